@@ -1,0 +1,399 @@
+//! The filters of one hop, as packet sets: security groups, NACLs and route
+//! tables (longest-prefix partitions). Pure functions of the model.
+
+use std::collections::BTreeMap;
+
+use ipnet::IpNet;
+use rangemap::RangeInclusiveMap;
+
+use super::index::Index;
+use super::packet::{net_intervals, Dim, Interval, PBox, PacketSet};
+use crate::model::*;
+
+/// The box of a protocol and port spec (addresses unconstrained).
+pub fn proto_ports_box(proto: Protocol, ports: PortSpec, port_dim: Dim) -> PBox {
+    let mut b = PBox::FULL;
+    if let Protocol::Number(p) = proto {
+        b = b.with(Dim::Proto, (p as u128, p as u128));
+        match ports {
+            PortSpec::All => {}
+            PortSpec::Range(a, z) => b = b.with(port_dim, (a as u128, z as u128)),
+            PortSpec::Icmp { kind: None, .. } => {}
+            PortSpec::Icmp { kind: Some(t), code } => {
+                let t = t as u128 * 256;
+                b = b.with(
+                    Dim::DstPort,
+                    match code {
+                        Some(c) => (t + c as u128, t + c as u128),
+                        None => (t, t + 255),
+                    },
+                );
+            }
+        }
+    }
+    b
+}
+
+/// Direction of a security-group evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SgDirection {
+    /// Inbound rules: the peer is the packet's source.
+    Ingress,
+    /// Outbound rules: the peer is the packet's destination.
+    Egress,
+}
+
+/// The packets the security groups of a host allow, and the rules that matched.
+pub fn security_groups(
+    m: &Model,
+    idx: &Index,
+    groups: &[String],
+    dir: SgDirection,
+    set: &PacketSet,
+    forwarded_by_lb_groups: &[String],
+) -> (PacketSet, Vec<String>) {
+    let peer_dim = match dir {
+        SgDirection::Ingress => Dim::Src,
+        SgDirection::Egress => Dim::Dst,
+    };
+    let mut allowed = PacketSet::empty();
+    let mut matched = Vec::new();
+    for gid in groups {
+        let Some(sg) = m.security_groups.get(gid) else {
+            continue;
+        };
+        let rules = match dir {
+            SgDirection::Ingress => &sg.ingress,
+            SgDirection::Egress => &sg.egress,
+        };
+        for rule in rules {
+            let base = proto_ports_box(rule.protocol, rule.ports, Dim::DstPort);
+            let peer: Vec<Interval> = match &rule.peer {
+                SgPeer::Cidr(net) => net_intervals(net),
+                SgPeer::PrefixList(pl) => m
+                    .prefix_lists
+                    .get(pl)
+                    .map(|p| p.cidrs.iter().flat_map(net_intervals).collect())
+                    .unwrap_or_default(),
+                SgPeer::Group { group_id, .. } => {
+                    if dir == SgDirection::Ingress && forwarded_by_lb_groups.contains(group_id) {
+                        // §1.3/§5.3: a rule naming the load balancer's group admits what it forwards.
+                        vec![super::packet::ALL_ADDRS]
+                    } else {
+                        idx.group_members(m, group_id, &sg.vpc_id, dir == SgDirection::Ingress)
+                    }
+                }
+            };
+            if peer.is_empty() {
+                continue;
+            }
+            let rule_set = PacketSet::from_box(base).restrict(peer_dim, &peer);
+            let hit = set.intersect(&rule_set);
+            if !hit.is_empty() {
+                matched.push(format!("{gid}: {rule}"));
+                allowed = allowed.union(&hit);
+            }
+        }
+    }
+    (allowed, matched)
+}
+
+/// Which NACL list applies and how its fields map onto the forward packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NaclCheck {
+    /// The packet leaves the subnet.
+    OutForward,
+    /// The packet enters the subnet.
+    InForward,
+    /// The reply leaves this subnet (this subnet holds the destination).
+    OutReply,
+    /// The reply enters this subnet (this subnet holds the source).
+    InReply,
+}
+
+/// ICMP echo request types (IPv4 8, IPv6 128): the only ICMP packets whose reply must come back.
+fn icmp_without_reply() -> PacketSet {
+    let v4 = PBox::FULL.with(Dim::Proto, (1, 1));
+    let v6 = PBox::FULL.with(Dim::Proto, (58, 58));
+    let echo4 = PacketSet::from_box(v4.with(Dim::DstPort, (8 * 256, 8 * 256 + 255)));
+    let echo6 = PacketSet::from_box(v6.with(Dim::DstPort, (128 * 256, 128 * 256 + 255)));
+    PacketSet::from_boxes([v4, v6]).subtract(&echo4.union(&echo6))
+}
+
+/// Evaluates a NACL list first-match-wins; returns the allowed part and the allowing rule numbers.
+/// `None` (no NACL known for the subnet) allows everything: AWS's default NACL.
+pub fn nacl(acl: Option<&NetworkAcl>, set: &PacketSet, check: NaclCheck) -> (PacketSet, Vec<u32>) {
+    let Some(acl) = acl else {
+        return (set.clone(), Vec::new());
+    };
+    let (egress, remote, reply) = match check {
+        NaclCheck::OutForward => (true, Dim::Dst, false),
+        NaclCheck::InForward => (false, Dim::Src, false),
+        NaclCheck::OutReply => (true, Dim::Src, true),
+        NaclCheck::InReply => (false, Dim::Dst, true),
+    };
+    let (mut remaining, bypass) = if reply {
+        let no_reply = icmp_without_reply();
+        (set.subtract(&no_reply), set.intersect(&no_reply))
+    } else {
+        (set.clone(), PacketSet::empty())
+    };
+    let mut allowed = bypass;
+    let mut rules = Vec::new();
+    for e in acl.entries.iter().filter(|e| e.egress == egress) {
+        if remaining.is_empty() {
+            break;
+        }
+        let rule_box = if reply {
+            match reply_box(e) {
+                Some(b) => b,
+                None => continue,
+            }
+        } else {
+            proto_ports_box(e.protocol, e.ports, Dim::DstPort)
+        };
+        let rule_set = PacketSet::from_box(rule_box).restrict(remote, &net_intervals(&e.cidr));
+        let hit = remaining.intersect(&rule_set);
+        if hit.is_empty() {
+            continue;
+        }
+        if e.allow {
+            allowed = allowed.union(&hit);
+            rules.push(e.rule_number);
+        }
+        remaining = remaining.subtract(&hit);
+    }
+    (allowed, rules)
+}
+
+/// A NACL entry seen from the forward packet when it judges the reply: the
+/// reply's destination port is the forward source port, and an ICMP echo
+/// reply answers an echo request.
+fn reply_box(e: &NaclEntry) -> Option<PBox> {
+    match (e.protocol, e.ports) {
+        (Protocol::Number(p), PortSpec::Range(a, z)) => Some(
+            PBox::FULL
+                .with(Dim::Proto, (p as u128, p as u128))
+                .with(Dim::SrcPort, (a as u128, z as u128)),
+        ),
+        (Protocol::Number(p), PortSpec::Icmp { kind: Some(t), .. }) => {
+            let request = match (p, t) {
+                (1, 0) => Some(8u128),
+                (58, 129) => Some(128u128),
+                _ => None,
+            };
+            // A rule for another ICMP type matches no echo reply; other ICMP needs no reply.
+            request.map(|r| {
+                PBox::FULL
+                    .with(Dim::Proto, (p as u128, p as u128))
+                    .with(Dim::DstPort, (r * 256, r * 256 + 255))
+            })
+        }
+        (proto, ports) => Some(proto_ports_box(proto, ports, Dim::SrcPort)),
+    }
+}
+
+/// A route chosen by longest-prefix match.
+#[derive(Debug, Clone)]
+pub struct RouteChoice {
+    /// Destination as written.
+    pub destination: String,
+    /// Target.
+    pub target: RouteTarget,
+    /// Active (not blackhole).
+    pub active: bool,
+}
+
+/// Partitions a packet set by the route each part takes (on the given address
+/// dimension: `Dst` for forwarding, `Src` for checking where replies go).
+/// `None` parts have no route.
+pub fn route_partition(
+    m: &Model,
+    rt: Option<&RouteTable>,
+    vpc_id: &str,
+    set: &PacketSet,
+    dim: Dim,
+) -> Vec<(Option<RouteChoice>, PacketSet)> {
+    let mut routes: Vec<(IpNet, u8, RouteChoice)> = Vec::new();
+    let prio = |origin: RouteOrigin, pl: bool| -> u8 {
+        match (origin, pl) {
+            (RouteOrigin::Propagated, _) => 0,
+            (_, true) => 1,
+            (RouteOrigin::Static, false) => 2,
+            (RouteOrigin::Local, false) => 3,
+        }
+    };
+    match rt {
+        Some(rt) => {
+            for r in &rt.routes {
+                let choice = RouteChoice {
+                    destination: r.destination.to_string(),
+                    target: r.target.clone(),
+                    active: r.active,
+                };
+                match &r.destination {
+                    RouteDestination::Cidr(n) => routes.push((*n, prio(r.origin, false), choice)),
+                    RouteDestination::PrefixList(pl) => {
+                        if let Some(p) = m.prefix_lists.get(pl) {
+                            for n in &p.cidrs {
+                                routes.push((*n, prio(r.origin, true), choice.clone()));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        None => {
+            for n in m.vpc_cidrs(vpc_id) {
+                routes.push((
+                    n,
+                    3,
+                    RouteChoice {
+                        destination: n.to_string(),
+                        target: RouteTarget::Local,
+                        active: true,
+                    },
+                ));
+            }
+        }
+    }
+    routes.sort_by_key(|(n, p, _)| (n.prefix_len(), *p));
+    let mut map: RangeInclusiveMap<u128, usize> = RangeInclusiveMap::new();
+    let mut local_map: RangeInclusiveMap<u128, ()> = RangeInclusiveMap::new();
+    for (i, (net, p, choice)) in routes.iter().enumerate() {
+        for iv in net_intervals(net) {
+            if *p == 0 {
+                // §3.2: a propagated route never beats the local route, however specific.
+                let gaps: Vec<_> = local_map.gaps(&(iv.0..=iv.1)).collect();
+                for g in gaps {
+                    map.insert(*g.start()..=*g.end(), i);
+                }
+            } else {
+                map.insert(iv.0..=iv.1, i);
+                if choice.target == RouteTarget::Local {
+                    local_map.insert(iv.0..=iv.1, ());
+                }
+            }
+        }
+    }
+    let mut by_route: BTreeMap<usize, Vec<Interval>> = BTreeMap::new();
+    let mut none: Vec<Interval> = Vec::new();
+    for iv in set.project(dim) {
+        for (range, idx) in map.overlapping(&(iv.0..=iv.1)) {
+            let lo = (*range.start()).max(iv.0);
+            let hi = (*range.end()).min(iv.1);
+            by_route.entry(*idx).or_default().push((lo, hi));
+        }
+        for g in map.gaps(&(iv.0..=iv.1)) {
+            none.push((*g.start(), *g.end()));
+        }
+    }
+    let mut out = Vec::new();
+    for (i, ivs) in by_route {
+        let part = set.restrict(dim, &ivs);
+        if !part.is_empty() {
+            out.push((Some(routes[i].2.clone()), part));
+        }
+    }
+    if !none.is_empty() {
+        let part = set.restrict(dim, &none);
+        if !part.is_empty() {
+            out.push((None, part));
+        }
+    }
+    out
+}
+
+/// A TGW route chosen by longest-prefix match.
+#[derive(Debug, Clone)]
+pub struct TgwChoice {
+    /// Destination as written.
+    pub destination: String,
+    /// Attachments (empty when blackhole).
+    pub attachments: Vec<String>,
+    /// Blackhole.
+    pub blackhole: bool,
+}
+
+/// Effective routes of a TGW route table: its static routes plus the routes its propagations imply.
+pub fn tgw_partition(m: &Model, rt: &TgwRouteTable, set: &PacketSet, dim: Dim) -> Vec<(Option<TgwChoice>, PacketSet)> {
+    let mut routes: Vec<(IpNet, u8, TgwChoice)> = Vec::new();
+    for r in &rt.routes {
+        let choice = TgwChoice {
+            destination: r.destination.to_string(),
+            attachments: r.attachment_ids.clone(),
+            blackhole: r.blackhole,
+        };
+        let p = if r.propagated { 0 } else { 2 };
+        match &r.destination {
+            RouteDestination::Cidr(n) => routes.push((*n, p, choice)),
+            RouteDestination::PrefixList(pl) => {
+                for n in m.prefix_lists.get(pl).map(|p| p.cidrs.clone()).unwrap_or_default() {
+                    routes.push((n, 1, choice.clone()));
+                }
+            }
+        }
+    }
+    for att_id in &rt.propagations {
+        let Some(att) = m.tgw_attachments.get(att_id) else {
+            continue;
+        };
+        let cidrs: Vec<IpNet> = match att.kind {
+            TgwAttachmentKind::Vpc => m.vpc_cidrs(&att.resource_id),
+            TgwAttachmentKind::Vpn => m
+                .vpn_connections
+                .get(&att.resource_id)
+                .map(|v| v.static_routes.clone())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        for n in cidrs {
+            if routes.iter().any(|(d, _, c)| *d == n && c.attachments.contains(att_id)) {
+                continue;
+            }
+            routes.push((
+                n,
+                0,
+                TgwChoice {
+                    destination: n.to_string(),
+                    attachments: vec![att_id.clone()],
+                    blackhole: false,
+                },
+            ));
+        }
+    }
+    routes.sort_by_key(|(n, p, _)| (n.prefix_len(), *p));
+    let mut map: RangeInclusiveMap<u128, usize> = RangeInclusiveMap::new();
+    for (i, (net, _, _)) in routes.iter().enumerate() {
+        for iv in net_intervals(net) {
+            map.insert(iv.0..=iv.1, i);
+        }
+    }
+    let mut by_route: BTreeMap<usize, Vec<Interval>> = BTreeMap::new();
+    let mut none = Vec::new();
+    for iv in set.project(dim) {
+        for (range, idx) in map.overlapping(&(iv.0..=iv.1)) {
+            by_route
+                .entry(*idx)
+                .or_default()
+                .push(((*range.start()).max(iv.0), (*range.end()).min(iv.1)));
+        }
+        for g in map.gaps(&(iv.0..=iv.1)) {
+            none.push((*g.start(), *g.end()));
+        }
+    }
+    let mut out = Vec::new();
+    for (i, ivs) in by_route {
+        let part = set.restrict(dim, &ivs);
+        if !part.is_empty() {
+            out.push((Some(routes[i].2.clone()), part));
+        }
+    }
+    if !none.is_empty() {
+        let part = set.restrict(dim, &none);
+        if !part.is_empty() {
+            out.push((None, part));
+        }
+    }
+    out
+}

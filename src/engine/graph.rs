@@ -1,0 +1,132 @@
+//! The reachability graph: components as nodes, adjacency as edges, each edge
+//! carrying the packet set that may cross it (the destination addresses a
+//! route table sends that way; the traffic a security group admits).
+//!
+//! The path walk (`walk.rs`) evaluates hops on the same relations with the
+//! flow's own packet set; this graph is their static, whole-estate view, used
+//! to list what connects to what and for rendering.
+
+use petgraph::stable_graph::{NodeIndex, StableDiGraph};
+use std::collections::BTreeMap;
+
+use super::filters::{self, SgDirection};
+use super::index::Index;
+use super::packet::{Dim, PBox, PacketSet};
+use crate::model::*;
+
+/// A component of the estate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    /// Component id (`internet`, `onprem`, `igw-…`, `subnet-…`, `eni-…`, ...).
+    pub id: String,
+    /// Kind.
+    pub kind: &'static str,
+    /// Human name.
+    pub name: String,
+}
+
+/// What may cross an edge.
+#[derive(Debug, Clone)]
+pub struct Edge {
+    /// Why the edge exists (`route 0.0.0.0/0`, `security group`, `attachment`).
+    pub label: String,
+    /// The packets that may cross.
+    pub packets: PacketSet,
+}
+
+/// The reachability graph.
+#[derive(Debug, Default)]
+pub struct ReachGraph {
+    /// The petgraph graph.
+    pub graph: StableDiGraph<Node, Edge>,
+    /// Node index by component id.
+    pub nodes: BTreeMap<String, NodeIndex>,
+}
+
+impl ReachGraph {
+    fn node(&mut self, id: &str, kind: &'static str, name: &str) -> NodeIndex {
+        if let Some(n) = self.nodes.get(id) {
+            return *n;
+        }
+        let n = self.graph.add_node(Node {
+            id: id.to_string(),
+            kind,
+            name: name.to_string(),
+        });
+        self.nodes.insert(id.to_string(), n);
+        n
+    }
+
+    /// Builds the graph of a model.
+    pub fn build(m: &Model, idx: &Index) -> ReachGraph {
+        let mut g = ReachGraph::default();
+        let internet = g.node("internet", "internet", "internet");
+        let all = PacketSet::from_box(PBox::FULL);
+        for igw in m.internet_gateways.values() {
+            let n = g.node(&igw.id, "igw", name_tag(&igw.tags).unwrap_or(&igw.id));
+            g.graph.add_edge(internet, n, Edge { label: "inbound".into(), packets: all.clone() });
+            g.graph.add_edge(n, internet, Edge { label: "outbound".into(), packets: all.clone() });
+        }
+        for s in m.subnets.values() {
+            let sn = g.node(&s.id, "subnet", name_tag(&s.tags).unwrap_or(&s.id));
+            let rt = m.subnet_route_table(&s.id);
+            for (choice, part) in filters::route_partition(m, rt, &s.vpc_id, &all, Dim::Dst) {
+                let Some(c) = choice.filter(|c| c.active) else { continue };
+                let (id, kind) = match &c.target {
+                    RouteTarget::Local => continue,
+                    RouteTarget::InternetGateway(x) => (x.clone(), "igw"),
+                    RouteTarget::EgressOnlyInternetGateway(x) => (x.clone(), "egress-only-igw"),
+                    RouteTarget::NatGateway(x) => (x.clone(), "nat-gateway"),
+                    RouteTarget::VpnGateway(x) => (x.clone(), "vpn-gateway"),
+                    RouteTarget::TransitGateway(x) => (x.clone(), "transit-gateway"),
+                    RouteTarget::Peering(x) => (x.clone(), "peering"),
+                    RouteTarget::NetworkInterface(x) | RouteTarget::Instance(x) => (x.clone(), "appliance"),
+                    RouteTarget::VpcEndpoint(x) => (x.clone(), "vpc-endpoint"),
+                    RouteTarget::Other(x) => (x.clone(), "other"),
+                };
+                let tn = g.node(&id, kind, &id);
+                g.graph.add_edge(sn, tn, Edge { label: format!("route {}", c.destination), packets: part });
+            }
+        }
+        for h in idx.hosts.values() {
+            let hn = g.node(&h.id, "host", &h.name);
+            let sn = g.node(&h.subnet_id, "subnet", &h.subnet_id);
+            let (out, _) = if h.filtered_by_sgs {
+                filters::security_groups(m, idx, &h.groups, SgDirection::Egress, &all, &[])
+            } else {
+                (all.clone(), Vec::new())
+            };
+            let (inn, _) = if h.filtered_by_sgs {
+                filters::security_groups(m, idx, &h.groups, SgDirection::Ingress, &all, &[])
+            } else {
+                (all.clone(), Vec::new())
+            };
+            g.graph.add_edge(hn, sn, Edge { label: "security groups (outbound)".into(), packets: out });
+            g.graph.add_edge(sn, hn, Edge { label: "security groups (inbound)".into(), packets: inn });
+        }
+        for p in m.peerings.values() {
+            let pn = g.node(&p.id, "peering", name_tag(&p.tags).unwrap_or(&p.id));
+            for vpc in [&p.requester_vpc, &p.accepter_vpc] {
+                for s in m.subnets.values().filter(|s| &s.vpc_id == vpc) {
+                    let sn = g.node(&s.id, "subnet", &s.id);
+                    g.graph.add_edge(pn, sn, Edge { label: "peering delivery".into(), packets: all.clone() });
+                }
+            }
+        }
+        g
+    }
+
+    /// Component ids directly reachable from one component (edges with a non-empty packet set).
+    pub fn neighbours(&self, id: &str) -> Vec<String> {
+        let Some(n) = self.nodes.get(id) else { return Vec::new() };
+        let mut out: Vec<String> = self
+            .graph
+            .edges(*n)
+            .filter(|e| !e.weight().packets.is_empty())
+            .map(|e| self.graph[petgraph::visit::EdgeRef::target(&e)].id.clone())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}

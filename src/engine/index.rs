@@ -1,0 +1,186 @@
+//! Lookup structures built once per model: hosts (things that send and
+//! receive: ENIs and load-balancer nodes whose ENIs the snapshot lacks),
+//! security-group membership, and public-address mappings.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use super::packet::{addr_interval, encode, merge, net_intervals, Interval};
+use crate::model::*;
+
+/// Something that sends or receives packets.
+#[derive(Debug, Clone)]
+pub struct Host {
+    /// The ENI id, or `<lb name>@<subnet>` for a load-balancer node without an ENI in the snapshot.
+    pub id: String,
+    /// A human name.
+    pub name: String,
+    /// What owns it.
+    pub kind: OwnerKind,
+    /// The owner's id (instance id, LB ARN, ...).
+    pub owner_id: Option<String>,
+    /// Subnet.
+    pub subnet_id: String,
+    /// VPC.
+    pub vpc_id: String,
+    /// Availability zone.
+    pub az: Option<String>,
+    /// Security groups (empty for NAT gateways and TGW ENIs: no SG filtering).
+    pub groups: Vec<String>,
+    /// Whether security groups filter this host at all.
+    pub filtered_by_sgs: bool,
+    /// Private addresses (encoded intervals).
+    pub private: Vec<Interval>,
+    /// Public IPv4 address ↔ private address pairs (encoded).
+    pub public_v4: Vec<(u128, u128)>,
+    /// Whether the host's address is only known as its subnet (an LB node without ENI).
+    pub virtual_node: bool,
+}
+
+/// Lookups over a model.
+#[derive(Debug, Default)]
+pub struct Index {
+    /// Hosts by id.
+    pub hosts: BTreeMap<String, Host>,
+    /// Host ids per VPC.
+    pub hosts_by_vpc: BTreeMap<String, Vec<String>>,
+    /// ENIs per security group.
+    pub members: BTreeMap<String, Vec<String>>,
+    /// Public IPv4 (encoded) → (host id, private address encoded).
+    pub public: BTreeMap<u128, (String, u128)>,
+    /// Private address (encoded) → host id.
+    pub private: BTreeMap<u128, String>,
+}
+
+impl Index {
+    /// Builds the index.
+    pub fn new(m: &Model) -> Index {
+        let mut idx = Index::default();
+        for e in m.network_interfaces.values() {
+            let mut private: Vec<Interval> = e.private_addrs().map(addr_interval).collect();
+            private = merge(private);
+            let public_v4: Vec<(u128, u128)> = e
+                .private_ips
+                .iter()
+                .filter_map(|p| p.public.map(|pub_ip| (encode(IpAddr::V4(pub_ip)), encode(IpAddr::V4(p.address)))))
+                .collect();
+            let filtered_by_sgs = !matches!(e.owner.kind, OwnerKind::NatGateway | OwnerKind::TransitGateway | OwnerKind::GwlbEndpoint)
+                && !(e.owner.kind == OwnerKind::LoadBalancer && e.groups.is_empty());
+            let host = Host {
+                id: e.id.clone(),
+                name: e.display_name(),
+                kind: e.owner.kind,
+                owner_id: e.owner.id.clone(),
+                subnet_id: e.subnet_id.clone(),
+                vpc_id: e.vpc_id.clone(),
+                az: e.az.clone(),
+                groups: e.groups.clone(),
+                filtered_by_sgs,
+                private,
+                public_v4,
+                virtual_node: false,
+            };
+            for g in &e.groups {
+                idx.members.entry(g.clone()).or_default().push(e.id.clone());
+            }
+            idx.add(host);
+        }
+        // §5 / build notes: a load balancer sits in the subnets of its AvailabilityZones whether or
+        // not the snapshot holds its ENIs; nodes without an ENI get their subnet as address.
+        for lb in m.load_balancers.values() {
+            let enis = m.load_balancer_enis(&lb.arn);
+            for s in &lb.subnet_ids {
+                if enis.iter().any(|e| &e.subnet_id == s) {
+                    continue;
+                }
+                let Some(subnet) = m.subnets.get(s) else { continue };
+                let mut private: Vec<Interval> = subnet.cidr_v4.iter().flat_map(|c| net_intervals(&ipnet::IpNet::V4(*c))).collect();
+                if lb.dualstack {
+                    private.extend(subnet.cidrs_v6.iter().flat_map(|c| net_intervals(&ipnet::IpNet::V6(*c))));
+                }
+                let host = Host {
+                    id: format!("{}@{}", lb.name, s),
+                    name: lb.name.clone(),
+                    kind: OwnerKind::LoadBalancer,
+                    owner_id: Some(lb.arn.clone()),
+                    subnet_id: s.clone(),
+                    vpc_id: subnet.vpc_id.clone(),
+                    az: subnet.az.clone(),
+                    groups: lb.security_groups.clone(),
+                    filtered_by_sgs: !lb.security_groups.is_empty(),
+                    private,
+                    public_v4: Vec::new(),
+                    virtual_node: true,
+                };
+                idx.add(host);
+            }
+        }
+        idx
+    }
+
+    fn add(&mut self, host: Host) {
+        for (public, private) in &host.public_v4 {
+            self.public.insert(*public, (host.id.clone(), *private));
+        }
+        if !host.virtual_node {
+            for (a, b) in &host.private {
+                if a == b {
+                    self.private.insert(*a, host.id.clone());
+                }
+            }
+        }
+        self.hosts_by_vpc.entry(host.vpc_id.clone()).or_default().push(host.id.clone());
+        self.hosts.insert(host.id.clone(), host);
+    }
+
+    /// Private addresses that a security-group reference to `group` matches, for a rule of a
+    /// group in `rule_vpc` (§1.3: same VPC, an active same-region peering, or — inbound only —
+    /// VPCs on a TGW with referencing enabled on the TGW and both attachments).
+    pub fn group_members(&self, m: &Model, group: &str, rule_vpc: &str, inbound: bool) -> Vec<Interval> {
+        let mut out = Vec::new();
+        for eni_id in self.members.get(group).map(Vec::as_slice).unwrap_or(&[]) {
+            let Some(h) = self.hosts.get(eni_id) else { continue };
+            let allowed = h.vpc_id == rule_vpc
+                || rule_vpc.is_empty()
+                || m.peering_between(&h.vpc_id, rule_vpc).is_some_and(|p| p.same_region())
+                || (inbound && tgw_referencing(m, &h.vpc_id, rule_vpc));
+            if allowed {
+                out.extend(h.private.iter().copied());
+            }
+        }
+        merge(out)
+    }
+
+    /// The host holding a private address, if any.
+    pub fn host_by_private(&self, ip: IpAddr) -> Option<&Host> {
+        self.private.get(&encode(ip)).and_then(|id| self.hosts.get(id))
+    }
+
+    /// The hosts of a VPC.
+    pub fn vpc_hosts(&self, vpc: &str) -> impl Iterator<Item = &Host> {
+        self.hosts_by_vpc
+            .get(vpc)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.hosts.get(id))
+    }
+
+    /// Every host of a load balancer.
+    pub fn lb_hosts(&self, lb_arn: &str) -> Vec<&Host> {
+        self.hosts
+            .values()
+            .filter(|h| h.kind == OwnerKind::LoadBalancer && h.owner_id.as_deref() == Some(lb_arn))
+            .collect()
+    }
+}
+
+fn tgw_referencing(m: &Model, a: &str, b: &str) -> bool {
+    m.transit_gateways.values().filter(|t| t.sg_referencing).any(|t| {
+        let on = |vpc: &str| {
+            m.tgw_attachments
+                .values()
+                .any(|x| x.tgw_id == t.id && x.kind == TgwAttachmentKind::Vpc && x.resource_id == vpc && x.sg_referencing)
+        };
+        on(a) && on(b)
+    })
+}

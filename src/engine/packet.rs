@@ -1,0 +1,350 @@
+//! Packet-set algebra.
+//!
+//! A [`PacketSet`] is a finite union of boxes over five dimensions: IP
+//! protocol, source address, destination address, source port and
+//! destination port (for ICMP, the "destination port" holds `type * 256 +
+//! code`). Every filter — security group, NACL, route — is expressed as a set
+//! of boxes, and evaluation is intersection and subtraction. No loop ever runs
+//! over individual addresses or ports.
+//!
+//! IPv4 and IPv6 share one address axis: IPv4 addresses live in the
+//! IPv4-mapped block `::ffff:0:0/96`, and IPv6 prefixes are clipped so that
+//! they never cover that block. An IPv4 rule therefore never matches an IPv6
+//! packet and vice versa, as AWS requires.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::IpNet;
+
+/// An inclusive interval.
+pub type Interval = (u128, u128);
+
+/// The IPv4-mapped block.
+const V4_BASE: u128 = 0xffff_0000_0000;
+const V4_LAST: u128 = V4_BASE + 0xffff_ffff;
+
+/// Dimension indexes of a [`PBox`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dim {
+    /// IP protocol number.
+    Proto = 0,
+    /// Source address.
+    Src = 1,
+    /// Destination address.
+    Dst = 2,
+    /// Source port.
+    SrcPort = 3,
+    /// Destination port (or ICMP type*256+code).
+    DstPort = 4,
+}
+
+/// A box: one interval per dimension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PBox(pub [Interval; 5]);
+
+/// Encodes an address on the shared axis.
+pub fn encode(ip: IpAddr) -> u128 {
+    match ip {
+        IpAddr::V4(a) => V4_BASE + u32::from(a) as u128,
+        IpAddr::V6(a) => u128::from(a),
+    }
+}
+
+/// Decodes an address of the shared axis.
+pub fn decode(v: u128) -> IpAddr {
+    if (V4_BASE..=V4_LAST).contains(&v) {
+        IpAddr::V4(Ipv4Addr::from((v - V4_BASE) as u32))
+    } else {
+        IpAddr::V6(Ipv6Addr::from(v))
+    }
+}
+
+/// Whether an encoded address is IPv4.
+pub fn is_v4(v: u128) -> bool {
+    (V4_BASE..=V4_LAST).contains(&v)
+}
+
+/// The intervals a prefix covers on the shared axis (one for IPv4; one or two for IPv6).
+pub fn net_intervals(net: &IpNet) -> Vec<Interval> {
+    match net {
+        IpNet::V4(n) => vec![(
+            V4_BASE + u32::from(n.network()) as u128,
+            V4_BASE + u32::from(n.broadcast()) as u128,
+        )],
+        IpNet::V6(n) => {
+            let (lo, hi) = (u128::from(n.network()), u128::from(n.broadcast()));
+            subtract_interval((lo, hi), (V4_BASE, V4_LAST))
+        }
+    }
+}
+
+/// The single interval of one address.
+pub fn addr_interval(ip: IpAddr) -> Interval {
+    let v = encode(ip);
+    (v, v)
+}
+
+/// All IPv4 addresses.
+pub const ALL_V4: Interval = (V4_BASE, V4_LAST);
+
+/// All addresses of both families.
+pub const ALL_ADDRS: Interval = (0, u128::MAX);
+
+fn subtract_interval(a: Interval, b: Interval) -> Vec<Interval> {
+    if b.1 < a.0 || b.0 > a.1 {
+        return vec![a];
+    }
+    let mut out = Vec::new();
+    if a.0 < b.0 {
+        out.push((a.0, b.0 - 1));
+    }
+    if a.1 > b.1 {
+        out.push((b.1 + 1, a.1));
+    }
+    out
+}
+
+fn intersect_interval(a: Interval, b: Interval) -> Option<Interval> {
+    let lo = a.0.max(b.0);
+    let hi = a.1.min(b.1);
+    (lo <= hi).then_some((lo, hi))
+}
+
+impl PBox {
+    /// The box of every packet.
+    pub const FULL: PBox = PBox([(0, 255), ALL_ADDRS, ALL_ADDRS, (0, 65535), (0, 65535)]);
+
+    /// The interval of a dimension.
+    pub fn get(&self, d: Dim) -> Interval {
+        self.0[d as usize]
+    }
+
+    /// A copy with one dimension replaced.
+    pub fn with(mut self, d: Dim, i: Interval) -> PBox {
+        self.0[d as usize] = i;
+        self
+    }
+
+    /// Intersection of two boxes.
+    pub fn intersect(&self, other: &PBox) -> Option<PBox> {
+        let mut out = [(0, 0); 5];
+        for (k, slot) in out.iter_mut().enumerate() {
+            *slot = intersect_interval(self.0[k], other.0[k])?;
+        }
+        Some(PBox(out))
+    }
+
+    /// `self` minus `other`, as disjoint boxes.
+    pub fn subtract(&self, other: &PBox) -> Vec<PBox> {
+        let Some(common) = self.intersect(other) else {
+            return vec![*self];
+        };
+        let mut out = Vec::new();
+        let mut rest = *self;
+        for k in 0..5 {
+            for piece in subtract_interval(rest.0[k], common.0[k]) {
+                let mut b = rest;
+                b.0[k] = piece;
+                out.push(b);
+            }
+            rest.0[k] = common.0[k];
+        }
+        out
+    }
+
+    fn contains(&self, other: &PBox) -> bool {
+        (0..5).all(|k| self.0[k].0 <= other.0[k].0 && other.0[k].1 <= self.0[k].1)
+    }
+}
+
+/// A set of packets: a union of boxes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PacketSet {
+    boxes: Vec<PBox>,
+}
+
+impl PacketSet {
+    /// The empty set.
+    pub fn empty() -> PacketSet {
+        PacketSet::default()
+    }
+
+    /// A set of one box.
+    pub fn from_box(b: PBox) -> PacketSet {
+        PacketSet { boxes: vec![b] }
+    }
+
+    /// A set from boxes.
+    pub fn from_boxes(boxes: impl IntoIterator<Item = PBox>) -> PacketSet {
+        let mut s = PacketSet {
+            boxes: boxes.into_iter().collect(),
+        };
+        s.compact();
+        s
+    }
+
+    /// The boxes.
+    pub fn boxes(&self) -> &[PBox] {
+        &self.boxes
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.boxes.is_empty()
+    }
+
+    /// Intersection.
+    pub fn intersect(&self, other: &PacketSet) -> PacketSet {
+        let mut out = Vec::new();
+        for a in &self.boxes {
+            for b in &other.boxes {
+                if let Some(c) = a.intersect(b) {
+                    out.push(c);
+                }
+            }
+        }
+        PacketSet::from_boxes(out)
+    }
+
+    /// Difference.
+    pub fn subtract(&self, other: &PacketSet) -> PacketSet {
+        let mut current = self.boxes.clone();
+        for b in &other.boxes {
+            let mut next = Vec::with_capacity(current.len());
+            for a in &current {
+                next.extend(a.subtract(b));
+            }
+            current = next;
+            if current.is_empty() {
+                break;
+            }
+        }
+        PacketSet::from_boxes(current)
+    }
+
+    /// Union.
+    pub fn union(&self, other: &PacketSet) -> PacketSet {
+        // Keep boxes disjoint so that projections and counts stay exact.
+        let extra = other.subtract(self);
+        let mut boxes = self.boxes.clone();
+        boxes.extend(extra.boxes);
+        PacketSet::from_boxes(boxes)
+    }
+
+    /// Restricts one dimension to a set of intervals.
+    pub fn restrict(&self, d: Dim, intervals: &[Interval]) -> PacketSet {
+        let mut out = Vec::new();
+        for b in &self.boxes {
+            for i in intervals {
+                if let Some(x) = intersect_interval(b.get(d), *i) {
+                    out.push(b.with(d, x));
+                }
+            }
+        }
+        PacketSet::from_boxes(out)
+    }
+
+    /// Replaces one dimension by the given interval in every box.
+    pub fn rewrite(&self, d: Dim, i: Interval) -> PacketSet {
+        PacketSet::from_boxes(self.boxes.iter().map(|b| b.with(d, i)))
+    }
+
+    /// Maps every box through a function (address translation).
+    pub fn map_boxes(&self, f: impl Fn(&PBox) -> Vec<PBox>) -> PacketSet {
+        PacketSet::from_boxes(self.boxes.iter().flat_map(f))
+    }
+
+    /// The union of the intervals of one dimension, merged and sorted.
+    pub fn project(&self, d: Dim) -> Vec<Interval> {
+        merge(self.boxes.iter().map(|b| b.get(d)).collect())
+    }
+
+    /// Removes boxes contained in others and exact duplicates.
+    fn compact(&mut self) {
+        if self.boxes.len() < 2 {
+            return;
+        }
+        self.boxes.sort();
+        self.boxes.dedup();
+        if self.boxes.len() > 64 {
+            return;
+        }
+        let boxes = std::mem::take(&mut self.boxes);
+        for (i, b) in boxes.iter().enumerate() {
+            let covered = boxes
+                .iter()
+                .enumerate()
+                .any(|(j, o)| j != i && o.contains(b) && (o != b || j < i));
+            if !covered {
+                self.boxes.push(*b);
+            }
+        }
+    }
+}
+
+/// Merges intervals into a sorted list of disjoint, non-adjacent intervals.
+pub fn merge(mut v: Vec<Interval>) -> Vec<Interval> {
+    v.sort();
+    let mut out: Vec<Interval> = Vec::new();
+    for i in v {
+        if let Some(last) = out.last_mut() {
+            if i.0 <= last.1.saturating_add(1) {
+                last.1 = last.1.max(i.1);
+                continue;
+            }
+        }
+        out.push(i);
+    }
+    out
+}
+
+/// A human rendering of a port interval list: `22, 80-443`.
+pub struct Ports<'a>(pub &'a [Interval]);
+
+impl fmt::Display for Ports<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") })
+            .collect();
+        f.write_str(&parts.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ports(d: Dim, a: u128, b: u128) -> PacketSet {
+        PacketSet::from_box(PBox::FULL.with(d, (a, b)))
+    }
+
+    #[test]
+    fn subtract_then_union_restores() {
+        let all = PacketSet::from_box(PBox::FULL);
+        let http = ports(Dim::DstPort, 80, 80);
+        let rest = all.subtract(&http);
+        assert!(rest.intersect(&http).is_empty());
+        assert_eq!(rest.union(&http).project(Dim::DstPort), vec![(0, 65535)]);
+    }
+
+    #[test]
+    fn v6_prefixes_never_cover_v4() {
+        let any6: IpNet = "::/0".parse().unwrap();
+        for i in net_intervals(&any6) {
+            assert!(intersect_interval(i, ALL_V4).is_none());
+        }
+        let v4: IpNet = "10.0.0.0/8".parse().unwrap();
+        let iv = net_intervals(&v4)[0];
+        assert_eq!(decode(iv.0), "10.0.0.0".parse::<IpAddr>().unwrap());
+        assert_eq!(decode(iv.1), "10.255.255.255".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn restrict_and_project() {
+        let s = PacketSet::from_box(PBox::FULL).restrict(Dim::DstPort, &[(22, 22), (443, 443), (80, 100)]);
+        assert_eq!(s.project(Dim::DstPort), vec![(22, 22), (80, 100), (443, 443)]);
+    }
+}

@@ -1,0 +1,714 @@
+//! `exposure query`: one flow question, answered with paths or blocking reasons.
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use super::index::{Host, Index};
+use super::packet::{self, net_intervals, Dim, Interval, PBox, PacketSet};
+use super::walk::{self, Block, Ending, Goal, Hop, Outcome, Walker};
+use crate::model::*;
+
+/// The `--protocol` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProtocolArg {
+    /// TCP (6).
+    Tcp,
+    /// UDP (17).
+    Udp,
+    /// ICMP (1) and ICMPv6 (58).
+    Icmp,
+    /// Every protocol.
+    All,
+}
+
+/// The `--expect` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Expectation {
+    /// The flow must get through.
+    Reachable,
+    /// The flow must not get through.
+    Unreachable,
+}
+
+impl Expectation {
+    /// Whether a verdict meets the expectation (`unknown` meets neither).
+    pub fn met_by(self, v: Verdict) -> bool {
+        matches!((self, v), (Expectation::Reachable, Verdict::Reachable) | (Expectation::Unreachable, Verdict::Unreachable))
+    }
+}
+
+/// The answer's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Some packet of the flow gets there and its reply gets back.
+    Reachable,
+    /// None does.
+    Unreachable,
+    /// The path crosses something not modelled.
+    Unknown,
+}
+
+impl Verdict {
+    /// `reachable` / `unreachable` / `unknown`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Reachable => "reachable",
+            Verdict::Unreachable => "unreachable",
+            Verdict::Unknown => "unknown",
+        }
+    }
+}
+
+/// A parsed query.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Source endpoint as written.
+    pub from: String,
+    /// Destination endpoint as written.
+    pub to: String,
+    /// Protocol numbers asked for (all when `None`).
+    pub protocols: Option<Vec<u8>>,
+    /// Destination ports asked for.
+    pub ports: Option<(u16, u16)>,
+    /// Source ports asked for.
+    pub source_ports: Option<(u16, u16)>,
+}
+
+fn port_range(s: &str, what: &str) -> Result<(u16, u16), String> {
+    let parse = |x: &str| x.trim().parse::<u16>().map_err(|_| format!("{what} `{s}` is not a port number or range A-B (0-65535)"));
+    match s.split_once('-') {
+        Some((a, b)) => {
+            let (a, b) = (parse(a)?, parse(b)?);
+            if a > b {
+                return Err(format!("{what} `{s}`: the range is reversed"));
+            }
+            Ok((a, b))
+        }
+        None => parse(s).map(|p| (p, p)),
+    }
+}
+
+impl Request {
+    /// Builds a request from the command-line values.
+    pub fn parse(from: &str, to: &str, protocol: Option<ProtocolArg>, port: Option<&str>, source_port: Option<&str>) -> Result<Request, String> {
+        let protocols = protocol.and_then(|p| match p {
+            ProtocolArg::Tcp => Some(vec![Protocol::TCP]),
+            ProtocolArg::Udp => Some(vec![Protocol::UDP]),
+            ProtocolArg::Icmp => Some(vec![Protocol::ICMP, Protocol::ICMPV6]),
+            ProtocolArg::All => None,
+        });
+        let ports = port.map(|p| port_range(p, "--port")).transpose()?;
+        let source_ports = source_port.map(|p| port_range(p, "--source-port")).transpose()?;
+        if ports.is_some() && protocols.as_ref().is_some_and(|p| p.contains(&Protocol::ICMP)) {
+            return Err("--port does not apply to ICMP".into());
+        }
+        Ok(Request {
+            from: from.to_string(),
+            to: to.to_string(),
+            protocols,
+            ports,
+            source_ports,
+        })
+    }
+
+    fn base_set(&self) -> PacketSet {
+        let mut boxes = Vec::new();
+        let protos: Vec<(u128, u128)> = match &self.protocols {
+            Some(ps) => ps.iter().map(|p| (*p as u128, *p as u128)).collect(),
+            None => vec![(0, 255)],
+        };
+        for p in protos {
+            let mut b = PBox::FULL.with(Dim::Proto, p);
+            if let Some((a, z)) = self.ports {
+                b = b.with(Dim::DstPort, (a as u128, z as u128));
+            }
+            if let Some((a, z)) = self.source_ports {
+                b = b.with(Dim::SrcPort, (a as u128, z as u128));
+            }
+            boxes.push(b);
+        }
+        PacketSet::from_boxes(boxes)
+    }
+}
+
+/// Why a query could not be answered.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// The endpoint matches nothing.
+    #[error("`{0}` matches nothing in the snapshot{1}")]
+    Unknown(String, String),
+    /// The endpoint matches several things of different kinds.
+    #[error("`{0}` is ambiguous: it matches {1}; name one by id")]
+    Ambiguous(String, String),
+    /// The endpoint cannot be used that way.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// What an endpoint resolved to.
+#[derive(Debug, Clone)]
+enum Endpoint {
+    Internet(Vec<Interval>),
+    Onprem(Vec<String>, Vec<Interval>),
+    Hosts(Vec<String>, Option<Vec<Interval>>),
+    LoadBalancers(Vec<String>),
+    Address(Vec<Interval>),
+}
+
+/// One reachable path, for output.
+#[derive(Debug, Clone)]
+pub struct PathOut {
+    /// Hops, forward and return checks in order.
+    pub hops: Vec<Hop>,
+    /// The listener the path enters by.
+    pub entry: Option<String>,
+    /// What gets through on this path.
+    pub traffic: Vec<Traffic>,
+}
+
+/// One protocol's share of what gets through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Traffic {
+    /// Protocol name (`tcp`, `udp`, `icmp`, `all`, `proto-47`).
+    pub protocol: String,
+    /// Destination ports (or ICMP types) as text, empty when not applicable.
+    pub ports: String,
+}
+
+/// The answer to a query.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The request.
+    pub request: Request,
+    /// Verdict.
+    pub verdict: Verdict,
+    /// Reachable paths.
+    pub paths: Vec<PathOut>,
+    /// What gets through, over all paths.
+    pub traffic: Vec<Traffic>,
+    /// Client source ports that get through (0-65535 when unconstrained).
+    pub source_ports: Vec<(u16, u16)>,
+    /// Every blocking component (unreachable verdicts).
+    pub blocked_by: Vec<Block>,
+    /// Assumptions and things not modelled.
+    pub assumptions: Vec<String>,
+    /// Remarks for people (ephemeral ports, partial reachability).
+    pub notes: Vec<String>,
+}
+
+fn resolve(m: &Model, idx: &Index, s: &str) -> Result<Endpoint, QueryError> {
+    let s = s.trim();
+    let hosts_of = |pred: &dyn Fn(&Host) -> bool| -> Vec<String> { idx.hosts.values().filter(|h| !h.virtual_node && pred(h)).map(|h| h.id.clone()).collect() };
+    let nonempty = |v: Vec<String>, what: &str| -> Result<Endpoint, QueryError> {
+        if v.is_empty() {
+            Err(QueryError::Unknown(s.to_string(), format!(" ({what} has no network interface)")))
+        } else {
+            Ok(Endpoint::Hosts(v, None))
+        }
+    };
+    if s.eq_ignore_ascii_case("internet") {
+        return Ok(Endpoint::Internet(walk::internet_space()));
+    }
+    if s.eq_ignore_ascii_case("onprem") {
+        let vgws: Vec<String> = m.vpn_gateways.keys().cloned().collect();
+        if vgws.is_empty() {
+            return Err(QueryError::Unknown(s.into(), " (no VPN gateway: nothing connects on-premises)".into()));
+        }
+        return Ok(Endpoint::Onprem(vgws, vec![packet::ALL_ADDRS]));
+    }
+    if let Some(i) = m.instances.get(s) {
+        return nonempty(i.eni_ids.iter().filter(|e| idx.hosts.contains_key(*e)).cloned().collect(), s);
+    }
+    if idx.hosts.contains_key(s) {
+        return Ok(Endpoint::Hosts(vec![s.to_string()], None));
+    }
+    if m.subnets.contains_key(s) {
+        return nonempty(hosts_of(&|h| h.subnet_id == s), s);
+    }
+    if m.vpcs.contains_key(s) {
+        return nonempty(hosts_of(&|h| h.vpc_id == s), s);
+    }
+    if m.security_groups.contains_key(s) {
+        return nonempty(hosts_of(&|h| h.groups.iter().any(|g| g == s)), s);
+    }
+    if let Some(n) = m.nat_gateways.get(s) {
+        return nonempty(hosts_of(&|h| n.eni_ids.contains(&h.id) || (h.kind == OwnerKind::NatGateway && h.owner_id.as_deref() == Some(s))), s);
+    }
+    if let Some(e) = m.vpc_endpoints.get(s) {
+        return nonempty(hosts_of(&|h| e.eni_ids.contains(&h.id)), s);
+    }
+    if m.vpn_gateways.contains_key(s) {
+        return Ok(Endpoint::Onprem(vec![s.to_string()], vec![packet::ALL_ADDRS]));
+    }
+    if m.internet_gateways.contains_key(s) || m.egress_only_internet_gateways.contains_key(s) {
+        return Ok(Endpoint::Internet(walk::internet_space()));
+    }
+    if m.peerings.contains_key(s) || m.transit_gateways.contains_key(s) {
+        return Err(QueryError::Unsupported(format!("`{s}` carries traffic between networks; name a resource, address or `internet` on either side")));
+    }
+    if m.load_balancers.contains_key(s) {
+        return Ok(Endpoint::LoadBalancers(vec![s.to_string()]));
+    }
+    if let Some(tag) = s.strip_prefix("tag:") {
+        let Some((k, v)) = tag.split_once('=') else {
+            return Err(QueryError::Unsupported(format!("`{s}`: write tag:KEY=VALUE")));
+        };
+        let hosts = hosts_of(&|h| {
+            let eni_tag = m.network_interfaces.get(&h.id).is_some_and(|e| e.tags.get(k).is_some_and(|x| x == v));
+            let inst_tag = h.owner_id.as_ref().and_then(|o| m.instances.get(o)).is_some_and(|i| i.tags.get(k).is_some_and(|x| x == v));
+            eni_tag || inst_tag
+        });
+        return nonempty(hosts, s);
+    }
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        let iv = packet::addr_interval(ip);
+        if let Some(h) = idx.host_by_private(ip) {
+            return Ok(Endpoint::Hosts(vec![h.id.clone()], Some(vec![iv])));
+        }
+        if let Some((hid, _)) = idx.public.get(&iv.0) {
+            return Ok(Endpoint::Hosts(vec![hid.clone()], Some(vec![iv])));
+        }
+        return Ok(Endpoint::Address(vec![iv]));
+    }
+    if let Ok(net) = s.parse::<IpNet>() {
+        return Ok(Endpoint::Address(net_intervals(&net.trunc())));
+    }
+    // Names: load balancers, Name tags, database identifiers, owner names.
+    let lbs: Vec<String> = m.load_balancers.values().filter(|l| l.name == s).map(|l| l.arn.clone()).collect();
+    let hosts = hosts_of(&|h| {
+        let instance_name = h.owner_id.as_ref().and_then(|o| m.instances.get(o)).and_then(|i| name_tag(&i.tags)) == Some(s);
+        let eni_name = m.network_interfaces.get(&h.id).and_then(|e| name_tag(&e.tags)) == Some(s);
+        let owner = h.kind != OwnerKind::LoadBalancer && (h.owner_id.as_deref() == Some(s) || h.name == s);
+        instance_name || eni_name || owner
+    });
+    match (lbs.is_empty(), hosts.is_empty()) {
+        (false, true) => Ok(Endpoint::LoadBalancers(lbs)),
+        (true, false) => Ok(Endpoint::Hosts(hosts, None)),
+        (false, false) => Err(QueryError::Ambiguous(s.into(), format!("load balancer(s) {} and network interface(s) {}", lbs.join(", "), hosts.join(", ")))),
+        (true, true) => {
+            let lower = s.to_ascii_lowercase();
+            let mut candidates: BTreeSet<String> = BTreeSet::new();
+            for h in idx.hosts.values() {
+                if h.name.to_ascii_lowercase().contains(&lower) {
+                    candidates.insert(h.name.clone());
+                }
+            }
+            for l in m.load_balancers.values() {
+                if l.name.to_ascii_lowercase().contains(&lower) {
+                    candidates.insert(l.name.clone());
+                }
+            }
+            let hint = if candidates.is_empty() {
+                "; endpoints are `internet`, `onprem`, ids (i-, eni-, subnet-, vpc-, sg-, nat-, vgw-, vpce-), load balancer names or ARNs, IP addresses or CIDRs, tag:KEY=VALUE or Name tags".to_string()
+            } else {
+                format!("; did you mean: {}?", candidates.into_iter().take(10).collect::<Vec<_>>().join(", "))
+            };
+            Err(QueryError::Unknown(s.into(), hint))
+        }
+    }
+}
+
+fn is_external_source(e: &Endpoint) -> bool {
+    matches!(e, Endpoint::Internet(_) | Endpoint::Address(_))
+}
+
+/// Runs a query against a model.
+pub fn run(m: &Model, req: &Request) -> Result<Answer, QueryError> {
+    let idx = Index::new(m);
+    let src = resolve(m, &idx, &req.from)?;
+    let dst = resolve(m, &idx, &req.to)?;
+    let base = req.base_set();
+    let target_ports: Vec<Interval> = req.ports.map(|(a, b)| vec![(a as u128, b as u128)]).unwrap_or_default();
+    let from_outside = is_external_source(&src) || matches!(src, Endpoint::Onprem(..));
+    let internet_source = match &src {
+        Endpoint::Internet(_) => true,
+        Endpoint::Address(ivs) => ivs.iter().all(|iv| !within(iv, &walk::not_internet_routable())),
+        _ => false,
+    };
+
+    // Destination: goal and the legs to start (destination addresses + optional listener entry).
+    let mut goal = Goal {
+        target_ports: target_ports.clone(),
+        ..Goal::default()
+    };
+    // (destination addresses, entry listener, hosts to enter directly from the internet)
+    let mut legs: Vec<Leg> = Vec::new();
+    let mut pre_blocks: Vec<Outcome> = Vec::new();
+    match &dst {
+        Endpoint::Internet(space) => {
+            goal.external = true;
+            legs.push(Leg::addresses(space.clone()));
+        }
+        Endpoint::Address(ivs) => {
+            goal.external = true;
+            for h in idx.hosts.values().filter(|h| !h.virtual_node) {
+                if h.private.iter().any(|p| ivs.iter().any(|i| i.0 <= p.0 && p.1 <= i.1)) {
+                    goal.hosts.insert(h.id.clone());
+                }
+            }
+            legs.push(Leg::addresses(ivs.clone()));
+        }
+        Endpoint::Onprem(vgws, _) => {
+            goal.external = true;
+            let mut routes: Vec<Interval> = Vec::new();
+            for v in m.vpn_connections.values().filter(|v| v.vpn_gateway_id.as_ref().is_some_and(|g| vgws.contains(g))) {
+                routes.extend(v.static_routes.iter().flat_map(net_intervals));
+            }
+            if routes.is_empty() {
+                // Anything outside the estate's VPCs.
+                let mut all = PacketSet::from_box(PBox::FULL);
+                for vpc in m.vpcs.keys() {
+                    all = all.subtract(&PacketSet::from_box(PBox::FULL).restrict(Dim::Dst, &m.vpc_cidrs(vpc).iter().flat_map(net_intervals).collect::<Vec<_>>()));
+                }
+                routes = all.project(Dim::Dst);
+            }
+            legs.push(Leg::addresses(routes));
+        }
+        Endpoint::Hosts(hosts, fixed) => {
+            for hid in hosts {
+                goal.hosts.insert(hid.clone());
+                let h = &idx.hosts[hid];
+                let addrs: Vec<Interval> = match fixed {
+                    Some(f) => {
+                        // An explicit public address is reached from outside the VPC only.
+                        f.clone()
+                    }
+                    None if internet_source => {
+                        let mut a: Vec<Interval> = h.public_v4.iter().map(|(p, _)| (*p, *p)).collect();
+                        a.extend(h.private.iter().copied().filter(|p| !packet::is_v4(p.0)));
+                        if a.is_empty() {
+                            // §4.1 step 2: nothing to address from the internet. Name what else blocks.
+                            legs.push(Leg {
+                                addrs: h.private.clone(),
+                                entry: None,
+                                direct_host: Some(hid.clone()),
+                                pre_block: Some(Block {
+                                    component: hid.clone(),
+                                    code: "IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS",
+                                    detail: format!("{} has no public IPv4 or IPv6 address, so the internet cannot address it", h.name),
+                                }),
+                            });
+                            Vec::new()
+                        } else {
+                            a
+                        }
+                    }
+                    None => {
+                        let mut a = h.private.clone();
+                        a.extend(h.public_v4.iter().map(|(p, _)| (*p, *p)));
+                        a
+                    }
+                };
+                if !addrs.is_empty() {
+                    legs.push(Leg::addresses(addrs));
+                }
+                // Entry through load balancers that forward to this host (§5).
+                for l in m.listeners.values() {
+                    let Some(lb) = m.load_balancers.get(&l.lb_arn) else { continue };
+                    let forwards_here = l.target_groups().filter_map(|tg| m.target_groups.get(tg)).any(|tg| {
+                        tg.targets.iter().any(|t| match tg.target_type {
+                            TargetType::Instance => h.owner_id.as_deref() == Some(t.id.as_str()) && m.instances.get(&t.id).and_then(|i| i.eni_ids.first()) == Some(&h.id),
+                            TargetType::Ip => t.id.parse::<IpAddr>().is_ok_and(|ip| h.private.contains(&packet::addr_interval(ip))),
+                            _ => false,
+                        })
+                    });
+                    if !forwards_here {
+                        continue;
+                    }
+                    if internet_source && !lb.internet_facing {
+                        continue;
+                    }
+                    legs.extend(lb_legs(m, &idx, lb, Some(l), internet_source));
+                }
+            }
+        }
+        Endpoint::LoadBalancers(arns) => {
+            for arn in arns {
+                let lb = &m.load_balancers[arn];
+                goal.load_balancers.insert(arn.clone());
+                if internet_source && !lb.internet_facing {
+                    pre_blocks.push(Outcome {
+                        hops: Vec::new(),
+                        blocks: vec![Block {
+                            component: arn.clone(),
+                            code: "ELB_INTERNAL_SCHEME",
+                            detail: format!("{} is an internal load balancer: it has no public address", lb.name),
+                        }],
+                        ending: Ending::Blocked,
+                        set: base.clone(),
+                        client_ports: None,
+                        entry: None,
+                        assumptions: Vec::new(),
+                    });
+                    continue;
+                }
+                legs.extend(lb_legs(m, &idx, lb, None, internet_source));
+            }
+        }
+    }
+
+    let mut outcomes: Vec<Outcome> = pre_blocks;
+    for leg in legs {
+        let mut goal = goal.clone();
+        if leg.entry.is_none() {
+            // A direct leg: the requested port is the destination's own port.
+            goal.target_ports = Vec::new();
+        }
+        let mut set = base.clone().restrict(Dim::Dst, &leg.addrs);
+        if leg.entry.is_some() {
+            // A load-balancer leg: the listener decides the first port; --port applies to the target.
+            set = set.rewrite(Dim::DstPort, (0, 65535));
+        }
+        let mut w = Walker::new(m, &idx, goal);
+        match &src {
+            Endpoint::Internet(space) | Endpoint::Address(space) if from_outside => {
+                let set = set.restrict(Dim::Src, space);
+                let set = same_family(set);
+                if !internet_source {
+                    // A private outside address: comes from on-premises.
+                    for vgw in m.vpn_gateways.keys() {
+                        w.from_vgw_entry(vgw, set.clone(), leg.entry.clone(), leg.pre_block.clone());
+                    }
+                    if m.vpn_gateways.is_empty() {
+                        return Err(QueryError::Unsupported(format!("`{}` is a private address held by no network interface and there is no VPN gateway to bring it in; use an ENI, `internet` or `onprem`", req.from)));
+                    }
+                } else if let Some(hid) = &leg.direct_host {
+                    w.from_internet_to_host(hid, set, leg.pre_block.clone());
+                } else {
+                    w.from_internet_entry(set, leg.entry.clone());
+                }
+            }
+            Endpoint::Onprem(vgws, space) => {
+                for vgw in vgws {
+                    let mut space = space.clone();
+                    let routes: Vec<Interval> = m.vpn_connections.values().filter(|v| v.vpn_gateway_id.as_deref() == Some(vgw.as_str())).flat_map(|v| v.static_routes.iter().flat_map(net_intervals)).collect();
+                    if !routes.is_empty() {
+                        space = routes;
+                    }
+                    let s = same_family(set.restrict(Dim::Src, &space));
+                    w.from_vgw_entry(vgw, s, leg.entry.clone(), leg.pre_block.clone());
+                }
+            }
+            Endpoint::Hosts(hosts, fixed) => {
+                let primary: Vec<&String> = hosts.iter().filter(|h| m.network_interfaces.get(*h).is_none_or(|e| e.device_index.unwrap_or(0) == 0) || hosts.len() == 1).collect();
+                let chosen: Vec<&String> = if primary.is_empty() { hosts.iter().collect() } else { primary };
+                for hid in chosen {
+                    let h = &idx.hosts[hid];
+                    let addrs = fixed.clone().filter(|f| h.private.iter().any(|p| f.contains(p))).unwrap_or_else(|| h.private.clone());
+                    let s = same_family(set.restrict(Dim::Src, &addrs));
+                    w.from_host_entry(hid, s, leg.entry.clone(), leg.pre_block.clone());
+                }
+            }
+            Endpoint::LoadBalancers(arns) => {
+                for arn in arns {
+                    for h in idx.lb_hosts(arn) {
+                        let s = same_family(set.restrict(Dim::Src, &h.private));
+                        w.from_host_entry(&h.id, s, leg.entry.clone(), leg.pre_block.clone());
+                    }
+                }
+            }
+            Endpoint::Internet(_) | Endpoint::Address(_) => unreachable!("handled above"),
+        }
+        outcomes.extend(w.outcomes);
+    }
+    Ok(assemble(m, req, outcomes))
+}
+
+/// A start of the walk: destination addresses, optionally through a listener.
+#[derive(Debug, Clone)]
+struct Leg {
+    addrs: Vec<Interval>,
+    entry: Option<String>,
+    direct_host: Option<String>,
+    pre_block: Option<Block>,
+}
+
+impl Leg {
+    fn addresses(addrs: Vec<Interval>) -> Leg {
+        Leg {
+            addrs,
+            entry: None,
+            direct_host: None,
+            pre_block: None,
+        }
+    }
+}
+
+fn lb_legs(m: &Model, idx: &Index, lb: &LoadBalancer, listener: Option<&Listener>, internet_source: bool) -> Vec<Leg> {
+    let mut out = Vec::new();
+    for h in idx.lb_hosts(&lb.arn) {
+        let entry = listener.map(|l| l.arn.clone());
+        if internet_source {
+            let mut a: Vec<Interval> = h.public_v4.iter().map(|(p, _)| (*p, *p)).collect();
+            if lb.dualstack {
+                a.extend(h.private.iter().copied().filter(|p| !packet::is_v4(p.0)));
+            }
+            if a.is_empty() || h.virtual_node {
+                // A node without a known public address (its ENI is not in the snapshot).
+                out.push(Leg {
+                    addrs: h.private.clone(),
+                    entry,
+                    direct_host: Some(h.id.clone()),
+                    pre_block: None,
+                });
+            } else {
+                out.push(Leg { addrs: a, entry, direct_host: None, pre_block: None });
+            }
+        } else {
+            out.push(Leg {
+                addrs: h.private.clone(),
+                entry,
+                direct_host: None,
+                pre_block: None,
+            });
+        }
+    }
+    let _ = m;
+    out
+}
+
+fn within(iv: &Interval, ranges: &[Interval]) -> bool {
+    ranges.iter().any(|r| r.0 <= iv.0 && iv.1 <= r.1)
+}
+
+/// Drops boxes whose source and destination are of different address families.
+fn same_family(set: PacketSet) -> PacketSet {
+    let v4 = [packet::ALL_V4];
+    let s4 = set.restrict(Dim::Src, &v4).restrict(Dim::Dst, &v4);
+    let not4 = PacketSet::from_box(PBox::FULL).subtract(&PacketSet::from_box(PBox::FULL.with(Dim::Src, packet::ALL_V4)));
+    let not4 = not4.project(Dim::Src);
+    let s6 = set.restrict(Dim::Src, &not4).restrict(Dim::Dst, &not4);
+    s4.union(&s6)
+}
+
+/// Summarises what a set lets through, per protocol.
+pub fn traffic_of(set: &PacketSet) -> Vec<Traffic> {
+    let mut out = Vec::new();
+    let protos = set.project(Dim::Proto);
+    let full_ports = |s: &PacketSet| s.project(Dim::DstPort) == vec![(0, 65535)];
+    if protos == vec![(0, 255)] && full_ports(set) {
+        return vec![Traffic {
+            protocol: "all".into(),
+            ports: String::new(),
+        }];
+    }
+    for (a, b) in protos {
+        for p in a..=b {
+            let p = p as u8;
+            let s = set.restrict(Dim::Proto, &[(p as u128, p as u128)]);
+            let ports = s.project(Dim::DstPort);
+            let text = match p {
+                Protocol::TCP | Protocol::UDP => {
+                    if ports == vec![(0, 65535)] {
+                        "all ports".into()
+                    } else {
+                        super::packet::Ports(&ports).to_string()
+                    }
+                }
+                Protocol::ICMP | Protocol::ICMPV6 => {
+                    if ports == vec![(0, 65535)] {
+                        "all types".into()
+                    } else {
+                        let types = super::packet::merge(ports.iter().map(|(x, y)| (x / 256, y / 256)).collect());
+                        format!("types {}", super::packet::Ports(&types))
+                    }
+                }
+                _ => String::new(),
+            };
+            out.push(Traffic {
+                protocol: protocol_name(p),
+                ports: text,
+            });
+            if out.len() > 12 && b - a > 12 {
+                out.push(Traffic {
+                    protocol: format!("and protocols up to {b}"),
+                    ports: String::new(),
+                });
+                return out;
+            }
+        }
+    }
+    out
+}
+
+fn assemble(m: &Model, req: &Request, outcomes: Vec<Outcome>) -> Answer {
+    let mut paths = Vec::new();
+    let mut reached = PacketSet::empty();
+    let mut client_ports = PacketSet::empty();
+    let mut blocked_by: Vec<Block> = Vec::new();
+    let mut unknowns: Vec<String> = Vec::new();
+    let mut assumptions: Vec<String> = crate::inventory::assumptions(m);
+    for o in &outcomes {
+        for a in &o.assumptions {
+            if !assumptions.contains(a) {
+                assumptions.push(a.clone());
+            }
+        }
+        match (&o.ending, o.blocks.is_empty(), o.set.is_empty()) {
+            (Ending::Reached, true, false) => {
+                reached = reached.union(&o.set);
+                let ports = o.client_ports.clone().unwrap_or_else(|| o.set.project(Dim::SrcPort));
+                client_ports = client_ports.union(&PacketSet::from_box(PBox::FULL).restrict(Dim::SrcPort, &ports));
+                if paths.len() < 16 {
+                    paths.push(PathOut {
+                        hops: o.hops.clone(),
+                        entry: o.entry.clone(),
+                        traffic: traffic_of(&o.set),
+                    });
+                }
+            }
+            (Ending::Unknown(why), true, _) => {
+                if !unknowns.contains(why) {
+                    unknowns.push(why.clone());
+                }
+            }
+            _ => {
+                for b in &o.blocks {
+                    if !blocked_by.contains(b) {
+                        blocked_by.push(b.clone());
+                    }
+                }
+            }
+        }
+    }
+    let verdict = if !reached.is_empty() {
+        Verdict::Reachable
+    } else if !unknowns.is_empty() {
+        Verdict::Unknown
+    } else {
+        Verdict::Unreachable
+    };
+    for u in unknowns {
+        assumptions.push(format!("not modelled: {u}"));
+    }
+    let source_ports: Vec<(u16, u16)> = client_ports.project(Dim::SrcPort).iter().map(|(a, b)| (*a as u16, *b as u16)).collect();
+    let mut notes = Vec::new();
+    if verdict == Verdict::Reachable {
+        let ephemeral = PacketSet::from_box(PBox::FULL.with(Dim::SrcPort, (1024, 65535)));
+        let ok_ephemeral = !client_ports.intersect(&ephemeral).is_empty();
+        let all = source_ports == vec![(0, 65535)];
+        if !all {
+            let text = source_ports.iter().map(|(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") }).collect::<Vec<_>>().join(", ");
+            if ok_ephemeral {
+                notes.push(format!("only from source ports {text}"));
+            } else {
+                notes.push(format!("only from source ports {text}: ordinary clients (ephemeral ports 1024-65535) get no reply, but a client that picks its source port gets through"));
+            }
+        }
+    } else {
+        blocked_by.sort();
+        blocked_by.dedup();
+    }
+    Answer {
+        request: req.clone(),
+        verdict,
+        paths,
+        traffic: traffic_of(&reached),
+        source_ports,
+        blocked_by: if verdict == Verdict::Reachable { Vec::new() } else { blocked_by },
+        assumptions,
+        notes,
+    }
+}

@@ -1,0 +1,1103 @@
+//! The path walk: a packet set travels hop by hop from its sources, every hop
+//! filtering it, until it is delivered, leaves the estate, is blocked, or
+//! meets something not modelled.
+//!
+//! When a hop blocks everything, the walk records the block and carries on
+//! with the unfiltered set as a hypothesis, so that an unreachable verdict
+//! names every component on the way that would block the flow (as AWS's
+//! Reachability Analyzer reports several explanations), not only the first.
+
+use std::collections::BTreeSet;
+
+use super::filters::{self, NaclCheck, RouteChoice, SgDirection};
+use super::index::{Host, Index};
+use super::packet::{net_intervals, Dim, Interval, PacketSet};
+use crate::model::*;
+
+/// One hop of a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hop {
+    /// Component id.
+    pub component: String,
+    /// Component kind (`eni`, `security-group`, `nacl`, `route-table`, `igw`, ...).
+    pub kind: &'static str,
+    /// Human name.
+    pub name: String,
+    /// What admitted the packet here.
+    pub detail: String,
+    /// `true` for checks of the reply direction.
+    pub reply: bool,
+}
+
+/// Why a hop blocks.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Block {
+    /// Component id.
+    pub component: String,
+    /// Reason code (AWS Reachability Analyzer names where one fits).
+    pub code: &'static str,
+    /// A sentence a person can act on.
+    pub detail: String,
+}
+
+/// How a walk ended.
+#[derive(Debug, Clone)]
+pub enum Ending {
+    /// Delivered to the destination or out of the estate towards it.
+    Reached,
+    /// Blocked (the blocks are in the trace).
+    Blocked,
+    /// Crossed something not modelled.
+    Unknown(String),
+}
+
+/// One finished walk.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Hops.
+    pub hops: Vec<Hop>,
+    /// Blocks met on the way (non-empty means the flow does not get through).
+    pub blocks: Vec<Block>,
+    /// How it ended.
+    pub ending: Ending,
+    /// The packets that arrived (destination's view).
+    pub set: PacketSet,
+    /// The client's source ports that work, when ports were translated on the way.
+    pub client_ports: Option<Vec<Interval>>,
+    /// The listener the path entered by, when through a load balancer.
+    pub entry: Option<String>,
+    /// Assumptions made on this path.
+    pub assumptions: Vec<String>,
+}
+
+/// What counts as arriving.
+#[derive(Debug, Clone, Default)]
+pub struct Goal {
+    /// Hosts whose delivery completes the flow.
+    pub hosts: BTreeSet<String>,
+    /// Load balancers (ARN) whose acceptance completes the flow.
+    pub load_balancers: BTreeSet<String>,
+    /// Leaving the estate (internet, on-premises, AWS service) completes the flow.
+    pub external: bool,
+    /// For load-balancer legs: the target ports asked for.
+    pub target_ports: Vec<Interval>,
+}
+
+/// How the packet entered the VPC it is being delivered in: decides the return-route check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Arrival {
+    Local,
+    Igw(String),
+    Peering(String),
+    Tgw { tgw: String, dst_attachment: String, src_attachment: String },
+    Vgw(String),
+    /// A load balancer preserving the client IP: replies follow the LB's flow state (§5.3).
+    PreservedByLb,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Trace {
+    hops: Vec<Hop>,
+    blocks: Vec<Block>,
+    via_peering: bool,
+    via_vgw: bool,
+    lb_groups: Vec<String>,
+    preserved: bool,
+    client_ports: Option<Vec<Interval>>,
+    entry: Option<String>,
+    assumptions: Vec<String>,
+    depth: usize,
+}
+
+/// The walker.
+pub struct Walker<'m> {
+    m: &'m Model,
+    idx: &'m Index,
+    goal: Goal,
+    /// Finished walks.
+    pub outcomes: Vec<Outcome>,
+    steps: usize,
+}
+
+const MAX_DEPTH: usize = 12;
+const MAX_STEPS: usize = 20_000;
+
+/// Reserved IPv4 ranges that the internet does not route (RFC 6890 subset).
+pub fn not_internet_routable() -> Vec<Interval> {
+    [
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "224.0.0.0/3",
+    ]
+    .iter()
+    .flat_map(|c| net_intervals(&c.parse().unwrap()))
+    .collect()
+}
+
+/// Internet addresses: public IPv4 and IPv6 global unicast (2000::/3).
+pub fn internet_space() -> Vec<Interval> {
+    let v4 = PacketSet::from_box(super::packet::PBox::FULL.with(Dim::Src, super::packet::ALL_V4))
+        .subtract(&PacketSet::from_box(super::packet::PBox::FULL).restrict(Dim::Src, &not_internet_routable()))
+        .project(Dim::Src);
+    let mut out = v4;
+    out.extend(net_intervals(&"2000::/3".parse().unwrap()));
+    out
+}
+
+impl<'m> Walker<'m> {
+    /// A walker towards a goal.
+    pub fn new(m: &'m Model, idx: &'m Index, goal: Goal) -> Self {
+        Walker {
+            m,
+            idx,
+            goal,
+            outcomes: Vec::new(),
+            steps: 0,
+        }
+    }
+
+    fn host(&self, id: &str) -> &'m Host {
+        &self.idx.hosts[id]
+    }
+
+    fn finish(&mut self, t: Trace, ending: Ending, set: PacketSet) {
+        self.outcomes.push(Outcome {
+            hops: t.hops,
+            blocks: t.blocks,
+            ending,
+            set,
+            client_ports: t.client_ports,
+            entry: t.entry,
+            assumptions: t.assumptions,
+        });
+    }
+
+    fn block(&mut self, mut t: Trace, component: &str, code: &'static str, detail: String, set: PacketSet) {
+        t.blocks.push(Block {
+            component: component.to_string(),
+            code,
+            detail,
+        });
+        self.finish(t, Ending::Blocked, set);
+    }
+
+    /// Applies a filter; when it blocks everything, records the block and continues with the
+    /// unfiltered set as a hypothesis.
+    fn filter(t: &mut Trace, before: &PacketSet, after: PacketSet, component: &str, code: &'static str, detail: impl FnOnce() -> String) -> PacketSet {
+        if after.is_empty() && !before.is_empty() {
+            t.blocks.push(Block {
+                component: component.to_string(),
+                code,
+                detail: detail(),
+            });
+            before.clone()
+        } else {
+            after
+        }
+    }
+
+    fn hop(t: &mut Trace, component: &str, kind: &'static str, name: &str, detail: String, reply: bool) {
+        t.hops.push(Hop {
+            component: component.to_string(),
+            kind,
+            name: name.to_string(),
+            detail,
+            reply,
+        });
+    }
+
+    // ---------------------------------------------------------------- sources
+
+    fn start(entry: Option<String>, pre_block: Option<Block>) -> Trace {
+        Trace {
+            entry,
+            blocks: pre_block.into_iter().collect(),
+            ..Trace::default()
+        }
+    }
+
+    /// A host sends `set` (through a load-balancer listener when `entry` is given).
+    pub fn from_host_entry(&mut self, host_id: &str, set: PacketSet, entry: Option<String>, pre_block: Option<Block>) {
+        let h = self.host(host_id);
+        let mut t = Self::start(entry, pre_block);
+        Self::hop(&mut t, &h.id, "source", &h.name, format!("{} {}", h.kind, h.owner_id.clone().unwrap_or_default()), false);
+        self.leave_host(h, set, t);
+    }
+
+    /// The internet sends `set` (destinations are public addresses).
+    pub fn from_internet_entry(&mut self, set: PacketSet, entry: Option<String>) {
+        let mut t = Self::start(entry, None);
+        Self::hop(&mut t, "internet", "internet", "internet", String::new(), false);
+        self.internet_side(set, t, false);
+    }
+
+    /// The internet sends `set` to a host whose public address is unknown or absent
+    /// (destinations are the host's private addresses, as the IGW would translate them).
+    pub fn from_internet_to_host(&mut self, host_id: &str, set: PacketSet, pre_block: Option<Block>) {
+        let h = self.host(host_id);
+        let mut t = Self::start(None, pre_block);
+        Self::hop(&mut t, "internet", "internet", "internet", String::new(), false);
+        self.enter_via_igw(h, set, t);
+    }
+
+    /// On-premises sends `set` through a VPN gateway.
+    pub fn from_vgw_entry(&mut self, vgw_id: &str, set: PacketSet, entry: Option<String>, pre_block: Option<Block>) {
+        let mut t = Self::start(entry, pre_block);
+        t.via_vgw = true;
+        Self::hop(&mut t, vgw_id, "vpn-gateway", vgw_id, "from on-premises".into(), false);
+        let Some(vgw) = self.m.vpn_gateways.get(vgw_id) else {
+            return self.block(t, vgw_id, "NO_ROUTE_TO_DESTINATION", format!("{vgw_id} is not in the snapshot"), set);
+        };
+        if vgw.vpc_ids.is_empty() {
+            return self.block(t, vgw_id, "NO_ROUTE_TO_DESTINATION", format!("{vgw_id} is not attached to a VPC"), set);
+        }
+        for vpc in vgw.vpc_ids.clone() {
+            let cidrs: Vec<Interval> = self.m.vpc_cidrs(&vpc).iter().flat_map(net_intervals).collect();
+            let inside = set.restrict(Dim::Dst, &cidrs);
+            let outside = set.subtract(&inside);
+            if !outside.is_empty() {
+                self.block(t.clone(), vgw_id, "NO_ROUTE_TO_DESTINATION", format!("{vgw_id} only delivers to {vpc}'s own CIDRs; on-premises cannot use the VPC's internet, NAT or peering connections"), outside);
+            }
+            if !inside.is_empty() {
+                if self.gateway_route_table_intercepts(vgw_id) {
+                    let mut t2 = t.clone();
+                    t2.assumptions.push(format!("{vgw_id} has a gateway route table (ingress routing through an appliance), which is not modelled"));
+                    self.finish(t2, Ending::Unknown(format!("{vgw_id}'s gateway route table sends traffic through an appliance")), inside);
+                    continue;
+                }
+                self.deliver_in_vpc(&vpc, inside, t.clone(), None, Arrival::Vgw(vgw_id.to_string()));
+            }
+        }
+    }
+
+    fn gateway_route_table_intercepts(&self, gateway: &str) -> bool {
+        self.m.route_tables.values().any(|rt| {
+            rt.gateway_ids.iter().any(|g| g == gateway)
+                && rt.routes.iter().any(|r| matches!(r.target, RouteTarget::NetworkInterface(_) | RouteTarget::VpcEndpoint(_) | RouteTarget::Instance(_)))
+        })
+    }
+
+    // ---------------------------------------------------------------- hops
+
+    fn leave_host(&mut self, h: &'m Host, set: PacketSet, mut t: Trace) {
+        self.steps += 1;
+        if t.depth > MAX_DEPTH || self.steps > MAX_STEPS {
+            return self.finish(t, Ending::Unknown("the path is too long to follow (a routing loop?)".into()), set);
+        }
+        t.depth += 1;
+        let mut set = set;
+        if h.filtered_by_sgs {
+            let (allowed, rules) = filters::security_groups(self.m, self.idx, &h.groups, SgDirection::Egress, &set, &[]);
+            let groups = h.groups.join(", ");
+            set = Self::filter(&mut t, &set, allowed, &h.id, "ENI_SG_RULES_MISMATCH", || {
+                format!("no outbound rule of {} ({groups}) allows this traffic", h.name)
+            });
+            Self::hop(&mut t, &groups, "security-group", &groups, format!("outbound: {}", rules.join("; ")), false);
+        }
+        // §9.1: within a subnet only security groups apply.
+        let mut same_subnet = Vec::new();
+        for other in self.idx.vpc_hosts(&h.vpc_id) {
+            if other.subnet_id == h.subnet_id && other.id != h.id && !other.virtual_node {
+                same_subnet.push(other.id.clone());
+            }
+        }
+        let mut rest = set.clone();
+        for oid in same_subnet {
+            let o = self.host(&oid);
+            let part = rest.restrict(Dim::Dst, &o.private);
+            if part.is_empty() {
+                continue;
+            }
+            rest = rest.subtract(&part);
+            let mut t2 = t.clone();
+            Self::hop(&mut t2, &h.subnet_id, "subnet", &h.subnet_id, "same subnet: delivered without route table or network ACL".into(), false);
+            self.arrive_checked(o, part, t2);
+        }
+        if rest.is_empty() {
+            return;
+        }
+        self.route_from_subnet(&h.subnet_id, &h.vpc_id, rest, t);
+    }
+
+    fn route_from_subnet(&mut self, subnet_id: &str, vpc_id: &str, set: PacketSet, t: Trace) {
+        let rt = self.m.subnet_route_table(subnet_id);
+        let rt_id = rt.map(|r| r.id.clone()).unwrap_or_else(|| format!("{vpc_id} (local routes assumed)"));
+        for (choice, part) in filters::route_partition(self.m, rt, vpc_id, &set, Dim::Dst) {
+            let mut t2 = t.clone();
+            match choice {
+                None => self.block(t2, &rt_id, "NO_ROUTE_TO_DESTINATION", format!("route table {rt_id} of {subnet_id} has no route for {}", describe_dst(&part)), part),
+                Some(c) if !c.active => self.block(t2, &rt_id, "BLACKHOLE_ROUTE", format!("route table {rt_id} sends {} to {}, a blackhole (its target is gone)", c.destination, c.target.id()), part),
+                Some(c) => {
+                    Self::hop(&mut t2, &rt_id, "route-table", &rt_id, format!("{} -> {}", c.destination, c.target.id()), false);
+                    self.follow_route(subnet_id, vpc_id, &rt_id, c, part, t2);
+                }
+            }
+        }
+    }
+
+    fn cross_out(&mut self, subnet_id: &str, set: PacketSet, t: &mut Trace) -> PacketSet {
+        let acl = self.m.subnet_nacl(subnet_id);
+        let acl_id = acl.map(|a| a.id.clone()).unwrap_or_else(|| "default NACL (assumed)".into());
+        let (out, rules) = filters::nacl(acl, &set, NaclCheck::OutForward);
+        let set2 = Self::filter(t, &set, out, &acl_id, "SUBNET_ACL_RESTRICTION", || format!("network ACL {acl_id} of {subnet_id} denies this traffic outbound"));
+        Self::hop(t, &acl_id, "nacl", &acl_id, format!("outbound of {subnet_id}: rule {}", list(&rules)), false);
+        let (back, rules) = filters::nacl(acl, &set2, NaclCheck::InReply);
+        let set3 = Self::filter(t, &set2, back, &acl_id, "SUBNET_ACL_RESTRICTION", || format!("network ACL {acl_id} of {subnet_id} denies the replies inbound (NACLs are stateless: allow the return traffic to the client's source ports)"));
+        Self::hop(t, &acl_id, "nacl", &acl_id, format!("reply inbound to {subnet_id}: rule {}", list(&rules)), true);
+        set3
+    }
+
+    fn cross_in(&mut self, subnet_id: &str, set: PacketSet, t: &mut Trace) -> PacketSet {
+        let acl = self.m.subnet_nacl(subnet_id);
+        let acl_id = acl.map(|a| a.id.clone()).unwrap_or_else(|| "default NACL (assumed)".into());
+        let (inn, rules) = filters::nacl(acl, &set, NaclCheck::InForward);
+        let set2 = Self::filter(t, &set, inn, &acl_id, "SUBNET_ACL_RESTRICTION", || format!("network ACL {acl_id} of {subnet_id} denies this traffic inbound"));
+        Self::hop(t, &acl_id, "nacl", &acl_id, format!("inbound to {subnet_id}: rule {}", list(&rules)), false);
+        let (back, rules) = filters::nacl(acl, &set2, NaclCheck::OutReply);
+        let set3 = Self::filter(t, &set2, back, &acl_id, "SUBNET_ACL_RESTRICTION", || format!("network ACL {acl_id} of {subnet_id} denies the replies outbound (NACLs are stateless: allow the return traffic to the client's source ports, usually 1024-65535)"));
+        Self::hop(t, &acl_id, "nacl", &acl_id, format!("reply outbound from {subnet_id}: rule {}", list(&rules)), true);
+        set3
+    }
+
+    fn follow_route(&mut self, subnet_id: &str, vpc_id: &str, rt_id: &str, c: RouteChoice, set: PacketSet, mut t: Trace) {
+        let transit_forbidden = t.via_peering || t.via_vgw;
+        match &c.target {
+            RouteTarget::Local => {
+                let set = self.cross_out(subnet_id, set, &mut t);
+                self.deliver_in_vpc(vpc_id, set, t, Some(subnet_id), Arrival::Local);
+            }
+            RouteTarget::InternetGateway(igw) | RouteTarget::EgressOnlyInternetGateway(igw) => {
+                let egress_only = matches!(c.target, RouteTarget::EgressOnlyInternetGateway(_));
+                if transit_forbidden {
+                    return self.block(t, igw, "PEERING_TRANSIT_NOT_SUPPORTED", format!("traffic that entered {vpc_id} over a peering connection or VPN cannot leave through {igw}"), set);
+                }
+                let attached = if egress_only {
+                    self.m.egress_only_internet_gateways.get(igw).is_some_and(|g| g.vpc_ids.iter().any(|v| v == vpc_id))
+                } else {
+                    self.m.internet_gateways.get(igw).is_some_and(|g| g.vpc_ids.iter().any(|v| v == vpc_id))
+                };
+                if !attached {
+                    return self.block(t, igw, "BLACKHOLE_ROUTE", format!("route table {rt_id} sends traffic to {igw}, which is not attached to {vpc_id}"), set);
+                }
+                let mut set = self.cross_out(subnet_id, set, &mut t);
+                if egress_only {
+                    let v6 = set.subtract(&set.restrict(Dim::Src, &[super::packet::ALL_V4]));
+                    set = Self::filter(&mut t, &set, v6, igw, "NO_ROUTE_TO_DESTINATION", || format!("{igw} is an egress-only internet gateway: IPv6 only"));
+                    Self::hop(&mut t, igw, "egress-only-igw", igw, "outbound IPv6".into(), false);
+                    return self.internet_side(set, t, true);
+                }
+                // §4.2: the IGW maps each private IPv4 source to its public address, 1:1.
+                let v4 = set.restrict(Dim::Src, &[super::packet::ALL_V4]);
+                let v6 = set.subtract(&v4);
+                let mut translated = PacketSet::empty();
+                for (public, (host_id, private)) in &self.idx.public {
+                    let h = &self.idx.hosts[host_id];
+                    if h.vpc_id != vpc_id {
+                        continue;
+                    }
+                    let part = v4.restrict(Dim::Src, &[(*private, *private)]);
+                    if !part.is_empty() {
+                        translated = translated.union(&part.rewrite(Dim::Src, (*public, *public)));
+                    }
+                }
+                let mut untranslated_src = v4.clone();
+                for (host_id, private) in self.idx.public.values() {
+                    if self.idx.hosts[host_id].vpc_id == vpc_id {
+                        untranslated_src = untranslated_src.subtract(&v4.restrict(Dim::Src, &[(*private, *private)]));
+                    }
+                }
+                if !untranslated_src.is_empty() {
+                    let mut tb = t.clone();
+                    tb.blocks.push(Block {
+                        component: igw.clone(),
+                        code: "NO_PUBLIC_IP_FOR_EGRESS",
+                        detail: format!("{} has no public IPv4 address, so {igw} cannot carry it to the internet (use a NAT gateway or assign a public IP)", describe_src(&untranslated_src)),
+                    });
+                    Self::hop(&mut tb, igw, "igw", igw, "no public address to translate to".into(), false);
+                    if translated.is_empty() && v6.is_empty() {
+                        // Carry on hypothetically to name what else would block.
+                        self.internet_side(untranslated_src, tb, true);
+                        return;
+                    }
+                    self.finish(tb, Ending::Blocked, untranslated_src);
+                }
+                let out = translated.union(&v6);
+                if out.is_empty() {
+                    return;
+                }
+                Self::hop(&mut t, igw, "igw", igw, "source translated to its public address".into(), false);
+                self.internet_side(out, t, false);
+            }
+            RouteTarget::NatGateway(nat_id) => {
+                if transit_forbidden {
+                    return self.block(t, nat_id, "PEERING_TRANSIT_NOT_SUPPORTED", format!("traffic that entered {vpc_id} over a peering connection or a VPN gateway cannot use {nat_id}"), set);
+                }
+                let Some(nat) = self.m.nat_gateways.get(nat_id) else {
+                    return self.block(t, nat_id, "BLACKHOLE_ROUTE", format!("{nat_id} is not in the snapshot"), set);
+                };
+                let mut set = set;
+                if nat.subnet_id != subnet_id {
+                    set = self.cross_out(subnet_id, set, &mut t);
+                    set = self.cross_in(&nat.subnet_id, set, &mut t);
+                }
+                let nat_name = name_tag(&nat.tags).unwrap_or(nat_id).to_string();
+                // §4.5: source becomes the NAT's private address, source ports 1024-65535.
+                t.client_ports = Some(t.client_ports.clone().unwrap_or_else(|| set.project(Dim::SrcPort)));
+                let nat_addrs: Vec<Interval> = nat.private_ips.iter().map(|a| super::packet::addr_interval(std::net::IpAddr::V4(*a))).collect();
+                let nat_addr = nat_addrs.first().copied().unwrap_or_else(|| {
+                    self.m.subnets.get(&nat.subnet_id).and_then(|s| s.cidr_v4).map(|c| net_intervals(&ipnet::IpNet::V4(c))[0]).unwrap_or(super::packet::ALL_V4)
+                });
+                let v4 = set.restrict(Dim::Src, &[super::packet::ALL_V4]);
+                if v4.is_empty() {
+                    return self.block(t, nat_id, "NO_ROUTE_TO_DESTINATION", format!("{nat_id} translates IPv4 only"), set);
+                }
+                let translated = v4.rewrite(Dim::Src, nat_addr).rewrite(Dim::SrcPort, (1024, 65535));
+                Self::hop(&mut t, nat_id, "nat-gateway", &nat_name, format!("source translated to {} ports 1024-65535", describe_interval(nat_addr)), false);
+                let mut t2 = t.clone();
+                t2.depth += 1;
+                let nat_vpc = nat.vpc_id.clone();
+                let nat_subnet = nat.subnet_id.clone();
+                let public = nat.public;
+                let rt = self.m.subnet_route_table(&nat_subnet);
+                let rt_id = rt.map(|r| r.id.clone()).unwrap_or_default();
+                for (choice, part) in filters::route_partition(self.m, rt, &nat_vpc, &translated, Dim::Dst) {
+                    let mut t3 = t2.clone();
+                    match choice {
+                        None => self.block(t3, &rt_id, "NO_ROUTE_TO_DESTINATION", format!("route table {rt_id} of the NAT gateway's subnet {nat_subnet} has no route for {}", describe_dst(&part)), part),
+                        Some(c) if !c.active => self.block(t3, &rt_id, "BLACKHOLE_ROUTE", format!("route table {rt_id} sends {} to a blackhole", c.destination), part),
+                        Some(c) => {
+                            if matches!(c.target, RouteTarget::InternetGateway(_)) {
+                                if !public {
+                                    self.block(t3, nat_id, "NO_ROUTE_TO_DESTINATION", format!("{nat_id} is a private NAT gateway: the internet gateway drops its traffic"), part);
+                                    continue;
+                                }
+                                if let RouteTarget::InternetGateway(igw) = &c.target {
+                                    if !self.m.internet_gateways.get(igw).is_some_and(|g| g.vpc_ids.contains(&nat_vpc)) {
+                                        self.block(t3, igw, "BLACKHOLE_ROUTE", format!("{igw} is not attached to {nat_vpc}"), part);
+                                        continue;
+                                    }
+                                    let out = self.cross_out(&nat_subnet, part, &mut t3);
+                                    let eip = nat.public_ips.first().map(|a| super::packet::addr_interval(std::net::IpAddr::V4(*a)));
+                                    let Some(eip) = eip else {
+                                        self.block(t3, nat_id, "NO_PUBLIC_IP_FOR_EGRESS", format!("{nat_id} has no Elastic IP"), out);
+                                        continue;
+                                    };
+                                    Self::hop(&mut t3, igw, "igw", igw, format!("source translated to the NAT gateway's Elastic IP {}", describe_interval(eip)), false);
+                                    self.internet_side(out.rewrite(Dim::Src, eip), t3, false);
+                                }
+                            } else {
+                                Self::hop(&mut t3, &rt_id, "route-table", &rt_id, format!("{} -> {}", c.destination, c.target.id()), false);
+                                self.follow_route(&nat_subnet, &nat_vpc, &rt_id, c, part, t3);
+                            }
+                        }
+                    }
+                }
+            }
+            RouteTarget::Peering(pcx) => {
+                if t.via_peering {
+                    return self.block(t, pcx, "PEERING_TRANSIT_NOT_SUPPORTED", format!("peering is not transitive: traffic that arrived over a peering connection cannot leave through {pcx}"), set);
+                }
+                let Some(p) = self.m.peerings.get(pcx) else {
+                    return self.block(t, pcx, "BLACKHOLE_ROUTE", format!("{pcx} is not an active peering connection in the snapshot"), set);
+                };
+                let Some(other) = p.other_side(vpc_id).map(str::to_string) else {
+                    return self.block(t, pcx, "BLACKHOLE_ROUTE", format!("{pcx} does not connect {vpc_id}"), set);
+                };
+                if !self.m.vpcs.contains_key(&other) {
+                    let t2 = t.clone();
+                    return self.finish(t2, Ending::Unknown(format!("{pcx} leads to {other}, which is not in the snapshot")), set);
+                }
+                let set = self.cross_out(subnet_id, set, &mut t);
+                let cidrs: Vec<Interval> = self.m.vpc_cidrs(&other).iter().flat_map(net_intervals).collect();
+                let inside = set.restrict(Dim::Dst, &cidrs);
+                let outside = set.subtract(&inside);
+                if !outside.is_empty() {
+                    self.block(t.clone(), pcx, "PEERING_TRANSIT_NOT_SUPPORTED", format!("{pcx} only delivers to {other}'s CIDRs (no edge-to-edge routing)"), outside);
+                }
+                if inside.is_empty() {
+                    return;
+                }
+                Self::hop(&mut t, pcx, "peering", pcx, format!("{vpc_id} -> {other}"), false);
+                t.via_peering = true;
+                self.deliver_in_vpc(&other, inside, t, None, Arrival::Peering(pcx.clone()));
+            }
+            RouteTarget::TransitGateway(tgw) => self.via_tgw(subnet_id, vpc_id, tgw, set, t),
+            RouteTarget::VpnGateway(vgw) => {
+                if t.via_peering {
+                    return self.block(t, vgw, "PEERING_TRANSIT_NOT_SUPPORTED", format!("traffic that arrived over a peering connection cannot use {vgw}"), set);
+                }
+                if !self.m.vpn_gateways.get(vgw).is_some_and(|g| g.vpc_ids.iter().any(|v| v == vpc_id)) {
+                    return self.block(t, vgw, "BLACKHOLE_ROUTE", format!("{vgw} is not attached to {vpc_id}"), set);
+                }
+                let set = self.cross_out(subnet_id, set, &mut t);
+                self.to_onprem(vgw, set, t, |v| v.vpn_gateway_id.as_deref() == Some(vgw));
+            }
+            RouteTarget::VpcEndpoint(vpce) => {
+                let kind = self.m.vpc_endpoints.get(vpce).map(|e| e.kind);
+                match kind {
+                    Some(EndpointKind::Gateway) => {
+                        if transit_forbidden {
+                            return self.block(t, vpce, "PEERING_TRANSIT_NOT_SUPPORTED", format!("traffic that arrived over a peering connection or VPN cannot use gateway endpoint {vpce}"), set);
+                        }
+                        let set = self.cross_out(subnet_id, set, &mut t);
+                        let service = self.m.vpc_endpoints[vpce].service_name.clone();
+                        Self::hop(&mut t, vpce, "gateway-endpoint", &service, format!("to {service}"), false);
+                        if self.goal.external {
+                            self.finish(t, Ending::Reached, set);
+                        }
+                    }
+                    Some(_) => self.finish(t, Ending::Unknown(format!("route to {vpce}, a Gateway Load Balancer endpoint: the inspection appliance behind it is not modelled")), set),
+                    None => self.block(t, vpce, "BLACKHOLE_ROUTE", format!("route to {vpce}, which is not in the snapshot"), set),
+                }
+            }
+            RouteTarget::NetworkInterface(x) | RouteTarget::Instance(x) => {
+                self.finish(t, Ending::Unknown(format!("route table {rt_id} sends {} to {x}, an appliance whose forwarding is not modelled", c.destination)), set)
+            }
+            RouteTarget::Other(x) => self.finish(t, Ending::Unknown(format!("route table {rt_id} sends {} to {x}, a target that is not modelled", c.destination)), set),
+        }
+    }
+
+    fn to_onprem(&mut self, gateway: &str, set: PacketSet, mut t: Trace, belongs: impl Fn(&VpnConnection) -> bool) {
+        let conns: Vec<&VpnConnection> = self.m.vpn_connections.values().filter(|v| belongs(v)).collect();
+        let mut set = set;
+        if !conns.is_empty() && conns.iter().all(|c| c.static_routes_only) {
+            let routes: Vec<Interval> = conns.iter().flat_map(|c| c.static_routes.iter().flat_map(net_intervals)).collect();
+            let covered = set.restrict(Dim::Dst, &routes);
+            let uncovered = set.subtract(&covered);
+            if !uncovered.is_empty() {
+                self.block(t.clone(), gateway, "VGW_NO_ROUTE", format!("the VPN connections of {gateway} have no static route for {}", describe_dst(&uncovered)), uncovered);
+            }
+            set = covered;
+            if set.is_empty() {
+                return;
+            }
+        } else {
+            t.assumptions.push(format!("routing beyond {gateway} (on-premises, BGP) is not in the snapshot: assumed to reach the destination"));
+        }
+        Self::hop(&mut t, gateway, "vpn-gateway", gateway, "to on-premises".into(), false);
+        if self.goal.external {
+            self.finish(t, Ending::Reached, set);
+        }
+    }
+
+    fn via_tgw(&mut self, subnet_id: &str, vpc_id: &str, tgw: &str, set: PacketSet, mut t: Trace) {
+        if t.via_peering {
+            return self.block(t, tgw, "PEERING_TRANSIT_NOT_SUPPORTED", format!("traffic that arrived over a peering connection cannot use {tgw}"), set);
+        }
+        let m = self.m;
+        let Some(att) = m.tgw_attachments.values().find(|a| a.tgw_id == tgw && a.kind == TgwAttachmentKind::Vpc && a.resource_id == vpc_id) else {
+            return self.block(t, tgw, "BLACKHOLE_ROUTE", format!("{vpc_id} has no attachment to {tgw}"), set);
+        };
+        let az = m.subnets.get(subnet_id).and_then(|s| s.az.clone());
+        let att_subnet = att.subnet_ids.iter().find(|s| m.subnets.get(*s).and_then(|x| x.az.clone()) == az).cloned();
+        let Some(att_subnet) = att_subnet else {
+            return self.block(t, &att.id, "TGW_NO_ATTACHMENT_IN_AZ", format!("{} has no subnet in {}'s availability zone {}, so {subnet_id} cannot send to {tgw}", att.id, subnet_id, az.unwrap_or_default()), set);
+        };
+        let mut set = set;
+        if att_subnet != subnet_id {
+            set = self.cross_out(subnet_id, set, &mut t);
+            set = self.cross_in(&att_subnet, set, &mut t);
+        }
+        let Some(rt_id) = att.route_table_id.clone() else {
+            return self.block(t, &att.id, "TGW_ATTACHMENT_NOT_ASSOCIATED", format!("{} is associated with no transit gateway route table", att.id), set);
+        };
+        let Some(rt) = m.tgw_route_tables.get(&rt_id) else {
+            return self.block(t, &rt_id, "TGW_ATTACHMENT_NOT_ASSOCIATED", format!("{rt_id} is not in the snapshot"), set);
+        };
+        Self::hop(&mut t, &att.id, "tgw-attachment", &att.id, format!("{vpc_id} -> {tgw}"), false);
+        for (choice, part) in filters::tgw_partition(m, rt, &set, Dim::Dst) {
+            let mut t2 = t.clone();
+            let Some(c) = choice else {
+                self.block(t2, &rt_id, "TGW_NO_ROUTE", format!("transit gateway route table {rt_id} has no route for {}", describe_dst(&part)), part);
+                continue;
+            };
+            if c.blackhole || c.attachments.is_empty() {
+                self.block(t2, &rt_id, "TGW_BLACKHOLE_ROUTE", format!("transit gateway route table {rt_id} drops {} (blackhole route)", c.destination), part);
+                continue;
+            }
+            Self::hop(&mut t2, &rt_id, "tgw-route-table", &rt_id, format!("{} -> {}", c.destination, c.attachments.join(",")), false);
+            let dst_att_id = c.attachments[0].clone();
+            let Some(dst) = m.tgw_attachments.get(&dst_att_id) else {
+                self.block(t2, &dst_att_id, "TGW_BLACKHOLE_ROUTE", format!("{dst_att_id} is not in the snapshot"), part);
+                continue;
+            };
+            match dst.kind {
+                TgwAttachmentKind::Vpc => {
+                    let dvpc = dst.resource_id.clone();
+                    if !m.vpcs.contains_key(&dvpc) {
+                        self.finish(t2, Ending::Unknown(format!("{dst_att_id} leads to {dvpc}, which is not in the snapshot")), part);
+                        continue;
+                    }
+                    // §6.2: enters at the attachment subnet and is forwarded by that subnet's route table.
+                    let entry = self.tgw_entry_subnet(dst, &part);
+                    let Some(entry) = entry else {
+                        self.block(t2, &dst_att_id, "TGW_NO_ATTACHMENT_IN_AZ", format!("{dst_att_id} has no subnet"), part);
+                        continue;
+                    };
+                    let arrival = Arrival::Tgw {
+                        tgw: tgw.to_string(),
+                        dst_attachment: dst_att_id.clone(),
+                        src_attachment: att.id.clone(),
+                    };
+                    let ert = m.subnet_route_table(&entry);
+                    for (rc, sub) in filters::route_partition(m, ert, &dvpc, &part, Dim::Dst) {
+                        let mut t3 = t2.clone();
+                        match rc {
+                            Some(rc) if rc.active && rc.target == RouteTarget::Local => {
+                                let sub = self.cross_out(&entry, sub, &mut t3);
+                                self.deliver_in_vpc(&dvpc, sub, t3, Some(&entry), arrival.clone());
+                            }
+                            Some(rc) => self.finish(t3, Ending::Unknown(format!("traffic from {tgw} entering {dvpc} is routed by {entry}'s route table to {}, which is not followed further", rc.target.id())), sub),
+                            None => self.block(t3, &entry, "NO_ROUTE_TO_DESTINATION", format!("{entry}'s route table has no route for {}", describe_dst(&sub)), sub),
+                        }
+                    }
+                }
+                TgwAttachmentKind::Vpn => {
+                    let vpn = dst.resource_id.clone();
+                    self.to_onprem(&dst_att_id, part, t2, |v| v.id == vpn);
+                }
+                _ => self.finish(t2, Ending::Unknown(format!("{dst_att_id} is a {:?} attachment, which is not modelled", dst.kind)), part),
+            }
+        }
+    }
+
+    fn tgw_entry_subnet(&self, att: &TgwAttachment, set: &PacketSet) -> Option<String> {
+        // Prefer the attachment subnet in the destination's availability zone.
+        for iv in set.project(Dim::Dst) {
+            for h in self.idx.vpc_hosts(&att.resource_id) {
+                if h.private.iter().any(|p| p.0 <= iv.1 && iv.0 <= p.1) {
+                    if let Some(s) = att.subnet_ids.iter().find(|s| self.m.subnets.get(*s).and_then(|x| x.az.clone()) == h.az) {
+                        return Some(s.clone());
+                    }
+                }
+            }
+        }
+        att.subnet_ids.first().cloned()
+    }
+
+    /// Internet side: the packet is on the internet, going to `set`'s destinations.
+    fn internet_side(&mut self, set: PacketSet, t: Trace, hypothetical: bool) {
+        // Estate public IPv4 addresses: back in through that VPC's IGW (also the hairpin case, §4.6).
+        let mut rest = set.clone();
+        let publics: Vec<(u128, String, u128)> = self.idx.public.iter().map(|(p, (h, a))| (*p, h.clone(), *a)).collect();
+        for (public, host_id, private) in publics {
+            let part = rest.restrict(Dim::Dst, &[(public, public)]);
+            if part.is_empty() {
+                continue;
+            }
+            rest = rest.subtract(&part);
+            let h = self.host(&host_id);
+            self.enter_via_igw(h, part.rewrite(Dim::Dst, (private, private)), t.clone());
+        }
+        // IPv6 addresses of hosts are public (§4.4).
+        let v6_hosts: Vec<String> = self.idx.hosts.values().filter(|h| h.private.iter().any(|p| !super::packet::is_v4(p.0))).map(|h| h.id.clone()).collect();
+        for host_id in v6_hosts {
+            let h = self.host(&host_id);
+            let v6: Vec<Interval> = h.private.iter().copied().filter(|p| !super::packet::is_v4(p.0)).collect();
+            let part = rest.restrict(Dim::Dst, &v6);
+            if part.is_empty() {
+                continue;
+            }
+            rest = rest.subtract(&part);
+            self.enter_via_igw(h, part, t.clone());
+        }
+        if rest.is_empty() {
+            return;
+        }
+        let unroutable = rest.restrict(Dim::Dst, &not_internet_routable());
+        let routable = rest.subtract(&unroutable);
+        if !unroutable.is_empty() {
+            let mut t2 = t.clone();
+            // A private destination held by an ENI: name what else blocks (hypothesis).
+            let held: Vec<String> = self
+                .idx
+                .hosts
+                .values()
+                .filter(|h| !h.virtual_node && !unroutable.restrict(Dim::Dst, &h.private).is_empty())
+                .map(|h| h.id.clone())
+                .collect();
+            t2.blocks.push(Block {
+                component: "internet".into(),
+                code: "NOT_INTERNET_ROUTABLE",
+                detail: format!("{} is a private address: the internet does not route it", describe_dst(&unroutable)),
+            });
+            if held.is_empty() || hypothetical {
+                self.finish(t2, Ending::Blocked, unroutable);
+            } else {
+                for hid in held {
+                    let h = self.host(&hid);
+                    let part = unroutable.restrict(Dim::Dst, &h.private);
+                    self.enter_via_igw(h, part, t2.clone());
+                }
+            }
+        }
+        // Traffic that started on the internet and stays there is not ours to judge.
+        let started_outside = t.hops.iter().all(|h| h.kind == "internet");
+        if !routable.is_empty() && !started_outside && self.goal.external {
+            let mut t2 = t;
+            Self::hop(&mut t2, "internet", "internet", "internet", "exits to the internet".into(), false);
+            self.finish(t2, Ending::Reached, routable);
+        }
+    }
+
+    /// Internet → host through its VPC's internet gateway (§4.1, §4.4).
+    fn enter_via_igw(&mut self, h: &'m Host, set: PacketSet, mut t: Trace) {
+        let m = self.m;
+        let igw = m.internet_gateways.values().find(|g| g.vpc_ids.contains(&h.vpc_id)).map(|g| g.id.clone());
+        let igw_id = match igw {
+            Some(i) => i,
+            None => {
+                t.blocks.push(Block {
+                    component: h.vpc_id.clone(),
+                    code: "IGW_NOT_ATTACHED",
+                    detail: format!("{} has no internet gateway attached, so nothing reaches {} from the internet", h.vpc_id, h.name),
+                });
+                format!("{} (no internet gateway)", h.vpc_id)
+            }
+        };
+        if self.gateway_route_table_intercepts(&igw_id) {
+            t.assumptions.push(format!("{igw_id} has a gateway route table (ingress routing), which is not modelled"));
+            return self.finish(t, Ending::Unknown(format!("{igw_id}'s gateway route table sends traffic through an appliance")), set);
+        }
+        Self::hop(&mut t, &igw_id, "igw", &igw_id, format!("to {}", describe_dst(&set)), false);
+        let set = self.cross_in(&h.subnet_id, set, &mut t);
+        self.return_route_check(h, set, t, Arrival::Igw(igw_id))
+    }
+
+    /// Delivers within a VPC to the hosts holding the destination addresses.
+    fn deliver_in_vpc(&mut self, vpc_id: &str, set: PacketSet, t: Trace, from_subnet: Option<&str>, arrival: Arrival) {
+        let mut rest = set.clone();
+        let hosts: Vec<String> = self.idx.vpc_hosts(vpc_id).map(|h| h.id.clone()).collect();
+        for hid in hosts {
+            let h = self.host(&hid);
+            let part = rest.restrict(Dim::Dst, &h.private);
+            if part.is_empty() {
+                continue;
+            }
+            if !h.virtual_node {
+                rest = rest.subtract(&part);
+            }
+            let mut t2 = t.clone();
+            let part = if from_subnet == Some(h.subnet_id.as_str()) {
+                part
+            } else {
+                self.cross_in(&h.subnet_id, part, &mut t2)
+            };
+            self.return_route_check(h, part, t2, arrival.clone());
+        }
+        if !rest.is_empty() {
+            let cidrs: Vec<Interval> = self.m.vpc_cidrs(vpc_id).iter().flat_map(net_intervals).collect();
+            let inside = rest.restrict(Dim::Dst, &cidrs);
+            if !inside.is_empty() {
+                self.block(t, vpc_id, "DESTINATION_ADDRESS_UNUSED", format!("no network interface in {vpc_id} holds {}", describe_dst(&inside)), inside);
+            }
+        }
+    }
+
+    /// §4.1 step 6, §6: the reply must be routed back the way the packet came.
+    fn return_route_check(&mut self, h: &'m Host, set: PacketSet, mut t: Trace, arrival: Arrival) {
+        if arrival == Arrival::PreservedByLb || set.is_empty() {
+            return self.arrive_checked(h, set, t);
+        }
+        let m = self.m;
+        let rt = m.subnet_route_table(&h.subnet_id);
+        let rt_id = rt.map(|r| r.id.clone()).unwrap_or_else(|| format!("{} (local routes assumed)", h.vpc_id));
+        let mut ok = PacketSet::empty();
+        let mut bad: Vec<(String, PacketSet)> = Vec::new();
+        for (choice, part) in filters::route_partition(m, rt, &h.vpc_id, &set, Dim::Src) {
+            let good = match (&arrival, choice.as_ref()) {
+                (_, None) => false,
+                (_, Some(c)) if !c.active => false,
+                (Arrival::Local, Some(c)) => c.target == RouteTarget::Local,
+                (Arrival::Igw(igw), Some(c)) => c.target == RouteTarget::InternetGateway(igw.clone()),
+                (Arrival::Peering(pcx), Some(c)) => c.target == RouteTarget::Peering(pcx.clone()),
+                (Arrival::Vgw(vgw), Some(c)) => c.target == RouteTarget::VpnGateway(vgw.clone()),
+                (Arrival::Tgw { tgw, dst_attachment, src_attachment }, Some(c)) => {
+                    c.target == RouteTarget::TransitGateway(tgw.clone()) && self.tgw_return_ok(dst_attachment, src_attachment, &part)
+                }
+                (Arrival::PreservedByLb, _) => true,
+            };
+            if good {
+                ok = ok.union(&part);
+            } else {
+                let why = match choice {
+                    None => "has no route back".to_string(),
+                    Some(c) if !c.active => format!("sends replies to a blackhole ({})", c.destination),
+                    Some(c) => format!("sends replies via {} ({}), not back the way the traffic came", c.target.id(), c.destination),
+                };
+                bad.push((why, part));
+            }
+        }
+        if !bad.is_empty() {
+            let detail = format!(
+                "route table {rt_id} of {} {} for {}",
+                h.subnet_id,
+                bad[0].0,
+                describe_src(&bad.iter().fold(PacketSet::empty(), |a, (_, p)| a.union(p)))
+            );
+            if ok.is_empty() {
+                t.blocks.push(Block {
+                    component: rt_id.clone(),
+                    code: "NO_RETURN_ROUTE",
+                    detail,
+                });
+                Self::hop(&mut t, &rt_id, "route-table", &rt_id, "return route missing".into(), true);
+                return self.arrive_checked(h, set, t);
+            }
+        }
+        let how = match &arrival {
+            Arrival::Local => "local".to_string(),
+            Arrival::Igw(x) | Arrival::Peering(x) | Arrival::Vgw(x) => x.clone(),
+            Arrival::Tgw { tgw, .. } => tgw.clone(),
+            Arrival::PreservedByLb => "load balancer".into(),
+        };
+        Self::hop(&mut t, &rt_id, "route-table", &rt_id, format!("return route via {how}"), true);
+        self.arrive_checked(h, ok, t)
+    }
+
+    fn tgw_return_ok(&self, dst_attachment: &str, src_attachment: &str, set: &PacketSet) -> bool {
+        let m = self.m;
+        let Some(att) = m.tgw_attachments.get(dst_attachment) else { return false };
+        let Some(rt) = att.route_table_id.as_ref().and_then(|r| m.tgw_route_tables.get(r)) else {
+            return false;
+        };
+        filters::tgw_partition(m, rt, set, Dim::Src)
+            .iter()
+            .all(|(c, _)| c.as_ref().is_some_and(|c| !c.blackhole && c.attachments.first().map(String::as_str) == Some(src_attachment)))
+    }
+
+    /// Destination security groups, then arrival.
+    fn arrive_checked(&mut self, h: &'m Host, set: PacketSet, mut t: Trace) {
+        let mut set = set;
+        if h.kind == OwnerKind::NatGateway {
+            return self.block(t, &h.id, "NAT_GATEWAY_INBOUND", format!("{} is a NAT gateway: it accepts no inbound-initiated flows", h.name), set);
+        }
+        if h.filtered_by_sgs {
+            let (allowed, rules) = filters::security_groups(self.m, self.idx, &h.groups, SgDirection::Ingress, &set, &t.lb_groups);
+            let groups = h.groups.join(", ");
+            set = Self::filter(&mut t, &set, allowed, &h.id, "ENI_SG_RULES_MISMATCH", || {
+                format!("no inbound rule of {} ({groups}) allows this traffic from {}", h.name, describe_src(&set))
+            });
+            Self::hop(&mut t, &groups, "security-group", &groups, format!("inbound: {}", rules.join("; ")), false);
+        }
+        self.arrive(h, set, t)
+    }
+
+    fn arrive(&mut self, h: &'m Host, set: PacketSet, mut t: Trace) {
+        let m = self.m;
+        if h.kind == OwnerKind::LoadBalancer {
+            let Some(lb) = h.owner_id.as_ref().and_then(|a| m.load_balancers.get(a)) else {
+                Self::hop(&mut t, &h.id, "load-balancer", &h.name, "delivered".into(), false);
+                if self.goal.hosts.contains(&h.id) {
+                    self.finish(t, Ending::Reached, set);
+                }
+                return;
+            };
+            let in_goal = self.goal.load_balancers.contains(&lb.arn) || self.goal.hosts.contains(&h.id);
+            let via_listener = t.entry.clone();
+            if !in_goal && via_listener.is_none() {
+                return;
+            }
+            // Listener check (§5.2): only listener ports reach the load balancer's software.
+            let listeners: Vec<&Listener> = m.listeners.values().filter(|l| l.lb_arn == lb.arn).filter(|l| via_listener.as_ref().is_none_or(|v| *v == l.arn)).collect();
+            let mut any = false;
+            for l in &listeners {
+                let lset = listener_set(l);
+                let part = set.intersect(&lset);
+                if part.is_empty() {
+                    continue;
+                }
+                any = true;
+                let mut t2 = t.clone();
+                Self::hop(&mut t2, &lb.arn, "load-balancer", &lb.name, format!("listener {} {}", l.protocol, l.port.map(|p| p.to_string()).unwrap_or_default()), false);
+                t2.entry = Some(l.arn.clone());
+                if in_goal {
+                    self.finish(t2, Ending::Reached, part);
+                } else {
+                    self.forward_lb(h, lb, l, part, t2);
+                }
+            }
+            if !any {
+                let ports: Vec<String> = m.listeners.values().filter(|l| l.lb_arn == lb.arn).map(|l| format!("{} {}", l.protocol, l.port.map(|p| p.to_string()).unwrap_or_default())).collect();
+                self.block(t, &lb.arn, "ELBV2_LISTENERS_MISMATCH", format!("{} has no listener for this traffic (listeners: {})", lb.name, if ports.is_empty() { "none".into() } else { ports.join(", ") }), set);
+            }
+            return;
+        }
+        Self::hop(&mut t, &h.id, "eni", &h.name, format!("delivered to {}", describe_dst(&set)), false);
+        if self.goal.hosts.contains(&h.id) {
+            self.finish(t, Ending::Reached, set);
+        }
+    }
+
+    /// Load balancer → targets: a new flow from the node (§5).
+    fn forward_lb(&mut self, node: &'m Host, lb: &'m LoadBalancer, l: &'m Listener, set: PacketSet, t: Trace) {
+        let m = self.m;
+        for tg_arn in l.target_groups() {
+            let Some(tg) = m.target_groups.get(tg_arn) else { continue };
+            let eligible = |s: Option<&str>| matches!(s, None | Some("healthy") | Some("initial") | Some("unavailable"));
+            let any_eligible = tg.targets.iter().any(|x| eligible(x.health.as_deref()));
+            for target in &tg.targets {
+                let ok = eligible(target.health.as_deref()) || (!any_eligible && target.health.as_deref() == Some("unhealthy"));
+                if !ok {
+                    continue;
+                }
+                let host = match tg.target_type {
+                    TargetType::Instance => m.instances.get(&target.id).and_then(|i| i.eni_ids.first()).and_then(|e| self.idx.hosts.get(e)),
+                    TargetType::Ip => target.id.parse().ok().and_then(|ip| self.idx.host_by_private(ip)),
+                    _ => None,
+                };
+                let Some(th) = host else { continue };
+                if !self.goal.hosts.contains(&th.id) {
+                    continue;
+                }
+                if !lb.cross_zone() && !node.virtual_node && th.az != node.az {
+                    continue;
+                }
+                let Some(port) = target.port.or(tg.port) else { continue };
+                let port_iv = (port as u128, port as u128);
+                if !self.goal.target_ports.is_empty() && !self.goal.target_ports.iter().any(|p| p.0 <= port_iv.0 && port_iv.1 <= p.1) {
+                    let mut t2 = t.clone();
+                    t2.blocks.push(Block {
+                        component: lb.arn.clone(),
+                        code: "ELB_TARGET_NOT_FORWARDED",
+                        detail: format!("{} forwards to {} on port {port}, not the port asked for", lb.name, th.name),
+                    });
+                    self.finish(t2, Ending::Blocked, set.clone());
+                    continue;
+                }
+                let preserve = lb.kind == LbKind::Network
+                    && match tg.attributes.get("preserve_client_ip.enabled") {
+                        Some(v) => v == "true",
+                        None => tg.target_type == TargetType::Instance || matches!(tg.protocol.as_str(), "UDP" | "TCP_UDP"),
+                    };
+                let target_addr = th.private.iter().copied().find(|p| super::packet::is_v4(p.0)).unwrap_or(th.private[0]);
+                let mut flow = set.rewrite(Dim::Dst, target_addr).rewrite(Dim::DstPort, port_iv);
+                let mut t2 = t.clone();
+                if !preserve {
+                    t2.client_ports = Some(t2.client_ports.clone().unwrap_or_else(|| set.project(Dim::SrcPort)));
+                    let mut src = PacketSet::empty();
+                    for iv in node.private.iter().filter(|p| super::packet::is_v4(p.0)) {
+                        src = src.union(&flow.rewrite(Dim::Src, *iv));
+                    }
+                    flow = src.rewrite(Dim::SrcPort, (1024, 65535));
+                }
+                t2.lb_groups = lb.security_groups.clone();
+                t2.preserved = preserve;
+                Self::hop(&mut t2, tg_arn, "target-group", &tg.name, format!("{} -> {} port {port}{}", lb.name, th.name, if preserve { " (client IP preserved)" } else { "" }), false);
+                self.leave_lb_node(node, flow, t2);
+            }
+        }
+    }
+
+    fn leave_lb_node(&mut self, node: &'m Host, set: PacketSet, t: Trace) {
+        // The node's egress: its security groups, then routing from its subnet. With the client
+        // IP preserved, replies rely on the load balancer's flow state (§5.3).
+        let mut t = t;
+        let mut set = set;
+        if node.filtered_by_sgs {
+            let (allowed, rules) = filters::security_groups(self.m, self.idx, &node.groups, SgDirection::Egress, &set, &[]);
+            let groups = node.groups.join(", ");
+            set = Self::filter(&mut t, &set, allowed, &node.id, "ENI_SG_RULES_MISMATCH", || format!("no outbound rule of {} ({groups}) allows traffic to the target", node.name));
+            Self::hop(&mut t, &groups, "security-group", &groups, format!("outbound: {}", rules.join("; ")), false);
+        }
+        let preserved = t.preserved;
+        let rt = self.m.subnet_route_table(&node.subnet_id);
+        for (choice, part) in filters::route_partition(self.m, rt, &node.vpc_id, &set, Dim::Dst) {
+            let mut t2 = t.clone();
+            match choice {
+                Some(c) if c.active && c.target == RouteTarget::Local => {
+                    let mut p = part;
+                    for other in self.idx.vpc_hosts(&node.vpc_id).filter(|o| !o.virtual_node).map(|o| o.id.clone()).collect::<Vec<_>>() {
+                        let o = self.host(&other);
+                        let q = p.restrict(Dim::Dst, &o.private);
+                        if q.is_empty() {
+                            continue;
+                        }
+                        p = p.subtract(&q);
+                        let mut t3 = t2.clone();
+                        let q = if o.subnet_id == node.subnet_id {
+                            q
+                        } else {
+                            let q = self.cross_out(&node.subnet_id, q, &mut t3);
+                            self.cross_in(&o.subnet_id, q, &mut t3)
+                        };
+                        let arrival = if preserved { Arrival::PreservedByLb } else { Arrival::Local };
+                        self.return_route_check(o, q, t3, arrival);
+                    }
+                }
+                Some(c) if c.active => {
+                    let rt_id = rt.map(|r| r.id.clone()).unwrap_or_default();
+                    self.follow_route(&node.subnet_id, &node.vpc_id, &rt_id, c, part, t2);
+                }
+                _ => {
+                    t2.blocks.push(Block {
+                        component: node.subnet_id.clone(),
+                        code: "NO_ROUTE_TO_DESTINATION",
+                        detail: format!("the load balancer's subnet {} has no route to the target", node.subnet_id),
+                    });
+                    self.finish(t2, Ending::Blocked, part);
+                }
+            }
+        }
+    }
+}
+
+/// The packets a listener accepts.
+pub fn listener_set(l: &Listener) -> PacketSet {
+    let mut s = PacketSet::empty();
+    for p in l.ip_protocols() {
+        let mut b = super::packet::PBox::FULL.with(Dim::Proto, (p as u128, p as u128));
+        if let Some(port) = l.port {
+            b = b.with(Dim::DstPort, (port as u128, port as u128));
+        }
+        s = s.union(&PacketSet::from_box(b));
+    }
+    s
+}
+
+fn list(rules: &[u32]) -> String {
+    if rules.is_empty() {
+        "(default: allow all)".into()
+    } else {
+        rules.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+    }
+}
+
+fn describe_interval(iv: Interval) -> String {
+    let (a, b) = (super::packet::decode(iv.0), super::packet::decode(iv.1));
+    if a == b {
+        return a.to_string();
+    }
+    // Show as a prefix when it is one.
+    for len in 0..=128u8 {
+        if let Ok(net) = ipnet::IpNet::new(a, len) {
+            if net.network() == a && net.broadcast() == b {
+                return net.to_string();
+            }
+        }
+    }
+    format!("{a}-{b}")
+}
+
+fn describe_addrs(ivs: &[Interval]) -> String {
+    let mut parts: Vec<String> = ivs.iter().take(3).map(|iv| describe_interval(*iv)).collect();
+    if ivs.len() > 3 {
+        parts.push(format!("and {} more ranges", ivs.len() - 3));
+    }
+    parts.join(", ")
+}
+
+/// The destination addresses of a set, for messages.
+pub fn describe_dst(s: &PacketSet) -> String {
+    describe_addrs(&s.project(Dim::Dst))
+}
+
+/// The source addresses of a set, for messages.
+pub fn describe_src(s: &PacketSet) -> String {
+    describe_addrs(&s.project(Dim::Src))
+}

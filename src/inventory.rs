@@ -1,0 +1,104 @@
+//! The inventory: what a snapshot holds, per kind and per account/region,
+//! and which AWS defaults the analysis assumes for kinds that are absent.
+
+use std::collections::BTreeMap;
+
+use crate::model::{Diagnostic, Location, Model, ResourceKind};
+
+/// Counts of one account/region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocationCounts {
+    /// Account and region (either may be unknown).
+    pub location: Location,
+    /// Count per kind (kinds with zero resources are left out).
+    pub counts: BTreeMap<ResourceKind, usize>,
+}
+
+/// The inventory of a snapshot.
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    /// Where the snapshot came from.
+    pub origin: String,
+    /// Whether the snapshot is marked partial.
+    pub partial: bool,
+    /// Count per kind over the whole snapshot.
+    pub totals: BTreeMap<ResourceKind, usize>,
+    /// Counts per account/region.
+    pub by_location: Vec<LocationCounts>,
+    /// Defaults assumed because a kind was absent from the snapshot.
+    pub assumptions: Vec<String>,
+    /// Warnings and notes from loading and validation.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The defaults the engine assumes when a whole kind of resource is absent.
+pub fn assumptions(model: &Model) -> Vec<String> {
+    let mut out = Vec::new();
+    if !model.present_kinds.contains(&ResourceKind::NetworkAcl) && !model.subnets.is_empty() {
+        out.push("no network ACLs in the snapshot: every subnet is assumed to use its VPC's default NACL, which allows all traffic".to_string());
+    }
+    if !model.present_kinds.contains(&ResourceKind::SecurityGroup) && !model.network_interfaces.is_empty() {
+        out.push("no security groups in the snapshot: network interfaces are treated as admitting nothing".to_string());
+    }
+    if !model.present_kinds.contains(&ResourceKind::RouteTable) && !model.subnets.is_empty() {
+        out.push("no route tables in the snapshot: every VPC is assumed to have only its local routes".to_string());
+    }
+    if model.partial {
+        out.push("the snapshot is marked partial (an interrupted or failed collection): resources may be missing".to_string());
+    }
+    out
+}
+
+/// Builds the inventory of a model.
+pub fn inventory(origin: &str, model: &Model, diagnostics: &[Diagnostic]) -> Inventory {
+    let mut totals = BTreeMap::new();
+    for kind in ResourceKind::ALL {
+        let n = model.count(kind);
+        if n > 0 {
+            totals.insert(kind, n);
+        }
+    }
+    let mut per: BTreeMap<Location, BTreeMap<ResourceKind, usize>> = BTreeMap::new();
+    let mut add = |loc: &Location, kind: ResourceKind| {
+        *per.entry(loc.clone()).or_default().entry(kind).or_default() += 1;
+    };
+    model.vpcs.values().for_each(|r| add(&r.location, ResourceKind::Vpc));
+    model.subnets.values().for_each(|r| add(&r.location, ResourceKind::Subnet));
+    model.route_tables.values().for_each(|r| add(&r.location, ResourceKind::RouteTable));
+    model.network_acls.values().for_each(|r| add(&r.location, ResourceKind::NetworkAcl));
+    model.security_groups.values().for_each(|r| add(&r.location, ResourceKind::SecurityGroup));
+    model.network_interfaces.values().for_each(|r| add(&r.location, ResourceKind::NetworkInterface));
+    model.instances.values().for_each(|r| add(&r.location, ResourceKind::Instance));
+    model.internet_gateways.values().for_each(|r| add(&r.location, ResourceKind::InternetGateway));
+    model
+        .egress_only_internet_gateways
+        .values()
+        .for_each(|r| add(&r.location, ResourceKind::EgressOnlyInternetGateway));
+    model.nat_gateways.values().for_each(|r| add(&r.location, ResourceKind::NatGateway));
+    model.vpn_gateways.values().for_each(|r| add(&r.location, ResourceKind::VpnGateway));
+    model.vpn_connections.values().for_each(|r| add(&r.location, ResourceKind::VpnConnection));
+    model.transit_gateways.values().for_each(|r| add(&r.location, ResourceKind::TransitGateway));
+    model.tgw_attachments.values().for_each(|r| add(&r.location, ResourceKind::TgwAttachment));
+    model.tgw_route_tables.values().for_each(|r| add(&r.location, ResourceKind::TgwRouteTable));
+    model.peerings.values().for_each(|r| add(&r.location, ResourceKind::Peering));
+    model.prefix_lists.values().for_each(|r| add(&r.location, ResourceKind::PrefixList));
+    model.vpc_endpoints.values().for_each(|r| add(&r.location, ResourceKind::VpcEndpoint));
+    model.load_balancers.values().for_each(|r| add(&r.location, ResourceKind::LoadBalancer));
+    for l in model.listeners.values() {
+        let loc = model.load_balancers.get(&l.lb_arn).map(|lb| lb.location.clone()).unwrap_or_default();
+        add(&loc, ResourceKind::Listener);
+    }
+    model.target_groups.values().for_each(|r| add(&r.location, ResourceKind::TargetGroup));
+    model.db_instances.values().for_each(|r| add(&r.location, ResourceKind::DbInstance));
+    Inventory {
+        origin: origin.to_string(),
+        partial: model.partial,
+        totals,
+        by_location: per
+            .into_iter()
+            .map(|(location, counts)| LocationCounts { location, counts })
+            .collect(),
+        assumptions: assumptions(model),
+        diagnostics: diagnostics.to_vec(),
+    }
+}

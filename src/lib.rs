@@ -1,0 +1,17 @@
+//! `exposure`: a network exposure graph analyser for AWS.
+//!
+//! The crate is a pipeline; each module is one stage and may only use the
+//! stages before it:
+//!
+//! ```text
+//! sources ──► model ──► engine ──► inventory / query ──► render ──► cli (main.rs)
+//! ```
+//!
+//! See `ARCHITECTURE.md` for the map and the invariants each layer keeps.
+#![warn(missing_docs)]
+
+pub mod engine;
+pub mod inventory;
+pub mod model;
+pub mod render;
+pub mod sources;

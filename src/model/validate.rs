@@ -1,0 +1,202 @@
+//! Reference validation: every id one resource names must exist.
+//!
+//! A dangling reference is never fatal and never silently dropped: it becomes
+//! a warning naming both ends, and the engine treats the missing thing as
+//! absent (a route to a missing NAT gateway drops traffic, as AWS's blackhole
+//! route would).
+
+use super::{Diagnostic, Level, Model, RouteDestination, RouteTarget, SgPeer};
+
+/// Checks every cross-reference of the model and returns one warning per dangling one.
+pub fn validate(model: &Model) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let mut warn = |message: String| {
+        out.push(Diagnostic {
+            level: Level::Warning,
+            file: None,
+            message,
+        })
+    };
+
+    for s in model.subnets.values() {
+        if !model.vpcs.contains_key(&s.vpc_id) {
+            warn(format!("subnet {} names VPC {} which is not in the snapshot", s.id, s.vpc_id));
+        }
+    }
+    for rt in model.route_tables.values() {
+        if !model.vpcs.contains_key(&rt.vpc_id) {
+            warn(format!("route table {} names VPC {} which is not in the snapshot", rt.id, rt.vpc_id));
+        }
+        for s in &rt.subnet_ids {
+            if !model.subnets.contains_key(s) {
+                warn(format!("route table {} is associated with subnet {s} which is not in the snapshot", rt.id));
+            }
+        }
+        for r in &rt.routes {
+            if let RouteDestination::PrefixList(pl) = &r.destination {
+                if !model.prefix_lists.contains_key(pl) {
+                    warn(format!("route table {} routes prefix list {pl} which is not in the snapshot", rt.id));
+                }
+            }
+            // Blackhole routes legitimately name deleted targets.
+            if !r.active {
+                continue;
+            }
+            let missing = match &r.target {
+                RouteTarget::Local | RouteTarget::Other(_) => false,
+                RouteTarget::InternetGateway(id) => !model.internet_gateways.contains_key(id),
+                RouteTarget::EgressOnlyInternetGateway(id) => {
+                    !model.egress_only_internet_gateways.contains_key(id)
+                }
+                RouteTarget::NatGateway(id) => !model.nat_gateways.contains_key(id),
+                RouteTarget::VpnGateway(id) => !model.vpn_gateways.contains_key(id),
+                RouteTarget::TransitGateway(id) => !model.transit_gateways.contains_key(id),
+                RouteTarget::Peering(id) => !model.peerings.contains_key(id),
+                RouteTarget::NetworkInterface(id) => !model.network_interfaces.contains_key(id),
+                RouteTarget::Instance(id) => !model.instances.contains_key(id),
+                RouteTarget::VpcEndpoint(id) => !model.vpc_endpoints.contains_key(id),
+            };
+            if missing {
+                warn(format!(
+                    "route table {} routes {} to {} which is not in the snapshot (treated as a blackhole)",
+                    rt.id,
+                    r.destination,
+                    r.target.id()
+                ));
+            }
+        }
+    }
+    for n in model.network_acls.values() {
+        for s in &n.subnet_ids {
+            if !model.subnets.contains_key(s) {
+                warn(format!("network ACL {} is associated with subnet {s} which is not in the snapshot", n.id));
+            }
+        }
+    }
+    for sg in model.security_groups.values() {
+        for (dir, rules) in [("inbound", &sg.ingress), ("outbound", &sg.egress)] {
+            for rule in rules {
+                match &rule.peer {
+                    SgPeer::Group {
+                        group_id, owner, ..
+                    } => {
+                        let foreign = owner
+                            .as_deref()
+                            .is_some_and(|o| sg.location.account.as_deref().is_some_and(|a| a != o));
+                        if !model.security_groups.contains_key(group_id) && !foreign {
+                            warn(format!(
+                                "security group {} has an {dir} rule naming security group {group_id} which is not in the snapshot (the rule matches nothing)",
+                                sg.id
+                            ));
+                        }
+                    }
+                    SgPeer::PrefixList(pl) => {
+                        if !model.prefix_lists.contains_key(pl) {
+                            warn(format!(
+                                "security group {} has an {dir} rule naming prefix list {pl} which is not in the snapshot (the rule matches nothing)",
+                                sg.id
+                            ));
+                        }
+                    }
+                    SgPeer::Cidr(_) => {}
+                }
+            }
+        }
+    }
+    for e in model.network_interfaces.values() {
+        if !model.subnets.contains_key(&e.subnet_id) {
+            warn(format!("network interface {} is in subnet {} which is not in the snapshot", e.id, e.subnet_id));
+        }
+        for g in &e.groups {
+            if !model.security_groups.contains_key(g) {
+                warn(format!(
+                    "network interface {} uses security group {g} which is not in the snapshot (treated as allowing nothing)",
+                    e.id
+                ));
+            }
+        }
+    }
+    for i in model.instances.values() {
+        for eni in &i.eni_ids {
+            if !model.network_interfaces.contains_key(eni) {
+                warn(format!("instance {} has network interface {eni} which is not in the snapshot", i.id));
+            }
+        }
+    }
+    for n in model.nat_gateways.values() {
+        if !model.subnets.contains_key(&n.subnet_id) {
+            warn(format!("NAT gateway {} is in subnet {} which is not in the snapshot", n.id, n.subnet_id));
+        }
+    }
+    for p in model.peerings.values() {
+        for v in [&p.requester_vpc, &p.accepter_vpc] {
+            if !model.vpcs.contains_key(v) {
+                warn(format!(
+                    "peering connection {} connects VPC {v} which is not in the snapshot (its side is not analysed)",
+                    p.id
+                ));
+            }
+        }
+    }
+    for a in model.tgw_attachments.values() {
+        if !model.transit_gateways.contains_key(&a.tgw_id) {
+            warn(format!("transit gateway attachment {} names transit gateway {} which is not in the snapshot", a.id, a.tgw_id));
+        }
+        for s in &a.subnet_ids {
+            if !model.subnets.contains_key(s) {
+                warn(format!("transit gateway attachment {} uses subnet {s} which is not in the snapshot", a.id));
+            }
+        }
+        if let Some(rt) = &a.route_table_id {
+            if !model.tgw_route_tables.contains_key(rt) {
+                warn(format!("transit gateway attachment {} is associated with route table {rt} which is not in the snapshot", a.id));
+            }
+        }
+    }
+    for rt in model.tgw_route_tables.values() {
+        for r in &rt.routes {
+            for a in &r.attachment_ids {
+                if !model.tgw_attachments.contains_key(a) {
+                    warn(format!(
+                        "transit gateway route table {} routes {} to attachment {a} which is not in the snapshot",
+                        rt.id, r.destination
+                    ));
+                }
+            }
+        }
+    }
+    for lb in model.load_balancers.values() {
+        for s in &lb.subnet_ids {
+            if !model.subnets.contains_key(s) {
+                warn(format!("load balancer {} is in subnet {s} which is not in the snapshot", lb.name));
+            }
+        }
+        for g in &lb.security_groups {
+            if !model.security_groups.contains_key(g) {
+                warn(format!("load balancer {} uses security group {g} which is not in the snapshot", lb.name));
+            }
+        }
+    }
+    for l in model.listeners.values() {
+        if !model.load_balancers.contains_key(&l.lb_arn) {
+            warn(format!("listener {} belongs to load balancer {} which is not in the snapshot", l.arn, l.lb_arn));
+        }
+        for tg in l.target_groups() {
+            if !model.target_groups.contains_key(tg) {
+                warn(format!("listener {} forwards to target group {tg} which is not in the snapshot", l.arn));
+            }
+        }
+    }
+    for tg in model.target_groups.values() {
+        if tg.target_type == super::TargetType::Instance {
+            for t in &tg.targets {
+                if !model.instances.contains_key(&t.id) {
+                    warn(format!("target group {} has target {} which is not in the snapshot", tg.name, t.id));
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}

@@ -1,0 +1,21 @@
+//! Renderers: turn analysis results into text for people and machines.
+//!
+//! Architecture invariant: renderers read the model and the results of the
+//! engine; they never see AWS wire types and do no I/O (they return strings;
+//! the CLI writes them). The JSON wire formats are defined here, versioned by
+//! `schema_version`, and documented in `docs/json-output.md`.
+
+pub mod inventory;
+pub mod query;
+
+/// The version of every JSON document `exposure` prints.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Output formats shared by the commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Text for people.
+    Human,
+    /// JSON with `schema_version`.
+    Json,
+}

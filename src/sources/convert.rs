@@ -1,0 +1,1480 @@
+//! Conversion of wire types into the vendor-independent model.
+//!
+//! This is where AWS's encodings are normalised once and for all: protocol
+//! names and numbers, `-1` ports, ICMP type/code in `FromPort`/`ToPort`,
+//! CIDRs with host bits set, route targets spread over a dozen fields, the
+//! two security-group shapes, ENI owners told apart by their description.
+//! Resources in non-live states are skipped with a note.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::rc::Rc;
+
+use ipnet::{IpNet, Ipv4Net};
+
+use super::snapshot::{is_region, FileContext, RawSnapshot};
+use super::wire;
+use crate::model::*;
+
+struct Ctx {
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Ctx {
+    fn note(&mut self, file: &FileContext, message: String) {
+        self.diagnostics.push(Diagnostic {
+            level: Level::Note,
+            file: Some(file.file.clone()),
+            message,
+        });
+    }
+    fn warn(&mut self, file: &FileContext, message: String) {
+        self.diagnostics.push(Diagnostic {
+            level: Level::Warning,
+            file: Some(file.file.clone()),
+            message,
+        });
+    }
+    fn cidr(&mut self, file: &FileContext, owner: &str, s: &str) -> Option<IpNet> {
+        match s.trim().parse::<IpNet>() {
+            Ok(n) => Some(n.trunc()),
+            Err(_) => match s.trim().parse::<IpAddr>() {
+                Ok(a) => Some(IpNet::from(a)),
+                Err(_) => {
+                    self.warn(file, format!("{owner}: `{s}` is not a CIDR block; ignored"));
+                    None
+                }
+            },
+        }
+    }
+    fn ip(&mut self, file: &FileContext, owner: &str, s: &str) -> Option<IpAddr> {
+        match s.trim().parse::<IpAddr>() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                self.warn(file, format!("{owner}: `{s}` is not an IP address; ignored"));
+                None
+            }
+        }
+    }
+}
+
+fn tags(list: &[wire::Tag]) -> Tags {
+    list.iter().map(|t| (t.key.clone(), t.value.clone())).collect()
+}
+
+fn region_of_az(az: &str) -> Option<String> {
+    let trimmed = az.trim_end_matches(|c: char| c.is_ascii_lowercase());
+    is_region(trimmed).then(|| trimmed.to_string())
+}
+
+/// `arn:partition:service:region:account:...`
+fn arn_parts(arn: &str) -> (Option<String>, Option<String>) {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    if parts.len() >= 5 && parts[0] == "arn" {
+        let region = (!parts[3].is_empty()).then(|| parts[3].to_string());
+        let account = (!parts[4].is_empty()).then(|| parts[4].to_string());
+        (account, region)
+    } else {
+        (None, None)
+    }
+}
+
+fn location(file: &FileContext, owner: Option<&str>, az: Option<&str>, arn: Option<&str>) -> Location {
+    let (arn_account, arn_region) = arn.map(arn_parts).unwrap_or((None, None));
+    Location {
+        account: file
+            .account
+            .clone()
+            .or_else(|| owner.filter(|o| o.len() == 12 && o.bytes().all(|b| b.is_ascii_digit())).map(str::to_string))
+            .or(arn_account),
+        region: file.region.clone().or_else(|| az.and_then(region_of_az)).or(arn_region),
+    }
+}
+
+/// `-1`, `all`, names and numbers to one form.
+fn protocol(s: &str) -> Option<Protocol> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "-1" | "all" => Some(Protocol::All),
+        "tcp" => Some(Protocol::Number(Protocol::TCP)),
+        "udp" => Some(Protocol::Number(Protocol::UDP)),
+        "icmp" => Some(Protocol::Number(Protocol::ICMP)),
+        "icmpv6" | "ipv6-icmp" => Some(Protocol::Number(Protocol::ICMPV6)),
+        n => n.parse::<u8>().ok().map(Protocol::Number),
+    }
+}
+
+fn port_spec(proto: Protocol, from: Option<i64>, to: Option<i64>) -> PortSpec {
+    match proto {
+        Protocol::All => PortSpec::All,
+        Protocol::Number(Protocol::TCP) | Protocol::Number(Protocol::UDP) => match (from, to) {
+            (Some(f), Some(t)) if f >= 0 && t >= 0 => {
+                let (f, t) = (f.clamp(0, 65535) as u16, t.clamp(0, 65535) as u16);
+                if f == 0 && t == 65535 {
+                    PortSpec::All
+                } else {
+                    PortSpec::Range(f.min(t), f.max(t))
+                }
+            }
+            _ => PortSpec::All,
+        },
+        Protocol::Number(Protocol::ICMP) | Protocol::Number(Protocol::ICMPV6) => {
+            let kind = from.filter(|v| (0..=255).contains(v)).map(|v| v as u8);
+            let code = to.filter(|v| (0..=255).contains(v)).map(|v| v as u8);
+            if kind.is_none() {
+                PortSpec::Icmp { kind: None, code: None }
+            } else {
+                PortSpec::Icmp { kind, code }
+            }
+        }
+        Protocol::Number(_) => PortSpec::All,
+    }
+}
+
+fn live(state: Option<&str>, dead: &[&str]) -> bool {
+    state.is_none_or(|s| !dead.contains(&s.to_ascii_lowercase().as_str()))
+}
+
+/// Builds the model from the raw snapshot.
+pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
+    let mut cx = Ctx {
+        diagnostics: raw.diagnostics,
+    };
+    let mut m = Model {
+        partial: raw.partial,
+        ..Model::default()
+    };
+    for key in &raw.keys_seen {
+        let kinds: &[ResourceKind] = match *key {
+            "Vpcs" => &[ResourceKind::Vpc],
+            "Subnets" => &[ResourceKind::Subnet],
+            "RouteTables" => &[ResourceKind::RouteTable],
+            "NetworkAcls" => &[ResourceKind::NetworkAcl],
+            "SecurityGroups" | "SecurityGroupRules" => &[ResourceKind::SecurityGroup],
+            "NetworkInterfaces" => &[ResourceKind::NetworkInterface],
+            "Reservations" => &[ResourceKind::Instance],
+            "InternetGateways" => &[ResourceKind::InternetGateway],
+            "EgressOnlyInternetGateways" => &[ResourceKind::EgressOnlyInternetGateway],
+            "NatGateways" => &[ResourceKind::NatGateway],
+            "VpcPeeringConnections" => &[ResourceKind::Peering],
+            "ManagedPrefixLists" | "PrefixLists" | "Entries" => &[ResourceKind::PrefixList],
+            "TransitGateways" => &[ResourceKind::TransitGateway],
+            "TransitGatewayAttachments" | "TransitGatewayVpcAttachments" => &[ResourceKind::TgwAttachment],
+            "TransitGatewayRouteTables" => &[ResourceKind::TgwRouteTable],
+            "VpnGateways" => &[ResourceKind::VpnGateway],
+            "VpnConnections" => &[ResourceKind::VpnConnection],
+            "VpcEndpoints" => &[ResourceKind::VpcEndpoint],
+            "LoadBalancers" => &[ResourceKind::LoadBalancer],
+            "Listeners" => &[ResourceKind::Listener],
+            "TargetGroups" => &[ResourceKind::TargetGroup],
+            "DBInstances" => &[ResourceKind::DbInstance],
+            _ => &[],
+        };
+        m.present_kinds.extend(kinds.iter().copied());
+    }
+
+    // VPCs
+    for (f, v) in raw.vpcs {
+        if !live(v.state.as_deref(), &["deleted"]) {
+            continue;
+        }
+        let mut cidrs_v4: Vec<Ipv4Net> = Vec::new();
+        let mut push4 = |cx: &mut Ctx, s: &str| {
+            if let Some(IpNet::V4(n)) = cx.cidr(&f, &v.vpc_id, s) {
+                if !cidrs_v4.contains(&n) {
+                    cidrs_v4.push(n);
+                }
+            }
+        };
+        if let Some(c) = &v.cidr_block {
+            push4(&mut cx, c);
+        }
+        for a in &v.cidr_block_association_set {
+            let ok = a
+                .cidr_block_state
+                .as_ref()
+                .and_then(|s| s.state.as_deref())
+                .is_none_or(|s| s == "associated");
+            if let (true, Some(c)) = (ok, &a.cidr_block) {
+                push4(&mut cx, c);
+            }
+        }
+        let mut cidrs_v6 = Vec::new();
+        for a in &v.ipv6_cidr_block_association_set {
+            let ok = a
+                .ipv6_cidr_block_state
+                .as_ref()
+                .and_then(|s| s.state.as_deref())
+                .is_none_or(|s| s == "associated");
+            if let (true, Some(c)) = (ok, &a.ipv6_cidr_block) {
+                if let Some(IpNet::V6(n)) = cx.cidr(&f, &v.vpc_id, c) {
+                    cidrs_v6.push(n);
+                }
+            }
+        }
+        let vpc = Vpc {
+            location: location(&f, v.owner_id.as_deref(), None, None),
+            id: v.vpc_id.clone(),
+            cidrs_v4,
+            cidrs_v6,
+            is_default: v.is_default,
+            tags: tags(&v.tags),
+        };
+        m.vpcs.insert(vpc.id.clone(), vpc);
+    }
+
+    // Subnets
+    for (f, s) in raw.subnets {
+        let cidr_v4 = match &s.cidr_block {
+            Some(c) => match cx.cidr(&f, &s.subnet_id, c) {
+                Some(IpNet::V4(n)) => Some(n),
+                _ => None,
+            },
+            None => None,
+        };
+        let cidrs_v6 = s
+            .ipv6_cidr_block_association_set
+            .iter()
+            .filter(|a| {
+                a.ipv6_cidr_block_state
+                    .as_ref()
+                    .and_then(|s| s.state.as_deref())
+                    .is_none_or(|s| s == "associated")
+            })
+            .filter_map(|a| a.ipv6_cidr_block.as_deref())
+            .filter_map(|c| match cx.cidr(&f, &s.subnet_id, c) {
+                Some(IpNet::V6(n)) => Some(n),
+                _ => None,
+            })
+            .collect();
+        let subnet = Subnet {
+            location: location(&f, s.owner_id.as_deref(), s.availability_zone.as_deref(), s.subnet_arn.as_deref()),
+            id: s.subnet_id,
+            vpc_id: s.vpc_id,
+            az: s.availability_zone,
+            cidr_v4,
+            cidrs_v6,
+            map_public_ip_on_launch: s.map_public_ip_on_launch,
+            tags: tags(&s.tags),
+        };
+        m.subnets.insert(subnet.id.clone(), subnet);
+    }
+
+    // Route tables
+    for (f, rt) in raw.route_tables {
+        let mut table = RouteTable {
+            location: location(&f, rt.owner_id.as_deref(), None, None),
+            id: rt.route_table_id.clone(),
+            vpc_id: rt.vpc_id.clone(),
+            tags: tags(&rt.tags),
+            propagating_vgws: rt.propagating_vgws.iter().map(|p| p.gateway_id.clone()).collect(),
+            ..RouteTable::default()
+        };
+        for a in &rt.associations {
+            let state = a.association_state.as_ref().and_then(|s| s.state.as_deref());
+            if !live(state, &["disassociated", "disassociating", "failed"]) {
+                continue;
+            }
+            if a.main {
+                table.is_main = true;
+            }
+            if let Some(s) = &a.subnet_id {
+                table.subnet_ids.push(s.clone());
+            }
+            if let Some(g) = &a.gateway_id {
+                table.gateway_ids.push(g.clone());
+            }
+        }
+        for r in &rt.routes {
+            let destination = if let Some(c) = r.destination_cidr_block.as_deref().or(r.destination_ipv6_cidr_block.as_deref()) {
+                match cx.cidr(&f, &rt.route_table_id, c) {
+                    Some(n) => RouteDestination::Cidr(n),
+                    None => continue,
+                }
+            } else if let Some(pl) = &r.destination_prefix_list_id {
+                RouteDestination::PrefixList(pl.clone())
+            } else {
+                cx.warn(&f, format!("route table {}: a route without a destination; ignored", rt.route_table_id));
+                continue;
+            };
+            let target = if let Some(id) = &r.nat_gateway_id {
+                RouteTarget::NatGateway(id.clone())
+            } else if let Some(id) = &r.transit_gateway_id {
+                RouteTarget::TransitGateway(id.clone())
+            } else if let Some(id) = &r.vpc_peering_connection_id {
+                RouteTarget::Peering(id.clone())
+            } else if let Some(id) = &r.egress_only_internet_gateway_id {
+                RouteTarget::EgressOnlyInternetGateway(id.clone())
+            } else if let Some(id) = &r.network_interface_id {
+                RouteTarget::NetworkInterface(id.clone())
+            } else if let Some(id) = &r.instance_id {
+                RouteTarget::Instance(id.clone())
+            } else if let Some(id) = &r.gateway_id {
+                if id == "local" {
+                    RouteTarget::Local
+                } else if id.starts_with("igw-") {
+                    RouteTarget::InternetGateway(id.clone())
+                } else if id.starts_with("vgw-") {
+                    RouteTarget::VpnGateway(id.clone())
+                } else if id.starts_with("vpce-") {
+                    RouteTarget::VpcEndpoint(id.clone())
+                } else {
+                    RouteTarget::Other(id.clone())
+                }
+            } else if let Some(id) = r
+                .local_gateway_id
+                .as_ref()
+                .or(r.carrier_gateway_id.as_ref())
+                .or(r.core_network_arn.as_ref())
+            {
+                RouteTarget::Other(id.clone())
+            } else {
+                RouteTarget::Other("unknown".into())
+            };
+            let origin = match r.origin.as_deref() {
+                Some("EnableVgwRoutePropagation") => RouteOrigin::Propagated,
+                Some("CreateRouteTable") if target == RouteTarget::Local => RouteOrigin::Local,
+                _ if target == RouteTarget::Local => RouteOrigin::Local,
+                _ => RouteOrigin::Static,
+            };
+            table.routes.push(Route {
+                destination,
+                target,
+                active: r.state.as_deref() != Some("blackhole"),
+                origin,
+            });
+        }
+        m.route_tables.insert(table.id.clone(), table);
+    }
+
+    // NACLs
+    for (f, n) in raw.network_acls {
+        let mut entries = Vec::new();
+        for e in &n.entries {
+            let owner = format!("network ACL {} rule {}", n.network_acl_id, e.rule_number);
+            let Some(proto) = protocol(&e.protocol) else {
+                cx.warn(&f, format!("{owner}: unknown protocol `{}`; rule ignored", e.protocol));
+                continue;
+            };
+            let Some(cidr) = e
+                .cidr_block
+                .as_deref()
+                .or(e.ipv6_cidr_block.as_deref())
+                .and_then(|c| cx.cidr(&f, &owner, c))
+            else {
+                cx.warn(&f, format!("{owner}: no CIDR block; rule ignored"));
+                continue;
+            };
+            let ports = match proto {
+                Protocol::Number(Protocol::TCP) | Protocol::Number(Protocol::UDP) => match &e.port_range {
+                    Some(p) => port_spec(proto, p.from, p.to),
+                    None => PortSpec::All,
+                },
+                Protocol::Number(Protocol::ICMP) | Protocol::Number(Protocol::ICMPV6) => {
+                    // ICMPv6 with an IPv4 CIDR matches every type (§2.2).
+                    match (&e.icmp_type_code, cidr) {
+                        (Some(t), IpNet::V6(_)) | (Some(t), IpNet::V4(_)) if !(proto == Protocol::Number(Protocol::ICMPV6) && cidr.addr().is_ipv4()) => {
+                            port_spec(proto, t.kind, t.code)
+                        }
+                        _ => PortSpec::Icmp { kind: None, code: None },
+                    }
+                }
+                _ => PortSpec::All,
+            };
+            if !(0..=32768).contains(&e.rule_number) {
+                cx.warn(&f, format!("{owner}: rule number out of range; rule ignored"));
+                continue;
+            }
+            entries.push(NaclEntry {
+                rule_number: e.rule_number as u32,
+                egress: e.egress,
+                allow: e.rule_action.eq_ignore_ascii_case("allow"),
+                protocol: proto,
+                ports,
+                cidr,
+            });
+        }
+        entries.sort_by_key(|e| (e.egress, e.rule_number));
+        let nacl = NetworkAcl {
+            location: location(&f, n.owner_id.as_deref(), None, None),
+            id: n.network_acl_id.clone(),
+            vpc_id: n.vpc_id.clone(),
+            is_default: n.is_default,
+            subnet_ids: n.associations.iter().filter_map(|a| a.subnet_id.clone()).collect(),
+            entries,
+            tags: tags(&n.tags),
+        };
+        m.network_acls.insert(nacl.id.clone(), nacl);
+    }
+
+    // Security groups: describe-security-group-rules wins over IpPermissions for a group
+    // present in both (the same rules, with their sgr- ids).
+    let mut rules_by_group: BTreeMap<String, (Vec<SgRule>, Vec<SgRule>, Rc<FileContext>, Option<String>)> = BTreeMap::new();
+    for (f, r) in raw.security_group_rules {
+        let owner = format!("security group rule {}", r.security_group_rule_id.as_deref().unwrap_or(&r.group_id));
+        let Some(proto) = protocol(&r.ip_protocol) else {
+            cx.warn(&f, format!("{owner}: unknown protocol `{}`; rule ignored", r.ip_protocol));
+            continue;
+        };
+        let peer = if let Some(c) = r.cidr_ipv4.as_deref().or(r.cidr_ipv6.as_deref()) {
+            match cx.cidr(&f, &owner, c) {
+                Some(n) => SgPeer::Cidr(n),
+                None => continue,
+            }
+        } else if let Some(pl) = &r.prefix_list_id {
+            SgPeer::PrefixList(pl.clone())
+        } else if let Some(g) = &r.referenced_group_info {
+            match group_peer(g) {
+                Some(p) => p,
+                None => continue,
+            }
+        } else {
+            cx.warn(&f, format!("{owner}: no peer (CIDR, prefix list or group); rule ignored"));
+            continue;
+        };
+        let rule = SgRule {
+            id: r.security_group_rule_id.clone(),
+            protocol: proto,
+            ports: port_spec(proto, r.from_port, r.to_port),
+            peer,
+            description: r.description.clone(),
+        };
+        let entry = rules_by_group
+            .entry(r.group_id.clone())
+            .or_insert_with(|| (Vec::new(), Vec::new(), f.clone(), r.group_owner_id.clone()));
+        if r.is_egress {
+            entry.1.push(rule);
+        } else {
+            entry.0.push(rule);
+        }
+    }
+    for (f, g) in raw.security_groups {
+        let (ingress, egress) = match rules_by_group.remove(&g.group_id) {
+            Some((i, e, _, _)) => (i, e),
+            None => (
+                permissions(&mut cx, &f, &g.group_id, &g.ip_permissions),
+                permissions(&mut cx, &f, &g.group_id, &g.ip_permissions_egress),
+            ),
+        };
+        let sg = SecurityGroup {
+            location: location(&f, g.owner_id.as_deref(), None, None),
+            id: g.group_id.clone(),
+            name: g.group_name.clone().unwrap_or_default(),
+            description: g.description.clone().unwrap_or_default(),
+            vpc_id: g.vpc_id.clone().unwrap_or_default(),
+            ingress,
+            egress,
+            tags: tags(&g.tags),
+        };
+        m.security_groups.insert(sg.id.clone(), sg);
+    }
+    // Groups known only from describe-security-group-rules: their VPC comes from their ENIs below.
+    for (id, (ingress, egress, f, owner)) in rules_by_group {
+        m.security_groups.insert(
+            id.clone(),
+            SecurityGroup {
+                location: location(&f, owner.as_deref(), None, None),
+                id,
+                ingress,
+                egress,
+                ..SecurityGroup::default()
+            },
+        );
+    }
+
+    // Prefix lists
+    for (f, p) in raw.managed_prefix_lists {
+        if !live(p.state.as_deref(), &["delete-complete", "delete-in-progress", "delete-failed"]) {
+            cx.note(&f, format!("prefix list {} is being deleted; skipped", p.prefix_list_id));
+            continue;
+        }
+        m.prefix_lists.insert(
+            p.prefix_list_id.clone(),
+            PrefixList {
+                location: location(&f, p.owner_id.as_deref(), None, None),
+                id: p.prefix_list_id,
+                name: p.prefix_list_name.unwrap_or_default(),
+                cidrs: Vec::new(),
+                entries_known: false,
+            },
+        );
+    }
+    for (f, p) in raw.service_prefix_lists {
+        let cidrs = p.cidrs.iter().filter_map(|c| cx.cidr(&f, &p.prefix_list_id, c)).collect();
+        let entry = m.prefix_lists.entry(p.prefix_list_id.clone()).or_insert_with(|| PrefixList {
+            location: location(&f, None, None, None),
+            id: p.prefix_list_id.clone(),
+            ..PrefixList::default()
+        });
+        entry.name = p.prefix_list_name.unwrap_or(entry.name.clone());
+        entry.cidrs = cidrs;
+        entry.entries_known = true;
+    }
+    for (f, (id, entries)) in raw.prefix_list_entries {
+        let cidrs: Vec<IpNet> = entries.iter().filter_map(|e| cx.cidr(&f, &id, &e.cidr)).collect();
+        let entry = m.prefix_lists.entry(id.clone()).or_insert_with(|| PrefixList {
+            location: location(&f, None, None, None),
+            id: id.clone(),
+            ..PrefixList::default()
+        });
+        entry.cidrs.extend(cidrs);
+        entry.entries_known = true;
+    }
+
+    // Elastic IPs, by ENI and private address.
+    let mut eips: BTreeMap<(String, Option<Ipv4Addr>), Ipv4Addr> = BTreeMap::new();
+    for (f, a) in &raw.addresses {
+        let (Some(eni), Some(public)) = (&a.network_interface_id, &a.public_ip) else {
+            continue;
+        };
+        let Some(IpAddr::V4(public)) = cx.ip(f, "Elastic IP", public) else {
+            continue;
+        };
+        let private = a.private_ip_address.as_deref().and_then(|p| p.parse::<Ipv4Addr>().ok());
+        eips.insert((eni.clone(), private), public);
+    }
+
+    // Instances (and the ENIs their description carries, for snapshots without describe-network-interfaces).
+    let mut instance_enis: Vec<(Rc<FileContext>, wire::NetworkInterface, Option<String>)> = Vec::new();
+    for (f, res) in raw.reservations {
+        for i in res.instances {
+            let state = i.state.as_ref().and_then(|s| s.name.as_deref());
+            if !live(state, &["terminated", "shutting-down"]) {
+                cx.note(&f, format!("instance {} is {}; skipped", i.instance_id, state.unwrap_or("gone")));
+                continue;
+            }
+            let az = i.placement.as_ref().and_then(|p| p.availability_zone.clone());
+            let mut nis = i.network_interfaces;
+            nis.sort_by_key(|n| n.attachment.as_ref().and_then(|a| a.device_index).unwrap_or(0));
+            let instance = Instance {
+                location: location(&f, res.owner_id.as_deref(), az.as_deref(), None),
+                id: i.instance_id.clone(),
+                subnet_id: i.subnet_id.clone(),
+                vpc_id: i.vpc_id.clone(),
+                eni_ids: nis.iter().map(|n| n.network_interface_id.clone()).collect(),
+                tags: tags(&i.tags),
+            };
+            for mut ni in nis {
+                if ni.attachment.as_ref().and_then(|a| a.instance_id.as_ref()).is_none() {
+                    let device_index = ni.attachment.as_ref().and_then(|a| a.device_index);
+                    ni.attachment = Some(wire::EniAttachment {
+                        instance_id: Some(i.instance_id.clone()),
+                        device_index,
+                        ..wire::EniAttachment::default()
+                    });
+                }
+                if ni.subnet_id.is_none() {
+                    ni.subnet_id = i.subnet_id.clone();
+                }
+                if ni.vpc_id.is_none() {
+                    ni.vpc_id = i.vpc_id.clone();
+                }
+                instance_enis.push((f.clone(), ni, az.clone()));
+            }
+            m.instances.insert(instance.id.clone(), instance);
+        }
+    }
+
+    // Gateways
+    for (f, g) in raw.internet_gateways {
+        let mut vpc_ids = Vec::new();
+        for a in &g.attachments {
+            if matches!(a.state.as_deref(), None | Some("available") | Some("attached")) {
+                vpc_ids.push(a.vpc_id.clone());
+            } else {
+                cx.note(&f, format!("internet gateway {}'s attachment to {} is {}; ignored", g.internet_gateway_id, a.vpc_id, a.state.as_deref().unwrap_or("")));
+            }
+        }
+        m.internet_gateways.insert(
+            g.internet_gateway_id.clone(),
+            InternetGateway {
+                location: location(&f, g.owner_id.as_deref(), None, None),
+                id: g.internet_gateway_id,
+                vpc_ids,
+                tags: tags(&g.tags),
+            },
+        );
+    }
+    for (f, g) in raw.egress_only_internet_gateways {
+        let vpc_ids = g
+            .attachments
+            .iter()
+            .filter(|a| matches!(a.state.as_deref(), None | Some("available") | Some("attached")))
+            .map(|a| a.vpc_id.clone())
+            .collect();
+        m.egress_only_internet_gateways.insert(
+            g.egress_only_internet_gateway_id.clone(),
+            EgressOnlyInternetGateway {
+                location: location(&f, None, None, None),
+                id: g.egress_only_internet_gateway_id,
+                vpc_ids,
+                tags: tags(&g.tags),
+            },
+        );
+    }
+    for (f, n) in raw.nat_gateways {
+        if !live(n.state.as_deref(), &["deleted", "deleting", "failed"]) {
+            cx.note(&f, format!("NAT gateway {} is {}; skipped", n.nat_gateway_id, n.state.as_deref().unwrap_or("")));
+            continue;
+        }
+        let mut nat = NatGateway {
+            location: location(&f, None, None, None),
+            id: n.nat_gateway_id.clone(),
+            subnet_id: n.subnet_id.clone().unwrap_or_default(),
+            vpc_id: n.vpc_id.clone().unwrap_or_default(),
+            public: n.connectivity_type.as_deref() != Some("private"),
+            tags: tags(&n.tags),
+            ..NatGateway::default()
+        };
+        for a in &n.nat_gateway_addresses {
+            if let Some(e) = &a.network_interface_id {
+                nat.eni_ids.push(e.clone());
+            }
+            if let Some(IpAddr::V4(p)) = a.private_ip.as_deref().and_then(|p| cx.ip(&f, &n.nat_gateway_id, p)) {
+                nat.private_ips.push(p);
+            }
+            if let Some(IpAddr::V4(p)) = a.public_ip.as_deref().and_then(|p| cx.ip(&f, &n.nat_gateway_id, p)) {
+                nat.public_ips.push(p);
+            }
+        }
+        m.nat_gateways.insert(nat.id.clone(), nat);
+    }
+    for (f, g) in raw.vpn_gateways {
+        if !live(g.state.as_deref(), &["deleted", "deleting"]) {
+            cx.note(&f, format!("VPN gateway {} is {}; skipped", g.vpn_gateway_id, g.state.as_deref().unwrap_or("")));
+            continue;
+        }
+        let vpc_ids = g
+            .vpc_attachments
+            .iter()
+            .filter(|a| matches!(a.state.as_deref(), None | Some("attached") | Some("available")))
+            .map(|a| a.vpc_id.clone())
+            .collect();
+        m.vpn_gateways.insert(
+            g.vpn_gateway_id.clone(),
+            VpnGateway {
+                location: location(&f, None, None, None),
+                id: g.vpn_gateway_id,
+                vpc_ids,
+                tags: tags(&g.tags),
+            },
+        );
+    }
+    for (f, v) in raw.vpn_connections {
+        if !live(v.state.as_deref(), &["deleted", "deleting"]) {
+            cx.note(&f, format!("VPN connection {} is {}; skipped", v.vpn_connection_id, v.state.as_deref().unwrap_or("")));
+            continue;
+        }
+        let static_routes = v
+            .routes
+            .iter()
+            .filter(|r| live(r.state.as_deref(), &["deleted", "deleting"]))
+            .filter_map(|r| r.destination_cidr_block.as_deref())
+            .filter_map(|c| cx.cidr(&f, &v.vpn_connection_id, c))
+            .collect();
+        m.vpn_connections.insert(
+            v.vpn_connection_id.clone(),
+            VpnConnection {
+                location: location(&f, None, None, None),
+                id: v.vpn_connection_id,
+                vpn_gateway_id: v.vpn_gateway_id,
+                transit_gateway_id: v.transit_gateway_id,
+                static_routes_only: v.options.as_ref().and_then(|o| o.static_routes_only).unwrap_or(false),
+                static_routes,
+            },
+        );
+    }
+
+    // Peering connections
+    for (f, p) in raw.peerings {
+        let code = p.status.as_ref().and_then(|s| s.code.as_deref()).unwrap_or("active");
+        if code != "active" {
+            cx.note(&f, format!("peering connection {} is {code}; skipped (only active peerings carry traffic)", p.vpc_peering_connection_id));
+            continue;
+        }
+        let (Some(req), Some(acc)) = (&p.requester_vpc_info, &p.accepter_vpc_info) else {
+            cx.warn(&f, format!("peering connection {} lacks its requester or accepter VPC; skipped", p.vpc_peering_connection_id));
+            continue;
+        };
+        let cidrs = |cx: &mut Ctx, i: &wire::PeeringVpcInfo| -> Vec<IpNet> {
+            let mut out: Vec<IpNet> = Vec::new();
+            for c in i
+                .cidr_block
+                .iter()
+                .chain(i.cidr_block_set.iter().filter_map(|c| c.cidr_block.as_ref()))
+                .chain(i.ipv6_cidr_block_set.iter().filter_map(|c| c.ipv6_cidr_block.as_ref()))
+            {
+                if let Some(n) = cx.cidr(&f, &p.vpc_peering_connection_id, c) {
+                    if !out.contains(&n) {
+                        out.push(n);
+                    }
+                }
+            }
+            out
+        };
+        let peering = Peering {
+            location: location(&f, req.owner_id.as_deref(), None, None),
+            id: p.vpc_peering_connection_id.clone(),
+            requester_vpc: req.vpc_id.clone().unwrap_or_default(),
+            accepter_vpc: acc.vpc_id.clone().unwrap_or_default(),
+            requester_region: req.region.clone(),
+            accepter_region: acc.region.clone(),
+            requester_cidrs: cidrs(&mut cx, req),
+            accepter_cidrs: cidrs(&mut cx, acc),
+            tags: tags(&p.tags),
+        };
+        m.peerings.insert(peering.id.clone(), peering);
+    }
+
+    // Transit gateways
+    for (f, t) in raw.transit_gateways {
+        if !live(t.state.as_deref(), &["deleted", "deleting"]) {
+            cx.note(&f, format!("transit gateway {} is {}; skipped", t.transit_gateway_id, t.state.as_deref().unwrap_or("")));
+            continue;
+        }
+        m.transit_gateways.insert(
+            t.transit_gateway_id.clone(),
+            TransitGateway {
+                location: location(&f, t.owner_id.as_deref(), None, None),
+                id: t.transit_gateway_id,
+                sg_referencing: t
+                    .options
+                    .as_ref()
+                    .and_then(|o| o.security_group_referencing_support.as_deref())
+                    == Some("enable"),
+                tags: tags(&t.tags),
+            },
+        );
+    }
+    let dead_attachment = ["deleted", "deleting", "failed", "failing", "rejected", "rejecting"];
+    for (f, a) in raw.tgw_attachments {
+        if !live(a.state.as_deref(), &dead_attachment) {
+            cx.note(&f, format!("transit gateway attachment {} is {}; skipped", a.transit_gateway_attachment_id, a.state.as_deref().unwrap_or("")));
+            continue;
+        }
+        let kind = match a.resource_type.as_deref() {
+            Some("vpc") => TgwAttachmentKind::Vpc,
+            Some("vpn") => TgwAttachmentKind::Vpn,
+            Some("direct-connect-gateway") => TgwAttachmentKind::DirectConnect,
+            Some("peering") => TgwAttachmentKind::Peering,
+            Some("connect") => TgwAttachmentKind::Connect,
+            _ => TgwAttachmentKind::Other,
+        };
+        let route_table_id = a
+            .association
+            .as_ref()
+            .filter(|x| matches!(x.state.as_deref(), None | Some("associated")))
+            .and_then(|x| x.transit_gateway_route_table_id.clone());
+        m.tgw_attachments.insert(
+            a.transit_gateway_attachment_id.clone(),
+            TgwAttachment {
+                location: location(&f, a.resource_owner_id.as_deref(), None, None),
+                id: a.transit_gateway_attachment_id,
+                tgw_id: a.transit_gateway_id.unwrap_or_default(),
+                kind,
+                resource_id: a.resource_id.unwrap_or_default(),
+                subnet_ids: Vec::new(),
+                route_table_id,
+                sg_referencing: false,
+                tags: tags(&a.tags),
+            },
+        );
+    }
+    for (f, a) in raw.tgw_vpc_attachments {
+        if !live(a.state.as_deref(), &dead_attachment) {
+            m.tgw_attachments.remove(&a.transit_gateway_attachment_id);
+            continue;
+        }
+        let sg_ref = a
+            .options
+            .as_ref()
+            .and_then(|o| o.security_group_referencing_support.as_deref())
+            == Some("enable");
+        let entry = m
+            .tgw_attachments
+            .entry(a.transit_gateway_attachment_id.clone())
+            .or_insert_with(|| TgwAttachment {
+                location: location(&f, a.vpc_owner_id.as_deref(), None, None),
+                id: a.transit_gateway_attachment_id.clone(),
+                tgw_id: a.transit_gateway_id.clone().unwrap_or_default(),
+                kind: TgwAttachmentKind::Vpc,
+                resource_id: a.vpc_id.clone().unwrap_or_default(),
+                subnet_ids: Vec::new(),
+                route_table_id: None,
+                sg_referencing: false,
+                tags: tags(&a.tags),
+            });
+        entry.subnet_ids = a.subnet_ids.clone();
+        entry.sg_referencing = sg_ref;
+    }
+    for (f, t) in raw.tgw_route_tables {
+        if !live(t.state.as_deref(), &["deleted", "deleting"]) {
+            cx.note(&f, format!("transit gateway route table {} is {}; skipped", t.transit_gateway_route_table_id, t.state.as_deref().unwrap_or("")));
+            continue;
+        }
+        let routes = tgw_routes(&mut cx, &f, &t.transit_gateway_route_table_id, &t.routes);
+        m.tgw_route_tables.insert(
+            t.transit_gateway_route_table_id.clone(),
+            TgwRouteTable {
+                location: location(&f, None, None, None),
+                id: t.transit_gateway_route_table_id,
+                tgw_id: t.transit_gateway_id.unwrap_or_default(),
+                routes,
+                propagations: Vec::new(),
+                tags: tags(&t.tags),
+            },
+        );
+    }
+    for (f, set) in raw.tgw_routes {
+        let routes = tgw_routes(&mut cx, &f, &set.transit_gateway_route_table_id, &set.routes);
+        match m.tgw_route_tables.get_mut(&set.transit_gateway_route_table_id) {
+            Some(t) => t.routes.extend(routes),
+            None => cx.warn(&f, format!("routes for transit gateway route table {} which is not in the snapshot; ignored", set.transit_gateway_route_table_id)),
+        }
+    }
+    for (f, set) in raw.tgw_propagations {
+        match m.tgw_route_tables.get_mut(&set.transit_gateway_route_table_id) {
+            Some(t) => t.propagations.extend(
+                set.transit_gateway_route_table_propagations
+                    .iter()
+                    .filter(|p| matches!(p.state.as_deref(), None | Some("enabled")))
+                    .map(|p| p.transit_gateway_attachment_id.clone()),
+            ),
+            None => cx.warn(&f, format!("propagations for transit gateway route table {} which is not in the snapshot; ignored", set.transit_gateway_route_table_id)),
+        }
+    }
+
+    // VPC endpoints
+    for (f, e) in raw.vpc_endpoints {
+        if !live(e.state.as_deref(), &["deleted", "deleting", "rejected", "failed", "expired"]) {
+            cx.note(&f, format!("VPC endpoint {} is {}; skipped", e.vpc_endpoint_id, e.state.as_deref().unwrap_or("")));
+            continue;
+        }
+        let kind = match e.vpc_endpoint_type.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            Some("gateway") => EndpointKind::Gateway,
+            Some("interface") => EndpointKind::Interface,
+            Some("gatewayloadbalancer") => EndpointKind::GatewayLoadBalancer,
+            _ => EndpointKind::Other,
+        };
+        m.vpc_endpoints.insert(
+            e.vpc_endpoint_id.clone(),
+            VpcEndpoint {
+                location: location(&f, e.owner_id.as_deref(), None, None),
+                id: e.vpc_endpoint_id,
+                kind,
+                vpc_id: e.vpc_id.unwrap_or_default(),
+                service_name: e.service_name.unwrap_or_default(),
+                route_table_ids: e.route_table_ids,
+                subnet_ids: e.subnet_ids,
+                eni_ids: e.network_interface_ids,
+                groups: e.groups.into_iter().map(|g| g.group_id).collect(),
+                tags: tags(&e.tags),
+            },
+        );
+    }
+
+    // Load balancers, listeners, target groups
+    for (f, lb) in raw.load_balancers {
+        let state = lb.state.as_ref().and_then(|s| s.code.as_deref());
+        if !live(state, &["failed"]) {
+            cx.note(&f, format!("load balancer {} is failed; skipped", lb.load_balancer_arn));
+            continue;
+        }
+        let kind = match lb.kind.as_deref() {
+            Some("network") => LbKind::Network,
+            Some("gateway") => LbKind::Gateway,
+            _ => LbKind::Application,
+        };
+        let name = lb
+            .load_balancer_name
+            .clone()
+            .or_else(|| lb.load_balancer_arn.split('/').nth(2).map(str::to_string))
+            .unwrap_or_else(|| lb.load_balancer_arn.clone());
+        m.load_balancers.insert(
+            lb.load_balancer_arn.clone(),
+            LoadBalancer {
+                location: location(&f, None, None, Some(&lb.load_balancer_arn)),
+                arn: lb.load_balancer_arn,
+                name,
+                kind,
+                internet_facing: lb.scheme.as_deref() == Some("internet-facing"),
+                vpc_id: lb.vpc_id.unwrap_or_default(),
+                subnet_ids: lb.availability_zones.iter().filter_map(|z| z.subnet_id.clone()).collect(),
+                security_groups: lb.security_groups,
+                dualstack: lb.ip_address_type.as_deref().is_some_and(|t| t.starts_with("dualstack")),
+                attributes: BTreeMap::new(),
+            },
+        );
+    }
+    for (f, set) in raw.lb_attributes {
+        match m.load_balancers.get_mut(&set.load_balancer_arn) {
+            Some(lb) => lb
+                .attributes
+                .extend(set.attributes.into_iter().map(|kv| (kv.key, kv.value.unwrap_or_default()))),
+            None => cx.warn(&f, format!("attributes for load balancer {} which is not in the snapshot; ignored", set.load_balancer_arn)),
+        }
+    }
+    for (f, l) in raw.listeners {
+        let Some(lb_arn) = l.load_balancer_arn.clone() else {
+            cx.warn(&f, "a listener without its LoadBalancerArn; ignored".into());
+            continue;
+        };
+        let arn = l.listener_arn.clone().unwrap_or_else(|| format!("{lb_arn}/listener-{}", l.port.unwrap_or(0)));
+        let actions = l
+            .default_actions
+            .iter()
+            .map(|a| match a.kind.as_deref().map(str::to_ascii_lowercase).as_deref() {
+                Some("forward") => {
+                    let mut tgs: Vec<String> = a.target_group_arn.iter().cloned().collect();
+                    if let Some(fc) = &a.forward_config {
+                        for t in &fc.target_groups {
+                            if let Some(arn) = &t.target_group_arn {
+                                if !tgs.contains(arn) {
+                                    tgs.push(arn.clone());
+                                }
+                            }
+                        }
+                    }
+                    ListenerAction::Forward(tgs)
+                }
+                Some("redirect") => ListenerAction::Redirect,
+                Some("fixed-response") => ListenerAction::FixedResponse,
+                other => ListenerAction::Other(other.unwrap_or("unknown").to_string()),
+            })
+            .collect();
+        m.listeners.insert(
+            arn.clone(),
+            Listener {
+                arn,
+                lb_arn,
+                protocol: l.protocol.clone().unwrap_or_default(),
+                port: l.port.and_then(|p| u16::try_from(p).ok()),
+                actions,
+            },
+        );
+    }
+    for (f, tg) in raw.target_groups {
+        let target_type = match tg.target_type.as_deref() {
+            Some("ip") => TargetType::Ip,
+            Some("lambda") => TargetType::Lambda,
+            Some("alb") => TargetType::Alb,
+            _ => TargetType::Instance,
+        };
+        m.target_groups.insert(
+            tg.target_group_arn.clone(),
+            TargetGroup {
+                location: location(&f, None, None, Some(&tg.target_group_arn)),
+                name: tg
+                    .target_group_name
+                    .clone()
+                    .unwrap_or_else(|| tg.target_group_arn.split('/').nth(1).unwrap_or("").to_string()),
+                arn: tg.target_group_arn,
+                protocol: tg.protocol.unwrap_or_default(),
+                port: tg.port.and_then(|p| u16::try_from(p).ok()),
+                target_type,
+                vpc_id: tg.vpc_id,
+                health_check_port: tg.health_check_port,
+                lb_arns: tg.load_balancer_arns,
+                targets: Vec::new(),
+                attributes: BTreeMap::new(),
+            },
+        );
+    }
+    for (f, set) in raw.target_health {
+        match m.target_groups.get_mut(&set.target_group_arn) {
+            Some(tg) => {
+                for d in set.target_health_descriptions {
+                    tg.targets.push(Target {
+                        id: d.target.id,
+                        port: d.target.port.and_then(|p| u16::try_from(p).ok()),
+                        health: d.target_health.and_then(|h| h.state),
+                    });
+                }
+            }
+            None => cx.warn(&f, format!("target health for target group {} which is not in the snapshot; ignored", set.target_group_arn)),
+        }
+    }
+    for (f, set) in raw.tg_attributes {
+        match m.target_groups.get_mut(&set.target_group_arn) {
+            Some(tg) => tg
+                .attributes
+                .extend(set.attributes.into_iter().map(|kv| (kv.key, kv.value.unwrap_or_default()))),
+            None => cx.warn(&f, format!("attributes for target group {} which is not in the snapshot; ignored", set.target_group_arn)),
+        }
+    }
+
+    // RDS
+    for (f, d) in raw.db_instances {
+        if !live(d.db_instance_status.as_deref(), &["deleting", "deleted", "failed"]) {
+            cx.note(&f, format!("DB instance {} is {}; skipped", d.db_instance_identifier, d.db_instance_status.as_deref().unwrap_or("")));
+            continue;
+        }
+        let sg = d.db_subnet_group.as_ref();
+        m.db_instances.insert(
+            d.db_instance_identifier.clone(),
+            DbInstance {
+                location: location(&f, None, d.availability_zone.as_deref(), d.db_instance_arn.as_deref()),
+                id: d.db_instance_identifier,
+                engine: d.engine.unwrap_or_default(),
+                vpc_id: sg.and_then(|g| g.vpc_id.clone()),
+                subnet_ids: sg.map(|g| g.subnets.iter().map(|s| s.subnet_identifier.clone()).collect()).unwrap_or_default(),
+                groups: d.vpc_security_groups.into_iter().map(|g| g.vpc_security_group_id).collect(),
+                publicly_accessible: d.publicly_accessible,
+                endpoint: d.endpoint.as_ref().and_then(|e| e.address.clone()),
+                port: d.endpoint.as_ref().and_then(|e| e.port).and_then(|p| u16::try_from(p).ok()),
+            },
+        );
+    }
+
+    // Network interfaces: describe-network-interfaces first, then those only the instances describe.
+    let mut seen_enis = BTreeSet::new();
+    let listed: Vec<(Rc<FileContext>, wire::NetworkInterface, Option<String>)> = raw
+        .network_interfaces
+        .into_iter()
+        .map(|(f, e)| (f, e, None))
+        .chain(instance_enis)
+        .collect();
+    for (f, e, az) in listed {
+        if !seen_enis.insert(e.network_interface_id.clone()) {
+            continue;
+        }
+        if let Some(eni) = network_interface(&mut cx, &f, e, az, &m, &eips) {
+            m.network_interfaces.insert(eni.id.clone(), eni);
+        }
+    }
+
+    inherit_locations(&mut m);
+    (m, cx.diagnostics)
+}
+
+fn group_peer(g: &wire::UserIdGroupPair) -> Option<SgPeer> {
+    let group_id = g.group_id.clone().or_else(|| g.group_name.clone())?;
+    Some(SgPeer::Group {
+        group_id,
+        owner: g.user_id.clone(),
+        vpc_id: g.vpc_id.clone(),
+        peering_id: g.vpc_peering_connection_id.clone(),
+    })
+}
+
+fn permissions(cx: &mut Ctx, f: &FileContext, group: &str, perms: &[wire::IpPermission]) -> Vec<SgRule> {
+    let mut out = Vec::new();
+    for p in perms {
+        let Some(proto) = protocol(&p.ip_protocol) else {
+            cx.warn(f, format!("security group {group}: unknown protocol `{}`; rule ignored", p.ip_protocol));
+            continue;
+        };
+        let ports = port_spec(proto, p.from_port, p.to_port);
+        let mut push = |peer: SgPeer, description: Option<String>| {
+            out.push(SgRule {
+                id: None,
+                protocol: proto,
+                ports,
+                peer,
+                description,
+            })
+        };
+        for r in &p.ip_ranges {
+            if let Some(n) = cx.cidr(f, group, &r.cidr_ip) {
+                push(SgPeer::Cidr(n), r.description.clone());
+            }
+        }
+        for r in &p.ipv6_ranges {
+            if let Some(n) = cx.cidr(f, group, &r.cidr_ipv6) {
+                push(SgPeer::Cidr(n), r.description.clone());
+            }
+        }
+        for r in &p.prefix_list_ids {
+            push(SgPeer::PrefixList(r.prefix_list_id.clone()), r.description.clone());
+        }
+        for g in &p.user_id_group_pairs {
+            if let Some(peer) = group_peer(g) {
+                push(peer, g.description.clone());
+            }
+        }
+    }
+    out
+}
+
+fn tgw_routes(cx: &mut Ctx, f: &FileContext, table: &str, routes: &[wire::TransitGatewayRoute]) -> Vec<TgwRoute> {
+    let mut out = Vec::new();
+    for r in routes {
+        if !live(r.state.as_deref(), &["deleted", "deleting"]) {
+            continue;
+        }
+        let destination = if let Some(c) = &r.destination_cidr_block {
+            match cx.cidr(f, table, c) {
+                Some(n) => RouteDestination::Cidr(n),
+                None => continue,
+            }
+        } else if let Some(pl) = &r.prefix_list_id {
+            RouteDestination::PrefixList(pl.clone())
+        } else {
+            continue;
+        };
+        out.push(TgwRoute {
+            destination,
+            attachment_ids: r
+                .transit_gateway_attachments
+                .iter()
+                .filter_map(|a| a.transit_gateway_attachment_id.clone())
+                .collect(),
+            blackhole: r.state.as_deref() == Some("blackhole"),
+            propagated: r.kind.as_deref() == Some("propagated"),
+        });
+    }
+    out
+}
+
+/// Classifies an ENI's owner from `Description`, `InterfaceType` and
+/// `RequesterId` (semantics reference §7: the description is the most reliable).
+fn network_interface(
+    cx: &mut Ctx,
+    f: &FileContext,
+    e: wire::NetworkInterface,
+    az: Option<String>,
+    m: &Model,
+    eips: &BTreeMap<(String, Option<Ipv4Addr>), Ipv4Addr>,
+) -> Option<NetworkInterface> {
+    let id = e.network_interface_id.clone();
+    let Some(subnet_id) = e.subnet_id.clone() else {
+        cx.warn(f, format!("network interface {id} has no SubnetId; skipped"));
+        return None;
+    };
+    let vpc_id = e
+        .vpc_id
+        .clone()
+        .or_else(|| m.subnets.get(&subnet_id).map(|s| s.vpc_id.clone()))
+        .unwrap_or_default();
+    let az = e.availability_zone.clone().or(az).or_else(|| m.subnets.get(&subnet_id).and_then(|s| s.az.clone()));
+
+    let mut private_ips: Vec<PrivateIp> = Vec::new();
+    for p in &e.private_ip_addresses {
+        if let Some(IpAddr::V4(address)) = cx.ip(f, &id, &p.private_ip_address) {
+            let (public, elastic) = public_of(p.association.as_ref());
+            private_ips.push(PrivateIp {
+                address,
+                primary: p.primary,
+                public,
+                elastic,
+            });
+        }
+    }
+    if private_ips.is_empty() {
+        if let Some(IpAddr::V4(address)) = e.private_ip_address.as_deref().and_then(|p| cx.ip(f, &id, p)) {
+            let (public, elastic) = public_of(e.association.as_ref());
+            private_ips.push(PrivateIp {
+                address,
+                primary: true,
+                public,
+                elastic,
+            });
+        }
+    }
+    // Elastic IPs from describe-addresses fill in what the ENI itself did not say.
+    let primary = private_ips.iter().find(|p| p.primary).map(|p| p.address);
+    for p in &mut private_ips {
+        let eip = eips
+            .get(&(id.clone(), Some(p.address)))
+            .or_else(|| (Some(p.address) == primary).then(|| eips.get(&(id.clone(), None))).flatten());
+        if let Some(eip) = eip {
+            p.public = Some(*eip);
+            p.elastic = true;
+        }
+    }
+    private_ips.sort_by_key(|p| !p.primary);
+    let ipv6: Vec<Ipv6Addr> = e
+        .ipv6_addresses
+        .iter()
+        .filter_map(|a| match cx.ip(f, &id, &a.ipv6_address) {
+            Some(IpAddr::V6(v)) => Some(v),
+            _ => None,
+        })
+        .collect();
+    let groups: Vec<String> = e.groups.iter().map(|g| g.group_id.clone()).collect();
+    let description = e.description.clone().unwrap_or_default();
+    let interface_type = e.interface_type.clone().unwrap_or_else(|| "interface".into());
+    let tag_map = tags(&e.tags);
+    let instance_id = e.attachment.as_ref().and_then(|a| a.instance_id.clone());
+    let owner = classify(&description, &interface_type, e.requester_id.as_deref(), instance_id.as_deref(), &vpc_id, &subnet_id, &groups, m, &tag_map);
+    Some(NetworkInterface {
+        location: location(f, e.owner_id.as_deref(), az.as_deref(), None),
+        id,
+        subnet_id,
+        vpc_id,
+        az,
+        private_ips,
+        ipv6,
+        groups,
+        source_dest_check: e.source_dest_check.unwrap_or(true),
+        owner,
+        device_index: e.attachment.as_ref().and_then(|a| a.device_index).and_then(|d| u32::try_from(d).ok()),
+        interface_type,
+        description,
+        tags: tag_map,
+    })
+}
+
+fn public_of(a: Option<&wire::IpAssociation>) -> (Option<Ipv4Addr>, bool) {
+    match a.and_then(|a| a.public_ip.as_deref().map(|p| (p, a))) {
+        Some((p, a)) => match p.parse::<Ipv4Addr>() {
+            Ok(ip) => {
+                let owner = a.ip_owner_id.as_deref().unwrap_or("");
+                let elastic = a.allocation_id.is_some() || (owner.len() == 12 && owner.bytes().all(|b| b.is_ascii_digit()));
+                (Some(ip), elastic)
+            }
+            Err(_) => (None, false),
+        },
+        None => (None, false),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn classify(
+    description: &str,
+    interface_type: &str,
+    requester: Option<&str>,
+    instance_id: Option<&str>,
+    vpc_id: &str,
+    subnet_id: &str,
+    groups: &[String],
+    m: &Model,
+    tags: &Tags,
+) -> EniOwner {
+    let group_names = || {
+        let names: Vec<String> = groups
+            .iter()
+            .map(|g| {
+                m.security_groups
+                    .get(g)
+                    .map(|sg| name_tag(&sg.tags).map(str::to_string).unwrap_or_else(|| if sg.name.is_empty() { g.clone() } else { sg.name.clone() }))
+                    .unwrap_or_else(|| g.clone())
+            })
+            .collect();
+        names.join(",")
+    };
+    let service = |kind: OwnerKind, id: Option<String>, label: &str| {
+        let name = name_tag(tags).map(str::to_string).unwrap_or_else(|| {
+            if groups.is_empty() {
+                label.to_string()
+            } else {
+                format!("{label} ({})", group_names())
+            }
+        });
+        EniOwner { kind, id, name }
+    };
+    let word_after = |prefix: &str| -> Option<String> {
+        description
+            .strip_prefix(prefix)
+            .map(|r| r.trim().trim_start_matches(':').trim())
+            .and_then(|r| r.split_whitespace().next())
+            .map(str::to_string)
+    };
+    let itype = interface_type.to_ascii_lowercase();
+
+    if let Some(rest) = description.strip_prefix("ELB ") {
+        let rest = rest.trim();
+        let lb = m.load_balancer_by_suffix(rest);
+        let name = lb
+            .map(|l| l.name.clone())
+            .unwrap_or_else(|| rest.split('/').nth(1).unwrap_or(rest).to_string());
+        return EniOwner {
+            kind: OwnerKind::LoadBalancer,
+            id: lb.map(|l| l.arn.clone()).or_else(|| Some(rest.to_string())),
+            name,
+        };
+    }
+    if itype == "nat_gateway" || itype == "natgateway" || description.starts_with("Interface for NAT Gateway") {
+        let nat = word_after("Interface for NAT Gateway")
+            .or_else(|| m.nat_gateways.values().find(|n| n.subnet_id == subnet_id).map(|n| n.id.clone()));
+        let name = nat
+            .as_ref()
+            .and_then(|n| m.nat_gateways.get(n))
+            .and_then(|n| name_tag(&n.tags).map(str::to_string))
+            .or_else(|| nat.clone())
+            .unwrap_or_else(|| "NAT gateway".into());
+        return EniOwner {
+            kind: OwnerKind::NatGateway,
+            id: nat,
+            name,
+        };
+    }
+    if itype == "gateway_load_balancer_endpoint" {
+        let id = word_after("VPC Endpoint Interface");
+        return service(OwnerKind::GwlbEndpoint, id.clone(), &id.unwrap_or_else(|| "GWLB endpoint".into()));
+    }
+    if itype == "vpc_endpoint" || description.starts_with("VPC Endpoint Interface") {
+        let id = word_after("VPC Endpoint Interface");
+        let label = id
+            .as_ref()
+            .and_then(|i| m.vpc_endpoints.get(i))
+            .map(|e| name_tag(&e.tags).map(str::to_string).unwrap_or_else(|| format!("{} ({})", e.id, e.service_name)))
+            .or_else(|| id.clone())
+            .unwrap_or_else(|| "VPC endpoint".into());
+        return EniOwner {
+            kind: OwnerKind::VpcEndpoint,
+            id,
+            name: label,
+        };
+    }
+    if description == "RDSNetworkInterface" || requester == Some("amazon-rds") {
+        // Name the database through VPC, DB subnet group and security groups (as Batfish does).
+        let mut candidates: Vec<&DbInstance> = m
+            .db_instances
+            .values()
+            .filter(|d| d.vpc_id.as_deref().is_none_or(|v| v == vpc_id))
+            .filter(|d| d.subnet_ids.is_empty() || d.subnet_ids.iter().any(|s| s == subnet_id))
+            .filter(|d| d.groups.iter().any(|g| groups.contains(g)) || (d.groups.is_empty() && groups.is_empty()))
+            .collect();
+        let exact: Vec<&DbInstance> = candidates
+            .iter()
+            .copied()
+            .filter(|d| {
+                let a: BTreeSet<&String> = d.groups.iter().collect();
+                let b: BTreeSet<&String> = groups.iter().collect();
+                a == b
+            })
+            .collect();
+        if !exact.is_empty() {
+            candidates = exact;
+        }
+        return match candidates.as_slice() {
+            [one] => EniOwner {
+                kind: OwnerKind::Rds,
+                id: Some(one.id.clone()),
+                name: one.id.clone(),
+            },
+            [] => service(OwnerKind::Rds, None, "rds"),
+            many => EniOwner {
+                kind: OwnerKind::Rds,
+                id: None,
+                name: format!("rds ({})", many.iter().map(|d| d.id.as_str()).collect::<Vec<_>>().join(" or ")),
+            },
+        };
+    }
+    if itype == "lambda" || description.starts_with("AWS Lambda VPC ENI") {
+        let function = description
+            .strip_prefix("AWS Lambda VPC ENI-")
+            .map(|r| {
+                // `<function>-<uuid>`: the uuid has five dash-separated groups.
+                let parts: Vec<&str> = r.split('-').collect();
+                if parts.len() > 5 {
+                    parts[..parts.len() - 5].join("-")
+                } else {
+                    r.to_string()
+                }
+            });
+        let label = function.clone().map(|f| format!("lambda {f}")).unwrap_or_else(|| "lambda".into());
+        return service(OwnerKind::Lambda, function, &label);
+    }
+    if description.starts_with("arn:aws:ecs:") {
+        return service(OwnerKind::EcsTask, Some(description.to_string()), "ecs task");
+    }
+    if itype == "transit_gateway" || description.contains("Transit Gateway Attachment") {
+        let id = description.split_whitespace().find(|w| w.starts_with("tgw-attach-")).map(str::to_string);
+        return EniOwner {
+            kind: OwnerKind::TransitGateway,
+            name: id.clone().unwrap_or_else(|| "transit gateway attachment".into()),
+            id,
+        };
+    }
+    if description.starts_with("EFS mount target") {
+        let id = word_after("EFS mount target for");
+        let label = id.clone().map(|i| format!("efs {i}")).unwrap_or_else(|| "efs".into());
+        return service(OwnerKind::Efs, id, &label);
+    }
+    if description.starts_with("ElastiCache") {
+        let id = word_after("ElastiCache");
+        let label = id.clone().map(|i| format!("elasticache {i}")).unwrap_or_else(|| "elasticache".into());
+        return service(OwnerKind::ElastiCache, id, &label);
+    }
+    if description.starts_with("Resource Gateway Interface") {
+        let id = word_after("Resource Gateway Interface");
+        return service(OwnerKind::ResourceGateway, id.clone(), &id.unwrap_or_else(|| "resource gateway".into()));
+    }
+    if let Some(instance) = instance_id.filter(|i| i.starts_with("i-")) {
+        let name = m
+            .instances
+            .get(instance)
+            .and_then(|i| name_tag(&i.tags).map(str::to_string))
+            .or_else(|| name_tag(tags).map(str::to_string))
+            .unwrap_or_else(|| instance.to_string());
+        return EniOwner {
+            kind: OwnerKind::Ec2Instance,
+            id: Some(instance.to_string()),
+            name,
+        };
+    }
+    if description.starts_with("Amazon EKS") || itype == "trunk" || itype == "branch" {
+        return service(OwnerKind::Eks, None, description.trim());
+    }
+    if requester.is_some() || itype != "interface" {
+        let label = if description.is_empty() { itype.clone() } else { description.to_string() };
+        return service(OwnerKind::OtherService, None, &label);
+    }
+    EniOwner {
+        kind: OwnerKind::Unattached,
+        id: None,
+        name: name_tag(tags).map(str::to_string).unwrap_or_default(),
+    }
+}
+
+/// Resources without their own account/region take their VPC's.
+fn inherit_locations(m: &mut Model) {
+    let vpc_loc: BTreeMap<String, Location> = m.vpcs.iter().map(|(id, v)| (id.clone(), v.location.clone())).collect();
+    let fill = |loc: &mut Location, vpc: &str| {
+        if let Some(v) = vpc_loc.get(vpc) {
+            if loc.account.is_none() {
+                loc.account = v.account.clone();
+            }
+            if loc.region.is_none() {
+                loc.region = v.region.clone();
+            }
+        }
+    };
+    for s in m.subnets.values_mut() {
+        fill(&mut s.location, &s.vpc_id);
+    }
+    for r in m.route_tables.values_mut() {
+        fill(&mut r.location, &r.vpc_id);
+    }
+    for n in m.network_acls.values_mut() {
+        fill(&mut n.location, &n.vpc_id);
+    }
+    // Groups known only from describe-security-group-rules take their VPC from an ENI using them.
+    let mut vpc_of_group: BTreeMap<String, String> = BTreeMap::new();
+    for e in m.network_interfaces.values() {
+        for g in &e.groups {
+            vpc_of_group.entry(g.clone()).or_insert_with(|| e.vpc_id.clone());
+        }
+    }
+    for g in m.security_groups.values_mut() {
+        if g.vpc_id.is_empty() {
+            if let Some(v) = vpc_of_group.get(&g.id) {
+                g.vpc_id = v.clone();
+            }
+        }
+        fill(&mut g.location, &g.vpc_id);
+    }
+    for e in m.network_interfaces.values_mut() {
+        fill(&mut e.location, &e.vpc_id);
+    }
+    for i in m.instances.values_mut() {
+        if let Some(v) = i.vpc_id.clone() {
+            fill(&mut i.location, &v);
+        }
+    }
+    for n in m.nat_gateways.values_mut() {
+        fill(&mut n.location, &n.vpc_id);
+    }
+    for g in m.internet_gateways.values_mut() {
+        if let Some(v) = g.vpc_ids.first().cloned() {
+            fill(&mut g.location, &v);
+        }
+    }
+    for e in m.vpc_endpoints.values_mut() {
+        fill(&mut e.location, &e.vpc_id);
+    }
+    for lb in m.load_balancers.values_mut() {
+        fill(&mut lb.location, &lb.vpc_id);
+    }
+}

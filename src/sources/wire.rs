@@ -1,0 +1,918 @@
+//! AWS CLI JSON wire types: one small serde struct per AWS concept.
+//!
+//! These mirror what `aws ec2 describe-*`, `aws elbv2 describe-*` and
+//! `aws rds describe-db-instances` print with `--output json` (PascalCase
+//! keys). Every field we do not need is ignored, every field we read is
+//! optional unless AWS always prints it, so that partial or hand-written
+//! snapshots load. Nothing outside `sources` may name these types: the
+//! conversion in `convert.rs` turns them into the vendor-independent model.
+
+// Fields that no stage reads yet are still declared: a value of the wrong type in them is
+// reported with its JSON path instead of being silently accepted.
+#![allow(dead_code)]
+
+use serde::Deserialize;
+
+/// `Tags: [{Key, Value}]`.
+#[derive(Debug, Deserialize, Clone, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct Tag {
+    pub key: String,
+    #[serde(default)]
+    pub value: String,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct Vpc {
+    pub vpc_id: String,
+    pub owner_id: Option<String>,
+    pub cidr_block: Option<String>,
+    #[serde(default)]
+    pub cidr_block_association_set: Vec<CidrAssoc>,
+    #[serde(default)]
+    pub ipv6_cidr_block_association_set: Vec<Ipv6CidrAssoc>,
+    #[serde(default)]
+    pub is_default: bool,
+    pub state: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct CidrAssoc {
+    pub cidr_block: Option<String>,
+    pub cidr_block_state: Option<AssocState>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct Ipv6CidrAssoc {
+    pub ipv6_cidr_block: Option<String>,
+    pub ipv6_cidr_block_state: Option<AssocState>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct AssocState {
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct Subnet {
+    pub subnet_id: String,
+    pub vpc_id: String,
+    pub owner_id: Option<String>,
+    pub cidr_block: Option<String>,
+    #[serde(default)]
+    pub ipv6_cidr_block_association_set: Vec<Ipv6CidrAssoc>,
+    pub availability_zone: Option<String>,
+    pub availability_zone_id: Option<String>,
+    #[serde(default)]
+    pub map_public_ip_on_launch: bool,
+    pub subnet_arn: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct RouteTable {
+    pub route_table_id: String,
+    pub vpc_id: String,
+    pub owner_id: Option<String>,
+    #[serde(default)]
+    pub associations: Vec<RouteTableAssociation>,
+    #[serde(default)]
+    pub routes: Vec<Route>,
+    #[serde(default)]
+    pub propagating_vgws: Vec<PropagatingVgw>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct PropagatingVgw {
+    pub gateway_id: String,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct RouteTableAssociation {
+    #[serde(default)]
+    pub main: bool,
+    pub subnet_id: Option<String>,
+    pub gateway_id: Option<String>,
+    pub association_state: Option<AssocState>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct Route {
+    pub destination_cidr_block: Option<String>,
+    pub destination_ipv6_cidr_block: Option<String>,
+    pub destination_prefix_list_id: Option<String>,
+    pub gateway_id: Option<String>,
+    pub nat_gateway_id: Option<String>,
+    pub transit_gateway_id: Option<String>,
+    pub vpc_peering_connection_id: Option<String>,
+    pub network_interface_id: Option<String>,
+    pub instance_id: Option<String>,
+    pub egress_only_internet_gateway_id: Option<String>,
+    pub local_gateway_id: Option<String>,
+    pub carrier_gateway_id: Option<String>,
+    pub core_network_arn: Option<String>,
+    pub state: Option<String>,
+    pub origin: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct NetworkAcl {
+    pub network_acl_id: String,
+    pub vpc_id: String,
+    pub owner_id: Option<String>,
+    #[serde(default)]
+    pub is_default: bool,
+    #[serde(default)]
+    pub associations: Vec<NaclAssociation>,
+    #[serde(default)]
+    pub entries: Vec<NaclEntry>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct NaclAssociation {
+    pub subnet_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct NaclEntry {
+    pub rule_number: i64,
+    pub protocol: String,
+    pub rule_action: String,
+    #[serde(default)]
+    pub egress: bool,
+    pub cidr_block: Option<String>,
+    pub ipv6_cidr_block: Option<String>,
+    pub port_range: Option<PortRange>,
+    pub icmp_type_code: Option<IcmpTypeCode>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct PortRange {
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct IcmpTypeCode {
+    #[serde(rename = "Type")]
+    pub kind: Option<i64>,
+    pub code: Option<i64>,
+}
+
+/// `describe-security-groups`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct SecurityGroup {
+    pub group_id: String,
+    pub group_name: Option<String>,
+    pub description: Option<String>,
+    pub vpc_id: Option<String>,
+    pub owner_id: Option<String>,
+    #[serde(default)]
+    pub ip_permissions: Vec<IpPermission>,
+    #[serde(default)]
+    pub ip_permissions_egress: Vec<IpPermission>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct IpPermission {
+    pub ip_protocol: String,
+    pub from_port: Option<i64>,
+    pub to_port: Option<i64>,
+    #[serde(default)]
+    pub ip_ranges: Vec<IpRange>,
+    #[serde(default)]
+    pub ipv6_ranges: Vec<Ipv6Range>,
+    #[serde(default)]
+    pub prefix_list_ids: Vec<PrefixListIdRef>,
+    #[serde(default)]
+    pub user_id_group_pairs: Vec<UserIdGroupPair>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct IpRange {
+    pub cidr_ip: String,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct Ipv6Range {
+    pub cidr_ipv6: String,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct PrefixListIdRef {
+    pub prefix_list_id: String,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct UserIdGroupPair {
+    pub group_id: Option<String>,
+    pub group_name: Option<String>,
+    pub user_id: Option<String>,
+    pub vpc_id: Option<String>,
+    pub vpc_peering_connection_id: Option<String>,
+    pub peering_status: Option<String>,
+    pub description: Option<String>,
+}
+
+/// `describe-security-group-rules`: one rule per item.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct SecurityGroupRule {
+    pub security_group_rule_id: Option<String>,
+    pub group_id: String,
+    pub group_owner_id: Option<String>,
+    #[serde(default)]
+    pub is_egress: bool,
+    pub ip_protocol: String,
+    pub from_port: Option<i64>,
+    pub to_port: Option<i64>,
+    pub cidr_ipv4: Option<String>,
+    pub cidr_ipv6: Option<String>,
+    pub prefix_list_id: Option<String>,
+    pub referenced_group_info: Option<UserIdGroupPair>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct NetworkInterface {
+    pub network_interface_id: String,
+    pub subnet_id: Option<String>,
+    pub vpc_id: Option<String>,
+    pub availability_zone: Option<String>,
+    pub owner_id: Option<String>,
+    pub description: Option<String>,
+    pub interface_type: Option<String>,
+    pub requester_id: Option<String>,
+    #[serde(default)]
+    pub requester_managed: bool,
+    pub status: Option<String>,
+    pub private_ip_address: Option<String>,
+    #[serde(default)]
+    pub private_ip_addresses: Vec<PrivateIpAddress>,
+    #[serde(default)]
+    pub ipv6_addresses: Vec<Ipv6Address>,
+    pub association: Option<IpAssociation>,
+    pub attachment: Option<EniAttachment>,
+    #[serde(default)]
+    pub groups: Vec<GroupIdentifier>,
+    pub source_dest_check: Option<bool>,
+    #[serde(default, alias = "TagSet")]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct PrivateIpAddress {
+    pub private_ip_address: String,
+    #[serde(default)]
+    pub primary: bool,
+    pub association: Option<IpAssociation>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct Ipv6Address {
+    pub ipv6_address: String,
+}
+
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct IpAssociation {
+    pub public_ip: Option<String>,
+    pub ip_owner_id: Option<String>,
+    pub allocation_id: Option<String>,
+    pub association_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct EniAttachment {
+    pub instance_id: Option<String>,
+    pub instance_owner_id: Option<String>,
+    pub device_index: Option<i64>,
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct GroupIdentifier {
+    pub group_id: String,
+    pub group_name: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct Reservation {
+    pub owner_id: Option<String>,
+    #[serde(default)]
+    pub instances: Vec<Instance>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct Instance {
+    pub instance_id: String,
+    pub state: Option<InstanceState>,
+    pub subnet_id: Option<String>,
+    pub vpc_id: Option<String>,
+    pub private_ip_address: Option<String>,
+    pub public_ip_address: Option<String>,
+    pub placement: Option<Placement>,
+    /// The instance's ENIs, in the same shape as `describe-network-interfaces` items.
+    #[serde(default)]
+    pub network_interfaces: Vec<NetworkInterface>,
+    #[serde(default)]
+    pub security_groups: Vec<GroupIdentifier>,
+    pub source_dest_check: Option<bool>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct InstanceState {
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct Placement {
+    pub availability_zone: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct InternetGateway {
+    pub internet_gateway_id: String,
+    pub owner_id: Option<String>,
+    #[serde(default)]
+    pub attachments: Vec<GatewayAttachment>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct GatewayAttachment {
+    pub vpc_id: String,
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct EgressOnlyInternetGateway {
+    pub egress_only_internet_gateway_id: String,
+    #[serde(default)]
+    pub attachments: Vec<GatewayAttachment>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct NatGateway {
+    pub nat_gateway_id: String,
+    pub subnet_id: Option<String>,
+    pub vpc_id: Option<String>,
+    pub state: Option<String>,
+    pub connectivity_type: Option<String>,
+    #[serde(default)]
+    pub nat_gateway_addresses: Vec<NatGatewayAddress>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct NatGatewayAddress {
+    pub allocation_id: Option<String>,
+    pub network_interface_id: Option<String>,
+    pub private_ip: Option<String>,
+    pub public_ip: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct Address {
+    pub public_ip: Option<String>,
+    pub allocation_id: Option<String>,
+    pub association_id: Option<String>,
+    pub network_interface_id: Option<String>,
+    pub private_ip_address: Option<String>,
+    pub instance_id: Option<String>,
+    pub network_interface_owner_id: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct VpcPeeringConnection {
+    pub vpc_peering_connection_id: String,
+    pub accepter_vpc_info: Option<PeeringVpcInfo>,
+    pub requester_vpc_info: Option<PeeringVpcInfo>,
+    pub status: Option<PeeringStatus>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct PeeringVpcInfo {
+    pub vpc_id: Option<String>,
+    pub owner_id: Option<String>,
+    pub region: Option<String>,
+    pub cidr_block: Option<String>,
+    #[serde(default)]
+    pub cidr_block_set: Vec<CidrOnly>,
+    #[serde(default)]
+    pub ipv6_cidr_block_set: Vec<Ipv6CidrOnly>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct CidrOnly {
+    pub cidr_block: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct Ipv6CidrOnly {
+    pub ipv6_cidr_block: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct PeeringStatus {
+    pub code: Option<String>,
+}
+
+/// `describe-managed-prefix-lists`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct ManagedPrefixList {
+    pub prefix_list_id: String,
+    pub prefix_list_name: Option<String>,
+    pub address_family: Option<String>,
+    pub owner_id: Option<String>,
+    pub state: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+/// `describe-prefix-lists` (AWS-managed service lists, with their CIDRs).
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct ServicePrefixList {
+    pub prefix_list_id: String,
+    pub prefix_list_name: Option<String>,
+    #[serde(default)]
+    pub cidrs: Vec<String>,
+}
+
+/// `get-managed-prefix-list-entries` item.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct PrefixListEntry {
+    pub cidr: String,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct TransitGateway {
+    pub transit_gateway_id: String,
+    pub owner_id: Option<String>,
+    pub state: Option<String>,
+    pub options: Option<TransitGatewayOptions>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct TransitGatewayOptions {
+    pub association_default_route_table_id: Option<String>,
+    pub propagation_default_route_table_id: Option<String>,
+    pub security_group_referencing_support: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct TransitGatewayAttachment {
+    pub transit_gateway_attachment_id: String,
+    pub transit_gateway_id: Option<String>,
+    pub transit_gateway_owner_id: Option<String>,
+    pub resource_id: Option<String>,
+    pub resource_owner_id: Option<String>,
+    pub resource_type: Option<String>,
+    pub state: Option<String>,
+    pub association: Option<TgwAttachmentAssociation>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct TgwAttachmentAssociation {
+    pub transit_gateway_route_table_id: Option<String>,
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct TransitGatewayVpcAttachment {
+    pub transit_gateway_attachment_id: String,
+    pub transit_gateway_id: Option<String>,
+    pub vpc_id: Option<String>,
+    pub vpc_owner_id: Option<String>,
+    pub state: Option<String>,
+    #[serde(default)]
+    pub subnet_ids: Vec<String>,
+    pub options: Option<TgwVpcAttachmentOptions>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct TgwVpcAttachmentOptions {
+    pub security_group_referencing_support: Option<String>,
+    pub appliance_mode_support: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct TransitGatewayRouteTable {
+    pub transit_gateway_route_table_id: String,
+    pub transit_gateway_id: Option<String>,
+    pub state: Option<String>,
+    #[serde(default)]
+    pub default_association_route_table: bool,
+    #[serde(default)]
+    pub default_propagation_route_table: bool,
+    /// Not printed by `describe-transit-gateway-route-tables`; the collector
+    /// adds the `search-transit-gateway-routes` result under this key.
+    #[serde(default)]
+    pub routes: Vec<TransitGatewayRoute>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+/// Batfish wrapper `TransitGatewayPropagations`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct TgwPropagationSet {
+    pub transit_gateway_route_table_id: String,
+    #[serde(default)]
+    pub transit_gateway_route_table_propagations: Vec<TgwPropagation>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct TgwPropagation {
+    pub transit_gateway_attachment_id: String,
+    pub resource_id: Option<String>,
+    pub resource_type: Option<String>,
+    pub state: Option<String>,
+}
+
+/// Batfish wrapper `TransitGatewayStaticRoutes` (and the collector's shape).
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct TgwRouteSet {
+    pub transit_gateway_route_table_id: String,
+    #[serde(default)]
+    pub routes: Vec<TransitGatewayRoute>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct TransitGatewayRoute {
+    pub destination_cidr_block: Option<String>,
+    pub prefix_list_id: Option<String>,
+    #[serde(rename = "Type")]
+    pub kind: Option<String>,
+    pub state: Option<String>,
+    #[serde(default)]
+    pub transit_gateway_attachments: Vec<TgwRouteAttachment>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct TgwRouteAttachment {
+    pub transit_gateway_attachment_id: Option<String>,
+    pub resource_id: Option<String>,
+    pub resource_type: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct VpnGateway {
+    pub vpn_gateway_id: String,
+    pub state: Option<String>,
+    #[serde(default)]
+    pub vpc_attachments: Vec<GatewayAttachment>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct VpnConnection {
+    pub vpn_connection_id: String,
+    pub vpn_gateway_id: Option<String>,
+    pub transit_gateway_id: Option<String>,
+    pub state: Option<String>,
+    pub options: Option<VpnOptions>,
+    #[serde(default)]
+    pub routes: Vec<VpnStaticRoute>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct VpnOptions {
+    pub static_routes_only: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct VpnStaticRoute {
+    pub destination_cidr_block: Option<String>,
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct VpcEndpoint {
+    pub vpc_endpoint_id: String,
+    pub vpc_endpoint_type: Option<String>,
+    pub vpc_id: Option<String>,
+    pub owner_id: Option<String>,
+    pub service_name: Option<String>,
+    pub state: Option<String>,
+    #[serde(default)]
+    pub route_table_ids: Vec<String>,
+    #[serde(default)]
+    pub subnet_ids: Vec<String>,
+    #[serde(default)]
+    pub network_interface_ids: Vec<String>,
+    #[serde(default)]
+    pub groups: Vec<EndpointGroup>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct EndpointGroup {
+    pub group_id: String,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct LoadBalancer {
+    pub load_balancer_arn: String,
+    pub load_balancer_name: Option<String>,
+    #[serde(rename = "DNSName")]
+    pub dns_name: Option<String>,
+    #[serde(rename = "Type")]
+    pub kind: Option<String>,
+    pub scheme: Option<String>,
+    pub vpc_id: Option<String>,
+    pub state: Option<LbState>,
+    #[serde(default)]
+    pub availability_zones: Vec<LbAvailabilityZone>,
+    #[serde(default)]
+    pub security_groups: Vec<String>,
+    pub ip_address_type: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct LbState {
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct LbAvailabilityZone {
+    pub zone_name: Option<String>,
+    pub subnet_id: Option<String>,
+    #[serde(default)]
+    pub load_balancer_addresses: Vec<LbAddress>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct LbAddress {
+    pub ip_address: Option<String>,
+    pub allocation_id: Option<String>,
+    #[serde(rename = "PrivateIPv4Address")]
+    pub private_ipv4_address: Option<String>,
+    #[serde(rename = "IPv6Address")]
+    pub ipv6_address: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct Listener {
+    pub listener_arn: Option<String>,
+    pub load_balancer_arn: Option<String>,
+    pub port: Option<i64>,
+    pub protocol: Option<String>,
+    #[serde(default)]
+    pub default_actions: Vec<ListenerAction>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListenerAction {
+    #[serde(rename = "Type")]
+    pub kind: Option<String>,
+    pub target_group_arn: Option<String>,
+    pub forward_config: Option<ForwardConfig>,
+    pub redirect_config: Option<RedirectConfig>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct ForwardConfig {
+    #[serde(default)]
+    pub target_groups: Vec<WeightedTargetGroup>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct WeightedTargetGroup {
+    pub target_group_arn: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct RedirectConfig {
+    pub protocol: Option<String>,
+    pub port: Option<String>,
+}
+
+/// Batfish wrapper `LoadBalancerListeners`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct LoadBalancerListenerSet {
+    pub load_balancer_arn: Option<String>,
+    #[serde(default)]
+    pub listeners: Vec<Listener>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct TargetGroup {
+    pub target_group_arn: String,
+    pub target_group_name: Option<String>,
+    pub protocol: Option<String>,
+    pub port: Option<i64>,
+    pub vpc_id: Option<String>,
+    pub target_type: Option<String>,
+    pub health_check_port: Option<String>,
+    #[serde(default)]
+    pub load_balancer_arns: Vec<String>,
+}
+
+/// Batfish wrapper `LoadBalancerTargetHealth` (and the collector's shape).
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct TargetHealthSet {
+    pub target_group_arn: String,
+    #[serde(default)]
+    pub target_health_descriptions: Vec<TargetHealthDescription>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct TargetHealthDescription {
+    pub target: TargetDescription,
+    pub target_health: Option<TargetHealth>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct TargetDescription {
+    pub id: String,
+    pub port: Option<i64>,
+    pub availability_zone: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct TargetHealth {
+    pub state: Option<String>,
+}
+
+/// Batfish wrapper `LoadBalancerAttributes` (and the collector's shape).
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct LoadBalancerAttributeSet {
+    pub load_balancer_arn: String,
+    #[serde(default)]
+    pub attributes: Vec<KeyValue>,
+}
+
+/// Target-group attributes, in the collector's wrapper shape.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct TargetGroupAttributeSet {
+    pub target_group_arn: String,
+    #[serde(default)]
+    pub attributes: Vec<KeyValue>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyValue {
+    pub key: String,
+    #[serde(default)]
+    pub value: Option<String>,
+}
+
+/// `aws rds describe-db-instances`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct DbInstance {
+    #[serde(rename = "DBInstanceIdentifier")]
+    pub db_instance_identifier: String,
+    #[serde(rename = "DBInstanceArn")]
+    pub db_instance_arn: Option<String>,
+    pub engine: Option<String>,
+    #[serde(rename = "DBInstanceStatus")]
+    pub db_instance_status: Option<String>,
+    pub endpoint: Option<DbEndpoint>,
+    #[serde(rename = "DBSubnetGroup")]
+    pub db_subnet_group: Option<DbSubnetGroup>,
+    #[serde(default)]
+    pub vpc_security_groups: Vec<VpcSecurityGroupMembership>,
+    #[serde(default)]
+    pub publicly_accessible: bool,
+    pub availability_zone: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct DbEndpoint {
+    pub address: Option<String>,
+    pub port: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct DbSubnetGroup {
+    pub vpc_id: Option<String>,
+    #[serde(default)]
+    pub subnets: Vec<DbSubnet>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct DbSubnet {
+    pub subnet_identifier: String,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct VpcSecurityGroupMembership {
+    pub vpc_security_group_id: String,
+}

@@ -1,0 +1,725 @@
+//! Brute-force differential testing of the query engine.
+//!
+//! Random small estates (`estate.rs`) are written as AWS CLI JSON, loaded
+//! through `exposure::sources::load_files`, and asked concrete one-packet
+//! questions (`--protocol tcp|udp --port P --source-port S`). The engine's
+//! verdict must equal the verdict of an independent reference evaluator
+//! (`reference.rs`) that walks the packet hop by hop over the model, written
+//! from `/work/shared/docs/aws-semantics.md` without any engine code.
+//!
+//! On a disagreement the case is shrunk (rules, routes, ENIs, ... are removed
+//! while the disagreement stays the same), printed with the flow, both
+//! verdicts, the reference's trace and the estate JSON, and written to a
+//! snapshot folder so that `exposure query` can replay it.
+//!
+//! Knobs (environment variables):
+//! - `BRUTE_FORCE_CASES` — number of random estates (default 256);
+//! - `BRUTE_FORCE_FLOWS` — flows per estate (default 12);
+//! - `BRUTE_FORCE_SEED` — check one estate seed only (decimal or 0x-hex);
+//! - `BRUTE_FORCE_OUT` — where repro snapshots are written (default: the temp dir).
+//!
+//! `cargo test --test integration brute_force_survey -- --ignored --nocapture`
+//! runs many more cases, does not stop at the first disagreement, and prints
+//! one shrunk reproduction per kind of disagreement.
+
+mod estate;
+mod reference;
+
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use exposure::engine::query::{self, ProtocolArg, Request, Verdict};
+use exposure::model::Model;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+
+use estate::{Estate, Rng, CLIENTS};
+
+/// What the engine answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum EngineSays {
+    Verdict(Verdict),
+    /// `Request::parse` or `run` failed, or the engine panicked.
+    Error(String),
+}
+
+/// One concrete flow question.
+#[derive(Debug, Clone)]
+struct Flow {
+    kind: FlowKind,
+    from: String,
+    to: String,
+    proto: u8,
+    sport: u16,
+    dport: u16,
+    /// ENIs the flow names (the shrinker keeps them).
+    keep: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum FlowKind {
+    /// ENI -> another ENI's private IP.
+    Private,
+    /// ENI -> an internet address.
+    ToInternet,
+    /// Internet address -> an ENI's public IP.
+    FromInternet,
+    /// Internet address -> an ENI's private IP (never reachable).
+    InternetToPrivate,
+    /// ENI -> another ENI's public IP.
+    Hairpin,
+}
+
+impl Flow {
+    fn command_line(&self) -> String {
+        format!(
+            "--from {} --to {} --protocol {} --port {} --source-port {}",
+            self.from,
+            self.to,
+            if self.proto == 6 { "tcp" } else { "udp" },
+            self.dport,
+            self.sport
+        )
+    }
+}
+
+const DPORTS: &[u16] = &[22, 80, 443, 8080, 3306, 1024, 1023, 5000];
+const SPORTS: &[u16] = &[40000, 50000, 33000, 61001, 443, 80, 1023, 1024, 22, 65535, 3306];
+
+fn random_flows(e: &Estate, rng: &mut Rng, n: usize, hairpin: bool) -> Vec<Flow> {
+    let mut out = Vec::new();
+    let publics: Vec<&estate::Eni> = e.enis.iter().filter(|x| x.public.is_some()).collect();
+    let mut attempts = 0;
+    while out.len() < n && attempts < n * 10 {
+        attempts += 1;
+        let kind = rng.weighted(&[
+            (FlowKind::Private, 50),
+            (FlowKind::ToInternet, 20),
+            (FlowKind::FromInternet, 25),
+            (FlowKind::InternetToPrivate, 4),
+            (FlowKind::Hairpin, if hairpin { 15 } else { 0 }),
+        ]);
+        let mut proto = if rng.chance(0.75) { 6 } else { 17 };
+        let sport = *rng.pick(SPORTS);
+        let mut dport = *rng.pick(DPORTS);
+        let src_name = |rng: &mut Rng, x: &estate::Eni| if rng.chance(0.7) { x.id.clone() } else { x.ip.to_string() };
+        let client = rng.pick(CLIENTS).to_string();
+        let flow = match kind {
+            FlowKind::Private => {
+                if e.enis.len() < 2 {
+                    continue;
+                }
+                let s = rng.pick(&e.enis);
+                // Mostly within the VPC, else anywhere (peered or not).
+                let vpc_of = |x: &estate::Eni| e.subnets.iter().find(|n| n.id == x.subnet).map(|n| n.vpc.clone());
+                let same: Vec<&estate::Eni> = e.enis.iter().filter(|x| x.id != s.id && vpc_of(x) == vpc_of(s)).collect();
+                let d = if !same.is_empty() && rng.chance(0.6) { *rng.pick(&same) } else { rng.pick(&e.enis) };
+                if s.id == d.id {
+                    continue;
+                }
+                Flow {
+                    kind,
+                    from: src_name(rng, s),
+                    to: d.ip.to_string(),
+                    proto,
+                    sport,
+                    dport,
+                    keep: vec![s.id.clone(), d.id.clone()],
+                }
+            }
+            FlowKind::ToInternet => {
+                let s = rng.pick(&e.enis);
+                Flow {
+                    kind,
+                    from: src_name(rng, s),
+                    to: client,
+                    proto,
+                    sport,
+                    dport,
+                    keep: vec![s.id.clone()],
+                }
+            }
+            FlowKind::FromInternet => {
+                if publics.is_empty() {
+                    continue;
+                }
+                let d = rng.pick(&publics);
+                Flow {
+                    kind,
+                    from: client,
+                    to: d.public.unwrap().to_string(),
+                    proto,
+                    sport,
+                    dport,
+                    keep: vec![d.id.clone()],
+                }
+            }
+            FlowKind::InternetToPrivate => {
+                let d = rng.pick(&e.enis);
+                Flow {
+                    kind,
+                    from: client,
+                    to: d.ip.to_string(),
+                    proto,
+                    sport,
+                    dport,
+                    keep: vec![d.id.clone()],
+                }
+            }
+            FlowKind::Hairpin => {
+                if publics.is_empty() {
+                    continue;
+                }
+                let s = rng.pick(&e.enis);
+                let d = rng.pick(&publics);
+                if s.id == d.id {
+                    continue;
+                }
+                Flow {
+                    kind,
+                    from: src_name(rng, s),
+                    to: d.public.unwrap().to_string(),
+                    proto,
+                    sport,
+                    dport,
+                    keep: vec![s.id.clone(), d.id.clone()],
+                }
+            }
+        };
+        // Half of the time, aim at a port the destination's SGs open (more
+        // flows then get past the SG and exercise NACLs and routes).
+        let mut flow = flow;
+        if rng.chance(0.5) {
+            if let Some(d) = flow.keep.last().and_then(|id| e.enis.iter().find(|x| &x.id == id)) {
+                let open: Vec<(i32, (i32, i32))> = d
+                    .groups
+                    .iter()
+                    .filter_map(|g| e.sgs.iter().find(|x| &x.id == g))
+                    .flat_map(|g| g.ingress.iter())
+                    .filter(|r| r.proto == 6 || r.proto == 17)
+                    .filter_map(|r| r.ports.map(|p| (r.proto, p)))
+                    .collect();
+                if !open.is_empty() {
+                    let (p, (a, b)) = *rng.pick(&open);
+                    proto = p as u8;
+                    dport = match rng.below(3) {
+                        0 => a as u16,
+                        1 => b as u16,
+                        _ => rng.range(a as usize, b as usize) as u16,
+                    };
+                    flow.proto = proto;
+                    flow.dport = dport;
+                }
+            }
+        }
+        out.push(flow);
+    }
+    out
+}
+
+fn load(e: &Estate) -> Result<Model, String> {
+    exposure::sources::load_files("brute-force", &e.snapshot_files())
+        .map(|s| s.model)
+        .map_err(|err| err.to_string())
+}
+
+fn ask_engine(m: &Model, f: &Flow) -> (EngineSays, Option<query::Answer>) {
+    let proto = if f.proto == 6 { ProtocolArg::Tcp } else { ProtocolArg::Udp };
+    let dport = f.dport.to_string();
+    let sport = f.sport.to_string();
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let req = Request::parse(&f.from, &f.to, Some(proto), Some(&dport), Some(&sport))
+            .map_err(|e| format!("Request::parse failed: {e}"))?;
+        query::run(m, &req).map_err(|e| format!("query::run failed: {e}"))
+    }));
+    match result {
+        Ok(Ok(answer)) => (EngineSays::Verdict(answer.verdict), Some(answer)),
+        Ok(Err(e)) => (EngineSays::Error(e), None),
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "non-string panic".into());
+            (EngineSays::Error(format!("engine panicked: {msg}")), None)
+        }
+    }
+}
+
+/// The result of one comparison.
+struct Compared {
+    engine: EngineSays,
+    answer: Option<query::Answer>,
+    reference: reference::Outcome,
+}
+
+impl Compared {
+    fn agrees(&self) -> bool {
+        let want = if self.reference.reachable { Verdict::Reachable } else { Verdict::Unreachable };
+        self.engine == EngineSays::Verdict(want)
+    }
+    /// What kind of disagreement this is (used to keep the shrinker on the same bug
+    /// and to group the survey).
+    fn signature(&self, f: &Flow) -> String {
+        let engine = match &self.engine {
+            EngineSays::Verdict(v) => format!("{v:?}").to_lowercase(),
+            EngineSays::Error(e) if e.contains("panicked") => "panic".into(),
+            EngineSays::Error(_) => "error".into(),
+        };
+        let reference = if self.reference.reachable { "reachable" } else { "unreachable" };
+        let step = &self.reference.step;
+        format!("{:?}: engine {engine}, reference {reference} (last reference step: {step})", f.kind)
+    }
+}
+
+/// `None` when the reference does not model the case.
+fn compare(e: &Estate, f: &Flow) -> Result<Option<Compared>, String> {
+    let m = load(e)?;
+    let reference = match reference::evaluate(&m, &f.from, &f.to, f.proto, f.sport, f.dport) {
+        Ok(o) => o,
+        Err(_) => return Ok(None),
+    };
+    let (engine, answer) = ask_engine(&m, f);
+    Ok(Some(Compared { engine, answer, reference }))
+}
+
+/// Greedy shrinking: take any one-step simplification that keeps the same
+/// kind of disagreement, until none does.
+fn shrink(e: &Estate, f: &Flow, signature: &str) -> Estate {
+    let mut cur = e.clone();
+    let mut rounds = 0;
+    'outer: while rounds < 500 {
+        rounds += 1;
+        for cand in cur.simplifications(&f.keep) {
+            if let Ok(Some(c)) = compare(&cand, f) {
+                if !c.agrees() && c.signature(f) == signature {
+                    cur = cand;
+                    continue 'outer;
+                }
+            }
+        }
+        break;
+    }
+    cur
+}
+
+/// A full, printable report of a disagreement (after shrinking).
+fn report(seed: u64, index: usize, e: &Estate, f: &Flow) -> String {
+    let c = match compare(e, f) {
+        Ok(Some(c)) => c,
+        Ok(None) => return format!("seed {seed:#x} flow {index}: the reference no longer models the shrunk case"),
+        Err(err) => return format!("seed {seed:#x} flow {index}: the shrunk estate does not load: {err}"),
+    };
+    let mut s = String::new();
+    s += &format!("=== brute-force disagreement: seed {seed:#x}, flow #{index} ({:?}) ===\n", f.kind);
+    s += &format!("query: {}\n", f.command_line());
+    s += &format!(
+        "engine: {:?}    reference: {}\n",
+        c.engine,
+        if c.reference.reachable { "Reachable" } else { "Unreachable" }
+    );
+    s += "reference trace:\n";
+    for line in &c.reference.trace {
+        s += &format!("  - {line}\n");
+    }
+    if let Some(a) = &c.answer {
+        let mut text = format!("{a:#?}");
+        if text.len() > 8000 {
+            text.truncate(8000);
+            text += "\n...(truncated)";
+        }
+        s += &format!("engine answer:\n{text}\n");
+    }
+    s += &format!("estate ({}):\n{}\n", e.size(), e.to_json());
+    let base = std::env::var_os("BRUTE_FORCE_OUT")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("exposure-brute-force"));
+    let dir = base.join(format!("{seed:016x}-{index}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    if e.write_to(&dir).is_ok() {
+        s += &format!("replay: cargo run -- query {} {}\n", dir.display(), f.command_line());
+    }
+    s
+}
+
+/// The loader must keep what the generator wrote (otherwise both sides would
+/// agree on a wrong model): a cheap structural check.
+fn check_conversion(e: &Estate, m: &Model) -> Vec<String> {
+    let mut problems = Vec::new();
+    for n in &e.nacls {
+        match m.network_acls.get(&n.id) {
+            Some(mn) if mn.entries.len() == n.entries.len() && mn.is_default == n.default => {}
+            Some(mn) => problems.push(format!(
+                "{}: {} entries (default {}) in the model, {} (default {}) generated",
+                n.id,
+                mn.entries.len(),
+                mn.is_default,
+                n.entries.len(),
+                n.default
+            )),
+            None => problems.push(format!("{} missing from the model", n.id)),
+        }
+    }
+    for g in &e.sgs {
+        let dedup = |rules: &[estate::SgRule]| {
+            let mut seen: Vec<&estate::SgRule> = Vec::new();
+            for r in rules {
+                if !seen.iter().any(|x| x.proto == r.proto && x.ports == r.ports && x.peer == r.peer) {
+                    seen.push(r);
+                }
+            }
+            seen.len()
+        };
+        match m.security_groups.get(&g.id) {
+            Some(mg) if mg.ingress.len() == dedup(&g.ingress) && mg.egress.len() == dedup(&g.egress) => {}
+            Some(mg) => problems.push(format!(
+                "{}: {}/{} rules in the model, {}/{} generated",
+                g.id,
+                mg.ingress.len(),
+                mg.egress.len(),
+                dedup(&g.ingress),
+                dedup(&g.egress)
+            )),
+            None => problems.push(format!("{} missing from the model", g.id)),
+        }
+    }
+    for rt in &e.route_tables {
+        match m.route_tables.get(&rt.id) {
+            Some(mr) if mr.routes.len() == rt.routes.len() && mr.is_main == rt.main => {}
+            _ => problems.push(format!("{}: routes or main flag differ", rt.id)),
+        }
+    }
+    for x in &e.enis {
+        match m.network_interfaces.get(&x.id) {
+            Some(mx) if mx.private_ips.len() == 1 && mx.private_ips[0].address == x.ip && mx.private_ips[0].public == x.public => {}
+            _ => problems.push(format!("{}: addresses differ", x.id)),
+        }
+    }
+    let active = e.peerings.iter().filter(|p| p.status == "active").count();
+    if m.peerings.len() != active {
+        problems.push(format!("{} active peerings in the model, {active} generated", m.peerings.len()));
+    }
+    for g in &e.igws {
+        let attached = m.internet_gateways.get(&g.id).map(|mg| mg.vpc_ids.contains(&g.vpc));
+        if attached != Some(g.attached) {
+            problems.push(format!("{}: attachment differs", g.id));
+        }
+    }
+    problems
+}
+
+/// One disagreement, shrunk.
+struct Disagreement {
+    signature: String,
+    seed: u64,
+    index: usize,
+    estate: Estate,
+    flow: Flow,
+}
+
+/// Checks every flow of one estate; returns (flows compared, disagreements).
+fn check_seed(seed: u64, nflows: usize, hairpin: bool, stop_at_first: bool) -> Result<(usize, Vec<Disagreement>), String> {
+    let mut rng = Rng::new(seed);
+    let e = Estate::generate(&mut rng);
+    let m = load(&e).map_err(|err| format!("seed {seed:#x}: the generated estate does not load: {err}\n{}", e.to_json()))?;
+    let problems = check_conversion(&e, &m);
+    if !problems.is_empty() {
+        return Err(format!(
+            "seed {seed:#x}: the loaded model differs from the generated estate: {problems:?}\n{}",
+            e.to_json()
+        ));
+    }
+    let mut compared = 0;
+    let mut found = Vec::new();
+    for (index, f) in random_flows(&e, &mut rng, nflows, hairpin).into_iter().enumerate() {
+        let reference = match reference::evaluate(&m, &f.from, &f.to, f.proto, f.sport, f.dport) {
+            Ok(o) => o,
+            Err(_) => continue,
+        };
+        let (engine, answer) = ask_engine(&m, &f);
+        let c = Compared { engine, answer, reference };
+        compared += 1;
+        if !c.agrees() {
+            let signature = c.signature(&f);
+            let small = shrink(&e, &f, &signature);
+            found.push(Disagreement {
+                signature,
+                seed,
+                index,
+                estate: small,
+                flow: f,
+            });
+            if stop_at_first {
+                break;
+            }
+        }
+    }
+    Ok((compared, found))
+}
+
+fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| {
+            let v = v.trim();
+            match v.strip_prefix("0x") {
+                Some(h) => u64::from_str_radix(h, 16).ok(),
+                None => v.parse().ok(),
+            }
+        })
+        .unwrap_or(default)
+}
+
+/// The property: on random estates, for random concrete flows, the engine's
+/// verdict equals the reference's. Engine `Unknown` counts as a failure:
+/// these estates contain nothing unmodelled.
+#[test]
+fn brute_force_engine_matches_reference() {
+    let nflows = env_num("BRUTE_FORCE_FLOWS", 12) as usize;
+    if std::env::var_os("BRUTE_FORCE_SEED").is_some() {
+        let seed = env_num("BRUTE_FORCE_SEED", 0);
+        let (n, found) = check_seed(seed, nflows, true, false).unwrap_or_else(|e| panic!("{e}"));
+        let reports: Vec<String> = found.iter().map(|d| report(d.seed, d.index, &d.estate, &d.flow)).collect();
+        assert!(reports.is_empty(), "{n} flows, {} disagreements:\n{}", reports.len(), reports.join("\n"));
+        return;
+    }
+    let cases = env_num("BRUTE_FORCE_CASES", 256) as u32;
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        max_shrink_iters: 0,
+        ..Config::default()
+    });
+    let total = std::cell::Cell::new(0usize);
+    let result = runner.run(&any::<u64>(), |seed| {
+        let (n, found) = check_seed(seed, nflows, false, true).map_err(TestCaseError::fail)?;
+        total.set(total.get() + n);
+        if let Some(d) = found.first() {
+            return Err(TestCaseError::fail(report(d.seed, d.index, &d.estate, &d.flow)));
+        }
+        Ok(())
+    });
+    eprintln!("brute force: {} estates, {} flows compared", cases, total.get());
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+/// Same with hairpin flows (ENI -> another ENI's public IP, §4.6) included.
+#[test]
+fn brute_force_hairpin_matches_reference() {
+    let cases = env_num("BRUTE_FORCE_CASES", 256) / 4;
+    let nflows = env_num("BRUTE_FORCE_FLOWS", 12) as usize;
+    let mut runner = TestRunner::new(Config {
+        cases: cases.max(1) as u32,
+        failure_persistence: None,
+        max_shrink_iters: 0,
+        ..Config::default()
+    });
+    let result = runner.run(&any::<u64>(), |seed| {
+        let (_, found) = check_seed(seed, nflows, true, false).map_err(TestCaseError::fail)?;
+        if let Some(d) = found.iter().find(|d| d.flow.kind == FlowKind::Hairpin) {
+            return Err(TestCaseError::fail(report(d.seed, d.index, &d.estate, &d.flow)));
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+/// Many seeds; collects every disagreement, groups them by kind and prints one
+/// shrunk reproduction per kind. Run explicitly:
+/// `cargo test --test integration brute_force_survey -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn brute_force_survey() {
+    let cases = env_num("BRUTE_FORCE_CASES", 2000);
+    let nflows = env_num("BRUTE_FORCE_FLOWS", 12) as usize;
+    let base = env_num("BRUTE_FORCE_SEED", 1);
+    let mut total = 0usize;
+    let mut groups: BTreeMap<String, (usize, Disagreement)> = BTreeMap::new();
+    let mut errors = Vec::new();
+    for k in 0..cases {
+        let seed = base.wrapping_mul(0x1000).wrapping_add(k);
+        match check_seed(seed, nflows, true, false) {
+            Ok((n, found)) => {
+                total += n;
+                for d in found {
+                    match groups.get_mut(&d.signature) {
+                        Some(g) => {
+                            g.0 += 1;
+                            // Keep the smallest reproduction.
+                            if d.estate.to_json().len() < g.1.estate.to_json().len() {
+                                g.1 = d;
+                            }
+                        }
+                        None => {
+                            groups.insert(d.signature.clone(), (1, d));
+                        }
+                    }
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    let mismatches: usize = groups.values().map(|g| g.0).sum();
+    eprintln!("survey: {cases} estates, {total} flows compared, {mismatches} disagreements in {} kinds", groups.len());
+    for (sig, (count, d)) in &groups {
+        eprintln!("\n##### {count} x {sig}");
+        eprintln!("{}", report(d.seed, d.index, &d.estate, &d.flow));
+    }
+    for e in &errors {
+        eprintln!("\n##### estate error: {e}");
+    }
+    assert!(groups.is_empty() && errors.is_empty(), "{mismatches} disagreements, {} estate errors", errors.len());
+}
+
+// ----- the reference alone, on hand-made estates (sanity of the oracle) -----
+
+mod sanity {
+    use super::estate::*;
+    use super::*;
+
+    fn n(s: &str) -> ipnet::Ipv4Net {
+        s.parse().unwrap()
+    }
+
+    /// One VPC, a public subnet with a web server and a private subnet with a
+    /// database; default allow-all NACL.
+    fn web_estate() -> Estate {
+        let vpc = "vpc-a".to_string();
+        Estate {
+            vpcs: vec![Vpc { id: vpc.clone(), cidr: n("10.0.0.0/16") }],
+            subnets: vec![
+                Subnet { id: "subnet-pub".into(), vpc: vpc.clone(), cidr: n("10.0.1.0/24"), az: "eu-west-1a".into() },
+                Subnet { id: "subnet-db".into(), vpc: vpc.clone(), cidr: n("10.0.2.0/24"), az: "eu-west-1a".into() },
+            ],
+            route_tables: vec![
+                RouteTable { id: "rtb-main".into(), vpc: vpc.clone(), main: true, subnets: vec![], routes: vec![
+                    Route { dest: n("10.0.0.0/16"), target: Target::Local, active: true },
+                ] },
+                RouteTable { id: "rtb-pub".into(), vpc: vpc.clone(), main: false, subnets: vec!["subnet-pub".into()], routes: vec![
+                    Route { dest: n("10.0.0.0/16"), target: Target::Local, active: true },
+                    Route { dest: n("0.0.0.0/0"), target: Target::Igw("igw-a".into()), active: true },
+                ] },
+            ],
+            nacls: vec![Nacl { id: "acl-default".into(), vpc: vpc.clone(), default: true, subnets: vec![], entries: vec![
+                NaclEntry { number: 100, egress: false, allow: true, proto: -1, ports: None, cidr: n("0.0.0.0/0") },
+                NaclEntry { number: 100, egress: true, allow: true, proto: -1, ports: None, cidr: n("0.0.0.0/0") },
+            ] }],
+            sgs: vec![
+                Sg { id: "sg-web".into(), vpc: vpc.clone(), name: "web".into(),
+                    ingress: vec![SgRule { proto: 6, ports: Some((443, 443)), peer: RulePeer::Cidr(n("0.0.0.0/0")) }],
+                    egress: vec![SgRule { proto: -1, ports: None, peer: RulePeer::Cidr(n("0.0.0.0/0")) }] },
+                Sg { id: "sg-db".into(), vpc: vpc.clone(), name: "db".into(),
+                    ingress: vec![SgRule { proto: 6, ports: Some((3306, 3306)), peer: RulePeer::Group("sg-web".into()) }],
+                    egress: vec![] },
+            ],
+            enis: vec![
+                Eni { id: "eni-web".into(), subnet: "subnet-pub".into(), ip: "10.0.1.10".parse().unwrap(),
+                    public: Some("198.51.100.5".parse().unwrap()), elastic: false, groups: vec!["sg-web".into()], instance: "i-web".into() },
+                Eni { id: "eni-db".into(), subnet: "subnet-db".into(), ip: "10.0.2.10".parse().unwrap(),
+                    public: None, elastic: false, groups: vec!["sg-db".into()], instance: "i-db".into() },
+            ],
+            igws: vec![Igw { id: "igw-a".into(), vpc: vpc.clone(), attached: true }],
+            peerings: vec![],
+        }
+    }
+
+    fn eval(e: &Estate, from: &str, to: &str, proto: u8, sport: u16, dport: u16) -> bool {
+        let m = load(e).unwrap();
+        let o = reference::evaluate(&m, from, to, proto, sport, dport).unwrap();
+        o.reachable
+    }
+
+    #[test]
+    fn brute_force_reference_sanity() {
+        let e = web_estate();
+        assert!(eval(&e, "8.8.8.8", "198.51.100.5", 6, 40000, 443));
+        assert!(!eval(&e, "8.8.8.8", "198.51.100.5", 6, 40000, 80), "SG allows 443 only");
+        assert!(!eval(&e, "8.8.8.8", "10.0.1.10", 6, 40000, 443), "private address from the internet");
+        assert!(eval(&e, "eni-web", "10.0.2.10", 6, 40000, 3306), "SG reference to sg-web");
+        assert!(!eval(&e, "eni-db", "10.0.1.10", 6, 40000, 443), "db has no egress rule");
+        assert!(eval(&e, "eni-web", "8.8.8.8", 6, 40000, 443));
+        assert!(!eval(&e, "eni-db", "8.8.8.8", 6, 40000, 443), "no egress rule, no route, no public IP");
+
+        // Return route: the web subnet routes 8.8.8.0/24 elsewhere (a blackhole).
+        let mut b = web_estate();
+        b.route_tables[1].routes.push(Route { dest: n("8.8.8.0/24"), target: Target::Igw("igw-gone".into()), active: false });
+        assert!(!eval(&b, "8.8.8.8", "198.51.100.5", 6, 40000, 443));
+        assert!(eval(&b, "1.1.1.1", "198.51.100.5", 6, 40000, 443));
+
+        // Stateless NACL: replies to ephemeral ports are denied outbound.
+        let mut c = web_estate();
+        c.nacls.push(Nacl { id: "acl-web".into(), vpc: "vpc-a".into(), default: false, subnets: vec!["subnet-pub".into()], entries: vec![
+            NaclEntry { number: 100, egress: false, allow: true, proto: 6, ports: Some((443, 443)), cidr: n("0.0.0.0/0") },
+            NaclEntry { number: 100, egress: true, allow: true, proto: 6, ports: Some((0, 1023)), cidr: n("0.0.0.0/0") },
+        ] });
+        assert!(!eval(&c, "8.8.8.8", "198.51.100.5", 6, 40000, 443));
+        assert!(eval(&c, "8.8.8.8", "198.51.100.5", 6, 443, 443), "a client choosing source port 443 gets the reply");
+        // First match wins: a deny below the allow.
+        c.nacls[1].entries.push(NaclEntry { number: 50, egress: false, allow: false, proto: -1, ports: None, cidr: n("8.8.8.8/32") });
+        assert!(!eval(&c, "8.8.8.8", "198.51.100.5", 6, 443, 443));
+        assert!(eval(&c, "1.1.1.1", "198.51.100.5", 6, 443, 443));
+
+        // Same subnet: no NACL at all.
+        let mut d = web_estate();
+        d.enis.push(Eni { id: "eni-web2".into(), subnet: "subnet-pub".into(), ip: "10.0.1.11".parse().unwrap(),
+            public: None, elastic: false, groups: vec!["sg-web".into()], instance: "i-web2".into() });
+        d.nacls[0].entries.clear();
+        assert!(eval(&d, "eni-web2", "10.0.1.10", 6, 40000, 443));
+        assert!(!eval(&d, "eni-web", "10.0.2.10", 6, 40000, 3306), "empty NACL across subnets");
+
+        // Detached IGW.
+        let mut g = web_estate();
+        g.igws[0].attached = false;
+        assert!(!eval(&g, "8.8.8.8", "198.51.100.5", 6, 40000, 443));
+    }
+
+    #[test]
+    fn brute_force_reference_peering() {
+        let mut e = web_estate();
+        e.vpcs.push(Vpc { id: "vpc-b".into(), cidr: n("10.1.0.0/16") });
+        e.subnets.push(Subnet { id: "subnet-b".into(), vpc: "vpc-b".into(), cidr: n("10.1.1.0/24"), az: "eu-west-1a".into() });
+        e.route_tables.push(RouteTable { id: "rtb-b".into(), vpc: "vpc-b".into(), main: true, subnets: vec![], routes: vec![
+            Route { dest: n("10.1.0.0/16"), target: Target::Local, active: true },
+            Route { dest: n("10.0.0.0/16"), target: Target::Pcx("pcx-ab".into()), active: true },
+        ] });
+        e.route_tables[0].routes.push(Route { dest: n("10.1.0.0/16"), target: Target::Pcx("pcx-ab".into()), active: true });
+        e.nacls.push(Nacl { id: "acl-b".into(), vpc: "vpc-b".into(), default: true, subnets: vec![], entries: vec![
+            NaclEntry { number: 100, egress: false, allow: true, proto: -1, ports: None, cidr: n("0.0.0.0/0") },
+            NaclEntry { number: 100, egress: true, allow: true, proto: -1, ports: None, cidr: n("0.0.0.0/0") },
+        ] });
+        e.sgs.push(Sg { id: "sg-b".into(), vpc: "vpc-b".into(), name: "b".into(),
+            ingress: vec![],
+            egress: vec![SgRule { proto: -1, ports: None, peer: RulePeer::Cidr(n("0.0.0.0/0")) }] });
+        e.sgs[1].ingress.push(SgRule { proto: 6, ports: Some((3306, 3306)), peer: RulePeer::Group("sg-b".into()) });
+        e.enis.push(Eni { id: "eni-b".into(), subnet: "subnet-b".into(), ip: "10.1.1.10".parse().unwrap(),
+            public: None, elastic: false, groups: vec!["sg-b".into()], instance: "i-b".into() });
+        e.peerings.push(Peering { id: "pcx-ab".into(), requester: "vpc-a".into(), accepter: "vpc-b".into(), status: "active".into() });
+        assert!(eval(&e, "eni-b", "10.0.2.10", 6, 40000, 3306), "peered SG reference");
+        // The web subnet has its own table without the peering route: no return path.
+        assert!(!eval(&e, "eni-b", "10.0.1.10", 6, 40000, 443));
+        // Peering not active: nothing crosses, and the reference goes stale.
+        e.peerings[0].status = "deleted".into();
+        assert!(!eval(&e, "eni-b", "10.0.2.10", 6, 40000, 3306));
+    }
+
+    /// The generator's output always loads and matches what was generated.
+    #[test]
+    fn brute_force_generator_loads() {
+        for seed in 0..200u64 {
+            let mut rng = Rng::new(seed);
+            let e = Estate::generate(&mut rng);
+            let m = load(&e).unwrap_or_else(|err| panic!("seed {seed}: {err}"));
+            let problems = check_conversion(&e, &m);
+            assert!(problems.is_empty(), "seed {seed}: {problems:?}\n{}", e.to_json());
+            let flows = random_flows(&e, &mut rng, 12, true);
+            for f in &flows {
+                reference::evaluate(&m, &f.from, &f.to, f.proto, f.sport, f.dport)
+                    .unwrap_or_else(|err| panic!("seed {seed}: reference cannot evaluate {}: {err}", f.command_line()));
+            }
+        }
+    }
+}
