@@ -335,7 +335,7 @@ pub fn tgw_partition(m: &Model, rt: &TgwRouteTable, set: &PacketSet, dim: Dim) -
         }
     }
     for att_id in &rt.propagations {
-        let Some(att) = m.tgw_attachments.get(att_id) else {
+        let Some(att) = m.tgw_attachment(&rt.tgw_id, att_id) else {
             continue;
         };
         let cidrs: Vec<IpNet> = match att.kind {

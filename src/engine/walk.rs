@@ -89,7 +89,8 @@ enum Arrival {
     Local,
     Igw(String),
     Peering(String),
-    Tgw { tgw: String, dst_attachment: String, src_attachment: String },
+    /// Through transit gateways: `chain` lists (tgw, attachment the packet entered it by).
+    Tgw { tgw: String, dst_attachment: String, chain: Vec<(String, String)> },
     Vgw(String),
     /// A load balancer preserving the client IP: replies follow the LB's flow state (§5.3).
     PreservedByLb,
@@ -603,17 +604,33 @@ impl<'m> Walker<'m> {
             set = self.cross_out(subnet_id, set, &mut t);
             set = self.cross_in(&att_subnet, set, &mut t);
         }
+        Self::hop(&mut t, &att.id, "tgw-attachment", &att.id, format!("{vpc_id} -> {tgw}"), false);
+        let att_id = att.id.clone();
+        self.tgw_forward(tgw, &att_id, Vec::new(), set, t);
+    }
+
+    /// Forwarding inside a transit gateway: the route table associated with the attachment the
+    /// packet came in by decides (§6.2); TGW peering hands it to the peer's table.
+    fn tgw_forward(&mut self, tgw: &str, ingress: &str, mut chain: Vec<(String, String)>, set: PacketSet, mut t: Trace) {
+        let m = self.m;
+        if chain.len() > 4 {
+            return self.finish(t, Ending::Unknown("too many transit gateway peerings in a row".into()), set);
+        }
+        let Some(att) = m.tgw_attachment(tgw, ingress) else {
+            return self.block(t, ingress, "TGW_ATTACHMENT_NOT_ASSOCIATED", format!("{ingress} is not an attachment of {tgw} in the snapshot"), set);
+        };
         let Some(rt_id) = att.route_table_id.clone() else {
-            return self.block(t, &att.id, "TGW_ATTACHMENT_NOT_ASSOCIATED", format!("{} is associated with no transit gateway route table", att.id), set);
+            return self.block(t, ingress, "TGW_ATTACHMENT_NOT_ASSOCIATED", format!("{ingress} is associated with no route table of {tgw}"), set);
         };
         let Some(rt) = m.tgw_route_tables.get(&rt_id) else {
             return self.block(t, &rt_id, "TGW_ATTACHMENT_NOT_ASSOCIATED", format!("{rt_id} is not in the snapshot"), set);
         };
-        Self::hop(&mut t, &att.id, "tgw-attachment", &att.id, format!("{vpc_id} -> {tgw}"), false);
+        chain.push((tgw.to_string(), ingress.to_string()));
+        t.depth += 1;
         for (choice, part) in filters::tgw_partition(m, rt, &set, Dim::Dst) {
             let mut t2 = t.clone();
             let Some(c) = choice else {
-                self.block(t2, &rt_id, "TGW_NO_ROUTE", format!("transit gateway route table {rt_id} has no route for {}", describe_dst(&part)), part);
+                self.block(t2, &rt_id, "TGW_NO_ROUTE", format!("transit gateway route table {rt_id} of {tgw} has no route for {}", describe_dst(&part)), part);
                 continue;
             };
             if c.blackhole || c.attachments.is_empty() {
@@ -622,7 +639,7 @@ impl<'m> Walker<'m> {
             }
             Self::hop(&mut t2, &rt_id, "tgw-route-table", &rt_id, format!("{} -> {}", c.destination, c.attachments.join(",")), false);
             let dst_att_id = c.attachments[0].clone();
-            let Some(dst) = m.tgw_attachments.get(&dst_att_id) else {
+            let Some(dst) = m.tgw_attachment(tgw, &dst_att_id) else {
                 self.block(t2, &dst_att_id, "TGW_BLACKHOLE_ROUTE", format!("{dst_att_id} is not in the snapshot"), part);
                 continue;
             };
@@ -634,15 +651,14 @@ impl<'m> Walker<'m> {
                         continue;
                     }
                     // §6.2: enters at the attachment subnet and is forwarded by that subnet's route table.
-                    let entry = self.tgw_entry_subnet(dst, &part);
-                    let Some(entry) = entry else {
+                    let Some(entry) = self.tgw_entry_subnet(dst, &part) else {
                         self.block(t2, &dst_att_id, "TGW_NO_ATTACHMENT_IN_AZ", format!("{dst_att_id} has no subnet"), part);
                         continue;
                     };
                     let arrival = Arrival::Tgw {
                         tgw: tgw.to_string(),
                         dst_attachment: dst_att_id.clone(),
-                        src_attachment: att.id.clone(),
+                        chain: chain.clone(),
                     };
                     let ert = m.subnet_route_table(&entry);
                     for (rc, sub) in filters::route_partition(m, ert, &dvpc, &part, Dim::Dst) {
@@ -660,6 +676,15 @@ impl<'m> Walker<'m> {
                 TgwAttachmentKind::Vpn => {
                     let vpn = dst.resource_id.clone();
                     self.to_onprem(&dst_att_id, part, t2, |v| v.id == vpn);
+                }
+                TgwAttachmentKind::Peering => {
+                    let peer = dst.resource_id.clone();
+                    if m.tgw_attachment(&peer, &dst_att_id).is_none() {
+                        self.finish(t2, Ending::Unknown(format!("{dst_att_id} peers with {peer}, whose side is not in the snapshot")), part);
+                        continue;
+                    }
+                    Self::hop(&mut t2, &dst_att_id, "tgw-peering", &dst_att_id, format!("{tgw} -> {peer}"), false);
+                    self.tgw_forward(&peer, &dst_att_id, chain.clone(), part, t2);
                 }
                 _ => self.finish(t2, Ending::Unknown(format!("{dst_att_id} is a {:?} attachment, which is not modelled", dst.kind)), part),
             }
@@ -817,8 +842,8 @@ impl<'m> Walker<'m> {
                 (Arrival::Igw(igw), Some(c)) => c.target == RouteTarget::InternetGateway(igw.clone()),
                 (Arrival::Peering(pcx), Some(c)) => c.target == RouteTarget::Peering(pcx.clone()),
                 (Arrival::Vgw(vgw), Some(c)) => c.target == RouteTarget::VpnGateway(vgw.clone()),
-                (Arrival::Tgw { tgw, dst_attachment, src_attachment }, Some(c)) => {
-                    c.target == RouteTarget::TransitGateway(tgw.clone()) && self.tgw_return_ok(dst_attachment, src_attachment, &part)
+                (Arrival::Tgw { tgw, dst_attachment, chain }, Some(c)) => {
+                    c.target == RouteTarget::TransitGateway(tgw.clone()) && self.tgw_return_ok(dst_attachment, chain, &part)
                 }
                 (Arrival::PreservedByLb, _) => true,
             };
@@ -860,15 +885,26 @@ impl<'m> Walker<'m> {
         self.arrive_checked(h, ok, t)
     }
 
-    fn tgw_return_ok(&self, dst_attachment: &str, src_attachment: &str, set: &PacketSet) -> bool {
+    /// The reply retraces the transit gateways: each table, consulted for the attachment the
+    /// reply enters by, must send the client's address back the way the packet came.
+    fn tgw_return_ok(&self, dst_attachment: &str, chain: &[(String, String)], set: &PacketSet) -> bool {
         let m = self.m;
-        let Some(att) = m.tgw_attachments.get(dst_attachment) else { return false };
-        let Some(rt) = att.route_table_id.as_ref().and_then(|r| m.tgw_route_tables.get(r)) else {
-            return false;
-        };
-        filters::tgw_partition(m, rt, set, Dim::Src)
-            .iter()
-            .all(|(c, _)| c.as_ref().is_some_and(|c| !c.blackhole && c.attachments.first().map(String::as_str) == Some(src_attachment)))
+        let mut reply_ingress = dst_attachment.to_string();
+        for (tgw, expected) in chain.iter().rev() {
+            let Some(att) = m.tgw_attachment(tgw, &reply_ingress) else { return false };
+            let Some(rt) = att.route_table_id.as_ref().and_then(|r| m.tgw_route_tables.get(r)) else {
+                return false;
+            };
+            let ok = filters::tgw_partition(m, rt, set, Dim::Src)
+                .iter()
+                .all(|(c, _)| c.as_ref().is_some_and(|c| !c.blackhole && c.attachments.first() == Some(expected)));
+            if !ok {
+                return false;
+            }
+            // On the previous transit gateway the reply enters by the same peering attachment id.
+            reply_ingress = expected.clone();
+        }
+        true
     }
 
     /// Destination security groups, then arrival.

@@ -1143,7 +1143,8 @@ pub struct Model {
     pub vpn_connections: BTreeMap<String, VpnConnection>,
     /// TGWs by id.
     pub transit_gateways: BTreeMap<String, TransitGateway>,
-    /// TGW attachments by id.
+    /// TGW attachments keyed by `<tgw id>/<attachment id>`: a TGW peering attachment has one
+    /// id shared by both transit gateways, with a different route-table association on each.
     pub tgw_attachments: BTreeMap<String, TgwAttachment>,
     /// TGW route tables by id.
     pub tgw_route_tables: BTreeMap<String, TgwRouteTable>,
@@ -1279,12 +1280,22 @@ impl Model {
             .collect()
     }
 
+    /// The attachment `id` as seen from transit gateway `tgw`.
+    pub fn tgw_attachment(&self, tgw: &str, id: &str) -> Option<&TgwAttachment> {
+        self.tgw_attachments.get(&tgw_attachment_key(tgw, id))
+    }
+
     /// Active peerings between two VPCs.
     pub fn peering_between(&self, a: &str, b: &str) -> Option<&Peering> {
         self.peerings
             .values()
             .find(|p| p.other_side(a) == Some(b))
     }
+}
+
+/// The key of a TGW attachment in [`Model::tgw_attachments`].
+pub fn tgw_attachment_key(tgw: &str, id: &str) -> String {
+    format!("{tgw}/{id}")
 }
 
 /// The `Name` tag, if any.

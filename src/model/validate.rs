@@ -156,7 +156,7 @@ pub fn validate(model: &Model) -> Vec<Diagnostic> {
     for rt in model.tgw_route_tables.values() {
         for r in &rt.routes {
             for a in &r.attachment_ids {
-                if !model.tgw_attachments.contains_key(a) {
+                if model.tgw_attachment(&rt.tgw_id, a).is_none() {
                     warn(format!(
                         "transit gateway route table {} routes {} to attachment {a} which is not in the snapshot",
                         rt.id, r.destination

@@ -764,8 +764,9 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             .as_ref()
             .filter(|x| matches!(x.state.as_deref(), None | Some("associated")))
             .and_then(|x| x.transit_gateway_route_table_id.clone());
+        let tgw_id = a.transit_gateway_id.clone().unwrap_or_default();
         m.tgw_attachments.insert(
-            a.transit_gateway_attachment_id.clone(),
+            tgw_attachment_key(&tgw_id, &a.transit_gateway_attachment_id),
             TgwAttachment {
                 location: location(&f, a.resource_owner_id.as_deref(), None, None),
                 id: a.transit_gateway_attachment_id,
@@ -781,7 +782,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
     }
     for (f, a) in raw.tgw_vpc_attachments {
         if !live(a.state.as_deref(), &dead_attachment) {
-            m.tgw_attachments.remove(&a.transit_gateway_attachment_id);
+            m.tgw_attachments.remove(&tgw_attachment_key(a.transit_gateway_id.as_deref().unwrap_or(""), &a.transit_gateway_attachment_id));
             continue;
         }
         let sg_ref = a
@@ -791,7 +792,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             == Some("enable");
         let entry = m
             .tgw_attachments
-            .entry(a.transit_gateway_attachment_id.clone())
+            .entry(tgw_attachment_key(a.transit_gateway_id.as_deref().unwrap_or(""), &a.transit_gateway_attachment_id))
             .or_insert_with(|| TgwAttachment {
                 location: location(&f, a.vpc_owner_id.as_deref(), None, None),
                 id: a.transit_gateway_attachment_id.clone(),
