@@ -37,11 +37,16 @@ pub fn assumptions(model: &Model) -> Vec<String> {
     if !model.present_kinds.contains(&ResourceKind::NetworkAcl) && !model.subnets.is_empty() {
         out.push("no network ACLs in the snapshot: every subnet is assumed to use its VPC's default NACL, which allows all traffic".to_string());
     }
-    if !model.present_kinds.contains(&ResourceKind::SecurityGroup) && !model.network_interfaces.is_empty() {
+    if !model.present_kinds.contains(&ResourceKind::SecurityGroup)
+        && !model.network_interfaces.is_empty()
+    {
         out.push("no security groups in the snapshot: network interfaces are treated as admitting nothing".to_string());
     }
     if !model.present_kinds.contains(&ResourceKind::RouteTable) && !model.subnets.is_empty() {
-        out.push("no route tables in the snapshot: every VPC is assumed to have only its local routes".to_string());
+        out.push(
+            "no route tables in the snapshot: every VPC is assumed to have only its local routes"
+                .to_string(),
+        );
     }
     if model.partial {
         out.push("the snapshot is marked partial (an interrupted or failed collection): resources may be missing".to_string());
@@ -62,34 +67,98 @@ pub fn inventory(origin: &str, model: &Model, diagnostics: &[Diagnostic]) -> Inv
     let mut add = |loc: &Location, kind: ResourceKind| {
         *per.entry(loc.clone()).or_default().entry(kind).or_default() += 1;
     };
-    model.vpcs.values().for_each(|r| add(&r.location, ResourceKind::Vpc));
-    model.subnets.values().for_each(|r| add(&r.location, ResourceKind::Subnet));
-    model.route_tables.values().for_each(|r| add(&r.location, ResourceKind::RouteTable));
-    model.network_acls.values().for_each(|r| add(&r.location, ResourceKind::NetworkAcl));
-    model.security_groups.values().for_each(|r| add(&r.location, ResourceKind::SecurityGroup));
-    model.network_interfaces.values().for_each(|r| add(&r.location, ResourceKind::NetworkInterface));
-    model.instances.values().for_each(|r| add(&r.location, ResourceKind::Instance));
-    model.internet_gateways.values().for_each(|r| add(&r.location, ResourceKind::InternetGateway));
+    model
+        .vpcs
+        .values()
+        .for_each(|r| add(&r.location, ResourceKind::Vpc));
+    model
+        .subnets
+        .values()
+        .for_each(|r| add(&r.location, ResourceKind::Subnet));
+    model
+        .route_tables
+        .values()
+        .for_each(|r| add(&r.location, ResourceKind::RouteTable));
+    model
+        .network_acls
+        .values()
+        .for_each(|r| add(&r.location, ResourceKind::NetworkAcl));
+    model
+        .security_groups
+        .values()
+        .for_each(|r| add(&r.location, ResourceKind::SecurityGroup));
+    model
+        .network_interfaces
+        .values()
+        .for_each(|r| add(&r.location, ResourceKind::NetworkInterface));
+    model
+        .instances
+        .values()
+        .for_each(|r| add(&r.location, ResourceKind::Instance));
+    model
+        .internet_gateways
+        .values()
+        .for_each(|r| add(&r.location, ResourceKind::InternetGateway));
     model
         .egress_only_internet_gateways
         .values()
         .for_each(|r| add(&r.location, ResourceKind::EgressOnlyInternetGateway));
-    model.nat_gateways.values().for_each(|r| add(&r.location, ResourceKind::NatGateway));
-    model.vpn_gateways.values().for_each(|r| add(&r.location, ResourceKind::VpnGateway));
-    model.vpn_connections.values().for_each(|r| add(&r.location, ResourceKind::VpnConnection));
-    model.transit_gateways.values().for_each(|r| add(&r.location, ResourceKind::TransitGateway));
-    model.tgw_attachments.values().for_each(|r| add(&r.location, ResourceKind::TgwAttachment));
-    model.tgw_route_tables.values().for_each(|r| add(&r.location, ResourceKind::TgwRouteTable));
-    model.peerings.values().for_each(|r| add(&r.location, ResourceKind::Peering));
-    model.prefix_lists.values().for_each(|r| add(&r.location, ResourceKind::PrefixList));
-    model.vpc_endpoints.values().for_each(|r| add(&r.location, ResourceKind::VpcEndpoint));
-    model.load_balancers.values().for_each(|r| add(&r.location, ResourceKind::LoadBalancer));
+    model
+        .nat_gateways
+        .values()
+        .for_each(|r| add(&r.location, ResourceKind::NatGateway));
+    model
+        .vpn_gateways
+        .values()
+        .for_each(|r| add(&r.location, ResourceKind::VpnGateway));
+    model
+        .vpn_connections
+        .values()
+        .for_each(|r| add(&r.location, ResourceKind::VpnConnection));
+    model
+        .transit_gateways
+        .values()
+        .for_each(|r| add(&r.location, ResourceKind::TransitGateway));
+    model
+        .tgw_attachments
+        .values()
+        .for_each(|r| add(&r.location, ResourceKind::TgwAttachment));
+    model
+        .tgw_route_tables
+        .values()
+        .for_each(|r| add(&r.location, ResourceKind::TgwRouteTable));
+    model
+        .peerings
+        .values()
+        .for_each(|r| add(&r.location, ResourceKind::Peering));
+    model
+        .prefix_lists
+        .values()
+        .for_each(|r| add(&r.location, ResourceKind::PrefixList));
+    model
+        .vpc_endpoints
+        .values()
+        .for_each(|r| add(&r.location, ResourceKind::VpcEndpoint));
+    model
+        .load_balancers
+        .values()
+        .for_each(|r| add(&r.location, ResourceKind::LoadBalancer));
     for l in model.listeners.values() {
-        let loc = model.load_balancers.get(&l.lb_arn).map(|lb| lb.location.clone()).unwrap_or_default();
+        let loc = model
+            .load_balancers
+            .get(&l.lb_arn)
+            .map(|lb| lb.location.clone())
+            .unwrap_or_default();
         add(&loc, ResourceKind::Listener);
     }
-    model.target_groups.values().for_each(|r| add(&r.location, ResourceKind::TargetGroup));
-    model.db_instances.values().for_each(|r| add(&r.location, ResourceKind::DbInstance));
+    model
+        .target_groups
+        .values()
+        .for_each(|r| add(&r.location, ResourceKind::TargetGroup));
+    model
+        .db_instances
+        .values()
+        .for_each(|r| add(&r.location, ResourceKind::DbInstance));
     Inventory {
         origin: origin.to_string(),
         partial: model.partial,

@@ -87,13 +87,16 @@ fn main() -> ExitCode {
 fn load(snapshot: Option<&PathBuf>) -> Result<Snapshot, String> {
     match snapshot {
         Some(path) => sources::load_path(path).map_err(|e| e.to_string()),
-        None => sources::demo::load_demo().map_err(|e| format!("the embedded demo estate failed to load: {e}")),
+        None => sources::demo::load_demo()
+            .map_err(|e| format!("the embedded demo estate failed to load: {e}")),
     }
 }
 
 fn emit(text: &str, output: Option<&PathBuf>) -> Result<(), String> {
     match output {
-        Some(path) => std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display())),
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        }
         None => {
             let mut out = anstream::stdout();
             // A closed pipe (`| head`) is not an error worth reporting.
@@ -105,7 +108,11 @@ fn emit(text: &str, output: Option<&PathBuf>) -> Result<(), String> {
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
-        Command::Analyze { snapshot, format, output } => {
+        Command::Analyze {
+            snapshot,
+            format,
+            output,
+        } => {
             let snap = load(snapshot.as_ref())?;
             let inv = exposure::inventory::inventory(&snap.origin, &snap.model, &snap.diagnostics);
             let text = match format {
@@ -124,14 +131,19 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 args.port.as_deref(),
                 args.source_port.as_deref(),
             )?;
-            let answer = exposure::engine::query::run(&snap.model, &request).map_err(|e| e.to_string())?;
+            let answer =
+                exposure::engine::query::run(&snap.model, &request).map_err(|e| e.to_string())?;
             let text = match args.format {
                 Format::Human => render::query::human(&snap.model, &answer),
                 Format::Json => render::query::json(&answer),
             };
             emit(&text, None)?;
             let met = args.expect.is_none_or(|e| e.met_by(answer.verdict));
-            Ok(if met { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if met {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
     }
 }

@@ -19,7 +19,10 @@ pub fn proto_ports_box(proto: Protocol, ports: PortSpec, port_dim: Dim) -> PBox 
             PortSpec::All => {}
             PortSpec::Range(a, z) => b = b.with(port_dim, (a as u128, z as u128)),
             PortSpec::Icmp { kind: None, .. } => {}
-            PortSpec::Icmp { kind: Some(t), code } => {
+            PortSpec::Icmp {
+                kind: Some(t),
+                code,
+            } => {
                 let t = t as u128 * 256;
                 b = b.with(
                     Dim::DstPort,
@@ -316,7 +319,12 @@ pub struct TgwChoice {
 }
 
 /// Effective routes of a TGW route table: its static routes plus the routes its propagations imply.
-pub fn tgw_partition(m: &Model, rt: &TgwRouteTable, set: &PacketSet, dim: Dim) -> Vec<(Option<TgwChoice>, PacketSet)> {
+pub fn tgw_partition(
+    m: &Model,
+    rt: &TgwRouteTable,
+    set: &PacketSet,
+    dim: Dim,
+) -> Vec<(Option<TgwChoice>, PacketSet)> {
     let mut routes: Vec<(IpNet, u8, TgwChoice)> = Vec::new();
     for r in &rt.routes {
         let choice = TgwChoice {
@@ -328,7 +336,12 @@ pub fn tgw_partition(m: &Model, rt: &TgwRouteTable, set: &PacketSet, dim: Dim) -
         match &r.destination {
             RouteDestination::Cidr(n) => routes.push((*n, p, choice)),
             RouteDestination::PrefixList(pl) => {
-                for n in m.prefix_lists.get(pl).map(|p| p.cidrs.clone()).unwrap_or_default() {
+                for n in m
+                    .prefix_lists
+                    .get(pl)
+                    .map(|p| p.cidrs.clone())
+                    .unwrap_or_default()
+                {
                     routes.push((n, 1, choice.clone()));
                 }
             }
@@ -348,7 +361,10 @@ pub fn tgw_partition(m: &Model, rt: &TgwRouteTable, set: &PacketSet, dim: Dim) -
             _ => Vec::new(),
         };
         for n in cidrs {
-            if routes.iter().any(|(d, _, c)| *d == n && c.attachments.contains(att_id)) {
+            if routes
+                .iter()
+                .any(|(d, _, c)| *d == n && c.attachments.contains(att_id))
+            {
                 continue;
             }
             routes.push((

@@ -64,14 +64,30 @@ impl ReachGraph {
         let all = PacketSet::from_box(PBox::FULL);
         for igw in m.internet_gateways.values() {
             let n = g.node(&igw.id, "igw", name_tag(&igw.tags).unwrap_or(&igw.id));
-            g.graph.add_edge(internet, n, Edge { label: "inbound".into(), packets: all.clone() });
-            g.graph.add_edge(n, internet, Edge { label: "outbound".into(), packets: all.clone() });
+            g.graph.add_edge(
+                internet,
+                n,
+                Edge {
+                    label: "inbound".into(),
+                    packets: all.clone(),
+                },
+            );
+            g.graph.add_edge(
+                n,
+                internet,
+                Edge {
+                    label: "outbound".into(),
+                    packets: all.clone(),
+                },
+            );
         }
         for s in m.subnets.values() {
             let sn = g.node(&s.id, "subnet", name_tag(&s.tags).unwrap_or(&s.id));
             let rt = m.subnet_route_table(&s.id);
             for (choice, part) in filters::route_partition(m, rt, &s.vpc_id, &all, Dim::Dst) {
-                let Some(c) = choice.filter(|c| c.active) else { continue };
+                let Some(c) = choice.filter(|c| c.active) else {
+                    continue;
+                };
                 let (id, kind) = match &c.target {
                     RouteTarget::Local => continue,
                     RouteTarget::InternetGateway(x) => (x.clone(), "igw"),
@@ -80,12 +96,21 @@ impl ReachGraph {
                     RouteTarget::VpnGateway(x) => (x.clone(), "vpn-gateway"),
                     RouteTarget::TransitGateway(x) => (x.clone(), "transit-gateway"),
                     RouteTarget::Peering(x) => (x.clone(), "peering"),
-                    RouteTarget::NetworkInterface(x) | RouteTarget::Instance(x) => (x.clone(), "appliance"),
+                    RouteTarget::NetworkInterface(x) | RouteTarget::Instance(x) => {
+                        (x.clone(), "appliance")
+                    }
                     RouteTarget::VpcEndpoint(x) => (x.clone(), "vpc-endpoint"),
                     RouteTarget::Other(x) => (x.clone(), "other"),
                 };
                 let tn = g.node(&id, kind, &id);
-                g.graph.add_edge(sn, tn, Edge { label: format!("route {}", c.destination), packets: part });
+                g.graph.add_edge(
+                    sn,
+                    tn,
+                    Edge {
+                        label: format!("route {}", c.destination),
+                        packets: part,
+                    },
+                );
             }
         }
         for h in idx.hosts.values() {
@@ -101,15 +126,36 @@ impl ReachGraph {
             } else {
                 (all.clone(), Vec::new())
             };
-            g.graph.add_edge(hn, sn, Edge { label: "security groups (outbound)".into(), packets: out });
-            g.graph.add_edge(sn, hn, Edge { label: "security groups (inbound)".into(), packets: inn });
+            g.graph.add_edge(
+                hn,
+                sn,
+                Edge {
+                    label: "security groups (outbound)".into(),
+                    packets: out,
+                },
+            );
+            g.graph.add_edge(
+                sn,
+                hn,
+                Edge {
+                    label: "security groups (inbound)".into(),
+                    packets: inn,
+                },
+            );
         }
         for p in m.peerings.values() {
             let pn = g.node(&p.id, "peering", name_tag(&p.tags).unwrap_or(&p.id));
             for vpc in [&p.requester_vpc, &p.accepter_vpc] {
                 for s in m.subnets.values().filter(|s| &s.vpc_id == vpc) {
                     let sn = g.node(&s.id, "subnet", &s.id);
-                    g.graph.add_edge(pn, sn, Edge { label: "peering delivery".into(), packets: all.clone() });
+                    g.graph.add_edge(
+                        pn,
+                        sn,
+                        Edge {
+                            label: "peering delivery".into(),
+                            packets: all.clone(),
+                        },
+                    );
                 }
             }
         }
@@ -118,7 +164,9 @@ impl ReachGraph {
 
     /// Component ids directly reachable from one component (edges with a non-empty packet set).
     pub fn neighbours(&self, id: &str) -> Vec<String> {
-        let Some(n) = self.nodes.get(id) else { return Vec::new() };
+        let Some(n) = self.nodes.get(id) else {
+            return Vec::new();
+        };
         let mut out: Vec<String> = self
             .graph
             .edges(*n)

@@ -62,10 +62,18 @@ impl Index {
             let public_v4: Vec<(u128, u128)> = e
                 .private_ips
                 .iter()
-                .filter_map(|p| p.public.map(|pub_ip| (encode(IpAddr::V4(pub_ip)), encode(IpAddr::V4(p.address)))))
+                .filter_map(|p| {
+                    p.public
+                        .map(|pub_ip| (encode(IpAddr::V4(pub_ip)), encode(IpAddr::V4(p.address))))
+                })
                 .collect();
-            let filtered_by_sgs = !matches!(e.owner.kind, OwnerKind::NatGateway | OwnerKind::TransitGateway | OwnerKind::GwlbEndpoint)
-                && !(e.owner.kind == OwnerKind::LoadBalancer && e.groups.is_empty());
+            // NAT gateways, TGW attachments and GWLB endpoints have no security groups; neither has
+            // an NLB created without them.
+            let no_sgs = matches!(
+                e.owner.kind,
+                OwnerKind::NatGateway | OwnerKind::TransitGateway | OwnerKind::GwlbEndpoint
+            ) || (e.owner.kind == OwnerKind::LoadBalancer && e.groups.is_empty());
+            let filtered_by_sgs = !no_sgs;
             let host = Host {
                 id: e.id.clone(),
                 name: e.display_name(),
@@ -93,10 +101,21 @@ impl Index {
                 if enis.iter().any(|e| &e.subnet_id == s) {
                     continue;
                 }
-                let Some(subnet) = m.subnets.get(s) else { continue };
-                let mut private: Vec<Interval> = subnet.cidr_v4.iter().flat_map(|c| net_intervals(&ipnet::IpNet::V4(*c))).collect();
+                let Some(subnet) = m.subnets.get(s) else {
+                    continue;
+                };
+                let mut private: Vec<Interval> = subnet
+                    .cidr_v4
+                    .iter()
+                    .flat_map(|c| net_intervals(&ipnet::IpNet::V4(*c)))
+                    .collect();
                 if lb.dualstack {
-                    private.extend(subnet.cidrs_v6.iter().flat_map(|c| net_intervals(&ipnet::IpNet::V6(*c))));
+                    private.extend(
+                        subnet
+                            .cidrs_v6
+                            .iter()
+                            .flat_map(|c| net_intervals(&ipnet::IpNet::V6(*c))),
+                    );
                 }
                 let host = Host {
                     id: format!("{}@{}", lb.name, s),
@@ -129,20 +148,32 @@ impl Index {
                 }
             }
         }
-        self.hosts_by_vpc.entry(host.vpc_id.clone()).or_default().push(host.id.clone());
+        self.hosts_by_vpc
+            .entry(host.vpc_id.clone())
+            .or_default()
+            .push(host.id.clone());
         self.hosts.insert(host.id.clone(), host);
     }
 
     /// Private addresses that a security-group reference to `group` matches, for a rule of a
     /// group in `rule_vpc` (§1.3: same VPC, an active same-region peering, or — inbound only —
     /// VPCs on a TGW with referencing enabled on the TGW and both attachments).
-    pub fn group_members(&self, m: &Model, group: &str, rule_vpc: &str, inbound: bool) -> Vec<Interval> {
+    pub fn group_members(
+        &self,
+        m: &Model,
+        group: &str,
+        rule_vpc: &str,
+        inbound: bool,
+    ) -> Vec<Interval> {
         let mut out = Vec::new();
         for eni_id in self.members.get(group).map(Vec::as_slice).unwrap_or(&[]) {
-            let Some(h) = self.hosts.get(eni_id) else { continue };
+            let Some(h) = self.hosts.get(eni_id) else {
+                continue;
+            };
             let allowed = h.vpc_id == rule_vpc
                 || rule_vpc.is_empty()
-                || m.peering_between(&h.vpc_id, rule_vpc).is_some_and(|p| p.same_region())
+                || m.peering_between(&h.vpc_id, rule_vpc)
+                    .is_some_and(|p| p.same_region())
                 || (inbound && tgw_referencing(m, &h.vpc_id, rule_vpc));
             if allowed {
                 out.extend(h.private.iter().copied());
@@ -153,7 +184,9 @@ impl Index {
 
     /// The host holding a private address, if any.
     pub fn host_by_private(&self, ip: IpAddr) -> Option<&Host> {
-        self.private.get(&encode(ip)).and_then(|id| self.hosts.get(id))
+        self.private
+            .get(&encode(ip))
+            .and_then(|id| self.hosts.get(id))
     }
 
     /// The hosts of a VPC.
@@ -175,12 +208,18 @@ impl Index {
 }
 
 fn tgw_referencing(m: &Model, a: &str, b: &str) -> bool {
-    m.transit_gateways.values().filter(|t| t.sg_referencing).any(|t| {
-        let on = |vpc: &str| {
-            m.tgw_attachments
-                .values()
-                .any(|x| x.tgw_id == t.id && x.kind == TgwAttachmentKind::Vpc && x.resource_id == vpc && x.sg_referencing)
-        };
-        on(a) && on(b)
-    })
+    m.transit_gateways
+        .values()
+        .filter(|t| t.sg_referencing)
+        .any(|t| {
+            let on = |vpc: &str| {
+                m.tgw_attachments.values().any(|x| {
+                    x.tgw_id == t.id
+                        && x.kind == TgwAttachmentKind::Vpc
+                        && x.resource_id == vpc
+                        && x.sg_referencing
+                })
+            };
+            on(a) && on(b)
+        })
 }

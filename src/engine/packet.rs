@@ -307,7 +307,13 @@ impl fmt::Display for Ports<'_> {
         let parts: Vec<String> = self
             .0
             .iter()
-            .map(|(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") })
+            .map(|(a, b)| {
+                if a == b {
+                    a.to_string()
+                } else {
+                    format!("{a}-{b}")
+                }
+            })
             .collect();
         f.write_str(&parts.join(", "))
     }
@@ -344,7 +350,11 @@ mod tests {
 
     #[test]
     fn restrict_and_project() {
-        let s = PacketSet::from_box(PBox::FULL).restrict(Dim::DstPort, &[(22, 22), (443, 443), (80, 100)]);
-        assert_eq!(s.project(Dim::DstPort), vec![(22, 22), (80, 100), (443, 443)]);
+        let s = PacketSet::from_box(PBox::FULL)
+            .restrict(Dim::DstPort, &[(22, 22), (443, 443), (80, 100)]);
+        assert_eq!(
+            s.project(Dim::DstPort),
+            vec![(22, 22), (80, 100), (443, 443)]
+        );
     }
 }

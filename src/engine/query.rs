@@ -35,7 +35,11 @@ pub enum Expectation {
 impl Expectation {
     /// Whether a verdict meets the expectation (`unknown` meets neither).
     pub fn met_by(self, v: Verdict) -> bool {
-        matches!((self, v), (Expectation::Reachable, Verdict::Reachable) | (Expectation::Unreachable, Verdict::Unreachable))
+        matches!(
+            (self, v),
+            (Expectation::Reachable, Verdict::Reachable)
+                | (Expectation::Unreachable, Verdict::Unreachable)
+        )
     }
 }
 
@@ -77,7 +81,11 @@ pub struct Request {
 }
 
 fn port_range(s: &str, what: &str) -> Result<(u16, u16), String> {
-    let parse = |x: &str| x.trim().parse::<u16>().map_err(|_| format!("{what} `{s}` is not a port number or range A-B (0-65535)"));
+    let parse = |x: &str| {
+        x.trim()
+            .parse::<u16>()
+            .map_err(|_| format!("{what} `{s}` is not a port number or range A-B (0-65535)"))
+    };
     match s.split_once('-') {
         Some((a, b)) => {
             let (a, b) = (parse(a)?, parse(b)?);
@@ -92,7 +100,13 @@ fn port_range(s: &str, what: &str) -> Result<(u16, u16), String> {
 
 impl Request {
     /// Builds a request from the command-line values.
-    pub fn parse(from: &str, to: &str, protocol: Option<ProtocolArg>, port: Option<&str>, source_port: Option<&str>) -> Result<Request, String> {
+    pub fn parse(
+        from: &str,
+        to: &str,
+        protocol: Option<ProtocolArg>,
+        port: Option<&str>,
+        source_port: Option<&str>,
+    ) -> Result<Request, String> {
         let protocols = protocol.and_then(|p| match p {
             ProtocolArg::Tcp => Some(vec![Protocol::TCP]),
             ProtocolArg::Udp => Some(vec![Protocol::UDP]),
@@ -100,8 +114,14 @@ impl Request {
             ProtocolArg::All => None,
         });
         let ports = port.map(|p| port_range(p, "--port")).transpose()?;
-        let source_ports = source_port.map(|p| port_range(p, "--source-port")).transpose()?;
-        if ports.is_some() && protocols.as_ref().is_some_and(|p| p.contains(&Protocol::ICMP)) {
+        let source_ports = source_port
+            .map(|p| port_range(p, "--source-port"))
+            .transpose()?;
+        if ports.is_some()
+            && protocols
+                .as_ref()
+                .is_some_and(|p| p.contains(&Protocol::ICMP))
+        {
             return Err("--port does not apply to ICMP".into());
         }
         Ok(Request {
@@ -200,10 +220,19 @@ pub struct Answer {
 
 fn resolve(m: &Model, idx: &Index, s: &str) -> Result<Endpoint, QueryError> {
     let s = s.trim();
-    let hosts_of = |pred: &dyn Fn(&Host) -> bool| -> Vec<String> { idx.hosts.values().filter(|h| !h.virtual_node && pred(h)).map(|h| h.id.clone()).collect() };
+    let hosts_of = |pred: &dyn Fn(&Host) -> bool| -> Vec<String> {
+        idx.hosts
+            .values()
+            .filter(|h| !h.virtual_node && pred(h))
+            .map(|h| h.id.clone())
+            .collect()
+    };
     let nonempty = |v: Vec<String>, what: &str| -> Result<Endpoint, QueryError> {
         if v.is_empty() {
-            Err(QueryError::Unknown(s.to_string(), format!(" ({what} has no network interface)")))
+            Err(QueryError::Unknown(
+                s.to_string(),
+                format!(" ({what} has no network interface)"),
+            ))
         } else {
             Ok(Endpoint::Hosts(v, None))
         }
@@ -214,12 +243,22 @@ fn resolve(m: &Model, idx: &Index, s: &str) -> Result<Endpoint, QueryError> {
     if s.eq_ignore_ascii_case("onprem") {
         let vgws: Vec<String> = m.vpn_gateways.keys().cloned().collect();
         if vgws.is_empty() {
-            return Err(QueryError::Unknown(s.into(), " (no VPN gateway: nothing connects on-premises)".into()));
+            return Err(QueryError::Unknown(
+                s.into(),
+                " (no VPN gateway: nothing connects on-premises)".into(),
+            ));
         }
         return Ok(Endpoint::Onprem(vgws, vec![packet::ALL_ADDRS]));
     }
     if let Some(i) = m.instances.get(s) {
-        return nonempty(i.eni_ids.iter().filter(|e| idx.hosts.contains_key(*e)).cloned().collect(), s);
+        return nonempty(
+            i.eni_ids
+                .iter()
+                .filter(|e| idx.hosts.contains_key(*e))
+                .cloned()
+                .collect(),
+            s,
+        );
     }
     if idx.hosts.contains_key(s) {
         return Ok(Endpoint::Hosts(vec![s.to_string()], None));
@@ -234,13 +273,22 @@ fn resolve(m: &Model, idx: &Index, s: &str) -> Result<Endpoint, QueryError> {
         return nonempty(hosts_of(&|h| h.groups.iter().any(|g| g == s)), s);
     }
     if let Some(n) = m.nat_gateways.get(s) {
-        return nonempty(hosts_of(&|h| n.eni_ids.contains(&h.id) || (h.kind == OwnerKind::NatGateway && h.owner_id.as_deref() == Some(s))), s);
+        return nonempty(
+            hosts_of(&|h| {
+                n.eni_ids.contains(&h.id)
+                    || (h.kind == OwnerKind::NatGateway && h.owner_id.as_deref() == Some(s))
+            }),
+            s,
+        );
     }
     if let Some(e) = m.vpc_endpoints.get(s) {
         return nonempty(hosts_of(&|h| e.eni_ids.contains(&h.id)), s);
     }
     if m.vpn_gateways.contains_key(s) {
-        return Ok(Endpoint::Onprem(vec![s.to_string()], vec![packet::ALL_ADDRS]));
+        return Ok(Endpoint::Onprem(
+            vec![s.to_string()],
+            vec![packet::ALL_ADDRS],
+        ));
     }
     if m.internet_gateways.contains_key(s) || m.egress_only_internet_gateways.contains_key(s) {
         return Ok(Endpoint::Internet(walk::internet_space()));
@@ -253,11 +301,20 @@ fn resolve(m: &Model, idx: &Index, s: &str) -> Result<Endpoint, QueryError> {
     }
     if let Some(tag) = s.strip_prefix("tag:") {
         let Some((k, v)) = tag.split_once('=') else {
-            return Err(QueryError::Unsupported(format!("`{s}`: write tag:KEY=VALUE")));
+            return Err(QueryError::Unsupported(format!(
+                "`{s}`: write tag:KEY=VALUE"
+            )));
         };
         let hosts = hosts_of(&|h| {
-            let eni_tag = m.network_interfaces.get(&h.id).is_some_and(|e| e.tags.get(k).is_some_and(|x| x == v));
-            let inst_tag = h.owner_id.as_ref().and_then(|o| m.instances.get(o)).is_some_and(|i| i.tags.get(k).is_some_and(|x| x == v));
+            let eni_tag = m
+                .network_interfaces
+                .get(&h.id)
+                .is_some_and(|e| e.tags.get(k).is_some_and(|x| x == v));
+            let inst_tag = h
+                .owner_id
+                .as_ref()
+                .and_then(|o| m.instances.get(o))
+                .is_some_and(|i| i.tags.get(k).is_some_and(|x| x == v));
             eni_tag || inst_tag
         });
         return nonempty(hosts, s);
@@ -276,17 +333,39 @@ fn resolve(m: &Model, idx: &Index, s: &str) -> Result<Endpoint, QueryError> {
         return Ok(Endpoint::Address(net_intervals(&net.trunc())));
     }
     // Names: load balancers, Name tags, database identifiers, owner names.
-    let lbs: Vec<String> = m.load_balancers.values().filter(|l| l.name == s).map(|l| l.arn.clone()).collect();
+    let lbs: Vec<String> = m
+        .load_balancers
+        .values()
+        .filter(|l| l.name == s)
+        .map(|l| l.arn.clone())
+        .collect();
     let hosts = hosts_of(&|h| {
-        let instance_name = h.owner_id.as_ref().and_then(|o| m.instances.get(o)).and_then(|i| name_tag(&i.tags)) == Some(s);
-        let eni_name = m.network_interfaces.get(&h.id).and_then(|e| name_tag(&e.tags)) == Some(s);
-        let owner = h.kind != OwnerKind::LoadBalancer && (h.owner_id.as_deref() == Some(s) || h.name == s);
+        let instance_name = h
+            .owner_id
+            .as_ref()
+            .and_then(|o| m.instances.get(o))
+            .and_then(|i| name_tag(&i.tags))
+            == Some(s);
+        let eni_name = m
+            .network_interfaces
+            .get(&h.id)
+            .and_then(|e| name_tag(&e.tags))
+            == Some(s);
+        let owner =
+            h.kind != OwnerKind::LoadBalancer && (h.owner_id.as_deref() == Some(s) || h.name == s);
         instance_name || eni_name || owner
     });
     match (lbs.is_empty(), hosts.is_empty()) {
         (false, true) => Ok(Endpoint::LoadBalancers(lbs)),
         (true, false) => Ok(Endpoint::Hosts(hosts, None)),
-        (false, false) => Err(QueryError::Ambiguous(s.into(), format!("load balancer(s) {} and network interface(s) {}", lbs.join(", "), hosts.join(", ")))),
+        (false, false) => Err(QueryError::Ambiguous(
+            s.into(),
+            format!(
+                "load balancer(s) {} and network interface(s) {}",
+                lbs.join(", "),
+                hosts.join(", ")
+            ),
+        )),
         (true, true) => {
             let lower = s.to_ascii_lowercase();
             let mut candidates: BTreeSet<String> = BTreeSet::new();
@@ -303,7 +382,14 @@ fn resolve(m: &Model, idx: &Index, s: &str) -> Result<Endpoint, QueryError> {
             let hint = if candidates.is_empty() {
                 "; endpoints are `internet`, `onprem`, ids (i-, eni-, subnet-, vpc-, sg-, nat-, vgw-, vpce-), load balancer names or ARNs, IP addresses or CIDRs, tag:KEY=VALUE or Name tags".to_string()
             } else {
-                format!("; did you mean: {}?", candidates.into_iter().take(10).collect::<Vec<_>>().join(", "))
+                format!(
+                    "; did you mean: {}?",
+                    candidates
+                        .into_iter()
+                        .take(10)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             };
             Err(QueryError::Unknown(s.into(), hint))
         }
@@ -320,11 +406,16 @@ pub fn run(m: &Model, req: &Request) -> Result<Answer, QueryError> {
     let src = resolve(m, &idx, &req.from)?;
     let dst = resolve(m, &idx, &req.to)?;
     let base = req.base_set();
-    let target_ports: Vec<Interval> = req.ports.map(|(a, b)| vec![(a as u128, b as u128)]).unwrap_or_default();
+    let target_ports: Vec<Interval> = req
+        .ports
+        .map(|(a, b)| vec![(a as u128, b as u128)])
+        .unwrap_or_default();
     let from_outside = is_external_source(&src) || matches!(src, Endpoint::Onprem(..));
     let internet_source = match &src {
         Endpoint::Internet(_) => true,
-        Endpoint::Address(ivs) => ivs.iter().all(|iv| !within(iv, &walk::not_internet_routable())),
+        Endpoint::Address(ivs) => ivs
+            .iter()
+            .all(|iv| !within(iv, &walk::not_internet_routable())),
         _ => false,
     };
 
@@ -344,7 +435,10 @@ pub fn run(m: &Model, req: &Request) -> Result<Answer, QueryError> {
         Endpoint::Address(ivs) => {
             goal.external = true;
             for h in idx.hosts.values().filter(|h| !h.virtual_node) {
-                if h.private.iter().any(|p| ivs.iter().any(|i| i.0 <= p.0 && p.1 <= i.1)) {
+                if h.private
+                    .iter()
+                    .any(|p| ivs.iter().any(|i| i.0 <= p.0 && p.1 <= i.1))
+                {
                     goal.hosts.insert(h.id.clone());
                 }
             }
@@ -353,14 +447,26 @@ pub fn run(m: &Model, req: &Request) -> Result<Answer, QueryError> {
         Endpoint::Onprem(vgws, _) => {
             goal.external = true;
             let mut routes: Vec<Interval> = Vec::new();
-            for v in m.vpn_connections.values().filter(|v| v.vpn_gateway_id.as_ref().is_some_and(|g| vgws.contains(g))) {
+            for v in m
+                .vpn_connections
+                .values()
+                .filter(|v| v.vpn_gateway_id.as_ref().is_some_and(|g| vgws.contains(g)))
+            {
                 routes.extend(v.static_routes.iter().flat_map(net_intervals));
             }
             if routes.is_empty() {
                 // Anything outside the estate's VPCs.
                 let mut all = PacketSet::from_box(PBox::FULL);
                 for vpc in m.vpcs.keys() {
-                    all = all.subtract(&PacketSet::from_box(PBox::FULL).restrict(Dim::Dst, &m.vpc_cidrs(vpc).iter().flat_map(net_intervals).collect::<Vec<_>>()));
+                    all = all.subtract(
+                        &PacketSet::from_box(PBox::FULL).restrict(
+                            Dim::Dst,
+                            &m.vpc_cidrs(vpc)
+                                .iter()
+                                .flat_map(net_intervals)
+                                .collect::<Vec<_>>(),
+                        ),
+                    );
                 }
                 routes = all.project(Dim::Dst);
             }
@@ -376,7 +482,8 @@ pub fn run(m: &Model, req: &Request) -> Result<Answer, QueryError> {
                         f.clone()
                     }
                     None if internet_source => {
-                        let mut a: Vec<Interval> = h.public_v4.iter().map(|(p, _)| (*p, *p)).collect();
+                        let mut a: Vec<Interval> =
+                            h.public_v4.iter().map(|(p, _)| (*p, *p)).collect();
                         a.extend(h.private.iter().copied().filter(|p| !packet::is_v4(p.0)));
                         if a.is_empty() {
                             // §4.1 step 2: nothing to address from the internet. Name what else blocks.
@@ -406,14 +513,26 @@ pub fn run(m: &Model, req: &Request) -> Result<Answer, QueryError> {
                 }
                 // Entry through load balancers that forward to this host (§5).
                 for l in m.listeners.values() {
-                    let Some(lb) = m.load_balancers.get(&l.lb_arn) else { continue };
-                    let forwards_here = l.target_groups().filter_map(|tg| m.target_groups.get(tg)).any(|tg| {
-                        tg.targets.iter().any(|t| match tg.target_type {
-                            TargetType::Instance => h.owner_id.as_deref() == Some(t.id.as_str()) && m.instances.get(&t.id).and_then(|i| i.eni_ids.first()) == Some(&h.id),
-                            TargetType::Ip => t.id.parse::<IpAddr>().is_ok_and(|ip| h.private.contains(&packet::addr_interval(ip))),
-                            _ => false,
-                        })
-                    });
+                    let Some(lb) = m.load_balancers.get(&l.lb_arn) else {
+                        continue;
+                    };
+                    let forwards_here = l
+                        .target_groups()
+                        .filter_map(|tg| m.target_groups.get(tg))
+                        .any(|tg| {
+                            tg.targets.iter().any(|t| match tg.target_type {
+                                TargetType::Instance => {
+                                    h.owner_id.as_deref() == Some(t.id.as_str())
+                                        && m.instances.get(&t.id).and_then(|i| i.eni_ids.first())
+                                            == Some(&h.id)
+                                }
+                                TargetType::Ip => t
+                                    .id
+                                    .parse::<IpAddr>()
+                                    .is_ok_and(|ip| h.private.contains(&packet::addr_interval(ip))),
+                                _ => false,
+                            })
+                        });
                     if !forwards_here {
                         continue;
                     }
@@ -434,7 +553,10 @@ pub fn run(m: &Model, req: &Request) -> Result<Answer, QueryError> {
                         blocks: vec![Block {
                             component: arn.clone(),
                             code: "ELB_INTERNAL_SCHEME",
-                            detail: format!("{} is an internal load balancer: it has no public address", lb.name),
+                            detail: format!(
+                                "{} is an internal load balancer: it has no public address",
+                                lb.name
+                            ),
                         }],
                         ending: Ending::Blocked,
                         set: base.clone(),
@@ -469,7 +591,12 @@ pub fn run(m: &Model, req: &Request) -> Result<Answer, QueryError> {
                 if !internet_source {
                     // A private outside address: comes from on-premises.
                     for vgw in m.vpn_gateways.keys() {
-                        w.from_vgw_entry(vgw, set.clone(), leg.entry.clone(), leg.pre_block.clone());
+                        w.from_vgw_entry(
+                            vgw,
+                            set.clone(),
+                            leg.entry.clone(),
+                            leg.pre_block.clone(),
+                        );
                     }
                     if m.vpn_gateways.is_empty() {
                         return Err(QueryError::Unsupported(format!("`{}` is a private address held by no network interface and there is no VPN gateway to bring it in; use an ENI, `internet` or `onprem`", req.from)));
@@ -483,7 +610,12 @@ pub fn run(m: &Model, req: &Request) -> Result<Answer, QueryError> {
             Endpoint::Onprem(vgws, space) => {
                 for vgw in vgws {
                     let mut space = space.clone();
-                    let routes: Vec<Interval> = m.vpn_connections.values().filter(|v| v.vpn_gateway_id.as_deref() == Some(vgw.as_str())).flat_map(|v| v.static_routes.iter().flat_map(net_intervals)).collect();
+                    let routes: Vec<Interval> = m
+                        .vpn_connections
+                        .values()
+                        .filter(|v| v.vpn_gateway_id.as_deref() == Some(vgw.as_str()))
+                        .flat_map(|v| v.static_routes.iter().flat_map(net_intervals))
+                        .collect();
                     if !routes.is_empty() {
                         space = routes;
                     }
@@ -492,11 +624,26 @@ pub fn run(m: &Model, req: &Request) -> Result<Answer, QueryError> {
                 }
             }
             Endpoint::Hosts(hosts, fixed) => {
-                let primary: Vec<&String> = hosts.iter().filter(|h| m.network_interfaces.get(*h).is_none_or(|e| e.device_index.unwrap_or(0) == 0) || hosts.len() == 1).collect();
-                let chosen: Vec<&String> = if primary.is_empty() { hosts.iter().collect() } else { primary };
+                let primary: Vec<&String> = hosts
+                    .iter()
+                    .filter(|h| {
+                        m.network_interfaces
+                            .get(*h)
+                            .is_none_or(|e| e.device_index.unwrap_or(0) == 0)
+                            || hosts.len() == 1
+                    })
+                    .collect();
+                let chosen: Vec<&String> = if primary.is_empty() {
+                    hosts.iter().collect()
+                } else {
+                    primary
+                };
                 for hid in chosen {
                     let h = &idx.hosts[hid];
-                    let addrs = fixed.clone().filter(|f| h.private.iter().any(|p| f.contains(p))).unwrap_or_else(|| h.private.clone());
+                    let addrs = fixed
+                        .clone()
+                        .filter(|f| h.private.iter().any(|p| f.contains(p)))
+                        .unwrap_or_else(|| h.private.clone());
                     let s = same_family(set.restrict(Dim::Src, &addrs));
                     w.from_host_entry(hid, s, leg.entry.clone(), leg.pre_block.clone());
                 }
@@ -536,7 +683,13 @@ impl Leg {
     }
 }
 
-fn lb_legs(m: &Model, idx: &Index, lb: &LoadBalancer, listener: Option<&Listener>, internet_source: bool) -> Vec<Leg> {
+fn lb_legs(
+    m: &Model,
+    idx: &Index,
+    lb: &LoadBalancer,
+    listener: Option<&Listener>,
+    internet_source: bool,
+) -> Vec<Leg> {
     let mut out = Vec::new();
     for h in idx.lb_hosts(&lb.arn) {
         let entry = listener.map(|l| l.arn.clone());
@@ -554,7 +707,12 @@ fn lb_legs(m: &Model, idx: &Index, lb: &LoadBalancer, listener: Option<&Listener
                     pre_block: None,
                 });
             } else {
-                out.push(Leg { addrs: a, entry, direct_host: None, pre_block: None });
+                out.push(Leg {
+                    addrs: a,
+                    entry,
+                    direct_host: None,
+                    pre_block: None,
+                });
             }
         } else {
             out.push(Leg {
@@ -577,7 +735,9 @@ fn within(iv: &Interval, ranges: &[Interval]) -> bool {
 fn same_family(set: PacketSet) -> PacketSet {
     let v4 = [packet::ALL_V4];
     let s4 = set.restrict(Dim::Src, &v4).restrict(Dim::Dst, &v4);
-    let not4 = PacketSet::from_box(PBox::FULL).subtract(&PacketSet::from_box(PBox::FULL.with(Dim::Src, packet::ALL_V4)));
+    let not4 = PacketSet::from_box(PBox::FULL).subtract(&PacketSet::from_box(
+        PBox::FULL.with(Dim::Src, packet::ALL_V4),
+    ));
     let not4 = not4.project(Dim::Src);
     let s6 = set.restrict(Dim::Src, &not4).restrict(Dim::Dst, &not4);
     s4.union(&s6)
@@ -611,7 +771,9 @@ pub fn traffic_of(set: &PacketSet) -> Vec<Traffic> {
                     if ports == vec![(0, 65535)] {
                         "all types".into()
                     } else {
-                        let types = super::packet::merge(ports.iter().map(|(x, y)| (x / 256, y / 256)).collect());
+                        let types = super::packet::merge(
+                            ports.iter().map(|(x, y)| (x / 256, y / 256)).collect(),
+                        );
                         format!("types {}", super::packet::Ports(&types))
                     }
                 }
@@ -649,8 +811,12 @@ fn assemble(m: &Model, req: &Request, outcomes: Vec<Outcome>) -> Answer {
         match (&o.ending, o.blocks.is_empty(), o.set.is_empty()) {
             (Ending::Reached, true, false) => {
                 reached = reached.union(&o.set);
-                let ports = o.client_ports.clone().unwrap_or_else(|| o.set.project(Dim::SrcPort));
-                client_ports = client_ports.union(&PacketSet::from_box(PBox::FULL).restrict(Dim::SrcPort, &ports));
+                let ports = o
+                    .client_ports
+                    .clone()
+                    .unwrap_or_else(|| o.set.project(Dim::SrcPort));
+                client_ports = client_ports
+                    .union(&PacketSet::from_box(PBox::FULL).restrict(Dim::SrcPort, &ports));
                 if paths.len() < 16 {
                     paths.push(PathOut {
                         hops: o.hops.clone(),
@@ -683,14 +849,28 @@ fn assemble(m: &Model, req: &Request, outcomes: Vec<Outcome>) -> Answer {
     for u in unknowns {
         assumptions.push(format!("not modelled: {u}"));
     }
-    let source_ports: Vec<(u16, u16)> = client_ports.project(Dim::SrcPort).iter().map(|(a, b)| (*a as u16, *b as u16)).collect();
+    let source_ports: Vec<(u16, u16)> = client_ports
+        .project(Dim::SrcPort)
+        .iter()
+        .map(|(a, b)| (*a as u16, *b as u16))
+        .collect();
     let mut notes = Vec::new();
     if verdict == Verdict::Reachable {
         let ephemeral = PacketSet::from_box(PBox::FULL.with(Dim::SrcPort, (1024, 65535)));
         let ok_ephemeral = !client_ports.intersect(&ephemeral).is_empty();
         let all = source_ports == vec![(0, 65535)];
         if !all {
-            let text = source_ports.iter().map(|(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") }).collect::<Vec<_>>().join(", ");
+            let text = source_ports
+                .iter()
+                .map(|(a, b)| {
+                    if a == b {
+                        a.to_string()
+                    } else {
+                        format!("{a}-{b}")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
             if ok_ephemeral {
                 notes.push(format!("only from source ports {text}"));
             } else {
@@ -707,7 +887,11 @@ fn assemble(m: &Model, req: &Request, outcomes: Vec<Outcome>) -> Answer {
         paths,
         traffic: traffic_of(&reached),
         source_ports,
-        blocked_by: if verdict == Verdict::Reachable { Vec::new() } else { blocked_by },
+        blocked_by: if verdict == Verdict::Reachable {
+            Vec::new()
+        } else {
+            blocked_by
+        },
         assumptions,
         notes,
     }

@@ -90,7 +90,11 @@ enum Arrival {
     Igw(String),
     Peering(String),
     /// Through transit gateways: `chain` lists (tgw, attachment the packet entered it by).
-    Tgw { tgw: String, dst_attachment: String, chain: Vec<(String, String)> },
+    Tgw {
+        tgw: String,
+        dst_attachment: String,
+        chain: Vec<(String, String)>,
+    },
     Vgw(String),
     /// A load balancer preserving the client IP: replies follow the LB's flow state (§5.3).
     PreservedByLb,
@@ -143,7 +147,10 @@ pub fn not_internet_routable() -> Vec<Interval> {
 /// Internet addresses: public IPv4 and IPv6 global unicast (2000::/3).
 pub fn internet_space() -> Vec<Interval> {
     let v4 = PacketSet::from_box(super::packet::PBox::FULL.with(Dim::Src, super::packet::ALL_V4))
-        .subtract(&PacketSet::from_box(super::packet::PBox::FULL).restrict(Dim::Src, &not_internet_routable()))
+        .subtract(
+            &PacketSet::from_box(super::packet::PBox::FULL)
+                .restrict(Dim::Src, &not_internet_routable()),
+        )
         .project(Dim::Src);
     let mut out = v4;
     out.extend(net_intervals(&"2000::/3".parse().unwrap()));
@@ -178,7 +185,14 @@ impl<'m> Walker<'m> {
         });
     }
 
-    fn block(&mut self, mut t: Trace, component: &str, code: &'static str, detail: String, set: PacketSet) {
+    fn block(
+        &mut self,
+        mut t: Trace,
+        component: &str,
+        code: &'static str,
+        detail: String,
+        set: PacketSet,
+    ) {
         t.blocks.push(Block {
             component: component.to_string(),
             code,
@@ -189,7 +203,14 @@ impl<'m> Walker<'m> {
 
     /// Applies a filter; when it blocks everything, records the block and continues with the
     /// unfiltered set as a hypothesis.
-    fn filter(t: &mut Trace, before: &PacketSet, after: PacketSet, component: &str, code: &'static str, detail: impl FnOnce() -> String) -> PacketSet {
+    fn filter(
+        t: &mut Trace,
+        before: &PacketSet,
+        after: PacketSet,
+        component: &str,
+        code: &'static str,
+        detail: impl FnOnce() -> String,
+    ) -> PacketSet {
         if after.is_empty() && !before.is_empty() {
             t.blocks.push(Block {
                 component: component.to_string(),
@@ -202,7 +223,14 @@ impl<'m> Walker<'m> {
         }
     }
 
-    fn hop(t: &mut Trace, component: &str, kind: &'static str, name: &str, detail: String, reply: bool) {
+    fn hop(
+        t: &mut Trace,
+        component: &str,
+        kind: &'static str,
+        name: &str,
+        detail: String,
+        reply: bool,
+    ) {
         t.hops.push(Hop {
             component: component.to_string(),
             kind,
@@ -223,42 +251,104 @@ impl<'m> Walker<'m> {
     }
 
     /// A host sends `set` (through a load-balancer listener when `entry` is given).
-    pub fn from_host_entry(&mut self, host_id: &str, set: PacketSet, entry: Option<String>, pre_block: Option<Block>) {
+    pub fn from_host_entry(
+        &mut self,
+        host_id: &str,
+        set: PacketSet,
+        entry: Option<String>,
+        pre_block: Option<Block>,
+    ) {
         let h = self.host(host_id);
         let mut t = Self::start(entry, pre_block);
-        Self::hop(&mut t, &h.id, "source", &h.name, format!("{} {}", h.kind, h.owner_id.clone().unwrap_or_default()), false);
+        Self::hop(
+            &mut t,
+            &h.id,
+            "source",
+            &h.name,
+            format!("{} {}", h.kind, h.owner_id.clone().unwrap_or_default()),
+            false,
+        );
         self.leave_host(h, set, t);
     }
 
     /// The internet sends `set` (destinations are public addresses).
     pub fn from_internet_entry(&mut self, set: PacketSet, entry: Option<String>) {
         let mut t = Self::start(entry, None);
-        Self::hop(&mut t, "internet", "internet", "internet", String::new(), false);
+        Self::hop(
+            &mut t,
+            "internet",
+            "internet",
+            "internet",
+            String::new(),
+            false,
+        );
         self.internet_side(set, t, false);
     }
 
     /// The internet sends `set` to a host whose public address is unknown or absent
     /// (destinations are the host's private addresses, as the IGW would translate them).
-    pub fn from_internet_to_host(&mut self, host_id: &str, set: PacketSet, pre_block: Option<Block>) {
+    pub fn from_internet_to_host(
+        &mut self,
+        host_id: &str,
+        set: PacketSet,
+        pre_block: Option<Block>,
+    ) {
         let h = self.host(host_id);
         let mut t = Self::start(None, pre_block);
-        Self::hop(&mut t, "internet", "internet", "internet", String::new(), false);
+        Self::hop(
+            &mut t,
+            "internet",
+            "internet",
+            "internet",
+            String::new(),
+            false,
+        );
         self.enter_via_igw(h, set, t);
     }
 
     /// On-premises sends `set` through a VPN gateway.
-    pub fn from_vgw_entry(&mut self, vgw_id: &str, set: PacketSet, entry: Option<String>, pre_block: Option<Block>) {
+    pub fn from_vgw_entry(
+        &mut self,
+        vgw_id: &str,
+        set: PacketSet,
+        entry: Option<String>,
+        pre_block: Option<Block>,
+    ) {
         let mut t = Self::start(entry, pre_block);
         t.via_vgw = true;
-        Self::hop(&mut t, vgw_id, "vpn-gateway", vgw_id, "from on-premises".into(), false);
+        Self::hop(
+            &mut t,
+            vgw_id,
+            "vpn-gateway",
+            vgw_id,
+            "from on-premises".into(),
+            false,
+        );
         let Some(vgw) = self.m.vpn_gateways.get(vgw_id) else {
-            return self.block(t, vgw_id, "NO_ROUTE_TO_DESTINATION", format!("{vgw_id} is not in the snapshot"), set);
+            return self.block(
+                t,
+                vgw_id,
+                "NO_ROUTE_TO_DESTINATION",
+                format!("{vgw_id} is not in the snapshot"),
+                set,
+            );
         };
         if vgw.vpc_ids.is_empty() {
-            return self.block(t, vgw_id, "NO_ROUTE_TO_DESTINATION", format!("{vgw_id} is not attached to a VPC"), set);
+            return self.block(
+                t,
+                vgw_id,
+                "NO_ROUTE_TO_DESTINATION",
+                format!("{vgw_id} is not attached to a VPC"),
+                set,
+            );
         }
         for vpc in vgw.vpc_ids.clone() {
-            let cidrs: Vec<Interval> = self.m.vpc_cidrs(&vpc).iter().flat_map(net_intervals).collect();
+            let cidrs: Vec<Interval> = self
+                .m
+                .vpc_cidrs(&vpc)
+                .iter()
+                .flat_map(net_intervals)
+                .collect();
             let inside = set.restrict(Dim::Dst, &cidrs);
             let outside = set.subtract(&inside);
             if !outside.is_empty() {
@@ -268,10 +358,22 @@ impl<'m> Walker<'m> {
                 if self.gateway_route_table_intercepts(vgw_id) {
                     let mut t2 = t.clone();
                     t2.assumptions.push(format!("{vgw_id} has a gateway route table (ingress routing through an appliance), which is not modelled"));
-                    self.finish(t2, Ending::Unknown(format!("{vgw_id}'s gateway route table sends traffic through an appliance")), inside);
+                    self.finish(
+                        t2,
+                        Ending::Unknown(format!(
+                            "{vgw_id}'s gateway route table sends traffic through an appliance"
+                        )),
+                        inside,
+                    );
                     continue;
                 }
-                self.deliver_in_vpc(&vpc, inside, t.clone(), None, Arrival::Vgw(vgw_id.to_string()));
+                self.deliver_in_vpc(
+                    &vpc,
+                    inside,
+                    t.clone(),
+                    None,
+                    Arrival::Vgw(vgw_id.to_string()),
+                );
             }
         }
     }
@@ -279,7 +381,14 @@ impl<'m> Walker<'m> {
     fn gateway_route_table_intercepts(&self, gateway: &str) -> bool {
         self.m.route_tables.values().any(|rt| {
             rt.gateway_ids.iter().any(|g| g == gateway)
-                && rt.routes.iter().any(|r| matches!(r.target, RouteTarget::NetworkInterface(_) | RouteTarget::VpcEndpoint(_) | RouteTarget::Instance(_)))
+                && rt.routes.iter().any(|r| {
+                    matches!(
+                        r.target,
+                        RouteTarget::NetworkInterface(_)
+                            | RouteTarget::VpcEndpoint(_)
+                            | RouteTarget::Instance(_)
+                    )
+                })
         })
     }
 
@@ -288,17 +397,45 @@ impl<'m> Walker<'m> {
     fn leave_host(&mut self, h: &'m Host, set: PacketSet, mut t: Trace) {
         self.steps += 1;
         if t.depth > MAX_DEPTH || self.steps > MAX_STEPS {
-            return self.finish(t, Ending::Unknown("the path is too long to follow (a routing loop?)".into()), set);
+            return self.finish(
+                t,
+                Ending::Unknown("the path is too long to follow (a routing loop?)".into()),
+                set,
+            );
         }
         t.depth += 1;
         let mut set = set;
         if h.filtered_by_sgs {
-            let (allowed, rules) = filters::security_groups(self.m, self.idx, &h.groups, SgDirection::Egress, &set, &[]);
+            let (allowed, rules) = filters::security_groups(
+                self.m,
+                self.idx,
+                &h.groups,
+                SgDirection::Egress,
+                &set,
+                &[],
+            );
             let groups = h.groups.join(", ");
-            set = Self::filter(&mut t, &set, allowed, &h.id, "ENI_SG_RULES_MISMATCH", || {
-                format!("no outbound rule of {} ({groups}) allows this traffic", h.name)
-            });
-            Self::hop(&mut t, &groups, "security-group", &groups, format!("outbound: {}", rules.join("; ")), false);
+            set = Self::filter(
+                &mut t,
+                &set,
+                allowed,
+                &h.id,
+                "ENI_SG_RULES_MISMATCH",
+                || {
+                    format!(
+                        "no outbound rule of {} ({groups}) allows this traffic",
+                        h.name
+                    )
+                },
+            );
+            Self::hop(
+                &mut t,
+                &groups,
+                "security-group",
+                &groups,
+                format!("outbound: {}", rules.join("; ")),
+                false,
+            );
         }
         // §9.1: within a subnet only security groups apply.
         let mut same_subnet = Vec::new();
@@ -316,7 +453,14 @@ impl<'m> Walker<'m> {
             }
             rest = rest.subtract(&part);
             let mut t2 = t.clone();
-            Self::hop(&mut t2, &h.subnet_id, "subnet", &h.subnet_id, "same subnet: delivered without route table or network ACL".into(), false);
+            Self::hop(
+                &mut t2,
+                &h.subnet_id,
+                "subnet",
+                &h.subnet_id,
+                "same subnet: delivered without route table or network ACL".into(),
+                false,
+            );
             self.arrive_checked(o, part, t2);
         }
         if rest.is_empty() {
@@ -327,14 +471,42 @@ impl<'m> Walker<'m> {
 
     fn route_from_subnet(&mut self, subnet_id: &str, vpc_id: &str, set: PacketSet, t: Trace) {
         let rt = self.m.subnet_route_table(subnet_id);
-        let rt_id = rt.map(|r| r.id.clone()).unwrap_or_else(|| format!("{vpc_id} (local routes assumed)"));
+        let rt_id = rt
+            .map(|r| r.id.clone())
+            .unwrap_or_else(|| format!("{vpc_id} (local routes assumed)"));
         for (choice, part) in filters::route_partition(self.m, rt, vpc_id, &set, Dim::Dst) {
             let mut t2 = t.clone();
             match choice {
-                None => self.block(t2, &rt_id, "NO_ROUTE_TO_DESTINATION", format!("route table {rt_id} of {subnet_id} has no route for {}", describe_dst(&part)), part),
-                Some(c) if !c.active => self.block(t2, &rt_id, "BLACKHOLE_ROUTE", format!("route table {rt_id} sends {} to {}, a blackhole (its target is gone)", c.destination, c.target.id()), part),
+                None => self.block(
+                    t2,
+                    &rt_id,
+                    "NO_ROUTE_TO_DESTINATION",
+                    format!(
+                        "route table {rt_id} of {subnet_id} has no route for {}",
+                        describe_dst(&part)
+                    ),
+                    part,
+                ),
+                Some(c) if !c.active => self.block(
+                    t2,
+                    &rt_id,
+                    "BLACKHOLE_ROUTE",
+                    format!(
+                        "route table {rt_id} sends {} to {}, a blackhole (its target is gone)",
+                        c.destination,
+                        c.target.id()
+                    ),
+                    part,
+                ),
                 Some(c) => {
-                    Self::hop(&mut t2, &rt_id, "route-table", &rt_id, format!("{} -> {}", c.destination, c.target.id()), false);
+                    Self::hop(
+                        &mut t2,
+                        &rt_id,
+                        "route-table",
+                        &rt_id,
+                        format!("{} -> {}", c.destination, c.target.id()),
+                        false,
+                    );
                     self.follow_route(subnet_id, vpc_id, &rt_id, c, part, t2);
                 }
             }
@@ -343,29 +515,77 @@ impl<'m> Walker<'m> {
 
     fn cross_out(&mut self, subnet_id: &str, set: PacketSet, t: &mut Trace) -> PacketSet {
         let acl = self.m.subnet_nacl(subnet_id);
-        let acl_id = acl.map(|a| a.id.clone()).unwrap_or_else(|| "default NACL (assumed)".into());
+        let acl_id = acl
+            .map(|a| a.id.clone())
+            .unwrap_or_else(|| "default NACL (assumed)".into());
         let (out, rules) = filters::nacl(acl, &set, NaclCheck::OutForward);
-        let set2 = Self::filter(t, &set, out, &acl_id, "SUBNET_ACL_RESTRICTION", || format!("network ACL {acl_id} of {subnet_id} denies this traffic outbound"));
-        Self::hop(t, &acl_id, "nacl", &acl_id, format!("outbound of {subnet_id}: rule {}", list(&rules)), false);
+        let set2 = Self::filter(t, &set, out, &acl_id, "SUBNET_ACL_RESTRICTION", || {
+            format!("network ACL {acl_id} of {subnet_id} denies this traffic outbound")
+        });
+        Self::hop(
+            t,
+            &acl_id,
+            "nacl",
+            &acl_id,
+            format!("outbound of {subnet_id}: rule {}", list(&rules)),
+            false,
+        );
         let (back, rules) = filters::nacl(acl, &set2, NaclCheck::InReply);
-        let set3 = Self::filter(t, &set2, back, &acl_id, "SUBNET_ACL_RESTRICTION", || format!("network ACL {acl_id} of {subnet_id} denies the replies inbound (NACLs are stateless: allow the return traffic to the client's source ports)"));
-        Self::hop(t, &acl_id, "nacl", &acl_id, format!("reply inbound to {subnet_id}: rule {}", list(&rules)), true);
+        let set3 = Self::filter(t, &set2, back, &acl_id, "SUBNET_ACL_RESTRICTION", || {
+            format!("network ACL {acl_id} of {subnet_id} denies the replies inbound (NACLs are stateless: allow the return traffic to the client's source ports)")
+        });
+        Self::hop(
+            t,
+            &acl_id,
+            "nacl",
+            &acl_id,
+            format!("reply inbound to {subnet_id}: rule {}", list(&rules)),
+            true,
+        );
         set3
     }
 
     fn cross_in(&mut self, subnet_id: &str, set: PacketSet, t: &mut Trace) -> PacketSet {
         let acl = self.m.subnet_nacl(subnet_id);
-        let acl_id = acl.map(|a| a.id.clone()).unwrap_or_else(|| "default NACL (assumed)".into());
+        let acl_id = acl
+            .map(|a| a.id.clone())
+            .unwrap_or_else(|| "default NACL (assumed)".into());
         let (inn, rules) = filters::nacl(acl, &set, NaclCheck::InForward);
-        let set2 = Self::filter(t, &set, inn, &acl_id, "SUBNET_ACL_RESTRICTION", || format!("network ACL {acl_id} of {subnet_id} denies this traffic inbound"));
-        Self::hop(t, &acl_id, "nacl", &acl_id, format!("inbound to {subnet_id}: rule {}", list(&rules)), false);
+        let set2 = Self::filter(t, &set, inn, &acl_id, "SUBNET_ACL_RESTRICTION", || {
+            format!("network ACL {acl_id} of {subnet_id} denies this traffic inbound")
+        });
+        Self::hop(
+            t,
+            &acl_id,
+            "nacl",
+            &acl_id,
+            format!("inbound to {subnet_id}: rule {}", list(&rules)),
+            false,
+        );
         let (back, rules) = filters::nacl(acl, &set2, NaclCheck::OutReply);
-        let set3 = Self::filter(t, &set2, back, &acl_id, "SUBNET_ACL_RESTRICTION", || format!("network ACL {acl_id} of {subnet_id} denies the replies outbound (NACLs are stateless: allow the return traffic to the client's source ports, usually 1024-65535)"));
-        Self::hop(t, &acl_id, "nacl", &acl_id, format!("reply outbound from {subnet_id}: rule {}", list(&rules)), true);
+        let set3 = Self::filter(t, &set2, back, &acl_id, "SUBNET_ACL_RESTRICTION", || {
+            format!("network ACL {acl_id} of {subnet_id} denies the replies outbound (NACLs are stateless: allow the return traffic to the client's source ports, usually 1024-65535)")
+        });
+        Self::hop(
+            t,
+            &acl_id,
+            "nacl",
+            &acl_id,
+            format!("reply outbound from {subnet_id}: rule {}", list(&rules)),
+            true,
+        );
         set3
     }
 
-    fn follow_route(&mut self, subnet_id: &str, vpc_id: &str, rt_id: &str, c: RouteChoice, set: PacketSet, mut t: Trace) {
+    fn follow_route(
+        &mut self,
+        subnet_id: &str,
+        vpc_id: &str,
+        rt_id: &str,
+        c: RouteChoice,
+        set: PacketSet,
+        mut t: Trace,
+    ) {
         let transit_forbidden = t.via_peering || t.via_vgw;
         match &c.target {
             RouteTarget::Local => {
@@ -536,7 +756,7 @@ impl<'m> Walker<'m> {
                     return self.block(t, vgw, "BLACKHOLE_ROUTE", format!("{vgw} is not attached to {vpc_id}"), set);
                 }
                 let set = self.cross_out(subnet_id, set, &mut t);
-                self.to_onprem(vgw, set, t, |v| v.vpn_gateway_id.as_deref() == Some(vgw));
+                self.exit_to_onprem(vgw, set, t, |v| v.vpn_gateway_id.as_deref() == Some(vgw));
             }
             RouteTarget::VpcEndpoint(vpce) => {
                 let kind = self.m.vpc_endpoints.get(vpce).map(|e| e.kind);
@@ -563,15 +783,38 @@ impl<'m> Walker<'m> {
         }
     }
 
-    fn to_onprem(&mut self, gateway: &str, set: PacketSet, mut t: Trace, belongs: impl Fn(&VpnConnection) -> bool) {
-        let conns: Vec<&VpnConnection> = self.m.vpn_connections.values().filter(|v| belongs(v)).collect();
+    fn exit_to_onprem(
+        &mut self,
+        gateway: &str,
+        set: PacketSet,
+        mut t: Trace,
+        belongs: impl Fn(&VpnConnection) -> bool,
+    ) {
+        let conns: Vec<&VpnConnection> = self
+            .m
+            .vpn_connections
+            .values()
+            .filter(|v| belongs(v))
+            .collect();
         let mut set = set;
         if !conns.is_empty() && conns.iter().all(|c| c.static_routes_only) {
-            let routes: Vec<Interval> = conns.iter().flat_map(|c| c.static_routes.iter().flat_map(net_intervals)).collect();
+            let routes: Vec<Interval> = conns
+                .iter()
+                .flat_map(|c| c.static_routes.iter().flat_map(net_intervals))
+                .collect();
             let covered = set.restrict(Dim::Dst, &routes);
             let uncovered = set.subtract(&covered);
             if !uncovered.is_empty() {
-                self.block(t.clone(), gateway, "VGW_NO_ROUTE", format!("the VPN connections of {gateway} have no static route for {}", describe_dst(&uncovered)), uncovered);
+                self.block(
+                    t.clone(),
+                    gateway,
+                    "VGW_NO_ROUTE",
+                    format!(
+                        "the VPN connections of {gateway} have no static route for {}",
+                        describe_dst(&uncovered)
+                    ),
+                    uncovered,
+                );
             }
             set = covered;
             if set.is_empty() {
@@ -580,7 +823,14 @@ impl<'m> Walker<'m> {
         } else {
             t.assumptions.push(format!("routing beyond {gateway} (on-premises, BGP) is not in the snapshot: assumed to reach the destination"));
         }
-        Self::hop(&mut t, gateway, "vpn-gateway", gateway, "to on-premises".into(), false);
+        Self::hop(
+            &mut t,
+            gateway,
+            "vpn-gateway",
+            gateway,
+            "to on-premises".into(),
+            false,
+        );
         if self.goal.external {
             self.finish(t, Ending::Reached, set);
         }
@@ -588,14 +838,32 @@ impl<'m> Walker<'m> {
 
     fn via_tgw(&mut self, subnet_id: &str, vpc_id: &str, tgw: &str, set: PacketSet, mut t: Trace) {
         if t.via_peering {
-            return self.block(t, tgw, "PEERING_TRANSIT_NOT_SUPPORTED", format!("traffic that arrived over a peering connection cannot use {tgw}"), set);
+            return self.block(
+                t,
+                tgw,
+                "PEERING_TRANSIT_NOT_SUPPORTED",
+                format!("traffic that arrived over a peering connection cannot use {tgw}"),
+                set,
+            );
         }
         let m = self.m;
-        let Some(att) = m.tgw_attachments.values().find(|a| a.tgw_id == tgw && a.kind == TgwAttachmentKind::Vpc && a.resource_id == vpc_id) else {
-            return self.block(t, tgw, "BLACKHOLE_ROUTE", format!("{vpc_id} has no attachment to {tgw}"), set);
+        let Some(att) = m.tgw_attachments.values().find(|a| {
+            a.tgw_id == tgw && a.kind == TgwAttachmentKind::Vpc && a.resource_id == vpc_id
+        }) else {
+            return self.block(
+                t,
+                tgw,
+                "BLACKHOLE_ROUTE",
+                format!("{vpc_id} has no attachment to {tgw}"),
+                set,
+            );
         };
         let az = m.subnets.get(subnet_id).and_then(|s| s.az.clone());
-        let att_subnet = att.subnet_ids.iter().find(|s| m.subnets.get(*s).and_then(|x| x.az.clone()) == az).cloned();
+        let att_subnet = att
+            .subnet_ids
+            .iter()
+            .find(|s| m.subnets.get(*s).and_then(|x| x.az.clone()) == az)
+            .cloned();
         let Some(att_subnet) = att_subnet else {
             return self.block(t, &att.id, "TGW_NO_ATTACHMENT_IN_AZ", format!("{} has no subnet in {}'s availability zone {}, so {subnet_id} cannot send to {tgw}", att.id, subnet_id, az.unwrap_or_default()), set);
         };
@@ -604,55 +872,134 @@ impl<'m> Walker<'m> {
             set = self.cross_out(subnet_id, set, &mut t);
             set = self.cross_in(&att_subnet, set, &mut t);
         }
-        Self::hop(&mut t, &att.id, "tgw-attachment", &att.id, format!("{vpc_id} -> {tgw}"), false);
+        Self::hop(
+            &mut t,
+            &att.id,
+            "tgw-attachment",
+            &att.id,
+            format!("{vpc_id} -> {tgw}"),
+            false,
+        );
         let att_id = att.id.clone();
         self.tgw_forward(tgw, &att_id, Vec::new(), set, t);
     }
 
     /// Forwarding inside a transit gateway: the route table associated with the attachment the
     /// packet came in by decides (§6.2); TGW peering hands it to the peer's table.
-    fn tgw_forward(&mut self, tgw: &str, ingress: &str, mut chain: Vec<(String, String)>, set: PacketSet, mut t: Trace) {
+    fn tgw_forward(
+        &mut self,
+        tgw: &str,
+        ingress: &str,
+        mut chain: Vec<(String, String)>,
+        set: PacketSet,
+        mut t: Trace,
+    ) {
         let m = self.m;
         if chain.len() > 4 {
-            return self.finish(t, Ending::Unknown("too many transit gateway peerings in a row".into()), set);
+            return self.finish(
+                t,
+                Ending::Unknown("too many transit gateway peerings in a row".into()),
+                set,
+            );
         }
         let Some(att) = m.tgw_attachment(tgw, ingress) else {
-            return self.block(t, ingress, "TGW_ATTACHMENT_NOT_ASSOCIATED", format!("{ingress} is not an attachment of {tgw} in the snapshot"), set);
+            return self.block(
+                t,
+                ingress,
+                "TGW_ATTACHMENT_NOT_ASSOCIATED",
+                format!("{ingress} is not an attachment of {tgw} in the snapshot"),
+                set,
+            );
         };
         let Some(rt_id) = att.route_table_id.clone() else {
-            return self.block(t, ingress, "TGW_ATTACHMENT_NOT_ASSOCIATED", format!("{ingress} is associated with no route table of {tgw}"), set);
+            return self.block(
+                t,
+                ingress,
+                "TGW_ATTACHMENT_NOT_ASSOCIATED",
+                format!("{ingress} is associated with no route table of {tgw}"),
+                set,
+            );
         };
         let Some(rt) = m.tgw_route_tables.get(&rt_id) else {
-            return self.block(t, &rt_id, "TGW_ATTACHMENT_NOT_ASSOCIATED", format!("{rt_id} is not in the snapshot"), set);
+            return self.block(
+                t,
+                &rt_id,
+                "TGW_ATTACHMENT_NOT_ASSOCIATED",
+                format!("{rt_id} is not in the snapshot"),
+                set,
+            );
         };
         chain.push((tgw.to_string(), ingress.to_string()));
         t.depth += 1;
         for (choice, part) in filters::tgw_partition(m, rt, &set, Dim::Dst) {
             let mut t2 = t.clone();
             let Some(c) = choice else {
-                self.block(t2, &rt_id, "TGW_NO_ROUTE", format!("transit gateway route table {rt_id} of {tgw} has no route for {}", describe_dst(&part)), part);
+                self.block(
+                    t2,
+                    &rt_id,
+                    "TGW_NO_ROUTE",
+                    format!(
+                        "transit gateway route table {rt_id} of {tgw} has no route for {}",
+                        describe_dst(&part)
+                    ),
+                    part,
+                );
                 continue;
             };
             if c.blackhole || c.attachments.is_empty() {
-                self.block(t2, &rt_id, "TGW_BLACKHOLE_ROUTE", format!("transit gateway route table {rt_id} drops {} (blackhole route)", c.destination), part);
+                self.block(
+                    t2,
+                    &rt_id,
+                    "TGW_BLACKHOLE_ROUTE",
+                    format!(
+                        "transit gateway route table {rt_id} drops {} (blackhole route)",
+                        c.destination
+                    ),
+                    part,
+                );
                 continue;
             }
-            Self::hop(&mut t2, &rt_id, "tgw-route-table", &rt_id, format!("{} -> {}", c.destination, c.attachments.join(",")), false);
+            Self::hop(
+                &mut t2,
+                &rt_id,
+                "tgw-route-table",
+                &rt_id,
+                format!("{} -> {}", c.destination, c.attachments.join(",")),
+                false,
+            );
             let dst_att_id = c.attachments[0].clone();
             let Some(dst) = m.tgw_attachment(tgw, &dst_att_id) else {
-                self.block(t2, &dst_att_id, "TGW_BLACKHOLE_ROUTE", format!("{dst_att_id} is not in the snapshot"), part);
+                self.block(
+                    t2,
+                    &dst_att_id,
+                    "TGW_BLACKHOLE_ROUTE",
+                    format!("{dst_att_id} is not in the snapshot"),
+                    part,
+                );
                 continue;
             };
             match dst.kind {
                 TgwAttachmentKind::Vpc => {
                     let dvpc = dst.resource_id.clone();
                     if !m.vpcs.contains_key(&dvpc) {
-                        self.finish(t2, Ending::Unknown(format!("{dst_att_id} leads to {dvpc}, which is not in the snapshot")), part);
+                        self.finish(
+                            t2,
+                            Ending::Unknown(format!(
+                                "{dst_att_id} leads to {dvpc}, which is not in the snapshot"
+                            )),
+                            part,
+                        );
                         continue;
                     }
                     // §6.2: enters at the attachment subnet and is forwarded by that subnet's route table.
                     let Some(entry) = self.tgw_entry_subnet(dst, &part) else {
-                        self.block(t2, &dst_att_id, "TGW_NO_ATTACHMENT_IN_AZ", format!("{dst_att_id} has no subnet"), part);
+                        self.block(
+                            t2,
+                            &dst_att_id,
+                            "TGW_NO_ATTACHMENT_IN_AZ",
+                            format!("{dst_att_id} has no subnet"),
+                            part,
+                        );
                         continue;
                     };
                     let arrival = Arrival::Tgw {
@@ -675,18 +1022,38 @@ impl<'m> Walker<'m> {
                 }
                 TgwAttachmentKind::Vpn => {
                     let vpn = dst.resource_id.clone();
-                    self.to_onprem(&dst_att_id, part, t2, |v| v.id == vpn);
+                    self.exit_to_onprem(&dst_att_id, part, t2, |v| v.id == vpn);
                 }
                 TgwAttachmentKind::Peering => {
                     let peer = dst.resource_id.clone();
                     if m.tgw_attachment(&peer, &dst_att_id).is_none() {
-                        self.finish(t2, Ending::Unknown(format!("{dst_att_id} peers with {peer}, whose side is not in the snapshot")), part);
+                        self.finish(
+                            t2,
+                            Ending::Unknown(format!(
+                                "{dst_att_id} peers with {peer}, whose side is not in the snapshot"
+                            )),
+                            part,
+                        );
                         continue;
                     }
-                    Self::hop(&mut t2, &dst_att_id, "tgw-peering", &dst_att_id, format!("{tgw} -> {peer}"), false);
+                    Self::hop(
+                        &mut t2,
+                        &dst_att_id,
+                        "tgw-peering",
+                        &dst_att_id,
+                        format!("{tgw} -> {peer}"),
+                        false,
+                    );
                     self.tgw_forward(&peer, &dst_att_id, chain.clone(), part, t2);
                 }
-                _ => self.finish(t2, Ending::Unknown(format!("{dst_att_id} is a {:?} attachment, which is not modelled", dst.kind)), part),
+                _ => self.finish(
+                    t2,
+                    Ending::Unknown(format!(
+                        "{dst_att_id} is a {:?} attachment, which is not modelled",
+                        dst.kind
+                    )),
+                    part,
+                ),
             }
         }
     }
@@ -696,7 +1063,11 @@ impl<'m> Walker<'m> {
         for iv in set.project(Dim::Dst) {
             for h in self.idx.vpc_hosts(&att.resource_id) {
                 if h.private.iter().any(|p| p.0 <= iv.1 && iv.0 <= p.1) {
-                    if let Some(s) = att.subnet_ids.iter().find(|s| self.m.subnets.get(*s).and_then(|x| x.az.clone()) == h.az) {
+                    if let Some(s) = att
+                        .subnet_ids
+                        .iter()
+                        .find(|s| self.m.subnets.get(*s).and_then(|x| x.az.clone()) == h.az)
+                    {
                         return Some(s.clone());
                     }
                 }
@@ -709,7 +1080,12 @@ impl<'m> Walker<'m> {
     fn internet_side(&mut self, set: PacketSet, t: Trace, hypothetical: bool) {
         // Estate public IPv4 addresses: back in through that VPC's IGW (also the hairpin case, §4.6).
         let mut rest = set.clone();
-        let publics: Vec<(u128, String, u128)> = self.idx.public.iter().map(|(p, (h, a))| (*p, h.clone(), *a)).collect();
+        let publics: Vec<(u128, String, u128)> = self
+            .idx
+            .public
+            .iter()
+            .map(|(p, (h, a))| (*p, h.clone(), *a))
+            .collect();
         for (public, host_id, private) in publics {
             let part = rest.restrict(Dim::Dst, &[(public, public)]);
             if part.is_empty() {
@@ -720,10 +1096,21 @@ impl<'m> Walker<'m> {
             self.enter_via_igw(h, part.rewrite(Dim::Dst, (private, private)), t.clone());
         }
         // IPv6 addresses of hosts are public (§4.4).
-        let v6_hosts: Vec<String> = self.idx.hosts.values().filter(|h| h.private.iter().any(|p| !super::packet::is_v4(p.0))).map(|h| h.id.clone()).collect();
+        let v6_hosts: Vec<String> = self
+            .idx
+            .hosts
+            .values()
+            .filter(|h| h.private.iter().any(|p| !super::packet::is_v4(p.0)))
+            .map(|h| h.id.clone())
+            .collect();
         for host_id in v6_hosts {
             let h = self.host(&host_id);
-            let v6: Vec<Interval> = h.private.iter().copied().filter(|p| !super::packet::is_v4(p.0)).collect();
+            let v6: Vec<Interval> = h
+                .private
+                .iter()
+                .copied()
+                .filter(|p| !super::packet::is_v4(p.0))
+                .collect();
             let part = rest.restrict(Dim::Dst, &v6);
             if part.is_empty() {
                 continue;
@@ -743,13 +1130,18 @@ impl<'m> Walker<'m> {
                 .idx
                 .hosts
                 .values()
-                .filter(|h| !h.virtual_node && !unroutable.restrict(Dim::Dst, &h.private).is_empty())
+                .filter(|h| {
+                    !h.virtual_node && !unroutable.restrict(Dim::Dst, &h.private).is_empty()
+                })
                 .map(|h| h.id.clone())
                 .collect();
             t2.blocks.push(Block {
                 component: "internet".into(),
                 code: "NOT_INTERNET_ROUTABLE",
-                detail: format!("{} is a private address: the internet does not route it", describe_dst(&unroutable)),
+                detail: format!(
+                    "{} is a private address: the internet does not route it",
+                    describe_dst(&unroutable)
+                ),
             });
             if held.is_empty() || hypothetical {
                 self.finish(t2, Ending::Blocked, unroutable);
@@ -765,7 +1157,14 @@ impl<'m> Walker<'m> {
         let started_outside = t.hops.iter().all(|h| h.kind == "internet");
         if !routable.is_empty() && !started_outside && self.goal.external {
             let mut t2 = t;
-            Self::hop(&mut t2, "internet", "internet", "internet", "exits to the internet".into(), false);
+            Self::hop(
+                &mut t2,
+                "internet",
+                "internet",
+                "internet",
+                "exits to the internet".into(),
+                false,
+            );
             self.finish(t2, Ending::Reached, routable);
         }
     }
@@ -773,7 +1172,11 @@ impl<'m> Walker<'m> {
     /// Internet → host through its VPC's internet gateway (§4.1, §4.4).
     fn enter_via_igw(&mut self, h: &'m Host, set: PacketSet, mut t: Trace) {
         let m = self.m;
-        let igw = m.internet_gateways.values().find(|g| g.vpc_ids.contains(&h.vpc_id)).map(|g| g.id.clone());
+        let igw = m
+            .internet_gateways
+            .values()
+            .find(|g| g.vpc_ids.contains(&h.vpc_id))
+            .map(|g| g.id.clone());
         let igw_id = match igw {
             Some(i) => i,
             None => {
@@ -786,16 +1189,38 @@ impl<'m> Walker<'m> {
             }
         };
         if self.gateway_route_table_intercepts(&igw_id) {
-            t.assumptions.push(format!("{igw_id} has a gateway route table (ingress routing), which is not modelled"));
-            return self.finish(t, Ending::Unknown(format!("{igw_id}'s gateway route table sends traffic through an appliance")), set);
+            t.assumptions.push(format!(
+                "{igw_id} has a gateway route table (ingress routing), which is not modelled"
+            ));
+            return self.finish(
+                t,
+                Ending::Unknown(format!(
+                    "{igw_id}'s gateway route table sends traffic through an appliance"
+                )),
+                set,
+            );
         }
-        Self::hop(&mut t, &igw_id, "igw", &igw_id, format!("to {}", describe_dst(&set)), false);
+        Self::hop(
+            &mut t,
+            &igw_id,
+            "igw",
+            &igw_id,
+            format!("to {}", describe_dst(&set)),
+            false,
+        );
         let set = self.cross_in(&h.subnet_id, set, &mut t);
         self.return_route_check(h, set, t, Arrival::Igw(igw_id))
     }
 
     /// Delivers within a VPC to the hosts holding the destination addresses.
-    fn deliver_in_vpc(&mut self, vpc_id: &str, set: PacketSet, t: Trace, from_subnet: Option<&str>, arrival: Arrival) {
+    fn deliver_in_vpc(
+        &mut self,
+        vpc_id: &str,
+        set: PacketSet,
+        t: Trace,
+        from_subnet: Option<&str>,
+        arrival: Arrival,
+    ) {
         let mut rest = set.clone();
         let hosts: Vec<String> = self.idx.vpc_hosts(vpc_id).map(|h| h.id.clone()).collect();
         for hid in hosts {
@@ -816,10 +1241,24 @@ impl<'m> Walker<'m> {
             self.return_route_check(h, part, t2, arrival.clone());
         }
         if !rest.is_empty() {
-            let cidrs: Vec<Interval> = self.m.vpc_cidrs(vpc_id).iter().flat_map(net_intervals).collect();
+            let cidrs: Vec<Interval> = self
+                .m
+                .vpc_cidrs(vpc_id)
+                .iter()
+                .flat_map(net_intervals)
+                .collect();
             let inside = rest.restrict(Dim::Dst, &cidrs);
             if !inside.is_empty() {
-                self.block(t, vpc_id, "DESTINATION_ADDRESS_UNUSED", format!("no network interface in {vpc_id} holds {}", describe_dst(&inside)), inside);
+                self.block(
+                    t,
+                    vpc_id,
+                    "DESTINATION_ADDRESS_UNUSED",
+                    format!(
+                        "no network interface in {vpc_id} holds {}",
+                        describe_dst(&inside)
+                    ),
+                    inside,
+                );
             }
         }
     }
@@ -831,7 +1270,9 @@ impl<'m> Walker<'m> {
         }
         let m = self.m;
         let rt = m.subnet_route_table(&h.subnet_id);
-        let rt_id = rt.map(|r| r.id.clone()).unwrap_or_else(|| format!("{} (local routes assumed)", h.vpc_id));
+        let rt_id = rt
+            .map(|r| r.id.clone())
+            .unwrap_or_else(|| format!("{} (local routes assumed)", h.vpc_id));
         let mut ok = PacketSet::empty();
         let mut bad: Vec<(String, PacketSet)> = Vec::new();
         for (choice, part) in filters::route_partition(m, rt, &h.vpc_id, &set, Dim::Src) {
@@ -839,11 +1280,21 @@ impl<'m> Walker<'m> {
                 (_, None) => false,
                 (_, Some(c)) if !c.active => false,
                 (Arrival::Local, Some(c)) => c.target == RouteTarget::Local,
-                (Arrival::Igw(igw), Some(c)) => c.target == RouteTarget::InternetGateway(igw.clone()),
+                (Arrival::Igw(igw), Some(c)) => {
+                    c.target == RouteTarget::InternetGateway(igw.clone())
+                }
                 (Arrival::Peering(pcx), Some(c)) => c.target == RouteTarget::Peering(pcx.clone()),
                 (Arrival::Vgw(vgw), Some(c)) => c.target == RouteTarget::VpnGateway(vgw.clone()),
-                (Arrival::Tgw { tgw, dst_attachment, chain }, Some(c)) => {
-                    c.target == RouteTarget::TransitGateway(tgw.clone()) && self.tgw_return_ok(dst_attachment, chain, &part)
+                (
+                    Arrival::Tgw {
+                        tgw,
+                        dst_attachment,
+                        chain,
+                    },
+                    Some(c),
+                ) => {
+                    c.target == RouteTarget::TransitGateway(tgw.clone())
+                        && self.tgw_return_ok(dst_attachment, chain, &part)
                 }
                 (Arrival::PreservedByLb, _) => true,
             };
@@ -852,8 +1303,14 @@ impl<'m> Walker<'m> {
             } else {
                 let why = match choice {
                     None => "has no route back".to_string(),
-                    Some(c) if !c.active => format!("sends replies to a blackhole ({})", c.destination),
-                    Some(c) => format!("sends replies via {} ({}), not back the way the traffic came", c.target.id(), c.destination),
+                    Some(c) if !c.active => {
+                        format!("sends replies to a blackhole ({})", c.destination)
+                    }
+                    Some(c) => format!(
+                        "sends replies via {} ({}), not back the way the traffic came",
+                        c.target.id(),
+                        c.destination
+                    ),
                 };
                 bad.push((why, part));
             }
@@ -871,7 +1328,14 @@ impl<'m> Walker<'m> {
                     code: "NO_RETURN_ROUTE",
                     detail,
                 });
-                Self::hop(&mut t, &rt_id, "route-table", &rt_id, "return route missing".into(), true);
+                Self::hop(
+                    &mut t,
+                    &rt_id,
+                    "route-table",
+                    &rt_id,
+                    "return route missing".into(),
+                    true,
+                );
                 return self.arrive_checked(h, set, t);
             }
         }
@@ -881,23 +1345,44 @@ impl<'m> Walker<'m> {
             Arrival::Tgw { tgw, .. } => tgw.clone(),
             Arrival::PreservedByLb => "load balancer".into(),
         };
-        Self::hop(&mut t, &rt_id, "route-table", &rt_id, format!("return route via {how}"), true);
+        Self::hop(
+            &mut t,
+            &rt_id,
+            "route-table",
+            &rt_id,
+            format!("return route via {how}"),
+            true,
+        );
         self.arrive_checked(h, ok, t)
     }
 
     /// The reply retraces the transit gateways: each table, consulted for the attachment the
     /// reply enters by, must send the client's address back the way the packet came.
-    fn tgw_return_ok(&self, dst_attachment: &str, chain: &[(String, String)], set: &PacketSet) -> bool {
+    fn tgw_return_ok(
+        &self,
+        dst_attachment: &str,
+        chain: &[(String, String)],
+        set: &PacketSet,
+    ) -> bool {
         let m = self.m;
         let mut reply_ingress = dst_attachment.to_string();
         for (tgw, expected) in chain.iter().rev() {
-            let Some(att) = m.tgw_attachment(tgw, &reply_ingress) else { return false };
-            let Some(rt) = att.route_table_id.as_ref().and_then(|r| m.tgw_route_tables.get(r)) else {
+            let Some(att) = m.tgw_attachment(tgw, &reply_ingress) else {
+                return false;
+            };
+            let Some(rt) = att
+                .route_table_id
+                .as_ref()
+                .and_then(|r| m.tgw_route_tables.get(r))
+            else {
                 return false;
             };
             let ok = filters::tgw_partition(m, rt, set, Dim::Src)
                 .iter()
-                .all(|(c, _)| c.as_ref().is_some_and(|c| !c.blackhole && c.attachments.first() == Some(expected)));
+                .all(|(c, _)| {
+                    c.as_ref()
+                        .is_some_and(|c| !c.blackhole && c.attachments.first() == Some(expected))
+                });
             if !ok {
                 return false;
             }
@@ -911,15 +1396,49 @@ impl<'m> Walker<'m> {
     fn arrive_checked(&mut self, h: &'m Host, set: PacketSet, mut t: Trace) {
         let mut set = set;
         if h.kind == OwnerKind::NatGateway {
-            return self.block(t, &h.id, "NAT_GATEWAY_INBOUND", format!("{} is a NAT gateway: it accepts no inbound-initiated flows", h.name), set);
+            return self.block(
+                t,
+                &h.id,
+                "NAT_GATEWAY_INBOUND",
+                format!(
+                    "{} is a NAT gateway: it accepts no inbound-initiated flows",
+                    h.name
+                ),
+                set,
+            );
         }
         if h.filtered_by_sgs {
-            let (allowed, rules) = filters::security_groups(self.m, self.idx, &h.groups, SgDirection::Ingress, &set, &t.lb_groups);
+            let (allowed, rules) = filters::security_groups(
+                self.m,
+                self.idx,
+                &h.groups,
+                SgDirection::Ingress,
+                &set,
+                &t.lb_groups,
+            );
             let groups = h.groups.join(", ");
-            set = Self::filter(&mut t, &set, allowed, &h.id, "ENI_SG_RULES_MISMATCH", || {
-                format!("no inbound rule of {} ({groups}) allows this traffic from {}", h.name, describe_src(&set))
-            });
-            Self::hop(&mut t, &groups, "security-group", &groups, format!("inbound: {}", rules.join("; ")), false);
+            set = Self::filter(
+                &mut t,
+                &set,
+                allowed,
+                &h.id,
+                "ENI_SG_RULES_MISMATCH",
+                || {
+                    format!(
+                        "no inbound rule of {} ({groups}) allows this traffic from {}",
+                        h.name,
+                        describe_src(&set)
+                    )
+                },
+            );
+            Self::hop(
+                &mut t,
+                &groups,
+                "security-group",
+                &groups,
+                format!("inbound: {}", rules.join("; ")),
+                false,
+            );
         }
         self.arrive(h, set, t)
     }
@@ -928,19 +1447,32 @@ impl<'m> Walker<'m> {
         let m = self.m;
         if h.kind == OwnerKind::LoadBalancer {
             let Some(lb) = h.owner_id.as_ref().and_then(|a| m.load_balancers.get(a)) else {
-                Self::hop(&mut t, &h.id, "load-balancer", &h.name, "delivered".into(), false);
+                Self::hop(
+                    &mut t,
+                    &h.id,
+                    "load-balancer",
+                    &h.name,
+                    "delivered".into(),
+                    false,
+                );
                 if self.goal.hosts.contains(&h.id) {
                     self.finish(t, Ending::Reached, set);
                 }
                 return;
             };
-            let in_goal = self.goal.load_balancers.contains(&lb.arn) || self.goal.hosts.contains(&h.id);
+            let in_goal =
+                self.goal.load_balancers.contains(&lb.arn) || self.goal.hosts.contains(&h.id);
             let via_listener = t.entry.clone();
             if !in_goal && via_listener.is_none() {
                 return;
             }
             // Listener check (§5.2): only listener ports reach the load balancer's software.
-            let listeners: Vec<&Listener> = m.listeners.values().filter(|l| l.lb_arn == lb.arn).filter(|l| via_listener.as_ref().is_none_or(|v| *v == l.arn)).collect();
+            let listeners: Vec<&Listener> = m
+                .listeners
+                .values()
+                .filter(|l| l.lb_arn == lb.arn)
+                .filter(|l| via_listener.as_ref().is_none_or(|v| *v == l.arn))
+                .collect();
             let mut any = false;
             for l in &listeners {
                 let lset = listener_set(l);
@@ -950,7 +1482,18 @@ impl<'m> Walker<'m> {
                 }
                 any = true;
                 let mut t2 = t.clone();
-                Self::hop(&mut t2, &lb.arn, "load-balancer", &lb.name, format!("listener {} {}", l.protocol, l.port.map(|p| p.to_string()).unwrap_or_default()), false);
+                Self::hop(
+                    &mut t2,
+                    &lb.arn,
+                    "load-balancer",
+                    &lb.name,
+                    format!(
+                        "listener {} {}",
+                        l.protocol,
+                        l.port.map(|p| p.to_string()).unwrap_or_default()
+                    ),
+                    false,
+                );
                 t2.entry = Some(l.arn.clone());
                 if in_goal {
                     self.finish(t2, Ending::Reached, part);
@@ -959,32 +1502,87 @@ impl<'m> Walker<'m> {
                 }
             }
             if !any {
-                let ports: Vec<String> = m.listeners.values().filter(|l| l.lb_arn == lb.arn).map(|l| format!("{} {}", l.protocol, l.port.map(|p| p.to_string()).unwrap_or_default())).collect();
-                self.block(t, &lb.arn, "ELBV2_LISTENERS_MISMATCH", format!("{} has no listener for this traffic (listeners: {})", lb.name, if ports.is_empty() { "none".into() } else { ports.join(", ") }), set);
+                let ports: Vec<String> = m
+                    .listeners
+                    .values()
+                    .filter(|l| l.lb_arn == lb.arn)
+                    .map(|l| {
+                        format!(
+                            "{} {}",
+                            l.protocol,
+                            l.port.map(|p| p.to_string()).unwrap_or_default()
+                        )
+                    })
+                    .collect();
+                self.block(
+                    t,
+                    &lb.arn,
+                    "ELBV2_LISTENERS_MISMATCH",
+                    format!(
+                        "{} has no listener for this traffic (listeners: {})",
+                        lb.name,
+                        if ports.is_empty() {
+                            "none".into()
+                        } else {
+                            ports.join(", ")
+                        }
+                    ),
+                    set,
+                );
             }
             return;
         }
-        Self::hop(&mut t, &h.id, "eni", &h.name, format!("delivered to {}", describe_dst(&set)), false);
+        Self::hop(
+            &mut t,
+            &h.id,
+            "eni",
+            &h.name,
+            format!("delivered to {}", describe_dst(&set)),
+            false,
+        );
         if self.goal.hosts.contains(&h.id) {
             self.finish(t, Ending::Reached, set);
         }
     }
 
     /// Load balancer → targets: a new flow from the node (§5).
-    fn forward_lb(&mut self, node: &'m Host, lb: &'m LoadBalancer, l: &'m Listener, set: PacketSet, t: Trace) {
+    fn forward_lb(
+        &mut self,
+        node: &'m Host,
+        lb: &'m LoadBalancer,
+        l: &'m Listener,
+        set: PacketSet,
+        t: Trace,
+    ) {
         let m = self.m;
         for tg_arn in l.target_groups() {
-            let Some(tg) = m.target_groups.get(tg_arn) else { continue };
-            let eligible = |s: Option<&str>| matches!(s, None | Some("healthy") | Some("initial") | Some("unavailable"));
+            let Some(tg) = m.target_groups.get(tg_arn) else {
+                continue;
+            };
+            let eligible = |s: Option<&str>| {
+                matches!(
+                    s,
+                    None | Some("healthy") | Some("initial") | Some("unavailable")
+                )
+            };
             let any_eligible = tg.targets.iter().any(|x| eligible(x.health.as_deref()));
             for target in &tg.targets {
-                let ok = eligible(target.health.as_deref()) || (!any_eligible && target.health.as_deref() == Some("unhealthy"));
+                let ok = eligible(target.health.as_deref())
+                    || (!any_eligible && target.health.as_deref() == Some("unhealthy"));
                 if !ok {
                     continue;
                 }
                 let host = match tg.target_type {
-                    TargetType::Instance => m.instances.get(&target.id).and_then(|i| i.eni_ids.first()).and_then(|e| self.idx.hosts.get(e)),
-                    TargetType::Ip => target.id.parse().ok().and_then(|ip| self.idx.host_by_private(ip)),
+                    TargetType::Instance => m
+                        .instances
+                        .get(&target.id)
+                        .and_then(|i| i.eni_ids.first())
+                        .and_then(|e| self.idx.hosts.get(e)),
+                    TargetType::Ip => target
+                        .id
+                        .parse()
+                        .ok()
+                        .and_then(|ip| self.idx.host_by_private(ip)),
                     _ => None,
                 };
                 let Some(th) = host else { continue };
@@ -994,14 +1592,25 @@ impl<'m> Walker<'m> {
                 if !lb.cross_zone() && !node.virtual_node && th.az != node.az {
                     continue;
                 }
-                let Some(port) = target.port.or(tg.port) else { continue };
+                let Some(port) = target.port.or(tg.port) else {
+                    continue;
+                };
                 let port_iv = (port as u128, port as u128);
-                if !self.goal.target_ports.is_empty() && !self.goal.target_ports.iter().any(|p| p.0 <= port_iv.0 && port_iv.1 <= p.1) {
+                if !self.goal.target_ports.is_empty()
+                    && !self
+                        .goal
+                        .target_ports
+                        .iter()
+                        .any(|p| p.0 <= port_iv.0 && port_iv.1 <= p.1)
+                {
                     let mut t2 = t.clone();
                     t2.blocks.push(Block {
                         component: lb.arn.clone(),
                         code: "ELB_TARGET_NOT_FORWARDED",
-                        detail: format!("{} forwards to {} on port {port}, not the port asked for", lb.name, th.name),
+                        detail: format!(
+                            "{} forwards to {} on port {port}, not the port asked for",
+                            lb.name, th.name
+                        ),
                     });
                     self.finish(t2, Ending::Blocked, set.clone());
                     continue;
@@ -1009,13 +1618,27 @@ impl<'m> Walker<'m> {
                 let preserve = lb.kind == LbKind::Network
                     && match tg.attributes.get("preserve_client_ip.enabled") {
                         Some(v) => v == "true",
-                        None => tg.target_type == TargetType::Instance || matches!(tg.protocol.as_str(), "UDP" | "TCP_UDP"),
+                        None => {
+                            tg.target_type == TargetType::Instance
+                                || matches!(tg.protocol.as_str(), "UDP" | "TCP_UDP")
+                        }
                     };
-                let target_addr = th.private.iter().copied().find(|p| super::packet::is_v4(p.0)).unwrap_or(th.private[0]);
-                let mut flow = set.rewrite(Dim::Dst, target_addr).rewrite(Dim::DstPort, port_iv);
+                let target_addr = th
+                    .private
+                    .iter()
+                    .copied()
+                    .find(|p| super::packet::is_v4(p.0))
+                    .unwrap_or(th.private[0]);
+                let mut flow = set
+                    .rewrite(Dim::Dst, target_addr)
+                    .rewrite(Dim::DstPort, port_iv);
                 let mut t2 = t.clone();
                 if !preserve {
-                    t2.client_ports = Some(t2.client_ports.clone().unwrap_or_else(|| set.project(Dim::SrcPort)));
+                    t2.client_ports = Some(
+                        t2.client_ports
+                            .clone()
+                            .unwrap_or_else(|| set.project(Dim::SrcPort)),
+                    );
                     let mut src = PacketSet::empty();
                     for iv in node.private.iter().filter(|p| super::packet::is_v4(p.0)) {
                         src = src.union(&flow.rewrite(Dim::Src, *iv));
@@ -1024,7 +1647,23 @@ impl<'m> Walker<'m> {
                 }
                 t2.lb_groups = lb.security_groups.clone();
                 t2.preserved = preserve;
-                Self::hop(&mut t2, tg_arn, "target-group", &tg.name, format!("{} -> {} port {port}{}", lb.name, th.name, if preserve { " (client IP preserved)" } else { "" }), false);
+                Self::hop(
+                    &mut t2,
+                    tg_arn,
+                    "target-group",
+                    &tg.name,
+                    format!(
+                        "{} -> {} port {port}{}",
+                        lb.name,
+                        th.name,
+                        if preserve {
+                            " (client IP preserved)"
+                        } else {
+                            ""
+                        }
+                    ),
+                    false,
+                );
                 self.leave_lb_node(node, flow, t2);
             }
         }
@@ -1036,10 +1675,36 @@ impl<'m> Walker<'m> {
         let mut t = t;
         let mut set = set;
         if node.filtered_by_sgs {
-            let (allowed, rules) = filters::security_groups(self.m, self.idx, &node.groups, SgDirection::Egress, &set, &[]);
+            let (allowed, rules) = filters::security_groups(
+                self.m,
+                self.idx,
+                &node.groups,
+                SgDirection::Egress,
+                &set,
+                &[],
+            );
             let groups = node.groups.join(", ");
-            set = Self::filter(&mut t, &set, allowed, &node.id, "ENI_SG_RULES_MISMATCH", || format!("no outbound rule of {} ({groups}) allows traffic to the target", node.name));
-            Self::hop(&mut t, &groups, "security-group", &groups, format!("outbound: {}", rules.join("; ")), false);
+            set = Self::filter(
+                &mut t,
+                &set,
+                allowed,
+                &node.id,
+                "ENI_SG_RULES_MISMATCH",
+                || {
+                    format!(
+                        "no outbound rule of {} ({groups}) allows traffic to the target",
+                        node.name
+                    )
+                },
+            );
+            Self::hop(
+                &mut t,
+                &groups,
+                "security-group",
+                &groups,
+                format!("outbound: {}", rules.join("; ")),
+                false,
+            );
         }
         let preserved = t.preserved;
         let rt = self.m.subnet_route_table(&node.subnet_id);
@@ -1048,7 +1713,13 @@ impl<'m> Walker<'m> {
             match choice {
                 Some(c) if c.active && c.target == RouteTarget::Local => {
                     let mut p = part;
-                    for other in self.idx.vpc_hosts(&node.vpc_id).filter(|o| !o.virtual_node).map(|o| o.id.clone()).collect::<Vec<_>>() {
+                    for other in self
+                        .idx
+                        .vpc_hosts(&node.vpc_id)
+                        .filter(|o| !o.virtual_node)
+                        .map(|o| o.id.clone())
+                        .collect::<Vec<_>>()
+                    {
                         let o = self.host(&other);
                         let q = p.restrict(Dim::Dst, &o.private);
                         if q.is_empty() {
@@ -1062,7 +1733,11 @@ impl<'m> Walker<'m> {
                             let q = self.cross_out(&node.subnet_id, q, &mut t3);
                             self.cross_in(&o.subnet_id, q, &mut t3)
                         };
-                        let arrival = if preserved { Arrival::PreservedByLb } else { Arrival::Local };
+                        let arrival = if preserved {
+                            Arrival::PreservedByLb
+                        } else {
+                            Arrival::Local
+                        };
                         self.return_route_check(o, q, t3, arrival);
                     }
                 }
@@ -1074,7 +1749,10 @@ impl<'m> Walker<'m> {
                     t2.blocks.push(Block {
                         component: node.subnet_id.clone(),
                         code: "NO_ROUTE_TO_DESTINATION",
-                        detail: format!("the load balancer's subnet {} has no route to the target", node.subnet_id),
+                        detail: format!(
+                            "the load balancer's subnet {} has no route to the target",
+                            node.subnet_id
+                        ),
                     });
                     self.finish(t2, Ending::Blocked, part);
                 }
@@ -1100,7 +1778,11 @@ fn list(rules: &[u32]) -> String {
     if rules.is_empty() {
         "(default: allow all)".into()
     } else {
-        rules.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+        rules
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -1121,7 +1803,11 @@ fn describe_interval(iv: Interval) -> String {
 }
 
 fn describe_addrs(ivs: &[Interval]) -> String {
-    let mut parts: Vec<String> = ivs.iter().take(3).map(|iv| describe_interval(*iv)).collect();
+    let mut parts: Vec<String> = ivs
+        .iter()
+        .take(3)
+        .map(|iv| describe_interval(*iv))
+        .collect();
     if ivs.len() > 3 {
         parts.push(format!("and {} more ranges", ivs.len() - 3));
     }

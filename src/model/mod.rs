@@ -1276,7 +1276,9 @@ impl Model {
     pub fn load_balancer_enis(&self, lb_arn: &str) -> Vec<&NetworkInterface> {
         self.network_interfaces
             .values()
-            .filter(|e| e.owner.kind == OwnerKind::LoadBalancer && e.owner.id.as_deref() == Some(lb_arn))
+            .filter(|e| {
+                e.owner.kind == OwnerKind::LoadBalancer && e.owner.id.as_deref() == Some(lb_arn)
+            })
             .collect()
     }
 
@@ -1287,9 +1289,7 @@ impl Model {
 
     /// Active peerings between two VPCs.
     pub fn peering_between(&self, a: &str, b: &str) -> Option<&Peering> {
-        self.peerings
-            .values()
-            .find(|p| p.other_side(a) == Some(b))
+        self.peerings.values().find(|p| p.other_side(a) == Some(b))
     }
 }
 
@@ -1300,5 +1300,7 @@ pub fn tgw_attachment_key(tgw: &str, id: &str) -> String {
 
 /// The `Name` tag, if any.
 pub fn name_tag(tags: &Tags) -> Option<&str> {
-    tags.get("Name").map(String::as_str).filter(|s| !s.is_empty())
+    tags.get("Name")
+        .map(String::as_str)
+        .filter(|s| !s.is_empty())
 }

@@ -20,22 +20,34 @@ pub fn validate(model: &Model) -> Vec<Diagnostic> {
 
     for s in model.subnets.values() {
         if !model.vpcs.contains_key(&s.vpc_id) {
-            warn(format!("subnet {} names VPC {} which is not in the snapshot", s.id, s.vpc_id));
+            warn(format!(
+                "subnet {} names VPC {} which is not in the snapshot",
+                s.id, s.vpc_id
+            ));
         }
     }
     for rt in model.route_tables.values() {
         if !model.vpcs.contains_key(&rt.vpc_id) {
-            warn(format!("route table {} names VPC {} which is not in the snapshot", rt.id, rt.vpc_id));
+            warn(format!(
+                "route table {} names VPC {} which is not in the snapshot",
+                rt.id, rt.vpc_id
+            ));
         }
         for s in &rt.subnet_ids {
             if !model.subnets.contains_key(s) {
-                warn(format!("route table {} is associated with subnet {s} which is not in the snapshot", rt.id));
+                warn(format!(
+                    "route table {} is associated with subnet {s} which is not in the snapshot",
+                    rt.id
+                ));
             }
         }
         for r in &rt.routes {
             if let RouteDestination::PrefixList(pl) = &r.destination {
                 if !model.prefix_lists.contains_key(pl) {
-                    warn(format!("route table {} routes prefix list {pl} which is not in the snapshot", rt.id));
+                    warn(format!(
+                        "route table {} routes prefix list {pl} which is not in the snapshot",
+                        rt.id
+                    ));
                 }
             }
             // Blackhole routes legitimately name deleted targets.
@@ -69,7 +81,10 @@ pub fn validate(model: &Model) -> Vec<Diagnostic> {
     for n in model.network_acls.values() {
         for s in &n.subnet_ids {
             if !model.subnets.contains_key(s) {
-                warn(format!("network ACL {} is associated with subnet {s} which is not in the snapshot", n.id));
+                warn(format!(
+                    "network ACL {} is associated with subnet {s} which is not in the snapshot",
+                    n.id
+                ));
             }
         }
     }
@@ -80,9 +95,9 @@ pub fn validate(model: &Model) -> Vec<Diagnostic> {
                     SgPeer::Group {
                         group_id, owner, ..
                     } => {
-                        let foreign = owner
-                            .as_deref()
-                            .is_some_and(|o| sg.location.account.as_deref().is_some_and(|a| a != o));
+                        let foreign = owner.as_deref().is_some_and(|o| {
+                            sg.location.account.as_deref().is_some_and(|a| a != o)
+                        });
                         if !model.security_groups.contains_key(group_id) && !foreign {
                             warn(format!(
                                 "security group {} has an {dir} rule naming security group {group_id} which is not in the snapshot (the rule matches nothing)",
@@ -105,7 +120,10 @@ pub fn validate(model: &Model) -> Vec<Diagnostic> {
     }
     for e in model.network_interfaces.values() {
         if !model.subnets.contains_key(&e.subnet_id) {
-            warn(format!("network interface {} is in subnet {} which is not in the snapshot", e.id, e.subnet_id));
+            warn(format!(
+                "network interface {} is in subnet {} which is not in the snapshot",
+                e.id, e.subnet_id
+            ));
         }
         for g in &e.groups {
             if !model.security_groups.contains_key(g) {
@@ -119,13 +137,19 @@ pub fn validate(model: &Model) -> Vec<Diagnostic> {
     for i in model.instances.values() {
         for eni in &i.eni_ids {
             if !model.network_interfaces.contains_key(eni) {
-                warn(format!("instance {} has network interface {eni} which is not in the snapshot", i.id));
+                warn(format!(
+                    "instance {} has network interface {eni} which is not in the snapshot",
+                    i.id
+                ));
             }
         }
     }
     for n in model.nat_gateways.values() {
         if !model.subnets.contains_key(&n.subnet_id) {
-            warn(format!("NAT gateway {} is in subnet {} which is not in the snapshot", n.id, n.subnet_id));
+            warn(format!(
+                "NAT gateway {} is in subnet {} which is not in the snapshot",
+                n.id, n.subnet_id
+            ));
         }
     }
     for p in model.peerings.values() {
@@ -144,7 +168,10 @@ pub fn validate(model: &Model) -> Vec<Diagnostic> {
         }
         for s in &a.subnet_ids {
             if !model.subnets.contains_key(s) {
-                warn(format!("transit gateway attachment {} uses subnet {s} which is not in the snapshot", a.id));
+                warn(format!(
+                    "transit gateway attachment {} uses subnet {s} which is not in the snapshot",
+                    a.id
+                ));
             }
         }
         if let Some(rt) = &a.route_table_id {
@@ -168,22 +195,34 @@ pub fn validate(model: &Model) -> Vec<Diagnostic> {
     for lb in model.load_balancers.values() {
         for s in &lb.subnet_ids {
             if !model.subnets.contains_key(s) {
-                warn(format!("load balancer {} is in subnet {s} which is not in the snapshot", lb.name));
+                warn(format!(
+                    "load balancer {} is in subnet {s} which is not in the snapshot",
+                    lb.name
+                ));
             }
         }
         for g in &lb.security_groups {
             if !model.security_groups.contains_key(g) {
-                warn(format!("load balancer {} uses security group {g} which is not in the snapshot", lb.name));
+                warn(format!(
+                    "load balancer {} uses security group {g} which is not in the snapshot",
+                    lb.name
+                ));
             }
         }
     }
     for l in model.listeners.values() {
         if !model.load_balancers.contains_key(&l.lb_arn) {
-            warn(format!("listener {} belongs to load balancer {} which is not in the snapshot", l.arn, l.lb_arn));
+            warn(format!(
+                "listener {} belongs to load balancer {} which is not in the snapshot",
+                l.arn, l.lb_arn
+            ));
         }
         for tg in l.target_groups() {
             if !model.target_groups.contains_key(tg) {
-                warn(format!("listener {} forwards to target group {tg} which is not in the snapshot", l.arn));
+                warn(format!(
+                    "listener {} forwards to target group {tg} which is not in the snapshot",
+                    l.arn
+                ));
             }
         }
     }
@@ -191,7 +230,10 @@ pub fn validate(model: &Model) -> Vec<Diagnostic> {
         if tg.target_type == super::TargetType::Instance {
             for t in &tg.targets {
                 if !model.instances.contains_key(&t.id) {
-                    warn(format!("target group {} has target {} which is not in the snapshot", tg.name, t.id));
+                    warn(format!(
+                        "target group {} has target {} which is not in the snapshot",
+                        tg.name, t.id
+                    ));
                 }
             }
         }

@@ -125,7 +125,14 @@ pub fn human(inv: &Inventory) -> String {
         if show_locations {
             for l in &inv.by_location {
                 let n = l.counts.get(&kind).copied().unwrap_or(0);
-                row.push(Cell::new(if n == 0 { "-".to_string() } else { n.to_string() }).set_alignment(CellAlignment::Right));
+                row.push(
+                    Cell::new(if n == 0 {
+                        "-".to_string()
+                    } else {
+                        n.to_string()
+                    })
+                    .set_alignment(CellAlignment::Right),
+                );
             }
         }
         row.push(Cell::new(total).set_alignment(CellAlignment::Right));
@@ -145,18 +152,34 @@ pub fn human(inv: &Inventory) -> String {
     for a in &inv.assumptions {
         out.push_str(&format!("assumption: {a}\n"));
     }
-    let warnings: Vec<_> = inv.diagnostics.iter().filter(|d| d.level == Level::Warning).collect();
-    let notes: Vec<_> = inv.diagnostics.iter().filter(|d| d.level == Level::Note).collect();
+    let warnings: Vec<_> = inv
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == Level::Warning)
+        .collect();
+    let notes: Vec<_> = inv
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == Level::Note)
+        .collect();
     if warnings.is_empty() {
         out.push_str("No warnings.\n");
     } else {
-        out.push_str(&format!("{} warning{}:\n", warnings.len(), if warnings.len() == 1 { "" } else { "s" }));
+        out.push_str(&format!(
+            "{} warning{}:\n",
+            warnings.len(),
+            if warnings.len() == 1 { "" } else { "s" }
+        ));
         for w in warnings {
             out.push_str(&format!("  warning: {w}\n"));
         }
     }
     if !notes.is_empty() {
-        out.push_str(&format!("{} note{}:\n", notes.len(), if notes.len() == 1 { "" } else { "s" }));
+        out.push_str(&format!(
+            "{} note{}:\n",
+            notes.len(),
+            if notes.len() == 1 { "" } else { "s" }
+        ));
         for n in notes {
             out.push_str(&format!("  note: {n}\n"));
         }

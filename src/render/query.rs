@@ -59,7 +59,12 @@ struct JsonBlock<'a> {
 }
 
 fn traffic(t: &[Traffic]) -> Vec<JsonTraffic<'_>> {
-    t.iter().map(|t| JsonTraffic { protocol: &t.protocol, ports: &t.ports }).collect()
+    t.iter()
+        .map(|t| JsonTraffic {
+            protocol: &t.protocol,
+            ports: &t.ports,
+        })
+        .collect()
 }
 
 fn range((a, b): (u16, u16)) -> String {
@@ -78,7 +83,10 @@ pub fn json(a: &Answer) -> String {
         kind: "query",
         from: &r.from,
         to: &r.to,
-        protocol: r.protocols.as_ref().map(|ps| ps.iter().map(|p| crate::model::protocol_name(*p)).collect()),
+        protocol: r
+            .protocols
+            .as_ref()
+            .map(|ps| ps.iter().map(|p| crate::model::protocol_name(*p)).collect()),
         port: r.ports.map(range),
         source_port: r.source_ports.map(range),
         verdict: a.verdict.as_str(),
@@ -103,7 +111,15 @@ pub fn json(a: &Answer) -> String {
                     .collect(),
             })
             .collect(),
-        blocked_by: a.blocked_by.iter().map(|b| JsonBlock { component: &b.component, code: b.code, detail: &b.detail }).collect(),
+        blocked_by: a
+            .blocked_by
+            .iter()
+            .map(|b| JsonBlock {
+                component: &b.component,
+                code: b.code,
+                detail: &b.detail,
+            })
+            .collect(),
         assumptions: &a.assumptions,
         notes: &a.notes,
     };
@@ -112,7 +128,13 @@ pub fn json(a: &Answer) -> String {
 
 fn traffic_text(t: &[Traffic]) -> String {
     t.iter()
-        .map(|t| if t.ports.is_empty() { t.protocol.clone() } else { format!("{} {}", t.protocol, t.ports) })
+        .map(|t| {
+            if t.ports.is_empty() {
+                t.protocol.clone()
+            } else {
+                format!("{} {}", t.protocol, t.ports)
+            }
+        })
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -124,7 +146,15 @@ pub fn human(m: &Model, a: &Answer) -> String {
     let what = match (&r.protocols, r.ports) {
         (None, None) => "any traffic".to_string(),
         (p, port) => {
-            let proto = p.as_ref().map(|ps| ps.iter().map(|p| crate::model::protocol_name(*p)).collect::<Vec<_>>().join("/")).unwrap_or_else(|| "any protocol".into());
+            let proto = p
+                .as_ref()
+                .map(|ps| {
+                    ps.iter()
+                        .map(|p| crate::model::protocol_name(*p))
+                        .collect::<Vec<_>>()
+                        .join("/")
+                })
+                .unwrap_or_else(|| "any protocol".into());
             match port {
                 Some(pr) => format!("{proto} port {}", range(pr)),
                 None => proto,
@@ -148,15 +178,36 @@ pub fn human(m: &Model, a: &Answer) -> String {
                 .as_ref()
                 .map(|e| {
                     let l = m.listeners.get(e);
-                    let lb = l.and_then(|l| m.load_balancers.get(&l.lb_arn)).map(|lb| lb.name.clone()).unwrap_or_default();
-                    format!(" via {lb} listener {} {}", l.map(|l| l.protocol.clone()).unwrap_or_default(), l.and_then(|l| l.port).map(|p| p.to_string()).unwrap_or_default())
+                    let lb = l
+                        .and_then(|l| m.load_balancers.get(&l.lb_arn))
+                        .map(|lb| lb.name.clone())
+                        .unwrap_or_default();
+                    format!(
+                        " via {lb} listener {} {}",
+                        l.map(|l| l.protocol.clone()).unwrap_or_default(),
+                        l.and_then(|l| l.port)
+                            .map(|p| p.to_string())
+                            .unwrap_or_default()
+                    )
                 })
                 .unwrap_or_default();
-            out.push_str(&format!("\n  path {}{entry} ({}):\n", i + 1, traffic_text(&p.traffic)));
+            out.push_str(&format!(
+                "\n  path {}{entry} ({}):\n",
+                i + 1,
+                traffic_text(&p.traffic)
+            ));
             for h in &p.hops {
                 let dir = if h.reply { "  <-" } else { "  ->" };
-                let name = if h.name != h.component && !h.name.is_empty() { format!(" ({})", h.name) } else { String::new() };
-                let rule = if h.detail.is_empty() { String::new() } else { format!(": {}", h.detail) };
+                let name = if h.name != h.component && !h.name.is_empty() {
+                    format!(" ({})", h.name)
+                } else {
+                    String::new()
+                };
+                let rule = if h.detail.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", h.detail)
+                };
                 out.push_str(&format!("  {dir} {} {}{name}{rule}\n", h.kind, h.component));
             }
         }

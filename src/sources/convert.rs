@@ -51,7 +51,10 @@ impl Ctx {
         match s.trim().parse::<IpAddr>() {
             Ok(a) => Some(a),
             Err(_) => {
-                self.warn(file, format!("{owner}: `{s}` is not an IP address; ignored"));
+                self.warn(
+                    file,
+                    format!("{owner}: `{s}` is not an IP address; ignored"),
+                );
                 None
             }
         }
@@ -59,7 +62,9 @@ impl Ctx {
 }
 
 fn tags(list: &[wire::Tag]) -> Tags {
-    list.iter().map(|t| (t.key.clone(), t.value.clone())).collect()
+    list.iter()
+        .map(|t| (t.key.clone(), t.value.clone()))
+        .collect()
 }
 
 fn region_of_az(az: &str) -> Option<String> {
@@ -79,15 +84,28 @@ fn arn_parts(arn: &str) -> (Option<String>, Option<String>) {
     }
 }
 
-fn location(file: &FileContext, owner: Option<&str>, az: Option<&str>, arn: Option<&str>) -> Location {
+fn location(
+    file: &FileContext,
+    owner: Option<&str>,
+    az: Option<&str>,
+    arn: Option<&str>,
+) -> Location {
     let (arn_account, arn_region) = arn.map(arn_parts).unwrap_or((None, None));
     Location {
         account: file
             .account
             .clone()
-            .or_else(|| owner.filter(|o| o.len() == 12 && o.bytes().all(|b| b.is_ascii_digit())).map(str::to_string))
+            .or_else(|| {
+                owner
+                    .filter(|o| o.len() == 12 && o.bytes().all(|b| b.is_ascii_digit()))
+                    .map(str::to_string)
+            })
             .or(arn_account),
-        region: file.region.clone().or_else(|| az.and_then(region_of_az)).or(arn_region),
+        region: file
+            .region
+            .clone()
+            .or_else(|| az.and_then(region_of_az))
+            .or(arn_region),
     }
 }
 
@@ -121,7 +139,10 @@ fn port_spec(proto: Protocol, from: Option<i64>, to: Option<i64>) -> PortSpec {
             let kind = from.filter(|v| (0..=255).contains(v)).map(|v| v as u8);
             let code = to.filter(|v| (0..=255).contains(v)).map(|v| v as u8);
             if kind.is_none() {
-                PortSpec::Icmp { kind: None, code: None }
+                PortSpec::Icmp {
+                    kind: None,
+                    code: None,
+                }
             } else {
                 PortSpec::Icmp { kind, code }
             }
@@ -158,7 +179,9 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             "VpcPeeringConnections" => &[ResourceKind::Peering],
             "ManagedPrefixLists" | "PrefixLists" | "Entries" => &[ResourceKind::PrefixList],
             "TransitGateways" => &[ResourceKind::TransitGateway],
-            "TransitGatewayAttachments" | "TransitGatewayVpcAttachments" => &[ResourceKind::TgwAttachment],
+            "TransitGatewayAttachments" | "TransitGatewayVpcAttachments" => {
+                &[ResourceKind::TgwAttachment]
+            }
             "TransitGatewayRouteTables" => &[ResourceKind::TgwRouteTable],
             "VpnGateways" => &[ResourceKind::VpnGateway],
             "VpnConnections" => &[ResourceKind::VpnConnection],
@@ -247,7 +270,12 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             })
             .collect();
         let subnet = Subnet {
-            location: location(&f, s.owner_id.as_deref(), s.availability_zone.as_deref(), s.subnet_arn.as_deref()),
+            location: location(
+                &f,
+                s.owner_id.as_deref(),
+                s.availability_zone.as_deref(),
+                s.subnet_arn.as_deref(),
+            ),
             id: s.subnet_id,
             vpc_id: s.vpc_id,
             az: s.availability_zone,
@@ -266,11 +294,18 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             id: rt.route_table_id.clone(),
             vpc_id: rt.vpc_id.clone(),
             tags: tags(&rt.tags),
-            propagating_vgws: rt.propagating_vgws.iter().map(|p| p.gateway_id.clone()).collect(),
+            propagating_vgws: rt
+                .propagating_vgws
+                .iter()
+                .map(|p| p.gateway_id.clone())
+                .collect(),
             ..RouteTable::default()
         };
         for a in &rt.associations {
-            let state = a.association_state.as_ref().and_then(|s| s.state.as_deref());
+            let state = a
+                .association_state
+                .as_ref()
+                .and_then(|s| s.state.as_deref());
             if !live(state, &["disassociated", "disassociating", "failed"]) {
                 continue;
             }
@@ -285,7 +320,11 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             }
         }
         for r in &rt.routes {
-            let destination = if let Some(c) = r.destination_cidr_block.as_deref().or(r.destination_ipv6_cidr_block.as_deref()) {
+            let destination = if let Some(c) = r
+                .destination_cidr_block
+                .as_deref()
+                .or(r.destination_ipv6_cidr_block.as_deref())
+            {
                 match cx.cidr(&f, &rt.route_table_id, c) {
                     Some(n) => RouteDestination::Cidr(n),
                     None => continue,
@@ -293,7 +332,13 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             } else if let Some(pl) = &r.destination_prefix_list_id {
                 RouteDestination::PrefixList(pl.clone())
             } else {
-                cx.warn(&f, format!("route table {}: a route without a destination; ignored", rt.route_table_id));
+                cx.warn(
+                    &f,
+                    format!(
+                        "route table {}: a route without a destination; ignored",
+                        rt.route_table_id
+                    ),
+                );
                 continue;
             };
             let target = if let Some(id) = &r.nat_gateway_id {
@@ -352,7 +397,10 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         for e in &n.entries {
             let owner = format!("network ACL {} rule {}", n.network_acl_id, e.rule_number);
             let Some(proto) = protocol(&e.protocol) else {
-                cx.warn(&f, format!("{owner}: unknown protocol `{}`; rule ignored", e.protocol));
+                cx.warn(
+                    &f,
+                    format!("{owner}: unknown protocol `{}`; rule ignored", e.protocol),
+                );
                 continue;
             };
             let Some(cidr) = e
@@ -365,23 +413,34 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 continue;
             };
             let ports = match proto {
-                Protocol::Number(Protocol::TCP) | Protocol::Number(Protocol::UDP) => match &e.port_range {
-                    Some(p) => port_spec(proto, p.from, p.to),
-                    None => PortSpec::All,
-                },
+                Protocol::Number(Protocol::TCP) | Protocol::Number(Protocol::UDP) => {
+                    match &e.port_range {
+                        Some(p) => port_spec(proto, p.from, p.to),
+                        None => PortSpec::All,
+                    }
+                }
                 Protocol::Number(Protocol::ICMP) | Protocol::Number(Protocol::ICMPV6) => {
                     // ICMPv6 with an IPv4 CIDR matches every type (§2.2).
                     match (&e.icmp_type_code, cidr) {
-                        (Some(t), IpNet::V6(_)) | (Some(t), IpNet::V4(_)) if !(proto == Protocol::Number(Protocol::ICMPV6) && cidr.addr().is_ipv4()) => {
+                        (Some(t), IpNet::V6(_)) | (Some(t), IpNet::V4(_))
+                            if !(proto == Protocol::Number(Protocol::ICMPV6)
+                                && cidr.addr().is_ipv4()) =>
+                        {
                             port_spec(proto, t.kind, t.code)
                         }
-                        _ => PortSpec::Icmp { kind: None, code: None },
+                        _ => PortSpec::Icmp {
+                            kind: None,
+                            code: None,
+                        },
                     }
                 }
                 _ => PortSpec::All,
             };
             if !(0..=32768).contains(&e.rule_number) {
-                cx.warn(&f, format!("{owner}: rule number out of range; rule ignored"));
+                cx.warn(
+                    &f,
+                    format!("{owner}: rule number out of range; rule ignored"),
+                );
                 continue;
             }
             entries.push(NaclEntry {
@@ -399,7 +458,11 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             id: n.network_acl_id.clone(),
             vpc_id: n.vpc_id.clone(),
             is_default: n.is_default,
-            subnet_ids: n.associations.iter().filter_map(|a| a.subnet_id.clone()).collect(),
+            subnet_ids: n
+                .associations
+                .iter()
+                .filter_map(|a| a.subnet_id.clone())
+                .collect(),
             entries,
             tags: tags(&n.tags),
         };
@@ -408,11 +471,20 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
 
     // Security groups: describe-security-group-rules wins over IpPermissions for a group
     // present in both (the same rules, with their sgr- ids).
-    let mut rules_by_group: BTreeMap<String, (Vec<SgRule>, Vec<SgRule>, Rc<FileContext>, Option<String>)> = BTreeMap::new();
+    let mut rules_by_group: BTreeMap<String, GroupRules> = BTreeMap::new();
     for (f, r) in raw.security_group_rules {
-        let owner = format!("security group rule {}", r.security_group_rule_id.as_deref().unwrap_or(&r.group_id));
+        let owner = format!(
+            "security group rule {}",
+            r.security_group_rule_id.as_deref().unwrap_or(&r.group_id)
+        );
         let Some(proto) = protocol(&r.ip_protocol) else {
-            cx.warn(&f, format!("{owner}: unknown protocol `{}`; rule ignored", r.ip_protocol));
+            cx.warn(
+                &f,
+                format!(
+                    "{owner}: unknown protocol `{}`; rule ignored",
+                    r.ip_protocol
+                ),
+            );
             continue;
         };
         let peer = if let Some(c) = r.cidr_ipv4.as_deref().or(r.cidr_ipv6.as_deref()) {
@@ -428,7 +500,10 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 None => continue,
             }
         } else {
-            cx.warn(&f, format!("{owner}: no peer (CIDR, prefix list or group); rule ignored"));
+            cx.warn(
+                &f,
+                format!("{owner}: no peer (CIDR, prefix list or group); rule ignored"),
+            );
             continue;
         };
         let rule = SgRule {
@@ -483,8 +558,14 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
 
     // Prefix lists
     for (f, p) in raw.managed_prefix_lists {
-        if !live(p.state.as_deref(), &["delete-complete", "delete-in-progress", "delete-failed"]) {
-            cx.note(&f, format!("prefix list {} is being deleted; skipped", p.prefix_list_id));
+        if !live(
+            p.state.as_deref(),
+            &["delete-complete", "delete-in-progress", "delete-failed"],
+        ) {
+            cx.note(
+                &f,
+                format!("prefix list {} is being deleted; skipped", p.prefix_list_id),
+            );
             continue;
         }
         m.prefix_lists.insert(
@@ -499,23 +580,36 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         );
     }
     for (f, p) in raw.service_prefix_lists {
-        let cidrs = p.cidrs.iter().filter_map(|c| cx.cidr(&f, &p.prefix_list_id, c)).collect();
-        let entry = m.prefix_lists.entry(p.prefix_list_id.clone()).or_insert_with(|| PrefixList {
-            location: location(&f, None, None, None),
-            id: p.prefix_list_id.clone(),
-            ..PrefixList::default()
-        });
+        let cidrs = p
+            .cidrs
+            .iter()
+            .filter_map(|c| cx.cidr(&f, &p.prefix_list_id, c))
+            .collect();
+        let entry = m
+            .prefix_lists
+            .entry(p.prefix_list_id.clone())
+            .or_insert_with(|| PrefixList {
+                location: location(&f, None, None, None),
+                id: p.prefix_list_id.clone(),
+                ..PrefixList::default()
+            });
         entry.name = p.prefix_list_name.unwrap_or(entry.name.clone());
         entry.cidrs = cidrs;
         entry.entries_known = true;
     }
     for (f, (id, entries)) in raw.prefix_list_entries {
-        let cidrs: Vec<IpNet> = entries.iter().filter_map(|e| cx.cidr(&f, &id, &e.cidr)).collect();
-        let entry = m.prefix_lists.entry(id.clone()).or_insert_with(|| PrefixList {
-            location: location(&f, None, None, None),
-            id: id.clone(),
-            ..PrefixList::default()
-        });
+        let cidrs: Vec<IpNet> = entries
+            .iter()
+            .filter_map(|e| cx.cidr(&f, &id, &e.cidr))
+            .collect();
+        let entry = m
+            .prefix_lists
+            .entry(id.clone())
+            .or_insert_with(|| PrefixList {
+                location: location(&f, None, None, None),
+                id: id.clone(),
+                ..PrefixList::default()
+            });
         entry.cidrs.extend(cidrs);
         entry.entries_known = true;
     }
@@ -529,22 +623,41 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         let Some(IpAddr::V4(public)) = cx.ip(f, "Elastic IP", public) else {
             continue;
         };
-        let private = a.private_ip_address.as_deref().and_then(|p| p.parse::<Ipv4Addr>().ok());
+        let private = a
+            .private_ip_address
+            .as_deref()
+            .and_then(|p| p.parse::<Ipv4Addr>().ok());
         eips.insert((eni.clone(), private), public);
     }
 
     // Instances (and the ENIs their description carries, for snapshots without describe-network-interfaces).
-    let mut instance_enis: Vec<(Rc<FileContext>, wire::NetworkInterface, Option<String>)> = Vec::new();
+    let mut instance_enis: Vec<(Rc<FileContext>, wire::NetworkInterface, Option<String>)> =
+        Vec::new();
     for (f, res) in raw.reservations {
         for i in res.instances {
             let state = i.state.as_ref().and_then(|s| s.name.as_deref());
             if !live(state, &["terminated", "shutting-down"]) {
-                cx.note(&f, format!("instance {} is {}; skipped", i.instance_id, state.unwrap_or("gone")));
+                cx.note(
+                    &f,
+                    format!(
+                        "instance {} is {}; skipped",
+                        i.instance_id,
+                        state.unwrap_or("gone")
+                    ),
+                );
                 continue;
             }
-            let az = i.placement.as_ref().and_then(|p| p.availability_zone.clone());
+            let az = i
+                .placement
+                .as_ref()
+                .and_then(|p| p.availability_zone.clone());
             let mut nis = i.network_interfaces;
-            nis.sort_by_key(|n| n.attachment.as_ref().and_then(|a| a.device_index).unwrap_or(0));
+            nis.sort_by_key(|n| {
+                n.attachment
+                    .as_ref()
+                    .and_then(|a| a.device_index)
+                    .unwrap_or(0)
+            });
             let instance = Instance {
                 location: location(&f, res.owner_id.as_deref(), az.as_deref(), None),
                 id: i.instance_id.clone(),
@@ -554,7 +667,12 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 tags: tags(&i.tags),
             };
             for mut ni in nis {
-                if ni.attachment.as_ref().and_then(|a| a.instance_id.as_ref()).is_none() {
+                if ni
+                    .attachment
+                    .as_ref()
+                    .and_then(|a| a.instance_id.as_ref())
+                    .is_none()
+                {
                     let device_index = ni.attachment.as_ref().and_then(|a| a.device_index);
                     ni.attachment = Some(wire::EniAttachment {
                         instance_id: Some(i.instance_id.clone()),
@@ -578,10 +696,21 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
     for (f, g) in raw.internet_gateways {
         let mut vpc_ids = Vec::new();
         for a in &g.attachments {
-            if matches!(a.state.as_deref(), None | Some("available") | Some("attached")) {
+            if matches!(
+                a.state.as_deref(),
+                None | Some("available") | Some("attached")
+            ) {
                 vpc_ids.push(a.vpc_id.clone());
             } else {
-                cx.note(&f, format!("internet gateway {}'s attachment to {} is {}; ignored", g.internet_gateway_id, a.vpc_id, a.state.as_deref().unwrap_or("")));
+                cx.note(
+                    &f,
+                    format!(
+                        "internet gateway {}'s attachment to {} is {}; ignored",
+                        g.internet_gateway_id,
+                        a.vpc_id,
+                        a.state.as_deref().unwrap_or("")
+                    ),
+                );
             }
         }
         m.internet_gateways.insert(
@@ -598,7 +727,12 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         let vpc_ids = g
             .attachments
             .iter()
-            .filter(|a| matches!(a.state.as_deref(), None | Some("available") | Some("attached")))
+            .filter(|a| {
+                matches!(
+                    a.state.as_deref(),
+                    None | Some("available") | Some("attached")
+                )
+            })
             .map(|a| a.vpc_id.clone())
             .collect();
         m.egress_only_internet_gateways.insert(
@@ -613,7 +747,14 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
     }
     for (f, n) in raw.nat_gateways {
         if !live(n.state.as_deref(), &["deleted", "deleting", "failed"]) {
-            cx.note(&f, format!("NAT gateway {} is {}; skipped", n.nat_gateway_id, n.state.as_deref().unwrap_or("")));
+            cx.note(
+                &f,
+                format!(
+                    "NAT gateway {} is {}; skipped",
+                    n.nat_gateway_id,
+                    n.state.as_deref().unwrap_or("")
+                ),
+            );
             continue;
         }
         let mut nat = NatGateway {
@@ -629,10 +770,18 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             if let Some(e) = &a.network_interface_id {
                 nat.eni_ids.push(e.clone());
             }
-            if let Some(IpAddr::V4(p)) = a.private_ip.as_deref().and_then(|p| cx.ip(&f, &n.nat_gateway_id, p)) {
+            if let Some(IpAddr::V4(p)) = a
+                .private_ip
+                .as_deref()
+                .and_then(|p| cx.ip(&f, &n.nat_gateway_id, p))
+            {
                 nat.private_ips.push(p);
             }
-            if let Some(IpAddr::V4(p)) = a.public_ip.as_deref().and_then(|p| cx.ip(&f, &n.nat_gateway_id, p)) {
+            if let Some(IpAddr::V4(p)) = a
+                .public_ip
+                .as_deref()
+                .and_then(|p| cx.ip(&f, &n.nat_gateway_id, p))
+            {
                 nat.public_ips.push(p);
             }
         }
@@ -640,13 +789,25 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
     }
     for (f, g) in raw.vpn_gateways {
         if !live(g.state.as_deref(), &["deleted", "deleting"]) {
-            cx.note(&f, format!("VPN gateway {} is {}; skipped", g.vpn_gateway_id, g.state.as_deref().unwrap_or("")));
+            cx.note(
+                &f,
+                format!(
+                    "VPN gateway {} is {}; skipped",
+                    g.vpn_gateway_id,
+                    g.state.as_deref().unwrap_or("")
+                ),
+            );
             continue;
         }
         let vpc_ids = g
             .vpc_attachments
             .iter()
-            .filter(|a| matches!(a.state.as_deref(), None | Some("attached") | Some("available")))
+            .filter(|a| {
+                matches!(
+                    a.state.as_deref(),
+                    None | Some("attached") | Some("available")
+                )
+            })
             .map(|a| a.vpc_id.clone())
             .collect();
         m.vpn_gateways.insert(
@@ -661,7 +822,14 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
     }
     for (f, v) in raw.vpn_connections {
         if !live(v.state.as_deref(), &["deleted", "deleting"]) {
-            cx.note(&f, format!("VPN connection {} is {}; skipped", v.vpn_connection_id, v.state.as_deref().unwrap_or("")));
+            cx.note(
+                &f,
+                format!(
+                    "VPN connection {} is {}; skipped",
+                    v.vpn_connection_id,
+                    v.state.as_deref().unwrap_or("")
+                ),
+            );
             continue;
         }
         let static_routes = v
@@ -678,7 +846,11 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 id: v.vpn_connection_id,
                 vpn_gateway_id: v.vpn_gateway_id,
                 transit_gateway_id: v.transit_gateway_id,
-                static_routes_only: v.options.as_ref().and_then(|o| o.static_routes_only).unwrap_or(false),
+                static_routes_only: v
+                    .options
+                    .as_ref()
+                    .and_then(|o| o.static_routes_only)
+                    .unwrap_or(false),
                 static_routes,
             },
         );
@@ -686,13 +858,29 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
 
     // Peering connections
     for (f, p) in raw.peerings {
-        let code = p.status.as_ref().and_then(|s| s.code.as_deref()).unwrap_or("active");
+        let code = p
+            .status
+            .as_ref()
+            .and_then(|s| s.code.as_deref())
+            .unwrap_or("active");
         if code != "active" {
-            cx.note(&f, format!("peering connection {} is {code}; skipped (only active peerings carry traffic)", p.vpc_peering_connection_id));
+            cx.note(
+                &f,
+                format!(
+                    "peering connection {} is {code}; skipped (only active peerings carry traffic)",
+                    p.vpc_peering_connection_id
+                ),
+            );
             continue;
         }
         let (Some(req), Some(acc)) = (&p.requester_vpc_info, &p.accepter_vpc_info) else {
-            cx.warn(&f, format!("peering connection {} lacks its requester or accepter VPC; skipped", p.vpc_peering_connection_id));
+            cx.warn(
+                &f,
+                format!(
+                    "peering connection {} lacks its requester or accepter VPC; skipped",
+                    p.vpc_peering_connection_id
+                ),
+            );
             continue;
         };
         let cidrs = |cx: &mut Ctx, i: &wire::PeeringVpcInfo| -> Vec<IpNet> {
@@ -700,8 +888,16 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             for c in i
                 .cidr_block
                 .iter()
-                .chain(i.cidr_block_set.iter().filter_map(|c| c.cidr_block.as_ref()))
-                .chain(i.ipv6_cidr_block_set.iter().filter_map(|c| c.ipv6_cidr_block.as_ref()))
+                .chain(
+                    i.cidr_block_set
+                        .iter()
+                        .filter_map(|c| c.cidr_block.as_ref()),
+                )
+                .chain(
+                    i.ipv6_cidr_block_set
+                        .iter()
+                        .filter_map(|c| c.ipv6_cidr_block.as_ref()),
+                )
             {
                 if let Some(n) = cx.cidr(&f, &p.vpc_peering_connection_id, c) {
                     if !out.contains(&n) {
@@ -728,7 +924,14 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
     // Transit gateways
     for (f, t) in raw.transit_gateways {
         if !live(t.state.as_deref(), &["deleted", "deleting"]) {
-            cx.note(&f, format!("transit gateway {} is {}; skipped", t.transit_gateway_id, t.state.as_deref().unwrap_or("")));
+            cx.note(
+                &f,
+                format!(
+                    "transit gateway {} is {}; skipped",
+                    t.transit_gateway_id,
+                    t.state.as_deref().unwrap_or("")
+                ),
+            );
             continue;
         }
         m.transit_gateways.insert(
@@ -745,10 +948,24 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             },
         );
     }
-    let dead_attachment = ["deleted", "deleting", "failed", "failing", "rejected", "rejecting"];
+    let dead_attachment = [
+        "deleted",
+        "deleting",
+        "failed",
+        "failing",
+        "rejected",
+        "rejecting",
+    ];
     for (f, a) in raw.tgw_attachments {
         if !live(a.state.as_deref(), &dead_attachment) {
-            cx.note(&f, format!("transit gateway attachment {} is {}; skipped", a.transit_gateway_attachment_id, a.state.as_deref().unwrap_or("")));
+            cx.note(
+                &f,
+                format!(
+                    "transit gateway attachment {} is {}; skipped",
+                    a.transit_gateway_attachment_id,
+                    a.state.as_deref().unwrap_or("")
+                ),
+            );
             continue;
         }
         let kind = match a.resource_type.as_deref() {
@@ -782,7 +999,10 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
     }
     for (f, a) in raw.tgw_vpc_attachments {
         if !live(a.state.as_deref(), &dead_attachment) {
-            m.tgw_attachments.remove(&tgw_attachment_key(a.transit_gateway_id.as_deref().unwrap_or(""), &a.transit_gateway_attachment_id));
+            m.tgw_attachments.remove(&tgw_attachment_key(
+                a.transit_gateway_id.as_deref().unwrap_or(""),
+                &a.transit_gateway_attachment_id,
+            ));
             continue;
         }
         let sg_ref = a
@@ -792,7 +1012,10 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             == Some("enable");
         let entry = m
             .tgw_attachments
-            .entry(tgw_attachment_key(a.transit_gateway_id.as_deref().unwrap_or(""), &a.transit_gateway_attachment_id))
+            .entry(tgw_attachment_key(
+                a.transit_gateway_id.as_deref().unwrap_or(""),
+                &a.transit_gateway_attachment_id,
+            ))
             .or_insert_with(|| TgwAttachment {
                 location: location(&f, a.vpc_owner_id.as_deref(), None, None),
                 id: a.transit_gateway_attachment_id.clone(),
@@ -809,7 +1032,14 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
     }
     for (f, t) in raw.tgw_route_tables {
         if !live(t.state.as_deref(), &["deleted", "deleting"]) {
-            cx.note(&f, format!("transit gateway route table {} is {}; skipped", t.transit_gateway_route_table_id, t.state.as_deref().unwrap_or("")));
+            cx.note(
+                &f,
+                format!(
+                    "transit gateway route table {} is {}; skipped",
+                    t.transit_gateway_route_table_id,
+                    t.state.as_deref().unwrap_or("")
+                ),
+            );
             continue;
         }
         let routes = tgw_routes(&mut cx, &f, &t.transit_gateway_route_table_id, &t.routes);
@@ -826,7 +1056,12 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         );
     }
     for (f, set) in raw.tgw_routes {
-        let routes = tgw_routes(&mut cx, &f, &set.transit_gateway_route_table_id, &set.routes);
+        let routes = tgw_routes(
+            &mut cx,
+            &f,
+            &set.transit_gateway_route_table_id,
+            &set.routes,
+        );
         match m.tgw_route_tables.get_mut(&set.transit_gateway_route_table_id) {
             Some(t) => t.routes.extend(routes),
             None => cx.warn(&f, format!("routes for transit gateway route table {} which is not in the snapshot; ignored", set.transit_gateway_route_table_id)),
@@ -846,11 +1081,26 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
 
     // VPC endpoints
     for (f, e) in raw.vpc_endpoints {
-        if !live(e.state.as_deref(), &["deleted", "deleting", "rejected", "failed", "expired"]) {
-            cx.note(&f, format!("VPC endpoint {} is {}; skipped", e.vpc_endpoint_id, e.state.as_deref().unwrap_or("")));
+        if !live(
+            e.state.as_deref(),
+            &["deleted", "deleting", "rejected", "failed", "expired"],
+        ) {
+            cx.note(
+                &f,
+                format!(
+                    "VPC endpoint {} is {}; skipped",
+                    e.vpc_endpoint_id,
+                    e.state.as_deref().unwrap_or("")
+                ),
+            );
             continue;
         }
-        let kind = match e.vpc_endpoint_type.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        let kind = match e
+            .vpc_endpoint_type
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("gateway") => EndpointKind::Gateway,
             Some("interface") => EndpointKind::Interface,
             Some("gatewayloadbalancer") => EndpointKind::GatewayLoadBalancer,
@@ -877,7 +1127,10 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
     for (f, lb) in raw.load_balancers {
         let state = lb.state.as_ref().and_then(|s| s.code.as_deref());
         if !live(state, &["failed"]) {
-            cx.note(&f, format!("load balancer {} is failed; skipped", lb.load_balancer_arn));
+            cx.note(
+                &f,
+                format!("load balancer {} is failed; skipped", lb.load_balancer_arn),
+            );
             continue;
         }
         let kind = match lb.kind.as_deref() {
@@ -899,19 +1152,34 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 kind,
                 internet_facing: lb.scheme.as_deref() == Some("internet-facing"),
                 vpc_id: lb.vpc_id.unwrap_or_default(),
-                subnet_ids: lb.availability_zones.iter().filter_map(|z| z.subnet_id.clone()).collect(),
+                subnet_ids: lb
+                    .availability_zones
+                    .iter()
+                    .filter_map(|z| z.subnet_id.clone())
+                    .collect(),
                 security_groups: lb.security_groups,
-                dualstack: lb.ip_address_type.as_deref().is_some_and(|t| t.starts_with("dualstack")),
+                dualstack: lb
+                    .ip_address_type
+                    .as_deref()
+                    .is_some_and(|t| t.starts_with("dualstack")),
                 attributes: BTreeMap::new(),
             },
         );
     }
     for (f, set) in raw.lb_attributes {
         match m.load_balancers.get_mut(&set.load_balancer_arn) {
-            Some(lb) => lb
-                .attributes
-                .extend(set.attributes.into_iter().map(|kv| (kv.key, kv.value.unwrap_or_default()))),
-            None => cx.warn(&f, format!("attributes for load balancer {} which is not in the snapshot; ignored", set.load_balancer_arn)),
+            Some(lb) => lb.attributes.extend(
+                set.attributes
+                    .into_iter()
+                    .map(|kv| (kv.key, kv.value.unwrap_or_default())),
+            ),
+            None => cx.warn(
+                &f,
+                format!(
+                    "attributes for load balancer {} which is not in the snapshot; ignored",
+                    set.load_balancer_arn
+                ),
+            ),
         }
     }
     for (f, l) in raw.listeners {
@@ -919,28 +1187,33 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             cx.warn(&f, "a listener without its LoadBalancerArn; ignored".into());
             continue;
         };
-        let arn = l.listener_arn.clone().unwrap_or_else(|| format!("{lb_arn}/listener-{}", l.port.unwrap_or(0)));
+        let arn = l
+            .listener_arn
+            .clone()
+            .unwrap_or_else(|| format!("{lb_arn}/listener-{}", l.port.unwrap_or(0)));
         let actions = l
             .default_actions
             .iter()
-            .map(|a| match a.kind.as_deref().map(str::to_ascii_lowercase).as_deref() {
-                Some("forward") => {
-                    let mut tgs: Vec<String> = a.target_group_arn.iter().cloned().collect();
-                    if let Some(fc) = &a.forward_config {
-                        for t in &fc.target_groups {
-                            if let Some(arn) = &t.target_group_arn {
-                                if !tgs.contains(arn) {
-                                    tgs.push(arn.clone());
+            .map(
+                |a| match a.kind.as_deref().map(str::to_ascii_lowercase).as_deref() {
+                    Some("forward") => {
+                        let mut tgs: Vec<String> = a.target_group_arn.iter().cloned().collect();
+                        if let Some(fc) = &a.forward_config {
+                            for t in &fc.target_groups {
+                                if let Some(arn) = &t.target_group_arn {
+                                    if !tgs.contains(arn) {
+                                        tgs.push(arn.clone());
+                                    }
                                 }
                             }
                         }
+                        ListenerAction::Forward(tgs)
                     }
-                    ListenerAction::Forward(tgs)
-                }
-                Some("redirect") => ListenerAction::Redirect,
-                Some("fixed-response") => ListenerAction::FixedResponse,
-                other => ListenerAction::Other(other.unwrap_or("unknown").to_string()),
-            })
+                    Some("redirect") => ListenerAction::Redirect,
+                    Some("fixed-response") => ListenerAction::FixedResponse,
+                    other => ListenerAction::Other(other.unwrap_or("unknown").to_string()),
+                },
+            )
             .collect();
         m.listeners.insert(
             arn.clone(),
@@ -964,10 +1237,13 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             tg.target_group_arn.clone(),
             TargetGroup {
                 location: location(&f, None, None, Some(&tg.target_group_arn)),
-                name: tg
-                    .target_group_name
-                    .clone()
-                    .unwrap_or_else(|| tg.target_group_arn.split('/').nth(1).unwrap_or("").to_string()),
+                name: tg.target_group_name.clone().unwrap_or_else(|| {
+                    tg.target_group_arn
+                        .split('/')
+                        .nth(1)
+                        .unwrap_or("")
+                        .to_string()
+                }),
                 arn: tg.target_group_arn,
                 protocol: tg.protocol.unwrap_or_default(),
                 port: tg.port.and_then(|p| u16::try_from(p).ok()),
@@ -991,37 +1267,81 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                     });
                 }
             }
-            None => cx.warn(&f, format!("target health for target group {} which is not in the snapshot; ignored", set.target_group_arn)),
+            None => cx.warn(
+                &f,
+                format!(
+                    "target health for target group {} which is not in the snapshot; ignored",
+                    set.target_group_arn
+                ),
+            ),
         }
     }
     for (f, set) in raw.tg_attributes {
         match m.target_groups.get_mut(&set.target_group_arn) {
-            Some(tg) => tg
-                .attributes
-                .extend(set.attributes.into_iter().map(|kv| (kv.key, kv.value.unwrap_or_default()))),
-            None => cx.warn(&f, format!("attributes for target group {} which is not in the snapshot; ignored", set.target_group_arn)),
+            Some(tg) => tg.attributes.extend(
+                set.attributes
+                    .into_iter()
+                    .map(|kv| (kv.key, kv.value.unwrap_or_default())),
+            ),
+            None => cx.warn(
+                &f,
+                format!(
+                    "attributes for target group {} which is not in the snapshot; ignored",
+                    set.target_group_arn
+                ),
+            ),
         }
     }
 
     // RDS
     for (f, d) in raw.db_instances {
-        if !live(d.db_instance_status.as_deref(), &["deleting", "deleted", "failed"]) {
-            cx.note(&f, format!("DB instance {} is {}; skipped", d.db_instance_identifier, d.db_instance_status.as_deref().unwrap_or("")));
+        if !live(
+            d.db_instance_status.as_deref(),
+            &["deleting", "deleted", "failed"],
+        ) {
+            cx.note(
+                &f,
+                format!(
+                    "DB instance {} is {}; skipped",
+                    d.db_instance_identifier,
+                    d.db_instance_status.as_deref().unwrap_or("")
+                ),
+            );
             continue;
         }
         let sg = d.db_subnet_group.as_ref();
         m.db_instances.insert(
             d.db_instance_identifier.clone(),
             DbInstance {
-                location: location(&f, None, d.availability_zone.as_deref(), d.db_instance_arn.as_deref()),
+                location: location(
+                    &f,
+                    None,
+                    d.availability_zone.as_deref(),
+                    d.db_instance_arn.as_deref(),
+                ),
                 id: d.db_instance_identifier,
                 engine: d.engine.unwrap_or_default(),
                 vpc_id: sg.and_then(|g| g.vpc_id.clone()),
-                subnet_ids: sg.map(|g| g.subnets.iter().map(|s| s.subnet_identifier.clone()).collect()).unwrap_or_default(),
-                groups: d.vpc_security_groups.into_iter().map(|g| g.vpc_security_group_id).collect(),
+                subnet_ids: sg
+                    .map(|g| {
+                        g.subnets
+                            .iter()
+                            .map(|s| s.subnet_identifier.clone())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                groups: d
+                    .vpc_security_groups
+                    .into_iter()
+                    .map(|g| g.vpc_security_group_id)
+                    .collect(),
                 publicly_accessible: d.publicly_accessible,
                 endpoint: d.endpoint.as_ref().and_then(|e| e.address.clone()),
-                port: d.endpoint.as_ref().and_then(|e| e.port).and_then(|p| u16::try_from(p).ok()),
+                port: d
+                    .endpoint
+                    .as_ref()
+                    .and_then(|e| e.port)
+                    .and_then(|p| u16::try_from(p).ok()),
             },
         );
     }
@@ -1047,6 +1367,10 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
     (m, cx.diagnostics)
 }
 
+/// Inbound rules, outbound rules, the file and the owner of a group known from
+/// `describe-security-group-rules`.
+type GroupRules = (Vec<SgRule>, Vec<SgRule>, Rc<FileContext>, Option<String>);
+
 fn group_peer(g: &wire::UserIdGroupPair) -> Option<SgPeer> {
     let group_id = g.group_id.clone().or_else(|| g.group_name.clone())?;
     Some(SgPeer::Group {
@@ -1057,11 +1381,22 @@ fn group_peer(g: &wire::UserIdGroupPair) -> Option<SgPeer> {
     })
 }
 
-fn permissions(cx: &mut Ctx, f: &FileContext, group: &str, perms: &[wire::IpPermission]) -> Vec<SgRule> {
+fn permissions(
+    cx: &mut Ctx,
+    f: &FileContext,
+    group: &str,
+    perms: &[wire::IpPermission],
+) -> Vec<SgRule> {
     let mut out = Vec::new();
     for p in perms {
         let Some(proto) = protocol(&p.ip_protocol) else {
-            cx.warn(f, format!("security group {group}: unknown protocol `{}`; rule ignored", p.ip_protocol));
+            cx.warn(
+                f,
+                format!(
+                    "security group {group}: unknown protocol `{}`; rule ignored",
+                    p.ip_protocol
+                ),
+            );
             continue;
         };
         let ports = port_spec(proto, p.from_port, p.to_port);
@@ -1085,7 +1420,10 @@ fn permissions(cx: &mut Ctx, f: &FileContext, group: &str, perms: &[wire::IpPerm
             }
         }
         for r in &p.prefix_list_ids {
-            push(SgPeer::PrefixList(r.prefix_list_id.clone()), r.description.clone());
+            push(
+                SgPeer::PrefixList(r.prefix_list_id.clone()),
+                r.description.clone(),
+            );
         }
         for g in &p.user_id_group_pairs {
             if let Some(peer) = group_peer(g) {
@@ -1096,7 +1434,12 @@ fn permissions(cx: &mut Ctx, f: &FileContext, group: &str, perms: &[wire::IpPerm
     out
 }
 
-fn tgw_routes(cx: &mut Ctx, f: &FileContext, table: &str, routes: &[wire::TransitGatewayRoute]) -> Vec<TgwRoute> {
+fn tgw_routes(
+    cx: &mut Ctx,
+    f: &FileContext,
+    table: &str,
+    routes: &[wire::TransitGatewayRoute],
+) -> Vec<TgwRoute> {
     let mut out = Vec::new();
     for r in routes {
         if !live(r.state.as_deref(), &["deleted", "deleting"]) {
@@ -1138,7 +1481,10 @@ fn network_interface(
 ) -> Option<NetworkInterface> {
     let id = e.network_interface_id.clone();
     let Some(subnet_id) = e.subnet_id.clone() else {
-        cx.warn(f, format!("network interface {id} has no SubnetId; skipped"));
+        cx.warn(
+            f,
+            format!("network interface {id} has no SubnetId; skipped"),
+        );
         return None;
     };
     let vpc_id = e
@@ -1146,7 +1492,11 @@ fn network_interface(
         .clone()
         .or_else(|| m.subnets.get(&subnet_id).map(|s| s.vpc_id.clone()))
         .unwrap_or_default();
-    let az = e.availability_zone.clone().or(az).or_else(|| m.subnets.get(&subnet_id).and_then(|s| s.az.clone()));
+    let az = e
+        .availability_zone
+        .clone()
+        .or(az)
+        .or_else(|| m.subnets.get(&subnet_id).and_then(|s| s.az.clone()));
 
     let mut private_ips: Vec<PrivateIp> = Vec::new();
     for p in &e.private_ip_addresses {
@@ -1161,7 +1511,11 @@ fn network_interface(
         }
     }
     if private_ips.is_empty() {
-        if let Some(IpAddr::V4(address)) = e.private_ip_address.as_deref().and_then(|p| cx.ip(f, &id, p)) {
+        if let Some(IpAddr::V4(address)) = e
+            .private_ip_address
+            .as_deref()
+            .and_then(|p| cx.ip(f, &id, p))
+        {
             let (public, elastic) = public_of(e.association.as_ref());
             private_ips.push(PrivateIp {
                 address,
@@ -1174,9 +1528,11 @@ fn network_interface(
     // Elastic IPs from describe-addresses fill in what the ENI itself did not say.
     let primary = private_ips.iter().find(|p| p.primary).map(|p| p.address);
     for p in &mut private_ips {
-        let eip = eips
-            .get(&(id.clone(), Some(p.address)))
-            .or_else(|| (Some(p.address) == primary).then(|| eips.get(&(id.clone(), None))).flatten());
+        let eip = eips.get(&(id.clone(), Some(p.address))).or_else(|| {
+            (Some(p.address) == primary)
+                .then(|| eips.get(&(id.clone(), None)))
+                .flatten()
+        });
         if let Some(eip) = eip {
             p.public = Some(*eip);
             p.elastic = true;
@@ -1193,10 +1549,23 @@ fn network_interface(
         .collect();
     let groups: Vec<String> = e.groups.iter().map(|g| g.group_id.clone()).collect();
     let description = e.description.clone().unwrap_or_default();
-    let interface_type = e.interface_type.clone().unwrap_or_else(|| "interface".into());
+    let interface_type = e
+        .interface_type
+        .clone()
+        .unwrap_or_else(|| "interface".into());
     let tag_map = tags(&e.tags);
     let instance_id = e.attachment.as_ref().and_then(|a| a.instance_id.clone());
-    let owner = classify(&description, &interface_type, e.requester_id.as_deref(), instance_id.as_deref(), &vpc_id, &subnet_id, &groups, m, &tag_map);
+    let owner = classify(
+        &description,
+        &interface_type,
+        e.requester_id.as_deref(),
+        instance_id.as_deref(),
+        &vpc_id,
+        &subnet_id,
+        &groups,
+        m,
+        &tag_map,
+    );
     Some(NetworkInterface {
         location: location(f, e.owner_id.as_deref(), az.as_deref(), None),
         id,
@@ -1208,7 +1577,11 @@ fn network_interface(
         groups,
         source_dest_check: e.source_dest_check.unwrap_or(true),
         owner,
-        device_index: e.attachment.as_ref().and_then(|a| a.device_index).and_then(|d| u32::try_from(d).ok()),
+        device_index: e
+            .attachment
+            .as_ref()
+            .and_then(|a| a.device_index)
+            .and_then(|d| u32::try_from(d).ok()),
         interface_type,
         description,
         tags: tag_map,
@@ -1220,7 +1593,8 @@ fn public_of(a: Option<&wire::IpAssociation>) -> (Option<Ipv4Addr>, bool) {
         Some((p, a)) => match p.parse::<Ipv4Addr>() {
             Ok(ip) => {
                 let owner = a.ip_owner_id.as_deref().unwrap_or("");
-                let elastic = a.allocation_id.is_some() || (owner.len() == 12 && owner.bytes().all(|b| b.is_ascii_digit()));
+                let elastic = a.allocation_id.is_some()
+                    || (owner.len() == 12 && owner.bytes().all(|b| b.is_ascii_digit()));
                 (Some(ip), elastic)
             }
             Err(_) => (None, false),
@@ -1247,7 +1621,15 @@ fn classify(
             .map(|g| {
                 m.security_groups
                     .get(g)
-                    .map(|sg| name_tag(&sg.tags).map(str::to_string).unwrap_or_else(|| if sg.name.is_empty() { g.clone() } else { sg.name.clone() }))
+                    .map(|sg| {
+                        name_tag(&sg.tags).map(str::to_string).unwrap_or_else(|| {
+                            if sg.name.is_empty() {
+                                g.clone()
+                            } else {
+                                sg.name.clone()
+                            }
+                        })
+                    })
                     .unwrap_or_else(|| g.clone())
             })
             .collect();
@@ -1284,9 +1666,16 @@ fn classify(
             name,
         };
     }
-    if itype == "nat_gateway" || itype == "natgateway" || description.starts_with("Interface for NAT Gateway") {
-        let nat = word_after("Interface for NAT Gateway")
-            .or_else(|| m.nat_gateways.values().find(|n| n.subnet_id == subnet_id).map(|n| n.id.clone()));
+    if itype == "nat_gateway"
+        || itype == "natgateway"
+        || description.starts_with("Interface for NAT Gateway")
+    {
+        let nat = word_after("Interface for NAT Gateway").or_else(|| {
+            m.nat_gateways
+                .values()
+                .find(|n| n.subnet_id == subnet_id)
+                .map(|n| n.id.clone())
+        });
         let name = nat
             .as_ref()
             .and_then(|n| m.nat_gateways.get(n))
@@ -1301,14 +1690,22 @@ fn classify(
     }
     if itype == "gateway_load_balancer_endpoint" {
         let id = word_after("VPC Endpoint Interface");
-        return service(OwnerKind::GwlbEndpoint, id.clone(), &id.unwrap_or_else(|| "GWLB endpoint".into()));
+        return service(
+            OwnerKind::GwlbEndpoint,
+            id.clone(),
+            &id.unwrap_or_else(|| "GWLB endpoint".into()),
+        );
     }
     if itype == "vpc_endpoint" || description.starts_with("VPC Endpoint Interface") {
         let id = word_after("VPC Endpoint Interface");
         let label = id
             .as_ref()
             .and_then(|i| m.vpc_endpoints.get(i))
-            .map(|e| name_tag(&e.tags).map(str::to_string).unwrap_or_else(|| format!("{} ({})", e.id, e.service_name)))
+            .map(|e| {
+                name_tag(&e.tags)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("{} ({})", e.id, e.service_name))
+            })
             .or_else(|| id.clone())
             .unwrap_or_else(|| "VPC endpoint".into());
         return EniOwner {
@@ -1324,7 +1721,10 @@ fn classify(
             .values()
             .filter(|d| d.vpc_id.as_deref().is_none_or(|v| v == vpc_id))
             .filter(|d| d.subnet_ids.is_empty() || d.subnet_ids.iter().any(|s| s == subnet_id))
-            .filter(|d| d.groups.iter().any(|g| groups.contains(g)) || (d.groups.is_empty() && groups.is_empty()))
+            .filter(|d| {
+                d.groups.iter().any(|g| groups.contains(g))
+                    || (d.groups.is_empty() && groups.is_empty())
+            })
             .collect();
         let exact: Vec<&DbInstance> = candidates
             .iter()
@@ -1348,49 +1748,75 @@ fn classify(
             many => EniOwner {
                 kind: OwnerKind::Rds,
                 id: None,
-                name: format!("rds ({})", many.iter().map(|d| d.id.as_str()).collect::<Vec<_>>().join(" or ")),
+                name: format!(
+                    "rds ({})",
+                    many.iter()
+                        .map(|d| d.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                ),
             },
         };
     }
     if itype == "lambda" || description.starts_with("AWS Lambda VPC ENI") {
-        let function = description
-            .strip_prefix("AWS Lambda VPC ENI-")
-            .map(|r| {
-                // `<function>-<uuid>`: the uuid has five dash-separated groups.
-                let parts: Vec<&str> = r.split('-').collect();
-                if parts.len() > 5 {
-                    parts[..parts.len() - 5].join("-")
-                } else {
-                    r.to_string()
-                }
-            });
-        let label = function.clone().map(|f| format!("lambda {f}")).unwrap_or_else(|| "lambda".into());
+        let function = description.strip_prefix("AWS Lambda VPC ENI-").map(|r| {
+            // `<function>-<uuid>`: the uuid has five dash-separated groups.
+            let parts: Vec<&str> = r.split('-').collect();
+            if parts.len() > 5 {
+                parts[..parts.len() - 5].join("-")
+            } else {
+                r.to_string()
+            }
+        });
+        let label = function
+            .clone()
+            .map(|f| format!("lambda {f}"))
+            .unwrap_or_else(|| "lambda".into());
         return service(OwnerKind::Lambda, function, &label);
     }
     if description.starts_with("arn:aws:ecs:") {
-        return service(OwnerKind::EcsTask, Some(description.to_string()), "ecs task");
+        return service(
+            OwnerKind::EcsTask,
+            Some(description.to_string()),
+            "ecs task",
+        );
     }
     if itype == "transit_gateway" || description.contains("Transit Gateway Attachment") {
-        let id = description.split_whitespace().find(|w| w.starts_with("tgw-attach-")).map(str::to_string);
+        let id = description
+            .split_whitespace()
+            .find(|w| w.starts_with("tgw-attach-"))
+            .map(str::to_string);
         return EniOwner {
             kind: OwnerKind::TransitGateway,
-            name: id.clone().unwrap_or_else(|| "transit gateway attachment".into()),
+            name: id
+                .clone()
+                .unwrap_or_else(|| "transit gateway attachment".into()),
             id,
         };
     }
     if description.starts_with("EFS mount target") {
         let id = word_after("EFS mount target for");
-        let label = id.clone().map(|i| format!("efs {i}")).unwrap_or_else(|| "efs".into());
+        let label = id
+            .clone()
+            .map(|i| format!("efs {i}"))
+            .unwrap_or_else(|| "efs".into());
         return service(OwnerKind::Efs, id, &label);
     }
     if description.starts_with("ElastiCache") {
         let id = word_after("ElastiCache");
-        let label = id.clone().map(|i| format!("elasticache {i}")).unwrap_or_else(|| "elasticache".into());
+        let label = id
+            .clone()
+            .map(|i| format!("elasticache {i}"))
+            .unwrap_or_else(|| "elasticache".into());
         return service(OwnerKind::ElastiCache, id, &label);
     }
     if description.starts_with("Resource Gateway Interface") {
         let id = word_after("Resource Gateway Interface");
-        return service(OwnerKind::ResourceGateway, id.clone(), &id.unwrap_or_else(|| "resource gateway".into()));
+        return service(
+            OwnerKind::ResourceGateway,
+            id.clone(),
+            &id.unwrap_or_else(|| "resource gateway".into()),
+        );
     }
     if let Some(instance) = instance_id.filter(|i| i.starts_with("i-")) {
         let name = m
@@ -1409,7 +1835,11 @@ fn classify(
         return service(OwnerKind::Eks, None, description.trim());
     }
     if requester.is_some() || itype != "interface" {
-        let label = if description.is_empty() { itype.clone() } else { description.to_string() };
+        let label = if description.is_empty() {
+            itype.clone()
+        } else {
+            description.to_string()
+        };
         return service(OwnerKind::OtherService, None, &label);
     }
     EniOwner {
@@ -1421,7 +1851,11 @@ fn classify(
 
 /// Resources without their own account/region take their VPC's.
 fn inherit_locations(m: &mut Model) {
-    let vpc_loc: BTreeMap<String, Location> = m.vpcs.iter().map(|(id, v)| (id.clone(), v.location.clone())).collect();
+    let vpc_loc: BTreeMap<String, Location> = m
+        .vpcs
+        .iter()
+        .map(|(id, v)| (id.clone(), v.location.clone()))
+        .collect();
     let fill = |loc: &mut Location, vpc: &str| {
         if let Some(v) = vpc_loc.get(vpc) {
             if loc.account.is_none() {
@@ -1445,7 +1879,9 @@ fn inherit_locations(m: &mut Model) {
     let mut vpc_of_group: BTreeMap<String, String> = BTreeMap::new();
     for e in m.network_interfaces.values() {
         for g in &e.groups {
-            vpc_of_group.entry(g.clone()).or_insert_with(|| e.vpc_id.clone());
+            vpc_of_group
+                .entry(g.clone())
+                .or_insert_with(|| e.vpc_id.clone());
         }
     }
     for g in m.security_groups.values_mut() {

@@ -22,7 +22,10 @@ fn collect(dir: &Dir<'static>, out: &mut Vec<SnapshotFile>) {
     for file in dir.files() {
         let rel = file.path();
         let mut components = vec!["models".to_string(), "three-tier".to_string()];
-        components.extend(rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()));
+        components.extend(
+            rel.components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+        );
         out.push(SnapshotFile {
             display: format!("models/three-tier/{}", rel.display()),
             components,

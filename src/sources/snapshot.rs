@@ -134,9 +134,15 @@ pub fn read_dir(root: &Path) -> Result<Vec<SnapshotFile>, LoadError> {
         }]);
     }
     let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(root).sort_by_file_name().follow_links(true) {
+    for entry in walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .follow_links(true)
+    {
         let entry = entry.map_err(|e| LoadError::Io {
-            path: e.path().map(Path::to_path_buf).unwrap_or_else(|| root.to_path_buf()),
+            path: e
+                .path()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| root.to_path_buf()),
             source: e.into(),
         })?;
         if !entry.file_type().is_file() {
@@ -145,7 +151,10 @@ pub fn read_dir(root: &Path) -> Result<Vec<SnapshotFile>, LoadError> {
         let path = entry.path();
         let rel = path.strip_prefix(root).unwrap_or(path);
         let mut components = root_components.clone();
-        components.extend(rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()));
+        components.extend(
+            rel.components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+        );
         files.push(SnapshotFile {
             display: path.display().to_string(),
             components,
@@ -195,7 +204,9 @@ fn looks_like_json(file: &SnapshotFile) -> bool {
         .checked_sub(2)
         .map(|i| file.components[i].as_str())
         .unwrap_or("");
-    let cloudmapper_call = ["ec2-", "elbv2-", "rds-"].iter().any(|p| parent.starts_with(p));
+    let cloudmapper_call = ["ec2-", "elbv2-", "rds-"]
+        .iter()
+        .any(|p| parent.starts_with(p));
     cloudmapper_call && file.contents.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
 
@@ -433,7 +444,11 @@ fn tag<T>(ctx: &std::rc::Rc<FileContext>, items: Vec<T>) -> Vec<(std::rc::Rc<Fil
 }
 
 /// Deserialises one top-level field, reporting a wrong type with its JSON path.
-fn field<T: DeserializeOwned>(ctx: &FileContext, object: &Map<String, Value>, key: &str) -> Result<T, LoadError> {
+fn field<T: DeserializeOwned>(
+    ctx: &FileContext,
+    object: &Map<String, Value>,
+    key: &str,
+) -> Result<T, LoadError> {
     let value = object.get(key).cloned().unwrap_or(Value::Null);
     serde_path_to_error::deserialize(value).map_err(|e| {
         let inner = e.path().to_string();
@@ -473,12 +488,18 @@ fn strip_position(msg: &str) -> String {
 
 /// CloudMapper names per-parameter files after the ARN, with `/` replaced or encoded.
 fn arn_from_name(name: &str, marker: &str) -> Option<String> {
-    let decoded = name.replace("%3A", ":").replace("%2F", "/").replace("%3a", ":").replace("%2f", "/");
-    let decoded = decoded.strip_suffix(".json").unwrap_or(&decoded).to_string();
+    let decoded = name
+        .replace("%3A", ":")
+        .replace("%2F", "/")
+        .replace("%3a", ":")
+        .replace("%2f", "/");
+    let decoded = decoded
+        .strip_suffix(".json")
+        .unwrap_or(&decoded)
+        .to_string();
     (decoded.starts_with("arn:") && decoded.contains(marker)).then_some(decoded)
 }
 
 fn tg_arn_from_name(name: &str) -> Option<String> {
     arn_from_name(name, "targetgroup/")
 }
-

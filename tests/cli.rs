@@ -1,0 +1,159 @@
+//! The command-line contract: exit codes, formats, errors that name the file.
+
+use crate::common::{exposure, path};
+use predicates::prelude::*;
+
+#[test]
+fn analyze_without_snapshot_prints_the_demo_inventory_without_warnings() {
+    exposure()
+        .arg("analyze")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "models/three-tier (embedded demo)",
+        ))
+        .stdout(predicate::str::contains("No warnings."))
+        .stdout(predicate::str::contains("load balancers"));
+}
+
+#[test]
+fn analyze_json_has_schema_version_and_counts() {
+    let out = exposure()
+        .args(["analyze", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["totals"]["vpcs"], 2);
+    assert_eq!(v["totals"]["db_instances"], 1);
+    assert_eq!(v["warnings"].as_array().unwrap().len(), 0);
+    assert_eq!(v["by_location"][0]["account"], "111122223333");
+    assert_eq!(v["by_location"][0]["region"], "eu-west-1");
+}
+
+#[test]
+fn analyze_of_the_demo_folder_matches_the_embedded_demo() {
+    let embedded = exposure()
+        .args(["analyze", "--format", "json"])
+        .output()
+        .unwrap();
+    let folder = exposure()
+        .arg("analyze")
+        .arg(path("models/three-tier"))
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let a: serde_json::Value = serde_json::from_slice(&embedded.stdout).unwrap();
+    let b: serde_json::Value = serde_json::from_slice(&folder.stdout).unwrap();
+    assert_eq!(a["totals"], b["totals"]);
+}
+
+#[test]
+fn a_missing_snapshot_is_a_one_line_error_with_exit_2() {
+    exposure()
+        .args(["analyze", "/nonexistent/snapshot"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "/nonexistent/snapshot does not exist",
+        ))
+        .stderr(predicate::function(|s: &str| s.lines().count() == 1));
+}
+
+#[test]
+fn unknown_endpoints_list_candidates_and_exit_2() {
+    exposure()
+        .arg("query")
+        .arg(path("models/three-tier"))
+        .args(["--from", "internet", "--to", "app"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean"))
+        .stderr(predicate::str::contains("app-1"));
+}
+
+#[test]
+fn expect_flag_sets_exit_code_1_when_not_met() {
+    exposure()
+        .arg("query")
+        .arg(path("models/three-tier"))
+        .args([
+            "--from",
+            "internet",
+            "--to",
+            "orders-db",
+            "--expect",
+            "reachable",
+        ])
+        .assert()
+        .code(1);
+    exposure()
+        .arg("query")
+        .arg(path("models/three-tier"))
+        .args([
+            "--from",
+            "internet",
+            "--to",
+            "orders-db",
+            "--expect",
+            "unreachable",
+        ])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn bad_port_is_a_usage_error() {
+    exposure()
+        .arg("query")
+        .arg(path("models/three-tier"))
+        .args(["--from", "internet", "--to", "bastion", "--port", "99999"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--port"));
+}
+
+#[test]
+fn a_huge_but_valid_file_loads() {
+    // 20,000 ENIs in one describe-network-interfaces file (about 10 MB).
+    let dir = tempfile::tempdir().unwrap();
+    let mut enis = Vec::new();
+    for i in 0..20_000u32 {
+        enis.push(serde_json::json!({
+            "NetworkInterfaceId": format!("eni-{i:017x}"),
+            "SubnetId": "subnet-1",
+            "VpcId": "vpc-1",
+            "AvailabilityZone": "eu-west-1a",
+            "Description": "Primary network interface",
+            "InterfaceType": "interface",
+            "PrivateIpAddress": format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256),
+            "PrivateIpAddresses": [{"PrivateIpAddress": format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256), "Primary": true}],
+            "Groups": [],
+        }));
+    }
+    std::fs::write(
+        dir.path().join("enis.json"),
+        serde_json::to_vec(&serde_json::json!({"NetworkInterfaces": enis})).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("vpcs.json"),
+        r#"{"Vpcs":[{"VpcId":"vpc-1","CidrBlock":"10.0.0.0/8"}],"Subnets":[{"SubnetId":"subnet-1","VpcId":"vpc-1","CidrBlock":"10.0.0.0/8","AvailabilityZone":"eu-west-1a"}]}"#,
+    )
+    .unwrap();
+    let out = exposure()
+        .arg("analyze")
+        .arg(dir.path())
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["totals"]["network_interfaces"], 20_000);
+}

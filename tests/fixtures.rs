@@ -1,0 +1,196 @@
+//! Every fixture under `fixtures/` against its `expected.toml`.
+//!
+//! - `fixtures/bad/*`: `exposure analyze` exits 2 and the message names the file.
+//! - `fixtures/edge/*`: loads (exit 0) with the listed warnings and notes.
+//! - `fixtures/semantics/*`: each `[[case]]` is a query with its expected verdict and reason code.
+
+use crate::common::{exposure, path, query};
+use std::path::PathBuf;
+
+fn dirs(kind: &str) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(path(&format!("fixtures/{kind}")))
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.join("expected.toml").exists())
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+fn expected(dir: &std::path::Path) -> toml::Value {
+    let text = std::fs::read_to_string(dir.join("expected.toml")).unwrap();
+    toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+}
+
+fn strings(v: &toml::Value, key: &str) -> Vec<String> {
+    v.get(key)
+        .and_then(|x| x.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn bad_inputs_exit_2_naming_the_file_and_never_panic() {
+    let all = dirs("bad");
+    assert!(
+        all.len() >= 6,
+        "expected the bad-input fixtures, found {}",
+        all.len()
+    );
+    for dir in all {
+        let exp = expected(&dir);
+        let out = exposure().arg("analyze").arg(&dir).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(exp["exit"].as_integer().unwrap() as i32),
+            "{}: {stderr}",
+            dir.display()
+        );
+        assert!(!stderr.contains("panicked"), "{}: {stderr}", dir.display());
+        for needle in strings(&exp, "message_contains") {
+            assert!(
+                stderr.contains(&needle),
+                "{}: message lacks `{needle}`: {stderr}",
+                dir.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn edge_inputs_load_with_their_warnings() {
+    for dir in dirs("edge") {
+        let exp = expected(&dir);
+        let out = exposure()
+            .arg("analyze")
+            .arg(&dir)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(exp.get("exit").and_then(|e| e.as_integer()).unwrap_or(0) as i32),
+            "{}: {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let text = |key: &str| -> String {
+            v[key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|w| {
+                    format!(
+                        "{} {}",
+                        w["file"].as_str().unwrap_or(""),
+                        w["message"].as_str().unwrap()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let (warnings, notes) = (text("warnings"), text("notes"));
+        for needle in strings(&exp, "warnings_contain") {
+            assert!(
+                warnings.contains(&needle),
+                "{}: warnings lack `{needle}`:\n{warnings}",
+                dir.display()
+            );
+        }
+        for needle in strings(&exp, "notes_contain") {
+            assert!(
+                notes.contains(&needle),
+                "{}: notes lack `{needle}`:\n{notes}",
+                dir.display()
+            );
+        }
+        if let Some(counts) = exp.get("counts").and_then(|c| c.as_table()) {
+            for (k, n) in counts {
+                let got = v["totals"].get(k).and_then(|x| x.as_i64()).unwrap_or(0);
+                assert_eq!(
+                    got,
+                    n.as_integer().unwrap(),
+                    "{}: count of {k}",
+                    dir.display()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn semantics_fixtures_give_their_verdicts_and_reasons() {
+    let all = dirs("semantics");
+    let mut failures = Vec::new();
+    let mut cases = 0;
+    for dir in &all {
+        let exp = expected(dir);
+        for case in exp
+            .get("case")
+            .and_then(|c| c.as_array())
+            .cloned()
+            .unwrap_or_default()
+        {
+            cases += 1;
+            let s = |k: &str| {
+                case.get(k).map(|v| match v {
+                    toml::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+            };
+            let mut extra: Vec<String> = Vec::new();
+            for (flag, key) in [
+                ("--protocol", "protocol"),
+                ("--port", "port"),
+                ("--source-port", "source_port"),
+            ] {
+                if let Some(v) = s(key) {
+                    extra.push(flag.into());
+                    extra.push(v);
+                }
+            }
+            let extra_ref: Vec<&str> = extra.iter().map(String::as_str).collect();
+            let (from, to) = (s("from").unwrap(), s("to").unwrap());
+            let v = query(dir, &from, &to, &extra_ref);
+            let want = s("expect").unwrap();
+            let got = v["verdict"].as_str().unwrap().to_string();
+            let name = format!(
+                "{} {from} -> {to} {extra:?}",
+                dir.file_name().unwrap().to_string_lossy()
+            );
+            if got != want {
+                failures.push(format!(
+                    "{name}: expected {want}, got {got} ({})",
+                    v["blocked_by"]
+                ));
+                continue;
+            }
+            if let Some(code) = s("code") {
+                let codes: Vec<&str> = v["blocked_by"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter_map(|b| b["code"].as_str())
+                    .collect();
+                if !codes.contains(&code.as_str()) {
+                    failures.push(format!("{name}: expected reason {code}, got {codes:?}"));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
