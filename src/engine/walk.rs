@@ -404,6 +404,29 @@ impl<'m> Walker<'m> {
             );
         }
         t.depth += 1;
+        // §1.1, §9.12: the VPC resolver (base + 2), instance metadata, time sync and the other
+        // link-local services answer every ENI whatever its security groups and NACLs say.
+        let exempt = exempt_services(self.m, &h.vpc_id);
+        let served = set.restrict(Dim::Dst, &exempt);
+        let set = set.subtract(&served);
+        if !served.is_empty() && self.goal.external {
+            let mut t2 = t.clone();
+            Self::hop(
+                &mut t2,
+                "aws-service",
+                "aws-service",
+                "Amazon-provided service",
+                format!(
+                    "{}: not filtered by security groups or network ACLs",
+                    describe_dst(&served)
+                ),
+                false,
+            );
+            self.finish(t2, Ending::Reached, served);
+        }
+        if set.is_empty() {
+            return;
+        }
         let mut set = set;
         if h.filtered_by_sgs {
             let (allowed, rules) = filters::security_groups(
@@ -694,7 +717,7 @@ impl<'m> Walker<'m> {
                         Some(c) => {
                             if matches!(c.target, RouteTarget::InternetGateway(_)) {
                                 if !public {
-                                    self.block(t3, nat_id, "NO_ROUTE_TO_DESTINATION", format!("{nat_id} is a private NAT gateway: the internet gateway drops its traffic"), part);
+                                    self.block(t3, nat_id, "NO_PUBLIC_IP_FOR_EGRESS", format!("{nat_id} is a private NAT gateway (no Elastic IP): the internet gateway drops its traffic"), part);
                                     continue;
                                 }
                                 if let RouteTarget::InternetGateway(igw) = &c.target {
@@ -1180,6 +1203,17 @@ impl<'m> Walker<'m> {
         let igw_id = match igw {
             Some(i) => i,
             None => {
+                if let Some(eigw) = m
+                    .egress_only_internet_gateways
+                    .values()
+                    .find(|g| g.vpc_ids.contains(&h.vpc_id))
+                {
+                    t.blocks.push(Block {
+                        component: eigw.id.clone(),
+                        code: "EGRESS_ONLY_IGW_INBOUND",
+                        detail: format!("{} is an egress-only internet gateway: it admits no inbound-initiated IPv6 flow", eigw.id),
+                    });
+                }
                 t.blocks.push(Block {
                     component: h.vpc_id.clone(),
                     code: "IGW_NOT_ATTACHED",
@@ -1274,7 +1308,7 @@ impl<'m> Walker<'m> {
             .map(|r| r.id.clone())
             .unwrap_or_else(|| format!("{} (local routes assumed)", h.vpc_id));
         let mut ok = PacketSet::empty();
-        let mut bad: Vec<(String, PacketSet)> = Vec::new();
+        let mut bad: Vec<(&'static str, String, PacketSet)> = Vec::new();
         for (choice, part) in filters::route_partition(m, rt, &h.vpc_id, &set, Dim::Src) {
             let good = match (&arrival, choice.as_ref()) {
                 (_, None) => false,
@@ -1285,22 +1319,12 @@ impl<'m> Walker<'m> {
                 }
                 (Arrival::Peering(pcx), Some(c)) => c.target == RouteTarget::Peering(pcx.clone()),
                 (Arrival::Vgw(vgw), Some(c)) => c.target == RouteTarget::VpnGateway(vgw.clone()),
-                (
-                    Arrival::Tgw {
-                        tgw,
-                        dst_attachment,
-                        chain,
-                    },
-                    Some(c),
-                ) => {
+                (Arrival::Tgw { tgw, .. }, Some(c)) => {
                     c.target == RouteTarget::TransitGateway(tgw.clone())
-                        && self.tgw_return_ok(dst_attachment, chain, &part)
                 }
                 (Arrival::PreservedByLb, _) => true,
             };
-            if good {
-                ok = ok.union(&part);
-            } else {
+            if !good {
                 let why = match choice {
                     None => "has no route back".to_string(),
                     Some(c) if !c.active => {
@@ -1312,32 +1336,46 @@ impl<'m> Walker<'m> {
                         c.destination
                     ),
                 };
-                bad.push((why, part));
+                bad.push((
+                    "NO_RETURN_ROUTE",
+                    format!("route table {rt_id} of {} {why}", h.subnet_id),
+                    part,
+                ));
+                continue;
             }
+            if let Arrival::Tgw {
+                dst_attachment,
+                chain,
+                ..
+            } = &arrival
+            {
+                if let Some((code, why)) = self.tgw_return_problem(h, dst_attachment, chain, &part)
+                {
+                    bad.push((code, why, part));
+                    continue;
+                }
+            }
+            ok = ok.union(&part);
         }
-        if !bad.is_empty() {
-            let detail = format!(
-                "route table {rt_id} of {} {} for {}",
-                h.subnet_id,
-                bad[0].0,
-                describe_src(&bad.iter().fold(PacketSet::empty(), |a, (_, p)| a.union(p)))
+        if !bad.is_empty() && ok.is_empty() {
+            let (code, why, _) = &bad[0];
+            let all = bad
+                .iter()
+                .fold(PacketSet::empty(), |a, (_, _, p)| a.union(p));
+            t.blocks.push(Block {
+                component: rt_id.clone(),
+                code,
+                detail: format!("{why} for {}", describe_src(&all)),
+            });
+            Self::hop(
+                &mut t,
+                &rt_id,
+                "route-table",
+                &rt_id,
+                "return route missing".into(),
+                true,
             );
-            if ok.is_empty() {
-                t.blocks.push(Block {
-                    component: rt_id.clone(),
-                    code: "NO_RETURN_ROUTE",
-                    detail,
-                });
-                Self::hop(
-                    &mut t,
-                    &rt_id,
-                    "route-table",
-                    &rt_id,
-                    "return route missing".into(),
-                    true,
-                );
-                return self.arrive_checked(h, set, t);
-            }
+            return self.arrive_checked(h, set, t);
         }
         let how = match &arrival {
             Arrival::Local => "local".to_string(),
@@ -1356,40 +1394,59 @@ impl<'m> Walker<'m> {
         self.arrive_checked(h, ok, t)
     }
 
-    /// The reply retraces the transit gateways: each table, consulted for the attachment the
-    /// reply enters by, must send the client's address back the way the packet came.
-    fn tgw_return_ok(
+    /// The reply retraces the transit gateways: it leaves from the host's AZ (which needs an
+    /// attachment subnet, §6.2), and each table, consulted for the attachment the reply enters
+    /// by, must send the client's address back the way the packet came.
+    fn tgw_return_problem(
         &self,
+        h: &Host,
         dst_attachment: &str,
         chain: &[(String, String)],
         set: &PacketSet,
-    ) -> bool {
+    ) -> Option<(&'static str, String)> {
         let m = self.m;
+        let last_tgw = chain.last().map(|c| c.0.clone()).unwrap_or_default();
+        if let Some(att) = m.tgw_attachment(&last_tgw, dst_attachment) {
+            let azs: Vec<Option<String>> = att
+                .subnet_ids
+                .iter()
+                .map(|s| m.subnets.get(s).and_then(|x| x.az.clone()))
+                .collect();
+            if !azs.contains(&h.az) {
+                return Some(("TGW_NO_ATTACHMENT_IN_AZ", format!("the reply from {} must leave from {}, where {dst_attachment} has no subnet", h.name, h.az.clone().unwrap_or_default())));
+            }
+        }
         let mut reply_ingress = dst_attachment.to_string();
         for (tgw, expected) in chain.iter().rev() {
             let Some(att) = m.tgw_attachment(tgw, &reply_ingress) else {
-                return false;
+                return Some((
+                    "TGW_ATTACHMENT_NOT_ASSOCIATED",
+                    format!("{reply_ingress} is not an attachment of {tgw} in the snapshot"),
+                ));
             };
             let Some(rt) = att
                 .route_table_id
                 .as_ref()
                 .and_then(|r| m.tgw_route_tables.get(r))
             else {
-                return false;
+                return Some(("TGW_ATTACHMENT_NOT_ASSOCIATED", format!("replies enter {tgw} by {reply_ingress}, which is associated with no route table")));
             };
-            let ok = filters::tgw_partition(m, rt, set, Dim::Src)
-                .iter()
-                .all(|(c, _)| {
-                    c.as_ref()
-                        .is_some_and(|c| !c.blackhole && c.attachments.first() == Some(expected))
-                });
-            if !ok {
-                return false;
+            for (c, _) in filters::tgw_partition(m, rt, set, Dim::Src) {
+                match c {
+                    None => return Some(("TGW_NO_ROUTE", format!("transit gateway route table {} has no route back", rt.id))),
+                    Some(c) if c.blackhole || c.attachments.is_empty() => {
+                        return Some(("TGW_BLACKHOLE_ROUTE", format!("transit gateway route table {} drops the replies ({} is a blackhole)", rt.id, c.destination)))
+                    }
+                    Some(c) if c.attachments.first() != Some(expected) => {
+                        return Some(("NO_RETURN_ROUTE", format!("transit gateway route table {} sends the replies to {}, not back to {expected}", rt.id, c.attachments[0])))
+                    }
+                    Some(_) => {}
+                }
             }
             // On the previous transit gateway the reply enters by the same peering attachment id.
             reply_ingress = expected.clone();
         }
-        true
+        None
     }
 
     /// Destination security groups, then arrival.
@@ -1759,6 +1816,32 @@ impl<'m> Walker<'m> {
             }
         }
     }
+}
+
+/// Addresses of the services that security groups and NACLs never filter (§1.1): the VPC
+/// resolver at the primary CIDR's base + 2, and the link-local metadata, DNS, time-sync and
+/// Windows-activation addresses (IPv4 and IPv6).
+pub fn exempt_services(m: &Model, vpc: &str) -> Vec<Interval> {
+    let mut out: Vec<Interval> = [
+        "169.254.169.254",
+        "169.254.169.253",
+        "169.254.169.123",
+        "169.254.169.250",
+        "169.254.169.251",
+        "fd00:ec2::254",
+        "fd00:ec2::253",
+        "fd00:ec2::123",
+    ]
+    .iter()
+    .map(|a| super::packet::addr_interval(a.parse().expect("literal address")))
+    .collect();
+    if let Some(primary) = m.vpcs.get(vpc).and_then(|v| v.cidrs_v4.first()) {
+        let resolver = u32::from(primary.network()).wrapping_add(2);
+        out.push(super::packet::addr_interval(std::net::IpAddr::V4(
+            resolver.into(),
+        )));
+    }
+    out
 }
 
 /// The packets a listener accepts.
