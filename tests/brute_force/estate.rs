@@ -16,7 +16,14 @@ pub const ACCOUNT: &str = "111122223333";
 pub const REGION: &str = "eu-west-1";
 
 /// Internet clients used by the flows (never an address of the estate).
-pub const CLIENTS: &[&str] = &["8.8.8.8", "1.1.1.1", "52.95.110.1", "192.0.2.77", "198.51.100.200", "203.0.113.250"];
+pub const CLIENTS: &[&str] = &[
+    "8.8.8.8",
+    "1.1.1.1",
+    "52.95.110.1",
+    "192.0.2.77",
+    "198.51.100.200",
+    "203.0.113.250",
+];
 
 /// SplitMix64: small, seedable, good enough for test generation.
 #[derive(Debug, Clone)]
@@ -225,9 +232,9 @@ impl Estate {
         self.sgs.iter().find(|s| s.id == id)
     }
     pub fn peering_between(&self, a: &str, b: &str) -> Option<&Peering> {
-        self.peerings
-            .iter()
-            .find(|p| (p.requester == a && p.accepter == b) || (p.requester == b && p.accepter == a))
+        self.peerings.iter().find(|p| {
+            (p.requester == a && p.accepter == b) || (p.requester == b && p.accepter == a)
+        })
     }
 
     /// A random small estate.
@@ -238,7 +245,7 @@ impl Estate {
             counter += 1;
             id(prefix, counter)
         };
-        let nv = rng.weighted(&[(1usize, 30), (2, 60), (3, 10)]);
+        let nv = rng.weighted(&[(1usize, 25), (2, 55), (3, 20)]);
         for v in 0..nv {
             e.vpcs.push(Vpc {
                 id: next_id("vpc"),
@@ -319,7 +326,12 @@ impl Estate {
         }
         // ENIs.
         let mut public_pool: Vec<Ipv4Addr> = (1..=100u8)
-            .flat_map(|h| [Ipv4Addr::new(198, 51, 100, h), Ipv4Addr::new(203, 0, 113, h)])
+            .flat_map(|h| {
+                [
+                    Ipv4Addr::new(198, 51, 100, h),
+                    Ipv4Addr::new(203, 0, 113, h),
+                ]
+            })
             .collect();
         for subnet in e.subnets.clone() {
             for k in 0..rng.range(1, 3) {
@@ -331,7 +343,12 @@ impl Estate {
                 } else {
                     None
                 };
-                let vpc_sgs: Vec<String> = e.sgs.iter().filter(|g| g.vpc == subnet.vpc).map(|g| g.id.clone()).collect();
+                let vpc_sgs: Vec<String> = e
+                    .sgs
+                    .iter()
+                    .filter(|g| g.vpc == subnet.vpc)
+                    .map(|g| g.id.clone())
+                    .collect();
                 let mut groups = vec![rng.pick(&vpc_sgs).clone()];
                 if rng.chance(0.3) {
                     let g = rng.pick(&vpc_sgs).clone();
@@ -357,11 +374,20 @@ impl Estate {
                 continue; // untouched default group
             }
             let vpc = e.sgs[gi].vpc.clone();
-            let mut ingress = if default { e.sgs[gi].ingress.clone() } else { Vec::new() };
+            let mut ingress = if default {
+                e.sgs[gi].ingress.clone()
+            } else {
+                Vec::new()
+            };
             if rng.chance(0.4) {
                 // A typical service rule.
                 let port = *rng.pick(&[22, 80, 443, 3306]);
-                let cidr = *rng.pick(&[net("0.0.0.0/0"), net("0.0.0.0/0"), net("10.0.0.0/8"), e.vpc(&vpc).unwrap().cidr]);
+                let cidr = *rng.pick(&[
+                    net("0.0.0.0/0"),
+                    net("0.0.0.0/0"),
+                    net("10.0.0.0/8"),
+                    e.vpc(&vpc).unwrap().cidr,
+                ]);
                 ingress.push(SgRule {
                     proto: 6,
                     ports: Some((port, port)),
@@ -378,7 +404,9 @@ impl Estate {
                     peer: RulePeer::Cidr(net("0.0.0.0/0")),
                 }]
             } else {
-                (0..rng.range(0, 3)).map(|_| e.random_sg_rule(rng, &vpc)).collect()
+                (0..rng.range(0, 3))
+                    .map(|_| e.random_sg_rule(rng, &vpc))
+                    .collect()
             };
             e.sgs[gi].ingress = ingress;
             e.sgs[gi].egress = egress;
@@ -425,7 +453,10 @@ impl Estate {
                     // Mostly open: random rules punch holes before a late allow-all.
                     let number = *rng.pick(&[500u32, 1000, 32000, 32766]);
                     for egress in [false, true] {
-                        if !entries.iter().any(|x| x.egress == egress && x.number == number) {
+                        if !entries
+                            .iter()
+                            .any(|x| x.egress == egress && x.number == number)
+                        {
                             entries.push(NaclEntry {
                                 number,
                                 egress,
@@ -466,7 +497,11 @@ impl Estate {
                 let i = *rng.pick(&custom);
                 e.nacls[i].subnets.push(subnet.id.clone());
             } else if rng.chance(0.7) {
-                let i = e.nacls.iter().position(|n| n.vpc == subnet.vpc && n.default).unwrap();
+                let i = e
+                    .nacls
+                    .iter()
+                    .position(|n| n.vpc == subnet.vpc && n.default)
+                    .unwrap();
                 e.nacls[i].subnets.push(subnet.id.clone());
             }
         }
@@ -487,7 +522,11 @@ impl Estate {
             let tables: Vec<usize> = (0..e.route_tables.len())
                 .filter(|&i| e.route_tables[i].vpc == subnet.vpc)
                 .collect();
-            let custom: Vec<usize> = tables.iter().copied().filter(|&i| !e.route_tables[i].main).collect();
+            let custom: Vec<usize> = tables
+                .iter()
+                .copied()
+                .filter(|&i| !e.route_tables[i].main)
+                .collect();
             if !custom.is_empty() && rng.chance(0.65) {
                 let i = *rng.pick(&custom);
                 e.route_tables[i].subnets.push(subnet.id.clone());
@@ -503,21 +542,27 @@ impl Estate {
     /// CIDRs that rules (SG and NACL) draw from.
     fn random_cidr(&self, rng: &mut Rng) -> Ipv4Net {
         let choice = rng.weighted(&[
-            (0, 8),  // 0.0.0.0/0
-            (1, 4),  // a VPC CIDR
-            (2, 4),  // a subnet CIDR
-            (3, 3),  // an ENI's private /32
-            (4, 2),  // an internet client /32
-            (5, 2),  // a wide public range
-            (6, 1),  // an ENI's public /32
-            (7, 1),  // 10.0.0.0/8
+            (0, 8), // 0.0.0.0/0
+            (1, 4), // a VPC CIDR
+            (2, 4), // a subnet CIDR
+            (3, 3), // an ENI's private /32
+            (4, 2), // an internet client /32
+            (5, 2), // a wide public range
+            (6, 1), // an ENI's public /32
+            (7, 1), // 10.0.0.0/8
         ]);
         match choice {
             1 => rng.pick(&self.vpcs).cidr,
             2 => rng.pick(&self.subnets).cidr,
             3 if !self.enis.is_empty() => host(rng.pick(&self.enis).ip),
             4 => host(rng.pick(CLIENTS).parse().unwrap()),
-            5 => net(*rng.pick(&["198.51.100.0/24", "203.0.113.0/24", "8.0.0.0/8", "0.0.0.0/1", "128.0.0.0/1"])),
+            5 => net(rng.pick::<&str>(&[
+                "198.51.100.0/24",
+                "203.0.113.0/24",
+                "8.0.0.0/8",
+                "0.0.0.0/1",
+                "128.0.0.0/1",
+            ])),
             6 => {
                 let publics: Vec<Ipv4Addr> = self.enis.iter().filter_map(|e| e.public).collect();
                 if publics.is_empty() {
@@ -541,14 +586,20 @@ impl Estate {
                 Some((a as i32, b as i32))
             }
         };
-        let same_vpc: Vec<String> = self.sgs.iter().filter(|g| g.vpc == vpc).map(|g| g.id.clone()).collect();
+        let same_vpc: Vec<String> = self
+            .sgs
+            .iter()
+            .filter(|g| g.vpc == vpc)
+            .map(|g| g.id.clone())
+            .collect();
         let peered: Vec<String> = self
             .sgs
             .iter()
             .filter(|g| g.vpc != vpc && self.peering_between(vpc, &g.vpc).is_some())
             .map(|g| g.id.clone())
             .collect();
-        let peer = match rng.weighted(&[(0, 6), (1, 3), (2, if peered.is_empty() { 0 } else { 2 })]) {
+        let peer = match rng.weighted(&[(0, 6), (1, 3), (2, if peered.is_empty() { 0 } else { 2 })])
+        {
             1 => RulePeer::Group(rng.pick(&same_vpc).clone()),
             2 => RulePeer::Group(rng.pick(&peered).clone()),
             _ => RulePeer::Cidr(self.random_cidr(rng)),
@@ -587,7 +638,12 @@ impl Estate {
         out
     }
 
-    fn random_routes(&self, rng: &mut Rng, vpc: &Vpc, next_id: &mut impl FnMut(&str) -> String) -> Vec<Route> {
+    fn random_routes(
+        &self,
+        rng: &mut Rng,
+        vpc: &Vpc,
+        next_id: &mut impl FnMut(&str) -> String,
+    ) -> Vec<Route> {
         let mut routes = vec![Route {
             dest: vpc.cidr,
             target: Target::Local,
@@ -602,16 +658,42 @@ impl Estate {
         let detached = self.igws.iter().find(|g| g.vpc == vpc.id && !g.attached);
         if let Some(g) = igw {
             if rng.chance(0.8) {
-                push(&mut routes, Route { dest: net("0.0.0.0/0"), target: Target::Igw(g.id.clone()), active: true });
+                push(
+                    &mut routes,
+                    Route {
+                        dest: net("0.0.0.0/0"),
+                        target: Target::Igw(g.id.clone()),
+                        active: true,
+                    },
+                );
             }
             if rng.chance(0.15) {
-                let d = net(*rng.pick(&["8.8.8.0/24", "198.51.100.0/24", "192.0.2.0/24", "52.0.0.0/8"]));
-                push(&mut routes, Route { dest: d, target: Target::Igw(g.id.clone()), active: true });
+                let d = net(rng.pick::<&str>(&[
+                    "8.8.8.0/24",
+                    "198.51.100.0/24",
+                    "192.0.2.0/24",
+                    "52.0.0.0/8",
+                ]));
+                push(
+                    &mut routes,
+                    Route {
+                        dest: d,
+                        target: Target::Igw(g.id.clone()),
+                        active: true,
+                    },
+                );
             }
         } else if let Some(g) = detached {
             if rng.chance(0.5) {
                 // A route to a detached IGW: AWS shows it as a blackhole; sometimes lie and say active.
-                push(&mut routes, Route { dest: net("0.0.0.0/0"), target: Target::Igw(g.id.clone()), active: rng.chance(0.2) });
+                push(
+                    &mut routes,
+                    Route {
+                        dest: net("0.0.0.0/0"),
+                        target: Target::Igw(g.id.clone()),
+                        active: rng.chance(0.2),
+                    },
+                );
             }
         }
         let my_peerings: Vec<&Peering> = self
@@ -620,33 +702,76 @@ impl Estate {
             .filter(|p| p.requester == vpc.id || p.accepter == vpc.id)
             .collect();
         for p in &my_peerings {
-            let other = if p.requester == vpc.id { &p.accepter } else { &p.requester };
+            let other = if p.requester == vpc.id {
+                &p.accepter
+            } else {
+                &p.requester
+            };
             if rng.chance(0.65) {
                 let dest = if rng.chance(0.7) {
                     self.vpc(other).unwrap().cidr
                 } else {
-                    let subs: Vec<&Subnet> = self.subnets.iter().filter(|s| &s.vpc == other).collect();
+                    let subs: Vec<&Subnet> =
+                        self.subnets.iter().filter(|s| &s.vpc == other).collect();
                     rng.pick(&subs).cidr
                 };
-                let active = if p.status == "active" { true } else { rng.chance(0.2) };
-                push(&mut routes, Route { dest, target: Target::Pcx(p.id.clone()), active });
+                let active = if p.status == "active" {
+                    true
+                } else {
+                    rng.chance(0.2)
+                };
+                push(
+                    &mut routes,
+                    Route {
+                        dest,
+                        target: Target::Pcx(p.id.clone()),
+                        active,
+                    },
+                );
             }
         }
         if !my_peerings.is_empty() {
             // A VPC that is not the peer (transitive attempt), or an internet range misrouted to the peering.
-            if rng.chance(0.15) {
+            if rng.chance(0.35) {
                 let p = rng.pick(&my_peerings);
-                let other = if p.requester == vpc.id { &p.accepter } else { &p.requester };
-                let candidates: Vec<&Vpc> = self.vpcs.iter().filter(|v| v.id != vpc.id && &v.id != other).collect();
+                let other = if p.requester == vpc.id {
+                    &p.accepter
+                } else {
+                    &p.requester
+                };
+                let candidates: Vec<&Vpc> = self
+                    .vpcs
+                    .iter()
+                    .filter(|v| v.id != vpc.id && &v.id != other)
+                    .collect();
                 if !candidates.is_empty() {
                     let d = rng.pick(&candidates).cidr;
-                    push(&mut routes, Route { dest: d, target: Target::Pcx(p.id.clone()), active: true });
+                    push(
+                        &mut routes,
+                        Route {
+                            dest: d,
+                            target: Target::Pcx(p.id.clone()),
+                            active: true,
+                        },
+                    );
                 }
             }
             if rng.chance(0.15) {
                 let p = rng.pick(&my_peerings);
-                let d = net(*rng.pick(&["8.8.8.8/32", "203.0.113.0/24", "198.51.100.0/25", "0.0.0.0/0"]));
-                push(&mut routes, Route { dest: d, target: Target::Pcx(p.id.clone()), active: p.status == "active" });
+                let d = net(rng.pick::<&str>(&[
+                    "8.8.8.8/32",
+                    "203.0.113.0/24",
+                    "198.51.100.0/25",
+                    "0.0.0.0/0",
+                ]));
+                push(
+                    &mut routes,
+                    Route {
+                        dest: d,
+                        target: Target::Pcx(p.id.clone()),
+                        active: p.status == "active",
+                    },
+                );
             }
         }
         if rng.chance(0.2) {
@@ -658,8 +783,19 @@ impl Estate {
                 _ => (net("0.0.0.0/0"), Target::Igw(next_id("igw"))),
             };
             let other_vpc: Vec<&Vpc> = self.vpcs.iter().filter(|v| v.id != vpc.id).collect();
-            let dest = if dest == net("10.3.0.0/16") && !other_vpc.is_empty() { rng.pick(&other_vpc).cidr } else { dest };
-            push(&mut routes, Route { dest, target, active: false });
+            let dest = if dest == net("10.3.0.0/16") && !other_vpc.is_empty() {
+                rng.pick(&other_vpc).cidr
+            } else {
+                dest
+            };
+            push(
+                &mut routes,
+                Route {
+                    dest,
+                    target,
+                    active: false,
+                },
+            );
         }
         routes
     }
@@ -750,9 +886,16 @@ impl Estate {
                                 o.insert("NetworkInterfaceId".into(), json!(e));
                             }
                         }
-                        let origin = if r.target == Target::Local { "CreateRouteTable" } else { "CreateRoute" };
+                        let origin = if r.target == Target::Local {
+                            "CreateRouteTable"
+                        } else {
+                            "CreateRoute"
+                        };
                         o.insert("Origin".into(), json!(origin));
-                        o.insert("State".into(), json!(if r.active { "active" } else { "blackhole" }));
+                        o.insert(
+                            "State".into(),
+                            json!(if r.active { "active" } else { "blackhole" }),
+                        );
                         Value::Object(o)
                     })
                     .collect();
@@ -797,7 +940,10 @@ impl Estate {
                             o.insert("IcmpTypeCode".into(), json!({"Code": -1, "Type": -1}));
                         }
                         o.insert("Protocol".into(), json!(x.proto.to_string()));
-                        o.insert("RuleAction".into(), json!(if x.allow { "allow" } else { "deny" }));
+                        o.insert(
+                            "RuleAction".into(),
+                            json!(if x.allow { "allow" } else { "deny" }),
+                        );
                         o.insert("RuleNumber".into(), json!(x.number));
                         Value::Object(o)
                     })
@@ -910,7 +1056,10 @@ impl Estate {
             })
             .collect();
         let info = |vpc: &str| {
-            let cidr = self.vpc(vpc).map(|v| v.cidr.to_string()).unwrap_or_default();
+            let cidr = self
+                .vpc(vpc)
+                .map(|v| v.cidr.to_string())
+                .unwrap_or_default();
             json!({
                 "CidrBlock": cidr,
                 "CidrBlockSet": [{"CidrBlock": cidr}],
@@ -935,13 +1084,34 @@ impl Estate {
             .collect();
         vec![
             ("describe-vpcs.json".into(), json!({ "Vpcs": vpcs })),
-            ("describe-subnets.json".into(), json!({ "Subnets": subnets })),
-            ("describe-route-tables.json".into(), json!({ "RouteTables": route_tables })),
-            ("describe-network-acls.json".into(), json!({ "NetworkAcls": nacls })),
-            ("describe-security-groups.json".into(), json!({ "SecurityGroups": sgs })),
-            ("describe-network-interfaces.json".into(), json!({ "NetworkInterfaces": enis })),
-            ("describe-internet-gateways.json".into(), json!({ "InternetGateways": igws })),
-            ("describe-vpc-peering-connections.json".into(), json!({ "VpcPeeringConnections": peerings })),
+            (
+                "describe-subnets.json".into(),
+                json!({ "Subnets": subnets }),
+            ),
+            (
+                "describe-route-tables.json".into(),
+                json!({ "RouteTables": route_tables }),
+            ),
+            (
+                "describe-network-acls.json".into(),
+                json!({ "NetworkAcls": nacls }),
+            ),
+            (
+                "describe-security-groups.json".into(),
+                json!({ "SecurityGroups": sgs }),
+            ),
+            (
+                "describe-network-interfaces.json".into(),
+                json!({ "NetworkInterfaces": enis }),
+            ),
+            (
+                "describe-internet-gateways.json".into(),
+                json!({ "InternetGateways": igws }),
+            ),
+            (
+                "describe-vpc-peering-connections.json".into(),
+                json!({ "VpcPeeringConnections": peerings }),
+            ),
         ]
     }
 
@@ -958,7 +1128,10 @@ impl Estate {
             .map(|&(proto, ports)| {
                 let mut ranges = Vec::new();
                 let mut pairs = Vec::new();
-                for r in rules.iter().filter(|r| (r.proto, r.ports) == (proto, ports)) {
+                for r in rules
+                    .iter()
+                    .filter(|r| (r.proto, r.ports) == (proto, ports))
+                {
                     match &r.peer {
                         RulePeer::Cidr(c) => {
                             let v = json!({"CidrIp": c.to_string()});
@@ -973,7 +1146,11 @@ impl Estate {
                                 let mut o = json!({"GroupId": g, "UserId": ACCOUNT, "VpcId": gvpc});
                                 if let Some(p) = p {
                                     o["VpcPeeringConnectionId"] = json!(p.id);
-                                    o["PeeringStatus"] = json!(if p.status == "active" { "active" } else { "deleted" });
+                                    o["PeeringStatus"] = json!(if p.status == "active" {
+                                        "active"
+                                    } else {
+                                        "deleted"
+                                    });
                                 }
                                 o
                             } else {
@@ -1083,15 +1260,25 @@ impl Estate {
         for i in 0..self.vpcs.len() {
             let vid = &self.vpcs[i].id;
             let used = self.subnets.iter().any(|s| &s.vpc == vid)
-                || self.peerings.iter().any(|p| &p.requester == vid || &p.accepter == vid);
+                || self
+                    .peerings
+                    .iter()
+                    .any(|p| &p.requester == vid || &p.accepter == vid);
             if !used {
                 let mut e = self.clone();
                 e.vpcs.remove(i);
-                let gone: Vec<String> = e.sgs.iter().filter(|g| &g.vpc == vid).map(|g| g.id.clone()).collect();
+                let gone: Vec<String> = e
+                    .sgs
+                    .iter()
+                    .filter(|g| &g.vpc == vid)
+                    .map(|g| g.id.clone())
+                    .collect();
                 e.sgs.retain(|g| &g.vpc != vid);
                 for g in &mut e.sgs {
-                    g.ingress.retain(|r| !matches!(&r.peer, RulePeer::Group(x) if gone.contains(x)));
-                    g.egress.retain(|r| !matches!(&r.peer, RulePeer::Group(x) if gone.contains(x)));
+                    g.ingress
+                        .retain(|r| !matches!(&r.peer, RulePeer::Group(x) if gone.contains(x)));
+                    g.egress
+                        .retain(|r| !matches!(&r.peer, RulePeer::Group(x) if gone.contains(x)));
                 }
                 e.nacls.retain(|n| &n.vpc != vid);
                 e.route_tables.retain(|r| &r.vpc != vid);
@@ -1107,7 +1294,11 @@ impl Estate {
                 rt.routes.retain(|r| r.target != Target::Pcx(pid.clone()));
             }
             // Cross-VPC references need a peering (AWS refuses them otherwise).
-            let vpc_of: Vec<(String, String)> = e.sgs.iter().map(|g| (g.id.clone(), g.vpc.clone())).collect();
+            let vpc_of: Vec<(String, String)> = e
+                .sgs
+                .iter()
+                .map(|g| (g.id.clone(), g.vpc.clone()))
+                .collect();
             for g in &mut e.sgs {
                 let own = g.vpc.clone();
                 let cross = |r: &SgRule| match &r.peer {
@@ -1121,7 +1312,11 @@ impl Estate {
         }
         for i in 0..self.igws.len() {
             let gid = self.igws[i].id.clone();
-            if !self.route_tables.iter().any(|rt| rt.routes.iter().any(|r| r.target == Target::Igw(gid.clone()))) {
+            if !self.route_tables.iter().any(|rt| {
+                rt.routes
+                    .iter()
+                    .any(|r| r.target == Target::Igw(gid.clone()))
+            }) {
                 let mut e = self.clone();
                 e.igws.remove(i);
                 out.push(e);
@@ -1132,7 +1327,11 @@ impl Estate {
             let gid = &self.sgs[i].id;
             let used = self.enis.iter().any(|e| e.groups.contains(gid))
                 || self.sgs.iter().enumerate().any(|(j, g)| {
-                    j != i && g.ingress.iter().chain(&g.egress).any(|r| r.peer == RulePeer::Group(gid.clone()))
+                    j != i
+                        && g.ingress
+                            .iter()
+                            .chain(&g.egress)
+                            .any(|r| r.peer == RulePeer::Group(gid.clone()))
                 });
             if !used {
                 let mut e = self.clone();
@@ -1199,7 +1398,11 @@ impl Estate {
 
     /// A one-line size summary.
     pub fn size(&self) -> String {
-        let rules: usize = self.sgs.iter().map(|g| g.ingress.len() + g.egress.len()).sum();
+        let rules: usize = self
+            .sgs
+            .iter()
+            .map(|g| g.ingress.len() + g.egress.len())
+            .sum();
         let entries: usize = self.nacls.iter().map(|n| n.entries.len()).sum();
         let routes: usize = self.route_tables.iter().map(|r| r.routes.len()).sum();
         format!(

@@ -18,7 +18,7 @@
 //! - `BRUTE_FORCE_SEED` — check one estate seed only (decimal or 0x-hex);
 //! - `BRUTE_FORCE_OUT` — where repro snapshots are written (default: the temp dir).
 //!
-//! `cargo test --test integration brute_force_survey -- --ignored --nocapture`
+//! `BRUTE_FORCE_CASES=2000 cargo test --test integration brute_force_survey -- --nocapture`
 //! runs many more cases, does not stop at the first disagreement, and prints
 //! one shrunk reproduction per kind of disagreement.
 
@@ -84,7 +84,9 @@ impl Flow {
 }
 
 const DPORTS: &[u16] = &[22, 80, 443, 8080, 3306, 1024, 1023, 5000];
-const SPORTS: &[u16] = &[40000, 50000, 33000, 61001, 443, 80, 1023, 1024, 22, 65535, 3306];
+const SPORTS: &[u16] = &[
+    40000, 50000, 33000, 61001, 443, 80, 1023, 1024, 22, 65535, 3306,
+];
 
 fn random_flows(e: &Estate, rng: &mut Rng, n: usize, hairpin: bool) -> Vec<Flow> {
     let mut out = Vec::new();
@@ -102,7 +104,13 @@ fn random_flows(e: &Estate, rng: &mut Rng, n: usize, hairpin: bool) -> Vec<Flow>
         let mut proto = if rng.chance(0.75) { 6 } else { 17 };
         let sport = *rng.pick(SPORTS);
         let mut dport = *rng.pick(DPORTS);
-        let src_name = |rng: &mut Rng, x: &estate::Eni| if rng.chance(0.7) { x.id.clone() } else { x.ip.to_string() };
+        let src_name = |rng: &mut Rng, x: &estate::Eni| {
+            if rng.chance(0.7) {
+                x.id.clone()
+            } else {
+                x.ip.to_string()
+            }
+        };
         let client = rng.pick(CLIENTS).to_string();
         let flow = match kind {
             FlowKind::Private => {
@@ -111,9 +119,22 @@ fn random_flows(e: &Estate, rng: &mut Rng, n: usize, hairpin: bool) -> Vec<Flow>
                 }
                 let s = rng.pick(&e.enis);
                 // Mostly within the VPC, else anywhere (peered or not).
-                let vpc_of = |x: &estate::Eni| e.subnets.iter().find(|n| n.id == x.subnet).map(|n| n.vpc.clone());
-                let same: Vec<&estate::Eni> = e.enis.iter().filter(|x| x.id != s.id && vpc_of(x) == vpc_of(s)).collect();
-                let d = if !same.is_empty() && rng.chance(0.6) { *rng.pick(&same) } else { rng.pick(&e.enis) };
+                let vpc_of = |x: &estate::Eni| {
+                    e.subnets
+                        .iter()
+                        .find(|n| n.id == x.subnet)
+                        .map(|n| n.vpc.clone())
+                };
+                let same: Vec<&estate::Eni> = e
+                    .enis
+                    .iter()
+                    .filter(|x| x.id != s.id && vpc_of(x) == vpc_of(s))
+                    .collect();
+                let d = if !same.is_empty() && rng.chance(0.6) {
+                    *rng.pick(&same)
+                } else {
+                    rng.pick(&e.enis)
+                };
                 if s.id == d.id {
                     continue;
                 }
@@ -190,13 +211,27 @@ fn random_flows(e: &Estate, rng: &mut Rng, n: usize, hairpin: bool) -> Vec<Flow>
         // flows then get past the SG and exercise NACLs and routes).
         let mut flow = flow;
         if rng.chance(0.5) {
-            if let Some(d) = flow.keep.last().and_then(|id| e.enis.iter().find(|x| &x.id == id)) {
+            if let Some(d) = flow
+                .keep
+                .last()
+                .and_then(|id| e.enis.iter().find(|x| &x.id == id))
+            {
+                // For internet clients, rules whose CIDR covers the client.
+                let client: Option<std::net::Ipv4Addr> = match flow.kind {
+                    FlowKind::FromInternet => flow.from.parse().ok(),
+                    _ => None,
+                };
                 let open: Vec<(i32, (i32, i32))> = d
                     .groups
                     .iter()
                     .filter_map(|g| e.sgs.iter().find(|x| &x.id == g))
                     .flat_map(|g| g.ingress.iter())
                     .filter(|r| r.proto == 6 || r.proto == 17)
+                    .filter(|r| match (client, &r.peer) {
+                        (Some(c), estate::RulePeer::Cidr(n)) => n.contains(&c),
+                        (Some(_), _) => false,
+                        (None, _) => true,
+                    })
                     .filter_map(|r| r.ports.map(|p| (r.proto, p)))
                     .collect();
                 if !open.is_empty() {
@@ -224,7 +259,11 @@ fn load(e: &Estate) -> Result<Model, String> {
 }
 
 fn ask_engine(m: &Model, f: &Flow) -> (EngineSays, Option<query::Answer>) {
-    let proto = if f.proto == 6 { ProtocolArg::Tcp } else { ProtocolArg::Udp };
+    let proto = if f.proto == 6 {
+        ProtocolArg::Tcp
+    } else {
+        ProtocolArg::Udp
+    };
     let dport = f.dport.to_string();
     let sport = f.sport.to_string();
     let result = catch_unwind(AssertUnwindSafe(|| {
@@ -255,7 +294,11 @@ struct Compared {
 
 impl Compared {
     fn agrees(&self) -> bool {
-        let want = if self.reference.reachable { Verdict::Reachable } else { Verdict::Unreachable };
+        let want = if self.reference.reachable {
+            Verdict::Reachable
+        } else {
+            Verdict::Unreachable
+        };
         self.engine == EngineSays::Verdict(want)
     }
     /// What kind of disagreement this is (used to keep the shrinker on the same bug
@@ -266,9 +309,16 @@ impl Compared {
             EngineSays::Error(e) if e.contains("panicked") => "panic".into(),
             EngineSays::Error(_) => "error".into(),
         };
-        let reference = if self.reference.reachable { "reachable" } else { "unreachable" };
+        let reference = if self.reference.reachable {
+            "reachable"
+        } else {
+            "unreachable"
+        };
         let step = &self.reference.step;
-        format!("{:?}: engine {engine}, reference {reference} (last reference step: {step})", f.kind)
+        format!(
+            "{:?}: engine {engine}, reference {reference} (last reference step: {step})",
+            f.kind
+        )
     }
 }
 
@@ -280,7 +330,11 @@ fn compare(e: &Estate, f: &Flow) -> Result<Option<Compared>, String> {
         Err(_) => return Ok(None),
     };
     let (engine, answer) = ask_engine(&m, f);
-    Ok(Some(Compared { engine, answer, reference }))
+    Ok(Some(Compared {
+        engine,
+        answer,
+        reference,
+    }))
 }
 
 /// Greedy shrinking: take any one-step simplification that keeps the same
@@ -307,16 +361,29 @@ fn shrink(e: &Estate, f: &Flow, signature: &str) -> Estate {
 fn report(seed: u64, index: usize, e: &Estate, f: &Flow) -> String {
     let c = match compare(e, f) {
         Ok(Some(c)) => c,
-        Ok(None) => return format!("seed {seed:#x} flow {index}: the reference no longer models the shrunk case"),
-        Err(err) => return format!("seed {seed:#x} flow {index}: the shrunk estate does not load: {err}"),
+        Ok(None) => {
+            return format!(
+                "seed {seed:#x} flow {index}: the reference no longer models the shrunk case"
+            )
+        }
+        Err(err) => {
+            return format!("seed {seed:#x} flow {index}: the shrunk estate does not load: {err}")
+        }
     };
     let mut s = String::new();
-    s += &format!("=== brute-force disagreement: seed {seed:#x}, flow #{index} ({:?}) ===\n", f.kind);
+    s += &format!(
+        "=== brute-force disagreement: seed {seed:#x}, flow #{index} ({:?}) ===\n",
+        f.kind
+    );
     s += &format!("query: {}\n", f.command_line());
     s += &format!(
         "engine: {:?}    reference: {}\n",
         c.engine,
-        if c.reference.reachable { "Reachable" } else { "Unreachable" }
+        if c.reference.reachable {
+            "Reachable"
+        } else {
+            "Unreachable"
+        }
     );
     s += "reference trace:\n";
     for line in &c.reference.trace {
@@ -337,7 +404,11 @@ fn report(seed: u64, index: usize, e: &Estate, f: &Flow) -> String {
     let dir = base.join(format!("{seed:016x}-{index}"));
     let _ = std::fs::remove_dir_all(&dir);
     if e.write_to(&dir).is_ok() {
-        s += &format!("replay: cargo run -- query {} {}\n", dir.display(), f.command_line());
+        s += &format!(
+            "replay: cargo run -- query {} {}\n",
+            dir.display(),
+            f.command_line()
+        );
     }
     s
 }
@@ -364,14 +435,19 @@ fn check_conversion(e: &Estate, m: &Model) -> Vec<String> {
         let dedup = |rules: &[estate::SgRule]| {
             let mut seen: Vec<&estate::SgRule> = Vec::new();
             for r in rules {
-                if !seen.iter().any(|x| x.proto == r.proto && x.ports == r.ports && x.peer == r.peer) {
+                if !seen
+                    .iter()
+                    .any(|x| x.proto == r.proto && x.ports == r.ports && x.peer == r.peer)
+                {
                     seen.push(r);
                 }
             }
             seen.len()
         };
         match m.security_groups.get(&g.id) {
-            Some(mg) if mg.ingress.len() == dedup(&g.ingress) && mg.egress.len() == dedup(&g.egress) => {}
+            Some(mg)
+                if mg.ingress.len() == dedup(&g.ingress) && mg.egress.len() == dedup(&g.egress) => {
+            }
             Some(mg) => problems.push(format!(
                 "{}: {}/{} rules in the model, {}/{} generated",
                 g.id,
@@ -391,16 +467,25 @@ fn check_conversion(e: &Estate, m: &Model) -> Vec<String> {
     }
     for x in &e.enis {
         match m.network_interfaces.get(&x.id) {
-            Some(mx) if mx.private_ips.len() == 1 && mx.private_ips[0].address == x.ip && mx.private_ips[0].public == x.public => {}
+            Some(mx)
+                if mx.private_ips.len() == 1
+                    && mx.private_ips[0].address == x.ip
+                    && mx.private_ips[0].public == x.public => {}
             _ => problems.push(format!("{}: addresses differ", x.id)),
         }
     }
     let active = e.peerings.iter().filter(|p| p.status == "active").count();
     if m.peerings.len() != active {
-        problems.push(format!("{} active peerings in the model, {active} generated", m.peerings.len()));
+        problems.push(format!(
+            "{} active peerings in the model, {active} generated",
+            m.peerings.len()
+        ));
     }
     for g in &e.igws {
-        let attached = m.internet_gateways.get(&g.id).map(|mg| mg.vpc_ids.contains(&g.vpc));
+        let attached = m
+            .internet_gateways
+            .get(&g.id)
+            .map(|mg| mg.vpc_ids.contains(&g.vpc));
         if attached != Some(g.attached) {
             problems.push(format!("{}: attachment differs", g.id));
         }
@@ -418,10 +503,20 @@ struct Disagreement {
 }
 
 /// Checks every flow of one estate; returns (flows compared, disagreements).
-fn check_seed(seed: u64, nflows: usize, hairpin: bool, stop_at_first: bool) -> Result<(usize, Vec<Disagreement>), String> {
+fn check_seed(
+    seed: u64,
+    nflows: usize,
+    hairpin: bool,
+    stop_at_first: bool,
+) -> Result<(usize, Vec<Disagreement>), String> {
     let mut rng = Rng::new(seed);
     let e = Estate::generate(&mut rng);
-    let m = load(&e).map_err(|err| format!("seed {seed:#x}: the generated estate does not load: {err}\n{}", e.to_json()))?;
+    let m = load(&e).map_err(|err| {
+        format!(
+            "seed {seed:#x}: the generated estate does not load: {err}\n{}",
+            e.to_json()
+        )
+    })?;
     let problems = check_conversion(&e, &m);
     if !problems.is_empty() {
         return Err(format!(
@@ -431,13 +526,20 @@ fn check_seed(seed: u64, nflows: usize, hairpin: bool, stop_at_first: bool) -> R
     }
     let mut compared = 0;
     let mut found = Vec::new();
-    for (index, f) in random_flows(&e, &mut rng, nflows, hairpin).into_iter().enumerate() {
+    for (index, f) in random_flows(&e, &mut rng, nflows, hairpin)
+        .into_iter()
+        .enumerate()
+    {
         let reference = match reference::evaluate(&m, &f.from, &f.to, f.proto, f.sport, f.dport) {
             Ok(o) => o,
             Err(_) => continue,
         };
         let (engine, answer) = ask_engine(&m, &f);
-        let c = Compared { engine, answer, reference };
+        let c = Compared {
+            engine,
+            answer,
+            reference,
+        };
         compared += 1;
         if !c.agrees() {
             let signature = c.signature(&f);
@@ -479,8 +581,16 @@ fn brute_force_engine_matches_reference() {
     if std::env::var_os("BRUTE_FORCE_SEED").is_some() {
         let seed = env_num("BRUTE_FORCE_SEED", 0);
         let (n, found) = check_seed(seed, nflows, true, false).unwrap_or_else(|e| panic!("{e}"));
-        let reports: Vec<String> = found.iter().map(|d| report(d.seed, d.index, &d.estate, &d.flow)).collect();
-        assert!(reports.is_empty(), "{n} flows, {} disagreements:\n{}", reports.len(), reports.join("\n"));
+        let reports: Vec<String> = found
+            .iter()
+            .map(|d| report(d.seed, d.index, &d.estate, &d.flow))
+            .collect();
+        assert!(
+            reports.is_empty(),
+            "{n} flows, {} disagreements:\n{}",
+            reports.len(),
+            reports.join("\n")
+        );
         return;
     }
     let cases = env_num("BRUTE_FORCE_CASES", 256) as u32;
@@ -495,11 +605,17 @@ fn brute_force_engine_matches_reference() {
         let (n, found) = check_seed(seed, nflows, false, true).map_err(TestCaseError::fail)?;
         total.set(total.get() + n);
         if let Some(d) = found.first() {
-            return Err(TestCaseError::fail(report(d.seed, d.index, &d.estate, &d.flow)));
+            return Err(TestCaseError::fail(report(
+                d.seed, d.index, &d.estate, &d.flow,
+            )));
         }
         Ok(())
     });
-    eprintln!("brute force: {} estates, {} flows compared", cases, total.get());
+    eprintln!(
+        "brute force: {} estates, {} flows compared",
+        cases,
+        total.get()
+    );
     if let Err(e) = result {
         panic!("{e}");
     }
@@ -519,7 +635,9 @@ fn brute_force_hairpin_matches_reference() {
     let result = runner.run(&any::<u64>(), |seed| {
         let (_, found) = check_seed(seed, nflows, true, false).map_err(TestCaseError::fail)?;
         if let Some(d) = found.iter().find(|d| d.flow.kind == FlowKind::Hairpin) {
-            return Err(TestCaseError::fail(report(d.seed, d.index, &d.estate, &d.flow)));
+            return Err(TestCaseError::fail(report(
+                d.seed, d.index, &d.estate, &d.flow,
+            )));
         }
         Ok(())
     });
@@ -529,12 +647,11 @@ fn brute_force_hairpin_matches_reference() {
 }
 
 /// Many seeds; collects every disagreement, groups them by kind and prints one
-/// shrunk reproduction per kind. Run explicitly:
-/// `cargo test --test integration brute_force_survey -- --ignored --nocapture`.
+/// shrunk reproduction per kind. It runs with the suite on other seeds than the proptest
+/// above; for a long survey: `BRUTE_FORCE_CASES=2000 cargo test --test integration brute_force_survey -- --nocapture`.
 #[test]
-#[ignore]
 fn brute_force_survey() {
-    let cases = env_num("BRUTE_FORCE_CASES", 2000);
+    let cases = env_num("BRUTE_FORCE_CASES", 128);
     let nflows = env_num("BRUTE_FORCE_FLOWS", 12) as usize;
     let base = env_num("BRUTE_FORCE_SEED", 1);
     let mut total = 0usize;
@@ -564,7 +681,10 @@ fn brute_force_survey() {
         }
     }
     let mismatches: usize = groups.values().map(|g| g.0).sum();
-    eprintln!("survey: {cases} estates, {total} flows compared, {mismatches} disagreements in {} kinds", groups.len());
+    eprintln!(
+        "survey: {cases} estates, {total} flows compared, {mismatches} disagreements in {} kinds",
+        groups.len()
+    );
     for (sig, (count, d)) in &groups {
         eprintln!("\n##### {count} x {sig}");
         eprintln!("{}", report(d.seed, d.index, &d.estate, &d.flow));
@@ -572,7 +692,11 @@ fn brute_force_survey() {
     for e in &errors {
         eprintln!("\n##### estate error: {e}");
     }
-    assert!(groups.is_empty() && errors.is_empty(), "{mismatches} disagreements, {} estate errors", errors.len());
+    assert!(
+        groups.is_empty() && errors.is_empty(),
+        "{mismatches} disagreements, {} estate errors",
+        errors.len()
+    );
 }
 
 // ----- the reference alone, on hand-made estates (sanity of the oracle) -----
@@ -590,39 +714,132 @@ mod sanity {
     fn web_estate() -> Estate {
         let vpc = "vpc-a".to_string();
         Estate {
-            vpcs: vec![Vpc { id: vpc.clone(), cidr: n("10.0.0.0/16") }],
+            vpcs: vec![Vpc {
+                id: vpc.clone(),
+                cidr: n("10.0.0.0/16"),
+            }],
             subnets: vec![
-                Subnet { id: "subnet-pub".into(), vpc: vpc.clone(), cidr: n("10.0.1.0/24"), az: "eu-west-1a".into() },
-                Subnet { id: "subnet-db".into(), vpc: vpc.clone(), cidr: n("10.0.2.0/24"), az: "eu-west-1a".into() },
+                Subnet {
+                    id: "subnet-pub".into(),
+                    vpc: vpc.clone(),
+                    cidr: n("10.0.1.0/24"),
+                    az: "eu-west-1a".into(),
+                },
+                Subnet {
+                    id: "subnet-db".into(),
+                    vpc: vpc.clone(),
+                    cidr: n("10.0.2.0/24"),
+                    az: "eu-west-1a".into(),
+                },
             ],
             route_tables: vec![
-                RouteTable { id: "rtb-main".into(), vpc: vpc.clone(), main: true, subnets: vec![], routes: vec![
-                    Route { dest: n("10.0.0.0/16"), target: Target::Local, active: true },
-                ] },
-                RouteTable { id: "rtb-pub".into(), vpc: vpc.clone(), main: false, subnets: vec!["subnet-pub".into()], routes: vec![
-                    Route { dest: n("10.0.0.0/16"), target: Target::Local, active: true },
-                    Route { dest: n("0.0.0.0/0"), target: Target::Igw("igw-a".into()), active: true },
-                ] },
+                RouteTable {
+                    id: "rtb-main".into(),
+                    vpc: vpc.clone(),
+                    main: true,
+                    subnets: vec![],
+                    routes: vec![Route {
+                        dest: n("10.0.0.0/16"),
+                        target: Target::Local,
+                        active: true,
+                    }],
+                },
+                RouteTable {
+                    id: "rtb-pub".into(),
+                    vpc: vpc.clone(),
+                    main: false,
+                    subnets: vec!["subnet-pub".into()],
+                    routes: vec![
+                        Route {
+                            dest: n("10.0.0.0/16"),
+                            target: Target::Local,
+                            active: true,
+                        },
+                        Route {
+                            dest: n("0.0.0.0/0"),
+                            target: Target::Igw("igw-a".into()),
+                            active: true,
+                        },
+                    ],
+                },
             ],
-            nacls: vec![Nacl { id: "acl-default".into(), vpc: vpc.clone(), default: true, subnets: vec![], entries: vec![
-                NaclEntry { number: 100, egress: false, allow: true, proto: -1, ports: None, cidr: n("0.0.0.0/0") },
-                NaclEntry { number: 100, egress: true, allow: true, proto: -1, ports: None, cidr: n("0.0.0.0/0") },
-            ] }],
+            nacls: vec![Nacl {
+                id: "acl-default".into(),
+                vpc: vpc.clone(),
+                default: true,
+                subnets: vec![],
+                entries: vec![
+                    NaclEntry {
+                        number: 100,
+                        egress: false,
+                        allow: true,
+                        proto: -1,
+                        ports: None,
+                        cidr: n("0.0.0.0/0"),
+                    },
+                    NaclEntry {
+                        number: 100,
+                        egress: true,
+                        allow: true,
+                        proto: -1,
+                        ports: None,
+                        cidr: n("0.0.0.0/0"),
+                    },
+                ],
+            }],
             sgs: vec![
-                Sg { id: "sg-web".into(), vpc: vpc.clone(), name: "web".into(),
-                    ingress: vec![SgRule { proto: 6, ports: Some((443, 443)), peer: RulePeer::Cidr(n("0.0.0.0/0")) }],
-                    egress: vec![SgRule { proto: -1, ports: None, peer: RulePeer::Cidr(n("0.0.0.0/0")) }] },
-                Sg { id: "sg-db".into(), vpc: vpc.clone(), name: "db".into(),
-                    ingress: vec![SgRule { proto: 6, ports: Some((3306, 3306)), peer: RulePeer::Group("sg-web".into()) }],
-                    egress: vec![] },
+                Sg {
+                    id: "sg-web".into(),
+                    vpc: vpc.clone(),
+                    name: "web".into(),
+                    ingress: vec![SgRule {
+                        proto: 6,
+                        ports: Some((443, 443)),
+                        peer: RulePeer::Cidr(n("0.0.0.0/0")),
+                    }],
+                    egress: vec![SgRule {
+                        proto: -1,
+                        ports: None,
+                        peer: RulePeer::Cidr(n("0.0.0.0/0")),
+                    }],
+                },
+                Sg {
+                    id: "sg-db".into(),
+                    vpc: vpc.clone(),
+                    name: "db".into(),
+                    ingress: vec![SgRule {
+                        proto: 6,
+                        ports: Some((3306, 3306)),
+                        peer: RulePeer::Group("sg-web".into()),
+                    }],
+                    egress: vec![],
+                },
             ],
             enis: vec![
-                Eni { id: "eni-web".into(), subnet: "subnet-pub".into(), ip: "10.0.1.10".parse().unwrap(),
-                    public: Some("198.51.100.5".parse().unwrap()), elastic: false, groups: vec!["sg-web".into()], instance: "i-web".into() },
-                Eni { id: "eni-db".into(), subnet: "subnet-db".into(), ip: "10.0.2.10".parse().unwrap(),
-                    public: None, elastic: false, groups: vec!["sg-db".into()], instance: "i-db".into() },
+                Eni {
+                    id: "eni-web".into(),
+                    subnet: "subnet-pub".into(),
+                    ip: "10.0.1.10".parse().unwrap(),
+                    public: Some("198.51.100.5".parse().unwrap()),
+                    elastic: false,
+                    groups: vec!["sg-web".into()],
+                    instance: "i-web".into(),
+                },
+                Eni {
+                    id: "eni-db".into(),
+                    subnet: "subnet-db".into(),
+                    ip: "10.0.2.10".parse().unwrap(),
+                    public: None,
+                    elastic: false,
+                    groups: vec!["sg-db".into()],
+                    instance: "i-db".into(),
+                },
             ],
-            igws: vec![Igw { id: "igw-a".into(), vpc: vpc.clone(), attached: true }],
+            igws: vec![Igw {
+                id: "igw-a".into(),
+                vpc: vpc.clone(),
+                attached: true,
+            }],
             peerings: vec![],
         }
     }
@@ -637,39 +854,98 @@ mod sanity {
     fn brute_force_reference_sanity() {
         let e = web_estate();
         assert!(eval(&e, "8.8.8.8", "198.51.100.5", 6, 40000, 443));
-        assert!(!eval(&e, "8.8.8.8", "198.51.100.5", 6, 40000, 80), "SG allows 443 only");
-        assert!(!eval(&e, "8.8.8.8", "10.0.1.10", 6, 40000, 443), "private address from the internet");
-        assert!(eval(&e, "eni-web", "10.0.2.10", 6, 40000, 3306), "SG reference to sg-web");
-        assert!(!eval(&e, "eni-db", "10.0.1.10", 6, 40000, 443), "db has no egress rule");
+        assert!(
+            !eval(&e, "8.8.8.8", "198.51.100.5", 6, 40000, 80),
+            "SG allows 443 only"
+        );
+        assert!(
+            !eval(&e, "8.8.8.8", "10.0.1.10", 6, 40000, 443),
+            "private address from the internet"
+        );
+        assert!(
+            eval(&e, "eni-web", "10.0.2.10", 6, 40000, 3306),
+            "SG reference to sg-web"
+        );
+        assert!(
+            !eval(&e, "eni-db", "10.0.1.10", 6, 40000, 443),
+            "db has no egress rule"
+        );
         assert!(eval(&e, "eni-web", "8.8.8.8", 6, 40000, 443));
-        assert!(!eval(&e, "eni-db", "8.8.8.8", 6, 40000, 443), "no egress rule, no route, no public IP");
+        assert!(
+            !eval(&e, "eni-db", "8.8.8.8", 6, 40000, 443),
+            "no egress rule, no route, no public IP"
+        );
 
         // Return route: the web subnet routes 8.8.8.0/24 elsewhere (a blackhole).
         let mut b = web_estate();
-        b.route_tables[1].routes.push(Route { dest: n("8.8.8.0/24"), target: Target::Igw("igw-gone".into()), active: false });
+        b.route_tables[1].routes.push(Route {
+            dest: n("8.8.8.0/24"),
+            target: Target::Igw("igw-gone".into()),
+            active: false,
+        });
         assert!(!eval(&b, "8.8.8.8", "198.51.100.5", 6, 40000, 443));
         assert!(eval(&b, "1.1.1.1", "198.51.100.5", 6, 40000, 443));
 
         // Stateless NACL: replies to ephemeral ports are denied outbound.
         let mut c = web_estate();
-        c.nacls.push(Nacl { id: "acl-web".into(), vpc: "vpc-a".into(), default: false, subnets: vec!["subnet-pub".into()], entries: vec![
-            NaclEntry { number: 100, egress: false, allow: true, proto: 6, ports: Some((443, 443)), cidr: n("0.0.0.0/0") },
-            NaclEntry { number: 100, egress: true, allow: true, proto: 6, ports: Some((0, 1023)), cidr: n("0.0.0.0/0") },
-        ] });
+        c.nacls.push(Nacl {
+            id: "acl-web".into(),
+            vpc: "vpc-a".into(),
+            default: false,
+            subnets: vec!["subnet-pub".into()],
+            entries: vec![
+                NaclEntry {
+                    number: 100,
+                    egress: false,
+                    allow: true,
+                    proto: 6,
+                    ports: Some((443, 443)),
+                    cidr: n("0.0.0.0/0"),
+                },
+                NaclEntry {
+                    number: 100,
+                    egress: true,
+                    allow: true,
+                    proto: 6,
+                    ports: Some((0, 1023)),
+                    cidr: n("0.0.0.0/0"),
+                },
+            ],
+        });
         assert!(!eval(&c, "8.8.8.8", "198.51.100.5", 6, 40000, 443));
-        assert!(eval(&c, "8.8.8.8", "198.51.100.5", 6, 443, 443), "a client choosing source port 443 gets the reply");
+        assert!(
+            eval(&c, "8.8.8.8", "198.51.100.5", 6, 443, 443),
+            "a client choosing source port 443 gets the reply"
+        );
         // First match wins: a deny below the allow.
-        c.nacls[1].entries.push(NaclEntry { number: 50, egress: false, allow: false, proto: -1, ports: None, cidr: n("8.8.8.8/32") });
+        c.nacls[1].entries.push(NaclEntry {
+            number: 50,
+            egress: false,
+            allow: false,
+            proto: -1,
+            ports: None,
+            cidr: n("8.8.8.8/32"),
+        });
         assert!(!eval(&c, "8.8.8.8", "198.51.100.5", 6, 443, 443));
         assert!(eval(&c, "1.1.1.1", "198.51.100.5", 6, 443, 443));
 
         // Same subnet: no NACL at all.
         let mut d = web_estate();
-        d.enis.push(Eni { id: "eni-web2".into(), subnet: "subnet-pub".into(), ip: "10.0.1.11".parse().unwrap(),
-            public: None, elastic: false, groups: vec!["sg-web".into()], instance: "i-web2".into() });
+        d.enis.push(Eni {
+            id: "eni-web2".into(),
+            subnet: "subnet-pub".into(),
+            ip: "10.0.1.11".parse().unwrap(),
+            public: None,
+            elastic: false,
+            groups: vec!["sg-web".into()],
+            instance: "i-web2".into(),
+        });
         d.nacls[0].entries.clear();
         assert!(eval(&d, "eni-web2", "10.0.1.10", 6, 40000, 443));
-        assert!(!eval(&d, "eni-web", "10.0.2.10", 6, 40000, 3306), "empty NACL across subnets");
+        assert!(
+            !eval(&d, "eni-web", "10.0.2.10", 6, 40000, 3306),
+            "empty NACL across subnets"
+        );
 
         // Detached IGW.
         let mut g = web_estate();
@@ -680,25 +956,98 @@ mod sanity {
     #[test]
     fn brute_force_reference_peering() {
         let mut e = web_estate();
-        e.vpcs.push(Vpc { id: "vpc-b".into(), cidr: n("10.1.0.0/16") });
-        e.subnets.push(Subnet { id: "subnet-b".into(), vpc: "vpc-b".into(), cidr: n("10.1.1.0/24"), az: "eu-west-1a".into() });
-        e.route_tables.push(RouteTable { id: "rtb-b".into(), vpc: "vpc-b".into(), main: true, subnets: vec![], routes: vec![
-            Route { dest: n("10.1.0.0/16"), target: Target::Local, active: true },
-            Route { dest: n("10.0.0.0/16"), target: Target::Pcx("pcx-ab".into()), active: true },
-        ] });
-        e.route_tables[0].routes.push(Route { dest: n("10.1.0.0/16"), target: Target::Pcx("pcx-ab".into()), active: true });
-        e.nacls.push(Nacl { id: "acl-b".into(), vpc: "vpc-b".into(), default: true, subnets: vec![], entries: vec![
-            NaclEntry { number: 100, egress: false, allow: true, proto: -1, ports: None, cidr: n("0.0.0.0/0") },
-            NaclEntry { number: 100, egress: true, allow: true, proto: -1, ports: None, cidr: n("0.0.0.0/0") },
-        ] });
-        e.sgs.push(Sg { id: "sg-b".into(), vpc: "vpc-b".into(), name: "b".into(),
+        e.vpcs.push(Vpc {
+            id: "vpc-b".into(),
+            cidr: n("10.1.0.0/16"),
+        });
+        e.subnets.push(Subnet {
+            id: "subnet-b".into(),
+            vpc: "vpc-b".into(),
+            cidr: n("10.1.1.0/24"),
+            az: "eu-west-1a".into(),
+        });
+        e.route_tables.push(RouteTable {
+            id: "rtb-b".into(),
+            vpc: "vpc-b".into(),
+            main: true,
+            subnets: vec![],
+            routes: vec![
+                Route {
+                    dest: n("10.1.0.0/16"),
+                    target: Target::Local,
+                    active: true,
+                },
+                Route {
+                    dest: n("10.0.0.0/16"),
+                    target: Target::Pcx("pcx-ab".into()),
+                    active: true,
+                },
+            ],
+        });
+        e.route_tables[0].routes.push(Route {
+            dest: n("10.1.0.0/16"),
+            target: Target::Pcx("pcx-ab".into()),
+            active: true,
+        });
+        e.nacls.push(Nacl {
+            id: "acl-b".into(),
+            vpc: "vpc-b".into(),
+            default: true,
+            subnets: vec![],
+            entries: vec![
+                NaclEntry {
+                    number: 100,
+                    egress: false,
+                    allow: true,
+                    proto: -1,
+                    ports: None,
+                    cidr: n("0.0.0.0/0"),
+                },
+                NaclEntry {
+                    number: 100,
+                    egress: true,
+                    allow: true,
+                    proto: -1,
+                    ports: None,
+                    cidr: n("0.0.0.0/0"),
+                },
+            ],
+        });
+        e.sgs.push(Sg {
+            id: "sg-b".into(),
+            vpc: "vpc-b".into(),
+            name: "b".into(),
             ingress: vec![],
-            egress: vec![SgRule { proto: -1, ports: None, peer: RulePeer::Cidr(n("0.0.0.0/0")) }] });
-        e.sgs[1].ingress.push(SgRule { proto: 6, ports: Some((3306, 3306)), peer: RulePeer::Group("sg-b".into()) });
-        e.enis.push(Eni { id: "eni-b".into(), subnet: "subnet-b".into(), ip: "10.1.1.10".parse().unwrap(),
-            public: None, elastic: false, groups: vec!["sg-b".into()], instance: "i-b".into() });
-        e.peerings.push(Peering { id: "pcx-ab".into(), requester: "vpc-a".into(), accepter: "vpc-b".into(), status: "active".into() });
-        assert!(eval(&e, "eni-b", "10.0.2.10", 6, 40000, 3306), "peered SG reference");
+            egress: vec![SgRule {
+                proto: -1,
+                ports: None,
+                peer: RulePeer::Cidr(n("0.0.0.0/0")),
+            }],
+        });
+        e.sgs[1].ingress.push(SgRule {
+            proto: 6,
+            ports: Some((3306, 3306)),
+            peer: RulePeer::Group("sg-b".into()),
+        });
+        e.enis.push(Eni {
+            id: "eni-b".into(),
+            subnet: "subnet-b".into(),
+            ip: "10.1.1.10".parse().unwrap(),
+            public: None,
+            elastic: false,
+            groups: vec!["sg-b".into()],
+            instance: "i-b".into(),
+        });
+        e.peerings.push(Peering {
+            id: "pcx-ab".into(),
+            requester: "vpc-a".into(),
+            accepter: "vpc-b".into(),
+            status: "active".into(),
+        });
+        assert!(
+            eval(&e, "eni-b", "10.0.2.10", 6, 40000, 3306),
+            "peered SG reference"
+        );
         // The web subnet has its own table without the peering route: no return path.
         assert!(!eval(&e, "eni-b", "10.0.1.10", 6, 40000, 443));
         // Peering not active: nothing crosses, and the reference goes stale.
@@ -714,11 +1063,21 @@ mod sanity {
             let e = Estate::generate(&mut rng);
             let m = load(&e).unwrap_or_else(|err| panic!("seed {seed}: {err}"));
             let problems = check_conversion(&e, &m);
-            assert!(problems.is_empty(), "seed {seed}: {problems:?}\n{}", e.to_json());
+            assert!(
+                problems.is_empty(),
+                "seed {seed}: {problems:?}\n{}",
+                e.to_json()
+            );
             let flows = random_flows(&e, &mut rng, 12, true);
             for f in &flows {
-                reference::evaluate(&m, &f.from, &f.to, f.proto, f.sport, f.dport)
-                    .unwrap_or_else(|err| panic!("seed {seed}: reference cannot evaluate {}: {err}", f.command_line()));
+                reference::evaluate(&m, &f.from, &f.to, f.proto, f.sport, f.dport).unwrap_or_else(
+                    |err| {
+                        panic!(
+                            "seed {seed}: reference cannot evaluate {}: {err}",
+                            f.command_line()
+                        )
+                    },
+                );
             }
         }
     }

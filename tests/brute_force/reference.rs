@@ -20,8 +20,8 @@
 use std::net::Ipv4Addr;
 
 use exposure::model::{
-    Model, NetworkAcl, NetworkInterface, PortSpec, Protocol, Route, RouteDestination, RouteOrigin, RouteTable,
-    RouteTarget, SecurityGroup, SgPeer, SgRule,
+    Model, NetworkAcl, NetworkInterface, PortSpec, Protocol, Route, RouteDestination, RouteOrigin,
+    RouteTable, RouteTarget, SecurityGroup, SgPeer, SgRule,
 };
 use ipnet::{IpNet, Ipv4Net};
 
@@ -55,7 +55,14 @@ struct Walk<'m> {
 
 /// Evaluates `from -> to` for one concrete packet. `Err` means the reference
 /// does not model the case (the caller must not use it for comparison).
-pub fn evaluate(m: &Model, from: &str, to: &str, proto: u8, sport: u16, dport: u16) -> Result<Outcome, String> {
+pub fn evaluate(
+    m: &Model,
+    from: &str,
+    to: &str,
+    proto: u8,
+    sport: u16,
+    dport: u16,
+) -> Result<Outcome, String> {
     let src = resolve(m, from, true)?;
     let dst = resolve(m, to, false)?;
     let mut w = Walk {
@@ -103,7 +110,10 @@ pub fn evaluate(m: &Model, from: &str, to: &str, proto: u8, sport: u16, dport: u
 
 fn resolve<'m>(m: &'m Model, s: &str, is_source: bool) -> Result<End<'m>, String> {
     if s.starts_with("eni-") {
-        let e = m.network_interfaces.get(s).ok_or_else(|| format!("{s}: no such ENI"))?;
+        let e = m
+            .network_interfaces
+            .get(s)
+            .ok_or_else(|| format!("{s}: no such ENI"))?;
         let ip = e
             .private_ips
             .iter()
@@ -113,7 +123,9 @@ fn resolve<'m>(m: &'m Model, s: &str, is_source: bool) -> Result<End<'m>, String
             .ok_or_else(|| format!("{s}: no private IPv4"))?;
         return Ok(End::Private(e, ip));
     }
-    let a: Ipv4Addr = s.parse().map_err(|_| format!("{s}: not an ENI id or IPv4 address"))?;
+    let a: Ipv4Addr = s
+        .parse()
+        .map_err(|_| format!("{s}: not an ENI id or IPv4 address"))?;
     for e in m.network_interfaces.values() {
         for p in &e.private_ips {
             if p.address == a {
@@ -125,7 +137,10 @@ fn resolve<'m>(m: &'m Model, s: &str, is_source: bool) -> Result<End<'m>, String
         for p in &e.private_ips {
             if p.public == Some(a) {
                 if is_source {
-                    return Err(format!("{s}: a public IP of {} as a source is not modelled", e.id));
+                    return Err(format!(
+                        "{s}: a public IP of {} as a source is not modelled",
+                        e.id
+                    ));
                 }
                 return Ok(End::Public(e, p.address, a));
             }
@@ -186,7 +201,10 @@ impl<'m> Walk<'m> {
     }
 
     fn vpc_contains(&self, vpc: &str, a: Ipv4Addr) -> bool {
-        self.m.vpcs.get(vpc).is_some_and(|v| v.cidrs_v4.iter().any(|c| c.contains(&a)))
+        self.m
+            .vpcs
+            .get(vpc)
+            .is_some_and(|v| v.cidrs_v4.iter().any(|c| c.contains(&a)))
     }
 
     /// §3.1: the explicitly associated table, else the VPC's main table.
@@ -196,7 +214,12 @@ impl<'m> Walk<'m> {
             .route_tables
             .values()
             .find(|rt| rt.subnet_ids.iter().any(|s| s == subnet_id))
-            .or_else(|| self.m.route_tables.values().find(|rt| rt.is_main && &rt.vpc_id == vpc))
+            .or_else(|| {
+                self.m
+                    .route_tables
+                    .values()
+                    .find(|rt| rt.is_main && &rt.vpc_id == vpc)
+            })
     }
 
     /// §2.1: the explicitly associated NACL, else the VPC's default NACL.
@@ -206,7 +229,12 @@ impl<'m> Walk<'m> {
             .network_acls
             .values()
             .find(|n| n.subnet_ids.iter().any(|s| s == subnet_id))
-            .or_else(|| self.m.network_acls.values().find(|n| n.is_default && &n.vpc_id == vpc))
+            .or_else(|| {
+                self.m
+                    .network_acls
+                    .values()
+                    .find(|n| n.is_default && &n.vpc_id == vpc)
+            })
     }
 
     /// §3.2: longest prefix match; ties: local, then static, then propagated.
@@ -220,8 +248,17 @@ impl<'m> Walk<'m> {
                     _ => continue,
                 },
                 RouteDestination::PrefixList(pl) => {
-                    let Some(list) = self.m.prefix_lists.get(pl) else { continue };
-                    match list.cidrs.iter().filter_map(v4).filter(|n| n.contains(&a)).map(|n| n.prefix_len()).max() {
+                    let Some(list) = self.m.prefix_lists.get(pl) else {
+                        continue;
+                    };
+                    match list
+                        .cidrs
+                        .iter()
+                        .filter_map(v4)
+                        .filter(|n| n.contains(&a))
+                        .map(|n| n.prefix_len())
+                        .max()
+                    {
                         Some(l) => l,
                         None => continue,
                     }
@@ -255,7 +292,14 @@ impl<'m> Walk<'m> {
     /// §2: first matching entry by ascending rule number; nothing matches: deny.
     /// `remote` is the packet's source (inbound) or destination (outbound);
     /// `port` is always the packet's destination port.
-    fn nacl_allows(&mut self, subnet_id: &str, egress: bool, remote: Ipv4Addr, port: u16, what: &str) -> bool {
+    fn nacl_allows(
+        &mut self,
+        subnet_id: &str,
+        egress: bool,
+        remote: Ipv4Addr,
+        port: u16,
+        what: &str,
+    ) -> bool {
         let Some(nacl) = self.nacl(subnet_id) else {
             self.log(format!("{what}: subnet {subnet_id} has no NACL: dropped"));
             return false;
@@ -306,7 +350,9 @@ impl<'m> Walk<'m> {
                 .prefix_lists
                 .get(pl)
                 .is_some_and(|l| l.cidrs.iter().filter_map(v4).any(|n| n.contains(&remote))),
-            SgPeer::Group { group_id, vpc_id, .. } => {
+            SgPeer::Group {
+                group_id, vpc_id, ..
+            } => {
                 let ref_vpc = self
                     .m
                     .security_groups
@@ -331,7 +377,8 @@ impl<'m> Walk<'m> {
                 }
                 // Private IPs of ENIs that have the group; never public IPs.
                 self.m.network_interfaces.values().any(|e| {
-                    e.groups.iter().any(|g| g == group_id) && e.private_ips.iter().any(|p| p.address == remote)
+                    e.groups.iter().any(|g| g == group_id)
+                        && e.private_ips.iter().any(|p| p.address == remote)
                 })
             }
         }
@@ -356,7 +403,9 @@ impl<'m> Walk<'m> {
     fn sg_allows(&mut self, eni: &NetworkInterface, ingress: bool, remote: Ipv4Addr) -> bool {
         let dir = if ingress { "ingress" } else { "egress" };
         for gid in &eni.groups {
-            let Some(g) = self.m.security_groups.get(gid) else { continue };
+            let Some(g) = self.m.security_groups.get(gid) else {
+                continue;
+            };
             let rules = if ingress { &g.ingress } else { &g.egress };
             for r in rules {
                 if self.rule_matches(g, r, remote) {
@@ -394,7 +443,9 @@ impl<'m> Walk<'m> {
     /// attached to the subnet's VPC (§4.1 step 6, §4.2).
     fn routes_to_igw(&mut self, subnet_id: &str, dst: Ipv4Addr, what: &str) -> bool {
         let Some(rt) = self.route_table(subnet_id) else {
-            self.log(format!("{what}: subnet {subnet_id} has no route table: dropped"));
+            self.log(format!(
+                "{what}: subnet {subnet_id} has no route table: dropped"
+            ));
             return false;
         };
         let Some(r) = self.lookup(rt, dst) else {
@@ -403,22 +454,39 @@ impl<'m> Walk<'m> {
         };
         let desc = Self::route_desc(r);
         if !r.active {
-            self.log(format!("{what}: {} selects {desc}: blackhole, dropped", rt.id));
+            self.log(format!(
+                "{what}: {} selects {desc}: blackhole, dropped",
+                rt.id
+            ));
             return false;
         }
-        let vpc = self.m.subnets.get(subnet_id).map(|s| s.vpc_id.clone()).unwrap_or_default();
+        let vpc = self
+            .m
+            .subnets
+            .get(subnet_id)
+            .map(|s| s.vpc_id.clone())
+            .unwrap_or_default();
         match &r.target {
             RouteTarget::InternetGateway(g) => {
                 if self.attached_igw(&vpc).as_deref() == Some(g.as_str()) {
-                    self.log(format!("{what}: {} selects {desc}: IGW attached to {vpc}", rt.id));
+                    self.log(format!(
+                        "{what}: {} selects {desc}: IGW attached to {vpc}",
+                        rt.id
+                    ));
                     true
                 } else {
-                    self.log(format!("{what}: {} selects {desc}: {g} is not attached to {vpc}: dropped", rt.id));
+                    self.log(format!(
+                        "{what}: {} selects {desc}: {g} is not attached to {vpc}: dropped",
+                        rt.id
+                    ));
                     false
                 }
             }
             _ => {
-                self.log(format!("{what}: {} selects {desc}: not the internet gateway: dropped/misrouted", rt.id));
+                self.log(format!(
+                    "{what}: {} selects {desc}: not the internet gateway: dropped/misrouted",
+                    rt.id
+                ));
                 false
             }
         }
@@ -428,7 +496,9 @@ impl<'m> Walk<'m> {
     /// `Some(vpc)` = delivered into that VPC's local router (§3, §6.1).
     fn route_private(&mut self, subnet_id: &str, dst: Ipv4Addr, dst_vpc: &str, what: &str) -> bool {
         let Some(rt) = self.route_table(subnet_id) else {
-            self.log(format!("{what}: subnet {subnet_id} has no route table: dropped"));
+            self.log(format!(
+                "{what}: subnet {subnet_id} has no route table: dropped"
+            ));
             return false;
         };
         let Some(r) = self.lookup(rt, dst) else {
@@ -437,23 +507,40 @@ impl<'m> Walk<'m> {
         };
         let desc = Self::route_desc(r);
         if !r.active {
-            self.log(format!("{what}: {} selects {desc}: blackhole, dropped", rt.id));
+            self.log(format!(
+                "{what}: {} selects {desc}: blackhole, dropped",
+                rt.id
+            ));
             return false;
         }
-        let vpc = self.m.subnets.get(subnet_id).map(|s| s.vpc_id.clone()).unwrap_or_default();
+        let vpc = self
+            .m
+            .subnets
+            .get(subnet_id)
+            .map(|s| s.vpc_id.clone())
+            .unwrap_or_default();
         match &r.target {
             RouteTarget::Local => {
                 if vpc == dst_vpc && self.vpc_contains(&vpc, dst) {
-                    self.log(format!("{what}: {} selects {desc}: local delivery in {vpc}", rt.id));
+                    self.log(format!(
+                        "{what}: {} selects {desc}: local delivery in {vpc}",
+                        rt.id
+                    ));
                     true
                 } else {
-                    self.log(format!("{what}: {} selects {desc}: {dst} is not in {vpc}: dropped", rt.id));
+                    self.log(format!(
+                        "{what}: {} selects {desc}: {dst} is not in {vpc}: dropped",
+                        rt.id
+                    ));
                     false
                 }
             }
             RouteTarget::Peering(p) => {
                 let Some(pcx) = self.m.peerings.get(p) else {
-                    self.log(format!("{what}: {} selects {desc}: {p} is not an active peering: dropped", rt.id));
+                    self.log(format!(
+                        "{what}: {} selects {desc}: {p} is not an active peering: dropped",
+                        rt.id
+                    ));
                     return false;
                 };
                 let other = if pcx.requester_vpc == vpc {
@@ -461,11 +548,17 @@ impl<'m> Walk<'m> {
                 } else if pcx.accepter_vpc == vpc {
                     pcx.requester_vpc.clone()
                 } else {
-                    self.log(format!("{what}: {} selects {desc}: {p} does not connect {vpc}: dropped", rt.id));
+                    self.log(format!(
+                        "{what}: {} selects {desc}: {p} does not connect {vpc}: dropped",
+                        rt.id
+                    ));
                     return false;
                 };
                 if other == dst_vpc && self.vpc_contains(&other, dst) {
-                    self.log(format!("{what}: {} selects {desc}: peering into {other}", rt.id));
+                    self.log(format!(
+                        "{what}: {} selects {desc}: peering into {other}",
+                        rt.id
+                    ));
                     true
                 } else {
                     self.log(format!(
@@ -483,7 +576,10 @@ impl<'m> Walk<'m> {
                 false
             }
             _ => {
-                self.log(format!("{what}: {} selects {desc}: target not usable here: dropped", rt.id));
+                self.log(format!(
+                    "{what}: {} selects {desc}: target not usable here: dropped",
+                    rt.id
+                ));
                 false
             }
         }
@@ -492,7 +588,13 @@ impl<'m> Walk<'m> {
     // ----- the four flow shapes -----
 
     /// ENI -> another ENI's private IP (same subnet, same VPC, or peered VPC).
-    fn private_to_private(&mut self, s: &NetworkInterface, sip: Ipv4Addr, d: &NetworkInterface, dip: Ipv4Addr) -> bool {
+    fn private_to_private(
+        &mut self,
+        s: &NetworkInterface,
+        sip: Ipv4Addr,
+        d: &NetworkInterface,
+        dip: Ipv4Addr,
+    ) -> bool {
         let (sport, dport) = (self.sport, self.dport);
         self.log(format!(
             "packet: {sip}:{sport} -> {dip}:{dport} {} from {} to {}",
@@ -506,7 +608,10 @@ impl<'m> Walk<'m> {
         }
         if s.subnet_id == d.subnet_id {
             // §9.1: same subnet: only SGs.
-            self.log(format!("same subnet: {}, no route table, no NACL", s.subnet_id));
+            self.log(format!(
+                "same subnet: {}, no route table, no NACL",
+                s.subnet_id
+            ));
             return self.sg_allows(d, true, sip);
         }
         let svpc = self.vpc_of(s);
@@ -528,7 +633,13 @@ impl<'m> Walk<'m> {
         if !self.route_private(&d.subnet_id, sip, &svpc, "return route") {
             return false;
         }
-        if !self.nacl_allows(&d.subnet_id, true, sip, sport, "reply: destination NACL out") {
+        if !self.nacl_allows(
+            &d.subnet_id,
+            true,
+            sip,
+            sport,
+            "reply: destination NACL out",
+        ) {
             return false;
         }
         if !self.nacl_allows(&s.subnet_id, false, dip, sport, "reply: source NACL in") {
@@ -540,13 +651,20 @@ impl<'m> Walk<'m> {
 
     /// The public IP mapped to one private address of an ENI (§8).
     fn public_of(e: &NetworkInterface, private: Ipv4Addr) -> Option<Ipv4Addr> {
-        e.private_ips.iter().find(|p| p.address == private).and_then(|p| p.public)
+        e.private_ips
+            .iter()
+            .find(|p| p.address == private)
+            .and_then(|p| p.public)
     }
 
     /// ENI -> internet address (§4.2).
     fn eni_to_internet(&mut self, s: &NetworkInterface, sip: Ipv4Addr, x: Ipv4Addr) -> bool {
         let (sport, dport) = (self.sport, self.dport);
-        self.log(format!("packet: {sip}:{sport} -> {x}:{dport} {} from {} to the internet", self.proto_name(), s.id));
+        self.log(format!(
+            "packet: {sip}:{sport} -> {x}:{dport} {} from {} to the internet",
+            self.proto_name(),
+            s.id
+        ));
         if !self.sg_allows(s, false, x) {
             return false;
         }
@@ -554,7 +672,10 @@ impl<'m> Walk<'m> {
             return false;
         }
         let Some(public) = Self::public_of(s, sip) else {
-            self.log(format!("source public IP: {sip} of {} has none, the IGW drops it (§4.2)", s.id));
+            self.log(format!(
+                "source public IP: {sip} of {} has none, the IGW drops it (§4.2)",
+                s.id
+            ));
             return false;
         };
         self.log(format!("IGW: translates source {sip} to {public}"));
@@ -570,7 +691,13 @@ impl<'m> Walk<'m> {
     }
 
     /// Internet client -> an ENI's public IP (§4.1).
-    fn internet_to_eni(&mut self, x: Ipv4Addr, d: &NetworkInterface, dip: Ipv4Addr, public: Ipv4Addr) -> bool {
+    fn internet_to_eni(
+        &mut self,
+        x: Ipv4Addr,
+        d: &NetworkInterface,
+        dip: Ipv4Addr,
+        public: Ipv4Addr,
+    ) -> bool {
         let (sport, dport) = (self.sport, self.dport);
         self.log(format!(
             "packet: {x}:{sport} -> {public}:{dport} {} from the internet to {} ({dip})",
@@ -579,10 +706,14 @@ impl<'m> Walk<'m> {
         ));
         let dvpc = self.vpc_of(d);
         let Some(igw) = self.attached_igw(&dvpc) else {
-            self.log(format!("destination IGW: none attached to {dvpc}, dropped (§4.1 step 1)"));
+            self.log(format!(
+                "destination IGW: none attached to {dvpc}, dropped (§4.1 step 1)"
+            ));
             return false;
         };
-        self.log(format!("IGW: {igw} translates destination {public} to {dip}"));
+        self.log(format!(
+            "IGW: {igw} translates destination {public} to {dip}"
+        ));
         if !self.nacl_allows(&d.subnet_id, false, x, dport, "destination NACL in") {
             return false;
         }
@@ -600,7 +731,14 @@ impl<'m> Walk<'m> {
     }
 
     /// ENI -> another ENI's public IP: out through one IGW, in through the other (§4.6).
-    fn hairpin(&mut self, s: &NetworkInterface, sip: Ipv4Addr, d: &NetworkInterface, dip: Ipv4Addr, dpub: Ipv4Addr) -> bool {
+    fn hairpin(
+        &mut self,
+        s: &NetworkInterface,
+        sip: Ipv4Addr,
+        d: &NetworkInterface,
+        dip: Ipv4Addr,
+        dpub: Ipv4Addr,
+    ) -> bool {
         let (sport, dport) = (self.sport, self.dport);
         self.log(format!(
             "packet: {sip}:{sport} -> {dpub}:{dport} {} from {} to {} by its public IP",
@@ -615,7 +753,10 @@ impl<'m> Walk<'m> {
             return false;
         }
         let Some(spub) = Self::public_of(s, sip) else {
-            self.log(format!("source public IP: {sip} of {} has none, the IGW drops it (§4.2)", s.id));
+            self.log(format!(
+                "source public IP: {sip} of {} has none, the IGW drops it (§4.2)",
+                s.id
+            ));
             return false;
         };
         if !self.nacl_allows(&s.subnet_id, true, dpub, dport, "source NACL out") {
@@ -623,7 +764,9 @@ impl<'m> Walk<'m> {
         }
         let dvpc = self.vpc_of(d);
         if self.attached_igw(&dvpc).is_none() {
-            self.log(format!("destination IGW: none attached to {dvpc}, dropped (§4.1 step 1)"));
+            self.log(format!(
+                "destination IGW: none attached to {dvpc}, dropped (§4.1 step 1)"
+            ));
             return false;
         }
         if !self.nacl_allows(&d.subnet_id, false, spub, dport, "destination NACL in") {
@@ -635,7 +778,13 @@ impl<'m> Walk<'m> {
         if !self.routes_to_igw(&d.subnet_id, spub, "return route") {
             return false;
         }
-        if !self.nacl_allows(&d.subnet_id, true, spub, sport, "reply: destination NACL out") {
+        if !self.nacl_allows(
+            &d.subnet_id,
+            true,
+            spub,
+            sport,
+            "reply: destination NACL out",
+        ) {
             return false;
         }
         let _ = dip;
