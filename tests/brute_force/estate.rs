@@ -608,6 +608,9 @@ impl Estate {
     }
 
     fn random_nacl_entries(&self, rng: &mut Rng) -> Vec<NaclEntry> {
+        if rng.chance(0.4) {
+            return self.hardened_nacl_entries(rng);
+        }
         let mut out = Vec::new();
         for egress in [false, true] {
             let mut used = BTreeSet::new();
@@ -635,6 +638,85 @@ impl Estate {
                 });
             }
         }
+        out
+    }
+
+    /// A "stateless-aware" NACL as people write them: service ports in,
+    /// ephemeral ports back, with random omissions, narrower ephemeral
+    /// ranges, a deny in front, or TCP-only rules. This is where the reply
+    /// checks (ports swapped) decide the verdict.
+    fn hardened_nacl_entries(&self, rng: &mut Rng) -> Vec<NaclEntry> {
+        let ephemeral = *rng.pick(&[
+            (1024u16, 65535u16),
+            (1024, 65535),
+            (32768, 61000),
+            (49152, 65535),
+            (0, 1023),
+        ]);
+        let wide = |rng: &mut Rng, s: &Self| {
+            if rng.chance(0.7) {
+                net("0.0.0.0/0")
+            } else {
+                s.random_cidr(rng)
+            }
+        };
+        let mut out = Vec::new();
+        let mut number = 100;
+        for egress in [false, true] {
+            number = 100;
+            if rng.chance(0.25) {
+                // A deny in front of everything.
+                out.push(NaclEntry {
+                    number: 50,
+                    egress,
+                    allow: false,
+                    proto: *rng.pick(&[-1, 6]),
+                    ports: None,
+                    cidr: self.random_cidr(rng),
+                });
+            }
+            for port in [22u16, 80, 443, 3306] {
+                if rng.chance(0.6) {
+                    let proto = if rng.chance(0.85) { 6 } else { -1 };
+                    out.push(NaclEntry {
+                        number,
+                        egress,
+                        allow: true,
+                        proto,
+                        ports: (proto == 6).then_some((port, port)),
+                        cidr: wide(rng, self),
+                    });
+                }
+                number += 10;
+            }
+            if rng.chance(0.85) {
+                let proto = rng.weighted(&[(6, 6), (17, 1), (-1, 1)]);
+                let range = if rng.chance(0.8) {
+                    ephemeral
+                } else {
+                    *rng.pick(RULE_PORTS)
+                };
+                out.push(NaclEntry {
+                    number,
+                    egress,
+                    allow: true,
+                    proto,
+                    ports: (proto != -1).then_some(range),
+                    cidr: wide(rng, self),
+                });
+            }
+            if rng.chance(0.2) {
+                out.push(NaclEntry {
+                    number: number + 10,
+                    egress,
+                    allow: true,
+                    proto: 17,
+                    ports: Some((0, 65535)),
+                    cidr: net("0.0.0.0/0"),
+                });
+            }
+        }
+        let _ = number;
         out
     }
 
