@@ -580,9 +580,12 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         );
     }
     for (f, p) in raw.service_prefix_lists {
-        let cidrs = p
+        // describe-managed-prefix-lists prints under the same key without entries.
+        let known = p.cidrs.is_some();
+        let cidrs: Vec<IpNet> = p
             .cidrs
             .iter()
+            .flatten()
             .filter_map(|c| cx.cidr(&f, &p.prefix_list_id, c))
             .collect();
         let entry = m
@@ -594,8 +597,10 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 ..PrefixList::default()
             });
         entry.name = p.prefix_list_name.unwrap_or(entry.name.clone());
-        entry.cidrs = cidrs;
-        entry.entries_known = true;
+        if known {
+            entry.cidrs.extend(cidrs);
+            entry.entries_known = true;
+        }
     }
     for (f, (id, entries)) in raw.prefix_list_entries {
         let cidrs: Vec<IpNet> = entries

@@ -499,8 +499,9 @@ pub struct ManagedPrefixList {
 pub struct ServicePrefixList {
     pub prefix_list_id: String,
     pub prefix_list_name: Option<String>,
-    #[serde(default)]
-    pub cidrs: Vec<String>,
+    /// Present in `describe-prefix-lists`; absent in `describe-managed-prefix-lists`, which
+    /// prints under the same `PrefixLists` key but without entries.
+    pub cidrs: Option<Vec<String>>,
 }
 
 /// `get-managed-prefix-list-entries` item.
