@@ -35,6 +35,10 @@ pub struct Host {
     pub public_v4: Vec<(u128, u128)>,
     /// Whether the host's address is only known as its subnet (an LB node without ENI).
     pub virtual_node: bool,
+    /// The addresses the host sends from when named as a source: its primary private IPv4 and
+    /// its IPv6 addresses (an OS sends from the primary address unless told otherwise; a
+    /// secondary address is asked about by naming it).
+    pub source: Vec<Interval>,
 }
 
 /// Lookups over a model.
@@ -87,6 +91,12 @@ impl Index {
                 private,
                 public_v4,
                 virtual_node: false,
+                source: e
+                    .primary_ip()
+                    .map(|a| addr_interval(IpAddr::V4(a)))
+                    .into_iter()
+                    .chain(e.ipv6.iter().map(|a| addr_interval(IpAddr::V6(*a))))
+                    .collect(),
             };
             for g in &e.groups {
                 idx.members.entry(g.clone()).or_default().push(e.id.clone());
@@ -127,6 +137,7 @@ impl Index {
                     az: subnet.az.clone(),
                     groups: lb.security_groups.clone(),
                     filtered_by_sgs: !lb.security_groups.is_empty(),
+                    source: private.clone(),
                     private,
                     public_v4: Vec::new(),
                     virtual_node: true,

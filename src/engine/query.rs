@@ -642,8 +642,11 @@ pub fn run(m: &Model, req: &Request) -> Result<Answer, QueryError> {
                     let h = &idx.hosts[hid];
                     let addrs = fixed
                         .clone()
-                        .filter(|f| h.private.iter().any(|p| f.contains(p)))
-                        .unwrap_or_else(|| h.private.clone());
+                        .filter(|f| {
+                            f.iter()
+                                .any(|iv| h.private.iter().any(|p| p.0 <= iv.0 && iv.1 <= p.1))
+                        })
+                        .unwrap_or_else(|| h.source.clone());
                     let s = same_family(set.restrict(Dim::Src, &addrs));
                     w.from_host_entry(hid, s, leg.entry.clone(), leg.pre_block.clone());
                 }

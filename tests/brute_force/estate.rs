@@ -72,6 +72,15 @@ impl Rng {
 pub struct Vpc {
     pub id: String,
     pub cidr: Ipv4Net,
+    /// A secondary IPv4 CIDR block (`100.64.v.0/24`-style ranges are not used:
+    /// `10.(v+10).0.0/16`), with its own local route.
+    pub secondary: Option<Ipv4Net>,
+}
+
+impl Vpc {
+    pub fn cidrs(&self) -> Vec<Ipv4Net> {
+        std::iter::once(self.cidr).chain(self.secondary).collect()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -161,6 +170,8 @@ pub struct Eni {
     pub ip: Ipv4Addr,
     pub public: Option<Ipv4Addr>,
     pub elastic: bool,
+    /// A secondary private IP and the public IP mapped to it (§8: mapping is per private IP).
+    pub secondary: Option<(Ipv4Addr, Option<Ipv4Addr>)>,
     pub groups: Vec<String>,
     pub instance: String,
 }
@@ -193,6 +204,14 @@ pub struct Estate {
     pub enis: Vec<Eni>,
     pub igws: Vec<Igw>,
     pub peerings: Vec<Peering>,
+    /// Encoding variants the loader must normalise: SG protocols as numbers
+    /// (`"6"`), `-1` SG rules with `FromPort/ToPort -1`, `-1` NACL entries
+    /// carrying a (meaningless) `PortRange`, NACL entries out of order.
+    pub odd_encoding: bool,
+}
+
+fn rng_vpc_cidrs(e: &Estate) -> Vec<Ipv4Net> {
+    e.vpcs.iter().flat_map(|v| v.cidrs()).collect()
 }
 
 fn id(prefix: &str, n: usize) -> String {
@@ -239,7 +258,10 @@ impl Estate {
 
     /// A random small estate.
     pub fn generate(rng: &mut Rng) -> Estate {
-        let mut e = Estate::default();
+        let mut e = Estate {
+            odd_encoding: rng.chance(0.2),
+            ..Estate::default()
+        };
         let mut counter = 0usize;
         let mut next_id = |prefix: &str| {
             counter += 1;
@@ -250,16 +272,25 @@ impl Estate {
             e.vpcs.push(Vpc {
                 id: next_id("vpc"),
                 cidr: net(&format!("10.{v}.0.0/16")),
+                secondary: rng
+                    .chance(0.15)
+                    .then(|| net(&format!("10.{}.0.0/16", v + 10))),
             });
         }
         // Subnets.
         for (v, vpc) in e.vpcs.clone().iter().enumerate() {
             let ns = rng.range(1, 3);
             for s in 1..=ns {
+                // With a secondary CIDR, the last subnet lives in it.
+                let octet = if s == ns && vpc.secondary.is_some() {
+                    v + 10
+                } else {
+                    v
+                };
                 e.subnets.push(Subnet {
                     id: next_id("subnet"),
                     vpc: vpc.id.clone(),
-                    cidr: net(&format!("10.{v}.{s}.0/24")),
+                    cidr: net(&format!("10.{octet}.{s}.0/24")),
                     az: format!("{REGION}{}", if s % 2 == 1 { "a" } else { "b" }),
                 });
             }
@@ -356,12 +387,25 @@ impl Estate {
                         groups.push(g);
                     }
                 }
+                let secondary = if rng.chance(0.15) {
+                    let sip = Ipv4Addr::new(o[0], o[1], o[2], 100 + k as u8);
+                    let spub = if rng.chance(0.6) {
+                        let i = rng.below(public_pool.len());
+                        Some(public_pool.swap_remove(i))
+                    } else {
+                        None
+                    };
+                    Some((sip, spub))
+                } else {
+                    None
+                };
                 e.enis.push(Eni {
                     id: next_id("eni"),
                     subnet: subnet.id.clone(),
                     ip,
                     public,
                     elastic: public.is_some() && rng.chance(0.3),
+                    secondary,
                     groups,
                     instance: next_id("i"),
                 });
@@ -552,9 +596,15 @@ impl Estate {
             (7, 1), // 10.0.0.0/8
         ]);
         match choice {
-            1 => rng.pick(&self.vpcs).cidr,
+            1 => *rng.pick(&rng_vpc_cidrs(self)),
             2 => rng.pick(&self.subnets).cidr,
-            3 if !self.enis.is_empty() => host(rng.pick(&self.enis).ip),
+            3 if !self.enis.is_empty() => {
+                let x = rng.pick(&self.enis);
+                match x.secondary {
+                    Some((sip, _)) if rng.chance(0.4) => host(sip),
+                    _ => host(x.ip),
+                }
+            }
             4 => host(rng.pick(CLIENTS).parse().unwrap()),
             5 => net(rng.pick::<&str>(&[
                 "198.51.100.0/24",
@@ -564,7 +614,11 @@ impl Estate {
                 "128.0.0.0/1",
             ])),
             6 => {
-                let publics: Vec<Ipv4Addr> = self.enis.iter().filter_map(|e| e.public).collect();
+                let publics: Vec<Ipv4Addr> = self
+                    .enis
+                    .iter()
+                    .flat_map(|e| e.public.into_iter().chain(e.secondary.and_then(|s| s.1)))
+                    .collect();
                 if publics.is_empty() {
                     net("0.0.0.0/0")
                 } else {
@@ -577,7 +631,7 @@ impl Estate {
     }
 
     fn random_sg_rule(&self, rng: &mut Rng, vpc: &str) -> SgRule {
-        let proto = rng.weighted(&[(-1, 2), (6, 6), (17, 2), (1, 1)]);
+        let proto = rng.weighted(&[(-1, 2), (6, 6), (17, 2), (1, 1), (47, 1)]);
         let ports = match proto {
             -1 => None,
             1 => Some(*rng.pick(&[(-1, -1), (8, -1), (3, 4)])),
@@ -623,7 +677,7 @@ impl Estate {
                 if !used.insert(number) {
                     continue;
                 }
-                let proto = rng.weighted(&[(-1, 3), (6, 5), (17, 2), (1, 1)]);
+                let proto = rng.weighted(&[(-1, 3), (6, 5), (17, 2), (1, 1), (47, 1)]);
                 let ports = match proto {
                     6 | 17 => Some(*rng.pick(RULE_PORTS)),
                     _ => None,
@@ -726,11 +780,15 @@ impl Estate {
         vpc: &Vpc,
         next_id: &mut impl FnMut(&str) -> String,
     ) -> Vec<Route> {
-        let mut routes = vec![Route {
-            dest: vpc.cidr,
-            target: Target::Local,
-            active: true,
-        }];
+        let mut routes: Vec<Route> = vpc
+            .cidrs()
+            .into_iter()
+            .map(|dest| Route {
+                dest,
+                target: Target::Local,
+                active: true,
+            })
+            .collect();
         let push = |routes: &mut Vec<Route>, r: Route| {
             if !routes.iter().any(|x| x.dest == r.dest) {
                 routes.push(r);
@@ -791,7 +849,7 @@ impl Estate {
             };
             if rng.chance(0.65) {
                 let dest = if rng.chance(0.7) {
-                    self.vpc(other).unwrap().cidr
+                    *rng.pick(&self.vpc(other).unwrap().cidrs())
                 } else {
                     let subs: Vec<&Subnet> =
                         self.subnets.iter().filter(|s| &s.vpc == other).collect();
@@ -896,11 +954,11 @@ impl Estate {
                     "VpcId": v.id,
                     "OwnerId": ACCOUNT,
                     "InstanceTenancy": "default",
-                    "CidrBlockAssociationSet": [{
-                        "AssociationId": format!("vpc-cidr-assoc-{}", &v.id[4..]),
-                        "CidrBlock": v.cidr.to_string(),
+                    "CidrBlockAssociationSet": v.cidrs().iter().enumerate().map(|(k, c)| json!({
+                        "AssociationId": format!("vpc-cidr-assoc-{}{k}", &v.id[4..]),
+                        "CidrBlock": c.to_string(),
                         "CidrBlockState": {"State": "associated"}
-                    }],
+                    })).collect::<Vec<Value>>(),
                     "IsDefault": false,
                     "Tags": tag(&format!("vpc-{}", v.cidr.network().octets()[1]))
                 })
@@ -1017,6 +1075,9 @@ impl Estate {
                         o.insert("Egress".into(), json!(x.egress));
                         if let Some((a, b)) = x.ports {
                             o.insert("PortRange".into(), json!({"From": a, "To": b}));
+                        } else if x.proto == -1 && self.odd_encoding {
+                            // Ignored for protocol -1 (§2.2).
+                            o.insert("PortRange".into(), json!({"From": 22, "To": 22}));
                         }
                         if x.proto == 1 {
                             o.insert("IcmpTypeCode".into(), json!({"Code": -1, "Type": -1}));
@@ -1032,7 +1093,7 @@ impl Estate {
                     .collect();
                 json!({
                     "Associations": assocs,
-                    "Entries": entries,
+                    "Entries": if self.odd_encoding { entries.into_iter().rev().collect() } else { entries },
                     "IsDefault": n.default,
                     "NetworkAclId": n.id,
                     "Tags": [],
@@ -1115,7 +1176,31 @@ impl Estate {
                 o.insert("OwnerId".into(), json!(ACCOUNT));
                 o.insert("PrivateDnsName".into(), json!(private_dns));
                 o.insert("PrivateIpAddress".into(), json!(e.ip.to_string()));
-                o.insert("PrivateIpAddresses".into(), json!([Value::Object(pip)]));
+                let mut pips = vec![Value::Object(pip)];
+                if let Some((sip, spub)) = e.secondary {
+                    let mut o2 = serde_json::Map::new();
+                    if let Some(p) = spub {
+                        // An Elastic IP on the secondary address.
+                        o2.insert(
+                            "Association".into(),
+                            json!({
+                                "AllocationId": format!("eipalloc-{}s", &e.id[4..]),
+                                "AssociationId": format!("eipassoc-{}s", &e.id[4..]),
+                                "IpOwnerId": ACCOUNT,
+                                "PublicDnsName": format!("ec2-{}.{REGION}.compute.amazonaws.com", p.to_string().replace('.', "-")),
+                                "PublicIp": p.to_string()
+                            }),
+                        );
+                    }
+                    o2.insert("Primary".into(), json!(false));
+                    o2.insert(
+                        "PrivateDnsName".into(),
+                        json!(format!("ip-{}.{REGION}.compute.internal", sip.to_string().replace('.', "-"))),
+                    );
+                    o2.insert("PrivateIpAddress".into(), json!(sip.to_string()));
+                    pips.push(Value::Object(o2));
+                }
+                o.insert("PrivateIpAddresses".into(), json!(pips));
                 o.insert("RequesterManaged".into(), json!(false));
                 o.insert("SourceDestCheck".into(), json!(true));
                 o.insert("Status".into(), json!("in-use"));
@@ -1138,13 +1223,13 @@ impl Estate {
             })
             .collect();
         let info = |vpc: &str| {
-            let cidr = self
+            let cidrs: Vec<String> = self
                 .vpc(vpc)
-                .map(|v| v.cidr.to_string())
+                .map(|v| v.cidrs().iter().map(|c| c.to_string()).collect())
                 .unwrap_or_default();
             json!({
-                "CidrBlock": cidr,
-                "CidrBlockSet": [{"CidrBlock": cidr}],
+                "CidrBlock": cidrs.first().cloned().unwrap_or_default(),
+                "CidrBlockSet": cidrs.iter().map(|c| json!({"CidrBlock": c})).collect::<Vec<Value>>(),
                 "OwnerId": ACCOUNT,
                 "PeeringOptions": {"AllowDnsResolutionFromRemoteVpc": false},
                 "VpcId": vpc,
@@ -1246,12 +1331,16 @@ impl Estate {
                 }
                 let proto_s = match proto {
                     -1 => "-1".to_string(),
-                    6 => "tcp".into(),
-                    17 => "udp".into(),
-                    1 => "icmp".into(),
+                    6 if !self.odd_encoding => "tcp".into(),
+                    17 if !self.odd_encoding => "udp".into(),
+                    1 if !self.odd_encoding => "icmp".into(),
                     n => n.to_string(),
                 };
                 let mut o = serde_json::Map::new();
+                let ports = match ports {
+                    None if proto == -1 && self.odd_encoding => Some((-1, -1)),
+                    p => p,
+                };
                 if let Some((a, _)) = ports {
                     o.insert("FromPort".into(), json!(a));
                 }
@@ -1472,6 +1561,11 @@ impl Estate {
                 let mut e = self.clone();
                 e.enis[i].public = None;
                 e.enis[i].elastic = false;
+                out.push(e);
+            }
+            if self.enis[i].secondary.is_some() && !keep.contains(&self.enis[i].id) {
+                let mut e = self.clone();
+                e.enis[i].secondary = None;
                 out.push(e);
             }
         }

@@ -13,14 +13,18 @@
 //! snapshot folder so that `exposure query` can replay it.
 //!
 //! Knobs (environment variables):
-//! - `BRUTE_FORCE_CASES` — number of random estates (default 256);
-//! - `BRUTE_FORCE_FLOWS` — flows per estate (default 12);
-//! - `BRUTE_FORCE_SEED` — check one estate seed only (decimal or 0x-hex);
+//! - `BRUTE_FORCE_CASES` — number of random estates (default 512; the hairpin test runs a quarter);
+//! - `BRUTE_FORCE_FLOWS` — flows per estate (default 16);
+//! - `BRUTE_FORCE_SEED` — the property test checks that one estate seed only
+//!   (decimal or 0x-hex, as printed in a failure); the survey uses it as its base seed;
 //! - `BRUTE_FORCE_OUT` — where repro snapshots are written (default: the temp dir).
 //!
 //! `BRUTE_FORCE_CASES=2000 cargo test --test integration brute_force_survey -- --nocapture`
 //! runs many more cases, does not stop at the first disagreement, and prints
 //! one shrunk reproduction per kind of disagreement.
+//!
+//! `--from eni-…` means the ENI's primary private IPv4 (and its IPv6
+//! addresses); a secondary address is asked about by naming it.
 
 mod estate;
 mod reference;
@@ -50,8 +54,13 @@ struct Flow {
     from: String,
     to: String,
     proto: u8,
+    /// Lowest source / destination port asked about.
     sport: u16,
     dport: u16,
+    /// Highest ports (equal to the lowest for a single port): the query is
+    /// then about every packet of the ranges, and is reachable when one is.
+    sport_hi: u16,
+    dport_hi: u16,
     /// ENIs the flow names (the shrinker keeps them).
     keep: Vec<String>,
 }
@@ -77,10 +86,34 @@ impl Flow {
             self.from,
             self.to,
             if self.proto == 6 { "tcp" } else { "udp" },
-            self.dport,
-            self.sport
+            port_arg(self.dport, self.dport_hi),
+            port_arg(self.sport, self.sport_hi)
         )
     }
+}
+
+fn port_arg(lo: u16, hi: u16) -> String {
+    if lo == hi {
+        lo.to_string()
+    } else {
+        format!("{lo}-{hi}")
+    }
+}
+
+/// The reference verdict of a flow: every (source port, destination port)
+/// pair of the ranges is one packet; reachable when one of them is.
+fn evaluate_flow(m: &Model, f: &Flow) -> Result<reference::Outcome, String> {
+    let mut last = None;
+    for sp in f.sport..=f.sport_hi {
+        for dp in f.dport..=f.dport_hi {
+            let o = reference::evaluate(m, &f.from, &f.to, f.proto, sp, dp)?;
+            if o.reachable {
+                return Ok(o);
+            }
+            last = Some(o);
+        }
+    }
+    last.ok_or_else(|| "empty port range".to_string())
 }
 
 const DPORTS: &[u16] = &[22, 80, 443, 8080, 3306, 1024, 1023, 5000];
@@ -91,7 +124,22 @@ const SPORTS: &[u16] = &[
 
 fn random_flows(e: &Estate, rng: &mut Rng, n: usize, hairpin: bool) -> Vec<Flow> {
     let mut out = Vec::new();
-    let publics: Vec<&estate::Eni> = e.enis.iter().filter(|x| x.public.is_some()).collect();
+    // (ENI, public IP) for every public mapping, primary or secondary address.
+    let publics: Vec<(&estate::Eni, std::net::Ipv4Addr)> = e
+        .enis
+        .iter()
+        .flat_map(|x| {
+            x.public
+                .into_iter()
+                .chain(x.secondary.and_then(|s| s.1))
+                .map(move |p| (x, p))
+        })
+        .collect();
+    // One of an ENI's private addresses, usually the primary.
+    let private_of = |rng: &mut Rng, x: &estate::Eni| match x.secondary {
+        Some((sip, _)) if rng.chance(0.35) => sip.to_string(),
+        _ => x.ip.to_string(),
+    };
     let mut attempts = 0;
     while out.len() < n && attempts < n * 10 {
         attempts += 1;
@@ -106,10 +154,10 @@ fn random_flows(e: &Estate, rng: &mut Rng, n: usize, hairpin: bool) -> Vec<Flow>
         let sport = *rng.pick(SPORTS);
         let mut dport = *rng.pick(DPORTS);
         let src_name = |rng: &mut Rng, x: &estate::Eni| {
-            if rng.chance(0.7) {
+            if rng.chance(0.6) {
                 x.id.clone()
             } else {
-                x.ip.to_string()
+                private_of(rng, x)
             }
         };
         let client = rng.pick(CLIENTS).to_string();
@@ -142,10 +190,12 @@ fn random_flows(e: &Estate, rng: &mut Rng, n: usize, hairpin: bool) -> Vec<Flow>
                 Flow {
                     kind,
                     from: src_name(rng, s),
-                    to: d.ip.to_string(),
+                    to: private_of(rng, d),
                     proto,
                     sport,
                     dport,
+                    sport_hi: sport,
+                    dport_hi: dport,
                     keep: vec![s.id.clone(), d.id.clone()],
                 }
             }
@@ -158,6 +208,8 @@ fn random_flows(e: &Estate, rng: &mut Rng, n: usize, hairpin: bool) -> Vec<Flow>
                     proto,
                     sport,
                     dport,
+                    sport_hi: sport,
+                    dport_hi: dport,
                     keep: vec![s.id.clone()],
                 }
             }
@@ -165,14 +217,16 @@ fn random_flows(e: &Estate, rng: &mut Rng, n: usize, hairpin: bool) -> Vec<Flow>
                 if publics.is_empty() {
                     continue;
                 }
-                let d = rng.pick(&publics);
+                let (d, p) = *rng.pick(&publics);
                 Flow {
                     kind,
                     from: client,
-                    to: d.public.unwrap().to_string(),
+                    to: p.to_string(),
                     proto,
                     sport,
                     dport,
+                    sport_hi: sport,
+                    dport_hi: dport,
                     keep: vec![d.id.clone()],
                 }
             }
@@ -181,10 +235,12 @@ fn random_flows(e: &Estate, rng: &mut Rng, n: usize, hairpin: bool) -> Vec<Flow>
                 Flow {
                     kind,
                     from: client,
-                    to: d.ip.to_string(),
+                    to: private_of(rng, d),
                     proto,
                     sport,
                     dport,
+                    sport_hi: sport,
+                    dport_hi: dport,
                     keep: vec![d.id.clone()],
                 }
             }
@@ -193,17 +249,19 @@ fn random_flows(e: &Estate, rng: &mut Rng, n: usize, hairpin: bool) -> Vec<Flow>
                     continue;
                 }
                 let s = rng.pick(&e.enis);
-                let d = rng.pick(&publics);
+                let (d, p) = *rng.pick(&publics);
                 if s.id == d.id {
                     continue;
                 }
                 Flow {
                     kind,
                     from: src_name(rng, s),
-                    to: d.public.unwrap().to_string(),
+                    to: p.to_string(),
                     proto,
                     sport,
                     dport,
+                    sport_hi: sport,
+                    dport_hi: dport,
                     keep: vec![s.id.clone(), d.id.clone()],
                 }
             }
@@ -245,7 +303,31 @@ fn random_flows(e: &Estate, rng: &mut Rng, n: usize, hairpin: bool) -> Vec<Flow>
                     };
                     flow.proto = proto;
                     flow.dport = dport;
+                    flow.dport_hi = dport;
                 }
+            }
+        }
+        // A quarter of the flows ask about small port ranges (every packet of
+        // them is one question for the reference), straddling boundaries.
+        if rng.chance(0.25) {
+            if rng.chance(0.5) {
+                let lo = flow.dport.saturating_sub(rng.below(2) as u16);
+                flow.dport = lo;
+                flow.dport_hi = lo.saturating_add(rng.range(1, 2) as u16);
+            }
+            let (lo, hi) = *rng.pick(&[
+                (1023u16, 1025u16),
+                (32767, 32769),
+                (61000, 61002),
+                (49151, 49153),
+                (65533, 65535),
+                (0, 2),
+                (79, 81),
+                (442, 444),
+            ]);
+            if rng.chance(0.7) {
+                flow.sport = lo;
+                flow.sport_hi = hi;
             }
         }
         out.push(flow);
@@ -265,8 +347,8 @@ fn ask_engine(m: &Model, f: &Flow) -> (EngineSays, Option<query::Answer>) {
     } else {
         ProtocolArg::Udp
     };
-    let dport = f.dport.to_string();
-    let sport = f.sport.to_string();
+    let dport = port_arg(f.dport, f.dport_hi);
+    let sport = port_arg(f.sport, f.sport_hi);
     let result = catch_unwind(AssertUnwindSafe(|| {
         let req = Request::parse(&f.from, &f.to, Some(proto), Some(&dport), Some(&sport))
             .map_err(|e| format!("Request::parse failed: {e}"))?;
@@ -326,7 +408,7 @@ impl Compared {
 /// `None` when the reference does not model the case.
 fn compare(e: &Estate, f: &Flow) -> Result<Option<Compared>, String> {
     let m = load(e)?;
-    let reference = match reference::evaluate(&m, &f.from, &f.to, f.proto, f.sport, f.dport) {
+    let reference = match evaluate_flow(&m, f) {
         Ok(o) => o,
         Err(_) => return Ok(None),
     };
@@ -469,9 +551,12 @@ fn check_conversion(e: &Estate, m: &Model) -> Vec<String> {
     for x in &e.enis {
         match m.network_interfaces.get(&x.id) {
             Some(mx)
-                if mx.private_ips.len() == 1
+                if mx.private_ips.len() == 1 + x.secondary.is_some() as usize
                     && mx.private_ips[0].address == x.ip
-                    && mx.private_ips[0].public == x.public => {}
+                    && mx.private_ips[0].public == x.public
+                    && x.secondary.is_none_or(|(sip, spub)| {
+                        mx.private_ips[1].address == sip && mx.private_ips[1].public == spub
+                    }) => {}
             _ => problems.push(format!("{}: addresses differ", x.id)),
         }
     }
@@ -531,7 +616,7 @@ fn check_seed(
         .into_iter()
         .enumerate()
     {
-        let reference = match reference::evaluate(&m, &f.from, &f.to, f.proto, f.sport, f.dport) {
+        let reference = match evaluate_flow(&m, &f) {
             Ok(o) => o,
             Err(_) => continue,
         };
@@ -578,7 +663,7 @@ fn env_num(name: &str, default: u64) -> u64 {
 /// these estates contain nothing unmodelled.
 #[test]
 fn brute_force_engine_matches_reference() {
-    let nflows = env_num("BRUTE_FORCE_FLOWS", 12) as usize;
+    let nflows = env_num("BRUTE_FORCE_FLOWS", 16) as usize;
     if std::env::var_os("BRUTE_FORCE_SEED").is_some() {
         let seed = env_num("BRUTE_FORCE_SEED", 0);
         let (n, found) = check_seed(seed, nflows, true, false).unwrap_or_else(|e| panic!("{e}"));
@@ -594,7 +679,7 @@ fn brute_force_engine_matches_reference() {
         );
         return;
     }
-    let cases = env_num("BRUTE_FORCE_CASES", 256) as u32;
+    let cases = env_num("BRUTE_FORCE_CASES", 512) as u32;
     let mut runner = TestRunner::new(Config {
         cases,
         failure_persistence: None,
@@ -602,9 +687,11 @@ fn brute_force_engine_matches_reference() {
         ..Config::default()
     });
     let total = std::cell::Cell::new(0usize);
+    let estates = std::cell::Cell::new(0usize);
     let result = runner.run(&any::<u64>(), |seed| {
         let (n, found) = check_seed(seed, nflows, false, true).map_err(TestCaseError::fail)?;
         total.set(total.get() + n);
+        estates.set(estates.get() + 1);
         if let Some(d) = found.first() {
             return Err(TestCaseError::fail(report(
                 d.seed, d.index, &d.estate, &d.flow,
@@ -613,8 +700,8 @@ fn brute_force_engine_matches_reference() {
         Ok(())
     });
     eprintln!(
-        "brute force: {} estates, {} flows compared",
-        cases,
+        "brute force: {} of {cases} estates, {} flows compared",
+        estates.get(),
         total.get()
     );
     if let Err(e) = result {
@@ -625,8 +712,8 @@ fn brute_force_engine_matches_reference() {
 /// Same with hairpin flows (ENI -> another ENI's public IP, §4.6) included.
 #[test]
 fn brute_force_hairpin_matches_reference() {
-    let cases = env_num("BRUTE_FORCE_CASES", 256) / 4;
-    let nflows = env_num("BRUTE_FORCE_FLOWS", 12) as usize;
+    let cases = env_num("BRUTE_FORCE_CASES", 512) / 4;
+    let nflows = env_num("BRUTE_FORCE_FLOWS", 16) as usize;
     let mut runner = TestRunner::new(Config {
         cases: cases.max(1) as u32,
         failure_persistence: None,
@@ -653,7 +740,7 @@ fn brute_force_hairpin_matches_reference() {
 #[test]
 fn brute_force_survey() {
     let cases = env_num("BRUTE_FORCE_CASES", 128);
-    let nflows = env_num("BRUTE_FORCE_FLOWS", 12) as usize;
+    let nflows = env_num("BRUTE_FORCE_FLOWS", 16) as usize;
     let base = env_num("BRUTE_FORCE_SEED", 1);
     let mut total = 0usize;
     let mut groups: BTreeMap<String, (usize, Disagreement)> = BTreeMap::new();
@@ -718,6 +805,7 @@ mod sanity {
             vpcs: vec![Vpc {
                 id: vpc.clone(),
                 cidr: n("10.0.0.0/16"),
+                secondary: None,
             }],
             subnets: vec![
                 Subnet {
@@ -823,6 +911,7 @@ mod sanity {
                     ip: "10.0.1.10".parse().unwrap(),
                     public: Some("198.51.100.5".parse().unwrap()),
                     elastic: false,
+                    secondary: None,
                     groups: vec!["sg-web".into()],
                     instance: "i-web".into(),
                 },
@@ -832,6 +921,7 @@ mod sanity {
                     ip: "10.0.2.10".parse().unwrap(),
                     public: None,
                     elastic: false,
+                    secondary: None,
                     groups: vec!["sg-db".into()],
                     instance: "i-db".into(),
                 },
@@ -842,6 +932,7 @@ mod sanity {
                 attached: true,
             }],
             peerings: vec![],
+            odd_encoding: false,
         }
     }
 
@@ -938,6 +1029,7 @@ mod sanity {
             ip: "10.0.1.11".parse().unwrap(),
             public: None,
             elastic: false,
+            secondary: None,
             groups: vec!["sg-web".into()],
             instance: "i-web2".into(),
         });
@@ -960,6 +1052,7 @@ mod sanity {
         e.vpcs.push(Vpc {
             id: "vpc-b".into(),
             cidr: n("10.1.0.0/16"),
+            secondary: None,
         });
         e.subnets.push(Subnet {
             id: "subnet-b".into(),
@@ -1036,6 +1129,7 @@ mod sanity {
             ip: "10.1.1.10".parse().unwrap(),
             public: None,
             elastic: false,
+            secondary: None,
             groups: vec!["sg-b".into()],
             instance: "i-b".into(),
         });
@@ -1071,14 +1165,12 @@ mod sanity {
             );
             let flows = random_flows(&e, &mut rng, 12, true);
             for f in &flows {
-                reference::evaluate(&m, &f.from, &f.to, f.proto, f.sport, f.dport).unwrap_or_else(
-                    |err| {
-                        panic!(
-                            "seed {seed}: reference cannot evaluate {}: {err}",
-                            f.command_line()
-                        )
-                    },
-                );
+                evaluate_flow(&m, f).unwrap_or_else(|err| {
+                    panic!(
+                        "seed {seed}: reference cannot evaluate {}: {err}",
+                        f.command_line()
+                    )
+                });
             }
         }
     }

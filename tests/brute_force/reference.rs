@@ -63,6 +63,7 @@ pub fn evaluate(
     sport: u16,
     dport: u16,
 ) -> Result<Outcome, String> {
+    // `--from eni-…` sends from the ENI's primary private IP (as the engine does).
     let src = resolve(m, from, true)?;
     let dst = resolve(m, to, false)?;
     let mut w = Walk {
