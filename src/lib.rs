@@ -10,7 +10,9 @@
 //! See `ARCHITECTURE.md` for the map and the invariants each layer keeps.
 #![warn(missing_docs)]
 
+pub mod analysis;
 pub mod engine;
+pub mod findings;
 pub mod inventory;
 pub mod model;
 pub mod render;

@@ -240,6 +240,11 @@ fn resolve(m: &Model, idx: &Index, s: &str) -> Result<Endpoint, QueryError> {
     if s.eq_ignore_ascii_case("internet") {
         return Ok(Endpoint::Internet(walk::internet_space()));
     }
+    if s.eq_ignore_ascii_case("internet-ipv4") || s.eq_ignore_ascii_case("internet-ipv6") {
+        let v4 = s.eq_ignore_ascii_case("internet-ipv4");
+        let space = walk::internet_space().into_iter().filter(|iv| packet::is_v4(iv.0) == v4).collect();
+        return Ok(Endpoint::Internet(space));
+    }
     if s.eq_ignore_ascii_case("onprem") {
         let vgws: Vec<String> = m.vpn_gateways.keys().cloned().collect();
         if vgws.is_empty() {
@@ -402,9 +407,13 @@ fn is_external_source(e: &Endpoint) -> bool {
 
 /// Runs a query against a model.
 pub fn run(m: &Model, req: &Request) -> Result<Answer, QueryError> {
-    let idx = Index::new(m);
-    let src = resolve(m, &idx, &req.from)?;
-    let dst = resolve(m, &idx, &req.to)?;
+    run_indexed(m, &Index::new(m), req)
+}
+
+/// Runs a query with an index built once (for many queries over one model).
+pub fn run_indexed(m: &Model, idx: &Index, req: &Request) -> Result<Answer, QueryError> {
+    let src = resolve(m, idx, &req.from)?;
+    let dst = resolve(m, idx, &req.to)?;
     let base = req.base_set();
     let target_ports: Vec<Interval> = req
         .ports
@@ -539,7 +548,7 @@ pub fn run(m: &Model, req: &Request) -> Result<Answer, QueryError> {
                     if internet_source && !lb.internet_facing {
                         continue;
                     }
-                    legs.extend(lb_legs(m, &idx, lb, Some(l), internet_source));
+                    legs.extend(lb_legs(m, idx, lb, Some(l), internet_source));
                 }
             }
         }
@@ -566,7 +575,7 @@ pub fn run(m: &Model, req: &Request) -> Result<Answer, QueryError> {
                     });
                     continue;
                 }
-                legs.extend(lb_legs(m, &idx, lb, None, internet_source));
+                legs.extend(lb_legs(m, idx, lb, None, internet_source));
             }
         }
     }
@@ -583,7 +592,7 @@ pub fn run(m: &Model, req: &Request) -> Result<Answer, QueryError> {
             // A load-balancer leg: the listener decides the first port; --port applies to the target.
             set = set.rewrite(Dim::DstPort, (0, 65535));
         }
-        let mut w = Walker::new(m, &idx, goal);
+        let mut w = Walker::new(m, idx, goal);
         match &src {
             Endpoint::Internet(space) | Endpoint::Address(space) if from_outside => {
                 let set = set.restrict(Dim::Src, space);

@@ -5,6 +5,7 @@
 //! the CLI writes them). The JSON wire formats are defined here, versioned by
 //! `schema_version`, and documented in `docs/json-output.md`.
 
+pub mod graph;
 pub mod inventory;
 pub mod query;
 

@@ -1,0 +1,362 @@
+//! The exposure report: for every application, what the internet (IPv4 and IPv6),
+//! on-premises and the other applications can reach, and whether each exposure is
+//! effective (a real path exists) or latent (a security group admits it, but
+//! routing, NACLs or the lack of a public address stop it today).
+//!
+//! Applications group network interfaces that play the same role: the nodes of
+//! one load balancer, or interfaces of the same kind with the same security-group
+//! set, so that 200 identical instances are one line with a count.
+
+use std::collections::BTreeMap;
+
+use crate::engine::filters::{self, SgDirection};
+use crate::engine::index::{Host, Index};
+use crate::engine::packet::{Dim, PBox, PacketSet};
+use crate::engine::query::{self, Request, Traffic, Verdict};
+use crate::engine::walk;
+use crate::model::*;
+
+/// A group of network interfaces playing one role.
+#[derive(Debug, Clone)]
+pub struct Application {
+    /// Stable key (`lb:<arn>`, `rds:<id>`, `<kind>:<sorted groups>`).
+    pub id: String,
+    /// Display name (Name tags, LB name, DB identifier, or the service and its groups).
+    pub name: String,
+    /// Owner kind.
+    pub kind: OwnerKind,
+    /// Member host ids (ENIs, or LB nodes without ENIs).
+    pub members: Vec<String>,
+    /// Security groups.
+    pub groups: Vec<String>,
+    /// VPCs the members are in.
+    pub vpcs: Vec<String>,
+    /// Subnets the members are in.
+    pub subnets: Vec<String>,
+    /// Account and region (of the first member).
+    pub location: Location,
+}
+
+/// Who reaches an application.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Source {
+    /// Any public IPv4 address.
+    InternetV4,
+    /// Any global IPv6 address.
+    InternetV6,
+    /// On-premises networks behind VPN gateways.
+    Onprem,
+    /// Another application (its id).
+    Application(String),
+}
+
+impl Source {
+    /// A short label.
+    pub fn label(&self, report: &Report) -> String {
+        match self {
+            Source::InternetV4 => "internet (IPv4)".into(),
+            Source::InternetV6 => "internet (IPv6)".into(),
+            Source::Onprem => "on-premises".into(),
+            Source::Application(id) => report.app(id).map(|a| a.name.clone()).unwrap_or_else(|| id.clone()),
+        }
+    }
+}
+
+/// Effective or latent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    /// A path exists today.
+    Effective,
+    /// A security group admits it; routing, NACLs or a missing public address stop it today.
+    Latent,
+}
+
+/// One exposure of an application to a source.
+#[derive(Debug, Clone)]
+pub struct Exposure {
+    /// Who.
+    pub source: Source,
+    /// The exposed application's id.
+    pub target: String,
+    /// Effective or latent.
+    pub status: Status,
+    /// Protocols and ports.
+    pub traffic: Vec<Traffic>,
+    /// Entry points: `direct`, or `<lb> <PROTOCOL> <port>` listeners.
+    pub entries: Vec<String>,
+    /// How many members are exposed.
+    pub members_exposed: usize,
+    /// What stops a latent exposure today (reason codes).
+    pub blocked_by: Vec<String>,
+}
+
+/// The report.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Applications, sorted by id.
+    pub applications: Vec<Application>,
+    /// Exposures, most serious first.
+    pub exposures: Vec<Exposure>,
+    /// Assumptions made.
+    pub assumptions: Vec<String>,
+}
+
+impl Report {
+    /// An application by id.
+    pub fn app(&self, id: &str) -> Option<&Application> {
+        self.applications.iter().find(|a| a.id == id)
+    }
+
+    /// The application a host belongs to.
+    pub fn app_of_host(&self, host: &str) -> Option<&Application> {
+        self.applications.iter().find(|a| a.members.iter().any(|m| m == host))
+    }
+}
+
+/// Groups hosts into applications.
+pub fn applications(m: &Model, idx: &Index) -> Vec<Application> {
+    let mut groups: BTreeMap<String, Vec<&Host>> = BTreeMap::new();
+    for h in idx.hosts.values() {
+        let key = match h.kind {
+            OwnerKind::LoadBalancer => format!("lb:{}", h.owner_id.clone().unwrap_or_else(|| h.name.clone())),
+            OwnerKind::Rds if h.owner_id.is_some() => format!("rds:{}", h.owner_id.clone().unwrap_or_default()),
+            OwnerKind::NatGateway => format!("nat:{}", h.owner_id.clone().unwrap_or_else(|| h.id.clone())),
+            OwnerKind::VpcEndpoint => format!("vpce:{}", h.owner_id.clone().unwrap_or_else(|| h.id.clone())),
+            kind => {
+                let mut g = h.groups.clone();
+                g.sort();
+                format!("{}:{}:{}", kind.as_str(), h.vpc_id, g.join("+"))
+            }
+        };
+        groups.entry(key).or_default().push(h);
+    }
+    groups
+        .into_iter()
+        .map(|(id, hosts)| {
+            let mut names: Vec<String> = hosts.iter().map(|h| h.name.clone()).collect();
+            names.sort();
+            names.dedup();
+            let name = if names.len() > 3 {
+                format!("{} and {} more", names[..2].join(", "), names.len() - 2)
+            } else {
+                names.join(", ")
+            };
+            let mut vpcs: Vec<String> = hosts.iter().map(|h| h.vpc_id.clone()).collect();
+            vpcs.sort();
+            vpcs.dedup();
+            let mut subnets: Vec<String> = hosts.iter().map(|h| h.subnet_id.clone()).collect();
+            subnets.sort();
+            subnets.dedup();
+            let location = m
+                .subnets
+                .get(&hosts[0].subnet_id)
+                .map(|s| s.location.clone())
+                .unwrap_or_default();
+            Application {
+                id,
+                name,
+                kind: hosts[0].kind,
+                members: hosts.iter().map(|h| h.id.clone()).collect(),
+                groups: hosts[0].groups.clone(),
+                vpcs,
+                subnets,
+                location,
+            }
+        })
+        .collect()
+}
+
+fn request(from: &str, to: &str) -> Request {
+    Request {
+        from: from.to_string(),
+        to: to.to_string(),
+        protocols: None,
+        ports: None,
+        source_ports: None,
+    }
+}
+
+fn entry_label(m: &Model, entry: &Option<String>) -> String {
+    match entry.as_ref().and_then(|e| m.listeners.get(e)) {
+        Some(l) => {
+            let lb = m.load_balancers.get(&l.lb_arn).map(|lb| lb.name.clone()).unwrap_or_default();
+            format!("{lb} {} {}", l.protocol, l.port.map(|p| p.to_string()).unwrap_or_default())
+        }
+        None => "direct".into(),
+    }
+}
+
+/// Merges per-member answers into one exposure.
+struct Acc {
+    traffic: PacketSetTraffic,
+    entries: Vec<String>,
+    members: usize,
+    blocked: Vec<String>,
+}
+
+/// Traffic lines merged over members (deduplicated, order kept).
+#[derive(Default)]
+struct PacketSetTraffic(Vec<Traffic>);
+
+impl PacketSetTraffic {
+    fn add(&mut self, t: &[Traffic]) {
+        for x in t {
+            if !self.0.contains(x) {
+                self.0.push(x.clone());
+            }
+        }
+    }
+}
+
+/// Computes the exposure report.
+pub fn analyze(m: &Model) -> Report {
+    let idx = Index::new(m);
+    let apps = applications(m, &idx);
+    let mut exposures = Vec::new();
+    let internet_v4 = walk::internet_space().into_iter().filter(|iv| crate::engine::packet::is_v4(iv.0)).collect::<Vec<_>>();
+    let internet_v6 = walk::internet_space().into_iter().filter(|iv| !crate::engine::packet::is_v4(iv.0)).collect::<Vec<_>>();
+    let mut sources: Vec<(Source, String)> = vec![(Source::InternetV4, "internet-ipv4".into()), (Source::InternetV6, "internet-ipv6".into())];
+    if !m.vpn_gateways.is_empty() {
+        sources.push((Source::Onprem, "onprem".into()));
+    }
+    for app in &apps {
+        let targets: Vec<&String> = app.members.iter().filter(|h| !idx.hosts[*h].virtual_node).collect();
+        let lb_arn = (app.kind == OwnerKind::LoadBalancer).then(|| idx.hosts[&app.members[0]].owner_id.clone()).flatten();
+        for (source, from) in &sources {
+            let mut eff = Acc { traffic: PacketSetTraffic::default(), entries: Vec::new(), members: 0, blocked: Vec::new() };
+            let dsts: Vec<String> = match &lb_arn {
+                Some(arn) => vec![arn.clone()],
+                None => targets.iter().map(|s| s.to_string()).collect(),
+            };
+            for to in &dsts {
+                let Ok(a) = query::run_indexed(m, &idx, &request(from, to)) else { continue };
+                if a.verdict == Verdict::Reachable {
+                    eff.members += 1;
+                    eff.traffic.add(&a.traffic);
+                    for p in &a.paths {
+                        let e = entry_label(m, &p.entry);
+                        if !eff.entries.contains(&e) {
+                            eff.entries.push(e);
+                        }
+                    }
+                } else {
+                    for b in &a.blocked_by {
+                        if !eff.blocked.contains(&b.code.to_string()) {
+                            eff.blocked.push(b.code.to_string());
+                        }
+                    }
+                }
+            }
+            if eff.members > 0 {
+                exposures.push(Exposure {
+                    source: source.clone(),
+                    target: app.id.clone(),
+                    status: Status::Effective,
+                    traffic: eff.traffic.0,
+                    entries: eff.entries,
+                    members_exposed: eff.members,
+                    blocked_by: Vec::new(),
+                });
+                continue;
+            }
+            // Latent: what the security groups alone would admit from that source.
+            let space = match source {
+                Source::InternetV4 => internet_v4.clone(),
+                Source::InternetV6 => internet_v6.clone(),
+                _ => vec![crate::engine::packet::ALL_ADDRS],
+            };
+            let mut admitted = PacketSet::empty();
+            let mut members = 0;
+            for h in app.members.iter().map(|h| &idx.hosts[h]) {
+                if !h.filtered_by_sgs || h.kind == OwnerKind::NatGateway {
+                    continue;
+                }
+                let probe = PacketSet::from_box(PBox::FULL).restrict(Dim::Src, &space);
+                let (ok, _) = filters::security_groups(m, &idx, &h.groups, SgDirection::Ingress, &probe, &[]);
+                if !ok.is_empty() {
+                    members += 1;
+                    admitted = admitted.union(&ok);
+                }
+            }
+            if members > 0 && *source != Source::Onprem {
+                exposures.push(Exposure {
+                    source: source.clone(),
+                    target: app.id.clone(),
+                    status: Status::Latent,
+                    traffic: query::traffic_of(&admitted),
+                    entries: vec!["direct".into()],
+                    members_exposed: members,
+                    blocked_by: eff.blocked,
+                });
+            }
+        }
+    }
+    // Application to application (effective only), from one member per (application, subnet).
+    for src in &apps {
+        if src.kind == OwnerKind::LoadBalancer || src.kind == OwnerKind::NatGateway {
+            continue;
+        }
+        let mut reps: BTreeMap<&str, &str> = BTreeMap::new();
+        for h in &src.members {
+            let host = &idx.hosts[h];
+            if !host.virtual_node {
+                reps.entry(host.subnet_id.as_str()).or_insert(h.as_str());
+            }
+        }
+        for dst in &apps {
+            if dst.id == src.id || dst.kind == OwnerKind::NatGateway {
+                continue;
+            }
+            let mut eff = Acc { traffic: PacketSetTraffic::default(), entries: Vec::new(), members: 0, blocked: Vec::new() };
+            let lb_arn = (dst.kind == OwnerKind::LoadBalancer).then(|| idx.hosts[&dst.members[0]].owner_id.clone()).flatten();
+            let dsts: Vec<String> = match &lb_arn {
+                Some(arn) => vec![arn.clone()],
+                None => dst.members.iter().filter(|h| !idx.hosts[*h].virtual_node).cloned().collect(),
+            };
+            for to in &dsts {
+                let mut reached = false;
+                for from in reps.values() {
+                    let Ok(a) = query::run_indexed(m, &idx, &request(from, to)) else { continue };
+                    if a.verdict == Verdict::Reachable {
+                        reached = true;
+                        eff.traffic.add(&a.traffic);
+                        for p in &a.paths {
+                            let e = entry_label(m, &p.entry);
+                            if !eff.entries.contains(&e) {
+                                eff.entries.push(e);
+                            }
+                        }
+                    }
+                }
+                if reached {
+                    eff.members += 1;
+                }
+            }
+            if eff.members > 0 {
+                exposures.push(Exposure {
+                    source: Source::Application(src.id.clone()),
+                    target: dst.id.clone(),
+                    status: Status::Effective,
+                    traffic: eff.traffic.0,
+                    entries: eff.entries,
+                    members_exposed: eff.members,
+                    blocked_by: Vec::new(),
+                });
+            }
+        }
+    }
+    exposures.sort_by_key(|e| (e.status, severity_rank(&e.source), e.target.clone()));
+    Report {
+        applications: apps,
+        exposures,
+        assumptions: crate::inventory::assumptions(m),
+    }
+}
+
+fn severity_rank(s: &Source) -> u8 {
+    match s {
+        Source::InternetV4 | Source::InternetV6 => 0,
+        Source::Onprem => 1,
+        Source::Application(_) => 2,
+    }
+}

@@ -1,0 +1,1 @@
+//! The exposure graph (being written): DOT via graphviz-rust, and JSON.
