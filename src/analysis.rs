@@ -57,7 +57,10 @@ impl Source {
             Source::InternetV4 => "internet (IPv4)".into(),
             Source::InternetV6 => "internet (IPv6)".into(),
             Source::Onprem => "on-premises".into(),
-            Source::Application(id) => report.app(id).map(|a| a.name.clone()).unwrap_or_else(|| id.clone()),
+            Source::Application(id) => report
+                .app(id)
+                .map(|a| a.name.clone())
+                .unwrap_or_else(|| id.clone()),
         }
     }
 }
@@ -109,7 +112,9 @@ impl Report {
 
     /// The application a host belongs to.
     pub fn app_of_host(&self, host: &str) -> Option<&Application> {
-        self.applications.iter().find(|a| a.members.iter().any(|m| m == host))
+        self.applications
+            .iter()
+            .find(|a| a.members.iter().any(|m| m == host))
     }
 }
 
@@ -118,10 +123,20 @@ pub fn applications(m: &Model, idx: &Index) -> Vec<Application> {
     let mut groups: BTreeMap<String, Vec<&Host>> = BTreeMap::new();
     for h in idx.hosts.values() {
         let key = match h.kind {
-            OwnerKind::LoadBalancer => format!("lb:{}", h.owner_id.clone().unwrap_or_else(|| h.name.clone())),
-            OwnerKind::Rds if h.owner_id.is_some() => format!("rds:{}", h.owner_id.clone().unwrap_or_default()),
-            OwnerKind::NatGateway => format!("nat:{}", h.owner_id.clone().unwrap_or_else(|| h.id.clone())),
-            OwnerKind::VpcEndpoint => format!("vpce:{}", h.owner_id.clone().unwrap_or_else(|| h.id.clone())),
+            OwnerKind::LoadBalancer => format!(
+                "lb:{}",
+                h.owner_id.clone().unwrap_or_else(|| h.name.clone())
+            ),
+            OwnerKind::Rds if h.owner_id.is_some() => {
+                format!("rds:{}", h.owner_id.clone().unwrap_or_default())
+            }
+            OwnerKind::NatGateway => {
+                format!("nat:{}", h.owner_id.clone().unwrap_or_else(|| h.id.clone()))
+            }
+            OwnerKind::VpcEndpoint => format!(
+                "vpce:{}",
+                h.owner_id.clone().unwrap_or_else(|| h.id.clone())
+            ),
             kind => {
                 let mut g = h.groups.clone();
                 g.sort();
@@ -179,8 +194,16 @@ fn request(from: &str, to: &str) -> Request {
 fn entry_label(m: &Model, entry: &Option<String>) -> String {
     match entry.as_ref().and_then(|e| m.listeners.get(e)) {
         Some(l) => {
-            let lb = m.load_balancers.get(&l.lb_arn).map(|lb| lb.name.clone()).unwrap_or_default();
-            format!("{lb} {} {}", l.protocol, l.port.map(|p| p.to_string()).unwrap_or_default())
+            let lb = m
+                .load_balancers
+                .get(&l.lb_arn)
+                .map(|lb| lb.name.clone())
+                .unwrap_or_default();
+            format!(
+                "{lb} {} {}",
+                l.protocol,
+                l.port.map(|p| p.to_string()).unwrap_or_default()
+            )
         }
         None => "direct".into(),
     }
@@ -213,23 +236,45 @@ pub fn analyze(m: &Model) -> Report {
     let idx = Index::new(m);
     let apps = applications(m, &idx);
     let mut exposures = Vec::new();
-    let internet_v4 = walk::internet_space().into_iter().filter(|iv| crate::engine::packet::is_v4(iv.0)).collect::<Vec<_>>();
-    let internet_v6 = walk::internet_space().into_iter().filter(|iv| !crate::engine::packet::is_v4(iv.0)).collect::<Vec<_>>();
-    let mut sources: Vec<(Source, String)> = vec![(Source::InternetV4, "internet-ipv4".into()), (Source::InternetV6, "internet-ipv6".into())];
+    let internet_v4 = walk::internet_space()
+        .into_iter()
+        .filter(|iv| crate::engine::packet::is_v4(iv.0))
+        .collect::<Vec<_>>();
+    let internet_v6 = walk::internet_space()
+        .into_iter()
+        .filter(|iv| !crate::engine::packet::is_v4(iv.0))
+        .collect::<Vec<_>>();
+    let mut sources: Vec<(Source, String)> = vec![
+        (Source::InternetV4, "internet-ipv4".into()),
+        (Source::InternetV6, "internet-ipv6".into()),
+    ];
     if !m.vpn_gateways.is_empty() {
         sources.push((Source::Onprem, "onprem".into()));
     }
     for app in &apps {
-        let targets: Vec<&String> = app.members.iter().filter(|h| !idx.hosts[*h].virtual_node).collect();
-        let lb_arn = (app.kind == OwnerKind::LoadBalancer).then(|| idx.hosts[&app.members[0]].owner_id.clone()).flatten();
+        let targets: Vec<&String> = app
+            .members
+            .iter()
+            .filter(|h| !idx.hosts[*h].virtual_node)
+            .collect();
+        let lb_arn = (app.kind == OwnerKind::LoadBalancer)
+            .then(|| idx.hosts[&app.members[0]].owner_id.clone())
+            .flatten();
         for (source, from) in &sources {
-            let mut eff = Acc { traffic: PacketSetTraffic::default(), entries: Vec::new(), members: 0, blocked: Vec::new() };
+            let mut eff = Acc {
+                traffic: PacketSetTraffic::default(),
+                entries: Vec::new(),
+                members: 0,
+                blocked: Vec::new(),
+            };
             let dsts: Vec<String> = match &lb_arn {
                 Some(arn) => vec![arn.clone()],
                 None => targets.iter().map(|s| s.to_string()).collect(),
             };
             for to in &dsts {
-                let Ok(a) = query::run_indexed(m, &idx, &request(from, to)) else { continue };
+                let Ok(a) = query::run_indexed(m, &idx, &request(from, to)) else {
+                    continue;
+                };
                 if a.verdict == Verdict::Reachable {
                     eff.members += 1;
                     eff.traffic.add(&a.traffic);
@@ -272,7 +317,8 @@ pub fn analyze(m: &Model) -> Report {
                     continue;
                 }
                 let probe = PacketSet::from_box(PBox::FULL).restrict(Dim::Src, &space);
-                let (ok, _) = filters::security_groups(m, &idx, &h.groups, SgDirection::Ingress, &probe, &[]);
+                let (ok, _) =
+                    filters::security_groups(m, &idx, &h.groups, SgDirection::Ingress, &probe, &[]);
                 if !ok.is_empty() {
                     members += 1;
                     admitted = admitted.union(&ok);
@@ -307,16 +353,30 @@ pub fn analyze(m: &Model) -> Report {
             if dst.id == src.id || dst.kind == OwnerKind::NatGateway {
                 continue;
             }
-            let mut eff = Acc { traffic: PacketSetTraffic::default(), entries: Vec::new(), members: 0, blocked: Vec::new() };
-            let lb_arn = (dst.kind == OwnerKind::LoadBalancer).then(|| idx.hosts[&dst.members[0]].owner_id.clone()).flatten();
+            let mut eff = Acc {
+                traffic: PacketSetTraffic::default(),
+                entries: Vec::new(),
+                members: 0,
+                blocked: Vec::new(),
+            };
+            let lb_arn = (dst.kind == OwnerKind::LoadBalancer)
+                .then(|| idx.hosts[&dst.members[0]].owner_id.clone())
+                .flatten();
             let dsts: Vec<String> = match &lb_arn {
                 Some(arn) => vec![arn.clone()],
-                None => dst.members.iter().filter(|h| !idx.hosts[*h].virtual_node).cloned().collect(),
+                None => dst
+                    .members
+                    .iter()
+                    .filter(|h| !idx.hosts[*h].virtual_node)
+                    .cloned()
+                    .collect(),
             };
             for to in &dsts {
                 let mut reached = false;
                 for from in reps.values() {
-                    let Ok(a) = query::run_indexed(m, &idx, &request(from, to)) else { continue };
+                    let Ok(a) = query::run_indexed(m, &idx, &request(from, to)) else {
+                        continue;
+                    };
                     if a.verdict == Verdict::Reachable {
                         reached = true;
                         eff.traffic.add(&a.traffic);

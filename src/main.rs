@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use exposure::render::{self, Format};
+use exposure::render::{self, Format, QueryFormat};
 use exposure::sources::{self, Snapshot};
 
 #[derive(Parser)]
@@ -25,9 +25,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Inventory of a snapshot: resources per kind and per account/region, and every warning.
+    /// Exposure report: what the internet, on-premises and other applications can reach, findings, inventory.
     ///
     /// Without SNAPSHOT, analyses the demo estate embedded in the binary (models/three-tier).
+    /// Each exposure is effective (a path exists today) or latent (a security group admits it,
+    /// but routing, NACLs or the lack of a public address stop it).
     Analyze {
         /// Snapshot folder (or one JSON file). Default: the embedded demo estate.
         snapshot: Option<PathBuf>,
@@ -66,8 +68,8 @@ struct QueryArgs {
     #[arg(long = "source-port")]
     source_port: Option<String>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = QueryFormat::Human)]
+    format: QueryFormat,
     /// Exit 1 unless the verdict is this.
     #[arg(long, value_enum)]
     expect: Option<exposure::engine::query::Expectation>,
@@ -115,9 +117,21 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         } => {
             let snap = load(snapshot.as_ref())?;
             let inv = exposure::inventory::inventory(&snap.origin, &snap.model, &snap.diagnostics);
+            let report = exposure::analysis::analyze(&snap.model);
+            let findings = exposure::findings::check(
+                &snap.model,
+                &report,
+                &exposure::findings::Config::default(),
+            );
+            let analysis = render::report::Analysis {
+                inventory: &inv,
+                report: &report,
+                findings: &findings,
+            };
             let text = match format {
-                Format::Human => render::inventory::human(&inv),
-                Format::Json => render::inventory::json(&inv),
+                Format::Human => render::report::human(&analysis),
+                Format::Json => render::report::json(&analysis),
+                Format::Markdown => render::report::markdown(&analysis),
             };
             emit(&text, output.as_ref())?;
             Ok(ExitCode::SUCCESS)
@@ -134,8 +148,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             let answer =
                 exposure::engine::query::run(&snap.model, &request).map_err(|e| e.to_string())?;
             let text = match args.format {
-                Format::Human => render::query::human(&snap.model, &answer),
-                Format::Json => render::query::json(&answer),
+                QueryFormat::Human => render::query::human(&snap.model, &answer),
+                QueryFormat::Json => render::query::json(&answer),
             };
             emit(&text, None)?;
             let met = args.expect.is_none_or(|e| e.met_by(answer.verdict));

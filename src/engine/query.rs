@@ -242,7 +242,10 @@ fn resolve(m: &Model, idx: &Index, s: &str) -> Result<Endpoint, QueryError> {
     }
     if s.eq_ignore_ascii_case("internet-ipv4") || s.eq_ignore_ascii_case("internet-ipv6") {
         let v4 = s.eq_ignore_ascii_case("internet-ipv4");
-        let space = walk::internet_space().into_iter().filter(|iv| packet::is_v4(iv.0) == v4).collect();
+        let space = walk::internet_space()
+            .into_iter()
+            .filter(|iv| packet::is_v4(iv.0) == v4)
+            .collect();
         return Ok(Endpoint::Internet(space));
     }
     if s.eq_ignore_ascii_case("onprem") {

@@ -8,15 +8,27 @@
 pub mod graph;
 pub mod inventory;
 pub mod query;
+pub mod report;
 
 /// The version of every JSON document `exposure` prints.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// Output formats shared by the commands.
+/// Output formats of `query`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum QueryFormat {
+    /// Text for people.
+    Human,
+    /// JSON with `schema_version`.
+    Json,
+}
+
+/// Output formats of the reports (`analyze`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// Text for people.
     Human,
     /// JSON with `schema_version`.
     Json,
+    /// Markdown (summary table first, details folded), for pull-request comments.
+    Markdown,
 }

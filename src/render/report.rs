@@ -1,0 +1,411 @@
+//! The `analyze` report: exposures first, then findings, then the inventory,
+//! in human, JSON and Markdown form.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+use super::SCHEMA_VERSION;
+use crate::analysis::{Report, Source, Status};
+use crate::engine::query::Traffic;
+use crate::findings::Finding;
+use crate::inventory::Inventory;
+use crate::model::Level;
+
+/// Everything `analyze` prints.
+pub struct Analysis<'a> {
+    /// The inventory.
+    pub inventory: &'a Inventory,
+    /// The exposure report.
+    pub report: &'a Report,
+    /// Findings.
+    pub findings: &'a [Finding],
+}
+
+fn traffic_text(t: &[Traffic]) -> String {
+    t.iter()
+        .map(|t| {
+            if t.ports.is_empty() {
+                t.protocol.clone()
+            } else {
+                format!("{} {}", t.protocol, t.ports)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn source_kind(s: &Source) -> &'static str {
+    match s {
+        Source::InternetV4 => "internet-ipv4",
+        Source::InternetV6 => "internet-ipv6",
+        Source::Onprem => "onprem",
+        Source::Application(_) => "application",
+    }
+}
+
+fn status(s: Status) -> &'static str {
+    match s {
+        Status::Effective => "effective",
+        Status::Latent => "latent",
+    }
+}
+
+fn app_label(r: &Report, id: &str) -> String {
+    match r.app(id) {
+        Some(a) => {
+            let n = a.members.len();
+            if n > 1 {
+                format!("{} [{}, {n} interfaces]", a.name, a.kind)
+            } else {
+                format!("{} [{}]", a.name, a.kind)
+            }
+        }
+        None => id.to_string(),
+    }
+}
+
+#[derive(Serialize)]
+struct JsonAnalysis<'a> {
+    schema_version: u32,
+    kind: &'static str,
+    snapshot: &'a str,
+    partial: bool,
+    applications: Vec<JsonApp<'a>>,
+    exposures: Vec<JsonExposure<'a>>,
+    findings: Vec<JsonFinding<'a>>,
+    totals: BTreeMap<&'static str, usize>,
+    by_location: Vec<JsonLocation>,
+    assumptions: &'a [String],
+    warnings: Vec<JsonDiagnostic<'a>>,
+    notes: Vec<JsonDiagnostic<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonApp<'a> {
+    id: &'a str,
+    name: &'a str,
+    kind: &'static str,
+    members: &'a [String],
+    security_groups: &'a [String],
+    vpcs: &'a [String],
+    subnets: &'a [String],
+    account: Option<&'a str>,
+    region: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonExposure<'a> {
+    source: &'static str,
+    source_application: Option<&'a str>,
+    target: &'a str,
+    status: &'static str,
+    traffic: Vec<JsonTraffic<'a>>,
+    entries: &'a [String],
+    members_exposed: usize,
+    blocked_by: &'a [String],
+}
+
+#[derive(Serialize)]
+struct JsonTraffic<'a> {
+    protocol: &'a str,
+    ports: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    code: &'a str,
+    severity: crate::findings::Severity,
+    message: &'a str,
+    resources: &'a [String],
+    rules: &'a [String],
+    remediation: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonLocation {
+    account: Option<String>,
+    region: Option<String>,
+    counts: BTreeMap<&'static str, usize>,
+}
+
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    file: Option<&'a str>,
+    message: &'a str,
+}
+
+/// The analysis as JSON (documented in docs/json-output.md).
+pub fn json(a: &Analysis) -> String {
+    let inv = a.inventory;
+    let diags = |level: Level| {
+        inv.diagnostics
+            .iter()
+            .filter(|d| d.level == level)
+            .map(|d| JsonDiagnostic {
+                file: d.file.as_deref(),
+                message: &d.message,
+            })
+            .collect()
+    };
+    let doc = JsonAnalysis {
+        schema_version: SCHEMA_VERSION,
+        kind: "analysis",
+        snapshot: &inv.origin,
+        partial: inv.partial,
+        applications: a
+            .report
+            .applications
+            .iter()
+            .map(|x| JsonApp {
+                id: &x.id,
+                name: &x.name,
+                kind: x.kind.as_str(),
+                members: &x.members,
+                security_groups: &x.groups,
+                vpcs: &x.vpcs,
+                subnets: &x.subnets,
+                account: x.location.account.as_deref(),
+                region: x.location.region.as_deref(),
+            })
+            .collect(),
+        exposures: a
+            .report
+            .exposures
+            .iter()
+            .map(|e| JsonExposure {
+                source: source_kind(&e.source),
+                source_application: match &e.source {
+                    Source::Application(id) => Some(id),
+                    _ => None,
+                },
+                target: &e.target,
+                status: status(e.status),
+                traffic: e
+                    .traffic
+                    .iter()
+                    .map(|t| JsonTraffic {
+                        protocol: &t.protocol,
+                        ports: &t.ports,
+                    })
+                    .collect(),
+                entries: &e.entries,
+                members_exposed: e.members_exposed,
+                blocked_by: &e.blocked_by,
+            })
+            .collect(),
+        findings: a
+            .findings
+            .iter()
+            .map(|f| JsonFinding {
+                code: f.code,
+                severity: f.severity,
+                message: &f.message,
+                resources: &f.resources,
+                rules: &f.rules,
+                remediation: &f.remediation,
+            })
+            .collect(),
+        totals: inv.totals.iter().map(|(k, v)| (k.as_str(), *v)).collect(),
+        by_location: inv
+            .by_location
+            .iter()
+            .map(|l| JsonLocation {
+                account: l.location.account.clone(),
+                region: l.location.region.clone(),
+                counts: l.counts.iter().map(|(k, v)| (k.as_str(), *v)).collect(),
+            })
+            .collect(),
+        assumptions: &inv.assumptions,
+        warnings: diags(Level::Warning),
+        notes: diags(Level::Note),
+    };
+    serde_json::to_string_pretty(&doc).expect("analysis serialises") + "\n"
+}
+
+fn exposure_line(r: &Report, e: &crate::analysis::Exposure) -> String {
+    let target = app_label(r, &e.target);
+    let is_lb = r
+        .app(&e.target)
+        .is_some_and(|a| a.kind == crate::model::OwnerKind::LoadBalancer);
+    let entries = if e.entries.iter().all(|x| x == "direct") {
+        String::new()
+    } else if is_lb {
+        // The target is the load balancer itself: name its listeners.
+        let listeners: Vec<String> = e
+            .entries
+            .iter()
+            .map(|x| {
+                x.split_once(' ')
+                    .map(|(_, l)| l.to_string())
+                    .unwrap_or_else(|| x.clone())
+            })
+            .collect();
+        format!(" (listeners {})", listeners.join(", "))
+    } else {
+        format!(" via {}", e.entries.join(", "))
+    };
+    let blocked = if e.blocked_by.is_empty() {
+        String::new()
+    } else {
+        format!(" (stopped today by {})", e.blocked_by.join(", "))
+    };
+    format!(
+        "{} -> {target}: {}{entries}{blocked}",
+        e.source.label(r),
+        traffic_text(&e.traffic)
+    )
+}
+
+/// The analysis as text.
+pub fn human(a: &Analysis) -> String {
+    let r = a.report;
+    let mut out = String::new();
+    out.push_str(&format!("Snapshot: {}\n", a.inventory.origin));
+    if a.inventory.partial {
+        out.push_str("WARNING: this snapshot is marked partial; resources may be missing.\n");
+    }
+    let external = |e: &&crate::analysis::Exposure| !matches!(e.source, Source::Application(_));
+    let effective: Vec<_> = r
+        .exposures
+        .iter()
+        .filter(|e| e.status == Status::Effective)
+        .filter(external)
+        .collect();
+    let latent: Vec<_> = r
+        .exposures
+        .iter()
+        .filter(|e| e.status == Status::Latent)
+        .collect();
+    let internal: Vec<_> = r
+        .exposures
+        .iter()
+        .filter(|e| matches!(e.source, Source::Application(_)))
+        .collect();
+    out.push_str(&format!(
+        "\nEffective exposure to the internet and on-premises ({}):\n",
+        effective.len()
+    ));
+    if effective.is_empty() {
+        out.push_str("  none\n");
+    }
+    for e in &effective {
+        out.push_str(&format!("  {}\n", exposure_line(r, e)));
+    }
+    out.push_str(&format!("\nLatent exposure: security groups admit it, routing/NACLs/addressing stop it today ({}):\n", latent.len()));
+    if latent.is_empty() {
+        out.push_str("  none\n");
+    }
+    for e in &latent {
+        out.push_str(&format!("  {}\n", exposure_line(r, e)));
+    }
+    out.push_str(&format!("\nFindings ({}):\n", a.findings.len()));
+    if a.findings.is_empty() {
+        out.push_str("  none\n");
+    }
+    for f in a.findings {
+        out.push_str(&format!(
+            "  {:<8} {:<28} {}\n",
+            format!("{:?}", f.severity).to_lowercase(),
+            f.code,
+            f.message
+        ));
+    }
+    out.push_str(&format!(
+        "\nApplication to application ({}):\n",
+        internal.len()
+    ));
+    for e in &internal {
+        out.push_str(&format!("  {}\n", exposure_line(r, e)));
+    }
+    out.push('\n');
+    out.push_str(&super::inventory::human(a.inventory).replacen(
+        &format!("Snapshot: {}\n", a.inventory.origin),
+        "Inventory:\n",
+        1,
+    ));
+    out
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The analysis as Markdown: a short summary table first, details folded.
+pub fn markdown(a: &Analysis) -> String {
+    let r = a.report;
+    let mut out = String::new();
+    let eff_ext = r
+        .exposures
+        .iter()
+        .filter(|e| e.status == Status::Effective && !matches!(e.source, Source::Application(_)))
+        .count();
+    let latent = r
+        .exposures
+        .iter()
+        .filter(|e| e.status == Status::Latent)
+        .count();
+    out.push_str(&format!(
+        "## exposure: {}\n\n",
+        md_escape(&a.inventory.origin)
+    ));
+    out.push_str("| | count |\n|---|---|\n");
+    out.push_str(&format!("| effective internet/on-prem exposures | {eff_ext} |\n| latent exposures | {latent} |\n| findings | {} |\n", a.findings.len()));
+    let mut by_sev: BTreeMap<String, usize> = BTreeMap::new();
+    for f in a.findings {
+        *by_sev
+            .entry(format!("{:?}", f.severity).to_lowercase())
+            .or_default() += 1;
+    }
+    for (s, n) in by_sev.iter().rev() {
+        out.push_str(&format!("| findings: {s} | {n} |\n"));
+    }
+    out.push_str("\n### Exposures\n\n| status | source | target | traffic | entry |\n|---|---|---|---|---|\n");
+    for e in &r.exposures {
+        if matches!(e.source, Source::Application(_)) {
+            continue;
+        }
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} |\n",
+            status(e.status),
+            md_escape(&e.source.label(r)),
+            md_escape(&app_label(r, &e.target)),
+            md_escape(&traffic_text(&e.traffic)),
+            md_escape(&e.entries.join(", "))
+        ));
+    }
+    out.push_str("\n<details><summary>Findings</summary>\n\n| severity | code | finding | remediation |\n|---|---|---|---|\n");
+    for f in a.findings {
+        out.push_str(&format!(
+            "| {} | `{}` | {} | {} |\n",
+            format!("{:?}", f.severity).to_lowercase(),
+            f.code,
+            md_escape(&f.message),
+            md_escape(&f.remediation)
+        ));
+    }
+    out.push_str("\n</details>\n\n<details><summary>Application to application</summary>\n\n");
+    for e in r
+        .exposures
+        .iter()
+        .filter(|e| matches!(e.source, Source::Application(_)))
+    {
+        out.push_str(&format!("- {}\n", md_escape(&exposure_line(r, e))));
+    }
+    out.push_str("\n</details>\n");
+    let warnings: Vec<_> = a
+        .inventory
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == Level::Warning)
+        .collect();
+    if !warnings.is_empty() {
+        out.push_str("\n<details><summary>Warnings</summary>\n\n");
+        for w in warnings {
+            out.push_str(&format!("- {}\n", md_escape(&w.to_string())));
+        }
+        out.push_str("\n</details>\n");
+    }
+    out
+}
