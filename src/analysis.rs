@@ -405,11 +405,37 @@ pub fn analyze(m: &Model) -> Report {
             }
         }
     }
-    exposures.sort_by_key(|e| (e.status, severity_rank(&e.source), e.target.clone()));
+    exposures.sort_by_key(|e| (e.status, severity_rank(&e.source), risk_rank(e), e.target.clone()));
     Report {
         applications: apps,
         exposures,
         assumptions: crate::inventory::assumptions(m),
+    }
+}
+
+/// Admin and data-store ports, as `exposure` ranks exposures (and the findings flag them).
+pub const SENSITIVE_PORTS: &[u16] = &[22, 3389, 5432, 3306, 1433, 1521, 6379, 27017, 9200, 11211, 5439, 9042, 5984, 2375, 2379];
+
+/// Most serious first: all traffic or sensitive ports, then other direct exposure, then
+/// exposure through a load balancer.
+fn risk_rank(e: &Exposure) -> u8 {
+    let sensitive = e.traffic.iter().any(|t| {
+        t.protocol == "all"
+            || t.ports == "all ports"
+            || t.ports.split(", ").any(|p| {
+                let (a, b) = p.split_once('-').unwrap_or((p, p));
+                match (a.parse::<u16>(), b.parse::<u16>()) {
+                    (Ok(a), Ok(b)) => SENSITIVE_PORTS.iter().any(|s| (a..=b).contains(s)),
+                    _ => false,
+                }
+            })
+    });
+    if sensitive {
+        0
+    } else if e.entries.iter().all(|x| x == "direct") {
+        1
+    } else {
+        2
     }
 }
 
