@@ -7,9 +7,10 @@
 //! to list what connects to what and for rendering.
 
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
+use petgraph::visit::EdgeRef;
 use std::collections::BTreeMap;
 
-use super::filters::{self, SgDirection};
+use super::filters::{self, RouteChoice};
 use super::index::Index;
 use super::packet::{Dim, PBox, PacketSet};
 use crate::model::*;
@@ -32,6 +33,8 @@ pub struct Edge {
     pub label: String,
     /// The packets that may cross.
     pub packets: PacketSet,
+    /// For a subnet's routing edges: the route chosen (longest prefix) for these packets.
+    pub route: Option<RouteChoice>,
 }
 
 /// The reachability graph.
@@ -70,6 +73,7 @@ impl ReachGraph {
                 Edge {
                     label: "inbound".into(),
                     packets: all.clone(),
+                    route: None,
                 },
             );
             g.graph.add_edge(
@@ -78,18 +82,21 @@ impl ReachGraph {
                 Edge {
                     label: "outbound".into(),
                     packets: all.clone(),
+                    route: None,
                 },
             );
         }
         for s in m.subnets.values() {
             let sn = g.node(&s.id, "subnet", name_tag(&s.tags).unwrap_or(&s.id));
             let rt = m.subnet_route_table(&s.id);
+            // One edge per route actually chosen for some destinations (longest prefix),
+            // carrying exactly those destinations; blackholes included, so the walk can name them.
             for (choice, part) in filters::route_partition(m, rt, &s.vpc_id, &all, Dim::Dst) {
-                let Some(c) = choice.filter(|c| c.active) else {
+                let Some(c) = choice else {
                     continue;
                 };
                 let (id, kind) = match &c.target {
-                    RouteTarget::Local => continue,
+                    RouteTarget::Local => (format!("router:{}", s.vpc_id), "vpc-router"),
                     RouteTarget::InternetGateway(x) => (x.clone(), "igw"),
                     RouteTarget::EgressOnlyInternetGateway(x) => (x.clone(), "egress-only-igw"),
                     RouteTarget::NatGateway(x) => (x.clone(), "nat-gateway"),
@@ -109,39 +116,27 @@ impl ReachGraph {
                     Edge {
                         label: format!("route {}", c.destination),
                         packets: part,
+                        route: Some(c),
                     },
                 );
             }
         }
+        // Hosts hang off their subnet. Their security groups are evaluated per flow by the
+        // walk (a group reference depends on the peer's VPC), so these edges carry every packet.
         for h in idx.hosts.values() {
             let hn = g.node(&h.id, "host", &h.name);
             let sn = g.node(&h.subnet_id, "subnet", &h.subnet_id);
-            let (out, _) = if h.filtered_by_sgs {
-                filters::security_groups(m, idx, &h.groups, SgDirection::Egress, &all, &[])
-            } else {
-                (all.clone(), Vec::new())
-            };
-            let (inn, _) = if h.filtered_by_sgs {
-                filters::security_groups(m, idx, &h.groups, SgDirection::Ingress, &all, &[])
-            } else {
-                (all.clone(), Vec::new())
-            };
-            g.graph.add_edge(
-                hn,
-                sn,
-                Edge {
-                    label: "security groups (outbound)".into(),
-                    packets: out,
-                },
-            );
-            g.graph.add_edge(
-                sn,
-                hn,
-                Edge {
-                    label: "security groups (inbound)".into(),
-                    packets: inn,
-                },
-            );
+            for (from, to, label) in [(hn, sn, "sends"), (sn, hn, "delivers")] {
+                g.graph.add_edge(
+                    from,
+                    to,
+                    Edge {
+                        label: label.into(),
+                        packets: all.clone(),
+                        route: None,
+                    },
+                );
+            }
         }
         for p in m.peerings.values() {
             let pn = g.node(&p.id, "peering", name_tag(&p.tags).unwrap_or(&p.id));
@@ -154,12 +149,46 @@ impl ReachGraph {
                         Edge {
                             label: "peering delivery".into(),
                             packets: all.clone(),
+                            route: None,
                         },
                     );
                 }
             }
         }
         g
+    }
+
+    /// Partitions `set` by the route its packets take out of a subnet, following the subnet's
+    /// routing edges: on `Dim::Dst` for forwarding, on `Dim::Src` to see where replies to those
+    /// sources would go. Packets no edge carries have no route (`None`).
+    pub fn route_partition(
+        &self,
+        subnet: &str,
+        set: &PacketSet,
+        dim: Dim,
+    ) -> Vec<(Option<RouteChoice>, PacketSet)> {
+        let mut out = Vec::new();
+        let mut rest = set.clone();
+        if let Some(n) = self.nodes.get(subnet) {
+            let mut edges: Vec<_> = self
+                .graph
+                .edges(*n)
+                .filter(|e| e.weight().route.is_some())
+                .collect();
+            edges.sort_by_key(|e| e.id());
+            for e in edges {
+                let w = e.weight();
+                let part = set.restrict(dim, &w.packets.project(Dim::Dst));
+                if !part.is_empty() {
+                    rest = rest.subtract(&part);
+                    out.push((w.route.clone(), part));
+                }
+            }
+        }
+        if !rest.is_empty() {
+            out.push((None, rest));
+        }
+        out
     }
 
     /// Component ids directly reachable from one component (edges with a non-empty packet set).
@@ -171,7 +200,7 @@ impl ReachGraph {
             .graph
             .edges(*n)
             .filter(|e| !e.weight().packets.is_empty())
-            .map(|e| self.graph[petgraph::visit::EdgeRef::target(&e)].id.clone())
+            .map(|e| self.graph[e.target()].id.clone())
             .collect();
         out.sort();
         out.dedup();

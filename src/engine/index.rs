@@ -54,6 +54,8 @@ pub struct Index {
     pub public: BTreeMap<u128, (String, u128)>,
     /// Private address (encoded) → host id.
     pub private: BTreeMap<u128, String>,
+    /// The reachability graph; the walk follows its routing edges.
+    pub graph: super::graph::ReachGraph,
 }
 
 impl Index {
@@ -145,6 +147,7 @@ impl Index {
                 idx.add(host);
             }
         }
+        idx.graph = super::graph::ReachGraph::build(m, &idx);
         idx
     }
 

@@ -497,7 +497,7 @@ impl<'m> Walker<'m> {
         let rt_id = rt
             .map(|r| r.id.clone())
             .unwrap_or_else(|| format!("{vpc_id} (local routes assumed)"));
-        for (choice, part) in filters::route_partition(self.m, rt, vpc_id, &set, Dim::Dst) {
+        for (choice, part) in self.idx.graph.route_partition(subnet_id, &set, Dim::Dst) {
             let mut t2 = t.clone();
             match choice {
                 None => self.block(
@@ -709,7 +709,7 @@ impl<'m> Walker<'m> {
                 let public = nat.public;
                 let rt = self.m.subnet_route_table(&nat_subnet);
                 let rt_id = rt.map(|r| r.id.clone()).unwrap_or_default();
-                for (choice, part) in filters::route_partition(self.m, rt, &nat_vpc, &translated, Dim::Dst) {
+                for (choice, part) in self.idx.graph.route_partition(&nat_subnet, &translated, Dim::Dst) {
                     let mut t3 = t2.clone();
                     match choice {
                         None => self.block(t3, &rt_id, "NO_ROUTE_TO_DESTINATION", format!("route table {rt_id} of the NAT gateway's subnet {nat_subnet} has no route for {}", describe_dst(&part)), part),
@@ -1030,8 +1030,7 @@ impl<'m> Walker<'m> {
                         dst_attachment: dst_att_id.clone(),
                         chain: chain.clone(),
                     };
-                    let ert = m.subnet_route_table(&entry);
-                    for (rc, sub) in filters::route_partition(m, ert, &dvpc, &part, Dim::Dst) {
+                    for (rc, sub) in self.idx.graph.route_partition(&entry, &part, Dim::Dst) {
                         let mut t3 = t2.clone();
                         match rc {
                             Some(rc) if rc.active && rc.target == RouteTarget::Local => {
@@ -1309,7 +1308,7 @@ impl<'m> Walker<'m> {
             .unwrap_or_else(|| format!("{} (local routes assumed)", h.vpc_id));
         let mut ok = PacketSet::empty();
         let mut bad: Vec<(&'static str, String, PacketSet)> = Vec::new();
-        for (choice, part) in filters::route_partition(m, rt, &h.vpc_id, &set, Dim::Src) {
+        for (choice, part) in self.idx.graph.route_partition(&h.subnet_id, &set, Dim::Src) {
             let good = match (&arrival, choice.as_ref()) {
                 (_, None) => false,
                 (_, Some(c)) if !c.active => false,
@@ -1765,7 +1764,11 @@ impl<'m> Walker<'m> {
         }
         let preserved = t.preserved;
         let rt = self.m.subnet_route_table(&node.subnet_id);
-        for (choice, part) in filters::route_partition(self.m, rt, &node.vpc_id, &set, Dim::Dst) {
+        for (choice, part) in self
+            .idx
+            .graph
+            .route_partition(&node.subnet_id, &set, Dim::Dst)
+        {
             let mut t2 = t.clone();
             match choice {
                 Some(c) if c.active && c.target == RouteTarget::Local => {
