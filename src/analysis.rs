@@ -405,7 +405,14 @@ pub fn analyze(m: &Model) -> Report {
             }
         }
     }
-    exposures.sort_by_key(|e| (e.status, severity_rank(&e.source), risk_rank(e), e.target.clone()));
+    exposures.sort_by_key(|e| {
+        (
+            e.status,
+            severity_rank(&e.source),
+            risk_rank(e),
+            e.target.clone(),
+        )
+    });
     Report {
         applications: apps,
         exposures,
@@ -414,7 +421,9 @@ pub fn analyze(m: &Model) -> Report {
 }
 
 /// Admin and data-store ports, as `exposure` ranks exposures (and the findings flag them).
-pub const SENSITIVE_PORTS: &[u16] = &[22, 3389, 5432, 3306, 1433, 1521, 6379, 27017, 9200, 11211, 5439, 9042, 5984, 2375, 2379];
+pub const SENSITIVE_PORTS: &[u16] = &[
+    22, 3389, 5432, 3306, 1433, 1521, 6379, 27017, 9200, 11211, 5439, 9042, 5984, 2375, 2379,
+];
 
 /// Most serious first: all traffic or sensitive ports, then other direct exposure, then
 /// exposure through a load balancer.

@@ -3,6 +3,7 @@
 mod brute_force;
 mod cli;
 mod fixtures;
+mod graph;
 mod three_tier;
 
 /// Shared helpers.
