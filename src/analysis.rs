@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use crate::engine::filters::{self, SgDirection};
 use crate::engine::index::{Host, Index};
 use crate::engine::packet::{Dim, PBox, PacketSet};
-use crate::engine::query::{self, Request, Traffic, Verdict};
+use crate::engine::query::{self, Request, Traffic};
 use crate::engine::walk;
 use crate::model::*;
 
@@ -210,40 +210,74 @@ fn entry_label(m: &Model, entry: &Option<String>) -> String {
 }
 
 /// Merges per-member answers into one exposure.
+#[derive(Default)]
 struct Acc {
     traffic: PacketSetTraffic,
     entries: Vec<String>,
-    members: usize,
-    blocked: Vec<String>,
+    hosts: Vec<String>,
 }
 
-/// Traffic lines merged over members (deduplicated, order kept).
+/// Packets merged over members, summarised as traffic lines at the end.
 #[derive(Default)]
-struct PacketSetTraffic(Vec<Traffic>);
+struct PacketSetTraffic(PacketSet);
 
 impl PacketSetTraffic {
-    fn add(&mut self, t: &[Traffic]) {
-        for x in t {
-            if !self.0.contains(x) {
-                self.0.push(x.clone());
-            }
+    fn add(&mut self, s: &PacketSet) {
+        // Ports and protocols only: who sent them is the exposure's source.
+        let s = s
+            .rewrite(Dim::Src, crate::engine::packet::ALL_ADDRS)
+            .rewrite(Dim::Dst, crate::engine::packet::ALL_ADDRS)
+            .rewrite(Dim::SrcPort, (0, 65535));
+        self.0 = self.0.union(&s);
+    }
+
+    fn lines(&self) -> Vec<Traffic> {
+        query::traffic_of(&self.0)
+    }
+}
+
+/// Adds a query's reached components to the per-application accumulators.
+fn collect(
+    m: &Model,
+    idx: &Index,
+    apps_by_host: &BTreeMap<String, String>,
+    lb_app: &BTreeMap<String, String>,
+    a: &query::Answer,
+    into: &mut BTreeMap<String, Acc>,
+) {
+    for r in &a.reached {
+        let app = apps_by_host
+            .get(&r.component)
+            .or_else(|| lb_app.get(&r.component));
+        let Some(app) = app else { continue };
+        let acc = into.entry(app.clone()).or_default();
+        acc.traffic.add(&r.set);
+        let e = entry_label(m, &r.entry);
+        if !acc.entries.contains(&e) {
+            acc.entries.push(e);
+        }
+        if !acc.hosts.contains(&r.component) {
+            acc.hosts.push(r.component.clone());
         }
     }
+    let _ = idx;
 }
 
 /// Computes the exposure report.
 pub fn analyze(m: &Model) -> Report {
     let idx = Index::new(m);
     let apps = applications(m, &idx);
+    let apps_by_host: BTreeMap<String, String> = apps
+        .iter()
+        .flat_map(|a| a.members.iter().map(move |h| (h.clone(), a.id.clone())))
+        .collect();
+    let mut lb_app: BTreeMap<String, String> = BTreeMap::new();
+    for a in apps.iter().filter(|a| a.kind == OwnerKind::LoadBalancer) {
+        if let Some(arn) = idx.hosts[&a.members[0]].owner_id.clone() {
+            lb_app.insert(arn, a.id.clone());
+        }
+    }
     let mut exposures = Vec::new();
-    let internet_v4 = walk::internet_space()
-        .into_iter()
-        .filter(|iv| crate::engine::packet::is_v4(iv.0))
-        .collect::<Vec<_>>();
-    let internet_v6 = walk::internet_space()
-        .into_iter()
-        .filter(|iv| !crate::engine::packet::is_v4(iv.0))
-        .collect::<Vec<_>>();
     let mut sources: Vec<(Source, String)> = vec![
         (Source::InternetV4, "internet-ipv4".into()),
         (Source::InternetV6, "internet-ipv6".into()),
@@ -251,72 +285,69 @@ pub fn analyze(m: &Model) -> Report {
     if !m.vpn_gateways.is_empty() {
         sources.push((Source::Onprem, "onprem".into()));
     }
+    let internet_v4: Vec<_> = walk::internet_space()
+        .into_iter()
+        .filter(|iv| crate::engine::packet::is_v4(iv.0))
+        .collect();
+    let internet_v6: Vec<_> = walk::internet_space()
+        .into_iter()
+        .filter(|iv| !crate::engine::packet::is_v4(iv.0))
+        .collect();
     for app in &apps {
-        let targets: Vec<&String> = app
-            .members
-            .iter()
-            .filter(|h| !idx.hosts[*h].virtual_node)
-            .collect();
         let lb_arn = (app.kind == OwnerKind::LoadBalancer)
             .then(|| idx.hosts[&app.members[0]].owner_id.clone())
             .flatten();
         for (source, from) in &sources {
-            let mut eff = Acc {
-                traffic: PacketSetTraffic::default(),
-                entries: Vec::new(),
-                members: 0,
-                blocked: Vec::new(),
+            let mut acc: BTreeMap<String, Acc> = BTreeMap::new();
+            let mut blocked: Vec<String> = Vec::new();
+            let answer = match &lb_arn {
+                Some(arn) => query::run_indexed(m, &idx, &request(from, arn)),
+                None => {
+                    let hosts: Vec<String> = app
+                        .members
+                        .iter()
+                        .filter(|h| !idx.hosts[*h].virtual_node)
+                        .cloned()
+                        .collect();
+                    query::run_to_hosts(m, &idx, &request(from, &app.name), hosts)
+                }
             };
-            let dsts: Vec<String> = match &lb_arn {
-                Some(arn) => vec![arn.clone()],
-                None => targets.iter().map(|s| s.to_string()).collect(),
-            };
-            for to in &dsts {
-                let Ok(a) = query::run_indexed(m, &idx, &request(from, to)) else {
-                    continue;
-                };
-                if a.verdict == Verdict::Reachable {
-                    eff.members += 1;
-                    eff.traffic.add(&a.traffic);
-                    for p in &a.paths {
-                        let e = entry_label(m, &p.entry);
-                        if !eff.entries.contains(&e) {
-                            eff.entries.push(e);
-                        }
-                    }
-                } else {
-                    for b in &a.blocked_by {
-                        if !eff.blocked.contains(&b.code.to_string()) {
-                            eff.blocked.push(b.code.to_string());
-                        }
+            if let Ok(a) = &answer {
+                collect(m, &idx, &apps_by_host, &lb_app, a, &mut acc);
+                for b in &a.blocked_by {
+                    if !blocked.contains(&b.code.to_string()) {
+                        blocked.push(b.code.to_string());
                     }
                 }
             }
-            if eff.members > 0 {
+            if let Some(eff) = acc.remove(&app.id) {
                 exposures.push(Exposure {
                     source: source.clone(),
                     target: app.id.clone(),
                     status: Status::Effective,
-                    traffic: eff.traffic.0,
+                    traffic: eff.traffic.lines(),
                     entries: eff.entries,
-                    members_exposed: eff.members,
+                    members_exposed: eff.hosts.len(),
                     blocked_by: Vec::new(),
                 });
                 continue;
             }
+            if *source == Source::Onprem {
+                continue;
+            }
             // Latent: what the security groups alone would admit from that source.
-            let space = match source {
-                Source::InternetV4 => internet_v4.clone(),
-                Source::InternetV6 => internet_v6.clone(),
-                _ => vec![crate::engine::packet::ALL_ADDRS],
+            let space = if *source == Source::InternetV4 {
+                &internet_v4
+            } else {
+                &internet_v6
             };
             let mut admitted = PacketSet::empty();
             let mut members = 0;
             for h in app.members.iter().map(|h| &idx.hosts[h]) {
-                if !h.filtered_by_sgs || h.kind == OwnerKind::NatGateway {
+                if !h.filtered_by_sgs {
                     continue;
                 }
-                let probe = PacketSet::from_box(PBox::FULL).restrict(Dim::Src, &space);
+                let probe = PacketSet::from_box(PBox::FULL).restrict(Dim::Src, space);
                 let (ok, _) =
                     filters::security_groups(m, &idx, &h.groups, SgDirection::Ingress, &probe, &[]);
                 if !ok.is_empty() {
@@ -324,7 +355,7 @@ pub fn analyze(m: &Model) -> Report {
                     admitted = admitted.union(&ok);
                 }
             }
-            if members > 0 && *source != Source::Onprem {
+            if members > 0 {
                 exposures.push(Exposure {
                     source: source.clone(),
                     target: app.id.clone(),
@@ -332,12 +363,32 @@ pub fn analyze(m: &Model) -> Report {
                     traffic: query::traffic_of(&admitted),
                     entries: vec!["direct".into()],
                     members_exposed: members,
-                    blocked_by: eff.blocked,
+                    blocked_by: blocked,
                 });
             }
         }
     }
-    // Application to application (effective only), from one member per (application, subnet).
+    // Application to application (effective): one walk per (source application, subnet) towards
+    // every other interface at once; load balancers without interfaces in the snapshot are asked
+    // about one by one.
+    let all_hosts: Vec<String> = idx
+        .hosts
+        .values()
+        .filter(|h| !h.virtual_node && h.kind != OwnerKind::NatGateway)
+        .map(|h| h.id.clone())
+        .collect();
+    let lbs_without_enis: Vec<(String, String)> = apps
+        .iter()
+        .filter(|a| {
+            a.kind == OwnerKind::LoadBalancer && a.members.iter().any(|h| idx.hosts[h].virtual_node)
+        })
+        .filter_map(|a| {
+            idx.hosts[&a.members[0]]
+                .owner_id
+                .clone()
+                .map(|arn| (arn, a.id.clone()))
+        })
+        .collect();
     for src in &apps {
         if src.kind == OwnerKind::LoadBalancer || src.kind == OwnerKind::NatGateway {
             continue;
@@ -349,60 +400,37 @@ pub fn analyze(m: &Model) -> Report {
                 reps.entry(host.subnet_id.as_str()).or_insert(h.as_str());
             }
         }
-        for dst in &apps {
-            if dst.id == src.id || dst.kind == OwnerKind::NatGateway {
+        let dsts: Vec<String> = all_hosts
+            .iter()
+            .filter(|h| apps_by_host.get(*h) != Some(&src.id))
+            .cloned()
+            .collect();
+        let mut acc: BTreeMap<String, Acc> = BTreeMap::new();
+        for from in reps.values() {
+            if let Ok(a) =
+                query::run_to_hosts(m, &idx, &request(from, "every interface"), dsts.clone())
+            {
+                collect(m, &idx, &apps_by_host, &lb_app, &a, &mut acc);
+            }
+            for (arn, _) in &lbs_without_enis {
+                if let Ok(a) = query::run_indexed(m, &idx, &request(from, arn)) {
+                    collect(m, &idx, &apps_by_host, &lb_app, &a, &mut acc);
+                }
+            }
+        }
+        for (dst, eff) in acc {
+            if dst == src.id {
                 continue;
             }
-            let mut eff = Acc {
-                traffic: PacketSetTraffic::default(),
-                entries: Vec::new(),
-                members: 0,
-                blocked: Vec::new(),
-            };
-            let lb_arn = (dst.kind == OwnerKind::LoadBalancer)
-                .then(|| idx.hosts[&dst.members[0]].owner_id.clone())
-                .flatten();
-            let dsts: Vec<String> = match &lb_arn {
-                Some(arn) => vec![arn.clone()],
-                None => dst
-                    .members
-                    .iter()
-                    .filter(|h| !idx.hosts[*h].virtual_node)
-                    .cloned()
-                    .collect(),
-            };
-            for to in &dsts {
-                let mut reached = false;
-                for from in reps.values() {
-                    let Ok(a) = query::run_indexed(m, &idx, &request(from, to)) else {
-                        continue;
-                    };
-                    if a.verdict == Verdict::Reachable {
-                        reached = true;
-                        eff.traffic.add(&a.traffic);
-                        for p in &a.paths {
-                            let e = entry_label(m, &p.entry);
-                            if !eff.entries.contains(&e) {
-                                eff.entries.push(e);
-                            }
-                        }
-                    }
-                }
-                if reached {
-                    eff.members += 1;
-                }
-            }
-            if eff.members > 0 {
-                exposures.push(Exposure {
-                    source: Source::Application(src.id.clone()),
-                    target: dst.id.clone(),
-                    status: Status::Effective,
-                    traffic: eff.traffic.0,
-                    entries: eff.entries,
-                    members_exposed: eff.members,
-                    blocked_by: Vec::new(),
-                });
-            }
+            exposures.push(Exposure {
+                source: Source::Application(src.id.clone()),
+                target: dst,
+                status: Status::Effective,
+                traffic: eff.traffic.lines(),
+                entries: eff.entries,
+                members_exposed: eff.hosts.len(),
+                blocked_by: Vec::new(),
+            });
         }
     }
     exposures.sort_by_key(|e| {

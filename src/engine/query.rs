@@ -216,6 +216,21 @@ pub struct Answer {
     pub assumptions: Vec<String>,
     /// Remarks for people (ephemeral ports, partial reachability).
     pub notes: Vec<String>,
+    /// What each reached component (host, load balancer, `internet`, ...) gets, per entry listener.
+    pub reached: Vec<Reached>,
+}
+
+/// What one destination component receives.
+#[derive(Debug, Clone)]
+pub struct Reached {
+    /// The component the paths end at (ENI id, LB ARN, `internet`, ...).
+    pub component: String,
+    /// The listener the paths enter by, if any.
+    pub entry: Option<String>,
+    /// What gets through.
+    pub traffic: Vec<Traffic>,
+    /// The packets that get through (destination's view).
+    pub set: PacketSet,
 }
 
 fn resolve(m: &Model, idx: &Index, s: &str) -> Result<Endpoint, QueryError> {
@@ -417,6 +432,28 @@ pub fn run(m: &Model, req: &Request) -> Result<Answer, QueryError> {
 pub fn run_indexed(m: &Model, idx: &Index, req: &Request) -> Result<Answer, QueryError> {
     let src = resolve(m, idx, &req.from)?;
     let dst = resolve(m, idx, &req.to)?;
+    run_resolved(m, idx, req, src, dst)
+}
+
+/// Runs a query from `req.from` to a set of hosts at once (the exposure report asks one
+/// question per source instead of one per destination); `req.to` is only a label.
+pub fn run_to_hosts(
+    m: &Model,
+    idx: &Index,
+    req: &Request,
+    hosts: Vec<String>,
+) -> Result<Answer, QueryError> {
+    let src = resolve(m, idx, &req.from)?;
+    run_resolved(m, idx, req, src, Endpoint::Hosts(hosts, None))
+}
+
+fn run_resolved(
+    m: &Model,
+    idx: &Index,
+    req: &Request,
+    src: Endpoint,
+    dst: Endpoint,
+) -> Result<Answer, QueryError> {
     let base = req.base_set();
     let target_ports: Vec<Interval> = req
         .ports
@@ -451,7 +488,7 @@ pub fn run_indexed(m: &Model, idx: &Index, req: &Request) -> Result<Answer, Quer
                     .iter()
                     .any(|p| ivs.iter().any(|i| i.0 <= p.0 && p.1 <= i.1))
                 {
-                    goal.hosts.insert(h.id.clone());
+                    std::rc::Rc::make_mut(&mut goal.hosts).insert(h.id.clone());
                 }
             }
             legs.push(Leg::addresses(ivs.clone()));
@@ -486,7 +523,7 @@ pub fn run_indexed(m: &Model, idx: &Index, req: &Request) -> Result<Answer, Quer
         }
         Endpoint::Hosts(hosts, fixed) => {
             for hid in hosts {
-                goal.hosts.insert(hid.clone());
+                std::rc::Rc::make_mut(&mut goal.hosts).insert(hid.clone());
                 let h = &idx.hosts[hid];
                 let addrs: Vec<Interval> = match fixed {
                     Some(f) => {
@@ -814,6 +851,8 @@ fn assemble(m: &Model, req: &Request, outcomes: Vec<Outcome>) -> Answer {
     let mut paths = Vec::new();
     let mut reached = PacketSet::empty();
     let mut client_ports = PacketSet::empty();
+    let mut reached_by: std::collections::BTreeMap<(String, Option<String>), PacketSet> =
+        std::collections::BTreeMap::new();
     let mut blocked_by: Vec<Block> = Vec::new();
     let mut unknowns: Vec<String> = Vec::new();
     let mut assumptions: Vec<String> = crate::inventory::assumptions(m);
@@ -826,6 +865,12 @@ fn assemble(m: &Model, req: &Request, outcomes: Vec<Outcome>) -> Answer {
         match (&o.ending, o.blocks.is_empty(), o.set.is_empty()) {
             (Ending::Reached, true, false) => {
                 reached = reached.union(&o.set);
+                if let Some(last) = o.hops.last() {
+                    let r = reached_by
+                        .entry((last.component.clone(), o.entry.clone()))
+                        .or_default();
+                    *r = r.union(&o.set);
+                }
                 let ports = o
                     .client_ports
                     .clone()
@@ -909,5 +954,14 @@ fn assemble(m: &Model, req: &Request, outcomes: Vec<Outcome>) -> Answer {
         },
         assumptions,
         notes,
+        reached: reached_by
+            .into_iter()
+            .map(|((component, entry), set)| Reached {
+                component,
+                entry,
+                traffic: traffic_of(&set),
+                set,
+            })
+            .collect(),
     }
 }

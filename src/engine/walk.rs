@@ -73,8 +73,8 @@ pub struct Outcome {
 /// What counts as arriving.
 #[derive(Debug, Clone, Default)]
 pub struct Goal {
-    /// Hosts whose delivery completes the flow.
-    pub hosts: BTreeSet<String>,
+    /// Hosts whose delivery completes the flow (shared: a goal is cloned per leg).
+    pub hosts: std::rc::Rc<BTreeSet<String>>,
     /// Load balancers (ARN) whose acceptance completes the flow.
     pub load_balancers: BTreeSet<String>,
     /// Leaving the estate (internet, on-premises, AWS service) completes the flow.
@@ -1551,7 +1551,9 @@ impl<'m> Walker<'m> {
                     false,
                 );
                 t2.entry = Some(l.arn.clone());
-                if in_goal {
+                // A leg that entered by a listener is on its way to the targets; otherwise the
+                // load balancer itself is the destination.
+                if via_listener.is_none() {
                     self.finish(t2, Ending::Reached, part);
                 } else {
                     self.forward_lb(h, lb, l, part, t2);
