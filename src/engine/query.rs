@@ -432,7 +432,7 @@ pub fn run(m: &Model, req: &Request) -> Result<Answer, QueryError> {
 pub fn run_indexed(m: &Model, idx: &Index, req: &Request) -> Result<Answer, QueryError> {
     let src = resolve(m, idx, &req.from)?;
     let dst = resolve(m, idx, &req.to)?;
-    run_resolved(m, idx, req, src, dst)
+    run_resolved(m, idx, req, src, dst, true)
 }
 
 /// Runs a query from `req.from` to a set of hosts at once (the exposure report asks one
@@ -444,7 +444,8 @@ pub fn run_to_hosts(
     hosts: Vec<String>,
 ) -> Result<Answer, QueryError> {
     let src = resolve(m, idx, &req.from)?;
-    run_resolved(m, idx, req, src, Endpoint::Hosts(hosts, None))
+    // Only real paths: no hypothetical legs to name the blockers of hosts without an address.
+    run_resolved(m, idx, req, src, Endpoint::Hosts(hosts, None), false)
 }
 
 fn run_resolved(
@@ -453,6 +454,7 @@ fn run_resolved(
     req: &Request,
     src: Endpoint,
     dst: Endpoint,
+    explain: bool,
 ) -> Result<Answer, QueryError> {
     let base = req.base_set();
     let target_ports: Vec<Interval> = req
@@ -534,7 +536,7 @@ fn run_resolved(
                         let mut a: Vec<Interval> =
                             h.public_v4.iter().map(|(p, _)| (*p, *p)).collect();
                         a.extend(h.private.iter().copied().filter(|p| !packet::is_v4(p.0)));
-                        if a.is_empty() {
+                        if a.is_empty() && explain {
                             // §4.1 step 2: nothing to address from the internet. Name what else blocks.
                             legs.push(Leg {
                                 addrs: h.private.clone(),
@@ -620,6 +622,18 @@ fn run_resolved(
         }
     }
 
+    // Plain legs (addresses only) are walked together: one walk reaches many hosts.
+    let (plain, mut legs): (Vec<Leg>, Vec<Leg>) = legs
+        .into_iter()
+        .partition(|l| l.entry.is_none() && l.direct_host.is_none() && l.pre_block.is_none());
+    if !plain.is_empty() {
+        legs.insert(
+            0,
+            Leg::addresses(packet::merge(
+                plain.into_iter().flat_map(|l| l.addrs).collect(),
+            )),
+        );
+    }
     let mut outcomes: Vec<Outcome> = pre_blocks;
     for leg in legs {
         let mut goal = goal.clone();
