@@ -256,11 +256,22 @@ fn collect(
         if !acc.entries.contains(&e) {
             acc.entries.push(e);
         }
-        if !acc.hosts.contains(&r.component) {
-            acc.hosts.push(r.component.clone());
+        // A load balancer is reached as a whole (by ARN): count its nodes.
+        let reached: Vec<String> = if lb_app.contains_key(&r.component) {
+            idx.hosts
+                .values()
+                .filter(|h| h.owner_id.as_deref() == Some(r.component.as_str()))
+                .map(|h| h.id.clone())
+                .collect()
+        } else {
+            vec![r.component.clone()]
+        };
+        for h in reached {
+            if !acc.hosts.contains(&h) {
+                acc.hosts.push(h);
+            }
         }
     }
-    let _ = idx;
 }
 
 /// Computes the exposure report.
@@ -390,7 +401,20 @@ pub fn analyze(m: &Model) -> Report {
         })
         .collect();
     for src in &apps {
-        if src.kind == OwnerKind::LoadBalancer || src.kind == OwnerKind::NatGateway {
+        // Clients only: gateways, endpoints, load balancers (their forwarding is shown as the
+        // exposure it serves) and data stores do not open connections of their own.
+        if matches!(
+            src.kind,
+            OwnerKind::LoadBalancer
+                | OwnerKind::NatGateway
+                | OwnerKind::TransitGateway
+                | OwnerKind::GwlbEndpoint
+                | OwnerKind::VpcEndpoint
+                | OwnerKind::Rds
+                | OwnerKind::ElastiCache
+                | OwnerKind::Efs
+                | OwnerKind::ResourceGateway
+        ) {
             continue;
         }
         let mut reps: BTreeMap<&str, &str> = BTreeMap::new();

@@ -46,6 +46,112 @@ enum Command {
     /// balancer name or ARN, an IP address or CIDR, `tag:KEY=VALUE`, or a Name tag value.
     /// Without --protocol/--port, asks whether ANY traffic gets through and lists what does.
     Query(Box<QueryArgs>),
+    /// The exposure graph: DOT, SVG (through Graphviz's `dot`) or JSON.
+    ///
+    /// Clusters account → VPC → subnet; applications (identical interfaces grouped), load
+    /// balancers, gateways, the internet and on-premises; effective internet exposure in red,
+    /// latent exposure dashed. Narrow large estates with --vpc, --account, --focus and
+    /// --exposed-only. JSON is documented in docs/graph-json.md.
+    Graph(Box<GraphArgs>),
+    /// Check policies (and findings at or above --fail-on): the CI gate.
+    ///
+    /// POLICY files are TOML policies (docs/policies.md) or AWS Network Access Analyzer scope
+    /// documents (JSON); a folder stands for every .toml and .json file in it. Each violation is
+    /// shown with a witness path. Exit 1 on any violation or gated finding that the baseline
+    /// does not accept.
+    Check(Box<CheckArgs>),
+    /// Compare two snapshots: exposures opened, closed and changed; findings added and removed.
+    ///
+    /// Exit 1 when a change opens or widens an exposure (or adds a finding) at or above --fail-on.
+    Diff(Box<DiffArgs>),
+    /// Write a deterministic synthetic estate (AWS CLI JSON, CloudMapper layout) for benchmarks.
+    ///
+    /// s: 2,000 ENIs, 5 VPCs, 300 SGs; m: 20,000 ENIs, 100 VPCs, 5,000 SGs; l: 100,000 ENIs,
+    /// 200 VPCs, 25,000 SGs; xl: as l with one security group per ENI. The same size and seed
+    /// always give byte-identical files.
+    Generate(GenerateArgs),
+    /// Collect a snapshot from AWS (read-only API calls) into a new folder.
+    ///
+    /// Uses the standard AWS credential chain (environment, profiles, SSO, container and
+    /// instance roles). Exit codes: 0 complete; 1 partial (some calls failed: the snapshot is
+    /// kept and marked partial in manifest.json); 2 nothing collected or a usage error.
+    Collect(Box<CollectArgs>),
+}
+
+#[derive(clap::Args)]
+struct CollectArgs {
+    /// The snapshot folder to create (it must not exist, or be empty).
+    #[arg(long, value_name = "DIR")]
+    output: PathBuf,
+    /// A profile of the shared AWS config and credentials files.
+    #[arg(long)]
+    profile: Option<String>,
+    /// A region to collect (repeatable). Default: the configured region.
+    #[arg(long = "region", value_name = "REGION", conflicts_with = "all_regions")]
+    regions: Vec<String>,
+    /// Every region enabled for each account (EC2 DescribeRegions).
+    #[arg(long)]
+    all_regions: bool,
+    /// Assume this role and collect its account (repeatable: one account per role).
+    #[arg(long = "role-arn", value_name = "ARN")]
+    role_arns: Vec<String>,
+    /// Send every call to this endpoint (emulators, private endpoints).
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
+    /// At most this many API calls in flight, across all accounts and regions.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..))]
+    concurrency: u16,
+    /// Attempts per call, retries with backoff included.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
+    max_attempts: u32,
+}
+
+/// Formats of `graph`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum GraphFormat {
+    /// Graphviz DOT text.
+    Dot,
+    /// SVG rendered by Graphviz's `dot` program (must be installed).
+    Svg,
+    /// A node/edge document (docs/graph-json.md).
+    Json,
+}
+
+#[derive(clap::Args)]
+struct GraphArgs {
+    /// Snapshot folder (or one JSON file). Default: the embedded demo estate.
+    snapshot: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    format: GraphFormat,
+    /// Write to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Keep only this VPC (id or Name tag), plus the internet and on-premises.
+    #[arg(long)]
+    vpc: Option<String>,
+    /// Keep only this account.
+    #[arg(long)]
+    account: Option<String>,
+    /// Keep one resource (application, ENI, instance id or name) and its neighbours.
+    #[arg(long)]
+    focus: Option<String>,
+    /// Keep only applications exposed to the internet or on-premises.
+    #[arg(long)]
+    exposed_only: bool,
+}
+
+#[derive(clap::Args)]
+struct GenerateArgs {
+    /// Size of the estate.
+    #[arg(long, value_enum)]
+    size: exposure::generate::Size,
+    /// Seed: another seed, another estate of the same size.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// The folder to write (it must not exist, or be empty).
+    #[arg(long, value_name = "DIR")]
+    output: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -73,6 +179,49 @@ struct QueryArgs {
     /// Exit 1 unless the verdict is this.
     #[arg(long, value_enum)]
     expect: Option<exposure::engine::query::Expectation>,
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// Snapshot folder (or one JSON file).
+    snapshot: PathBuf,
+    /// Policy files or folders (repeatable; TOML policies or Network Access Analyzer scopes).
+    #[arg(long = "policy", value_name = "FILE", required = true, num_args = 1..)]
+    policies: Vec<PathBuf>,
+    /// Also fail on findings of this severity or above (default: findings do not gate).
+    #[arg(long, value_enum, default_value_t = exposure::policy::Threshold::Never)]
+    fail_on: exposure::policy::Threshold,
+    /// Accept the violations and findings this baseline lists.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Record today's violations and gated findings as accepted in FILE (then exit 0).
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Write the result to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct DiffArgs {
+    /// The snapshot before the change.
+    old: PathBuf,
+    /// The snapshot after the change.
+    new: PathBuf,
+    /// Fail on changes of this severity or above: openings from the internet are high
+    /// (critical on admin and data ports), from on-premises medium, between applications low,
+    /// latent ones info; added findings keep their severity.
+    #[arg(long, value_enum, default_value_t = exposure::policy::Threshold::Low)]
+    fail_on: exposure::policy::Threshold,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Write the result to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -110,6 +259,18 @@ fn emit(text: &str, output: Option<&PathBuf>) -> Result<(), String> {
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
+        Command::Collect(args) => {
+            let mut opts = sources::collect::CollectOptions::new(args.output);
+            opts.profile = args.profile;
+            opts.regions = args.regions;
+            opts.all_regions = args.all_regions;
+            opts.role_arns = args.role_arns;
+            opts.endpoint_url = args.endpoint_url;
+            opts.concurrency = usize::from(args.concurrency);
+            opts.max_attempts = args.max_attempts;
+            let outcome = sources::collect::run(&opts).map_err(|e| e.to_string())?;
+            Ok(ExitCode::from(outcome.exit_code()))
+        }
         Command::Analyze {
             snapshot,
             format,
@@ -132,10 +293,18 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 Format::Human => render::report::human(&analysis),
                 Format::Json => render::report::json(&analysis),
                 Format::Markdown => render::report::markdown(&analysis),
+                Format::Sarif => render::sarif::analyze(
+                    &analysis,
+                    snapshot.as_ref().map(|_| inv.origin.as_str()),
+                ),
             };
             emit(&text, output.as_ref())?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Generate(args) => generate(&args),
+        Command::Graph(args) => graph(*args),
+        Command::Check(args) => check(*args),
+        Command::Diff(args) => diff(*args),
         Command::Query(args) => {
             let snap = load(Some(&args.snapshot))?;
             let request = exposure::engine::query::Request::parse(
@@ -160,4 +329,226 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             })
         }
     }
+}
+
+/// `exposure generate`: refuses a non-empty folder, then writes the files.
+fn generate(args: &GenerateArgs) -> Result<ExitCode, String> {
+    let dir = &args.output;
+    if let Ok(mut entries) = std::fs::read_dir(dir) {
+        if entries.next().is_some() {
+            return Err(format!("{} is not empty", dir.display()));
+        }
+    }
+    let files = exposure::generate::generate(args.size, args.seed);
+    for (rel, bytes) in &files {
+        let path = dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
+        std::fs::write(&path, bytes)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "generated a size-{} estate (seed {}) in {}: {}",
+        args.size.as_str(),
+        args.seed,
+        dir.display(),
+        exposure::generate::summary(&files)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read(path: &std::path::Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// Reads policy files; a folder stands for its `.toml` and `.json` files, in name order.
+fn read_policies(paths: &[PathBuf]) -> Result<Vec<exposure::policy::Policy>, String> {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut inside: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| format!("cannot read {}: {e}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|x| x == "toml" || x == "json"))
+                .collect();
+            inside.sort();
+            files.extend(inside);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    let mut policies = Vec::new();
+    for f in &files {
+        let name = f.display().to_string();
+        policies.extend(exposure::policy::parse(&name, &read(f)?).map_err(|e| e.to_string())?);
+    }
+    exposure::policy::check_unique_ids(&policies).map_err(|e| e.to_string())?;
+    Ok(policies)
+}
+
+fn today() -> exposure::policy::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+fn check(args: CheckArgs) -> Result<ExitCode, String> {
+    use exposure::policy::{self, baseline, Threshold};
+    let snap = load(Some(&args.snapshot))?;
+    let policies = read_policies(&args.policies)?;
+    let accepted = match &args.baseline {
+        Some(p) => {
+            Some(baseline::parse(&p.display().to_string(), &read(p)?).map_err(|e| e.to_string())?)
+        }
+        None => None,
+    };
+    let findings = if args.fail_on == Threshold::Never {
+        Vec::new()
+    } else {
+        let report = exposure::analysis::analyze(&snap.model);
+        exposure::findings::check(&snap.model, &report, &exposure::findings::Config::default())
+    };
+    let today = today();
+    let report = policy::check(
+        &snap.origin,
+        &snap.model,
+        &policies,
+        &findings,
+        args.fail_on,
+        accepted.as_ref(),
+        today,
+    );
+    if let Some(path) = &args.write_baseline {
+        let b = baseline::record(&report, accepted.as_ref(), today);
+        std::fs::write(path, baseline::to_toml(&b))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    let text = match args.format {
+        Format::Human => render::check::human(&report),
+        Format::Json => render::check::json(&report),
+        Format::Markdown => render::check::markdown(&report),
+        Format::Sarif => render::sarif::check(&report),
+    };
+    emit(&text, args.output.as_ref())?;
+    Ok(if report.failed() && args.write_baseline.is_none() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn diff(args: DiffArgs) -> Result<ExitCode, String> {
+    let analyse = |path: &PathBuf| -> Result<_, String> {
+        let snap = load(Some(path))?;
+        let report = exposure::analysis::analyze(&snap.model);
+        let findings =
+            exposure::findings::check(&snap.model, &report, &exposure::findings::Config::default());
+        Ok((snap.origin, report, findings))
+    };
+    let (old_label, old, old_findings) = analyse(&args.old)?;
+    let (new_label, new, new_findings) = analyse(&args.new)?;
+    let d = exposure::policy::diff::diff(
+        &old_label,
+        &old,
+        &old_findings,
+        &new_label,
+        &new,
+        &new_findings,
+        args.fail_on,
+    );
+    let text = match args.format {
+        Format::Human => render::diff::human(&d),
+        Format::Json => render::diff::json(&d),
+        Format::Markdown => render::diff::markdown(&d),
+        Format::Sarif => render::sarif::diff(&d),
+    };
+    emit(&text, args.output.as_ref())?;
+    Ok(if d.failed() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn graph(args: GraphArgs) -> Result<ExitCode, String> {
+    let snap = load(args.snapshot.as_ref())?;
+    let m = &snap.model;
+    if let Some(v) = &args.vpc {
+        let known = m
+            .vpcs
+            .values()
+            .any(|x| &x.id == v || exposure::model::name_tag(&x.tags) == Some(v.as_str()));
+        if !known {
+            return Err(format!(
+                "--vpc {v}: no VPC with that id or Name tag in the snapshot"
+            ));
+        }
+    }
+    if let Some(a) = &args.account {
+        if !m
+            .vpcs
+            .values()
+            .any(|x| x.location.account.as_deref() == Some(a.as_str()))
+        {
+            return Err(format!(
+                "--account {a}: no VPC of that account in the snapshot"
+            ));
+        }
+    }
+    let report = exposure::analysis::analyze(m);
+    let opts = render::graph::GraphOptions {
+        vpc: args.vpc.clone(),
+        account: args.account.clone(),
+        focus: args.focus.clone(),
+        exposed_only: args.exposed_only,
+    };
+    let g = render::graph::exposure_graph(m, &report, &opts);
+    if g.focused.as_ref().is_some_and(|f| f.is_empty()) {
+        return Err(format!(
+            "--focus {}: matches no application, interface, instance or name",
+            args.focus.unwrap_or_default()
+        ));
+    }
+    let text = match args.format {
+        GraphFormat::Dot => render::graph::dot(&g),
+        GraphFormat::Json => render::graph::json(&g),
+        GraphFormat::Svg => svg(&render::graph::dot(&g))?,
+    };
+    emit(&text, args.output.as_ref())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Renders DOT to SVG with Graphviz's `dot` program.
+fn svg(dot: &str) -> Result<String, String> {
+    use std::process::{Command as Process, Stdio};
+    let mut child = Process::new("dot")
+        .arg("-Tsvg")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                "--format svg needs Graphviz's `dot` program, which is not installed: install it (Debian/Ubuntu: `apt-get install graphviz`; macOS: `brew install graphviz`) or use --format dot and render elsewhere".to_string()
+            } else {
+                format!("cannot run `dot`: {e}")
+            }
+        })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(dot.as_bytes())
+            .map_err(|e| format!("cannot write to `dot`: {e}"))?;
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("`dot` failed: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "`dot` rejected the graph: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    String::from_utf8(out.stdout)
+        .map_err(|_| "`dot` printed something that is not UTF-8".to_string())
 }
