@@ -2,6 +2,7 @@
 
 mod brute_force;
 mod cli;
+mod collect;
 mod fixtures;
 mod graph;
 mod three_tier;

@@ -5,6 +5,7 @@
 //! folder of AWS CLI JSON — into the vendor-independent [`Model`] plus the
 //! warnings and notes raised on the way; only the CLI decides what is fatal.
 
+pub mod collect;
 mod convert;
 pub mod demo;
 mod snapshot;
