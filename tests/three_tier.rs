@@ -152,3 +152,40 @@ fn any_traffic_query_lists_what_gets_through() {
         .collect();
     assert_eq!(ports, vec!["80, 443"]);
 }
+
+/// moto and hand-made snapshots lack the load balancer's ENIs: the load balancer still sits in
+/// the subnets of its AvailabilityZones and forwards to its targets.
+#[test]
+fn a_load_balancer_without_enis_still_forwards_to_its_targets() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = tt().join("111122223333/eu-west-1");
+    let dst = dir.path().join("111122223333/eu-west-1");
+    std::fs::create_dir_all(&dst).unwrap();
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let path = entry.unwrap().path();
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        if path.file_name().unwrap() == "describe-network-interfaces.json" {
+            let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            v["NetworkInterfaces"]
+                .as_array_mut()
+                .unwrap()
+                .retain(|e| !e["Description"].as_str().unwrap_or("").starts_with("ELB "));
+            text = v.to_string();
+        }
+        std::fs::write(dst.join(path.file_name().unwrap()), text).unwrap();
+    }
+    let v = query(
+        dir.path(),
+        "internet",
+        "app-1",
+        &["--protocol", "tcp", "--port", "8080"],
+    );
+    assert_eq!(v["verdict"], "reachable", "{v}");
+    let alb = query(
+        dir.path(),
+        "internet",
+        "web-alb",
+        &["--protocol", "tcp", "--port", "443"],
+    );
+    assert_eq!(alb["verdict"], "reachable");
+}

@@ -665,7 +665,7 @@ fn run_resolved(
                         return Err(QueryError::Unsupported(format!("`{}` is a private address held by no network interface and there is no VPN gateway to bring it in; use an ENI, `internet` or `onprem`", req.from)));
                     }
                 } else if let Some(hid) = &leg.direct_host {
-                    w.from_internet_to_host(hid, set, leg.pre_block.clone());
+                    w.from_internet_to_host(hid, set, leg.pre_block.clone(), leg.entry.clone());
                 } else {
                     w.from_internet_entry(set, leg.entry.clone());
                 }

@@ -292,9 +292,10 @@ impl<'m> Walker<'m> {
         host_id: &str,
         set: PacketSet,
         pre_block: Option<Block>,
+        entry: Option<String>,
     ) {
         let h = self.host(host_id);
-        let mut t = Self::start(None, pre_block);
+        let mut t = Self::start(entry, pre_block);
         Self::hop(
             &mut t,
             "internet",

@@ -1506,7 +1506,14 @@ fn network_interface(
     let mut private_ips: Vec<PrivateIp> = Vec::new();
     for p in &e.private_ip_addresses {
         if let Some(IpAddr::V4(address)) = cx.ip(f, &id, &p.private_ip_address) {
-            let (public, elastic) = public_of(p.association.as_ref());
+            // moto (and some hand-made snapshots) give the primary address's public IP only in
+            // the ENI-level Association.
+            let association = p.association.as_ref().or(if p.primary {
+                e.association.as_ref()
+            } else {
+                None
+            });
+            let (public, elastic) = public_of(association);
             private_ips.push(PrivateIp {
                 address,
                 primary: p.primary,
