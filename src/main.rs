@@ -39,6 +39,8 @@ enum Command {
         /// Write the report to FILE instead of standard output.
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
+        #[command(flatten)]
+        findings: FindingsArgs,
     },
     /// Can traffic get from one endpoint to another? Paths hop by hop, or what blocks them.
     ///
@@ -104,6 +106,45 @@ struct CollectArgs {
     /// Attempts per call, retries with backoff included.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
     max_attempts: u32,
+}
+
+/// Settings of the findings (docs/findings.md).
+#[derive(clap::Args, Debug, Default)]
+struct FindingsArgs {
+    /// Findings configuration (severity overrides, suppressions, wide-prefix lengths).
+    /// Default: ./exposure.toml when it exists.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Do not report this finding code (repeatable).
+    #[arg(long = "suppress", value_name = "CODE")]
+    suppress: Vec<String>,
+    /// Override a finding's severity: CODE=info|low|medium|high|critical (repeatable).
+    #[arg(long = "severity", value_name = "CODE=LEVEL")]
+    severity: Vec<String>,
+}
+
+/// Reads the findings configuration: the file, then the flags on top.
+fn findings_config(args: &FindingsArgs) -> Result<exposure::findings::Config, String> {
+    let default = PathBuf::from("exposure.toml");
+    let path = match &args.config {
+        Some(p) => Some(p.clone()),
+        None => default.is_file().then_some(default),
+    };
+    let mut cfg = match &path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+            exposure::findings::Config::from_toml(&text).map_err(|e| format!("{}: {e}", p.display()))?
+        }
+        None => exposure::findings::Config::default(),
+    };
+    for code in &args.suppress {
+        cfg.suppress_code(code).map_err(|e| format!("--suppress: {e}"))?;
+    }
+    for s in &args.severity {
+        let (code, level) = s.split_once('=').ok_or_else(|| format!("--severity {s}: write CODE=LEVEL"))?;
+        cfg.set_severity(code, level).map_err(|e| format!("--severity: {e}"))?;
+    }
+    Ok(cfg)
 }
 
 /// Formats of `graph`.
@@ -275,15 +316,13 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             snapshot,
             format,
             output,
+            findings: findings_args,
         } => {
+            let cfg = findings_config(&findings_args)?;
             let snap = load(snapshot.as_ref())?;
             let inv = exposure::inventory::inventory(&snap.origin, &snap.model, &snap.diagnostics);
             let report = exposure::analysis::analyze(&snap.model);
-            let findings = exposure::findings::check(
-                &snap.model,
-                &report,
-                &exposure::findings::Config::default(),
-            );
+            let findings = exposure::findings::check(&snap.model, &report, &cfg);
             let analysis = render::report::Analysis {
                 inventory: &inv,
                 report: &report,

@@ -1,0 +1,417 @@
+//! What every check needs besides the model: the exposure report, the engine's
+//! index, who uses each security group, and the link between a rule and the
+//! exposures in the report that it helps create (which decides severity).
+//!
+//! The report describes traffic as text lines (`tcp 22, 80-443`); to relate it
+//! to a rule it is parsed back into a packet set over protocol and port.
+
+use std::collections::BTreeMap;
+
+use crate::analysis::{Application, Exposure, Report, Source, Status};
+use crate::engine::filters::proto_ports_box;
+use crate::engine::index::{Host, Index};
+use crate::engine::packet::{self, net_intervals, Dim, Interval, PBox, PacketSet};
+use crate::engine::query::Traffic;
+use crate::engine::walk;
+use crate::model::*;
+
+/// The model, the report and lookups built once for all checks.
+pub(super) struct Context<'a> {
+    /// The model.
+    pub m: &'a Model,
+    /// The exposure report.
+    pub report: &'a Report,
+    /// The engine's lookups (hosts, group membership).
+    pub idx: Index,
+    /// Users of each security group: ENI ids, load-balancer ARNs, VPC endpoint ids, DB identifiers.
+    pub users: BTreeMap<String, Vec<String>>,
+    /// Exposures per target application, with their traffic parsed once.
+    exposures: BTreeMap<&'a str, Vec<(&'a Exposure, PacketSet)>>,
+    /// Applications per security group.
+    apps_by_group: BTreeMap<&'a str, Vec<&'a Application>>,
+    internet_v4: Vec<Interval>,
+    internet_v6: Vec<Interval>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(m: &'a Model, report: &'a Report) -> Context<'a> {
+        let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut add = |g: &String, user: &String| {
+            let list = users.entry(g.clone()).or_default();
+            if !list.contains(user) {
+                list.push(user.clone());
+            }
+        };
+        for e in m.network_interfaces.values() {
+            e.groups.iter().for_each(|g| add(g, &e.id));
+        }
+        for lb in m.load_balancers.values() {
+            lb.security_groups.iter().for_each(|g| add(g, &lb.arn));
+        }
+        for ep in m.vpc_endpoints.values() {
+            ep.groups.iter().for_each(|g| add(g, &ep.id));
+        }
+        for db in m.db_instances.values() {
+            db.groups.iter().for_each(|g| add(g, &db.id));
+        }
+        let mut exposures: BTreeMap<&str, Vec<(&Exposure, PacketSet)>> = BTreeMap::new();
+        for e in &report.exposures {
+            exposures
+                .entry(e.target.as_str())
+                .or_default()
+                .push((e, traffic_set(&e.traffic)));
+        }
+        let mut apps_by_group: BTreeMap<&str, Vec<&Application>> = BTreeMap::new();
+        for a in &report.applications {
+            for g in &a.groups {
+                apps_by_group.entry(g.as_str()).or_default().push(a);
+            }
+        }
+        let space = walk::internet_space();
+        let (internet_v4, internet_v6) = space.into_iter().partition(|iv| packet::is_v4(iv.0));
+        Context {
+            m,
+            report,
+            idx: Index::new(m),
+            users,
+            exposures,
+            apps_by_group,
+            internet_v4,
+            internet_v6,
+        }
+    }
+
+    /// `name (id)` for a security group: its group name, else its Name tag.
+    pub fn sg_label(&self, id: &str) -> String {
+        match self.m.security_groups.get(id) {
+            Some(sg) if !sg.name.is_empty() => format!("{} ({id})", sg.name),
+            Some(sg) => labelled(&sg.tags, id),
+            None => id.to_string(),
+        }
+    }
+
+    /// `name (id)` for a host.
+    pub fn host_label(&self, h: &Host) -> String {
+        if h.name.is_empty() || h.name == h.id {
+            h.id.clone()
+        } else {
+            format!("{} ({})", h.name, h.id)
+        }
+    }
+
+    /// The applications whose members carry a security group.
+    pub fn apps_using(&self, group: &str) -> impl Iterator<Item = &'a Application> + '_ {
+        self.apps_by_group.get(group).into_iter().flatten().copied()
+    }
+
+    /// The exposures of an application, each with its traffic as packets.
+    pub fn exposures_of(&self, app: &str) -> &[(&'a Exposure, PacketSet)] {
+        self.exposures.get(app).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The addresses a rule's peer stands for.
+    pub fn peer_intervals(&self, sg: &SecurityGroup, peer: &SgPeer) -> Vec<Interval> {
+        match peer {
+            SgPeer::Cidr(n) => net_intervals(n),
+            SgPeer::PrefixList(pl) => self
+                .m
+                .prefix_lists
+                .get(pl)
+                .map(|p| p.cidrs.iter().flat_map(net_intervals).collect())
+                .unwrap_or_default(),
+            SgPeer::Group { group_id, .. } => {
+                self.idx.group_members(self.m, group_id, &sg.vpc_id, true)
+            }
+        }
+    }
+
+    /// Whether some of the addresses are public IPv4 / global IPv6 addresses.
+    pub fn reaches_internet(&self, ivs: &[Interval]) -> (bool, bool) {
+        (
+            overlaps(ivs, &self.internet_v4),
+            overlaps(ivs, &self.internet_v6),
+        )
+    }
+
+    /// How the exposures in the report that an ingress rule helps admit stand:
+    /// `Effective` when a source the rule names reaches the group's members
+    /// directly today on the rule's ports; `Latent` when the rule admits the
+    /// internet but no direct path exists today; `None` when no exposure in
+    /// the report involves the rule. A rule whose peer holds internet
+    /// addresses is judged by the internet exposure it creates alone: that it
+    /// also admits the VPC's own instances is not what makes it open.
+    pub fn rule_status(&self, sg: &SecurityGroup, rule: &SgRule) -> Option<Status> {
+        let ports = rule_packets(rule);
+        let peer = self.peer_intervals(sg, &rule.peer);
+        let (v4, v6) = self.reaches_internet(&peer);
+        let internal = !v4 && !v6;
+        let mut best: Option<Status> = None;
+        for app in self.apps_using(&sg.id) {
+            for (e, reached) in self.exposures_of(&app.id) {
+                let internet = match &e.source {
+                    Source::InternetV4 if v4 => true,
+                    Source::InternetV6 if v6 => true,
+                    Source::Application(src) if internal && self.app_within(src, &peer) => false,
+                    _ => continue,
+                };
+                if reached.intersect(&ports).is_empty() {
+                    continue;
+                }
+                let status = match e.status {
+                    Status::Effective if is_direct(e, app) => Status::Effective,
+                    // Reached today only through a load balancer: the rule admits the
+                    // internet, but nothing uses that directly yet.
+                    Status::Effective if internet => Status::Latent,
+                    Status::Effective => continue,
+                    Status::Latent => Status::Latent,
+                };
+                best = Some(best.map_or(status, |b| b.min(status)));
+            }
+        }
+        best
+    }
+
+    /// How the internet reaches an application directly (not through a load
+    /// balancer), on the given packets (or any).
+    pub fn direct_internet_status(
+        &self,
+        app: &Application,
+        packets: Option<&PacketSet>,
+    ) -> Option<Status> {
+        let mut best: Option<Status> = None;
+        for (e, reached) in self.exposures_of(&app.id) {
+            if !matches!(e.source, Source::InternetV4 | Source::InternetV6) {
+                continue;
+            }
+            if packets.is_some_and(|p| reached.intersect(p).is_empty()) {
+                continue;
+            }
+            let status = match e.status {
+                Status::Effective if is_direct(e, app) => Status::Effective,
+                Status::Effective => continue,
+                Status::Latent => Status::Latent,
+            };
+            best = Some(best.map_or(status, |b| b.min(status)));
+        }
+        best
+    }
+
+    /// How the internet reaches the members of a security group directly, over
+    /// the applications (other than load balancers) that use it.
+    pub fn group_internet_status(&self, group: &str) -> Option<Status> {
+        self.apps_using(group)
+            .filter(|a| a.kind != OwnerKind::LoadBalancer)
+            .filter_map(|a| self.direct_internet_status(a, None))
+            .min()
+    }
+
+    /// Whether an application's members send from addresses inside `peer`.
+    fn app_within(&self, app: &str, peer: &[Interval]) -> bool {
+        let Some(app) = self.report.app(app) else {
+            return false;
+        };
+        app.members.iter().any(|h| {
+            self.idx
+                .hosts
+                .get(h)
+                .is_some_and(|h| !h.private.is_empty() && h.private.iter().all(|p| within(p, peer)))
+        })
+    }
+}
+
+/// `Name tag (id)`, or the id alone.
+pub(super) fn labelled(tags: &Tags, id: &str) -> String {
+    match name_tag(tags) {
+        Some(n) if n != id => format!("{n} ({id})"),
+        _ => id.to_string(),
+    }
+}
+
+/// Whether an exposure of `app` reaches it directly, not only as the target of
+/// a load balancer's listeners (a load balancer is entered through its own
+/// listeners: that is direct).
+pub(super) fn is_direct(e: &Exposure, app: &Application) -> bool {
+    app.kind == OwnerKind::LoadBalancer || e.entries.iter().any(|x| x == "direct")
+}
+
+/// Whether an interval lies inside one of the ranges.
+pub(super) fn within(iv: &Interval, ranges: &[Interval]) -> bool {
+    ranges.iter().any(|r| r.0 <= iv.0 && iv.1 <= r.1)
+}
+
+/// Whether two interval lists share an address.
+pub(super) fn overlaps(a: &[Interval], b: &[Interval]) -> bool {
+    a.iter()
+        .any(|x| b.iter().any(|y| x.0.max(y.0) <= x.1.min(y.1)))
+}
+
+/// The packets (protocol and destination port; any address) a security-group rule admits.
+pub(super) fn rule_packets(rule: &SgRule) -> PacketSet {
+    PacketSet::from_box(proto_ports_box(rule.protocol, rule.ports, Dim::DstPort))
+}
+
+/// A rule's protocol and ports in words: `tcp port 22`, `all traffic`, `icmp all types`.
+pub(super) fn traffic_text(protocol: Protocol, ports: PortSpec) -> String {
+    match (protocol, ports) {
+        (Protocol::All, _) => "all traffic".into(),
+        (Protocol::Number(p), PortSpec::All)
+            if p == Protocol::TCP
+                || p == Protocol::UDP
+                || p == Protocol::ICMP
+                || p == Protocol::ICMPV6 =>
+        {
+            let all = if p == Protocol::ICMP || p == Protocol::ICMPV6 {
+                "all types"
+            } else {
+                "all ports"
+            };
+            format!("{} {all}", protocol_name(p))
+        }
+        (Protocol::Number(p), PortSpec::All) => protocol_name(p),
+        (Protocol::Number(p), ports) => format!("{} {ports}", protocol_name(p)),
+    }
+}
+
+/// A rule's peer in words: a CIDR, a prefix list, or `name (sg-…)`.
+pub(super) fn peer_text(cx: &Context, peer: &SgPeer) -> String {
+    match peer {
+        SgPeer::Group { group_id, .. } => cx.sg_label(group_id),
+        other => other.to_string(),
+    }
+}
+
+/// `sg-… inbound tcp port 22 from 0.0.0.0/0`.
+pub(super) fn sg_rule_text(sg: &SecurityGroup, inbound: bool, rule: &SgRule) -> String {
+    let (dir, word) = if inbound {
+        ("inbound", "from")
+    } else {
+        ("outbound", "to")
+    };
+    format!(
+        "{} {dir} {} {word} {}",
+        sg.id,
+        traffic_text(rule.protocol, rule.ports),
+        rule.peer
+    )
+}
+
+fn parse_ports(text: &str, icmp: bool) -> Vec<Interval> {
+    let mut out = Vec::new();
+    let body = text.strip_prefix("types ").unwrap_or(text);
+    for part in body.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (a, b) = match part.split_once('-') {
+            Some((a, b)) => (a.trim().parse::<u128>(), b.trim().parse::<u128>()),
+            None => (part.parse::<u128>(), part.parse::<u128>()),
+        };
+        let (Ok(a), Ok(b)) = (a, b) else {
+            // Unparseable: assume every port rather than none.
+            return vec![(0, 65535)];
+        };
+        out.push(if icmp {
+            (a * 256, b * 256 + 255)
+        } else {
+            (a, b)
+        });
+    }
+    if out.is_empty() {
+        out.push((0, 65535));
+    }
+    out
+}
+
+/// Parses the report's traffic lines back into packets over protocol and
+/// destination port (addresses unconstrained).
+pub(super) fn traffic_set(lines: &[Traffic]) -> PacketSet {
+    let mut boxes = Vec::new();
+    let mut last_proto: u128 = 0;
+    for t in lines {
+        let proto = match t.protocol.as_str() {
+            "all" => {
+                boxes.push(PBox::FULL);
+                continue;
+            }
+            "tcp" => u128::from(Protocol::TCP),
+            "udp" => u128::from(Protocol::UDP),
+            "icmp" => u128::from(Protocol::ICMP),
+            "icmpv6" => u128::from(Protocol::ICMPV6),
+            other => match other.strip_prefix("proto-").map(str::parse::<u128>) {
+                Some(Ok(n)) => n,
+                _ => {
+                    // `and protocols up to N`: the summary stopped listing; every
+                    // protocol after the last one listed, any port.
+                    let hi = other
+                        .rsplit(' ')
+                        .next()
+                        .and_then(|n| n.parse::<u128>().ok())
+                        .unwrap_or(255);
+                    boxes.push(PBox::FULL.with(Dim::Proto, ((last_proto + 1).min(hi), hi)));
+                    continue;
+                }
+            },
+        };
+        last_proto = proto;
+        let b = PBox::FULL.with(Dim::Proto, (proto, proto));
+        let ports = match t.ports.as_str() {
+            "" | "all ports" | "all types" => vec![(0, 65535)],
+            text => parse_ports(
+                text,
+                proto == u128::from(Protocol::ICMP) || proto == u128::from(Protocol::ICMPV6),
+            ),
+        };
+        boxes.extend(ports.into_iter().map(|p| b.with(Dim::DstPort, p)));
+    }
+    PacketSet::from_boxes(boxes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(p: &str, ports: &str) -> Traffic {
+        Traffic {
+            protocol: p.into(),
+            ports: ports.into(),
+        }
+    }
+
+    fn has(set: &PacketSet, proto: u128, port: u128) -> bool {
+        !set.intersect(&PacketSet::from_box(
+            PBox::FULL
+                .with(Dim::Proto, (proto, proto))
+                .with(Dim::DstPort, (port, port)),
+        ))
+        .is_empty()
+    }
+
+    #[test]
+    fn traffic_lines_parse_back_into_packets() {
+        let s = traffic_set(&[line("tcp", "22, 80-443"), line("udp", "all ports")]);
+        assert!(has(&s, 6, 22) && has(&s, 6, 100) && !has(&s, 6, 444));
+        assert!(has(&s, 17, 9) && !has(&s, 1, 0));
+        let all = traffic_set(&[line("all", "")]);
+        assert!(has(&all, 47, 0) && has(&all, 6, 65535));
+        let icmp = traffic_set(&[line("icmp", "types 8")]);
+        assert!(has(&icmp, 1, 8 * 256) && !has(&icmp, 1, 0));
+        let gre = traffic_set(&[line("proto-47", "")]);
+        assert!(has(&gre, 47, 0) && !has(&gre, 6, 0));
+        let cut = traffic_set(&[line("proto-12", ""), line("and protocols up to 40", "")]);
+        assert!(has(&cut, 30, 0) && !has(&cut, 41, 0) && !has(&cut, 11, 0));
+    }
+
+    #[test]
+    fn rule_traffic_in_words() {
+        assert_eq!(traffic_text(Protocol::All, PortSpec::All), "all traffic");
+        assert_eq!(
+            traffic_text(Protocol::Number(6), PortSpec::Range(22, 22)),
+            "tcp port 22"
+        );
+        assert_eq!(
+            traffic_text(Protocol::Number(17), PortSpec::All),
+            "udp all ports"
+        );
+        assert_eq!(
+            traffic_text(Protocol::Number(50), PortSpec::All),
+            "proto-50"
+        );
+    }
+}

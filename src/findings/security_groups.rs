@@ -1,0 +1,512 @@
+//! Security-group checks: rules wider than their intent (CIDRs where a group
+//! reference fits, the whole internet, wide CIDRs, all ports), default groups,
+//! unused groups and stale references.
+//!
+//! A rule's severity follows what it does today (semantics §1): the rule's
+//! registered severity when the exposure it admits is effective in the
+//! report, low when it is only latent or admits nothing yet.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ipnet::IpNet;
+
+use super::context::{peer_text, rule_packets, sg_rule_text, traffic_text, within, Context};
+use super::{codes, graded, Config, Finding, Severity};
+use crate::analysis::Status;
+use crate::engine::filters::{self, SgDirection};
+use crate::engine::packet::{net_intervals, Dim, PBox, PacketSet};
+use crate::model::*;
+
+pub(super) fn check(cx: &Context, cfg: &Config, out: &mut Vec<Finding>) {
+    for sg in cx.m.security_groups.values() {
+        cidr_where_reference_fits(cx, sg, out);
+        open_to_world(cx, sg, out);
+        wide_cidr(cx, cfg, sg, out);
+        all_ports(cx, sg, out);
+        default_group(cx, sg, out);
+        unused(cx, sg, out);
+        stale_references(cx, sg, out);
+    }
+}
+
+/// `sg-cidr-where-reference-fits`: an inbound CIDR (not /0) that holds ENIs of
+/// the group's own VPC. References are always possible within a VPC (§1.3);
+/// across peerings and transit gateways they depend on region and settings,
+/// and a shared service admitting a client VPC's CIDR is a deliberate pattern,
+/// so only the group's own VPC counts.
+fn cidr_where_reference_fits(cx: &Context, sg: &SecurityGroup, out: &mut Vec<Finding>) {
+    for rule in &sg.ingress {
+        let SgPeer::Cidr(net) = &rule.peer else {
+            continue;
+        };
+        if net.prefix_len() == 0 {
+            continue;
+        }
+        let peer = net_intervals(net);
+        let covered: Vec<_> = cx
+            .idx
+            .vpc_hosts(&sg.vpc_id)
+            .filter(|h| h.private.iter().any(|p| within(p, &peer)))
+            .collect();
+        if covered.is_empty() {
+            continue;
+        }
+        // Where the traffic goes: the group's members, or its VPC when it has none.
+        let mut dst = cx.idx.group_members(cx.m, &sg.id, &sg.vpc_id, false);
+        if dst.is_empty() {
+            dst =
+                cx.m.vpc_cidrs(&sg.vpc_id)
+                    .iter()
+                    .flat_map(net_intervals)
+                    .collect();
+        }
+        let probe = rule_packets(rule).restrict(Dim::Dst, &dst);
+        // Groups of covered interfaces whose own outbound rules let them send this traffic.
+        let mut candidates: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+        for h in &covered {
+            let from = probe.restrict(Dim::Src, &h.private);
+            for g in h.groups.iter().filter(|g| **g != sg.id) {
+                let (sent, _) = filters::security_groups(
+                    cx.m,
+                    &cx.idx,
+                    std::slice::from_ref(g),
+                    SgDirection::Egress,
+                    &from,
+                    &[],
+                );
+                if !sent.is_empty() {
+                    candidates.entry(g).or_default().insert(h.name.clone());
+                }
+            }
+        }
+        if candidates.is_empty() {
+            continue;
+        }
+        let (exposed, suggested): (Vec<_>, Vec<_>) = candidates
+            .iter()
+            .partition(|(g, _)| cx.group_internet_status(g).is_some());
+        let listed = |groups: &[(&&str, &BTreeSet<String>)]| {
+            groups
+                .iter()
+                .map(|(g, names)| group_with_members(cx, g, names))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        };
+        let traffic = traffic_text(rule.protocol, rule.ports);
+        let mut message = format!(
+            "{} admits {traffic} from {net}, which holds {} network interface(s) of its VPC {}",
+            cx.sg_label(&sg.id),
+            covered.len(),
+            vpc_label(cx, &sg.vpc_id),
+        );
+        if suggested.is_empty() {
+            message.push_str(&format!(
+                "; it admits {}, which the internet can reach: reference only the groups that need the port",
+                listed(&exposed)
+            ));
+        } else {
+            message.push_str(&format!("; reference {} instead", listed(&suggested)));
+            if !exposed.is_empty() {
+                message.push_str(&format!(
+                    ". It also admits {}, which the internet can reach",
+                    listed(&exposed)
+                ));
+            }
+        }
+        let to_reference = if suggested.is_empty() {
+            &exposed
+        } else {
+            &suggested
+        };
+        let targets: Vec<String> = to_reference.iter().map(|(g, _)| cx.sg_label(g)).collect();
+        // A two-step path (internet → exposed member → this group) makes it matter today.
+        let two_step = exposed
+            .iter()
+            .any(|(g, _)| cx.group_internet_status(g) == Some(Status::Effective));
+        let severity = if two_step {
+            Severity::Medium
+        } else {
+            Severity::Low
+        };
+        let mut resources = vec![sg.id.clone()];
+        resources.extend(candidates.keys().map(|g| g.to_string()));
+        out.push(
+            Finding::new(codes::SG_CIDR_WHERE_REFERENCE_FITS, severity, message)
+                .resources(resources)
+                .rules([sg_rule_text(sg, true, rule)])
+                .remediation(format!(
+                    "Replace `{traffic} from {net}` in {} with a rule referencing {}; add other client groups only if they need the port.",
+                    cx.sg_label(&sg.id),
+                    targets.join(" and ")
+                )),
+        );
+    }
+}
+
+/// `name (sg-…; members a, b)`.
+fn group_with_members(cx: &Context, group: &str, members: &BTreeSet<String>) -> String {
+    let members: Vec<&str> = members.iter().map(String::as_str).collect();
+    match cx.m.security_groups.get(group).map(|sg| sg.name.as_str()) {
+        Some(name) if !name.is_empty() => {
+            format!("{name} ({group}; members {})", members.join(", "))
+        }
+        _ => format!("{group} (members {})", members.join(", ")),
+    }
+}
+
+fn vpc_label(cx: &Context, id: &str) -> String {
+    cx.m.vpcs
+        .get(id)
+        .map(|v| super::context::labelled(&v.tags, id))
+        .unwrap_or_else(|| id.to_string())
+}
+
+/// Whether the group serves only internet-facing load balancers and the rule
+/// admits only their listener ports: what such a load balancer needs (§5.2).
+fn is_listener_rule(cx: &Context, sg: &SecurityGroup, rule: &SgRule) -> bool {
+    let users = cx.users.get(&sg.id).map(Vec::as_slice).unwrap_or(&[]);
+    let lbs: Vec<&LoadBalancer> = users
+        .iter()
+        .filter_map(|u| cx.m.load_balancers.get(u))
+        .collect();
+    let only_lbs = !lbs.is_empty()
+        && lbs.iter().all(|lb| lb.internet_facing)
+        && users.iter().all(|u| {
+            cx.m.load_balancers.contains_key(u)
+                || cx
+                    .m
+                    .network_interfaces
+                    .get(u)
+                    .is_some_and(|e| e.owner.kind == OwnerKind::LoadBalancer)
+        });
+    if !only_lbs {
+        return false;
+    }
+    let mut listening = PacketSet::empty();
+    for l in cx.m.listeners.values() {
+        if !lbs.iter().any(|lb| lb.arn == l.lb_arn) {
+            continue;
+        }
+        let Some(port) = l.port else { continue };
+        for p in l.ip_protocols() {
+            listening = listening.union(&PacketSet::from_box(
+                PBox::FULL
+                    .with(Dim::Proto, (p as u128, p as u128))
+                    .with(Dim::DstPort, (port as u128, port as u128)),
+            ));
+        }
+    }
+    rule_packets(rule).subtract(&listening).is_empty()
+}
+
+fn status_words(status: Option<Status>) -> &'static str {
+    match status {
+        Some(Status::Effective) => "reachable today",
+        Some(Status::Latent) => "latent today: routing, NACLs or a missing public address stop it",
+        None => "no member is exposed through it today",
+    }
+}
+
+/// `sg-open-to-world`: 0.0.0.0/0 or ::/0 inbound. The IPv4 and IPv6 rules for
+/// the same ports are one finding.
+fn open_to_world(cx: &Context, sg: &SecurityGroup, out: &mut Vec<Finding>) {
+    let mut by_ports: BTreeMap<(Protocol, PortSpec), Vec<&SgRule>> = BTreeMap::new();
+    for rule in &sg.ingress {
+        if matches!(&rule.peer, SgPeer::Cidr(n) if n.prefix_len() == 0)
+            && !is_listener_rule(cx, sg, rule)
+        {
+            by_ports
+                .entry((rule.protocol, rule.ports))
+                .or_default()
+                .push(rule);
+        }
+    }
+    for ((protocol, ports), rules) in by_ports {
+        let status = rules.iter().filter_map(|r| cx.rule_status(sg, r)).min();
+        let peers: Vec<String> = rules.iter().map(|r| r.peer.to_string()).collect();
+        let diagnostic = is_diagnostic(protocol, ports);
+        let message = format!(
+            "{} admits {} from {} ({}){}{}",
+            cx.sg_label(&sg.id),
+            traffic_text(protocol, ports),
+            peers.join(" and "),
+            status_words(status),
+            users_phrase(cx, sg),
+            if diagnostic {
+                "; diagnostic traffic (ping, traceroute)"
+            } else {
+                ""
+            },
+        );
+        let mut severity = graded(Severity::High, status);
+        if diagnostic {
+            severity = severity.min(Severity::Low);
+        }
+        out.push(
+            Finding::new(codes::SG_OPEN_TO_WORLD, severity, message)
+                .resources([sg.id.clone()])
+                .rules(rules.iter().map(|r| sg_rule_text(sg, true, r))),
+        );
+    }
+}
+
+/// ICMP, or the UDP ports traceroute probes (33434-33534): what "allow ping and
+/// traceroute" rules admit, and low risk even from the whole internet.
+fn is_diagnostic(protocol: Protocol, ports: PortSpec) -> bool {
+    match (protocol, ports) {
+        (Protocol::Number(p), _) if p == Protocol::ICMP || p == Protocol::ICMPV6 => true,
+        (Protocol::Number(p), PortSpec::Range(a, b)) => {
+            p == Protocol::UDP && 33434 <= a && b <= 33534
+        }
+        _ => false,
+    }
+}
+
+/// `; used by a, b` naming the group's users (at most three, then a count).
+fn users_phrase(cx: &Context, sg: &SecurityGroup) -> String {
+    let mut names: Vec<String> = cx.apps_using(&sg.id).map(|a| a.name.clone()).collect();
+    names.sort();
+    names.dedup();
+    match names.len() {
+        0 => String::new(),
+        n if n > 3 => format!("; used by {} and {} more", names[..3].join(", "), n - 3),
+        _ => format!("; used by {}", names.join(", ")),
+    }
+}
+
+/// `sg-wide-cidr`: a CIDR shorter than the configured prefix (but not /0).
+fn wide_cidr(cx: &Context, cfg: &Config, sg: &SecurityGroup, out: &mut Vec<Finding>) {
+    for rule in &sg.ingress {
+        let SgPeer::Cidr(net) = &rule.peer else {
+            continue;
+        };
+        let limit = match net {
+            IpNet::V4(_) => cfg.wide_prefix_v4,
+            IpNet::V6(_) => cfg.wide_prefix_v6,
+        };
+        let len = net.prefix_len();
+        if len == 0 || len >= limit {
+            continue;
+        }
+        let status = cx.rule_status(sg, rule);
+        let message = format!(
+            "{} admits {} from {net}, a /{len}: wider than the /{limit} limit ({}){}",
+            cx.sg_label(&sg.id),
+            traffic_text(rule.protocol, rule.ports),
+            status_words(status),
+            users_phrase(cx, sg),
+        );
+        out.push(
+            Finding::new(
+                codes::SG_WIDE_CIDR,
+                graded(Severity::Medium, status),
+                message,
+            )
+            .resources([sg.id.clone()])
+            .rules([sg_rule_text(sg, true, rule)]),
+        );
+    }
+}
+
+/// `sg-all-ports`: all protocols, or every TCP/UDP port, from anyone but the group itself.
+fn all_ports(cx: &Context, sg: &SecurityGroup, out: &mut Vec<Finding>) {
+    for rule in &sg.ingress {
+        let every_port = match (rule.protocol, rule.ports) {
+            (Protocol::All, _) => true,
+            (Protocol::Number(p), PortSpec::All | PortSpec::Range(0, 65535)) => {
+                p == Protocol::TCP || p == Protocol::UDP
+            }
+            _ => false,
+        };
+        let self_reference =
+            matches!(&rule.peer, SgPeer::Group { group_id, .. } if *group_id == sg.id);
+        if !every_port || self_reference {
+            continue;
+        }
+        let status = cx.rule_status(sg, rule);
+        let message = format!(
+            "{} admits {} from {} ({}){}",
+            cx.sg_label(&sg.id),
+            traffic_text(rule.protocol, rule.ports),
+            peer_text(cx, &rule.peer),
+            status_words(status),
+            users_phrase(cx, sg),
+        );
+        out.push(
+            Finding::new(
+                codes::SG_ALL_PORTS,
+                graded(Severity::Medium, status),
+                message,
+            )
+            .resources([sg.id.clone()])
+            .rules([sg_rule_text(sg, true, rule)]),
+        );
+    }
+}
+
+fn is_default(sg: &SecurityGroup) -> bool {
+    sg.name == "default"
+}
+
+/// `default-sg-has-rules` and `default-sg-in-use` (§1.4).
+fn default_group(cx: &Context, sg: &SecurityGroup, out: &mut Vec<Finding>) {
+    if !is_default(sg) {
+        return;
+    }
+    let users = cx.users.get(&sg.id).cloned().unwrap_or_default();
+    if !sg.ingress.is_empty() || !sg.egress.is_empty() {
+        let rules: Vec<String> = sg
+            .ingress
+            .iter()
+            .map(|r| sg_rule_text(sg, true, r))
+            .chain(sg.egress.iter().map(|r| sg_rule_text(sg, false, r)))
+            .collect();
+        let use_text = if users.is_empty() {
+            "nothing uses it yet, but anything launched without a group gets it".to_string()
+        } else {
+            format!("{} resource(s) use it", users.len())
+        };
+        let message = format!(
+            "default security group {} of VPC {} has {} inbound and {} outbound rule(s); {use_text}",
+            sg.id,
+            vpc_label(cx, &sg.vpc_id),
+            sg.ingress.len(),
+            sg.egress.len(),
+        );
+        let severity = if users.is_empty() {
+            Severity::Low
+        } else {
+            Severity::Medium
+        };
+        out.push(
+            Finding::new(codes::DEFAULT_SG_HAS_RULES, severity, message)
+                .resources([sg.id.clone()])
+                .rules(rules),
+        );
+    }
+    if !users.is_empty() {
+        let names: Vec<String> = users.iter().map(|u| user_label(cx, u)).collect();
+        let message = format!(
+            "default security group {} of VPC {} is used by {}",
+            sg.id,
+            vpc_label(cx, &sg.vpc_id),
+            names.join(", ")
+        );
+        let mut resources = vec![sg.id.clone()];
+        resources.extend(users);
+        out.push(
+            Finding::new(codes::DEFAULT_SG_IN_USE, Severity::Medium, message).resources(resources),
+        );
+    }
+}
+
+fn user_label(cx: &Context, user: &str) -> String {
+    if let Some(h) = cx.idx.hosts.get(user) {
+        return cx.host_label(h);
+    }
+    if let Some(lb) = cx.m.load_balancers.get(user) {
+        return format!("load balancer {}", lb.name);
+    }
+    if cx.m.db_instances.contains_key(user) {
+        return format!("database {user}");
+    }
+    user.to_string()
+}
+
+/// `sg-unused`: no ENI, load balancer, endpoint or database uses the group.
+/// Without network interfaces in the snapshot, use is unknown and nothing is said.
+fn unused(cx: &Context, sg: &SecurityGroup, out: &mut Vec<Finding>) {
+    if is_default(sg)
+        || cx.users.contains_key(&sg.id)
+        || !cx.m.present_kinds.contains(&ResourceKind::NetworkInterface)
+    {
+        return;
+    }
+    let referencing: BTreeSet<&str> =
+        cx.m.security_groups
+            .values()
+            .filter(|o| o.id != sg.id)
+            .filter(|o| {
+                o.ingress.iter().chain(&o.egress).any(
+                    |r| matches!(&r.peer, SgPeer::Group { group_id, .. } if *group_id == sg.id),
+                )
+            })
+            .map(|o| o.id.as_str())
+            .collect();
+    let mut message = format!(
+        "{} in {} is not used by any network interface, load balancer, VPC endpoint or database",
+        cx.sg_label(&sg.id),
+        vpc_label(cx, &sg.vpc_id)
+    );
+    if !referencing.is_empty() {
+        message.push_str(&format!(
+            "; rules of {} reference it and match nothing while it has no members",
+            referencing
+                .iter()
+                .map(|g| cx.sg_label(g))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let mut resources = vec![sg.id.clone()];
+    resources.extend(referencing.iter().map(|g| g.to_string()));
+    out.push(Finding::new(codes::SG_UNUSED, Severity::Info, message).resources(resources));
+}
+
+/// `sg-stale-reference` (§1.3 "Stale references"): a referenced group or
+/// prefix list that should be in the snapshot but is not, or a reference over
+/// a peering that is no longer active. Groups of other accounts or of VPCs
+/// outside the snapshot are unknown, not stale.
+fn stale_references(cx: &Context, sg: &SecurityGroup, out: &mut Vec<Finding>) {
+    for (inbound, rule) in sg
+        .ingress
+        .iter()
+        .map(|r| (true, r))
+        .chain(sg.egress.iter().map(|r| (false, r)))
+    {
+        let why = match &rule.peer {
+            SgPeer::Group {
+                group_id,
+                owner,
+                vpc_id,
+                peering_id,
+            } => {
+                let foreign_account = owner
+                    .as_deref()
+                    .is_some_and(|o| sg.location.account.as_deref().is_some_and(|a| a != o));
+                let vpc_known = vpc_id.as_deref().is_none_or(|v| cx.m.vpcs.contains_key(v));
+                if let Some(pcx) = peering_id.as_deref().filter(|p| {
+                    cx.m.present_kinds.contains(&ResourceKind::Peering)
+                        && !cx.m.peerings.contains_key(*p)
+                }) {
+                    Some(format!(
+                        "the peering connection {pcx} that carried the reference to {group_id} is not active"
+                    ))
+                } else if !cx.m.security_groups.contains_key(group_id)
+                    && !foreign_account
+                    && vpc_known
+                {
+                    Some(format!("security group {group_id} does not exist"))
+                } else {
+                    None
+                }
+            }
+            SgPeer::PrefixList(pl) => (cx.m.present_kinds.contains(&ResourceKind::PrefixList)
+                && !cx.m.prefix_lists.contains_key(pl))
+            .then(|| format!("prefix list {pl} does not exist")),
+            SgPeer::Cidr(_) => None,
+        };
+        let Some(why) = why else { continue };
+        let message = format!(
+            "{} has an {} rule for {} whose peer is gone: {why}, so the rule matches nothing",
+            cx.sg_label(&sg.id),
+            if inbound { "inbound" } else { "outbound" },
+            traffic_text(rule.protocol, rule.ports),
+        );
+        out.push(
+            Finding::new(codes::SG_STALE_REFERENCE, Severity::Low, message)
+                .resources([sg.id.clone(), rule.peer.to_string()])
+                .rules([sg_rule_text(sg, inbound, rule)]),
+        );
+    }
+}

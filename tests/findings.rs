@@ -1,0 +1,304 @@
+//! Findings against their fixtures and the demo estate.
+//!
+//! - `fixtures/findings/<code>/hit/` must yield `<code>`, and `<code>/miss/` must not, for
+//!   every registered code.
+//! - `fixtures/findings/clean/` (a small, well-built estate) yields no finding at all.
+//! - `models/three-tier` yields the findings its README lists, with severities that follow
+//!   effective reachability.
+
+use std::path::Path;
+
+use exposure::analysis::analyze;
+use exposure::findings::{self, check, registry, Config, Finding, Severity};
+use exposure::model::Level;
+use exposure::sources::load_path;
+
+use crate::common::path;
+
+/// Loads a snapshot and runs every check with the given settings.
+fn findings_with(dir: &Path, cfg: &Config) -> Vec<Finding> {
+    let snap = load_path(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let report = analyze(&snap.model);
+    check(&snap.model, &report, cfg)
+}
+
+fn findings_of(dir: &Path) -> Vec<Finding> {
+    findings_with(dir, &Config::default())
+}
+
+fn listing(found: &[Finding]) -> String {
+    found
+        .iter()
+        .map(|f| format!("  {} [{}] {}", f.code, f.severity, f.message))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn every_code_has_a_hit_and_a_miss_fixture() {
+    for rule in registry() {
+        let base = path(&format!("fixtures/findings/{}", rule.code));
+        let hit = findings_of(&base.join("hit"));
+        assert!(
+            hit.iter().any(|f| f.code == rule.code),
+            "{}/hit does not yield {}; it yields:\n{}",
+            base.display(),
+            rule.code,
+            listing(&hit)
+        );
+        let miss = findings_of(&base.join("miss"));
+        assert!(
+            miss.iter().all(|f| f.code != rule.code),
+            "{}/miss yields {}:\n{}",
+            base.display(),
+            rule.code,
+            listing(&miss)
+        );
+    }
+}
+
+#[test]
+fn fixtures_load_without_warnings() {
+    // Only the stale-reference hit names something that does not exist, on purpose.
+    let root = path("fixtures/findings");
+    let mut dirs = vec![root.join("clean")];
+    for rule in registry() {
+        dirs.push(root.join(rule.code).join("hit"));
+        dirs.push(root.join(rule.code).join("miss"));
+    }
+    for dir in dirs {
+        let snap = load_path(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        let warnings: Vec<String> = snap
+            .diagnostics
+            .iter()
+            .filter(|d| d.level == Level::Warning)
+            .map(ToString::to_string)
+            .collect();
+        let expected = dir.ends_with("sg-stale-reference/hit");
+        assert_eq!(
+            !warnings.is_empty(),
+            expected,
+            "{}: {warnings:?}",
+            dir.display()
+        );
+    }
+}
+
+#[test]
+fn clean_estate_yields_no_findings() {
+    let found = findings_of(&path("fixtures/findings/clean"));
+    assert!(
+        found.is_empty(),
+        "clean fixture yields:\n{}",
+        listing(&found)
+    );
+}
+
+fn demo() -> Vec<Finding> {
+    findings_of(&path("models/three-tier"))
+}
+
+fn one<'a>(found: &'a [Finding], code: &str, needle: &str) -> &'a Finding {
+    let hits: Vec<&Finding> = found
+        .iter()
+        .filter(|f| {
+            f.code == code
+                && (f.message.contains(needle) || f.resources.iter().any(|r| r == needle))
+        })
+        .collect();
+    assert_eq!(
+        hits.len(),
+        1,
+        "expected one {code} finding about {needle}; all findings:\n{}",
+        listing(found)
+    );
+    hits[0]
+}
+
+#[test]
+fn three_tier_findings_are_the_readme_ones() {
+    let found = demo();
+
+    // db-sg admits 5432 from the whole VPC; app-sg is the reference that states the intent.
+    let cidr = one(
+        &found,
+        "sg-cidr-where-reference-fits",
+        "sg-0a1b2c3d4e5f60004",
+    );
+    assert!(cidr.message.contains("10.0.0.0/16") && cidr.message.contains("port 5432"));
+    assert!(
+        cidr.message
+            .contains("reference app-sg (sg-0a1b2c3d4e5f60003; members app-1, app-2)"),
+        "{}",
+        cidr.message
+    );
+    assert!(cidr.remediation.contains("app-sg"), "{}", cidr.remediation);
+    assert!(
+        !cidr.remediation.contains("bastion-sg"),
+        "{}",
+        cidr.remediation
+    );
+    assert!(cidr
+        .rules
+        .iter()
+        .any(|r| r.contains("tcp port 5432 from 10.0.0.0/16")));
+    // Through the bastion, the internet is two steps from the database.
+    assert_eq!(cidr.severity, Severity::Medium);
+
+    // The bastion sits in a public subnet.
+    let public = one(&found, "public-subnet-non-lb", "i-0a1b2c3d4e5f60003");
+    assert!(public.message.contains("public-a"));
+    assert!(
+        found
+            .iter()
+            .filter(|f| f.code == "public-subnet-non-lb")
+            .count()
+            == 1,
+        "only the bastion: the ALB and NAT gateway belong there"
+    );
+
+    // SSH from 0.0.0.0/0 and ::/0, reachable today: high.
+    let ssh = one(&found, "sg-open-to-world", "sg-0a1b2c3d4e5f60005");
+    assert_eq!(ssh.severity, Severity::High);
+    assert!(ssh.message.contains("0.0.0.0/0") && ssh.message.contains("::/0"));
+    let admin_port = one(&found, "internet-admin-port", "bastion");
+    assert_eq!(admin_port.severity, Severity::High);
+    assert!(admin_port.message.contains("tcp 22 (SSH)") && admin_port.message.contains("IPv6"));
+
+    // admin-sg's world-open rule only creates a latent exposure: low.
+    let admin = one(&found, "sg-open-to-world", "sg-0a1b2c3d4e5f60006");
+    assert_eq!(admin.severity, Severity::Low, "{}", admin.message);
+    assert!(found
+        .iter()
+        .filter(|f| f.resources.iter().any(|r| r == "eni-0a1b2c3d4e5f60004"))
+        .all(|f| f.severity <= Severity::Low));
+
+    // The default security groups have rules (both unused).
+    one(&found, "default-sg-has-rules", "sg-0a1b2c3d4e5f60001");
+    one(&found, "default-sg-has-rules", "sg-0a1b2c3d4e5f60007");
+    assert!(found.iter().all(|f| f.code != "default-sg-in-use"));
+
+    // data-nacl inbound rule 110 (deny) is shadowed by rule 100 (allow).
+    let shadow = one(&found, "nacl-rule-shadowed", "inbound rule 110");
+    assert!(shadow.message.contains("rule 100"));
+    assert!(shadow.message.contains("deny"));
+    assert_eq!(shadow.severity, Severity::Medium);
+
+    // Not findings (README): alb-sg's 80/443 from the internet, shared-sg's peer-VPC CIDR.
+    for f in &found {
+        assert!(
+            !f.resources
+                .iter()
+                .any(|r| r == "sg-0a1b2c3d4e5f60002" || r == "sg-0a1b2c3d4e5f60008")
+                || f.code == "sg-cidr-where-reference-fits",
+            "unexpected finding: {} {}",
+            f.code,
+            f.message
+        );
+    }
+    assert!(found
+        .iter()
+        .all(|f| f.code != "lb-plaintext-listener" && f.code != "lb-target-bypass"));
+}
+
+#[test]
+fn findings_are_sorted_and_deterministic() {
+    let a = demo();
+    let b = demo();
+    assert_eq!(a, b);
+    for w in a.windows(2) {
+        assert!(
+            (std::cmp::Reverse(w[0].severity), w[0].code, &w[0].resources)
+                <= (std::cmp::Reverse(w[1].severity), w[1].code, &w[1].resources),
+            "{} before {}",
+            w[0].code,
+            w[1].code
+        );
+    }
+}
+
+#[test]
+fn configuration_overrides_and_suppresses() {
+    let cfg = Config::from_toml(
+        r#"
+suppress = ["default-sg-has-rules"]
+[severity]
+sg-open-to-world = "critical"
+"#,
+    )
+    .unwrap();
+    let found = findings_with(&path("models/three-tier"), &cfg);
+    assert!(found.iter().all(|f| f.code != "default-sg-has-rules"));
+    let open: Vec<&Finding> = found
+        .iter()
+        .filter(|f| f.code == "sg-open-to-world")
+        .collect();
+    assert!(!open.is_empty() && open.iter().all(|f| f.severity == Severity::Critical));
+    assert_eq!(
+        found[0].code, "sg-open-to-world",
+        "overrides re-sort the list"
+    );
+}
+
+#[test]
+fn wide_prefix_is_configurable() {
+    // db-sg's 10.0.0.0/16 is not wide at the default /16, but is at /20.
+    let demo_dir = path("models/three-tier");
+    assert!(findings_of(&demo_dir)
+        .iter()
+        .all(|f| f.code != "sg-wide-cidr"));
+    let cfg = Config::from_toml("wide_prefix_v4 = 20").unwrap();
+    let found = findings_with(&demo_dir, &cfg);
+    assert!(found
+        .iter()
+        .any(|f| f.code == "sg-wide-cidr"
+            && f.resources.contains(&"sg-0a1b2c3d4e5f60004".to_string())));
+}
+
+#[test]
+fn registry_is_public_and_complete() {
+    assert!(registry().len() >= 15);
+    for r in registry() {
+        assert_eq!(findings::rule(r.code), Some(r));
+    }
+}
+
+#[test]
+fn every_fixture_gives_well_formed_deterministic_findings() {
+    // Every check runs against every snapshot in the repository.
+    let mut dirs = vec![path("models/three-tier"), path("fixtures/findings/clean")];
+    for rule in registry() {
+        for outcome in ["hit", "miss"] {
+            dirs.push(path(&format!("fixtures/findings/{}/{outcome}", rule.code)));
+        }
+    }
+    for kind in ["semantics", "edge"] {
+        let mut found: Vec<_> = std::fs::read_dir(path(&format!("fixtures/{kind}")))
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect();
+        found.sort();
+        dirs.extend(found);
+    }
+    for dir in dirs {
+        let snap = load_path(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        let report = analyze(&snap.model);
+        let first = check(&snap.model, &report, &Config::default());
+        let again = check(&snap.model, &report, &Config::default());
+        assert_eq!(first, again, "{}", dir.display());
+        for f in &first {
+            assert!(
+                findings::rule(f.code).is_some(),
+                "unregistered code {}",
+                f.code
+            );
+            assert!(
+                !f.message.is_empty() && !f.resources.is_empty() && !f.remediation.is_empty(),
+                "{}: {f:?}",
+                dir.display()
+            );
+        }
+    }
+}
