@@ -337,7 +337,7 @@ pub fn analyze(m: &Model) -> Report {
                     target: app.id.clone(),
                     status: Status::Effective,
                     traffic: eff.traffic.lines(),
-                    entries: eff.entries,
+                    entries: sorted(eff.entries),
                     members_exposed: eff.hosts.len(),
                     blocked_by: Vec::new(),
                 });
@@ -451,7 +451,7 @@ pub fn analyze(m: &Model) -> Report {
                 target: dst,
                 status: Status::Effective,
                 traffic: eff.traffic.lines(),
-                entries: eff.entries,
+                entries: sorted(eff.entries),
                 members_exposed: eff.hosts.len(),
                 blocked_by: Vec::new(),
             });
@@ -506,4 +506,9 @@ fn severity_rank(s: &Source) -> u8 {
         Source::Onprem => 1,
         Source::Application(_) => 2,
     }
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
 }
