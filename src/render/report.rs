@@ -352,14 +352,15 @@ pub fn markdown(a: &Analysis) -> String {
     ));
     out.push_str("| | count |\n|---|---|\n");
     out.push_str(&format!("| effective internet/on-prem exposures | {eff_ext} |\n| latent exposures | {latent} |\n| findings | {} |\n", a.findings.len()));
-    let mut by_sev: BTreeMap<String, usize> = BTreeMap::new();
+    let mut by_sev: BTreeMap<crate::findings::Severity, usize> = BTreeMap::new();
     for f in a.findings {
-        *by_sev
-            .entry(format!("{:?}", f.severity).to_lowercase())
-            .or_default() += 1;
+        *by_sev.entry(f.severity).or_default() += 1;
     }
-    for (s, n) in by_sev.iter().rev() {
-        out.push_str(&format!("| findings: {s} | {n} |\n"));
+    for (sev, n) in by_sev.iter().rev() {
+        out.push_str(&format!(
+            "| findings: {} | {n} |\n",
+            format!("{sev:?}").to_lowercase()
+        ));
     }
     out.push_str("\n### Exposures\n\n| status | source | target | traffic | entry |\n|---|---|---|---|---|\n");
     for e in &r.exposures {
