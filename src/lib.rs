@@ -13,7 +13,9 @@
 pub mod analysis;
 pub mod engine;
 pub mod findings;
+pub mod generate;
 pub mod inventory;
 pub mod model;
+pub mod policy;
 pub mod render;
 pub mod sources;

@@ -132,17 +132,23 @@ fn findings_config(args: &FindingsArgs) -> Result<exposure::findings::Config, St
     };
     let mut cfg = match &path {
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
-            exposure::findings::Config::from_toml(&text).map_err(|e| format!("{}: {e}", p.display()))?
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+            exposure::findings::Config::from_toml(&text)
+                .map_err(|e| format!("{}: {e}", p.display()))?
         }
         None => exposure::findings::Config::default(),
     };
     for code in &args.suppress {
-        cfg.suppress_code(code).map_err(|e| format!("--suppress: {e}"))?;
+        cfg.suppress_code(code)
+            .map_err(|e| format!("--suppress: {e}"))?;
     }
     for s in &args.severity {
-        let (code, level) = s.split_once('=').ok_or_else(|| format!("--severity {s}: write CODE=LEVEL"))?;
-        cfg.set_severity(code, level).map_err(|e| format!("--severity: {e}"))?;
+        let (code, level) = s
+            .split_once('=')
+            .ok_or_else(|| format!("--severity {s}: write CODE=LEVEL"))?;
+        cfg.set_severity(code, level)
+            .map_err(|e| format!("--severity: {e}"))?;
     }
     Ok(cfg)
 }

@@ -1,10 +1,14 @@
 //! Integration tests, compiled into one binary so the slow link happens once.
 
+mod analyze;
 mod brute_force;
 mod cli;
 mod collect;
+mod findings;
 mod fixtures;
+mod generate;
 mod graph;
+mod policy;
 mod three_tier;
 
 /// Shared helpers.

@@ -56,6 +56,8 @@ pub struct Index {
     pub private: BTreeMap<u128, String>,
     /// The reachability graph; the walk follows its routing edges.
     pub graph: super::graph::ReachGraph,
+    /// Memo of `group_members` (group, rule VPC, inbound).
+    member_cache: std::cell::RefCell<std::collections::HashMap<(String, String, bool), Vec<Interval>>>,
 }
 
 impl Index {
@@ -179,6 +181,10 @@ impl Index {
         rule_vpc: &str,
         inbound: bool,
     ) -> Vec<Interval> {
+        let key = (group.to_string(), rule_vpc.to_string(), inbound);
+        if let Some(hit) = self.member_cache.borrow().get(&key) {
+            return hit.clone();
+        }
         let mut out = Vec::new();
         for eni_id in self.members.get(group).map(Vec::as_slice).unwrap_or(&[]) {
             let Some(h) = self.hosts.get(eni_id) else {
@@ -193,7 +199,9 @@ impl Index {
                 out.extend(h.private.iter().copied());
             }
         }
-        merge(out)
+        let out = merge(out);
+        self.member_cache.borrow_mut().insert(key, out.clone());
+        out
     }
 
     /// The host holding a private address, if any.

@@ -1256,7 +1256,19 @@ impl<'m> Walker<'m> {
         arrival: Arrival,
     ) {
         let mut rest = set.clone();
-        let hosts: Vec<String> = self.idx.vpc_hosts(vpc_id).map(|h| h.id.clone()).collect();
+        // Only hosts holding a destination address (looked up by address), in the VPC's order.
+        let mut holders: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        for iv in set.project(Dim::Dst) {
+            for (_, hid) in self.idx.private.range(iv.0..=iv.1) {
+                holders.insert(hid.as_str());
+            }
+        }
+        let hosts: Vec<String> = self
+            .idx
+            .vpc_hosts(vpc_id)
+            .filter(|h| h.virtual_node || holders.contains(h.id.as_str()))
+            .map(|h| h.id.clone())
+            .collect();
         for hid in hosts {
             let h = self.host(&hid);
             let part = rest.restrict(Dim::Dst, &h.private);

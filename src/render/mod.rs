@@ -5,10 +5,13 @@
 //! the CLI writes them). The JSON wire formats are defined here, versioned by
 //! `schema_version`, and documented in `docs/json-output.md`.
 
+pub mod check;
+pub mod diff;
 pub mod graph;
 pub mod inventory;
 pub mod query;
 pub mod report;
+pub mod sarif;
 
 /// The version of every JSON document `exposure` prints.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -31,4 +34,6 @@ pub enum Format {
     Json,
     /// Markdown (summary table first, details folded), for pull-request comments.
     Markdown,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
 }
