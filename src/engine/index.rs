@@ -57,7 +57,8 @@ pub struct Index {
     /// The reachability graph; the walk follows its routing edges.
     pub graph: super::graph::ReachGraph,
     /// Memo of `group_members` (group, rule VPC, inbound).
-    member_cache: std::cell::RefCell<std::collections::HashMap<(String, String, bool), Vec<Interval>>>,
+    member_cache:
+        std::cell::RefCell<std::collections::HashMap<(String, String, bool), Vec<Interval>>>,
 }
 
 impl Index {
