@@ -622,18 +622,25 @@ fn run_resolved(
         }
     }
 
-    // Plain legs (addresses only) are walked together: one walk reaches many hosts.
-    let (plain, mut legs): (Vec<Leg>, Vec<Leg>) = legs
-        .into_iter()
-        .partition(|l| l.entry.is_none() && l.direct_host.is_none() && l.pre_block.is_none());
-    if !plain.is_empty() {
-        legs.insert(
-            0,
-            Leg::addresses(packet::merge(
-                plain.into_iter().flat_map(|l| l.addrs).collect(),
-            )),
-        );
+    // Legs that differ only by destination addresses are walked together: one walk reaches
+    // many hosts, and one walk per listener reaches every target it forwards to (a listener's
+    // leg is added once per target otherwise).
+    let mut merged: Vec<Leg> = Vec::new();
+    for leg in legs {
+        match merged.iter_mut().find(|m| {
+            m.pre_block.is_none()
+                && leg.pre_block.is_none()
+                && m.entry == leg.entry
+                && m.direct_host == leg.direct_host
+        }) {
+            Some(m) => {
+                m.addrs.extend(leg.addrs);
+                m.addrs = packet::merge(std::mem::take(&mut m.addrs));
+            }
+            None => merged.push(leg),
+        }
     }
+    let legs = merged;
     let mut outcomes: Vec<Outcome> = pre_blocks;
     for leg in legs {
         let mut goal = goal.clone();
