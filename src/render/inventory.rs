@@ -21,49 +21,57 @@ struct JsonInventory<'a> {
     notes: Vec<JsonDiagnostic<'a>>,
 }
 
+/// Counts of one account/region, as every JSON document that carries an inventory prints them.
 #[derive(Serialize)]
-struct JsonLocation {
+pub(super) struct JsonLocation {
     account: Option<String>,
     region: Option<String>,
     counts: BTreeMap<&'static str, usize>,
 }
 
+/// A warning or note in JSON.
 #[derive(Serialize)]
-struct JsonDiagnostic<'a> {
+pub(super) struct JsonDiagnostic<'a> {
     file: Option<&'a str>,
     message: &'a str,
 }
 
+/// The inventory's diagnostics of one level.
+pub(super) fn json_diagnostics(inv: &Inventory, level: Level) -> Vec<JsonDiagnostic<'_>> {
+    inv.diagnostics
+        .iter()
+        .filter(|d| d.level == level)
+        .map(|d| JsonDiagnostic {
+            file: d.file.as_deref(),
+            message: &d.message,
+        })
+        .collect()
+}
+
+/// The inventory's counts per account/region.
+pub(super) fn json_locations(inv: &Inventory) -> Vec<JsonLocation> {
+    inv.by_location
+        .iter()
+        .map(|l| JsonLocation {
+            account: l.location.account.clone(),
+            region: l.location.region.clone(),
+            counts: l.counts.iter().map(|(k, v)| (k.as_str(), *v)).collect(),
+        })
+        .collect()
+}
+
 /// The inventory as a JSON document.
 pub fn json(inv: &Inventory) -> String {
-    let diags = |level: Level| {
-        inv.diagnostics
-            .iter()
-            .filter(|d| d.level == level)
-            .map(|d| JsonDiagnostic {
-                file: d.file.as_deref(),
-                message: &d.message,
-            })
-            .collect()
-    };
     let doc = JsonInventory {
         schema_version: SCHEMA_VERSION,
         kind: "inventory",
         snapshot: &inv.origin,
         partial: inv.partial,
         totals: inv.totals.iter().map(|(k, v)| (k.as_str(), *v)).collect(),
-        by_location: inv
-            .by_location
-            .iter()
-            .map(|l| JsonLocation {
-                account: l.location.account.clone(),
-                region: l.location.region.clone(),
-                counts: l.counts.iter().map(|(k, v)| (k.as_str(), *v)).collect(),
-            })
-            .collect(),
+        by_location: json_locations(inv),
         assumptions: &inv.assumptions,
-        warnings: diags(Level::Warning),
-        notes: diags(Level::Note),
+        warnings: json_diagnostics(inv, Level::Warning),
+        notes: json_diagnostics(inv, Level::Note),
     };
     serde_json::to_string_pretty(&doc).expect("inventory serialises") + "\n"
 }

@@ -121,32 +121,11 @@ struct JsonFinding<'a> {
     remediation: &'a str,
 }
 
-#[derive(Serialize)]
-struct JsonLocation {
-    account: Option<String>,
-    region: Option<String>,
-    counts: BTreeMap<&'static str, usize>,
-}
-
-#[derive(Serialize)]
-struct JsonDiagnostic<'a> {
-    file: Option<&'a str>,
-    message: &'a str,
-}
+use super::inventory::{json_diagnostics, json_locations, JsonDiagnostic, JsonLocation};
 
 /// The analysis as JSON (documented in docs/json-output.md).
 pub fn json(a: &Analysis) -> String {
     let inv = a.inventory;
-    let diags = |level: Level| {
-        inv.diagnostics
-            .iter()
-            .filter(|d| d.level == level)
-            .map(|d| JsonDiagnostic {
-                file: d.file.as_deref(),
-                message: &d.message,
-            })
-            .collect()
-    };
     let doc = JsonAnalysis {
         schema_version: SCHEMA_VERSION,
         kind: "analysis",
@@ -206,18 +185,10 @@ pub fn json(a: &Analysis) -> String {
             })
             .collect(),
         totals: inv.totals.iter().map(|(k, v)| (k.as_str(), *v)).collect(),
-        by_location: inv
-            .by_location
-            .iter()
-            .map(|l| JsonLocation {
-                account: l.location.account.clone(),
-                region: l.location.region.clone(),
-                counts: l.counts.iter().map(|(k, v)| (k.as_str(), *v)).collect(),
-            })
-            .collect(),
+        by_location: json_locations(inv),
         assumptions: &inv.assumptions,
-        warnings: diags(Level::Warning),
-        notes: diags(Level::Note),
+        warnings: json_diagnostics(inv, Level::Warning),
+        notes: json_diagnostics(inv, Level::Note),
     };
     serde_json::to_string_pretty(&doc).expect("analysis serialises") + "\n"
 }
