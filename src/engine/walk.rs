@@ -395,6 +395,28 @@ impl<'m> Walker<'m> {
 
     // ---------------------------------------------------------------- hops
 
+    /// A host's outbound security groups (§1): what they let out; records the hop, or the block.
+    fn egress_sgs(&self, h: &Host, set: PacketSet, t: &mut Trace, what: &str) -> PacketSet {
+        if !h.filtered_by_sgs {
+            return set;
+        }
+        let (allowed, rules) =
+            filters::security_groups(self.m, self.idx, &h.groups, SgDirection::Egress, &set, &[]);
+        let groups = h.groups.join(", ");
+        let set = Self::filter(t, &set, allowed, &h.id, "ENI_SG_RULES_MISMATCH", || {
+            format!("no outbound rule of {} ({groups}) allows {what}", h.name)
+        });
+        Self::hop(
+            t,
+            &groups,
+            "security-group",
+            &groups,
+            format!("outbound: {}", rules.join("; ")),
+            false,
+        );
+        set
+    }
+
     fn leave_host(&mut self, h: &'m Host, set: PacketSet, mut t: Trace) {
         self.steps += 1;
         if t.depth > MAX_DEPTH || self.steps > MAX_STEPS {
@@ -428,39 +450,7 @@ impl<'m> Walker<'m> {
         if set.is_empty() {
             return;
         }
-        let mut set = set;
-        if h.filtered_by_sgs {
-            let (allowed, rules) = filters::security_groups(
-                self.m,
-                self.idx,
-                &h.groups,
-                SgDirection::Egress,
-                &set,
-                &[],
-            );
-            let groups = h.groups.join(", ");
-            set = Self::filter(
-                &mut t,
-                &set,
-                allowed,
-                &h.id,
-                "ENI_SG_RULES_MISMATCH",
-                || {
-                    format!(
-                        "no outbound rule of {} ({groups}) allows this traffic",
-                        h.name
-                    )
-                },
-            );
-            Self::hop(
-                &mut t,
-                &groups,
-                "security-group",
-                &groups,
-                format!("outbound: {}", rules.join("; ")),
-                false,
-            );
-        }
+        let set = self.egress_sgs(h, set, &mut t, "this traffic");
         // §9.1: within a subnet only security groups apply.
         let mut same_subnet = Vec::new();
         for other in self.idx.vpc_hosts(&h.vpc_id) {
@@ -1744,39 +1734,7 @@ impl<'m> Walker<'m> {
         // The node's egress: its security groups, then routing from its subnet. With the client
         // IP preserved, replies rely on the load balancer's flow state (§5.3).
         let mut t = t;
-        let mut set = set;
-        if node.filtered_by_sgs {
-            let (allowed, rules) = filters::security_groups(
-                self.m,
-                self.idx,
-                &node.groups,
-                SgDirection::Egress,
-                &set,
-                &[],
-            );
-            let groups = node.groups.join(", ");
-            set = Self::filter(
-                &mut t,
-                &set,
-                allowed,
-                &node.id,
-                "ENI_SG_RULES_MISMATCH",
-                || {
-                    format!(
-                        "no outbound rule of {} ({groups}) allows traffic to the target",
-                        node.name
-                    )
-                },
-            );
-            Self::hop(
-                &mut t,
-                &groups,
-                "security-group",
-                &groups,
-                format!("outbound: {}", rules.join("; ")),
-                false,
-            );
-        }
+        let set = self.egress_sgs(node, set, &mut t, "traffic to the target");
         let preserved = t.preserved;
         let rt = self.m.subnet_route_table(&node.subnet_id);
         for (choice, part) in self
