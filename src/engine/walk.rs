@@ -1676,14 +1676,7 @@ impl<'m> Walker<'m> {
                     self.finish(t2, Ending::Blocked, set.clone());
                     continue;
                 }
-                let preserve = lb.kind == LbKind::Network
-                    && match tg.attributes.get("preserve_client_ip.enabled") {
-                        Some(v) => v == "true",
-                        None => {
-                            tg.target_type == TargetType::Instance
-                                || matches!(tg.protocol.as_str(), "UDP" | "TCP_UDP")
-                        }
-                    };
+                let preserve = lb.kind == LbKind::Network && tg.preserves_client_ip();
                 let target_addr = th
                     .private
                     .iter()

@@ -59,13 +59,7 @@ fn lbs_of<'m>(cx: &Context<'m>, tg: &TargetGroup) -> Vec<&'m LoadBalancer> {
 /// the attribute says so) delivers the client's address, and has no group of
 /// its own to reference.
 fn needs_client_addresses(lbs: &[&LoadBalancer], tg: &TargetGroup) -> bool {
-    let preserve = match tg.attributes.get("preserve_client_ip.enabled") {
-        Some(v) => v == "true",
-        None => {
-            tg.target_type == TargetType::Instance
-                || matches!(tg.protocol.to_ascii_uppercase().as_str(), "UDP" | "TCP_UDP")
-        }
-    };
+    let preserve = tg.preserves_client_ip();
     preserve
         && lbs.iter().any(|lb| {
             lb.kind == LbKind::Network && lb.internet_facing && lb.security_groups.is_empty()

@@ -956,6 +956,24 @@ pub struct TargetGroup {
     pub attributes: BTreeMap<String, String>,
 }
 
+impl TargetGroup {
+    /// Whether an NLB in front of this group preserves the client's IP (§5.3): the
+    /// `preserve_client_ip.enabled` attribute, else on for instance targets and for UDP,
+    /// TCP_UDP, QUIC and TCP_QUIC, off for ip targets over TCP or TLS.
+    pub fn preserves_client_ip(&self) -> bool {
+        match self.attributes.get("preserve_client_ip.enabled") {
+            Some(v) => v == "true",
+            None => {
+                self.target_type == TargetType::Instance
+                    || matches!(
+                        self.protocol.to_ascii_uppercase().as_str(),
+                        "UDP" | "TCP_UDP" | "QUIC" | "TCP_QUIC"
+                    )
+            }
+        }
+    }
+}
+
 /// An RDS database instance.
 #[derive(Debug, Clone, Default)]
 pub struct DbInstance {
