@@ -816,6 +816,20 @@ fn same_family(set: PacketSet) -> PacketSet {
     s4.union(&s6)
 }
 
+/// Traffic lines as one line of text: `tcp 80, 443; udp 53`.
+pub fn traffic_text(t: &[Traffic]) -> String {
+    t.iter()
+        .map(|t| {
+            if t.ports.is_empty() {
+                t.protocol.clone()
+            } else {
+                format!("{} {}", t.protocol, t.ports)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// Summarises what a set lets through, per protocol.
 pub fn traffic_of(set: &PacketSet) -> Vec<Traffic> {
     let mut out = Vec::new();

@@ -278,16 +278,7 @@ pub fn traffic_text(t: &[Traffic]) -> String {
     if t.is_empty() {
         return "nothing".into();
     }
-    t.iter()
-        .map(|t| {
-            if t.ports.is_empty() {
-                t.protocol.clone()
-            } else {
-                format!("{} {}", t.protocol, t.ports)
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
+    crate::engine::query::traffic_text(t)
 }
 
 /// Merges traffic lines: one line per protocol, port ranges joined (`tcp 22` and

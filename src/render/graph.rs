@@ -17,6 +17,7 @@
 //! quotes, backslashes, newlines, braces, angle brackets and bars. No HTML-like labels and no
 //! record shapes are used, so nothing in user text can change the structure of the graph.
 
+use crate::engine::query::traffic_text;
 use std::collections::{BTreeMap, BTreeSet};
 
 use graphviz_rust::dot_structures::{
@@ -683,19 +684,6 @@ fn keep_neighbourhood(m: &Model, g: &mut ExposureGraph, focus: &str) {
 
 // ---------------------------------------------------------------------------------------------
 // Text shared by DOT and JSON.
-
-fn traffic_text(t: &[Traffic]) -> String {
-    t.iter()
-        .map(|t| {
-            if t.ports.is_empty() {
-                t.protocol.clone()
-            } else {
-                format!("{} {}", t.protocol, t.ports)
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
-}
 
 fn status_str(s: Status) -> &'static str {
     match s {

@@ -5,6 +5,7 @@
 //! the rule that admitted the packet) or `blocked_by` (component id, reason
 //! code, detail), and `assumptions`.
 
+use crate::engine::query::traffic_text;
 use serde::Serialize;
 
 use super::SCHEMA_VERSION;
@@ -124,19 +125,6 @@ pub fn json(a: &Answer) -> String {
         notes: &a.notes,
     };
     serde_json::to_string_pretty(&doc).expect("answer serialises") + "\n"
-}
-
-fn traffic_text(t: &[Traffic]) -> String {
-    t.iter()
-        .map(|t| {
-            if t.ports.is_empty() {
-                t.protocol.clone()
-            } else {
-                format!("{} {}", t.protocol, t.ports)
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 /// The answer as text.

@@ -1,12 +1,12 @@
 //! The `analyze` report: exposures first, then findings, then the inventory,
 //! in human, JSON and Markdown form.
 
+use crate::engine::query::traffic_text;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
 use super::SCHEMA_VERSION;
 use crate::analysis::{Report, Source, Status};
-use crate::engine::query::Traffic;
 use crate::findings::Finding;
 use crate::inventory::Inventory;
 use crate::model::Level;
@@ -19,19 +19,6 @@ pub struct Analysis<'a> {
     pub report: &'a Report,
     /// Findings.
     pub findings: &'a [Finding],
-}
-
-fn traffic_text(t: &[Traffic]) -> String {
-    t.iter()
-        .map(|t| {
-            if t.ports.is_empty() {
-                t.protocol.clone()
-            } else {
-                format!("{} {}", t.protocol, t.ports)
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 fn source_kind(s: &Source) -> &'static str {
