@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::engine::allpairs::{self, Origin};
 use crate::engine::filters::{self, SgDirection};
 use crate::engine::index::{Host, Index};
 use crate::engine::packet::{Dim, PBox, PacketSet};
@@ -209,92 +210,110 @@ fn entry_label(m: &Model, entry: &Option<String>) -> String {
     }
 }
 
-/// Merges per-member answers into one exposure.
+/// How the analysis groups interfaces before evaluating all pairs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Grouping {
+    /// One class per application and subnet (the fast evaluation).
+    #[default]
+    Classes,
+    /// One class per interface: the ungrouped evaluation, for equality tests.
+    PerInterface,
+}
+
+/// Kinds that open no connections of their own: gateways, endpoints, load balancers (their
+/// forwarding is shown as the exposure it serves) and data stores.
+fn is_client(kind: OwnerKind) -> bool {
+    !matches!(
+        kind,
+        OwnerKind::LoadBalancer
+            | OwnerKind::NatGateway
+            | OwnerKind::TransitGateway
+            | OwnerKind::GwlbEndpoint
+            | OwnerKind::VpcEndpoint
+            | OwnerKind::Rds
+            | OwnerKind::ElastiCache
+            | OwnerKind::Efs
+            | OwnerKind::ResourceGateway
+    )
+}
+
+/// What one source reaches of one application, merged over classes and members.
 #[derive(Default)]
 struct Acc {
-    traffic: PacketSetTraffic,
+    traffic: PacketSet,
     entries: Vec<String>,
-    hosts: Vec<String>,
-}
-
-/// Packets merged over members, summarised as traffic lines at the end.
-#[derive(Default)]
-struct PacketSetTraffic(PacketSet);
-
-impl PacketSetTraffic {
-    fn add(&mut self, s: &PacketSet) {
-        // Ports and protocols only: who sent them is the exposure's source.
-        let s = s
-            .rewrite(Dim::Src, crate::engine::packet::ALL_ADDRS)
-            .rewrite(Dim::Dst, crate::engine::packet::ALL_ADDRS)
-            .rewrite(Dim::SrcPort, (0, 65535));
-        self.0 = self.0.union(&s);
-    }
-
-    fn lines(&self) -> Vec<Traffic> {
-        query::traffic_of(&self.0)
-    }
-}
-
-/// Adds a query's reached components to the per-application accumulators.
-fn collect(
-    m: &Model,
-    idx: &Index,
-    apps_by_host: &BTreeMap<String, String>,
-    lb_app: &BTreeMap<String, String>,
-    a: &query::Answer,
-    into: &mut BTreeMap<String, Acc>,
-) {
-    for r in &a.reached {
-        let app = apps_by_host
-            .get(&r.component)
-            .or_else(|| lb_app.get(&r.component));
-        let Some(app) = app else { continue };
-        let acc = into.entry(app.clone()).or_default();
-        acc.traffic.add(&r.set);
-        let e = entry_label(m, &r.entry);
-        if !acc.entries.contains(&e) {
-            acc.entries.push(e);
-        }
-        // A load balancer is reached as a whole (by ARN): count its nodes.
-        let reached: Vec<String> = if lb_app.contains_key(&r.component) {
-            idx.hosts
-                .values()
-                .filter(|h| h.owner_id.as_deref() == Some(r.component.as_str()))
-                .map(|h| h.id.clone())
-                .collect()
-        } else {
-            vec![r.component.clone()]
-        };
-        for h in reached {
-            if !acc.hosts.contains(&h) {
-                acc.hosts.push(h);
-            }
-        }
-    }
+    hosts: std::collections::BTreeSet<String>,
 }
 
 /// Computes the exposure report.
 pub fn analyze(m: &Model) -> Report {
+    analyze_with(m, Grouping::Classes)
+}
+
+/// Computes the exposure report, grouping interfaces as told (the result does not depend on
+/// the grouping; tests compare both).
+pub fn analyze_with(m: &Model, grouping: Grouping) -> Report {
     let idx = Index::new(m);
     let apps = applications(m, &idx);
-    let apps_by_host: BTreeMap<String, String> = apps
-        .iter()
-        .flat_map(|a| a.members.iter().map(move |h| (h.clone(), a.id.clone())))
-        .collect();
-    let mut lb_app: BTreeMap<String, String> = BTreeMap::new();
-    for a in apps.iter().filter(|a| a.kind == OwnerKind::LoadBalancer) {
-        if let Some(arn) = idx.hosts[&a.members[0]].owner_id.clone() {
-            lb_app.insert(arn, a.id.clone());
+    // Classes: an application's members in one subnet (or each interface alone).
+    let mut classes: Vec<Vec<String>> = Vec::new();
+    let mut class_app: Vec<usize> = Vec::new();
+    let mut clients: Vec<bool> = Vec::new();
+    for (ai, app) in apps.iter().enumerate() {
+        let mut by_subnet: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for h in &app.members {
+            let host = &idx.hosts[h];
+            match grouping {
+                Grouping::Classes => by_subnet
+                    .entry(host.subnet_id.as_str())
+                    .or_default()
+                    .push(h.clone()),
+                Grouping::PerInterface => by_subnet.entry(h.as_str()).or_default().push(h.clone()),
+            }
+        }
+        for (_, hosts) in by_subnet {
+            classes.push(hosts);
+            class_app.push(ai);
+            clients.push(is_client(app.kind));
         }
     }
+    let reaches = allpairs::compute(m, &idx, &classes, &clients);
+    let mut acc: BTreeMap<(Source, usize), Acc> = BTreeMap::new();
+    for r in &reaches {
+        let target = class_app[r.class];
+        let source = match r.origin {
+            Origin::InternetV4 => Source::InternetV4,
+            Origin::InternetV6 => Source::InternetV6,
+            Origin::Onprem => Source::Onprem,
+            Origin::Class(c) => {
+                if class_app[c] == target {
+                    continue;
+                }
+                Source::Application(apps[class_app[c]].id.clone())
+            }
+        };
+        let a = acc.entry((source, target)).or_default();
+        a.traffic = a.traffic.union(&r.traffic);
+        let e = entry_label(m, &r.entry);
+        if !a.entries.contains(&e) {
+            a.entries.push(e);
+        }
+        a.hosts
+            .extend(r.members.iter().map(|&k| classes[r.class][k].clone()));
+    }
+    let exposure = |source: Source, target: usize, status: Status, a: Acc| Exposure {
+        source,
+        target: apps[target].id.clone(),
+        status,
+        traffic: query::traffic_of(&a.traffic),
+        entries: sorted(a.entries),
+        members_exposed: a.hosts.len(),
+        blocked_by: Vec::new(),
+    };
     let mut exposures = Vec::new();
-    let mut sources: Vec<(Source, String)> = vec![
-        (Source::InternetV4, "internet-ipv4".into()),
-        (Source::InternetV6, "internet-ipv6".into()),
-    ];
+    let mut outside = vec![Source::InternetV4, Source::InternetV6];
     if !m.vpn_gateways.is_empty() {
-        sources.push((Source::Onprem, "onprem".into()));
+        outside.push(Source::Onprem);
     }
     let internet_v4: Vec<_> = walk::internet_space()
         .into_iter()
@@ -304,66 +323,34 @@ pub fn analyze(m: &Model) -> Report {
         .into_iter()
         .filter(|iv| !crate::engine::packet::is_v4(iv.0))
         .collect();
-    for app in &apps {
-        let lb_arn = (app.kind == OwnerKind::LoadBalancer)
-            .then(|| idx.hosts[&app.members[0]].owner_id.clone())
-            .flatten();
-        for (source, from) in &sources {
-            let mut acc: BTreeMap<String, Acc> = BTreeMap::new();
-            let mut blocked: Vec<String> = Vec::new();
-            let answer = match &lb_arn {
-                Some(arn) => query::run_indexed(m, &idx, &request(from, arn)),
-                None => {
-                    let hosts: Vec<String> = app
-                        .members
-                        .iter()
-                        .filter(|h| !idx.hosts[*h].virtual_node)
-                        .cloned()
-                        .collect();
-                    query::run_to_hosts(m, &idx, &request(from, &app.name), hosts)
-                }
-            };
-            if let Ok(a) = &answer {
-                collect(m, &idx, &apps_by_host, &lb_app, a, &mut acc);
-                for b in &a.blocked_by {
-                    if !blocked.contains(&b.code.to_string()) {
-                        blocked.push(b.code.to_string());
-                    }
-                }
-            }
-            if let Some(eff) = acc.remove(&app.id) {
-                exposures.push(Exposure {
-                    source: source.clone(),
-                    target: app.id.clone(),
-                    status: Status::Effective,
-                    traffic: eff.traffic.lines(),
-                    entries: sorted(eff.entries),
-                    members_exposed: eff.hosts.len(),
-                    blocked_by: Vec::new(),
-                });
+    // Security-group admission from the internet, per group set (latent exposure).
+    let mut admits: BTreeMap<(Vec<String>, bool), PacketSet> = BTreeMap::new();
+    for (ai, app) in apps.iter().enumerate() {
+        for source in &outside {
+            if let Some(a) = acc.remove(&(source.clone(), ai)) {
+                exposures.push(exposure(source.clone(), ai, Status::Effective, a));
                 continue;
             }
             if *source == Source::Onprem {
                 continue;
             }
             // Latent: what the security groups alone would admit from that source.
-            let space = if *source == Source::InternetV4 {
-                &internet_v4
-            } else {
-                &internet_v6
-            };
+            let v4 = *source == Source::InternetV4;
+            let space = if v4 { &internet_v4 } else { &internet_v6 };
             let mut admitted = PacketSet::empty();
             let mut members = 0;
             for h in app.members.iter().map(|h| &idx.hosts[h]) {
                 if !h.filtered_by_sgs {
                     continue;
                 }
-                let probe = PacketSet::from_box(PBox::FULL).restrict(Dim::Src, space);
-                let (ok, _) =
-                    filters::security_groups(m, &idx, &h.groups, SgDirection::Ingress, &probe, &[]);
+                let ok = admits.entry((h.groups.clone(), v4)).or_insert_with(|| {
+                    let probe = PacketSet::from_box(PBox::FULL).restrict(Dim::Src, space);
+                    filters::security_groups(m, &idx, &h.groups, SgDirection::Ingress, &probe, &[])
+                        .0
+                });
                 if !ok.is_empty() {
                     members += 1;
-                    admitted = admitted.union(&ok);
+                    admitted = admitted.union(ok);
                 }
             }
             if members > 0 {
@@ -374,88 +361,16 @@ pub fn analyze(m: &Model) -> Report {
                     traffic: query::traffic_of(&admitted),
                     entries: vec!["direct".into()],
                     members_exposed: members,
-                    blocked_by: blocked,
+                    blocked_by: latent_blockers(m, &idx, app, v4),
                 });
             }
         }
     }
-    // Application to application (effective): one walk per (source application, subnet) towards
-    // every other interface at once; load balancers without interfaces in the snapshot are asked
-    // about one by one.
-    let all_hosts: Vec<String> = idx
-        .hosts
-        .values()
-        .filter(|h| !h.virtual_node && h.kind != OwnerKind::NatGateway)
-        .map(|h| h.id.clone())
-        .collect();
-    let lbs_without_enis: Vec<(String, String)> = apps
-        .iter()
-        .filter(|a| {
-            a.kind == OwnerKind::LoadBalancer && a.members.iter().any(|h| idx.hosts[h].virtual_node)
-        })
-        .filter_map(|a| {
-            idx.hosts[&a.members[0]]
-                .owner_id
-                .clone()
-                .map(|arn| (arn, a.id.clone()))
-        })
-        .collect();
-    for src in &apps {
-        // Clients only: gateways, endpoints, load balancers (their forwarding is shown as the
-        // exposure it serves) and data stores do not open connections of their own.
-        if matches!(
-            src.kind,
-            OwnerKind::LoadBalancer
-                | OwnerKind::NatGateway
-                | OwnerKind::TransitGateway
-                | OwnerKind::GwlbEndpoint
-                | OwnerKind::VpcEndpoint
-                | OwnerKind::Rds
-                | OwnerKind::ElastiCache
-                | OwnerKind::Efs
-                | OwnerKind::ResourceGateway
-        ) {
-            continue;
-        }
-        let mut reps: BTreeMap<&str, &str> = BTreeMap::new();
-        for h in &src.members {
-            let host = &idx.hosts[h];
-            if !host.virtual_node {
-                reps.entry(host.subnet_id.as_str()).or_insert(h.as_str());
-            }
-        }
-        let dsts: Vec<String> = all_hosts
-            .iter()
-            .filter(|h| apps_by_host.get(*h) != Some(&src.id))
-            .cloned()
-            .collect();
-        let mut acc: BTreeMap<String, Acc> = BTreeMap::new();
-        for from in reps.values() {
-            if let Ok(a) =
-                query::run_to_hosts(m, &idx, &request(from, "every interface"), dsts.clone())
-            {
-                collect(m, &idx, &apps_by_host, &lb_app, &a, &mut acc);
-            }
-            for (arn, _) in &lbs_without_enis {
-                if let Ok(a) = query::run_indexed(m, &idx, &request(from, arn)) {
-                    collect(m, &idx, &apps_by_host, &lb_app, &a, &mut acc);
-                }
-            }
-        }
-        for (dst, eff) in acc {
-            if dst == src.id {
-                continue;
-            }
-            exposures.push(Exposure {
-                source: Source::Application(src.id.clone()),
-                target: dst,
-                status: Status::Effective,
-                traffic: eff.traffic.lines(),
-                entries: sorted(eff.entries),
-                members_exposed: eff.hosts.len(),
-                blocked_by: Vec::new(),
-            });
-        }
+    // Application to application (effective), by source then target.
+    let mut pairs: Vec<((Source, usize), Acc)> = acc.into_iter().collect();
+    pairs.sort_by(|a, b| (&a.0 .0, &apps[a.0 .1].id).cmp(&(&b.0 .0, &apps[b.0 .1].id)));
+    for ((source, target), a) in pairs {
+        exposures.push(exposure(source, target, Status::Effective, a));
     }
     exposures.sort_by_key(|e| {
         (
@@ -465,11 +380,45 @@ pub fn analyze(m: &Model) -> Report {
             e.target.clone(),
         )
     });
+    let mut assumptions = crate::inventory::assumptions(m);
+    assumptions.push(
+        "application-to-application reach through public addresses (out through an internet or NAT gateway and back in) is not part of the report; `exposure query` follows such paths"
+            .into(),
+    );
     Report {
         applications: apps,
         exposures,
-        assumptions: crate::inventory::assumptions(m),
+        assumptions,
     }
+}
+
+/// What stops a latent internet exposure today: the reason codes of the single-question walk.
+fn latent_blockers(m: &Model, idx: &Index, app: &Application, v4: bool) -> Vec<String> {
+    let from = if v4 { "internet-ipv4" } else { "internet-ipv6" };
+    let lb_arn = (app.kind == OwnerKind::LoadBalancer)
+        .then(|| idx.hosts[&app.members[0]].owner_id.clone())
+        .flatten();
+    let answer = match &lb_arn {
+        Some(arn) => query::run_indexed(m, idx, &request(from, arn)),
+        None => {
+            let hosts: Vec<String> = app
+                .members
+                .iter()
+                .filter(|h| !idx.hosts[*h].virtual_node)
+                .cloned()
+                .collect();
+            query::run_to_hosts(m, idx, &request(from, &app.name), hosts)
+        }
+    };
+    let mut blocked: Vec<String> = Vec::new();
+    if let Ok(a) = &answer {
+        for b in &a.blocked_by {
+            if !blocked.contains(&b.code.to_string()) {
+                blocked.push(b.code.to_string());
+            }
+        }
+    }
+    blocked
 }
 
 /// Admin and data-store ports, as `exposure` ranks exposures (and the findings flag them).

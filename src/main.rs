@@ -325,10 +325,15 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             findings: findings_args,
         } => {
             let cfg = findings_config(&findings_args)?;
+            let mut clock = Timings::from_env();
             let snap = load(snapshot.as_ref())?;
+            clock.lap("load");
             let inv = exposure::inventory::inventory(&snap.origin, &snap.model, &snap.diagnostics);
+            clock.lap("inventory");
             let report = exposure::analysis::analyze(&snap.model);
+            clock.lap("analysis");
             let findings = exposure::findings::check(&snap.model, &report, &cfg);
+            clock.lap("findings");
             let analysis = render::report::Analysis {
                 inventory: &inv,
                 report: &report,
@@ -343,7 +348,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     snapshot.as_ref().map(|_| inv.origin.as_str()),
                 ),
             };
+            clock.lap("render");
             emit(&text, output.as_ref())?;
+            clock.lap("write");
             Ok(ExitCode::SUCCESS)
         }
         Command::Generate(args) => generate(&args),
@@ -596,4 +603,24 @@ fn svg(dot: &str) -> Result<String, String> {
     }
     String::from_utf8(out.stdout)
         .map_err(|_| "`dot` printed something that is not UTF-8".to_string())
+}
+
+/// Phase timings on standard error when `EXPOSURE_TIMINGS` is set (for BENCHMARKS.md).
+struct Timings(Option<std::time::Instant>);
+
+impl Timings {
+    fn from_env() -> Timings {
+        Timings(
+            std::env::var_os("EXPOSURE_TIMINGS")
+                .is_some()
+                .then(std::time::Instant::now),
+        )
+    }
+
+    fn lap(&mut self, phase: &str) {
+        if let Some(t) = self.0 {
+            eprintln!("timing: {phase:<10} {:>9.3} s", t.elapsed().as_secs_f64());
+            self.0 = Some(std::time::Instant::now());
+        }
+    }
 }

@@ -48,6 +48,8 @@ pub struct Index {
     pub hosts: BTreeMap<String, Host>,
     /// Host ids per VPC.
     pub hosts_by_vpc: BTreeMap<String, Vec<String>>,
+    /// Subnet ids per VPC, with each subnet's addresses (IPv4 and IPv6 CIDRs, encoded).
+    pub subnets_by_vpc: BTreeMap<String, Vec<(String, Vec<Interval>)>>,
     /// ENIs per security group.
     pub members: BTreeMap<String, Vec<String>>,
     /// Public IPv4 (encoded) → (host id, private address encoded).
@@ -150,6 +152,12 @@ impl Index {
                 idx.add(host);
             }
         }
+        for sub in m.subnets.values() {
+            idx.subnets_by_vpc
+                .entry(sub.vpc_id.clone())
+                .or_default()
+                .push((sub.id.clone(), subnet_intervals(sub)));
+        }
         idx.graph = super::graph::ReachGraph::build(m, &idx);
         idx
     }
@@ -191,12 +199,7 @@ impl Index {
             let Some(h) = self.hosts.get(eni_id) else {
                 continue;
             };
-            let allowed = h.vpc_id == rule_vpc
-                || rule_vpc.is_empty()
-                || m.peering_between(&h.vpc_id, rule_vpc)
-                    .is_some_and(|p| p.same_region())
-                || (inbound && tgw_referencing(m, &h.vpc_id, rule_vpc));
-            if allowed {
+            if reference_applies(m, &h.vpc_id, rule_vpc, inbound) {
                 out.extend(h.private.iter().copied());
             }
         }
@@ -228,6 +231,29 @@ impl Index {
             .filter(|h| h.kind == OwnerKind::LoadBalancer && h.owner_id.as_deref() == Some(lb_arn))
             .collect()
     }
+}
+
+/// A subnet's addresses: its IPv4 CIDR and IPv6 CIDRs, encoded and merged.
+pub fn subnet_intervals(sub: &Subnet) -> Vec<Interval> {
+    merge(
+        sub.cidr_v4
+            .iter()
+            .map(|c| ipnet::IpNet::V4(*c))
+            .chain(sub.cidrs_v6.iter().map(|c| ipnet::IpNet::V6(*c)))
+            .flat_map(|n| net_intervals(&n))
+            .collect(),
+    )
+}
+
+/// Whether a security-group rule of a group in `rule_vpc` that names another group matches
+/// that group's members in `member_vpc` (§1.3: same VPC, an active same-region peering, or —
+/// inbound only — VPCs on a TGW with referencing enabled on the TGW and both attachments).
+pub fn reference_applies(m: &Model, member_vpc: &str, rule_vpc: &str, inbound: bool) -> bool {
+    member_vpc == rule_vpc
+        || rule_vpc.is_empty()
+        || m.peering_between(member_vpc, rule_vpc)
+            .is_some_and(|p| p.same_region())
+        || (inbound && tgw_referencing(m, member_vpc, rule_vpc))
 }
 
 fn tgw_referencing(m: &Model, a: &str, b: &str) -> bool {

@@ -5,6 +5,7 @@
 //! every iteration is over ordered collections, so the same model always
 //! gives the same answer.
 
+pub mod allpairs;
 pub mod filters;
 pub mod graph;
 pub mod index;

@@ -7,7 +7,7 @@
 //! names every component on the way that would block the flow (as AWS's
 //! Reachability Analyzer reports several explanations), not only the first.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::filters::{self, NaclCheck, RouteChoice, SgDirection};
 use super::index::{Host, Index};
@@ -81,6 +81,20 @@ pub struct Goal {
     pub external: bool,
     /// For load-balancer legs: the target ports asked for.
     pub target_ports: Vec<Interval>,
+    /// Network mode (the all-pairs analysis, [`super::allpairs`]): the walk stops where packets
+    /// enter a subnet, records a [`Delivery`] there (after the subnet's NACL and the return
+    /// route, before any security group) and does not follow paths that leave through an
+    /// internet gateway or a NAT gateway.
+    pub network: bool,
+}
+
+/// Network mode: packets that entered a subnet, with nothing blocking them on the way.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// The subnet entered.
+    pub subnet: String,
+    /// The packets, as the subnet's interfaces would receive them.
+    pub set: PacketSet,
 }
 
 /// How the packet entered the VPC it is being delivered in: decides the return-route check.
@@ -98,6 +112,15 @@ enum Arrival {
     Vgw(String),
     /// A load balancer preserving the client IP: replies follow the LB's flow state (§5.3).
     PreservedByLb,
+}
+
+/// Where packets are delivered: a host's place, or a whole subnet in network mode.
+#[derive(Clone, Copy)]
+struct Place<'a> {
+    subnet_id: &'a str,
+    vpc_id: &'a str,
+    az: &'a Option<String>,
+    name: &'a str,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -121,6 +144,8 @@ pub struct Walker<'m> {
     goal: Goal,
     /// Finished walks.
     pub outcomes: Vec<Outcome>,
+    /// Network mode: where packets entered subnets.
+    pub deliveries: Vec<Delivery>,
     steps: usize,
 }
 
@@ -165,6 +190,7 @@ impl<'m> Walker<'m> {
             idx,
             goal,
             outcomes: Vec::new(),
+            deliveries: Vec::new(),
             steps: 0,
         }
     }
@@ -375,6 +401,98 @@ impl<'m> Walker<'m> {
                     None,
                     Arrival::Vgw(vgw_id.to_string()),
                 );
+            }
+        }
+    }
+
+    /// A load-balancer node accepts `set` on a listener and forwards it to the targets (§5).
+    pub fn from_lb_listener(&mut self, node_id: &str, listener: &str, set: PacketSet) {
+        let m = self.m;
+        let Some(node) = self.idx.hosts.get(node_id) else {
+            return;
+        };
+        let Some(l) = m.listeners.get(listener) else {
+            return;
+        };
+        let Some(lb) = m.load_balancers.get(&l.lb_arn) else {
+            return;
+        };
+        let mut t = Self::start(Some(listener.to_string()), None);
+        Self::hop(
+            &mut t,
+            &lb.arn,
+            "load-balancer",
+            &lb.name,
+            format!(
+                "listener {} {}",
+                l.protocol,
+                l.port.map(|p| p.to_string()).unwrap_or_default()
+            ),
+            false,
+        );
+        let set = set.intersect(&listener_set(l));
+        self.forward_lb(node, lb, l, set, t);
+    }
+
+    /// Network mode: records `set` as delivered into `subnet` unless something blocked it.
+    fn record(&mut self, subnet: &str, set: PacketSet, t: &Trace) {
+        if t.blocks.is_empty() && !set.is_empty() {
+            self.deliveries.push(Delivery {
+                subnet: subnet.to_string(),
+                set,
+            });
+        }
+    }
+
+    /// Network mode: the interfaces of a subnet send `set` (no security groups applied).
+    pub fn network_from_subnet(&mut self, subnet_id: &str, set: PacketSet) {
+        let Some(sub) = self.m.subnets.get(subnet_id) else {
+            return;
+        };
+        let t = Trace::default();
+        // §9.1: within a subnet only security groups apply.
+        let own = super::index::subnet_intervals(sub);
+        let same = set.restrict(Dim::Dst, &own);
+        let rest = set.subtract(&same);
+        self.record(subnet_id, same, &t);
+        if !rest.is_empty() {
+            self.route_from_subnet(subnet_id, &sub.vpc_id, rest, t);
+        }
+    }
+
+    /// Network mode: the internet sends `set` to every subnet of every VPC with an internet
+    /// gateway, as [`Self::from_internet_to_host`] would for each host there (destinations are
+    /// the private addresses the gateway translates public ones to, and IPv6 addresses).
+    pub fn network_from_internet(&mut self, set: PacketSet) {
+        let m = self.m;
+        for (vpc, subnets) in &self.idx.subnets_by_vpc {
+            let Some(igw) = m
+                .internet_gateways
+                .values()
+                .find(|g| g.vpc_ids.contains(vpc))
+                .map(|g| g.id.clone())
+            else {
+                continue;
+            };
+            if self.gateway_route_table_intercepts(&igw) {
+                continue;
+            }
+            for (sid, addrs) in subnets {
+                let part = set.restrict(Dim::Dst, addrs);
+                if part.is_empty() {
+                    continue;
+                }
+                let sub = &m.subnets[sid];
+                let mut t = Trace::default();
+                let part = self.cross_in(sid, part, &mut t);
+                let place = Place {
+                    subnet_id: sid,
+                    vpc_id: vpc,
+                    az: &sub.az,
+                    name: sid,
+                };
+                let part = self.return_routes(place, part, &mut t, &Arrival::Igw(igw.clone()));
+                self.record(sid, part, &t);
             }
         }
     }
@@ -606,6 +724,12 @@ impl<'m> Walker<'m> {
                 let set = self.cross_out(subnet_id, set, &mut t);
                 self.deliver_in_vpc(vpc_id, set, t, Some(subnet_id), Arrival::Local);
             }
+            // Network mode does not follow paths out to the internet (nor hairpins back in).
+            RouteTarget::InternetGateway(_)
+            | RouteTarget::EgressOnlyInternetGateway(_)
+            | RouteTarget::NatGateway(_)
+            | RouteTarget::VpnGateway(_)
+                if self.goal.network => {}
             RouteTarget::InternetGateway(igw) | RouteTarget::EgressOnlyInternetGateway(igw) => {
                 let egress_only = matches!(c.target, RouteTarget::EgressOnlyInternetGateway(_));
                 if transit_forbidden {
@@ -1005,8 +1129,17 @@ impl<'m> Walker<'m> {
                         );
                         continue;
                     }
-                    // §6.2: enters at the attachment subnet and is forwarded by that subnet's route table.
-                    let Some(entry) = self.tgw_entry_subnet(dst, &part) else {
+                    // §6.2: enters at the attachment subnet (in the destination's availability
+                    // zone when it has one there) and is forwarded by that subnet's route table.
+                    let entries: Vec<(String, PacketSet)> = if self.goal.network {
+                        self.tgw_entries_by_az(dst, &part)
+                    } else {
+                        self.tgw_entry_subnet(dst, &part)
+                            .map(|e| (e, part.clone()))
+                            .into_iter()
+                            .collect()
+                    };
+                    if entries.is_empty() && !self.goal.network {
                         self.block(
                             t2,
                             &dst_att_id,
@@ -1015,21 +1148,23 @@ impl<'m> Walker<'m> {
                             part,
                         );
                         continue;
-                    };
+                    }
                     let arrival = Arrival::Tgw {
                         tgw: tgw.to_string(),
                         dst_attachment: dst_att_id.clone(),
                         chain: chain.clone(),
                     };
-                    for (rc, sub) in self.idx.graph.route_partition(&entry, &part, Dim::Dst) {
-                        let mut t3 = t2.clone();
-                        match rc {
-                            Some(rc) if rc.active && rc.target == RouteTarget::Local => {
-                                let sub = self.cross_out(&entry, sub, &mut t3);
-                                self.deliver_in_vpc(&dvpc, sub, t3, Some(&entry), arrival.clone());
+                    for (entry, part) in entries {
+                        for (rc, sub) in self.idx.graph.route_partition(&entry, &part, Dim::Dst) {
+                            let mut t3 = t2.clone();
+                            match rc {
+                                Some(rc) if rc.active && rc.target == RouteTarget::Local => {
+                                    let sub = self.cross_out(&entry, sub, &mut t3);
+                                    self.deliver_in_vpc(&dvpc, sub, t3, Some(&entry), arrival.clone());
+                                }
+                                Some(rc) => self.finish(t3, Ending::Unknown(format!("traffic from {tgw} entering {dvpc} is routed by {entry}'s route table to {}, which is not followed further", rc.target.id())), sub),
+                                None => self.block(t3, &entry, "NO_ROUTE_TO_DESTINATION", format!("{entry}'s route table has no route for {}", describe_dst(&sub)), sub),
                             }
-                            Some(rc) => self.finish(t3, Ending::Unknown(format!("traffic from {tgw} entering {dvpc} is routed by {entry}'s route table to {}, which is not followed further", rc.target.id())), sub),
-                            None => self.block(t3, &entry, "NO_ROUTE_TO_DESTINATION", format!("{entry}'s route table has no route for {}", describe_dst(&sub)), sub),
                         }
                     }
                 }
@@ -1069,6 +1204,39 @@ impl<'m> Walker<'m> {
                 ),
             }
         }
+    }
+
+    /// Network mode: the destination VPC's subnets grouped by availability zone, each group
+    /// entered at the attachment subnet [`Self::tgw_entry_subnet`] would pick for a host there.
+    fn tgw_entries_by_az(&self, att: &TgwAttachment, set: &PacketSet) -> Vec<(String, PacketSet)> {
+        let m = self.m;
+        let mut by_az: BTreeMap<Option<String>, Vec<Interval>> = BTreeMap::new();
+        for (sid, addrs) in self
+            .idx
+            .subnets_by_vpc
+            .get(&att.resource_id)
+            .into_iter()
+            .flatten()
+        {
+            let az = m.subnets.get(sid).and_then(|s| s.az.clone());
+            by_az.entry(az).or_default().extend(addrs.iter().copied());
+        }
+        let mut out = Vec::new();
+        for (az, addrs) in by_az {
+            let part = set.restrict(Dim::Dst, &super::packet::merge(addrs));
+            if part.is_empty() {
+                continue;
+            }
+            let entry = att
+                .subnet_ids
+                .iter()
+                .find(|s| m.subnets.get(*s).and_then(|x| x.az.clone()) == az)
+                .or(att.subnet_ids.first());
+            if let Some(e) = entry {
+                out.push((e.clone(), part));
+            }
+        }
+        out
     }
 
     fn tgw_entry_subnet(&self, att: &TgwAttachment, set: &PacketSet) -> Option<String> {
@@ -1245,6 +1413,35 @@ impl<'m> Walker<'m> {
         from_subnet: Option<&str>,
         arrival: Arrival,
     ) {
+        if self.goal.network {
+            let m = self.m;
+            let idx = self.idx;
+            for (sid, addrs) in idx.subnets_by_vpc.get(vpc_id).into_iter().flatten() {
+                let part = set.restrict(Dim::Dst, addrs);
+                if part.is_empty() {
+                    continue;
+                }
+                let mut t2 = t.clone();
+                let part = if from_subnet == Some(sid.as_str()) {
+                    part
+                } else {
+                    self.cross_in(sid, part, &mut t2)
+                };
+                let part = if arrival == Arrival::PreservedByLb {
+                    part
+                } else {
+                    let place = Place {
+                        subnet_id: sid,
+                        vpc_id,
+                        az: &m.subnets[sid].az,
+                        name: sid,
+                    };
+                    self.return_routes(place, part, &mut t2, &arrival)
+                };
+                self.record(sid, part, &t2);
+            }
+            return;
+        }
         let mut rest = set.clone();
         // Only hosts holding a destination address (looked up by address), in the VPC's order.
         let mut holders: std::collections::HashSet<&str> = std::collections::HashSet::new();
@@ -1304,15 +1501,38 @@ impl<'m> Walker<'m> {
         if arrival == Arrival::PreservedByLb || set.is_empty() {
             return self.arrive_checked(h, set, t);
         }
+        let place = Place {
+            subnet_id: &h.subnet_id,
+            vpc_id: &h.vpc_id,
+            az: &h.az,
+            name: &h.name,
+        };
+        let set = self.return_routes(place, set, &mut t, &arrival);
+        self.arrive_checked(h, set, t)
+    }
+
+    /// The return-route check of [`Self::return_route_check`] for packets entering `place`:
+    /// what passes (or, when nothing does, the whole set with the blocks recorded in `t`).
+    fn return_routes(
+        &mut self,
+        place: Place<'_>,
+        set: PacketSet,
+        t: &mut Trace,
+        arrival: &Arrival,
+    ) -> PacketSet {
         let m = self.m;
-        let rt = m.subnet_route_table(&h.subnet_id);
+        let rt = m.subnet_route_table(place.subnet_id);
         let rt_id = rt
             .map(|r| r.id.clone())
-            .unwrap_or_else(|| format!("{} (local routes assumed)", h.vpc_id));
+            .unwrap_or_else(|| format!("{} (local routes assumed)", place.vpc_id));
         let mut ok = PacketSet::empty();
         let mut bad: Vec<(&'static str, String, PacketSet)> = Vec::new();
-        for (choice, part) in self.idx.graph.route_partition(&h.subnet_id, &set, Dim::Src) {
-            let good = match (&arrival, choice.as_ref()) {
+        for (choice, part) in self
+            .idx
+            .graph
+            .route_partition(place.subnet_id, &set, Dim::Src)
+        {
+            let good = match (arrival, choice.as_ref()) {
                 (_, None) => false,
                 (_, Some(c)) if !c.active => false,
                 (Arrival::Local, Some(c)) => c.target == RouteTarget::Local,
@@ -1340,7 +1560,7 @@ impl<'m> Walker<'m> {
                 };
                 bad.push((
                     "NO_RETURN_ROUTE",
-                    format!("route table {rt_id} of {} {why}", h.subnet_id),
+                    format!("route table {rt_id} of {} {why}", place.subnet_id),
                     part,
                 ));
                 continue;
@@ -1349,9 +1569,10 @@ impl<'m> Walker<'m> {
                 dst_attachment,
                 chain,
                 ..
-            } = &arrival
+            } = arrival
             {
-                if let Some((code, why)) = self.tgw_return_problem(h, dst_attachment, chain, &part)
+                if let Some((code, why)) =
+                    self.tgw_return_problem(place.az, place.name, dst_attachment, chain, &part)
                 {
                     bad.push((code, why, part));
                     continue;
@@ -1370,30 +1591,30 @@ impl<'m> Walker<'m> {
                 detail: format!("{why} for {}", describe_src(&all)),
             });
             Self::hop(
-                &mut t,
+                t,
                 &rt_id,
                 "route-table",
                 &rt_id,
                 "return route missing".into(),
                 true,
             );
-            return self.arrive_checked(h, set, t);
+            return set;
         }
-        let how = match &arrival {
+        let how = match arrival {
             Arrival::Local => "local".to_string(),
             Arrival::Igw(x) | Arrival::Peering(x) | Arrival::Vgw(x) => x.clone(),
             Arrival::Tgw { tgw, .. } => tgw.clone(),
             Arrival::PreservedByLb => "load balancer".into(),
         };
         Self::hop(
-            &mut t,
+            t,
             &rt_id,
             "route-table",
             &rt_id,
             format!("return route via {how}"),
             true,
         );
-        self.arrive_checked(h, ok, t)
+        ok
     }
 
     /// The reply retraces the transit gateways: it leaves from the host's AZ (which needs an
@@ -1401,7 +1622,8 @@ impl<'m> Walker<'m> {
     /// by, must send the client's address back the way the packet came.
     fn tgw_return_problem(
         &self,
-        h: &Host,
+        az: &Option<String>,
+        name: &str,
         dst_attachment: &str,
         chain: &[(String, String)],
         set: &PacketSet,
@@ -1414,8 +1636,8 @@ impl<'m> Walker<'m> {
                 .iter()
                 .map(|s| m.subnets.get(s).and_then(|x| x.az.clone()))
                 .collect();
-            if !azs.contains(&h.az) {
-                return Some(("TGW_NO_ATTACHMENT_IN_AZ", format!("the reply from {} must leave from {}, where {dst_attachment} has no subnet", h.name, h.az.clone().unwrap_or_default())));
+            if !azs.contains(az) {
+                return Some(("TGW_NO_ATTACHMENT_IN_AZ", format!("the reply from {name} must leave from {}, where {dst_attachment} has no subnet", az.clone().unwrap_or_default())));
             }
         }
         let mut reply_ingress = dst_attachment.to_string();
