@@ -4,6 +4,7 @@ mod analyze;
 mod brute_force;
 mod cli;
 mod collect;
+mod equality;
 mod findings;
 mod fixtures;
 mod generate;
