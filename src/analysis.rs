@@ -108,7 +108,11 @@ pub struct Report {
 impl Report {
     /// An application by id.
     pub fn app(&self, id: &str) -> Option<&Application> {
-        self.applications.iter().find(|a| a.id == id)
+        // Sorted by id (they come out of a map keyed by id).
+        self.applications
+            .binary_search_by(|a| a.id.as_str().cmp(id))
+            .ok()
+            .map(|i| &self.applications[i])
     }
 
     /// The application a host belongs to.
@@ -242,7 +246,8 @@ fn is_client(kind: OwnerKind) -> bool {
 struct Acc {
     traffic: PacketSet,
     entries: Vec<String>,
-    hosts: std::collections::BTreeSet<String>,
+    /// (class, member) pairs: each interface is in exactly one class.
+    hosts: std::collections::BTreeSet<(usize, usize)>,
 }
 
 /// Computes the exposure report.
@@ -298,8 +303,7 @@ pub fn analyze_with(m: &Model, grouping: Grouping) -> Report {
         if !a.entries.contains(&e) {
             a.entries.push(e);
         }
-        a.hosts
-            .extend(r.members.iter().map(|&k| classes[r.class][k].clone()));
+        a.hosts.extend(r.members.iter().map(|&k| (r.class, k)));
     }
     let exposure = |source: Source, target: usize, status: Status, a: Acc| Exposure {
         source,
@@ -372,7 +376,7 @@ pub fn analyze_with(m: &Model, grouping: Grouping) -> Report {
     for ((source, target), a) in pairs {
         exposures.push(exposure(source, target, Status::Effective, a));
     }
-    exposures.sort_by_key(|e| {
+    exposures.sort_by_cached_key(|e| {
         (
             e.status,
             severity_rank(&e.source),

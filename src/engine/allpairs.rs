@@ -29,6 +29,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
+use std::sync::Arc;
+
+use rayon::prelude::*;
 
 use super::index::{reference_applies, Host, Index};
 use super::packet::{self, Dim, Interval, PBox, PacketSet, ALL_ADDRS, ALL_V4};
@@ -80,6 +83,8 @@ struct ClassInfo<'a> {
     groups: Vec<String>,
     /// Identifies the group set (classes with equal sets share it).
     set_id: usize,
+    /// Identifies the VPC.
+    vpc_ix: usize,
     filtered: bool,
     virtual_node: bool,
     kind: OwnerKind,
@@ -91,8 +96,8 @@ struct ClassInfo<'a> {
     /// The addresses the internet can send to, as the VPC sees them (private addresses that
     /// have a public IPv4 address, IPv6 addresses), with their member.
     dst_internet: Vec<(Interval, usize)>,
-    ingress: Rc<Rules>,
-    egress: Rc<Rules>,
+    ingress: Arc<Rules>,
+    egress: Arc<Rules>,
 }
 
 /// Computes what every origin reaches of every class.
@@ -101,21 +106,23 @@ struct ClassInfo<'a> {
 /// homogeneous: one subnet, one group set, one kind and owner. `clients[i]` says whether
 /// class `i` opens connections (is an origin). Results are in a deterministic order.
 pub fn compute(m: &Model, idx: &Index, classes: &[Vec<String>], clients: &[bool]) -> Vec<Reach> {
-    let mut rules_memo: HashMap<Vec<String>, (usize, Rc<Rules>, Rc<Rules>)> = HashMap::new();
-    let infos: Vec<ClassInfo> = classes
+    let mut rules_memo: HashMap<Vec<String>, (usize, Arc<Rules>, Arc<Rules>)> = HashMap::new();
+    let mut infos: Vec<ClassInfo> = classes
         .iter()
         .map(|hosts| class_info(m, idx, hosts, &mut rules_memo))
         .collect();
+    let mut vpcs: HashMap<&str, usize> = HashMap::new();
+    for c in infos.iter_mut() {
+        let next = vpcs.len();
+        c.vpc_ix = *vpcs.entry(c.vpc).or_insert(next);
+    }
     let mut by_subnet: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, c) in infos.iter().enumerate() {
         by_subnet.entry(c.subnet).or_default().push(i);
     }
-    let mut refs_memo: HashMap<(String, String, bool), bool> = HashMap::new();
-    // (owner's group set, peer's group set, peer's VPC, peer is a node without ENI, inbound)
-    let mut allowed_memo: HashMap<(usize, usize, &str, bool, bool), PacketSet> = HashMap::new();
     let mut out: Vec<Reach> = Vec::new();
     let mut forwards: BTreeMap<(String, String), Forward> = BTreeMap::new();
-    let mut lb_reach: Vec<(Origin, String, String, PacketSet)> = Vec::new();
+    let mut lb_reach: Vec<LbReach> = Vec::new();
 
     // Origins outside the estate.
     let mut outside: Vec<(Origin, Vec<Interval>, Vec<walk::Delivery>)> = Vec::new();
@@ -176,85 +183,15 @@ pub fn compute(m: &Model, idx: &Index, classes: &[Vec<String>], clients: &[bool]
         }
     }
 
-    // Client classes, by subnet: one network walk per subnet.
-    for (subnet, members) in &by_subnet {
-        let senders: Vec<usize> = members
-            .iter()
-            .copied()
-            .filter(|&i| clients[i] && !infos[i].virtual_node && !infos[i].src.is_empty())
-            .collect();
-        if senders.is_empty() {
-            continue;
-        }
-        // The whole subnet sends: a few wide boxes instead of one per address. Every step of
-        // the walk is a function of the packet, so restricting the result to a class's own
-        // addresses later (in `hits`) gives what the class alone would get.
-        let src = m
-            .subnets
-            .get(*subnet)
-            .map(super::index::subnet_intervals)
-            .unwrap_or_default();
-        let src = packet::merge(
-            src.into_iter()
-                .chain(senders.iter().flat_map(|&i| infos[i].src.iter().copied()))
-                .collect(),
-        );
-        let set = same_family(PacketSet::from_box(PBox::FULL).restrict(Dim::Src, &src));
-        let mut w = network_walker(m, idx);
-        w.network_from_subnet(subnet, set);
-        let mut arrived: BTreeMap<String, PacketSet> = BTreeMap::new();
-        for d in w.deliveries {
-            let e = arrived.entry(d.subnet).or_default();
-            *e = e.union(&d.set);
-        }
-        for (dsub, n) in &arrived {
-            for &di in by_subnet.get(dsub.as_str()).into_iter().flatten() {
-                let dc = &infos[di];
-                if dc.kind == OwnerKind::NatGateway {
-                    continue;
-                }
-                for &si in &senders {
-                    if si == di {
-                        continue;
-                    }
-                    let sc = &infos[si];
-                    let full = PacketSet::from_box(PBox::FULL);
-                    let ingress = if dc.filtered {
-                        allowed_memo
-                            .entry((dc.set_id, sc.set_id, sc.vpc, sc.virtual_node, true))
-                            .or_insert_with(|| allowed(m, &dc.ingress, sc, true, &mut refs_memo))
-                    } else {
-                        &full
-                    };
-                    if ingress.is_empty() {
-                        continue;
-                    }
-                    let x = n.intersect(ingress);
-                    if x.is_empty() {
-                        continue;
-                    }
-                    let egress = if sc.filtered {
-                        allowed_memo
-                            .entry((sc.set_id, dc.set_id, dc.vpc, dc.virtual_node, false))
-                            .or_insert_with(|| allowed(m, &sc.egress, dc, false, &mut refs_memo))
-                    } else {
-                        &full
-                    };
-                    let x = x.intersect(egress);
-                    deliver(
-                        m,
-                        Origin::Class(si),
-                        &sc.src,
-                        di,
-                        dc,
-                        &dc.dst,
-                        &x,
-                        &mut out,
-                        &mut lb_reach,
-                    );
-                }
-            }
-        }
+    // Client classes, by subnet: one network walk per subnet, subnets in parallel.
+    let subnets: Vec<(&str, &Vec<usize>)> = by_subnet.iter().map(|(k, v)| (*k, v)).collect();
+    let per_subnet: Vec<(Vec<Reach>, Vec<LbReach>)> = subnets
+        .par_iter()
+        .map(|(subnet, members)| from_subnet(m, idx, &infos, &by_subnet, clients, subnet, members))
+        .collect();
+    for (reaches, lbs) in per_subnet {
+        out.extend(reaches);
+        lb_reach.extend(lbs);
     }
 
     // Load balancers forward what their listeners accept: one walk per (node, listener).
@@ -311,6 +248,122 @@ pub fn compute(m: &Model, idx: &Index, classes: &[Vec<String>], clients: &[bool]
         }
     }
     merge_reaches(out)
+}
+
+/// (origin, LB node host id, listener ARN, what the origin delivered to the node)
+type LbReach = (Origin, String, String, PacketSet);
+
+/// What the client classes of one subnet reach: one network walk, then every class pair.
+fn from_subnet(
+    m: &Model,
+    idx: &Index,
+    infos: &[ClassInfo],
+    by_subnet: &BTreeMap<&str, Vec<usize>>,
+    clients: &[bool],
+    subnet: &str,
+    members: &[usize],
+) -> (Vec<Reach>, Vec<LbReach>) {
+    let mut out = Vec::new();
+    let mut lb_reach = Vec::new();
+    let senders: Vec<usize> = members
+        .iter()
+        .copied()
+        .filter(|&i| clients[i] && !infos[i].virtual_node && !infos[i].src.is_empty())
+        .collect();
+    if senders.is_empty() {
+        return (out, lb_reach);
+    }
+    // The whole subnet sends: a few wide boxes instead of one per address. Every step of the
+    // walk is a function of the packet, so restricting the result to a class's own addresses
+    // later (in `hits`) gives what the class alone would get.
+    let src = m
+        .subnets
+        .get(subnet)
+        .map(super::index::subnet_intervals)
+        .unwrap_or_default();
+    let src = packet::merge(
+        src.into_iter()
+            .chain(senders.iter().flat_map(|&i| infos[i].src.iter().copied()))
+            .collect(),
+    );
+    let set = same_family(PacketSet::from_box(PBox::FULL).restrict(Dim::Src, &src));
+    let mut w = network_walker(m, idx);
+    w.network_from_subnet(subnet, set);
+    let mut arrived: BTreeMap<String, PacketSet> = BTreeMap::new();
+    for d in w.deliveries {
+        let e = arrived.entry(d.subnet).or_default();
+        *e = e.union(&d.set);
+    }
+    let mut refs_memo: HashMap<(String, String, bool), bool> = HashMap::new();
+    // (owner's group set, peer's group set, peer's VPC, peer is a node without ENI, inbound)
+    // maps to an index into `allowed_sets`; index 0 is "no security groups": everything.
+    let mut allowed_ids: HashMap<(usize, usize, usize, bool, bool), usize> = HashMap::new();
+    let mut allowed_sets: Vec<PacketSet> = vec![PacketSet::from_box(PBox::FULL)];
+    for (dsub, n) in &arrived {
+        let mut x_memo: HashMap<(usize, usize), PacketSet> = HashMap::new();
+        for &di in by_subnet.get(dsub.as_str()).into_iter().flatten() {
+            let dc = &infos[di];
+            if dc.kind == OwnerKind::NatGateway {
+                continue;
+            }
+            for &si in &senders {
+                if si == di {
+                    continue;
+                }
+                let sc = &infos[si];
+                let mut id = |owner: &ClassInfo<'_>, peer: &ClassInfo<'_>, inbound: bool| {
+                    if !owner.filtered {
+                        return 0;
+                    }
+                    let key = (
+                        owner.set_id,
+                        peer.set_id,
+                        peer.vpc_ix,
+                        peer.virtual_node,
+                        inbound,
+                    );
+                    *allowed_ids.entry(key).or_insert_with(|| {
+                        let rules = if inbound {
+                            &owner.ingress
+                        } else {
+                            &owner.egress
+                        };
+                        allowed_sets.push(allowed(m, rules, peer, inbound, &mut refs_memo));
+                        allowed_sets.len() - 1
+                    })
+                };
+                let in_id = id(dc, sc, true);
+                let eg_id = id(sc, dc, false);
+                // Classes with the same groups on both sides get the same packets.
+                let x = x_memo.entry((in_id, eg_id)).or_insert_with(|| {
+                    let ingress = &allowed_sets[in_id];
+                    if ingress.is_empty() {
+                        return PacketSet::empty();
+                    }
+                    let x = n.intersect(ingress);
+                    if x.is_empty() {
+                        return x;
+                    }
+                    x.intersect(&allowed_sets[eg_id])
+                });
+                if x.is_empty() {
+                    continue;
+                }
+                deliver(
+                    m,
+                    Origin::Class(si),
+                    &sc.src,
+                    di,
+                    dc,
+                    &dc.dst,
+                    x,
+                    &mut out,
+                    &mut lb_reach,
+                );
+            }
+        }
+    }
+    (out, lb_reach)
 }
 
 /// What a (node, listener) forwards: per target host, the packets that arrive and whether the
@@ -393,7 +446,7 @@ fn deliver(
     addrs: &[(Interval, usize)],
     x: &PacketSet,
     out: &mut Vec<Reach>,
-    lb_reach: &mut Vec<(Origin, String, String, PacketSet)>,
+    lb_reach: &mut Vec<LbReach>,
 ) {
     if x.is_empty() {
         return;
@@ -553,7 +606,7 @@ fn class_info<'a>(
     m: &'a Model,
     idx: &'a Index,
     ids: &[String],
-    memo: &mut HashMap<Vec<String>, (usize, Rc<Rules>, Rc<Rules>)>,
+    memo: &mut HashMap<Vec<String>, (usize, Arc<Rules>, Arc<Rules>)>,
 ) -> ClassInfo<'a> {
     let hosts: Vec<&Host> = ids.iter().filter_map(|h| idx.hosts.get(h)).collect();
     let first = hosts[0];
@@ -566,8 +619,8 @@ fn class_info<'a>(
         .or_insert_with(|| {
             (
                 next,
-                Rc::new(rules_of(m, &groups, true)),
-                Rc::new(rules_of(m, &groups, false)),
+                Arc::new(rules_of(m, &groups, true)),
+                Arc::new(rules_of(m, &groups, false)),
             )
         })
         .clone();
@@ -617,6 +670,7 @@ fn class_info<'a>(
         vpc: &first.vpc_id,
         groups,
         set_id,
+        vpc_ix: 0,
         filtered: first.filtered_by_sgs,
         virtual_node: first.virtual_node,
         kind: first.kind,

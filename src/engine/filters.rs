@@ -279,6 +279,19 @@ pub fn route_partition(
             }
         }
     }
+    partition_by(&map, set, dim)
+        .into_iter()
+        .map(|(i, part)| (i.map(|i| routes[i].2.clone()), part))
+        .collect()
+}
+
+/// Splits `set` on dimension `dim` by the value `map` gives each address (`None` where it gives
+/// none), in the order of the values.
+fn partition_by(
+    map: &RangeInclusiveMap<u128, usize>,
+    set: &PacketSet,
+    dim: Dim,
+) -> Vec<(Option<usize>, PacketSet)> {
     let mut by_route: BTreeMap<usize, Vec<Interval>> = BTreeMap::new();
     let mut none: Vec<Interval> = Vec::new();
     for iv in set.project(dim) {
@@ -295,7 +308,7 @@ pub fn route_partition(
     for (i, ivs) in by_route {
         let part = set.restrict(dim, &ivs);
         if !part.is_empty() {
-            out.push((Some(routes[i].2.clone()), part));
+            out.push((Some(i), part));
         }
     }
     if !none.is_empty() {
@@ -318,13 +331,26 @@ pub struct TgwChoice {
     pub blackhole: bool,
 }
 
+/// The effective routes of a TGW route table (its static routes plus the routes its
+/// propagations imply), as a longest-prefix map: built once per table.
+#[derive(Debug, Clone, Default)]
+pub struct TgwRoutes {
+    choices: Vec<TgwChoice>,
+    map: RangeInclusiveMap<u128, usize>,
+}
+
+impl TgwRoutes {
+    /// Partitions a packet set by the route each part takes (on `dim`).
+    pub fn partition(&self, set: &PacketSet, dim: Dim) -> Vec<(Option<TgwChoice>, PacketSet)> {
+        partition_by(&self.map, set, dim)
+            .into_iter()
+            .map(|(i, part)| (i.map(|i| self.choices[i].clone()), part))
+            .collect()
+    }
+}
+
 /// Effective routes of a TGW route table: its static routes plus the routes its propagations imply.
-pub fn tgw_partition(
-    m: &Model,
-    rt: &TgwRouteTable,
-    set: &PacketSet,
-    dim: Dim,
-) -> Vec<(Option<TgwChoice>, PacketSet)> {
+pub fn tgw_routes(m: &Model, rt: &TgwRouteTable) -> TgwRoutes {
     let mut routes: Vec<(IpNet, u8, TgwChoice)> = Vec::new();
     for r in &rt.routes {
         let choice = TgwChoice {
@@ -385,31 +411,8 @@ pub fn tgw_partition(
             map.insert(iv.0..=iv.1, i);
         }
     }
-    let mut by_route: BTreeMap<usize, Vec<Interval>> = BTreeMap::new();
-    let mut none = Vec::new();
-    for iv in set.project(dim) {
-        for (range, idx) in map.overlapping(&(iv.0..=iv.1)) {
-            by_route
-                .entry(*idx)
-                .or_default()
-                .push(((*range.start()).max(iv.0), (*range.end()).min(iv.1)));
-        }
-        for g in map.gaps(&(iv.0..=iv.1)) {
-            none.push((*g.start(), *g.end()));
-        }
+    TgwRoutes {
+        choices: routes.into_iter().map(|(_, _, c)| c).collect(),
+        map,
     }
-    let mut out = Vec::new();
-    for (i, ivs) in by_route {
-        let part = set.restrict(dim, &ivs);
-        if !part.is_empty() {
-            out.push((Some(routes[i].2.clone()), part));
-        }
-    }
-    if !none.is_empty() {
-        let part = set.restrict(dim, &none);
-        if !part.is_empty() {
-            out.push((None, part));
-        }
-    }
-    out
 }

@@ -168,7 +168,7 @@ impl ReachGraph {
         dim: Dim,
     ) -> Vec<(Option<RouteChoice>, PacketSet)> {
         let mut out = Vec::new();
-        let mut rest = set.clone();
+        let mut covered: Vec<super::packet::Interval> = Vec::new();
         if let Some(n) = self.nodes.get(subnet) {
             let mut edges: Vec<_> = self
                 .graph
@@ -178,13 +178,32 @@ impl ReachGraph {
             edges.sort_by_key(|e| e.id());
             for e in edges {
                 let w = e.weight();
-                let part = set.restrict(dim, &w.packets.project(Dim::Dst));
+                let dsts = w.packets.project(Dim::Dst);
+                let part = set.restrict(dim, &dsts);
+                covered.extend(dsts);
                 if !part.is_empty() {
-                    rest = rest.subtract(&part);
                     out.push((w.route.clone(), part));
                 }
             }
         }
+        // What no edge carries: the addresses outside every edge's destinations.
+        let mut gaps = Vec::new();
+        let mut next: u128 = 0;
+        let mut done = false;
+        for (a, b) in super::packet::merge(covered) {
+            if a > next {
+                gaps.push((next, a - 1));
+            }
+            if b == u128::MAX {
+                done = true;
+                break;
+            }
+            next = b + 1;
+        }
+        if !done {
+            gaps.push((next, u128::MAX));
+        }
+        let rest = set.restrict(dim, &gaps);
         if !rest.is_empty() {
             out.push((None, rest));
         }

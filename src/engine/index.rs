@@ -56,11 +56,13 @@ pub struct Index {
     pub public: BTreeMap<u128, (String, u128)>,
     /// Private address (encoded) → host id.
     pub private: BTreeMap<u128, String>,
+    /// Transit gateway route tables as longest-prefix maps, by route table id.
+    pub tgw_routes: BTreeMap<String, super::filters::TgwRoutes>,
     /// The reachability graph; the walk follows its routing edges.
     pub graph: super::graph::ReachGraph,
     /// Memo of `group_members` (group, rule VPC, inbound).
     member_cache:
-        std::cell::RefCell<std::collections::HashMap<(String, String, bool), Vec<Interval>>>,
+        std::sync::Mutex<std::collections::HashMap<(String, String, bool), Vec<Interval>>>,
 }
 
 impl Index {
@@ -158,8 +160,24 @@ impl Index {
                 .or_default()
                 .push((sub.id.clone(), subnet_intervals(sub)));
         }
+        for rt in m.tgw_route_tables.values() {
+            idx.tgw_routes
+                .insert(rt.id.clone(), super::filters::tgw_routes(m, rt));
+        }
         idx.graph = super::graph::ReachGraph::build(m, &idx);
         idx
+    }
+
+    /// The longest-prefix map of a transit gateway route table.
+    pub fn tgw_table(
+        &self,
+        m: &Model,
+        rt: &TgwRouteTable,
+    ) -> std::borrow::Cow<'_, super::filters::TgwRoutes> {
+        match self.tgw_routes.get(&rt.id) {
+            Some(r) => std::borrow::Cow::Borrowed(r),
+            None => std::borrow::Cow::Owned(super::filters::tgw_routes(m, rt)),
+        }
     }
 
     fn add(&mut self, host: Host) {
@@ -191,7 +209,12 @@ impl Index {
         inbound: bool,
     ) -> Vec<Interval> {
         let key = (group.to_string(), rule_vpc.to_string(), inbound);
-        if let Some(hit) = self.member_cache.borrow().get(&key) {
+        if let Some(hit) = self
+            .member_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
             return hit.clone();
         }
         let mut out = Vec::new();
@@ -204,7 +227,10 @@ impl Index {
             }
         }
         let out = merge(out);
-        self.member_cache.borrow_mut().insert(key, out.clone());
+        self.member_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, out.clone());
         out
     }
 

@@ -1069,7 +1069,7 @@ impl<'m> Walker<'m> {
         };
         chain.push((tgw.to_string(), ingress.to_string()));
         t.depth += 1;
-        for (choice, part) in filters::tgw_partition(m, rt, &set, Dim::Dst) {
+        for (choice, part) in self.idx.tgw_table(m, rt).partition(&set, Dim::Dst) {
             let mut t2 = t.clone();
             let Some(c) = choice else {
                 self.block(
@@ -1655,7 +1655,7 @@ impl<'m> Walker<'m> {
             else {
                 return Some(("TGW_ATTACHMENT_NOT_ASSOCIATED", format!("replies enter {tgw} by {reply_ingress}, which is associated with no route table")));
             };
-            for (c, _) in filters::tgw_partition(m, rt, set, Dim::Src) {
+            for (c, _) in self.idx.tgw_table(m, rt).partition(set, Dim::Src) {
                 match c {
                     None => return Some(("TGW_NO_ROUTE", format!("transit gateway route table {} has no route back", rt.id))),
                     Some(c) if c.blackhole || c.attachments.is_empty() => {

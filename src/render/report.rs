@@ -272,8 +272,8 @@ pub fn human(a: &Analysis) -> String {
         "\nApplication to application ({}):\n",
         internal.len()
     ));
-    for e in &internal {
-        out.push_str(&format!("  {}\n", exposure_line(r, e)));
+    for line in app_to_app_lines(r, &internal) {
+        out.push_str(&format!("  {line}\n"));
     }
     out.push('\n');
     out.push_str(&super::inventory::human(a.inventory).replacen(
@@ -281,6 +281,64 @@ pub fn human(a: &Analysis) -> String {
         "Inventory:\n",
         1,
     ));
+    out
+}
+
+/// Up to this many application-to-application pairs are listed one per line; beyond it the
+/// text formats summarise by target (JSON always lists every pair).
+const APP_PAIRS_LISTED: usize = 50;
+
+/// How many targets the summary names.
+const APP_TARGETS_LISTED: usize = 25;
+
+/// Application-to-application lines for the text formats: every pair when there are few,
+/// otherwise the most widely reached targets with how many applications reach them.
+fn app_to_app_lines(r: &Report, internal: &[&crate::analysis::Exposure]) -> Vec<String> {
+    if internal.len() <= APP_PAIRS_LISTED {
+        return internal.iter().map(|e| exposure_line(r, e)).collect();
+    }
+    // target -> (sources, traffic text -> how many sources send it)
+    let mut by_target: BTreeMap<&str, (usize, BTreeMap<String, usize>)> = BTreeMap::new();
+    for e in internal {
+        let t = by_target.entry(e.target.as_str()).or_default();
+        t.0 += 1;
+        for line in &e.traffic {
+            *t.1.entry(traffic_text(std::slice::from_ref(line)))
+                .or_default() += 1;
+        }
+    }
+    let mut targets: Vec<_> = by_target.into_iter().collect();
+    targets.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
+    let mut out = vec![format!(
+        "{} pairs; the {} most widely reached targets (every pair: --format json):",
+        internal.len(),
+        APP_TARGETS_LISTED.min(targets.len())
+    )];
+    for (target, (n, traffic)) in targets.iter().take(APP_TARGETS_LISTED) {
+        let mut lines: Vec<(&String, &usize)> = traffic.iter().collect();
+        lines.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let parts: Vec<String> = lines
+            .iter()
+            .take(6)
+            .map(|(t, k)| format!("{t} from {k}"))
+            .collect();
+        let more = if lines.len() > 6 {
+            format!(", and {} more", lines.len() - 6)
+        } else {
+            String::new()
+        };
+        out.push(format!(
+            "{} <- {n} applications: {}{more}",
+            app_label(r, target),
+            parts.join(", ")
+        ));
+    }
+    if targets.len() > APP_TARGETS_LISTED {
+        out.push(format!(
+            "... and {} more targets",
+            targets.len() - APP_TARGETS_LISTED
+        ));
+    }
     out
 }
 
@@ -345,12 +403,13 @@ pub fn markdown(a: &Analysis) -> String {
         ));
     }
     out.push_str("\n</details>\n\n<details><summary>Application to application</summary>\n\n");
-    for e in r
+    let internal: Vec<_> = r
         .exposures
         .iter()
         .filter(|e| matches!(e.source, Source::Application(_)))
-    {
-        out.push_str(&format!("- {}\n", md_escape(&exposure_line(r, e))));
+        .collect();
+    for line in app_to_app_lines(r, &internal) {
+        out.push_str(&format!("- {}\n", md_escape(&line)));
     }
     out.push_str("\n</details>\n");
     let warnings: Vec<_> = a
