@@ -255,9 +255,40 @@ pub fn analyze(m: &Model) -> Report {
     analyze_with(m, Grouping::Classes)
 }
 
+/// What the report covers and how it is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Grouping of interfaces (does not change the result).
+    pub grouping: Grouping,
+    /// Whether to compute application-to-application reach (the part whose size grows with
+    /// the square of the estate); without it the report covers the internet and on-premises.
+    pub app_to_app: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            grouping: Grouping::Classes,
+            app_to_app: true,
+        }
+    }
+}
+
 /// Computes the exposure report, grouping interfaces as told (the result does not depend on
 /// the grouping; tests compare both).
 pub fn analyze_with(m: &Model, grouping: Grouping) -> Report {
+    analyze_with_options(
+        m,
+        &Options {
+            grouping,
+            ..Options::default()
+        },
+    )
+}
+
+/// Computes the exposure report with the given options.
+pub fn analyze_with_options(m: &Model, options: &Options) -> Report {
+    let grouping = options.grouping;
     let idx = Index::new(m);
     let apps = applications(m, &idx);
     // Classes: an application's members in one subnet (or each interface alone).
@@ -279,7 +310,7 @@ pub fn analyze_with(m: &Model, grouping: Grouping) -> Report {
         for (_, hosts) in by_subnet {
             classes.push(hosts);
             class_app.push(ai);
-            clients.push(is_client(app.kind));
+            clients.push(options.app_to_app && is_client(app.kind));
         }
     }
     let reaches = allpairs::compute(m, &idx, &classes, &clients);
@@ -349,8 +380,16 @@ pub fn analyze_with(m: &Model, grouping: Grouping) -> Report {
                 }
                 let ok = admits.entry((h.groups.clone(), v4)).or_insert_with(|| {
                     let probe = PacketSet::from_box(PBox::FULL).restrict(Dim::Src, space);
-                    filters::security_groups(m, &idx, &h.groups, SgDirection::Ingress, &probe, &[])
-                        .0
+                    filters::security_groups(
+                        m,
+                        &idx,
+                        &h.groups,
+                        SgDirection::Ingress,
+                        &probe,
+                        &[],
+                        false,
+                    )
+                    .0
                 });
                 if !ok.is_empty() {
                     members += 1;
@@ -385,6 +424,12 @@ pub fn analyze_with(m: &Model, grouping: Grouping) -> Report {
         )
     });
     let mut assumptions = crate::inventory::assumptions(m);
+    if !options.app_to_app {
+        assumptions.push(
+            "application-to-application reach was not computed (--no-app-to-app): the report covers the internet and on-premises only, and findings on rules that admit private ranges are judged without it"
+                .into(),
+        );
+    }
     assumptions.push(
         "application-to-application reach through public addresses (out through an internet or NAT gateway and back in) is not part of the report; `exposure query` follows such paths"
             .into(),

@@ -39,6 +39,13 @@ enum Command {
         /// Write the report to FILE instead of standard output.
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Skip application-to-application reach: report what the internet and on-premises
+        /// reach, and the findings, only (findings on rules that admit private ranges are then
+        /// judged without knowing which applications use them). For estates too large for the
+        /// all-pairs part, whose size grows with the square of the number of applications
+        /// (see BENCHMARKS.md).
+        #[arg(long)]
+        no_app_to_app: bool,
         #[command(flatten)]
         findings: FindingsArgs,
     },
@@ -322,6 +329,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             snapshot,
             format,
             output,
+            no_app_to_app,
             findings: findings_args,
         } => {
             let cfg = findings_config(&findings_args)?;
@@ -330,7 +338,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             clock.lap("load");
             let inv = exposure::inventory::inventory(&snap.origin, &snap.model, &snap.diagnostics);
             clock.lap("inventory");
-            let report = exposure::analysis::analyze(&snap.model);
+            let options = exposure::analysis::Options {
+                app_to_app: !no_app_to_app,
+                ..Default::default()
+            };
+            let report = exposure::analysis::analyze_with_options(&snap.model, &options);
             clock.lap("analysis");
             let findings = exposure::findings::check(&snap.model, &report, &cfg);
             clock.lap("findings");

@@ -118,3 +118,44 @@ fn demo_report_json() {
 fn demo_report_markdown() {
     insta::assert_snapshot!("analyze_three_tier_markdown", analyze("markdown"));
 }
+
+#[test]
+fn no_app_to_app_keeps_the_outside_exposures_and_says_what_it_skipped() {
+    let run = |extra: &[&str]| -> serde_json::Value {
+        let out = exposure()
+            .args(["analyze", "--format", "json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let full = run(&[]);
+    let outside = run(&["--no-app-to-app"]);
+    let external = |v: &serde_json::Value| -> Vec<serde_json::Value> {
+        v["exposures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["source"] != "application")
+            .cloned()
+            .collect()
+    };
+    assert!(!external(&full).is_empty());
+    assert_eq!(external(&full), external(&outside));
+    assert!(full["exposures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["source"] == "application"));
+    assert!(outside["exposures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["source"] != "application"));
+    assert!(outside["assumptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a.as_str().unwrap().contains("--no-app-to-app")));
+}

@@ -74,6 +74,12 @@ struct Rules {
     refs: Vec<(String, String, PBox)>,
 }
 
+/// Group set → (its id, ingress rules, egress rules).
+type RulesMemo = HashMap<Vec<String>, (usize, Arc<Rules>, Arc<Rules>)>;
+
+/// Traffic and members reached per (origin, class, entry).
+type Merged = BTreeMap<(Origin, usize, Option<String>), (PacketSet, BTreeSet<usize>)>;
+
 /// A class as the evaluation needs it.
 struct ClassInfo<'a> {
     hosts: Vec<&'a Host>,
@@ -106,7 +112,7 @@ struct ClassInfo<'a> {
 /// homogeneous: one subnet, one group set, one kind and owner. `clients[i]` says whether
 /// class `i` opens connections (is an origin). Results are in a deterministic order.
 pub fn compute(m: &Model, idx: &Index, classes: &[Vec<String>], clients: &[bool]) -> Vec<Reach> {
-    let mut rules_memo: HashMap<Vec<String>, (usize, Arc<Rules>, Arc<Rules>)> = HashMap::new();
+    let mut rules_memo: RulesMemo = HashMap::new();
     let mut infos: Vec<ClassInfo> = classes
         .iter()
         .map(|hosts| class_info(m, idx, hosts, &mut rules_memo))
@@ -210,7 +216,7 @@ pub fn compute(m: &Model, idx: &Index, classes: &[Vec<String>], clients: &[bool]
             .or_insert_with(|| forward(m, idx, node, listener, &all_hosts));
         let src: &[Interval] = match origin {
             Origin::Class(si) => &infos[*si].src,
-            _ => &outside
+            _ => outside
                 .iter()
                 .find(|o| o.0 == *origin)
                 .map(|o| o.1.as_slice())
@@ -220,8 +226,9 @@ pub fn compute(m: &Model, idx: &Index, classes: &[Vec<String>], clients: &[bool]
         // hands those to the target.
         let client = arrived
             .rewrite(Dim::Dst, ALL_ADDRS)
-            .rewrite(Dim::DstPort, (0, 65535))
-            .rewrite(Dim::Proto, (0, 255));
+            .rewrite(Dim::DstPort, (0, 65535));
+        // Without preservation the node's new flow keeps only the protocol.
+        let protocols = arrived.project(Dim::Proto);
         for (target, set, preserved) in &f.reached {
             let Some(&(ci, k)) = host_class.get(target.as_str()) else {
                 continue;
@@ -236,7 +243,11 @@ pub fn compute(m: &Model, idx: &Index, classes: &[Vec<String>], clients: &[bool]
                 }
                 s
             } else {
-                set.clone()
+                let s = set.restrict(Dim::Proto, &protocols);
+                if s.is_empty() {
+                    continue;
+                }
+                s
             };
             out.push(Reach {
                 origin: *origin,
@@ -606,7 +617,7 @@ fn class_info<'a>(
     m: &'a Model,
     idx: &'a Index,
     ids: &[String],
-    memo: &mut HashMap<Vec<String>, (usize, Arc<Rules>, Arc<Rules>)>,
+    memo: &mut RulesMemo,
 ) -> ClassInfo<'a> {
     let hosts: Vec<&Host> = ids.iter().filter_map(|h| idx.hosts.get(h)).collect();
     let first = hosts[0];
@@ -711,8 +722,7 @@ pub fn same_family(set: PacketSet) -> PacketSet {
 
 /// One result per (origin, class, entry): traffic and members merged.
 fn merge_reaches(v: Vec<Reach>) -> Vec<Reach> {
-    let mut acc: BTreeMap<(Origin, usize, Option<String>), (PacketSet, BTreeSet<usize>)> =
-        BTreeMap::new();
+    let mut acc: Merged = BTreeMap::new();
     for r in v {
         let e = acc.entry((r.origin, r.class, r.entry)).or_default();
         e.0 = e.0.union(&r.traffic);

@@ -46,7 +46,9 @@ pub enum SgDirection {
     Egress,
 }
 
-/// The packets the security groups of a host allow, and the rules that matched.
+/// The packets the security groups of a host allow, and the rules that matched. Rules naming
+/// groups count only when `group_refs` (traffic that entered through an internet gateway
+/// never matches them, §1.3).
 pub fn security_groups(
     m: &Model,
     idx: &Index,
@@ -54,6 +56,7 @@ pub fn security_groups(
     dir: SgDirection,
     set: &PacketSet,
     forwarded_by_lb_groups: &[String],
+    group_refs: bool,
 ) -> (PacketSet, Vec<String>) {
     let peer_dim = match dir {
         SgDirection::Ingress => Dim::Src,
@@ -79,6 +82,9 @@ pub fn security_groups(
                     .map(|p| p.cidrs.iter().flat_map(net_intervals).collect())
                     .unwrap_or_default(),
                 SgPeer::Group { group_id, .. } => {
+                    if !group_refs {
+                        continue;
+                    }
                     if dir == SgDirection::Ingress && forwarded_by_lb_groups.contains(group_id) {
                         // §1.3/§5.3: a rule naming the load balancer's group admits what it forwards.
                         vec![super::packet::ALL_ADDRS]

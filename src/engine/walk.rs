@@ -129,6 +129,11 @@ struct Trace {
     blocks: Vec<Block>,
     via_peering: bool,
     via_vgw: bool,
+    /// Entered through an internet gateway: no security-group reference matches (§1.3).
+    via_igw: bool,
+    /// A load balancer forwarded the flow (a leg that entered by a listener must have been
+    /// forwarded before it counts as delivered to a target).
+    forwarded: bool,
     lb_groups: Vec<String>,
     preserved: bool,
     client_ports: Option<Vec<Interval>>,
@@ -518,8 +523,15 @@ impl<'m> Walker<'m> {
         if !h.filtered_by_sgs {
             return set;
         }
-        let (allowed, rules) =
-            filters::security_groups(self.m, self.idx, &h.groups, SgDirection::Egress, &set, &[]);
+        let (allowed, rules) = filters::security_groups(
+            self.m,
+            self.idx,
+            &h.groups,
+            SgDirection::Egress,
+            &set,
+            &[],
+            true,
+        );
         let groups = h.groups.join(", ");
         let set = Self::filter(t, &set, allowed, &h.id, "ENI_SG_RULES_MISMATCH", || {
             format!("no outbound rule of {} ({groups}) allows {what}", h.name)
@@ -570,12 +582,20 @@ impl<'m> Walker<'m> {
         }
         let set = self.egress_sgs(h, set, &mut t, "this traffic");
         // §9.1: within a subnet only security groups apply.
+        // Interfaces first, then load-balancer nodes known only by their subnet (whose address
+        // is whatever no interface holds there).
         let mut same_subnet = Vec::new();
+        let mut virtual_nodes = Vec::new();
         for other in self.idx.vpc_hosts(&h.vpc_id) {
-            if other.subnet_id == h.subnet_id && other.id != h.id && !other.virtual_node {
-                same_subnet.push(other.id.clone());
+            if other.subnet_id == h.subnet_id && other.id != h.id {
+                if other.virtual_node {
+                    virtual_nodes.push(other.id.clone());
+                } else {
+                    same_subnet.push(other.id.clone());
+                }
             }
         }
+        same_subnet.extend(virtual_nodes);
         let mut rest = set.clone();
         for oid in same_subnet {
             let o = self.host(&oid);
@@ -1400,6 +1420,7 @@ impl<'m> Walker<'m> {
             format!("to {}", describe_dst(&set)),
             false,
         );
+        t.via_igw = true;
         let set = self.cross_in(&h.subnet_id, set, &mut t);
         self.return_route_check(h, set, t, Arrival::Igw(igw_id))
     }
@@ -1696,6 +1717,7 @@ impl<'m> Walker<'m> {
                 SgDirection::Ingress,
                 &set,
                 &t.lb_groups,
+                !t.via_igw,
             );
             let groups = h.groups.join(", ");
             set = Self::filter(
@@ -1815,6 +1837,11 @@ impl<'m> Walker<'m> {
             }
             return;
         }
+        if t.entry.is_some() && !t.forwarded {
+            // A leg towards a listener that reached an interface without passing the load
+            // balancer (a node known only by its subnet covers the target's address too).
+            return;
+        }
         Self::hop(
             &mut t,
             &h.id,
@@ -1923,6 +1950,11 @@ impl<'m> Walker<'m> {
                 }
                 t2.lb_groups = lb.security_groups.clone();
                 t2.preserved = preserve;
+                // A new flow from the node (§5): what the client's leg crossed does not carry over.
+                t2.forwarded = true;
+                t2.via_peering = false;
+                t2.via_vgw = false;
+                t2.via_igw = false;
                 Self::hop(
                     &mut t2,
                     tg_arn,

@@ -73,6 +73,7 @@ fn cidr_where_reference_fits(cx: &Context, sg: &SecurityGroup, out: &mut Vec<Fin
                     SgDirection::Egress,
                     &from,
                     &[],
+                    true,
                 );
                 if !sent.is_empty() {
                     candidates.entry(g).or_default().insert(h.name.clone());

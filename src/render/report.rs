@@ -62,7 +62,7 @@ struct JsonAnalysis<'a> {
     findings: Vec<JsonFinding<'a>>,
     totals: BTreeMap<&'static str, usize>,
     by_location: Vec<JsonLocation>,
-    assumptions: &'a [String],
+    assumptions: Vec<&'a str>,
     warnings: Vec<JsonDiagnostic<'a>>,
     notes: Vec<JsonDiagnostic<'a>>,
 }
@@ -173,11 +173,32 @@ pub fn json(a: &Analysis) -> String {
             .collect(),
         totals: inv.totals.iter().map(|(k, v)| (k.as_str(), *v)).collect(),
         by_location: json_locations(inv),
-        assumptions: &inv.assumptions,
+        assumptions: all_assumptions(a),
         warnings: json_diagnostics(inv, Level::Warning),
         notes: json_diagnostics(inv, Level::Note),
     };
     serde_json::to_string_pretty(&doc).expect("analysis serialises") + "\n"
+}
+
+/// The inventory's assumptions, then those the analysis adds.
+fn all_assumptions<'a>(a: &Analysis<'a>) -> Vec<&'a str> {
+    let mut out: Vec<&str> = a.inventory.assumptions.iter().map(String::as_str).collect();
+    for x in &a.report.assumptions {
+        if !out.contains(&x.as_str()) {
+            out.push(x);
+        }
+    }
+    out
+}
+
+/// The assumptions the analysis adds to the inventory's (which the inventory part prints).
+fn report_assumptions<'a>(a: &Analysis<'a>) -> Vec<&'a str> {
+    a.report
+        .assumptions
+        .iter()
+        .filter(|x| !a.inventory.assumptions.contains(x))
+        .map(String::as_str)
+        .collect()
 }
 
 fn exposure_line(r: &Report, e: &crate::analysis::Exposure) -> String {
@@ -274,6 +295,9 @@ pub fn human(a: &Analysis) -> String {
     ));
     for line in app_to_app_lines(r, &internal) {
         out.push_str(&format!("  {line}\n"));
+    }
+    for x in report_assumptions(a) {
+        out.push_str(&format!("  assumption: {x}\n"));
     }
     out.push('\n');
     out.push_str(&super::inventory::human(a.inventory).replacen(
@@ -410,6 +434,9 @@ pub fn markdown(a: &Analysis) -> String {
         .collect();
     for line in app_to_app_lines(r, &internal) {
         out.push_str(&format!("- {}\n", md_escape(&line)));
+    }
+    for x in report_assumptions(a) {
+        out.push_str(&format!("- assumption: {}\n", md_escape(x)));
     }
     out.push_str("\n</details>\n");
     let warnings: Vec<_> = a
