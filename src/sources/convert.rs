@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use ipnet::{IpNet, Ipv4Net};
 
@@ -636,7 +636,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
     }
 
     // Instances (and the ENIs their description carries, for snapshots without describe-network-interfaces).
-    let mut instance_enis: Vec<(Rc<FileContext>, wire::NetworkInterface, Option<String>)> =
+    let mut instance_enis: Vec<(Arc<FileContext>, wire::NetworkInterface, Option<String>)> =
         Vec::new();
     for (f, res) in raw.reservations {
         for i in res.instances {
@@ -1353,7 +1353,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
 
     // Network interfaces: describe-network-interfaces first, then those only the instances describe.
     let mut seen_enis = BTreeSet::new();
-    let listed: Vec<(Rc<FileContext>, wire::NetworkInterface, Option<String>)> = raw
+    let listed: Vec<(Arc<FileContext>, wire::NetworkInterface, Option<String>)> = raw
         .network_interfaces
         .into_iter()
         .map(|(f, e)| (f, e, None))
@@ -1374,7 +1374,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
 
 /// Inbound rules, outbound rules, the file and the owner of a group known from
 /// `describe-security-group-rules`.
-type GroupRules = (Vec<SgRule>, Vec<SgRule>, Rc<FileContext>, Option<String>);
+type GroupRules = (Vec<SgRule>, Vec<SgRule>, Arc<FileContext>, Option<String>);
 
 fn group_peer(g: &wire::UserIdGroupPair) -> Option<SgPeer> {
     let group_id = g.group_id.clone().or_else(|| g.group_name.clone())?;

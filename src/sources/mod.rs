@@ -9,6 +9,7 @@ pub mod collect;
 mod convert;
 pub mod demo;
 mod snapshot;
+mod strict;
 mod wire;
 
 use std::path::{Path, PathBuf};
@@ -105,15 +106,20 @@ fn ignored_list(ignored: &[String]) -> String {
     }
 }
 
-/// Loads a snapshot folder (or a single JSON file).
+/// Loads a snapshot folder (or a single JSON file). Files are read and parsed in parallel;
+/// the result does not depend on how the work was scheduled.
 pub fn load_path(path: &Path) -> Result<Snapshot, LoadError> {
-    let files = snapshot::read_dir(path)?;
-    load_files(&path.display().to_string(), &files)
+    let raw = snapshot::read_and_parse(path)?;
+    finish(&path.display().to_string(), raw)
 }
 
 /// Loads a snapshot from files already in memory (the embedded demo, tests).
 pub fn load_files(origin: &str, files: &[SnapshotFile]) -> Result<Snapshot, LoadError> {
-    let raw = snapshot::parse_files(files)?;
+    finish(origin, snapshot::parse_files(files)?)
+}
+
+/// Converts and validates what the files gave.
+fn finish(origin: &str, raw: snapshot::RawSnapshot) -> Result<Snapshot, LoadError> {
     if raw.keys_seen.is_empty() {
         let ignored = raw.diagnostics.iter().map(ToString::to_string).collect();
         return Err(LoadError::NoData {

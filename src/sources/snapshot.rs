@@ -6,12 +6,28 @@
 //! `ec2-describe-vpcs.json`, the AWS CLI whatever the user redirected to);
 //! the top-level key does. Account and region come from the folder layout
 //! (`<12 digits>/<region>/`) when present.
+//!
+//! Files are read and parsed in parallel (rayon), one task per file, and the
+//! results are merged in path order, so the outcome never depends on thread
+//! scheduling. Each file is deserialised once, straight from its text into
+//! wire types (the fast path). Only when that fails is the file read again
+//! through `serde_json::Value` and `serde_path_to_error` (the reference
+//! path), whose result — including the exact error message — is the one
+//! returned. The fast path never accepts what the reference path rejects
+//! (see `strict.rs`), and both recognise a file with the same code
+//! ([`recognise`] over the [`TopLevel`] trait), so it is a pure optimisation.
 
-use std::path::Path;
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
+use rayon::prelude::*;
+use serde::de::{DeserializeOwned, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
+use super::strict::Strict;
 use super::wire;
 use super::LoadError;
 use crate::model::{Diagnostic, Level};
@@ -41,7 +57,7 @@ pub struct FileContext {
 }
 
 /// Items of one kind, each with the context of the file it came from.
-pub type Items<T> = Vec<(std::rc::Rc<FileContext>, T)>;
+pub type Items<T> = Vec<(Arc<FileContext>, T)>;
 
 /// Everything read from a snapshot, still in wire shapes.
 #[derive(Debug, Default)]
@@ -87,6 +103,107 @@ pub struct RawSnapshot {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+impl RawSnapshot {
+    /// Appends what one file gave (the files are merged in path order).
+    fn append(&mut self, part: FilePart) {
+        fn add<T>(into: &mut Vec<T>, mut from: Vec<T>) {
+            if into.is_empty() {
+                *into = from;
+            } else {
+                into.append(&mut from);
+            }
+        }
+        let FilePart { raw, partial } = part;
+        // Destructured without `..`: a new field that is not merged does not compile.
+        let RawSnapshot {
+            vpcs,
+            subnets,
+            route_tables,
+            network_acls,
+            security_groups,
+            security_group_rules,
+            network_interfaces,
+            reservations,
+            internet_gateways,
+            egress_only_internet_gateways,
+            nat_gateways,
+            addresses,
+            peerings,
+            managed_prefix_lists,
+            service_prefix_lists,
+            prefix_list_entries,
+            transit_gateways,
+            tgw_attachments,
+            tgw_vpc_attachments,
+            tgw_route_tables,
+            tgw_propagations,
+            tgw_routes,
+            vpn_gateways,
+            vpn_connections,
+            vpc_endpoints,
+            load_balancers,
+            listeners,
+            target_groups,
+            target_health,
+            lb_attributes,
+            tg_attributes,
+            db_instances,
+            keys_seen,
+            partial: _,
+            diagnostics,
+        } = raw;
+        add(&mut self.vpcs, vpcs);
+        add(&mut self.subnets, subnets);
+        add(&mut self.route_tables, route_tables);
+        add(&mut self.network_acls, network_acls);
+        add(&mut self.security_groups, security_groups);
+        add(&mut self.security_group_rules, security_group_rules);
+        add(&mut self.network_interfaces, network_interfaces);
+        add(&mut self.reservations, reservations);
+        add(&mut self.internet_gateways, internet_gateways);
+        add(
+            &mut self.egress_only_internet_gateways,
+            egress_only_internet_gateways,
+        );
+        add(&mut self.nat_gateways, nat_gateways);
+        add(&mut self.addresses, addresses);
+        add(&mut self.peerings, peerings);
+        add(&mut self.managed_prefix_lists, managed_prefix_lists);
+        add(&mut self.service_prefix_lists, service_prefix_lists);
+        add(&mut self.prefix_list_entries, prefix_list_entries);
+        add(&mut self.transit_gateways, transit_gateways);
+        add(&mut self.tgw_attachments, tgw_attachments);
+        add(&mut self.tgw_vpc_attachments, tgw_vpc_attachments);
+        add(&mut self.tgw_route_tables, tgw_route_tables);
+        add(&mut self.tgw_propagations, tgw_propagations);
+        add(&mut self.tgw_routes, tgw_routes);
+        add(&mut self.vpn_gateways, vpn_gateways);
+        add(&mut self.vpn_connections, vpn_connections);
+        add(&mut self.vpc_endpoints, vpc_endpoints);
+        add(&mut self.load_balancers, load_balancers);
+        add(&mut self.listeners, listeners);
+        add(&mut self.target_groups, target_groups);
+        add(&mut self.target_health, target_health);
+        add(&mut self.lb_attributes, lb_attributes);
+        add(&mut self.tg_attributes, tg_attributes);
+        add(&mut self.db_instances, db_instances);
+        self.keys_seen.extend(keys_seen);
+        add(&mut self.diagnostics, diagnostics);
+        // The last manifest read decides.
+        if let Some(partial) = partial {
+            self.partial = partial;
+        }
+    }
+}
+
+/// What one file gave: its resources and diagnostics, and what a `manifest.json` said.
+#[derive(Debug, Default)]
+struct FilePart {
+    raw: RawSnapshot,
+    /// `Some` for a manifest: whether the collection was partial.
+    partial: Option<bool>,
+}
+
 /// Keys AWS prints that carry no resource (pagination, metadata).
 const IGNORED_KEYS: &[&str] = &["NextToken", "ResponseMetadata", "Marker", "NextMarker"];
 
@@ -103,8 +220,17 @@ const NOT_MODELLED_KEYS: &[&str] = &[
     "Arn",
 ];
 
-/// Collects the files of a snapshot folder (or a single file), sorted by path.
-pub fn read_dir(root: &Path) -> Result<Vec<SnapshotFile>, LoadError> {
+/// A file of a snapshot folder, found but not read yet.
+struct FileRef {
+    path: PathBuf,
+    display: String,
+    components: Vec<String>,
+}
+
+/// Finds the files of a snapshot folder (or a single file), sorted by path. A failure to walk
+/// part of the folder is returned beside the files found before it: it is reported only if
+/// none of those files fails to be read (the order in which a sequential reader meets them).
+fn list_files(root: &Path) -> Result<(Vec<FileRef>, Option<LoadError>), LoadError> {
     let meta = std::fs::metadata(root).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             LoadError::NotFound(root.to_path_buf())
@@ -120,31 +246,32 @@ pub fn read_dir(root: &Path) -> Result<Vec<SnapshotFile>, LoadError> {
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect();
-    let read = |path: &Path| -> Result<Vec<u8>, LoadError> {
-        std::fs::read(path).map_err(|e| LoadError::Io {
-            path: path.to_path_buf(),
-            source: e,
-        })
-    };
     if meta.is_file() {
-        return Ok(vec![SnapshotFile {
+        let file = FileRef {
+            path: root.to_path_buf(),
             display: root.display().to_string(),
             components: root_components,
-            contents: read(root)?,
-        }]);
+        };
+        return Ok((vec![file], None));
     }
     let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(root)
         .sort_by_file_name()
         .follow_links(true)
     {
-        let entry = entry.map_err(|e| LoadError::Io {
-            path: e
-                .path()
-                .map(Path::to_path_buf)
-                .unwrap_or_else(|| root.to_path_buf()),
-            source: e.into(),
-        })?;
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                let error = LoadError::Io {
+                    path: e
+                        .path()
+                        .map(Path::to_path_buf)
+                        .unwrap_or_else(|| root.to_path_buf()),
+                    source: e.into(),
+                };
+                return Ok((files, Some(error)));
+            }
+        };
         if !entry.file_type().is_file() {
             continue;
         }
@@ -155,13 +282,46 @@ pub fn read_dir(root: &Path) -> Result<Vec<SnapshotFile>, LoadError> {
             rel.components()
                 .map(|c| c.as_os_str().to_string_lossy().into_owned()),
         );
-        files.push(SnapshotFile {
+        files.push(FileRef {
+            path: path.to_path_buf(),
             display: path.display().to_string(),
             components,
-            contents: read(path)?,
         });
     }
-    Ok(files)
+    Ok((files, None))
+}
+
+/// Reads and parses a snapshot folder (or a single file): each file is read, parsed and
+/// dropped by one parallel task, so the folder's bytes are never all in memory at once.
+///
+/// Errors are reported as a sequential reader would meet them: the first file that cannot
+/// be read (in path order), else a failure to walk the folder, else the first file that
+/// does not parse.
+pub fn read_and_parse(root: &Path) -> Result<RawSnapshot, LoadError> {
+    let (refs, walk_error) = list_files(root)?;
+    let outcomes: Vec<Result<Result<FilePart, LoadError>, LoadError>> = refs
+        .into_par_iter()
+        .map(|r| {
+            let contents = std::fs::read(&r.path).map_err(|e| LoadError::Io {
+                path: r.path.clone(),
+                source: e,
+            })?;
+            let file = SnapshotFile {
+                display: r.display,
+                components: r.components,
+                contents,
+            };
+            Ok(parse_one(&file))
+        })
+        .collect();
+    let mut parts = Vec::with_capacity(outcomes.len());
+    for outcome in outcomes {
+        parts.push(outcome?);
+    }
+    if let Some(e) = walk_error {
+        return Err(e);
+    }
+    merge(parts)
 }
 
 fn is_account(s: &str) -> bool {
@@ -210,28 +370,41 @@ fn looks_like_json(file: &SnapshotFile) -> bool {
     cloudmapper_call && file.contents.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
 
-/// Parses and recognises every file; returns the raw snapshot or the first fatal error.
+/// Parses and recognises every file (in parallel); returns the raw snapshot or the first
+/// fatal error in path order.
 pub fn parse_files(files: &[SnapshotFile]) -> Result<RawSnapshot, LoadError> {
+    let parts: Vec<Result<FilePart, LoadError>> = files.par_iter().map(parse_one).collect();
+    merge(parts)
+}
+
+/// Merges the files' parts in path order; the first error wins.
+fn merge(parts: Vec<Result<FilePart, LoadError>>) -> Result<RawSnapshot, LoadError> {
     let mut raw = RawSnapshot::default();
-    for file in files {
-        let name = file.components.last().map(String::as_str).unwrap_or("");
-        if !looks_like_json(file) {
-            // Hidden files and our own notes are not worth a warning.
-            if !name.starts_with('.') && !name.eq_ignore_ascii_case("README.md") {
-                raw.diagnostics.push(Diagnostic {
-                    level: Level::Warning,
-                    file: Some(file.display.clone()),
-                    message: "not a JSON file; ignored".into(),
-                });
-            }
-            continue;
-        }
-        parse_file(file, &mut raw)?;
+    for part in parts {
+        raw.append(part?);
     }
     Ok(raw)
 }
 
-fn parse_file(file: &SnapshotFile, raw: &mut RawSnapshot) -> Result<(), LoadError> {
+/// One file: ignored with a warning unless it looks like JSON, else parsed and recognised.
+fn parse_one(file: &SnapshotFile) -> Result<FilePart, LoadError> {
+    let mut part = FilePart::default();
+    let name = file.components.last().map(String::as_str).unwrap_or("");
+    if !looks_like_json(file) {
+        // Hidden files and our own notes are not worth a warning.
+        if !name.starts_with('.') && !name.eq_ignore_ascii_case("README.md") {
+            part.raw.diagnostics.push(Diagnostic {
+                level: Level::Warning,
+                file: Some(file.display.clone()),
+                message: "not a JSON file; ignored".into(),
+            });
+        }
+        return Ok(part);
+    }
+    parse_file(file)
+}
+
+fn parse_file(file: &SnapshotFile) -> Result<FilePart, LoadError> {
     let text = std::str::from_utf8(&file.contents).map_err(|e| LoadError::Encoding {
         file: file.display.clone(),
         detail: e.to_string(),
@@ -242,26 +415,255 @@ fn parse_file(file: &SnapshotFile, raw: &mut RawSnapshot) -> Result<(), LoadErro
             file: file.display.clone(),
         });
     }
+    let ctx = Arc::new(context_for(file));
+    if let Some(part) = parse_fast(text, &ctx) {
+        return Ok(part);
+    }
+    parse_reference(text, &ctx)
+}
+
+/// The fast path: one pass from the text into wire types. `None` when anything is amiss
+/// (the reference path then says what).
+fn parse_fast(text: &str, ctx: &Arc<FileContext>) -> Option<FilePart> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let object = Strict(&mut de).deserialize_map(FastVisitor).ok()?;
+    de.end().ok()?;
+    recognise(ctx, object).ok()
+}
+
+/// The reference path: the whole file as a `serde_json::Value`, each known top-level value
+/// then deserialised with its JSON path tracked for error messages.
+fn parse_reference(text: &str, ctx: &Arc<FileContext>) -> Result<FilePart, LoadError> {
     let value: Value = serde_json::from_str(text).map_err(|e| LoadError::Syntax {
-        file: file.display.clone(),
+        file: ctx.file.clone(),
         line: e.line(),
         column: e.column(),
         detail: strip_position(&e.to_string()),
     })?;
     let Value::Object(object) = value else {
         return Err(LoadError::NotAnObject {
-            file: file.display.clone(),
+            file: ctx.file.clone(),
             found: json_kind(&value),
         });
     };
-    let ctx = std::rc::Rc::new(context_for(file));
+    recognise(ctx, object)
+}
+
+/// A file's top-level object, as [`recognise`] reads it.
+trait TopLevel {
+    /// Whether the key is present.
+    fn contains(&self, key: &str) -> bool;
+    /// Whether the object has no key at all.
+    fn is_empty(&self) -> bool;
+    /// The keys, sorted.
+    fn keys(&self) -> Vec<String>;
+    /// The `status` key's value when it is a string (manifests).
+    fn status(&self) -> Option<&str>;
+    /// Deserialises (or hands over) a key's value, at most once per key.
+    fn take<T: DeserializeOwned + Send + 'static>(
+        &mut self,
+        ctx: &FileContext,
+        key: &str,
+    ) -> Result<T, LoadError>;
+}
+
+impl TopLevel for Map<String, Value> {
+    fn contains(&self, key: &str) -> bool {
+        self.contains_key(key)
+    }
+    fn is_empty(&self) -> bool {
+        Map::is_empty(self)
+    }
+    fn keys(&self) -> Vec<String> {
+        Map::keys(self).cloned().collect()
+    }
+    fn status(&self) -> Option<&str> {
+        self.get("status").and_then(Value::as_str)
+    }
+    fn take<T: DeserializeOwned + Send + 'static>(
+        &mut self,
+        ctx: &FileContext,
+        key: &str,
+    ) -> Result<T, LoadError> {
+        field(ctx, self.remove(key).unwrap_or(Value::Null), key)
+    }
+}
+
+/// A value deserialised by the fast path, handed over by [`TopLevel::take`].
+type Payload = Box<dyn Any + Send>;
+
+/// The fast path's top-level object: every key, with the value of the keys that
+/// [`recognise`] may take (`None` for the others, whose values were only checked).
+struct Parsed(BTreeMap<String, Option<Payload>>);
+
+impl TopLevel for Parsed {
+    fn contains(&self, key: &str) -> bool {
+        self.0.contains_key(key)
+    }
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    fn keys(&self) -> Vec<String> {
+        self.0.keys().cloned().collect()
+    }
+    fn status(&self) -> Option<&str> {
+        self.0
+            .get("status")?
+            .as_ref()?
+            .downcast_ref::<Value>()?
+            .as_str()
+    }
+    fn take<T: DeserializeOwned + Send + 'static>(
+        &mut self,
+        ctx: &FileContext,
+        key: &str,
+    ) -> Result<T, LoadError> {
+        match self
+            .0
+            .get_mut(key)
+            .and_then(Option::take)
+            .map(|p| p.downcast::<T>())
+        {
+            Some(Ok(value)) => Ok(*value),
+            // Never happens (the tables agree); the reference path takes over if it does.
+            _ => Err(LoadError::Type {
+                file: ctx.file.clone(),
+                path: key.to_string(),
+                detail: "not read by the fast path".into(),
+            }),
+        }
+    }
+}
+
+/// Reads a top-level object, deserialising the value of each key [`recognise`] may take
+/// into the type it takes.
+struct FastVisitor;
+
+impl<'de> Visitor<'de> for FastVisitor {
+    type Value = Parsed;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Parsed, A::Error> {
+        let mut keys = BTreeMap::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let payload: Option<Payload> = match parse_list(&key, &mut map) {
+                Some(list) => Some(list?),
+                None => match key.as_str() {
+                    "LoadBalancerListeners" => Some(Box::new(
+                        map.next_value::<Vec<wire::LoadBalancerListenerSet>>()?,
+                    )),
+                    "PrefixListId" => Some(Box::new(map.next_value::<String>()?)),
+                    "Entries" => Some(Box::new(map.next_value::<Vec<wire::PrefixListEntry>>()?)),
+                    "TargetHealthDescriptions" => Some(Box::new(
+                        map.next_value::<Vec<wire::TargetHealthDescription>>()?,
+                    )),
+                    "Attributes" => Some(Box::new(map.next_value::<Vec<wire::KeyValue>>()?)),
+                    "status" => Some(Box::new(map.next_value::<Value>()?)),
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                        None
+                    }
+                },
+            };
+            // `Value` keeps the last of duplicate keys; the reference path handles them.
+            if keys.insert(key, payload).is_some() {
+                return Err(serde::de::Error::custom("duplicate top-level key"));
+            }
+        }
+        Ok(Parsed(keys))
+    }
+}
+
+/// The plain list keys: the top-level key, and the [`RawSnapshot`] list its items go to.
+/// Expands to the fast path's deserialisation of each and to [`recognise`]'s taking of each,
+/// so that the two always agree on the type.
+macro_rules! list_keys {
+    ($($key:literal => $list:ident,)*) => {
+        /// Fast path: deserialises the value of a plain list key; `None` for other keys.
+        fn parse_list<'de, A: MapAccess<'de>>(
+            key: &str,
+            map: &mut A,
+        ) -> Option<Result<Payload, A::Error>> {
+            match key {
+                $($key => Some(next_list(map, |raw: &RawSnapshot| &raw.$list)),)*
+                _ => None,
+            }
+        }
+
+        /// Takes the value of a plain list key into its list; `None` for other keys.
+        fn take_list<S: TopLevel>(
+            part: &mut FilePart,
+            ctx: &Arc<FileContext>,
+            object: &mut S,
+            key: &str,
+        ) -> Option<Result<(), LoadError>> {
+            match key {
+                $($key => Some(object.take(ctx, $key).map(|items| {
+                    part.raw.keys_seen.insert($key);
+                    part.raw.$list.extend(tag(ctx, items));
+                })),)*
+                _ => None,
+            }
+        }
+    };
+}
+
+list_keys! {
+    "Vpcs" => vpcs,
+    "Subnets" => subnets,
+    "RouteTables" => route_tables,
+    "NetworkAcls" => network_acls,
+    "SecurityGroups" => security_groups,
+    "SecurityGroupRules" => security_group_rules,
+    "NetworkInterfaces" => network_interfaces,
+    "Reservations" => reservations,
+    "InternetGateways" => internet_gateways,
+    "EgressOnlyInternetGateways" => egress_only_internet_gateways,
+    "NatGateways" => nat_gateways,
+    "Addresses" => addresses,
+    "VpcPeeringConnections" => peerings,
+    "ManagedPrefixLists" => managed_prefix_lists,
+    "PrefixLists" => service_prefix_lists,
+    "TransitGateways" => transit_gateways,
+    "TransitGatewayAttachments" => tgw_attachments,
+    "TransitGatewayVpcAttachments" => tgw_vpc_attachments,
+    "TransitGatewayRouteTables" => tgw_route_tables,
+    "TransitGatewayPropagations" => tgw_propagations,
+    "TransitGatewayStaticRoutes" => tgw_routes,
+    "TransitGatewayRoutes" => tgw_routes,
+    "VpnGateways" => vpn_gateways,
+    "VpnConnections" => vpn_connections,
+    "VpcEndpoints" => vpc_endpoints,
+    "LoadBalancers" => load_balancers,
+    "Listeners" => listeners,
+    "TargetGroups" => target_groups,
+    "LoadBalancerTargetHealth" => target_health,
+    "LoadBalancerAttributes" => lb_attributes,
+    "TargetGroupAttributes" => tg_attributes,
+    "DBInstances" => db_instances,
+}
+
+/// Deserialises a list of the item type of `_list` (the accessor only names the type).
+fn next_list<'de, A: MapAccess<'de>, T: DeserializeOwned + Send + 'static>(
+    map: &mut A,
+    _list: fn(&RawSnapshot) -> &Items<T>,
+) -> Result<Payload, A::Error> {
+    Ok(Box::new(map.next_value::<Vec<T>>()?))
+}
+
+/// Recognises a file by its top-level keys and takes what it holds.
+fn recognise<S: TopLevel>(ctx: &Arc<FileContext>, mut object: S) -> Result<FilePart, LoadError> {
+    let mut part = FilePart::default();
     let name = ctx.name.to_ascii_lowercase();
-    if name == "manifest.json" && object.contains_key("tool") {
-        raw.partial = object.get("status").and_then(Value::as_str) == Some("partial");
-        return Ok(());
+    if name == "manifest.json" && object.contains("tool") {
+        part.partial = Some(object.status() == Some("partial"));
+        return Ok(part);
     }
     // A bare `get-managed-prefix-list-entries` result: {"Entries": [...]} named after its pl- id.
-    if object.contains_key("Entries") && !object.contains_key("PrefixListId") {
+    if object.contains("Entries") && !object.contains("PrefixListId") {
         let id = ctx
             .name
             .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
@@ -269,33 +671,35 @@ fn parse_file(file: &SnapshotFile, raw: &mut RawSnapshot) -> Result<(), LoadErro
             .map(str::to_string);
         match id {
             Some(id) => {
-                let entries: Vec<wire::PrefixListEntry> = field(&ctx, &object, "Entries")?;
-                raw.keys_seen.insert("Entries");
-                raw.prefix_list_entries.push((ctx.clone(), (id, entries)));
+                let entries: Vec<wire::PrefixListEntry> = object.take(ctx, "Entries")?;
+                part.raw.keys_seen.insert("Entries");
+                part.raw.prefix_list_entries.push((ctx.clone(), (id, entries)));
             }
-            None => raw.diagnostics.push(Diagnostic {
+            None => part.raw.diagnostics.push(Diagnostic {
                 level: Level::Warning,
                 file: Some(ctx.file.clone()),
                 message: "prefix-list entries without a PrefixListId (name the file after the pl- id or wrap it as {\"PrefixListId\": ..., \"Entries\": [...]}); ignored".into(),
             }),
         }
-        return Ok(());
+        return Ok(part);
     }
-    if let (Some(_), Some(_)) = (object.get("PrefixListId"), object.get("Entries")) {
-        let id: String = field(&ctx, &object, "PrefixListId")?;
-        let entries: Vec<wire::PrefixListEntry> = field(&ctx, &object, "Entries")?;
-        raw.keys_seen.insert("Entries");
-        raw.prefix_list_entries.push((ctx.clone(), (id, entries)));
-        return Ok(());
+    if object.contains("PrefixListId") && object.contains("Entries") {
+        let id: String = object.take(ctx, "PrefixListId")?;
+        let entries: Vec<wire::PrefixListEntry> = object.take(ctx, "Entries")?;
+        part.raw.keys_seen.insert("Entries");
+        part.raw
+            .prefix_list_entries
+            .push((ctx.clone(), (id, entries)));
+        return Ok(part);
     }
     // A bare `describe-target-health` result, named after its target group (CloudMapper).
-    if object.contains_key("TargetHealthDescriptions") {
+    if object.contains("TargetHealthDescriptions") {
         let arn = tg_arn_from_name(&ctx.name);
         match arn {
             Some(arn) => {
-                let descriptions = field(&ctx, &object, "TargetHealthDescriptions")?;
-                raw.keys_seen.insert("LoadBalancerTargetHealth");
-                raw.target_health.push((
+                let descriptions = object.take(ctx, "TargetHealthDescriptions")?;
+                part.raw.keys_seen.insert("LoadBalancerTargetHealth");
+                part.raw.target_health.push((
                     ctx.clone(),
                     wire::TargetHealthSet {
                         target_group_arn: arn,
@@ -303,20 +707,20 @@ fn parse_file(file: &SnapshotFile, raw: &mut RawSnapshot) -> Result<(), LoadErro
                     },
                 ));
             }
-            None => raw.diagnostics.push(Diagnostic {
+            None => part.raw.diagnostics.push(Diagnostic {
                 level: Level::Warning,
                 file: Some(ctx.file.clone()),
                 message: "TargetHealthDescriptions without the target group's ARN; wrap it as {\"LoadBalancerTargetHealth\": [{\"TargetGroupArn\": ..., \"TargetHealthDescriptions\": [...]}]}; ignored".into(),
             }),
         }
-        return Ok(());
+        return Ok(part);
     }
     // A bare `describe-load-balancer-attributes` / `describe-target-group-attributes` result.
-    if object.contains_key("Attributes") {
-        let attributes: Vec<wire::KeyValue> = field(&ctx, &object, "Attributes")?;
+    if object.contains("Attributes") {
+        let attributes: Vec<wire::KeyValue> = object.take(ctx, "Attributes")?;
         if let Some(arn) = arn_from_name(&ctx.name, "loadbalancer/") {
-            raw.keys_seen.insert("LoadBalancerAttributes");
-            raw.lb_attributes.push((
+            part.raw.keys_seen.insert("LoadBalancerAttributes");
+            part.raw.lb_attributes.push((
                 ctx.clone(),
                 wire::LoadBalancerAttributeSet {
                     load_balancer_arn: arn,
@@ -324,7 +728,7 @@ fn parse_file(file: &SnapshotFile, raw: &mut RawSnapshot) -> Result<(), LoadErro
                 },
             ));
         } else if let Some(arn) = tg_arn_from_name(&ctx.name) {
-            raw.tg_attributes.push((
+            part.raw.tg_attributes.push((
                 ctx.clone(),
                 wire::TargetGroupAttributeSet {
                     target_group_arn: arn,
@@ -332,73 +736,30 @@ fn parse_file(file: &SnapshotFile, raw: &mut RawSnapshot) -> Result<(), LoadErro
                 },
             ));
         } else {
-            raw.diagnostics.push(Diagnostic {
+            part.raw.diagnostics.push(Diagnostic {
                 level: Level::Warning,
                 file: Some(ctx.file.clone()),
                 message: "Attributes without the resource's ARN; wrap it as {\"LoadBalancerAttributes\": [{\"LoadBalancerArn\": ..., \"Attributes\": [...]}]}; ignored".into(),
             });
         }
-        return Ok(());
+        return Ok(part);
     }
 
+    let empty = object.is_empty();
     let mut recognised = 0usize;
     let mut unknown = Vec::new();
     for key in object.keys() {
-        macro_rules! take {
-            ($list:ident, $k:literal) => {{
-                let items = field(&ctx, &object, $k)?;
-                raw.keys_seen.insert($k);
-                raw.$list.extend(tag(&ctx, items));
-                recognised += 1;
-            }};
-        }
         match key.as_str() {
-            "Vpcs" => take!(vpcs, "Vpcs"),
-            "Subnets" => take!(subnets, "Subnets"),
-            "RouteTables" => take!(route_tables, "RouteTables"),
-            "NetworkAcls" => take!(network_acls, "NetworkAcls"),
-            "SecurityGroups" => take!(security_groups, "SecurityGroups"),
-            "SecurityGroupRules" => take!(security_group_rules, "SecurityGroupRules"),
-            "NetworkInterfaces" => take!(network_interfaces, "NetworkInterfaces"),
-            "Reservations" => take!(reservations, "Reservations"),
-            "InternetGateways" => take!(internet_gateways, "InternetGateways"),
-            "EgressOnlyInternetGateways" => {
-                take!(egress_only_internet_gateways, "EgressOnlyInternetGateways")
-            }
-            "NatGateways" => take!(nat_gateways, "NatGateways"),
-            "Addresses" => take!(addresses, "Addresses"),
-            "VpcPeeringConnections" => take!(peerings, "VpcPeeringConnections"),
-            "ManagedPrefixLists" => take!(managed_prefix_lists, "ManagedPrefixLists"),
-            "PrefixLists" => take!(service_prefix_lists, "PrefixLists"),
-            "TransitGateways" => take!(transit_gateways, "TransitGateways"),
-            "TransitGatewayAttachments" => take!(tgw_attachments, "TransitGatewayAttachments"),
-            "TransitGatewayVpcAttachments" => {
-                take!(tgw_vpc_attachments, "TransitGatewayVpcAttachments")
-            }
-            "TransitGatewayRouteTables" => take!(tgw_route_tables, "TransitGatewayRouteTables"),
-            "TransitGatewayPropagations" => take!(tgw_propagations, "TransitGatewayPropagations"),
-            "TransitGatewayStaticRoutes" => take!(tgw_routes, "TransitGatewayStaticRoutes"),
-            "TransitGatewayRoutes" => take!(tgw_routes, "TransitGatewayRoutes"),
-            "VpnGateways" => take!(vpn_gateways, "VpnGateways"),
-            "VpnConnections" => take!(vpn_connections, "VpnConnections"),
-            "VpcEndpoints" => take!(vpc_endpoints, "VpcEndpoints"),
-            "LoadBalancers" => take!(load_balancers, "LoadBalancers"),
-            "Listeners" => take!(listeners, "Listeners"),
-            "TargetGroups" => take!(target_groups, "TargetGroups"),
-            "LoadBalancerTargetHealth" => take!(target_health, "LoadBalancerTargetHealth"),
-            "LoadBalancerAttributes" => take!(lb_attributes, "LoadBalancerAttributes"),
-            "TargetGroupAttributes" => take!(tg_attributes, "TargetGroupAttributes"),
-            "DBInstances" => take!(db_instances, "DBInstances"),
             "LoadBalancerListeners" => {
                 let sets: Vec<wire::LoadBalancerListenerSet> =
-                    field(&ctx, &object, "LoadBalancerListeners")?;
-                raw.keys_seen.insert("Listeners");
+                    object.take(ctx, "LoadBalancerListeners")?;
+                part.raw.keys_seen.insert("Listeners");
                 for set in sets {
                     for mut l in set.listeners {
                         if l.load_balancer_arn.is_none() {
                             l.load_balancer_arn = set.load_balancer_arn.clone();
                         }
-                        raw.listeners.push((ctx.clone(), l));
+                        part.raw.listeners.push((ctx.clone(), l));
                     }
                 }
                 recognised += 1;
@@ -406,17 +767,23 @@ fn parse_file(file: &SnapshotFile, raw: &mut RawSnapshot) -> Result<(), LoadErro
             k if IGNORED_KEYS.contains(&k) => {}
             k if NOT_MODELLED_KEYS.contains(&k) => {
                 recognised += 1;
-                raw.diagnostics.push(Diagnostic {
+                part.raw.diagnostics.push(Diagnostic {
                     level: Level::Note,
                     file: Some(ctx.file.clone()),
                     message: format!("`{k}` is not needed for reachability; ignored"),
                 });
             }
-            k => unknown.push(k.to_string()),
+            k => match take_list(&mut part, ctx, &mut object, k) {
+                Some(taken) => {
+                    taken?;
+                    recognised += 1;
+                }
+                None => unknown.push(k.to_string()),
+            },
         }
     }
     if !unknown.is_empty() {
-        raw.diagnostics.push(Diagnostic {
+        part.raw.diagnostics.push(Diagnostic {
             level: Level::Warning,
             file: Some(ctx.file.clone()),
             message: format!(
@@ -429,27 +796,22 @@ fn parse_file(file: &SnapshotFile, raw: &mut RawSnapshot) -> Result<(), LoadErro
                     .join(", ")
             ),
         });
-    } else if recognised == 0 && object.is_empty() {
-        raw.diagnostics.push(Diagnostic {
+    } else if recognised == 0 && empty {
+        part.raw.diagnostics.push(Diagnostic {
             level: Level::Warning,
             file: Some(ctx.file.clone()),
             message: "empty JSON object; ignored".into(),
         });
     }
-    Ok(())
+    Ok(part)
 }
 
-fn tag<T>(ctx: &std::rc::Rc<FileContext>, items: Vec<T>) -> Vec<(std::rc::Rc<FileContext>, T)> {
+fn tag<T>(ctx: &Arc<FileContext>, items: Vec<T>) -> Vec<(Arc<FileContext>, T)> {
     items.into_iter().map(|i| (ctx.clone(), i)).collect()
 }
 
 /// Deserialises one top-level field, reporting a wrong type with its JSON path.
-fn field<T: DeserializeOwned>(
-    ctx: &FileContext,
-    object: &Map<String, Value>,
-    key: &str,
-) -> Result<T, LoadError> {
-    let value = object.get(key).cloned().unwrap_or(Value::Null);
+fn field<T: DeserializeOwned>(ctx: &FileContext, value: Value, key: &str) -> Result<T, LoadError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let inner = e.path().to_string();
         let path = if inner == "." || inner.is_empty() {
@@ -502,4 +864,124 @@ fn arn_from_name(name: &str, marker: &str) -> Option<String> {
 
 fn tg_arn_from_name(name: &str) -> Option<String> {
     arn_from_name(name, "targetgroup/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file of the repository (or any text), as the loader sees it.
+    fn file(display: &str, contents: Vec<u8>) -> SnapshotFile {
+        SnapshotFile {
+            display: display.to_string(),
+            components: display.split('/').map(str::to_string).collect(),
+            contents,
+        }
+    }
+
+    /// The fast path's result, and the reference path's, for one file's text.
+    fn both(f: &SnapshotFile) -> (Option<String>, Result<String, String>) {
+        let text = std::str::from_utf8(&f.contents).expect("UTF-8");
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let ctx = Arc::new(context_for(f));
+        (
+            parse_fast(text, &ctx).map(|p| format!("{p:?}")),
+            parse_reference(text, &ctx)
+                .map(|p| format!("{p:?}"))
+                .map_err(|e| e.to_string()),
+        )
+    }
+
+    /// Every JSON file of the fixtures, the demo and a generated estate: the fast path reads
+    /// each file the reference path reads, to the same result, and rejects the others.
+    #[test]
+    fn the_fast_path_agrees_with_the_reference_path_on_every_file() {
+        let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for dir in ["fixtures", "models"] {
+            for entry in walkdir::WalkDir::new(root.join(dir)).sort_by_file_name() {
+                let entry = entry.expect("walk");
+                let rel = entry.path().strip_prefix(&root).expect("under the root");
+                if entry.file_type().is_file() {
+                    let contents = std::fs::read(entry.path()).expect("read");
+                    files.push(file(&rel.display().to_string(), contents));
+                }
+            }
+        }
+        for (rel, contents) in crate::generate::generate(crate::generate::Size::S, 1) {
+            files.push(file(&rel, contents));
+        }
+        let mut read = 0;
+        for f in files.iter().filter(|f| looks_like_json(f)) {
+            if std::str::from_utf8(&f.contents).is_err() || f.contents.is_empty() {
+                continue;
+            }
+            match both(f) {
+                (Some(fast), Ok(reference)) => {
+                    assert_eq!(fast, reference, "{}", f.display);
+                    read += 1;
+                }
+                (None, Err(_)) => {}
+                (fast, reference) => panic!(
+                    "{}: fast path {}, reference path {reference:?}",
+                    f.display,
+                    if fast.is_some() { "read it" } else { "did not" }
+                ),
+            }
+        }
+        assert!(read > 200, "only {read} files read");
+    }
+
+    /// Inputs where skipping a value is easier than reading it as a `serde_json::Value`: the
+    /// fast path must reject them too, and otherwise agree.
+    #[test]
+    fn the_fast_path_is_never_more_lenient() {
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let cases = [
+            r#"{"Vpcs": [{"VpcId": "vpc-1"}], "Vpcs": [{"VpcId": "vpc-2"}]}"#.to_string(),
+            r#"{"Vpcs": 5, "Vpcs": [{"VpcId": "vpc-2"}]}"#.to_string(),
+            r#"{"Vpcs": [{"VpcId": "vpc-1", "Foo": 1e400}]}"#.to_string(),
+            r#"{"Vpcs": [{"VpcId": "vpc-1"}], "Zzz": [1e400]}"#.to_string(),
+            format!(r#"{{"Vpcs": [{{"VpcId": "vpc-1", "Foo": {deep}}}]}}"#),
+            format!(r#"{{"Vpcs": [{{"VpcId": "vpc-1"}}], "Zzz": {deep}}}"#),
+            r#"{"Vpcs": [{"VpcId": "a", "VpcId": "b"}]}"#.to_string(),
+            r#"{"Vpcs": [{"VpcId": "vpc-1", "Foo": "\q"}]}"#.to_string(),
+            r#"{"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1", "Tags": [], "TagSet": []}]}"#
+                .to_string(),
+            r#"{"Entries": [{"Cidr": "10.0.0.0/8"}], "Vpcs": 5}"#.to_string(),
+            r#"{"PrefixListId": 5}"#.to_string(),
+            r#"{"Vpcs": []} x"#.to_string(),
+            r#"[{"Vpcs": []}]"#.to_string(),
+            r#"{"status": "partial", "tool": "x", "Vpcs": []}"#.to_string(),
+        ];
+        for (i, text) in cases.iter().enumerate() {
+            for name in ["x.json", "manifest.json", "pl-0123.json"] {
+                let f = file(&format!("case{i}/{name}"), text.clone().into_bytes());
+                match both(&f) {
+                    (Some(fast), Ok(reference)) => assert_eq!(fast, reference, "{text}"),
+                    (None, _) => {}
+                    (Some(_), Err(e)) => panic!("{text}: the fast path read what fails with {e}"),
+                }
+            }
+        }
+    }
+
+    /// The files are parsed in parallel; the result is the same on any number of threads.
+    #[test]
+    fn parsing_does_not_depend_on_the_number_of_threads() {
+        let files: Vec<SnapshotFile> = crate::generate::generate(crate::generate::Size::S, 1)
+            .into_iter()
+            .map(|(rel, contents)| file(&rel, contents))
+            .collect();
+        let on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("thread pool");
+            pool.install(|| format!("{:?}", parse_files(&files).expect("parses")))
+        };
+        let one = on(1);
+        assert_eq!(one, on(2));
+        assert_eq!(one, on(5));
+    }
 }
