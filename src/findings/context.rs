@@ -35,11 +35,12 @@ pub(super) struct Context<'a> {
 
 impl<'a> Context<'a> {
     pub fn new(m: &'a Model, report: &'a Report) -> Context<'a> {
+        // Users in first-seen order, each once (a set beside the list keeps it linear).
         let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut seen: std::collections::HashSet<(String, String)> = Default::default();
         let mut add = |g: &String, user: &String| {
-            let list = users.entry(g.clone()).or_default();
-            if !list.contains(user) {
-                list.push(user.clone());
+            if seen.insert((g.clone(), user.clone())) {
+                users.entry(g.clone()).or_default().push(user.clone());
             }
         };
         for e in m.network_interfaces.values() {

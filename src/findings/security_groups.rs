@@ -6,7 +6,8 @@
 //! registered severity when the exposure it admits is effective in the
 //! report, low when it is only latent or admits nothing yet.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::rc::Rc;
 
 use ipnet::IpNet;
 
@@ -18,8 +19,9 @@ use crate::engine::packet::{net_intervals, Dim, PBox, PacketSet};
 use crate::model::*;
 
 pub(super) fn check(cx: &Context, cfg: &Config, out: &mut Vec<Finding>) {
+    let mut covered = CoveredMemo::new();
     for sg in cx.m.security_groups.values() {
-        cidr_where_reference_fits(cx, sg, out);
+        cidr_where_reference_fits(cx, sg, &mut covered, out);
         open_to_world(cx, sg, out);
         wide_cidr(cx, cfg, sg, out);
         all_ports(cx, sg, out);
@@ -34,7 +36,41 @@ pub(super) fn check(cx: &Context, cfg: &Config, out: &mut Vec<Finding>) {
 /// across peerings and transit gateways they depend on region and settings,
 /// and a shared service admitting a client VPC's CIDR is a deliberate pattern,
 /// so only the group's own VPC counts.
-fn cidr_where_reference_fits(cx: &Context, sg: &SecurityGroup, out: &mut Vec<Finding>) {
+/// Per (VPC, CIDR): how many interfaces of the VPC the CIDR holds, and for each group they
+/// hold, the names of those interfaces (many groups admit the same wide CIDRs).
+type Covered = Rc<(usize, BTreeMap<String, BTreeSet<String>>)>;
+type CoveredMemo = HashMap<(String, IpNet), Covered>;
+
+fn covered_by(cx: &Context, vpc: &str, net: &IpNet, memo: &mut CoveredMemo) -> Covered {
+    memo.entry((vpc.to_string(), *net))
+        .or_insert_with(|| {
+            let peer = net_intervals(net);
+            let mut count = 0;
+            let mut by_group: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+            for h in cx
+                .idx
+                .vpc_hosts(vpc)
+                .filter(|h| h.private.iter().any(|p| within(p, &peer)))
+            {
+                count += 1;
+                for g in &h.groups {
+                    by_group
+                        .entry(g.clone())
+                        .or_default()
+                        .insert(h.name.clone());
+                }
+            }
+            Rc::new((count, by_group))
+        })
+        .clone()
+}
+
+fn cidr_where_reference_fits(
+    cx: &Context,
+    sg: &SecurityGroup,
+    memo: &mut CoveredMemo,
+    out: &mut Vec<Finding>,
+) {
     for rule in &sg.ingress {
         let SgPeer::Cidr(net) = &rule.peer else {
             continue;
@@ -42,13 +78,9 @@ fn cidr_where_reference_fits(cx: &Context, sg: &SecurityGroup, out: &mut Vec<Fin
         if net.prefix_len() == 0 {
             continue;
         }
-        let peer = net_intervals(net);
-        let covered: Vec<_> = cx
-            .idx
-            .vpc_hosts(&sg.vpc_id)
-            .filter(|h| h.private.iter().any(|p| within(p, &peer)))
-            .collect();
-        if covered.is_empty() {
+        let covered = covered_by(cx, &sg.vpc_id, net, memo);
+        let (covered_count, by_group) = &*covered;
+        if *covered_count == 0 {
             continue;
         }
         // Where the traffic goes: the group's members, or its VPC when it has none.
@@ -61,23 +93,21 @@ fn cidr_where_reference_fits(cx: &Context, sg: &SecurityGroup, out: &mut Vec<Fin
                     .collect();
         }
         let probe = rule_packets(rule).restrict(Dim::Dst, &dst);
-        // Groups of covered interfaces whose own outbound rules let them send this traffic.
-        let mut candidates: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-        for h in &covered {
-            let from = probe.restrict(Dim::Src, &h.private);
-            for g in h.groups.iter().filter(|g| **g != sg.id) {
-                let (sent, _) = filters::security_groups(
-                    cx.m,
-                    &cx.idx,
-                    std::slice::from_ref(g),
-                    SgDirection::Egress,
-                    &from,
-                    &[],
-                    true,
-                );
-                if !sent.is_empty() {
-                    candidates.entry(g).or_default().insert(h.name.clone());
-                }
+        // Groups of covered interfaces whose own outbound rules let them send this traffic
+        // (outbound rules do not look at the source address: one answer per group).
+        let mut candidates: BTreeMap<&str, &BTreeSet<String>> = BTreeMap::new();
+        for (g, names) in by_group.iter().filter(|(g, _)| **g != sg.id) {
+            let (sent, _) = filters::security_groups(
+                cx.m,
+                &cx.idx,
+                std::slice::from_ref(g),
+                SgDirection::Egress,
+                &probe,
+                &[],
+                true,
+            );
+            if !sent.is_empty() {
+                candidates.insert(g, names);
             }
         }
         if candidates.is_empty() {
@@ -86,18 +116,28 @@ fn cidr_where_reference_fits(cx: &Context, sg: &SecurityGroup, out: &mut Vec<Fin
         let (exposed, suggested): (Vec<_>, Vec<_>) = candidates
             .iter()
             .partition(|(g, _)| cx.group_internet_status(g).is_some());
-        let listed = |groups: &[(&&str, &BTreeSet<String>)]| {
-            groups
+        // A readable sentence: the first few groups, then how many more.
+        const NAMED: usize = 5;
+        let listed = |groups: &[(&&str, &&BTreeSet<String>)]| {
+            let mut text = groups
                 .iter()
+                .take(NAMED)
                 .map(|(g, names)| group_with_members(cx, g, names))
                 .collect::<Vec<_>>()
-                .join(" and ")
+                .join(" and ");
+            if groups.len() > NAMED {
+                text.push_str(&format!(
+                    " and {} more group(s) (all listed in the finding's resources)",
+                    groups.len() - NAMED
+                ));
+            }
+            text
         };
         let traffic = traffic_text(rule.protocol, rule.ports);
         let mut message = format!(
             "{} admits {traffic} from {net}, which holds {} network interface(s) of its VPC {}",
             cx.sg_label(&sg.id),
-            covered.len(),
+            covered_count,
             vpc_label(cx, &sg.vpc_id),
         );
         if suggested.is_empty() {
@@ -119,7 +159,14 @@ fn cidr_where_reference_fits(cx: &Context, sg: &SecurityGroup, out: &mut Vec<Fin
         } else {
             &suggested
         };
-        let targets: Vec<String> = to_reference.iter().map(|(g, _)| cx.sg_label(g)).collect();
+        let mut targets: Vec<String> = to_reference
+            .iter()
+            .take(NAMED)
+            .map(|(g, _)| cx.sg_label(g))
+            .collect();
+        if to_reference.len() > NAMED {
+            targets.push(format!("{} more group(s)", to_reference.len() - NAMED));
+        }
         // A two-step path (internet → exposed member → this group) makes it matter today.
         let two_step = exposed
             .iter()
@@ -146,12 +193,14 @@ fn cidr_where_reference_fits(cx: &Context, sg: &SecurityGroup, out: &mut Vec<Fin
 
 /// `name (sg-…; members a, b)`.
 fn group_with_members(cx: &Context, group: &str, members: &BTreeSet<String>) -> String {
-    let members: Vec<&str> = members.iter().map(String::as_str).collect();
+    let mut names: Vec<&str> = members.iter().take(3).map(String::as_str).collect();
+    let more = members.len().saturating_sub(3);
+    let more = (more > 0).then(|| format!("{more} more"));
+    names.extend(more.as_deref());
+    let members = names.join(", ");
     match cx.m.security_groups.get(group).map(|sg| sg.name.as_str()) {
-        Some(name) if !name.is_empty() => {
-            format!("{name} ({group}; members {})", members.join(", "))
-        }
-        _ => format!("{group} (members {})", members.join(", ")),
+        Some(name) if !name.is_empty() => format!("{name} ({group}; members {members})"),
+        _ => format!("{group} (members {members})"),
     }
 }
 
