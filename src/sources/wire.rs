@@ -11,7 +11,41 @@
 // reported with its JSON path instead of being silently accepted.
 #![allow(dead_code)]
 
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
+
+/// Deserialises a JSON array into a `Vec` no larger than it: most AWS lists hold one or two
+/// items, for which `Vec`'s growth would reserve four (for a big struct, kilobytes of memory
+/// never used). Accepts and rejects exactly what `Vec`'s own `Deserialize` does.
+fn list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    struct ListVisitor<T>(PhantomData<T>);
+
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for ListVisitor<T> {
+        type Value = Vec<T>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a sequence")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let Some(first) = seq.next_element()? else {
+                return Ok(Vec::new());
+            };
+            let mut out = Vec::with_capacity(1);
+            out.push(first);
+            while let Some(item) = seq.next_element()? {
+                out.push(item);
+            }
+            out.shrink_to_fit();
+            Ok(out)
+        }
+    }
+
+    d.deserialize_seq(ListVisitor(PhantomData))
+}
 
 /// `Tags: [{Key, Value}]`.
 #[derive(Debug, Deserialize, Clone, Default)]
@@ -28,14 +62,14 @@ pub struct Vpc {
     pub vpc_id: String,
     pub owner_id: Option<String>,
     pub cidr_block: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub cidr_block_association_set: Vec<CidrAssoc>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub ipv6_cidr_block_association_set: Vec<Ipv6CidrAssoc>,
     #[serde(default)]
     pub is_default: bool,
     pub state: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub tags: Vec<Tag>,
 }
 
@@ -66,14 +100,14 @@ pub struct Subnet {
     pub vpc_id: String,
     pub owner_id: Option<String>,
     pub cidr_block: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub ipv6_cidr_block_association_set: Vec<Ipv6CidrAssoc>,
     pub availability_zone: Option<String>,
     pub availability_zone_id: Option<String>,
     #[serde(default)]
     pub map_public_ip_on_launch: bool,
     pub subnet_arn: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub tags: Vec<Tag>,
 }
 
@@ -83,13 +117,13 @@ pub struct RouteTable {
     pub route_table_id: String,
     pub vpc_id: String,
     pub owner_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub associations: Vec<RouteTableAssociation>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub routes: Vec<Route>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub propagating_vgws: Vec<PropagatingVgw>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub tags: Vec<Tag>,
 }
 
@@ -137,11 +171,11 @@ pub struct NetworkAcl {
     pub owner_id: Option<String>,
     #[serde(default)]
     pub is_default: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub associations: Vec<NaclAssociation>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub entries: Vec<NaclEntry>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub tags: Vec<Tag>,
 }
 
@@ -189,11 +223,11 @@ pub struct SecurityGroup {
     pub description: Option<String>,
     pub vpc_id: Option<String>,
     pub owner_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub ip_permissions: Vec<IpPermission>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub ip_permissions_egress: Vec<IpPermission>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub tags: Vec<Tag>,
 }
 
@@ -203,13 +237,13 @@ pub struct IpPermission {
     pub ip_protocol: String,
     pub from_port: Option<i64>,
     pub to_port: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub ip_ranges: Vec<IpRange>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub ipv6_ranges: Vec<Ipv6Range>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub prefix_list_ids: Vec<PrefixListIdRef>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub user_id_group_pairs: Vec<UserIdGroupPair>,
 }
 
@@ -280,16 +314,16 @@ pub struct NetworkInterface {
     pub requester_managed: bool,
     pub status: Option<String>,
     pub private_ip_address: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub private_ip_addresses: Vec<PrivateIpAddress>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub ipv6_addresses: Vec<Ipv6Address>,
     pub association: Option<IpAssociation>,
     pub attachment: Option<EniAttachment>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub groups: Vec<GroupIdentifier>,
     pub source_dest_check: Option<bool>,
-    #[serde(default, alias = "TagSet")]
+    #[serde(default, alias = "TagSet", deserialize_with = "list")]
     pub tags: Vec<Tag>,
 }
 
@@ -337,7 +371,7 @@ pub struct GroupIdentifier {
 #[serde(rename_all = "PascalCase")]
 pub struct Reservation {
     pub owner_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub instances: Vec<Instance>,
 }
 
@@ -352,12 +386,12 @@ pub struct Instance {
     pub public_ip_address: Option<String>,
     pub placement: Option<Placement>,
     /// The instance's ENIs, in the same shape as `describe-network-interfaces` items.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub network_interfaces: Vec<NetworkInterface>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub security_groups: Vec<GroupIdentifier>,
     pub source_dest_check: Option<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub tags: Vec<Tag>,
 }
 
@@ -378,9 +412,9 @@ pub struct Placement {
 pub struct InternetGateway {
     pub internet_gateway_id: String,
     pub owner_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub attachments: Vec<GatewayAttachment>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub tags: Vec<Tag>,
 }
 
@@ -395,9 +429,9 @@ pub struct GatewayAttachment {
 #[serde(rename_all = "PascalCase")]
 pub struct EgressOnlyInternetGateway {
     pub egress_only_internet_gateway_id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub attachments: Vec<GatewayAttachment>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub tags: Vec<Tag>,
 }
 
@@ -409,9 +443,9 @@ pub struct NatGateway {
     pub vpc_id: Option<String>,
     pub state: Option<String>,
     pub connectivity_type: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub nat_gateway_addresses: Vec<NatGatewayAddress>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub tags: Vec<Tag>,
 }
 
@@ -434,7 +468,7 @@ pub struct Address {
     pub private_ip_address: Option<String>,
     pub instance_id: Option<String>,
     pub network_interface_owner_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub tags: Vec<Tag>,
 }
 
@@ -445,7 +479,7 @@ pub struct VpcPeeringConnection {
     pub accepter_vpc_info: Option<PeeringVpcInfo>,
     pub requester_vpc_info: Option<PeeringVpcInfo>,
     pub status: Option<PeeringStatus>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub tags: Vec<Tag>,
 }
 
@@ -456,9 +490,9 @@ pub struct PeeringVpcInfo {
     pub owner_id: Option<String>,
     pub region: Option<String>,
     pub cidr_block: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub cidr_block_set: Vec<CidrOnly>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub ipv6_cidr_block_set: Vec<Ipv6CidrOnly>,
 }
 
@@ -489,7 +523,7 @@ pub struct ManagedPrefixList {
     pub address_family: Option<String>,
     pub owner_id: Option<String>,
     pub state: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub tags: Vec<Tag>,
 }
 
@@ -519,7 +553,7 @@ pub struct TransitGateway {
     pub owner_id: Option<String>,
     pub state: Option<String>,
     pub options: Option<TransitGatewayOptions>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub tags: Vec<Tag>,
 }
 
@@ -542,7 +576,7 @@ pub struct TransitGatewayAttachment {
     pub resource_type: Option<String>,
     pub state: Option<String>,
     pub association: Option<TgwAttachmentAssociation>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub tags: Vec<Tag>,
 }
 
@@ -561,10 +595,10 @@ pub struct TransitGatewayVpcAttachment {
     pub vpc_id: Option<String>,
     pub vpc_owner_id: Option<String>,
     pub state: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub subnet_ids: Vec<String>,
     pub options: Option<TgwVpcAttachmentOptions>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub tags: Vec<Tag>,
 }
 
@@ -587,9 +621,9 @@ pub struct TransitGatewayRouteTable {
     pub default_propagation_route_table: bool,
     /// Not printed by `describe-transit-gateway-route-tables`; the collector
     /// adds the `search-transit-gateway-routes` result under this key.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub routes: Vec<TransitGatewayRoute>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub tags: Vec<Tag>,
 }
 
@@ -598,7 +632,7 @@ pub struct TransitGatewayRouteTable {
 #[serde(rename_all = "PascalCase")]
 pub struct TgwPropagationSet {
     pub transit_gateway_route_table_id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub transit_gateway_route_table_propagations: Vec<TgwPropagation>,
 }
 
@@ -616,7 +650,7 @@ pub struct TgwPropagation {
 #[serde(rename_all = "PascalCase")]
 pub struct TgwRouteSet {
     pub transit_gateway_route_table_id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub routes: Vec<TransitGatewayRoute>,
 }
 
@@ -628,7 +662,7 @@ pub struct TransitGatewayRoute {
     #[serde(rename = "Type")]
     pub kind: Option<String>,
     pub state: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub transit_gateway_attachments: Vec<TgwRouteAttachment>,
 }
 
@@ -645,9 +679,9 @@ pub struct TgwRouteAttachment {
 pub struct VpnGateway {
     pub vpn_gateway_id: String,
     pub state: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub vpc_attachments: Vec<GatewayAttachment>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub tags: Vec<Tag>,
 }
 
@@ -659,9 +693,9 @@ pub struct VpnConnection {
     pub transit_gateway_id: Option<String>,
     pub state: Option<String>,
     pub options: Option<VpnOptions>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub routes: Vec<VpnStaticRoute>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub tags: Vec<Tag>,
 }
 
@@ -687,15 +721,15 @@ pub struct VpcEndpoint {
     pub owner_id: Option<String>,
     pub service_name: Option<String>,
     pub state: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub route_table_ids: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub subnet_ids: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub network_interface_ids: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub groups: Vec<EndpointGroup>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub tags: Vec<Tag>,
 }
 
@@ -717,9 +751,9 @@ pub struct LoadBalancer {
     pub scheme: Option<String>,
     pub vpc_id: Option<String>,
     pub state: Option<LbState>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub availability_zones: Vec<LbAvailabilityZone>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub security_groups: Vec<String>,
     pub ip_address_type: Option<String>,
 }
@@ -735,7 +769,7 @@ pub struct LbState {
 pub struct LbAvailabilityZone {
     pub zone_name: Option<String>,
     pub subnet_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub load_balancer_addresses: Vec<LbAddress>,
 }
 
@@ -757,7 +791,7 @@ pub struct Listener {
     pub load_balancer_arn: Option<String>,
     pub port: Option<i64>,
     pub protocol: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub default_actions: Vec<ListenerAction>,
 }
 
@@ -774,7 +808,7 @@ pub struct ListenerAction {
 #[derive(Debug, Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
 pub struct ForwardConfig {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub target_groups: Vec<WeightedTargetGroup>,
 }
 
@@ -796,7 +830,7 @@ pub struct RedirectConfig {
 #[serde(rename_all = "PascalCase")]
 pub struct LoadBalancerListenerSet {
     pub load_balancer_arn: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub listeners: Vec<Listener>,
 }
 
@@ -810,7 +844,7 @@ pub struct TargetGroup {
     pub vpc_id: Option<String>,
     pub target_type: Option<String>,
     pub health_check_port: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub load_balancer_arns: Vec<String>,
 }
 
@@ -819,7 +853,7 @@ pub struct TargetGroup {
 #[serde(rename_all = "PascalCase")]
 pub struct TargetHealthSet {
     pub target_group_arn: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub target_health_descriptions: Vec<TargetHealthDescription>,
 }
 
@@ -849,7 +883,7 @@ pub struct TargetHealth {
 #[serde(rename_all = "PascalCase")]
 pub struct LoadBalancerAttributeSet {
     pub load_balancer_arn: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub attributes: Vec<KeyValue>,
 }
 
@@ -858,7 +892,7 @@ pub struct LoadBalancerAttributeSet {
 #[serde(rename_all = "PascalCase")]
 pub struct TargetGroupAttributeSet {
     pub target_group_arn: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub attributes: Vec<KeyValue>,
 }
 
@@ -884,7 +918,7 @@ pub struct DbInstance {
     pub endpoint: Option<DbEndpoint>,
     #[serde(rename = "DBSubnetGroup")]
     pub db_subnet_group: Option<DbSubnetGroup>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub vpc_security_groups: Vec<VpcSecurityGroupMembership>,
     #[serde(default)]
     pub publicly_accessible: bool,
@@ -902,7 +936,7 @@ pub struct DbEndpoint {
 #[serde(rename_all = "PascalCase")]
 pub struct DbSubnetGroup {
     pub vpc_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub subnets: Vec<DbSubnet>,
 }
 
