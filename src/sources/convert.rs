@@ -6,11 +6,12 @@
 //! two security-group shapes, ENI owners told apart by their description.
 //! Resources in non-live states are skipped with a note.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
 use ipnet::{IpNet, Ipv4Net};
+use rayon::prelude::*;
 
 use super::snapshot::{is_region, FileContext, RawSnapshot};
 use super::wire;
@@ -65,6 +66,11 @@ fn tags(list: &[wire::Tag]) -> Tags {
     list.iter()
         .map(|t| (t.key.clone(), t.value.clone()))
         .collect()
+}
+
+/// [`tags`], taking the strings instead of copying them.
+fn tags_owned(list: Vec<wire::Tag>) -> Tags {
+    list.into_iter().map(|t| (t.key, t.value)).collect()
 }
 
 fn region_of_az(az: &str) -> Option<String> {
@@ -522,29 +528,51 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             entry.0.push(rule);
         }
     }
-    for (f, g) in raw.security_groups {
-        let (ingress, egress) = match rules_by_group.remove(&g.group_id) {
-            Some((i, e, _, _)) => (i, e),
-            None => (
-                permissions(&mut cx, &f, &g.group_id, &g.ip_permissions),
-                permissions(&mut cx, &f, &g.group_id, &g.ip_permissions_egress),
-            ),
-        };
-        let sg = SecurityGroup {
-            location: location(&f, g.owner_id.as_deref(), None, None),
-            id: g.group_id.clone(),
-            name: g.group_name.clone().unwrap_or_default(),
-            description: g.description.clone().unwrap_or_default(),
-            vpc_id: g.vpc_id.clone().unwrap_or_default(),
-            ingress,
-            egress,
-            tags: tags(&g.tags),
-        };
-        m.security_groups.insert(sg.id.clone(), sg);
+    // A group's rules from describe-security-group-rules go to its first description.
+    let pending: Vec<(Arc<FileContext>, wire::SecurityGroup, Option<SgRules>)> = raw
+        .security_groups
+        .into_iter()
+        .map(|(f, g)| {
+            let rules = rules_by_group
+                .remove(&g.group_id)
+                .map(|(i, e, _, _)| (i, e));
+            (f, g, rules)
+        })
+        .collect();
+    let converted: Vec<(SecurityGroup, Vec<Diagnostic>)> = pending
+        .into_par_iter()
+        .map(|(f, g, rules)| {
+            let mut cx = Ctx {
+                diagnostics: Vec::new(),
+            };
+            let (ingress, egress) = match rules {
+                Some(rules) => rules,
+                None => (
+                    permissions(&mut cx, &f, &g.group_id, &g.ip_permissions),
+                    permissions(&mut cx, &f, &g.group_id, &g.ip_permissions_egress),
+                ),
+            };
+            let sg = SecurityGroup {
+                location: location(&f, g.owner_id.as_deref(), None, None),
+                id: g.group_id,
+                name: g.group_name.unwrap_or_default(),
+                description: g.description.unwrap_or_default(),
+                vpc_id: g.vpc_id.unwrap_or_default(),
+                ingress,
+                egress,
+                tags: tags_owned(g.tags),
+            };
+            (sg, cx.diagnostics)
+        })
+        .collect();
+    let mut groups = Vec::with_capacity(converted.len() + rules_by_group.len());
+    for (sg, diagnostics) in converted {
+        cx.diagnostics.extend(diagnostics);
+        groups.push((sg.id.clone(), sg));
     }
     // Groups known only from describe-security-group-rules: their VPC comes from their ENIs below.
     for (id, (ingress, egress, f, owner)) in rules_by_group {
-        m.security_groups.insert(
+        groups.push((
             id.clone(),
             SecurityGroup {
                 location: location(&f, owner.as_deref(), None, None),
@@ -553,8 +581,9 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 egress,
                 ..SecurityGroup::default()
             },
-        );
+        ));
     }
+    m.security_groups = sorted_map(groups);
 
     // Prefix lists
     for (f, p) in raw.managed_prefix_lists {
@@ -620,7 +649,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
     }
 
     // Elastic IPs, by ENI and private address.
-    let mut eips: BTreeMap<(String, Option<Ipv4Addr>), Ipv4Addr> = BTreeMap::new();
+    let mut eips: Eips = BTreeMap::new();
     for (f, a) in &raw.addresses {
         let (Some(eni), Some(public)) = (&a.network_interface_id, &a.public_ip) else {
             continue;
@@ -632,70 +661,34 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             .private_ip_address
             .as_deref()
             .and_then(|p| p.parse::<Ipv4Addr>().ok());
-        eips.insert((eni.clone(), private), public);
+        eips.entry(eni.clone()).or_default().insert(private, public);
     }
 
-    // Instances (and the ENIs their description carries, for snapshots without describe-network-interfaces).
-    let mut instance_enis: Vec<(Arc<FileContext>, wire::NetworkInterface, Option<String>)> =
-        Vec::new();
-    for (f, res) in raw.reservations {
-        for i in res.instances {
-            let state = i.state.as_ref().and_then(|s| s.name.as_deref());
-            if !live(state, &["terminated", "shutting-down"]) {
-                cx.note(
-                    &f,
-                    format!(
-                        "instance {} is {}; skipped",
-                        i.instance_id,
-                        state.unwrap_or("gone")
-                    ),
-                );
-                continue;
+    // Instances (and the ENIs their description carries, for snapshots without
+    // describe-network-interfaces), converted in parallel and gathered in order.
+    let converted: Vec<Vec<Result<(Instance, InstanceEnis), Diagnostic>>> = raw
+        .reservations
+        .into_par_iter()
+        .map(|(f, res)| {
+            let owner = res.owner_id;
+            res.instances
+                .into_iter()
+                .map(|i| instance(&f, owner.as_deref(), i))
+                .collect()
+        })
+        .collect();
+    let mut instance_enis: InstanceEnis = Vec::new();
+    let mut instances = Vec::new();
+    for outcome in converted.into_iter().flatten() {
+        match outcome {
+            Ok((instance, enis)) => {
+                instance_enis.extend(enis);
+                instances.push((instance.id.clone(), instance));
             }
-            let az = i
-                .placement
-                .as_ref()
-                .and_then(|p| p.availability_zone.clone());
-            let mut nis = i.network_interfaces;
-            nis.sort_by_key(|n| {
-                n.attachment
-                    .as_ref()
-                    .and_then(|a| a.device_index)
-                    .unwrap_or(0)
-            });
-            let instance = Instance {
-                location: location(&f, res.owner_id.as_deref(), az.as_deref(), None),
-                id: i.instance_id.clone(),
-                subnet_id: i.subnet_id.clone(),
-                vpc_id: i.vpc_id.clone(),
-                eni_ids: nis.iter().map(|n| n.network_interface_id.clone()).collect(),
-                tags: tags(&i.tags),
-            };
-            for mut ni in nis {
-                if ni
-                    .attachment
-                    .as_ref()
-                    .and_then(|a| a.instance_id.as_ref())
-                    .is_none()
-                {
-                    let device_index = ni.attachment.as_ref().and_then(|a| a.device_index);
-                    ni.attachment = Some(wire::EniAttachment {
-                        instance_id: Some(i.instance_id.clone()),
-                        device_index,
-                        ..wire::EniAttachment::default()
-                    });
-                }
-                if ni.subnet_id.is_none() {
-                    ni.subnet_id = i.subnet_id.clone();
-                }
-                if ni.vpc_id.is_none() {
-                    ni.vpc_id = i.vpc_id.clone();
-                }
-                instance_enis.push((f.clone(), ni, az.clone()));
-            }
-            m.instances.insert(instance.id.clone(), instance);
+            Err(note) => cx.diagnostics.push(note),
         }
     }
+    m.instances = sorted_map(instances);
 
     // Gateways
     for (f, g) in raw.internet_gateways {
@@ -1351,26 +1344,151 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         );
     }
 
-    // Network interfaces: describe-network-interfaces first, then those only the instances describe.
-    let mut seen_enis = BTreeSet::new();
-    let listed: Vec<(Arc<FileContext>, wire::NetworkInterface, Option<String>)> = raw
+    // Network interfaces: describe-network-interfaces first, then those only the instances
+    // describe; the first of each id counts. Each is converted on its own, in parallel, and
+    // the results are gathered in that order.
+    let keep: Vec<bool> = {
+        let mut seen = HashSet::new();
+        raw.network_interfaces
+            .iter()
+            .map(|(_, e)| e)
+            .chain(instance_enis.iter().map(|(_, e, _)| e))
+            .map(|e| seen.insert(e.network_interface_id.as_str()))
+            .collect()
+    };
+    let lookup = Lookup::new(&m);
+    let converted: Vec<(Option<NetworkInterface>, Vec<Diagnostic>)> = raw
         .network_interfaces
-        .into_iter()
+        .into_par_iter()
         .map(|(f, e)| (f, e, None))
-        .chain(instance_enis)
+        .chain(instance_enis.into_par_iter())
+        .zip(keep.into_par_iter())
+        .filter_map(|((f, e, az), keep)| {
+            keep.then(|| {
+                let mut cx = Ctx {
+                    diagnostics: Vec::new(),
+                };
+                let eni = network_interface(&mut cx, &f, e, az, &m, &lookup, &eips);
+                (eni, cx.diagnostics)
+            })
+        })
         .collect();
-    for (f, e, az) in listed {
-        if !seen_enis.insert(e.network_interface_id.clone()) {
-            continue;
-        }
-        if let Some(eni) = network_interface(&mut cx, &f, e, az, &m, &eips) {
-            m.network_interfaces.insert(eni.id.clone(), eni);
+    drop(lookup);
+    let mut enis = Vec::with_capacity(converted.len());
+    for (eni, diagnostics) in converted {
+        cx.diagnostics.extend(diagnostics);
+        if let Some(eni) = eni {
+            enis.push((eni.id.clone(), eni));
         }
     }
+    m.network_interfaces = sorted_map(enis);
 
     inherit_locations(&mut m);
     (m, cx.diagnostics)
 }
+
+/// The ENIs an instance describes: the file, the ENI, the instance's availability zone.
+type InstanceEnis = Vec<(Arc<FileContext>, wire::NetworkInterface, Option<String>)>;
+
+/// One instance of a reservation, with the ENIs it describes; a note when it is not live.
+fn instance(
+    f: &Arc<FileContext>,
+    owner: Option<&str>,
+    i: wire::Instance,
+) -> Result<(Instance, InstanceEnis), Diagnostic> {
+    let wire::Instance {
+        instance_id,
+        state,
+        subnet_id,
+        vpc_id,
+        placement,
+        network_interfaces: mut nis,
+        tags: wire_tags,
+        ..
+    } = i;
+    let state = state.and_then(|s| s.name);
+    if !live(state.as_deref(), &["terminated", "shutting-down"]) {
+        return Err(Diagnostic {
+            level: Level::Note,
+            file: Some(f.file.clone()),
+            message: format!(
+                "instance {instance_id} is {}; skipped",
+                state.as_deref().unwrap_or("gone")
+            ),
+        });
+    }
+    let az = placement.and_then(|p| p.availability_zone);
+    nis.sort_by_key(|n| {
+        n.attachment
+            .as_ref()
+            .and_then(|a| a.device_index)
+            .unwrap_or(0)
+    });
+    let location = location(f, owner, az.as_deref(), None);
+    let eni_ids = nis.iter().map(|n| n.network_interface_id.clone()).collect();
+    let enis = nis
+        .into_iter()
+        .map(|mut ni| {
+            if ni
+                .attachment
+                .as_ref()
+                .and_then(|a| a.instance_id.as_ref())
+                .is_none()
+            {
+                let device_index = ni.attachment.as_ref().and_then(|a| a.device_index);
+                ni.attachment = Some(wire::EniAttachment {
+                    instance_id: Some(instance_id.clone()),
+                    device_index,
+                    ..wire::EniAttachment::default()
+                });
+            }
+            if ni.subnet_id.is_none() {
+                ni.subnet_id = subnet_id.clone();
+            }
+            if ni.vpc_id.is_none() {
+                ni.vpc_id = vpc_id.clone();
+            }
+            (f.clone(), ni, az.clone())
+        })
+        .collect();
+    let instance = Instance {
+        location,
+        id: instance_id,
+        subnet_id,
+        vpc_id,
+        eni_ids,
+        tags: tags_owned(wire_tags),
+    };
+    Ok((instance, enis))
+}
+
+/// The map that inserting `entries` one by one would give (of equal keys, the last wins),
+/// built without moving large values around a B-tree: the keys are sorted by reference, then
+/// the tree is built in one pass from the sorted entries.
+fn sorted_map<V: Send + Sync>(entries: Vec<(String, V)>) -> BTreeMap<String, V> {
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order.par_sort_unstable_by(|&a, &b| entries[a].0.cmp(&entries[b].0).then(a.cmp(&b)));
+    // Of a run of equal keys, only the last (the latest inserted) is kept.
+    let keep: Vec<bool> = order
+        .iter()
+        .enumerate()
+        .map(|(at, &i)| {
+            order
+                .get(at + 1)
+                .is_none_or(|&next| entries[next].0 != entries[i].0)
+        })
+        .collect();
+    let mut slots: Vec<Option<(String, V)>> = entries.into_iter().map(Some).collect();
+    order
+        .iter()
+        .zip(keep)
+        .filter(|(_, keep)| *keep)
+        .filter_map(|(&i, _)| slots[i].take())
+        .collect()
+}
+
+/// Inbound and outbound rules of a group.
+type SgRules = (Vec<SgRule>, Vec<SgRule>);
 
 /// Inbound rules, outbound rules, the file and the owner of a group known from
 /// `describe-security-group-rules`.
@@ -1392,7 +1510,17 @@ fn permissions(
     group: &str,
     perms: &[wire::IpPermission],
 ) -> Vec<SgRule> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(
+        perms
+            .iter()
+            .map(|p| {
+                p.ip_ranges.len()
+                    + p.ipv6_ranges.len()
+                    + p.prefix_list_ids.len()
+                    + p.user_id_group_pairs.len()
+            })
+            .sum(),
+    );
     for p in perms {
         let Some(proto) = protocol(&p.ip_protocol) else {
             cx.warn(
@@ -1482,34 +1610,49 @@ fn network_interface(
     e: wire::NetworkInterface,
     az: Option<String>,
     m: &Model,
-    eips: &BTreeMap<(String, Option<Ipv4Addr>), Ipv4Addr>,
+    lookup: &Lookup,
+    eips: &Eips,
 ) -> Option<NetworkInterface> {
-    let id = e.network_interface_id.clone();
-    let Some(subnet_id) = e.subnet_id.clone() else {
+    let wire::NetworkInterface {
+        network_interface_id: id,
+        subnet_id,
+        vpc_id,
+        availability_zone,
+        owner_id,
+        description,
+        interface_type,
+        requester_id,
+        private_ip_address,
+        private_ip_addresses,
+        ipv6_addresses,
+        association,
+        attachment,
+        groups,
+        source_dest_check,
+        tags: wire_tags,
+        ..
+    } = e;
+    let Some(subnet_id) = subnet_id else {
         cx.warn(
             f,
             format!("network interface {id} has no SubnetId; skipped"),
         );
         return None;
     };
-    let vpc_id = e
-        .vpc_id
-        .clone()
+    let vpc_id = vpc_id
         .or_else(|| m.subnets.get(&subnet_id).map(|s| s.vpc_id.clone()))
         .unwrap_or_default();
-    let az = e
-        .availability_zone
-        .clone()
+    let az = availability_zone
         .or(az)
         .or_else(|| m.subnets.get(&subnet_id).and_then(|s| s.az.clone()));
 
     let mut private_ips: Vec<PrivateIp> = Vec::new();
-    for p in &e.private_ip_addresses {
+    for p in &private_ip_addresses {
         if let Some(IpAddr::V4(address)) = cx.ip(f, &id, &p.private_ip_address) {
             // moto (and some hand-made snapshots) give the primary address's public IP only in
             // the ENI-level Association.
             let association = p.association.as_ref().or(if p.primary {
-                e.association.as_ref()
+                association.as_ref()
             } else {
                 None
             });
@@ -1523,12 +1666,10 @@ fn network_interface(
         }
     }
     if private_ips.is_empty() {
-        if let Some(IpAddr::V4(address)) = e
-            .private_ip_address
-            .as_deref()
-            .and_then(|p| cx.ip(f, &id, p))
+        if let Some(IpAddr::V4(address)) =
+            private_ip_address.as_deref().and_then(|p| cx.ip(f, &id, p))
         {
-            let (public, elastic) = public_of(e.association.as_ref());
+            let (public, elastic) = public_of(association.as_ref());
             private_ips.push(PrivateIp {
                 address,
                 primary: true,
@@ -1538,48 +1679,51 @@ fn network_interface(
         }
     }
     // Elastic IPs from describe-addresses fill in what the ENI itself did not say.
-    let primary = private_ips.iter().find(|p| p.primary).map(|p| p.address);
-    for p in &mut private_ips {
-        let eip = eips.get(&(id.clone(), Some(p.address))).or_else(|| {
-            (Some(p.address) == primary)
-                .then(|| eips.get(&(id.clone(), None)))
-                .flatten()
-        });
-        if let Some(eip) = eip {
-            p.public = Some(*eip);
-            p.elastic = true;
+    if let Some(eips) = eips.get(id.as_str()) {
+        let primary = private_ips.iter().find(|p| p.primary).map(|p| p.address);
+        for p in &mut private_ips {
+            let eip = eips.get(&Some(p.address)).or_else(|| {
+                (Some(p.address) == primary)
+                    .then(|| eips.get(&None))
+                    .flatten()
+            });
+            if let Some(eip) = eip {
+                p.public = Some(*eip);
+                p.elastic = true;
+            }
         }
     }
     private_ips.sort_by_key(|p| !p.primary);
-    let ipv6: Vec<Ipv6Addr> = e
-        .ipv6_addresses
+    let ipv6: Vec<Ipv6Addr> = ipv6_addresses
         .iter()
         .filter_map(|a| match cx.ip(f, &id, &a.ipv6_address) {
             Some(IpAddr::V6(v)) => Some(v),
             _ => None,
         })
         .collect();
-    let groups: Vec<String> = e.groups.iter().map(|g| g.group_id.clone()).collect();
-    let description = e.description.clone().unwrap_or_default();
-    let interface_type = e
-        .interface_type
-        .clone()
-        .unwrap_or_else(|| "interface".into());
-    let tag_map = tags(&e.tags);
-    let instance_id = e.attachment.as_ref().and_then(|a| a.instance_id.clone());
+    let groups: Vec<String> = groups.into_iter().map(|g| g.group_id).collect();
+    let description = description.unwrap_or_default();
+    let interface_type = interface_type.unwrap_or_else(|| "interface".into());
+    let tag_map = tags_owned(wire_tags);
+    let device_index = attachment
+        .as_ref()
+        .and_then(|a| a.device_index)
+        .and_then(|d| u32::try_from(d).ok());
+    let instance_id = attachment.and_then(|a| a.instance_id);
     let owner = classify(
         &description,
         &interface_type,
-        e.requester_id.as_deref(),
+        requester_id.as_deref(),
         instance_id.as_deref(),
         &vpc_id,
         &subnet_id,
         &groups,
         m,
+        lookup,
         &tag_map,
     );
     Some(NetworkInterface {
-        location: location(f, e.owner_id.as_deref(), az.as_deref(), None),
+        location: location(f, owner_id.as_deref(), az.as_deref(), None),
         id,
         subnet_id,
         vpc_id,
@@ -1587,17 +1731,78 @@ fn network_interface(
         private_ips,
         ipv6,
         groups,
-        source_dest_check: e.source_dest_check.unwrap_or(true),
+        source_dest_check: source_dest_check.unwrap_or(true),
         owner,
-        device_index: e
-            .attachment
-            .as_ref()
-            .and_then(|a| a.device_index)
-            .and_then(|d| u32::try_from(d).ok()),
+        device_index,
         interface_type,
         description,
         tags: tag_map,
     })
+}
+
+/// Elastic IPs from `describe-addresses`: by ENI, then by private address (`None`: the
+/// ENI's primary address).
+type Eips = BTreeMap<String, BTreeMap<Option<Ipv4Addr>, Ipv4Addr>>;
+
+/// Indexes over the converted model that classifying an ENI consults, built once so that
+/// each ENI costs lookups rather than scans of whole collections.
+struct Lookup<'a> {
+    /// Load balancers by ARN suffix (`app/<name>/<id>`); the first by ARN for a suffix.
+    lb_by_suffix: HashMap<&'a str, &'a LoadBalancer>,
+    /// NAT gateway ids by subnet; the first by id for a subnet.
+    nat_by_subnet: HashMap<&'a str, &'a str>,
+    /// DB instances by security group.
+    dbs_by_group: HashMap<&'a str, Vec<&'a DbInstance>>,
+    /// DB instances without security groups.
+    dbs_without_groups: Vec<&'a DbInstance>,
+}
+
+impl<'a> Lookup<'a> {
+    fn new(m: &'a Model) -> Self {
+        let mut lookup = Lookup {
+            lb_by_suffix: HashMap::new(),
+            nat_by_subnet: HashMap::new(),
+            dbs_by_group: HashMap::new(),
+            dbs_without_groups: Vec::new(),
+        };
+        for lb in m.load_balancers.values() {
+            if let Some(suffix) = lb.arn_suffix() {
+                lookup.lb_by_suffix.entry(suffix).or_insert(lb);
+            }
+        }
+        for n in m.nat_gateways.values() {
+            lookup
+                .nat_by_subnet
+                .entry(n.subnet_id.as_str())
+                .or_insert(n.id.as_str());
+        }
+        for d in m.db_instances.values() {
+            if d.groups.is_empty() {
+                lookup.dbs_without_groups.push(d);
+            }
+            for g in &d.groups {
+                lookup.dbs_by_group.entry(g.as_str()).or_default().push(d);
+            }
+        }
+        lookup
+    }
+
+    /// DB instances that share a security group with `groups`, or, when `groups` is empty,
+    /// those without any; in id order.
+    fn dbs_sharing_a_group(&self, groups: &[String]) -> Vec<&'a DbInstance> {
+        let mut found: BTreeMap<&str, &'a DbInstance> = BTreeMap::new();
+        for g in groups {
+            for d in self.dbs_by_group.get(g.as_str()).into_iter().flatten() {
+                found.insert(d.id.as_str(), d);
+            }
+        }
+        if groups.is_empty() {
+            for d in &self.dbs_without_groups {
+                found.insert(d.id.as_str(), d);
+            }
+        }
+        found.into_values().collect()
+    }
 }
 
 fn public_of(a: Option<&wire::IpAssociation>) -> (Option<Ipv4Addr>, bool) {
@@ -1625,6 +1830,7 @@ fn classify(
     subnet_id: &str,
     groups: &[String],
     m: &Model,
+    lookup: &Lookup,
     tags: &Tags,
 ) -> EniOwner {
     let group_names = || {
@@ -1668,7 +1874,7 @@ fn classify(
 
     if let Some(rest) = description.strip_prefix("ELB ") {
         let rest = rest.trim();
-        let lb = m.load_balancer_by_suffix(rest);
+        let lb = lookup.lb_by_suffix.get(rest).copied();
         let name = lb
             .map(|l| l.name.clone())
             .unwrap_or_else(|| rest.split('/').nth(1).unwrap_or(rest).to_string());
@@ -1682,12 +1888,8 @@ fn classify(
         || itype == "natgateway"
         || description.starts_with("Interface for NAT Gateway")
     {
-        let nat = word_after("Interface for NAT Gateway").or_else(|| {
-            m.nat_gateways
-                .values()
-                .find(|n| n.subnet_id == subnet_id)
-                .map(|n| n.id.clone())
-        });
+        let nat = word_after("Interface for NAT Gateway")
+            .or_else(|| lookup.nat_by_subnet.get(subnet_id).map(|id| id.to_string()));
         let name = nat
             .as_ref()
             .and_then(|n| m.nat_gateways.get(n))
@@ -1728,15 +1930,11 @@ fn classify(
     }
     if description == "RDSNetworkInterface" || requester == Some("amazon-rds") {
         // Name the database through VPC, DB subnet group and security groups (as Batfish does).
-        let mut candidates: Vec<&DbInstance> = m
-            .db_instances
-            .values()
+        let mut candidates: Vec<&DbInstance> = lookup
+            .dbs_sharing_a_group(groups)
+            .into_iter()
             .filter(|d| d.vpc_id.as_deref().is_none_or(|v| v == vpc_id))
             .filter(|d| d.subnet_ids.is_empty() || d.subnet_ids.iter().any(|s| s == subnet_id))
-            .filter(|d| {
-                d.groups.iter().any(|g| groups.contains(g))
-                    || (d.groups.is_empty() && groups.is_empty())
-            })
             .collect();
         let exact: Vec<&DbInstance> = candidates
             .iter()
@@ -1869,6 +2067,9 @@ fn inherit_locations(m: &mut Model) {
         .map(|(id, v)| (id.clone(), v.location.clone()))
         .collect();
     let fill = |loc: &mut Location, vpc: &str| {
+        if loc.account.is_some() && loc.region.is_some() {
+            return;
+        }
         if let Some(v) = vpc_loc.get(vpc) {
             if loc.account.is_none() {
                 loc.account = v.account.clone();
@@ -1888,17 +2089,25 @@ fn inherit_locations(m: &mut Model) {
         fill(&mut n.location, &n.vpc_id);
     }
     // Groups known only from describe-security-group-rules take their VPC from an ENI using them.
-    let mut vpc_of_group: BTreeMap<String, String> = BTreeMap::new();
-    for e in m.network_interfaces.values() {
-        for g in &e.groups {
-            vpc_of_group
-                .entry(g.clone())
-                .or_insert_with(|| e.vpc_id.clone());
+    // (The first ENI by id that uses the group; only such groups are looked for.)
+    let mut vpc_of_group: BTreeMap<String, Option<String>> = m
+        .security_groups
+        .values()
+        .filter(|g| g.vpc_id.is_empty())
+        .map(|g| (g.id.clone(), None))
+        .collect();
+    if !vpc_of_group.is_empty() {
+        for e in m.network_interfaces.values() {
+            for g in &e.groups {
+                if let Some(vpc @ None) = vpc_of_group.get_mut(g) {
+                    *vpc = Some(e.vpc_id.clone());
+                }
+            }
         }
     }
     for g in m.security_groups.values_mut() {
         if g.vpc_id.is_empty() {
-            if let Some(v) = vpc_of_group.get(&g.id) {
+            if let Some(Some(v)) = vpc_of_group.get(&g.id) {
                 g.vpc_id = v.clone();
             }
         }
