@@ -54,8 +54,13 @@ pub struct Index {
     pub members: BTreeMap<String, Vec<String>>,
     /// Public IPv4 (encoded) → (host id, private address encoded).
     pub public: BTreeMap<u128, (String, u128)>,
-    /// Private address (encoded) → host id.
+    /// Private address (encoded) → host id, for single addresses.
     pub private: BTreeMap<u128, String>,
+    /// Hosts that also hold address ranges (delegated prefixes), which `private` does not list.
+    pub ranged: Vec<String>,
+    /// Each subnet's network ACL and route table ids (explicit association, else the VPC's
+    /// default NACL / main route table), as `Model::subnet_nacl` / `subnet_route_table` find them.
+    pub subnet_tables: BTreeMap<String, (Option<String>, Option<String>)>,
     /// Transit gateway route tables as longest-prefix maps, by route table id.
     pub tgw_routes: BTreeMap<String, super::filters::TgwRoutes>,
     /// The reachability graph; the walk follows its routing edges.
@@ -160,12 +165,61 @@ impl Index {
                 .or_default()
                 .push((sub.id.clone(), subnet_intervals(sub)));
         }
+        let mut nacl_of: BTreeMap<&str, &str> = BTreeMap::new();
+        let mut default_nacl: BTreeMap<&str, &str> = BTreeMap::new();
+        for n in m.network_acls.values() {
+            for s in &n.subnet_ids {
+                nacl_of.entry(s.as_str()).or_insert(n.id.as_str());
+            }
+            if n.is_default {
+                default_nacl
+                    .entry(n.vpc_id.as_str())
+                    .or_insert(n.id.as_str());
+            }
+        }
+        let mut rt_of: BTreeMap<&str, &str> = BTreeMap::new();
+        let mut main_rt: BTreeMap<&str, &str> = BTreeMap::new();
+        for rt in m.route_tables.values() {
+            for s in &rt.subnet_ids {
+                rt_of.entry(s.as_str()).or_insert(rt.id.as_str());
+            }
+            if rt.is_main {
+                main_rt.entry(rt.vpc_id.as_str()).or_insert(rt.id.as_str());
+            }
+        }
+        for sub in m.subnets.values() {
+            let nacl = nacl_of
+                .get(sub.id.as_str())
+                .or_else(|| default_nacl.get(sub.vpc_id.as_str()))
+                .map(|x| x.to_string());
+            let rt = rt_of
+                .get(sub.id.as_str())
+                .or_else(|| main_rt.get(sub.vpc_id.as_str()))
+                .map(|x| x.to_string());
+            idx.subnet_tables.insert(sub.id.clone(), (nacl, rt));
+        }
         for rt in m.tgw_route_tables.values() {
             idx.tgw_routes
                 .insert(rt.id.clone(), super::filters::tgw_routes(m, rt));
         }
         idx.graph = super::graph::ReachGraph::build(m, &idx);
         idx
+    }
+
+    /// The network ACL a subnet uses (as [`Model::subnet_nacl`], without scanning).
+    pub fn subnet_nacl<'m>(&self, m: &'m Model, subnet: &str) -> Option<&'m NetworkAcl> {
+        match self.subnet_tables.get(subnet) {
+            Some((nacl, _)) => nacl.as_ref().and_then(|n| m.network_acls.get(n)),
+            None => m.subnet_nacl(subnet),
+        }
+    }
+
+    /// The route table a subnet uses (as [`Model::subnet_route_table`], without scanning).
+    pub fn subnet_route_table<'m>(&self, m: &'m Model, subnet: &str) -> Option<&'m RouteTable> {
+        match self.subnet_tables.get(subnet) {
+            Some((_, rt)) => rt.as_ref().and_then(|r| m.route_tables.get(r)),
+            None => m.subnet_route_table(subnet),
+        }
     }
 
     /// The longest-prefix map of a transit gateway route table.
@@ -188,6 +242,8 @@ impl Index {
             for (a, b) in &host.private {
                 if a == b {
                     self.private.insert(*a, host.id.clone());
+                } else if !self.ranged.contains(&host.id) {
+                    self.ranged.push(host.id.clone());
                 }
             }
         }
@@ -231,6 +287,18 @@ impl Index {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(key, out.clone());
+        out
+    }
+
+    /// Ids of the hosts that may hold an address in `ivs`: by address, plus those with ranges.
+    pub fn holders(&self, ivs: &[Interval]) -> std::collections::HashSet<&str> {
+        let mut out: std::collections::HashSet<&str> =
+            self.ranged.iter().map(String::as_str).collect();
+        for iv in ivs {
+            for (_, hid) in self.private.range(iv.0..=iv.1) {
+                out.insert(hid.as_str());
+            }
+        }
         out
     }
 

@@ -482,23 +482,63 @@ impl<'m> Walker<'m> {
             if self.gateway_route_table_intercepts(&igw) {
                 continue;
             }
-            for (sid, addrs) in subnets {
-                let part = set.restrict(Dim::Dst, addrs);
-                if part.is_empty() {
-                    continue;
-                }
-                let sub = &m.subnets[sid];
-                let mut t = Trace::default();
-                let part = self.cross_in(sid, part, &mut t);
-                let place = Place {
-                    subnet_id: sid,
-                    vpc_id: vpc,
-                    az: &sub.az,
-                    name: sid,
-                };
-                let part = self.return_routes(place, part, &mut t, &Arrival::Igw(igw.clone()));
-                self.record(sid, part, &t);
+            let arrival = Arrival::Igw(igw);
+            self.network_deliver(vpc, subnets, set.clone(), &Trace::default(), None, &arrival);
+        }
+    }
+
+    /// Network mode: packets entering the subnets of a VPC, each through its NACL and return
+    /// routes. Neither looks at the destination address, so subnets sharing a NACL, a route
+    /// table and an availability zone share one evaluation, restricted to each one's addresses.
+    fn network_deliver(
+        &mut self,
+        vpc_id: &str,
+        subnets: &[(String, Vec<Interval>)],
+        set: PacketSet,
+        t: &Trace,
+        from_subnet: Option<&str>,
+        arrival: &Arrival,
+    ) {
+        let m = self.m;
+        let mut memo: BTreeMap<
+            (Option<&str>, Option<&str>, &Option<String>, bool),
+            (PacketSet, Trace),
+        > = BTreeMap::new();
+        for (sid, addrs) in subnets {
+            if set.restrict(Dim::Dst, addrs).is_empty() {
+                continue;
             }
+            let sub = &m.subnets[sid];
+            let own = from_subnet == Some(sid.as_str());
+            let key = (
+                self.idx.subnet_nacl(m, sid).map(|n| n.id.as_str()),
+                self.idx.subnet_route_table(m, sid).map(|r| r.id.as_str()),
+                &sub.az,
+                own,
+            );
+            if !memo.contains_key(&key) {
+                let mut t2 = t.clone();
+                let part = if own {
+                    set.clone()
+                } else {
+                    self.cross_in(sid, set.clone(), &mut t2)
+                };
+                let part = if *arrival == Arrival::PreservedByLb {
+                    part
+                } else {
+                    let place = Place {
+                        subnet_id: sid,
+                        vpc_id,
+                        az: &sub.az,
+                        name: sid,
+                    };
+                    self.return_routes(place, part, &mut t2, arrival)
+                };
+                memo.insert(key, (part, t2));
+            }
+            let (part, t2) = &memo[&key];
+            let part = part.restrict(Dim::Dst, addrs);
+            self.record(sid, part, t2);
         }
     }
 
@@ -622,7 +662,7 @@ impl<'m> Walker<'m> {
     }
 
     fn route_from_subnet(&mut self, subnet_id: &str, vpc_id: &str, set: PacketSet, t: Trace) {
-        let rt = self.m.subnet_route_table(subnet_id);
+        let rt = self.idx.subnet_route_table(self.m, subnet_id);
         let rt_id = rt
             .map(|r| r.id.clone())
             .unwrap_or_else(|| format!("{vpc_id} (local routes assumed)"));
@@ -666,7 +706,7 @@ impl<'m> Walker<'m> {
     }
 
     fn cross_out(&mut self, subnet_id: &str, set: PacketSet, t: &mut Trace) -> PacketSet {
-        let acl = self.m.subnet_nacl(subnet_id);
+        let acl = self.idx.subnet_nacl(self.m, subnet_id);
         let acl_id = acl
             .map(|a| a.id.clone())
             .unwrap_or_else(|| "default NACL (assumed)".into());
@@ -698,7 +738,7 @@ impl<'m> Walker<'m> {
     }
 
     fn cross_in(&mut self, subnet_id: &str, set: PacketSet, t: &mut Trace) -> PacketSet {
-        let acl = self.m.subnet_nacl(subnet_id);
+        let acl = self.idx.subnet_nacl(self.m, subnet_id);
         let acl_id = acl
             .map(|a| a.id.clone())
             .unwrap_or_else(|| "default NACL (assumed)".into());
@@ -842,7 +882,7 @@ impl<'m> Walker<'m> {
                 let nat_vpc = nat.vpc_id.clone();
                 let nat_subnet = nat.subnet_id.clone();
                 let public = nat.public;
-                let rt = self.m.subnet_route_table(&nat_subnet);
+                let rt = self.idx.subnet_route_table(self.m, &nat_subnet);
                 let rt_id = rt.map(|r| r.id.clone()).unwrap_or_default();
                 for (choice, part) in self.idx.graph.route_partition(&nat_subnet, &translated, Dim::Dst) {
                     let mut t3 = t2.clone();
@@ -1435,42 +1475,18 @@ impl<'m> Walker<'m> {
         arrival: Arrival,
     ) {
         if self.goal.network {
-            let m = self.m;
             let idx = self.idx;
-            for (sid, addrs) in idx.subnets_by_vpc.get(vpc_id).into_iter().flatten() {
-                let part = set.restrict(Dim::Dst, addrs);
-                if part.is_empty() {
-                    continue;
-                }
-                let mut t2 = t.clone();
-                let part = if from_subnet == Some(sid.as_str()) {
-                    part
-                } else {
-                    self.cross_in(sid, part, &mut t2)
-                };
-                let part = if arrival == Arrival::PreservedByLb {
-                    part
-                } else {
-                    let place = Place {
-                        subnet_id: sid,
-                        vpc_id,
-                        az: &m.subnets[sid].az,
-                        name: sid,
-                    };
-                    self.return_routes(place, part, &mut t2, &arrival)
-                };
-                self.record(sid, part, &t2);
-            }
+            let subnets = idx
+                .subnets_by_vpc
+                .get(vpc_id)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            self.network_deliver(vpc_id, subnets, set, &t, from_subnet, &arrival);
             return;
         }
         let mut rest = set.clone();
         // Only hosts holding a destination address (looked up by address), in the VPC's order.
-        let mut holders: std::collections::HashSet<&str> = std::collections::HashSet::new();
-        for iv in set.project(Dim::Dst) {
-            for (_, hid) in self.idx.private.range(iv.0..=iv.1) {
-                holders.insert(hid.as_str());
-            }
-        }
+        let holders = self.idx.holders(&set.project(Dim::Dst));
         let hosts: Vec<String> = self
             .idx
             .vpc_hosts(vpc_id)
@@ -1542,7 +1558,7 @@ impl<'m> Walker<'m> {
         arrival: &Arrival,
     ) -> PacketSet {
         let m = self.m;
-        let rt = m.subnet_route_table(place.subnet_id);
+        let rt = self.idx.subnet_route_table(m, place.subnet_id);
         let rt_id = rt
             .map(|r| r.id.clone())
             .unwrap_or_else(|| format!("{} (local routes assumed)", place.vpc_id));
@@ -1983,7 +1999,7 @@ impl<'m> Walker<'m> {
         let mut t = t;
         let set = self.egress_sgs(node, set, &mut t, "traffic to the target");
         let preserved = t.preserved;
-        let rt = self.m.subnet_route_table(&node.subnet_id);
+        let rt = self.idx.subnet_route_table(self.m, &node.subnet_id);
         for (choice, part) in self
             .idx
             .graph
@@ -1993,10 +2009,12 @@ impl<'m> Walker<'m> {
             match choice {
                 Some(c) if c.active && c.target == RouteTarget::Local => {
                     let mut p = part;
+                    // The interfaces holding a destination address, in the VPC's order.
+                    let holders = self.idx.holders(&p.project(Dim::Dst));
                     for other in self
                         .idx
                         .vpc_hosts(&node.vpc_id)
-                        .filter(|o| !o.virtual_node)
+                        .filter(|o| !o.virtual_node && holders.contains(o.id.as_str()))
                         .map(|o| o.id.clone())
                         .collect::<Vec<_>>()
                     {
