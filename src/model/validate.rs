@@ -5,19 +5,54 @@
 //! absent (a route to a missing NAT gateway drops traffic, as AWS's blackhole
 //! route would).
 
+use rayon::prelude::*;
+
 use super::{Diagnostic, Level, Model, RouteDestination, RouteTarget, SgPeer};
 
-/// Checks every cross-reference of the model and returns one warning per dangling one.
-pub fn validate(model: &Model) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    let mut warn = |message: String| {
-        out.push(Diagnostic {
-            level: Level::Warning,
-            file: None,
-            message,
-        })
-    };
+/// One kind of reference check: calls `warn` with each dangling reference's message.
+type Section = fn(&Model, &mut dyn FnMut(String));
 
+/// Every check; they are independent, so they run in parallel.
+const SECTIONS: &[Section] = &[
+    subnets,
+    route_tables,
+    network_acls,
+    security_groups,
+    network_interfaces,
+    instances,
+    nat_gateways,
+    peerings,
+    tgw_attachments,
+    tgw_route_tables,
+    load_balancers,
+    listeners,
+    target_groups,
+];
+
+/// Checks every cross-reference of the model and returns one warning per dangling one,
+/// sorted (so the order does not depend on which check ran first).
+pub fn validate(model: &Model) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = SECTIONS
+        .par_iter()
+        .flat_map_iter(|section| {
+            let mut found = Vec::new();
+            section(model, &mut |message| {
+                found.push(Diagnostic {
+                    level: Level::Warning,
+                    file: None,
+                    message,
+                })
+            });
+            found
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Subnets name their VPC.
+fn subnets(model: &Model, warn: &mut dyn FnMut(String)) {
     for s in model.subnets.values() {
         if !model.vpcs.contains_key(&s.vpc_id) {
             warn(format!(
@@ -26,6 +61,10 @@ pub fn validate(model: &Model) -> Vec<Diagnostic> {
             ));
         }
     }
+}
+
+/// Route tables name their VPC, subnets, prefix lists and targets.
+fn route_tables(model: &Model, warn: &mut dyn FnMut(String)) {
     for rt in model.route_tables.values() {
         if !model.vpcs.contains_key(&rt.vpc_id) {
             warn(format!(
@@ -78,6 +117,10 @@ pub fn validate(model: &Model) -> Vec<Diagnostic> {
             }
         }
     }
+}
+
+/// Network ACLs name their subnets.
+fn network_acls(model: &Model, warn: &mut dyn FnMut(String)) {
     for n in model.network_acls.values() {
         for s in &n.subnet_ids {
             if !model.subnets.contains_key(s) {
@@ -88,6 +131,10 @@ pub fn validate(model: &Model) -> Vec<Diagnostic> {
             }
         }
     }
+}
+
+/// Security-group rules name groups and prefix lists.
+fn security_groups(model: &Model, warn: &mut dyn FnMut(String)) {
     for sg in model.security_groups.values() {
         for (dir, rules) in [("inbound", &sg.ingress), ("outbound", &sg.egress)] {
             for rule in rules {
@@ -118,6 +165,10 @@ pub fn validate(model: &Model) -> Vec<Diagnostic> {
             }
         }
     }
+}
+
+/// ENIs name their subnet and security groups.
+fn network_interfaces(model: &Model, warn: &mut dyn FnMut(String)) {
     for e in model.network_interfaces.values() {
         if !model.subnets.contains_key(&e.subnet_id) {
             warn(format!(
@@ -134,6 +185,10 @@ pub fn validate(model: &Model) -> Vec<Diagnostic> {
             }
         }
     }
+}
+
+/// Instances name their ENIs.
+fn instances(model: &Model, warn: &mut dyn FnMut(String)) {
     for i in model.instances.values() {
         for eni in &i.eni_ids {
             if !model.network_interfaces.contains_key(eni) {
@@ -144,6 +199,10 @@ pub fn validate(model: &Model) -> Vec<Diagnostic> {
             }
         }
     }
+}
+
+/// NAT gateways name their subnet.
+fn nat_gateways(model: &Model, warn: &mut dyn FnMut(String)) {
     for n in model.nat_gateways.values() {
         if !model.subnets.contains_key(&n.subnet_id) {
             warn(format!(
@@ -152,6 +211,10 @@ pub fn validate(model: &Model) -> Vec<Diagnostic> {
             ));
         }
     }
+}
+
+/// Peerings name both VPCs.
+fn peerings(model: &Model, warn: &mut dyn FnMut(String)) {
     for p in model.peerings.values() {
         for v in [&p.requester_vpc, &p.accepter_vpc] {
             if !model.vpcs.contains_key(v) {
@@ -162,6 +225,10 @@ pub fn validate(model: &Model) -> Vec<Diagnostic> {
             }
         }
     }
+}
+
+/// Transit gateway attachments name their gateway, subnets and route table.
+fn tgw_attachments(model: &Model, warn: &mut dyn FnMut(String)) {
     for a in model.tgw_attachments.values() {
         if !model.transit_gateways.contains_key(&a.tgw_id) {
             warn(format!("transit gateway attachment {} names transit gateway {} which is not in the snapshot", a.id, a.tgw_id));
@@ -180,6 +247,10 @@ pub fn validate(model: &Model) -> Vec<Diagnostic> {
             }
         }
     }
+}
+
+/// Transit gateway routes name their attachments.
+fn tgw_route_tables(model: &Model, warn: &mut dyn FnMut(String)) {
     for rt in model.tgw_route_tables.values() {
         for r in &rt.routes {
             for a in &r.attachment_ids {
@@ -192,6 +263,10 @@ pub fn validate(model: &Model) -> Vec<Diagnostic> {
             }
         }
     }
+}
+
+/// Load balancers name their subnets and security groups.
+fn load_balancers(model: &Model, warn: &mut dyn FnMut(String)) {
     for lb in model.load_balancers.values() {
         for s in &lb.subnet_ids {
             if !model.subnets.contains_key(s) {
@@ -210,6 +285,10 @@ pub fn validate(model: &Model) -> Vec<Diagnostic> {
             }
         }
     }
+}
+
+/// Listeners name their load balancer and target groups.
+fn listeners(model: &Model, warn: &mut dyn FnMut(String)) {
     for l in model.listeners.values() {
         if !model.load_balancers.contains_key(&l.lb_arn) {
             warn(format!(
@@ -226,6 +305,10 @@ pub fn validate(model: &Model) -> Vec<Diagnostic> {
             }
         }
     }
+}
+
+/// Instance target groups name their instances.
+fn target_groups(model: &Model, warn: &mut dyn FnMut(String)) {
     for tg in model.target_groups.values() {
         if tg.target_type == super::TargetType::Instance {
             for t in &tg.targets {
@@ -238,7 +321,4 @@ pub fn validate(model: &Model) -> Vec<Diagnostic> {
             }
         }
     }
-    out.sort();
-    out.dedup();
-    out
 }
