@@ -17,6 +17,41 @@ use std::marker::PhantomData;
 use serde::de::{Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 
+/// A string that no stage reads (the most frequent such fields of the biggest files: ENI and
+/// attachment `Status`, `GroupName` of ENI groups, ...). It is checked exactly like a `String`
+/// — a value of another type is reported with its JSON path and the same message — but not
+/// stored, which saves an allocation per value. Make the field a `String` to read it.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Unread;
+
+impl<'de> Deserialize<'de> for Unread {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Unread, D::Error> {
+        struct UnreadVisitor;
+
+        impl Visitor<'_> for UnreadVisitor {
+            type Value = Unread;
+
+            // `String`'s own visitor, without keeping the text.
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Unread, E> {
+                Ok(Unread)
+            }
+
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Unread, E> {
+                match std::str::from_utf8(v) {
+                    Ok(_) => Ok(Unread),
+                    Err(_) => Err(E::invalid_value(serde::de::Unexpected::Bytes(v), &self)),
+                }
+            }
+        }
+
+        d.deserialize_string(UnreadVisitor)
+    }
+}
+
 /// Deserialises a JSON array into a `Vec` no larger than it: most AWS lists hold one or two
 /// items, for which `Vec`'s growth would reserve four (for a big struct, kilobytes of memory
 /// never used). Accepts and rejects exactly what `Vec`'s own `Deserialize` does.
@@ -312,7 +347,7 @@ pub struct NetworkInterface {
     pub requester_id: Option<String>,
     #[serde(default)]
     pub requester_managed: bool,
-    pub status: Option<String>,
+    pub status: Option<Unread>,
     pub private_ip_address: Option<String>,
     #[serde(default, deserialize_with = "list")]
     pub private_ip_addresses: Vec<PrivateIpAddress>,
@@ -348,23 +383,41 @@ pub struct IpAssociation {
     pub public_ip: Option<String>,
     pub ip_owner_id: Option<String>,
     pub allocation_id: Option<String>,
-    pub association_id: Option<String>,
+    pub association_id: Option<Unread>,
 }
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
 pub struct EniAttachment {
     pub instance_id: Option<String>,
-    pub instance_owner_id: Option<String>,
+    pub instance_owner_id: Option<Unread>,
     pub device_index: Option<i64>,
-    pub status: Option<String>,
+    pub status: Option<Unread>,
 }
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
 pub struct GroupIdentifier {
     pub group_id: String,
-    pub group_name: Option<String>,
+    pub group_name: Option<Unread>,
+}
+
+/// A [`GroupIdentifier`] where nothing is read (an instance's `SecurityGroups`: its ENIs
+/// name the groups that apply). Same checks and messages: serde names the Rust type in them,
+/// hence the module.
+pub use unread::GroupIdentifier as UnreadGroupIdentifier;
+
+mod unread {
+    use super::Unread;
+    use serde::Deserialize;
+
+    /// See [`super::UnreadGroupIdentifier`].
+    #[derive(Debug, Deserialize, Default)]
+    #[serde(rename_all = "PascalCase")]
+    pub struct GroupIdentifier {
+        pub group_id: Unread,
+        pub group_name: Option<Unread>,
+    }
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -382,14 +435,14 @@ pub struct Instance {
     pub state: Option<InstanceState>,
     pub subnet_id: Option<String>,
     pub vpc_id: Option<String>,
-    pub private_ip_address: Option<String>,
-    pub public_ip_address: Option<String>,
+    pub private_ip_address: Option<Unread>,
+    pub public_ip_address: Option<Unread>,
     pub placement: Option<Placement>,
     /// The instance's ENIs, in the same shape as `describe-network-interfaces` items.
     #[serde(default, deserialize_with = "list")]
     pub network_interfaces: Vec<NetworkInterface>,
     #[serde(default, deserialize_with = "list")]
-    pub security_groups: Vec<GroupIdentifier>,
+    pub security_groups: Vec<UnreadGroupIdentifier>,
     pub source_dest_check: Option<bool>,
     #[serde(default, deserialize_with = "list")]
     pub tags: Vec<Tag>,
@@ -950,4 +1003,56 @@ pub struct DbSubnet {
 #[serde(rename_all = "PascalCase")]
 pub struct VpcSecurityGroupMembership {
     pub vpc_security_group_id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The error, if any, of deserialising `json` as `T`, with its path.
+    fn error<T: for<'de> Deserialize<'de>>(json: &str) -> Option<String> {
+        let value: serde_json::Value = serde_json::from_str(json).expect("JSON");
+        serde_path_to_error::deserialize::<_, T>(value)
+            .err()
+            .map(|e| e.to_string())
+    }
+
+    /// `Unread` and `UnreadGroupIdentifier` accept and reject what `String` and
+    /// `GroupIdentifier` do, with the same messages.
+    #[test]
+    fn unread_fields_are_checked_like_the_types_they_replace() {
+        for json in [
+            r#""x""#, "5", "-1", "1.5", "true", "null", "[]", r#"["x"]"#, "{}",
+        ] {
+            assert_eq!(error::<Unread>(json), error::<String>(json), "{json}");
+            assert_eq!(
+                error::<Option<Unread>>(json),
+                error::<Option<String>>(json),
+                "{json}"
+            );
+        }
+        for json in [
+            r#"{"GroupId": "sg-1", "GroupName": "a"}"#,
+            r#"{"GroupId": "sg-1"}"#,
+            r#"{"GroupName": "a"}"#,
+            r#"{"GroupId": 5}"#,
+            r#"{"GroupId": "sg-1", "GroupName": ["a"]}"#,
+            r#"{"GroupId": "sg-1", "GroupId": "sg-2"}"#,
+            r#""sg-1""#,
+            r#"["sg-1"]"#,
+            "[]",
+            "null",
+        ] {
+            assert_eq!(
+                error::<UnreadGroupIdentifier>(json),
+                error::<GroupIdentifier>(json),
+                "{json}"
+            );
+            assert_eq!(
+                error::<Vec<UnreadGroupIdentifier>>(&format!("[{json}]")),
+                error::<Vec<GroupIdentifier>>(&format!("[{json}]")),
+                "{json}"
+            );
+        }
+    }
 }
