@@ -20,6 +20,7 @@
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -291,8 +292,9 @@ fn list_files(root: &Path) -> Result<(Vec<FileRef>, Option<LoadError>), LoadErro
     Ok((files, None))
 }
 
-/// Reads and parses a snapshot folder (or a single file): each file is read, parsed and
-/// dropped by one parallel task, so the folder's bytes are never all in memory at once.
+/// Reads and parses a snapshot folder (or a single file). Parallel tasks each read a file
+/// into a buffer they reuse from file to file and parse it there, so the folder's bytes are
+/// never all in memory at once.
 ///
 /// Errors are reported as a sequential reader would meet them: the first file that cannot
 /// be read (in path order), else a failure to walk the folder, else the first file that
@@ -301,17 +303,24 @@ pub fn read_and_parse(root: &Path) -> Result<RawSnapshot, LoadError> {
     let (refs, walk_error) = list_files(root)?;
     let outcomes: Vec<Result<Result<FilePart, LoadError>, LoadError>> = refs
         .into_par_iter()
-        .map(|r| {
-            let contents = std::fs::read(&r.path).map_err(|e| LoadError::Io {
-                path: r.path.clone(),
-                source: e,
-            })?;
+        // One buffer per task, reused from file to file: fresh memory for every file's bytes
+        // costs page faults.
+        .map_init(Vec::new, |buffer, r| {
+            buffer.clear();
+            std::fs::File::open(&r.path)
+                .and_then(|mut f| f.read_to_end(buffer))
+                .map_err(|e| LoadError::Io {
+                    path: r.path.clone(),
+                    source: e,
+                })?;
             let file = SnapshotFile {
                 display: r.display,
                 components: r.components,
-                contents,
+                contents: std::mem::take(buffer),
             };
-            Ok(parse_one(&file))
+            let part = parse_one(&file);
+            *buffer = file.contents;
+            Ok(part)
         })
         .collect();
     let mut parts = Vec::with_capacity(outcomes.len());
