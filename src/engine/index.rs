@@ -56,8 +56,12 @@ pub struct Index {
     pub public: BTreeMap<u128, (String, u128)>,
     /// Private address (encoded) → host id, for single addresses.
     pub private: BTreeMap<u128, String>,
-    /// Hosts that also hold address ranges (delegated prefixes), which `private` does not list.
-    pub ranged: Vec<String>,
+    /// Every private address interval of every interface (single addresses, and ranges such
+    /// as consecutive secondary addresses or delegated prefixes): start → (end, host id).
+    /// Interfaces never share addresses, so the intervals are disjoint.
+    pub by_start: BTreeMap<u128, (u128, String)>,
+    /// Load-balancer nodes known only by their subnet, per VPC.
+    pub virtual_by_vpc: BTreeMap<String, Vec<String>>,
     /// Each subnet's network ACL and route table ids (explicit association, else the VPC's
     /// default NACL / main route table), as `Model::subnet_nacl` / `subnet_route_table` find them.
     pub subnet_tables: BTreeMap<String, (Option<String>, Option<String>)>,
@@ -238,13 +242,17 @@ impl Index {
         for (public, private) in &host.public_v4 {
             self.public.insert(*public, (host.id.clone(), *private));
         }
-        if !host.virtual_node {
+        if host.virtual_node {
+            self.virtual_by_vpc
+                .entry(host.vpc_id.clone())
+                .or_default()
+                .push(host.id.clone());
+        } else {
             for (a, b) in &host.private {
                 if a == b {
                     self.private.insert(*a, host.id.clone());
-                } else if !self.ranged.contains(&host.id) {
-                    self.ranged.push(host.id.clone());
                 }
+                self.by_start.insert(*a, (*b, host.id.clone()));
             }
         }
         self.hosts_by_vpc
@@ -290,14 +298,36 @@ impl Index {
         out
     }
 
-    /// Ids of the hosts that may hold an address in `ivs`: by address, plus those with ranges.
-    pub fn holders(&self, ivs: &[Interval]) -> std::collections::HashSet<&str> {
-        let mut out: std::collections::HashSet<&str> =
-            self.ranged.iter().map(String::as_str).collect();
+    /// The hosts of a VPC that hold an address in `ivs` (looked up by address), in the VPC's
+    /// order: interfaces by id, then — with `virtual_nodes` —
+    /// the load-balancer nodes known only by their subnet.
+    pub fn vpc_holders(&self, vpc: &str, ivs: &[Interval], virtual_nodes: bool) -> Vec<&Host> {
+        let mut ids: Vec<&str> = Vec::new();
         for iv in ivs {
-            for (_, hid) in self.private.range(iv.0..=iv.1) {
-                out.insert(hid.as_str());
+            // Disjoint intervals sorted by start: those overlapping `iv` are the last ones
+            // starting at or before its end, back to the first that ends before it.
+            for (_, (end, hid)) in self.by_start.range(..=iv.1).rev() {
+                if *end < iv.0 {
+                    break;
+                }
+                ids.push(hid.as_str());
             }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let mut out: Vec<&Host> = ids
+            .into_iter()
+            .filter_map(|id| self.hosts.get(id))
+            .filter(|h| h.vpc_id == vpc && !h.virtual_node)
+            .collect();
+        if virtual_nodes {
+            out.extend(
+                self.virtual_by_vpc
+                    .get(vpc)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|id| self.hosts.get(id)),
+            );
         }
         out
     }

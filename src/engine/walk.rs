@@ -500,10 +500,9 @@ impl<'m> Walker<'m> {
         arrival: &Arrival,
     ) {
         let m = self.m;
-        let mut memo: BTreeMap<
-            (Option<&str>, Option<&str>, &Option<String>, bool),
-            (PacketSet, Trace),
-        > = BTreeMap::new();
+        // (NACL, route table, zone, entered from this subnet) -> what passes
+        type Key<'k> = (Option<&'k str>, Option<&'k str>, &'k Option<String>, bool);
+        let mut memo: BTreeMap<Key, (PacketSet, Trace)> = BTreeMap::new();
         for (sid, addrs) in subnets {
             if set.restrict(Dim::Dst, addrs).is_empty() {
                 continue;
@@ -516,29 +515,32 @@ impl<'m> Walker<'m> {
                 &sub.az,
                 own,
             );
-            if !memo.contains_key(&key) {
-                let mut t2 = t.clone();
-                let part = if own {
-                    set.clone()
-                } else {
-                    self.cross_in(sid, set.clone(), &mut t2)
-                };
-                let part = if *arrival == Arrival::PreservedByLb {
-                    part
-                } else {
-                    let place = Place {
-                        subnet_id: sid,
-                        vpc_id,
-                        az: &sub.az,
-                        name: sid,
+            let passed = match memo.get(&key) {
+                Some(x) => x,
+                None => {
+                    let mut t2 = t.clone();
+                    let part = if own {
+                        set.clone()
+                    } else {
+                        self.cross_in(sid, set.clone(), &mut t2)
                     };
-                    self.return_routes(place, part, &mut t2, arrival)
-                };
-                memo.insert(key, (part, t2));
-            }
-            let (part, t2) = &memo[&key];
-            let part = part.restrict(Dim::Dst, addrs);
-            self.record(sid, part, t2);
+                    let part = if *arrival == Arrival::PreservedByLb {
+                        part
+                    } else {
+                        let place = Place {
+                            subnet_id: sid,
+                            vpc_id,
+                            az: &sub.az,
+                            name: sid,
+                        };
+                        self.return_routes(place, part, &mut t2, arrival)
+                    };
+                    memo.entry(key).or_insert((part, t2))
+                }
+            };
+            let part = passed.0.restrict(Dim::Dst, addrs);
+            let t2 = passed.1.clone();
+            self.record(sid, part, &t2);
         }
     }
 
@@ -1486,11 +1488,10 @@ impl<'m> Walker<'m> {
         }
         let mut rest = set.clone();
         // Only hosts holding a destination address (looked up by address), in the VPC's order.
-        let holders = self.idx.holders(&set.project(Dim::Dst));
         let hosts: Vec<String> = self
             .idx
-            .vpc_hosts(vpc_id)
-            .filter(|h| h.virtual_node || holders.contains(h.id.as_str()))
+            .vpc_holders(vpc_id, &set.project(Dim::Dst), true)
+            .into_iter()
             .map(|h| h.id.clone())
             .collect();
         for hid in hosts {
@@ -2010,11 +2011,10 @@ impl<'m> Walker<'m> {
                 Some(c) if c.active && c.target == RouteTarget::Local => {
                     let mut p = part;
                     // The interfaces holding a destination address, in the VPC's order.
-                    let holders = self.idx.holders(&p.project(Dim::Dst));
                     for other in self
                         .idx
-                        .vpc_hosts(&node.vpc_id)
-                        .filter(|o| !o.virtual_node && holders.contains(o.id.as_str()))
+                        .vpc_holders(&node.vpc_id, &p.project(Dim::Dst), false)
+                        .into_iter()
                         .map(|o| o.id.clone())
                         .collect::<Vec<_>>()
                     {

@@ -31,6 +31,8 @@ pub(super) struct Context<'a> {
     apps_by_group: BTreeMap<&'a str, Vec<&'a Application>>,
     internet_v4: Vec<Interval>,
     internet_v6: Vec<Interval>,
+    /// Memo of `group_internet_status` (asked once per rule that names a group's members).
+    group_status: std::cell::RefCell<std::collections::HashMap<String, Option<Status>>>,
 }
 
 impl<'a> Context<'a> {
@@ -79,6 +81,7 @@ impl<'a> Context<'a> {
             apps_by_group,
             internet_v4,
             internet_v6,
+            group_status: Default::default(),
         }
     }
 
@@ -200,10 +203,16 @@ impl<'a> Context<'a> {
     /// How the internet reaches the members of a security group directly, over
     /// the applications (other than load balancers) that use it.
     pub fn group_internet_status(&self, group: &str) -> Option<Status> {
-        self.apps_using(group)
+        if let Some(s) = self.group_status.borrow().get(group) {
+            return *s;
+        }
+        let s = self
+            .apps_using(group)
             .filter(|a| a.kind != OwnerKind::LoadBalancer)
             .filter_map(|a| self.direct_internet_status(a, None))
-            .min()
+            .min();
+        self.group_status.borrow_mut().insert(group.to_string(), s);
+        s
     }
 
     /// Whether an application's members send from addresses inside `peer`.

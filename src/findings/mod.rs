@@ -120,8 +120,10 @@ impl Finding {
     }
 
     fn resources(mut self, ids: impl IntoIterator<Item = String>) -> Finding {
+        // First-seen order, each once (a set beside the list keeps long lists linear).
+        let mut seen: std::collections::HashSet<String> = self.resources.iter().cloned().collect();
         for id in ids {
-            if !self.resources.contains(&id) {
+            if seen.insert(id.clone()) {
                 self.resources.push(id);
             }
         }

@@ -20,13 +20,27 @@ use crate::model::*;
 
 pub(super) fn check(cx: &Context, cfg: &Config, out: &mut Vec<Finding>) {
     let mut covered = CoveredMemo::new();
+    // Which groups' rules name each group (built once: `unused` asks for every idle group).
+    let mut referenced_by: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for o in cx.m.security_groups.values() {
+        for r in o.ingress.iter().chain(&o.egress) {
+            if let SgPeer::Group { group_id, .. } = &r.peer {
+                if *group_id != o.id {
+                    referenced_by
+                        .entry(group_id.as_str())
+                        .or_default()
+                        .insert(o.id.as_str());
+                }
+            }
+        }
+    }
     for sg in cx.m.security_groups.values() {
         cidr_where_reference_fits(cx, sg, &mut covered, out);
         open_to_world(cx, sg, out);
         wide_cidr(cx, cfg, sg, out);
         all_ports(cx, sg, out);
         default_group(cx, sg, out);
-        unused(cx, sg, out);
+        unused(cx, sg, &referenced_by, out);
         stale_references(cx, sg, out);
     }
 }
@@ -465,24 +479,20 @@ fn user_label(cx: &Context, user: &str) -> String {
 
 /// `sg-unused`: no ENI, load balancer, endpoint or database uses the group.
 /// Without network interfaces in the snapshot, use is unknown and nothing is said.
-fn unused(cx: &Context, sg: &SecurityGroup, out: &mut Vec<Finding>) {
+fn unused(
+    cx: &Context,
+    sg: &SecurityGroup,
+    referenced_by: &BTreeMap<&str, BTreeSet<&str>>,
+    out: &mut Vec<Finding>,
+) {
     if is_default(sg)
         || cx.users.contains_key(&sg.id)
         || !cx.m.present_kinds.contains(&ResourceKind::NetworkInterface)
     {
         return;
     }
-    let referencing: BTreeSet<&str> =
-        cx.m.security_groups
-            .values()
-            .filter(|o| o.id != sg.id)
-            .filter(|o| {
-                o.ingress.iter().chain(&o.egress).any(
-                    |r| matches!(&r.peer, SgPeer::Group { group_id, .. } if *group_id == sg.id),
-                )
-            })
-            .map(|o| o.id.as_str())
-            .collect();
+    let empty = BTreeSet::new();
+    let referencing = referenced_by.get(sg.id.as_str()).unwrap_or(&empty);
     let mut message = format!(
         "{} in {} is not used by any network interface, load balancer, VPC endpoint or database",
         cx.sg_label(&sg.id),
