@@ -60,6 +60,9 @@ pub struct Index {
     /// as consecutive secondary addresses or delegated prefixes): start → (end, host id).
     /// Interfaces never share addresses, so the intervals are disjoint.
     pub by_start: BTreeMap<u128, (u128, String)>,
+    /// The listeners (ARNs, in listener order) that forward to each host: an instance target
+    /// is its primary ENI; an IP target is the interface holding exactly that address.
+    pub forwarding: BTreeMap<String, Vec<String>>,
     /// Load-balancer nodes known only by their subnet, per VPC.
     pub virtual_by_vpc: BTreeMap<String, Vec<String>>,
     /// Each subnet's network ACL and route table ids (explicit association, else the VPC's
@@ -206,6 +209,7 @@ impl Index {
             idx.tgw_routes
                 .insert(rt.id.clone(), super::filters::tgw_routes(m, rt));
         }
+        idx.forwarding = forwarding(m, &idx);
         idx.graph = super::graph::ReachGraph::build(m, &idx);
         idx
     }
@@ -298,6 +302,24 @@ impl Index {
         out
     }
 
+    /// The interfaces (of any VPC) holding an address in `ivs`, by id.
+    pub fn vpc_holders_any(&self, ivs: &[Interval]) -> Vec<&Host> {
+        let mut ids: Vec<&str> = Vec::new();
+        for iv in ivs {
+            for (_, (end, hid)) in self.by_start.range(..=iv.1).rev() {
+                if *end < iv.0 {
+                    break;
+                }
+                ids.push(hid.as_str());
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter()
+            .filter_map(|id| self.hosts.get(id))
+            .collect()
+    }
+
     /// The hosts of a VPC that hold an address in `ivs` (looked up by address), in the VPC's
     /// order: interfaces by id, then — with `virtual_nodes` —
     /// the load-balancer nodes known only by their subnet.
@@ -355,6 +377,45 @@ impl Index {
             .filter(|h| h.kind == OwnerKind::LoadBalancer && h.owner_id.as_deref() == Some(lb_arn))
             .collect()
     }
+}
+
+/// The listeners that forward to each host (see [`Index::forwarding`]).
+fn forwarding(m: &Model, idx: &Index) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for l in m.listeners.values() {
+        let mut hosts: Vec<String> = Vec::new();
+        for tg in l.target_groups().filter_map(|tg| m.target_groups.get(tg)) {
+            for t in &tg.targets {
+                let host = match tg.target_type {
+                    TargetType::Instance => m
+                        .instances
+                        .get(&t.id)
+                        .and_then(|i| i.eni_ids.first())
+                        .filter(|e| {
+                            idx.hosts
+                                .get(*e)
+                                .is_some_and(|h| h.owner_id.as_deref() == Some(t.id.as_str()))
+                        })
+                        .cloned(),
+                    TargetType::Ip => t.id.parse::<IpAddr>().ok().and_then(|ip| {
+                        let a = addr_interval(ip);
+                        idx.vpc_holders_any(&[a])
+                            .into_iter()
+                            .find(|h| h.private.contains(&a))
+                            .map(|h| h.id.clone())
+                    }),
+                    _ => None,
+                };
+                hosts.extend(host);
+            }
+        }
+        hosts.sort();
+        hosts.dedup();
+        for h in hosts {
+            out.entry(h).or_default().push(l.arn.clone());
+        }
+    }
+    out
 }
 
 /// A subnet's addresses: its IPv4 CIDR and IPv6 CIDRs, encoded and merged.

@@ -563,30 +563,16 @@ fn run_resolved(
                     legs.push(Leg::addresses(addrs));
                 }
                 // Entry through load balancers that forward to this host (§5).
-                for l in m.listeners.values() {
+                for l in idx
+                    .forwarding
+                    .get(hid.as_str())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|arn| m.listeners.get(arn))
+                {
                     let Some(lb) = m.load_balancers.get(&l.lb_arn) else {
                         continue;
                     };
-                    let forwards_here = l
-                        .target_groups()
-                        .filter_map(|tg| m.target_groups.get(tg))
-                        .any(|tg| {
-                            tg.targets.iter().any(|t| match tg.target_type {
-                                TargetType::Instance => {
-                                    h.owner_id.as_deref() == Some(t.id.as_str())
-                                        && m.instances.get(&t.id).and_then(|i| i.eni_ids.first())
-                                            == Some(&h.id)
-                                }
-                                TargetType::Ip => t
-                                    .id
-                                    .parse::<IpAddr>()
-                                    .is_ok_and(|ip| h.private.contains(&packet::addr_interval(ip))),
-                                _ => false,
-                            })
-                        });
-                    if !forwards_here {
-                        continue;
-                    }
                     if internet_source && !lb.internet_facing {
                         continue;
                     }

@@ -1323,10 +1323,11 @@ impl<'m> Walker<'m> {
     fn internet_side(&mut self, set: PacketSet, t: Trace, hypothetical: bool) {
         // Estate public IPv4 addresses: back in through that VPC's IGW (also the hairpin case, §4.6).
         let mut rest = set.clone();
-        let publics: Vec<(u128, String, u128)> = self
-            .idx
-            .public
+        let dsts = set.project(Dim::Dst);
+        // Only the estate's public addresses among the destinations (looked up by address).
+        let publics: Vec<(u128, String, u128)> = dsts
             .iter()
+            .flat_map(|iv| self.idx.public.range(iv.0..=iv.1))
             .map(|(p, (h, a))| (*p, h.clone(), *a))
             .collect();
         for (public, host_id, private) in publics {
@@ -1339,13 +1340,17 @@ impl<'m> Walker<'m> {
             self.enter_via_igw(h, part.rewrite(Dim::Dst, (private, private)), t.clone());
         }
         // IPv6 addresses of hosts are public (§4.4).
-        let v6_hosts: Vec<String> = self
-            .idx
-            .hosts
-            .values()
-            .filter(|h| h.private.iter().any(|p| !super::packet::is_v4(p.0)))
-            .map(|h| h.id.clone())
-            .collect();
+        let mut v6_hosts: Vec<String> = Vec::new();
+        for iv in dsts.iter().filter(|iv| !super::packet::is_v4(iv.1)) {
+            for (_, (end, hid)) in self.idx.by_start.range(..=iv.1).rev() {
+                if *end < iv.0 {
+                    break;
+                }
+                v6_hosts.push(hid.clone());
+            }
+        }
+        v6_hosts.sort();
+        v6_hosts.dedup();
         for host_id in v6_hosts {
             let h = self.host(&host_id);
             let v6: Vec<Interval> = h
