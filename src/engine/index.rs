@@ -302,28 +302,8 @@ impl Index {
         out
     }
 
-    /// The interfaces (of any VPC) holding an address in `ivs`, by id.
-    pub fn vpc_holders_any(&self, ivs: &[Interval]) -> Vec<&Host> {
-        let mut ids: Vec<&str> = Vec::new();
-        for iv in ivs {
-            for (_, (end, hid)) in self.by_start.range(..=iv.1).rev() {
-                if *end < iv.0 {
-                    break;
-                }
-                ids.push(hid.as_str());
-            }
-        }
-        ids.sort_unstable();
-        ids.dedup();
-        ids.into_iter()
-            .filter_map(|id| self.hosts.get(id))
-            .collect()
-    }
-
-    /// The hosts of a VPC that hold an address in `ivs` (looked up by address), in the VPC's
-    /// order: interfaces by id, then — with `virtual_nodes` —
-    /// the load-balancer nodes known only by their subnet.
-    pub fn vpc_holders(&self, vpc: &str, ivs: &[Interval], virtual_nodes: bool) -> Vec<&Host> {
+    /// Ids of the interfaces holding an address in `ivs`, sorted.
+    pub fn ids_holding(&self, ivs: &[Interval]) -> Vec<&str> {
         let mut ids: Vec<&str> = Vec::new();
         for iv in ivs {
             // Disjoint intervals sorted by start: those overlapping `iv` are the last ones
@@ -337,7 +317,23 @@ impl Index {
         }
         ids.sort_unstable();
         ids.dedup();
-        let mut out: Vec<&Host> = ids
+        ids
+    }
+
+    /// The interfaces (of any VPC) holding an address in `ivs`, by id.
+    pub fn vpc_holders_any(&self, ivs: &[Interval]) -> Vec<&Host> {
+        self.ids_holding(ivs)
+            .into_iter()
+            .filter_map(|id| self.hosts.get(id))
+            .collect()
+    }
+
+    /// The hosts of a VPC that hold an address in `ivs` (looked up by address), in the VPC's
+    /// order: interfaces by id, then — with `virtual_nodes` —
+    /// the load-balancer nodes known only by their subnet.
+    pub fn vpc_holders(&self, vpc: &str, ivs: &[Interval], virtual_nodes: bool) -> Vec<&Host> {
+        let mut out: Vec<&Host> = self
+            .ids_holding(ivs)
             .into_iter()
             .filter_map(|id| self.hosts.get(id))
             .filter(|h| h.vpc_id == vpc && !h.virtual_node)

@@ -1340,17 +1340,17 @@ impl<'m> Walker<'m> {
             self.enter_via_igw(h, part.rewrite(Dim::Dst, (private, private)), t.clone());
         }
         // IPv6 addresses of hosts are public (§4.4).
-        let mut v6_hosts: Vec<String> = Vec::new();
-        for iv in dsts.iter().filter(|iv| !super::packet::is_v4(iv.1)) {
-            for (_, (end, hid)) in self.idx.by_start.range(..=iv.1).rev() {
-                if *end < iv.0 {
-                    break;
-                }
-                v6_hosts.push(hid.clone());
-            }
-        }
-        v6_hosts.sort();
-        v6_hosts.dedup();
+        let v6_dsts: Vec<Interval> = dsts
+            .iter()
+            .copied()
+            .filter(|iv| !super::packet::is_v4(iv.1))
+            .collect();
+        let v6_hosts: Vec<String> = self
+            .idx
+            .ids_holding(&v6_dsts)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
         for host_id in v6_hosts {
             let h = self.host(&host_id);
             let v6: Vec<Interval> = h
