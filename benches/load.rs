@@ -1,5 +1,6 @@
-//! Loading: the JSON-parse floor, `sources::load_path` (read, parse, convert, validate), the
-//! same from memory, and building the engine's index (hosts and the reachability graph).
+//! Loading: the JSON-parse floor (one thread, and every core), `sources::load_path` (read,
+//! parse, convert, validate, in parallel), the same from memory, and building the engine's
+//! index (hosts and the reachability graph). Times include dropping what was built.
 //!
 //! `cargo bench --bench load -- --warm-up-time 1 --measurement-time 3`
 //! (`EXPOSURE_BENCH_LARGE=1` adds sizes l and xl).
@@ -7,6 +8,7 @@
 mod common;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use rayon::prelude::*;
 use std::hint::black_box;
 
 fn load(c: &mut Criterion) {
@@ -28,6 +30,20 @@ fn load(c: &mut Criterion) {
                             serde_json::from_slice(&f.contents).expect("valid JSON");
                         black_box(v);
                     }
+                })
+            },
+        );
+        // The same on every core (the loader reads files in parallel): the floor for it.
+        g.bench_with_input(
+            BenchmarkId::new("parse_only_parallel", size.as_str()),
+            &files,
+            |b, files| {
+                b.iter(|| {
+                    files.par_iter().for_each(|f| {
+                        let v: serde_json::Value =
+                            serde_json::from_slice(&f.contents).expect("valid JSON");
+                        black_box(v);
+                    })
                 })
             },
         );
