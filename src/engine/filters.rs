@@ -167,7 +167,8 @@ pub fn nacl(acl: Option<&NetworkAcl>, set: &PacketSet, check: NaclCheck) -> (Pac
             continue;
         }
         if e.allow {
-            allowed = allowed.union(&hit);
+            // `hit` comes out of `remaining`, which shares nothing with `allowed`.
+            allowed = allowed.union_disjoint(&hit);
             rules.push(e.rule_number);
         }
         remaining = remaining.subtract(&hit);

@@ -223,6 +223,12 @@ impl PacketSet {
         PacketSet::from_boxes(current)
     }
 
+    /// Union with a set known to share no packet with this one (no subtraction needed).
+    pub fn union_disjoint(&self, other: &PacketSet) -> PacketSet {
+        debug_assert!(self.intersect(other).is_empty());
+        PacketSet::from_boxes(self.boxes.iter().chain(&other.boxes).copied())
+    }
+
     /// Union.
     pub fn union(&self, other: &PacketSet) -> PacketSet {
         // Keep boxes disjoint so that projections and counts stay exact.
