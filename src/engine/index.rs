@@ -320,6 +320,14 @@ impl Index {
         ids
     }
 
+    /// The interface holding one address (a single address or one inside a range, such as a
+    /// secondary address next to the primary or a delegated prefix).
+    pub fn holder_of(&self, addr: Interval) -> Option<&Host> {
+        self.vpc_holders_any(&[addr])
+            .into_iter()
+            .find(|h| h.private.iter().any(|p| p.0 <= addr.0 && addr.1 <= p.1))
+    }
+
     /// The interfaces (of any VPC) holding an address in `ivs`, by id.
     pub fn vpc_holders_any(&self, ivs: &[Interval]) -> Vec<&Host> {
         self.ids_holding(ivs)
@@ -352,9 +360,7 @@ impl Index {
 
     /// The host holding a private address, if any.
     pub fn host_by_private(&self, ip: IpAddr) -> Option<&Host> {
-        self.private
-            .get(&encode(ip))
-            .and_then(|id| self.hosts.get(id))
+        self.holder_of(addr_interval(ip))
     }
 
     /// The hosts of a VPC.
@@ -395,10 +401,7 @@ fn forwarding(m: &Model, idx: &Index) -> BTreeMap<String, Vec<String>> {
                         .cloned(),
                     TargetType::Ip => t.id.parse::<IpAddr>().ok().and_then(|ip| {
                         let a = addr_interval(ip);
-                        idx.vpc_holders_any(&[a])
-                            .into_iter()
-                            .find(|h| h.private.contains(&a))
-                            .map(|h| h.id.clone())
+                        idx.holder_of(a).map(|h| h.id.clone())
                     }),
                     _ => None,
                 };

@@ -1904,20 +1904,33 @@ impl<'m> Walker<'m> {
                 if !ok {
                     continue;
                 }
-                let host = match tg.target_type {
-                    TargetType::Instance => m
-                        .instances
-                        .get(&target.id)
-                        .and_then(|i| i.eni_ids.first())
-                        .and_then(|e| self.idx.hosts.get(e)),
-                    TargetType::Ip => target
-                        .id
-                        .parse()
-                        .ok()
-                        .and_then(|ip| self.idx.host_by_private(ip)),
-                    _ => None,
+                // The target's host and the address traffic goes to: an ip target's own
+                // address; an instance target's primary private IPv4 (§5.1).
+                let (host, addr) = match tg.target_type {
+                    TargetType::Instance => {
+                        let h = m
+                            .instances
+                            .get(&target.id)
+                            .and_then(|i| i.eni_ids.first())
+                            .and_then(|e| self.idx.hosts.get(e));
+                        let a = h.and_then(|h| {
+                            h.source
+                                .iter()
+                                .copied()
+                                .find(|p| super::packet::is_v4(p.0))
+                                .or_else(|| h.private.first().copied())
+                        });
+                        (h, a)
+                    }
+                    TargetType::Ip => {
+                        let a = target.id.parse().ok().map(super::packet::addr_interval);
+                        (a.and_then(|a| self.idx.holder_of(a)), a)
+                    }
+                    _ => (None, None),
                 };
-                let Some(th) = host else { continue };
+                let (Some(th), Some(target_addr)) = (host, addr) else {
+                    continue;
+                };
                 if !self.goal.hosts.contains(&th.id) {
                     continue;
                 }
@@ -1948,12 +1961,6 @@ impl<'m> Walker<'m> {
                     continue;
                 }
                 let preserve = lb.kind == LbKind::Network && tg.preserves_client_ip();
-                let target_addr = th
-                    .private
-                    .iter()
-                    .copied()
-                    .find(|p| super::packet::is_v4(p.0))
-                    .unwrap_or(th.private[0]);
                 let mut flow = set
                     .rewrite(Dim::Dst, target_addr)
                     .rewrite(Dim::DstPort, port_iv);
