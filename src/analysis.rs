@@ -224,9 +224,9 @@ pub enum Grouping {
     PerInterface,
 }
 
-/// Kinds that open no connections of their own: gateways, endpoints, load balancers (their
-/// forwarding is shown as the exposure it serves) and data stores.
-fn is_client(kind: OwnerKind) -> bool {
+/// Whether interfaces of this kind open connections of their own: not gateways, endpoints,
+/// load balancers (their forwarding is shown as the exposure it serves) or data stores.
+pub fn is_client(kind: OwnerKind) -> bool {
     !matches!(
         kind,
         OwnerKind::LoadBalancer

@@ -34,7 +34,8 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::index::{reference_applies, Host, Index};
-use super::packet::{self, Dim, Interval, PBox, PacketSet, ALL_ADDRS, ALL_V4};
+use super::packet::{self, same_family, Dim, Interval, PBox, PacketSet, ALL_ADDRS};
+use super::query::onprem_space;
 use super::walk::{self, Goal, Walker};
 use crate::model::*;
 
@@ -402,6 +403,11 @@ fn forward(
     };
     let set = PacketSet::from_box(PBox::FULL).restrict(Dim::Dst, &h.private);
     w.from_lb_listener(node, listener, set);
+    let network_lb = m
+        .listeners
+        .get(listener)
+        .and_then(|l| m.load_balancers.get(&l.lb_arn))
+        .is_some_and(|lb| lb.kind == LbKind::Network);
     let mut reached: BTreeMap<String, (PacketSet, bool)> = BTreeMap::new();
     for o in w.outcomes {
         if !matches!(o.ending, walk::Ending::Reached) || !o.blocks.is_empty() || o.set.is_empty() {
@@ -409,15 +415,13 @@ fn forward(
         }
         let Some(last) = o.hops.last() else { continue };
         // The client's address reaches the target when the target group preserves it (§5.3).
-        let preserve = o.hops.iter().any(|hop| {
-            hop.kind == "target-group"
-                && m.target_groups.get(&hop.component).is_some_and(|tg| {
-                    tg.preserves_client_ip()
-                        && m.load_balancers
-                            .get(&tg_lb(m, listener))
-                            .is_some_and(|lb| lb.kind == LbKind::Network)
-                })
-        });
+        let preserve = network_lb
+            && o.hops.iter().any(|hop| {
+                hop.kind == "target-group"
+                    && m.target_groups
+                        .get(&hop.component)
+                        .is_some_and(|tg| tg.preserves_client_ip())
+            });
         let e = reached
             .entry(last.component.clone())
             .or_insert_with(|| (PacketSet::empty(), preserve));
@@ -426,13 +430,6 @@ fn forward(
     Forward {
         reached: reached.into_iter().map(|(k, (s, p))| (k, s, p)).collect(),
     }
-}
-
-fn tg_lb(m: &Model, listener: &str) -> String {
-    m.listeners
-        .get(listener)
-        .map(|l| l.lb_arn.clone())
-        .unwrap_or_default()
 }
 
 fn network_walker<'m>(m: &'m Model, idx: &'m Index) -> Walker<'m> {
@@ -693,31 +690,6 @@ fn class_info<'a>(
         egress,
         hosts,
     }
-}
-
-/// The addresses on-premises sends from through a VPN gateway: its connections' static routes,
-/// or any address when routing is dynamic.
-pub fn onprem_space(m: &Model, vgw: &str) -> Vec<Interval> {
-    let routes: Vec<Interval> = m
-        .vpn_connections
-        .values()
-        .filter(|v| v.vpn_gateway_id.as_deref() == Some(vgw))
-        .flat_map(|v| v.static_routes.iter().flat_map(packet::net_intervals))
-        .collect();
-    if routes.is_empty() {
-        vec![ALL_ADDRS]
-    } else {
-        packet::merge(routes)
-    }
-}
-
-/// Drops boxes whose source and destination are of different address families.
-pub fn same_family(set: PacketSet) -> PacketSet {
-    let v4 = [ALL_V4];
-    let s4 = set.restrict(Dim::Src, &v4).restrict(Dim::Dst, &v4);
-    let not4 = [(0, ALL_V4.0 - 1), (ALL_V4.1 + 1, u128::MAX)];
-    let s6 = set.restrict(Dim::Src, &not4).restrict(Dim::Dst, &not4);
-    s4.union(&s6)
 }
 
 /// One result per (origin, class, entry): traffic and members merged.

@@ -54,8 +54,6 @@ pub struct Index {
     pub members: BTreeMap<String, Vec<String>>,
     /// Public IPv4 (encoded) → (host id, private address encoded).
     pub public: BTreeMap<u128, (String, u128)>,
-    /// Private address (encoded) → host id, for single addresses.
-    pub private: BTreeMap<u128, String>,
     /// Every private address interval of every interface (single addresses, and ranges such
     /// as consecutive secondary addresses or delegated prefixes): start → (end, host id).
     /// Interfaces never share addresses, so the intervals are disjoint.
@@ -253,9 +251,6 @@ impl Index {
                 .push(host.id.clone());
         } else {
             for (a, b) in &host.private {
-                if a == b {
-                    self.private.insert(*a, host.id.clone());
-                }
                 self.by_start.insert(*a, (*b, host.id.clone()));
             }
         }

@@ -325,6 +325,15 @@ impl fmt::Display for Ports<'_> {
     }
 }
 
+/// Drops boxes whose source and destination are of different address families.
+pub fn same_family(set: PacketSet) -> PacketSet {
+    let v4 = [ALL_V4];
+    let s4 = set.restrict(Dim::Src, &v4).restrict(Dim::Dst, &v4);
+    let not4 = [(0, ALL_V4.0 - 1), (ALL_V4.1 + 1, u128::MAX)];
+    let s6 = set.restrict(Dim::Src, &not4).restrict(Dim::Dst, &not4);
+    s4.union(&s6)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use super::index::{Host, Index};
-use super::packet::{self, net_intervals, Dim, Interval, PBox, PacketSet};
+use super::packet::{self, net_intervals, same_family, Dim, Interval, PBox, PacketSet};
 use super::walk::{self, Block, Ending, Goal, Hop, Outcome, Walker};
 use crate::model::*;
 
@@ -665,17 +665,10 @@ fn run_resolved(
             }
             Endpoint::Onprem(vgws, space) => {
                 for vgw in vgws {
-                    let mut space = space.clone();
-                    let routes: Vec<Interval> = m
-                        .vpn_connections
-                        .values()
-                        .filter(|v| v.vpn_gateway_id.as_deref() == Some(vgw.as_str()))
-                        .flat_map(|v| v.static_routes.iter().flat_map(net_intervals))
-                        .collect();
-                    if !routes.is_empty() {
-                        space = routes;
-                    }
-                    let s = same_family(set.restrict(Dim::Src, &space));
+                    let s = same_family(
+                        set.restrict(Dim::Src, space)
+                            .restrict(Dim::Src, &onprem_space(m, vgw)),
+                    );
                     w.from_vgw_entry(vgw, s, leg.entry.clone(), leg.pre_block.clone());
                 }
             }
@@ -790,16 +783,20 @@ fn within(iv: &Interval, ranges: &[Interval]) -> bool {
     ranges.iter().any(|r| r.0 <= iv.0 && iv.1 <= r.1)
 }
 
-/// Drops boxes whose source and destination are of different address families.
-fn same_family(set: PacketSet) -> PacketSet {
-    let v4 = [packet::ALL_V4];
-    let s4 = set.restrict(Dim::Src, &v4).restrict(Dim::Dst, &v4);
-    let not4 = PacketSet::from_box(PBox::FULL).subtract(&PacketSet::from_box(
-        PBox::FULL.with(Dim::Src, packet::ALL_V4),
-    ));
-    let not4 = not4.project(Dim::Src);
-    let s6 = set.restrict(Dim::Src, &not4).restrict(Dim::Dst, &not4);
-    s4.union(&s6)
+/// The addresses on-premises sends from through a VPN gateway: its connections' static routes,
+/// or any address when routing is dynamic.
+pub fn onprem_space(m: &Model, vgw: &str) -> Vec<Interval> {
+    let routes: Vec<Interval> = m
+        .vpn_connections
+        .values()
+        .filter(|v| v.vpn_gateway_id.as_deref() == Some(vgw))
+        .flat_map(|v| v.static_routes.iter().flat_map(net_intervals))
+        .collect();
+    if routes.is_empty() {
+        vec![packet::ALL_ADDRS]
+    } else {
+        packet::merge(routes)
+    }
 }
 
 /// Traffic lines as one line of text: `tcp 80, 443; udp 53`.

@@ -89,22 +89,6 @@ impl std::ops::AddAssign for Counts {
     }
 }
 
-/// Mirrors `analysis::is_client`: the kinds that open connections of their own.
-pub fn is_client(kind: OwnerKind) -> bool {
-    !matches!(
-        kind,
-        OwnerKind::LoadBalancer
-            | OwnerKind::NatGateway
-            | OwnerKind::TransitGateway
-            | OwnerKind::GwlbEndpoint
-            | OwnerKind::VpcEndpoint
-            | OwnerKind::Rds
-            | OwnerKind::ElastiCache
-            | OwnerKind::Efs
-            | OwnerKind::ResourceGateway
-    )
-}
-
 /// What the walker says one origin reaches of one application.
 #[derive(Default)]
 struct Seen {
@@ -250,7 +234,7 @@ pub fn check(m: &Model, only: Option<(&Origin, &str)>) -> (Counts, Vec<Disagreem
     // Origins: client applications (by their members), the internet, on-premises.
     let mut origins: Vec<(Source, Vec<Origin>)> = Vec::new();
     for app in &report.applications {
-        if !is_client(app.kind) {
+        if !analysis::is_client(app.kind) {
             continue;
         }
         let members: Vec<Origin> = app
