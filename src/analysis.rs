@@ -7,9 +7,10 @@
 //! one load balancer, or interfaces of the same kind with the same security-group
 //! set, so that 200 identical instances are one line with a count.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::engine::allpairs::{self, Origin};
+pub use crate::engine::appset::AppSet;
 use crate::engine::filters::{self, SgDirection};
 use crate::engine::index::{Host, Index};
 use crate::engine::packet::{Dim, PBox, PacketSet};
@@ -47,8 +48,11 @@ pub enum Source {
     InternetV6,
     /// On-premises networks behind VPN gateways.
     Onprem,
-    /// Another application (its id).
+    /// One other application (its id): the per-pair view of [`Report::pairs`].
     Application(String),
+    /// Other applications (indices into [`Report::applications`]): each of them reaches the
+    /// target as the exposure says. The report's own form for application sources.
+    Applications(AppSet),
 }
 
 impl Source {
@@ -62,6 +66,15 @@ impl Source {
                 .app(id)
                 .map(|a| a.name.clone())
                 .unwrap_or_else(|| id.clone()),
+            Source::Applications(set) => match set.len() {
+                1 => set
+                    .indices()
+                    .next()
+                    .and_then(|i| report.applications.get(i as usize))
+                    .map(|a| a.name.clone())
+                    .unwrap_or_default(),
+                n => format!("{n} applications"),
+            },
         }
     }
 }
@@ -86,10 +99,14 @@ pub struct Exposure {
     pub status: Status,
     /// Protocols and ports.
     pub traffic: Vec<Traffic>,
+    /// The same as packets (protocol and destination port; other dimensions full).
+    pub packets: PacketSet,
     /// Entry points: `direct`, or `<lb> <PROTOCOL> <port>` listeners.
     pub entries: Vec<String>,
     /// How many members are exposed.
     pub members_exposed: usize,
+    /// Which members (indices into the target application's `members`).
+    pub members: Vec<usize>,
     /// What stops a latent exposure today (reason codes).
     pub blocked_by: Vec<String>,
 }
@@ -120,6 +137,58 @@ impl Report {
         self.applications
             .iter()
             .find(|a| a.members.iter().any(|m| m == host))
+    }
+
+    /// The index of an application in [`Report::applications`].
+    pub fn app_index(&self, id: &str) -> Option<usize> {
+        self.applications
+            .binary_search_by(|a| a.id.as_str().cmp(id))
+            .ok()
+    }
+
+    /// The exposures one pair at a time: every exposure whose source is a set of
+    /// applications becomes one exposure per (source application, target), with the traffic,
+    /// entries and members of every exposure that names that source joined. Costs time and
+    /// memory in proportion to the number of pairs (the square of the estate, at worst):
+    /// for comparing reports and drawing them, not for large estates.
+    pub fn pairs(&self) -> Vec<Exposure> {
+        type Joined = (PacketSet, BTreeSet<String>, BTreeSet<usize>);
+        let mut out = Vec::new();
+        let mut joined: BTreeMap<(u32, &str), Joined> = BTreeMap::new();
+        for e in &self.exposures {
+            let Source::Applications(set) = &e.source else {
+                out.push(e.clone());
+                continue;
+            };
+            for i in set.indices() {
+                let j = joined.entry((i, e.target.as_str())).or_default();
+                j.0 = j.0.union(&e.packets);
+                j.1.extend(e.entries.iter().cloned());
+                j.2.extend(e.members.iter().copied());
+            }
+        }
+        let mut pairs = Vec::new();
+        for ((i, target), (packets, entries, members)) in joined {
+            let Some(app) = self.applications.get(i as usize) else {
+                continue;
+            };
+            pairs.push(Exposure {
+                source: Source::Application(app.id.clone()),
+                target: target.to_string(),
+                status: Status::Effective,
+                traffic: query::traffic_of(&packets),
+                packets,
+                entries: entries.into_iter().collect(),
+                members_exposed: members.len(),
+                members: members.into_iter().collect(),
+                blocked_by: Vec::new(),
+            });
+        }
+        // In the report's order: by source then target, then most serious first.
+        pairs.sort_by(|a, b| (&a.source, &a.target).cmp(&(&b.source, &b.target)));
+        out.extend(pairs);
+        out.sort_by_cached_key(exposure_order);
+        out
     }
 }
 
@@ -214,6 +283,9 @@ fn entry_label(m: &Model, entry: &Option<String>) -> String {
     }
 }
 
+/// What an application source gets of a target: (target, entry, members, traffic).
+type Effect = (usize, String, Vec<usize>, Vec<Traffic>);
+
 /// How the analysis groups interfaces before evaluating all pairs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Grouping {
@@ -246,8 +318,8 @@ pub fn is_client(kind: OwnerKind) -> bool {
 struct Acc {
     traffic: PacketSet,
     entries: Vec<String>,
-    /// (class, member) pairs: each interface is in exactly one class.
-    hosts: std::collections::BTreeSet<(usize, usize)>,
+    /// Members of the target application (indices into its `members`).
+    hosts: BTreeSet<usize>,
 }
 
 /// Computes the exposure report.
@@ -291,41 +363,57 @@ pub fn analyze_with_options(m: &Model, options: &Options) -> Report {
     let grouping = options.grouping;
     let idx = Index::new(m);
     let apps = applications(m, &idx);
-    // Classes: an application's members in one subnet (or each interface alone).
+    // Classes: an application's members in one subnet (or each interface alone), numbered
+    // application by application, so that a class's members map back to the application's.
     let mut classes: Vec<Vec<String>> = Vec::new();
-    let mut class_app: Vec<usize> = Vec::new();
+    let mut class_app: Vec<u32> = Vec::new();
+    let mut class_members: Vec<Vec<usize>> = Vec::new();
     let mut clients: Vec<bool> = Vec::new();
     for (ai, app) in apps.iter().enumerate() {
-        let mut by_subnet: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        for h in &app.members {
+        let mut by_subnet: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (k, h) in app.members.iter().enumerate() {
             let host = &idx.hosts[h];
-            match grouping {
-                Grouping::Classes => by_subnet
-                    .entry(host.subnet_id.as_str())
-                    .or_default()
-                    .push(h.clone()),
-                Grouping::PerInterface => by_subnet.entry(h.as_str()).or_default().push(h.clone()),
-            }
+            let key = match grouping {
+                Grouping::Classes => host.subnet_id.as_str(),
+                Grouping::PerInterface => h.as_str(),
+            };
+            by_subnet.entry(key).or_default().push(k);
         }
-        for (_, hosts) in by_subnet {
-            classes.push(hosts);
-            class_app.push(ai);
+        for (_, ks) in by_subnet {
+            classes.push(ks.iter().map(|&k| app.members[k].clone()).collect());
+            class_members.push(ks);
+            class_app.push(ai as u32);
             clients.push(options.app_to_app && is_client(app.kind));
         }
     }
-    let reaches = allpairs::compute(m, &idx, &classes, &clients);
+    let reaches = allpairs::compute(m, &idx, &classes, &class_app, &clients);
+    let app_members = |class: usize, ks: &[usize]| -> Vec<usize> {
+        ks.iter().map(|&k| class_members[class][k]).collect()
+    };
     let mut acc: BTreeMap<(Source, usize), Acc> = BTreeMap::new();
+    // Application sources: (target, entry, members, traffic) → the sources that get exactly
+    // that, and the traffic as packets.
+    let mut by_effect: HashMap<Effect, (AppSet, PacketSet)> = HashMap::new();
     for r in &reaches {
-        let target = class_app[r.class];
-        let source = match r.origin {
+        let target = class_app[r.class] as usize;
+        let source = match &r.origin {
             Origin::InternetV4 => Source::InternetV4,
             Origin::InternetV6 => Source::InternetV6,
             Origin::Onprem => Source::Onprem,
-            Origin::Class(c) => {
-                if class_app[c] == target {
-                    continue;
-                }
-                Source::Application(apps[class_app[c]].id.clone())
+            Origin::Apps(set) => {
+                let mut members = app_members(r.class, &r.members);
+                members.sort_unstable();
+                let key = (
+                    target,
+                    entry_label(m, &r.entry),
+                    members,
+                    query::traffic_of(&r.traffic),
+                );
+                let e = by_effect
+                    .entry(key)
+                    .or_insert_with(|| (AppSet::new(), r.traffic.clone()));
+                e.0.union_with(set);
+                continue;
             }
         };
         let a = acc.entry((source, target)).or_default();
@@ -334,15 +422,32 @@ pub fn analyze_with_options(m: &Model, options: &Options) -> Report {
         if !a.entries.contains(&e) {
             a.entries.push(e);
         }
-        a.hosts.extend(r.members.iter().map(|&k| (r.class, k)));
+        a.hosts.extend(app_members(r.class, &r.members));
+    }
+    // Then per (target, sources): an application never counts as its own source, and
+    // exposures with the same sources are one (traffic, entries and members joined).
+    let mut by_sources: BTreeMap<(usize, AppSet), Acc> = BTreeMap::new();
+    for ((target, entry, members, _), (mut set, traffic)) in by_effect {
+        set.remove(target as u32);
+        if set.is_empty() {
+            continue;
+        }
+        let a = by_sources.entry((target, set)).or_default();
+        a.traffic = a.traffic.union(&traffic);
+        if !a.entries.contains(&entry) {
+            a.entries.push(entry);
+        }
+        a.hosts.extend(members);
     }
     let exposure = |source: Source, target: usize, status: Status, a: Acc| Exposure {
         source,
         target: apps[target].id.clone(),
         status,
         traffic: query::traffic_of(&a.traffic),
+        packets: a.traffic,
         entries: sorted(a.entries),
         members_exposed: a.hosts.len(),
+        members: a.hosts.into_iter().collect(),
         blocked_by: Vec::new(),
     };
     let mut exposures = Vec::new();
@@ -373,8 +478,8 @@ pub fn analyze_with_options(m: &Model, options: &Options) -> Report {
             let v4 = *source == Source::InternetV4;
             let space = if v4 { &internet_v4 } else { &internet_v6 };
             let mut admitted = PacketSet::empty();
-            let mut members = 0;
-            for h in app.members.iter().map(|h| &idx.hosts[h]) {
+            let mut exposed: Vec<usize> = Vec::new();
+            for (k, h) in app.members.iter().map(|h| &idx.hosts[h]).enumerate() {
                 if !h.filtered_by_sgs {
                     continue;
                 }
@@ -392,37 +497,35 @@ pub fn analyze_with_options(m: &Model, options: &Options) -> Report {
                     .0
                 });
                 if !ok.is_empty() {
-                    members += 1;
+                    exposed.push(k);
                     admitted = admitted.union(ok);
                 }
             }
-            if members > 0 {
+            if !exposed.is_empty() {
                 exposures.push(Exposure {
                     source: source.clone(),
                     target: app.id.clone(),
                     status: Status::Latent,
                     traffic: query::traffic_of(&admitted),
+                    packets: ports_of(&admitted),
                     entries: vec!["direct".into()],
-                    members_exposed: members,
+                    members_exposed: exposed.len(),
+                    members: exposed,
                     blocked_by: latent_blockers(m, &idx, app, v4),
                 });
             }
         }
     }
-    // Application to application (effective), by source then target.
-    let mut pairs: Vec<((Source, usize), Acc)> = acc.into_iter().collect();
-    pairs.sort_by(|a, b| (&a.0 .0, &apps[a.0 .1].id).cmp(&(&b.0 .0, &apps[b.0 .1].id)));
-    for ((source, target), a) in pairs {
-        exposures.push(exposure(source, target, Status::Effective, a));
+    // Application to application (effective), by target then sources.
+    for ((target, set), a) in by_sources {
+        exposures.push(exposure(
+            Source::Applications(set),
+            target,
+            Status::Effective,
+            a,
+        ));
     }
-    exposures.sort_by_cached_key(|e| {
-        (
-            e.status,
-            severity_rank(&e.source),
-            risk_rank(e),
-            e.target.clone(),
-        )
-    });
+    exposures.sort_by_cached_key(exposure_order);
     let mut assumptions = crate::inventory::assumptions(m);
     if !options.app_to_app {
         assumptions.push(
@@ -475,6 +578,16 @@ pub const SENSITIVE_PORTS: &[u16] = &[
     22, 3389, 5432, 3306, 1433, 1521, 6379, 27017, 9200, 11211, 5439, 9042, 5984, 2375, 2379,
 ];
 
+/// The report's order: effective first, the internet first, the riskiest first, then by target.
+fn exposure_order(e: &Exposure) -> (Status, u8, u8, String) {
+    (
+        e.status,
+        severity_rank(&e.source),
+        risk_rank(e),
+        e.target.clone(),
+    )
+}
+
 /// Most serious first: all traffic or sensitive ports, then other direct exposure, then
 /// exposure through a load balancer.
 fn risk_rank(e: &Exposure) -> u8 {
@@ -502,8 +615,15 @@ fn severity_rank(s: &Source) -> u8 {
     match s {
         Source::InternetV4 | Source::InternetV6 => 0,
         Source::Onprem => 1,
-        Source::Application(_) => 2,
+        Source::Application(_) | Source::Applications(_) => 2,
     }
+}
+
+/// Protocols and destination ports only.
+fn ports_of(s: &PacketSet) -> PacketSet {
+    s.rewrite(Dim::Src, crate::engine::packet::ALL_ADDRS)
+        .rewrite(Dim::Dst, crate::engine::packet::ALL_ADDRS)
+        .rewrite(Dim::SrcPort, (0, 65535))
 }
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {

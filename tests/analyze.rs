@@ -34,7 +34,7 @@ fn demo_exposures_are_the_documented_ones() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|e| e["source"] != "application")
+        .filter(|e| e["source"] != "applications")
         .map(|e| {
             let traffic: Vec<String> = e["traffic"]
                 .as_array()
@@ -137,7 +137,7 @@ fn no_app_to_app_keeps_the_outside_exposures_and_says_what_it_skipped() {
             .as_array()
             .unwrap()
             .iter()
-            .filter(|e| e["source"] != "application")
+            .filter(|e| e["source"] != "applications")
             .cloned()
             .collect()
     };
@@ -147,12 +147,12 @@ fn no_app_to_app_keeps_the_outside_exposures_and_says_what_it_skipped() {
         .as_array()
         .unwrap()
         .iter()
-        .any(|e| e["source"] == "application"));
+        .any(|e| e["source"] == "applications"));
     assert!(outside["exposures"]
         .as_array()
         .unwrap()
         .iter()
-        .all(|e| e["source"] != "application"));
+        .all(|e| e["source"] != "applications"));
     assert!(outside["assumptions"]
         .as_array()
         .unwrap()

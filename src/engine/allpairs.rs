@@ -7,18 +7,31 @@
 //! * the **network part** (route tables, NACLs and their reply checks, return routes, peering,
 //!   transit gateways, VPN gateways) depends only on the subnets at both ends and on the
 //!   addresses: one walk in network mode per source subnet (and one for the internet, one per
-//!   VPN gateway) yields, for every subnet it enters, the packets that get there;
+//!   VPN gateway) yields, for every subnet it enters, the packets that get there. What the
+//!   subnets of one VPC deliver to a subnet is kept as one set whose source addresses say who
+//!   sent it (adjacent subnets' ranges coalesced);
 //! * the **security-group part** depends on the two interfaces' group sets: a rule naming a
 //!   CIDR or prefix list is a packet set; a rule naming a group admits a whole class or none of
 //!   it, because every member of a class holds the same groups.
 //!
 //! Interfaces are grouped into classes (same subnet, same groups, same kind and owner); the
-//! caller chooses the classes, and a class of one interface gives the ungrouped evaluation.
-//! For a source class S and a destination class D the packets that arrive are
-//! `network(subnet S → subnet D) ∩ egress(S towards D) ∩ ingress(D from S)`, and a box of that
-//! set reaches the members of D whose addresses its destinations cover, when its sources cover
-//! an address of S. Every step is a function of the packet alone (no per-host state), so the
-//! union over classes equals the union over interfaces: the equality tests check it.
+//! caller chooses the classes and numbers the applications they belong to. For a source class
+//! S and a destination class D the packets that arrive are
+//! `network(S → D) ∩ egress(S towards D) ∩ ingress(D from S)`, and a box of that set reaches
+//! the members of D whose addresses its destinations cover, when its sources cover an address
+//! of S.
+//!
+//! Senders are not visited one by one. A sender whose egress rules name none of D's groups and
+//! who holds none of the groups D's ingress rules name gets
+//! `network ∩ egress-CIDR-rules(S) ∩ ingress-CIDR-rules(D)`: the same set for every sender of
+//! one VPC with the same egress CIDR rules (a *bucket*). So D is evaluated once per (source
+//! VPC, bucket), and each box of the result is credited to the bucket's senders whose
+//! addresses its sources cover — a set of applications, memoised per source range. Senders
+//! that group references concern (they hold a group D's ingress names, or their egress names
+//! a group D holds) are evaluated again, one by one, with the references: their result
+//! contains the bucket's, so the union is exact. Every step is a function of the packet alone
+//! (no per-host state), so the union over classes equals the union over interfaces: the
+//! equality tests check it.
 //!
 //! Load balancers: a class of load-balancer nodes is reached through its listeners; what a
 //! node forwards to its targets is walked once per (node, listener) with the ordinary walker
@@ -33,14 +46,15 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use super::appset::AppSet;
 use super::index::{reference_applies, Host, Index};
 use super::packet::{self, same_family, Dim, Interval, PBox, PacketSet, ALL_ADDRS};
-use super::query::onprem_space;
+use super::query::{onprem_space, traffic_of, Traffic};
 use super::walk::{self, Goal, Walker};
 use crate::model::*;
 
 /// A source of traffic in the all-pairs evaluation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Origin {
     /// Any public IPv4 address.
     InternetV4,
@@ -48,8 +62,9 @@ pub enum Origin {
     InternetV6,
     /// On-premises networks behind the VPN gateways.
     Onprem,
-    /// The members of a class (by index), sending from their source addresses.
-    Class(usize),
+    /// Client interfaces of these applications (the caller's numbering), each sending from
+    /// its own addresses: each of them reaches what the result says.
+    Apps(Arc<AppSet>),
 }
 
 /// What one origin reaches of one class.
@@ -86,12 +101,16 @@ struct ClassInfo<'a> {
     hosts: Vec<&'a Host>,
     subnet: &'a str,
     vpc: &'a str,
+    /// The application the class belongs to (the caller's numbering).
+    app: u32,
     /// Sorted group ids.
     groups: Vec<String>,
     /// Identifies the group set (classes with equal sets share it).
     set_id: usize,
     /// Identifies the VPC.
     vpc_ix: usize,
+    /// The sender bucket (its egress CIDR rules), for senders.
+    bucket: usize,
     filtered: bool,
     virtual_node: bool,
     kind: OwnerKind,
@@ -107,16 +126,288 @@ struct ClassInfo<'a> {
     egress: Arc<Rules>,
 }
 
+/// The sending classes, arranged for the evaluation.
+#[derive(Default)]
+struct Senders {
+    /// Whether a class sends.
+    is: Vec<bool>,
+    /// Bucket id → the egress CIDR rules its senders share.
+    buckets: Vec<PacketSet>,
+    /// (VPC, bucket) → senders.
+    groups: HashMap<(usize, usize), Vec<usize>>,
+    /// VPC → the buckets present there.
+    in_vpc: HashMap<usize, Vec<usize>>,
+    /// Group → senders holding it.
+    holders: HashMap<String, Vec<usize>>,
+    /// Group → senders (filtered by groups) whose egress rules name it.
+    naming: HashMap<String, Vec<usize>>,
+}
+
+/// What the evaluation reads, shared by all threads.
+struct Env<'a> {
+    m: &'a Model,
+    infos: &'a [ClassInfo<'a>],
+    senders: &'a Senders,
+}
+
+/// Who a box of arriving packets comes from.
+#[derive(Clone)]
+enum Resolver {
+    /// An origin outside the estate, sending from these addresses.
+    Outside(Origin, Arc<Vec<Interval>>),
+    /// The senders of a (VPC, bucket).
+    Bucket(usize, usize),
+    /// One sending class.
+    Single(usize),
+}
+
+/// Per-thread memos.
+#[derive(Default)]
+struct Ctx {
+    /// (VPC, bucket, source range) → the applications of the bucket's senders in the range.
+    sources: HashMap<(usize, usize, Interval), Option<Arc<AppSet>>>,
+    singles: HashMap<u32, Arc<AppSet>>,
+    refs: HashMap<(String, String, bool), bool>,
+    /// (owner's group set, peer's group set, peer's VPC, peer is a node without ENI, inbound)
+    /// → index into `allowed_sets`; index 0 is "no security groups": everything.
+    allowed_ids: HashMap<(usize, usize, usize, bool, bool), usize>,
+    allowed_sets: Vec<PacketSet>,
+}
+
+impl Env<'_> {
+    fn resolve(&self, r: &Resolver, iv: Interval, ctx: &mut Ctx) -> Option<Origin> {
+        match r {
+            Resolver::Outside(o, space) => overlaps_any(iv, space).then(|| o.clone()),
+            Resolver::Single(c) => {
+                let c = &self.infos[*c];
+                if !overlaps_any(iv, &c.src) {
+                    return None;
+                }
+                let set = ctx
+                    .singles
+                    .entry(c.app)
+                    .or_insert_with(|| Arc::new(AppSet::single(c.app)));
+                Some(Origin::Apps(set.clone()))
+            }
+            Resolver::Bucket(v, e) => ctx
+                .sources
+                .entry((*v, *e, iv))
+                .or_insert_with(|| {
+                    let set = AppSet::from_indices(
+                        self.senders.groups[&(*v, *e)]
+                            .iter()
+                            .map(|&c| &self.infos[c])
+                            .filter(|c| overlaps_any(iv, &c.src))
+                            .map(|c| c.app),
+                    );
+                    (!set.is_empty()).then(|| Arc::new(set))
+                })
+                .clone()
+                .map(Origin::Apps),
+        }
+    }
+
+    /// The boxes of `x` that reach a member (their destinations cover a member's address),
+    /// grouped by who sent them: per origin, the traffic (protocols and ports), the members
+    /// reached and the boxes themselves.
+    fn hits(
+        &self,
+        x: &PacketSet,
+        r: &Resolver,
+        addrs: &[(Interval, usize)],
+        ctx: &mut Ctx,
+    ) -> Vec<(Origin, PacketSet, Vec<usize>, PacketSet)> {
+        // (origin, traffic boxes, members, the boxes as they arrived)
+        let mut groups: Vec<HitGroup> = Vec::new();
+        for b in x.boxes() {
+            let d = b.get(Dim::Dst);
+            // Addresses are sorted by start; those starting after d's end cannot overlap.
+            let end = addrs.partition_point(|(iv, _)| iv.0 <= d.1);
+            let hit: Vec<usize> = addrs[..end]
+                .iter()
+                .filter(|(iv, _)| iv.1 >= d.0)
+                .map(|(_, k)| *k)
+                .collect();
+            if hit.is_empty() {
+                continue;
+            }
+            let Some(origin) = self.resolve(r, b.get(Dim::Src), ctx) else {
+                continue;
+            };
+            let i = match groups.iter().position(|g| same_origin(&g.0, &origin)) {
+                Some(i) => i,
+                None => {
+                    groups.push((origin, Vec::new(), BTreeSet::new(), Vec::new()));
+                    groups.len() - 1
+                }
+            };
+            let g = &mut groups[i];
+            g.1.push(
+                b.with(Dim::Src, ALL_ADDRS)
+                    .with(Dim::Dst, ALL_ADDRS)
+                    .with(Dim::SrcPort, (0, 65535)),
+            );
+            g.2.extend(hit);
+            g.3.push(*b);
+        }
+        groups
+            .into_iter()
+            .map(|(o, t, mm, raw)| {
+                (
+                    o,
+                    PacketSet::from_boxes(t),
+                    mm.into_iter().collect(),
+                    PacketSet::from_boxes(raw),
+                )
+            })
+            .collect()
+    }
+
+    /// Records what `x` (packets arriving at class `ci`) reaches.
+    #[allow(clippy::too_many_arguments)]
+    fn deliver(
+        &self,
+        r: &Resolver,
+        ci: usize,
+        addrs: &[(Interval, usize)],
+        x: &PacketSet,
+        ctx: &mut Ctx,
+        acc: &mut DestAcc,
+        lb_reach: &mut Vec<LbReach>,
+    ) {
+        if x.is_empty() {
+            return;
+        }
+        let dc = &self.infos[ci];
+        let Some(lb) = dc.lb else {
+            for (origin, traffic, members, _) in self.hits(x, r, addrs, ctx) {
+                acc.add(origin, None, traffic, members);
+            }
+            return;
+        };
+        // §5.2: only listener ports reach the load balancer's software.
+        for l in self.m.listeners.values().filter(|l| l.lb_arn == lb.arn) {
+            let part = x.intersect(&walk::listener_set(l));
+            if part.is_empty() {
+                continue;
+            }
+            for (origin, traffic, members, raw) in self.hits(&part, r, addrs, ctx) {
+                for &k in &members {
+                    let node = &dc.hosts[k];
+                    let mine = raw.restrict(Dim::Dst, &node.private);
+                    if !mine.is_empty() {
+                        lb_reach.push(LbReach {
+                            resolver: r.clone(),
+                            origin: origin.clone(),
+                            node: node.id.clone(),
+                            listener: l.arn.clone(),
+                            arrived: mine,
+                        });
+                    }
+                }
+                acc.add(origin, Some(l.arn.clone()), traffic, members);
+            }
+        }
+    }
+}
+
+fn same_origin(a: &Origin, b: &Origin) -> bool {
+    match (a, b) {
+        (Origin::Apps(x), Origin::Apps(y)) => Arc::ptr_eq(x, y) || x == y,
+        _ => a == b,
+    }
+}
+
+/// Boxes grouped by origin: (origin, traffic boxes, members, the boxes as they arrived).
+type HitGroup = (Origin, Vec<PBox>, BTreeSet<usize>, Vec<PBox>);
+
+/// What an application source gets: (entry, traffic, members).
+type Effect = (Option<String>, Vec<Traffic>, Vec<usize>);
+
+/// What reaches one destination class, merged per (origin, entry).
+#[derive(Default)]
+struct DestAcc {
+    parts: HashMap<(Origin, Option<String>), (PacketSet, BTreeSet<usize>)>,
+}
+
+impl DestAcc {
+    fn add(
+        &mut self,
+        origin: Origin,
+        entry: Option<String>,
+        traffic: PacketSet,
+        members: Vec<usize>,
+    ) {
+        let e = self.parts.entry((origin, entry)).or_default();
+        e.0 = e.0.union(&traffic);
+        e.1.extend(members);
+    }
+
+    /// The results for class `ci`: sets of applications that get the same traffic through
+    /// the same entry to the same members are joined.
+    fn finish(self, ci: usize) -> Vec<Reach> {
+        let mut joined: BTreeMap<Effect, (AppSet, PacketSet)> = BTreeMap::new();
+        let mut out = Vec::new();
+        for ((origin, entry), (traffic, members)) in self.parts {
+            let members: Vec<usize> = members.into_iter().collect();
+            match origin {
+                Origin::Apps(set) => {
+                    let e = joined
+                        .entry((entry, traffic_of(&traffic), members))
+                        .or_insert_with(|| (AppSet::new(), traffic));
+                    e.0.union_with(&set);
+                }
+                origin => out.push(Reach {
+                    origin,
+                    class: ci,
+                    entry,
+                    traffic,
+                    members,
+                }),
+            }
+        }
+        for ((entry, _, members), (set, traffic)) in joined {
+            out.push(Reach {
+                origin: Origin::Apps(Arc::new(set)),
+                class: ci,
+                entry,
+                traffic,
+                members,
+            });
+        }
+        out.sort_by(|a, b| (&a.origin, &a.entry).cmp(&(&b.origin, &b.entry)));
+        out
+    }
+}
+
+/// What reached a load-balancer node's listener, to be joined to what the node forwards.
+struct LbReach {
+    resolver: Resolver,
+    origin: Origin,
+    node: String,
+    listener: String,
+    /// The packets as they arrived (sources included).
+    arrived: PacketSet,
+}
+
 /// Computes what every origin reaches of every class.
 ///
 /// `classes` lists host ids (keys of [`Index::hosts`]) per class; every class must be
-/// homogeneous: one subnet, one group set, one kind and owner. `clients[i]` says whether
-/// class `i` opens connections (is an origin). Results are in a deterministic order.
-pub fn compute(m: &Model, idx: &Index, classes: &[Vec<String>], clients: &[bool]) -> Vec<Reach> {
+/// homogeneous: one subnet, one group set, one kind and owner. `class_app[i]` numbers the
+/// application class `i` belongs to (what [`Origin::Apps`] sets hold); `clients[i]` says
+/// whether class `i` opens connections (is an origin). Results are in a deterministic order.
+pub fn compute(
+    m: &Model,
+    idx: &Index,
+    classes: &[Vec<String>],
+    class_app: &[u32],
+    clients: &[bool],
+) -> Vec<Reach> {
     let mut rules_memo: RulesMemo = HashMap::new();
     let mut infos: Vec<ClassInfo> = classes
         .iter()
-        .map(|hosts| class_info(m, idx, hosts, &mut rules_memo))
+        .zip(class_app)
+        .map(|(hosts, &app)| class_info(m, idx, hosts, app, &mut rules_memo))
         .collect();
     let mut vpcs: HashMap<&str, usize> = HashMap::new();
     for c in infos.iter_mut() {
@@ -127,12 +418,18 @@ pub fn compute(m: &Model, idx: &Index, classes: &[Vec<String>], clients: &[bool]
     for (i, c) in infos.iter().enumerate() {
         by_subnet.entry(c.subnet).or_default().push(i);
     }
+    let senders = arrange_senders(&mut infos, clients);
+    let env = Env {
+        m,
+        infos: &infos,
+        senders: &senders,
+    };
     let mut out: Vec<Reach> = Vec::new();
-    let mut forwards: BTreeMap<(String, String), Forward> = BTreeMap::new();
     let mut lb_reach: Vec<LbReach> = Vec::new();
+    let mut ctx = Ctx::new();
 
     // Origins outside the estate.
-    let mut outside: Vec<(Origin, Vec<Interval>, Vec<walk::Delivery>)> = Vec::new();
+    let mut outside: Vec<(Origin, Arc<Vec<Interval>>, Vec<walk::Delivery>)> = Vec::new();
     for (origin, v4) in [(Origin::InternetV4, true), (Origin::InternetV6, false)] {
         let space: Vec<Interval> = walk::internet_space()
             .into_iter()
@@ -141,7 +438,7 @@ pub fn compute(m: &Model, idx: &Index, classes: &[Vec<String>], clients: &[bool]
         let set = same_family(PacketSet::from_box(PBox::FULL).restrict(Dim::Src, &space));
         let mut w = network_walker(m, idx);
         w.network_from_internet(set);
-        outside.push((origin, space, w.deliveries));
+        outside.push((origin, Arc::new(space), w.deliveries));
     }
     if !m.vpn_gateways.is_empty() {
         let mut w = network_walker(m, idx);
@@ -152,16 +449,21 @@ pub fn compute(m: &Model, idx: &Index, classes: &[Vec<String>], clients: &[bool]
             let set = same_family(PacketSet::from_box(PBox::FULL).restrict(Dim::Src, &space));
             w.from_vgw_entry(vgw, set, None, None);
         }
-        outside.push((Origin::Onprem, packet::merge(all_space), w.deliveries));
+        outside.push((
+            Origin::Onprem,
+            Arc::new(packet::merge(all_space)),
+            w.deliveries,
+        ));
     }
     for (origin, space, deliveries) in &outside {
+        let resolver = Resolver::Outside(origin.clone(), space.clone());
+        let internet = matches!(origin, Origin::InternetV4 | Origin::InternetV6);
         for d in deliveries {
             for &ci in by_subnet.get(d.subnet.as_str()).into_iter().flatten() {
                 let dc = &infos[ci];
                 if dc.kind == OwnerKind::NatGateway {
                     continue;
                 }
-                let internet = matches!(origin, Origin::InternetV4 | Origin::InternetV6);
                 if internet && dc.lb.is_some_and(|lb| !lb.internet_facing) {
                     continue;
                 }
@@ -169,32 +471,77 @@ pub fn compute(m: &Model, idx: &Index, classes: &[Vec<String>], clients: &[bool]
                 if addrs.is_empty() {
                     continue;
                 }
-                let ingress = if dc.filtered {
-                    dc.ingress.cidr.clone()
+                let x = if dc.filtered {
+                    d.set.intersect(&dc.ingress.cidr)
                 } else {
-                    PacketSet::from_box(PBox::FULL)
+                    d.set.clone()
                 };
-                let x = d.set.intersect(&ingress);
-                deliver(
-                    m,
-                    *origin,
-                    space,
-                    ci,
-                    dc,
-                    addrs,
-                    &x,
-                    &mut out,
-                    &mut lb_reach,
-                );
+                let mut acc = DestAcc::default();
+                env.deliver(&resolver, ci, addrs, &x, &mut ctx, &mut acc, &mut lb_reach);
+                out.extend(acc.finish(ci));
             }
         }
     }
 
-    // Client classes, by subnet: one network walk per subnet, subnets in parallel.
-    let subnets: Vec<(&str, &Vec<usize>)> = by_subnet.iter().map(|(k, v)| (*k, v)).collect();
-    let per_subnet: Vec<(Vec<Reach>, Vec<LbReach>)> = subnets
+    // The network part: one walk per subnet with senders (in parallel), joined per
+    // (subnet entered, source VPC).
+    let sending: Vec<(&str, Vec<usize>)> = by_subnet
+        .iter()
+        .filter_map(|(s, cs)| {
+            let snd: Vec<usize> = cs.iter().copied().filter(|&i| senders.is[i]).collect();
+            (!snd.is_empty()).then_some((*s, snd))
+        })
+        .collect();
+    let walked: Vec<(usize, Vec<walk::Delivery>)> = sending
         .par_iter()
-        .map(|(subnet, members)| from_subnet(m, idx, &infos, &by_subnet, clients, subnet, members))
+        .map(|(subnet, snd)| {
+            // The whole subnet sends: a few wide boxes instead of one per address. Every
+            // step of the walk is a function of the packet, so crediting a box to the senders
+            // whose addresses it covers gives what each would get alone.
+            let src = m
+                .subnets
+                .get(*subnet)
+                .map(super::index::subnet_intervals)
+                .unwrap_or_default();
+            let src = packet::merge(
+                src.into_iter()
+                    .chain(snd.iter().flat_map(|&i| infos[i].src.iter().copied()))
+                    .collect(),
+            );
+            let set = same_family(PacketSet::from_box(PBox::FULL).restrict(Dim::Src, &src));
+            let mut w = network_walker(m, idx);
+            w.network_from_subnet(subnet, set);
+            (infos[snd[0]].vpc_ix, w.deliveries)
+        })
+        .collect();
+    let mut network: BTreeMap<String, BTreeMap<usize, PacketSet>> = BTreeMap::new();
+    for (v, deliveries) in walked {
+        for d in deliveries {
+            let e = network.entry(d.subnet).or_default().entry(v).or_default();
+            *e = e.union(&d.set);
+        }
+    }
+    let network: Vec<(String, Vec<(usize, PacketSet)>)> = network
+        .into_iter()
+        .map(|(d, per_vpc)| {
+            let per_vpc = per_vpc
+                .into_iter()
+                .map(|(v, s)| (v, s.coalesce(Dim::Src)))
+                .collect();
+            (d, per_vpc)
+        })
+        .collect();
+
+    // The security-group part, per subnet entered (in parallel).
+    let per_subnet: Vec<(Vec<Reach>, Vec<LbReach>)> = network
+        .par_iter()
+        .map_init(Ctx::new, |ctx, (d, per_vpc)| {
+            env.to_subnet(
+                by_subnet.get(d.as_str()).map_or(&[][..], |v| v),
+                per_vpc,
+                ctx,
+            )
+        })
         .collect();
     for (reaches, lbs) in per_subnet {
         out.extend(reaches);
@@ -210,172 +557,240 @@ pub fn compute(m: &Model, idx: &Index, classes: &[Vec<String>], clients: &[bool]
     }
     let all_hosts: Rc<BTreeSet<String>> =
         Rc::new(host_class.keys().map(|h| h.to_string()).collect());
-    for (origin, node, listener, arrived) in &lb_reach {
-        let key = (node.clone(), listener.clone());
+    let mut forwards: BTreeMap<(String, String), Forward> = BTreeMap::new();
+    for r in &lb_reach {
+        let key = (r.node.clone(), r.listener.clone());
         let f = forwards
             .entry(key)
-            .or_insert_with(|| forward(m, idx, node, listener, &all_hosts));
-        let src: &[Interval] = match origin {
-            Origin::Class(si) => &infos[*si].src,
-            _ => outside
-                .iter()
-                .find(|o| o.0 == *origin)
-                .map(|o| o.1.as_slice())
-                .unwrap_or(&[]),
-        };
+            .or_insert_with(|| forward(m, idx, &r.node, &r.listener, &all_hosts));
         // What the origin delivered, as source addresses and ports: a preserving load balancer
         // hands those to the target.
-        let client = arrived
+        let client = r
+            .arrived
             .rewrite(Dim::Dst, ALL_ADDRS)
             .rewrite(Dim::DstPort, (0, 65535));
         // Without preservation the node's new flow keeps only the protocol.
-        let protocols = arrived.project(Dim::Proto);
+        let protocols = r.arrived.project(Dim::Proto);
         for (target, set, preserved) in &f.reached {
             let Some(&(ci, k)) = host_class.get(target.as_str()) else {
                 continue;
             };
-            if Origin::Class(ci) == *origin {
-                continue;
-            }
-            let got = if *preserved {
-                let s = set.intersect(&client).restrict(Dim::Src, src);
-                if s.is_empty() {
-                    continue;
+            if *preserved {
+                // The target sees the clients' own addresses: credit each box to its senders.
+                let got = set.intersect(&client);
+                let mut by_origin: Vec<(Origin, Vec<PBox>)> = Vec::new();
+                for b in got.boxes() {
+                    let Some(o) = env.resolve(&r.resolver, b.get(Dim::Src), &mut ctx) else {
+                        continue;
+                    };
+                    match by_origin.iter_mut().find(|(x, _)| same_origin(x, &o)) {
+                        Some((_, v)) => v.push(*b),
+                        None => by_origin.push((o, vec![*b])),
+                    }
                 }
-                s
+                for (origin, boxes) in by_origin {
+                    out.push(Reach {
+                        origin,
+                        class: ci,
+                        entry: Some(r.listener.clone()),
+                        traffic: ports_only(&PacketSet::from_boxes(boxes)),
+                        members: vec![k],
+                    });
+                }
             } else {
-                let s = set.restrict(Dim::Proto, &protocols);
-                if s.is_empty() {
+                let got = set.restrict(Dim::Proto, &protocols);
+                if got.is_empty() {
                     continue;
                 }
-                s
-            };
-            out.push(Reach {
-                origin: *origin,
-                class: ci,
-                entry: Some(listener.clone()),
-                traffic: ports_only(&got),
-                members: vec![k],
-            });
+                out.push(Reach {
+                    origin: r.origin.clone(),
+                    class: ci,
+                    entry: Some(r.listener.clone()),
+                    traffic: ports_only(&got),
+                    members: vec![k],
+                });
+            }
         }
     }
     merge_reaches(out)
 }
 
-/// (origin, LB node host id, listener ARN, what the origin delivered to the node)
-type LbReach = (Origin, String, String, PacketSet);
-
-/// What the client classes of one subnet reach: one network walk, then every class pair.
-fn from_subnet(
-    m: &Model,
-    idx: &Index,
-    infos: &[ClassInfo],
-    by_subnet: &BTreeMap<&str, Vec<usize>>,
-    clients: &[bool],
-    subnet: &str,
-    members: &[usize],
-) -> (Vec<Reach>, Vec<LbReach>) {
-    let mut out = Vec::new();
-    let mut lb_reach = Vec::new();
-    let senders: Vec<usize> = members
-        .iter()
-        .copied()
-        .filter(|&i| clients[i] && !infos[i].virtual_node && !infos[i].src.is_empty())
-        .collect();
-    if senders.is_empty() {
-        return (out, lb_reach);
-    }
-    // The whole subnet sends: a few wide boxes instead of one per address. Every step of the
-    // walk is a function of the packet, so restricting the result to a class's own addresses
-    // later (in `hits`) gives what the class alone would get.
-    let src = m
-        .subnets
-        .get(subnet)
-        .map(super::index::subnet_intervals)
-        .unwrap_or_default();
-    let src = packet::merge(
-        src.into_iter()
-            .chain(senders.iter().flat_map(|&i| infos[i].src.iter().copied()))
+/// Marks the sending classes and sorts them into buckets.
+fn arrange_senders(infos: &mut [ClassInfo], clients: &[bool]) -> Senders {
+    let mut s = Senders {
+        is: infos
+            .iter()
+            .zip(clients)
+            .map(|(c, &client)| client && !c.virtual_node && !c.src.is_empty())
             .collect(),
-    );
-    let set = same_family(PacketSet::from_box(PBox::FULL).restrict(Dim::Src, &src));
-    let mut w = network_walker(m, idx);
-    w.network_from_subnet(subnet, set);
-    let mut arrived: BTreeMap<String, PacketSet> = BTreeMap::new();
-    for d in w.deliveries {
-        let e = arrived.entry(d.subnet).or_default();
-        *e = e.union(&d.set);
+        ..Senders::default()
+    };
+    let mut ids: HashMap<Vec<PBox>, usize> = HashMap::new();
+    for (i, c) in infos.iter_mut().enumerate() {
+        if !s.is[i] {
+            continue;
+        }
+        let set = if c.filtered {
+            c.egress.cidr.clone()
+        } else {
+            PacketSet::from_box(PBox::FULL)
+        };
+        let next = s.buckets.len();
+        c.bucket = *ids.entry(set.boxes().to_vec()).or_insert_with(|| {
+            s.buckets.push(set);
+            next
+        });
+        s.groups.entry((c.vpc_ix, c.bucket)).or_default().push(i);
+        let in_vpc = s.in_vpc.entry(c.vpc_ix).or_default();
+        if !in_vpc.contains(&c.bucket) {
+            in_vpc.push(c.bucket);
+        }
     }
-    let mut refs_memo: HashMap<(String, String, bool), bool> = HashMap::new();
-    // (owner's group set, peer's group set, peer's VPC, peer is a node without ENI, inbound)
-    // maps to an index into `allowed_sets`; index 0 is "no security groups": everything.
-    let mut allowed_ids: HashMap<(usize, usize, usize, bool, bool), usize> = HashMap::new();
-    let mut allowed_sets: Vec<PacketSet> = vec![PacketSet::from_box(PBox::FULL)];
-    for (dsub, n) in &arrived {
-        let mut x_memo: HashMap<(usize, usize), PacketSet> = HashMap::new();
-        for &di in by_subnet.get(dsub.as_str()).into_iter().flatten() {
-            let dc = &infos[di];
-            if dc.kind == OwnerKind::NatGateway {
-                continue;
-            }
-            for &si in &senders {
-                if si == di {
-                    continue;
-                }
-                let sc = &infos[si];
-                let mut id = |owner: &ClassInfo<'_>, peer: &ClassInfo<'_>, inbound: bool| {
-                    if !owner.filtered {
-                        return 0;
-                    }
-                    let key = (
-                        owner.set_id,
-                        peer.set_id,
-                        peer.vpc_ix,
-                        peer.virtual_node,
-                        inbound,
-                    );
-                    *allowed_ids.entry(key).or_insert_with(|| {
-                        let rules = if inbound {
-                            &owner.ingress
-                        } else {
-                            &owner.egress
-                        };
-                        allowed_sets.push(allowed(m, rules, peer, inbound, &mut refs_memo));
-                        allowed_sets.len() - 1
-                    })
-                };
-                let in_id = id(dc, sc, true);
-                let eg_id = id(sc, dc, false);
-                // Classes with the same groups on both sides get the same packets.
-                let x = x_memo.entry((in_id, eg_id)).or_insert_with(|| {
-                    let ingress = &allowed_sets[in_id];
-                    if ingress.is_empty() {
-                        return PacketSet::empty();
-                    }
-                    let x = n.intersect(ingress);
-                    if x.is_empty() {
-                        return x;
-                    }
-                    x.intersect(&allowed_sets[eg_id])
-                });
-                if x.is_empty() {
-                    continue;
-                }
-                deliver(
-                    m,
-                    Origin::Class(si),
-                    &sc.src,
-                    di,
-                    dc,
-                    &dc.dst,
-                    x,
-                    &mut out,
-                    &mut lb_reach,
-                );
+    for (i, c) in infos.iter().enumerate() {
+        if !s.is[i] {
+            continue;
+        }
+        for g in &c.groups {
+            s.holders.entry(g.clone()).or_default().push(i);
+        }
+        if c.filtered {
+            let mut named: Vec<&String> = c.egress.refs.iter().map(|(g, _, _)| g).collect();
+            named.sort();
+            named.dedup();
+            for g in named {
+                s.naming.entry(g.clone()).or_default().push(i);
             }
         }
     }
-    (out, lb_reach)
+    s
+}
+
+impl Env<'_> {
+    /// What the senders of every VPC reach of the classes of one subnet (`dests`), given what
+    /// each source VPC's subnets deliver there (`per_vpc`, sorted by VPC).
+    fn to_subnet(
+        &self,
+        dests: &[usize],
+        per_vpc: &[(usize, PacketSet)],
+        ctx: &mut Ctx,
+    ) -> (Vec<Reach>, Vec<LbReach>) {
+        let mut out = Vec::new();
+        let mut lb_reach = Vec::new();
+        // (source VPC position, ingress group set, bucket) → the packets that arrive.
+        let mut x_memo: HashMap<(usize, Option<usize>, usize), PacketSet> = HashMap::new();
+        for &di in dests {
+            let dc = &self.infos[di];
+            if dc.kind == OwnerKind::NatGateway || dc.dst.is_empty() {
+                continue;
+            }
+            let mut acc = DestAcc::default();
+            for (k, (v, n)) in per_vpc.iter().enumerate() {
+                for &e in self.senders.in_vpc.get(v).into_iter().flatten() {
+                    let key = (k, dc.filtered.then_some(dc.set_id), e);
+                    let x = x_memo.entry(key).or_insert_with(|| {
+                        let x = if dc.filtered {
+                            n.intersect(&dc.ingress.cidr)
+                        } else {
+                            n.clone()
+                        };
+                        if x.is_empty() {
+                            x
+                        } else {
+                            x.intersect(&self.senders.buckets[e])
+                        }
+                    });
+                    self.deliver(
+                        &Resolver::Bucket(*v, e),
+                        di,
+                        &dc.dst,
+                        x,
+                        ctx,
+                        &mut acc,
+                        &mut lb_reach,
+                    );
+                }
+            }
+            // Senders that group references concern: one by one, with the references.
+            let mut special: BTreeSet<usize> = BTreeSet::new();
+            if dc.filtered {
+                for (g, _, _) in &dc.ingress.refs {
+                    special.extend(self.senders.holders.get(g).into_iter().flatten());
+                }
+            }
+            if !dc.virtual_node {
+                for g in &dc.groups {
+                    special.extend(self.senders.naming.get(g).into_iter().flatten());
+                }
+            }
+            for si in special {
+                let sc = &self.infos[si];
+                let Ok(pos) = per_vpc.binary_search_by_key(&sc.vpc_ix, |(v, _)| *v) else {
+                    continue;
+                };
+                let in_id = self.allowed_id(dc, sc, true, ctx);
+                let eg_id = self.allowed_id(sc, dc, false, ctx);
+                let x = per_vpc[pos].1.intersect(&ctx.allowed_sets[in_id]);
+                if x.is_empty() {
+                    continue;
+                }
+                let x = x.intersect(&ctx.allowed_sets[eg_id]);
+                self.deliver(
+                    &Resolver::Single(si),
+                    di,
+                    &dc.dst,
+                    &x,
+                    ctx,
+                    &mut acc,
+                    &mut lb_reach,
+                );
+            }
+            out.extend(acc.finish(di));
+        }
+        (out, lb_reach)
+    }
+
+    /// What `owner`'s rules allow of traffic with `peer` (inbound: `peer` sends), as an index
+    /// into the thread's `allowed_sets`.
+    fn allowed_id(
+        &self,
+        owner: &ClassInfo,
+        peer: &ClassInfo,
+        inbound: bool,
+        ctx: &mut Ctx,
+    ) -> usize {
+        if !owner.filtered {
+            return 0;
+        }
+        let key = (
+            owner.set_id,
+            peer.set_id,
+            peer.vpc_ix,
+            peer.virtual_node,
+            inbound,
+        );
+        if let Some(&i) = ctx.allowed_ids.get(&key) {
+            return i;
+        }
+        let rules = if inbound {
+            &owner.ingress
+        } else {
+            &owner.egress
+        };
+        let set = allowed(self.m, rules, peer, inbound, &mut ctx.refs);
+        ctx.allowed_sets.push(set);
+        let i = ctx.allowed_sets.len() - 1;
+        ctx.allowed_ids.insert(key, i);
+        i
+    }
+}
+
+impl Ctx {
+    fn new() -> Ctx {
+        Ctx {
+            allowed_sets: vec![PacketSet::from_box(PBox::FULL)],
+            ..Ctx::default()
+        }
+    }
 }
 
 /// What a (node, listener) forwards: per target host, the packets that arrive and whether the
@@ -441,102 +856,6 @@ fn network_walker<'m>(m: &'m Model, idx: &'m Index) -> Walker<'m> {
             ..Goal::default()
         },
     )
-}
-
-/// Records what `x` (packets arriving at class `ci`) reaches, for one origin.
-#[allow(clippy::too_many_arguments)]
-fn deliver(
-    m: &Model,
-    origin: Origin,
-    src: &[Interval],
-    ci: usize,
-    dc: &ClassInfo,
-    addrs: &[(Interval, usize)],
-    x: &PacketSet,
-    out: &mut Vec<Reach>,
-    lb_reach: &mut Vec<LbReach>,
-) {
-    if x.is_empty() {
-        return;
-    }
-    let Some(lb) = dc.lb else {
-        if let Some((traffic, members)) = hits(x, src, addrs) {
-            out.push(Reach {
-                origin,
-                class: ci,
-                entry: None,
-                traffic,
-                members,
-            });
-        }
-        return;
-    };
-    // §5.2: only listener ports reach the load balancer's software.
-    for l in m.listeners.values().filter(|l| l.lb_arn == lb.arn) {
-        let part = x.intersect(&walk::listener_set(l));
-        if part.is_empty() {
-            continue;
-        }
-        let Some((traffic, members)) = hits(&part, src, addrs) else {
-            continue;
-        };
-        for &k in &members {
-            let node = &dc.hosts[k];
-            let mine = part
-                .restrict(Dim::Src, src)
-                .restrict(Dim::Dst, &node.private);
-            if !mine.is_empty() {
-                lb_reach.push((origin, node.id.clone(), l.arn.clone(), mine));
-            }
-        }
-        out.push(Reach {
-            origin,
-            class: ci,
-            entry: Some(l.arn.clone()),
-            traffic,
-            members,
-        });
-    }
-}
-
-/// The boxes of `x` whose sources cover one of `src` and whose destinations cover a member's
-/// address: their protocols and ports, and the members they reach.
-fn hits(
-    x: &PacketSet,
-    src: &[Interval],
-    addrs: &[(Interval, usize)],
-) -> Option<(PacketSet, Vec<usize>)> {
-    let mut traffic = Vec::new();
-    let mut members: BTreeSet<usize> = BTreeSet::new();
-    for b in x.boxes() {
-        if !overlaps_any(b.get(Dim::Src), src) {
-            continue;
-        }
-        let d = b.get(Dim::Dst);
-        // Addresses are sorted by start; those starting after d's end cannot overlap.
-        let end = addrs.partition_point(|(iv, _)| iv.0 <= d.1);
-        let mut any = false;
-        for (iv, k) in &addrs[..end] {
-            if iv.1 >= d.0 {
-                members.insert(*k);
-                any = true;
-            }
-        }
-        if any {
-            traffic.push(
-                b.with(Dim::Src, ALL_ADDRS)
-                    .with(Dim::Dst, ALL_ADDRS)
-                    .with(Dim::SrcPort, (0, 65535)),
-            );
-        }
-    }
-    if members.is_empty() {
-        return None;
-    }
-    Some((
-        PacketSet::from_boxes(traffic),
-        members.into_iter().collect(),
-    ))
 }
 
 fn overlaps_any(iv: Interval, sorted: &[Interval]) -> bool {
@@ -614,6 +933,7 @@ fn class_info<'a>(
     m: &'a Model,
     idx: &'a Index,
     ids: &[String],
+    app: u32,
     memo: &mut RulesMemo,
 ) -> ClassInfo<'a> {
     let hosts: Vec<&Host> = ids.iter().filter_map(|h| idx.hosts.get(h)).collect();
@@ -676,9 +996,11 @@ fn class_info<'a>(
     ClassInfo {
         subnet: &first.subnet_id,
         vpc: &first.vpc_id,
+        app,
         groups,
         set_id,
         vpc_ix: 0,
+        bucket: 0,
         filtered: first.filtered_by_sgs,
         virtual_node: first.virtual_node,
         kind: first.kind,

@@ -6,6 +6,7 @@
 //! gives the same answer.
 
 pub mod allpairs;
+pub mod appset;
 pub mod filters;
 pub mod graph;
 pub mod index;

@@ -266,6 +266,32 @@ impl PacketSet {
         merge(self.boxes.iter().map(|b| b.get(d)).collect())
     }
 
+    /// The same set with fewer boxes: boxes equal in every dimension but `d`, whose `d`
+    /// intervals touch or overlap, become one (a VPC's adjacent subnets as one source range).
+    pub fn coalesce(&self, d: Dim) -> PacketSet {
+        let k = d as usize;
+        let key = |b: &PBox| {
+            let mut o = b.0;
+            o[k] = (0, 0);
+            (o, b.0[k])
+        };
+        let mut boxes = self.boxes.clone();
+        boxes.sort_by_key(key);
+        let mut out: Vec<PBox> = Vec::with_capacity(boxes.len());
+        for b in boxes {
+            if let Some(last) = out.last_mut() {
+                let (lk, li) = key(last);
+                let (bk, bi) = key(&b);
+                if lk == bk && bi.0 <= li.1.saturating_add(1) {
+                    last.0[k].1 = li.1.max(bi.1);
+                    continue;
+                }
+            }
+            out.push(b);
+        }
+        PacketSet::from_boxes(out)
+    }
+
     /// Removes boxes contained in others and exact duplicates.
     fn compact(&mut self) {
         if self.boxes.len() < 2 {
@@ -349,6 +375,31 @@ mod tests {
         let rest = all.subtract(&http);
         assert!(rest.intersect(&http).is_empty());
         assert_eq!(rest.union(&http).project(Dim::DstPort), vec![(0, 65535)]);
+    }
+
+    #[test]
+    fn coalesce_joins_adjacent_sources_only() {
+        let a = PBox::FULL
+            .with(Dim::Src, (0, 9))
+            .with(Dim::DstPort, (80, 80));
+        let b = a.with(Dim::Src, (10, 19));
+        let c = a.with(Dim::Src, (30, 39));
+        let other_port = b.with(Dim::DstPort, (443, 443));
+        let s = PacketSet::from_boxes([c, b, a, other_port]).coalesce(Dim::Src);
+        let mut got: Vec<_> = s
+            .boxes()
+            .iter()
+            .map(|x| (x.get(Dim::Src), x.get(Dim::DstPort)))
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            vec![
+                ((0, 19), (80, 80)),
+                ((10, 19), (443, 443)),
+                ((30, 39), (80, 80))
+            ]
+        );
     }
 
     #[test]

@@ -189,7 +189,7 @@ pub struct PathOut {
 }
 
 /// One protocol's share of what gets through.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Traffic {
     /// Protocol name (`tcp`, `udp`, `icmp`, `all`, `proto-47`).
     pub protocol: String,

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::analysis::{Application, Exposure, Report, Source, Status};
+use crate::analysis::{AppSet, Application, Exposure, Report, Source, Status};
 use crate::engine::filters::proto_ports_box;
 use crate::engine::index::{Host, Index};
 use crate::engine::packet::{self, net_intervals, Dim, Interval, PBox, PacketSet};
@@ -31,6 +31,10 @@ pub(super) struct Context<'a> {
     apps_by_group: BTreeMap<&'a str, Vec<&'a Application>>,
     internet_v4: Vec<Interval>,
     internet_v6: Vec<Interval>,
+    /// Host id → index of its application in the report.
+    app_of_host: std::collections::HashMap<&'a str, u32>,
+    /// Memo of `apps_within`.
+    within_memo: std::cell::RefCell<std::collections::HashMap<Vec<Interval>, std::rc::Rc<AppSet>>>,
     /// Memo of `group_internet_status` (asked once per rule that names a group's members).
     group_status: std::cell::RefCell<std::collections::HashMap<String, Option<Status>>>,
 }
@@ -81,6 +85,13 @@ impl<'a> Context<'a> {
             apps_by_group,
             internet_v4,
             internet_v6,
+            app_of_host: report
+                .applications
+                .iter()
+                .enumerate()
+                .flat_map(|(i, a)| a.members.iter().map(move |h| (h.as_str(), i as u32)))
+                .collect(),
+            within_memo: Default::default(),
             group_status: Default::default(),
         }
     }
@@ -156,6 +167,11 @@ impl<'a> Context<'a> {
                     Source::InternetV4 if v4 => true,
                     Source::InternetV6 if v6 => true,
                     Source::Application(src) if internal && self.app_within(src, &peer) => false,
+                    Source::Applications(set)
+                        if internal && set.intersects(&self.apps_within(&peer)) =>
+                    {
+                        false
+                    }
                     _ => continue,
                 };
                 if reached.intersect(&ports).is_empty() {
@@ -213,6 +229,26 @@ impl<'a> Context<'a> {
             .min();
         self.group_status.borrow_mut().insert(group.to_string(), s);
         s
+    }
+
+    /// The applications (indices into the report's) with a member whose addresses all lie
+    /// inside `peer`: those a rule naming `peer` is about.
+    fn apps_within(&self, peer: &[Interval]) -> std::rc::Rc<AppSet> {
+        if let Some(s) = self.within_memo.borrow().get(peer) {
+            return s.clone();
+        }
+        let set = AppSet::from_indices(
+            self.idx
+                .vpc_holders_any(peer)
+                .into_iter()
+                .filter(|h| !h.private.is_empty() && h.private.iter().all(|p| within(p, peer)))
+                .filter_map(|h| self.app_of_host.get(h.id.as_str()).copied()),
+        );
+        let set = std::rc::Rc::new(set);
+        self.within_memo
+            .borrow_mut()
+            .insert(peer.to_vec(), set.clone());
+        set
     }
 
     /// Whether an application's members send from addresses inside `peer`.

@@ -123,6 +123,8 @@ fn source_key(s: &Source) -> (&'static str, Option<String>) {
         Source::InternetV6 => ("internet-ipv6", None),
         Source::Onprem => ("onprem", None),
         Source::Application(id) => ("application", Some(id.clone())),
+        // `Report::pairs` splits these into single applications before they get here.
+        Source::Applications(_) => ("applications", None),
     }
 }
 
@@ -233,12 +235,13 @@ pub fn diff(
     fail_on: Threshold,
 ) -> DiffReport {
     type Key = (&'static str, Option<String>, String);
+    // Compared pair by pair: a source set in one report may be split differently in the other.
     let index = |r: &Report| -> BTreeMap<Key, Exposure> {
-        r.exposures
-            .iter()
+        r.pairs()
+            .into_iter()
             .map(|e| {
                 let (k, app) = source_key(&e.source);
-                ((k, app, e.target.clone()), e.clone())
+                ((k, app, e.target.clone()), e)
             })
             .collect()
     };

@@ -488,11 +488,13 @@ impl Builder<'_> {
             (NodeIndex, NodeIndex, Status, String),
             petgraph::stable_graph::EdgeIndex,
         > = BTreeMap::new();
-        for e in &report.exposures {
+        // Application sources one pair at a time: one edge per pair.
+        for e in &report.pairs() {
             let from_id = match &e.source {
                 Source::InternetV4 | Source::InternetV6 => "internet",
                 Source::Onprem => "onprem",
                 Source::Application(id) => id.as_str(),
+                Source::Applications(_) => continue,
             };
             let (Some(&from), Some(&to)) = (self.index.get(from_id), self.index.get(&e.target))
             else {

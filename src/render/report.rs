@@ -6,7 +6,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 use super::SCHEMA_VERSION;
-use crate::analysis::{Report, Source, Status};
+use crate::analysis::{AppSet, Report, Source, Status};
 use crate::findings::Finding;
 use crate::inventory::Inventory;
 use crate::model::Level;
@@ -27,7 +27,13 @@ fn source_kind(s: &Source) -> &'static str {
         Source::InternetV6 => "internet-ipv6",
         Source::Onprem => "onprem",
         Source::Application(_) => "application",
+        Source::Applications(_) => "applications",
     }
+}
+
+/// Whether the source is one or more applications (not the internet or on-premises).
+fn is_internal(s: &Source) -> bool {
+    matches!(s, Source::Application(_) | Source::Applications(_))
 }
 
 fn status(s: Status) -> &'static str {
@@ -84,12 +90,21 @@ struct JsonApp<'a> {
 struct JsonExposure<'a> {
     source: &'static str,
     source_application: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_applications: Option<JsonSources>,
     target: &'a str,
     status: &'static str,
     traffic: Vec<JsonTraffic<'a>>,
     entries: &'a [String],
     members_exposed: usize,
     blocked_by: &'a [String],
+}
+
+/// A set of source applications: how many, and inclusive ranges of indices into `applications`.
+#[derive(Serialize)]
+struct JsonSources {
+    count: usize,
+    ranges: Vec<(u32, u32)>,
 }
 
 #[derive(Serialize)]
@@ -142,6 +157,18 @@ pub fn json(a: &Analysis) -> String {
                 source: source_kind(&e.source),
                 source_application: match &e.source {
                     Source::Application(id) => Some(id),
+                    Source::Applications(set) if set.len() == 1 => set
+                        .indices()
+                        .next()
+                        .and_then(|i| a.report.applications.get(i as usize))
+                        .map(|x| x.id.as_str()),
+                    _ => None,
+                },
+                source_applications: match &e.source {
+                    Source::Applications(set) => Some(JsonSources {
+                        count: set.len(),
+                        ranges: set.ranges().collect(),
+                    }),
                     _ => None,
                 },
                 target: &e.target,
@@ -243,7 +270,7 @@ pub fn human(a: &Analysis) -> String {
     if a.inventory.partial {
         out.push_str("WARNING: this snapshot is marked partial; resources may be missing.\n");
     }
-    let external = |e: &&crate::analysis::Exposure| !matches!(e.source, Source::Application(_));
+    let external = |e: &&crate::analysis::Exposure| !is_internal(&e.source);
     let effective: Vec<_> = r
         .exposures
         .iter()
@@ -258,7 +285,7 @@ pub fn human(a: &Analysis) -> String {
     let internal: Vec<_> = r
         .exposures
         .iter()
-        .filter(|e| matches!(e.source, Source::Application(_)))
+        .filter(|e| is_internal(&e.source))
         .collect();
     out.push_str(&format!(
         "\nEffective exposure to the internet and on-premises ({}):\n",
@@ -289,11 +316,9 @@ pub fn human(a: &Analysis) -> String {
             f.message
         ));
     }
-    out.push_str(&format!(
-        "\nApplication to application ({}):\n",
-        internal.len()
-    ));
-    for line in app_to_app_lines(r, &internal) {
+    let (pairs, lines) = app_to_app_lines(r, &internal);
+    out.push_str(&format!("\nApplication to application ({pairs}):\n"));
+    for line in lines {
         out.push_str(&format!("  {line}\n"));
     }
     for x in report_assumptions(a) {
@@ -309,7 +334,7 @@ pub fn human(a: &Analysis) -> String {
 }
 
 /// Up to this many application-to-application pairs are listed one per line; beyond it the
-/// text formats summarise by target (JSON always lists every pair).
+/// text formats summarise by target (JSON lists every exposure, with its sources as ranges).
 const APP_PAIRS_LISTED: usize = 50;
 
 /// How many targets the summary names.
@@ -317,30 +342,54 @@ const APP_TARGETS_LISTED: usize = 25;
 
 /// Application-to-application lines for the text formats: every pair when there are few,
 /// otherwise the most widely reached targets with how many applications reach them.
-fn app_to_app_lines(r: &Report, internal: &[&crate::analysis::Exposure]) -> Vec<String> {
-    if internal.len() <= APP_PAIRS_LISTED {
-        return internal.iter().map(|e| exposure_line(r, e)).collect();
-    }
-    // target -> (sources, traffic text -> how many sources send it)
-    let mut by_target: BTreeMap<&str, (usize, BTreeMap<String, usize>)> = BTreeMap::new();
+/// Returns the number of (source, target) pairs and the lines.
+fn app_to_app_lines(r: &Report, internal: &[&crate::analysis::Exposure]) -> (usize, Vec<String>) {
+    // target -> (its sources, traffic text -> the sources that send it)
+    let mut by_target: BTreeMap<&str, (AppSet, BTreeMap<String, AppSet>)> = BTreeMap::new();
     for e in internal {
+        let set = match &e.source {
+            Source::Applications(set) => set.clone(),
+            Source::Application(id) => r
+                .app_index(id)
+                .map(|i| AppSet::single(i as u32))
+                .unwrap_or_default(),
+            _ => continue,
+        };
         let t = by_target.entry(e.target.as_str()).or_default();
-        t.0 += 1;
+        t.0.union_with(&set);
         for line in &e.traffic {
-            *t.1.entry(traffic_text(std::slice::from_ref(line)))
-                .or_default() += 1;
+            t.1.entry(traffic_text(std::slice::from_ref(line)))
+                .or_default()
+                .union_with(&set);
         }
     }
-    let mut targets: Vec<_> = by_target.into_iter().collect();
-    targets.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
+    let pairs: usize = by_target.values().map(|t| t.0.len()).sum();
+    if pairs <= APP_PAIRS_LISTED {
+        let lines = r
+            .pairs()
+            .iter()
+            .filter(|e| is_internal(&e.source))
+            .map(|e| exposure_line(r, e))
+            .collect();
+        return (pairs, lines);
+    }
+    // (target, how many sources, traffic lines with how many sources send each)
+    type Line = (String, usize);
+    let mut targets: Vec<(&str, usize, Vec<Line>)> = by_target
+        .into_iter()
+        .map(|(t, (all, lines))| {
+            let mut lines: Vec<(String, usize)> =
+                lines.into_iter().map(|(l, set)| (l, set.len())).collect();
+            lines.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            (t, all.len(), lines)
+        })
+        .collect();
+    targets.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     let mut out = vec![format!(
-        "{} pairs; the {} most widely reached targets (every pair: --format json):",
-        internal.len(),
+        "{pairs} pairs; the {} most widely reached targets (every pair: --format json):",
         APP_TARGETS_LISTED.min(targets.len())
     )];
-    for (target, (n, traffic)) in targets.iter().take(APP_TARGETS_LISTED) {
-        let mut lines: Vec<(&String, &usize)> = traffic.iter().collect();
-        lines.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    for (target, n, lines) in targets.iter().take(APP_TARGETS_LISTED) {
         let parts: Vec<String> = lines
             .iter()
             .take(6)
@@ -363,7 +412,7 @@ fn app_to_app_lines(r: &Report, internal: &[&crate::analysis::Exposure]) -> Vec<
             targets.len() - APP_TARGETS_LISTED
         ));
     }
-    out
+    (pairs, out)
 }
 
 fn md_escape(s: &str) -> String {
@@ -379,7 +428,7 @@ pub fn markdown(a: &Analysis) -> String {
     let eff_ext = r
         .exposures
         .iter()
-        .filter(|e| e.status == Status::Effective && !matches!(e.source, Source::Application(_)))
+        .filter(|e| e.status == Status::Effective && !is_internal(&e.source))
         .count();
     let latent = r
         .exposures
@@ -404,7 +453,7 @@ pub fn markdown(a: &Analysis) -> String {
     }
     out.push_str("\n### Exposures\n\n| status | source | target | traffic | entry |\n|---|---|---|---|---|\n");
     for e in &r.exposures {
-        if matches!(e.source, Source::Application(_)) {
+        if is_internal(&e.source) {
             continue;
         }
         out.push_str(&format!(
@@ -430,9 +479,9 @@ pub fn markdown(a: &Analysis) -> String {
     let internal: Vec<_> = r
         .exposures
         .iter()
-        .filter(|e| matches!(e.source, Source::Application(_)))
+        .filter(|e| is_internal(&e.source))
         .collect();
-    for line in app_to_app_lines(r, &internal) {
+    for line in app_to_app_lines(r, &internal).1 {
         out.push_str(&format!("- {}\n", md_escape(&line)));
     }
     for x in report_assumptions(a) {

@@ -198,6 +198,7 @@ fn origin_of(report: &Report, source: &Source) -> Origin {
         Source::InternetV4 => Origin::InternetV4,
         Source::InternetV6 => Origin::InternetV6,
         Source::Onprem => Origin::Onprem,
+        Source::Applications(_) => unreachable!("the check reads Report::pairs"),
     }
 }
 
@@ -340,11 +341,8 @@ pub fn check(m: &Model, only: Option<(&Origin, &str)>) -> (Counts, Vec<Disagreem
     }
     // The report's effective exposures, by (source, target).
     let mut effective: BTreeMap<(Source, String), &Exposure> = BTreeMap::new();
-    for e in report
-        .exposures
-        .iter()
-        .filter(|e| e.status == Status::Effective)
-    {
+    let pairs = report.pairs();
+    for e in pairs.iter().filter(|e| e.status == Status::Effective) {
         if only_target.as_ref().is_some_and(|t| *t != e.target)
             || only_source.as_ref().is_some_and(|s| *s != e.source)
         {
@@ -466,5 +464,6 @@ fn kind_of(s: &Source) -> &'static str {
         Source::InternetV6 => "internet-ipv6",
         Source::Onprem => "onprem",
         Source::Application(_) => "application",
+        Source::Applications(_) => "applications",
     }
 }

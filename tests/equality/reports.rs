@@ -91,8 +91,9 @@ pub fn differences(left: (&str, &Report), right: (&str, &Report)) -> Vec<String>
     for a in more_in(&ra, &la) {
         out.push(format!("application only in {rn}: {a}"));
     }
-    let le: Vec<ExposureKey> = l.exposures.iter().map(exposure_key).collect();
-    let re: Vec<ExposureKey> = r.exposures.iter().map(exposure_key).collect();
+    // Pair by pair: the two groupings may join sources into sets differently.
+    let le: Vec<ExposureKey> = l.pairs().iter().map(exposure_key).collect();
+    let re: Vec<ExposureKey> = r.pairs().iter().map(exposure_key).collect();
     for e in more_in(&le, &re) {
         out.push(format!("exposure only in {ln}: {}", show_key(&e)));
     }
