@@ -418,6 +418,7 @@ pub fn compute(
     for (i, c) in infos.iter().enumerate() {
         by_subnet.entry(c.subnet).or_default().push(i);
     }
+    let t0 = std::time::Instant::now();
     let senders = arrange_senders(&mut infos, clients);
     let env = Env {
         m,
@@ -485,40 +486,52 @@ pub fn compute(
 
     // The network part: one walk per subnet with senders (in parallel), joined per
     // (subnet entered, source VPC).
-    let sending: Vec<(&str, Vec<usize>)> = by_subnet
-        .iter()
-        .filter_map(|(s, cs)| {
-            let snd: Vec<usize> = cs.iter().copied().filter(|&i| senders.is[i]).collect();
-            (!snd.is_empty()).then_some((*s, snd))
-        })
-        .collect();
-    let walked: Vec<(usize, Vec<walk::Delivery>)> = sending
+    // Subnets with senders, by VPC; VPCs in parallel, each VPC's subnets in order (so that
+    // the joined sets, and the report, do not depend on scheduling).
+    let mut sending: BTreeMap<usize, Vec<(&str, Vec<usize>)>> = BTreeMap::new();
+    for (s, cs) in &by_subnet {
+        let snd: Vec<usize> = cs.iter().copied().filter(|&i| senders.is[i]).collect();
+        if let Some(&first) = snd.first() {
+            sending
+                .entry(infos[first].vpc_ix)
+                .or_default()
+                .push((*s, snd));
+        }
+    }
+    let sending: Vec<(usize, Vec<(&str, Vec<usize>)>)> = sending.into_iter().collect();
+    let walked: Vec<(usize, BTreeMap<String, PacketSet>)> = sending
         .par_iter()
-        .map(|(subnet, snd)| {
-            // The whole subnet sends: a few wide boxes instead of one per address. Every
-            // step of the walk is a function of the packet, so crediting a box to the senders
-            // whose addresses it covers gives what each would get alone.
-            let src = m
-                .subnets
-                .get(*subnet)
-                .map(super::index::subnet_intervals)
-                .unwrap_or_default();
-            let src = packet::merge(
-                src.into_iter()
-                    .chain(snd.iter().flat_map(|&i| infos[i].src.iter().copied()))
-                    .collect(),
-            );
-            let set = same_family(PacketSet::from_box(PBox::FULL).restrict(Dim::Src, &src));
-            let mut w = network_walker(m, idx);
-            w.network_from_subnet(subnet, set);
-            (infos[snd[0]].vpc_ix, w.deliveries)
+        .map(|(v, subnets)| {
+            let mut joined: BTreeMap<String, PacketSet> = BTreeMap::new();
+            for (subnet, snd) in subnets {
+                // The whole subnet sends: a few wide boxes instead of one per address. Every
+                // step of the walk is a function of the packet, so crediting a box to the
+                // senders whose addresses it covers gives what each would get alone.
+                let src = m
+                    .subnets
+                    .get(*subnet)
+                    .map(super::index::subnet_intervals)
+                    .unwrap_or_default();
+                let src = packet::merge(
+                    src.into_iter()
+                        .chain(snd.iter().flat_map(|&i| infos[i].src.iter().copied()))
+                        .collect(),
+                );
+                let set = same_family(PacketSet::from_box(PBox::FULL).restrict(Dim::Src, &src));
+                let mut w = network_walker(m, idx);
+                w.network_from_subnet(subnet, set);
+                for d in w.deliveries {
+                    let e = joined.entry(d.subnet).or_default();
+                    *e = e.union(&d.set);
+                }
+            }
+            (*v, joined)
         })
         .collect();
     let mut network: BTreeMap<String, BTreeMap<usize, PacketSet>> = BTreeMap::new();
-    for (v, deliveries) in walked {
-        for d in deliveries {
-            let e = network.entry(d.subnet).or_default().entry(v).or_default();
-            *e = e.union(&d.set);
+    for (v, joined) in walked {
+        for (d, set) in joined {
+            network.entry(d).or_default().insert(v, set);
         }
     }
     let network: Vec<(String, Vec<(usize, PacketSet)>)> = network
@@ -532,6 +545,16 @@ pub fn compute(
         })
         .collect();
 
+    eprintln!(
+        "DBG network {:?} subnets {} buckets {} boxes {}",
+        t0.elapsed(),
+        network.len(),
+        senders.buckets.len(),
+        network
+            .iter()
+            .map(|(_, v)| v.iter().map(|(_, s)| s.boxes().len()).sum::<usize>())
+            .sum::<usize>()
+    );
     // The security-group part, per subnet entered (in parallel).
     let per_subnet: Vec<(Vec<Reach>, Vec<LbReach>)> = network
         .par_iter()
@@ -548,6 +571,12 @@ pub fn compute(
         lb_reach.extend(lbs);
     }
 
+    eprintln!(
+        "DBG sg part {:?} reaches {} lb_reach {}",
+        t0.elapsed(),
+        out.len(),
+        lb_reach.len()
+    );
     // Load balancers forward what their listeners accept: one walk per (node, listener).
     let mut host_class: HashMap<&str, (usize, usize)> = HashMap::new();
     for (ci, c) in infos.iter().enumerate() {
@@ -612,7 +641,10 @@ pub fn compute(
             }
         }
     }
-    merge_reaches(out)
+    eprintln!("DBG lb part {:?} reaches {}", t0.elapsed(), out.len());
+    let r = merge_reaches(out);
+    eprintln!("DBG merged {:?} reaches {}", t0.elapsed(), r.len());
+    r
 }
 
 /// Marks the sending classes and sorts them into buckets.

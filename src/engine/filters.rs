@@ -171,7 +171,8 @@ pub fn nacl(acl: Option<&NetworkAcl>, set: &PacketSet, check: NaclCheck) -> (Pac
             allowed = allowed.union_disjoint(&hit);
             rules.push(e.rule_number);
         }
-        remaining = remaining.subtract(&hit);
+        // The same as subtracting `hit`, with one or two boxes instead of all of `hit`'s.
+        remaining = remaining.subtract(&rule_set);
     }
     (allowed, rules)
 }

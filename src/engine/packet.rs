@@ -251,6 +251,24 @@ impl PacketSet {
         PacketSet::from_boxes(out)
     }
 
+    /// Removes the packets whose dimension `d` lies in `intervals`: the same as subtracting
+    /// `self.restrict(d, intervals)`, without the subtraction's cost.
+    pub fn exclude(&self, d: Dim, intervals: &[Interval]) -> PacketSet {
+        let mut gaps = Vec::new();
+        let mut next: u128 = 0;
+        for (a, b) in merge(intervals.to_vec()) {
+            if a > next {
+                gaps.push((next, a - 1));
+            }
+            if b == u128::MAX {
+                return self.restrict(d, &gaps);
+            }
+            next = b + 1;
+        }
+        gaps.push((next, u128::MAX));
+        self.restrict(d, &gaps)
+    }
+
     /// Replaces one dimension by the given interval in every box.
     pub fn rewrite(&self, d: Dim, i: Interval) -> PacketSet {
         PacketSet::from_boxes(self.boxes.iter().map(|b| b.with(d, i)))
@@ -375,6 +393,28 @@ mod tests {
         let rest = all.subtract(&http);
         assert!(rest.intersect(&http).is_empty());
         assert_eq!(rest.union(&http).project(Dim::DstPort), vec![(0, 65535)]);
+    }
+
+    #[test]
+    fn exclude_is_subtracting_the_restriction() {
+        let s = PacketSet::from_boxes([
+            PBox::FULL
+                .with(Dim::Dst, (0, 99))
+                .with(Dim::DstPort, (80, 80)),
+            PBox::FULL
+                .with(Dim::Dst, (50, 200))
+                .with(Dim::DstPort, (443, 443)),
+        ]);
+        for ivs in [
+            vec![(10, 20), (60, 70)],
+            vec![(0, 0)],
+            vec![(150, u128::MAX)],
+            vec![],
+        ] {
+            let want = s.subtract(&s.restrict(Dim::Dst, &ivs));
+            let got = s.exclude(Dim::Dst, &ivs);
+            assert!(want.subtract(&got).is_empty() && got.subtract(&want).is_empty());
+        }
     }
 
     #[test]

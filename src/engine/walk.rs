@@ -382,7 +382,7 @@ impl<'m> Walker<'m> {
                 .flat_map(net_intervals)
                 .collect();
             let inside = set.restrict(Dim::Dst, &cidrs);
-            let outside = set.subtract(&inside);
+            let outside = set.exclude(Dim::Dst, &cidrs);
             if !outside.is_empty() {
                 self.block(t.clone(), vgw_id, "NO_ROUTE_TO_DESTINATION", format!("{vgw_id} only delivers to {vpc}'s own CIDRs; on-premises cannot use the VPC's internet, NAT or peering connections"), outside);
             }
@@ -458,7 +458,7 @@ impl<'m> Walker<'m> {
         // §9.1: within a subnet only security groups apply.
         let own = super::index::subnet_intervals(sub);
         let same = set.restrict(Dim::Dst, &own);
-        let rest = set.subtract(&same);
+        let rest = set.exclude(Dim::Dst, &own);
         self.record(subnet_id, same, &t);
         if !rest.is_empty() {
             self.route_from_subnet(subnet_id, &sub.vpc_id, rest, t);
@@ -603,7 +603,7 @@ impl<'m> Walker<'m> {
         // link-local services answer every ENI whatever its security groups and NACLs say.
         let exempt = exempt_services(self.m, &h.vpc_id);
         let served = set.restrict(Dim::Dst, &exempt);
-        let set = set.subtract(&served);
+        let set = set.exclude(Dim::Dst, &exempt);
         if !served.is_empty() && self.goal.external {
             let mut t2 = t.clone();
             Self::hop(
@@ -645,7 +645,7 @@ impl<'m> Walker<'m> {
             if part.is_empty() {
                 continue;
             }
-            rest = rest.subtract(&part);
+            rest = rest.exclude(Dim::Dst, &o.private);
             let mut t2 = t.clone();
             Self::hop(
                 &mut t2,
@@ -807,14 +807,14 @@ impl<'m> Walker<'m> {
                 }
                 let mut set = self.cross_out(subnet_id, set, &mut t);
                 if egress_only {
-                    let v6 = set.subtract(&set.restrict(Dim::Src, &[super::packet::ALL_V4]));
+                    let v6 = set.exclude(Dim::Src, &[super::packet::ALL_V4]);
                     set = Self::filter(&mut t, &set, v6, igw, "NO_ROUTE_TO_DESTINATION", || format!("{igw} is an egress-only internet gateway: IPv6 only"));
                     Self::hop(&mut t, igw, "egress-only-igw", igw, "outbound IPv6".into(), false);
                     return self.internet_side(set, t, true);
                 }
                 // §4.2: the IGW maps each private IPv4 source to its public address, 1:1.
                 let v4 = set.restrict(Dim::Src, &[super::packet::ALL_V4]);
-                let v6 = set.subtract(&v4);
+                let v6 = set.exclude(Dim::Src, &[super::packet::ALL_V4]);
                 let mut translated = PacketSet::empty();
                 for (public, (host_id, private)) in &self.idx.public {
                     let h = &self.idx.hosts[host_id];
@@ -936,7 +936,7 @@ impl<'m> Walker<'m> {
                 let set = self.cross_out(subnet_id, set, &mut t);
                 let cidrs: Vec<Interval> = self.m.vpc_cidrs(&other).iter().flat_map(net_intervals).collect();
                 let inside = set.restrict(Dim::Dst, &cidrs);
-                let outside = set.subtract(&inside);
+                let outside = set.exclude(Dim::Dst, &cidrs);
                 if !outside.is_empty() {
                     self.block(t.clone(), pcx, "PEERING_TRANSIT_NOT_SUPPORTED", format!("{pcx} only delivers to {other}'s CIDRs (no edge-to-edge routing)"), outside);
                 }
@@ -1003,7 +1003,7 @@ impl<'m> Walker<'m> {
                 .flat_map(|c| c.static_routes.iter().flat_map(net_intervals))
                 .collect();
             let covered = set.restrict(Dim::Dst, &routes);
-            let uncovered = set.subtract(&covered);
+            let uncovered = set.exclude(Dim::Dst, &routes);
             if !uncovered.is_empty() {
                 self.block(
                     t.clone(),
@@ -1335,7 +1335,7 @@ impl<'m> Walker<'m> {
             if part.is_empty() {
                 continue;
             }
-            rest = rest.subtract(&part);
+            rest = rest.exclude(Dim::Dst, &[(public, public)]);
             let h = self.host(&host_id);
             self.enter_via_igw(h, part.rewrite(Dim::Dst, (private, private)), t.clone());
         }
@@ -1363,14 +1363,14 @@ impl<'m> Walker<'m> {
             if part.is_empty() {
                 continue;
             }
-            rest = rest.subtract(&part);
+            rest = rest.exclude(Dim::Dst, &v6);
             self.enter_via_igw(h, part, t.clone());
         }
         if rest.is_empty() {
             return;
         }
         let unroutable = rest.restrict(Dim::Dst, &not_internet_routable());
-        let routable = rest.subtract(&unroutable);
+        let routable = rest.exclude(Dim::Dst, &not_internet_routable());
         if !unroutable.is_empty() {
             let mut t2 = t.clone();
             // A private destination held by an ENI: name what else blocks (hypothesis).
@@ -1506,7 +1506,7 @@ impl<'m> Walker<'m> {
                 continue;
             }
             if !h.virtual_node {
-                rest = rest.subtract(&part);
+                rest = rest.exclude(Dim::Dst, &h.private);
             }
             let mut t2 = t.clone();
             let part = if from_subnet == Some(h.subnet_id.as_str()) {

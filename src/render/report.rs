@@ -100,11 +100,27 @@ struct JsonExposure<'a> {
     blocked_by: &'a [String],
 }
 
-/// A set of source applications: how many, and inclusive ranges of indices into `applications`.
+/// A set of source applications: how many, and which, as indices into `applications`
+/// written as ranges (`"0-3,7,9-14"`).
 #[derive(Serialize)]
 struct JsonSources {
     count: usize,
-    ranges: Vec<(u32, u32)>,
+    indices: String,
+}
+
+/// `0-3,7,9-14`.
+fn ranges_text(set: &AppSet) -> String {
+    let parts: Vec<String> = set
+        .ranges()
+        .map(|(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
+        .collect();
+    parts.join(",")
 }
 
 #[derive(Serialize)]
@@ -167,7 +183,7 @@ pub fn json(a: &Analysis) -> String {
                 source_applications: match &e.source {
                     Source::Applications(set) => Some(JsonSources {
                         count: set.len(),
-                        ranges: set.ranges().collect(),
+                        indices: ranges_text(set),
                     }),
                     _ => None,
                 },
