@@ -439,7 +439,6 @@ pub fn analyze_with_options(m: &Model, options: &Options) -> Report {
         }
         a.hosts.extend(members);
     }
-    eprintln!("DBG analysis merged by_sources {}", by_sources.len());
     let exposure = |source: Source, target: usize, status: Status, a: Acc| Exposure {
         source,
         target: apps[target].id.clone(),

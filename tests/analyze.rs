@@ -19,7 +19,7 @@ fn analyze(format: &str) -> String {
 #[test]
 fn demo_exposures_are_the_documented_ones() {
     let v: serde_json::Value = serde_json::from_str(&analyze("json")).unwrap();
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     assert_eq!(v["kind"], "analysis");
     let name = |id: &str| -> String {
         v["applications"]

@@ -24,7 +24,7 @@ fn analyze_json_has_schema_version_and_counts() {
         .unwrap();
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     assert_eq!(v["totals"]["vpcs"], 2);
     assert_eq!(v["totals"]["db_instances"], 1);
     assert_eq!(v["warnings"].as_array().unwrap().len(), 0);

@@ -159,7 +159,7 @@ fn json_has_the_schema_version_for_every_estate() {
         let g = graph(&dir, &GraphOptions::default());
         let v: serde_json::Value =
             serde_json::from_str(&json(&g)).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-        assert_eq!(v["schema_version"], 1, "{}", dir.display());
+        assert_eq!(v["schema_version"], 2, "{}", dir.display());
         assert_eq!(v["kind"], "graph", "{}", dir.display());
         let nodes = v["nodes"].as_array().unwrap();
         let ids: Vec<&str> = nodes.iter().map(|n| n["id"].as_str().unwrap()).collect();

@@ -327,7 +327,18 @@ type Effect = (Option<String>, Vec<Traffic>, Vec<usize>);
 /// What reaches one destination class, merged per (origin, entry).
 #[derive(Default)]
 struct DestAcc {
-    parts: HashMap<(Origin, Option<String>), (PacketSet, BTreeSet<usize>)>,
+    /// Keyed by the origin's identity (a set by its allocation: hashing its contents would
+    /// cost its length; equal sets under two keys are joined by `finish`).
+    parts: HashMap<(OriginKey, Option<String>), Part>,
+}
+
+/// An origin with the traffic and members it reaches.
+type Part = (Origin, PacketSet, BTreeSet<usize>);
+
+#[derive(PartialEq, Eq, Hash)]
+enum OriginKey {
+    Outside(u8),
+    Apps(usize),
 }
 
 impl DestAcc {
@@ -338,9 +349,18 @@ impl DestAcc {
         traffic: PacketSet,
         members: Vec<usize>,
     ) {
-        let e = self.parts.entry((origin, entry)).or_default();
-        e.0 = e.0.union(&traffic);
-        e.1.extend(members);
+        let key = match &origin {
+            Origin::InternetV4 => OriginKey::Outside(0),
+            Origin::InternetV6 => OriginKey::Outside(1),
+            Origin::Onprem => OriginKey::Outside(2),
+            Origin::Apps(set) => OriginKey::Apps(Arc::as_ptr(set) as usize),
+        };
+        let e = self
+            .parts
+            .entry((key, entry))
+            .or_insert_with(|| (origin, PacketSet::empty(), BTreeSet::new()));
+        e.1 = e.1.union(&traffic);
+        e.2.extend(members);
     }
 
     /// The results for class `ci`: sets of applications that get the same traffic through
@@ -348,7 +368,16 @@ impl DestAcc {
     fn finish(self, ci: usize) -> Vec<Reach> {
         let mut joined: BTreeMap<Effect, (AppSet, PacketSet)> = BTreeMap::new();
         let mut out = Vec::new();
-        for ((origin, entry), (traffic, members)) in self.parts {
+        // Equal sets under different keys are one origin (joined first, so that the result
+        // does not depend on which allocations were shared).
+        let mut by_origin: BTreeMap<(Origin, Option<String>), (PacketSet, BTreeSet<usize>)> =
+            BTreeMap::new();
+        for ((_, entry), (origin, traffic, members)) in self.parts {
+            let e = by_origin.entry((origin, entry)).or_default();
+            e.0 = e.0.union(&traffic);
+            e.1.extend(members);
+        }
+        for ((origin, entry), (traffic, members)) in by_origin {
             let members: Vec<usize> = members.into_iter().collect();
             match origin {
                 Origin::Apps(set) => {
@@ -418,7 +447,6 @@ pub fn compute(
     for (i, c) in infos.iter().enumerate() {
         by_subnet.entry(c.subnet).or_default().push(i);
     }
-    let t0 = std::time::Instant::now();
     let senders = arrange_senders(&mut infos, clients);
     let env = Env {
         m,
@@ -498,11 +526,18 @@ pub fn compute(
                 .push((*s, snd));
         }
     }
-    let sending: Vec<(usize, Vec<(&str, Vec<usize>)>)> = sending.into_iter().collect();
+    // (source VPC, [(subnet, its senders)])
+    type Sending<'s> = (usize, Vec<(&'s str, Vec<usize>)>);
+    let sending: Vec<Sending> = sending.into_iter().collect();
     let walked: Vec<(usize, BTreeMap<String, PacketSet>)> = sending
         .par_iter()
         .map(|(v, subnets)| {
-            let mut joined: BTreeMap<String, PacketSet> = BTreeMap::new();
+            // Subnet entered → (boxes, their source addresses), and the same for VPCs
+            // reached: subnets send from their own addresses, so their sets are joined by
+            // concatenation, not by union.
+            let mut joined: BTreeMap<String, (Vec<PBox>, Vec<Interval>)> = BTreeMap::new();
+            let mut arrived: BTreeMap<walk::ArrivalKey, (Vec<PBox>, Vec<Interval>)> =
+                BTreeMap::new();
             for (subnet, snd) in subnets {
                 // The whole subnet sends: a few wide boxes instead of one per address. Every
                 // step of the walk is a function of the packet, so crediting a box to the
@@ -518,13 +553,35 @@ pub fn compute(
                         .collect(),
                 );
                 let set = same_family(PacketSet::from_box(PBox::FULL).restrict(Dim::Src, &src));
-                let mut w = network_walker(m, idx);
+                let mut w = Walker::new(
+                    m,
+                    idx,
+                    Goal {
+                        network: true,
+                        stop_at_vpc: true,
+                        ..Goal::default()
+                    },
+                );
                 w.network_from_subnet(subnet, set);
                 for d in w.deliveries {
-                    let e = joined.entry(d.subnet).or_default();
-                    *e = e.union(&d.set);
+                    join(joined.entry(d.subnet).or_default(), &d.set);
+                }
+                for a in w.arrivals {
+                    join(arrived.entry(a.key).or_default(), &a.set);
                 }
             }
+            // Every VPC reached is entered once for all the subnets that reached it that way.
+            let mut w = network_walker(m, idx);
+            for (key, (boxes, _)) in arrived {
+                w.network_enter(&key, PacketSet::from_boxes(boxes).coalesce(Dim::Src));
+            }
+            for d in w.deliveries {
+                join(joined.entry(d.subnet).or_default(), &d.set);
+            }
+            let joined: BTreeMap<String, PacketSet> = joined
+                .into_iter()
+                .map(|(d, (boxes, _))| (d, PacketSet::from_boxes(boxes).coalesce(Dim::Src)))
+                .collect();
             (*v, joined)
         })
         .collect();
@@ -536,25 +593,8 @@ pub fn compute(
     }
     let network: Vec<(String, Vec<(usize, PacketSet)>)> = network
         .into_iter()
-        .map(|(d, per_vpc)| {
-            let per_vpc = per_vpc
-                .into_iter()
-                .map(|(v, s)| (v, s.coalesce(Dim::Src)))
-                .collect();
-            (d, per_vpc)
-        })
+        .map(|(d, per_vpc)| (d, per_vpc.into_iter().collect()))
         .collect();
-
-    eprintln!(
-        "DBG network {:?} subnets {} buckets {} boxes {}",
-        t0.elapsed(),
-        network.len(),
-        senders.buckets.len(),
-        network
-            .iter()
-            .map(|(_, v)| v.iter().map(|(_, s)| s.boxes().len()).sum::<usize>())
-            .sum::<usize>()
-    );
     // The security-group part, per subnet entered (in parallel).
     let per_subnet: Vec<(Vec<Reach>, Vec<LbReach>)> = network
         .par_iter()
@@ -570,13 +610,6 @@ pub fn compute(
         out.extend(reaches);
         lb_reach.extend(lbs);
     }
-
-    eprintln!(
-        "DBG sg part {:?} reaches {} lb_reach {}",
-        t0.elapsed(),
-        out.len(),
-        lb_reach.len()
-    );
     // Load balancers forward what their listeners accept: one walk per (node, listener).
     let mut host_class: HashMap<&str, (usize, usize)> = HashMap::new();
     for (ci, c) in infos.iter().enumerate() {
@@ -587,6 +620,8 @@ pub fn compute(
     let all_hosts: Rc<BTreeSet<String>> =
         Rc::new(host_class.keys().map(|h| h.to_string()).collect());
     let mut forwards: BTreeMap<(String, String), Forward> = BTreeMap::new();
+    // What the targets get, per target class.
+    let mut lb_acc: BTreeMap<usize, DestAcc> = BTreeMap::new();
     for r in &lb_reach {
         let key = (r.node.clone(), r.listener.clone());
         let f = forwards
@@ -618,33 +653,51 @@ pub fn compute(
                     }
                 }
                 for (origin, boxes) in by_origin {
-                    out.push(Reach {
+                    lb_acc.entry(ci).or_default().add(
                         origin,
-                        class: ci,
-                        entry: Some(r.listener.clone()),
-                        traffic: ports_only(&PacketSet::from_boxes(boxes)),
-                        members: vec![k],
-                    });
+                        Some(r.listener.clone()),
+                        ports_only(&PacketSet::from_boxes(boxes)),
+                        vec![k],
+                    );
                 }
             } else {
                 let got = set.restrict(Dim::Proto, &protocols);
                 if got.is_empty() {
                     continue;
                 }
-                out.push(Reach {
-                    origin: r.origin.clone(),
-                    class: ci,
-                    entry: Some(r.listener.clone()),
-                    traffic: ports_only(&got),
-                    members: vec![k],
-                });
+                lb_acc.entry(ci).or_default().add(
+                    r.origin.clone(),
+                    Some(r.listener.clone()),
+                    ports_only(&got),
+                    vec![k],
+                );
             }
         }
     }
-    eprintln!("DBG lb part {:?} reaches {}", t0.elapsed(), out.len());
-    let r = merge_reaches(out);
-    eprintln!("DBG merged {:?} reaches {}", t0.elapsed(), r.len());
-    r
+    for (ci, acc) in lb_acc {
+        out.extend(acc.finish(ci));
+    }
+    merge_reaches(out)
+}
+
+/// Adds `set` to boxes whose sources are `srcs`: by concatenation when the sources are new
+/// (another subnet's), by union otherwise.
+fn join((boxes, srcs): &mut (Vec<PBox>, Vec<Interval>), set: &PacketSet) {
+    let mine = set.project(Dim::Src);
+    // Parts of one subnet's packets that routing split apart do not share destinations.
+    let shared = || {
+        let dsts = packet::merge(boxes.iter().map(|b| b.get(Dim::Dst)).collect());
+        set.boxes()
+            .iter()
+            .any(|b| overlaps_any(b.get(Dim::Dst), &dsts))
+    };
+    if mine.iter().any(|iv| overlaps_any(*iv, srcs)) && shared() {
+        let u = PacketSet::from_boxes(boxes.drain(..)).union(set);
+        boxes.extend_from_slice(u.boxes());
+    } else {
+        boxes.extend_from_slice(set.boxes());
+    }
+    *srcs = packet::merge(srcs.iter().copied().chain(mine).collect());
 }
 
 /// Marks the sending classes and sorts them into buckets.
@@ -818,10 +871,9 @@ impl Env<'_> {
 
 impl Ctx {
     fn new() -> Ctx {
-        Ctx {
-            allowed_sets: vec![PacketSet::from_box(PBox::FULL)],
-            ..Ctx::default()
-        }
+        let mut c = Ctx::default();
+        c.allowed_sets.push(PacketSet::from_box(PBox::FULL));
+        c
     }
 }
 

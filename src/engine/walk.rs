@@ -86,6 +86,29 @@ pub struct Goal {
     /// route, before any security group) and does not follow paths that leave through an
     /// internet gateway or a NAT gateway.
     pub network: bool,
+    /// Network mode in two phases: the walk stops where packets reach a VPC, before its
+    /// subnets' NACLs, and records a [`VpcArrival`]; [`Walker::network_enter`] takes them on
+    /// from there. Arrivals with the same [`ArrivalKey`] (from several source subnets) can be
+    /// joined first, so that the subnets of a VPC are entered once for all of them.
+    pub stop_at_vpc: bool,
+}
+
+/// Where and how packets reached a VPC: the VPC, the subnet they entered it from (a transit
+/// gateway attachment's, or none), and the way in (which decides the return-route check).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ArrivalKey {
+    vpc: String,
+    from_subnet: Option<String>,
+    arrival: Arrival,
+}
+
+/// Network mode in two phases: packets that reached a VPC, nothing blocking them on the way.
+#[derive(Debug, Clone)]
+pub struct VpcArrival {
+    /// Where and how.
+    pub key: ArrivalKey,
+    /// The packets.
+    pub set: PacketSet,
 }
 
 /// Network mode: packets that entered a subnet, with nothing blocking them on the way.
@@ -98,7 +121,7 @@ pub struct Delivery {
 }
 
 /// How the packet entered the VPC it is being delivered in: decides the return-route check.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Arrival {
     Local,
     Igw(String),
@@ -151,6 +174,8 @@ pub struct Walker<'m> {
     pub outcomes: Vec<Outcome>,
     /// Network mode: where packets entered subnets.
     pub deliveries: Vec<Delivery>,
+    /// Network mode in two phases: where packets reached VPCs.
+    pub arrivals: Vec<VpcArrival>,
     steps: usize,
 }
 
@@ -196,6 +221,7 @@ impl<'m> Walker<'m> {
             goal,
             outcomes: Vec::new(),
             deliveries: Vec::new(),
+            arrivals: Vec::new(),
             steps: 0,
         }
     }
@@ -485,6 +511,25 @@ impl<'m> Walker<'m> {
             let arrival = Arrival::Igw(igw);
             self.network_deliver(vpc, subnets, set.clone(), &Trace::default(), None, &arrival);
         }
+    }
+
+    /// Network mode, second phase: packets that reached a VPC (see [`Goal::stop_at_vpc`])
+    /// enter its subnets, each through its NACL and return routes.
+    pub fn network_enter(&mut self, key: &ArrivalKey, set: PacketSet) {
+        let idx = self.idx;
+        let subnets = idx
+            .subnets_by_vpc
+            .get(&key.vpc)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        self.network_deliver(
+            &key.vpc,
+            subnets,
+            set,
+            &Trace::default(),
+            key.from_subnet.as_deref(),
+            &key.arrival,
+        );
     }
 
     /// Network mode: packets entering the subnets of a VPC, each through its NACL and return
@@ -1481,6 +1526,33 @@ impl<'m> Walker<'m> {
         from_subnet: Option<&str>,
         arrival: Arrival,
     ) {
+        if self.goal.network && self.goal.stop_at_vpc {
+            if t.blocks.is_empty() && !set.is_empty() {
+                // A local arrival names its source subnet only for packets that stay in it
+                // (none, from `network_from_subnet`): without it, arrivals from the subnets of
+                // one VPC share a key.
+                let from_subnet = match (from_subnet, &arrival) {
+                    (Some(s), Arrival::Local)
+                        if self.m.subnets.get(s).is_none_or(|sub| {
+                            set.restrict(Dim::Dst, &super::index::subnet_intervals(sub))
+                                .is_empty()
+                        }) =>
+                    {
+                        None
+                    }
+                    (s, _) => s.map(str::to_string),
+                };
+                self.arrivals.push(VpcArrival {
+                    key: ArrivalKey {
+                        vpc: vpc_id.to_string(),
+                        from_subnet,
+                        arrival,
+                    },
+                    set,
+                });
+            }
+            return;
+        }
         if self.goal.network {
             let idx = self.idx;
             let subnets = idx

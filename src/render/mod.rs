@@ -14,7 +14,7 @@ pub mod report;
 pub mod sarif;
 
 /// The version of every JSON document `exposure` prints.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Output formats of `query`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
