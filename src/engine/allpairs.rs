@@ -606,6 +606,9 @@ pub fn compute(
             )
         })
         .collect();
+    // The network sets are the largest thing held (gigabytes on a large estate): free them
+    // before the load-balancer part.
+    drop(network);
     for (reaches, lbs) in per_subnet {
         out.extend(reaches);
         lb_reach.extend(lbs);
@@ -622,7 +625,8 @@ pub fn compute(
     let mut forwards: BTreeMap<(String, String), Forward> = BTreeMap::new();
     // What the targets get, per target class.
     let mut lb_acc: BTreeMap<usize, DestAcc> = BTreeMap::new();
-    for r in &lb_reach {
+    // Consumed one by one, so that what has been joined is freed.
+    for r in lb_reach {
         let key = (r.node.clone(), r.listener.clone());
         let f = forwards
             .entry(key)
