@@ -538,6 +538,7 @@ pub fn compute(
             let mut joined: BTreeMap<String, (Vec<PBox>, Vec<Interval>)> = BTreeMap::new();
             let mut arrived: BTreeMap<walk::ArrivalKey, (Vec<PBox>, Vec<Interval>)> =
                 BTreeMap::new();
+            let mut at_tgw: BTreeMap<walk::TgwKey, (Vec<PBox>, Vec<Interval>)> = BTreeMap::new();
             for (subnet, snd) in subnets {
                 // The whole subnet sends: a few wide boxes instead of one per address. Every
                 // step of the walk is a function of the packet, so crediting a box to the
@@ -566,6 +567,25 @@ pub fn compute(
                 for d in w.deliveries {
                     join(joined.entry(d.subnet).or_default(), &d.set);
                 }
+                for a in w.arrivals {
+                    join(arrived.entry(a.key).or_default(), &a.set);
+                }
+                for a in w.tgw_arrivals {
+                    join(at_tgw.entry(a.key).or_default(), &a.set);
+                }
+            }
+            // Every transit gateway entered is followed once for all the subnets that got there.
+            for (key, (boxes, _)) in at_tgw {
+                let mut w = Walker::new(
+                    m,
+                    idx,
+                    Goal {
+                        network: true,
+                        stop_at_vpc: true,
+                        ..Goal::default()
+                    },
+                );
+                w.network_tgw(&key, PacketSet::from_boxes(boxes).coalesce(Dim::Src));
                 for a in w.arrivals {
                     join(arrived.entry(a.key).or_default(), &a.set);
                 }
@@ -688,9 +708,16 @@ pub fn compute(
 /// (another subnet's), by union otherwise.
 fn join((boxes, srcs): &mut (Vec<PBox>, Vec<Interval>), set: &PacketSet) {
     let mine = set.project(Dim::Src);
-    // Parts of one subnet's packets that routing split apart do not share destinations.
+    // Parts of one subnet's packets that routing split apart do not share destinations:
+    // compare with the boxes of the same sources only.
     let shared = || {
-        let dsts = packet::merge(boxes.iter().map(|b| b.get(Dim::Dst)).collect());
+        let dsts = packet::merge(
+            boxes
+                .iter()
+                .filter(|b| overlaps_any(b.get(Dim::Src), &mine))
+                .map(|b| b.get(Dim::Dst))
+                .collect(),
+        );
         set.boxes()
             .iter()
             .any(|b| overlaps_any(b.get(Dim::Dst), &dsts))

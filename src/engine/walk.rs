@@ -87,9 +87,10 @@ pub struct Goal {
     /// internet gateway or a NAT gateway.
     pub network: bool,
     /// Network mode in two phases: the walk stops where packets reach a VPC, before its
-    /// subnets' NACLs, and records a [`VpcArrival`]; [`Walker::network_enter`] takes them on
-    /// from there. Arrivals with the same [`ArrivalKey`] (from several source subnets) can be
-    /// joined first, so that the subnets of a VPC are entered once for all of them.
+    /// subnets' NACLs, and records a [`VpcArrival`] ([`Walker::network_enter`] takes them on
+    /// from there), and where they enter a transit gateway ([`TgwArrival`],
+    /// [`Walker::network_tgw`]). Arrivals with the same key (from several source subnets) can
+    /// be joined first, so that each is followed once for all of them.
     pub stop_at_vpc: bool,
 }
 
@@ -100,6 +101,23 @@ pub struct ArrivalKey {
     vpc: String,
     from_subnet: Option<String>,
     arrival: Arrival,
+}
+
+/// A transit gateway and the VPC attachment packets entered it by.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TgwKey {
+    tgw: String,
+    attachment: String,
+}
+
+/// Network mode in two phases: packets that entered a transit gateway from a VPC, after the
+/// NACLs on the way to the attachment, nothing blocking them.
+#[derive(Debug, Clone)]
+pub struct TgwArrival {
+    /// Which gateway, by which attachment.
+    pub key: TgwKey,
+    /// The packets.
+    pub set: PacketSet,
 }
 
 /// Network mode in two phases: packets that reached a VPC, nothing blocking them on the way.
@@ -176,6 +194,8 @@ pub struct Walker<'m> {
     pub deliveries: Vec<Delivery>,
     /// Network mode in two phases: where packets reached VPCs.
     pub arrivals: Vec<VpcArrival>,
+    /// Network mode in two phases: where packets entered transit gateways.
+    pub tgw_arrivals: Vec<TgwArrival>,
     steps: usize,
 }
 
@@ -222,6 +242,7 @@ impl<'m> Walker<'m> {
             outcomes: Vec::new(),
             deliveries: Vec::new(),
             arrivals: Vec::new(),
+            tgw_arrivals: Vec::new(),
             steps: 0,
         }
     }
@@ -1126,7 +1147,26 @@ impl<'m> Walker<'m> {
             false,
         );
         let att_id = att.id.clone();
+        if self.goal.network && self.goal.stop_at_vpc {
+            // Forwarded later, once for every subnet of the VPC that got here.
+            if t.blocks.is_empty() && !set.is_empty() {
+                self.tgw_arrivals.push(TgwArrival {
+                    key: TgwKey {
+                        tgw: tgw.to_string(),
+                        attachment: att_id,
+                    },
+                    set,
+                });
+            }
+            return;
+        }
         self.tgw_forward(tgw, &att_id, Vec::new(), set, t);
+    }
+
+    /// Network mode, second phase: packets that reached a transit gateway from a VPC (see
+    /// [`Goal::stop_at_vpc`]) are forwarded by it, to the VPCs it reaches.
+    pub fn network_tgw(&mut self, key: &TgwKey, set: PacketSet) {
+        self.tgw_forward(&key.tgw, &key.attachment, Vec::new(), set, Trace::default());
     }
 
     /// Forwarding inside a transit gateway: the route table associated with the attachment the
