@@ -402,7 +402,7 @@ fn app_to_app_lines(r: &Report, internal: &[&crate::analysis::Exposure]) -> (usi
         .collect();
     targets.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     let mut out = vec![format!(
-        "{pairs} pairs; the {} most widely reached targets (every pair: --format json):",
+        "{pairs} pairs; the {} most widely reached targets (all of them, with their sources: --format json):",
         APP_TARGETS_LISTED.min(targets.len())
     )];
     for (target, n, lines) in targets.iter().take(APP_TARGETS_LISTED) {
