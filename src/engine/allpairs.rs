@@ -301,7 +301,11 @@ impl Env<'_> {
                             origin: origin.clone(),
                             node: node.id.clone(),
                             listener: l.arn.clone(),
-                            arrived: mine,
+                            // A preserving load balancer hands the client's addresses and
+                            // ports to the target; what it was sent to no longer matters.
+                            client: mine
+                                .rewrite(Dim::Dst, ALL_ADDRS)
+                                .rewrite(Dim::DstPort, (0, 65535)),
                         });
                     }
                 }
@@ -415,8 +419,9 @@ struct LbReach {
     origin: Origin,
     node: String,
     listener: String,
-    /// The packets as they arrived (sources included).
-    arrived: PacketSet,
+    /// The packets as they arrived, destinations widened: protocols, sources and source
+    /// ports.
+    client: PacketSet,
 }
 
 /// Computes what every origin reaches of every class.
@@ -651,21 +656,16 @@ pub fn compute(
         let f = forwards
             .entry(key)
             .or_insert_with(|| forward(m, idx, &r.node, &r.listener, &all_hosts));
-        // What the origin delivered, as source addresses and ports: a preserving load balancer
-        // hands those to the target.
-        let client = r
-            .arrived
-            .rewrite(Dim::Dst, ALL_ADDRS)
-            .rewrite(Dim::DstPort, (0, 65535));
+        let client = &r.client;
         // Without preservation the node's new flow keeps only the protocol.
-        let protocols = r.arrived.project(Dim::Proto);
+        let protocols = r.client.project(Dim::Proto);
         for (target, set, preserved) in &f.reached {
             let Some(&(ci, k)) = host_class.get(target.as_str()) else {
                 continue;
             };
             if *preserved {
                 // The target sees the clients' own addresses: credit each box to its senders.
-                let got = set.intersect(&client);
+                let got = set.intersect(client);
                 let mut by_origin: Vec<(Origin, Vec<PBox>)> = Vec::new();
                 for b in got.boxes() {
                     let Some(o) = env.resolve(&r.resolver, b.get(Dim::Src), &mut ctx) else {

@@ -917,7 +917,13 @@ impl<'m> Walker<'m> {
                 if out.is_empty() {
                     return;
                 }
-                Self::hop(&mut t, igw, "igw", igw, "source translated to its public address".into(), false);
+                // §4.2: IPv4 sources are translated 1:1; IPv6 addresses are public already (§4.4).
+                let detail = match (translated.is_empty(), v6.is_empty()) {
+                    (false, true) => "IPv4 source translated to its public address",
+                    (true, false) => "IPv6 source passed unchanged (IPv6 addresses are public)",
+                    _ => "IPv4 source translated to its public address; IPv6 passed unchanged",
+                };
+                Self::hop(&mut t, igw, "igw", igw, detail.into(), false);
                 self.internet_side(out, t, false);
             }
             RouteTarget::NatGateway(nat_id) => {
