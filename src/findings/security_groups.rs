@@ -34,8 +34,9 @@ pub(super) fn check(cx: &Context, cfg: &Config, out: &mut Vec<Finding>) {
             }
         }
     }
+    let mut egress = EgressRules::default();
     for sg in cx.m.security_groups.values() {
-        cidr_where_reference_fits(cx, sg, &mut covered, out);
+        cidr_where_reference_fits(cx, sg, &mut covered, &mut egress, out);
         open_to_world(cx, sg, out);
         wide_cidr(cx, cfg, sg, out);
         all_ports(cx, sg, out);
@@ -79,10 +80,37 @@ fn covered_by(cx: &Context, vpc: &str, net: &IpNet, memo: &mut CoveredMemo) -> C
         .clone()
 }
 
+/// Groups by their outbound rules: equal rule lists share an id.
+#[derive(Default)]
+struct EgressRules {
+    by_group: HashMap<String, usize>,
+    by_text: HashMap<String, usize>,
+}
+
+impl EgressRules {
+    fn id(&mut self, cx: &Context, group: &str) -> usize {
+        if let Some(&id) = self.by_group.get(group) {
+            return id;
+        }
+        // The rules' full description (peers, protocols, ports) and the group's VPC (which
+        // decides whether a group reference applies, §1.3) identify the list; a group missing
+        // from the snapshot gets its own id.
+        let text = match cx.m.security_groups.get(group) {
+            Some(sg) => format!("{} {:?}", sg.vpc_id, sg.egress),
+            None => format!("missing {group}"),
+        };
+        let next = self.by_text.len();
+        let id = *self.by_text.entry(text).or_insert(next);
+        self.by_group.insert(group.to_string(), id);
+        id
+    }
+}
+
 fn cidr_where_reference_fits(
     cx: &Context,
     sg: &SecurityGroup,
     memo: &mut CoveredMemo,
+    egress: &mut EgressRules,
     out: &mut Vec<Finding>,
 ) {
     for rule in &sg.ingress {
@@ -109,18 +137,26 @@ fn cidr_where_reference_fits(
         let probe = rule_packets(rule).restrict(Dim::Dst, &dst);
         // Groups of covered interfaces whose own outbound rules let them send this traffic
         // (outbound rules do not look at the source address: one answer per group).
+        // Groups with the same outbound rules give the same answer: one evaluation per rule
+        // set (with one group per interface, a wide CIDR covers hundreds of groups).
+        let mut sent_by_rules: HashMap<usize, bool> = HashMap::new();
         let mut candidates: BTreeMap<&str, &BTreeSet<String>> = BTreeMap::new();
         for (g, names) in by_group.iter().filter(|(g, _)| **g != sg.id) {
-            let (sent, _) = filters::security_groups(
-                cx.m,
-                &cx.idx,
-                std::slice::from_ref(g),
-                SgDirection::Egress,
-                &probe,
-                &[],
-                true,
-            );
-            if !sent.is_empty() {
+            let rules_id = egress.id(cx, g);
+            let sent = *sent_by_rules.entry(rules_id).or_insert_with(|| {
+                !filters::security_groups(
+                    cx.m,
+                    &cx.idx,
+                    std::slice::from_ref(g),
+                    SgDirection::Egress,
+                    &probe,
+                    &[],
+                    true,
+                )
+                .0
+                .is_empty()
+            });
+            if sent {
                 candidates.insert(g, names);
             }
         }
