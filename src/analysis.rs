@@ -507,7 +507,7 @@ pub fn analyze_with_options(m: &Model, options: &Options) -> Report {
                     target: app.id.clone(),
                     status: Status::Latent,
                     traffic: query::traffic_of(&admitted),
-                    packets: ports_of(&admitted),
+                    packets: admitted.ports_only(),
                     entries: vec!["direct".into()],
                     members_exposed: exposed.len(),
                     members: exposed,
@@ -617,13 +617,6 @@ fn severity_rank(s: &Source) -> u8 {
         Source::Onprem => 1,
         Source::Application(_) | Source::Applications(_) => 2,
     }
-}
-
-/// Protocols and destination ports only.
-fn ports_of(s: &PacketSet) -> PacketSet {
-    s.rewrite(Dim::Src, crate::engine::packet::ALL_ADDRS)
-        .rewrite(Dim::Dst, crate::engine::packet::ALL_ADDRS)
-        .rewrite(Dim::SrcPort, (0, 65535))
 }
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {

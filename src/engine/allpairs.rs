@@ -242,11 +242,7 @@ impl Env<'_> {
                 }
             };
             let g = &mut groups[i];
-            g.1.push(
-                b.with(Dim::Src, ALL_ADDRS)
-                    .with(Dim::Dst, ALL_ADDRS)
-                    .with(Dim::SrcPort, (0, 65535)),
-            );
+            g.1.push(b.ports_only());
             g.2.extend(hit);
             g.3.push(*b);
         }
@@ -559,15 +555,7 @@ pub fn compute(
                         .collect(),
                 );
                 let set = same_family(PacketSet::from_box(PBox::FULL).restrict(Dim::Src, &src));
-                let mut w = Walker::new(
-                    m,
-                    idx,
-                    Goal {
-                        network: true,
-                        stop_at_vpc: true,
-                        ..Goal::default()
-                    },
-                );
+                let mut w = staged_walker(m, idx);
                 w.network_from_subnet(subnet, set);
                 for d in w.deliveries {
                     join(joined.entry(d.subnet).or_default(), &d.set);
@@ -581,15 +569,7 @@ pub fn compute(
             }
             // Every transit gateway entered is followed once for all the subnets that got there.
             for (key, (boxes, _)) in at_tgw {
-                let mut w = Walker::new(
-                    m,
-                    idx,
-                    Goal {
-                        network: true,
-                        stop_at_vpc: true,
-                        ..Goal::default()
-                    },
-                );
+                let mut w = staged_walker(m, idx);
                 w.network_tgw(&key, PacketSet::from_boxes(boxes).coalesce(Dim::Src));
                 for a in w.arrivals {
                     join(arrived.entry(a.key).or_default(), &a.set);
@@ -680,7 +660,7 @@ pub fn compute(
                     lb_acc.entry(ci).or_default().add(
                         origin,
                         Some(r.listener.clone()),
-                        ports_only(&PacketSet::from_boxes(boxes)),
+                        PacketSet::from_boxes(boxes).ports_only(),
                         vec![k],
                     );
                 }
@@ -692,7 +672,7 @@ pub fn compute(
                 lb_acc.entry(ci).or_default().add(
                     r.origin.clone(),
                     Some(r.listener.clone()),
-                    ports_only(&got),
+                    got.ports_only(),
                     vec![k],
                 );
             }
@@ -962,6 +942,19 @@ fn forward(
     }
 }
 
+/// A network-mode walker that stops where packets reach a VPC or a transit gateway.
+fn staged_walker<'m>(m: &'m Model, idx: &'m Index) -> Walker<'m> {
+    Walker::new(
+        m,
+        idx,
+        Goal {
+            network: true,
+            stop_at_vpc: true,
+            ..Goal::default()
+        },
+    )
+}
+
 fn network_walker<'m>(m: &'m Model, idx: &'m Index) -> Walker<'m> {
     Walker::new(
         m,
@@ -976,12 +969,6 @@ fn network_walker<'m>(m: &'m Model, idx: &'m Index) -> Walker<'m> {
 fn overlaps_any(iv: Interval, sorted: &[Interval]) -> bool {
     let i = sorted.partition_point(|s| s.1 < iv.0);
     i < sorted.len() && sorted[i].0 <= iv.1
-}
-
-fn ports_only(s: &PacketSet) -> PacketSet {
-    s.rewrite(Dim::Src, ALL_ADDRS)
-        .rewrite(Dim::Dst, ALL_ADDRS)
-        .rewrite(Dim::SrcPort, (0, 65535))
 }
 
 /// What `rules` (of a class on the `rule_vpc` side) allow of traffic with class `peer`:

@@ -126,6 +126,13 @@ impl PBox {
         self
     }
 
+    /// The box with sources, destinations and source ports widened to everything.
+    pub fn ports_only(&self) -> PBox {
+        self.with(Dim::Src, ALL_ADDRS)
+            .with(Dim::Dst, ALL_ADDRS)
+            .with(Dim::SrcPort, (0, 65535))
+    }
+
     /// Intersection of two boxes.
     pub fn intersect(&self, other: &PBox) -> Option<PBox> {
         let mut out = [(0, 0); 5];
@@ -280,6 +287,11 @@ impl PacketSet {
         self.restrict(d, &gaps)
     }
 
+    /// Protocols and destination ports only: sources, destinations and source ports widened.
+    pub fn ports_only(&self) -> PacketSet {
+        PacketSet::from_boxes(self.boxes.iter().map(PBox::ports_only))
+    }
+
     /// Replaces one dimension by the given interval in every box.
     pub fn rewrite(&self, d: Dim, i: Interval) -> PacketSet {
         PacketSet::from_boxes(self.boxes.iter().map(|b| b.with(d, i)))
@@ -365,19 +377,26 @@ pub struct Ports<'a>(pub &'a [Interval]);
 
 impl fmt::Display for Ports<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parts: Vec<String> = self
-            .0
-            .iter()
-            .map(|(a, b)| {
-                if a == b {
-                    a.to_string()
-                } else {
-                    format!("{a}-{b}")
-                }
-            })
-            .collect();
-        f.write_str(&parts.join(", "))
+        f.write_str(&range_list(self.0.iter().copied(), ", "))
     }
+}
+
+/// Inclusive ranges as text, `a` or `a-b`, joined by `sep`: `22, 80-443`.
+pub fn range_list<T: fmt::Display + PartialEq>(
+    ranges: impl IntoIterator<Item = (T, T)>,
+    sep: &str,
+) -> String {
+    let parts: Vec<String> = ranges
+        .into_iter()
+        .map(|(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
+        .collect();
+    parts.join(sep)
 }
 
 /// Drops boxes whose source and destination are of different address families.

@@ -938,17 +938,7 @@ fn assemble(m: &Model, req: &Request, outcomes: Vec<Outcome>) -> Answer {
         let ok_ephemeral = !client_ports.intersect(&ephemeral).is_empty();
         let all = source_ports == vec![(0, 65535)];
         if !all {
-            let text = source_ports
-                .iter()
-                .map(|(a, b)| {
-                    if a == b {
-                        a.to_string()
-                    } else {
-                        format!("{a}-{b}")
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
+            let text = super::packet::range_list(source_ports.iter().copied(), ", ");
             if ok_ephemeral {
                 notes.push(format!("only from source ports {text}"));
             } else {

@@ -253,15 +253,9 @@ impl<'a> Context<'a> {
 
     /// Whether an application's members send from addresses inside `peer`.
     fn app_within(&self, app: &str, peer: &[Interval]) -> bool {
-        let Some(app) = self.report.app(app) else {
-            return false;
-        };
-        app.members.iter().any(|h| {
-            self.idx
-                .hosts
-                .get(h)
-                .is_some_and(|h| !h.private.is_empty() && h.private.iter().all(|p| within(p, peer)))
-        })
+        self.report
+            .app_index(app)
+            .is_some_and(|i| self.apps_within(peer).contains(i as u32))
     }
 }
 

@@ -108,21 +108,6 @@ struct JsonSources {
     indices: String,
 }
 
-/// `0-3,7,9-14`.
-fn ranges_text(set: &AppSet) -> String {
-    let parts: Vec<String> = set
-        .ranges()
-        .map(|(a, b)| {
-            if a == b {
-                a.to_string()
-            } else {
-                format!("{a}-{b}")
-            }
-        })
-        .collect();
-    parts.join(",")
-}
-
 #[derive(Serialize)]
 struct JsonTraffic<'a> {
     protocol: &'a str,
@@ -183,7 +168,7 @@ pub fn json(a: &Analysis) -> String {
                 source_applications: match &e.source {
                     Source::Applications(set) => Some(JsonSources {
                         count: set.len(),
-                        indices: ranges_text(set),
+                        indices: crate::engine::packet::range_list(set.ranges(), ","),
                     }),
                     _ => None,
                 },
