@@ -537,20 +537,31 @@ impl<'m> Walker<'m> {
     /// Network mode, second phase: packets that reached a VPC (see [`Goal::stop_at_vpc`])
     /// enter its subnets, each through its NACL and return routes.
     pub fn network_enter(&mut self, key: &ArrivalKey, set: PacketSet) {
-        let idx = self.idx;
-        let subnets = idx
-            .subnets_by_vpc
-            .get(&key.vpc)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        self.network_deliver(
+        self.network_enter_vpc(
             &key.vpc,
-            subnets,
             set,
             &Trace::default(),
             key.from_subnet.as_deref(),
             &key.arrival,
         );
+    }
+
+    /// Network mode: packets entering the subnets of a VPC.
+    fn network_enter_vpc(
+        &mut self,
+        vpc_id: &str,
+        set: PacketSet,
+        t: &Trace,
+        from_subnet: Option<&str>,
+        arrival: &Arrival,
+    ) {
+        let idx = self.idx;
+        let subnets = idx
+            .subnets_by_vpc
+            .get(vpc_id)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        self.network_deliver(vpc_id, subnets, set, t, from_subnet, arrival);
     }
 
     /// Network mode: packets entering the subnets of a VPC, each through its NACL and return
@@ -1600,13 +1611,7 @@ impl<'m> Walker<'m> {
             return;
         }
         if self.goal.network {
-            let idx = self.idx;
-            let subnets = idx
-                .subnets_by_vpc
-                .get(vpc_id)
-                .map(Vec::as_slice)
-                .unwrap_or(&[]);
-            self.network_deliver(vpc_id, subnets, set, &t, from_subnet, &arrival);
+            self.network_enter_vpc(vpc_id, set, &t, from_subnet, &arrival);
             return;
         }
         let mut rest = set.clone();
