@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use super::packet::{addr_interval, encode, merge, net_intervals, Interval};
+use super::packet::{addr_interval, encode, merge, net_intervals, Interval, PacketSet};
 use crate::model::*;
 
 /// Something that sends or receives packets.
@@ -70,6 +70,9 @@ pub struct Index {
     pub tgw_routes: BTreeMap<String, super::filters::TgwRoutes>,
     /// The reachability graph; the walk follows its routing edges.
     pub graph: super::graph::ReachGraph,
+    /// Each NACL compiled lazily for each check (indexed by `NaclCheck as usize`).
+    nacl_tables:
+        std::collections::HashMap<String, [std::sync::OnceLock<super::filters::CompiledNacl>; 4]>,
     /// Memo of `group_members` (group, rule VPC, inbound).
     member_cache:
         std::sync::Mutex<std::collections::HashMap<(String, String, bool), Vec<Interval>>>,
@@ -207,9 +210,30 @@ impl Index {
             idx.tgw_routes
                 .insert(rt.id.clone(), super::filters::tgw_routes(m, rt));
         }
+        idx.nacl_tables = m
+            .network_acls
+            .keys()
+            .map(|id| (id.clone(), Default::default()))
+            .collect();
         idx.forwarding = forwarding(m, &idx);
         idx.graph = super::graph::ReachGraph::build(m, &idx);
         idx
+    }
+
+    /// Filters packets through a NACL (as [`super::filters::nacl`]), with the NACL compiled
+    /// once per check and kept.
+    pub fn nacl_filter(
+        &self,
+        acl: Option<&NetworkAcl>,
+        set: &PacketSet,
+        check: super::filters::NaclCheck,
+    ) -> (PacketSet, Vec<u32>) {
+        match acl.and_then(|a| Some((a, self.nacl_tables.get(&a.id)?))) {
+            Some((a, slots)) => slots[check as usize]
+                .get_or_init(|| super::filters::CompiledNacl::new(a, check))
+                .filter(set),
+            None => super::filters::nacl(acl, set, check),
+        }
     }
 
     /// The network ACL a subnet uses (as [`Model::subnet_nacl`], without scanning).

@@ -235,7 +235,7 @@ impl PacketSet {
 
     /// A set from boxes cut out of this set's boxes (pieces of disjoint boxes are disjoint):
     /// sorted and without duplicates, without `compact`'s quadratic containment check.
-    fn from_pieces(mut boxes: Vec<PBox>) -> PacketSet {
+    pub(crate) fn from_pieces(mut boxes: Vec<PBox>) -> PacketSet {
         boxes.sort_unstable();
         boxes.dedup();
         PacketSet { boxes }

@@ -789,7 +789,7 @@ impl<'m> Walker<'m> {
         let acl_id = acl
             .map(|a| a.id.clone())
             .unwrap_or_else(|| "default NACL (assumed)".into());
-        let (out, rules) = filters::nacl(acl, &set, NaclCheck::OutForward);
+        let (out, rules) = self.idx.nacl_filter(acl, &set, NaclCheck::OutForward);
         let set2 = Self::filter(t, &set, out, &acl_id, "SUBNET_ACL_RESTRICTION", || {
             format!("network ACL {acl_id} of {subnet_id} denies this traffic outbound")
         });
@@ -801,7 +801,7 @@ impl<'m> Walker<'m> {
             format!("outbound of {subnet_id}: rule {}", list(&rules)),
             false,
         );
-        let (back, rules) = filters::nacl(acl, &set2, NaclCheck::InReply);
+        let (back, rules) = self.idx.nacl_filter(acl, &set2, NaclCheck::InReply);
         let set3 = Self::filter(t, &set2, back, &acl_id, "SUBNET_ACL_RESTRICTION", || {
             format!("network ACL {acl_id} of {subnet_id} denies the replies inbound (NACLs are stateless: allow the return traffic to the client's source ports)")
         });
@@ -821,7 +821,7 @@ impl<'m> Walker<'m> {
         let acl_id = acl
             .map(|a| a.id.clone())
             .unwrap_or_else(|| "default NACL (assumed)".into());
-        let (inn, rules) = filters::nacl(acl, &set, NaclCheck::InForward);
+        let (inn, rules) = self.idx.nacl_filter(acl, &set, NaclCheck::InForward);
         let set2 = Self::filter(t, &set, inn, &acl_id, "SUBNET_ACL_RESTRICTION", || {
             format!("network ACL {acl_id} of {subnet_id} denies this traffic inbound")
         });
@@ -833,7 +833,7 @@ impl<'m> Walker<'m> {
             format!("inbound to {subnet_id}: rule {}", list(&rules)),
             false,
         );
-        let (back, rules) = filters::nacl(acl, &set2, NaclCheck::OutReply);
+        let (back, rules) = self.idx.nacl_filter(acl, &set2, NaclCheck::OutReply);
         let set3 = Self::filter(t, &set2, back, &acl_id, "SUBNET_ACL_RESTRICTION", || {
             format!("network ACL {acl_id} of {subnet_id} denies the replies outbound (NACLs are stateless: allow the return traffic to the client's source ports, usually 1024-65535)")
         });
