@@ -772,7 +772,9 @@ impl Env<'_> {
     ) -> (Vec<Reach>, Vec<LbReach>) {
         let mut out = Vec::new();
         let mut lb_reach = Vec::new();
-        // (source VPC position, ingress group set, bucket) → the packets that arrive.
+        // (source VPC position, ingress group set) → what the network and the ingress CIDR
+        // rules let through; with the bucket → the packets that arrive.
+        let mut y_memo: HashMap<(usize, Option<usize>), PacketSet> = HashMap::new();
         let mut x_memo: HashMap<(usize, Option<usize>, usize), PacketSet> = HashMap::new();
         for &di in dests {
             let dc = &self.infos[di];
@@ -784,15 +786,17 @@ impl Env<'_> {
                 for &e in self.senders.in_vpc.get(v).into_iter().flatten() {
                     let key = (k, dc.filtered.then_some(dc.set_id), e);
                     let x = x_memo.entry(key).or_insert_with(|| {
-                        let x = if dc.filtered {
-                            n.intersect(&dc.ingress.cidr)
+                        let y = y_memo.entry((k, key.1)).or_insert_with(|| {
+                            if dc.filtered {
+                                n.intersect(&dc.ingress.cidr)
+                            } else {
+                                n.clone()
+                            }
+                        });
+                        if y.is_empty() {
+                            PacketSet::empty()
                         } else {
-                            n.clone()
-                        };
-                        if x.is_empty() {
-                            x
-                        } else {
-                            x.intersect(&self.senders.buckets[e])
+                            y.intersect(&self.senders.buckets[e])
                         }
                     });
                     self.deliver(

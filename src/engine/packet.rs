@@ -204,8 +204,32 @@ impl PacketSet {
     /// Intersection.
     pub fn intersect(&self, other: &PacketSet) -> PacketSet {
         let mut out = Vec::new();
-        for a in &self.boxes {
-            for b in &other.boxes {
+        if self.boxes.len() * other.boxes.len() <= 16 {
+            for a in &self.boxes {
+                for b in &other.boxes {
+                    if let Some(c) = a.intersect(b) {
+                        out.push(c);
+                    }
+                }
+            }
+            return PacketSet::from_pieces(out);
+        }
+        // Only boxes that meet the other set's bounding box can meet one of its boxes: on
+        // sets far apart in some dimension (another VPC's sources, other ports) this skips
+        // most of the pairs.
+        let (Some(hull_self), Some(hull_other)) = (self.hull(), other.hull()) else {
+            return PacketSet::empty();
+        };
+        let near: Vec<&PBox> = other
+            .boxes
+            .iter()
+            .filter(|b| b.intersect(&hull_self).is_some())
+            .collect();
+        if near.is_empty() {
+            return PacketSet::empty();
+        }
+        for a in self.boxes.iter().filter(|a| a.intersect(&hull_other).is_some()) {
+            for b in &near {
                 if let Some(c) = a.intersect(b) {
                     out.push(c);
                 }
@@ -214,6 +238,19 @@ impl PacketSet {
         // Pieces of disjoint boxes are disjoint, so the quadratic containment check of
         // `compact` would find nothing in the usual case.
         PacketSet::from_pieces(out)
+    }
+
+    /// The smallest box holding every box of the set (`None` when empty).
+    fn hull(&self) -> Option<PBox> {
+        let (first, rest) = self.boxes.split_first()?;
+        let mut h = *first;
+        for b in rest {
+            for k in 0..5 {
+                h.0[k].0 = h.0[k].0.min(b.0[k].0);
+                h.0[k].1 = h.0[k].1.max(b.0[k].1);
+            }
+        }
+        Some(h)
     }
 
     /// Difference.
