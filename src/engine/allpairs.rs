@@ -40,7 +40,10 @@
 //! Not followed here (the single-question walk does follow them): paths that leave through
 //! an internet gateway or a NAT gateway and come back in through a public address.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The engine's memo tables hash small keys of its own making: a fast hasher, fixed seed.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -209,26 +212,23 @@ impl Env<'_> {
 
     /// The boxes of `x` that reach a member (their destinations cover a member's address),
     /// grouped by who sent them: per origin, the traffic (protocols and ports), the members
-    /// reached and the boxes themselves.
+    /// reached and, when `keep_raw`, the boxes themselves (else an empty set).
     fn hits(
         &self,
         x: &PacketSet,
         r: &Resolver,
         addrs: &[(Interval, usize)],
         ctx: &mut Ctx,
+        keep_raw: bool,
     ) -> Vec<(Origin, PacketSet, Vec<usize>, PacketSet)> {
-        // (origin, traffic boxes, members, the boxes as they arrived)
+        // (origin, traffic boxes, members, the boxes as they arrived if asked for)
         let mut groups: Vec<HitGroup> = Vec::new();
         for b in x.boxes() {
             let d = b.get(Dim::Dst);
             // Addresses are sorted by start; those starting after d's end cannot overlap.
             let end = addrs.partition_point(|(iv, _)| iv.0 <= d.1);
-            let hit: Vec<usize> = addrs[..end]
-                .iter()
-                .filter(|(iv, _)| iv.1 >= d.0)
-                .map(|(_, k)| *k)
-                .collect();
-            if hit.is_empty() {
+            let hit = addrs[..end].iter().filter(|(iv, _)| iv.1 >= d.0);
+            if hit.clone().next().is_none() {
                 continue;
             }
             let Some(origin) = self.resolve(r, b.get(Dim::Src), ctx) else {
@@ -243,8 +243,10 @@ impl Env<'_> {
             };
             let g = &mut groups[i];
             g.1.push(b.ports_only());
-            g.2.extend(hit);
-            g.3.push(*b);
+            g.2.extend(hit.map(|(_, k)| *k));
+            if keep_raw {
+                g.3.push(*b);
+            }
         }
         groups
             .into_iter()
@@ -276,7 +278,7 @@ impl Env<'_> {
         }
         let dc = &self.infos[ci];
         let Some(lb) = dc.lb else {
-            for (origin, traffic, members, _) in self.hits(x, r, addrs, ctx) {
+            for (origin, traffic, members, _) in self.hits(x, r, addrs, ctx, false) {
                 acc.add(origin, None, traffic, members);
             }
             return;
@@ -287,7 +289,7 @@ impl Env<'_> {
             if part.is_empty() {
                 continue;
             }
-            for (origin, traffic, members, raw) in self.hits(&part, r, addrs, ctx) {
+            for (origin, traffic, members, raw) in self.hits(&part, r, addrs, ctx, true) {
                 for &k in &members {
                     let node = &dc.hosts[k];
                     let mine = raw.restrict(Dim::Dst, &node.private);
@@ -433,13 +435,13 @@ pub fn compute(
     class_app: &[u32],
     clients: &[bool],
 ) -> Vec<Reach> {
-    let mut rules_memo: RulesMemo = HashMap::new();
+    let mut rules_memo: RulesMemo = HashMap::default();
     let mut infos: Vec<ClassInfo> = classes
         .iter()
         .zip(class_app)
         .map(|(hosts, &app)| class_info(m, idx, hosts, app, &mut rules_memo))
         .collect();
-    let mut vpcs: HashMap<&str, usize> = HashMap::new();
+    let mut vpcs: HashMap<&str, usize> = HashMap::default();
     for c in infos.iter_mut() {
         let next = vpcs.len();
         c.vpc_ix = *vpcs.entry(c.vpc).or_insert(next);
@@ -619,7 +621,7 @@ pub fn compute(
         lb_reach.extend(lbs);
     }
     // Load balancers forward what their listeners accept: one walk per (node, listener).
-    let mut host_class: HashMap<&str, (usize, usize)> = HashMap::new();
+    let mut host_class: HashMap<&str, (usize, usize)> = HashMap::default();
     for (ci, c) in infos.iter().enumerate() {
         for (k, h) in c.hosts.iter().enumerate() {
             host_class.insert(h.id.as_str(), (ci, k));
@@ -721,7 +723,7 @@ fn arrange_senders(infos: &mut [ClassInfo], clients: &[bool]) -> Senders {
             .collect(),
         ..Senders::default()
     };
-    let mut ids: HashMap<Vec<PBox>, usize> = HashMap::new();
+    let mut ids: HashMap<Vec<PBox>, usize> = HashMap::default();
     for (i, c) in infos.iter_mut().enumerate() {
         if !s.is[i] {
             continue;
@@ -774,8 +776,8 @@ impl Env<'_> {
         let mut lb_reach = Vec::new();
         // (source VPC position, ingress group set) → what the network and the ingress CIDR
         // rules let through; with the bucket → the packets that arrive.
-        let mut y_memo: HashMap<(usize, Option<usize>), PacketSet> = HashMap::new();
-        let mut x_memo: HashMap<(usize, Option<usize>, usize), PacketSet> = HashMap::new();
+        let mut y_memo: HashMap<(usize, Option<usize>), PacketSet> = HashMap::default();
+        let mut x_memo: HashMap<(usize, Option<usize>, usize), PacketSet> = HashMap::default();
         for &di in dests {
             let dc = &self.infos[di];
             if dc.kind == OwnerKind::NatGateway || dc.dst.is_empty() {
