@@ -5,15 +5,18 @@
 //! caller numbers applications so that neighbours in an estate are neighbours in the
 //! numbering, so ranges keep them small: the report stays proportional to the estate, not to
 //! the square of it.
+//!
+//! The ranges are a sorted vector rather than a tree (`rangemap`): sets are built once and
+//! then compared, hashed, cloned and joined many times, which a contiguous vector does in one
+//! pass without chasing nodes (on estate l, sorting and merging reaches compared sets
+//! millions of times).
 
 use std::fmt;
-use std::hash::{Hash, Hasher};
 
-use rangemap::RangeInclusiveSet;
-
-/// A set of indices (`u32`), stored as disjoint inclusive ranges.
-#[derive(Clone, Default)]
-pub struct AppSet(RangeInclusiveSet<u32>);
+/// A set of indices (`u32`), stored as sorted, disjoint, non-adjacent inclusive ranges: one
+/// set has one representation, so equality, order and hashing are those of the ranges.
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AppSet(Vec<(u32, u32)>);
 
 impl AppSet {
     /// The empty set.
@@ -23,45 +26,98 @@ impl AppSet {
 
     /// The set of one index.
     pub fn single(i: u32) -> AppSet {
-        let mut s = AppSet::new();
-        s.insert(i);
-        s
+        AppSet(vec![(i, i)])
     }
 
     /// The set of the given indices.
     pub fn from_indices(indices: impl IntoIterator<Item = u32>) -> AppSet {
-        let mut s = AppSet::new();
-        for i in indices {
-            s.insert(i);
+        let mut v: Vec<u32> = indices.into_iter().collect();
+        v.sort_unstable();
+        v.dedup();
+        let mut out: Vec<(u32, u32)> = Vec::new();
+        for i in v {
+            match out.last_mut() {
+                Some(last) if last.1.checked_add(1) == Some(i) => last.1 = i,
+                _ => out.push((i, i)),
+            }
         }
-        s
+        AppSet(out)
     }
 
     /// Adds one index.
     pub fn insert(&mut self, i: u32) {
-        self.0.insert(i..=i);
+        self.union_with(&AppSet::single(i));
     }
 
     /// Removes one index.
     pub fn remove(&mut self, i: u32) {
-        self.0.remove(i..=i);
+        let k = self.0.partition_point(|r| r.1 < i);
+        let Some(&(a, b)) = self.0.get(k) else {
+            return;
+        };
+        if a > i {
+            return;
+        }
+        match (a == i, b == i) {
+            (true, true) => {
+                self.0.remove(k);
+            }
+            (true, false) => self.0[k].0 = i + 1,
+            (false, true) => self.0[k].1 = i - 1,
+            (false, false) => {
+                self.0[k].1 = i - 1;
+                self.0.insert(k + 1, (i + 1, b));
+            }
+        }
     }
 
     /// Adds every index of `other`.
     pub fn union_with(&mut self, other: &AppSet) {
-        for r in other.0.iter() {
-            self.0.insert(r.clone());
+        if other.0.is_empty() {
+            return;
         }
+        if self.0.is_empty() {
+            self.0.clone_from(&other.0);
+            return;
+        }
+        let mut out: Vec<(u32, u32)> = Vec::with_capacity(self.0.len() + other.0.len());
+        let (mut x, mut y) = (self.0.iter().peekable(), other.0.iter().peekable());
+        loop {
+            let next = match (x.peek(), y.peek()) {
+                (Some(a), Some(b)) if a.0 <= b.0 => x.next(),
+                (Some(_), Some(_)) => y.next(),
+                (Some(_), None) => x.next(),
+                (None, Some(_)) => y.next(),
+                (None, None) => break,
+            };
+            let &(a, b) = next.expect("peeked");
+            match out.last_mut() {
+                Some(last) if a <= last.1.saturating_add(1) => last.1 = last.1.max(b),
+                _ => out.push((a, b)),
+            }
+        }
+        self.0 = out;
     }
 
     /// Whether `i` is in the set.
     pub fn contains(&self, i: u32) -> bool {
-        self.0.contains(&i)
+        let k = self.0.partition_point(|r| r.1 < i);
+        self.0.get(k).is_some_and(|r| r.0 <= i)
     }
 
     /// Whether the set shares an index with `other`.
     pub fn intersects(&self, other: &AppSet) -> bool {
-        other.0.iter().any(|r| self.0.overlaps(r))
+        let (mut i, mut j) = (0, 0);
+        while let (Some(a), Some(b)) = (self.0.get(i), other.0.get(j)) {
+            if a.1 < b.0 {
+                i += 1;
+            } else if b.1 < a.0 {
+                j += 1;
+            } else {
+                return true;
+            }
+        }
+        false
     }
 
     /// Whether the set is empty.
@@ -71,48 +127,17 @@ impl AppSet {
 
     /// How many indices the set holds.
     pub fn len(&self) -> usize {
-        self.0
-            .iter()
-            .map(|r| (r.end() - r.start()) as usize + 1)
-            .sum()
+        self.0.iter().map(|r| (r.1 - r.0) as usize + 1).sum()
     }
 
     /// The ranges, inclusive, in order.
     pub fn ranges(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
-        self.0.iter().map(|r| (*r.start(), *r.end()))
+        self.0.iter().copied()
     }
 
     /// The indices, in order.
     pub fn indices(&self) -> impl Iterator<Item = u32> + '_ {
-        self.0.iter().flat_map(|r| r.clone())
-    }
-}
-
-impl PartialEq for AppSet {
-    fn eq(&self, other: &AppSet) -> bool {
-        self.ranges().eq(other.ranges())
-    }
-}
-
-impl Eq for AppSet {}
-
-impl PartialOrd for AppSet {
-    fn partial_cmp(&self, other: &AppSet) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for AppSet {
-    fn cmp(&self, other: &AppSet) -> std::cmp::Ordering {
-        self.ranges().cmp(other.ranges())
-    }
-}
-
-impl Hash for AppSet {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        for r in self.ranges() {
-            r.hash(state);
-        }
+        self.0.iter().flat_map(|r| r.0..=r.1)
     }
 }
 
@@ -145,5 +170,45 @@ mod tests {
         assert!(t.intersects(&s));
         assert_eq!(t, AppSet::from_indices(1..=7));
         assert!(AppSet::new().is_empty());
+    }
+
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+
+    proptest! {
+        /// Every operation agrees with a plain set of integers, and the representation stays
+        /// canonical (so that equality and order are the sets').
+        #[test]
+        fn agrees_with_a_plain_set(
+            a in proptest::collection::btree_set(0u32..60, 0..30),
+            b in proptest::collection::btree_set(0u32..60, 0..30),
+            ops in proptest::collection::vec((any::<bool>(), 0u32..60), 0..20),
+        ) {
+            let mut s = AppSet::from_indices(a.iter().copied());
+            let mut model: BTreeSet<u32> = a.clone();
+            for (add, i) in ops {
+                if add {
+                    s.insert(i);
+                    model.insert(i);
+                } else {
+                    s.remove(i);
+                    model.remove(&i);
+                }
+            }
+            let t = AppSet::from_indices(b.iter().copied());
+            prop_assert_eq!(s.indices().collect::<BTreeSet<_>>(), model.clone());
+            prop_assert_eq!(s.len(), model.len());
+            prop_assert_eq!(&s, &AppSet::from_indices(model.iter().copied()));
+            prop_assert_eq!(s.intersects(&t), !model.is_disjoint(&b));
+            for i in 0..60 {
+                prop_assert_eq!(s.contains(i), model.contains(&i));
+            }
+            let mut u = s.clone();
+            u.union_with(&t);
+            let want: BTreeSet<u32> = model.union(&b).copied().collect();
+            prop_assert_eq!(&u, &AppSet::from_indices(want.iter().copied()));
+            let lexical = |x: &AppSet| x.ranges().collect::<Vec<_>>();
+            prop_assert_eq!(s.cmp(&t), lexical(&s).cmp(&lexical(&t)));
+        }
     }
 }

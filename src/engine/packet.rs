@@ -228,7 +228,11 @@ impl PacketSet {
         if near.is_empty() {
             return PacketSet::empty();
         }
-        for a in self.boxes.iter().filter(|a| a.intersect(&hull_other).is_some()) {
+        for a in self
+            .boxes
+            .iter()
+            .filter(|a| a.intersect(&hull_other).is_some())
+        {
             for b in &near {
                 if let Some(c) = a.intersect(b) {
                     out.push(c);
