@@ -44,7 +44,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// The engine's memo tables hash small keys of its own making: a fast hasher, fixed seed.
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
-use std::rc::Rc;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -349,7 +348,7 @@ impl DestAcc {
         origin: Origin,
         entry: Option<String>,
         traffic: PacketSet,
-        members: Vec<usize>,
+        members: impl IntoIterator<Item = usize>,
     ) {
         let key = match &origin {
             Origin::InternetV4 => OriginKey::Outside(0),
@@ -363,6 +362,13 @@ impl DestAcc {
             .or_insert_with(|| (origin, PacketSet::empty(), BTreeSet::new()));
         e.1 = e.1.union(&traffic);
         e.2.extend(members);
+    }
+
+    /// Adds everything another accumulator holds.
+    fn absorb(&mut self, other: DestAcc) {
+        for ((_, entry), (origin, traffic, members)) in other.parts {
+            self.add(origin, entry, traffic, members);
+        }
     }
 
     /// The results for class `ci`: sets of applications that get the same traffic through
@@ -627,62 +633,58 @@ pub fn compute(
             host_class.insert(h.id.as_str(), (ci, k));
         }
     }
-    let all_hosts: Rc<BTreeSet<String>> =
-        Rc::new(host_class.keys().map(|h| h.to_string()).collect());
-    let mut forwards: BTreeMap<(String, String), Forward> = BTreeMap::new();
-    // What the targets get, per target class.
-    let mut lb_acc: BTreeMap<usize, DestAcc> = BTreeMap::new();
-    // Consumed one by one, so that what has been joined is freed.
+    let all_hosts: Arc<BTreeSet<String>> =
+        Arc::new(host_class.keys().map(|h| h.to_string()).collect());
+    // The walks from each (node, listener) reached, in parallel.
+    let keys: BTreeSet<(String, String)> = lb_reach
+        .iter()
+        .map(|r| (r.node.clone(), r.listener.clone()))
+        .collect();
+    let walked: Vec<Forward> = keys
+        .par_iter()
+        .map(|(node, listener)| forward(m, idx, node, listener, &all_hosts))
+        .collect();
+    let forwards: HashMap<(String, String), Forward> = keys.into_iter().zip(walked).collect();
+    // What the targets get, per target class. Legs are joined per load balancer, in
+    // parallel: a load balancer's legs reach its own targets only, so the accumulators of
+    // different load balancers rarely meet and are merged at the end in a fixed order.
+    let mut by_lb: BTreeMap<&str, Vec<LbReach>> = BTreeMap::new();
     for r in lb_reach {
-        let key = (r.node.clone(), r.listener.clone());
-        let f = forwards
-            .entry(key)
-            .or_insert_with(|| forward(m, idx, &r.node, &r.listener, &all_hosts));
-        let client = &r.client;
-        // Without preservation the node's new flow keeps only the protocol.
-        let protocols = r.client.project(Dim::Proto);
-        for (target, set, preserved) in &f.reached {
-            let Some(&(ci, k)) = host_class.get(target.as_str()) else {
-                continue;
-            };
-            if *preserved {
-                // The target sees the clients' own addresses: credit each box to its senders.
-                let got = set.intersect(client);
-                let mut by_origin: Vec<(Origin, Vec<PBox>)> = Vec::new();
-                for b in got.boxes() {
-                    let Some(o) = env.resolve(&r.resolver, b.get(Dim::Src), &mut ctx) else {
-                        continue;
-                    };
-                    match by_origin.iter_mut().find(|(x, _)| same_origin(x, &o)) {
-                        Some((_, v)) => v.push(*b),
-                        None => by_origin.push((o, vec![*b])),
-                    }
+        let lb = m
+            .listeners
+            .get(&r.listener)
+            .map_or("", |l| l.lb_arn.as_str());
+        by_lb.entry(lb).or_default().push(r);
+    }
+    let parts: Vec<BTreeMap<usize, DestAcc>> = by_lb
+        .into_values()
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map_init(Ctx::new, |ctx, legs| {
+            let mut acc: BTreeMap<usize, DestAcc> = BTreeMap::new();
+            for r in legs {
+                let f = &forwards[&(r.node.clone(), r.listener.clone())];
+                env.lb_join(&r, f, &host_class, ctx, &mut acc);
+            }
+            acc
+        })
+        .collect();
+    let mut lb_acc: BTreeMap<usize, DestAcc> = BTreeMap::new();
+    for part in parts {
+        for (ci, a) in part {
+            match lb_acc.entry(ci) {
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(a);
                 }
-                for (origin, boxes) in by_origin {
-                    lb_acc.entry(ci).or_default().add(
-                        origin,
-                        Some(r.listener.clone()),
-                        PacketSet::from_boxes(boxes).ports_only(),
-                        vec![k],
-                    );
-                }
-            } else {
-                let got = set.restrict(Dim::Proto, &protocols);
-                if got.is_empty() {
-                    continue;
-                }
-                lb_acc.entry(ci).or_default().add(
-                    r.origin.clone(),
-                    Some(r.listener.clone()),
-                    got.ports_only(),
-                    vec![k],
-                );
+                std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().absorb(a),
             }
         }
     }
-    for (ci, acc) in lb_acc {
-        out.extend(acc.finish(ci));
-    }
+    let finished: Vec<Vec<Reach>> = lb_acc
+        .into_par_iter()
+        .map(|(ci, acc)| acc.finish(ci))
+        .collect();
+    out.extend(finished.into_iter().flatten());
     merge_reaches(out)
 }
 
@@ -851,6 +853,62 @@ impl Env<'_> {
         (out, lb_reach)
     }
 
+    /// Joins one leg (what reached a node's listener) to what the node forwards to its
+    /// targets, adding what each target class gets to `acc`.
+    fn lb_join(
+        &self,
+        r: &LbReach,
+        f: &Forward,
+        host_class: &HashMap<&str, (usize, usize)>,
+        ctx: &mut Ctx,
+        acc: &mut BTreeMap<usize, DestAcc>,
+    ) {
+        // Without preservation the node's new flow keeps only the protocol.
+        let protocols = r.client.project(Dim::Proto);
+        for (target, set, ports, preserved) in &f.reached {
+            let Some(&(ci, k)) = host_class.get(target.as_str()) else {
+                continue;
+            };
+            if *preserved {
+                // The target sees the clients' own addresses: credit each box to its senders.
+                let got = set.intersect(&r.client);
+                let mut by_origin: Vec<(Origin, Vec<PBox>)> = Vec::new();
+                for b in got.boxes() {
+                    let Some(o) = self.resolve(&r.resolver, b.get(Dim::Src), ctx) else {
+                        continue;
+                    };
+                    match by_origin.iter_mut().find(|(x, _)| same_origin(x, &o)) {
+                        Some((_, v)) => v.push(*b),
+                        None => by_origin.push((o, vec![*b])),
+                    }
+                }
+                for (origin, boxes) in by_origin {
+                    acc.entry(ci).or_default().add(
+                        origin,
+                        Some(r.listener.clone()),
+                        PacketSet::from_boxes(boxes).ports_only(),
+                        [k],
+                    );
+                }
+            } else {
+                let got = if protocols == [(0, 255)] {
+                    ports.clone()
+                } else {
+                    ports.restrict(Dim::Proto, &protocols)
+                };
+                if got.is_empty() {
+                    continue;
+                }
+                acc.entry(ci).or_default().add(
+                    r.origin.clone(),
+                    Some(r.listener.clone()),
+                    got,
+                    [k],
+                );
+            }
+        }
+    }
+
     /// What `owner`'s rules allow of traffic with `peer` (inbound: `peer` sends), as an index
     /// into the thread's `allowed_sets`.
     fn allowed_id(
@@ -897,7 +955,8 @@ impl Ctx {
 /// What a (node, listener) forwards: per target host, the packets that arrive and whether the
 /// client's address is preserved.
 struct Forward {
-    reached: Vec<(String, PacketSet, bool)>,
+    /// (target host, packets, the same as protocols and destination ports, preserved).
+    reached: Vec<(String, PacketSet, PacketSet, bool)>,
 }
 
 fn forward(
@@ -905,7 +964,7 @@ fn forward(
     idx: &Index,
     node: &str,
     listener: &str,
-    all_hosts: &Rc<BTreeSet<String>>,
+    all_hosts: &Arc<BTreeSet<String>>,
 ) -> Forward {
     let goal = Goal {
         hosts: all_hosts.clone(),
@@ -944,7 +1003,13 @@ fn forward(
         e.0 = e.0.union(&o.set);
     }
     Forward {
-        reached: reached.into_iter().map(|(k, (s, p))| (k, s, p)).collect(),
+        reached: reached
+            .into_iter()
+            .map(|(k, (s, p))| {
+                let ports = s.ports_only();
+                (k, s, ports, p)
+            })
+            .collect(),
     }
 }
 

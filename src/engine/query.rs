@@ -490,7 +490,7 @@ fn run_resolved(
                     .iter()
                     .any(|p| ivs.iter().any(|i| i.0 <= p.0 && p.1 <= i.1))
                 {
-                    std::rc::Rc::make_mut(&mut goal.hosts).insert(h.id.clone());
+                    std::sync::Arc::make_mut(&mut goal.hosts).insert(h.id.clone());
                 }
             }
             legs.push(Leg::addresses(ivs.clone()));
@@ -525,7 +525,7 @@ fn run_resolved(
         }
         Endpoint::Hosts(hosts, fixed) => {
             for hid in hosts {
-                std::rc::Rc::make_mut(&mut goal.hosts).insert(hid.clone());
+                std::sync::Arc::make_mut(&mut goal.hosts).insert(hid.clone());
                 let h = &idx.hosts[hid];
                 let addrs: Vec<Interval> = match fixed {
                     Some(f) => {

@@ -74,7 +74,7 @@ pub struct Outcome {
 #[derive(Debug, Clone, Default)]
 pub struct Goal {
     /// Hosts whose delivery completes the flow (shared: a goal is cloned per leg).
-    pub hosts: std::rc::Rc<BTreeSet<String>>,
+    pub hosts: std::sync::Arc<BTreeSet<String>>,
     /// Load balancers (ARN) whose acceptance completes the flow.
     pub load_balancers: BTreeSet<String>,
     /// Leaving the estate (internet, on-premises, AWS service) completes the flow.
