@@ -13,6 +13,10 @@ mod common;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::hint::black_box;
 
+/// The same allocator as the `exposure` binary, so that the figures match the CLI's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn analyze(c: &mut Criterion) {
     let mut g = c.benchmark_group("analyze");
     g.sample_size(10);

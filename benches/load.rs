@@ -11,6 +11,10 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use rayon::prelude::*;
 use std::hint::black_box;
 
+/// The same allocator as the `exposure` binary, so that the figures match the CLI's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn load(c: &mut Criterion) {
     let mut g = c.benchmark_group("load");
     g.sample_size(10);

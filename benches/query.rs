@@ -11,6 +11,10 @@ use exposure::engine::query::{run_indexed, Request};
 use exposure::model::OwnerKind;
 use std::hint::black_box;
 
+/// The same allocator as the `exposure` binary, so that the figures match the CLI's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn query(c: &mut Criterion) {
     let mut g = c.benchmark_group("query");
     for size in common::sizes() {
