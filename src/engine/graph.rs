@@ -44,6 +44,17 @@ pub struct ReachGraph {
     pub graph: StableDiGraph<Node, Edge>,
     /// Node index by component id.
     pub nodes: BTreeMap<String, NodeIndex>,
+    /// Per node (by index), its routing edges as one sorted partition of the address space,
+    /// built on first use by [`Self::route_partition`].
+    slices: Vec<std::sync::OnceLock<Option<RouteSlices>>>,
+}
+
+/// A subnet's routing edges (in edge order) and the address intervals each carries, sorted
+/// and disjoint, the addresses no edge carries included (edge position `usize::MAX`).
+#[derive(Debug)]
+struct RouteSlices {
+    routes: Vec<Option<RouteChoice>>,
+    slices: Vec<(super::packet::Interval, usize)>,
 }
 
 impl ReachGraph {
@@ -155,6 +166,9 @@ impl ReachGraph {
                 }
             }
         }
+        g.slices = (0..petgraph::visit::NodeIndexable::node_bound(&g.graph))
+            .map(|_| std::sync::OnceLock::new())
+            .collect();
         g
     }
 
@@ -162,6 +176,70 @@ impl ReachGraph {
     /// routing edges: on `Dim::Dst` for forwarding, on `Dim::Src` to see where replies to those
     /// sources would go. Packets no edge carries have no route (`None`).
     pub fn route_partition(
+        &self,
+        subnet: &str,
+        set: &PacketSet,
+        dim: Dim,
+    ) -> Vec<(Option<RouteChoice>, PacketSet)> {
+        let sliced = self.nodes.get(subnet).and_then(|n| {
+            self.slices
+                .get(n.index())?
+                .get_or_init(|| self.route_slices(*n))
+                .as_ref()
+        });
+        let Some(t) = sliced else {
+            return self.route_partition_by_edges(subnet, set, dim);
+        };
+        // One pass over the boxes: each is cut at the slices it overlaps.
+        let none = t.routes.len();
+        let mut buckets: Vec<Vec<PBox>> = vec![Vec::new(); none + 1];
+        for b in set.boxes() {
+            let r = b.get(dim);
+            let first = t.slices.partition_point(|(iv, _)| iv.1 < r.0);
+            for &(iv, pos) in &t.slices[first..] {
+                if iv.0 > r.1 {
+                    break;
+                }
+                let piece = b.with(dim, (r.0.max(iv.0), r.1.min(iv.1)));
+                buckets[pos.min(none)].push(piece);
+            }
+        }
+        let mut out = Vec::new();
+        for (pos, boxes) in buckets.into_iter().enumerate() {
+            if boxes.is_empty() {
+                continue;
+            }
+            let route = t.routes.get(pos).cloned().flatten();
+            out.push((route, PacketSet::from_pieces(boxes)));
+        }
+        out
+    }
+
+    /// The slices of a node's routing edges, or `None` when two edges carry the same address
+    /// (then [`Self::route_partition_by_edges`] answers).
+    fn route_slices(&self, n: NodeIndex) -> Option<RouteSlices> {
+        let mut edges: Vec<_> = self
+            .graph
+            .edges(n)
+            .filter(|e| e.weight().route.is_some())
+            .collect();
+        edges.sort_by_key(|e| e.id());
+        let mut slices = Vec::new();
+        let mut routes = Vec::new();
+        for (pos, e) in edges.iter().enumerate() {
+            let w = e.weight();
+            slices.extend(w.packets.project(Dim::Dst).into_iter().map(|iv| (iv, pos)));
+            routes.push(w.route.clone());
+        }
+        let covered = super::packet::merge(slices.iter().map(|s| s.0).collect());
+        slices.extend(gaps(&covered).into_iter().map(|iv| (iv, usize::MAX)));
+        slices.sort_unstable();
+        let disjoint = slices.windows(2).all(|w| w[0].0 .1 < w[1].0 .0);
+        disjoint.then_some(RouteSlices { routes, slices })
+    }
+
+    /// [`Self::route_partition`] edge by edge.
+    fn route_partition_by_edges(
         &self,
         subnet: &str,
         set: &PacketSet,
@@ -187,23 +265,7 @@ impl ReachGraph {
             }
         }
         // What no edge carries: the addresses outside every edge's destinations.
-        let mut gaps = Vec::new();
-        let mut next: u128 = 0;
-        let mut done = false;
-        for (a, b) in super::packet::merge(covered) {
-            if a > next {
-                gaps.push((next, a - 1));
-            }
-            if b == u128::MAX {
-                done = true;
-                break;
-            }
-            next = b + 1;
-        }
-        if !done {
-            gaps.push((next, u128::MAX));
-        }
-        let rest = set.restrict(dim, &gaps);
+        let rest = set.restrict(dim, &gaps(&super::packet::merge(covered)));
         if !rest.is_empty() {
             out.push((None, rest));
         }
@@ -225,4 +287,21 @@ impl ReachGraph {
         out.dedup();
         out
     }
+}
+
+/// The addresses outside merged, sorted intervals.
+fn gaps(covered: &[super::packet::Interval]) -> Vec<super::packet::Interval> {
+    let mut gaps = Vec::new();
+    let mut next: u128 = 0;
+    for &(a, b) in covered {
+        if a > next {
+            gaps.push((next, a - 1));
+        }
+        if b == u128::MAX {
+            return gaps;
+        }
+        next = b + 1;
+    }
+    gaps.push((next, u128::MAX));
+    gaps
 }
