@@ -50,7 +50,7 @@ use rayon::prelude::*;
 
 use super::appset::AppSet;
 use super::index::{reference_applies, Host, Index};
-use super::packet::{self, same_family, Dim, Interval, PBox, PacketSet, ALL_ADDRS};
+use super::packet::{self, same_family, Dim, Interval, PBox, PackedSet, PacketSet, ALL_ADDRS};
 use super::query::{onprem_space, traffic_of, Traffic};
 use super::walk::{self, Goal, Walker};
 use crate::model::*;
@@ -538,7 +538,7 @@ pub fn compute(
     // (source VPC, [(subnet, its senders)])
     type Sending<'s> = (usize, Vec<(&'s str, Vec<usize>)>);
     let sending: Vec<Sending> = sending.into_iter().collect();
-    let walked: Vec<(usize, BTreeMap<String, PacketSet>)> = sending
+    let walked: Vec<(usize, BTreeMap<String, PackedSet>)> = sending
         .par_iter()
         .map(|(v, subnets)| {
             // Subnet entered → (boxes, their source addresses), and the same for VPCs
@@ -591,37 +591,37 @@ pub fn compute(
             for d in w.deliveries {
                 join(joined.entry(d.subnet).or_default(), &d.set);
             }
-            let joined: BTreeMap<String, PacketSet> = joined
+            let joined: BTreeMap<String, PackedSet> = joined
                 .into_iter()
-                .map(|(d, (boxes, _))| (d, PacketSet::from_boxes(boxes).coalesce(Dim::Src)))
+                .map(|(d, (boxes, _))| (d, PacketSet::from_boxes(boxes).coalesce(Dim::Src).pack()))
                 .collect();
             (*v, joined)
         })
         .collect();
-    let mut network: BTreeMap<String, BTreeMap<usize, PacketSet>> = BTreeMap::new();
+    let mut network: BTreeMap<String, BTreeMap<usize, PackedSet>> = BTreeMap::new();
     for (v, joined) in walked {
         for (d, set) in joined {
             network.entry(d).or_default().insert(v, set);
         }
     }
-    let network: Vec<(String, Vec<(usize, PacketSet)>)> = network
+    let network: Vec<(String, Vec<(usize, PackedSet)>)> = network
         .into_iter()
         .map(|(d, per_vpc)| (d, per_vpc.into_iter().collect()))
         .collect();
-    // The security-group part, per subnet entered (in parallel).
+    // The security-group part, per subnet entered (in parallel). The network sets are the
+    // largest thing held (gigabytes on a large estate): each subnet's are freed once used.
     let per_subnet: Vec<(Vec<Reach>, Vec<LbReach>)> = network
-        .par_iter()
+        .into_par_iter()
         .map_init(Ctx::new, |ctx, (d, per_vpc)| {
+            let per_vpc: Vec<(usize, PacketSet)> =
+                per_vpc.into_iter().map(|(v, p)| (v, p.unpack())).collect();
             env.to_subnet(
                 by_subnet.get(d.as_str()).map_or(&[][..], |v| v),
-                per_vpc,
+                &per_vpc,
                 ctx,
             )
         })
         .collect();
-    // The network sets are the largest thing held (gigabytes on a large estate): free them
-    // before the load-balancer part.
-    drop(network);
     for (reaches, lbs) in per_subnet {
         out.extend(reaches);
         lb_reach.extend(lbs);
