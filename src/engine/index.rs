@@ -70,6 +70,10 @@ pub struct Index {
     pub tgw_routes: BTreeMap<String, super::filters::TgwRoutes>,
     /// The reachability graph; the walk follows its routing edges.
     pub graph: super::graph::ReachGraph,
+    /// Host ids (sorted) by the names a query may call them: the owner instance's and the
+    /// interface's `Name` tags, and, for hosts not of a load balancer, the owner id and the
+    /// host name. Virtual load-balancer nodes are left out.
+    pub by_name: BTreeMap<String, Vec<String>>,
     /// Each NACL compiled lazily for each check (indexed by `NaclCheck as usize`).
     nacl_tables:
         std::collections::HashMap<String, [std::sync::OnceLock<super::filters::CompiledNacl>; 4]>,
@@ -209,6 +213,26 @@ impl Index {
         for rt in m.tgw_route_tables.values() {
             idx.tgw_routes
                 .insert(rt.id.clone(), super::filters::tgw_routes(m, rt));
+        }
+        for h in idx.hosts.values().filter(|h| !h.virtual_node) {
+            let instance = h.owner_id.as_ref().and_then(|o| m.instances.get(o));
+            let eni = m.network_interfaces.get(&h.id);
+            let mut names: Vec<&str> = Vec::new();
+            names.extend(instance.and_then(|i| name_tag(&i.tags)));
+            names.extend(eni.and_then(|e| name_tag(&e.tags)));
+            if h.kind != OwnerKind::LoadBalancer {
+                names.extend(h.owner_id.as_deref());
+                names.push(&h.name);
+            }
+            names.sort_unstable();
+            names.dedup();
+            for n in names {
+                // Hosts are visited in id order, so each list is sorted.
+                idx.by_name
+                    .entry(n.to_string())
+                    .or_default()
+                    .push(h.id.clone());
+            }
         }
         idx.nacl_tables = m
             .network_acls

@@ -362,22 +362,8 @@ fn resolve(m: &Model, idx: &Index, s: &str) -> Result<Endpoint, QueryError> {
         .filter(|l| l.name == s)
         .map(|l| l.arn.clone())
         .collect();
-    let hosts = hosts_of(&|h| {
-        let instance_name = h
-            .owner_id
-            .as_ref()
-            .and_then(|o| m.instances.get(o))
-            .and_then(|i| name_tag(&i.tags))
-            == Some(s);
-        let eni_name = m
-            .network_interfaces
-            .get(&h.id)
-            .and_then(|e| name_tag(&e.tags))
-            == Some(s);
-        let owner =
-            h.kind != OwnerKind::LoadBalancer && (h.owner_id.as_deref() == Some(s) || h.name == s);
-        instance_name || eni_name || owner
-    });
+    // Instance and interface Name tags, owner ids and host names (Index::by_name).
+    let hosts: Vec<String> = idx.by_name.get(s).cloned().unwrap_or_default();
     match (lbs.is_empty(), hosts.is_empty()) {
         (false, true) => Ok(Endpoint::LoadBalancers(lbs)),
         (true, false) => Ok(Endpoint::Hosts(hosts, None)),
