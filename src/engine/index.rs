@@ -245,17 +245,18 @@ impl Index {
     }
 
     /// Filters packets through a NACL (as [`super::filters::nacl`]), with the NACL compiled
-    /// once per check and kept.
+    /// once per check and kept. The allowing rules are listed only `with_rules`.
     pub fn nacl_filter(
         &self,
         acl: Option<&NetworkAcl>,
         set: &PacketSet,
         check: super::filters::NaclCheck,
+        with_rules: bool,
     ) -> (PacketSet, Vec<u32>) {
         match acl.and_then(|a| Some((a, self.nacl_tables.get(&a.id)?))) {
             Some((a, slots)) => slots[check as usize]
                 .get_or_init(|| super::filters::CompiledNacl::new(a, check))
-                .filter(set),
+                .filter(set, with_rules),
             None => super::filters::nacl(acl, set, check),
         }
     }

@@ -84,7 +84,8 @@ pub struct Goal {
     /// Network mode (the all-pairs analysis, [`super::allpairs`]): the walk stops where packets
     /// enter a subnet, records a [`Delivery`] there (after the subnet's NACL and the return
     /// route, before any security group) and does not follow paths that leave through an
-    /// internet gateway or a NAT gateway.
+    /// internet gateway or a NAT gateway. Deliveries carry no hops, so NACL hops (and the
+    /// rules that allowed) are not worked out.
     pub network: bool,
     /// Network mode in two phases: the walk stops where packets reach a VPC, before its
     /// subnets' NACLs, and records a [`VpcArrival`] ([`Walker::network_enter`] takes them on
@@ -789,30 +790,40 @@ impl<'m> Walker<'m> {
         let acl_id = acl
             .map(|a| a.id.clone())
             .unwrap_or_else(|| "default NACL (assumed)".into());
-        let (out, rules) = self.idx.nacl_filter(acl, &set, NaclCheck::OutForward);
+        let (out, rules) =
+            self.idx
+                .nacl_filter(acl, &set, NaclCheck::OutForward, !self.goal.network);
         let set2 = Self::filter(t, &set, out, &acl_id, "SUBNET_ACL_RESTRICTION", || {
             format!("network ACL {acl_id} of {subnet_id} denies this traffic outbound")
         });
-        Self::hop(
-            t,
-            &acl_id,
-            "nacl",
-            &acl_id,
-            format!("outbound of {subnet_id}: rule {}", list(&rules)),
-            false,
-        );
-        let (back, rules) = self.idx.nacl_filter(acl, &set2, NaclCheck::InReply);
+        // Network mode keeps no hops.
+        if !self.goal.network {
+            Self::hop(
+                t,
+                &acl_id,
+                "nacl",
+                &acl_id,
+                format!("outbound of {subnet_id}: rule {}", list(&rules)),
+                false,
+            );
+        }
+        let (back, rules) =
+            self.idx
+                .nacl_filter(acl, &set2, NaclCheck::InReply, !self.goal.network);
         let set3 = Self::filter(t, &set2, back, &acl_id, "SUBNET_ACL_RESTRICTION", || {
             format!("network ACL {acl_id} of {subnet_id} denies the replies inbound (NACLs are stateless: allow the return traffic to the client's source ports)")
         });
-        Self::hop(
-            t,
-            &acl_id,
-            "nacl",
-            &acl_id,
-            format!("reply inbound to {subnet_id}: rule {}", list(&rules)),
-            true,
-        );
+        // Network mode keeps no hops.
+        if !self.goal.network {
+            Self::hop(
+                t,
+                &acl_id,
+                "nacl",
+                &acl_id,
+                format!("reply inbound to {subnet_id}: rule {}", list(&rules)),
+                true,
+            );
+        }
         set3
     }
 
@@ -821,30 +832,40 @@ impl<'m> Walker<'m> {
         let acl_id = acl
             .map(|a| a.id.clone())
             .unwrap_or_else(|| "default NACL (assumed)".into());
-        let (inn, rules) = self.idx.nacl_filter(acl, &set, NaclCheck::InForward);
+        let (inn, rules) =
+            self.idx
+                .nacl_filter(acl, &set, NaclCheck::InForward, !self.goal.network);
         let set2 = Self::filter(t, &set, inn, &acl_id, "SUBNET_ACL_RESTRICTION", || {
             format!("network ACL {acl_id} of {subnet_id} denies this traffic inbound")
         });
-        Self::hop(
-            t,
-            &acl_id,
-            "nacl",
-            &acl_id,
-            format!("inbound to {subnet_id}: rule {}", list(&rules)),
-            false,
-        );
-        let (back, rules) = self.idx.nacl_filter(acl, &set2, NaclCheck::OutReply);
+        // Network mode keeps no hops.
+        if !self.goal.network {
+            Self::hop(
+                t,
+                &acl_id,
+                "nacl",
+                &acl_id,
+                format!("inbound to {subnet_id}: rule {}", list(&rules)),
+                false,
+            );
+        }
+        let (back, rules) =
+            self.idx
+                .nacl_filter(acl, &set2, NaclCheck::OutReply, !self.goal.network);
         let set3 = Self::filter(t, &set2, back, &acl_id, "SUBNET_ACL_RESTRICTION", || {
             format!("network ACL {acl_id} of {subnet_id} denies the replies outbound (NACLs are stateless: allow the return traffic to the client's source ports, usually 1024-65535)")
         });
-        Self::hop(
-            t,
-            &acl_id,
-            "nacl",
-            &acl_id,
-            format!("reply outbound from {subnet_id}: rule {}", list(&rules)),
-            true,
-        );
+        // Network mode keeps no hops.
+        if !self.goal.network {
+            Self::hop(
+                t,
+                &acl_id,
+                "nacl",
+                &acl_id,
+                format!("reply outbound from {subnet_id}: rule {}", list(&rules)),
+                true,
+            );
+        }
         set3
     }
 
