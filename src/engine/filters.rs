@@ -479,6 +479,23 @@ impl TgwRoutes {
             .map(|(i, part)| (i.map(|i| self.choices[i].clone()), part))
             .collect()
     }
+
+    /// The routes [`Self::partition`] would give parts to, in the same order, without
+    /// cutting the set (for checks that only look at the routes chosen).
+    pub fn choices(&self, set: &PacketSet, dim: Dim) -> Vec<Option<&TgwChoice>> {
+        let mut used: std::collections::BTreeSet<usize> = std::collections::BTreeSet::new();
+        let mut none = false;
+        for iv in set.project(dim) {
+            used.extend(self.map.overlapping(&(iv.0..=iv.1)).map(|(_, i)| *i));
+            none = none || self.map.gaps(&(iv.0..=iv.1)).next().is_some();
+        }
+        let mut out: Vec<Option<&TgwChoice>> =
+            used.into_iter().map(|i| Some(&self.choices[i])).collect();
+        if none {
+            out.push(None);
+        }
+        out
+    }
 }
 
 /// Effective routes of a TGW route table: its static routes plus the routes its propagations imply.

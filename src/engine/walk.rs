@@ -1842,7 +1842,7 @@ impl<'m> Walker<'m> {
             else {
                 return Some(("TGW_ATTACHMENT_NOT_ASSOCIATED", format!("replies enter {tgw} by {reply_ingress}, which is associated with no route table")));
             };
-            for (c, _) in self.idx.tgw_table(m, rt).partition(set, Dim::Src) {
+            for c in self.idx.tgw_table(m, rt).choices(set, Dim::Src) {
                 match c {
                     None => return Some(("TGW_NO_ROUTE", format!("transit gateway route table {} has no route back", rt.id))),
                     Some(c) if c.blackhole || c.attachments.is_empty() => {
