@@ -238,3 +238,66 @@ fn allpairs_agrees_with_single_questions() {
         kinds.len()
     );
 }
+
+/// The sliced route partition (one sorted partition per subnet, built on first use) cuts
+/// every set exactly as restricting it route by route does: same routes, same order, same
+/// boxes, on every subnet of the generated `s` estate and for sets cut along either address.
+/// And a transit gateway table's `choices` are the routes its `partition` gives parts to.
+#[test]
+fn route_lookups_equal_their_references_on_generated_s() {
+    use exposure::engine::index::Index;
+    use exposure::engine::packet::{net_intervals, Dim, PBox, PacketSet};
+    let m = estates::generated_s();
+    let idx = Index::new(&m);
+    let nets = [
+        "10.0.0.0/8",
+        "10.1.0.0/16",
+        "0.0.0.0/0",
+        "172.16.0.0/12",
+        "::/0",
+    ];
+    let mut sets = vec![PacketSet::from_box(PBox::FULL)];
+    for (k, n) in nets.iter().enumerate() {
+        let iv = net_intervals(&n.parse().unwrap());
+        let b = PBox::FULL.with(Dim::DstPort, (k as u128 * 100, 65535));
+        sets.push(PacketSet::from_box(b).restrict(Dim::Src, &iv));
+        sets.push(PacketSet::from_box(b).restrict(Dim::Dst, &iv));
+    }
+    let mut compared = 0;
+    for subnet in m.subnets.keys() {
+        for set in &sets {
+            for dim in [Dim::Src, Dim::Dst] {
+                let sliced = idx.graph.route_partition(subnet, set, dim);
+                let reference = idx.graph.route_partition_by_edges(subnet, set, dim);
+                assert_eq!(
+                    format!("{sliced:?}"),
+                    format!("{reference:?}"),
+                    "{subnet} {dim:?}"
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 100, "only {compared} partitions compared");
+    // Transit gateway tables: the routes looked up without cutting are the partition's.
+    let mut tables = 0;
+    for routes in idx.tgw_routes.values() {
+        for set in &sets {
+            for dim in [Dim::Src, Dim::Dst] {
+                let want: Vec<String> = routes
+                    .partition(set, dim)
+                    .iter()
+                    .map(|(c, _)| format!("{c:?}"))
+                    .collect();
+                let got: Vec<String> = routes
+                    .choices(set, dim)
+                    .iter()
+                    .map(|c| format!("{:?}", c.cloned()))
+                    .collect();
+                assert_eq!(got, want);
+            }
+        }
+        tables += 1;
+    }
+    assert!(tables > 0, "the estate has transit gateway route tables");
+}

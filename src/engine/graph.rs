@@ -238,8 +238,10 @@ impl ReachGraph {
         disjoint.then_some(RouteSlices { routes, slices })
     }
 
-    /// [`Self::route_partition`] edge by edge.
-    fn route_partition_by_edges(
+    /// [`Self::route_partition`] edge by edge: the reference the sliced partition is tested
+    /// against, and the answer when a node's edges overlap.
+    #[doc(hidden)]
+    pub fn route_partition_by_edges(
         &self,
         subnet: &str,
         set: &PacketSet,
