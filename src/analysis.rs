@@ -393,7 +393,7 @@ pub fn analyze_with_options(m: &Model, options: &Options) -> Report {
     let mut acc: BTreeMap<(Source, usize), Acc> = BTreeMap::new();
     // Application sources: (target, entry, members, traffic) → the sources that get exactly
     // that, and the traffic as packets.
-    let mut by_effect: HashMap<Effect, (AppSet, PacketSet)> = HashMap::new();
+    let mut by_effect: HashMap<Effect, (Vec<&AppSet>, PacketSet)> = HashMap::new();
     for r in &reaches {
         let target = class_app[r.class] as usize;
         let source = match &r.origin {
@@ -411,8 +411,8 @@ pub fn analyze_with_options(m: &Model, options: &Options) -> Report {
                 );
                 let e = by_effect
                     .entry(key)
-                    .or_insert_with(|| (AppSet::new(), r.traffic.clone()));
-                e.0.union_with(set);
+                    .or_insert_with(|| (Vec::new(), r.traffic.clone()));
+                e.0.push(set);
                 continue;
             }
         };
@@ -427,7 +427,8 @@ pub fn analyze_with_options(m: &Model, options: &Options) -> Report {
     // Then per (target, sources): an application never counts as its own source, and
     // exposures with the same sources are one (traffic, entries and members joined).
     let mut by_sources: BTreeMap<(usize, AppSet), Acc> = BTreeMap::new();
-    for ((target, entry, members, _), (mut set, traffic)) in by_effect {
+    for ((target, entry, members, _), (sets, traffic)) in by_effect {
+        let mut set = AppSet::union_all(sets);
         set.remove(target as u32);
         if set.is_empty() {
             continue;

@@ -374,7 +374,7 @@ impl DestAcc {
     /// The results for class `ci`: sets of applications that get the same traffic through
     /// the same entry to the same members are joined.
     fn finish(self, ci: usize) -> Vec<Reach> {
-        let mut joined: BTreeMap<Effect, (AppSet, PacketSet)> = BTreeMap::new();
+        let mut joined: BTreeMap<Effect, (Vec<Arc<AppSet>>, PacketSet)> = BTreeMap::new();
         let mut out = Vec::new();
         // Equal sets under different keys are one origin (joined first, so that the result
         // does not depend on which allocations were shared).
@@ -391,8 +391,8 @@ impl DestAcc {
                 Origin::Apps(set) => {
                     let e = joined
                         .entry((entry, traffic_of(&traffic), members))
-                        .or_insert_with(|| (AppSet::new(), traffic));
-                    e.0.union_with(&set);
+                        .or_insert_with(|| (Vec::new(), traffic));
+                    e.0.push(set);
                 }
                 origin => out.push(Reach {
                     origin,
@@ -403,9 +403,13 @@ impl DestAcc {
                 }),
             }
         }
-        for ((entry, _, members), (set, traffic)) in joined {
+        for ((entry, _, members), (sets, traffic)) in joined {
+            let set = match <[_; 1]>::try_from(sets) {
+                Ok([one]) => one,
+                Err(sets) => Arc::new(AppSet::union_all(sets.iter().map(|s| &**s))),
+            };
             out.push(Reach {
-                origin: Origin::Apps(Arc::new(set)),
+                origin: Origin::Apps(set),
                 class: ci,
                 entry,
                 traffic,

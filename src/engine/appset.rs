@@ -99,6 +99,21 @@ impl AppSet {
         self.0 = out;
     }
 
+    /// The union of many sets at once: one sort of all their ranges, where joining them one
+    /// by one would copy the growing result each time.
+    pub fn union_all<'a>(sets: impl IntoIterator<Item = &'a AppSet>) -> AppSet {
+        let mut all: Vec<(u32, u32)> = sets.into_iter().flat_map(|s| s.0.iter().copied()).collect();
+        all.sort_unstable();
+        let mut out: Vec<(u32, u32)> = Vec::with_capacity(all.len());
+        for (a, b) in all {
+            match out.last_mut() {
+                Some(last) if a <= last.1.saturating_add(1) => last.1 = last.1.max(b),
+                _ => out.push((a, b)),
+            }
+        }
+        AppSet(out)
+    }
+
     /// Whether `i` is in the set.
     pub fn contains(&self, i: u32) -> bool {
         let k = self.0.partition_point(|r| r.1 < i);
@@ -207,6 +222,8 @@ mod tests {
             u.union_with(&t);
             let want: BTreeSet<u32> = model.union(&b).copied().collect();
             prop_assert_eq!(&u, &AppSet::from_indices(want.iter().copied()));
+            prop_assert_eq!(&AppSet::union_all([&s, &t, &s]), &u);
+            prop_assert_eq!(AppSet::union_all([]), AppSet::new());
             let lexical = |x: &AppSet| x.ranges().collect::<Vec<_>>();
             prop_assert_eq!(s.cmp(&t), lexical(&s).cmp(&lexical(&t)));
         }
