@@ -41,9 +41,6 @@
 //! an internet gateway or a NAT gateway and come back in through a public address.
 
 use std::collections::{BTreeMap, BTreeSet};
-
-/// The engine's memo tables hash small keys of its own making: a fast hasher, fixed seed.
-type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -54,6 +51,9 @@ use super::packet::{self, same_family, Dim, Interval, PBox, PackedSet, PacketSet
 use super::query::{onprem_space, traffic_of, Traffic};
 use super::walk::{self, Goal, Walker};
 use crate::model::*;
+
+/// The engine's memo tables hash small keys of its own making: a fast hasher, fixed seed.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
 
 /// A source of traffic in the all-pairs evaluation.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
