@@ -360,7 +360,13 @@ impl DestAcc {
             .parts
             .entry((key, entry))
             .or_insert_with(|| (origin, PacketSet::empty(), BTreeSet::new()));
-        e.1 = e.1.union(&traffic);
+        // The same sets as `union` gives (the first add compacts as `union` would; adding
+        // the traffic already held changes nothing), without its subtraction.
+        if e.1.is_empty() {
+            e.1 = PacketSet::from_boxes(traffic.boxes().iter().copied());
+        } else if e.1 != traffic {
+            e.1 = e.1.union(&traffic);
+        }
         e.2.extend(members);
     }
 
