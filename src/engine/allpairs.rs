@@ -360,13 +360,7 @@ impl DestAcc {
             .parts
             .entry((key, entry))
             .or_insert_with(|| (origin, PacketSet::empty(), BTreeSet::new()));
-        // The same sets as `union` gives (the first add compacts as `union` would; adding
-        // the traffic already held changes nothing), without its subtraction.
-        if e.1.is_empty() {
-            e.1 = PacketSet::from_boxes(traffic.boxes().iter().copied());
-        } else if e.1 != traffic {
-            e.1 = e.1.union(&traffic);
-        }
+        e.1 = e.1.union(&traffic);
         e.2.extend(members);
     }
 
@@ -654,7 +648,11 @@ pub fn compute(
         .par_iter()
         .map(|(node, listener)| forward(m, idx, node, listener, &all_hosts))
         .collect();
-    let forwards: HashMap<(String, String), Forward> = keys.into_iter().zip(walked).collect();
+    // node → listener → what it forwards (looked up by reference for every leg).
+    let mut forwards: HashMap<String, HashMap<String, Forward>> = HashMap::default();
+    for ((node, listener), f) in keys.into_iter().zip(walked) {
+        forwards.entry(node).or_default().insert(listener, f);
+    }
     // What the targets get, per target class. Legs are joined per load balancer, in
     // parallel: a load balancer's legs reach its own targets only, so the accumulators of
     // different load balancers rarely meet and are merged at the end in a fixed order.
@@ -673,7 +671,7 @@ pub fn compute(
         .map_init(Ctx::new, |ctx, legs| {
             let mut acc: BTreeMap<usize, DestAcc> = BTreeMap::new();
             for r in legs {
-                let f = &forwards[&(r.node.clone(), r.listener.clone())];
+                let f = &forwards[&r.node][&r.listener];
                 env.lb_join(&r, f, &host_class, ctx, &mut acc);
             }
             acc

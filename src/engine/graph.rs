@@ -232,7 +232,11 @@ impl ReachGraph {
             routes.push(w.route.clone());
         }
         let covered = super::packet::merge(slices.iter().map(|s| s.0).collect());
-        slices.extend(gaps(&covered).into_iter().map(|iv| (iv, usize::MAX)));
+        slices.extend(
+            super::packet::complement(&covered)
+                .into_iter()
+                .map(|iv| (iv, usize::MAX)),
+        );
         slices.sort_unstable();
         let disjoint = slices.windows(2).all(|w| w[0].0 .1 < w[1].0 .0);
         disjoint.then_some(RouteSlices { routes, slices })
@@ -267,7 +271,10 @@ impl ReachGraph {
             }
         }
         // What no edge carries: the addresses outside every edge's destinations.
-        let rest = set.restrict(dim, &gaps(&super::packet::merge(covered)));
+        let rest = set.restrict(
+            dim,
+            &super::packet::complement(&super::packet::merge(covered)),
+        );
         if !rest.is_empty() {
             out.push((None, rest));
         }
@@ -289,21 +296,4 @@ impl ReachGraph {
         out.dedup();
         out
     }
-}
-
-/// The addresses outside merged, sorted intervals.
-fn gaps(covered: &[super::packet::Interval]) -> Vec<super::packet::Interval> {
-    let mut gaps = Vec::new();
-    let mut next: u128 = 0;
-    for &(a, b) in covered {
-        if a > next {
-            gaps.push((next, a - 1));
-        }
-        if b == u128::MAX {
-            return gaps;
-        }
-        next = b + 1;
-    }
-    gaps.push((next, u128::MAX));
-    gaps
 }

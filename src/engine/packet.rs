@@ -290,6 +290,11 @@ impl PacketSet {
 
     /// Union.
     pub fn union(&self, other: &PacketSet) -> PacketSet {
+        // With an empty side or both sides equal there is nothing to subtract: the result is
+        // the other side's (or this side's) boxes, compacted.
+        if self.boxes.is_empty() || self == other {
+            return PacketSet::from_boxes(other.boxes.iter().copied());
+        }
         // Keep boxes disjoint so that projections and counts stay exact.
         let extra = other.subtract(self);
         let mut boxes = self.boxes.clone();
@@ -313,19 +318,7 @@ impl PacketSet {
     /// Removes the packets whose dimension `d` lies in `intervals`: the same as subtracting
     /// `self.restrict(d, intervals)`, without the subtraction's cost.
     pub fn exclude(&self, d: Dim, intervals: &[Interval]) -> PacketSet {
-        let mut gaps = Vec::new();
-        let mut next: u128 = 0;
-        for (a, b) in merge(intervals.to_vec()) {
-            if a > next {
-                gaps.push((next, a - 1));
-            }
-            if b == u128::MAX {
-                return self.restrict(d, &gaps);
-            }
-            next = b + 1;
-        }
-        gaps.push((next, u128::MAX));
-        self.restrict(d, &gaps)
+        self.restrict(d, &complement(&merge(intervals.to_vec())))
     }
 
     /// Protocols and destination ports only: sources, destinations and source ports widened.
@@ -475,6 +468,23 @@ impl PackedBox {
             .with(Dim::SrcPort, w(self.src_port))
             .with(Dim::DstPort, w(self.dst_port))
     }
+}
+
+/// The values outside merged, sorted intervals (as [`merge`] returns them), as intervals.
+pub fn complement(merged: &[Interval]) -> Vec<Interval> {
+    let mut gaps = Vec::new();
+    let mut next: u128 = 0;
+    for &(a, b) in merged {
+        if a > next {
+            gaps.push((next, a - 1));
+        }
+        if b == u128::MAX {
+            return gaps;
+        }
+        next = b + 1;
+    }
+    gaps.push((next, u128::MAX));
+    gaps
 }
 
 /// Merges intervals into a sorted list of disjoint, non-adjacent intervals.

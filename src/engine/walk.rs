@@ -787,86 +787,71 @@ impl<'m> Walker<'m> {
 
     fn cross_out(&mut self, subnet_id: &str, set: PacketSet, t: &mut Trace) -> PacketSet {
         let acl = self.idx.subnet_nacl(self.m, subnet_id);
-        let acl_id = acl
-            .map(|a| a.id.clone())
-            .unwrap_or_else(|| "default NACL (assumed)".into());
-        let (out, rules) =
-            self.idx
-                .nacl_filter(acl, &set, NaclCheck::OutForward, !self.goal.network);
-        let set2 = Self::filter(t, &set, out, &acl_id, "SUBNET_ACL_RESTRICTION", || {
-            format!("network ACL {acl_id} of {subnet_id} denies this traffic outbound")
-        });
-        // Network mode keeps no hops.
-        if !self.goal.network {
-            Self::hop(
-                t,
-                &acl_id,
-                "nacl",
-                &acl_id,
-                format!("outbound of {subnet_id}: rule {}", list(&rules)),
-                false,
-            );
-        }
-        let (back, rules) =
-            self.idx
-                .nacl_filter(acl, &set2, NaclCheck::InReply, !self.goal.network);
-        let set3 = Self::filter(t, &set2, back, &acl_id, "SUBNET_ACL_RESTRICTION", || {
-            format!("network ACL {acl_id} of {subnet_id} denies the replies inbound (NACLs are stateless: allow the return traffic to the client's source ports)")
-        });
-        // Network mode keeps no hops.
-        if !self.goal.network {
-            Self::hop(
-                t,
-                &acl_id,
-                "nacl",
-                &acl_id,
-                format!("reply inbound to {subnet_id}: rule {}", list(&rules)),
-                true,
-            );
-        }
-        set3
+        let set2 = self.nacl_step(
+            t,
+            acl,
+            &set,
+            NaclCheck::OutForward,
+            |id| format!("network ACL {id} of {subnet_id} denies this traffic outbound"),
+            || format!("outbound of {subnet_id}"),
+        );
+        self.nacl_step(
+            t,
+            acl,
+            &set2,
+            NaclCheck::InReply,
+            |id| format!("network ACL {id} of {subnet_id} denies the replies inbound (NACLs are stateless: allow the return traffic to the client's source ports)"),
+            || format!("reply inbound to {subnet_id}"),
+        )
     }
 
     fn cross_in(&mut self, subnet_id: &str, set: PacketSet, t: &mut Trace) -> PacketSet {
         let acl = self.idx.subnet_nacl(self.m, subnet_id);
+        let set2 = self.nacl_step(
+            t,
+            acl,
+            &set,
+            NaclCheck::InForward,
+            |id| format!("network ACL {id} of {subnet_id} denies this traffic inbound"),
+            || format!("inbound to {subnet_id}"),
+        );
+        self.nacl_step(
+            t,
+            acl,
+            &set2,
+            NaclCheck::OutReply,
+            |id| format!("network ACL {id} of {subnet_id} denies the replies outbound (NACLs are stateless: allow the return traffic to the client's source ports, usually 1024-65535)"),
+            || format!("reply outbound from {subnet_id}"),
+        )
+    }
+
+    /// One check of a subnet's NACL: what passes (or, when nothing does, the whole set with
+    /// the block recorded, `denies` giving its detail from the NACL's id) and, outside
+    /// network mode, the hop (`hop` gives its prefix) with the rules that allowed.
+    fn nacl_step(
+        &self,
+        t: &mut Trace,
+        acl: Option<&NetworkAcl>,
+        set: &PacketSet,
+        check: NaclCheck,
+        denies: impl FnOnce(&str) -> String,
+        hop: impl FnOnce() -> String,
+    ) -> PacketSet {
         let acl_id = acl
             .map(|a| a.id.clone())
             .unwrap_or_else(|| "default NACL (assumed)".into());
-        let (inn, rules) =
-            self.idx
-                .nacl_filter(acl, &set, NaclCheck::InForward, !self.goal.network);
-        let set2 = Self::filter(t, &set, inn, &acl_id, "SUBNET_ACL_RESTRICTION", || {
-            format!("network ACL {acl_id} of {subnet_id} denies this traffic inbound")
+        // Network mode keeps no hops: the allowing rules are not worked out.
+        let network = self.goal.network;
+        let (allowed, rules) = self.idx.nacl_filter(acl, set, check, !network);
+        let out = Self::filter(t, set, allowed, &acl_id, "SUBNET_ACL_RESTRICTION", || {
+            denies(&acl_id)
         });
-        // Network mode keeps no hops.
-        if !self.goal.network {
-            Self::hop(
-                t,
-                &acl_id,
-                "nacl",
-                &acl_id,
-                format!("inbound to {subnet_id}: rule {}", list(&rules)),
-                false,
-            );
+        if !network {
+            let reply = matches!(check, NaclCheck::OutReply | NaclCheck::InReply);
+            let detail = format!("{}: rule {}", hop(), list(&rules));
+            Self::hop(t, &acl_id, "nacl", &acl_id, detail, reply);
         }
-        let (back, rules) =
-            self.idx
-                .nacl_filter(acl, &set2, NaclCheck::OutReply, !self.goal.network);
-        let set3 = Self::filter(t, &set2, back, &acl_id, "SUBNET_ACL_RESTRICTION", || {
-            format!("network ACL {acl_id} of {subnet_id} denies the replies outbound (NACLs are stateless: allow the return traffic to the client's source ports, usually 1024-65535)")
-        });
-        // Network mode keeps no hops.
-        if !self.goal.network {
-            Self::hop(
-                t,
-                &acl_id,
-                "nacl",
-                &acl_id,
-                format!("reply outbound from {subnet_id}: rule {}", list(&rules)),
-                true,
-            );
-        }
-        set3
+        out
     }
 
     fn follow_route(
