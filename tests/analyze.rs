@@ -1,7 +1,7 @@
 //! `exposure analyze` on the demo estate: exactly the exposures and findings its README lists,
 //! snapshot-tested in every format.
 
-use crate::common::exposure;
+use crate::common::{exposure, path};
 
 fn analyze(format: &str) -> String {
     let out = exposure()
@@ -158,4 +158,30 @@ fn no_app_to_app_keeps_the_outside_exposures_and_says_what_it_skipped() {
         .unwrap()
         .iter()
         .any(|a| a.as_str().unwrap().contains("--no-app-to-app")));
+}
+
+/// The report's return check through a transit gateway cuts by client address: in the fleet
+/// VPC only 10.1.9.0/24 is blackholed in the TGW table, so the replies to fleet-1 (10.1.1.10)
+/// get back and its application reaches monitor-1, although the same return route in fleet's
+/// subnets covers the quarantined subnet too (which the report once blocked all together).
+#[test]
+fn tgw_return_check_spares_the_clients_whose_replies_get_back() {
+    let out = exposure()
+        .args(["analyze", "--format", "json"])
+        .arg(path("fixtures/semantics/tgw-blackhole"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fleet = "ec2:vpc-06400000000000002:sg-06400000000000004";
+    let monitor = "ec2:vpc-06400000000000001:sg-06400000000000003";
+    let hit = v["exposures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["source_application"] == fleet && e["target"] == monitor)
+        .expect("fleet's application reaches monitor-1");
+    assert_eq!(hit["status"], "effective");
+    assert_eq!(hit["traffic"][0]["protocol"], "tcp");
+    assert_eq!(hit["traffic"][0]["ports"], "443");
 }

@@ -1743,12 +1743,11 @@ impl<'m> Walker<'m> {
                 ..
             } = arrival
             {
-                if let Some((code, why)) =
-                    self.tgw_return_problem(place.az, place.name, dst_attachment, chain, &part)
-                {
-                    bad.push((code, why, part));
-                    continue;
-                }
+                let (good, problems) =
+                    self.tgw_return_split(place.az, place.name, dst_attachment, chain, part);
+                bad.extend(problems);
+                ok = ok.union(&good);
+                continue;
             }
             ok = ok.union(&part);
         }
@@ -1791,15 +1790,17 @@ impl<'m> Walker<'m> {
 
     /// The reply retraces the transit gateways: it leaves from the host's AZ (which needs an
     /// attachment subnet, §6.2), and each table, consulted for the attachment the reply enters
-    /// by, must send the client's address back the way the packet came.
-    fn tgw_return_problem(
+    /// by, must send the client's address back the way the packet came. Cut by the client's
+    /// address: the packets whose replies get back, and the others with what stops them
+    /// (one set can hold clients a table treats differently, e.g. a blackholed subnet).
+    fn tgw_return_split(
         &self,
         az: &Option<String>,
         name: &str,
         dst_attachment: &str,
         chain: &[(String, String)],
-        set: &PacketSet,
-    ) -> Option<(&'static str, String)> {
+        set: PacketSet,
+    ) -> (PacketSet, Vec<(&'static str, String, PacketSet)>) {
         let m = self.m;
         let last_tgw = chain.last().map(|c| c.0.clone()).unwrap_or_default();
         if let Some(att) = m.tgw_attachment(&last_tgw, dst_attachment) {
@@ -1809,40 +1810,59 @@ impl<'m> Walker<'m> {
                 .map(|s| m.subnets.get(s).and_then(|x| x.az.clone()))
                 .collect();
             if !azs.contains(az) {
-                return Some(("TGW_NO_ATTACHMENT_IN_AZ", format!("the reply from {name} must leave from {}, where {dst_attachment} has no subnet", az.clone().unwrap_or_default())));
+                let why = format!("the reply from {name} must leave from {}, where {dst_attachment} has no subnet", az.clone().unwrap_or_default());
+                return (
+                    PacketSet::empty(),
+                    vec![("TGW_NO_ATTACHMENT_IN_AZ", why, set)],
+                );
             }
         }
+        let mut ok = set;
+        let mut bad = Vec::new();
         let mut reply_ingress = dst_attachment.to_string();
         for (tgw, expected) in chain.iter().rev() {
             let Some(att) = m.tgw_attachment(tgw, &reply_ingress) else {
-                return Some((
-                    "TGW_ATTACHMENT_NOT_ASSOCIATED",
-                    format!("{reply_ingress} is not an attachment of {tgw} in the snapshot"),
-                ));
+                let why = format!("{reply_ingress} is not an attachment of {tgw} in the snapshot");
+                bad.push(("TGW_ATTACHMENT_NOT_ASSOCIATED", why, ok));
+                return (PacketSet::empty(), bad);
             };
             let Some(rt) = att
                 .route_table_id
                 .as_ref()
                 .and_then(|r| m.tgw_route_tables.get(r))
             else {
-                return Some(("TGW_ATTACHMENT_NOT_ASSOCIATED", format!("replies enter {tgw} by {reply_ingress}, which is associated with no route table")));
+                let why = format!("replies enter {tgw} by {reply_ingress}, which is associated with no route table");
+                bad.push(("TGW_ATTACHMENT_NOT_ASSOCIATED", why, ok));
+                return (PacketSet::empty(), bad);
             };
-            for c in self.idx.tgw_table(m, rt).choices(set, Dim::Src) {
-                match c {
-                    None => return Some(("TGW_NO_ROUTE", format!("transit gateway route table {} has no route back", rt.id))),
-                    Some(c) if c.blackhole || c.attachments.is_empty() => {
-                        return Some(("TGW_BLACKHOLE_ROUTE", format!("transit gateway route table {} drops the replies ({} is a blackhole)", rt.id, c.destination)))
-                    }
-                    Some(c) if c.attachments.first() != Some(expected) => {
-                        return Some(("NO_RETURN_ROUTE", format!("transit gateway route table {} sends the replies to {}, not back to {expected}", rt.id, c.attachments[0])))
-                    }
-                    Some(_) => {}
+            let table = self.idx.tgw_table(m, rt);
+            let fine = |c: &Option<&filters::TgwChoice>| {
+                c.is_some_and(|c| !c.blackhole && c.attachments.first() == Some(expected))
+            };
+            // Most sets take one good route back: no need to cut them.
+            if !table.choices(&ok, Dim::Src).iter().all(fine) {
+                let mut kept = PacketSet::empty();
+                for (c, part) in table.partition(&ok, Dim::Src) {
+                    let (code, why) = match &c {
+                        c if fine(&c.as_ref()) => {
+                            kept = kept.union(&part);
+                            continue;
+                        }
+                        None => ("TGW_NO_ROUTE", format!("transit gateway route table {} has no route back", rt.id)),
+                        Some(c) if c.blackhole || c.attachments.is_empty() => ("TGW_BLACKHOLE_ROUTE", format!("transit gateway route table {} drops the replies ({} is a blackhole)", rt.id, c.destination)),
+                        Some(c) => ("NO_RETURN_ROUTE", format!("transit gateway route table {} sends the replies to {}, not back to {expected}", rt.id, c.attachments[0])),
+                    };
+                    bad.push((code, why, part));
                 }
+                ok = kept;
+            }
+            if ok.is_empty() {
+                break;
             }
             // On the previous transit gateway the reply enters by the same peering attachment id.
             reply_ingress = expected.clone();
         }
-        None
+        (ok, bad)
     }
 
     /// Destination security groups, then arrival.

@@ -1074,6 +1074,23 @@ impl Extend<'_> {
                     propagated: true,
                 });
             }
+            // Sometimes one subnet of the VPC is dropped by a more specific blackhole route:
+            // the replies to its addresses die there too, while the rest of the VPC's
+            // addresses still get theirs (the return check must cut by source address).
+            if self.rng.chance(0.3) {
+                let subnets = self.vpc_subnets(vpc);
+                if !subnets.is_empty() {
+                    let s = self.rng.pick(&subnets).clone();
+                    if let Some(c) = self.m.subnets[&s].cidr_v4 {
+                        routes.push(TgwRoute {
+                            destination: RouteDestination::Cidr(IpNet::V4(c)),
+                            attachment_ids: Vec::new(),
+                            blackhole: true,
+                            propagated: false,
+                        });
+                    }
+                }
+            }
             attached.push((vpc.clone(), att));
         }
         self.m.tgw_route_tables.insert(
