@@ -241,14 +241,16 @@ impl CompiledNacl {
         }
         cuts.sort_unstable();
         cuts.dedup();
+        // Each rule cuts what it decides out of the rest: the pieces a verdict is made of are
+        // joined again (fewer boxes allowed here, fewer boxes in every set filtered).
         let widen = |s: &PacketSet| -> Vec<PBox> {
-            let mut v: Vec<PBox> = s
+            let v: Vec<PBox> = s
                 .boxes()
                 .iter()
                 .map(|b| b.with(remote, ALL_ADDRS))
                 .collect();
+            let mut v = PacketSet::from_boxes(v).coalesce_fully().boxes().to_vec();
             v.sort_unstable();
-            v.dedup();
             v
         };
         let mut atoms: Vec<NaclAtom> = Vec::new();

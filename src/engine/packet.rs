@@ -367,6 +367,22 @@ impl PacketSet {
         PacketSet::from_boxes(out)
     }
 
+    /// The same packets in as few boxes as coalescing along every dimension, repeated until
+    /// nothing changes, gives (pieces a subtraction cut apart become one box again).
+    pub fn coalesce_fully(&self) -> PacketSet {
+        const DIMS: [Dim; 5] = [Dim::SrcPort, Dim::DstPort, Dim::Proto, Dim::Src, Dim::Dst];
+        let mut cur = self.clone();
+        loop {
+            let before = cur.boxes.len();
+            for d in DIMS {
+                cur = cur.coalesce(d);
+            }
+            if cur.boxes.len() == before {
+                return cur;
+            }
+        }
+    }
+
     /// Removes boxes contained in others and exact duplicates.
     fn compact(&mut self) {
         if self.boxes.len() < 2 {
@@ -601,6 +617,28 @@ mod tests {
                 ((30, 39), (80, 80))
             ]
         );
+    }
+
+    #[test]
+    fn coalesce_fully_joins_what_subtraction_cut_apart() {
+        // Everything minus tcp 80, plus tcp 80 again: the same packets, one box.
+        let tcp80 = PBox::FULL
+            .with(Dim::Proto, (6, 6))
+            .with(Dim::DstPort, (80, 80));
+        let mut pieces = PBox::FULL.subtract(&tcp80);
+        assert!(pieces.len() > 1);
+        pieces.push(tcp80);
+        let s = PacketSet::from_boxes(pieces.clone());
+        let joined = s.coalesce_fully();
+        assert_eq!(joined.boxes(), &[PBox::FULL]);
+        // A set that cannot be joined keeps its packets.
+        let holes = PacketSet::from_boxes(pieces[..pieces.len() - 1].to_vec()).coalesce_fully();
+        let whole = PacketSet::from_box(PBox::FULL);
+        assert!(holes.intersect(&PacketSet::from_box(tcp80)).is_empty());
+        assert!(whole
+            .subtract(&holes)
+            .subtract(&PacketSet::from_box(tcp80))
+            .is_empty());
     }
 
     #[test]
