@@ -185,3 +185,30 @@ fn tgw_return_check_spares_the_clients_whose_replies_get_back() {
     assert_eq!(hit["traffic"][0]["protocol"], "tcp");
     assert_eq!(hit["traffic"][0]["ports"], "443");
 }
+
+/// A gateway route table intercepts only the destinations its appliance routes match (§3.4):
+/// shop-igw-ingress sends 10.0.2.0/24 (shop-web-2) to an appliance ENI and leaves the rest of
+/// the VPC on its local route, so the internet still reaches shop-web-1 (10.0.1.10) directly.
+/// The report once treated the whole VPC as intercepted and left shop-web-1 latent.
+#[test]
+fn gateway_route_table_spares_the_destinations_it_does_not_intercept() {
+    let out = exposure()
+        .args(["analyze", "--format", "json"])
+        .arg(path("fixtures/semantics/gateway-route-table-ingress"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let web = "ec2:vpc-09000000000000001:sg-09000000000000002";
+    let hit = v["exposures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["source"] == "internet-ipv4" && e["target"] == web)
+        .expect("the internet reaches the shop-web application");
+    assert_eq!(hit["status"], "effective");
+    assert_eq!(hit["traffic"][0]["protocol"], "tcp");
+    assert_eq!(hit["traffic"][0]["ports"], "443");
+    // shop-web-1 only: shop-web-2's traffic goes to the appliance, which is not followed.
+    assert_eq!(hit["members_exposed"], 1);
+}

@@ -434,19 +434,21 @@ impl<'m> Walker<'m> {
             if !outside.is_empty() {
                 self.block(t.clone(), vgw_id, "NO_ROUTE_TO_DESTINATION", format!("{vgw_id} only delivers to {vpc}'s own CIDRs; on-premises cannot use the VPC's internet, NAT or peering connections"), outside);
             }
+            // §3.4: the gateway route table sends some destinations through an appliance.
+            let (inside, intercepted) = self.gateway_route_table_split(vgw_id, inside);
+            if !intercepted.is_empty() {
+                let mut t2 = t.clone();
+                t2.assumptions.push(format!("{vgw_id} has a gateway route table (ingress routing through an appliance), which is not modelled"));
+                self.finish(
+                    t2,
+                    Ending::Unknown(format!(
+                        "{vgw_id}'s gateway route table sends traffic for {} through an appliance",
+                        describe_dst(&intercepted)
+                    )),
+                    intercepted,
+                );
+            }
             if !inside.is_empty() {
-                if self.gateway_route_table_intercepts(vgw_id) {
-                    let mut t2 = t.clone();
-                    t2.assumptions.push(format!("{vgw_id} has a gateway route table (ingress routing through an appliance), which is not modelled"));
-                    self.finish(
-                        t2,
-                        Ending::Unknown(format!(
-                            "{vgw_id}'s gateway route table sends traffic through an appliance"
-                        )),
-                        inside,
-                    );
-                    continue;
-                }
                 self.deliver_in_vpc(
                     &vpc,
                     inside,
@@ -527,11 +529,13 @@ impl<'m> Walker<'m> {
             else {
                 continue;
             };
-            if self.gateway_route_table_intercepts(&igw) {
+            // §3.4: what the gateway route table sends through an appliance is not followed.
+            let (pass, _intercepted) = self.gateway_route_table_split(&igw, set.clone());
+            if pass.is_empty() {
                 continue;
             }
             let arrival = Arrival::Igw(igw);
-            self.network_deliver(vpc, subnets, set.clone(), &Trace::default(), None, &arrival);
+            self.network_deliver(vpc, subnets, pass, &Trace::default(), None, &arrival);
         }
     }
 
@@ -622,18 +626,35 @@ impl<'m> Walker<'m> {
         }
     }
 
-    fn gateway_route_table_intercepts(&self, gateway: &str) -> bool {
-        self.m.route_tables.values().any(|rt| {
-            rt.gateway_ids.iter().any(|g| g == gateway)
-                && rt.routes.iter().any(|r| {
-                    matches!(
-                        r.target,
-                        RouteTarget::NetworkInterface(_)
-                            | RouteTarget::VpcEndpoint(_)
-                            | RouteTarget::Instance(_)
-                    )
-                })
-        })
+    /// §3.4: cuts `set` (packets entering through `gateway`, destinations the VPC's own
+    /// addresses) by the gateway's edge-associated route table, longest prefix match on the
+    /// destination. Returns (what the table leaves to the `local` route, what it sends to an
+    /// appliance: an ENI, an instance or a Gateway Load Balancer endpoint, or any target other
+    /// than `local`). Without a gateway route table, everything is left to `local`.
+    fn gateway_route_table_split(&self, gateway: &str, set: PacketSet) -> (PacketSet, PacketSet) {
+        let m = self.m;
+        let mut pass = set;
+        let mut intercepted = PacketSet::empty();
+        for rt in m
+            .route_tables
+            .values()
+            .filter(|rt| rt.gateway_ids.iter().any(|g| g == gateway))
+        {
+            let mut keep = PacketSet::empty();
+            for (choice, part) in filters::route_partition(m, Some(rt), &rt.vpc_id, &pass, Dim::Dst)
+            {
+                match choice {
+                    // No route: not the VPC's address; what follows decides as without a
+                    // gateway route table.
+                    Some(c) if c.target != RouteTarget::Local => {
+                        intercepted = intercepted.union(&part)
+                    }
+                    _ => keep = keep.union(&part),
+                }
+            }
+            pass = keep;
+        }
+        (pass, intercepted)
     }
 
     // ---------------------------------------------------------------- hops
@@ -1555,17 +1576,25 @@ impl<'m> Walker<'m> {
                 format!("{} (no internet gateway)", h.vpc_id)
             }
         };
-        if self.gateway_route_table_intercepts(&igw_id) {
-            t.assumptions.push(format!(
+        // §3.4: the gateway route table sends some destinations through an appliance.
+        let (set, intercepted) = self.gateway_route_table_split(&igw_id, set);
+        let any_intercepted = !intercepted.is_empty();
+        if any_intercepted {
+            let mut t2 = t.clone();
+            t2.assumptions.push(format!(
                 "{igw_id} has a gateway route table (ingress routing), which is not modelled"
             ));
-            return self.finish(
-                t,
+            self.finish(
+                t2,
                 Ending::Unknown(format!(
-                    "{igw_id}'s gateway route table sends traffic through an appliance"
+                    "{igw_id}'s gateway route table sends traffic for {} through an appliance",
+                    describe_dst(&intercepted)
                 )),
-                set,
+                intercepted,
             );
+        }
+        if set.is_empty() && any_intercepted {
+            return;
         }
         Self::hop(
             &mut t,
