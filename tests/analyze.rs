@@ -212,3 +212,30 @@ fn gateway_route_table_spares_the_destinations_it_does_not_intercept() {
     // shop-web-1 only: shop-web-2's traffic goes to the appliance, which is not followed.
     assert_eq!(hit["members_exposed"], 1);
 }
+
+/// NLB client IP preservation holds only within an address family (§5.3): game-tcp-443
+/// preserves the client IP (instance targets), so IPv4 clients meet game-1's 10.0.0.0/16 rule
+/// with their own address and are refused, while IPv6 clients of the dualstack NLB reach the
+/// IPv4 target from the node's IPv4 address, which the rule admits.
+#[test]
+fn nlb_preserves_the_client_ip_only_within_its_address_family() {
+    let out = exposure()
+        .args(["analyze", "--format", "json"])
+        .arg(path(
+            "fixtures/semantics/nlb-client-ip-preservation-ipv6-client",
+        ))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let game1 = "ec2:vpc-09100000000000001:sg-09100000000000002";
+    let to_game1: Vec<&str> = v["exposures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["target"] == game1 && e["status"] == "effective")
+        .filter(|e| e["source"] != "applications")
+        .map(|e| e["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(to_game1, vec!["internet-ipv6"]);
+}

@@ -68,6 +68,9 @@ pub struct Outcome {
     pub entry: Option<String>,
     /// Assumptions made on this path.
     pub assumptions: Vec<String>,
+    /// Through a load balancer that opened a new flow from its own address: the client
+    /// source addresses that flow serves (the rest, if any, kept their address: §5.3).
+    pub lb_clients: Option<Vec<Interval>>,
 }
 
 /// What counts as arriving.
@@ -178,6 +181,8 @@ struct Trace {
     forwarded: bool,
     lb_groups: Vec<String>,
     preserved: bool,
+    /// See [`Outcome::lb_clients`].
+    lb_clients: Option<Vec<Interval>>,
     client_ports: Option<Vec<Interval>>,
     entry: Option<String>,
     assumptions: Vec<String>,
@@ -261,6 +266,7 @@ impl<'m> Walker<'m> {
             client_ports: t.client_ports,
             entry: t.entry,
             assumptions: t.assumptions,
+            lb_clients: t.lb_clients,
         });
     }
 
@@ -2138,48 +2144,87 @@ impl<'m> Walker<'m> {
                     self.finish(t2, Ending::Blocked, set.clone());
                     continue;
                 }
-                let preserve = lb.kind == LbKind::Network && tg.preserves_client_ip();
-                let mut flow = set
-                    .rewrite(Dim::Dst, target_addr)
-                    .rewrite(Dim::DstPort, port_iv);
-                let mut t2 = t.clone();
-                if !preserve {
-                    t2.client_ports = Some(
-                        t2.client_ports
-                            .clone()
-                            .unwrap_or_else(|| set.project(Dim::SrcPort)),
-                    );
-                    let mut src = PacketSet::empty();
-                    for iv in node.private.iter().filter(|p| super::packet::is_v4(p.0)) {
-                        src = src.union(&flow.rewrite(Dim::Src, *iv));
-                    }
-                    flow = src.rewrite(Dim::SrcPort, (1024, 65535));
+                // §5.3: with preservation on, the target sees the client's address only for
+                // clients of its own address family; IPv6 clients of an IPv4 target (and IPv4
+                // clients of an IPv6 target) are seen as the load balancer's address, as with
+                // preservation off.
+                let preserve_tg = lb.kind == LbKind::Network && tg.preserves_client_ip();
+                let target_v4 = super::packet::is_v4(target_addr.0);
+                let kept = if !preserve_tg {
+                    PacketSet::empty()
+                } else if target_v4 {
+                    set.restrict(Dim::Src, &[super::packet::ALL_V4])
+                } else {
+                    set.exclude(Dim::Src, &[super::packet::ALL_V4])
+                };
+                let translated = set.subtract(&kept);
+                let mut parts = vec![(true, kept), (false, translated)];
+                parts.retain(|(_, p)| !p.is_empty());
+                if parts.is_empty() {
+                    parts.push((preserve_tg, set.clone()));
                 }
-                t2.lb_groups = lb.security_groups.clone();
-                t2.preserved = preserve;
-                // A new flow from the node (§5): what the client's leg crossed does not carry over.
-                t2.forwarded = true;
-                t2.via_peering = false;
-                t2.via_vgw = false;
-                t2.via_igw = false;
-                Self::hop(
-                    &mut t2,
-                    tg_arn,
-                    "target-group",
-                    &tg.name,
-                    format!(
-                        "{} -> {} port {port}{}",
-                        lb.name,
-                        th.name,
-                        if preserve {
-                            " (client IP preserved)"
-                        } else {
-                            ""
+                for (preserve, part) in parts {
+                    let mut flow = part
+                        .rewrite(Dim::Dst, target_addr)
+                        .rewrite(Dim::DstPort, port_iv);
+                    let mut t2 = t.clone();
+                    let mut note = if preserve {
+                        " (client IP preserved)".to_string()
+                    } else {
+                        String::new()
+                    };
+                    if !preserve {
+                        t2.client_ports = Some(
+                            t2.client_ports
+                                .clone()
+                                .unwrap_or_else(|| part.project(Dim::SrcPort)),
+                        );
+                        t2.lb_clients = Some(part.project(Dim::Src));
+                        let family = if target_v4 { "IPv4" } else { "IPv6" };
+                        if preserve_tg {
+                            note = format!(
+                                " (client IP not preserved: {} clients of an {family} target see the load balancer's address)",
+                                if target_v4 { "IPv6" } else { "IPv4" }
+                            );
                         }
-                    ),
-                    false,
-                );
-                self.leave_lb_node(node, flow, t2);
+                        let from: Vec<Interval> = node
+                            .private
+                            .iter()
+                            .copied()
+                            .filter(|p| super::packet::is_v4(p.0) == target_v4)
+                            .collect();
+                        if from.is_empty() {
+                            let reason = format!(
+                                "{} forwards to {} from its {family} address, which is not in the snapshot",
+                                lb.name, th.name
+                            );
+                            self.finish(t2, Ending::Unknown(reason), flow);
+                            continue;
+                        }
+                        let mut src = PacketSet::empty();
+                        for iv in from {
+                            src = src.union(&flow.rewrite(Dim::Src, iv));
+                        }
+                        flow = src.rewrite(Dim::SrcPort, (1024, 65535));
+                    }
+                    t2.lb_groups = lb.security_groups.clone();
+                    t2.preserved = preserve;
+                    // A new flow from the node (§5): what the client's leg crossed does not
+                    // carry over.
+                    t2.forwarded = true;
+                    t2.via_peering = false;
+                    t2.via_vgw = false;
+                    t2.via_igw = false;
+                    Self::hop(
+                        &mut t2,
+                        tg_arn,
+                        "target-group",
+                        &tg.name,
+                        format!("{} -> {} port {port}{note}", lb.name, th.name),
+                        false,
+                    );
+                    self.leave_lb_node(node, flow, t2);
+                }
             }
         }
     }
