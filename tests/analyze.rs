@@ -185,3 +185,57 @@ fn tgw_return_check_spares_the_clients_whose_replies_get_back() {
     assert_eq!(hit["traffic"][0]["protocol"], "tcp");
     assert_eq!(hit["traffic"][0]["ports"], "443");
 }
+
+/// A gateway route table intercepts only the destinations its appliance routes match (§3.4):
+/// shop-igw-ingress sends 10.0.2.0/24 (shop-web-2) to an appliance ENI and leaves the rest of
+/// the VPC on its local route, so the internet still reaches shop-web-1 (10.0.1.10) directly.
+/// The report once treated the whole VPC as intercepted and left shop-web-1 latent.
+#[test]
+fn gateway_route_table_spares_the_destinations_it_does_not_intercept() {
+    let out = exposure()
+        .args(["analyze", "--format", "json"])
+        .arg(path("fixtures/semantics/gateway-route-table-ingress"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let web = "ec2:vpc-09000000000000001:sg-09000000000000002";
+    let hit = v["exposures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["source"] == "internet-ipv4" && e["target"] == web)
+        .expect("the internet reaches the shop-web application");
+    assert_eq!(hit["status"], "effective");
+    assert_eq!(hit["traffic"][0]["protocol"], "tcp");
+    assert_eq!(hit["traffic"][0]["ports"], "443");
+    // shop-web-1 only: shop-web-2's traffic goes to the appliance, which is not followed.
+    assert_eq!(hit["members_exposed"], 1);
+}
+
+/// NLB client IP preservation holds only within an address family (§5.3): game-tcp-443
+/// preserves the client IP (instance targets), so IPv4 clients meet game-1's 10.0.0.0/16 rule
+/// with their own address and are refused, while IPv6 clients of the dualstack NLB reach the
+/// IPv4 target from the node's IPv4 address, which the rule admits.
+#[test]
+fn nlb_preserves_the_client_ip_only_within_its_address_family() {
+    let out = exposure()
+        .args(["analyze", "--format", "json"])
+        .arg(path(
+            "fixtures/semantics/nlb-client-ip-preservation-ipv6-client",
+        ))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let game1 = "ec2:vpc-09100000000000001:sg-09100000000000002";
+    let to_game1: Vec<&str> = v["exposures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["target"] == game1 && e["status"] == "effective")
+        .filter(|e| e["source"] != "applications")
+        .map(|e| e["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(to_game1, vec!["internet-ipv6"]);
+}

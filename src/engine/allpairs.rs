@@ -871,15 +871,13 @@ impl Env<'_> {
         ctx: &mut Ctx,
         acc: &mut BTreeMap<usize, DestAcc>,
     ) {
-        // Without preservation the node's new flow keeps only the protocol.
-        let protocols = r.client.project(Dim::Proto);
-        for (target, set, ports, preserved) in &f.reached {
+        for (target, preserved, translated) in &f.reached {
             let Some(&(ci, k)) = host_class.get(target.as_str()) else {
                 continue;
             };
-            if *preserved {
+            if !preserved.is_empty() {
                 // The target sees the clients' own addresses: credit each box to its senders.
-                let got = set.intersect(&r.client);
+                let got = preserved.intersect(&r.client);
                 let mut by_origin: Vec<(Origin, Vec<PBox>)> = Vec::new();
                 for b in got.boxes() {
                     let Some(o) = self.resolve(&r.resolver, b.get(Dim::Src), ctx) else {
@@ -898,7 +896,15 @@ impl Env<'_> {
                         [k],
                     );
                 }
-            } else {
+            }
+            for (clients, ports) in translated {
+                // Without preservation the node's new flow keeps only the protocol, for the
+                // clients it serves.
+                let served = r.client.restrict(Dim::Src, clients);
+                if served.is_empty() {
+                    continue;
+                }
+                let protocols = served.project(Dim::Proto);
                 let got = if protocols == [(0, 255)] {
                     ports.clone()
                 } else {
@@ -960,12 +966,19 @@ impl Ctx {
     }
 }
 
-/// What a (node, listener) forwards: per target host, the packets that arrive and whether the
-/// client's address is preserved.
+/// What a (node, listener) forwards: per target host, the packets that arrive with the
+/// client's address preserved, and the traffic that arrives from the node's own address, per
+/// the clients it serves (§5.3: an NLB preserves the address of clients of the target's address
+/// family only).
 struct Forward {
-    /// (target host, packets, the same as protocols and destination ports, preserved).
-    reached: Vec<(String, PacketSet, PacketSet, bool)>,
+    /// (target host, packets arriving with the client's address, [(client source addresses,
+    /// protocols and destination ports arriving from the node's address)]).
+    reached: Vec<(String, PacketSet, Translated)>,
 }
+
+/// Per set of client source addresses, the protocols and destination ports that reach a target
+/// from the load balancer node's own address.
+type Translated = Vec<(Vec<Interval>, PacketSet)>;
 
 fn forward(
     m: &Model,
@@ -986,36 +999,33 @@ fn forward(
     };
     let set = PacketSet::from_box(PBox::FULL).restrict(Dim::Dst, &h.private);
     w.from_lb_listener(node, listener, set);
-    let network_lb = m
-        .listeners
-        .get(listener)
-        .and_then(|l| m.load_balancers.get(&l.lb_arn))
-        .is_some_and(|lb| lb.kind == LbKind::Network);
-    let mut reached: BTreeMap<String, (PacketSet, bool)> = BTreeMap::new();
+    type Reached = (PacketSet, BTreeMap<Vec<Interval>, PacketSet>);
+    let mut reached: BTreeMap<String, Reached> = BTreeMap::new();
     for o in w.outcomes {
         if !matches!(o.ending, walk::Ending::Reached) || !o.blocks.is_empty() || o.set.is_empty() {
             continue;
         }
         let Some(last) = o.hops.last() else { continue };
-        // The client's address reaches the target when the target group preserves it (§5.3).
-        let preserve = network_lb
-            && o.hops.iter().any(|hop| {
-                hop.kind == "target-group"
-                    && m.target_groups
-                        .get(&hop.component)
-                        .is_some_and(|tg| tg.preserves_client_ip())
-            });
-        let e = reached
-            .entry(last.component.clone())
-            .or_insert_with(|| (PacketSet::empty(), preserve));
-        e.0 = e.0.union(&o.set);
+        let e = reached.entry(last.component.clone()).or_default();
+        match o.lb_clients {
+            // A new flow from the node's address, for these clients.
+            Some(clients) => {
+                let t = e.1.entry(clients).or_insert_with(PacketSet::empty);
+                *t = t.union(&o.set);
+            }
+            // The client's address reaches the target (§5.3).
+            None => e.0 = e.0.union(&o.set),
+        }
     }
     Forward {
         reached: reached
             .into_iter()
-            .map(|(k, (s, p))| {
-                let ports = s.ports_only();
-                (k, s, ports, p)
+            .map(|(k, (preserved, translated))| {
+                let translated = translated
+                    .into_iter()
+                    .map(|(clients, s)| (clients, s.ports_only()))
+                    .collect();
+                (k, preserved, translated)
             })
             .collect(),
     }

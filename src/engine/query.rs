@@ -586,6 +586,7 @@ fn run_resolved(
                         client_ports: None,
                         entry: None,
                         assumptions: Vec::new(),
+                        lb_clients: None,
                     });
                     continue;
                 }

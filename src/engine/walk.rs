@@ -68,6 +68,9 @@ pub struct Outcome {
     pub entry: Option<String>,
     /// Assumptions made on this path.
     pub assumptions: Vec<String>,
+    /// Through a load balancer that opened a new flow from its own address: the client
+    /// source addresses that flow serves (the rest, if any, kept their address: §5.3).
+    pub lb_clients: Option<Vec<Interval>>,
 }
 
 /// What counts as arriving.
@@ -178,6 +181,8 @@ struct Trace {
     forwarded: bool,
     lb_groups: Vec<String>,
     preserved: bool,
+    /// See [`Outcome::lb_clients`].
+    lb_clients: Option<Vec<Interval>>,
     client_ports: Option<Vec<Interval>>,
     entry: Option<String>,
     assumptions: Vec<String>,
@@ -261,6 +266,7 @@ impl<'m> Walker<'m> {
             client_ports: t.client_ports,
             entry: t.entry,
             assumptions: t.assumptions,
+            lb_clients: t.lb_clients,
         });
     }
 
@@ -434,19 +440,21 @@ impl<'m> Walker<'m> {
             if !outside.is_empty() {
                 self.block(t.clone(), vgw_id, "NO_ROUTE_TO_DESTINATION", format!("{vgw_id} only delivers to {vpc}'s own CIDRs; on-premises cannot use the VPC's internet, NAT or peering connections"), outside);
             }
+            // §3.4: the gateway route table sends some destinations through an appliance.
+            let (inside, intercepted) = self.gateway_route_table_split(vgw_id, inside);
+            if !intercepted.is_empty() {
+                let mut t2 = t.clone();
+                t2.assumptions.push(format!("{vgw_id} has a gateway route table (ingress routing through an appliance), which is not modelled"));
+                self.finish(
+                    t2,
+                    Ending::Unknown(format!(
+                        "{vgw_id}'s gateway route table sends traffic for {} through an appliance",
+                        describe_dst(&intercepted)
+                    )),
+                    intercepted,
+                );
+            }
             if !inside.is_empty() {
-                if self.gateway_route_table_intercepts(vgw_id) {
-                    let mut t2 = t.clone();
-                    t2.assumptions.push(format!("{vgw_id} has a gateway route table (ingress routing through an appliance), which is not modelled"));
-                    self.finish(
-                        t2,
-                        Ending::Unknown(format!(
-                            "{vgw_id}'s gateway route table sends traffic through an appliance"
-                        )),
-                        inside,
-                    );
-                    continue;
-                }
                 self.deliver_in_vpc(
                     &vpc,
                     inside,
@@ -527,11 +535,13 @@ impl<'m> Walker<'m> {
             else {
                 continue;
             };
-            if self.gateway_route_table_intercepts(&igw) {
+            // §3.4: what the gateway route table sends through an appliance is not followed.
+            let (pass, _intercepted) = self.gateway_route_table_split(&igw, set.clone());
+            if pass.is_empty() {
                 continue;
             }
             let arrival = Arrival::Igw(igw);
-            self.network_deliver(vpc, subnets, set.clone(), &Trace::default(), None, &arrival);
+            self.network_deliver(vpc, subnets, pass, &Trace::default(), None, &arrival);
         }
     }
 
@@ -622,18 +632,35 @@ impl<'m> Walker<'m> {
         }
     }
 
-    fn gateway_route_table_intercepts(&self, gateway: &str) -> bool {
-        self.m.route_tables.values().any(|rt| {
-            rt.gateway_ids.iter().any(|g| g == gateway)
-                && rt.routes.iter().any(|r| {
-                    matches!(
-                        r.target,
-                        RouteTarget::NetworkInterface(_)
-                            | RouteTarget::VpcEndpoint(_)
-                            | RouteTarget::Instance(_)
-                    )
-                })
-        })
+    /// §3.4: cuts `set` (packets entering through `gateway`, destinations the VPC's own
+    /// addresses) by the gateway's edge-associated route table, longest prefix match on the
+    /// destination. Returns (what the table leaves to the `local` route, what it sends to an
+    /// appliance: an ENI, an instance or a Gateway Load Balancer endpoint, or any target other
+    /// than `local`). Without a gateway route table, everything is left to `local`.
+    fn gateway_route_table_split(&self, gateway: &str, set: PacketSet) -> (PacketSet, PacketSet) {
+        let m = self.m;
+        let mut pass = set;
+        let mut intercepted = PacketSet::empty();
+        for rt in m
+            .route_tables
+            .values()
+            .filter(|rt| rt.gateway_ids.iter().any(|g| g == gateway))
+        {
+            let mut keep = PacketSet::empty();
+            for (choice, part) in filters::route_partition(m, Some(rt), &rt.vpc_id, &pass, Dim::Dst)
+            {
+                match choice {
+                    // No route: not the VPC's address; what follows decides as without a
+                    // gateway route table.
+                    Some(c) if c.target != RouteTarget::Local => {
+                        intercepted = intercepted.union(&part)
+                    }
+                    _ => keep = keep.union(&part),
+                }
+            }
+            pass = keep;
+        }
+        (pass, intercepted)
     }
 
     // ---------------------------------------------------------------- hops
@@ -1555,17 +1582,25 @@ impl<'m> Walker<'m> {
                 format!("{} (no internet gateway)", h.vpc_id)
             }
         };
-        if self.gateway_route_table_intercepts(&igw_id) {
-            t.assumptions.push(format!(
+        // §3.4: the gateway route table sends some destinations through an appliance.
+        let (set, intercepted) = self.gateway_route_table_split(&igw_id, set);
+        let any_intercepted = !intercepted.is_empty();
+        if any_intercepted {
+            let mut t2 = t.clone();
+            t2.assumptions.push(format!(
                 "{igw_id} has a gateway route table (ingress routing), which is not modelled"
             ));
-            return self.finish(
-                t,
+            self.finish(
+                t2,
                 Ending::Unknown(format!(
-                    "{igw_id}'s gateway route table sends traffic through an appliance"
+                    "{igw_id}'s gateway route table sends traffic for {} through an appliance",
+                    describe_dst(&intercepted)
                 )),
-                set,
+                intercepted,
             );
+        }
+        if set.is_empty() && any_intercepted {
+            return;
         }
         Self::hop(
             &mut t,
@@ -2109,48 +2144,87 @@ impl<'m> Walker<'m> {
                     self.finish(t2, Ending::Blocked, set.clone());
                     continue;
                 }
-                let preserve = lb.kind == LbKind::Network && tg.preserves_client_ip();
-                let mut flow = set
-                    .rewrite(Dim::Dst, target_addr)
-                    .rewrite(Dim::DstPort, port_iv);
-                let mut t2 = t.clone();
-                if !preserve {
-                    t2.client_ports = Some(
-                        t2.client_ports
-                            .clone()
-                            .unwrap_or_else(|| set.project(Dim::SrcPort)),
-                    );
-                    let mut src = PacketSet::empty();
-                    for iv in node.private.iter().filter(|p| super::packet::is_v4(p.0)) {
-                        src = src.union(&flow.rewrite(Dim::Src, *iv));
-                    }
-                    flow = src.rewrite(Dim::SrcPort, (1024, 65535));
+                // §5.3: with preservation on, the target sees the client's address only for
+                // clients of its own address family; IPv6 clients of an IPv4 target (and IPv4
+                // clients of an IPv6 target) are seen as the load balancer's address, as with
+                // preservation off.
+                let preserve_tg = lb.kind == LbKind::Network && tg.preserves_client_ip();
+                let target_v4 = super::packet::is_v4(target_addr.0);
+                let kept = if !preserve_tg {
+                    PacketSet::empty()
+                } else if target_v4 {
+                    set.restrict(Dim::Src, &[super::packet::ALL_V4])
+                } else {
+                    set.exclude(Dim::Src, &[super::packet::ALL_V4])
+                };
+                let translated = set.subtract(&kept);
+                let mut parts = vec![(true, kept), (false, translated)];
+                parts.retain(|(_, p)| !p.is_empty());
+                if parts.is_empty() {
+                    parts.push((preserve_tg, set.clone()));
                 }
-                t2.lb_groups = lb.security_groups.clone();
-                t2.preserved = preserve;
-                // A new flow from the node (§5): what the client's leg crossed does not carry over.
-                t2.forwarded = true;
-                t2.via_peering = false;
-                t2.via_vgw = false;
-                t2.via_igw = false;
-                Self::hop(
-                    &mut t2,
-                    tg_arn,
-                    "target-group",
-                    &tg.name,
-                    format!(
-                        "{} -> {} port {port}{}",
-                        lb.name,
-                        th.name,
-                        if preserve {
-                            " (client IP preserved)"
-                        } else {
-                            ""
+                for (preserve, part) in parts {
+                    let mut flow = part
+                        .rewrite(Dim::Dst, target_addr)
+                        .rewrite(Dim::DstPort, port_iv);
+                    let mut t2 = t.clone();
+                    let mut note = if preserve {
+                        " (client IP preserved)".to_string()
+                    } else {
+                        String::new()
+                    };
+                    if !preserve {
+                        t2.client_ports = Some(
+                            t2.client_ports
+                                .clone()
+                                .unwrap_or_else(|| part.project(Dim::SrcPort)),
+                        );
+                        t2.lb_clients = Some(part.project(Dim::Src));
+                        let family = if target_v4 { "IPv4" } else { "IPv6" };
+                        if preserve_tg {
+                            note = format!(
+                                " (client IP not preserved: {} clients of an {family} target see the load balancer's address)",
+                                if target_v4 { "IPv6" } else { "IPv4" }
+                            );
                         }
-                    ),
-                    false,
-                );
-                self.leave_lb_node(node, flow, t2);
+                        let from: Vec<Interval> = node
+                            .private
+                            .iter()
+                            .copied()
+                            .filter(|p| super::packet::is_v4(p.0) == target_v4)
+                            .collect();
+                        if from.is_empty() {
+                            let reason = format!(
+                                "{} forwards to {} from its {family} address, which is not in the snapshot",
+                                lb.name, th.name
+                            );
+                            self.finish(t2, Ending::Unknown(reason), flow);
+                            continue;
+                        }
+                        let mut src = PacketSet::empty();
+                        for iv in from {
+                            src = src.union(&flow.rewrite(Dim::Src, iv));
+                        }
+                        flow = src.rewrite(Dim::SrcPort, (1024, 65535));
+                    }
+                    t2.lb_groups = lb.security_groups.clone();
+                    t2.preserved = preserve;
+                    // A new flow from the node (§5): what the client's leg crossed does not
+                    // carry over.
+                    t2.forwarded = true;
+                    t2.via_peering = false;
+                    t2.via_vgw = false;
+                    t2.via_igw = false;
+                    Self::hop(
+                        &mut t2,
+                        tg_arn,
+                        "target-group",
+                        &tg.name,
+                        format!("{} -> {} port {port}{note}", lb.name, th.name),
+                        false,
+                    );
+                    self.leave_lb_node(node, flow, t2);
+                }
             }
         }
     }
