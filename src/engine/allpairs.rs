@@ -374,24 +374,32 @@ impl DestAcc {
     /// The results for class `ci`: sets of applications that get the same traffic through
     /// the same entry to the same members are joined.
     fn finish(self, ci: usize) -> Vec<Reach> {
-        let mut joined: BTreeMap<Effect, (Vec<Arc<AppSet>>, PacketSet)> = BTreeMap::new();
+        // Hash maps, not ordered ones: their keys hold long sets, and the order is restored
+        // by the sort at the end (what is joined does not depend on the order it is met in).
+        let mut joined: HashMap<Effect, (Vec<Arc<AppSet>>, PacketSet)> = HashMap::default();
         let mut out = Vec::new();
         // Equal sets under different keys are one origin (joined first, so that the result
         // does not depend on which allocations were shared).
-        let mut by_origin: BTreeMap<(Origin, Option<String>), (PacketSet, BTreeSet<usize>)> =
-            BTreeMap::new();
+        let mut by_origin: HashMap<(Origin, Option<String>), (PacketSet, BTreeSet<usize>)> =
+            HashMap::default();
         for ((_, entry), (origin, traffic, members)) in self.parts {
             let e = by_origin.entry((origin, entry)).or_default();
             e.0 = e.0.union(&traffic);
             e.1.extend(members);
         }
+        // Many origins get the same traffic: summarise each distinct set once.
+        let mut summaries: HashMap<PacketSet, Vec<Traffic>> = HashMap::default();
         for ((origin, entry), (traffic, members)) in by_origin {
             let members: Vec<usize> = members.into_iter().collect();
             match origin {
                 Origin::Apps(set) => {
+                    let summary = summaries
+                        .entry(traffic)
+                        .or_insert_with_key(traffic_of)
+                        .clone();
                     let e = joined
-                        .entry((entry, traffic_of(&traffic), members))
-                        .or_insert_with(|| (Vec::new(), traffic));
+                        .entry((entry, summary, members))
+                        .or_insert_with(|| (Vec::new(), PacketSet::empty()));
                     e.0.push(set);
                 }
                 origin => out.push(Reach {
@@ -403,7 +411,13 @@ impl DestAcc {
                 }),
             }
         }
-        for ((entry, _, members), (sets, traffic)) in joined {
+        // The traffic of each effect: one of the sets it summarises (they are equal).
+        let mut traffic_of_summary: HashMap<&Vec<Traffic>, &PacketSet> = HashMap::default();
+        for (set, summary) in &summaries {
+            traffic_of_summary.entry(summary).or_insert(set);
+        }
+        for ((entry, summary, members), (sets, _)) in joined {
+            let traffic = (*traffic_of_summary[&summary]).clone();
             let set = match <[_; 1]>::try_from(sets) {
                 Ok([one]) => one,
                 Err(sets) => Arc::new(AppSet::union_all(sets.iter().map(|s| &**s))),

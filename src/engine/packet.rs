@@ -166,7 +166,7 @@ impl PBox {
 }
 
 /// A set of packets: a union of boxes.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct PacketSet {
     boxes: Vec<PBox>,
 }
