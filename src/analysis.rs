@@ -538,6 +538,27 @@ pub fn analyze_with_options(m: &Model, options: &Options) -> Report {
         "application-to-application reach through public addresses (out through an internet or NAT gateway and back in) is not part of the report; `exposure query` follows such paths"
             .into(),
     );
+    // §3.4: what a gateway route table sends through an appliance is not followed.
+    for rt in m
+        .route_tables
+        .values()
+        .filter(|rt| !rt.gateway_ids.is_empty())
+    {
+        let through: Vec<String> = rt
+            .routes
+            .iter()
+            .filter(|r| r.target != RouteTarget::Local)
+            .map(|r| format!("{} -> {}", r.destination, r.target.id()))
+            .collect();
+        if !through.is_empty() {
+            assumptions.push(format!(
+                "gateway route table {} of {} sends traffic entering by it through an appliance ({}): the report does not follow that traffic (`exposure query` shows it as unknown)",
+                rt.id,
+                rt.gateway_ids.join(", "),
+                through.join(", ")
+            ));
+        }
+    }
     Report {
         applications: apps,
         exposures,

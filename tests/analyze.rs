@@ -209,8 +209,19 @@ fn gateway_route_table_spares_the_destinations_it_does_not_intercept() {
     assert_eq!(hit["status"], "effective");
     assert_eq!(hit["traffic"][0]["protocol"], "tcp");
     assert_eq!(hit["traffic"][0]["ports"], "443");
-    // shop-web-1 only: shop-web-2's traffic goes to the appliance, which is not followed.
+    // shop-web-1 only: shop-web-2's traffic goes to the appliance, which is not followed,
+    // and the report says so.
     assert_eq!(hit["members_exposed"], 1);
+    let said = v["assumptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a.as_str())
+        .any(|a| a.contains("rtb-09000000000000003") && a.contains("10.0.2.0/24"));
+    assert!(
+        said,
+        "the report names the gateway route table it does not follow"
+    );
 }
 
 /// NLB client IP preservation holds only within an address family (§5.3): game-tcp-443
