@@ -334,7 +334,7 @@ struct DestAcc {
 }
 
 /// An origin with the traffic and members it reaches.
-type Part = (Origin, PacketSet, BTreeSet<usize>);
+type Part = (Origin, PacketSet, Vec<usize>);
 
 #[derive(PartialEq, Eq, Hash)]
 enum OriginKey {
@@ -359,9 +359,9 @@ impl DestAcc {
         let e = self
             .parts
             .entry((key, entry))
-            .or_insert_with(|| (origin, PacketSet::empty(), BTreeSet::new()));
+            .or_insert_with(|| (origin, PacketSet::empty(), Vec::new()));
         e.1 = e.1.union(&traffic);
-        e.2.extend(members);
+        add_members(&mut e.2, members);
     }
 
     /// Adds everything another accumulator holds.
@@ -380,17 +380,16 @@ impl DestAcc {
         let mut out = Vec::new();
         // Equal sets under different keys are one origin (joined first, so that the result
         // does not depend on which allocations were shared).
-        let mut by_origin: HashMap<(Origin, Option<String>), (PacketSet, BTreeSet<usize>)> =
+        let mut by_origin: HashMap<(Origin, Option<String>), (PacketSet, Vec<usize>)> =
             HashMap::default();
         for ((_, entry), (origin, traffic, members)) in self.parts {
             let e = by_origin.entry((origin, entry)).or_default();
             e.0 = e.0.union(&traffic);
-            e.1.extend(members);
+            add_members(&mut e.1, members);
         }
         // Many origins get the same traffic: summarise each distinct set once.
         let mut summaries: HashMap<PacketSet, Vec<Traffic>> = HashMap::default();
         for ((origin, entry), (traffic, members)) in by_origin {
-            let members: Vec<usize> = members.into_iter().collect();
             match origin {
                 Origin::Apps(set) => {
                     let summary = summaries
@@ -433,6 +432,23 @@ impl DestAcc {
         out.sort_by(|a, b| (&a.origin, &a.entry).cmp(&(&b.origin, &b.entry)));
         out
     }
+}
+
+/// Adds members to a sorted list of members without repeats (most additions repeat members
+/// the list already holds: they cost a scan, not an allocation).
+fn add_members(acc: &mut Vec<usize>, members: impl IntoIterator<Item = usize>) {
+    let mut new = Vec::new();
+    for k in members {
+        if acc.binary_search(&k).is_err() {
+            new.push(k);
+        }
+    }
+    if new.is_empty() {
+        return;
+    }
+    acc.extend(new);
+    acc.sort_unstable();
+    acc.dedup();
 }
 
 /// What reached a load-balancer node's listener, to be joined to what the node forwards.
