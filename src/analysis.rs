@@ -559,6 +559,36 @@ pub fn analyze_with_options(m: &Model, options: &Options) -> Report {
             ));
         }
     }
+    // Routes to appliances end in `unknown` (not modelled): the report does not follow them.
+    let appliance_routes: Vec<String> = m
+        .route_tables
+        .values()
+        .filter(|rt| rt.gateway_ids.is_empty())
+        .flat_map(|rt| {
+            rt.routes.iter().filter_map(move |r| {
+                let appliance = match &r.target {
+                    RouteTarget::NetworkInterface(_)
+                    | RouteTarget::Instance(_)
+                    | RouteTarget::Other(_) => true,
+                    RouteTarget::VpcEndpoint(e) => m
+                        .vpc_endpoints
+                        .get(e)
+                        .is_some_and(|e| e.kind != EndpointKind::Gateway),
+                    _ => false,
+                };
+                appliance.then(|| format!("{}: {} -> {}", rt.id, r.destination, r.target.id()))
+            })
+        })
+        .collect();
+    if !appliance_routes.is_empty() {
+        let shown = appliance_routes.len().min(5);
+        assumptions.push(format!(
+            "{} route(s) send traffic to an appliance or a target that is not modelled ({}{}): the report does not follow that traffic (`exposure query` shows it as unknown)",
+            appliance_routes.len(),
+            appliance_routes[..shown].join(", "),
+            if shown < appliance_routes.len() { ", ..." } else { "" }
+        ));
+    }
     Report {
         applications: apps,
         exposures,

@@ -250,3 +250,23 @@ fn nlb_preserves_the_client_ip_only_within_its_address_family() {
         .collect();
     assert_eq!(to_game1, vec!["internet-ipv6"]);
 }
+
+/// Routes to appliances end in `unknown`, which the report leaves out: it says so, naming the
+/// route (here a route to a Gateway Load Balancer endpoint).
+#[test]
+fn report_names_the_appliance_routes_it_does_not_follow() {
+    let out = exposure()
+        .args(["analyze", "--format", "json"])
+        .arg(path("fixtures/semantics/gwlb-endpoint-route"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let said = v["assumptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a.as_str())
+        .any(|a| a.contains("rtb-03600000000000003: 0.0.0.0/0 -> vpce-03600000000000001"));
+    assert!(said, "the report names the route it does not follow");
+}
