@@ -3,32 +3,30 @@
 
 use crate::common::{exposure, path};
 
-fn analyze(format: &str) -> String {
-    let out = exposure()
-        .args(["analyze", "--format", format])
-        .output()
-        .unwrap();
+/// The standard output of `exposure analyze ARGS`, which must succeed.
+fn run_analyze(args: &[&std::ffi::OsStr]) -> Vec<u8> {
+    let out = exposure().arg("analyze").args(args).output().unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout).unwrap()
+    out.stdout
+}
+
+fn analyze(format: &str) -> String {
+    String::from_utf8(run_analyze(&["--format".as_ref(), format.as_ref()])).unwrap()
 }
 
 /// The JSON report of a fixture under `fixtures/semantics/`.
 fn analyze_fixture(name: &str) -> serde_json::Value {
-    let out = exposure()
-        .args(["analyze", "--format", "json"])
-        .arg(path(&format!("fixtures/semantics/{name}")))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let dir = path(&format!("fixtures/semantics/{name}"));
+    serde_json::from_slice(&run_analyze(&[
+        "--format".as_ref(),
+        "json".as_ref(),
+        dir.as_ref(),
+    ]))
+    .unwrap()
 }
 
 /// Whether one of the report's assumptions contains every one of `parts`.
