@@ -117,6 +117,8 @@ struct ClassInfo<'a> {
     virtual_node: bool,
     kind: OwnerKind,
     lb: Option<&'a LoadBalancer>,
+    /// A load balancer's listeners: (index into [`Env::listeners`], what each accepts).
+    listeners: Arc<Vec<(u32, PacketSet)>>,
     /// Source addresses (merged), for clients.
     src: Vec<Interval>,
     /// (address interval, member) sorted by interval.
@@ -150,6 +152,8 @@ struct Env<'a> {
     m: &'a Model,
     infos: &'a [ClassInfo<'a>],
     senders: &'a Senders,
+    /// The listeners, in the model's order: entries are kept as indices into it.
+    listeners: Vec<&'a Listener>,
 }
 
 /// Who a box of arriving packets comes from.
@@ -176,7 +180,7 @@ struct Ctx {
     allowed_sets: Vec<PacketSet>,
 }
 
-impl Env<'_> {
+impl<'a> Env<'a> {
     fn resolve(&self, r: &Resolver, iv: Interval, ctx: &mut Ctx) -> Option<Origin> {
         match r {
             Resolver::Outside(o, space) => overlaps_any(iv, space).then(|| o.clone()),
@@ -270,34 +274,34 @@ impl Env<'_> {
         x: &PacketSet,
         ctx: &mut Ctx,
         acc: &mut DestAcc,
-        lb_reach: &mut Vec<LbReach>,
+        lb_reach: &mut Vec<LbReach<'a>>,
     ) {
         if x.is_empty() {
             return;
         }
         let dc = &self.infos[ci];
-        let Some(lb) = dc.lb else {
+        if dc.lb.is_none() {
             for (origin, traffic, members, _) in self.hits(x, r, addrs, ctx, false) {
                 acc.add(origin, None, traffic, members);
             }
             return;
-        };
+        }
         // §5.2: only listener ports reach the load balancer's software.
-        for l in self.m.listeners.values().filter(|l| l.lb_arn == lb.arn) {
-            let part = x.intersect(&walk::listener_set(l));
+        for (l, accepts) in dc.listeners.iter() {
+            let part = x.intersect(accepts);
             if part.is_empty() {
                 continue;
             }
             for (origin, traffic, members, raw) in self.hits(&part, r, addrs, ctx, true) {
                 for &k in &members {
-                    let node = &dc.hosts[k];
+                    let node: &'a Host = dc.hosts[k];
                     let mine = raw.restrict(Dim::Dst, &node.private);
                     if !mine.is_empty() {
                         lb_reach.push(LbReach {
                             resolver: r.clone(),
                             origin: origin.clone(),
-                            node: node.id.clone(),
-                            listener: l.arn.clone(),
+                            node: node.id.as_str(),
+                            listener: *l,
                             // A preserving load balancer hands the client's addresses and
                             // ports to the target; what it was sent to no longer matters.
                             client: mine
@@ -306,7 +310,7 @@ impl Env<'_> {
                         });
                     }
                 }
-                acc.add(origin, Some(l.arn.clone()), traffic, members);
+                acc.add(origin, Some(*l), traffic, members);
             }
         }
     }
@@ -322,15 +326,18 @@ fn same_origin(a: &Origin, b: &Origin) -> bool {
 /// Boxes grouped by origin: (origin, traffic boxes, members, the boxes as they arrived).
 type HitGroup = (Origin, Vec<PBox>, BTreeSet<usize>, Vec<PBox>);
 
+/// The listener traffic entered by, as an index into [`Env::listeners`].
+type Entry = Option<u32>;
+
 /// What an application source gets: (entry, traffic, members).
-type Effect = (Option<String>, Vec<Traffic>, Vec<usize>);
+type Effect = (Entry, Vec<Traffic>, Vec<usize>);
 
 /// What reaches one destination class, merged per (origin, entry).
 #[derive(Default)]
 struct DestAcc {
     /// Keyed by the origin's identity (a set by its allocation: hashing its contents would
     /// cost its length; equal sets under two keys are joined by `finish`).
-    parts: HashMap<(OriginKey, Option<String>), Part>,
+    parts: HashMap<(OriginKey, Entry), Part>,
 }
 
 /// An origin with the traffic and members it reaches.
@@ -346,7 +353,7 @@ impl DestAcc {
     fn add(
         &mut self,
         origin: Origin,
-        entry: Option<String>,
+        entry: Entry,
         traffic: PacketSet,
         members: impl IntoIterator<Item = usize>,
     ) {
@@ -360,7 +367,7 @@ impl DestAcc {
             .parts
             .entry((key, entry))
             .or_insert_with(|| (origin, PacketSet::empty(), Vec::new()));
-        e.1 = e.1.union(&traffic);
+        join_traffic(&mut e.1, traffic);
         add_members(&mut e.2, members);
     }
 
@@ -372,19 +379,19 @@ impl DestAcc {
     }
 
     /// The results for class `ci`: sets of applications that get the same traffic through
-    /// the same entry to the same members are joined.
-    fn finish(self, ci: usize) -> Vec<Reach> {
+    /// the same entry to the same members are joined. `listeners` names the entries.
+    fn finish(self, ci: usize, listeners: &[&Listener]) -> Vec<Reach> {
+        let entry_arn = |e: Entry| e.map(|i| listeners[i as usize].arn.clone());
         // Hash maps, not ordered ones: their keys hold long sets, and the order is restored
         // by the sort at the end (what is joined does not depend on the order it is met in).
         let mut joined: HashMap<Effect, (Vec<Arc<AppSet>>, PacketSet)> = HashMap::default();
         let mut out = Vec::new();
         // Equal sets under different keys are one origin (joined first, so that the result
         // does not depend on which allocations were shared).
-        let mut by_origin: HashMap<(Origin, Option<String>), (PacketSet, Vec<usize>)> =
-            HashMap::default();
+        let mut by_origin: HashMap<(Origin, Entry), (PacketSet, Vec<usize>)> = HashMap::default();
         for ((_, entry), (origin, traffic, members)) in self.parts {
             let e = by_origin.entry((origin, entry)).or_default();
-            e.0 = e.0.union(&traffic);
+            join_traffic(&mut e.0, traffic);
             add_members(&mut e.1, members);
         }
         // Many origins get the same traffic: summarise each distinct set once.
@@ -404,7 +411,7 @@ impl DestAcc {
                 origin => out.push(Reach {
                     origin,
                     class: ci,
-                    entry,
+                    entry: entry_arn(entry),
                     traffic,
                     members,
                 }),
@@ -424,13 +431,23 @@ impl DestAcc {
             out.push(Reach {
                 origin: Origin::Apps(set),
                 class: ci,
-                entry,
+                entry: entry_arn(entry),
                 traffic,
                 members,
             });
         }
         out.sort_by(|a, b| (&a.origin, &a.entry).cmp(&(&b.origin, &b.entry)));
         out
+    }
+}
+
+/// Adds `traffic` to `acc`. Most additions bring what `acc` already holds: they cost a
+/// comparison. (A union copies into a new allocation of the right size, which is what the
+/// accumulators keep: moving `traffic` in would keep its spare capacity, a quarter more
+/// memory on m.)
+fn join_traffic(acc: &mut PacketSet, traffic: PacketSet) {
+    if *acc != traffic {
+        *acc = acc.union(&traffic);
     }
 }
 
@@ -452,11 +469,13 @@ fn add_members(acc: &mut Vec<usize>, members: impl IntoIterator<Item = usize>) {
 }
 
 /// What reached a load-balancer node's listener, to be joined to what the node forwards.
-struct LbReach {
+struct LbReach<'a> {
     resolver: Resolver,
     origin: Origin,
-    node: String,
-    listener: String,
+    /// The node's host id.
+    node: &'a str,
+    /// Index into [`Env::listeners`].
+    listener: u32,
     /// The packets as they arrived, destinations widened: protocols, sources and source
     /// ports.
     client: PacketSet,
@@ -490,11 +509,32 @@ pub fn compute(
     for (i, c) in infos.iter().enumerate() {
         by_subnet.entry(c.subnet).or_default().push(i);
     }
+    // Listeners by index (entries are kept as indices), and what each load balancer's accept.
+    let listeners: Vec<&Listener> = m.listeners.values().collect();
+    let mut lb_listeners: HashMap<&str, Arc<Vec<(u32, PacketSet)>>> = HashMap::default();
+    for c in infos.iter_mut() {
+        if let Some(lb) = c.lb {
+            c.listeners = lb_listeners
+                .entry(lb.arn.as_str())
+                .or_insert_with(|| {
+                    Arc::new(
+                        listeners
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, l)| l.lb_arn == lb.arn)
+                            .map(|(i, l)| (i as u32, walk::listener_set(l)))
+                            .collect(),
+                    )
+                })
+                .clone();
+        }
+    }
     let senders = arrange_senders(&mut infos, clients);
     let env = Env {
         m,
         infos: &infos,
         senders: &senders,
+        listeners,
     };
     let mut out: Vec<Reach> = Vec::new();
     let mut lb_reach: Vec<LbReach> = Vec::new();
@@ -550,7 +590,7 @@ pub fn compute(
                 };
                 let mut acc = DestAcc::default();
                 env.deliver(&resolver, ci, addrs, &x, &mut ctx, &mut acc, &mut lb_reach);
-                out.extend(acc.finish(ci));
+                out.extend(acc.finish(ci, &env.listeners));
             }
         }
     }
@@ -670,28 +710,19 @@ pub fn compute(
     let all_hosts: Arc<BTreeSet<String>> =
         Arc::new(host_class.keys().map(|h| h.to_string()).collect());
     // The walks from each (node, listener) reached, in parallel.
-    let keys: BTreeSet<(String, String)> = lb_reach
-        .iter()
-        .map(|r| (r.node.clone(), r.listener.clone()))
-        .collect();
+    let keys: BTreeSet<(&str, u32)> = lb_reach.iter().map(|r| (r.node, r.listener)).collect();
     let walked: Vec<Forward> = keys
         .par_iter()
-        .map(|(node, listener)| forward(m, idx, node, listener, &all_hosts))
+        .map(|&(node, l)| forward(m, idx, node, &env.listeners[l as usize].arn, &all_hosts))
         .collect();
-    // node → listener → what it forwards (looked up by reference for every leg).
-    let mut forwards: HashMap<String, HashMap<String, Forward>> = HashMap::default();
-    for ((node, listener), f) in keys.into_iter().zip(walked) {
-        forwards.entry(node).or_default().insert(listener, f);
-    }
+    // (node, listener) → what it forwards (looked up for every leg).
+    let forwards: HashMap<(&str, u32), Forward> = keys.into_iter().zip(walked).collect();
     // What the targets get, per target class. Legs are joined per load balancer, in
     // parallel: a load balancer's legs reach its own targets only, so the accumulators of
     // different load balancers rarely meet and are merged at the end in a fixed order.
     let mut by_lb: BTreeMap<&str, Vec<LbReach>> = BTreeMap::new();
     for r in lb_reach {
-        let lb = m
-            .listeners
-            .get(&r.listener)
-            .map_or("", |l| l.lb_arn.as_str());
+        let lb = env.listeners[r.listener as usize].lb_arn.as_str();
         by_lb.entry(lb).or_default().push(r);
     }
     let parts: Vec<BTreeMap<usize, DestAcc>> = by_lb
@@ -701,7 +732,7 @@ pub fn compute(
         .map_init(Ctx::new, |ctx, legs| {
             let mut acc: BTreeMap<usize, DestAcc> = BTreeMap::new();
             for r in legs {
-                let f = &forwards[&r.node][&r.listener];
+                let f = &forwards[&(r.node, r.listener)];
                 env.lb_join(&r, f, &host_class, ctx, &mut acc);
             }
             acc
@@ -720,7 +751,7 @@ pub fn compute(
     }
     let finished: Vec<Vec<Reach>> = lb_acc
         .into_par_iter()
-        .map(|(ci, acc)| acc.finish(ci))
+        .map(|(ci, acc)| acc.finish(ci, &env.listeners))
         .collect();
     out.extend(finished.into_iter().flatten());
     merge_reaches(out)
@@ -803,7 +834,7 @@ fn arrange_senders(infos: &mut [ClassInfo], clients: &[bool]) -> Senders {
     s
 }
 
-impl Env<'_> {
+impl<'a> Env<'a> {
     /// What the senders of every VPC reach of the classes of one subnet (`dests`), given what
     /// each source VPC's subnets deliver there (`per_vpc`, sorted by VPC).
     fn to_subnet(
@@ -811,7 +842,7 @@ impl Env<'_> {
         dests: &[usize],
         per_vpc: &[(usize, PacketSet)],
         ctx: &mut Ctx,
-    ) -> (Vec<Reach>, Vec<LbReach>) {
+    ) -> (Vec<Reach>, Vec<LbReach<'a>>) {
         let mut out = Vec::new();
         let mut lb_reach = Vec::new();
         // (source VPC position, ingress group set) → what the network and the ingress CIDR
@@ -886,7 +917,7 @@ impl Env<'_> {
                     &mut lb_reach,
                 );
             }
-            out.extend(acc.finish(di));
+            out.extend(acc.finish(di, &self.listeners));
         }
         (out, lb_reach)
     }
@@ -901,6 +932,22 @@ impl Env<'_> {
         ctx: &mut Ctx,
         acc: &mut BTreeMap<usize, DestAcc>,
     ) {
+        // What the leg brings, per (target class, origin): joined here first, so that the
+        // class's accumulator sees one addition per origin, not one per target.
+        let mut got_by: Vec<(usize, Origin, PacketSet, Vec<usize>)> = Vec::new();
+        let mut add = |ci: usize, origin: Origin, traffic: PacketSet, k: usize| match got_by
+            .iter_mut()
+            .find(|(c, o, _, _)| *c == ci && same_origin(o, &origin))
+        {
+            Some((_, _, t, ks)) => {
+                join_traffic(t, traffic);
+                ks.push(k);
+            }
+            None => got_by.push((ci, origin, traffic, vec![k])),
+        };
+        // The protocols of the clients a translated part serves, per set of client addresses
+        // (the targets of one load balancer share those sets).
+        let mut served: Vec<(&[Interval], Option<Vec<Interval>>)> = Vec::new();
         for (target, preserved, translated) in &f.reached {
             let Some(&(ci, k)) = host_class.get(target.as_str()) else {
                 continue;
@@ -919,22 +966,24 @@ impl Env<'_> {
                     }
                 }
                 for (origin, boxes) in by_origin {
-                    acc.entry(ci).or_default().add(
-                        origin,
-                        Some(r.listener.clone()),
-                        PacketSet::from_boxes(boxes).ports_only(),
-                        [k],
-                    );
+                    add(ci, origin, PacketSet::from_boxes(boxes).ports_only(), k);
                 }
             }
             for (clients, ports) in translated {
                 // Without preservation the node's new flow keeps only the protocol, for the
                 // clients it serves.
-                let served = r.client.restrict(Dim::Src, clients);
-                if served.is_empty() {
+                let protocols = match served.iter().find(|(c, _)| *c == clients.as_slice()) {
+                    Some((_, p)) => p.clone(),
+                    None => {
+                        let s = r.client.restrict(Dim::Src, clients);
+                        let p = (!s.is_empty()).then(|| s.project(Dim::Proto));
+                        served.push((clients, p.clone()));
+                        p
+                    }
+                };
+                let Some(protocols) = protocols else {
                     continue;
-                }
-                let protocols = served.project(Dim::Proto);
+                };
                 let got = if protocols == [(0, 255)] {
                     ports.clone()
                 } else {
@@ -943,13 +992,13 @@ impl Env<'_> {
                 if got.is_empty() {
                     continue;
                 }
-                acc.entry(ci).or_default().add(
-                    r.origin.clone(),
-                    Some(r.listener.clone()),
-                    got,
-                    [k],
-                );
+                add(ci, r.origin.clone(), got, k);
             }
+        }
+        for (ci, origin, traffic, members) in got_by {
+            acc.entry(ci)
+                .or_default()
+                .add(origin, Some(r.listener), traffic, members);
         }
     }
 
@@ -1226,6 +1275,7 @@ fn class_info<'a>(
         virtual_node: first.virtual_node,
         kind: first.kind,
         lb,
+        listeners: Arc::default(),
         src: packet::merge(src),
         dst,
         dst_internet,
