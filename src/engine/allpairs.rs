@@ -329,8 +329,8 @@ type HitGroup = (Origin, Vec<PBox>, BTreeSet<usize>, Vec<PBox>);
 /// The listener traffic entered by, as an index into [`Env::listeners`].
 type Entry = Option<u32>;
 
-/// What an application source gets: (entry, traffic, members).
-type Effect = (Entry, Vec<Traffic>, Vec<usize>);
+/// What an application source gets: (entry, traffic (a summary's id), members).
+type Effect = (Entry, u32, Vec<usize>);
 
 /// What reaches one destination class, merged per (origin, entry).
 #[derive(Default)]
@@ -384,29 +384,45 @@ impl DestAcc {
         let entry_arn = |e: Entry| e.map(|i| listeners[i as usize].arn.clone());
         // Hash maps, not ordered ones: their keys hold long sets, and the order is restored
         // by the sort at the end (what is joined does not depend on the order it is met in).
-        let mut joined: HashMap<Effect, (Vec<Arc<AppSet>>, PacketSet)> = HashMap::default();
+        let mut joined: HashMap<Effect, Vec<Arc<AppSet>>> = HashMap::default();
         let mut out = Vec::new();
         // Equal sets under different keys are one origin (joined first, so that the result
         // does not depend on which allocations were shared).
         let mut by_origin: HashMap<(Origin, Entry), (PacketSet, Vec<usize>)> = HashMap::default();
         for ((_, entry), (origin, traffic, members)) in self.parts {
-            let e = by_origin.entry((origin, entry)).or_default();
-            join_traffic(&mut e.0, traffic);
-            add_members(&mut e.1, members);
+            match by_origin.entry((origin, entry)) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert((traffic, members));
+                }
+                std::collections::hash_map::Entry::Occupied(mut o) => {
+                    let e = o.get_mut();
+                    join_traffic(&mut e.0, traffic);
+                    add_members(&mut e.1, members);
+                }
+            }
         }
-        // Many origins get the same traffic: summarise each distinct set once.
-        let mut summaries: HashMap<PacketSet, Vec<Traffic>> = HashMap::default();
+        // Many origins get the same traffic: summarise each distinct set once. Sets with equal
+        // summaries are one traffic (numbered in `summary_ids`; `summary_set` keeps one of
+        // them per number).
+        let mut summary_of: HashMap<PacketSet, u32> = HashMap::default();
+        let mut summary_ids: HashMap<Vec<Traffic>, u32> = HashMap::default();
+        let mut summary_set: Vec<PacketSet> = Vec::new();
         for ((origin, entry), (traffic, members)) in by_origin {
             match origin {
                 Origin::Apps(set) => {
-                    let summary = summaries
-                        .entry(traffic)
-                        .or_insert_with_key(traffic_of)
-                        .clone();
-                    let e = joined
-                        .entry((entry, summary, members))
-                        .or_insert_with(|| (Vec::new(), PacketSet::empty()));
-                    e.0.push(set);
+                    let id = match summary_of.get(&traffic) {
+                        Some(&id) => id,
+                        None => {
+                            let next = summary_ids.len() as u32;
+                            let id = *summary_ids.entry(traffic_of(&traffic)).or_insert(next);
+                            if id == next {
+                                summary_set.push(traffic.clone());
+                            }
+                            summary_of.insert(traffic, id);
+                            id
+                        }
+                    };
+                    joined.entry((entry, id, members)).or_default().push(set);
                 }
                 origin => out.push(Reach {
                     origin,
@@ -417,13 +433,9 @@ impl DestAcc {
                 }),
             }
         }
-        // The traffic of each effect: one of the sets it summarises (they are equal).
-        let mut traffic_of_summary: HashMap<&Vec<Traffic>, &PacketSet> = HashMap::default();
-        for (set, summary) in &summaries {
-            traffic_of_summary.entry(summary).or_insert(set);
-        }
-        for ((entry, summary, members), (sets, _)) in joined {
-            let traffic = (*traffic_of_summary[&summary]).clone();
+        for ((entry, summary, members), sets) in joined {
+            // One of the sets the summary stands for (they are equal).
+            let traffic = summary_set[summary as usize].clone();
             let set = match <[_; 1]>::try_from(sets) {
                 Ok([one]) => one,
                 Err(sets) => Arc::new(AppSet::union_all(sets.iter().map(|s| &**s))),
@@ -902,7 +914,17 @@ impl<'a> Env<'a> {
                 };
                 let in_id = self.allowed_id(dc, sc, true, ctx);
                 let eg_id = self.allowed_id(sc, dc, false, ctx);
-                let x = per_vpc[pos].1.intersect(&ctx.allowed_sets[in_id]);
+                // Only the boxes from the sender's own addresses are credited to it: cut the
+                // VPC's set down to them first (for a load balancer the boxes are kept as they
+                // arrived, so there the whole set goes on).
+                let x = if dc.lb.is_none() {
+                    per_vpc[pos]
+                        .1
+                        .restrict(Dim::Src, &sc.src)
+                        .intersect(&ctx.allowed_sets[in_id])
+                } else {
+                    per_vpc[pos].1.intersect(&ctx.allowed_sets[in_id])
+                };
                 if x.is_empty() {
                     continue;
                 }
