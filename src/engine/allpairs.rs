@@ -240,7 +240,7 @@ impl<'a> Env<'a> {
             let i = match groups.iter().position(|g| same_origin(&g.0, &origin)) {
                 Some(i) => i,
                 None => {
-                    groups.push((origin, Vec::new(), BTreeSet::new(), Vec::new()));
+                    groups.push((origin, Vec::new(), Vec::new(), Vec::new()));
                     groups.len() - 1
                 }
             };
@@ -253,11 +253,13 @@ impl<'a> Env<'a> {
         }
         groups
             .into_iter()
-            .map(|(o, t, mm, raw)| {
+            .map(|(o, t, mut mm, raw)| {
+                mm.sort_unstable();
+                mm.dedup();
                 (
                     o,
                     PacketSet::from_boxes(t),
-                    mm.into_iter().collect(),
+                    mm,
                     PacketSet::from_boxes(raw),
                 )
             })
@@ -324,7 +326,7 @@ fn same_origin(a: &Origin, b: &Origin) -> bool {
 }
 
 /// Boxes grouped by origin: (origin, traffic boxes, members, the boxes as they arrived).
-type HitGroup = (Origin, Vec<PBox>, BTreeSet<usize>, Vec<PBox>);
+type HitGroup = (Origin, Vec<PBox>, Vec<usize>, Vec<PBox>);
 
 /// The listener traffic entered by, as an index into [`Env::listeners`].
 type Entry = Option<u32>;
