@@ -386,7 +386,7 @@ pub fn analyze_with_options(m: &Model, options: &Options) -> Report {
             clients.push(options.app_to_app && is_client(app.kind));
         }
     }
-    let reaches = allpairs::compute(m, &idx, &classes, &class_app, &clients);
+    let (reaches, unknowns) = allpairs::compute(m, &idx, &classes, &class_app, &clients);
     let app_members = |class: usize, ks: &[usize]| -> Vec<usize> {
         ks.iter().map(|&k| class_members[class][k]).collect()
     };
@@ -589,11 +589,45 @@ pub fn analyze_with_options(m: &Model, options: &Options) -> Report {
             if shown < appliance_routes.len() { ", ..." } else { "" }
         ));
     }
+    if let Some(line) = unknown_paths(&unknowns) {
+        assumptions.push(line);
+    }
     Report {
         applications: apps,
         exposures,
         assumptions,
     }
+}
+
+/// The assumption that names the paths left out because they end in `unknown` (up to five
+/// reasons, each with who sends that traffic), or `None` when every path was decided.
+fn unknown_paths(unknowns: &allpairs::Unknowns) -> Option<String> {
+    const SHOWN: usize = 5;
+    if unknowns.is_empty() {
+        return None;
+    }
+    let reasons: Vec<String> = unknowns
+        .iter()
+        .take(SHOWN)
+        .map(|(why, from)| {
+            let mut senders = from.iter();
+            let first = senders.next().map_or("", String::as_str);
+            match from.len() {
+                0 | 1 => format!("{why} (from {first})"),
+                n => format!("{why} (from {first} and {} more)", n - 1),
+            }
+        })
+        .collect();
+    let more = match unknowns.len().saturating_sub(SHOWN) {
+        0 => String::new(),
+        n => format!("; and {n} more reason(s)"),
+    };
+    Some(format!(
+        "traffic on {} kind(s) of path ends in `unknown` (something on the way is not modelled) and is not part of the report: {}{} (`exposure query` shows each such path)",
+        unknowns.len(),
+        reasons.join("; "),
+        more
+    ))
 }
 
 /// What stops a latent internet exposure today: the reason codes of the single-question walk.

@@ -261,3 +261,25 @@ fn report_names_the_appliance_routes_it_does_not_follow() {
         "the report names the route it does not follow"
     );
 }
+
+/// Paths that end in `unknown` are left out of the report: its assumptions say why and who
+/// sends that traffic (here routes to an appliance that are more specific than `local`); the
+/// demo estate, where every path is decided, has no such line.
+#[test]
+fn report_names_the_undecided_paths_it_leaves_out() {
+    let v = analyze_fixture("route-more-specific-than-local");
+    assert!(
+        assumes(
+            &v,
+            &[
+                "ends in `unknown`",
+                "route table rtb-03400000000000002 sends 10.0.2.0/24 to eni-03400000000000001",
+                "(from vpc-03400000000000001)"
+            ]
+        ),
+        "the report names the undecided paths: {}",
+        v["assumptions"]
+    );
+    let demo: serde_json::Value = serde_json::from_str(&analyze("json")).unwrap();
+    assert!(!assumes(&demo, &["ends in `unknown`"]));
+}

@@ -84,6 +84,22 @@ pub struct Reach {
     pub members: Vec<usize>,
 }
 
+/// Paths the network walks left undecided (`unknown`: something on the way is not modelled),
+/// which the results leave out: reason → who sent them (`internet`, `on-premises`, a source VPC
+/// or a load balancer node).
+pub type Unknowns = BTreeMap<String, BTreeSet<String>>;
+
+/// Notes the undecided endings of a walk's outcomes (not those blocked anyway).
+fn note_unknowns(outcomes: &[walk::Outcome], from: &str, acc: &mut Unknowns) {
+    for o in outcomes {
+        if let walk::Ending::Unknown(why) = &o.ending {
+            if o.blocks.is_empty() && !o.set.is_empty() {
+                acc.entry(why.clone()).or_default().insert(from.to_string());
+            }
+        }
+    }
+}
+
 /// The security-group rules of a group set, split into the part that is a packet set (CIDR and
 /// prefix-list peers) and the part that names groups.
 #[derive(Debug, Default)]
@@ -256,12 +272,7 @@ impl<'a> Env<'a> {
             .map(|(o, t, mut mm, raw)| {
                 mm.sort_unstable();
                 mm.dedup();
-                (
-                    o,
-                    PacketSet::from_boxes(t),
-                    mm,
-                    PacketSet::from_boxes(raw),
-                )
+                (o, PacketSet::from_boxes(t), mm, PacketSet::from_boxes(raw))
             })
             .collect()
     }
@@ -507,7 +518,7 @@ pub fn compute(
     classes: &[Vec<String>],
     class_app: &[u32],
     clients: &[bool],
-) -> Vec<Reach> {
+) -> (Vec<Reach>, Unknowns) {
     let mut rules_memo: RulesMemo = HashMap::default();
     let mut infos: Vec<ClassInfo> = classes
         .iter()
@@ -553,6 +564,7 @@ pub fn compute(
     let mut out: Vec<Reach> = Vec::new();
     let mut lb_reach: Vec<LbReach> = Vec::new();
     let mut ctx = Ctx::new();
+    let mut unknowns = Unknowns::new();
 
     // Origins outside the estate.
     let mut outside: Vec<(Origin, Arc<Vec<Interval>>, Vec<walk::Delivery>)> = Vec::new();
@@ -564,6 +576,7 @@ pub fn compute(
         let set = same_family(PacketSet::from_box(PBox::FULL).restrict(Dim::Src, &space));
         let mut w = network_walker(m, idx);
         w.network_from_internet(set);
+        note_unknowns(&w.outcomes, "the internet", &mut unknowns);
         outside.push((origin, Arc::new(space), w.deliveries));
     }
     if !m.vpn_gateways.is_empty() {
@@ -575,6 +588,7 @@ pub fn compute(
             let set = same_family(PacketSet::from_box(PBox::FULL).restrict(Dim::Src, &space));
             w.from_vgw_entry(vgw, set, None, None);
         }
+        note_unknowns(&w.outcomes, "on-premises", &mut unknowns);
         outside.push((
             Origin::Onprem,
             Arc::new(packet::merge(all_space)),
@@ -626,9 +640,11 @@ pub fn compute(
     // (source VPC, [(subnet, its senders)])
     type Sending<'s> = (usize, Vec<(&'s str, Vec<usize>)>);
     let sending: Vec<Sending> = sending.into_iter().collect();
-    let walked: Vec<(usize, BTreeMap<String, PackedSet>)> = sending
+    let walked: Vec<(usize, BTreeMap<String, PackedSet>, Unknowns)> = sending
         .par_iter()
         .map(|(v, subnets)| {
+            let mut unknowns = Unknowns::new();
+            let vpc = infos[subnets[0].1[0]].vpc;
             // Subnet entered → (boxes, their source addresses), and the same for VPCs
             // reached: subnets send from their own addresses, so their sets are joined by
             // concatenation, not by union.
@@ -653,6 +669,7 @@ pub fn compute(
                 let set = same_family(PacketSet::from_box(PBox::FULL).restrict(Dim::Src, &src));
                 let mut w = staged_walker(m, idx);
                 w.network_from_subnet(subnet, set);
+                note_unknowns(&w.outcomes, vpc, &mut unknowns);
                 for d in w.deliveries {
                     join(joined.entry(d.subnet).or_default(), &d.set);
                 }
@@ -667,6 +684,7 @@ pub fn compute(
             for (key, (boxes, _)) in at_tgw {
                 let mut w = staged_walker(m, idx);
                 w.network_tgw(&key, PacketSet::from_boxes(boxes).coalesce(Dim::Src));
+                note_unknowns(&w.outcomes, vpc, &mut unknowns);
                 for a in w.arrivals {
                     join(arrived.entry(a.key).or_default(), &a.set);
                 }
@@ -676,6 +694,7 @@ pub fn compute(
             for (key, (boxes, _)) in arrived {
                 w.network_enter(&key, PacketSet::from_boxes(boxes).coalesce(Dim::Src));
             }
+            note_unknowns(&w.outcomes, vpc, &mut unknowns);
             for d in w.deliveries {
                 join(joined.entry(d.subnet).or_default(), &d.set);
             }
@@ -683,11 +702,14 @@ pub fn compute(
                 .into_iter()
                 .map(|(d, (boxes, _))| (d, PacketSet::from_boxes(boxes).coalesce(Dim::Src).pack()))
                 .collect();
-            (*v, joined)
+            (*v, joined, unknowns)
         })
         .collect();
     let mut network: BTreeMap<String, BTreeMap<usize, PackedSet>> = BTreeMap::new();
-    for (v, joined) in walked {
+    for (v, joined, u) in walked {
+        for (why, from) in u {
+            unknowns.entry(why).or_default().extend(from);
+        }
         for (d, set) in joined {
             network.entry(d).or_default().insert(v, set);
         }
@@ -725,12 +747,18 @@ pub fn compute(
         Arc::new(host_class.keys().map(|h| h.to_string()).collect());
     // The walks from each (node, listener) reached, in parallel.
     let keys: BTreeSet<(&str, u32)> = lb_reach.iter().map(|r| (r.node, r.listener)).collect();
-    let walked: Vec<Forward> = keys
+    let walked: Vec<(Forward, Unknowns)> = keys
         .par_iter()
         .map(|&(node, l)| forward(m, idx, node, &env.listeners[l as usize].arn, &all_hosts))
         .collect();
     // (node, listener) → what it forwards (looked up for every leg).
-    let forwards: HashMap<(&str, u32), Forward> = keys.into_iter().zip(walked).collect();
+    let mut forwards: HashMap<(&str, u32), Forward> = HashMap::default();
+    for (key, (f, u)) in keys.into_iter().zip(walked) {
+        forwards.insert(key, f);
+        for (why, from) in u {
+            unknowns.entry(why).or_default().extend(from);
+        }
+    }
     // What the targets get, per target class. Legs are joined per load balancer, in
     // parallel: a load balancer's legs reach its own targets only, so the accumulators of
     // different load balancers rarely meet and are merged at the end in a fixed order.
@@ -768,7 +796,7 @@ pub fn compute(
         .map(|(ci, acc)| acc.finish(ci, &env.listeners))
         .collect();
     out.extend(finished.into_iter().flatten());
-    merge_reaches(out)
+    (merge_reaches(out), unknowns)
 }
 
 /// Adds `set` to boxes whose sources are `srcs`: by concatenation when the sources are new
@@ -1089,19 +1117,24 @@ fn forward(
     node: &str,
     listener: &str,
     all_hosts: &Arc<BTreeSet<String>>,
-) -> Forward {
+) -> (Forward, Unknowns) {
     let goal = Goal {
         hosts: all_hosts.clone(),
         ..Goal::default()
     };
     let mut w = Walker::new(m, idx, goal);
     let Some(h) = idx.hosts.get(node) else {
-        return Forward {
-            reached: Vec::new(),
-        };
+        return (
+            Forward {
+                reached: Vec::new(),
+            },
+            Unknowns::new(),
+        );
     };
     let set = PacketSet::from_box(PBox::FULL).restrict(Dim::Dst, &h.private);
     w.from_lb_listener(node, listener, set);
+    let mut unknowns = Unknowns::new();
+    note_unknowns(&w.outcomes, node, &mut unknowns);
     type Reached = (PacketSet, BTreeMap<Vec<Interval>, PacketSet>);
     let mut reached: BTreeMap<String, Reached> = BTreeMap::new();
     for o in w.outcomes {
@@ -1120,7 +1153,7 @@ fn forward(
             None => e.0 = e.0.union(&o.set),
         }
     }
-    Forward {
+    let f = Forward {
         reached: reached
             .into_iter()
             .map(|(k, (preserved, translated))| {
@@ -1131,7 +1164,8 @@ fn forward(
                 (k, preserved, translated)
             })
             .collect(),
-    }
+    };
+    (f, unknowns)
 }
 
 /// A network-mode walker that stops where packets reach a VPC or a transit gateway.
