@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::filters::{self, NaclCheck, RouteChoice, SgDirection};
 use super::index::{Host, Index};
-use super::packet::{net_intervals, Dim, Interval, PacketSet};
+use super::packet::{net_intervals, Dim, Interval, PBox, PacketSet};
 use crate::model::*;
 
 /// One hop of a path.
@@ -1732,7 +1732,9 @@ impl<'m> Walker<'m> {
         let rt_id = rt
             .map(|r| r.id.clone())
             .unwrap_or_else(|| format!("{} (local routes assumed)", place.vpc_id));
-        let mut ok = PacketSet::empty();
+        // The parts of a partition are disjoint: what gets back is gathered as boxes and
+        // made a set once.
+        let mut ok: Vec<PBox> = Vec::new();
         let mut bad: Vec<(&'static str, String, PacketSet)> = Vec::new();
         for (choice, part) in self
             .idx
@@ -1781,11 +1783,12 @@ impl<'m> Walker<'m> {
                 let (good, problems) =
                     self.tgw_return_split(place.az, place.name, dst_attachment, chain, part);
                 bad.extend(problems);
-                ok = ok.union(&good);
+                ok.extend_from_slice(good.boxes());
                 continue;
             }
-            ok = ok.union(&part);
+            ok.extend_from_slice(part.boxes());
         }
+        let ok = PacketSet::from_pieces(ok);
         if !bad.is_empty() && ok.is_empty() {
             let (code, why, _) = &bad[0];
             let all = bad
