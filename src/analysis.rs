@@ -538,57 +538,9 @@ pub fn analyze_with_options(m: &Model, options: &Options) -> Report {
         "application-to-application reach through public addresses (out through an internet or NAT gateway and back in) is not part of the report; `exposure query` follows such paths"
             .into(),
     );
-    // §3.4: what a gateway route table sends through an appliance is not followed.
-    for rt in m
-        .route_tables
-        .values()
-        .filter(|rt| !rt.gateway_ids.is_empty())
-    {
-        let through: Vec<String> = rt
-            .routes
-            .iter()
-            .filter(|r| r.target != RouteTarget::Local)
-            .map(|r| format!("{} -> {}", r.destination, r.target.id()))
-            .collect();
-        if !through.is_empty() {
-            assumptions.push(format!(
-                "gateway route table {} of {} sends traffic entering by it through an appliance ({}): the report does not follow that traffic (`exposure query` shows it as unknown)",
-                rt.id,
-                rt.gateway_ids.join(", "),
-                through.join(", ")
-            ));
-        }
-    }
-    // Routes to appliances end in `unknown` (not modelled): the report does not follow them.
-    let appliance_routes: Vec<String> = m
-        .route_tables
-        .values()
-        .filter(|rt| rt.gateway_ids.is_empty())
-        .flat_map(|rt| {
-            rt.routes.iter().filter_map(move |r| {
-                let appliance = match &r.target {
-                    RouteTarget::NetworkInterface(_)
-                    | RouteTarget::Instance(_)
-                    | RouteTarget::Other(_) => true,
-                    RouteTarget::VpcEndpoint(e) => m
-                        .vpc_endpoints
-                        .get(e)
-                        .is_some_and(|e| e.kind != EndpointKind::Gateway),
-                    _ => false,
-                };
-                appliance.then(|| format!("{}: {} -> {}", rt.id, r.destination, r.target.id()))
-            })
-        })
-        .collect();
-    if !appliance_routes.is_empty() {
-        let shown = appliance_routes.len().min(5);
-        assumptions.push(format!(
-            "{} route(s) send traffic to an appliance or a target that is not modelled ({}{}): the report does not follow that traffic (`exposure query` shows it as unknown)",
-            appliance_routes.len(),
-            appliance_routes[..shown].join(", "),
-            if shown < appliance_routes.len() { ", ..." } else { "" }
-        ));
-    }
+    // Paths that end in `unknown` (routes to appliances, gateway route tables, VPCs not in
+    // the snapshot...): the walks' own reasons, so the rule of what is not followed stays in
+    // one place (`walk`).
     if let Some(line) = unknown_paths(&unknowns) {
         assumptions.push(line);
     }

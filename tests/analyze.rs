@@ -249,16 +249,21 @@ fn nlb_preserves_the_client_ip_only_within_its_address_family() {
 }
 
 /// Routes to appliances end in `unknown`, which the report leaves out: it says so, naming the
-/// route (here a route to a Gateway Load Balancer endpoint).
+/// route (here a route to a Gateway Load Balancer endpoint) and the VPC whose traffic takes it.
 #[test]
 fn report_names_the_appliance_routes_it_does_not_follow() {
     let v = analyze_fixture("gwlb-endpoint-route");
     assert!(
         assumes(
             &v,
-            &["rtb-03600000000000003: 0.0.0.0/0 -> vpce-03600000000000001"]
+            &[
+                "ends in `unknown`",
+                "route table rtb-03600000000000003 sends 0.0.0.0/0 to vpce-03600000000000001",
+                "(from vpc-03600000000000001)"
+            ]
         ),
-        "the report names the route it does not follow"
+        "the report names the route it does not follow: {}",
+        v["assumptions"]
     );
 }
 

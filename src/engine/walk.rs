@@ -448,7 +448,8 @@ impl<'m> Walker<'m> {
                 self.finish(
                     t2,
                     Ending::Unknown(format!(
-                        "{vgw_id}'s gateway route table sends traffic for {} through an appliance",
+                        "{vgw_id}'s gateway route table {} sends traffic for {} through an appliance",
+                        self.gateway_tables(vgw_id),
                         describe_dst(&intercepted)
                     )),
                     intercepted,
@@ -536,7 +537,18 @@ impl<'m> Walker<'m> {
                 continue;
             };
             // §3.4: what the gateway route table sends through an appliance is not followed.
-            let (pass, _intercepted) = self.gateway_route_table_split(&igw, set.clone());
+            let (pass, intercepted) = self.gateway_route_table_split(&igw, set.clone());
+            if !intercepted.is_empty() {
+                self.finish(
+                    Trace::default(),
+                    Ending::Unknown(format!(
+                        "{igw}'s gateway route table {} sends traffic for {} through an appliance",
+                        self.gateway_tables(&igw),
+                        describe_dst(&intercepted)
+                    )),
+                    intercepted,
+                );
+            }
             if pass.is_empty() {
                 continue;
             }
@@ -637,6 +649,18 @@ impl<'m> Walker<'m> {
     /// destination. Returns (what the table leaves to the `local` route, what it sends to an
     /// appliance: an ENI, an instance or a Gateway Load Balancer endpoint, or any target other
     /// than `local`). Without a gateway route table, everything is left to `local`.
+    /// The ids of the gateway route tables associated with `gateway` (for messages).
+    fn gateway_tables(&self, gateway: &str) -> String {
+        let ids: Vec<&str> = self
+            .m
+            .route_tables
+            .values()
+            .filter(|rt| rt.gateway_ids.iter().any(|g| g == gateway))
+            .map(|rt| rt.id.as_str())
+            .collect();
+        ids.join(", ")
+    }
+
     fn gateway_route_table_split(&self, gateway: &str, set: PacketSet) -> (PacketSet, PacketSet) {
         let m = self.m;
         let mut pass = set;
@@ -1088,7 +1112,7 @@ impl<'m> Walker<'m> {
                             self.finish(t, Ending::Reached, set);
                         }
                     }
-                    Some(_) => self.finish(t, Ending::Unknown(format!("route to {vpce}, a Gateway Load Balancer endpoint: the inspection appliance behind it is not modelled")), set),
+                    Some(_) => self.finish(t, Ending::Unknown(format!("route table {rt_id} sends {} to {vpce}, a Gateway Load Balancer endpoint: the inspection appliance behind it is not modelled", c.destination)), set),
                     None => self.block(t, vpce, "BLACKHOLE_ROUTE", format!("route to {vpce}, which is not in the snapshot"), set),
                 }
             }
@@ -1593,7 +1617,8 @@ impl<'m> Walker<'m> {
             self.finish(
                 t2,
                 Ending::Unknown(format!(
-                    "{igw_id}'s gateway route table sends traffic for {} through an appliance",
+                    "{igw_id}'s gateway route table {} sends traffic for {} through an appliance",
+                    self.gateway_tables(&igw_id),
                     describe_dst(&intercepted)
                 )),
                 intercepted,
