@@ -112,6 +112,9 @@ pub struct ArrivalKey {
 pub struct TgwKey {
     tgw: String,
     attachment: String,
+    /// The Availability Zone of the attachment subnet the packets entered the gateway by: the
+    /// gateway keeps it on the way out (AZ affinity).
+    az: Option<String>,
 }
 
 /// Network mode in two phases: packets that entered a transit gateway from a VPC, after the
@@ -1204,27 +1207,37 @@ impl<'m> Walker<'m> {
                     key: TgwKey {
                         tgw: tgw.to_string(),
                         attachment: att_id,
+                        az,
                     },
                     set,
                 });
             }
             return;
         }
-        self.tgw_forward(tgw, &att_id, Vec::new(), set, t);
+        self.tgw_forward(tgw, &att_id, az.as_deref(), Vec::new(), set, t);
     }
 
     /// Network mode, second phase: packets that reached a transit gateway from a VPC (see
     /// [`Goal::stop_at_vpc`]) are forwarded by it, to the VPCs it reaches.
     pub fn network_tgw(&mut self, key: &TgwKey, set: PacketSet) {
-        self.tgw_forward(&key.tgw, &key.attachment, Vec::new(), set, Trace::default());
+        self.tgw_forward(
+            &key.tgw,
+            &key.attachment,
+            key.az.as_deref(),
+            Vec::new(),
+            set,
+            Trace::default(),
+        );
     }
 
     /// Forwarding inside a transit gateway: the route table associated with the attachment the
-    /// packet came in by decides (§6.2); TGW peering hands it to the peer's table.
+    /// packet came in by decides (§6.2); TGW peering hands it to the peer's table. `az` is the
+    /// Availability Zone the packet entered the first transit gateway by (AZ affinity).
     fn tgw_forward(
         &mut self,
         tgw: &str,
         ingress: &str,
+        az: Option<&str>,
         mut chain: Vec<(String, String)>,
         set: PacketSet,
         mut t: Trace,
@@ -1326,26 +1339,27 @@ impl<'m> Walker<'m> {
                         );
                         continue;
                     }
-                    // §6.2: enters at the attachment subnet (in the destination's availability
-                    // zone when it has one there) and is forwarded by that subnet's route table.
-                    let entries: Vec<(String, PacketSet)> = if self.goal.network {
-                        self.tgw_entries_by_az(dst, &part)
-                    } else {
-                        self.tgw_entry_subnet(dst, &part)
-                            .map(|e| (e, part.clone()))
-                            .into_iter()
-                            .collect()
+                    // §6.2: enters at the attachment subnet in the Availability Zone the packet
+                    // entered the transit gateway by (AZ affinity) and is forwarded by that
+                    // subnet's route table.
+                    let entry = match self.tgw_entry(dst, az) {
+                        Ok(e) => e,
+                        Err(Ending::Blocked) => {
+                            self.block(
+                                t2,
+                                &dst_att_id,
+                                "TGW_NO_ATTACHMENT_IN_AZ",
+                                format!("{dst_att_id} has no subnet"),
+                                part,
+                            );
+                            continue;
+                        }
+                        Err(why) => {
+                            self.finish(t2, why, part);
+                            continue;
+                        }
                     };
-                    if entries.is_empty() && !self.goal.network {
-                        self.block(
-                            t2,
-                            &dst_att_id,
-                            "TGW_NO_ATTACHMENT_IN_AZ",
-                            format!("{dst_att_id} has no subnet"),
-                            part,
-                        );
-                        continue;
-                    }
+                    let entries = [(entry, part)];
                     let arrival = Arrival::Tgw {
                         tgw: tgw.to_string(),
                         dst_attachment: dst_att_id.clone(),
@@ -1389,7 +1403,7 @@ impl<'m> Walker<'m> {
                         format!("{tgw} -> {peer}"),
                         false,
                     );
-                    self.tgw_forward(&peer, &dst_att_id, chain.clone(), part, t2);
+                    self.tgw_forward(&peer, &dst_att_id, az, chain.clone(), part, t2);
                 }
                 _ => self.finish(
                     t2,
@@ -1403,55 +1417,39 @@ impl<'m> Walker<'m> {
         }
     }
 
-    /// Network mode: the destination VPC's subnets grouped by availability zone, each group
-    /// entered at the attachment subnet [`Self::tgw_entry_subnet`] would pick for a host there.
-    fn tgw_entries_by_az(&self, att: &TgwAttachment, set: &PacketSet) -> Vec<(String, PacketSet)> {
+    /// The attachment subnet by which traffic that entered the transit gateway in Availability
+    /// Zone `az` leaves it into `att`'s VPC: the one in the same zone (AZ affinity). With none
+    /// there, the gateway picks one of the attachment's zones at random, and with appliance mode
+    /// on it picks by a per-flow hash: decided only when the attachment has a single subnet.
+    /// `Err(Ending::Blocked)` when the attachment has no subnet at all.
+    fn tgw_entry(&self, att: &TgwAttachment, az: Option<&str>) -> Result<String, Ending> {
         let m = self.m;
-        let mut by_az: BTreeMap<Option<String>, Vec<Interval>> = BTreeMap::new();
-        for (sid, addrs) in self
-            .idx
-            .subnets_by_vpc
-            .get(&att.resource_id)
-            .into_iter()
-            .flatten()
-        {
-            let az = m.subnets.get(sid).and_then(|s| s.az.clone());
-            by_az.entry(az).or_default().extend(addrs.iter().copied());
+        match att.subnet_ids.as_slice() {
+            [] => return Err(Ending::Blocked),
+            [only] => return Ok(only.clone()),
+            _ => {}
         }
-        let mut out = Vec::new();
-        for (az, addrs) in by_az {
-            let part = set.restrict(Dim::Dst, &super::packet::merge(addrs));
-            if part.is_empty() {
-                continue;
-            }
-            let entry = att
-                .subnet_ids
-                .iter()
-                .find(|s| m.subnets.get(*s).and_then(|x| x.az.clone()) == az)
-                .or(att.subnet_ids.first());
-            if let Some(e) = entry {
-                out.push((e.clone(), part));
-            }
+        if att.appliance_mode {
+            return Err(Ending::Unknown(format!(
+                "{} has appliance mode on: the transit gateway picks which of its subnets ({}) the traffic enters {} by with a per-flow hash",
+                att.id,
+                att.subnet_ids.join(", "),
+                att.resource_id
+            )));
         }
-        out
-    }
-
-    fn tgw_entry_subnet(&self, att: &TgwAttachment, set: &PacketSet) -> Option<String> {
-        // Prefer the attachment subnet in the destination's availability zone.
-        for iv in set.project(Dim::Dst) {
-            for h in self.idx.vpc_hosts(&att.resource_id) {
-                if h.private.iter().any(|p| p.0 <= iv.1 && iv.0 <= p.1) {
-                    if let Some(s) = att
-                        .subnet_ids
-                        .iter()
-                        .find(|s| self.m.subnets.get(*s).and_then(|x| x.az.clone()) == h.az)
-                    {
-                        return Some(s.clone());
-                    }
-                }
-            }
+        let same = att
+            .subnet_ids
+            .iter()
+            .find(|s| az.is_some() && m.subnets.get(*s).and_then(|x| x.az.as_deref()) == az);
+        match same {
+            Some(s) => Ok(s.clone()),
+            None => Err(Ending::Unknown(format!(
+                "{} has no subnet in {}, where the traffic entered the transit gateway, so the gateway sends it through one of its other subnets ({}) at random",
+                att.id,
+                az.unwrap_or("the source's Availability Zone"),
+                att.subnet_ids.join(", ")
+            ))),
         }
-        att.subnet_ids.first().cloned()
     }
 
     /// Internet side: the packet is on the internet, going to `set`'s destinations.

@@ -662,6 +662,10 @@ pub struct TgwAttachment {
     pub route_table_id: Option<String>,
     /// Whether SG referencing is enabled on this attachment.
     pub sg_referencing: bool,
+    /// Whether appliance mode is enabled on this VPC attachment (`ApplianceModeSupport`): the
+    /// transit gateway then picks the attachment subnet by a per-flow hash instead of keeping
+    /// the Availability Zone the traffic came in by.
+    pub appliance_mode: bool,
     /// Tags.
     pub tags: Tags,
 }

@@ -991,6 +991,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 subnet_ids: Vec::new(),
                 route_table_id,
                 sg_referencing: false,
+                appliance_mode: false,
                 tags: tags(&a.tags),
             },
         );
@@ -1008,6 +1009,11 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             .as_ref()
             .and_then(|o| o.security_group_referencing_support.as_deref())
             == Some("enable");
+        let appliance = a
+            .options
+            .as_ref()
+            .and_then(|o| o.appliance_mode_support.as_deref())
+            == Some("enable");
         let entry = m
             .tgw_attachments
             .entry(tgw_attachment_key(
@@ -1023,10 +1029,12 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 subnet_ids: Vec::new(),
                 route_table_id: None,
                 sg_referencing: false,
+                appliance_mode: false,
                 tags: tags(&a.tags),
             });
         entry.subnet_ids = a.subnet_ids.clone();
         entry.sg_referencing = sg_ref;
+        entry.appliance_mode = appliance;
     }
     for (f, t) in raw.tgw_route_tables {
         if !live(t.state.as_deref(), &["deleted", "deleting"]) {
