@@ -56,6 +56,9 @@ pub struct Subnet {
     pub location: Location,
     /// Availability zone name.
     pub az: Option<String>,
+    /// Availability zone id (`euw1-az1`): the same physical zone in every account, where the
+    /// name's mapping differs from account to account.
+    pub az_id: Option<String>,
     /// IPv4 CIDR (absent for IPv6-only subnets).
     pub cidr_v4: Option<Ipv4Net>,
     /// IPv6 CIDRs.

@@ -285,6 +285,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             id: s.subnet_id,
             vpc_id: s.vpc_id,
             az: s.availability_zone,
+            az_id: s.availability_zone_id,
             cidr_v4,
             cidrs_v6,
             map_public_ip_on_launch: s.map_public_ip_on_launch,
