@@ -682,6 +682,10 @@ impl<'m> Walker<'m> {
         // (NACL, route table, zone, entered from this subnet) -> what passes
         type Key<'k> = (Option<&'k str>, Option<&'k str>, &'k Option<String>, bool);
         let mut memo: BTreeMap<Key, (PacketSet, Trace)> = BTreeMap::new();
+        // After a transit gateway, the reply's checks past the destination's own subnet depend on
+        // its zone only: done once per zone, first (filters commute, and network mode keeps no
+        // hops).
+        let mut by_zone: BTreeMap<&Option<String>, (PacketSet, Trace)> = BTreeMap::new();
         for (sid, addrs) in subnets {
             if set.restrict(Dim::Dst, addrs).is_empty() {
                 continue;
@@ -697,11 +701,22 @@ impl<'m> Walker<'m> {
             let passed = match memo.get(&key) {
                 Some(x) => x,
                 None => {
-                    let mut t2 = t.clone();
-                    let part = if own {
-                        set.clone()
+                    let (set, mut t2) = if matches!(arrival, Arrival::Tgw { .. }) {
+                        by_zone
+                            .entry(&sub.az)
+                            .or_insert_with(|| {
+                                let mut t0 = t.clone();
+                                let p = self.tgw_reply_zone(&sub.az, set.clone(), &mut t0, arrival);
+                                (p, t0)
+                            })
+                            .clone()
                     } else {
-                        self.enter_subnet(sid, set.clone(), &mut t2, arrival)
+                        (set.clone(), t.clone())
+                    };
+                    let part = if own {
+                        set
+                    } else {
+                        self.enter_subnet(sid, set, &mut t2, arrival)
                     };
                     let part = if *arrival == Arrival::PreservedByLb {
                         part
@@ -713,7 +728,7 @@ impl<'m> Walker<'m> {
                             name: sid,
                         };
                         let part = self.return_routes(place, part, &mut t2, arrival);
-                        self.tgw_reply(place, part, &mut t2, arrival)
+                        self.tgw_reply_leave(place, part, &mut t2, arrival)
                     };
                     memo.entry(key).or_insert((part, t2))
                 }
@@ -920,8 +935,8 @@ impl<'m> Walker<'m> {
 
     /// Packets entering the subnet of a host (or a whole subnet, in network mode) from another
     /// subnet of its VPC, the way they arrived: [`Self::cross_in`], except that after a transit
-    /// gateway the replies leave by the attachment subnet of their own Availability Zone, which
-    /// [`Self::tgw_reply`] checks with the reply's other NACLs.
+    /// gateway the replies leave by the attachment subnet of their own Availability Zone
+    /// ([`Self::reply_exit`]): [`Self::tgw_reply_leave`] checks that with the reply's other NACLs.
     fn enter_subnet(
         &mut self,
         subnet_id: &str,
@@ -1318,7 +1333,7 @@ impl<'m> Walker<'m> {
         let set = self.nacl_check(&mut t, subnet_id, &set, NaclCheck::OutForward);
         let mut set = self.nacl_check(&mut t, &att_subnet, &set, NaclCheck::InForward);
         // The reply comes back from the gateway through an attachment subnet (the one of the
-        // Availability Zone it returns in, [`Self::tgw_reply`]) into this subnet, whose inbound
+        // Availability Zone it returns in, [`Self::tgw_reply_zone`]) into this subnet, whose inbound
         // rules apply unless it is that attachment subnet: decided here for subnets that are
         // none of the attachment's, there for the others.
         if !att.subnet_ids.iter().any(|s| s == subnet_id) {
@@ -2284,7 +2299,8 @@ impl<'m> Walker<'m> {
             name: &h.name,
         };
         let set = self.return_routes(place, set, &mut t, &arrival);
-        let set = self.tgw_reply(place, set, &mut t, &arrival);
+        let set = self.tgw_reply_leave(place, set, &mut t, &arrival);
+        let set = self.tgw_reply_zone(place.az, set, &mut t, &arrival);
         self.arrive_checked(h, set, t)
     }
 
@@ -2473,45 +2489,65 @@ impl<'m> Walker<'m> {
     /// §6.2: the reply's own way back through the transit gateways' attachment subnets (AWS
     /// Prescriptive Guidance, "Transit Gateway traffic flow and asymmetric routing"), after
     /// [`Self::return_routes`] (the routes back, and a subnet of the destination attachment in
-    /// the destination's Availability Zone). The reply leaves the destination's VPC by that
-    /// subnet: from an instance to the gateway (TGW docs, "Network ACLs for transit gateways"),
-    /// the outbound rules of the instance's subnet and the inbound rules of the attachment
-    /// subnet apply, also when they are one subnet. It enters the client's VPC by the client
-    /// attachment's subnet in the zone it came back in, as the packet did ([`Self::tgw_entry`];
-    /// when that is not decided, by any of them: [`Self::tgw_handoff`]), which hands it on as
-    /// [`Self::reply_enter`] says.
-    fn tgw_reply(
-        &mut self,
-        place: Place<'_>,
-        set: PacketSet,
-        t: &mut Trace,
-        arrival: &Arrival,
-    ) -> PacketSet {
+    /// the destination's Availability Zone): it leaves the destination's VPC by that subnet, the
+    /// reply's *exit*. From an instance to the gateway (TGW docs, "Network ACLs for transit
+    /// gateways"), the outbound rules of the instance's subnet ([`Self::tgw_reply_leave`]) and
+    /// the inbound rules of the attachment subnet apply, also when they are one subnet. It
+    /// enters the client's VPC by the client attachment's subnet in the zone it came back in, as
+    /// the packet did ([`Self::tgw_entry`]; when that is not decided, by any of them:
+    /// [`Self::tgw_handoff`]), which hands it on as [`Self::reply_enter`] says. This part
+    /// ([`Self::tgw_reply_zone`]) depends on the destination's zone only.
+    fn reply_exit(&self, az: &Option<String>, arrival: &Arrival) -> Option<String> {
         let Arrival::Tgw {
             dst_attachment,
             chain,
             ..
         } = arrival
         else {
+            return None;
+        };
+        let m = self.m;
+        let datt = m.tgw_attachment(&chain.last()?.0, dst_attachment)?;
+        datt.subnet_ids
+            .iter()
+            .find(|s| m.subnets.get(*s).map(|x| &x.az) == Some(az))
+            .cloned()
+    }
+
+    /// The reply leaving the destination's subnet for its exit ([`Self::reply_exit`]): that
+    /// subnet's outbound rules.
+    fn tgw_reply_leave(
+        &mut self,
+        place: Place<'_>,
+        set: PacketSet,
+        t: &mut Trace,
+        arrival: &Arrival,
+    ) -> PacketSet {
+        if self.reply_exit(place.az, arrival).is_none() {
+            return set;
+        }
+        self.nacl_check(t, place.subnet_id, &set, NaclCheck::OutReply)
+    }
+
+    /// The reply from its exit ([`Self::reply_exit`], in the destination's zone `az`) back into
+    /// the client's VPC: the exit's inbound rules, then the client attachment's subnet.
+    fn tgw_reply_zone(
+        &mut self,
+        az: &Option<String>,
+        set: PacketSet,
+        t: &mut Trace,
+        arrival: &Arrival,
+    ) -> PacketSet {
+        let Some(exit) = self.reply_exit(az, arrival) else {
+            return set;
+        };
+        let Arrival::Tgw { chain, .. } = arrival else {
             return set;
         };
         let m = self.m;
-        let (Some((last_tgw, _)), Some((first_tgw, client_att))) = (chain.last(), chain.first())
-        else {
+        let Some((first_tgw, client_att)) = chain.first() else {
             return set;
         };
-        let Some(datt) = m.tgw_attachment(last_tgw, dst_attachment) else {
-            return set;
-        };
-        let Some(exit) = datt
-            .subnet_ids
-            .iter()
-            .find(|s| m.subnets.get(*s).map(|x| &x.az) == Some(place.az))
-            .cloned()
-        else {
-            return set;
-        };
-        let set = self.nacl_check(t, place.subnet_id, &set, NaclCheck::OutReply);
         let set = self.nacl_check(t, &exit, &set, NaclCheck::InReply);
         let Some(catt) = m.tgw_attachment(first_tgw, client_att) else {
             return set;
