@@ -2,7 +2,8 @@
 //!
 //! - `fixtures/bad/*`: `exposure analyze` exits 2 and the message names the file.
 //! - `fixtures/edge/*`: loads (exit 0) with the listed warnings and notes.
-//! - `fixtures/semantics/*`: each `[[case]]` is a query with its expected verdict and reason code.
+//! - `fixtures/semantics/*`: each `[[case]]` is a query with its expected verdict, reason code and,
+//!   for an unknown verdict, strings its reason must contain (`unknown_contains`).
 
 use crate::common::{exposure, path, query};
 use std::path::PathBuf;
@@ -173,6 +174,21 @@ fn semantics_fixtures_give_their_verdicts_and_reasons() {
                     v["blocked_by"]
                 ));
                 continue;
+            }
+            // An unknown verdict's reason (the answer's "not modelled: ..." assumptions).
+            let assumptions: Vec<&str> = v["assumptions"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|x| x.as_str()).collect())
+                .unwrap_or_default();
+            for needle in strings(&case, "unknown_contains") {
+                if !assumptions
+                    .iter()
+                    .any(|a| a.starts_with("not modelled:") && a.contains(&needle))
+                {
+                    failures.push(format!(
+                        "{name}: no unknown reason mentions `{needle}`: {assumptions:?}"
+                    ));
+                }
             }
             if let Some(code) = s("code") {
                 let codes: Vec<&str> = v["blocked_by"]

@@ -159,6 +159,79 @@ enum Arrival {
     PreservedByLb,
 }
 
+/// The attachment subnet a transit gateway hands packets to a VPC by ([`Walker::tgw_entry`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum TgwEntry {
+    /// Decided.
+    Subnet(String),
+    /// Any of these (sorted), as the gateway picks; `why` says why it is not decided.
+    Any { subnets: Vec<String>, why: String },
+    /// The attachment has no subnet.
+    NoSubnet,
+}
+
+/// The Availability Zone packets entered a transit gateway in, which the gateway keeps
+/// (AZ affinity, [`Walker::tgw_entry`]).
+#[derive(Debug, Clone, Copy)]
+enum Zone<'a> {
+    /// The zone of this attachment subnet, which the packets entered the gateway by.
+    Entered(&'a str),
+    /// Network mode: packets of several subnets of the VPC, each in the zone of its source's
+    /// subnet (they entered the gateway by the attachment's subnet there).
+    OfSource,
+    /// Not known: the packets crossed a TGW peering.
+    Lost,
+}
+
+/// Which way a transit gateway hands packets to a VPC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Handoff {
+    /// The packet, towards its destination.
+    Forward,
+    /// The reply, towards the client (the packet's source).
+    Reply,
+}
+
+impl Handoff {
+    /// The address that decides: the destination of what is handed over, in forward
+    /// coordinates.
+    fn dim(self) -> Dim {
+        match self {
+            Handoff::Forward => Dim::Dst,
+            Handoff::Reply => Dim::Src,
+        }
+    }
+
+    /// The NACL checks of the attachment subnet (outbound) and of the subnet entered next
+    /// (inbound).
+    fn checks(self) -> (NaclCheck, NaclCheck) {
+        match self {
+            Handoff::Forward => (NaclCheck::OutForward, NaclCheck::InForward),
+            Handoff::Reply => (NaclCheck::OutReply, NaclCheck::InReply),
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Handoff::Forward => "the traffic",
+            Handoff::Reply => "the reply",
+        }
+    }
+}
+
+/// Whether two subnets are in the same Availability Zone: by zone id when both have one (a
+/// zone's name maps to a different zone in each account), else by name within one account and
+/// Region; `None` when that cannot be told.
+fn same_zone(a: &Subnet, b: &Subnet) -> Option<bool> {
+    if let (Some(x), Some(y)) = (&a.az_id, &b.az_id) {
+        return Some(x == y);
+    }
+    match (&a.az, &b.az) {
+        (Some(x), Some(y)) if a.location == b.location => Some(x == y),
+        _ => None,
+    }
+}
+
 /// Where packets are delivered: a host's place, or a whole subnet in network mode.
 #[derive(Clone, Copy)]
 struct Place<'a> {
@@ -223,6 +296,24 @@ pub fn not_internet_routable() -> Vec<Interval> {
     .iter()
     .flat_map(|c| net_intervals(&c.parse().unwrap()))
     .collect()
+}
+
+/// Whether some packet of `set` has its `dim` address in `intervals` (without cutting the set).
+fn touches(set: &PacketSet, dim: Dim, intervals: &[Interval]) -> bool {
+    set.boxes().iter().any(|b| {
+        let (lo, hi) = b.get(dim);
+        intervals.iter().any(|&(a, z)| a <= hi && lo <= z)
+    })
+}
+
+/// The union of sets known to share no packet (parts cut from one set).
+fn join_disjoint(parts: impl IntoIterator<Item = PacketSet>) -> PacketSet {
+    PacketSet::from_pieces(parts.into_iter().flat_map(|p| p.boxes().to_vec()).collect())
+}
+
+/// A VPC's addresses (its IPv4 and IPv6 CIDRs).
+fn vpc_intervals(m: &Model, vpc: &str) -> Vec<Interval> {
+    super::packet::merge(m.vpc_cidrs(vpc).iter().flat_map(net_intervals).collect())
 }
 
 /// Internet addresses: public IPv4 and IPv6 global unicast (2000::/3).
@@ -603,6 +694,10 @@ impl<'m> Walker<'m> {
         // (NACL, route table, zone, entered from this subnet) -> what passes
         type Key<'k> = (Option<&'k str>, Option<&'k str>, &'k Option<String>, bool);
         let mut memo: BTreeMap<Key, (PacketSet, Trace)> = BTreeMap::new();
+        // After a transit gateway, the reply's checks past the destination's own subnet depend on
+        // its zone only: done once per zone, first (filters commute, and network mode keeps no
+        // hops).
+        let mut by_zone: BTreeMap<&Option<String>, (PacketSet, Trace)> = BTreeMap::new();
         for (sid, addrs) in subnets {
             if set.restrict(Dim::Dst, addrs).is_empty() {
                 continue;
@@ -618,11 +713,22 @@ impl<'m> Walker<'m> {
             let passed = match memo.get(&key) {
                 Some(x) => x,
                 None => {
-                    let mut t2 = t.clone();
-                    let part = if own {
-                        set.clone()
+                    let (set, mut t2) = if matches!(arrival, Arrival::Tgw { .. }) {
+                        by_zone
+                            .entry(&sub.az)
+                            .or_insert_with(|| {
+                                let mut t0 = t.clone();
+                                let p = self.tgw_reply_zone(&sub.az, set.clone(), &mut t0, arrival);
+                                (p, t0)
+                            })
+                            .clone()
                     } else {
-                        self.cross_in(sid, set.clone(), &mut t2)
+                        (set.clone(), t.clone())
+                    };
+                    let part = if own {
+                        set
+                    } else {
+                        self.enter_subnet(sid, set, &mut t2, arrival)
                     };
                     let part = if *arrival == Arrival::PreservedByLb {
                         part
@@ -633,7 +739,8 @@ impl<'m> Walker<'m> {
                             az: &sub.az,
                             name: sid,
                         };
-                        self.return_routes(place, part, &mut t2, arrival)
+                        let part = self.return_routes(place, part, &mut t2, arrival);
+                        self.tgw_reply_leave(place, part, &mut t2, arrival)
                     };
                     memo.entry(key).or_insert((part, t2))
                 }
@@ -836,44 +943,81 @@ impl<'m> Walker<'m> {
         }
     }
 
+    /// Packets leaving `subnet_id` for another subnet: its NACL outbound, and inbound for the
+    /// replies coming back.
     fn cross_out(&mut self, subnet_id: &str, set: PacketSet, t: &mut Trace) -> PacketSet {
-        let acl = self.idx.subnet_nacl(self.m, subnet_id);
-        let set2 = self.nacl_step(
-            t,
-            acl,
-            &set,
-            NaclCheck::OutForward,
-            |id| format!("network ACL {id} of {subnet_id} denies this traffic outbound"),
-            || format!("outbound of {subnet_id}"),
-        );
-        self.nacl_step(
-            t,
-            acl,
-            &set2,
-            NaclCheck::InReply,
-            |id| format!("network ACL {id} of {subnet_id} denies the replies inbound (NACLs are stateless: allow the return traffic to the client's source ports)"),
-            || format!("reply inbound to {subnet_id}"),
-        )
+        let set = self.nacl_check(t, subnet_id, &set, NaclCheck::OutForward);
+        self.nacl_check(t, subnet_id, &set, NaclCheck::InReply)
     }
 
+    /// Packets entering `subnet_id` from another subnet: its NACL inbound, and outbound for the
+    /// replies going back.
     fn cross_in(&mut self, subnet_id: &str, set: PacketSet, t: &mut Trace) -> PacketSet {
+        let set = self.nacl_check(t, subnet_id, &set, NaclCheck::InForward);
+        self.nacl_check(t, subnet_id, &set, NaclCheck::OutReply)
+    }
+
+    /// Packets entering the subnet of a host (or a whole subnet, in network mode) from another
+    /// subnet of its VPC, the way they arrived: [`Self::cross_in`], except that after a transit
+    /// gateway the replies leave by the attachment subnet of their own Availability Zone
+    /// ([`Self::reply_exit`]): [`Self::tgw_reply_leave`] checks that with the reply's other NACLs.
+    fn enter_subnet(
+        &mut self,
+        subnet_id: &str,
+        set: PacketSet,
+        t: &mut Trace,
+        arrival: &Arrival,
+    ) -> PacketSet {
+        if matches!(arrival, Arrival::Tgw { .. }) {
+            self.nacl_check(t, subnet_id, &set, NaclCheck::InForward)
+        } else {
+            self.cross_in(subnet_id, set, t)
+        }
+    }
+
+    /// One check of `subnet_id`'s NACL ([`Self::nacl_step`] with the usual wording).
+    fn nacl_check(
+        &self,
+        t: &mut Trace,
+        subnet_id: &str,
+        set: &PacketSet,
+        check: NaclCheck,
+    ) -> PacketSet {
         let acl = self.idx.subnet_nacl(self.m, subnet_id);
-        let set2 = self.nacl_step(
-            t,
-            acl,
-            &set,
-            NaclCheck::InForward,
-            |id| format!("network ACL {id} of {subnet_id} denies this traffic inbound"),
-            || format!("inbound to {subnet_id}"),
-        );
-        self.nacl_step(
-            t,
-            acl,
-            &set2,
-            NaclCheck::OutReply,
-            |id| format!("network ACL {id} of {subnet_id} denies the replies outbound (NACLs are stateless: allow the return traffic to the client's source ports, usually 1024-65535)"),
-            || format!("reply outbound from {subnet_id}"),
-        )
+        match check {
+            NaclCheck::OutForward => self.nacl_step(
+                t,
+                acl,
+                set,
+                check,
+                |id| format!("network ACL {id} of {subnet_id} denies this traffic outbound"),
+                || format!("outbound of {subnet_id}"),
+            ),
+            NaclCheck::InReply => self.nacl_step(
+                t,
+                acl,
+                set,
+                check,
+                |id| format!("network ACL {id} of {subnet_id} denies the replies inbound (NACLs are stateless: allow the return traffic to the client's source ports)"),
+                || format!("reply inbound to {subnet_id}"),
+            ),
+            NaclCheck::InForward => self.nacl_step(
+                t,
+                acl,
+                set,
+                check,
+                |id| format!("network ACL {id} of {subnet_id} denies this traffic inbound"),
+                || format!("inbound to {subnet_id}"),
+            ),
+            NaclCheck::OutReply => self.nacl_step(
+                t,
+                acl,
+                set,
+                check,
+                |id| format!("network ACL {id} of {subnet_id} denies the replies outbound (NACLs are stateless: allow the return traffic to the client's source ports, usually 1024-65535)"),
+                || format!("reply outbound from {subnet_id}"),
+            ),
+        }
     }
 
     /// One check of a subnet's NACL: what passes (or, when nothing does, the whole set with
@@ -1207,10 +1351,17 @@ impl<'m> Walker<'m> {
         let Some(att_subnet) = att_subnet else {
             return self.block(t, &att.id, "TGW_NO_ATTACHMENT_IN_AZ", format!("{} has no subnet in {}'s availability zone {}, so {subnet_id} cannot send to {tgw}", att.id, subnet_id, az.unwrap_or_default()), set);
         };
-        let mut set = set;
-        if att_subnet != subnet_id {
-            set = self.cross_out(subnet_id, set, &mut t);
-            set = self.cross_in(&att_subnet, set, &mut t);
+        // The NACL page of the TGW docs: traffic from an instance to the gateway is evaluated by
+        // the outbound rules of the instance's subnet and the inbound rules of the attachment
+        // subnet, also when they are one subnet.
+        let set = self.nacl_check(&mut t, subnet_id, &set, NaclCheck::OutForward);
+        let mut set = self.nacl_check(&mut t, &att_subnet, &set, NaclCheck::InForward);
+        // The reply comes back from the gateway through an attachment subnet (the one of the
+        // Availability Zone it returns in, [`Self::tgw_reply_zone`]) into this subnet, whose inbound
+        // rules apply unless it is that attachment subnet: decided here for subnets that are
+        // none of the attachment's, there for the others.
+        if !att.subnet_ids.iter().any(|s| s == subnet_id) {
+            set = self.nacl_check(&mut t, subnet_id, &set, NaclCheck::InReply);
         }
         Self::hop(
             &mut t,
@@ -1234,21 +1385,31 @@ impl<'m> Walker<'m> {
             }
             return;
         }
-        self.tgw_forward(tgw, &att_id, Vec::new(), set, t);
+        self.tgw_forward(tgw, &att_id, Zone::Entered(&att_subnet), Vec::new(), set, t);
     }
 
     /// Network mode, second phase: packets that reached a transit gateway from a VPC (see
-    /// [`Goal::stop_at_vpc`]) are forwarded by it, to the VPCs it reaches.
+    /// [`Goal::stop_at_vpc`]) are forwarded by it, to the VPCs it reaches. They come from
+    /// several subnets of the VPC, each in its own Availability Zone ([`Zone::OfSource`]).
     pub fn network_tgw(&mut self, key: &TgwKey, set: PacketSet) {
-        self.tgw_forward(&key.tgw, &key.attachment, Vec::new(), set, Trace::default());
+        self.tgw_forward(
+            &key.tgw,
+            &key.attachment,
+            Zone::OfSource,
+            Vec::new(),
+            set,
+            Trace::default(),
+        );
     }
 
     /// Forwarding inside a transit gateway: the route table associated with the attachment the
-    /// packet came in by decides (§6.2); TGW peering hands it to the peer's table.
+    /// packet came in by decides (§6.2); TGW peering hands it to the peer's table. `zone`: the
+    /// Availability Zone the packet entered the gateway in, which it keeps (AZ affinity).
     fn tgw_forward(
         &mut self,
         tgw: &str,
         ingress: &str,
+        zone: Zone<'_>,
         mut chain: Vec<(String, String)>,
         set: PacketSet,
         mut t: Trace,
@@ -1350,42 +1511,62 @@ impl<'m> Walker<'m> {
                         );
                         continue;
                     }
-                    // §6.2: enters at the attachment subnet (in the destination's availability
-                    // zone when it has one there) and is forwarded by that subnet's route table.
-                    let entries: Vec<(String, PacketSet)> = if self.goal.network {
-                        self.tgw_entries_by_az(dst, &part)
-                    } else {
-                        self.tgw_entry_subnet(dst, &part)
-                            .map(|e| (e, part.clone()))
-                            .into_iter()
-                            .collect()
-                    };
-                    if entries.is_empty() && !self.goal.network {
-                        self.block(
-                            t2,
-                            &dst_att_id,
-                            "TGW_NO_ATTACHMENT_IN_AZ",
-                            format!("{dst_att_id} has no subnet"),
-                            part,
-                        );
-                        continue;
-                    }
+                    // §6.2: enters by an attachment subnet (the one in the Availability Zone the
+                    // packet entered the gateway by, when the gateway keeps it) and is forwarded
+                    // by that subnet's route table.
                     let arrival = Arrival::Tgw {
                         tgw: tgw.to_string(),
                         dst_attachment: dst_att_id.clone(),
                         chain: chain.clone(),
                     };
-                    for (entry, part) in entries {
-                        for (rc, sub) in self.idx.graph.route_partition(&entry, &part, Dim::Dst) {
-                            let mut t3 = t2.clone();
-                            match rc {
-                                Some(rc) if rc.active && rc.target == RouteTarget::Local => {
-                                    let sub = self.cross_out(&entry, sub, &mut t3);
-                                    self.deliver_in_vpc(&dvpc, sub, t3, Some(&entry), arrival.clone());
-                                }
-                                Some(rc) => self.finish(t3, Ending::Unknown(format!("traffic from {tgw} entering {dvpc} is routed by {entry}'s route table to {}, which is not followed further", rc.target.id())), sub),
-                                None => self.block(t3, &entry, "NO_ROUTE_TO_DESTINATION", format!("{entry}'s route table has no route for {}", describe_dst(&sub)), sub),
+                    for (entry, part) in self.tgw_entries(dst, zone, &chain, part) {
+                        let mut t2 = t2.clone();
+                        match entry {
+                            TgwEntry::Subnet(entry) => {
+                                self.enter_from_tgw(&entry, &dvpc, part, t2, &arrival)
                             }
+                            TgwEntry::Any { subnets, why } => {
+                                let (agreed, differ) =
+                                    self.tgw_handoff(dst, &subnets, &part, Handoff::Forward);
+                                if !differ.is_empty() {
+                                    let what = self.handoff_differences(
+                                        dst,
+                                        &subnets,
+                                        &differ,
+                                        Handoff::Forward,
+                                    );
+                                    self.finish(
+                                        t2.clone(),
+                                        Ending::Unknown(format!(
+                                            "{why}, so the transit gateway sends this traffic into {dvpc} through any of {} ({dst_att_id}'s subnets), and they treat it differently: {what}",
+                                            subnets.join(", ")
+                                        )),
+                                        differ,
+                                    );
+                                }
+                                if agreed.is_empty() {
+                                    continue;
+                                }
+                                let entry = subnets[0].clone();
+                                if !self.goal.network {
+                                    Self::hop(
+                                        &mut t2,
+                                        &dst_att_id,
+                                        "tgw-attachment",
+                                        &dst_att_id,
+                                        format!("{why}: enters {dvpc} by any of {}, which treat this traffic alike (shown through {entry})", subnets.join(", ")),
+                                        false,
+                                    );
+                                }
+                                self.enter_from_tgw(&entry, &dvpc, agreed, t2, &arrival);
+                            }
+                            TgwEntry::NoSubnet => self.block(
+                                t2,
+                                &dst_att_id,
+                                "TGW_NO_ATTACHMENT_IN_AZ",
+                                format!("{dst_att_id} has no subnet"),
+                                part,
+                            ),
                         }
                     }
                 }
@@ -1413,7 +1594,9 @@ impl<'m> Walker<'m> {
                         format!("{tgw} -> {peer}"),
                         false,
                     );
-                    self.tgw_forward(&peer, &dst_att_id, chain.clone(), part, t2);
+                    // The docs say nothing of the Availability Zone a packet keeps across a peering
+                    // (AZ names differ between Regions): the entry is not decided by it.
+                    self.tgw_forward(&peer, &dst_att_id, Zone::Lost, chain.clone(), part, t2);
                 }
                 _ => self.finish(
                     t2,
@@ -1427,55 +1610,456 @@ impl<'m> Walker<'m> {
         }
     }
 
-    /// Network mode: the destination VPC's subnets grouped by availability zone, each group
-    /// entered at the attachment subnet [`Self::tgw_entry_subnet`] would pick for a host there.
-    fn tgw_entries_by_az(&self, att: &TgwAttachment, set: &PacketSet) -> Vec<(String, PacketSet)> {
+    /// [`Self::tgw_entry`] for packets that entered the gateway in `zone`: the entry and the
+    /// packets it concerns. In network mode ([`Zone::OfSource`]) the packets of each zone go by
+    /// that zone's entry; what all those entries treat alike ([`Self::handoff_alike`]) goes by
+    /// the first, once. `chain[0]` is the attachment the packets entered the first gateway by.
+    fn tgw_entries(
+        &self,
+        dst: &TgwAttachment,
+        zone: Zone<'_>,
+        chain: &[(String, String)],
+        part: PacketSet,
+    ) -> Vec<(TgwEntry, PacketSet)> {
         let m = self.m;
-        let mut by_az: BTreeMap<Option<String>, Vec<Interval>> = BTreeMap::new();
-        for (sid, addrs) in self
-            .idx
-            .subnets_by_vpc
-            .get(&att.resource_id)
-            .into_iter()
-            .flatten()
-        {
-            let az = m.subnets.get(sid).and_then(|s| s.az.clone());
-            by_az.entry(az).or_default().extend(addrs.iter().copied());
-        }
-        let mut out = Vec::new();
-        for (az, addrs) in by_az {
-            let part = set.restrict(Dim::Dst, &super::packet::merge(addrs));
-            if part.is_empty() {
-                continue;
-            }
-            let entry = att
-                .subnet_ids
-                .iter()
-                .find(|s| m.subnets.get(*s).and_then(|x| x.az.clone()) == az)
-                .or(att.subnet_ids.first());
-            if let Some(e) = entry {
-                out.push((e.clone(), part));
-            }
-        }
-        out
-    }
-
-    fn tgw_entry_subnet(&self, att: &TgwAttachment, set: &PacketSet) -> Option<String> {
-        // Prefer the attachment subnet in the destination's availability zone.
-        for iv in set.project(Dim::Dst) {
-            for h in self.idx.vpc_hosts(&att.resource_id) {
-                if h.private.iter().any(|p| p.0 <= iv.1 && iv.0 <= p.1) {
-                    if let Some(s) = att
-                        .subnet_ids
-                        .iter()
-                        .find(|s| self.m.subnets.get(*s).and_then(|x| x.az.clone()) == h.az)
-                    {
-                        return Some(s.clone());
+        let entered = match zone {
+            Zone::Entered(s) => Some(s),
+            Zone::Lost => None,
+            Zone::OfSource => {
+                let Some(src) = chain
+                    .first()
+                    .and_then(|(tgw, att)| m.tgw_attachment(tgw, att))
+                else {
+                    return vec![(self.tgw_entry(dst, None, Handoff::Forward), part)];
+                };
+                // Each zone's entry, with the addresses of the source VPC's subnets there.
+                let mut by_entry: Vec<(TgwEntry, Vec<Interval>)> = Vec::new();
+                for s in &src.subnet_ids {
+                    let az = m.subnets.get(s).map(|x| &x.az);
+                    let sources: Vec<Interval> = self
+                        .idx
+                        .subnets_by_vpc
+                        .get(&src.resource_id)
+                        .into_iter()
+                        .flatten()
+                        .filter(|(sid, _)| m.subnets.get(sid).map(|x| &x.az) == az)
+                        .flat_map(|(_, addrs)| addrs.iter().copied())
+                        .collect();
+                    let entry = self.tgw_entry(dst, Some(s), Handoff::Forward);
+                    match by_entry.iter_mut().find(|(e, _)| *e == entry) {
+                        Some((_, addrs)) => addrs.extend(sources),
+                        None => by_entry.push((entry, sources)),
                     }
                 }
+                if by_entry.len() < 2 {
+                    let entry = by_entry
+                        .pop()
+                        .map(|(e, _)| e)
+                        .unwrap_or_else(|| self.tgw_entry(dst, None, Handoff::Forward));
+                    return vec![(entry, part)];
+                }
+                let mut out = Vec::new();
+                let mut rest = part;
+                let decided: Option<Vec<String>> = by_entry
+                    .iter()
+                    .map(|(e, _)| match e {
+                        TgwEntry::Subnet(s) => Some(s.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                if let Some((agreed, differ)) = decided
+                    .as_ref()
+                    .and_then(|subnets| self.handoff_alike(subnets, &rest, Handoff::Forward))
+                {
+                    if !agreed.is_empty() {
+                        out.push((by_entry[0].0.clone(), agreed));
+                    }
+                    rest = differ;
+                }
+                for (entry, sources) in by_entry {
+                    let p = rest.restrict(Dim::Src, &super::packet::merge(sources));
+                    if !p.is_empty() {
+                        out.push((entry, p));
+                    }
+                }
+                return out;
+            }
+        };
+        vec![(self.tgw_entry(dst, entered, Handoff::Forward), part)]
+    }
+
+    /// The attachment subnet by which a transit gateway hands packets to `att`'s VPC, when they
+    /// entered the gateway in the Availability Zone of subnet `zone` (none: after a TGW
+    /// peering). The gateway keeps the zone (AZ affinity: TGW docs, "How transit gateways work
+    /// → Availability Zones"; AWS Prescriptive Guidance, "Transit Gateway traffic flow and
+    /// asymmetric routing"): the attachment's subnet there. It picks another zone (at random)
+    /// when the attachment has no subnet there, and picks per flow (a flow hash) with appliance
+    /// mode on: then any subnet of the attachment, unless it has one only.
+    fn tgw_entry(&self, att: &TgwAttachment, zone: Option<&str>, dir: Handoff) -> TgwEntry {
+        let m = self.m;
+        let mut subnets = att.subnet_ids.clone();
+        subnets.sort();
+        subnets.dedup();
+        match subnets.as_slice() {
+            [] => return TgwEntry::NoSubnet,
+            [only] => return TgwEntry::Subnet(only.clone()),
+            _ => {}
+        }
+        let what = dir.what();
+        let why = if att.appliance_mode {
+            format!(
+                "{} has appliance mode on (the transit gateway picks the subnet {what} enters {} by per flow)",
+                att.id, att.resource_id
+            )
+        } else if let Some(z) = zone.and_then(|s| m.subnets.get(s)) {
+            let mut unmatched = false;
+            for s in &subnets {
+                match m.subnets.get(s).and_then(|b| same_zone(z, b)) {
+                    Some(true) => return TgwEntry::Subnet(s.clone()),
+                    Some(false) => {}
+                    None => unmatched = true,
+                }
+            }
+            let name = z.az.as_deref().unwrap_or("an unknown Availability Zone");
+            if unmatched {
+                format!(
+                    "the Availability Zones of {}'s subnets cannot be matched with {name}, where {what} entered the transit gateway (no zone ids in the snapshot)",
+                    att.id
+                )
+            } else {
+                format!(
+                    "{} has no subnet in {name}, where {what} entered the transit gateway",
+                    att.id
+                )
+            }
+        } else if zone.is_some() {
+            format!("the Availability Zone {what} entered the transit gateway in is not known")
+        } else {
+            format!("{what} crossed a transit gateway peering, which does not keep its Availability Zone")
+        };
+        TgwEntry::Any { subnets, why }
+    }
+
+    /// Packets a transit gateway hands to `entry`, an attachment subnet of `dvpc`: forwarded by
+    /// its route table. From the gateway to an instance (TGW docs, "Network ACLs for transit
+    /// gateways"), the attachment subnet's outbound rules and the instance subnet's inbound
+    /// rules apply, none within one subnet.
+    fn enter_from_tgw(
+        &mut self,
+        entry: &str,
+        dvpc: &str,
+        part: PacketSet,
+        t: Trace,
+        arrival: &Arrival,
+    ) {
+        let own = self
+            .m
+            .subnets
+            .get(entry)
+            .map(super::index::subnet_intervals)
+            .unwrap_or_default();
+        let tgw = match arrival {
+            Arrival::Tgw { tgw, .. } => tgw.as_str(),
+            _ => "the transit gateway",
+        };
+        for (rc, sub) in self.idx.graph.route_partition(entry, &part, Dim::Dst) {
+            let mut t3 = t.clone();
+            match rc {
+                Some(rc) if rc.active && rc.target == RouteTarget::Local => {
+                    let (inside, across) = if touches(&sub, Dim::Dst, &own) {
+                        (sub.restrict(Dim::Dst, &own), sub.exclude(Dim::Dst, &own))
+                    } else {
+                        (PacketSet::empty(), sub)
+                    };
+                    if !inside.is_empty() {
+                        self.deliver_in_vpc(dvpc, inside, t3.clone(), Some(entry), arrival.clone());
+                    }
+                    if !across.is_empty() {
+                        let across = self.nacl_check(&mut t3, entry, &across, NaclCheck::OutForward);
+                        // Nothing further depends on the subnet these entered by (none of them
+                        // is for it): without it, what entered by the subnets of several zones
+                        // reaches the VPC the same way (network mode joins it).
+                        self.deliver_in_vpc(dvpc, across, t3, None, arrival.clone());
+                    }
+                }
+                Some(rc) => self.finish(t3, Ending::Unknown(format!("traffic from {tgw} entering {dvpc} is routed by {entry}'s route table to {}, which is not followed further", rc.target.id())), sub),
+                None => self.block(t3, entry, "NO_ROUTE_TO_DESTINATION", format!("{entry}'s route table has no route for {}", describe_dst(&sub)), sub),
             }
         }
-        att.subnet_ids.first().cloned()
+    }
+
+    /// When a transit gateway may hand `set` to `att`'s VPC by any of `candidates` (its
+    /// subnets): the packets every candidate treats alike, and the others. Two candidates treat
+    /// a packet alike when it meets the same fate with either: taken on (routed locally, passed
+    /// the NACLs crossed), blocked (a NACL, no route), or routed elsewhere (not followed). Past
+    /// that, nothing depends on the candidate: the walk goes on through the first one.
+    fn tgw_handoff(
+        &self,
+        att: &TgwAttachment,
+        candidates: &[String],
+        set: &PacketSet,
+        dir: Handoff,
+    ) -> (PacketSet, PacketSet) {
+        if let Some(alike) = self.handoff_alike(candidates, set, dir) {
+            return alike;
+        }
+        let fates: Vec<[PacketSet; 3]> = candidates
+            .iter()
+            .map(|c| self.handoff_fates(att, c, set, dir))
+            .collect();
+        let mut agreed = PacketSet::empty();
+        for k in 0..3 {
+            let mut every = fates[0][k].clone();
+            for f in &fates[1..] {
+                every = every.intersect(&f[k]);
+            }
+            agreed = agreed.union(&every);
+        }
+        let differ = set.subtract(&agreed);
+        (agreed, differ)
+    }
+
+    /// [`Self::tgw_handoff`] when the candidates have the same route table and NACL (`None`
+    /// otherwise): then only packets to (replies to) an address of a candidate can fare
+    /// differently, when routed locally: that one takes them on without a NACL, the others
+    /// through the NACL's outbound and inbound rules.
+    fn handoff_alike(
+        &self,
+        candidates: &[String],
+        set: &PacketSet,
+        dir: Handoff,
+    ) -> Option<(PacketSet, PacketSet)> {
+        let m = self.m;
+        let dim = dir.dim();
+        let tables = |s: &str| {
+            (
+                self.idx.subnet_route_table(m, s).map(|r| r.id.as_str()),
+                self.idx.subnet_nacl(m, s).map(|n| n.id.as_str()),
+            )
+        };
+        let first = tables(&candidates[0]);
+        if candidates.iter().any(|c| tables(c) != first) {
+            return None;
+        }
+        let held: Vec<Interval> = super::packet::merge(
+            candidates
+                .iter()
+                .filter_map(|c| m.subnets.get(c))
+                .flat_map(super::index::subnet_intervals)
+                .collect(),
+        );
+        if !touches(set, dim, &held) {
+            return Some((set.clone(), PacketSet::empty()));
+        }
+        // Replies are routed here only when the client's address is the VPC's (as all
+        // candidates' addresses are).
+        let to_candidates = set.restrict(dim, &held);
+        let local = self
+            .idx
+            .graph
+            .route_partition(&candidates[0], &to_candidates, dim)
+            .into_iter()
+            .filter(|(rc, _)| {
+                rc.as_ref()
+                    .is_some_and(|rc| rc.active && rc.target == RouteTarget::Local)
+            })
+            .fold(PacketSet::empty(), |a, (_, p)| a.union(&p));
+        let acl = self.idx.subnet_nacl(m, &candidates[0]);
+        let (out_check, in_check) = dir.checks();
+        let (out, _) = self.idx.nacl_filter(acl, &local, out_check, false);
+        let (through, _) = self.idx.nacl_filter(acl, &out, in_check, false);
+        let differ = local.subtract(&through);
+        if differ.is_empty() {
+            return Some((set.clone(), differ));
+        }
+        Some((set.subtract(&differ), differ))
+    }
+
+    /// What becomes of `set` handed by the gateway to `att`'s VPC through `via`, one of its
+    /// subnets: [taken on, blocked, routed elsewhere] (see [`Self::tgw_handoff`]), as
+    /// [`Self::enter_from_tgw`] and [`Self::deliver_in_vpc`] (forward) or [`Self::reply_enter`]
+    /// (replies) evaluate it.
+    fn handoff_fates(
+        &self,
+        att: &TgwAttachment,
+        via: &str,
+        set: &PacketSet,
+        dir: Handoff,
+    ) -> [PacketSet; 3] {
+        let m = self.m;
+        let dim = dir.dim();
+        let (out_check, in_check) = dir.checks();
+        let [mut taken, mut blocked, mut elsewhere] = [(); 3].map(|_| PacketSet::empty());
+        // Replies are routed here only when the client's address is the VPC's.
+        let (routed, mut local) = match dir {
+            Handoff::Forward => (set.clone(), PacketSet::empty()),
+            Handoff::Reply => {
+                let cidrs = vpc_intervals(m, &att.resource_id);
+                (set.restrict(dim, &cidrs), set.exclude(dim, &cidrs))
+            }
+        };
+        for (rc, part) in self.idx.graph.route_partition(via, &routed, dim) {
+            match rc {
+                Some(rc) if rc.active && rc.target == RouteTarget::Local => {
+                    local = local.union(&part)
+                }
+                Some(_) => elsewhere = elsewhere.union(&part),
+                None => blocked = blocked.union(&part),
+            }
+        }
+        let own = m
+            .subnets
+            .get(via)
+            .map(super::index::subnet_intervals)
+            .unwrap_or_default();
+        taken = taken.union(&local.restrict(dim, &own));
+        let across = local.exclude(dim, &own);
+        let (passed, _) =
+            self.idx
+                .nacl_filter(self.idx.subnet_nacl(m, via), &across, out_check, false);
+        blocked = blocked.union(&across.subtract(&passed));
+        // Then the inbound rules of the subnet entered: any subnet of the VPC for the packet;
+        // for the reply, only the attachment's own subnets ([`Self::via_tgw`] checked the
+        // others where the packet left them).
+        let next: Vec<(&str, Vec<Interval>)> = match dir {
+            Handoff::Forward => self
+                .idx
+                .subnets_by_vpc
+                .get(&att.resource_id)
+                .into_iter()
+                .flatten()
+                .map(|(s, addrs)| (s.as_str(), addrs.clone()))
+                .collect(),
+            Handoff::Reply => att
+                .subnet_ids
+                .iter()
+                .filter_map(|s| {
+                    m.subnets
+                        .get(s)
+                        .map(|x| (s.as_str(), super::index::subnet_intervals(x)))
+                })
+                .collect(),
+        };
+        let mut rest = passed;
+        for (sid, addrs) in next {
+            let p = rest.restrict(dim, &addrs);
+            if sid == via || p.is_empty() {
+                continue;
+            }
+            rest = rest.exclude(dim, &addrs);
+            let (ok, _) = self
+                .idx
+                .nacl_filter(self.idx.subnet_nacl(m, sid), &p, in_check, false);
+            blocked = blocked.union(&p.subtract(&ok));
+            taken = taken.union(&ok);
+        }
+        [taken.union(&rest), blocked, elsewhere]
+    }
+
+    /// Why candidate attachment subnets of `att` treat `differ` differently: their route
+    /// tables (when they route it differently), their NACLs, or the address the hand-over goes
+    /// to being in one of them.
+    fn handoff_differences(
+        &self,
+        att: &TgwAttachment,
+        candidates: &[String],
+        differ: &PacketSet,
+        dir: Handoff,
+    ) -> String {
+        let m = self.m;
+        let dim = dir.dim();
+        let listed = |ids: &[String]| -> Option<String> {
+            ids.iter().any(|x| x != &ids[0]).then(|| {
+                candidates
+                    .iter()
+                    .zip(ids)
+                    .map(|(c, x)| format!("{c}: {x}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+        };
+        let routed = match dir {
+            Handoff::Forward => differ.clone(),
+            Handoff::Reply => differ.restrict(dim, &vpc_intervals(m, &att.resource_id)),
+        };
+        let local: Vec<PacketSet> = candidates
+            .iter()
+            .map(|c| {
+                self.idx
+                    .graph
+                    .route_partition(c, &routed, dim)
+                    .into_iter()
+                    .filter(|(rc, _)| {
+                        rc.as_ref()
+                            .is_some_and(|rc| rc.active && rc.target == RouteTarget::Local)
+                    })
+                    .fold(PacketSet::empty(), |a, (_, p)| a.union(&p))
+            })
+            .collect();
+        let routes_differ = local
+            .iter()
+            .any(|l| !l.subtract(&local[0]).is_empty() || !local[0].subtract(l).is_empty());
+        let all_local = local[1..]
+            .iter()
+            .fold(local[0].clone(), |a, l| a.intersect(l));
+        let rts: Vec<String> = candidates
+            .iter()
+            .map(|c| {
+                self.idx
+                    .subnet_route_table(m, c)
+                    .map(|r| r.id.clone())
+                    .unwrap_or_else(|| "local routes only".into())
+            })
+            .collect();
+        let acls: Vec<String> = candidates
+            .iter()
+            .map(|c| {
+                self.idx
+                    .subnet_nacl(m, c)
+                    .map(|n| n.id.clone())
+                    .unwrap_or_else(|| "the default NACL (assumed)".into())
+            })
+            .collect();
+        let mut out = Vec::new();
+        if routes_differ {
+            if let Some(l) = listed(&rts) {
+                out.push(format!("their route tables route it differently ({l})"));
+            }
+        }
+        if !routes_differ || !all_local.is_empty() {
+            if let Some(l) = listed(&acls) {
+                out.push(format!("their network ACLs differ ({l})"));
+            }
+        }
+        let holders: Vec<&str> = candidates
+            .iter()
+            .filter(|c| {
+                m.subnets.get(*c).is_some_and(|s| {
+                    !differ
+                        .restrict(dim, &super::index::subnet_intervals(s))
+                        .is_empty()
+                })
+            })
+            .map(String::as_str)
+            .collect();
+        if !holders.is_empty() {
+            let who = match dir {
+                Handoff::Forward => "destination",
+                Handoff::Reply => "client",
+            };
+            out.push(format!(
+                "the {who} is in {}, which passes it on without a network ACL while the others cross one",
+                holders.join(", ")
+            ));
+        }
+        if out.is_empty() {
+            out.push(format!(
+                "route tables {}, network ACLs {}",
+                rts.join(", "),
+                acls.join(", ")
+            ));
+        }
+        out.join("; ")
     }
 
     /// Internet side: the packet is on the internet, going to `set`'s destinations.
@@ -1701,7 +2285,7 @@ impl<'m> Walker<'m> {
             let part = if from_subnet == Some(h.subnet_id.as_str()) {
                 part
             } else {
-                self.cross_in(&h.subnet_id, part, &mut t2)
+                self.enter_subnet(&h.subnet_id, part, &mut t2, &arrival)
             };
             self.return_route_check(h, part, t2, arrival.clone());
         }
@@ -1740,6 +2324,8 @@ impl<'m> Walker<'m> {
             name: &h.name,
         };
         let set = self.return_routes(place, set, &mut t, &arrival);
+        let set = self.tgw_reply_leave(place, set, &mut t, &arrival);
+        let set = self.tgw_reply_zone(place.az, set, &mut t, &arrival);
         self.arrive_checked(h, set, t)
     }
 
@@ -1926,6 +2512,256 @@ impl<'m> Walker<'m> {
             reply_ingress = expected.clone();
         }
         (ok, bad)
+    }
+
+    /// §6.2: the reply's own way back through the transit gateways' attachment subnets (AWS
+    /// Prescriptive Guidance, "Transit Gateway traffic flow and asymmetric routing"), after
+    /// [`Self::return_routes`] (the routes back, and a subnet of the destination attachment in
+    /// the destination's Availability Zone): it leaves the destination's VPC by that subnet, the
+    /// reply's *exit*. From an instance to the gateway (TGW docs, "Network ACLs for transit
+    /// gateways"), the outbound rules of the instance's subnet ([`Self::tgw_reply_leave`]) and
+    /// the inbound rules of the attachment subnet apply, also when they are one subnet. It
+    /// enters the client's VPC by the client attachment's subnet in the zone it came back in, as
+    /// the packet did ([`Self::tgw_entry`]; when that is not decided, by any of them:
+    /// [`Self::tgw_handoff`]), which hands it on as [`Self::reply_enter`] says. This part
+    /// ([`Self::tgw_reply_zone`]) depends on the destination's zone only.
+    fn reply_exit(&self, az: &Option<String>, arrival: &Arrival) -> Option<String> {
+        let Arrival::Tgw {
+            dst_attachment,
+            chain,
+            ..
+        } = arrival
+        else {
+            return None;
+        };
+        let m = self.m;
+        let datt = m.tgw_attachment(&chain.last()?.0, dst_attachment)?;
+        datt.subnet_ids
+            .iter()
+            .find(|s| m.subnets.get(*s).map(|x| &x.az) == Some(az))
+            .cloned()
+    }
+
+    /// The reply leaving the destination's subnet for its exit ([`Self::reply_exit`]): that
+    /// subnet's outbound rules.
+    fn tgw_reply_leave(
+        &mut self,
+        place: Place<'_>,
+        set: PacketSet,
+        t: &mut Trace,
+        arrival: &Arrival,
+    ) -> PacketSet {
+        if self.reply_exit(place.az, arrival).is_none() {
+            return set;
+        }
+        self.nacl_check(t, place.subnet_id, &set, NaclCheck::OutReply)
+    }
+
+    /// The reply from its exit ([`Self::reply_exit`], in the destination's zone `az`) back into
+    /// the client's VPC: the exit's inbound rules, then the client attachment's subnet.
+    fn tgw_reply_zone(
+        &mut self,
+        az: &Option<String>,
+        set: PacketSet,
+        t: &mut Trace,
+        arrival: &Arrival,
+    ) -> PacketSet {
+        let Some(exit) = self.reply_exit(az, arrival) else {
+            return set;
+        };
+        let Arrival::Tgw { chain, .. } = arrival else {
+            return set;
+        };
+        let m = self.m;
+        let Some((first_tgw, client_att)) = chain.first() else {
+            return set;
+        };
+        let set = self.nacl_check(t, &exit, &set, NaclCheck::InReply);
+        let Some(catt) = m.tgw_attachment(first_tgw, client_att) else {
+            return set;
+        };
+        let zone = (chain.len() == 1).then_some(exit.as_str());
+        match self.tgw_entry(catt, zone, Handoff::Reply) {
+            TgwEntry::Subnet(entry) => self.reply_enter(catt, &entry, set, t),
+            TgwEntry::NoSubnet => set,
+            TgwEntry::Any { subnets, why } => {
+                let (agreed, differ) = self.tgw_handoff(catt, &subnets, &set, Handoff::Reply);
+                if !differ.is_empty() {
+                    let what = self.handoff_differences(catt, &subnets, &differ, Handoff::Reply);
+                    self.finish(
+                        t.clone(),
+                        Ending::Unknown(format!(
+                            "{why}, so the transit gateway sends the replies into {} through any of {} ({}'s subnets), and they treat them differently: {what}",
+                            catt.resource_id,
+                            subnets.join(", "),
+                            catt.id
+                        )),
+                        differ,
+                    );
+                }
+                if agreed.is_empty() {
+                    return agreed;
+                }
+                let entry = subnets[0].clone();
+                if self.goal.network {
+                    return self.reply_enter(catt, &entry, agreed, t);
+                }
+                Self::hop(
+                    t,
+                    &catt.id,
+                    "tgw-attachment",
+                    &catt.id,
+                    format!(
+                        "{why}: the replies enter {} by any of {}, which treat them alike (shown through {entry})",
+                        catt.resource_id,
+                        subnets.join(", ")
+                    ),
+                    true,
+                );
+                self.reply_enter(catt, &entry, agreed, t)
+            }
+        }
+    }
+
+    /// Replies a transit gateway hands to `entry`, a subnet of the client's attachment `catt`:
+    /// its route table must send them to the client locally (for client addresses of the VPC;
+    /// others, such as a client address a load balancer kept, are not routed here). From the
+    /// gateway to an instance (TGW docs, "Network ACLs for transit gateways"), the outbound
+    /// rules of the attachment subnet and the inbound rules of the client's subnet apply, none
+    /// when they are one subnet. The inbound rules of a client subnet that is none of the
+    /// attachment's were applied where the packet left it ([`Self::via_tgw`]).
+    fn reply_enter(
+        &mut self,
+        catt: &TgwAttachment,
+        entry: &str,
+        set: PacketSet,
+        t: &mut Trace,
+    ) -> PacketSet {
+        let m = self.m;
+        let vpc = &catt.resource_id;
+        let cidrs = vpc_intervals(m, vpc);
+        let (inside, outside) = if touches(&set, Dim::Src, &super::packet::complement(&cidrs)) {
+            (
+                set.restrict(Dim::Src, &cidrs),
+                set.exclude(Dim::Src, &cidrs),
+            )
+        } else {
+            (set, PacketSet::empty())
+        };
+        let mut back = vec![outside];
+        let mut routed_back = false;
+        for (rc, part) in self.idx.graph.route_partition(entry, &inside, Dim::Src) {
+            match rc {
+                Some(rc) if rc.active && rc.target == RouteTarget::Local => {
+                    back.push(part);
+                    routed_back = true;
+                }
+                Some(rc) => self.finish(
+                    t.clone(),
+                    Ending::Unknown(format!(
+                        "the replies enter {vpc} from the transit gateway by {entry}, whose route table sends {} to {}, which is not followed further",
+                        describe_src(&part),
+                        rc.target.id()
+                    )),
+                    part,
+                ),
+                None => self.block(
+                    t.clone(),
+                    entry,
+                    "NO_RETURN_ROUTE",
+                    format!(
+                        "{entry}'s route table has no route back to {}",
+                        describe_src(&part)
+                    ),
+                    part,
+                ),
+            }
+        }
+        let back = join_disjoint(back);
+        if routed_back && !self.goal.network {
+            let rt_id = self
+                .idx
+                .subnet_route_table(m, entry)
+                .map(|r| r.id.clone())
+                .unwrap_or_else(|| format!("{vpc} (local routes assumed)"));
+            Self::hop(
+                t,
+                &rt_id,
+                "route-table",
+                &rt_id,
+                format!("replies from the transit gateway enter {vpc} by {entry}: local"),
+                true,
+            );
+        }
+        // Cut by the client's address: in the attachment subnet itself, in another of the
+        // attachment's subnets, elsewhere.
+        let mut pieces = Vec::new();
+        let mut rest = back;
+        for s in std::iter::once(entry).chain(catt.subnet_ids.iter().map(String::as_str)) {
+            let Some(sub) = m.subnets.get(s) else {
+                continue;
+            };
+            let addrs = super::index::subnet_intervals(sub);
+            if (s == entry && !pieces.is_empty()) || !touches(&rest, Dim::Src, &addrs) {
+                continue;
+            }
+            let checks = if s == entry {
+                Vec::new()
+            } else {
+                vec![(entry, NaclCheck::OutReply), (s, NaclCheck::InReply)]
+            };
+            pieces.push((rest.restrict(Dim::Src, &addrs), checks));
+            rest = rest.exclude(Dim::Src, &addrs);
+        }
+        pieces.push((rest, vec![(entry, NaclCheck::OutReply)]));
+        self.nacl_pieces(t, pieces)
+    }
+
+    /// NACL checks for the parts of a set cut by address, each part with its own checks in
+    /// order: what passes. A part whose every packet is denied is dropped (in network mode one
+    /// set holds the packets of several subnets); only when nothing passes is a block recorded
+    /// and, as with [`Self::filter`], the whole set carried on as a hypothesis.
+    fn nacl_pieces(
+        &self,
+        t: &mut Trace,
+        pieces: Vec<(PacketSet, Vec<(&str, NaclCheck)>)>,
+    ) -> PacketSet {
+        let mut pieces: Vec<_> = pieces.into_iter().filter(|(p, _)| !p.is_empty()).collect();
+        if pieces.len() == 1 {
+            // One part: the checks as usual.
+            let (mut p, checks) = pieces.remove(0);
+            for (subnet, check) in checks {
+                p = self.nacl_check(t, subnet, &p, check);
+            }
+            return p;
+        }
+        let all = join_disjoint(pieces.iter().map(|(p, _)| p.clone()));
+        let mut passed = Vec::new();
+        let mut block = None;
+        for (mut p, checks) in pieces {
+            for (subnet, check) in checks {
+                let mut scratch = Trace::default();
+                let after = self.nacl_check(&mut scratch, subnet, &p, check);
+                t.hops.extend(scratch.hops);
+                match scratch.blocks.into_iter().next() {
+                    Some(b) => {
+                        block.get_or_insert(b);
+                        p = PacketSet::empty();
+                        break;
+                    }
+                    None => p = after,
+                }
+            }
+            passed.push(p);
+        }
+        let passed = join_disjoint(passed);
+        match block {
+            Some(b) if passed.is_empty() && !all.is_empty() => {
+                t.blocks.push(b);
+                all
+            }
+            _ => passed,
+        }
     }
 
     /// Destination security groups, then arrival.

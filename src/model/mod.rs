@@ -56,6 +56,9 @@ pub struct Subnet {
     pub location: Location,
     /// Availability zone name.
     pub az: Option<String>,
+    /// Availability zone id (`euw1-az1`): the same physical zone in every account, where the
+    /// name's mapping differs from account to account.
+    pub az_id: Option<String>,
     /// IPv4 CIDR (absent for IPv6-only subnets).
     pub cidr_v4: Option<Ipv4Net>,
     /// IPv6 CIDRs.
@@ -662,6 +665,10 @@ pub struct TgwAttachment {
     pub route_table_id: Option<String>,
     /// Whether SG referencing is enabled on this attachment.
     pub sg_referencing: bool,
+    /// Whether appliance mode is enabled on this VPC attachment (`ApplianceModeSupport`): the
+    /// transit gateway then picks the attachment subnet by a per-flow hash instead of keeping
+    /// the Availability Zone the traffic came in by.
+    pub appliance_mode: bool,
     /// Tags.
     pub tags: Tags,
 }

@@ -285,6 +285,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             id: s.subnet_id,
             vpc_id: s.vpc_id,
             az: s.availability_zone,
+            az_id: s.availability_zone_id,
             cidr_v4,
             cidrs_v6,
             map_public_ip_on_launch: s.map_public_ip_on_launch,
@@ -991,6 +992,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 subnet_ids: Vec::new(),
                 route_table_id,
                 sg_referencing: false,
+                appliance_mode: false,
                 tags: tags(&a.tags),
             },
         );
@@ -1008,6 +1010,11 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             .as_ref()
             .and_then(|o| o.security_group_referencing_support.as_deref())
             == Some("enable");
+        let appliance = a
+            .options
+            .as_ref()
+            .and_then(|o| o.appliance_mode_support.as_deref())
+            == Some("enable");
         let entry = m
             .tgw_attachments
             .entry(tgw_attachment_key(
@@ -1023,10 +1030,12 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 subnet_ids: Vec::new(),
                 route_table_id: None,
                 sg_referencing: false,
+                appliance_mode: false,
                 tags: tags(&a.tags),
             });
         entry.subnet_ids = a.subnet_ids.clone();
         entry.sg_referencing = sg_ref;
+        entry.appliance_mode = appliance;
     }
     for (f, t) in raw.tgw_route_tables {
         if !live(t.state.as_deref(), &["deleted", "deleting"]) {

@@ -1063,6 +1063,7 @@ impl Extend<'_> {
                     subnet_ids,
                     route_table_id: Some(rtb.clone()),
                     sg_referencing: referencing && self.rng.chance(0.8),
+                    appliance_mode: self.rng.chance(0.1),
                     tags: Tags::new(),
                 },
             );
