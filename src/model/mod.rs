@@ -533,8 +533,26 @@ pub struct Instance {
     pub vpc_id: Option<String>,
     /// ENIs, primary first.
     pub eni_ids: Vec<String>,
+    /// The instance type (`m5.large`), when known.
+    pub instance_type: Option<String>,
     /// Tags.
     pub tags: Tags,
+}
+
+impl Instance {
+    /// Whether the instance is of a family that does not support NLB client IP preservation
+    /// (§5.3: C1, CC1, CC2, CG1, CG2, CR1, G1, G2, HI1, HS1, M1, M2, M3, T1). `false` when the
+    /// type is not known.
+    pub fn lacks_client_ip_preservation(&self) -> bool {
+        const OLD: [&str; 14] = [
+            "c1", "cc1", "cc2", "cg1", "cg2", "cr1", "g1", "g2", "hi1", "hs1", "m1", "m2", "m3",
+            "t1",
+        ];
+        self.instance_type.as_deref().is_some_and(|t| {
+            let family = t.split('.').next().unwrap_or_default().to_ascii_lowercase();
+            OLD.contains(&family.as_str())
+        })
+    }
 }
 
 /// An internet gateway.
@@ -1328,4 +1346,37 @@ pub fn name_tag(tags: &Tags) -> Option<&str> {
     tags.get("Name")
         .map(String::as_str)
         .filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Instance;
+
+    #[test]
+    fn old_instance_families_lack_client_ip_preservation() {
+        let of = |t: Option<&str>| Instance {
+            instance_type: t.map(str::to_string),
+            ..Instance::default()
+        };
+        for t in [
+            "m3.medium",
+            "t1.micro",
+            "cc2.8xlarge",
+            "G2.2xlarge",
+            "hs1.8xlarge",
+        ] {
+            assert!(of(Some(t)).lacks_client_ip_preservation(), "{t}");
+        }
+        // Current types, including families that start like an old one.
+        for t in [
+            "m5.large",
+            "t3.micro",
+            "g4dn.xlarge",
+            "m3x.large",
+            "c1a.large",
+        ] {
+            assert!(!of(Some(t)).lacks_client_ip_preservation(), "{t}");
+        }
+        assert!(!of(None).lacks_client_ip_preservation());
+    }
 }

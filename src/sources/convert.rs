@@ -1407,6 +1407,7 @@ fn instance(
 ) -> Result<(Instance, InstanceEnis), Diagnostic> {
     let wire::Instance {
         instance_id,
+        instance_type,
         state,
         subnet_id,
         vpc_id,
@@ -1466,6 +1467,7 @@ fn instance(
         subnet_id,
         vpc_id,
         eni_ids,
+        instance_type,
         tags: tags_owned(wire_tags),
     };
     Ok((instance, enis))

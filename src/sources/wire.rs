@@ -432,6 +432,7 @@ pub struct Reservation {
 #[serde(rename_all = "PascalCase")]
 pub struct Instance {
     pub instance_id: String,
+    pub instance_type: Option<String>,
     pub state: Option<InstanceState>,
     pub subnet_id: Option<String>,
     pub vpc_id: Option<String>,

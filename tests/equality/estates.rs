@@ -267,6 +267,7 @@ impl Extend<'_> {
                     subnet_id: Some(e.subnet_id.clone()),
                     vpc_id: Some(e.vpc_id.clone()),
                     eni_ids: vec![e.id.clone()],
+                    instance_type: None,
                     tags: Tags::new(),
                 },
             );
@@ -481,6 +482,7 @@ impl Extend<'_> {
                         subnet_id: Some(subnet),
                         vpc_id: Some(e.vpc_id.clone()),
                         eni_ids: vec![id],
+                        instance_type: None,
                         tags: Tags::new(),
                     },
                 );
