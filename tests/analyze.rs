@@ -248,6 +248,43 @@ fn nlb_preserves_the_client_ip_only_within_its_address_family() {
     assert_eq!(to_game1, vec!["internet-ipv6"]);
 }
 
+/// The effective sources (internet, on-premises) of `target` in a fixture's report, with the
+/// ports each reaches.
+fn outside_sources(v: &serde_json::Value, target: &str) -> Vec<(String, String)> {
+    v["exposures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["target"] == target && e["status"] == "effective")
+        .filter(|e| e["source"] != "applications")
+        .map(|e| {
+            let ports: Vec<&str> = e["traffic"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["ports"].as_str().unwrap())
+                .collect();
+            (e["source"].as_str().unwrap().to_string(), ports.join(","))
+        })
+        .collect()
+}
+
+/// The mirror case (§5.3): an IPv4 client of a dualstack NLB reaches an IPv6 target from the
+/// node's IPv6 address even with preservation on, so svc-2's rule for the NLB subnets' IPv6
+/// ranges admits the IPv4 internet, svc-1's 0.0.0.0/0 rule admits nothing, and IPv6 clients
+/// (who keep their address) reach neither.
+#[test]
+fn nlb_translates_ipv4_clients_of_an_ipv6_target() {
+    let v = analyze_fixture("nlb-client-ip-preservation-ipv6-target");
+    let svc1 = "ec2:vpc-09a00000000000001:sg-09a00000000000002";
+    let svc2 = "ec2:vpc-09a00000000000001:sg-09a00000000000003";
+    assert_eq!(outside_sources(&v, svc1), vec![]);
+    assert_eq!(
+        outside_sources(&v, svc2),
+        vec![("internet-ipv4".to_string(), "443".to_string())]
+    );
+}
+
 /// Routes to appliances end in `unknown`, which the report leaves out: it says so, naming the
 /// route (here a route to a Gateway Load Balancer endpoint) and the VPC whose traffic takes it.
 #[test]
