@@ -285,6 +285,38 @@ fn nlb_translates_ipv4_clients_of_an_ipv6_target() {
     );
 }
 
+/// AWS does not support NLB client IP preservation towards targets reached through a transit
+/// gateway (§5.3): client-1 reaches backend-1 through the TGW only by the listener whose target
+/// group does not preserve (8443); the preserving one (443) is left out as `unknown`, and the
+/// report says why.
+#[test]
+fn nlb_preservation_through_a_transit_gateway_is_undecided() {
+    let v = analyze_fixture("nlb-client-ip-preservation-tgw-target");
+    let backend = "ec2:vpc-09b00000000000002:sg-09b00000000000004";
+    let ports: Vec<&str> = v["exposures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["target"] == backend && e["source"] == "applications")
+        .filter(|e| e["status"] == "effective")
+        .flat_map(|e| e["traffic"].as_array().unwrap().iter())
+        .map(|t| t["ports"].as_str().unwrap())
+        .collect();
+    assert_eq!(ports, vec!["8443"]);
+    assert!(
+        assumes(
+            &v,
+            &[
+                "ends in `unknown`",
+                "front-nlb forwards to 10.1.1.10 with the client IP preserved through tgw-09b00000000000001",
+                "transit gateway",
+            ]
+        ),
+        "the report names the undecided path: {}",
+        v["assumptions"]
+    );
+}
+
 /// Routes to appliances end in `unknown`, which the report leaves out: it says so, naming the
 /// route (here a route to a Gateway Load Balancer endpoint) and the VPC whose traffic takes it.
 #[test]

@@ -3140,6 +3140,29 @@ impl<'m> Walker<'m> {
                 }
                 Some(c) if c.active => {
                     let rt_id = rt.map(|r| r.id.clone()).unwrap_or_default();
+                    // §5.3: a preserved client IP needs the target in the load balancer's VPC
+                    // or in a peered VPC of the same Region, traffic flowing directly; AWS does
+                    // not support targets reached through a transit gateway (or any other hop).
+                    let direct = match &c.target {
+                        RouteTarget::Peering(pcx) => {
+                            self.m.peerings.get(pcx).is_none_or(Peering::same_region)
+                        }
+                        _ => false,
+                    };
+                    if preserved && !direct {
+                        let rule = match &c.target {
+                            RouteTarget::TransitGateway(_) => "AWS does not support client IP preservation for targets reached through a transit gateway",
+                            _ => "AWS supports client IP preservation only for targets in the load balancer's VPC or a same-Region peered VPC, reached directly",
+                        };
+                        let why = format!(
+                            "{} forwards to {} with the client IP preserved through {} (route table {rt_id}): {rule}",
+                            node.name,
+                            describe_dst(&part),
+                            c.target.id()
+                        );
+                        self.finish(t2, Ending::Unknown(why), part);
+                        continue;
+                    }
                     self.follow_route(&node.subnet_id, &node.vpc_id, &rt_id, c, part, t2);
                 }
                 _ => {
