@@ -317,6 +317,27 @@ fn nlb_preservation_through_a_transit_gateway_is_undecided() {
     );
 }
 
+/// Targets that do not support client IP preservation (§5.3): legacy-1 (m3.medium) is reached
+/// from the internet only by the listener that does not preserve (8443), modern-1 (m5.large)
+/// through the preserving one (443); the PrivateLink interface is not reached either way, and
+/// the report names both undecided paths.
+#[test]
+fn nlb_preservation_towards_unsupported_targets_is_undecided() {
+    let v = analyze_fixture("nlb-client-ip-preservation-unsupported-targets");
+    let legacy = "ec2:vpc-09c00000000000001:sg-09c00000000000002";
+    let modern = "ec2:vpc-09c00000000000001:sg-09c00000000000003";
+    let api = "vpce:vpce-09c00000000000001";
+    let one = |p: &str| vec![("internet-ipv4".to_string(), p.to_string())];
+    assert_eq!(outside_sources(&v, legacy), one("8443"));
+    assert_eq!(outside_sources(&v, modern), one("443"));
+    assert_eq!(outside_sources(&v, api), vec![]);
+    assert!(assumes(&v, &["ends in `unknown`", "legacy-1", "m3.medium"]));
+    assert!(assumes(
+        &v,
+        &["ends in `unknown`", "private-api", "PrivateLink"]
+    ));
+}
+
 /// Routes to appliances end in `unknown`, which the report leaves out: it says so, naming the
 /// route (here a route to a Gateway Load Balancer endpoint) and the VPC whose traffic takes it.
 #[test]

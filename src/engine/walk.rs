@@ -254,6 +254,10 @@ struct Trace {
     forwarded: bool,
     lb_groups: Vec<String>,
     preserved: bool,
+    /// A load balancer preserved the client IP towards a target that does not support it
+    /// (§5.3): the packets may arrive, the reply is not known to get back. Delivering the flow
+    /// then ends `unknown` with this reason.
+    preserved_unsupported: Option<String>,
     /// See [`Outcome::lb_clients`].
     lb_clients: Option<Vec<Interval>>,
     client_ports: Option<Vec<Interval>>,
@@ -349,6 +353,10 @@ impl<'m> Walker<'m> {
     }
 
     fn finish(&mut self, t: Trace, ending: Ending, set: PacketSet) {
+        let ending = match (ending, &t.preserved_unsupported) {
+            (Ending::Reached, Some(why)) => Ending::Unknown(why.clone()),
+            (ending, _) => ending,
+        };
         self.outcomes.push(Outcome {
             hops: t.hops,
             blocks: t.blocks,
@@ -3022,6 +3030,9 @@ impl<'m> Walker<'m> {
                     set.exclude(Dim::Src, &[super::packet::ALL_V4])
                 };
                 let translated = set.subtract(&kept);
+                // §5.3: some targets do not support preservation; what reaches them with the
+                // client's address ends `unknown` (see `Trace::preserved_unsupported`).
+                let unsupported = self.preservation_unsupported(lb, th);
                 let mut parts = vec![(true, kept), (false, translated)];
                 parts.retain(|(_, p)| !p.is_empty());
                 if parts.is_empty() {
@@ -3073,6 +3084,9 @@ impl<'m> Walker<'m> {
                     }
                     t2.lb_groups = lb.security_groups.clone();
                     t2.preserved = preserve;
+                    if preserve {
+                        t2.preserved_unsupported = unsupported.clone();
+                    }
                     // A new flow from the node (§5): what the client's leg crossed does not
                     // carry over.
                     t2.forwarded = true;
@@ -3090,6 +3104,33 @@ impl<'m> Walker<'m> {
                     self.leave_lb_node(node, flow, t2);
                 }
             }
+        }
+    }
+
+    /// Why `target` does not support the client IP preservation of `lb` (§5.3), if it does
+    /// not: an instance of an old family (the target may receive the traffic but not answer),
+    /// or a PrivateLink interface (AWS: communication with it is lost).
+    fn preservation_unsupported(&self, lb: &LoadBalancer, target: &Host) -> Option<String> {
+        match target.kind {
+            OwnerKind::Ec2Instance => {
+                let i = target
+                    .owner_id
+                    .as_ref()
+                    .and_then(|id| self.m.instances.get(id))?;
+                i.lacks_client_ip_preservation().then(|| {
+                    format!(
+                        "{} forwards to {} with the client IP preserved, which its instance type {} does not support: the reply may not get back",
+                        lb.name,
+                        target.name,
+                        i.instance_type.as_deref().unwrap_or_default()
+                    )
+                })
+            }
+            OwnerKind::VpcEndpoint => Some(format!(
+                "{} forwards to {} with the client IP preserved, which a PrivateLink interface does not support: AWS documents a loss of communication",
+                lb.name, target.name
+            )),
+            _ => None,
         }
     }
 
