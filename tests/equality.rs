@@ -202,6 +202,40 @@ fn allpairs_agrees_with_single_questions_on_tgw_fixtures() {
     );
 }
 
+/// The NLB fixtures (client IP preservation per address family, and where AWS does not support
+/// it: targets behind a transit gateway, old instance families, PrivateLink interfaces): the
+/// report agrees with the single-question walker for every (origin, application) pair.
+#[test]
+fn allpairs_agrees_with_single_questions_on_nlb_fixtures() {
+    let dir = crate::common::path("fixtures/semantics");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("nlb-"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 6, "the NLB fixtures: {names:?}");
+    let mut text = String::new();
+    for name in &names {
+        let m = exposure::sources::load_path(&dir.join(name))
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .model;
+        let (counts, found) = queries::check(&m, None);
+        assert!(counts.member_pairs > 0, "{name}: nothing compared");
+        for d in found {
+            text += &format!(
+                "{name}: {:?} -> {} ({}): {}\n",
+                d.origin, d.target_member, d.kind, d.detail
+            );
+        }
+    }
+    assert!(
+        text.is_empty(),
+        "the report and the walker disagree:\n{text}"
+    );
+}
+
 /// Random small estates: the report agrees with the single-question walker for every
 /// (origin, application) pair; see `equality/queries.rs`. Every estate is checked; on
 /// failure, one shrunk reproduction per kind of disagreement is printed.
