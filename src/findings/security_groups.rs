@@ -120,7 +120,12 @@ fn cidr_where_reference_fits<'c>(
                 .map(|h| group_with_members(cx, h.group, &h.names))
                 .collect::<Vec<_>>()
                 .join(" and ");
-            if groups.total > NAMED {
+            if groups.total > LISTED {
+                text.push_str(&format!(
+                    " and {} more group(s) (the finding's resources list the first {LISTED} by id)",
+                    groups.total - NAMED
+                ));
+            } else if groups.total > NAMED {
                 text.push_str(&format!(
                     " and {} more group(s) (all listed in the finding's resources)",
                     groups.total - NAMED
@@ -172,11 +177,13 @@ fn cidr_where_reference_fits<'c>(
         } else {
             Severity::Low
         };
+        // The rule's group, then the first groups of each list by id (a superset of those the
+        // message names): with one group per interface a list can hold thousands.
+        let mut listed_groups = suggested.first(LISTED);
+        listed_groups.extend(exposed.first(LISTED));
+        listed_groups.sort_unstable_by(|a, b| a.group.cmp(b.group));
         let mut resources = vec![sg.id.clone()];
-        let mut all = suggested.first(usize::MAX);
-        all.extend(exposed.first(usize::MAX));
-        all.sort_unstable_by(|a, b| a.group.cmp(b.group));
-        resources.extend(all.iter().map(|h| h.group.to_string()));
+        resources.extend(listed_groups.iter().map(|h| h.group.to_string()));
         out.push(
             Finding::new(codes::SG_CIDR_WHERE_REFERENCE_FITS, severity, message)
                 .resources(resources)
@@ -192,6 +199,8 @@ fn cidr_where_reference_fits<'c>(
 
 /// How many groups a finding's message names in one list (suggested, exposed).
 const NAMED: usize = 5;
+/// How many groups of one list a finding's resources hold.
+const LISTED: usize = 20;
 
 /// A group carried by interfaces that a CIDR covers.
 struct Held<'c> {
