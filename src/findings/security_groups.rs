@@ -7,9 +7,9 @@
 //! report, low when it is only latent or admits nothing yet.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::rc::Rc;
 
 use ipnet::IpNet;
+use rayon::prelude::*;
 
 use super::context::{peer_text, rule_packets, sg_rule_text, traffic_text, Context};
 use super::{codes, graded, Config, Finding, Severity};
@@ -20,7 +20,7 @@ use crate::engine::packet::{net_intervals, Dim, PBox, PacketSet};
 use crate::model::*;
 
 pub(super) fn check(cx: &Context, cfg: &Config, out: &mut Vec<Finding>) {
-    let mut covered = Covering::new(cx);
+    let covering = Covering::new(cx);
     // Which groups' rules name each group (built once: `unused` asks for every idle group).
     let mut referenced_by: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for o in cx.m.security_groups.values() {
@@ -35,15 +35,23 @@ pub(super) fn check(cx: &Context, cfg: &Config, out: &mut Vec<Finding>) {
             }
         }
     }
-    for sg in cx.m.security_groups.values() {
-        cidr_where_reference_fits(cx, sg, &mut covered, out);
-        open_to_world(cx, sg, out);
-        wide_cidr(cx, cfg, sg, out);
-        all_ports(cx, sg, out);
-        default_group(cx, sg, out);
-        unused(cx, sg, &referenced_by, out);
-        stale_references(cx, sg, out);
-    }
+    // Group by group on both cores, collected in the groups' order.
+    let groups: Vec<&SecurityGroup> = cx.m.security_groups.values().collect();
+    let found: Vec<Vec<Finding>> = groups
+        .par_iter()
+        .map(|sg| {
+            let mut out = Vec::new();
+            cidr_where_reference_fits(cx, sg, &covering, &mut out);
+            open_to_world(cx, sg, &mut out);
+            wide_cidr(cx, cfg, sg, &mut out);
+            all_ports(cx, sg, &mut out);
+            default_group(cx, sg, &mut out);
+            unused(cx, sg, &referenced_by, &mut out);
+            stale_references(cx, sg, &mut out);
+            out
+        })
+        .collect();
+    out.extend(found.into_iter().flatten());
 }
 
 /// `sg-cidr-where-reference-fits`: an inbound CIDR (not /0) that holds ENIs of
@@ -59,7 +67,7 @@ pub(super) fn check(cx: &Context, cfg: &Config, out: &mut Vec<Finding>) {
 fn cidr_where_reference_fits<'c>(
     cx: &'c Context,
     sg: &'c SecurityGroup,
-    covered: &mut Covering<'c>,
+    covering: &Covering<'c>,
     out: &mut Vec<Finding>,
 ) {
     for rule in &sg.ingress {
@@ -69,10 +77,9 @@ fn cidr_where_reference_fits<'c>(
         if net.prefix_len() == 0 {
             continue;
         }
-        let cov = covered.get(cx, &sg.vpc_id, net);
-        if cov.count == 0 {
+        let Some(cov) = covering.get(&sg.vpc_id, net) else {
             continue;
-        }
+        };
         // Where the traffic goes: the group's members, or its VPC when it has none.
         let mut dst = cx.idx.group_members(cx.m, &sg.id, &sg.vpc_id, false);
         if dst.is_empty() {
@@ -262,17 +269,15 @@ impl<'x, 'c> Merged<'x, 'c> {
     }
 }
 
-/// Interfaces by address, per VPC, and what each (VPC, CIDR) covers (many groups admit the
-/// same wide CIDRs).
+/// What each (VPC, CIDR) that an inbound rule names covers, computed for all of them at
+/// once (many groups admit the same wide CIDRs).
 struct Covering<'c> {
-    /// Per VPC: every private interval of its hosts (start, end, host), sorted.
-    by_vpc: HashMap<&'c str, Vec<(u128, u128, &'c Host)>>,
-    memo: HashMap<(&'c str, IpNet), Rc<Covered<'c>>>,
-    egress: EgressRules,
+    covered: HashMap<(&'c str, IpNet), Covered<'c>>,
 }
 
 impl<'c> Covering<'c> {
     fn new(cx: &'c Context) -> Self {
+        // Per VPC: every private interval of its hosts (start, end, host), sorted.
         let mut by_vpc: HashMap<&str, Vec<(u128, u128, &Host)>> = HashMap::new();
         for h in cx
             .idx
@@ -287,95 +292,118 @@ impl<'c> Covering<'c> {
         for list in by_vpc.values_mut() {
             list.sort_unstable_by(|a, b| (a.0, a.1, &a.2.id).cmp(&(b.0, b.1, &b.2.id)));
         }
-        Covering {
-            by_vpc,
-            memo: HashMap::new(),
-            egress: EgressRules::default(),
+        // Every group a host carries: its class of outbound rules and how the internet reaches
+        // its members.
+        let held: BTreeSet<&str> = cx
+            .idx
+            .hosts
+            .values()
+            .flat_map(|h| h.groups.iter().map(String::as_str))
+            .collect();
+        let held: Vec<(&str, String, Option<Status>)> = held
+            .into_par_iter()
+            .map(|g| (g, egress_text(cx, g), cx.group_internet_status(g)))
+            .collect();
+        let mut by_text: HashMap<String, usize> = HashMap::new();
+        let mut groups: HashMap<&str, (usize, Option<Status>)> = HashMap::new();
+        for (g, text, status) in held {
+            let next = by_text.len();
+            let class = *by_text.entry(text).or_insert(next);
+            groups.insert(g, (class, status));
         }
+        let keys: BTreeSet<(&str, IpNet)> = cx
+            .m
+            .security_groups
+            .values()
+            .flat_map(|sg| {
+                sg.ingress.iter().filter_map(|r| match &r.peer {
+                    SgPeer::Cidr(net) if net.prefix_len() != 0 => Some((sg.vpc_id.as_str(), *net)),
+                    _ => None,
+                })
+            })
+            .collect();
+        let covered = keys
+            .into_par_iter()
+            .filter_map(|(vpc, net)| {
+                let list = by_vpc.get(vpc).map(Vec::as_slice).unwrap_or(&[]);
+                covered(list, &net, &groups).map(|c| ((vpc, net), c))
+            })
+            .collect();
+        Covering { covered }
     }
 
-    /// The interfaces of `vpc` with a private address range inside `net`, and their groups.
-    fn get(&mut self, cx: &'c Context, vpc: &'c str, net: &IpNet) -> Rc<Covered<'c>> {
-        if let Some(hit) = self.memo.get(&(vpc, *net)) {
-            return hit.clone();
+    /// What `net` covers in `vpc`; `None` when it holds no interface of the VPC.
+    fn get(&self, vpc: &'c str, net: &IpNet) -> Option<&Covered<'c>> {
+        self.covered.get(&(vpc, *net))
+    }
+}
+
+/// The hosts (`list`: a VPC's private ranges, sorted) with a private address range inside
+/// `net`, and their groups by class (`groups`: each group's class and internet status).
+fn covered<'c>(
+    list: &[(u128, u128, &'c Host)],
+    net: &IpNet,
+    groups: &HashMap<&str, (usize, Option<Status>)>,
+) -> Option<Covered<'c>> {
+    let mut hosts: Vec<&Host> = Vec::new();
+    for r in &net_intervals(net) {
+        // Ranges that start inside `r`, and of those the ones that end inside it too.
+        let from = list.partition_point(|x| x.0 < r.0);
+        hosts.extend(
+            list[from..]
+                .iter()
+                .take_while(|x| x.0 <= r.1)
+                .filter(|x| x.1 <= r.1)
+                .map(|x| x.2),
+        );
+    }
+    if hosts.is_empty() {
+        return None;
+    }
+    hosts.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    hosts.dedup_by(|a, b| a.id == b.id);
+    let mut by_group: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for h in &hosts {
+        for g in &h.groups {
+            by_group
+                .entry(g.as_str())
+                .or_default()
+                .push(h.name.as_str());
         }
-        let peer = net_intervals(net);
-        let list = self.by_vpc.get(vpc).map(Vec::as_slice).unwrap_or(&[]);
-        let mut hosts: Vec<&Host> = Vec::new();
-        for r in &peer {
-            // Ranges that start inside `r`, and of those the ones that end inside it too.
-            let from = list.partition_point(|x| x.0 < r.0);
-            hosts.extend(
-                list[from..]
-                    .iter()
-                    .take_while(|x| x.0 <= r.1)
-                    .filter(|x| x.1 <= r.1)
-                    .map(|x| x.2),
-            );
-        }
-        hosts.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        hosts.dedup_by(|a, b| a.id == b.id);
-        let mut by_group: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for h in &hosts {
-            for g in &h.groups {
-                by_group
-                    .entry(g.as_str())
-                    .or_default()
-                    .push(h.name.as_str());
-            }
-        }
-        let mut classes: BTreeMap<usize, Class> = BTreeMap::new();
-        for (g, mut names) in by_group {
-            names.sort_unstable();
-            names.dedup();
-            let status = cx.group_internet_status(g);
-            let class = classes.entry(self.egress.id(cx, g)).or_insert(Class {
-                suggested: Vec::new(),
-                exposed: Vec::new(),
-            });
-            let held = Held {
-                group: g,
-                names,
-                status,
-            };
-            if status.is_some() {
-                class.exposed.push(held);
-            } else {
-                class.suggested.push(held);
-            }
-        }
-        let covered = Rc::new(Covered {
-            count: hosts.len(),
-            classes: classes.into_values().collect(),
+    }
+    let mut classes: BTreeMap<usize, Class> = BTreeMap::new();
+    for (g, mut names) in by_group {
+        names.sort_unstable();
+        names.dedup();
+        let (id, status) = groups[g];
+        let class = classes.entry(id).or_insert(Class {
+            suggested: Vec::new(),
+            exposed: Vec::new(),
         });
-        self.memo.insert((vpc, *net), covered.clone());
-        covered
-    }
-}
-
-/// Groups by their outbound rules: equal rule lists share an id.
-#[derive(Default)]
-struct EgressRules {
-    by_group: HashMap<String, usize>,
-    by_text: HashMap<String, usize>,
-}
-
-impl EgressRules {
-    fn id(&mut self, cx: &Context, group: &str) -> usize {
-        if let Some(&id) = self.by_group.get(group) {
-            return id;
-        }
-        // The rules' full description (peers, protocols, ports) and the group's VPC (which
-        // decides whether a group reference applies, §1.3) identify the list; a group missing
-        // from the snapshot gets its own id.
-        let text = match cx.m.security_groups.get(group) {
-            Some(sg) => format!("{} {:?}", sg.vpc_id, sg.egress),
-            None => format!("missing {group}"),
+        let held = Held {
+            group: g,
+            names,
+            status,
         };
-        let next = self.by_text.len();
-        let id = *self.by_text.entry(text).or_insert(next);
-        self.by_group.insert(group.to_string(), id);
-        id
+        if status.is_some() {
+            class.exposed.push(held);
+        } else {
+            class.suggested.push(held);
+        }
+    }
+    Some(Covered {
+        count: hosts.len(),
+        classes: classes.into_values().collect(),
+    })
+}
+
+/// What identifies a group's outbound rules: their full description (peers, protocols,
+/// ports) and the group's VPC (which decides whether a group reference applies, §1.3). Groups
+/// with equal texts send the same packets; a group missing from the snapshot gets its own.
+fn egress_text(cx: &Context, group: &str) -> String {
+    match cx.m.security_groups.get(group) {
+        Some(sg) => format!("{} {:?}", sg.vpc_id, sg.egress),
+        None => format!("missing {group}"),
     }
 }
 
