@@ -42,6 +42,13 @@ pub(super) struct Context<'a> {
 
 impl<'a> Context<'a> {
     pub fn new(m: &'a Model, report: &'a Report) -> Context<'a> {
+        // The engine's index (the larger part) is built beside the lookups of this module.
+        let (idx, cx) = rayon::join(|| Index::new(m), || Context::lookups(m, report));
+        Context { idx, ..cx }
+    }
+
+    /// Everything but the index (left empty).
+    fn lookups(m: &'a Model, report: &'a Report) -> Context<'a> {
         // Users in first-seen order, each once (a set beside the list keeps it linear).
         let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut seen: std::collections::HashSet<(String, String)> = Default::default();
@@ -80,7 +87,7 @@ impl<'a> Context<'a> {
         Context {
             m,
             report,
-            idx: Index::new(m),
+            idx: Index::default(),
             users,
             exposures,
             apps_by_group,
