@@ -302,3 +302,125 @@ fn every_fixture_gives_well_formed_deterministic_findings() {
         }
     }
 }
+
+/// Copies a snapshot folder (recursively) into `to`.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// The sg-cidr-where-reference-fits hit fixture (shop-db admits 5432 from both app subnets)
+/// with `extra` more interfaces in an app subnet, each with a group of its own that may send
+/// anywhere (one group per interface, as in the generated xl estate).
+fn cidr_rule_with_clients(extra: usize) -> Finding {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(
+        &path("fixtures/findings/sg-cidr-where-reference-fits/hit"),
+        dir.path(),
+    );
+    let mut enis = Vec::new();
+    let mut groups = Vec::new();
+    for i in 0..extra {
+        let sg = format!("sg-0c1ff0000000000{i:02x}");
+        let ip = format!("10.20.10.{}", 100 + i);
+        enis.push(serde_json::json!({
+            "NetworkInterfaceId": format!("eni-0c1ff0000000000{i:02x}"),
+            "SubnetId": "subnet-0c100000000000003",
+            "VpcId": "vpc-0c100000000000001",
+            "AvailabilityZone": "eu-west-1a",
+            "Description": "",
+            "InterfaceType": "interface",
+            "OwnerId": "111122223333",
+            "Status": "available",
+            "PrivateIpAddress": ip,
+            "PrivateIpAddresses": [{"PrivateIpAddress": ip, "Primary": true}],
+            "Groups": [{"GroupId": sg, "GroupName": format!("client-{i:02}")}],
+            "TagSet": [{"Key": "Name", "Value": format!("client-{i:02}")}],
+        }));
+        groups.push(serde_json::json!({
+            "GroupId": sg,
+            "GroupName": format!("client-{i:02}"),
+            "Description": "one group per interface",
+            "OwnerId": "111122223333",
+            "VpcId": "vpc-0c100000000000001",
+            "IpPermissions": [],
+            "IpPermissionsEgress": [{
+                "IpProtocol": "-1",
+                "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+                "Ipv6Ranges": [], "PrefixListIds": [], "UserIdGroupPairs": [],
+            }],
+        }));
+    }
+    let region = dir.path().join("111122223333/eu-west-1");
+    std::fs::write(
+        region.join("clients-enis.json"),
+        serde_json::to_vec(&serde_json::json!({ "NetworkInterfaces": enis })).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        region.join("clients-sgs.json"),
+        serde_json::to_vec(&serde_json::json!({ "SecurityGroups": groups })).unwrap(),
+    )
+    .unwrap();
+    let found = findings_of(dir.path());
+    one(
+        &found,
+        "sg-cidr-where-reference-fits",
+        "sg-0c100000000000004",
+    )
+    .clone()
+}
+
+#[test]
+fn cidr_finding_lists_every_group_up_to_twenty() {
+    // shop-app and 19 client groups: all of them in the resources.
+    let f = cidr_rule_with_clients(19);
+    assert_eq!(f.resources.len(), 21, "{:?}", f.resources);
+    assert_eq!(f.resources[0], "sg-0c100000000000004");
+    assert_eq!(f.resources[1], "sg-0c100000000000003");
+    assert_eq!(f.resources[20], "sg-0c1ff000000000012");
+    assert!(
+        f.message.contains("holds 21 network interface(s)")
+            && f.message
+                .contains(" and 15 more group(s) (all listed in the finding's resources)"),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn cidr_finding_lists_the_first_twenty_groups_and_counts_the_rest() {
+    // shop-app and 40 client groups: the message names five and counts the other 36; the
+    // resources hold the rule's group and the first 20 groups by id.
+    let f = cidr_rule_with_clients(40);
+    let mut expected = vec![
+        "sg-0c100000000000004".to_string(),
+        "sg-0c100000000000003".to_string(),
+    ];
+    expected.extend((0..19).map(|i| format!("sg-0c1ff0000000000{i:02x}")));
+    assert_eq!(f.resources, expected);
+    assert!(
+        f.message.contains("holds 42 network interface(s)")
+            && f.message.contains(
+                "reference shop-app (sg-0c100000000000003; members shop-app-1, shop-app-2) and client-00"
+            )
+            && f.message.contains(
+                " and 36 more group(s) (the finding's resources list the first 20 by id) instead"
+            ),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.remediation.contains("and 36 more group(s)"),
+        "{}",
+        f.remediation
+    );
+}

@@ -5,7 +5,8 @@
 //! The report describes traffic as text lines (`tcp 22, 80-443`); to relate it
 //! to a rule it is parsed back into a packet set over protocol and port.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::analysis::{AppSet, Application, Exposure, Report, Source, Status};
 use crate::engine::filters::proto_ports_box;
@@ -32,15 +33,22 @@ pub(super) struct Context<'a> {
     internet_v4: Vec<Interval>,
     internet_v6: Vec<Interval>,
     /// Host id → index of its application in the report.
-    app_of_host: std::collections::HashMap<&'a str, u32>,
-    /// Memo of `apps_within`.
-    within_memo: std::cell::RefCell<std::collections::HashMap<Vec<Interval>, std::rc::Rc<AppSet>>>,
+    app_of_host: HashMap<&'a str, u32>,
+    /// Memo of `apps_within` (checks run on several threads).
+    within_memo: Mutex<HashMap<Vec<Interval>, Arc<AppSet>>>,
     /// Memo of `group_internet_status` (asked once per rule that names a group's members).
-    group_status: std::cell::RefCell<std::collections::HashMap<String, Option<Status>>>,
+    group_status: Mutex<HashMap<String, Option<Status>>>,
 }
 
 impl<'a> Context<'a> {
     pub fn new(m: &'a Model, report: &'a Report) -> Context<'a> {
+        // The engine's index (the larger part) is built beside the lookups of this module.
+        let (idx, cx) = rayon::join(|| Index::new(m), || Context::lookups(m, report));
+        Context { idx, ..cx }
+    }
+
+    /// Everything but the index (left empty).
+    fn lookups(m: &'a Model, report: &'a Report) -> Context<'a> {
         // Users in first-seen order, each once (a set beside the list keeps it linear).
         let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut seen: std::collections::HashSet<(String, String)> = Default::default();
@@ -79,7 +87,7 @@ impl<'a> Context<'a> {
         Context {
             m,
             report,
-            idx: Index::new(m),
+            idx: Index::default(),
             users,
             exposures,
             apps_by_group,
@@ -219,7 +227,12 @@ impl<'a> Context<'a> {
     /// How the internet reaches the members of a security group directly, over
     /// the applications (other than load balancers) that use it.
     pub fn group_internet_status(&self, group: &str) -> Option<Status> {
-        if let Some(s) = self.group_status.borrow().get(group) {
+        if let Some(s) = self
+            .group_status
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(group)
+        {
             return *s;
         }
         let s = self
@@ -227,14 +240,22 @@ impl<'a> Context<'a> {
             .filter(|a| a.kind != OwnerKind::LoadBalancer)
             .filter_map(|a| self.direct_internet_status(a, None))
             .min();
-        self.group_status.borrow_mut().insert(group.to_string(), s);
+        self.group_status
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(group.to_string(), s);
         s
     }
 
     /// The applications (indices into the report's) with a member whose addresses all lie
     /// inside `peer`: those a rule naming `peer` is about.
-    fn apps_within(&self, peer: &[Interval]) -> std::rc::Rc<AppSet> {
-        if let Some(s) = self.within_memo.borrow().get(peer) {
+    fn apps_within(&self, peer: &[Interval]) -> Arc<AppSet> {
+        if let Some(s) = self
+            .within_memo
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(peer)
+        {
             return s.clone();
         }
         let set = AppSet::from_indices(
@@ -244,9 +265,10 @@ impl<'a> Context<'a> {
                 .filter(|h| !h.private.is_empty() && h.private.iter().all(|p| within(p, peer)))
                 .filter_map(|h| self.app_of_host.get(h.id.as_str()).copied()),
         );
-        let set = std::rc::Rc::new(set);
+        let set = Arc::new(set);
         self.within_memo
-            .borrow_mut()
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
             .insert(peer.to_vec(), set.clone());
         set
     }

@@ -3,9 +3,10 @@
 //! and NAT gateways placed in public subnets (semantics §4.3: a subnet whose
 //! route table routes to an internet gateway).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use ipnet::IpNet;
+use rayon::prelude::*;
 
 use super::context::{is_direct, rule_packets, sg_rule_text, Context};
 use super::{codes, graded, Config, Finding, Severity};
@@ -90,13 +91,21 @@ impl Service {
 }
 
 pub(super) fn check(cx: &Context, cfg: &Config, out: &mut Vec<Finding>) {
-    for app in &cx.report.applications {
-        if matches!(app.kind, OwnerKind::LoadBalancer | OwnerKind::NatGateway) {
-            continue;
-        }
-        sensitive_ports(cx, cfg, app, Sensitive::Admin, out);
-        sensitive_ports(cx, cfg, app, Sensitive::DataStore, out);
-    }
+    // Application by application on both cores, collected in the report's order.
+    let found: Vec<Vec<Finding>> = cx
+        .report
+        .applications
+        .par_iter()
+        .map(|app| {
+            let mut out = Vec::new();
+            if !matches!(app.kind, OwnerKind::LoadBalancer | OwnerKind::NatGateway) {
+                sensitive_ports(cx, cfg, app, Sensitive::Admin, &mut out);
+                sensitive_ports(cx, cfg, app, Sensitive::DataStore, &mut out);
+            }
+            out
+        })
+        .collect();
+    out.extend(found.into_iter().flatten());
     public_subnets(cx, out);
 }
 
@@ -315,11 +324,16 @@ fn belongs_in_public_subnet(kind: OwnerKind) -> bool {
 
 /// `public-subnet-non-lb`.
 fn public_subnets(cx: &Context, out: &mut Vec<Finding>) {
+    // Each subnet's route table, looked up once (the model scans every route table).
+    let mut tables: HashMap<&str, Option<&RouteTable>> = HashMap::new();
     for eni in cx.m.network_interfaces.values() {
         if belongs_in_public_subnet(eni.owner.kind) {
             continue;
         }
-        let Some(rt) = cx.m.subnet_route_table(&eni.subnet_id) else {
+        let Some(rt) = *tables
+            .entry(eni.subnet_id.as_str())
+            .or_insert_with(|| cx.m.subnet_route_table(&eni.subnet_id))
+        else {
             continue;
         };
         let igw_routes: Vec<&Route> = rt

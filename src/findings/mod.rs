@@ -25,6 +25,8 @@ mod security_groups;
 
 use std::fmt;
 
+use rayon::prelude::*;
+
 use crate::analysis::{Report, Status};
 use crate::model::Model;
 
@@ -309,19 +311,40 @@ fn graded(default: Severity, status: Option<Status>) -> Severity {
 /// Runs every check, applies the configuration and sorts the findings
 /// (most severe first, then by code, resources and message).
 pub fn check(m: &Model, report: &Report, cfg: &Config) -> Vec<Finding> {
-    let cx = context::Context::new(m, report);
-    let mut out = Vec::new();
-    security_groups::check(&cx, cfg, &mut out);
-    internet::check(&cx, cfg, &mut out);
-    load_balancers::check(&cx, &mut out);
-    nacl::check(&cx, &mut out);
+    // The NACL checks read the model alone: they run while the context (the engine's index
+    // above all) is built. The other checks run side by side; the findings are concatenated
+    // in a fixed order (security groups, internet, load balancers, NACLs) before sorting.
+    let (cx, nacl_found) = rayon::join(
+        || context::Context::new(m, report),
+        || {
+            let mut out = Vec::new();
+            nacl::check(m, &mut out);
+            out
+        },
+    );
+    let (mut out, rest) = rayon::join(
+        || {
+            let mut out = Vec::new();
+            security_groups::check(&cx, cfg, &mut out);
+            out
+        },
+        || {
+            let mut out = Vec::new();
+            internet::check(&cx, cfg, &mut out);
+            load_balancers::check(&cx, &mut out);
+            out
+        },
+    );
+    out.extend(rest);
+    out.extend(nacl_found);
     out.retain(|f| !cfg.suppress.contains(f.code));
     for f in &mut out {
         if let Some(s) = cfg.severity.get(f.code) {
             f.severity = *s;
         }
     }
-    out.sort_by(|a, b| {
+    // A stable sort (rayon's is a stable merge sort): the order is the sequential one.
+    out.par_sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
             .then_with(|| a.code.cmp(b.code))

@@ -3,7 +3,7 @@
 //! match wins), and allowed flows whose replies the NACL denies (§2.4: NACLs
 //! are stateless, replies go to the client's ephemeral port).
 
-use super::context::{labelled, within, Context};
+use super::context::{labelled, within};
 use super::{codes, Finding, Severity};
 use crate::engine::filters::{nacl, proto_ports_box, NaclCheck};
 use crate::engine::packet::{net_intervals, Dim, PBox, PacketSet};
@@ -12,8 +12,8 @@ use crate::model::*;
 /// The ephemeral ports AWS recommends NACLs allow for replies.
 const EPHEMERAL: (u128, u128) = (1024, 65535);
 
-pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
-    for acl in cx.m.network_acls.values() {
+pub(super) fn check(m: &Model, out: &mut Vec<Finding>) {
+    for acl in m.network_acls.values() {
         for egress in [false, true] {
             shadowed(acl, egress, out);
         }

@@ -7,19 +7,20 @@
 //! report, low when it is only latent or admits nothing yet.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::rc::Rc;
 
 use ipnet::IpNet;
+use rayon::prelude::*;
 
-use super::context::{peer_text, rule_packets, sg_rule_text, traffic_text, within, Context};
+use super::context::{peer_text, rule_packets, sg_rule_text, traffic_text, Context};
 use super::{codes, graded, Config, Finding, Severity};
 use crate::analysis::Status;
 use crate::engine::filters::{self, SgDirection};
+use crate::engine::index::Host;
 use crate::engine::packet::{net_intervals, Dim, PBox, PacketSet};
 use crate::model::*;
 
 pub(super) fn check(cx: &Context, cfg: &Config, out: &mut Vec<Finding>) {
-    let mut covered = CoveredMemo::new();
+    let covering = Covering::new(cx);
     // Which groups' rules name each group (built once: `unused` asks for every idle group).
     let mut referenced_by: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for o in cx.m.security_groups.values() {
@@ -34,16 +35,23 @@ pub(super) fn check(cx: &Context, cfg: &Config, out: &mut Vec<Finding>) {
             }
         }
     }
-    let mut egress = EgressRules::default();
-    for sg in cx.m.security_groups.values() {
-        cidr_where_reference_fits(cx, sg, &mut covered, &mut egress, out);
-        open_to_world(cx, sg, out);
-        wide_cidr(cx, cfg, sg, out);
-        all_ports(cx, sg, out);
-        default_group(cx, sg, out);
-        unused(cx, sg, &referenced_by, out);
-        stale_references(cx, sg, out);
-    }
+    // Group by group on both cores, collected in the groups' order.
+    let groups: Vec<&SecurityGroup> = cx.m.security_groups.values().collect();
+    let found: Vec<Vec<Finding>> = groups
+        .par_iter()
+        .map(|sg| {
+            let mut out = Vec::new();
+            cidr_where_reference_fits(cx, sg, &covering, &mut out);
+            open_to_world(cx, sg, &mut out);
+            wide_cidr(cx, cfg, sg, &mut out);
+            all_ports(cx, sg, &mut out);
+            default_group(cx, sg, &mut out);
+            unused(cx, sg, &referenced_by, &mut out);
+            stale_references(cx, sg, &mut out);
+            out
+        })
+        .collect();
+    out.extend(found.into_iter().flatten());
 }
 
 /// `sg-cidr-where-reference-fits`: an inbound CIDR (not /0) that holds ENIs of
@@ -51,66 +59,15 @@ pub(super) fn check(cx: &Context, cfg: &Config, out: &mut Vec<Finding>) {
 /// across peerings and transit gateways they depend on region and settings,
 /// and a shared service admitting a client VPC's CIDR is a deliberate pattern,
 /// so only the group's own VPC counts.
-/// Per (VPC, CIDR): how many interfaces of the VPC the CIDR holds, and for each group they
-/// hold, the names of those interfaces (many groups admit the same wide CIDRs).
-type Covered = Rc<(usize, BTreeMap<String, BTreeSet<String>>)>;
-type CoveredMemo = HashMap<(String, IpNet), Covered>;
-
-fn covered_by(cx: &Context, vpc: &str, net: &IpNet, memo: &mut CoveredMemo) -> Covered {
-    memo.entry((vpc.to_string(), *net))
-        .or_insert_with(|| {
-            let peer = net_intervals(net);
-            let mut count = 0;
-            let mut by_group: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-            for h in cx
-                .idx
-                .vpc_hosts(vpc)
-                .filter(|h| h.private.iter().any(|p| within(p, &peer)))
-            {
-                count += 1;
-                for g in &h.groups {
-                    by_group
-                        .entry(g.clone())
-                        .or_default()
-                        .insert(h.name.clone());
-                }
-            }
-            Rc::new((count, by_group))
-        })
-        .clone()
-}
-
-/// Groups by their outbound rules: equal rule lists share an id.
-#[derive(Default)]
-struct EgressRules {
-    by_group: HashMap<String, usize>,
-    by_text: HashMap<String, usize>,
-}
-
-impl EgressRules {
-    fn id(&mut self, cx: &Context, group: &str) -> usize {
-        if let Some(&id) = self.by_group.get(group) {
-            return id;
-        }
-        // The rules' full description (peers, protocols, ports) and the group's VPC (which
-        // decides whether a group reference applies, §1.3) identify the list; a group missing
-        // from the snapshot gets its own id.
-        let text = match cx.m.security_groups.get(group) {
-            Some(sg) => format!("{} {:?}", sg.vpc_id, sg.egress),
-            None => format!("missing {group}"),
-        };
-        let next = self.by_text.len();
-        let id = *self.by_text.entry(text).or_insert(next);
-        self.by_group.insert(group.to_string(), id);
-        id
-    }
-}
-
-fn cidr_where_reference_fits(
-    cx: &Context,
-    sg: &SecurityGroup,
-    memo: &mut CoveredMemo,
-    egress: &mut EgressRules,
+///
+/// Cost: per distinct (VPC, CIDR), the covered interfaces are found by address and their
+/// groups sorted into classes of equal outbound rules once; per rule, each class is asked
+/// once whether it sends the rule's traffic (with one group per interface, a wide CIDR
+/// covers hundreds of groups but only a handful of distinct outbound rule lists).
+fn cidr_where_reference_fits<'c>(
+    cx: &'c Context,
+    sg: &'c SecurityGroup,
+    covering: &Covering<'c>,
     out: &mut Vec<Finding>,
 ) {
     for rule in &sg.ingress {
@@ -120,11 +77,9 @@ fn cidr_where_reference_fits(
         if net.prefix_len() == 0 {
             continue;
         }
-        let covered = covered_by(cx, &sg.vpc_id, net, memo);
-        let (covered_count, by_group) = &*covered;
-        if *covered_count == 0 {
+        let Some(cov) = covering.get(&sg.vpc_id, net) else {
             continue;
-        }
+        };
         // Where the traffic goes: the group's members, or its VPC when it has none.
         let mut dst = cx.idx.group_members(cx.m, &sg.id, &sg.vpc_id, false);
         if dst.is_empty() {
@@ -135,19 +90,20 @@ fn cidr_where_reference_fits(
                     .collect();
         }
         let probe = rule_packets(rule).restrict(Dim::Dst, &dst);
-        // Groups of covered interfaces whose own outbound rules let them send this traffic
-        // (outbound rules do not look at the source address: one answer per group).
-        // Groups with the same outbound rules give the same answer: one evaluation per rule
-        // set (with one group per interface, a wide CIDR covers hundreds of groups).
-        let mut sent_by_rules: HashMap<usize, bool> = HashMap::new();
-        let mut candidates: BTreeMap<&str, &BTreeSet<String>> = BTreeMap::new();
-        for (g, names) in by_group.iter().filter(|(g, _)| **g != sg.id) {
-            let rules_id = egress.id(cx, g);
-            let sent = *sent_by_rules.entry(rules_id).or_insert_with(|| {
+        // Groups of covered interfaces (other than this one) whose own outbound rules let them
+        // send this traffic. Outbound rules do not look at the source address, and groups with
+        // the same rules give the same answer: one evaluation per class.
+        let sending: Vec<&Class> = cov
+            .classes
+            .iter()
+            .filter(|c| {
+                let Some(g) = c.groups().find(|h| h.group != sg.id) else {
+                    return false;
+                };
                 !filters::security_groups(
                     cx.m,
                     &cx.idx,
-                    std::slice::from_ref(g),
+                    &[g.group.to_string()],
                     SgDirection::Egress,
                     &probe,
                     &[],
@@ -155,30 +111,31 @@ fn cidr_where_reference_fits(
                 )
                 .0
                 .is_empty()
-            });
-            if sent {
-                candidates.insert(g, names);
-            }
-        }
-        if candidates.is_empty() {
+            })
+            .collect();
+        // Those the internet reaches directly are not suggested; they are named as "also admitted".
+        let suggested = Merged::new(sending.iter().map(|c| c.suggested.as_slice()), &sg.id);
+        let exposed = Merged::new(sending.iter().map(|c| c.exposed.as_slice()), &sg.id);
+        if suggested.total + exposed.total == 0 {
             continue;
         }
-        let (exposed, suggested): (Vec<_>, Vec<_>) = candidates
-            .iter()
-            .partition(|(g, _)| cx.group_internet_status(g).is_some());
         // A readable sentence: the first few groups, then how many more.
-        const NAMED: usize = 5;
-        let listed = |groups: &[(&&str, &&BTreeSet<String>)]| {
+        let listed = |groups: &Merged| {
             let mut text = groups
+                .first(NAMED)
                 .iter()
-                .take(NAMED)
-                .map(|(g, names)| group_with_members(cx, g, names))
+                .map(|h| group_with_members(cx, h.group, &h.names))
                 .collect::<Vec<_>>()
                 .join(" and ");
-            if groups.len() > NAMED {
+            if groups.total > LISTED {
+                text.push_str(&format!(
+                    " and {} more group(s) (the finding's resources list the first {LISTED} by id)",
+                    groups.total - NAMED
+                ));
+            } else if groups.total > NAMED {
                 text.push_str(&format!(
                     " and {} more group(s) (all listed in the finding's resources)",
-                    groups.len() - NAMED
+                    groups.total - NAMED
                 ));
             }
             text
@@ -187,47 +144,53 @@ fn cidr_where_reference_fits(
         let mut message = format!(
             "{} admits {traffic} from {net}, which holds {} network interface(s) of its VPC {}",
             cx.sg_label(&sg.id),
-            covered_count,
+            cov.count,
             vpc_label(cx, &sg.vpc_id),
         );
-        if suggested.is_empty() {
+        if suggested.total == 0 {
             message.push_str(&format!(
                 "; it admits {}, which the internet can reach: reference only the groups that need the port",
                 listed(&exposed)
             ));
         } else {
             message.push_str(&format!("; reference {} instead", listed(&suggested)));
-            if !exposed.is_empty() {
+            if exposed.total > 0 {
                 message.push_str(&format!(
                     ". It also admits {}, which the internet can reach",
                     listed(&exposed)
                 ));
             }
         }
-        let to_reference = if suggested.is_empty() {
+        let to_reference = if suggested.total == 0 {
             &exposed
         } else {
             &suggested
         };
         let mut targets: Vec<String> = to_reference
+            .first(NAMED)
             .iter()
-            .take(NAMED)
-            .map(|(g, _)| cx.sg_label(g))
+            .map(|h| cx.sg_label(h.group))
             .collect();
-        if to_reference.len() > NAMED {
-            targets.push(format!("{} more group(s)", to_reference.len() - NAMED));
+        if to_reference.total > NAMED {
+            targets.push(format!("{} more group(s)", to_reference.total - NAMED));
         }
         // A two-step path (internet → exposed member → this group) makes it matter today.
-        let two_step = exposed
+        let two_step = sending
             .iter()
-            .any(|(g, _)| cx.group_internet_status(g) == Some(Status::Effective));
+            .flat_map(|c| &c.exposed)
+            .any(|h| h.group != sg.id && h.status == Some(Status::Effective));
         let severity = if two_step {
             Severity::Medium
         } else {
             Severity::Low
         };
+        // The rule's group, then the first groups of each list by id (a superset of those the
+        // message names): with one group per interface a list can hold thousands.
+        let mut listed_groups = suggested.first(LISTED);
+        listed_groups.extend(exposed.first(LISTED));
+        listed_groups.sort_unstable_by(|a, b| a.group.cmp(b.group));
         let mut resources = vec![sg.id.clone()];
-        resources.extend(candidates.keys().map(|g| g.to_string()));
+        resources.extend(listed_groups.iter().map(|h| h.group.to_string()));
         out.push(
             Finding::new(codes::SG_CIDR_WHERE_REFERENCE_FITS, severity, message)
                 .resources(resources)
@@ -241,9 +204,212 @@ fn cidr_where_reference_fits(
     }
 }
 
+/// How many groups a finding's message names in one list (suggested, exposed).
+const NAMED: usize = 5;
+/// How many groups of one list a finding's resources hold.
+const LISTED: usize = 20;
+
+/// A group carried by interfaces that a CIDR covers.
+struct Held<'c> {
+    group: &'c str,
+    /// The names of those interfaces, sorted, each once.
+    names: Vec<&'c str>,
+    /// How the internet reaches the group's members directly (`Context::group_internet_status`).
+    status: Option<Status>,
+}
+
+/// The groups of the covered interfaces that share one list of outbound rules, by id.
+struct Class<'c> {
+    /// Groups the internet does not reach directly.
+    suggested: Vec<Held<'c>>,
+    /// Groups whose members the internet reaches directly (effective or latent).
+    exposed: Vec<Held<'c>>,
+}
+
+impl<'c> Class<'c> {
+    fn groups(&self) -> impl Iterator<Item = &Held<'c>> {
+        self.suggested.iter().chain(&self.exposed)
+    }
+}
+
+/// What a CIDR covers in a VPC: how many interfaces, and their groups by class.
+struct Covered<'c> {
+    count: usize,
+    classes: Vec<Class<'c>>,
+}
+
+/// Sorted lists of groups (disjoint) read as one, without one group.
+struct Merged<'x, 'c> {
+    lists: Vec<&'x [Held<'c>]>,
+    skip: &'x str,
+    /// How many groups the lists hold, `skip` aside.
+    total: usize,
+}
+
+impl<'x, 'c> Merged<'x, 'c> {
+    fn new(lists: impl IntoIterator<Item = &'x [Held<'c>]>, skip: &'x str) -> Self {
+        let lists: Vec<&[Held]> = lists.into_iter().filter(|l| !l.is_empty()).collect();
+        let total = lists
+            .iter()
+            .map(|l| l.len() - usize::from(l.binary_search_by(|h| h.group.cmp(skip)).is_ok()))
+            .sum();
+        Merged { lists, skip, total }
+    }
+
+    /// The first `n` groups by id.
+    fn first(&self, n: usize) -> Vec<&'x Held<'c>> {
+        let mut out: Vec<&Held> = self
+            .lists
+            .iter()
+            .flat_map(|l| l.iter().filter(|h| h.group != self.skip).take(n))
+            .collect();
+        out.sort_unstable_by(|a, b| a.group.cmp(b.group));
+        out.truncate(n);
+        out
+    }
+}
+
+/// What each (VPC, CIDR) that an inbound rule names covers, computed for all of them at
+/// once (many groups admit the same wide CIDRs).
+struct Covering<'c> {
+    covered: HashMap<(&'c str, IpNet), Covered<'c>>,
+}
+
+impl<'c> Covering<'c> {
+    fn new(cx: &'c Context) -> Self {
+        // Per VPC: every private interval of its hosts (start, end, host), sorted.
+        let mut by_vpc: HashMap<&str, Vec<(u128, u128, &Host)>> = HashMap::new();
+        for h in cx
+            .idx
+            .hosts_by_vpc
+            .values()
+            .flatten()
+            .filter_map(|id| cx.idx.hosts.get(id))
+        {
+            let list = by_vpc.entry(h.vpc_id.as_str()).or_default();
+            list.extend(h.private.iter().map(|p| (p.0, p.1, h)));
+        }
+        for list in by_vpc.values_mut() {
+            list.sort_unstable_by(|a, b| (a.0, a.1, &a.2.id).cmp(&(b.0, b.1, &b.2.id)));
+        }
+        // Every group a host carries: its class of outbound rules and how the internet reaches
+        // its members.
+        let held: BTreeSet<&str> = cx
+            .idx
+            .hosts
+            .values()
+            .flat_map(|h| h.groups.iter().map(String::as_str))
+            .collect();
+        let held: Vec<(&str, String, Option<Status>)> = held
+            .into_par_iter()
+            .map(|g| (g, egress_text(cx, g), cx.group_internet_status(g)))
+            .collect();
+        let mut by_text: HashMap<String, usize> = HashMap::new();
+        let mut groups: HashMap<&str, (usize, Option<Status>)> = HashMap::new();
+        for (g, text, status) in held {
+            let next = by_text.len();
+            let class = *by_text.entry(text).or_insert(next);
+            groups.insert(g, (class, status));
+        }
+        let keys: BTreeSet<(&str, IpNet)> = cx
+            .m
+            .security_groups
+            .values()
+            .flat_map(|sg| {
+                sg.ingress.iter().filter_map(|r| match &r.peer {
+                    SgPeer::Cidr(net) if net.prefix_len() != 0 => Some((sg.vpc_id.as_str(), *net)),
+                    _ => None,
+                })
+            })
+            .collect();
+        let covered = keys
+            .into_par_iter()
+            .filter_map(|(vpc, net)| {
+                let list = by_vpc.get(vpc).map(Vec::as_slice).unwrap_or(&[]);
+                covered(list, &net, &groups).map(|c| ((vpc, net), c))
+            })
+            .collect();
+        Covering { covered }
+    }
+
+    /// What `net` covers in `vpc`; `None` when it holds no interface of the VPC.
+    fn get(&self, vpc: &'c str, net: &IpNet) -> Option<&Covered<'c>> {
+        self.covered.get(&(vpc, *net))
+    }
+}
+
+/// The hosts (`list`: a VPC's private ranges, sorted) with a private address range inside
+/// `net`, and their groups by class (`groups`: each group's class and internet status).
+fn covered<'c>(
+    list: &[(u128, u128, &'c Host)],
+    net: &IpNet,
+    groups: &HashMap<&str, (usize, Option<Status>)>,
+) -> Option<Covered<'c>> {
+    let mut hosts: Vec<&Host> = Vec::new();
+    for r in &net_intervals(net) {
+        // Ranges that start inside `r`, and of those the ones that end inside it too.
+        let from = list.partition_point(|x| x.0 < r.0);
+        hosts.extend(
+            list[from..]
+                .iter()
+                .take_while(|x| x.0 <= r.1)
+                .filter(|x| x.1 <= r.1)
+                .map(|x| x.2),
+        );
+    }
+    if hosts.is_empty() {
+        return None;
+    }
+    hosts.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    hosts.dedup_by(|a, b| a.id == b.id);
+    let mut by_group: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for h in &hosts {
+        for g in &h.groups {
+            by_group
+                .entry(g.as_str())
+                .or_default()
+                .push(h.name.as_str());
+        }
+    }
+    let mut classes: BTreeMap<usize, Class> = BTreeMap::new();
+    for (g, mut names) in by_group {
+        names.sort_unstable();
+        names.dedup();
+        let (id, status) = groups[g];
+        let class = classes.entry(id).or_insert(Class {
+            suggested: Vec::new(),
+            exposed: Vec::new(),
+        });
+        let held = Held {
+            group: g,
+            names,
+            status,
+        };
+        if status.is_some() {
+            class.exposed.push(held);
+        } else {
+            class.suggested.push(held);
+        }
+    }
+    Some(Covered {
+        count: hosts.len(),
+        classes: classes.into_values().collect(),
+    })
+}
+
+/// What identifies a group's outbound rules: their full description (peers, protocols,
+/// ports) and the group's VPC (which decides whether a group reference applies, §1.3). Groups
+/// with equal texts send the same packets; a group missing from the snapshot gets its own.
+fn egress_text(cx: &Context, group: &str) -> String {
+    match cx.m.security_groups.get(group) {
+        Some(sg) => format!("{} {:?}", sg.vpc_id, sg.egress),
+        None => format!("missing {group}"),
+    }
+}
+
 /// `name (sg-…; members a, b)`.
-fn group_with_members(cx: &Context, group: &str, members: &BTreeSet<String>) -> String {
-    let mut names: Vec<&str> = members.iter().take(3).map(String::as_str).collect();
+fn group_with_members(cx: &Context, group: &str, members: &[&str]) -> String {
+    let mut names: Vec<&str> = members.iter().take(3).copied().collect();
     let more = members.len().saturating_sub(3);
     let more = (more > 0).then(|| format!("{more} more"));
     names.extend(more.as_deref());
