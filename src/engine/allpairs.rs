@@ -85,7 +85,7 @@ pub struct Reach {
 }
 
 /// Paths the network walks left undecided (`unknown`: something on the way is not modelled),
-/// which the results leave out: reason → who sent them (`internet`, `on-premises`, a source VPC
+/// which the results leave out: reason → who sent them (`the internet`, `on-premises`, a source VPC
 /// or a load balancer node).
 pub type Unknowns = BTreeMap<String, BTreeSet<String>>;
 
