@@ -16,7 +16,7 @@ use super::{codes, graded, Config, Finding, Severity};
 use crate::analysis::Status;
 use crate::engine::filters::{self, SgDirection};
 use crate::engine::index::Host;
-use crate::engine::packet::{net_intervals, Dim, PBox, PacketSet};
+use crate::engine::packet::{net_intervals, Dim, Interval, PBox, PacketSet};
 use crate::model::*;
 
 pub(super) fn check(cx: &Context, cfg: &Config, out: &mut Vec<Finding>) {
@@ -70,6 +70,9 @@ fn cidr_where_reference_fits<'c>(
     covering: &Covering<'c>,
     out: &mut Vec<Finding>,
 ) {
+    // Where the traffic goes: the group's members, or its VPC when it has none (asked once,
+    // for the first rule that needs it).
+    let mut dst: Option<Vec<Interval>> = None;
     for rule in &sg.ingress {
         let SgPeer::Cidr(net) = &rule.peer else {
             continue;
@@ -80,16 +83,17 @@ fn cidr_where_reference_fits<'c>(
         let Some(cov) = covering.get(&sg.vpc_id, net) else {
             continue;
         };
-        // Where the traffic goes: the group's members, or its VPC when it has none.
-        let mut dst = cx.idx.group_members(cx.m, &sg.id, &sg.vpc_id, false);
-        if dst.is_empty() {
-            dst =
-                cx.m.vpc_cidrs(&sg.vpc_id)
-                    .iter()
-                    .flat_map(net_intervals)
-                    .collect();
-        }
-        let probe = rule_packets(rule).restrict(Dim::Dst, &dst);
+        let dst = dst.get_or_insert_with(|| {
+            let members = cx.idx.group_members(cx.m, &sg.id, &sg.vpc_id, false);
+            if !members.is_empty() {
+                return members;
+            }
+            cx.m.vpc_cidrs(&sg.vpc_id)
+                .iter()
+                .flat_map(net_intervals)
+                .collect()
+        });
+        let probe = rule_packets(rule).restrict(Dim::Dst, dst);
         // Groups of covered interfaces (other than this one) whose own outbound rules let them
         // send this traffic. Outbound rules do not look at the source address, and groups with
         // the same rules give the same answer: one evaluation per class.
