@@ -101,20 +101,8 @@ fn cidr_where_reference_fits<'c>(
             .classes
             .iter()
             .filter(|c| {
-                let Some(g) = c.groups().find(|h| h.group != sg.id) else {
-                    return false;
-                };
-                !filters::security_groups(
-                    cx.m,
-                    &cx.idx,
-                    &[g.group.to_string()],
-                    SgDirection::Egress,
-                    &probe,
-                    &[],
-                    true,
-                )
-                .0
-                .is_empty()
+                c.groups().any(|h| h.group != sg.id)
+                    && !covering.egress[c.id].intersect(&probe).is_empty()
             })
             .collect();
         // Those the internet reaches directly are not suggested; they are named as "also admitted".
@@ -224,6 +212,8 @@ struct Held<'c> {
 
 /// The groups of the covered interfaces that share one list of outbound rules, by id.
 struct Class<'c> {
+    /// Which list (an index into `Covering::egress`).
+    id: usize,
     /// Groups the internet does not reach directly.
     suggested: Vec<Held<'c>>,
     /// Groups whose members the internet reaches directly (effective or latent).
@@ -277,6 +267,9 @@ impl<'x, 'c> Merged<'x, 'c> {
 /// once (many groups admit the same wide CIDRs).
 struct Covering<'c> {
     covered: HashMap<(&'c str, IpNet), Covered<'c>>,
+    /// Per class of outbound rules: every packet they let out (any source; group references
+    /// resolved). A class sends a rule's traffic when this meets it.
+    egress: Vec<PacketSet>,
 }
 
 impl<'c> Covering<'c> {
@@ -310,11 +303,32 @@ impl<'c> Covering<'c> {
             .collect();
         let mut by_text: HashMap<String, usize> = HashMap::new();
         let mut groups: HashMap<&str, (usize, Option<Status>)> = HashMap::new();
+        // One group per class stands for it: equal texts send the same packets.
+        let mut representatives: Vec<&str> = Vec::new();
         for (g, text, status) in held {
             let next = by_text.len();
             let class = *by_text.entry(text).or_insert(next);
+            if class == next {
+                representatives.push(g);
+            }
             groups.insert(g, (class, status));
         }
+        let everything = PacketSet::from_box(PBox::FULL);
+        let egress: Vec<PacketSet> = representatives
+            .par_iter()
+            .map(|g| {
+                filters::security_groups(
+                    cx.m,
+                    &cx.idx,
+                    &[g.to_string()],
+                    SgDirection::Egress,
+                    &everything,
+                    &[],
+                    true,
+                )
+                .0
+            })
+            .collect();
         let keys: BTreeSet<(&str, IpNet)> = cx
             .m
             .security_groups
@@ -333,7 +347,7 @@ impl<'c> Covering<'c> {
                 covered(list, &net, &groups).map(|c| ((vpc, net), c))
             })
             .collect();
-        Covering { covered }
+        Covering { covered, egress }
     }
 
     /// What `net` covers in `vpc`; `None` when it holds no interface of the VPC.
@@ -381,6 +395,7 @@ fn covered<'c>(
         names.dedup();
         let (id, status) = groups[g];
         let class = classes.entry(id).or_insert(Class {
+            id,
             suggested: Vec::new(),
             exposed: Vec::new(),
         });
