@@ -3,7 +3,8 @@
 //!   application-to-application reachability), on size s only: application-to-application
 //!   reach is enumerated pair by pair and does not fit larger estates yet (BENCHMARKS.md);
 //! - `outside_and_findings`: the report without application-to-application reach
-//!   (`analyze --no-app-to-app`), on every size.
+//!   (`analyze --no-app-to-app`), on every size;
+//! - `findings`: `findings::check` alone, on that report (computed once), on every size.
 //!
 //! `cargo bench --bench analyze -- --warm-up-time 1 --measurement-time 3`
 //! (`EXPOSURE_BENCH_LARGE=1` adds sizes l and xl). Criterion takes at least ten samples.
@@ -39,6 +40,13 @@ fn analyze(c: &mut Criterion) {
                 })
             },
         );
+        let report = exposure::analysis::analyze_with_options(&snap.model, &outside);
+        g.bench_with_input(
+            BenchmarkId::new("findings", size.as_str()),
+            &(&snap.model, &report),
+            |b, (m, report)| b.iter(|| black_box(exposure::findings::check(m, report, &config))),
+        );
+        drop(report);
         if size.as_str() != "s" {
             continue;
         }

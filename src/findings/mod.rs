@@ -122,13 +122,19 @@ impl Finding {
     }
 
     fn resources(mut self, ids: impl IntoIterator<Item = String>) -> Finding {
-        // First-seen order, each once (a set beside the list keeps long lists linear).
-        let mut seen: std::collections::HashSet<String> = self.resources.iter().cloned().collect();
-        for id in ids {
-            if seen.insert(id.clone()) {
-                self.resources.push(id);
-            }
-        }
+        // First-seen order, each once: a set of the ids (borrowed, not copied) beside the list
+        // keeps long lists linear.
+        self.resources.extend(ids);
+        let first: Vec<bool> = {
+            let mut seen: std::collections::HashSet<&str, foldhash::fast::FixedState> =
+                Default::default();
+            self.resources
+                .iter()
+                .map(|id| seen.insert(id.as_str()))
+                .collect()
+        };
+        let mut first = first.into_iter();
+        self.resources.retain(|_| first.next().unwrap_or(false));
         self
     }
 
@@ -343,15 +349,21 @@ pub fn check(m: &Model, report: &Report, cfg: &Config) -> Vec<Finding> {
             f.severity = *s;
         }
     }
-    // A stable sort (rayon's is a stable merge sort): the order is the sequential one.
-    out.par_sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| a.code.cmp(b.code))
-            .then_with(|| a.resources.cmp(&b.resources))
-            .then_with(|| a.message.cmp(&b.message))
-            .then_with(|| a.rules.cmp(&b.rules))
-    });
+    // A stable sort (rayon's is a stable merge sort): the order is the sequential one. The
+    // context (the engine's index, hundreds of megabytes on large estates) is freed meanwhile.
+    rayon::join(
+        || drop(cx),
+        || {
+            out.par_sort_by(|a, b| {
+                b.severity
+                    .cmp(&a.severity)
+                    .then_with(|| a.code.cmp(b.code))
+                    .then_with(|| a.resources.cmp(&b.resources))
+                    .then_with(|| a.message.cmp(&b.message))
+                    .then_with(|| a.rules.cmp(&b.rules))
+            })
+        },
+    );
     out.dedup();
     out
 }
@@ -367,6 +379,14 @@ mod tests {
             .filter_map(|l| l.strip_prefix("## "))
             .map(str::trim)
             .collect()
+    }
+
+    #[test]
+    fn resources_keep_first_seen_order_each_once() {
+        let f = Finding::new(codes::SG_UNUSED, Severity::Info, String::new())
+            .resources(["b", "a", "b", "c", "a"].map(String::from))
+            .resources(["c", "d", "b"].map(String::from));
+        assert_eq!(f.resources, ["b", "a", "c", "d"]);
     }
 
     #[test]

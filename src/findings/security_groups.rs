@@ -16,7 +16,7 @@ use super::{codes, graded, Config, Finding, Severity};
 use crate::analysis::Status;
 use crate::engine::filters::{self, SgDirection};
 use crate::engine::index::Host;
-use crate::engine::packet::{net_intervals, Dim, PBox, PacketSet};
+use crate::engine::packet::{net_intervals, Dim, Interval, PBox, PacketSet};
 use crate::model::*;
 
 pub(super) fn check(cx: &Context, cfg: &Config, out: &mut Vec<Finding>) {
@@ -70,6 +70,9 @@ fn cidr_where_reference_fits<'c>(
     covering: &Covering<'c>,
     out: &mut Vec<Finding>,
 ) {
+    // Where the traffic goes: the group's members, or its VPC when it has none (asked once,
+    // for the first rule that needs it).
+    let mut dst: Option<Vec<Interval>> = None;
     for rule in &sg.ingress {
         let SgPeer::Cidr(net) = &rule.peer else {
             continue;
@@ -80,16 +83,17 @@ fn cidr_where_reference_fits<'c>(
         let Some(cov) = covering.get(&sg.vpc_id, net) else {
             continue;
         };
-        // Where the traffic goes: the group's members, or its VPC when it has none.
-        let mut dst = cx.idx.group_members(cx.m, &sg.id, &sg.vpc_id, false);
-        if dst.is_empty() {
-            dst =
-                cx.m.vpc_cidrs(&sg.vpc_id)
-                    .iter()
-                    .flat_map(net_intervals)
-                    .collect();
-        }
-        let probe = rule_packets(rule).restrict(Dim::Dst, &dst);
+        let dst = dst.get_or_insert_with(|| {
+            let members = cx.idx.group_members(cx.m, &sg.id, &sg.vpc_id, false);
+            if !members.is_empty() {
+                return members;
+            }
+            cx.m.vpc_cidrs(&sg.vpc_id)
+                .iter()
+                .flat_map(net_intervals)
+                .collect()
+        });
+        let probe = rule_packets(rule).restrict(Dim::Dst, dst);
         // Groups of covered interfaces (other than this one) whose own outbound rules let them
         // send this traffic. Outbound rules do not look at the source address, and groups with
         // the same rules give the same answer: one evaluation per class.
@@ -97,20 +101,8 @@ fn cidr_where_reference_fits<'c>(
             .classes
             .iter()
             .filter(|c| {
-                let Some(g) = c.groups().find(|h| h.group != sg.id) else {
-                    return false;
-                };
-                !filters::security_groups(
-                    cx.m,
-                    &cx.idx,
-                    &[g.group.to_string()],
-                    SgDirection::Egress,
-                    &probe,
-                    &[],
-                    true,
-                )
-                .0
-                .is_empty()
+                c.groups().any(|h| h.group != sg.id)
+                    && !covering.egress[c.id].intersect(&probe).is_empty()
             })
             .collect();
         // Those the internet reaches directly are not suggested; they are named as "also admitted".
@@ -220,6 +212,8 @@ struct Held<'c> {
 
 /// The groups of the covered interfaces that share one list of outbound rules, by id.
 struct Class<'c> {
+    /// Which list (an index into `Covering::egress`).
+    id: usize,
     /// Groups the internet does not reach directly.
     suggested: Vec<Held<'c>>,
     /// Groups whose members the internet reaches directly (effective or latent).
@@ -273,6 +267,9 @@ impl<'x, 'c> Merged<'x, 'c> {
 /// once (many groups admit the same wide CIDRs).
 struct Covering<'c> {
     covered: HashMap<(&'c str, IpNet), Covered<'c>>,
+    /// Per class of outbound rules: every packet they let out (any source; group references
+    /// resolved). A class sends a rule's traffic when this meets it.
+    egress: Vec<PacketSet>,
 }
 
 impl<'c> Covering<'c> {
@@ -306,11 +303,32 @@ impl<'c> Covering<'c> {
             .collect();
         let mut by_text: HashMap<String, usize> = HashMap::new();
         let mut groups: HashMap<&str, (usize, Option<Status>)> = HashMap::new();
+        // One group per class stands for it: equal texts send the same packets.
+        let mut representatives: Vec<&str> = Vec::new();
         for (g, text, status) in held {
             let next = by_text.len();
             let class = *by_text.entry(text).or_insert(next);
+            if class == next {
+                representatives.push(g);
+            }
             groups.insert(g, (class, status));
         }
+        let everything = PacketSet::from_box(PBox::FULL);
+        let egress: Vec<PacketSet> = representatives
+            .par_iter()
+            .map(|g| {
+                filters::security_groups(
+                    cx.m,
+                    &cx.idx,
+                    &[g.to_string()],
+                    SgDirection::Egress,
+                    &everything,
+                    &[],
+                    true,
+                )
+                .0
+            })
+            .collect();
         let keys: BTreeSet<(&str, IpNet)> = cx
             .m
             .security_groups
@@ -329,7 +347,7 @@ impl<'c> Covering<'c> {
                 covered(list, &net, &groups).map(|c| ((vpc, net), c))
             })
             .collect();
-        Covering { covered }
+        Covering { covered, egress }
     }
 
     /// What `net` covers in `vpc`; `None` when it holds no interface of the VPC.
@@ -377,6 +395,7 @@ fn covered<'c>(
         names.dedup();
         let (id, status) = groups[g];
         let class = classes.entry(id).or_insert(Class {
+            id,
             suggested: Vec::new(),
             exposed: Vec::new(),
         });
