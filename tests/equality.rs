@@ -173,33 +173,7 @@ fn grouped_equals_ungrouped_on_random_estates() {
 /// every (origin, application) pair, as on the random estates.
 #[test]
 fn allpairs_agrees_with_single_questions_on_tgw_fixtures() {
-    let dir = crate::common::path("fixtures/semantics");
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("tgw-"))
-        .collect();
-    names.sort();
-    assert!(names.len() >= 8, "the TGW fixtures: {names:?}");
-    let mut text = String::new();
-    for name in &names {
-        let m = exposure::sources::load_path(&dir.join(name))
-            .unwrap_or_else(|e| panic!("{name}: {e}"))
-            .model;
-        let (counts, found) = queries::check(&m, None);
-        assert!(counts.member_pairs > 0, "{name}: nothing compared");
-        for d in found {
-            text += &format!(
-                "{name}: {:?} -> {} ({}): {}\n",
-                d.origin, d.target_member, d.kind, d.detail
-            );
-        }
-    }
-    assert!(
-        text.is_empty(),
-        "the report and the walker disagree:\n{text}"
-    );
+    agrees_on_fixtures("tgw-", 8);
 }
 
 /// The NLB fixtures (client IP preservation per address family, and where AWS does not support
@@ -207,15 +181,21 @@ fn allpairs_agrees_with_single_questions_on_tgw_fixtures() {
 /// report agrees with the single-question walker for every (origin, application) pair.
 #[test]
 fn allpairs_agrees_with_single_questions_on_nlb_fixtures() {
+    agrees_on_fixtures("nlb-", 6);
+}
+
+/// The report agrees with the single-question walker on every semantics fixture whose name
+/// starts with `prefix` (at least `at_least` of them).
+fn agrees_on_fixtures(prefix: &str, at_least: usize) {
     let dir = crate::common::path("fixtures/semantics");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("nlb-"))
+        .filter(|n| n.starts_with(prefix))
         .collect();
     names.sort();
-    assert!(names.len() >= 6, "the NLB fixtures: {names:?}");
+    assert!(names.len() >= at_least, "the {prefix}* fixtures: {names:?}");
     let mut text = String::new();
     for name in &names {
         let m = exposure::sources::load_path(&dir.join(name))
