@@ -2795,7 +2795,9 @@ impl<'m> Walker<'m> {
                 SgDirection::Ingress,
                 &set,
                 &t.lb_groups,
-                !t.via_igw,
+                // Senders outside the VPCs (internet, on-premises) never match a group
+                // reference, whatever their source address (§1.3, §7).
+                !t.via_igw && !t.via_vgw,
             );
             let groups = h.groups.join(", ");
             set = Self::filter(
