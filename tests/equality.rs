@@ -16,7 +16,8 @@
 //! estates. A failure is shrunk (`equality/shrink.rs`) and printed with its seed.
 //!
 //! Knobs: `EQUALITY_CASES` (random estates for the grouping test, default 200; the walker
-//! test runs two fifths of it), `EQUALITY_SEED` (check that one seed only, decimal or 0x-hex).
+//! test runs two fifths of it), `EQUALITY_SEED` (check that one seed only, decimal or 0x-hex),
+//! `EQUALITY_DEBUG` (print every single question the walker test asks, with its answer).
 
 mod estates;
 mod queries;

@@ -881,15 +881,23 @@ impl<'m> Walker<'m> {
                 }
             }
         }
+        let interfaces = same_subnet.len();
         same_subnet.extend(virtual_nodes);
         let mut rest = set.clone();
-        for oid in same_subnet {
+        let mut virtual_addrs = Vec::new();
+        for (i, oid) in same_subnet.into_iter().enumerate() {
             let o = self.host(&oid);
             let part = rest.restrict(Dim::Dst, &o.private);
             if part.is_empty() {
                 continue;
             }
-            rest = rest.exclude(Dim::Dst, &o.private);
+            if i < interfaces {
+                rest = rest.exclude(Dim::Dst, &o.private);
+            } else {
+                // Nodes of several load balancers in one subnet all stand for the addresses
+                // no interface holds: each gets the packets (as in `deliver_in_vpc`).
+                virtual_addrs.extend(o.private.iter().copied());
+            }
             let mut t2 = t.clone();
             Self::hop(
                 &mut t2,
@@ -901,6 +909,7 @@ impl<'m> Walker<'m> {
             );
             self.arrive_checked(o, part, t2);
         }
+        let rest = rest.exclude(Dim::Dst, &virtual_addrs);
         if rest.is_empty() {
             return;
         }

@@ -291,6 +291,15 @@ pub fn check(m: &Model, only: Option<(&Origin, &str)>) -> (Counts, Vec<Disagreem
                             continue;
                         }
                     };
+                    if std::env::var_os("EQUALITY_DEBUG").is_some() {
+                        eprintln!(
+                            "query {} -> {to}: {:?}\n  blocked by: {:?}\n  paths: {:#?}",
+                            from.endpoint(),
+                            answer.verdict,
+                            answer.blocked_by,
+                            answer.paths
+                        );
+                    }
                     if internal && hairpin(&answer) {
                         s.skipped = true;
                     }
