@@ -1206,11 +1206,9 @@ fn allowed(
     inbound: bool,
     memo: &mut HashMap<(String, String, bool), bool>,
 ) -> PacketSet {
+    // A load-balancer node without an ENI in the snapshot holds its load balancer's groups
+    // all the same (its class's `groups`).
     let mut out = rules.cidr.clone();
-    if peer.virtual_node {
-        // A load-balancer node without an ENI is no member of any group.
-        return out;
-    }
     for (group, rule_vpc, b) in &rules.refs {
         if peer.groups.binary_search(group).is_err() {
             continue;

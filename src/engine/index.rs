@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use super::packet::{addr_interval, encode, merge, net_intervals, Interval, PacketSet};
+use super::packet::{addr_interval, encode, merge, net_intervals, Dim, Interval, PBox, PacketSet};
 use crate::model::*;
 
 /// Something that sends or receives packets.
@@ -50,7 +50,7 @@ pub struct Index {
     pub hosts_by_vpc: BTreeMap<String, Vec<String>>,
     /// Subnet ids per VPC, with each subnet's addresses (IPv4 and IPv6 CIDRs, encoded).
     pub subnets_by_vpc: BTreeMap<String, Vec<(String, Vec<Interval>)>>,
-    /// ENIs per security group.
+    /// Hosts per security group: ENIs, and load-balancer nodes known only by their subnet.
     pub members: BTreeMap<String, Vec<String>>,
     /// Public IPv4 (encoded) → (host id, private address encoded).
     pub public: BTreeMap<u128, (String, u128)>,
@@ -153,6 +153,18 @@ impl Index {
                             .flat_map(|c| net_intervals(&ipnet::IpNet::V6(*c))),
                     );
                 }
+                // The node's address is one no interface holds (§5): the subnet's addresses
+                // less those of its interfaces, the sender's own included.
+                let held: Vec<Interval> = idx
+                    .ids_holding(&private)
+                    .into_iter()
+                    .filter_map(|id| idx.hosts.get(id))
+                    .flat_map(|h| h.private.iter().copied())
+                    .collect();
+                let private = PacketSet::from_box(PBox::FULL)
+                    .restrict(Dim::Dst, &private)
+                    .exclude(Dim::Dst, &held)
+                    .project(Dim::Dst);
                 let host = Host {
                     id: format!("{}@{}", lb.name, s),
                     name: lb.name.clone(),
@@ -168,6 +180,14 @@ impl Index {
                     public_v4: Vec::new(),
                     virtual_node: true,
                 };
+                // The node's ENI (not in the snapshot) holds the load balancer's groups: a
+                // reference to one of them matches the node (§1.3, §5).
+                for g in &lb.security_groups {
+                    idx.members
+                        .entry(g.clone())
+                        .or_default()
+                        .push(host.id.clone());
+                }
                 idx.add(host);
             }
         }
@@ -330,8 +350,8 @@ impl Index {
             return hit.clone();
         }
         let mut out = Vec::new();
-        for eni_id in self.members.get(group).map(Vec::as_slice).unwrap_or(&[]) {
-            let Some(h) = self.hosts.get(eni_id) else {
+        for host_id in self.members.get(group).map(Vec::as_slice).unwrap_or(&[]) {
+            let Some(h) = self.hosts.get(host_id) else {
                 continue;
             };
             if reference_applies(m, &h.vpc_id, rule_vpc, inbound) {
