@@ -217,6 +217,12 @@ fn agrees_on_fixtures(prefix: &str, at_least: usize) {
     );
 }
 
+/// Every semantics fixture (load balancers without interfaces, references, routes, ...).
+#[test]
+fn allpairs_agrees_with_single_questions_on_all_fixtures() {
+    agrees_on_fixtures("", 60);
+}
+
 /// Random small estates: the report agrees with the single-question walker for every
 /// (origin, application) pair; see `equality/queries.rs`. Every estate is checked; on
 /// failure, one shrunk reproduction per kind of disagreement is printed.

@@ -932,10 +932,9 @@ impl<'a> Env<'a> {
                     special.extend(self.senders.holders.get(g).into_iter().flatten());
                 }
             }
-            if !dc.virtual_node {
-                for g in &dc.groups {
-                    special.extend(self.senders.naming.get(g).into_iter().flatten());
-                }
+            // A node without an ENI in the snapshot holds its load balancer's groups too.
+            for g in &dc.groups {
+                special.extend(self.senders.naming.get(g).into_iter().flatten());
             }
             for si in special {
                 let sc = &self.infos[si];

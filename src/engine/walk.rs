@@ -2289,13 +2289,18 @@ impl<'m> Walker<'m> {
             .into_iter()
             .map(|h| h.id.clone())
             .collect();
+        // Nodes of several load balancers in one subnet all stand for the addresses no
+        // interface holds: each gets the packets, which are then delivered.
+        let mut virtual_addrs = Vec::new();
         for hid in hosts {
             let h = self.host(&hid);
             let part = rest.restrict(Dim::Dst, &h.private);
             if part.is_empty() {
                 continue;
             }
-            if !h.virtual_node {
+            if h.virtual_node {
+                virtual_addrs.extend(h.private.iter().copied());
+            } else {
                 rest = rest.exclude(Dim::Dst, &h.private);
             }
             let mut t2 = t.clone();
@@ -2306,6 +2311,7 @@ impl<'m> Walker<'m> {
             };
             self.return_route_check(h, part, t2, arrival.clone());
         }
+        let rest = rest.exclude(Dim::Dst, &virtual_addrs);
         if !rest.is_empty() {
             let cidrs: Vec<Interval> = self
                 .m
