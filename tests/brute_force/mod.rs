@@ -77,6 +77,12 @@ enum FlowKind {
     InternetToPrivate,
     /// ENI -> another ENI's public IP.
     Hairpin,
+    /// ENI or internet address -> a load balancer (by name or ARN): does a
+    /// listener accept the connection?
+    ToLb,
+    /// ENI or internet address -> an address of a load balancer's target, at a
+    /// target port: directly or through a listener that forwards to it.
+    ViaLb,
 }
 
 impl Flow {
@@ -103,14 +109,17 @@ fn port_arg(lo: u16, hi: u16) -> String {
 /// The reference verdict of a flow: every (source port, destination port)
 /// pair of the ranges is one packet; reachable when one of them is.
 fn evaluate_flow(m: &Model, f: &Flow) -> Result<reference::Outcome, String> {
-    let mut last = None;
+    let mut last: Option<reference::Outcome> = None;
     for sp in f.sport..=f.sport_hi {
         for dp in f.dport..=f.dport_hi {
             let o = reference::evaluate(m, &f.from, &f.to, f.proto, sp, dp)?;
             if o.reachable {
                 return Ok(o);
             }
-            last = Some(o);
+            // Unreachable unless some packet is unknown (as the engine forms its verdict).
+            if last.as_ref().is_none_or(|l| !l.unknown) {
+                last = Some(o);
+            }
         }
     }
     last.ok_or_else(|| "empty port range".to_string())
@@ -265,6 +274,7 @@ fn random_flows(e: &Estate, rng: &mut Rng, n: usize, hairpin: bool) -> Vec<Flow>
                     keep: vec![s.id.clone(), d.id.clone()],
                 }
             }
+            FlowKind::ToLb | FlowKind::ViaLb => unreachable!("drawn by lb_flows"),
         };
         // Half of the time, aim at a port the destination's SGs open (more
         // flows then get past the SG and exercise NACLs and routes).
@@ -335,6 +345,127 @@ fn random_flows(e: &Estate, rng: &mut Rng, n: usize, hairpin: bool) -> Vec<Flow>
     out
 }
 
+/// Flows about load balancers (none when the estate has none), drawn from their
+/// own stream so that the other flows of a seed stay what they were.
+fn lb_flows(e: &Estate, rng: &mut Rng, n: usize) -> Vec<Flow> {
+    let mut out = Vec::new();
+    if e.lbs.is_empty() || e.enis.is_empty() {
+        return out;
+    }
+    let holder = |id: &str| {
+        e.enis.iter().find(|x| {
+            x.instance == id
+                || x.ip.to_string() == id
+                || x.secondary.is_some_and(|s| s.0.to_string() == id)
+        })
+    };
+    let targets: Vec<(&estate::TargetGroup, &estate::LbTarget, &estate::Eni)> = e
+        .target_groups
+        .iter()
+        .flat_map(|g| g.targets.iter().map(move |t| (g, t)))
+        .filter_map(|(g, t)| holder(&t.id).map(|x| (g, t, x)))
+        .collect();
+    let proto_for = |rng: &mut Rng, p: &str| {
+        let mut proto = match p {
+            "UDP" => 17,
+            "TCP_UDP" => *rng.pick(&[6u8, 17]),
+            _ => 6,
+        };
+        if rng.chance(0.12) {
+            proto = if proto == 6 { 17 } else { 6 };
+        }
+        proto
+    };
+    let mut attempts = 0;
+    while out.len() < n && attempts < n * 10 {
+        attempts += 1;
+        let kind = if targets.is_empty() || rng.chance(0.4) {
+            FlowKind::ToLb
+        } else {
+            FlowKind::ViaLb
+        };
+        let source = (!rng.chance(0.5)).then(|| rng.pick(&e.enis));
+        let from = match source {
+            None => rng.pick(CLIENTS).to_string(),
+            Some(s) => match s.secondary {
+                _ if rng.chance(0.6) => s.id.clone(),
+                Some((sip, _)) if rng.chance(0.35) => sip.to_string(),
+                _ => s.ip.to_string(),
+            },
+        };
+        let mut keep: Vec<String> = source.iter().map(|s| s.id.clone()).collect();
+        let sport = *rng.pick(SPORTS);
+        let (to, proto, dport) = match kind {
+            FlowKind::ToLb => {
+                let lb = rng.pick(&e.lbs);
+                let to = if rng.chance(0.5) {
+                    lb.name.clone()
+                } else {
+                    lb.arn()
+                };
+                match lb.listeners.is_empty() {
+                    false if rng.chance(0.75) => {
+                        let l = rng.pick(&lb.listeners);
+                        (to, proto_for(rng, &l.protocol), l.port)
+                    }
+                    _ => (to, if rng.chance(0.8) { 6 } else { 17 }, *rng.pick(DPORTS)),
+                }
+            }
+            _ => {
+                let (g, t, x) = *rng.pick(&targets);
+                if source.is_some_and(|s| s.id == x.id) {
+                    continue;
+                }
+                keep.push(x.id.clone());
+                let to = match rng.below(5) {
+                    0 | 1 | 2 if !g.instance => t.id.clone(),
+                    3 if x.public.is_some() => x.public.unwrap().to_string(),
+                    _ => x.ip.to_string(),
+                };
+                let dport = match rng.below(20) {
+                    0..=12 => t.port.unwrap_or(g.port),
+                    13..=15 => g.port,
+                    _ => *rng.pick(DPORTS),
+                };
+                (to, proto_for(rng, &g.protocol), dport)
+            }
+        };
+        let mut flow = Flow {
+            kind,
+            from,
+            to,
+            proto,
+            sport,
+            dport,
+            sport_hi: sport,
+            dport_hi: dport,
+            keep,
+        };
+        if rng.chance(0.25) {
+            let (lo, hi) = *rng.pick(&[
+                (1023u16, 1025u16),
+                (32767, 32769),
+                (61000, 61002),
+                (65533, 65535),
+                (0, 2),
+                (442, 444),
+            ]);
+            flow.sport = lo;
+            flow.sport_hi = hi;
+        }
+        out.push(flow);
+    }
+    out
+}
+
+/// The flows of one estate: the classic ones, then those about load balancers.
+fn all_flows(e: &Estate, seed: u64, rng: &mut Rng, n: usize, hairpin: bool) -> Vec<Flow> {
+    let mut flows = random_flows(e, rng, n, hairpin);
+    let mut lrng = Rng::new(seed ^ 0x4C42_5F46_4C4F_5753);
+    flows.extend(lb_flows(e, &mut lrng, n / 2));
+    flows
+}
+
 fn load(e: &Estate) -> Result<Model, String> {
     exposure::sources::load_files("brute-force", &e.snapshot_files())
         .map(|s| s.model)
@@ -377,11 +508,7 @@ struct Compared {
 
 impl Compared {
     fn agrees(&self) -> bool {
-        let want = if self.reference.reachable {
-            Verdict::Reachable
-        } else {
-            Verdict::Unreachable
-        };
+        let want = self.reference.verdict();
         self.engine == EngineSays::Verdict(want)
     }
     /// What kind of disagreement this is (used to keep the shrinker on the same bug
@@ -392,11 +519,7 @@ impl Compared {
             EngineSays::Error(e) if e.contains("panicked") => "panic".into(),
             EngineSays::Error(_) => "error".into(),
         };
-        let reference = if self.reference.reachable {
-            "reachable"
-        } else {
-            "unreachable"
-        };
+        let reference = self.reference.verdict().as_str();
         let step = &self.reference.step;
         format!(
             "{:?}: engine {engine}, reference {reference} (last reference step: {step})",
@@ -460,13 +583,9 @@ fn report(seed: u64, index: usize, e: &Estate, f: &Flow) -> String {
     );
     s += &format!("query: {}\n", f.command_line());
     s += &format!(
-        "engine: {:?}    reference: {}\n",
+        "engine: {:?}    reference: {:?}\n",
         c.engine,
-        if c.reference.reachable {
-            "Reachable"
-        } else {
-            "Unreachable"
-        }
+        c.reference.verdict()
     );
     s += "reference trace:\n";
     for line in &c.reference.trace {
@@ -560,6 +679,41 @@ fn check_conversion(e: &Estate, m: &Model) -> Vec<String> {
             _ => problems.push(format!("{}: addresses differ", x.id)),
         }
     }
+    if m.load_balancers.len() != e.lbs.len() {
+        problems.push(format!(
+            "{} load balancers in the model, {} generated",
+            m.load_balancers.len(),
+            e.lbs.len()
+        ));
+    }
+    for lb in &e.lbs {
+        let listeners = m
+            .listeners
+            .values()
+            .filter(|l| l.lb_arn == lb.arn())
+            .count();
+        let nodes = m
+            .network_interfaces
+            .values()
+            .filter(|x| {
+                x.description == format!("ELB {}", lb.arn().split_once(":loadbalancer/").unwrap().1)
+            })
+            .count();
+        if listeners != lb.listeners.len() || nodes != lb.nodes.len() {
+            problems.push(format!(
+                "{}: {listeners} listeners / {nodes} nodes in the model, {} / {} generated",
+                lb.name,
+                lb.listeners.len(),
+                lb.nodes.len()
+            ));
+        }
+    }
+    for g in &e.target_groups {
+        match m.target_groups.get(&g.arn()) {
+            Some(mg) if mg.targets.len() == g.targets.len() => {}
+            _ => problems.push(format!("{}: targets differ", g.name)),
+        }
+    }
     let active = e.peerings.iter().filter(|p| p.status == "active").count();
     if m.peerings.len() != active {
         problems.push(format!(
@@ -577,6 +731,12 @@ fn check_conversion(e: &Estate, m: &Model) -> Vec<String> {
         }
     }
     problems
+}
+
+thread_local! {
+    /// Flows compared, by kind and reference verdict (the survey prints them).
+    static STATS: std::cell::RefCell<BTreeMap<(FlowKind, &'static str), usize>> =
+        std::cell::RefCell::new(BTreeMap::new());
 }
 
 /// One disagreement, shrunk.
@@ -612,13 +772,16 @@ fn check_seed(
     }
     let mut compared = 0;
     let mut found = Vec::new();
-    for (index, f) in random_flows(&e, &mut rng, nflows, hairpin)
+    for (index, f) in all_flows(&e, seed, &mut rng, nflows, hairpin)
         .into_iter()
         .enumerate()
     {
         let reference = match evaluate_flow(&m, &f) {
             Ok(o) => o,
-            Err(_) => continue,
+            Err(_) => {
+                STATS.with(|s| *s.borrow_mut().entry((f.kind, "not decided")).or_default() += 1);
+                continue;
+            }
         };
         let (engine, answer) = ask_engine(&m, &f);
         let c = Compared {
@@ -627,6 +790,11 @@ fn check_seed(
             reference,
         };
         compared += 1;
+        STATS.with(|s| {
+            *s.borrow_mut()
+                .entry((f.kind, c.reference.verdict().as_str()))
+                .or_default() += 1
+        });
         if !c.agrees() {
             let signature = c.signature(&f);
             let small = shrink(&e, &f, &signature);
@@ -773,6 +941,11 @@ fn brute_force_survey() {
         "survey: {cases} estates, {total} flows compared, {mismatches} disagreements in {} kinds",
         groups.len()
     );
+    STATS.with(|s| {
+        for ((kind, verdict), n) in s.borrow().iter() {
+            eprintln!("  {kind:?} {verdict}: {n}");
+        }
+    });
     for (sig, (count, d)) in &groups {
         eprintln!("\n##### {count} x {sig}");
         eprintln!("{}", report(d.seed, d.index, &d.estate, &d.flow));
@@ -932,6 +1105,8 @@ mod sanity {
                 attached: true,
             }],
             peerings: vec![],
+            lbs: vec![],
+            target_groups: vec![],
             odd_encoding: false,
         }
     }
@@ -1163,7 +1338,7 @@ mod sanity {
                 "seed {seed}: {problems:?}\n{}",
                 e.to_json()
             );
-            let flows = random_flows(&e, &mut rng, 12, true);
+            let flows = all_flows(&e, seed, &mut rng, 12, true);
             for f in &flows {
                 evaluate_flow(&m, f).unwrap_or_else(|err| {
                     panic!(
