@@ -25,6 +25,39 @@
 //!
 //! `--from eni-…` means the ENI's primary private IPv4 (and its IPv6
 //! addresses); a secondary address is asked about by naming it.
+//!
+//! Load balancers (§5): 60% of the estates get one or two ALBs/NLBs
+//! (`Estate::generate_lbs`, drawn from a random stream of their own so that the
+//! rest of each seed's estate and its classic flows are unchanged), and
+//! `lb_flows` adds flows about them (again from their own stream):
+//! - `ToLb`: `--to <name or ARN>` from an ENI or an internet address. The
+//!   question is whether the load balancer *accepts* the connection: the
+//!   client's packet reaches a node (an internet client at the node's public
+//!   IP, only for internet-facing ones; an ENI at the node's private IP, the
+//!   addresses `exposure query` sends to), passes the node subnet's NACL and
+//!   the LB's groups, a listener takes its protocol and port, and the reply
+//!   gets back. Targets do not matter (engine: "load balancers whose
+//!   acceptance completes the flow").
+//! - `ViaLb` (and every classic flow whose destination is a target): `--to`
+//!   an address of a target's ENI with `--port` = the target's port. The
+//!   engine answers for the host, directly at that address *or* through any
+//!   listener (of a load balancer the source may use) that forwards to a
+//!   target on that ENI at that port (README, `query`). The reference
+//!   evaluates the direct walk and then every such listener path: client to a
+//!   node on the listener port, cross-zone, target health, and the node's leg
+//!   to the target (a new flow from the node's private IP and an LB-chosen
+//!   port in 1024-65535, or with NLB client IP preservation the client's
+//!   address and port, §5.3).
+//! - Target health: §5.1 says only `healthy` targets receive traffic; the
+//!   brief of this test (and ELB's documentation) also counts `initial` and
+//!   `unavailable`, and unhealthy targets of a group without eligible ones
+//!   (fail-open). Where those readings differ the reference does not decide
+//!   the flow (counted as "not decided" by the survey);
+//!   `BRUTE_FORCE_STRICT_HEALTH=1` makes it follow §5.1 literally.
+//! - Where §5.3 says client IP preservation is not supported (a target reached
+//!   through a transit gateway, a GWLB endpoint or another middlebox) the
+//!   reference expects `unknown`; the estates have no such live route, so in
+//!   practice it never does.
 
 mod estate;
 mod reference;
@@ -418,7 +451,7 @@ fn lb_flows(e: &Estate, rng: &mut Rng, n: usize) -> Vec<Flow> {
                 }
                 keep.push(x.id.clone());
                 let to = match rng.below(5) {
-                    0 | 1 | 2 if !g.instance => t.id.clone(),
+                    0..=2 if !g.instance => t.id.clone(),
                     3 if x.public.is_some() => x.public.unwrap().to_string(),
                     _ => x.ip.to_string(),
                 };
@@ -736,7 +769,7 @@ fn check_conversion(e: &Estate, m: &Model) -> Vec<String> {
 thread_local! {
     /// Flows compared, by kind and reference verdict (the survey prints them).
     static STATS: std::cell::RefCell<BTreeMap<(FlowKind, &'static str), usize>> =
-        std::cell::RefCell::new(BTreeMap::new());
+        const { std::cell::RefCell::new(BTreeMap::new()) };
 }
 
 /// One disagreement, shrunk.
@@ -1325,6 +1358,263 @@ mod sanity {
         assert!(!eval(&e, "eni-b", "10.0.2.10", 6, 40000, 3306));
     }
 
+    /// `web_estate` with an internet-facing ALB `shop` (node in the public subnet,
+    /// HTTPS:443 -> instance group on 8080 -> the web server, which admits 8080
+    /// from the ALB's group) and an NLB `game` without groups (TCP:3306 -> the
+    /// database as an instance target, client IP preserved by default).
+    fn lb_estate() -> Estate {
+        let mut e = web_estate();
+        e.sgs.push(Sg {
+            id: "sg-alb".into(),
+            vpc: "vpc-a".into(),
+            name: "alb".into(),
+            ingress: vec![SgRule {
+                proto: 6,
+                ports: Some((443, 443)),
+                peer: RulePeer::Cidr(n("0.0.0.0/0")),
+            }],
+            egress: vec![SgRule {
+                proto: -1,
+                ports: None,
+                peer: RulePeer::Cidr(n("10.0.0.0/16")),
+            }],
+        });
+        e.sgs[0].ingress.push(SgRule {
+            proto: 6,
+            ports: Some((8080, 8080)),
+            peer: RulePeer::Group("sg-alb".into()),
+        });
+        e.lbs.push(Lb {
+            name: "shop".into(),
+            id: "5bf0000000000001".into(),
+            network: false,
+            internet_facing: true,
+            vpc: "vpc-a".into(),
+            nodes: vec![LbNode {
+                eni: "eni-shop-a".into(),
+                subnet: "subnet-pub".into(),
+                ip: "10.0.1.200".parse().unwrap(),
+                public: Some("203.0.113.151".parse().unwrap()),
+            }],
+            groups: vec!["sg-alb".into()],
+            cross_zone: None,
+            alb_eni_type_lb: false,
+            listeners: vec![Listener {
+                id: "5bf1000000000001".into(),
+                protocol: "HTTPS".into(),
+                port: 443,
+                forward: vec!["5bf2000000000001".into()],
+            }],
+        });
+        e.target_groups.push(TargetGroup {
+            name: "web-8080".into(),
+            id: "5bf2000000000001".into(),
+            protocol: "HTTP".into(),
+            port: 8080,
+            instance: true,
+            vpc: "vpc-a".into(),
+            lb: "shop".into(),
+            targets: vec![LbTarget {
+                id: "i-web".into(),
+                port: None,
+                health: "healthy".into(),
+                az: None,
+            }],
+            preserve: None,
+        });
+        e.lbs.push(Lb {
+            name: "game".into(),
+            id: "5bf0000000000002".into(),
+            network: true,
+            internet_facing: true,
+            vpc: "vpc-a".into(),
+            nodes: vec![LbNode {
+                eni: "eni-game-a".into(),
+                subnet: "subnet-pub".into(),
+                ip: "10.0.1.201".parse().unwrap(),
+                public: Some("203.0.113.152".parse().unwrap()),
+            }],
+            groups: vec![],
+            cross_zone: None,
+            alb_eni_type_lb: false,
+            listeners: vec![Listener {
+                id: "5bf1000000000002".into(),
+                protocol: "TCP".into(),
+                port: 3306,
+                forward: vec!["5bf2000000000002".into()],
+            }],
+        });
+        e.target_groups.push(TargetGroup {
+            name: "db-3306".into(),
+            id: "5bf2000000000002".into(),
+            protocol: "TCP".into(),
+            port: 3306,
+            instance: true,
+            vpc: "vpc-a".into(),
+            lb: "game".into(),
+            targets: vec![LbTarget {
+                id: "i-db".into(),
+                port: None,
+                health: "healthy".into(),
+                az: None,
+            }],
+            preserve: None,
+        });
+        e
+    }
+
+    fn verdict(e: &Estate, from: &str, to: &str, proto: u8, sport: u16, dport: u16) -> Verdict {
+        let m = load(e).unwrap();
+        reference::evaluate(&m, from, to, proto, sport, dport)
+            .unwrap()
+            .verdict()
+    }
+
+    #[test]
+    fn brute_force_reference_load_balancers() {
+        let e = lb_estate();
+        let arn = e.lbs[0].arn();
+        // A question to the load balancer: a listener accepts (§5.1, §5.2).
+        assert!(eval(&e, "8.8.8.8", "shop", 6, 40000, 443));
+        assert!(eval(&e, "8.8.8.8", &arn, 6, 40000, 443));
+        assert!(
+            !eval(&e, "8.8.8.8", "shop", 6, 40000, 80),
+            "no listener on 80"
+        );
+        assert!(!eval(&e, "8.8.8.8", "shop", 17, 40000, 443), "HTTPS is TCP");
+        assert!(
+            eval(&e, "eni-web", "shop", 6, 40000, 443),
+            "same subnet, SG 0/0"
+        );
+        assert!(
+            !eval(&e, "eni-db", "shop", 6, 40000, 443),
+            "db has no egress rule"
+        );
+        // Through the listener to the target, `--port` being the target's port.
+        assert!(eval(&e, "8.8.8.8", "10.0.1.10", 6, 40000, 8080));
+        assert!(eval(&e, "8.8.8.8", "198.51.100.5", 6, 40000, 8080));
+        assert!(
+            !eval(&e, "8.8.8.8", "10.0.1.10", 6, 40000, 443),
+            "443 is the listener's port"
+        );
+        // Internal scheme: no public address (§5.1).
+        let mut b = lb_estate();
+        b.lbs[0].internet_facing = false;
+        b.lbs[0].nodes[0].public = None;
+        assert!(!eval(&b, "8.8.8.8", "shop", 6, 40000, 443));
+        assert!(!eval(&b, "8.8.8.8", "10.0.1.10", 6, 40000, 8080));
+        // Health: only healthy targets receive traffic (§5.1).
+        let mut c = lb_estate();
+        c.target_groups[0].targets[0].health = "draining".into();
+        assert!(!eval(&c, "8.8.8.8", "10.0.1.10", 6, 40000, 8080));
+        // The target sees the ALB's node, never the client (§5.2): a rule for the
+        // client does not admit it, the reference to the ALB's group does.
+        let mut d = lb_estate();
+        d.sgs[0].ingress.pop();
+        d.sgs[0].ingress.push(SgRule {
+            proto: 6,
+            ports: Some((8080, 8080)),
+            peer: RulePeer::Cidr(n("8.8.8.8/32")),
+        });
+        assert!(!eval(&d, "8.8.8.8", "10.0.1.10", 6, 40000, 8080));
+        // The ALB's outbound rules must allow the target (§5.2).
+        let mut f = lb_estate();
+        f.sgs
+            .iter_mut()
+            .find(|g| g.id == "sg-alb")
+            .unwrap()
+            .egress
+            .clear();
+        assert!(!eval(&f, "8.8.8.8", "10.0.1.10", 6, 40000, 8080));
+        assert!(eval(&f, "8.8.8.8", "shop", 6, 40000, 443));
+
+        // NLB without groups, instance target: the client IP is preserved (§5.3),
+        // and the database admits 3306 from the web group only.
+        assert!(
+            eval(&e, "8.8.8.8", "game", 6, 40000, 3306),
+            "no SG: every client"
+        );
+        assert!(!eval(&e, "8.8.8.8", "10.0.2.10", 6, 40000, 3306));
+        // The web server is a member of sg-web: with its address preserved it is admitted.
+        assert!(eval(&e, "eni-web", "game", 6, 40000, 3306));
+        // Preservation off: the node's address, which sg-db does not admit.
+        let mut h = lb_estate();
+        h.target_groups[1].preserve = Some(false);
+        h.sgs[1].ingress.push(SgRule {
+            proto: 6,
+            ports: Some((3306, 3306)),
+            peer: RulePeer::Cidr(n("10.0.1.0/24")),
+        });
+        assert!(
+            eval(&h, "8.8.8.8", "10.0.2.10", 6, 40000, 3306),
+            "node subnet admitted"
+        );
+        // Preservation on and a rule for the subnet of the nodes: the client is not in it.
+        h.target_groups[1].preserve = Some(true);
+        assert!(!eval(&h, "8.8.8.8", "10.0.2.10", 6, 40000, 3306));
+        // An NLB with a group: a target rule referencing it admits preserved traffic (§5.3).
+        let mut k = lb_estate();
+        k.sgs.push(Sg {
+            id: "sg-nlb".into(),
+            vpc: "vpc-a".into(),
+            name: "nlb".into(),
+            ingress: vec![SgRule {
+                proto: 6,
+                ports: Some((3306, 3306)),
+                peer: RulePeer::Cidr(n("0.0.0.0/0")),
+            }],
+            egress: vec![SgRule {
+                proto: -1,
+                ports: None,
+                peer: RulePeer::Cidr(n("0.0.0.0/0")),
+            }],
+        });
+        k.lbs[1].groups = vec!["sg-nlb".into()];
+        k.sgs[1].ingress.push(SgRule {
+            proto: 6,
+            ports: Some((3306, 3306)),
+            peer: RulePeer::Group("sg-nlb".into()),
+        });
+        assert!(eval(&k, "8.8.8.8", "10.0.2.10", 6, 40000, 3306));
+        // ... but not when its inbound rules do not admit the client.
+        k.sgs.iter_mut().find(|g| g.id == "sg-nlb").unwrap().ingress[0].peer =
+            RulePeer::Cidr(n("1.1.1.1/32"));
+        assert!(!eval(&k, "8.8.8.8", "10.0.2.10", 6, 40000, 3306));
+        assert!(eval(&k, "1.1.1.1", "10.0.2.10", 6, 40000, 3306));
+
+        // Cross-zone (§5.1): the database moves to another zone; the NLB's only
+        // node forwards there only with load_balancing.cross_zone.enabled=true.
+        let mut z = lb_estate();
+        z.subnets[1].az = "eu-west-1b".into();
+        z.sgs[1].ingress.push(SgRule {
+            proto: 6,
+            ports: Some((3306, 3306)),
+            peer: RulePeer::Cidr(n("0.0.0.0/0")),
+        });
+        assert!(!eval(&z, "8.8.8.8", "10.0.2.10", 6, 40000, 3306));
+        z.lbs[1].cross_zone = Some(false);
+        assert!(!eval(&z, "8.8.8.8", "10.0.2.10", 6, 40000, 3306));
+        z.lbs[1].cross_zone = Some(true);
+        assert!(eval(&z, "8.8.8.8", "10.0.2.10", 6, 40000, 3306));
+        // ALB: cross-zone is always on.
+        z.sgs[1].ingress.push(SgRule {
+            proto: 6,
+            ports: Some((8080, 8080)),
+            peer: RulePeer::Group("sg-alb".into()),
+        });
+        z.target_groups[0].targets.push(LbTarget {
+            id: "i-db".into(),
+            port: None,
+            health: "healthy".into(),
+            az: None,
+        });
+        assert!(eval(&z, "8.8.8.8", "10.0.2.10", 6, 40000, 8080));
+        assert_eq!(
+            verdict(&z, "8.8.8.8", "10.0.2.10", 6, 40000, 8080),
+            Verdict::Reachable
+        );
+    }
+
     /// The generator's output always loads and matches what was generated.
     #[test]
     fn brute_force_generator_loads() {
@@ -1340,6 +1630,11 @@ mod sanity {
             );
             let flows = all_flows(&e, seed, &mut rng, 12, true);
             for f in &flows {
+                if let Err(err) = evaluate_flow(&m, f) {
+                    if err.starts_with("not decided by the docs") {
+                        continue;
+                    }
+                }
                 evaluate_flow(&m, f).unwrap_or_else(|err| {
                     panic!(
                         "seed {seed}: reference cannot evaluate {}: {err}",

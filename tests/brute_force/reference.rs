@@ -13,9 +13,24 @@
 //! §3), same-subnet delivery (§2.1, §3.2.8, §9.1), IGW 1:1 NAT both ways with
 //! the return-route check (§4.1, §4.2, §4.6), VPC peering (active only, routes
 //! both ways, non-transitive, no edge-to-edge, §6.1), SG references (private
-//! IPs of member ENIs, same VPC or an active same-region peering, §1.3).
-//! Anything else (NAT gateways, TGWs, appliances, load balancers, IPv6) is
-//! reported as unsupported, never guessed.
+//! IPs of member ENIs, same VPC or an active same-region peering, §1.3),
+//! ELBv2 ALB/NLB (§5, below). Anything else (NAT gateways, TGWs, appliances,
+//! IPv6) is reported as unsupported, never guessed.
+//!
+//! Load balancers: nodes are the ENIs described `ELB app|net/<name>/<id>`
+//! (§5.5), one per enabled subnet; the scheme decides whether internet clients
+//! reach them (public IPs, §5.1); listeners take TCP (HTTP, HTTPS, TCP, TLS),
+//! UDP or both (TCP_UDP) on their port; the LB's groups filter clients inbound
+//! and the node's leg outbound (none on an NLB without groups: no filter,
+//! §5.3); forward actions lead to target groups; instance targets are reached
+//! at the primary IP of the instance's primary ENI, ip targets at their address
+//! (§5.1); only healthy targets receive traffic (§5.1, see `health_class`);
+//! without cross-zone load balancing (NLB default; ALB always has it) a node
+//! forwards only in its own zone; the node's leg is a new flow from its private
+//! IP (§0, §5.1, §5.2), except with NLB client IP preservation (§5.3 defaults)
+//! where the target sees the client, a rule referencing the NLB's group admits
+//! it anyway, and the reply goes back through the NLB (no return route at the
+//! target, both NACLs see the client's address and port; [unconfirmed] in §5.3).
 
 use std::net::Ipv4Addr;
 
@@ -106,7 +121,7 @@ pub fn evaluate(
     };
     let direct = match (src, dst) {
         (src @ (End::Private(..) | End::Internet(_)), End::Lb(lb)) => {
-            let r = w.to_lb(src, lb);
+            let r = w.lb_accepts(src, lb);
             return Ok(w.outcome(r));
         }
         _ => direct_walk(&mut w, src, dst, from, to)?,
@@ -952,19 +967,6 @@ impl<'m> Walk<'m> {
             .collect()
     }
 
-    /// An active peering between two VPCs of one Region (§6.1; the estates have one Region).
-    fn active_peering(&self, a: &str, b: &str) -> bool {
-        self.m.peerings.values().any(|p| {
-            let ends = (p.requester_vpc == a && p.accepter_vpc == b)
-                || (p.accepter_vpc == a && p.requester_vpc == b);
-            let same_region = match (&p.requester_region, &p.accepter_region) {
-                (Some(x), Some(y)) => x == y,
-                _ => true,
-            };
-            ends && same_region
-        })
-    }
-
     /// Which targets receive traffic. §5.1: "Only healthy targets, per
     /// describe-target-health, receive traffic" — nothing else. The brief of this
     /// test (and ELB's own documentation) also routes to `initial` and `unavailable`
@@ -1121,7 +1123,7 @@ impl<'m> Walk<'m> {
     /// A question to a load balancer: does it accept the connection on a listener?
     /// (The client's packet reaches a node, passes the node subnet's NACL and the
     /// LB's groups, a listener takes its protocol and port, and the reply gets back.)
-    fn to_lb(&mut self, src: End<'m>, lb: &'m LoadBalancer) -> bool {
+    fn lb_accepts(&mut self, src: End<'m>, lb: &'m LoadBalancer) -> bool {
         let (sport, dport) = (self.sport, self.dport);
         self.log(format!(
             "packet: {} {sport} -> load balancer {} port {dport}",
@@ -1376,16 +1378,37 @@ impl<'m> Walk<'m> {
         }
         let dvpc = self.vpc_of(r.eni);
         let nvpc = self.vpc_of(node);
-        if preserved && dvpc != nvpc && !self.active_peering(&nvpc, &dvpc) {
-            // §5.3: "When on, the target must be in the same VPC or a same-Region
-            // peer"; what AWS does otherwise is not documented.
-            let why = format!(
-                "{} preserves the client IP towards {} in {dvpc}, neither the load balancer's VPC {nvpc} nor a peer of it (§5.3)",
-                lb.name, r.ip
-            );
-            self.log(format!("LB preservation unsupported: {why}"));
-            self.unknown = Some(why);
-            return false;
+        if preserved && node.subnet_id != r.eni.subnet_id {
+            // §5.3: with preservation the target must be in the load balancer's VPC or
+            // a same-Region peer, reached directly; AWS does not support it through a
+            // transit gateway, a GWLB endpoint (or any middlebox), and does not say what
+            // happens then. A route that delivers nothing (a blackhole, a private
+            // address sent to an internet gateway, no route) drops the packet whatever
+            // its source, so only a live route to such a hop is left undecided.
+            // (The generated estates have none: their only such routes are blackholes.)
+            let hop = self
+                .route_table(&node.subnet_id)
+                .and_then(|rt| self.lookup(rt, r.ip))
+                .filter(|route| route.active)
+                .map(|route| route.target.clone());
+            if let Some(
+                t @ (RouteTarget::TransitGateway(_)
+                | RouteTarget::VpcEndpoint(_)
+                | RouteTarget::NetworkInterface(_)
+                | RouteTarget::Instance(_)
+                | RouteTarget::VpnGateway(_)),
+            ) = hop
+            {
+                let why = format!(
+                    "{} preserves the client IP towards {} through {} (§5.3: not supported)",
+                    lb.name,
+                    r.ip,
+                    t.id()
+                );
+                self.log(format!("LB preservation unsupported: {why}"));
+                self.unknown = Some(why);
+                return false;
+            }
         }
         let also: Vec<String> = if preserved {
             lb.security_groups.clone()
