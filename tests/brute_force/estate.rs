@@ -933,12 +933,12 @@ impl Estate {
                         continue;
                     }
                     let health = rng.weighted(&[
-                        ("healthy", 70),
-                        ("unhealthy", 14),
-                        ("initial", 4),
-                        ("unused", 3),
-                        ("draining", 4),
-                        ("unavailable", 5),
+                        ("healthy", 80),
+                        ("unhealthy", 9),
+                        ("initial", 3),
+                        ("unused", 2),
+                        ("draining", 3),
+                        ("unavailable", 3),
                     ]);
                     tg.targets.push(LbTarget {
                         id,

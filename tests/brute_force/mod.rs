@@ -417,7 +417,15 @@ fn lb_flows(e: &Estate, rng: &mut Rng, n: usize) -> Vec<Flow> {
         } else {
             FlowKind::ViaLb
         };
-        let source = (!rng.chance(0.5)).then(|| rng.pick(&e.enis));
+        // Internet clients of estates whose load balancers are all internal only
+        // reach targets directly: send mostly from an ENI there.
+        let any_facing = e.lbs.iter().any(|l| l.internet_facing);
+        let p_internet = if kind == FlowKind::ViaLb && !any_facing {
+            0.15
+        } else {
+            0.5
+        };
+        let source = (!rng.chance(p_internet)).then(|| rng.pick(&e.enis));
         let from = match source {
             None => rng.pick(CLIENTS).to_string(),
             Some(s) => match s.secondary {
@@ -430,7 +438,12 @@ fn lb_flows(e: &Estate, rng: &mut Rng, n: usize) -> Vec<Flow> {
         let sport = *rng.pick(SPORTS);
         let (to, proto, dport) = match kind {
             FlowKind::ToLb => {
-                let lb = rng.pick(&e.lbs);
+                let facing: Vec<&estate::Lb> = e.lbs.iter().filter(|l| l.internet_facing).collect();
+                let lb = if source.is_none() && !facing.is_empty() && rng.chance(0.75) {
+                    *rng.pick(&facing)
+                } else {
+                    rng.pick(&e.lbs)
+                };
                 let to = if rng.chance(0.5) {
                     lb.name.clone()
                 } else {
@@ -445,7 +458,34 @@ fn lb_flows(e: &Estate, rng: &mut Rng, n: usize) -> Vec<Flow> {
                 }
             }
             _ => {
-                let (g, t, x) = *rng.pick(&targets);
+                // Mostly targets some listener forwards to (of an internet-facing
+                // load balancer for internet clients), so that the listener paths
+                // are walked to their end.
+                type Fwd<'a> = (
+                    &'a estate::TargetGroup,
+                    &'a estate::LbTarget,
+                    &'a estate::Eni,
+                    &'a str,
+                );
+                let forwarded: Vec<Fwd> = targets
+                    .iter()
+                    .filter_map(|&(g, t, x)| {
+                        let lb = e.lbs.iter().find(|l| l.name == g.lb)?;
+                        let l = lb.listeners.iter().find(|l| l.forward.contains(&g.id))?;
+                        (source.is_some() || lb.internet_facing).then_some((
+                            g,
+                            t,
+                            x,
+                            l.protocol.as_str(),
+                        ))
+                    })
+                    .collect();
+                let (g, t, x) = if !forwarded.is_empty() && rng.chance(0.85) {
+                    let (g, t, x, _) = *rng.pick(&forwarded);
+                    (g, t, x)
+                } else {
+                    *rng.pick(&targets)
+                };
                 if source.is_some_and(|s| s.id == x.id) {
                     continue;
                 }
@@ -768,7 +808,7 @@ fn check_conversion(e: &Estate, m: &Model) -> Vec<String> {
 
 thread_local! {
     /// Flows compared, by kind and reference verdict (the survey prints them).
-    static STATS: std::cell::RefCell<BTreeMap<(FlowKind, &'static str), usize>> =
+    static STATS: std::cell::RefCell<BTreeMap<(FlowKind, String), usize>> =
         const { std::cell::RefCell::new(BTreeMap::new()) };
 }
 
@@ -812,7 +852,11 @@ fn check_seed(
         let reference = match evaluate_flow(&m, &f) {
             Ok(o) => o,
             Err(_) => {
-                STATS.with(|s| *s.borrow_mut().entry((f.kind, "not decided")).or_default() += 1);
+                STATS.with(|s| {
+                    *s.borrow_mut()
+                        .entry((f.kind, "not decided".into()))
+                        .or_default() += 1
+                });
                 continue;
             }
         };
@@ -824,9 +868,28 @@ fn check_seed(
         };
         compared += 1;
         STATS.with(|s| {
-            *s.borrow_mut()
-                .entry((f.kind, c.reference.verdict().as_str()))
-                .or_default() += 1
+            let mut s = s.borrow_mut();
+            *s.entry((f.kind, c.reference.verdict().as_str().into()))
+                .or_default() += 1;
+            if matches!(f.kind, FlowKind::ToLb | FlowKind::ViaLb) && !c.reference.reachable {
+                *s.entry((f.kind, format!("  stopped at: {}", c.reference.step)))
+                    .or_default() += 1;
+            }
+            // Which load-balancer paths the reachable verdicts took.
+            let trace = &c.reference.trace;
+            if c.reference.reachable && trace.iter().any(|l| l.starts_with("LB target leg")) {
+                let how = if trace.iter().any(|l| l.contains("(client IP preserved")) {
+                    "reachable through an NLB, client IP preserved"
+                } else if trace
+                    .iter()
+                    .any(|l| l.contains(" of lb") && l.contains("-net"))
+                {
+                    "reachable through an NLB, new flow"
+                } else {
+                    "reachable through an ALB"
+                };
+                *s.entry((f.kind, how.into())).or_default() += 1;
+            }
         });
         if !c.agrees() {
             let signature = c.signature(&f);
