@@ -67,7 +67,7 @@
 //!   `unreachable` (`NO_ROUTE_TO_DESTINATION`, "the load balancer's subnet … has
 //!   no route to the target"), where traffic inside a subnet is never routed
 //!   (§3.2 item 8, §9.1) — as the engine itself says for the client's leg to the
-//!   node and for ENI-to-ENI flows. E.g. `BRUTE_FORCE_SEED=0x1381` (flow #18),
+//!   node and for ENI-to-ENI flows. E.g. `BRUTE_FORCE_SEED=0x13aa` (flows #16, #20, #22),
 //!   `0x153f` (#5), `0x75cc` (#7).
 //! - With NLB client IP preservation, a target whose address the node subnet
 //!   routes to an internet gateway gives `unknown` ("AWS supports client IP
