@@ -194,6 +194,102 @@ pub struct Peering {
     pub status: String,
 }
 
+/// An ELBv2 load balancer node (one ENI per enabled subnet, §5.1, §5.5).
+#[derive(Debug, Clone)]
+pub struct LbNode {
+    pub eni: String,
+    pub subnet: String,
+    pub ip: Ipv4Addr,
+    /// Internet-facing load balancers only.
+    pub public: Option<Ipv4Addr>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Listener {
+    pub id: String,
+    /// `HTTP`, `HTTPS` (ALB); `TCP`, `UDP`, `TLS`, `TCP_UDP` (NLB).
+    pub protocol: String,
+    pub port: u16,
+    /// Target groups the default action forwards to (empty: a fixed response).
+    pub forward: Vec<String>,
+}
+
+/// An Application (`network == false`) or Network Load Balancer.
+#[derive(Debug, Clone)]
+pub struct Lb {
+    pub name: String,
+    /// The 16-hex-digit id in the ARN.
+    pub id: String,
+    pub network: bool,
+    pub internet_facing: bool,
+    pub vpc: String,
+    pub nodes: Vec<LbNode>,
+    /// Security groups (mandatory for ALBs; an NLB may have none).
+    pub groups: Vec<String>,
+    /// NLB `load_balancing.cross_zone.enabled` (`None`: attribute not written, default off).
+    pub cross_zone: Option<bool>,
+    /// ALB ENIs show `InterfaceType` `interface` or `load_balancer` (§5.5).
+    pub alb_eni_type_lb: bool,
+    pub listeners: Vec<Listener>,
+}
+
+impl Lb {
+    pub fn arn(&self) -> String {
+        format!(
+            "arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/{}/{}/{}",
+            if self.network { "net" } else { "app" },
+            self.name,
+            self.id
+        )
+    }
+    pub fn listener_arn(&self, l: &Listener) -> String {
+        format!(
+            "arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:listener/{}/{}/{}/{}",
+            if self.network { "net" } else { "app" },
+            self.name,
+            self.id,
+            l.id
+        )
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct LbTarget {
+    /// Instance id (instance groups) or private IPv4 (ip groups).
+    pub id: String,
+    /// The registered port (`None`: the group's).
+    pub port: Option<u16>,
+    /// `healthy`, `unhealthy`, `initial`, `unused`, `draining`, `unavailable`.
+    pub health: String,
+    /// `AvailabilityZone` of an ip target outside the load balancer's VPC (§5.1).
+    pub az: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TargetGroup {
+    pub name: String,
+    pub id: String,
+    /// `HTTP`/`HTTPS` (ALB); `TCP`, `UDP`, `TLS`, `TCP_UDP` (NLB).
+    pub protocol: String,
+    pub port: u16,
+    pub instance: bool,
+    pub vpc: String,
+    /// The load balancer's name (one load balancer per group).
+    pub lb: String,
+    pub targets: Vec<LbTarget>,
+    /// `preserve_client_ip.enabled` (`None`: attribute not written).
+    pub preserve: Option<bool>,
+}
+
+impl TargetGroup {
+    pub fn arn(&self) -> String {
+        format!(
+            "arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/{}/{}",
+            self.name, self.id
+        )
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Estate {
     pub vpcs: Vec<Vpc>,
@@ -204,6 +300,9 @@ pub struct Estate {
     pub enis: Vec<Eni>,
     pub igws: Vec<Igw>,
     pub peerings: Vec<Peering>,
+    /// ELBv2 load balancers (0-2) and their target groups (§5).
+    pub lbs: Vec<Lb>,
+    pub target_groups: Vec<TargetGroup>,
     /// Encoding variants the loader must normalise: SG protocols as numbers
     /// (`"6"`), `-1` SG rules with `FromPort/ToPort -1`, `-1` NACL entries
     /// carrying a (meaningless) `PortRange`, NACL entries out of order.
@@ -580,7 +679,329 @@ impl Estate {
                 e.route_tables[i].subnets.push(subnet.id.clone());
             }
         }
+        // Load balancers come from a stream of their own: everything above, and the
+        // flows the caller draws from `rng` next, stay what they were without them.
+        let mut lrng = Rng::new(rng.clone().next_u64() ^ 0x4C42_5F45_5354_4154);
+        e.generate_lbs(&mut lrng);
         e
+    }
+
+    /// 0-2 ELBv2 load balancers (§5) with 1-2 listeners each, their target groups
+    /// (instance or ip targets of the estate's ENIs), their security groups, and
+    /// rules in the targets' groups that admit the load balancer.
+    fn generate_lbs(&mut self, rng: &mut Rng) {
+        let n = rng.weighted(&[(0usize, 40), (1, 38), (2, 22)]);
+        let mut counter = 0usize;
+        let mut next_id = |prefix: &str| {
+            counter += 1;
+            format!("{prefix}-0{:016x}", 0x0bf1_0000_u64 + counter as u64)
+        };
+        let mut public = 150u8;
+        for k in 0..n {
+            let vpc = rng.pick(&self.vpcs).clone();
+            // One enabled subnet per Availability Zone (AWS allows no more).
+            let mut subs: Vec<Subnet> = self
+                .subnets
+                .iter()
+                .filter(|s| s.vpc == vpc.id)
+                .cloned()
+                .collect();
+            let mut chosen: Vec<Subnet> = Vec::new();
+            while !subs.is_empty() {
+                let s = subs.swap_remove(rng.below(subs.len()));
+                if !chosen.iter().any(|c| c.az == s.az) {
+                    chosen.push(s);
+                }
+            }
+            chosen.truncate(rng.range(1, chosen.len()));
+            let network = rng.chance(0.5);
+            let internet_facing = rng.chance(0.6);
+            let name = format!("lb{k}-{}", if network { "net" } else { "app" });
+            let lb_id = format!("{:016x}", 0x5bf0_0000_0000_0000_u64 + k as u64);
+            let nodes: Vec<LbNode> = chosen
+                .iter()
+                .map(|s| {
+                    let o = s.cidr.network().octets();
+                    let p = internet_facing.then(|| {
+                        public += 1;
+                        Ipv4Addr::new(203, 0, 113, public)
+                    });
+                    LbNode {
+                        eni: next_id("eni"),
+                        subnet: s.id.clone(),
+                        ip: Ipv4Addr::new(o[0], o[1], o[2], 200 + k as u8),
+                        public: p,
+                    }
+                })
+                .collect();
+            // Listeners.
+            let mut listeners: Vec<Listener> = Vec::new();
+            for _ in 0..rng.range(1, 2) {
+                let (protocol, port) = if network {
+                    (
+                        rng.weighted(&[("TCP", 12), ("UDP", 3), ("TLS", 2), ("TCP_UDP", 3)]),
+                        *rng.pick(&[80u16, 443, 22, 3306, 5000, 8080]),
+                    )
+                } else {
+                    (
+                        rng.weighted(&[("HTTP", 1), ("HTTPS", 1)]),
+                        *rng.pick(&[80u16, 443, 8080, 8443]),
+                    )
+                };
+                if listeners.iter().any(|l| l.port == port) {
+                    continue;
+                }
+                listeners.push(Listener {
+                    id: format!(
+                        "{:016x}",
+                        0x5bf1_0000_0000_0000_u64 + (k * 16 + listeners.len()) as u64
+                    ),
+                    protocol: protocol.to_string(),
+                    port,
+                    forward: Vec::new(),
+                });
+            }
+            // Security groups: mandatory for an ALB, optional for an NLB (§5.3).
+            let mut groups = Vec::new();
+            if !network || rng.chance(0.6) {
+                let vpc_sgs: Vec<String> = self
+                    .sgs
+                    .iter()
+                    .filter(|g| g.vpc == vpc.id)
+                    .map(|g| g.id.clone())
+                    .collect();
+                if rng.chance(0.3) {
+                    groups.push(rng.pick(&vpc_sgs).clone());
+                }
+                if groups.is_empty() || rng.chance(0.2) {
+                    let gid = next_id("sg");
+                    let mut ingress = Vec::new();
+                    for l in &listeners {
+                        if rng.chance(0.85) {
+                            let proto = match l.protocol.as_str() {
+                                "UDP" => 17,
+                                "TCP_UDP" => *rng.pick(&[6, 17, -1]),
+                                _ => 6,
+                            };
+                            let peer = match rng.weighted(&[(0, 5), (1, 2), (2, 1), (3, 1), (4, 1)])
+                            {
+                                1 => RulePeer::Cidr(vpc.cidr),
+                                2 => RulePeer::Cidr(host(rng.pick(CLIENTS).parse().unwrap())),
+                                3 => RulePeer::Cidr(net("10.0.0.0/8")),
+                                4 => RulePeer::Group(rng.pick(&vpc_sgs).clone()),
+                                _ => RulePeer::Cidr(net("0.0.0.0/0")),
+                            };
+                            ingress.push(SgRule {
+                                proto,
+                                ports: (proto != -1).then_some((l.port as i32, l.port as i32)),
+                                peer,
+                            });
+                        }
+                    }
+                    if rng.chance(0.2) {
+                        ingress.push(self.random_sg_rule(rng, &vpc.id));
+                    }
+                    let egress = match rng.weighted(&[(0, 5), (1, 3), (2, 2)]) {
+                        0 => vec![SgRule {
+                            proto: -1,
+                            ports: None,
+                            peer: RulePeer::Cidr(net("0.0.0.0/0")),
+                        }],
+                        1 => vec![SgRule {
+                            proto: *rng.pick(&[6, -1]),
+                            ports: None,
+                            peer: RulePeer::Cidr(*rng.pick(&[vpc.cidr, net("10.0.0.0/8")])),
+                        }]
+                        .into_iter()
+                        .map(|mut r| {
+                            if r.proto == 6 {
+                                r.ports = Some(*rng.pick(&[
+                                    (0, 65535),
+                                    (1024, 65535),
+                                    (80, 443),
+                                    (8080, 8080),
+                                ]));
+                            }
+                            r
+                        })
+                        .collect(),
+                        _ => (0..rng.range(0, 2))
+                            .map(|_| self.random_sg_rule(rng, &vpc.id))
+                            .collect(),
+                    };
+                    self.sgs.push(Sg {
+                        id: gid.clone(),
+                        vpc: vpc.id.clone(),
+                        name: format!("lb{k}"),
+                        ingress,
+                        egress,
+                    });
+                    groups.push(gid);
+                }
+            }
+            // Target groups: one per forwarding listener, sometimes shared, sometimes unused.
+            let mut tgs: Vec<TargetGroup> = Vec::new();
+            let n_listeners = listeners.len();
+            for li in 0..n_listeners + 1 {
+                let extra = li == n_listeners;
+                if extra && !rng.chance(0.15) {
+                    continue;
+                }
+                let lproto = if extra {
+                    listeners[0].protocol.clone()
+                } else {
+                    listeners[li].protocol.clone()
+                };
+                if !extra && !network && rng.chance(0.15) {
+                    continue; // a fixed response
+                }
+                let protocol = match lproto.as_str() {
+                    "TLS" => rng.pick(&["TCP", "TLS"]).to_string(),
+                    "HTTP" | "HTTPS" => rng.pick(&["HTTP", "HTTPS"]).to_string(),
+                    p => p.to_string(),
+                };
+                if !extra && !tgs.is_empty() && rng.chance(0.2) {
+                    if let Some(t) = tgs.iter().find(|t| t.protocol == protocol) {
+                        listeners[li].forward.push(t.id.clone());
+                        continue;
+                    }
+                }
+                let instance = rng.chance(0.55);
+                let udp = matches!(protocol.as_str(), "UDP" | "TCP_UDP");
+                let preserve = if !network {
+                    None
+                } else if udp {
+                    // Always on, cannot be changed (§5.3).
+                    rng.chance(0.3).then_some(true)
+                } else {
+                    rng.weighted(&[(None, 2), (Some(true), 1), (Some(false), 1)])
+                };
+                let tg_port = if !extra && rng.chance(0.4) {
+                    listeners[li].port
+                } else {
+                    *rng.pick(&[80u16, 443, 8080, 3306, 22, 5000])
+                };
+                let idx = self.target_groups.len() + tgs.len();
+                let mut tg = TargetGroup {
+                    name: format!("tg{idx}"),
+                    id: format!("{:016x}", 0x5bf2_0000_0000_0000_u64 + idx as u64),
+                    protocol,
+                    port: tg_port,
+                    instance,
+                    vpc: vpc.id.clone(),
+                    lb: name.clone(),
+                    targets: Vec::new(),
+                    preserve,
+                };
+                let local: Vec<&Eni> = self
+                    .enis
+                    .iter()
+                    .filter(|x| self.subnet(&x.subnet).is_some_and(|s| s.vpc == vpc.id))
+                    .collect();
+                let peered: Vec<&Eni> = self
+                    .enis
+                    .iter()
+                    .filter(|x| {
+                        self.subnet(&x.subnet).is_some_and(|s| {
+                            s.vpc != vpc.id && self.peering_between(&s.vpc, &vpc.id).is_some()
+                        })
+                    })
+                    .collect();
+                for _ in 0..rng.range(1, 3) {
+                    let outside = !instance && !peered.is_empty() && rng.chance(0.15);
+                    let pool = if outside { &peered } else { &local };
+                    if pool.is_empty() {
+                        continue;
+                    }
+                    let x = *rng.pick(pool);
+                    let id = if instance {
+                        x.instance.clone()
+                    } else {
+                        match x.secondary {
+                            Some((sip, _)) if rng.chance(0.3) => sip.to_string(),
+                            _ => x.ip.to_string(),
+                        }
+                    };
+                    let port = rng
+                        .chance(0.3)
+                        .then(|| *rng.pick(&[80u16, 443, 8080, 3306, 22, 5000]));
+                    if tg
+                        .targets
+                        .iter()
+                        .any(|t| t.id == id && t.port.unwrap_or(tg_port) == port.unwrap_or(tg_port))
+                    {
+                        continue;
+                    }
+                    let health = rng.weighted(&[
+                        ("healthy", 80),
+                        ("unhealthy", 9),
+                        ("initial", 3),
+                        ("unused", 2),
+                        ("draining", 3),
+                        ("unavailable", 3),
+                    ]);
+                    tg.targets.push(LbTarget {
+                        id,
+                        port,
+                        health: health.to_string(),
+                        az: outside.then(|| self.subnet(&x.subnet).unwrap().az.clone()),
+                    });
+                }
+                if !extra {
+                    listeners[li].forward.push(tg.id.clone());
+                }
+                tgs.push(tg);
+            }
+            // Rules in the targets' groups that admit the load balancer: by its group
+            // (§5.2) or by its subnets' CIDRs.
+            for tg in &tgs {
+                for t in &tg.targets {
+                    let Some(x) = self
+                        .enis
+                        .iter()
+                        .find(|x| {
+                            x.instance == t.id
+                                || x.ip.to_string() == t.id
+                                || x.secondary.is_some_and(|s| s.0.to_string() == t.id)
+                        })
+                        .cloned()
+                    else {
+                        continue;
+                    };
+                    let port = t.port.unwrap_or(tg.port) as i32;
+                    let proto = if tg.protocol == "UDP" { 17 } else { 6 };
+                    let ports =
+                        Some(*rng.pick(&[(port, port), (port, port), (0, 65535), (1024, 65535)]));
+                    let gi = self.sgs.iter().position(|g| g.id == x.groups[0]).unwrap();
+                    if !groups.is_empty() && rng.chance(0.5) {
+                        let peer = RulePeer::Group(rng.pick(&groups).clone());
+                        self.sgs[gi].ingress.push(SgRule { proto, ports, peer });
+                    } else if rng.chance(0.25) {
+                        let peer =
+                            RulePeer::Cidr(self.subnet(&rng.pick(&nodes).subnet).unwrap().cidr);
+                        self.sgs[gi].ingress.push(SgRule { proto, ports, peer });
+                    }
+                }
+            }
+            let cross_zone = if network {
+                rng.weighted(&[(None, 2), (Some(true), 2), (Some(false), 1)])
+            } else {
+                None
+            };
+            self.lbs.push(Lb {
+                name,
+                id: lb_id,
+                network,
+                internet_facing,
+                vpc: vpc.id.clone(),
+                nodes,
+                groups,
+                cross_zone,
+                alb_eni_type_lb: rng.chance(0.3),
+                listeners,
+            });
+            self.target_groups.extend(tgs);
+        }
     }
 
     /// CIDRs that rules (SG and NACL) draw from.
@@ -1117,7 +1538,7 @@ impl Estate {
                 })
             })
             .collect();
-        let enis: Vec<Value> = self
+        let mut enis: Vec<Value> = self
             .enis
             .iter()
             .map(|e| {
@@ -1249,7 +1670,13 @@ impl Estate {
                 })
             })
             .collect();
-        vec![
+        let mut lb_files = Vec::new();
+        if !self.lbs.is_empty() {
+            let (lb_enis, files) = self.render_lbs();
+            enis.extend(lb_enis);
+            lb_files = files;
+        }
+        let mut files: Vec<(String, Value)> = vec![
             ("describe-vpcs.json".into(), json!({ "Vpcs": vpcs })),
             (
                 "describe-subnets.json".into(),
@@ -1279,7 +1706,320 @@ impl Estate {
                 "describe-vpc-peering-connections.json".into(),
                 json!({ "VpcPeeringConnections": peerings }),
             ),
-        ]
+        ];
+        files.extend(lb_files);
+        files
+    }
+
+    /// The load balancers' ENIs (§5.5) and the ELBv2 files (only written when the
+    /// estate has load balancers, so that estates without any are as before), with
+    /// describe-instances for instance targets.
+    fn render_lbs(&self) -> (Vec<Value>, Vec<(String, Value)>) {
+        let mut enis = Vec::new();
+        for lb in &self.lbs {
+            let kind = if lb.network { "net" } else { "app" };
+            for n in &lb.nodes {
+                let subnet = self.subnet(&n.subnet).unwrap();
+                let assoc = n.public.map(|p| {
+                    json!({
+                        "IpOwnerId": "amazon-elb",
+                        "PublicDnsName": format!("ec2-{}.{REGION}.compute.amazonaws.com", p.to_string().replace('.', "-")),
+                        "PublicIp": p.to_string()
+                    })
+                });
+                let private_dns = format!(
+                    "ip-{}.{REGION}.compute.internal",
+                    n.ip.to_string().replace('.', "-")
+                );
+                let mut pip = serde_json::Map::new();
+                if let Some(a) = &assoc {
+                    pip.insert("Association".into(), a.clone());
+                }
+                pip.insert("Primary".into(), json!(true));
+                pip.insert("PrivateDnsName".into(), json!(private_dns));
+                pip.insert("PrivateIpAddress".into(), json!(n.ip.to_string()));
+                let groups: Vec<Value> = lb
+                    .groups
+                    .iter()
+                    .map(|g| json!({"GroupName": self.sg(g).map(|s| s.name.clone()).unwrap_or_default(), "GroupId": g}))
+                    .collect();
+                let itype = if lb.network {
+                    "network_load_balancer"
+                } else if lb.alb_eni_type_lb {
+                    "load_balancer"
+                } else {
+                    "interface"
+                };
+                let mut o = serde_json::Map::new();
+                if let Some(a) = assoc {
+                    o.insert("Association".into(), a);
+                }
+                o.insert(
+                    "Attachment".into(),
+                    json!({
+                        "AttachTime": "2024-05-01T10:00:00+00:00",
+                        "AttachmentId": format!("ela-attach-{}", &n.eni[4..]),
+                        "DeleteOnTermination": false,
+                        "DeviceIndex": 1,
+                        "NetworkCardIndex": 0,
+                        "InstanceOwnerId": "amazon-elb",
+                        "Status": "attached"
+                    }),
+                );
+                o.insert("AvailabilityZone".into(), json!(subnet.az));
+                o.insert(
+                    "Description".into(),
+                    json!(format!("ELB {kind}/{}/{}", lb.name, lb.id)),
+                );
+                o.insert("Groups".into(), json!(groups));
+                o.insert("InterfaceType".into(), json!(itype));
+                o.insert("Ipv6Addresses".into(), json!([]));
+                o.insert("MacAddress".into(), json!("02:00:00:00:00:02"));
+                o.insert("NetworkInterfaceId".into(), json!(n.eni));
+                o.insert("OwnerId".into(), json!(ACCOUNT));
+                o.insert("PrivateDnsName".into(), json!(private_dns));
+                o.insert("PrivateIpAddress".into(), json!(n.ip.to_string()));
+                o.insert("PrivateIpAddresses".into(), json!([Value::Object(pip)]));
+                o.insert("RequesterId".into(), json!("amazon-elb"));
+                o.insert("RequesterManaged".into(), json!(true));
+                o.insert("SourceDestCheck".into(), json!(true));
+                o.insert("Status".into(), json!("in-use"));
+                o.insert("SubnetId".into(), json!(n.subnet));
+                o.insert("TagSet".into(), json!([]));
+                o.insert("VpcId".into(), json!(subnet.vpc));
+                enis.push(Value::Object(o));
+            }
+        }
+        let lbs: Vec<Value> = self
+            .lbs
+            .iter()
+            .map(|lb| {
+                json!({
+                    "LoadBalancerArn": lb.arn(),
+                    "DNSName": format!("{}-{}.elb.{REGION}.amazonaws.com", lb.name, &lb.id[..10]),
+                    "CanonicalHostedZoneId": "Z2IFOLAFXWLO4F",
+                    "CreatedTime": "2024-05-01T10:00:00.000000+00:00",
+                    "LoadBalancerName": lb.name,
+                    "Scheme": if lb.internet_facing { "internet-facing" } else { "internal" },
+                    "VpcId": lb.vpc,
+                    "State": {"Code": "active"},
+                    "Type": if lb.network { "network" } else { "application" },
+                    "AvailabilityZones": lb.nodes.iter().map(|n| json!({
+                        "ZoneName": self.subnet(&n.subnet).unwrap().az,
+                        "SubnetId": n.subnet,
+                        "LoadBalancerAddresses": []
+                    })).collect::<Vec<Value>>(),
+                    "SecurityGroups": lb.groups,
+                    "IpAddressType": "ipv4"
+                })
+            })
+            .collect();
+        let listeners: Vec<Value> = self
+            .lbs
+            .iter()
+            .flat_map(|lb| {
+                lb.listeners.iter().map(move |l| {
+                    let actions = if l.forward.is_empty() {
+                        json!([{
+                            "Type": "fixed-response",
+                            "Order": 1,
+                            "FixedResponseConfig": {"StatusCode": "404", "ContentType": "text/plain"}
+                        }])
+                    } else {
+                        let arns: Vec<String> = l
+                            .forward
+                            .iter()
+                            .filter_map(|t| self.target_groups.iter().find(|g| &g.id == t))
+                            .map(|g| g.arn())
+                            .collect();
+                        let mut a = json!({
+                            "Type": "forward",
+                            "Order": 1,
+                            "ForwardConfig": {
+                                "TargetGroups": arns.iter().map(|a| json!({"TargetGroupArn": a, "Weight": 1})).collect::<Vec<Value>>(),
+                                "TargetGroupStickinessConfig": {"Enabled": false}
+                            }
+                        });
+                        if arns.len() == 1 {
+                            a["TargetGroupArn"] = json!(arns[0]);
+                        }
+                        json!([a])
+                    };
+                    json!({
+                        "ListenerArn": lb.listener_arn(l),
+                        "LoadBalancerArn": lb.arn(),
+                        "Port": l.port,
+                        "Protocol": l.protocol,
+                        "DefaultActions": actions
+                    })
+                })
+            })
+            .collect();
+        let lb_arn = |name: &str| {
+            self.lbs
+                .iter()
+                .find(|l| l.name == name)
+                .map(|l| l.arn())
+                .unwrap_or_default()
+        };
+        let tgs: Vec<Value> = self
+            .target_groups
+            .iter()
+            .map(|g| {
+                json!({
+                    "TargetGroupArn": g.arn(),
+                    "TargetGroupName": g.name,
+                    "Protocol": g.protocol,
+                    "Port": g.port,
+                    "VpcId": g.vpc,
+                    "HealthCheckProtocol": if g.protocol.starts_with("HTTP") { "HTTP" } else { "TCP" },
+                    "HealthCheckPort": "traffic-port",
+                    "HealthCheckEnabled": true,
+                    "LoadBalancerArns": [lb_arn(&g.lb)],
+                    "TargetType": if g.instance { "instance" } else { "ip" },
+                    "IpAddressType": "ipv4"
+                })
+            })
+            .collect();
+        let health: Vec<Value> = self
+            .target_groups
+            .iter()
+            .map(|g| {
+                json!({
+                    "TargetGroupArn": g.arn(),
+                    "TargetHealthDescriptions": g.targets.iter().map(|t| {
+                        let port = t.port.unwrap_or(g.port);
+                        let mut target = json!({"Id": t.id, "Port": port});
+                        if let Some(az) = &t.az {
+                            target["AvailabilityZone"] = json!(az);
+                        }
+                        let mut th = json!({"State": t.health});
+                        if t.health != "healthy" {
+                            th["Reason"] = json!(match t.health.as_str() {
+                                "unhealthy" => "Target.FailedHealthChecks",
+                                "initial" => "Elb.RegistrationInProgress",
+                                "unused" => "Target.NotInUse",
+                                "draining" => "Target.DeregistrationInProgress",
+                                _ => "Target.HealthCheckDisabled",
+                            });
+                        }
+                        json!({"Target": target, "HealthCheckPort": port.to_string(), "TargetHealth": th})
+                    }).collect::<Vec<Value>>()
+                })
+            })
+            .collect();
+        let lb_attrs: Vec<Value> = self
+            .lbs
+            .iter()
+            .map(|lb| {
+                let mut attrs =
+                    vec![json!({"Key": "deletion_protection.enabled", "Value": "false"})];
+                if let Some(c) = lb.cross_zone {
+                    attrs.push(
+                        json!({"Key": "load_balancing.cross_zone.enabled", "Value": c.to_string()}),
+                    );
+                }
+                json!({"LoadBalancerArn": lb.arn(), "Attributes": attrs})
+            })
+            .collect();
+        let tg_attrs: Vec<Value> = self
+            .target_groups
+            .iter()
+            .map(|g| {
+                let mut attrs =
+                    vec![json!({"Key": "deregistration_delay.timeout_seconds", "Value": "300"})];
+                if let Some(p) = g.preserve {
+                    attrs
+                        .push(json!({"Key": "preserve_client_ip.enabled", "Value": p.to_string()}));
+                }
+                json!({"TargetGroupArn": g.arn(), "Attributes": attrs})
+            })
+            .collect();
+        let reservations: Vec<Value> = self
+            .enis
+            .iter()
+            .map(|e| {
+                let subnet = self.subnet(&e.subnet).unwrap();
+                let groups: Vec<Value> = e
+                    .groups
+                    .iter()
+                    .map(|g| json!({"GroupName": self.sg(g).map(|s| s.name.clone()).unwrap_or_default(), "GroupId": g}))
+                    .collect();
+                let mut pips = vec![json!({"Primary": true, "PrivateIpAddress": e.ip.to_string()})];
+                if let Some((sip, _)) = e.secondary {
+                    pips.push(json!({"Primary": false, "PrivateIpAddress": sip.to_string()}));
+                }
+                json!({
+                    "Groups": [],
+                    "Instances": [{
+                        "InstanceId": e.instance,
+                        "InstanceType": "t3.micro",
+                        "Placement": {"AvailabilityZone": subnet.az, "GroupName": "", "Tenancy": "default"},
+                        "PrivateIpAddress": e.ip.to_string(),
+                        "State": {"Code": 16, "Name": "running"},
+                        "SubnetId": e.subnet,
+                        "VpcId": subnet.vpc,
+                        "NetworkInterfaces": [{
+                            "Attachment": {
+                                "AttachTime": "2024-05-01T10:00:00+00:00",
+                                "AttachmentId": format!("eni-attach-{}", &e.id[4..]),
+                                "DeleteOnTermination": true,
+                                "DeviceIndex": 0,
+                                "Status": "attached",
+                                "NetworkCardIndex": 0
+                            },
+                            "Description": "Primary network interface",
+                            "Groups": groups,
+                            "Ipv6Addresses": [],
+                            "NetworkInterfaceId": e.id,
+                            "OwnerId": ACCOUNT,
+                            "PrivateIpAddress": e.ip.to_string(),
+                            "PrivateIpAddresses": pips,
+                            "SourceDestCheck": true,
+                            "Status": "in-use",
+                            "SubnetId": e.subnet,
+                            "VpcId": subnet.vpc,
+                            "InterfaceType": "interface"
+                        }],
+                        "SecurityGroups": groups,
+                        "Tags": []
+                    }],
+                    "OwnerId": ACCOUNT,
+                    "ReservationId": format!("r-{}", &e.instance[2..])
+                })
+            })
+            .collect();
+        let files = vec![
+            (
+                "describe-load-balancers.json".to_string(),
+                json!({ "LoadBalancers": lbs }),
+            ),
+            (
+                "describe-listeners.json".to_string(),
+                json!({ "Listeners": listeners }),
+            ),
+            (
+                "describe-target-groups.json".to_string(),
+                json!({ "TargetGroups": tgs }),
+            ),
+            (
+                "describe-target-health.json".to_string(),
+                json!({ "LoadBalancerTargetHealth": health }),
+            ),
+            (
+                "describe-load-balancer-attributes.json".to_string(),
+                json!({ "LoadBalancerAttributes": lb_attrs }),
+            ),
+            (
+                "describe-target-group-attributes.json".to_string(),
+                json!({ "TargetGroupAttributes": tg_attrs }),
+            ),
+            (
+                "describe-instances.json".to_string(),
+                json!({ "Reservations": reservations }),
+            ),
+        ];
+        (enis, files)
     }
 
     /// SG rules grouped into `IpPermission`s the way AWS prints them: one
@@ -1407,16 +2147,77 @@ impl Estate {
                 out.push(e);
             }
         }
+        // Load balancers and their parts.
+        for i in 0..self.lbs.len() {
+            let mut e = self.clone();
+            let lb = e.lbs.remove(i);
+            e.target_groups.retain(|g| g.lb != lb.name);
+            out.push(e);
+            for j in 0..self.lbs[i].listeners.len() {
+                let mut e = self.clone();
+                e.lbs[i].listeners.remove(j);
+                out.push(e);
+            }
+            if self.lbs[i].nodes.len() > 1 {
+                for j in 0..self.lbs[i].nodes.len() {
+                    let mut e = self.clone();
+                    e.lbs[i].nodes.remove(j);
+                    out.push(e);
+                }
+            }
+            if self.lbs[i].groups.len() > 1
+                || (self.lbs[i].network && !self.lbs[i].groups.is_empty())
+            {
+                for j in 0..self.lbs[i].groups.len() {
+                    let mut e = self.clone();
+                    e.lbs[i].groups.remove(j);
+                    out.push(e);
+                }
+            }
+        }
+        for i in 0..self.target_groups.len() {
+            let tid = self.target_groups[i].id.clone();
+            let mut e = self.clone();
+            e.target_groups.remove(i);
+            for lb in &mut e.lbs {
+                for l in &mut lb.listeners {
+                    l.forward.retain(|t| t != &tid);
+                    // An NLB listener must forward: drop it instead.
+                }
+                if lb.network {
+                    lb.listeners.retain(|l| !l.forward.is_empty());
+                }
+            }
+            out.push(e);
+            for j in 0..self.target_groups[i].targets.len() {
+                let mut e = self.clone();
+                e.target_groups[i].targets.remove(j);
+                out.push(e);
+            }
+        }
         for i in 0..self.enis.len() {
             if !keep.contains(&self.enis[i].id) {
                 let mut e = self.clone();
-                e.enis.remove(i);
+                let x = e.enis.remove(i);
+                let held = |id: &str| {
+                    id == x.instance
+                        || id == x.ip.to_string()
+                        || x.secondary.is_some_and(|s| s.0.to_string() == id)
+                };
+                for g in &mut e.target_groups {
+                    g.targets.retain(|t| !held(&t.id));
+                }
                 out.push(e);
             }
         }
         for i in 0..self.subnets.len() {
             let sid = &self.subnets[i].id;
-            if !self.enis.iter().any(|x| &x.subnet == sid) {
+            if !self.enis.iter().any(|x| &x.subnet == sid)
+                && !self
+                    .lbs
+                    .iter()
+                    .any(|l| l.nodes.iter().any(|n| &n.subnet == sid))
+            {
                 let mut e = self.clone();
                 e.subnets.remove(i);
                 for rt in &mut e.route_tables {
@@ -1431,6 +2232,8 @@ impl Estate {
         for i in 0..self.vpcs.len() {
             let vid = &self.vpcs[i].id;
             let used = self.subnets.iter().any(|s| &s.vpc == vid)
+                || self.lbs.iter().any(|l| &l.vpc == vid)
+                || self.target_groups.iter().any(|g| &g.vpc == vid)
                 || self
                     .peerings
                     .iter()
@@ -1497,6 +2300,7 @@ impl Estate {
         for i in 0..self.sgs.len() {
             let gid = &self.sgs[i].id;
             let used = self.enis.iter().any(|e| e.groups.contains(gid))
+                || self.lbs.iter().any(|l| l.groups.contains(gid))
                 || self.sgs.iter().enumerate().any(|(j, g)| {
                     j != i
                         && g.ingress
@@ -1582,7 +2386,7 @@ impl Estate {
         let entries: usize = self.nacls.iter().map(|n| n.entries.len()).sum();
         let routes: usize = self.route_tables.iter().map(|r| r.routes.len()).sum();
         format!(
-            "{} VPCs, {} subnets, {} ENIs, {} SGs/{} rules, {} NACLs/{} entries, {} route tables/{} routes, {} IGWs, {} peerings",
+            "{} VPCs, {} subnets, {} ENIs, {} SGs/{} rules, {} NACLs/{} entries, {} route tables/{} routes, {} IGWs, {} peerings, {} load balancers/{} listeners/{} target groups/{} targets",
             self.vpcs.len(),
             self.subnets.len(),
             self.enis.len(),
@@ -1593,7 +2397,11 @@ impl Estate {
             self.route_tables.len(),
             routes,
             self.igws.len(),
-            self.peerings.len()
+            self.peerings.len(),
+            self.lbs.len(),
+            self.lbs.iter().map(|l| l.listeners.len()).sum::<usize>(),
+            self.target_groups.len(),
+            self.target_groups.iter().map(|g| g.targets.len()).sum::<usize>()
         )
     }
 }

@@ -25,6 +25,58 @@
 //!
 //! `--from eni-…` means the ENI's primary private IPv4 (and its IPv6
 //! addresses); a secondary address is asked about by naming it.
+//!
+//! Load balancers (§5): 60% of the estates get one or two ALBs/NLBs
+//! (`Estate::generate_lbs`, drawn from a random stream of their own so that the
+//! rest of each seed's estate and its classic flows are unchanged), and
+//! `lb_flows` adds flows about them (again from their own stream):
+//! - `ToLb`: `--to <name or ARN>` from an ENI or an internet address. The
+//!   question is whether the load balancer *accepts* the connection: the
+//!   client's packet reaches a node (an internet client at the node's public
+//!   IP, only for internet-facing ones; an ENI at the node's private IP, the
+//!   addresses `exposure query` sends to), passes the node subnet's NACL and
+//!   the LB's groups, a listener takes its protocol and port, and the reply
+//!   gets back. Targets do not matter (engine: "load balancers whose
+//!   acceptance completes the flow").
+//! - `ViaLb` (and every classic flow whose destination is a target): `--to`
+//!   an address of a target's ENI with `--port` = the target's port. The
+//!   engine answers for the host, directly at that address *or* through any
+//!   listener (of a load balancer the source may use) that forwards to a
+//!   target on that ENI at that port (README, `query`). The reference
+//!   evaluates the direct walk and then every such listener path: client to a
+//!   node on the listener port, cross-zone, target health, and the node's leg
+//!   to the target (a new flow from the node's private IP and an LB-chosen
+//!   port in 1024-65535, or with NLB client IP preservation the client's
+//!   address and port, §5.3).
+//! - Target health: §5.1 says only `healthy` targets receive traffic; the
+//!   brief of this test (and ELB's documentation) also counts `initial` and
+//!   `unavailable`, and unhealthy targets of a group without eligible ones
+//!   (fail-open). Where those readings differ the reference does not decide
+//!   the flow (counted as "not decided" by the survey);
+//!   `BRUTE_FORCE_STRICT_HEALTH=1` makes it follow §5.1 literally.
+//! - Where §5.3 says client IP preservation is not supported (a target reached
+//!   through a transit gateway, a GWLB endpoint or another middlebox) the
+//!   reference expects `unknown`; the estates have no such live route, so in
+//!   practice it never does.
+//!
+//! Known engine disagreements (engine not changed on this branch; the survey
+//! lists every disagreement as `disagreement: seed … flow #…`):
+//! - The load balancer node's leg to a target in the node's own subnet goes
+//!   through the subnet's route table: a route more specific than local for the
+//!   subnet's CIDR (here a blackhole to a deleted ENI) makes the engine answer
+//!   `unreachable` (`NO_ROUTE_TO_DESTINATION`, "the load balancer's subnet … has
+//!   no route to the target"), where traffic inside a subnet is never routed
+//!   (§3.2 item 8, §9.1) — as the engine itself says for the client's leg to the
+//!   node and for ENI-to-ENI flows. E.g. `BRUTE_FORCE_SEED=0x13aa` (flows #16, #20, #22),
+//!   `0x153f` (#5), `0x75cc` (#7).
+//! - With NLB client IP preservation, a target whose address the node subnet
+//!   routes to an internet gateway gives `unknown` ("AWS supports client IP
+//!   preservation only for targets in the load balancer's VPC or a same-Region
+//!   peered VPC, reached directly"), where an internet gateway delivers no
+//!   private address whatever the source (§4.1, the engine's own
+//!   `NOT_INTERNET_ROUTABLE` for the same route on a direct flow): `unreachable`.
+//!   E.g. `BRUTE_FORCE_SEED=0x1058` (flows #10, #21, #23; the default survey
+//!   runs that seed), `0x7b79` (#16).
 
 mod estate;
 mod reference;
@@ -77,6 +129,12 @@ enum FlowKind {
     InternetToPrivate,
     /// ENI -> another ENI's public IP.
     Hairpin,
+    /// ENI or internet address -> a load balancer (by name or ARN): does a
+    /// listener accept the connection?
+    ToLb,
+    /// ENI or internet address -> an address of a load balancer's target, at a
+    /// target port: directly or through a listener that forwards to it.
+    ViaLb,
 }
 
 impl Flow {
@@ -103,14 +161,17 @@ fn port_arg(lo: u16, hi: u16) -> String {
 /// The reference verdict of a flow: every (source port, destination port)
 /// pair of the ranges is one packet; reachable when one of them is.
 fn evaluate_flow(m: &Model, f: &Flow) -> Result<reference::Outcome, String> {
-    let mut last = None;
+    let mut last: Option<reference::Outcome> = None;
     for sp in f.sport..=f.sport_hi {
         for dp in f.dport..=f.dport_hi {
             let o = reference::evaluate(m, &f.from, &f.to, f.proto, sp, dp)?;
             if o.reachable {
                 return Ok(o);
             }
-            last = Some(o);
+            // Unreachable unless some packet is unknown (as the engine forms its verdict).
+            if last.as_ref().is_none_or(|l| !l.unknown) {
+                last = Some(o);
+            }
         }
     }
     last.ok_or_else(|| "empty port range".to_string())
@@ -265,6 +326,7 @@ fn random_flows(e: &Estate, rng: &mut Rng, n: usize, hairpin: bool) -> Vec<Flow>
                     keep: vec![s.id.clone(), d.id.clone()],
                 }
             }
+            FlowKind::ToLb | FlowKind::ViaLb => unreachable!("drawn by lb_flows"),
         };
         // Half of the time, aim at a port the destination's SGs open (more
         // flows then get past the SG and exercise NACLs and routes).
@@ -335,6 +397,167 @@ fn random_flows(e: &Estate, rng: &mut Rng, n: usize, hairpin: bool) -> Vec<Flow>
     out
 }
 
+/// Flows about load balancers (none when the estate has none), drawn from their
+/// own stream so that the other flows of a seed stay what they were.
+fn lb_flows(e: &Estate, rng: &mut Rng, n: usize) -> Vec<Flow> {
+    let mut out = Vec::new();
+    if e.lbs.is_empty() || e.enis.is_empty() {
+        return out;
+    }
+    let holder = |id: &str| {
+        e.enis.iter().find(|x| {
+            x.instance == id
+                || x.ip.to_string() == id
+                || x.secondary.is_some_and(|s| s.0.to_string() == id)
+        })
+    };
+    let targets: Vec<(&estate::TargetGroup, &estate::LbTarget, &estate::Eni)> = e
+        .target_groups
+        .iter()
+        .flat_map(|g| g.targets.iter().map(move |t| (g, t)))
+        .filter_map(|(g, t)| holder(&t.id).map(|x| (g, t, x)))
+        .collect();
+    let proto_for = |rng: &mut Rng, p: &str| {
+        let mut proto = match p {
+            "UDP" => 17,
+            "TCP_UDP" => *rng.pick(&[6u8, 17]),
+            _ => 6,
+        };
+        if rng.chance(0.12) {
+            proto = if proto == 6 { 17 } else { 6 };
+        }
+        proto
+    };
+    let mut attempts = 0;
+    while out.len() < n && attempts < n * 10 {
+        attempts += 1;
+        let kind = if targets.is_empty() || rng.chance(0.4) {
+            FlowKind::ToLb
+        } else {
+            FlowKind::ViaLb
+        };
+        // Internet clients of estates whose load balancers are all internal only
+        // reach targets directly: send mostly from an ENI there.
+        let any_facing = e.lbs.iter().any(|l| l.internet_facing);
+        let p_internet = if kind == FlowKind::ViaLb && !any_facing {
+            0.15
+        } else {
+            0.5
+        };
+        let source = (!rng.chance(p_internet)).then(|| rng.pick(&e.enis));
+        let from = match source {
+            None => rng.pick(CLIENTS).to_string(),
+            Some(s) => match s.secondary {
+                _ if rng.chance(0.6) => s.id.clone(),
+                Some((sip, _)) if rng.chance(0.35) => sip.to_string(),
+                _ => s.ip.to_string(),
+            },
+        };
+        let mut keep: Vec<String> = source.iter().map(|s| s.id.clone()).collect();
+        let sport = *rng.pick(SPORTS);
+        let (to, proto, dport) = match kind {
+            FlowKind::ToLb => {
+                let facing: Vec<&estate::Lb> = e.lbs.iter().filter(|l| l.internet_facing).collect();
+                let lb = if source.is_none() && !facing.is_empty() && rng.chance(0.75) {
+                    *rng.pick(&facing)
+                } else {
+                    rng.pick(&e.lbs)
+                };
+                let to = if rng.chance(0.5) {
+                    lb.name.clone()
+                } else {
+                    lb.arn()
+                };
+                match lb.listeners.is_empty() {
+                    false if rng.chance(0.75) => {
+                        let l = rng.pick(&lb.listeners);
+                        (to, proto_for(rng, &l.protocol), l.port)
+                    }
+                    _ => (to, if rng.chance(0.8) { 6 } else { 17 }, *rng.pick(DPORTS)),
+                }
+            }
+            _ => {
+                // Mostly targets some listener forwards to (of an internet-facing
+                // load balancer for internet clients), so that the listener paths
+                // are walked to their end.
+                type Fwd<'a> = (
+                    &'a estate::TargetGroup,
+                    &'a estate::LbTarget,
+                    &'a estate::Eni,
+                    &'a str,
+                );
+                let forwarded: Vec<Fwd> = targets
+                    .iter()
+                    .filter_map(|&(g, t, x)| {
+                        let lb = e.lbs.iter().find(|l| l.name == g.lb)?;
+                        let l = lb.listeners.iter().find(|l| l.forward.contains(&g.id))?;
+                        (source.is_some() || lb.internet_facing).then_some((
+                            g,
+                            t,
+                            x,
+                            l.protocol.as_str(),
+                        ))
+                    })
+                    .collect();
+                let (g, t, x) = if !forwarded.is_empty() && rng.chance(0.85) {
+                    let (g, t, x, _) = *rng.pick(&forwarded);
+                    (g, t, x)
+                } else {
+                    *rng.pick(&targets)
+                };
+                if source.is_some_and(|s| s.id == x.id) {
+                    continue;
+                }
+                keep.push(x.id.clone());
+                let to = match rng.below(5) {
+                    0..=2 if !g.instance => t.id.clone(),
+                    3 if x.public.is_some() => x.public.unwrap().to_string(),
+                    _ => x.ip.to_string(),
+                };
+                let dport = match rng.below(20) {
+                    0..=12 => t.port.unwrap_or(g.port),
+                    13..=15 => g.port,
+                    _ => *rng.pick(DPORTS),
+                };
+                (to, proto_for(rng, &g.protocol), dport)
+            }
+        };
+        let mut flow = Flow {
+            kind,
+            from,
+            to,
+            proto,
+            sport,
+            dport,
+            sport_hi: sport,
+            dport_hi: dport,
+            keep,
+        };
+        if rng.chance(0.25) {
+            let (lo, hi) = *rng.pick(&[
+                (1023u16, 1025u16),
+                (32767, 32769),
+                (61000, 61002),
+                (65533, 65535),
+                (0, 2),
+                (442, 444),
+            ]);
+            flow.sport = lo;
+            flow.sport_hi = hi;
+        }
+        out.push(flow);
+    }
+    out
+}
+
+/// The flows of one estate: the classic ones, then those about load balancers.
+fn all_flows(e: &Estate, seed: u64, rng: &mut Rng, n: usize, hairpin: bool) -> Vec<Flow> {
+    let mut flows = random_flows(e, rng, n, hairpin);
+    let mut lrng = Rng::new(seed ^ 0x4C42_5F46_4C4F_5753);
+    flows.extend(lb_flows(e, &mut lrng, n / 2));
+    flows
+}
+
 fn load(e: &Estate) -> Result<Model, String> {
     exposure::sources::load_files("brute-force", &e.snapshot_files())
         .map(|s| s.model)
@@ -377,11 +600,7 @@ struct Compared {
 
 impl Compared {
     fn agrees(&self) -> bool {
-        let want = if self.reference.reachable {
-            Verdict::Reachable
-        } else {
-            Verdict::Unreachable
-        };
+        let want = self.reference.verdict();
         self.engine == EngineSays::Verdict(want)
     }
     /// What kind of disagreement this is (used to keep the shrinker on the same bug
@@ -392,11 +611,7 @@ impl Compared {
             EngineSays::Error(e) if e.contains("panicked") => "panic".into(),
             EngineSays::Error(_) => "error".into(),
         };
-        let reference = if self.reference.reachable {
-            "reachable"
-        } else {
-            "unreachable"
-        };
+        let reference = self.reference.verdict().as_str();
         let step = &self.reference.step;
         format!(
             "{:?}: engine {engine}, reference {reference} (last reference step: {step})",
@@ -460,13 +675,9 @@ fn report(seed: u64, index: usize, e: &Estate, f: &Flow) -> String {
     );
     s += &format!("query: {}\n", f.command_line());
     s += &format!(
-        "engine: {:?}    reference: {}\n",
+        "engine: {:?}    reference: {:?}\n",
         c.engine,
-        if c.reference.reachable {
-            "Reachable"
-        } else {
-            "Unreachable"
-        }
+        c.reference.verdict()
     );
     s += "reference trace:\n";
     for line in &c.reference.trace {
@@ -560,6 +771,41 @@ fn check_conversion(e: &Estate, m: &Model) -> Vec<String> {
             _ => problems.push(format!("{}: addresses differ", x.id)),
         }
     }
+    if m.load_balancers.len() != e.lbs.len() {
+        problems.push(format!(
+            "{} load balancers in the model, {} generated",
+            m.load_balancers.len(),
+            e.lbs.len()
+        ));
+    }
+    for lb in &e.lbs {
+        let listeners = m
+            .listeners
+            .values()
+            .filter(|l| l.lb_arn == lb.arn())
+            .count();
+        let nodes = m
+            .network_interfaces
+            .values()
+            .filter(|x| {
+                x.description == format!("ELB {}", lb.arn().split_once(":loadbalancer/").unwrap().1)
+            })
+            .count();
+        if listeners != lb.listeners.len() || nodes != lb.nodes.len() {
+            problems.push(format!(
+                "{}: {listeners} listeners / {nodes} nodes in the model, {} / {} generated",
+                lb.name,
+                lb.listeners.len(),
+                lb.nodes.len()
+            ));
+        }
+    }
+    for g in &e.target_groups {
+        match m.target_groups.get(&g.arn()) {
+            Some(mg) if mg.targets.len() == g.targets.len() => {}
+            _ => problems.push(format!("{}: targets differ", g.name)),
+        }
+    }
     let active = e.peerings.iter().filter(|p| p.status == "active").count();
     if m.peerings.len() != active {
         problems.push(format!(
@@ -577,6 +823,12 @@ fn check_conversion(e: &Estate, m: &Model) -> Vec<String> {
         }
     }
     problems
+}
+
+thread_local! {
+    /// Flows compared, by kind and reference verdict (the survey prints them).
+    static STATS: std::cell::RefCell<BTreeMap<(FlowKind, String), usize>> =
+        const { std::cell::RefCell::new(BTreeMap::new()) };
 }
 
 /// One disagreement, shrunk.
@@ -612,13 +864,20 @@ fn check_seed(
     }
     let mut compared = 0;
     let mut found = Vec::new();
-    for (index, f) in random_flows(&e, &mut rng, nflows, hairpin)
+    for (index, f) in all_flows(&e, seed, &mut rng, nflows, hairpin)
         .into_iter()
         .enumerate()
     {
         let reference = match evaluate_flow(&m, &f) {
             Ok(o) => o,
-            Err(_) => continue,
+            Err(_) => {
+                STATS.with(|s| {
+                    *s.borrow_mut()
+                        .entry((f.kind, "not decided".into()))
+                        .or_default() += 1
+                });
+                continue;
+            }
         };
         let (engine, answer) = ask_engine(&m, &f);
         let c = Compared {
@@ -627,6 +886,30 @@ fn check_seed(
             reference,
         };
         compared += 1;
+        STATS.with(|s| {
+            let mut s = s.borrow_mut();
+            *s.entry((f.kind, c.reference.verdict().as_str().into()))
+                .or_default() += 1;
+            if matches!(f.kind, FlowKind::ToLb | FlowKind::ViaLb) && !c.reference.reachable {
+                *s.entry((f.kind, format!("  stopped at: {}", c.reference.step)))
+                    .or_default() += 1;
+            }
+            // Which load-balancer paths the reachable verdicts took.
+            let trace = &c.reference.trace;
+            if c.reference.reachable && trace.iter().any(|l| l.starts_with("LB target leg")) {
+                let how = if trace.iter().any(|l| l.contains("(client IP preserved")) {
+                    "reachable through an NLB, client IP preserved"
+                } else if trace
+                    .iter()
+                    .any(|l| l.contains(" of lb") && l.contains("-net"))
+                {
+                    "reachable through an NLB, new flow"
+                } else {
+                    "reachable through an ALB"
+                };
+                *s.entry((f.kind, how.into())).or_default() += 1;
+            }
+        });
         if !c.agrees() {
             let signature = c.signature(&f);
             let small = shrink(&e, &f, &signature);
@@ -751,6 +1034,10 @@ fn brute_force_survey() {
             Ok((n, found)) => {
                 total += n;
                 for d in found {
+                    eprintln!(
+                        "disagreement: seed {:#x} flow #{}: {}",
+                        d.seed, d.index, d.signature
+                    );
                     match groups.get_mut(&d.signature) {
                         Some(g) => {
                             g.0 += 1;
@@ -773,6 +1060,11 @@ fn brute_force_survey() {
         "survey: {cases} estates, {total} flows compared, {mismatches} disagreements in {} kinds",
         groups.len()
     );
+    STATS.with(|s| {
+        for ((kind, verdict), n) in s.borrow().iter() {
+            eprintln!("  {kind:?} {verdict}: {n}");
+        }
+    });
     for (sig, (count, d)) in &groups {
         eprintln!("\n##### {count} x {sig}");
         eprintln!("{}", report(d.seed, d.index, &d.estate, &d.flow));
@@ -932,6 +1224,8 @@ mod sanity {
                 attached: true,
             }],
             peerings: vec![],
+            lbs: vec![],
+            target_groups: vec![],
             odd_encoding: false,
         }
     }
@@ -1150,6 +1444,263 @@ mod sanity {
         assert!(!eval(&e, "eni-b", "10.0.2.10", 6, 40000, 3306));
     }
 
+    /// `web_estate` with an internet-facing ALB `shop` (node in the public subnet,
+    /// HTTPS:443 -> instance group on 8080 -> the web server, which admits 8080
+    /// from the ALB's group) and an NLB `game` without groups (TCP:3306 -> the
+    /// database as an instance target, client IP preserved by default).
+    fn lb_estate() -> Estate {
+        let mut e = web_estate();
+        e.sgs.push(Sg {
+            id: "sg-alb".into(),
+            vpc: "vpc-a".into(),
+            name: "alb".into(),
+            ingress: vec![SgRule {
+                proto: 6,
+                ports: Some((443, 443)),
+                peer: RulePeer::Cidr(n("0.0.0.0/0")),
+            }],
+            egress: vec![SgRule {
+                proto: -1,
+                ports: None,
+                peer: RulePeer::Cidr(n("10.0.0.0/16")),
+            }],
+        });
+        e.sgs[0].ingress.push(SgRule {
+            proto: 6,
+            ports: Some((8080, 8080)),
+            peer: RulePeer::Group("sg-alb".into()),
+        });
+        e.lbs.push(Lb {
+            name: "shop".into(),
+            id: "5bf0000000000001".into(),
+            network: false,
+            internet_facing: true,
+            vpc: "vpc-a".into(),
+            nodes: vec![LbNode {
+                eni: "eni-shop-a".into(),
+                subnet: "subnet-pub".into(),
+                ip: "10.0.1.200".parse().unwrap(),
+                public: Some("203.0.113.151".parse().unwrap()),
+            }],
+            groups: vec!["sg-alb".into()],
+            cross_zone: None,
+            alb_eni_type_lb: false,
+            listeners: vec![Listener {
+                id: "5bf1000000000001".into(),
+                protocol: "HTTPS".into(),
+                port: 443,
+                forward: vec!["5bf2000000000001".into()],
+            }],
+        });
+        e.target_groups.push(TargetGroup {
+            name: "web-8080".into(),
+            id: "5bf2000000000001".into(),
+            protocol: "HTTP".into(),
+            port: 8080,
+            instance: true,
+            vpc: "vpc-a".into(),
+            lb: "shop".into(),
+            targets: vec![LbTarget {
+                id: "i-web".into(),
+                port: None,
+                health: "healthy".into(),
+                az: None,
+            }],
+            preserve: None,
+        });
+        e.lbs.push(Lb {
+            name: "game".into(),
+            id: "5bf0000000000002".into(),
+            network: true,
+            internet_facing: true,
+            vpc: "vpc-a".into(),
+            nodes: vec![LbNode {
+                eni: "eni-game-a".into(),
+                subnet: "subnet-pub".into(),
+                ip: "10.0.1.201".parse().unwrap(),
+                public: Some("203.0.113.152".parse().unwrap()),
+            }],
+            groups: vec![],
+            cross_zone: None,
+            alb_eni_type_lb: false,
+            listeners: vec![Listener {
+                id: "5bf1000000000002".into(),
+                protocol: "TCP".into(),
+                port: 3306,
+                forward: vec!["5bf2000000000002".into()],
+            }],
+        });
+        e.target_groups.push(TargetGroup {
+            name: "db-3306".into(),
+            id: "5bf2000000000002".into(),
+            protocol: "TCP".into(),
+            port: 3306,
+            instance: true,
+            vpc: "vpc-a".into(),
+            lb: "game".into(),
+            targets: vec![LbTarget {
+                id: "i-db".into(),
+                port: None,
+                health: "healthy".into(),
+                az: None,
+            }],
+            preserve: None,
+        });
+        e
+    }
+
+    fn verdict(e: &Estate, from: &str, to: &str, proto: u8, sport: u16, dport: u16) -> Verdict {
+        let m = load(e).unwrap();
+        reference::evaluate(&m, from, to, proto, sport, dport)
+            .unwrap()
+            .verdict()
+    }
+
+    #[test]
+    fn brute_force_reference_load_balancers() {
+        let e = lb_estate();
+        let arn = e.lbs[0].arn();
+        // A question to the load balancer: a listener accepts (§5.1, §5.2).
+        assert!(eval(&e, "8.8.8.8", "shop", 6, 40000, 443));
+        assert!(eval(&e, "8.8.8.8", &arn, 6, 40000, 443));
+        assert!(
+            !eval(&e, "8.8.8.8", "shop", 6, 40000, 80),
+            "no listener on 80"
+        );
+        assert!(!eval(&e, "8.8.8.8", "shop", 17, 40000, 443), "HTTPS is TCP");
+        assert!(
+            eval(&e, "eni-web", "shop", 6, 40000, 443),
+            "same subnet, SG 0/0"
+        );
+        assert!(
+            !eval(&e, "eni-db", "shop", 6, 40000, 443),
+            "db has no egress rule"
+        );
+        // Through the listener to the target, `--port` being the target's port.
+        assert!(eval(&e, "8.8.8.8", "10.0.1.10", 6, 40000, 8080));
+        assert!(eval(&e, "8.8.8.8", "198.51.100.5", 6, 40000, 8080));
+        assert!(
+            !eval(&e, "8.8.8.8", "10.0.1.10", 6, 40000, 443),
+            "443 is the listener's port"
+        );
+        // Internal scheme: no public address (§5.1).
+        let mut b = lb_estate();
+        b.lbs[0].internet_facing = false;
+        b.lbs[0].nodes[0].public = None;
+        assert!(!eval(&b, "8.8.8.8", "shop", 6, 40000, 443));
+        assert!(!eval(&b, "8.8.8.8", "10.0.1.10", 6, 40000, 8080));
+        // Health: only healthy targets receive traffic (§5.1).
+        let mut c = lb_estate();
+        c.target_groups[0].targets[0].health = "draining".into();
+        assert!(!eval(&c, "8.8.8.8", "10.0.1.10", 6, 40000, 8080));
+        // The target sees the ALB's node, never the client (§5.2): a rule for the
+        // client does not admit it, the reference to the ALB's group does.
+        let mut d = lb_estate();
+        d.sgs[0].ingress.pop();
+        d.sgs[0].ingress.push(SgRule {
+            proto: 6,
+            ports: Some((8080, 8080)),
+            peer: RulePeer::Cidr(n("8.8.8.8/32")),
+        });
+        assert!(!eval(&d, "8.8.8.8", "10.0.1.10", 6, 40000, 8080));
+        // The ALB's outbound rules must allow the target (§5.2).
+        let mut f = lb_estate();
+        f.sgs
+            .iter_mut()
+            .find(|g| g.id == "sg-alb")
+            .unwrap()
+            .egress
+            .clear();
+        assert!(!eval(&f, "8.8.8.8", "10.0.1.10", 6, 40000, 8080));
+        assert!(eval(&f, "8.8.8.8", "shop", 6, 40000, 443));
+
+        // NLB without groups, instance target: the client IP is preserved (§5.3),
+        // and the database admits 3306 from the web group only.
+        assert!(
+            eval(&e, "8.8.8.8", "game", 6, 40000, 3306),
+            "no SG: every client"
+        );
+        assert!(!eval(&e, "8.8.8.8", "10.0.2.10", 6, 40000, 3306));
+        // The web server is a member of sg-web: with its address preserved it is admitted.
+        assert!(eval(&e, "eni-web", "game", 6, 40000, 3306));
+        // Preservation off: the node's address, which sg-db does not admit.
+        let mut h = lb_estate();
+        h.target_groups[1].preserve = Some(false);
+        h.sgs[1].ingress.push(SgRule {
+            proto: 6,
+            ports: Some((3306, 3306)),
+            peer: RulePeer::Cidr(n("10.0.1.0/24")),
+        });
+        assert!(
+            eval(&h, "8.8.8.8", "10.0.2.10", 6, 40000, 3306),
+            "node subnet admitted"
+        );
+        // Preservation on and a rule for the subnet of the nodes: the client is not in it.
+        h.target_groups[1].preserve = Some(true);
+        assert!(!eval(&h, "8.8.8.8", "10.0.2.10", 6, 40000, 3306));
+        // An NLB with a group: a target rule referencing it admits preserved traffic (§5.3).
+        let mut k = lb_estate();
+        k.sgs.push(Sg {
+            id: "sg-nlb".into(),
+            vpc: "vpc-a".into(),
+            name: "nlb".into(),
+            ingress: vec![SgRule {
+                proto: 6,
+                ports: Some((3306, 3306)),
+                peer: RulePeer::Cidr(n("0.0.0.0/0")),
+            }],
+            egress: vec![SgRule {
+                proto: -1,
+                ports: None,
+                peer: RulePeer::Cidr(n("0.0.0.0/0")),
+            }],
+        });
+        k.lbs[1].groups = vec!["sg-nlb".into()];
+        k.sgs[1].ingress.push(SgRule {
+            proto: 6,
+            ports: Some((3306, 3306)),
+            peer: RulePeer::Group("sg-nlb".into()),
+        });
+        assert!(eval(&k, "8.8.8.8", "10.0.2.10", 6, 40000, 3306));
+        // ... but not when its inbound rules do not admit the client.
+        k.sgs.iter_mut().find(|g| g.id == "sg-nlb").unwrap().ingress[0].peer =
+            RulePeer::Cidr(n("1.1.1.1/32"));
+        assert!(!eval(&k, "8.8.8.8", "10.0.2.10", 6, 40000, 3306));
+        assert!(eval(&k, "1.1.1.1", "10.0.2.10", 6, 40000, 3306));
+
+        // Cross-zone (§5.1): the database moves to another zone; the NLB's only
+        // node forwards there only with load_balancing.cross_zone.enabled=true.
+        let mut z = lb_estate();
+        z.subnets[1].az = "eu-west-1b".into();
+        z.sgs[1].ingress.push(SgRule {
+            proto: 6,
+            ports: Some((3306, 3306)),
+            peer: RulePeer::Cidr(n("0.0.0.0/0")),
+        });
+        assert!(!eval(&z, "8.8.8.8", "10.0.2.10", 6, 40000, 3306));
+        z.lbs[1].cross_zone = Some(false);
+        assert!(!eval(&z, "8.8.8.8", "10.0.2.10", 6, 40000, 3306));
+        z.lbs[1].cross_zone = Some(true);
+        assert!(eval(&z, "8.8.8.8", "10.0.2.10", 6, 40000, 3306));
+        // ALB: cross-zone is always on.
+        z.sgs[1].ingress.push(SgRule {
+            proto: 6,
+            ports: Some((8080, 8080)),
+            peer: RulePeer::Group("sg-alb".into()),
+        });
+        z.target_groups[0].targets.push(LbTarget {
+            id: "i-db".into(),
+            port: None,
+            health: "healthy".into(),
+            az: None,
+        });
+        assert!(eval(&z, "8.8.8.8", "10.0.2.10", 6, 40000, 8080));
+        assert_eq!(
+            verdict(&z, "8.8.8.8", "10.0.2.10", 6, 40000, 8080),
+            Verdict::Reachable
+        );
+    }
+
     /// The generator's output always loads and matches what was generated.
     #[test]
     fn brute_force_generator_loads() {
@@ -1163,8 +1714,13 @@ mod sanity {
                 "seed {seed}: {problems:?}\n{}",
                 e.to_json()
             );
-            let flows = random_flows(&e, &mut rng, 12, true);
+            let flows = all_flows(&e, seed, &mut rng, 12, true);
             for f in &flows {
+                if let Err(err) = evaluate_flow(&m, f) {
+                    if err.starts_with("not decided by the docs") {
+                        continue;
+                    }
+                }
                 evaluate_flow(&m, f).unwrap_or_else(|err| {
                     panic!(
                         "seed {seed}: reference cannot evaluate {}: {err}",
