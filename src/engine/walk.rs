@@ -3157,6 +3157,22 @@ impl<'m> Walker<'m> {
         let mut t = t;
         let set = self.egress_sgs(node, set, &mut t, "traffic to the target");
         let preserved = t.preserved;
+        // §3.2, §9.1: within the node's subnet nothing is routed and no NACL applies, the
+        // reply included: targets there get the packets directly.
+        let own = self
+            .m
+            .subnets
+            .get(&node.subnet_id)
+            .map(super::index::subnet_intervals)
+            .unwrap_or_default();
+        let same = set.restrict(Dim::Dst, &own);
+        if !same.is_empty() {
+            self.node_to_targets(node, same, &t);
+        }
+        let set = set.exclude(Dim::Dst, &own);
+        if set.is_empty() {
+            return;
+        }
         let rt = self.idx.subnet_route_table(self.m, &node.subnet_id);
         for (choice, part) in self
             .idx
@@ -3166,35 +3182,7 @@ impl<'m> Walker<'m> {
             let mut t2 = t.clone();
             match choice {
                 Some(c) if c.active && c.target == RouteTarget::Local => {
-                    let mut p = part;
-                    // The interfaces holding a destination address, in the VPC's order.
-                    for other in self
-                        .idx
-                        .vpc_holders(&node.vpc_id, &p.project(Dim::Dst), false)
-                        .into_iter()
-                        .map(|o| o.id.clone())
-                        .collect::<Vec<_>>()
-                    {
-                        let o = self.host(&other);
-                        let q = p.restrict(Dim::Dst, &o.private);
-                        if q.is_empty() {
-                            continue;
-                        }
-                        p = p.subtract(&q);
-                        let mut t3 = t2.clone();
-                        let q = if o.subnet_id == node.subnet_id {
-                            q
-                        } else {
-                            let q = self.cross_out(&node.subnet_id, q, &mut t3);
-                            self.cross_in(&o.subnet_id, q, &mut t3)
-                        };
-                        let arrival = if preserved {
-                            Arrival::PreservedByLb
-                        } else {
-                            Arrival::Local
-                        };
-                        self.return_route_check(o, q, t3, arrival);
-                    }
+                    self.node_to_targets(node, part, &t2);
                 }
                 Some(c) if c.active => {
                     let rt_id = rt.map(|r| r.id.clone()).unwrap_or_default();
@@ -3207,6 +3195,29 @@ impl<'m> Walker<'m> {
                         }
                         _ => false,
                     };
+                    // An internet gateway delivers no private IPv4 address, whatever the
+                    // source: the ordinary route drops those packets, and no exception is
+                    // needed to decide (IPv6 addresses are global: they stay undecided).
+                    let (part, dropped) = match &c.target {
+                        RouteTarget::InternetGateway(_) if preserved => (
+                            part.exclude(Dim::Dst, &[super::packet::ALL_V4]),
+                            part.restrict(Dim::Dst, &[super::packet::ALL_V4]),
+                        ),
+                        _ => (part, PacketSet::empty()),
+                    };
+                    if !dropped.is_empty() {
+                        self.follow_route(
+                            &node.subnet_id,
+                            &node.vpc_id,
+                            &rt_id,
+                            c.clone(),
+                            dropped,
+                            t2.clone(),
+                        );
+                    }
+                    if part.is_empty() {
+                        continue;
+                    }
                     if preserved && !direct {
                         let rule = match &c.target {
                             RouteTarget::TransitGateway(_) => "AWS does not support client IP preservation for targets reached through a transit gateway",
@@ -3235,6 +3246,41 @@ impl<'m> Walker<'m> {
                     self.finish(t2, Ending::Blocked, part);
                 }
             }
+        }
+    }
+
+    /// Delivers what a load-balancer node sends to the interfaces of its VPC that hold the
+    /// destinations (reached by the `local` route, or in the node's own subnet).
+    fn node_to_targets(&mut self, node: &'m Host, set: PacketSet, t: &Trace) {
+        let preserved = t.preserved;
+        let mut p = set;
+        // The interfaces holding a destination address, in the VPC's order.
+        for other in self
+            .idx
+            .vpc_holders(&node.vpc_id, &p.project(Dim::Dst), false)
+            .into_iter()
+            .map(|o| o.id.clone())
+            .collect::<Vec<_>>()
+        {
+            let o = self.host(&other);
+            let q = p.restrict(Dim::Dst, &o.private);
+            if q.is_empty() {
+                continue;
+            }
+            p = p.subtract(&q);
+            let mut t3 = t.clone();
+            if o.subnet_id == node.subnet_id {
+                self.arrive_checked(o, q, t3);
+                continue;
+            }
+            let q = self.cross_out(&node.subnet_id, q, &mut t3);
+            let q = self.cross_in(&o.subnet_id, q, &mut t3);
+            let arrival = if preserved {
+                Arrival::PreservedByLb
+            } else {
+                Arrival::Local
+            };
+            self.return_route_check(o, q, t3, arrival);
         }
     }
 }
