@@ -59,24 +59,13 @@
 //!   reference expects `unknown`; the estates have no such live route, so in
 //!   practice it never does.
 //!
-//! Known engine disagreements (engine not changed on this branch; the survey
-//! lists every disagreement as `disagreement: seed … flow #…`):
-//! - The load balancer node's leg to a target in the node's own subnet goes
-//!   through the subnet's route table: a route more specific than local for the
-//!   subnet's CIDR (here a blackhole to a deleted ENI) makes the engine answer
-//!   `unreachable` (`NO_ROUTE_TO_DESTINATION`, "the load balancer's subnet … has
-//!   no route to the target"), where traffic inside a subnet is never routed
-//!   (§3.2 item 8, §9.1) — as the engine itself says for the client's leg to the
-//!   node and for ENI-to-ENI flows. E.g. `BRUTE_FORCE_SEED=0x13aa` (flows #16, #20, #22),
-//!   `0x153f` (#5), `0x75cc` (#7).
-//! - With NLB client IP preservation, a target whose address the node subnet
-//!   routes to an internet gateway gives `unknown` ("AWS supports client IP
-//!   preservation only for targets in the load balancer's VPC or a same-Region
-//!   peered VPC, reached directly"), where an internet gateway delivers no
-//!   private address whatever the source (§4.1, the engine's own
-//!   `NOT_INTERNET_ROUTABLE` for the same route on a direct flow): `unreachable`.
-//!   E.g. `BRUTE_FORCE_SEED=0x1058` (flows #10, #21, #23; the default survey
-//!   runs that seed), `0x7b79` (#16).
+//! Engine disagreements this found, fixed in `72111ef` (seeds to replay them):
+//! - the node's leg to a target in the node's own subnet went through the subnet's route
+//!   table, where traffic inside a subnet is never routed (§3.2 item 8, §9.1):
+//!   `BRUTE_FORCE_SEED=0x13aa` (flows #16, #20, #22), `0x153f` (#5), `0x75cc` (#7);
+//! - with NLB client IP preservation, a target whose address the node subnet routes to an
+//!   internet gateway was `unknown`, where an internet gateway delivers no private address
+//!   whatever the source (§4.1): `unreachable`. `0x1058` (#10, #21, #23), `0x7b79` (#16).
 
 mod estate;
 mod reference;
