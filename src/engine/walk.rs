@@ -2337,7 +2337,9 @@ impl<'m> Walker<'m> {
 
     /// §4.1 step 6, §6: the reply must be routed back the way the packet came.
     fn return_route_check(&mut self, h: &'m Host, set: PacketSet, mut t: Trace, arrival: Arrival) {
-        if arrival == Arrival::PreservedByLb || set.is_empty() {
+        // §5.3: the reply to a preserved client address goes back through the load
+        // balancer's flow state, in a same-Region peered VPC as in the node's own.
+        if arrival == Arrival::PreservedByLb || t.preserved || set.is_empty() {
             return self.arrive_checked(h, set, t);
         }
         let place = Place {
