@@ -382,7 +382,10 @@ impl Extend<'_> {
                 .collect();
             for (k, eni) in enis.iter().enumerate() {
                 let subnet = self.m.network_interfaces[eni].subnet_id.clone();
-                if self.rng.chance(0.6) {
+                // A load balancer's node has an IPv6 address only when the load balancer is
+                // dualstack (the brute-force load balancers are IPv4 only).
+                let lb_node = self.m.network_interfaces[eni].owner.kind == OwnerKind::LoadBalancer;
+                if self.rng.chance(0.6) && !lb_node {
                     if let Some(a) = self.ipv6_addr(&subnet, 0x10 + k as u16) {
                         self.m.network_interfaces.get_mut(eni).unwrap().ipv6.push(a);
                     }

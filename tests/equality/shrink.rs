@@ -202,8 +202,15 @@ pub fn simplifications(m: &Model) -> Vec<Model> {
             });
         }
         if !s.cidrs_v6.is_empty() {
+            // The subnet's interfaces lose their IPv6 addresses with it: an address outside
+            // its subnet's ranges is no estate AWS could have.
             push(&|c| {
                 c.subnets.get_mut(id).unwrap().cidrs_v6.clear();
+                for e in c.network_interfaces.values_mut() {
+                    if e.subnet_id == *id {
+                        e.ipv6.clear();
+                    }
+                }
             });
         }
     }
