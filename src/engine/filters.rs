@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use ipnet::IpNet;
 use rangemap::RangeInclusiveMap;
 
-use super::index::Index;
+use super::index::{Host, Index};
 use super::packet::{net_intervals, Dim, Interval, PBox, PacketSet, ALL_ADDRS};
 use crate::model::*;
 
@@ -105,6 +105,35 @@ pub fn security_groups(
         }
     }
     (allowed, matched)
+}
+
+/// What the outbound rules of `groups` that name a group of `node` let out of `set` towards
+/// the node's addresses (§1.3: the reference applies from the rule's VPC to the node's).
+pub fn egress_to_node(m: &Model, groups: &[String], node: &Host, set: &PacketSet) -> PacketSet {
+    let mut allowed = PacketSet::empty();
+    let towards = set.restrict(Dim::Dst, &node.private);
+    if towards.is_empty() {
+        return allowed;
+    }
+    for sg in groups.iter().filter_map(|g| m.security_groups.get(g)) {
+        for rule in &sg.egress {
+            let SgPeer::Group { group_id, .. } = &rule.peer else {
+                continue;
+            };
+            if !node.groups.contains(group_id)
+                || !super::index::reference_applies(m, &node.vpc_id, &sg.vpc_id, false)
+            {
+                continue;
+            }
+            let hit = towards.intersect(&PacketSet::from_box(proto_ports_box(
+                rule.protocol,
+                rule.ports,
+                Dim::DstPort,
+            )));
+            allowed = allowed.union(&hit);
+        }
+    }
+    allowed
 }
 
 /// Which NACL list applies and how its fields map onto the forward packet.

@@ -50,7 +50,7 @@ pub struct Index {
     pub hosts_by_vpc: BTreeMap<String, Vec<String>>,
     /// Subnet ids per VPC, with each subnet's addresses (IPv4 and IPv6 CIDRs, encoded).
     pub subnets_by_vpc: BTreeMap<String, Vec<(String, Vec<Interval>)>>,
-    /// Hosts per security group: ENIs, and load-balancer nodes known only by their subnet.
+    /// ENIs per security group.
     pub members: BTreeMap<String, Vec<String>>,
     /// Public IPv4 (encoded) → (host id, private address encoded).
     pub public: BTreeMap<u128, (String, u128)>,
@@ -180,14 +180,11 @@ impl Index {
                     public_v4: Vec::new(),
                     virtual_node: true,
                 };
-                // The node's ENI (not in the snapshot) holds the load balancer's groups: a
-                // reference to one of them matches the node (§1.3, §5).
-                for g in &lb.security_groups {
-                    idx.members
-                        .entry(g.clone())
-                        .or_default()
-                        .push(host.id.clone());
-                }
+                // The node's ENI (not in the snapshot) holds the load balancer's groups, but
+                // its address range is shared with any other such node of the subnet: a
+                // reference to those groups is matched by identity, not by address
+                // (`walk::Walker::leave_host`, `allpairs::allowed`), so the node is not in
+                // `members`.
                 idx.add(host);
             }
         }
@@ -350,8 +347,8 @@ impl Index {
             return hit.clone();
         }
         let mut out = Vec::new();
-        for host_id in self.members.get(group).map(Vec::as_slice).unwrap_or(&[]) {
-            let Some(h) = self.hosts.get(host_id) else {
+        for eni_id in self.members.get(group).map(Vec::as_slice).unwrap_or(&[]) {
+            let Some(h) = self.hosts.get(eni_id) else {
                 continue;
             };
             if reference_applies(m, &h.vpc_id, rule_vpc, inbound) {
@@ -420,6 +417,14 @@ impl Index {
             );
         }
         out
+    }
+
+    /// The load-balancer nodes known only by their subnet, in a fixed order.
+    pub fn virtual_nodes(&self) -> impl Iterator<Item = &Host> {
+        self.virtual_by_vpc
+            .values()
+            .flatten()
+            .filter_map(|id| self.hosts.get(id))
     }
 
     /// The host holding a private address, if any.

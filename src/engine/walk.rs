@@ -249,6 +249,10 @@ struct Trace {
     via_vgw: bool,
     /// Entered through an internet gateway: no security-group reference matches (§1.3).
     via_igw: bool,
+    /// Packets that only a rule naming a group of this load-balancer node (known only by its
+    /// subnet) let out: they go to that node alone, not to the other such nodes whose
+    /// addresses they share.
+    for_node: Option<String>,
     /// A load balancer forwarded the flow (a leg that entered by a listener must have been
     /// forwarded before it counts as delivered to a target).
     forwarded: bool,
@@ -866,13 +870,59 @@ impl<'m> Walker<'m> {
         if set.is_empty() {
             return;
         }
+        let before = set.clone();
+        let t_before = t.clone();
         let set = self.egress_sgs(h, set, &mut t, "this traffic");
+        // (A denial keeps the packets going, blocked, to name what else stops them.)
+        let passed = if t.blocks.len() > t_before.blocks.len() {
+            PacketSet::empty()
+        } else {
+            set.clone()
+        };
+        // §1.3: a load-balancer node known only by its subnet holds its load balancer's
+        // groups, but shares its addresses with any other such node there: what only a rule
+        // naming one of its groups lets out goes to it alone.
+        if h.filtered_by_sgs && t.for_node.is_none() {
+            for v in self.idx.virtual_nodes() {
+                let extra =
+                    filters::egress_to_node(self.m, &h.groups, v, &before).subtract(&passed);
+                if extra.is_empty() {
+                    continue;
+                }
+                let mut t2 = t_before.clone();
+                t2.for_node = Some(v.id.clone());
+                Self::hop(
+                    &mut t2,
+                    &h.groups.join(", "),
+                    "security-group",
+                    &h.groups.join(", "),
+                    format!(
+                        "outbound: a rule naming a group of {} ({})",
+                        v.name,
+                        v.groups.join(", ")
+                    ),
+                    false,
+                );
+                self.send_from_host(h, extra, t2);
+            }
+        }
+        self.send_from_host(h, set, t);
+    }
+
+    /// What a host's security groups let out: to the hosts of its subnet, else routed.
+    fn send_from_host(&mut self, h: &'m Host, set: PacketSet, t: Trace) {
+        if set.is_empty() {
+            return;
+        }
         // §9.1: within a subnet only security groups apply.
         // Interfaces first, then load-balancer nodes known only by their subnet (whose address
         // is whatever no interface holds there).
         let mut same_subnet = Vec::new();
         let mut virtual_nodes = Vec::new();
         for other in self.idx.vpc_hosts(&h.vpc_id) {
+            if t.for_node.as_ref().is_some_and(|n| *n != other.id) {
+                continue;
+            }
             if other.subnet_id == h.subnet_id && other.id != h.id {
                 if other.virtual_node {
                     virtual_nodes.push(other.id.clone());
@@ -2293,6 +2343,9 @@ impl<'m> Walker<'m> {
         // interface holds: each gets the packets, which are then delivered.
         let mut virtual_addrs = Vec::new();
         for hid in hosts {
+            if t.for_node.as_ref().is_some_and(|n| *n != hid) {
+                continue;
+            }
             let h = self.host(&hid);
             let part = rest.restrict(Dim::Dst, &h.private);
             if part.is_empty() {
@@ -3109,6 +3162,7 @@ impl<'m> Walker<'m> {
                     // A new flow from the node (§5): what the client's leg crossed does not
                     // carry over.
                     t2.forwarded = true;
+                    t2.for_node = None;
                     t2.via_peering = false;
                     t2.via_vgw = false;
                     t2.via_igw = false;
