@@ -2392,7 +2392,10 @@ impl<'m> Walker<'m> {
     fn return_route_check(&mut self, h: &'m Host, set: PacketSet, mut t: Trace, arrival: Arrival) {
         // §5.3: the reply to a preserved client address goes back through the load
         // balancer's flow state, in a same-Region peered VPC as in the node's own.
-        if arrival == Arrival::PreservedByLb || t.preserved || set.is_empty() {
+        if arrival == Arrival::PreservedByLb
+            || (t.preserved && matches!(arrival, Arrival::Peering(_)))
+            || set.is_empty()
+        {
             return self.arrive_checked(h, set, t);
         }
         let place = Place {
