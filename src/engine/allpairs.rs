@@ -999,9 +999,15 @@ impl<'a> Env<'a> {
         // The protocols of the clients a translated part serves, per set of client addresses
         // (the targets of one load balancer share those sets).
         let mut served: Vec<(&[Interval], Option<Vec<Interval>>)> = Vec::new();
+        let empty = PacketSet::empty();
         for (target, preserved, translated) in &f.reached {
             let Some(&(ci, k)) = host_class.get(target.as_str()) else {
                 continue;
+            };
+            // A client outside the VPCs matches no group reference at the target.
+            let preserved = match &r.resolver {
+                Resolver::Outside(..) => f.preserved_outside.get(target).unwrap_or(&empty),
+                _ => preserved,
             };
             if !preserved.is_empty() {
                 // The target sees the clients' own addresses: credit each box to its senders.
@@ -1104,6 +1110,9 @@ struct Forward {
     /// (target host, packets arriving with the client's address, [(client source addresses,
     /// protocols and destination ports arriving from the node's address)]).
     reached: Vec<(String, PacketSet, Translated)>,
+    /// Target host → packets arriving with the address of a client outside the VPCs
+    /// (internet, on-premises), which no group reference matches (§1.3).
+    preserved_outside: BTreeMap<String, PacketSet>,
 }
 
 /// Per set of client source addresses, the protocols and destination ports that reach a target
@@ -1126,12 +1135,13 @@ fn forward(
         return (
             Forward {
                 reached: Vec::new(),
+                preserved_outside: BTreeMap::new(),
             },
             Unknowns::new(),
         );
     };
     let set = PacketSet::from_box(PBox::FULL).restrict(Dim::Dst, &h.private);
-    w.from_lb_listener(node, listener, set);
+    w.from_lb_listener(node, listener, set.clone(), false);
     let mut unknowns = Unknowns::new();
     note_unknowns(&w.outcomes, node, &mut unknowns);
     type Reached = (PacketSet, BTreeMap<Vec<Interval>, PacketSet>);
@@ -1152,7 +1162,35 @@ fn forward(
             None => e.0 = e.0.union(&o.set),
         }
     }
+    // Preserved addresses of clients outside the VPCs: walked again without group references.
+    let mut preserved_outside: BTreeMap<String, PacketSet> = BTreeMap::new();
+    if reached.values().any(|(p, _)| !p.is_empty()) {
+        let mut w = Walker::new(
+            m,
+            idx,
+            Goal {
+                hosts: all_hosts.clone(),
+                ..Goal::default()
+            },
+        );
+        w.from_lb_listener(node, listener, set, true);
+        for o in w.outcomes {
+            if !matches!(o.ending, walk::Ending::Reached)
+                || !o.blocks.is_empty()
+                || o.set.is_empty()
+                || o.lb_clients.is_some()
+            {
+                continue;
+            }
+            let Some(last) = o.hops.last() else { continue };
+            let e = preserved_outside
+                .entry(last.component.clone())
+                .or_insert_with(PacketSet::empty);
+            *e = e.union(&o.set);
+        }
+    }
     let f = Forward {
+        preserved_outside,
         reached: reached
             .into_iter()
             .map(|(k, (preserved, translated))| {

@@ -47,8 +47,9 @@ pub enum SgDirection {
 }
 
 /// The packets the security groups of a host allow, and the rules that matched. Rules naming
-/// groups count only when `group_refs` (traffic that entered through an internet gateway
-/// never matches them, §1.3).
+/// groups count only when `group_refs` (senders outside the VPCs, internet or on-premises,
+/// never match them, §1.3), except an inbound rule naming a group of the load balancer that
+/// forwarded the flow (`forwarded_by_lb_groups`, §5.3).
 pub fn security_groups(
     m: &Model,
     idx: &Index,
@@ -82,12 +83,12 @@ pub fn security_groups(
                     .map(|p| p.cidrs.iter().flat_map(net_intervals).collect())
                     .unwrap_or_default(),
                 SgPeer::Group { group_id, .. } => {
-                    if !group_refs {
-                        continue;
-                    }
                     if dir == SgDirection::Ingress && forwarded_by_lb_groups.contains(group_id) {
-                        // §1.3/§5.3: a rule naming the load balancer's group admits what it forwards.
+                        // §1.3/§5.3: a rule naming the load balancer's group admits what it
+                        // forwards, whoever the (preserved) client is.
                         vec![super::packet::ALL_ADDRS]
+                    } else if !group_refs {
+                        continue;
                     } else {
                         idx.group_members(m, group_id, &sg.vpc_id, dir == SgDirection::Ingress)
                     }

@@ -253,6 +253,9 @@ struct Trace {
     /// subnet) let out: they go to that node alone, not to the other such nodes whose
     /// addresses they share.
     for_node: Option<String>,
+    /// A load balancer preserved the address of a client outside the VPCs (internet,
+    /// on-premises): no group reference matches it at the target either (§1.3).
+    outside_client: bool,
     /// A load balancer forwarded the flow (a leg that entered by a listener must have been
     /// forwarded before it counts as delivered to a target).
     forwarded: bool,
@@ -571,7 +574,16 @@ impl<'m> Walker<'m> {
     }
 
     /// A load-balancer node accepts `set` on a listener and forwards it to the targets (§5).
-    pub fn from_lb_listener(&mut self, node_id: &str, listener: &str, set: PacketSet) {
+    ///
+    /// `outside_clients`: the clients are outside the VPCs (internet, on-premises), so where
+    /// their address is preserved no group reference matches it at the target.
+    pub fn from_lb_listener(
+        &mut self,
+        node_id: &str,
+        listener: &str,
+        set: PacketSet,
+        outside_clients: bool,
+    ) {
         let m = self.m;
         let Some(node) = self.idx.hosts.get(node_id) else {
             return;
@@ -583,6 +595,7 @@ impl<'m> Walker<'m> {
             return;
         };
         let mut t = Self::start(Some(listener.to_string()), None);
+        t.outside_client = outside_clients;
         Self::hop(
             &mut t,
             &lb.arn,
@@ -2870,7 +2883,7 @@ impl<'m> Walker<'m> {
                 &t.lb_groups,
                 // Senders outside the VPCs (internet, on-premises) never match a group
                 // reference, whatever their source address (§1.3, §7).
-                !t.via_igw && !t.via_vgw,
+                !t.via_igw && !t.via_vgw && !t.outside_client,
             );
             let groups = h.groups.join(", ");
             set = Self::filter(
@@ -3166,6 +3179,7 @@ impl<'m> Walker<'m> {
                     // carry over.
                     t2.forwarded = true;
                     t2.for_node = None;
+                    t2.outside_client = preserve && (t.via_igw || t.via_vgw || t.outside_client);
                     t2.via_peering = false;
                     t2.via_vgw = false;
                     t2.via_igw = false;
