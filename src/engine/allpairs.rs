@@ -1128,9 +1128,12 @@ fn forward(
 ) -> (Forward, Unknowns) {
     let goal = Goal {
         hosts: all_hosts.clone(),
+        // A hairpin is a host reaching itself, and the report never counts an application as
+        // its own source: the legs keep those packets.
+        hairpin_by_caller: true,
         ..Goal::default()
     };
-    let mut w = Walker::new(m, idx, goal);
+    let mut w = Walker::new(m, idx, goal.clone());
     let Some(h) = idx.hosts.get(node) else {
         return (
             Forward {
@@ -1165,14 +1168,7 @@ fn forward(
     // Preserved addresses of clients outside the VPCs: walked again without group references.
     let mut preserved_outside: BTreeMap<String, PacketSet> = BTreeMap::new();
     if reached.values().any(|(p, _)| !p.is_empty()) {
-        let mut w = Walker::new(
-            m,
-            idx,
-            Goal {
-                hosts: all_hosts.clone(),
-                ..Goal::default()
-            },
-        );
+        let mut w = Walker::new(m, idx, goal);
         w.from_lb_listener(node, listener, set, true);
         for o in w.outcomes {
             if !matches!(o.ending, walk::Ending::Reached)

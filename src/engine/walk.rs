@@ -96,6 +96,12 @@ pub struct Goal {
     /// [`Walker::network_tgw`]). Arrivals with the same key (from several source subnets) can
     /// be joined first, so that each is followed once for all of them.
     pub stop_at_vpc: bool,
+    /// A preserving load balancer's legs keep the packets a target would get from its own
+    /// address (§5.3: no hairpin), for a caller that has no use for them
+    /// ([`super::allpairs`]: a hairpin is a host reaching itself, which the report never
+    /// counts; cutting each target's address out of the clients' ranges would only fragment
+    /// the credit of wide boxes).
+    pub hairpin_by_caller: bool,
 }
 
 /// Where and how packets reached a VPC: the VPC, the subnet they entered it from (a transit
@@ -3118,12 +3124,37 @@ impl<'m> Walker<'m> {
                     set.exclude(Dim::Src, &[super::packet::ALL_V4])
                 };
                 let translated = set.subtract(&kept);
+                // §5.3: no hairpin with the client's address kept: a target handed its own
+                // connection sees its own address as the source, and the connection times out
+                // (ELB troubleshooting, "Requests from a target to its load balancer time out").
+                let own = if self.goal.hairpin_by_caller {
+                    PacketSet::empty()
+                } else {
+                    kept.restrict(Dim::Src, &th.private)
+                };
+                let kept = kept.subtract(&own);
+                let hairpin = !own.is_empty();
+                if hairpin {
+                    let mut t2 = t.clone();
+                    t2.blocks.push(Block {
+                        component: lb.arn.clone(),
+                        code: "ELB_PRESERVED_CLIENT_IS_TARGET",
+                        detail: format!(
+                            "{} would hand {} its own connection with the client IP preserved: its own address as the source, which fails (no hairpin)",
+                            lb.name, th.name
+                        ),
+                    });
+                    self.finish(t2, Ending::Blocked, own);
+                }
                 // §5.3: some targets do not support preservation; what reaches them with the
                 // client's address ends `unknown` (see `Trace::preserved_unsupported`).
                 let unsupported = self.preservation_unsupported(lb, th);
                 let mut parts = vec![(true, kept), (false, translated)];
                 parts.retain(|(_, p)| !p.is_empty());
                 if parts.is_empty() {
+                    if hairpin {
+                        continue;
+                    }
                     parts.push((preserve_tg, set.clone()));
                 }
                 for (preserve, part) in parts {
