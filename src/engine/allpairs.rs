@@ -1149,20 +1149,16 @@ fn forward(
     note_unknowns(&w.outcomes, node, &mut unknowns);
     type Reached = (PacketSet, BTreeMap<Vec<Interval>, PacketSet>);
     let mut reached: BTreeMap<String, Reached> = BTreeMap::new();
-    for o in w.outcomes {
-        if !matches!(o.ending, walk::Ending::Reached) || !o.blocks.is_empty() || o.set.is_empty() {
-            continue;
-        }
-        let Some(last) = o.hops.last() else { continue };
-        let e = reached.entry(last.component.clone()).or_default();
-        match o.lb_clients {
+    for (target, lb_clients, set) in delivered(w.outcomes) {
+        let e = reached.entry(target).or_default();
+        match lb_clients {
             // A new flow from the node's address, for these clients.
             Some(clients) => {
                 let t = e.1.entry(clients).or_insert_with(PacketSet::empty);
-                *t = t.union(&o.set);
+                *t = t.union(&set);
             }
             // The client's address reaches the target (§5.3).
-            None => e.0 = e.0.union(&o.set),
+            None => e.0 = e.0.union(&set),
         }
     }
     // Preserved addresses of clients outside the VPCs: walked again without group references.
@@ -1170,19 +1166,13 @@ fn forward(
     if reached.values().any(|(p, _)| !p.is_empty()) {
         let mut w = Walker::new(m, idx, goal);
         w.from_lb_listener(node, listener, set, true);
-        for o in w.outcomes {
-            if !matches!(o.ending, walk::Ending::Reached)
-                || !o.blocks.is_empty()
-                || o.set.is_empty()
-                || o.lb_clients.is_some()
-            {
-                continue;
+        for (target, lb_clients, set) in delivered(w.outcomes) {
+            if lb_clients.is_none() {
+                let e = preserved_outside
+                    .entry(target)
+                    .or_insert_with(PacketSet::empty);
+                *e = e.union(&set);
             }
-            let Some(last) = o.hops.last() else { continue };
-            let e = preserved_outside
-                .entry(last.component.clone())
-                .or_insert_with(PacketSet::empty);
-            *e = e.union(&o.set);
         }
     }
     let f = Forward {
@@ -1199,6 +1189,20 @@ fn forward(
             .collect(),
     };
     (f, unknowns)
+}
+
+/// The walks' deliveries that nothing blocked: (target host, the clients of a translated part
+/// or `None` for the client's own address, packets).
+fn delivered(
+    outcomes: Vec<walk::Outcome>,
+) -> impl Iterator<Item = (String, Option<Vec<Interval>>, PacketSet)> {
+    outcomes.into_iter().filter_map(|o| {
+        if !matches!(o.ending, walk::Ending::Reached) || !o.blocks.is_empty() || o.set.is_empty() {
+            return None;
+        }
+        let target = o.hops.last()?.component.clone();
+        Some((target, o.lb_clients, o.set))
+    })
 }
 
 /// A network-mode walker that stops where packets reach a VPC or a transit gateway.

@@ -1070,40 +1070,21 @@ impl<'m> Walker<'m> {
         check: NaclCheck,
     ) -> PacketSet {
         let acl = self.idx.subnet_nacl(self.m, subnet_id);
-        match check {
-            NaclCheck::OutForward => self.nacl_step(
-                t,
-                acl,
-                set,
-                check,
-                |id| format!("network ACL {id} of {subnet_id} denies this traffic outbound"),
-                || format!("outbound of {subnet_id}"),
-            ),
-            NaclCheck::InReply => self.nacl_step(
-                t,
-                acl,
-                set,
-                check,
-                |id| format!("network ACL {id} of {subnet_id} denies the replies inbound (NACLs are stateless: allow the return traffic to the client's source ports)"),
-                || format!("reply inbound to {subnet_id}"),
-            ),
-            NaclCheck::InForward => self.nacl_step(
-                t,
-                acl,
-                set,
-                check,
-                |id| format!("network ACL {id} of {subnet_id} denies this traffic inbound"),
-                || format!("inbound to {subnet_id}"),
-            ),
-            NaclCheck::OutReply => self.nacl_step(
-                t,
-                acl,
-                set,
-                check,
-                |id| format!("network ACL {id} of {subnet_id} denies the replies outbound (NACLs are stateless: allow the return traffic to the client's source ports, usually 1024-65535)"),
-                || format!("reply outbound from {subnet_id}"),
-            ),
-        }
+        // (what a denial says, the hop's direction)
+        let (denies, direction) = match check {
+            NaclCheck::OutForward => ("denies this traffic outbound", "outbound of"),
+            NaclCheck::InReply => ("denies the replies inbound (NACLs are stateless: allow the return traffic to the client's source ports)", "reply inbound to"),
+            NaclCheck::InForward => ("denies this traffic inbound", "inbound to"),
+            NaclCheck::OutReply => ("denies the replies outbound (NACLs are stateless: allow the return traffic to the client's source ports, usually 1024-65535)", "reply outbound from"),
+        };
+        self.nacl_step(
+            t,
+            acl,
+            set,
+            check,
+            |id| format!("network ACL {id} of {subnet_id} {denies}"),
+            || format!("{direction} {subnet_id}"),
+        )
     }
 
     /// One check of a subnet's NACL: what passes (or, when nothing does, the whole set with
