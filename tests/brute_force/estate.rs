@@ -349,6 +349,13 @@ impl Estate {
     pub fn sg(&self, id: &str) -> Option<&Sg> {
         self.sgs.iter().find(|s| s.id == id)
     }
+    /// An interface's `Groups` entries (name and id).
+    fn group_refs(&self, groups: &[String]) -> Vec<Value> {
+        groups
+            .iter()
+            .map(|g| json!({"GroupName": self.sg(g).map(|s| s.name.clone()).unwrap_or_default(), "GroupId": g}))
+            .collect()
+    }
     pub fn peering_between(&self, a: &str, b: &str) -> Option<&Peering> {
         self.peerings.iter().find(|p| {
             (p.requester == a && p.accepter == b) || (p.requester == b && p.accepter == a)
@@ -1557,19 +1564,8 @@ impl Estate {
                         json!({"IpOwnerId": "amazon", "PublicDnsName": dns, "PublicIp": p.to_string()})
                     }
                 });
-                let private_dns = format!("ip-{}.{REGION}.compute.internal", e.ip.to_string().replace('.', "-"));
-                let mut pip = serde_json::Map::new();
-                if let Some(a) = &assoc {
-                    pip.insert("Association".into(), a.clone());
-                }
-                pip.insert("Primary".into(), json!(true));
-                pip.insert("PrivateDnsName".into(), json!(private_dns));
-                pip.insert("PrivateIpAddress".into(), json!(e.ip.to_string()));
-                let groups: Vec<Value> = e
-                    .groups
-                    .iter()
-                    .map(|g| json!({"GroupName": self.sg(g).map(|s| s.name.clone()).unwrap_or_default(), "GroupId": g}))
-                    .collect();
+                let (private_dns, pip) = primary_ip(e.ip, assoc.as_ref());
+                let groups = self.group_refs(&e.groups);
                 let mut o = serde_json::Map::new();
                 if let Some(a) = assoc {
                     o.insert("Association".into(), a);
@@ -1727,22 +1723,8 @@ impl Estate {
                         "PublicIp": p.to_string()
                     })
                 });
-                let private_dns = format!(
-                    "ip-{}.{REGION}.compute.internal",
-                    n.ip.to_string().replace('.', "-")
-                );
-                let mut pip = serde_json::Map::new();
-                if let Some(a) = &assoc {
-                    pip.insert("Association".into(), a.clone());
-                }
-                pip.insert("Primary".into(), json!(true));
-                pip.insert("PrivateDnsName".into(), json!(private_dns));
-                pip.insert("PrivateIpAddress".into(), json!(n.ip.to_string()));
-                let groups: Vec<Value> = lb
-                    .groups
-                    .iter()
-                    .map(|g| json!({"GroupName": self.sg(g).map(|s| s.name.clone()).unwrap_or_default(), "GroupId": g}))
-                    .collect();
+                let (private_dns, pip) = primary_ip(n.ip, assoc.as_ref());
+                let groups = self.group_refs(&lb.groups);
                 let itype = if lb.network {
                     "network_load_balancer"
                 } else if lb.alb_eni_type_lb {
@@ -2404,4 +2386,21 @@ impl Estate {
             self.target_groups.iter().map(|g| g.targets.len()).sum::<usize>()
         )
     }
+}
+
+/// An interface's primary private address entry (with its public association, if any) and
+/// its private DNS name.
+fn primary_ip(ip: Ipv4Addr, assoc: Option<&Value>) -> (String, serde_json::Map<String, Value>) {
+    let private_dns = format!(
+        "ip-{}.{REGION}.compute.internal",
+        ip.to_string().replace('.', "-")
+    );
+    let mut pip = serde_json::Map::new();
+    if let Some(a) = assoc {
+        pip.insert("Association".into(), a.clone());
+    }
+    pip.insert("Primary".into(), json!(true));
+    pip.insert("PrivateDnsName".into(), json!(private_dns));
+    pip.insert("PrivateIpAddress".into(), json!(ip.to_string()));
+    (private_dns, pip)
 }
