@@ -363,6 +363,13 @@ enum OriginKey {
 }
 
 impl DestAcc {
+    /// An accumulator with room for `n` parts.
+    fn with_capacity(n: usize) -> DestAcc {
+        DestAcc {
+            parts: HashMap::with_capacity_and_hasher(n, Default::default()),
+        }
+    }
+
     fn add(
         &mut self,
         origin: Origin,
@@ -887,44 +894,64 @@ impl<'a> Env<'a> {
     ) -> (Vec<Reach>, Vec<LbReach<'a>>) {
         let mut out = Vec::new();
         let mut lb_reach = Vec::new();
-        // (source VPC position, ingress group set) → what the network and the ingress CIDR
-        // rules let through; with the bucket → the packets that arrive.
-        let mut y_memo: HashMap<(usize, Option<usize>), PacketSet> = HashMap::default();
-        let mut x_memo: HashMap<(usize, Option<usize>, usize), PacketSet> = HashMap::default();
+        // Classes with the same ingress rules (unfiltered ones: none) get the same packets from
+        // every (source VPC, bucket): computed once per such group, then delivered to each.
+        let mut groups: Vec<(Option<usize>, Vec<usize>)> = Vec::new();
+        let mut kept = Vec::new();
         for &di in dests {
             let dc = &self.infos[di];
             if dc.kind == OwnerKind::NatGateway || dc.dst.is_empty() {
                 continue;
             }
-            let mut acc = DestAcc::default();
-            for (k, (v, n)) in per_vpc.iter().enumerate() {
-                for &e in self.senders.in_vpc.get(v).into_iter().flatten() {
-                    let key = (k, dc.filtered.then_some(dc.set_id), e);
-                    let x = x_memo.entry(key).or_insert_with(|| {
-                        let y = y_memo.entry((k, key.1)).or_insert_with(|| {
-                            if dc.filtered {
-                                n.intersect(&dc.ingress.cidr)
-                            } else {
-                                n.clone()
-                            }
+            kept.push(di);
+            let key = dc.filtered.then_some(dc.set_id);
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, members)) => members.push(di),
+                None => groups.push((key, vec![di])),
+            }
+        }
+        let mut accs: HashMap<usize, DestAcc> = HashMap::default();
+        for (_, group) in &groups {
+            let first = &self.infos[group[0]];
+            for (v, n) in per_vpc {
+                let buckets = self.senders.in_vpc.get(v).map_or(&[][..], |b| &b[..]);
+                if buckets.is_empty() {
+                    continue;
+                }
+                // What the network and the ingress CIDR rules let through.
+                let y = if first.filtered {
+                    n.intersect(&first.ingress.cidr)
+                } else {
+                    n.clone()
+                };
+                if y.is_empty() {
+                    continue;
+                }
+                for &e in buckets {
+                    let x = y.intersect(&self.senders.buckets[e]);
+                    if x.is_empty() {
+                        continue;
+                    }
+                    for &di in group {
+                        let acc = accs.entry(di).or_insert_with(|| {
+                            DestAcc::with_capacity(per_vpc.len() * buckets.len())
                         });
-                        if y.is_empty() {
-                            PacketSet::empty()
-                        } else {
-                            y.intersect(&self.senders.buckets[e])
-                        }
-                    });
-                    self.deliver(
-                        &Resolver::Bucket(*v, e),
-                        di,
-                        &dc.dst,
-                        x,
-                        ctx,
-                        &mut acc,
-                        &mut lb_reach,
-                    );
+                        self.deliver(
+                            &Resolver::Bucket(*v, e),
+                            di,
+                            &self.infos[di].dst,
+                            &x,
+                            ctx,
+                            acc,
+                            &mut lb_reach,
+                        );
+                    }
                 }
             }
+        }
+        for di in kept {
+            let dc = &self.infos[di];
+            let mut acc = accs.remove(&di).unwrap_or_default();
             // Senders that group references concern: one by one, with the references.
             let mut special: BTreeSet<usize> = BTreeSet::new();
             if dc.filtered {
