@@ -408,7 +408,8 @@ impl DestAcc {
         let mut out = Vec::new();
         // Equal sets under different keys are one origin (joined first, so that the result
         // does not depend on which allocations were shared).
-        let mut by_origin: HashMap<(Origin, Entry), (PacketSet, Vec<usize>)> = HashMap::default();
+        let mut by_origin: HashMap<(Origin, Entry), (PacketSet, Vec<usize>)> =
+            HashMap::with_capacity_and_hasher(self.parts.len(), Default::default());
         for ((_, entry), (origin, traffic, members)) in self.parts {
             match by_origin.entry((origin, entry)) {
                 std::collections::hash_map::Entry::Vacant(v) => {
@@ -474,11 +475,13 @@ impl DestAcc {
 }
 
 /// Adds `traffic` to `acc`. Most additions bring what `acc` already holds: they cost a
-/// comparison. (A union copies into a new allocation of the right size, which is what the
-/// accumulators keep: moving `traffic` in would keep its spare capacity, a quarter more
-/// memory on m.)
+/// comparison. The first one is compacted in place, and a union copies into a new
+/// allocation: either way the accumulators keep sets of the right size (keeping `traffic`'s
+/// spare capacity cost a quarter more memory on m).
 fn join_traffic(acc: &mut PacketSet, traffic: PacketSet) {
-    if *acc != traffic {
+    if acc.is_empty() {
+        *acc = traffic.into_compact();
+    } else if *acc != traffic {
         *acc = acc.union(&traffic);
     }
 }

@@ -384,6 +384,14 @@ impl PacketSet {
     }
 
     /// Removes boxes contained in others and exact duplicates.
+    /// The set with its boxes compacted as [`PacketSet::from_boxes`] does, in an allocation
+    /// of the right size (reusing this set's boxes).
+    pub(crate) fn into_compact(mut self) -> PacketSet {
+        self.compact();
+        self.boxes.shrink_to_fit();
+        self
+    }
+
     fn compact(&mut self) {
         if self.boxes.len() < 2 {
             return;
