@@ -154,13 +154,22 @@ impl Index {
                     );
                 }
                 // The node's address is one no interface holds (§5): the subnet's addresses
-                // less those of its interfaces, the sender's own included.
-                let held: Vec<Interval> = idx
+                // less those of its interfaces, the sender's own included, and less the five
+                // each IPv4 subnet CIDR block reserves (its first four and its last: Amazon
+                // VPC User Guide, "Subnet CIDR blocks").
+                let mut held: Vec<Interval> = idx
                     .ids_holding(&private)
                     .into_iter()
                     .filter_map(|id| idx.hosts.get(id))
                     .flat_map(|h| h.private.iter().copied())
                     .collect();
+                held.extend(
+                    subnet
+                        .cidr_v4
+                        .iter()
+                        .flat_map(|c| net_intervals(&ipnet::IpNet::V4(*c)))
+                        .flat_map(|(first, last)| [(first, last.min(first + 3)), (last, last)]),
+                );
                 let private = PacketSet::from_box(PBox::FULL)
                     .restrict(Dim::Dst, &private)
                     .exclude(Dim::Dst, &held)
