@@ -897,8 +897,9 @@ impl<'a> Env<'a> {
     ) -> (Vec<Reach>, Vec<LbReach<'a>>) {
         let mut out = Vec::new();
         let mut lb_reach = Vec::new();
-        // Classes with the same ingress rules (unfiltered ones: none) get the same packets from
-        // every (source VPC, bucket): computed once per such group, then delivered to each.
+        // Classes with the same groups (so the same ingress rules; unfiltered ones: none) get
+        // the same packets from every (source VPC, bucket): computed once per such group of
+        // classes, then delivered to each.
         let mut groups: Vec<(Option<usize>, Vec<usize>)> = Vec::new();
         let mut kept = Vec::new();
         for &di in dests {
@@ -909,7 +910,7 @@ impl<'a> Env<'a> {
             kept.push(di);
             let key = dc.filtered.then_some(dc.set_id);
             match groups.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, members)) => members.push(di),
+                Some((_, classes)) => classes.push(di),
                 None => groups.push((key, vec![di])),
             }
         }
