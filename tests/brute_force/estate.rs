@@ -907,9 +907,9 @@ impl Estate {
             if by_az.len() > 1 && rng.chance(0.25) {
                 by_az.remove(rng.below(by_az.len()));
             }
-            let table = match rng.below(20) {
+            let table = match rng.below(30) {
                 0 => None,
-                1..=14 if tgw.default_assoc.is_some() => tgw.default_assoc.clone(),
+                1..=22 if tgw.default_assoc.is_some() => tgw.default_assoc.clone(),
                 _ => Some(rng.pick(&table_ids).clone()),
             };
             let id = next_id("tgw-attach");
@@ -951,10 +951,7 @@ impl Estate {
                         Some(if rng.chance(0.5) { a } else { other }.id.clone()),
                     ),
                     4 => (self.vpc(&a.vpc).unwrap().cidr, None),
-                    5 => (
-                        net("10.0.0.0/8"),
-                        rng.chance(0.7).then(|| other.id.clone()),
-                    ),
+                    5 => (net("10.0.0.0/8"), rng.chance(0.7).then(|| other.id.clone())),
                     6 => (net("0.0.0.0/0"), Some(other.id.clone())),
                     _ => {
                         // A VPC that may not be attached.
@@ -992,7 +989,7 @@ impl Estate {
                 continue;
             }
             for a in &atts {
-                if a.vpc == vpc || !rng.chance(0.7) {
+                if a.vpc == vpc || !rng.chance(0.85) {
                     continue;
                 }
                 let dest = if rng.chance(0.7) {
@@ -1021,7 +1018,7 @@ impl Estate {
                 .collect();
             let others: Vec<&TgwAttachment> = atts.iter().filter(|x| x.vpc != a.vpc).collect();
             for g in groups {
-                if !rng.chance(0.45) {
+                if !rng.chance(0.6) {
                     continue;
                 }
                 for _ in 0..rng.range(1, 2) {

@@ -14,8 +14,9 @@
 //! the return-route check (§4.1, §4.2, §4.6), VPC peering (active only, routes
 //! both ways, non-transitive, no edge-to-edge, §6.1), SG references (private
 //! IPs of member ENIs, same VPC or an active same-region peering, §1.3),
-//! ELBv2 ALB/NLB (§5, below). Anything else (NAT gateways, TGWs, appliances,
-//! IPv6) is reported as unsupported, never guessed.
+//! ELBv2 ALB/NLB (§5, below), transit gateways (§6.2; see the module doc of
+//! `mod.rs` for what is followed and what is left undecided). Anything else (NAT
+//! gateways, VPC endpoints, appliances, IPv6) is reported as unsupported, never guessed.
 //!
 //! Load balancers: nodes are the ENIs described `ELB app|net/<name>/<id>`
 //! (§5.5), one per enabled subnet; the scheme decides whether internet clients
@@ -284,9 +285,7 @@ impl<'m> Walk<'m> {
         let doubt = self.doubt.replace(None);
         match doubt {
             Some(why) if ok => {
-                self.log(format!(
-                    "not decided: the path gets through only if {why}"
-                ));
+                self.log(format!("not decided: the path gets through only if {why}"));
                 self.undecided.get_or_insert(why);
                 false
             }
@@ -559,9 +558,7 @@ impl<'m> Walk<'m> {
                     Via::Tgw(t) => {
                         // Another VPC on the same transit gateway: inbound rules only, with
                         // referencing on the gateway and both attachments (§1.3 table, §9.6).
-                        if ingress
-                            && self.tgw_referencing(t, &owner.vpc_id, &ref_vpc)
-                        {
+                        if ingress && self.tgw_referencing(t, &owner.vpc_id, &ref_vpc) {
                             return true;
                         }
                         if peered {
@@ -854,9 +851,10 @@ impl<'m> Walk<'m> {
 
     /// The VPC attachment of `vpc` on transit gateway `tgw`.
     fn vpc_attachment(&self, tgw: &str, vpc: &str) -> Option<&'m TgwAttachment> {
-        self.m.tgw_attachments.values().find(|a| {
-            a.tgw_id == tgw && a.kind == TgwAttachmentKind::Vpc && a.resource_id == vpc
-        })
+        self.m
+            .tgw_attachments
+            .values()
+            .find(|a| a.tgw_id == tgw && a.kind == TgwAttachmentKind::Vpc && a.resource_id == vpc)
     }
 
     /// §1.3: SG referencing across `tgw` between two VPCs: on the gateway and on both
@@ -866,9 +864,10 @@ impl<'m> Walk<'m> {
             .transit_gateways
             .get(tgw)
             .is_some_and(|t| t.sg_referencing)
-            && [a, b]
-                .iter()
-                .all(|v| self.vpc_attachment(tgw, v).is_some_and(|x| x.sg_referencing))
+            && [a, b].iter().all(|v| {
+                self.vpc_attachment(tgw, v)
+                    .is_some_and(|x| x.sg_referencing)
+            })
     }
 
     /// §6.2 route selection: longest prefix; on ties static before propagated.
@@ -943,7 +942,8 @@ impl<'m> Walk<'m> {
         tgw: &str,
         labels: [&str; 3],
     ) -> bool {
-        let Some((out, candidates)) = self.tgw_enter(from, dst, tgw, labels[0], Some((src, port, labels[1])))
+        let Some((out, candidates)) =
+            self.tgw_enter(from, dst, tgw, labels[0], Some((src, port, labels[1])))
         else {
             return false;
         };
@@ -1046,7 +1046,11 @@ impl<'m> Walk<'m> {
         let desc = format!(
             "{} {} -> {}",
             route.destination,
-            if route.propagated { "propagated" } else { "static" },
+            if route.propagated {
+                "propagated"
+            } else {
+                "static"
+            },
             if route.blackhole {
                 "blackhole".to_string()
             } else {
@@ -1116,7 +1120,14 @@ impl<'m> Walk<'m> {
     /// `tgw` (no NAT gateways here): where it comes out, an internet gateway has no public
     /// address for a source of another VPC (§4.2) and drops it; anything else that would
     /// carry it on is not described. (NACLs are not checked: the path never gets through.)
-    fn tgw_to_internet(&mut self, from: &str, src: Ipv4Addr, dst: Ipv4Addr, tgw: &str, what: &str) -> bool {
+    fn tgw_to_internet(
+        &mut self,
+        from: &str,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        tgw: &str,
+        what: &str,
+    ) -> bool {
         let Some((_, candidates)) = self.tgw_enter(from, dst, tgw, what, None) else {
             return false;
         };
@@ -1143,7 +1154,9 @@ impl<'m> Walk<'m> {
             let desc = Self::route_desc(r);
             match &r.target {
                 _ if !r.active => {
-                    self.log(format!("TGW exit: {exit}'s table {rt} selects {desc}: blackhole, dropped"));
+                    self.log(format!(
+                        "TGW exit: {exit}'s table {rt} selects {desc}: blackhole, dropped"
+                    ));
                 }
                 RouteTarget::Local => {
                     self.log(format!("TGW exit: {exit}'s table {rt} selects {desc}: {dst} is not in {xvpc}: dropped"));
@@ -1155,7 +1168,9 @@ impl<'m> Walk<'m> {
                         "TGW exit: {exit}'s table {rt} selects {desc}: {g} has no public address for {src}, an address of {svpc} (§4.2): dropped"
                     ));
                 }
-                RouteTarget::InternetGateway(g) if self.attached_igw(&xvpc).as_deref() != Some(g.as_str()) => {
+                RouteTarget::InternetGateway(g)
+                    if self.attached_igw(&xvpc).as_deref() != Some(g.as_str()) =>
+                {
                     self.log(format!("TGW exit: {exit}'s table {rt} selects {desc}: {g} is not attached to {xvpc}: dropped"));
                 }
                 _ => {
