@@ -98,6 +98,8 @@ pub enum Target {
     Pcx(String),
     /// Only ever used for blackhole routes (a deleted appliance ENI).
     Eni(String),
+    /// A transit gateway (`TransitGatewayId`).
+    Tgw(String),
 }
 
 #[derive(Debug, Clone)]
@@ -290,6 +292,75 @@ impl TargetGroup {
     }
 }
 
+/// A VPC attachment of a transit gateway (§6.2): one subnet per Availability Zone.
+#[derive(Debug, Clone)]
+pub struct TgwAttachment {
+    pub id: String,
+    pub vpc: String,
+    pub subnets: Vec<String>,
+    /// The associated TGW route table (`None`: not associated).
+    pub table: Option<String>,
+    /// `SecurityGroupReferencingSupport` of the attachment.
+    pub sg_referencing: bool,
+    /// `ApplianceModeSupport`.
+    pub appliance: bool,
+}
+
+/// A static TGW route (`attachment` `None`: a blackhole).
+#[derive(Debug, Clone)]
+pub struct TgwStatic {
+    pub dest: Ipv4Net,
+    pub attachment: Option<String>,
+}
+
+/// A TGW route table. Its propagated routes are derived when rendering: every CIDR of
+/// every propagating attachment's VPC (hidden by an identical static route unless
+/// `show_hidden`, which lists both as some outputs might).
+#[derive(Debug, Clone)]
+pub struct TgwTable {
+    pub id: String,
+    pub propagations: Vec<String>,
+    pub statics: Vec<TgwStatic>,
+    pub show_hidden: bool,
+}
+
+/// A transit gateway with its VPC attachments and route tables.
+#[derive(Debug, Clone)]
+pub struct Tgw {
+    pub id: String,
+    /// `SecurityGroupReferencingSupport` of the gateway.
+    pub sg_referencing: bool,
+    /// Default association / propagation route tables (`None`: disabled).
+    pub default_assoc: Option<String>,
+    pub default_prop: Option<String>,
+    pub attachments: Vec<TgwAttachment>,
+    pub tables: Vec<TgwTable>,
+    /// Whether the attachments' `transit_gateway` ENIs are written.
+    pub enis: bool,
+}
+
+impl Tgw {
+    /// The effective routes of a table: (destination, attachment or blackhole, propagated).
+    pub fn routes(&self, e: &Estate, t: &TgwTable) -> Vec<(Ipv4Net, Option<String>, bool)> {
+        let mut out: Vec<(Ipv4Net, Option<String>, bool)> = t
+            .statics
+            .iter()
+            .map(|r| (r.dest, r.attachment.clone(), false))
+            .collect();
+        for a in &t.propagations {
+            let Some(att) = self.attachments.iter().find(|x| &x.id == a) else {
+                continue;
+            };
+            for c in e.vpc(&att.vpc).map(|v| v.cidrs()).unwrap_or_default() {
+                if t.show_hidden || !t.statics.iter().any(|r| r.dest == c) {
+                    out.push((c, Some(a.clone()), true));
+                }
+            }
+        }
+        out
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Estate {
     pub vpcs: Vec<Vpc>,
@@ -303,6 +374,12 @@ pub struct Estate {
     /// ELBv2 load balancers (0-2) and their target groups (§5).
     pub lbs: Vec<Lb>,
     pub target_groups: Vec<TargetGroup>,
+    /// Transit gateways (0-1, §6.2).
+    pub tgws: Vec<Tgw>,
+    /// Security-group rules drawn with the transit gateway (group id, egress, rule): kept
+    /// apart so that the groups' own rule lists (which the classic flows look at) stay
+    /// what they were; rendered after the group's own rules.
+    pub tgw_sg_rules: Vec<(String, bool, SgRule)>,
     /// Encoding variants the loader must normalise: SG protocols as numbers
     /// (`"6"`), `-1` SG rules with `FromPort/ToPort -1`, `-1` NACL entries
     /// carrying a (meaningless) `PortRange`, NACL entries out of order.
@@ -354,6 +431,19 @@ impl Estate {
         groups
             .iter()
             .map(|g| json!({"GroupName": self.sg(g).map(|s| s.name.clone()).unwrap_or_default(), "GroupId": g}))
+            .collect()
+    }
+    /// A group's rules in one direction, with those drawn with the transit gateway.
+    pub fn rules_of(&self, g: &Sg, egress: bool) -> Vec<SgRule> {
+        let own = if egress { &g.egress } else { &g.ingress };
+        own.iter()
+            .cloned()
+            .chain(
+                self.tgw_sg_rules
+                    .iter()
+                    .filter(|(id, e, _)| id == &g.id && *e == egress)
+                    .map(|(_, _, r)| r.clone()),
+            )
             .collect()
     }
     pub fn peering_between(&self, a: &str, b: &str) -> Option<&Peering> {
@@ -690,7 +780,277 @@ impl Estate {
         // flows the caller draws from `rng` next, stay what they were without them.
         let mut lrng = Rng::new(rng.clone().next_u64() ^ 0x4C42_5F45_5354_4154);
         e.generate_lbs(&mut lrng);
+        // So does the transit gateway (after the load balancers, which it leaves alone).
+        let mut trng = Rng::new(rng.clone().next_u64() ^ 0x5447_575F_4553_5441);
+        e.generate_tgw(&mut trng);
         e
+    }
+
+    /// 0-1 transit gateway (§6.2) attaching 2-3 VPCs: attachment subnets (one per
+    /// zone of the VPC's subnets, sometimes a zone left out, sometimes a dedicated subnet
+    /// with a NACL of its own), 1-2 TGW route tables with associations (rarely none),
+    /// propagations and static routes (more specific ones, blackholes, wrong attachments),
+    /// routes to it in the VPCs' route tables (some missing), and ingress rules admitting
+    /// the other VPCs (CIDRs, or groups referenced across the gateway).
+    fn generate_tgw(&mut self, rng: &mut Rng) {
+        if self.vpcs.len() < 2 || !rng.chance(0.55) {
+            return;
+        }
+        let mut counter = 0usize;
+        let mut next_id = |prefix: &str| {
+            counter += 1;
+            format!("{prefix}-0{:016x}", 0x0bf2_0000_u64 + counter as u64)
+        };
+        let mut tgw = Tgw {
+            id: next_id("tgw"),
+            sg_referencing: rng.chance(0.5),
+            default_assoc: None,
+            default_prop: None,
+            attachments: Vec::new(),
+            tables: Vec::new(),
+            enis: rng.chance(0.7),
+        };
+        for _ in 0..rng.range(1, 2) {
+            tgw.tables.push(TgwTable {
+                id: next_id("tgw-rtb"),
+                propagations: Vec::new(),
+                statics: Vec::new(),
+                show_hidden: rng.chance(0.3),
+            });
+        }
+        let table_ids: Vec<String> = tgw.tables.iter().map(|t| t.id.clone()).collect();
+        if rng.chance(0.75) {
+            tgw.default_assoc = Some(table_ids[0].clone());
+        }
+        if rng.chance(0.75) {
+            tgw.default_prop = Some(rng.pick(&table_ids).clone());
+        }
+        // Which VPCs: 2 or 3.
+        let mut order: Vec<usize> = (0..self.vpcs.len()).collect();
+        for i in (1..order.len()).rev() {
+            order.swap(i, rng.below(i + 1));
+        }
+        let n_att = rng.range(2, order.len().min(3));
+        for (k, &vi) in order.iter().take(n_att).enumerate() {
+            let vpc = self.vpcs[vi].clone();
+            // One subnet per zone.
+            let mut by_az: Vec<(String, String)> = Vec::new();
+            let mut subs: Vec<Subnet> = self
+                .subnets
+                .iter()
+                .filter(|s| s.vpc == vpc.id)
+                .cloned()
+                .collect();
+            while !subs.is_empty() {
+                let s = subs.swap_remove(rng.below(subs.len()));
+                if !by_az.iter().any(|(az, _)| az == &s.az) {
+                    by_az.push((s.az.clone(), s.id.clone()));
+                }
+            }
+            if rng.chance(0.3) {
+                // A dedicated attachment subnet (AWS's advice), in a zone of its own or not.
+                let az = format!("{REGION}{}", rng.pick(&["a", "b", "c"]));
+                let o = vpc.cidr.network().octets();
+                let sid = next_id("subnet");
+                self.subnets.push(Subnet {
+                    id: sid.clone(),
+                    vpc: vpc.id.clone(),
+                    cidr: net(&format!("10.{}.{}.0/24", o[1], 240 + k)),
+                    az: az.clone(),
+                });
+                by_az.retain(|(z, _)| z != &az);
+                by_az.push((az, sid.clone()));
+                match rng.below(4) {
+                    0 | 1 => {} // the default NACL, implicitly
+                    2 => {
+                        let custom: Vec<usize> = (0..self.nacls.len())
+                            .filter(|&i| self.nacls[i].vpc == vpc.id && !self.nacls[i].default)
+                            .collect();
+                        if !custom.is_empty() {
+                            let i = *rng.pick(&custom);
+                            self.nacls[i].subnets.push(sid.clone());
+                        }
+                    }
+                    _ => {
+                        let entries = if rng.chance(0.5) {
+                            [false, true]
+                                .into_iter()
+                                .map(|egress| NaclEntry {
+                                    number: 100,
+                                    egress,
+                                    allow: true,
+                                    proto: -1,
+                                    ports: None,
+                                    cidr: net("0.0.0.0/0"),
+                                })
+                                .collect()
+                        } else {
+                            self.random_nacl_entries(rng)
+                        };
+                        self.nacls.push(Nacl {
+                            id: next_id("acl"),
+                            vpc: vpc.id.clone(),
+                            default: false,
+                            subnets: vec![sid.clone()],
+                            entries,
+                        });
+                    }
+                }
+                let custom: Vec<usize> = (0..self.route_tables.len())
+                    .filter(|&i| self.route_tables[i].vpc == vpc.id && !self.route_tables[i].main)
+                    .collect();
+                if !custom.is_empty() && rng.chance(0.5) {
+                    let i = *rng.pick(&custom);
+                    self.route_tables[i].subnets.push(sid.clone());
+                }
+            }
+            if by_az.len() > 1 && rng.chance(0.25) {
+                by_az.remove(rng.below(by_az.len()));
+            }
+            let table = match rng.below(30) {
+                0 => None,
+                1..=22 if tgw.default_assoc.is_some() => tgw.default_assoc.clone(),
+                _ => Some(rng.pick(&table_ids).clone()),
+            };
+            let id = next_id("tgw-attach");
+            if let Some(p) = &tgw.default_prop {
+                if rng.chance(0.85) {
+                    let t = tgw.tables.iter_mut().find(|t| &t.id == p).unwrap();
+                    t.propagations.push(id.clone());
+                }
+            }
+            for t in tgw.tables.iter_mut() {
+                if !t.propagations.contains(&id) && rng.chance(0.35) {
+                    t.propagations.push(id.clone());
+                }
+            }
+            tgw.attachments.push(TgwAttachment {
+                id,
+                vpc: vpc.id.clone(),
+                subnets: by_az.into_iter().map(|(_, s)| s).collect(),
+                table,
+                sg_referencing: rng.chance(0.75),
+                appliance: rng.chance(0.15),
+            });
+        }
+        // Static routes.
+        let atts = tgw.attachments.clone();
+        for ti in 0..tgw.tables.len() {
+            for _ in 0..rng.range(0, 3) {
+                let a = rng.pick(&atts);
+                let other = rng.pick(&atts);
+                let subs: Vec<&Subnet> = self.subnets.iter().filter(|s| s.vpc == a.vpc).collect();
+                let (dest, attachment) = match rng.below(8) {
+                    // More specific than the propagated VPC CIDR, to the right VPC or not.
+                    0 => (rng.pick(&subs).cidr, Some(a.id.clone())),
+                    1 => (rng.pick(&subs).cidr, Some(other.id.clone())),
+                    2 => (rng.pick(&subs).cidr, None),
+                    // Identical to a propagated one (which it hides).
+                    3 => (
+                        self.vpc(&a.vpc).unwrap().cidr,
+                        Some(if rng.chance(0.5) { a } else { other }.id.clone()),
+                    ),
+                    4 => (self.vpc(&a.vpc).unwrap().cidr, None),
+                    5 => (net("10.0.0.0/8"), rng.chance(0.7).then(|| other.id.clone())),
+                    6 => (net("0.0.0.0/0"), Some(other.id.clone())),
+                    _ => {
+                        // A VPC that may not be attached.
+                        let v = rng.pick(&self.vpcs);
+                        (v.cidr, Some(a.id.clone()))
+                    }
+                };
+                let t = &mut tgw.tables[ti];
+                if !t.statics.iter().any(|r| r.dest == dest) {
+                    t.statics.push(TgwStatic { dest, attachment });
+                }
+            }
+        }
+        // Routes to the gateway in the VPCs' route tables.
+        for ri in 0..self.route_tables.len() {
+            let vpc = self.route_tables[ri].vpc.clone();
+            let attached = atts.iter().any(|a| a.vpc == vpc);
+            let add = |rt: &mut RouteTable, dest: Ipv4Net, active: bool| {
+                if !rt.routes.iter().any(|r| r.dest == dest) {
+                    rt.routes.push(Route {
+                        dest,
+                        target: Target::Tgw(tgw.id.clone()),
+                        active,
+                    });
+                }
+            };
+            if !attached {
+                // AWS shows a route to a gateway the VPC is not attached to as a blackhole.
+                if rng.chance(0.2) {
+                    let v = rng.pick(&self.vpcs).cidr;
+                    if !self.vpc(&vpc).unwrap().cidrs().contains(&v) {
+                        add(&mut self.route_tables[ri], v, false);
+                    }
+                }
+                continue;
+            }
+            for a in &atts {
+                if a.vpc == vpc || !rng.chance(0.85) {
+                    continue;
+                }
+                let dest = if rng.chance(0.7) {
+                    *rng.pick(&self.vpc(&a.vpc).unwrap().cidrs())
+                } else {
+                    let subs: Vec<&Subnet> =
+                        self.subnets.iter().filter(|s| s.vpc == a.vpc).collect();
+                    rng.pick(&subs).cidr
+                };
+                add(&mut self.route_tables[ri], dest, true);
+            }
+            if rng.chance(0.15) {
+                add(&mut self.route_tables[ri], net("10.0.0.0/8"), true);
+            }
+            if rng.chance(0.08) {
+                add(&mut self.route_tables[ri], net("0.0.0.0/0"), true);
+            }
+        }
+        // Ingress rules admitting the other attached VPCs.
+        for a in &atts {
+            let groups: Vec<String> = self
+                .sgs
+                .iter()
+                .filter(|g| g.vpc == a.vpc)
+                .map(|g| g.id.clone())
+                .collect();
+            let others: Vec<&TgwAttachment> = atts.iter().filter(|x| x.vpc != a.vpc).collect();
+            for g in groups {
+                if !rng.chance(0.6) {
+                    continue;
+                }
+                for _ in 0..rng.range(1, 2) {
+                    let o = rng.pick(&others);
+                    let proto = rng.weighted(&[(6, 6), (17, 2), (-1, 2)]);
+                    let ports = (proto != -1).then(|| {
+                        let (x, y) = *rng.pick(RULE_PORTS);
+                        (x as i32, y as i32)
+                    });
+                    let peer = if rng.chance(0.4) {
+                        let theirs: Vec<String> = self
+                            .sgs
+                            .iter()
+                            .filter(|x| x.vpc == o.vpc)
+                            .map(|x| x.id.clone())
+                            .collect();
+                        RulePeer::Group(rng.pick(&theirs).clone())
+                    } else if rng.chance(0.7) {
+                        RulePeer::Cidr(self.vpc(&o.vpc).unwrap().cidr)
+                    } else {
+                        let subs: Vec<&Subnet> =
+                            self.subnets.iter().filter(|s| s.vpc == o.vpc).collect();
+                        RulePeer::Cidr(rng.pick(&subs).cidr)
+                    };
+                    // Now and then an outbound reference (TGW referencing is inbound only).
+                    let egress = matches!(peer, RulePeer::Group(_)) && rng.chance(0.12);
+                    self.tgw_sg_rules
+                        .push((g.clone(), egress, SgRule { proto, ports, peer }));
+                }
+            }
+        }
+        self.tgws.push(tgw);
     }
 
     /// 0-2 ELBv2 load balancers (§5) with 1-2 listeners each, their target groups
@@ -1453,6 +1813,9 @@ impl Estate {
                             Target::Eni(e) => {
                                 o.insert("NetworkInterfaceId".into(), json!(e));
                             }
+                            Target::Tgw(t) => {
+                                o.insert("TransitGatewayId".into(), json!(t));
+                            }
                         }
                         let origin = if r.target == Target::Local {
                             "CreateRouteTable"
@@ -1537,10 +1900,10 @@ impl Estate {
                 json!({
                     "Description": format!("{} group", g.name),
                     "GroupName": g.name,
-                    "IpPermissions": self.permissions(g, &g.ingress),
+                    "IpPermissions": self.permissions(g, &self.rules_of(g, false)),
                     "OwnerId": ACCOUNT,
                     "GroupId": g.id,
-                    "IpPermissionsEgress": self.permissions(g, &g.egress),
+                    "IpPermissionsEgress": self.permissions(g, &self.rules_of(g, true)),
                     "VpcId": g.vpc
                 })
             })
@@ -1704,7 +2067,205 @@ impl Estate {
             ),
         ];
         files.extend(lb_files);
+        if !self.tgws.is_empty() {
+            let (tgw_enis, tgw_files) = self.render_tgws();
+            if let Some((_, Value::Object(o))) = files
+                .iter_mut()
+                .find(|(n, _)| n == "describe-network-interfaces.json")
+            {
+                if let Some(Value::Array(list)) = o.get_mut("NetworkInterfaces") {
+                    list.extend(tgw_enis);
+                }
+            }
+            files.extend(tgw_files);
+        }
         files
+    }
+
+    /// The transit gateway files (only written when the estate has one, so that estates
+    /// without are as before) and the attachments' ENIs (§7: `transit_gateway`, no groups).
+    fn render_tgws(&self) -> (Vec<Value>, Vec<(String, Value)>) {
+        let mut enis = Vec::new();
+        let mut tgws = Vec::new();
+        let mut atts = Vec::new();
+        let mut vpc_atts = Vec::new();
+        let mut tables = Vec::new();
+        let mut routes = Vec::new();
+        let mut props = Vec::new();
+        let able = |b: bool| if b { "enable" } else { "disable" };
+        for t in &self.tgws {
+            let mut opts = json!({
+                "AmazonSideAsn": 64512,
+                "AutoAcceptSharedAttachments": "disable",
+                "DefaultRouteTableAssociation": able(t.default_assoc.is_some()),
+                "DefaultRouteTablePropagation": able(t.default_prop.is_some()),
+                "VpnEcmpSupport": "enable",
+                "DnsSupport": "enable",
+                "SecurityGroupReferencingSupport": able(t.sg_referencing),
+                "MulticastSupport": "disable"
+            });
+            if let Some(a) = &t.default_assoc {
+                opts["AssociationDefaultRouteTableId"] = json!(a);
+            }
+            if let Some(p) = &t.default_prop {
+                opts["PropagationDefaultRouteTableId"] = json!(p);
+            }
+            tgws.push(json!({
+                "TransitGatewayId": t.id,
+                "TransitGatewayArn": format!("arn:aws:ec2:{REGION}:{ACCOUNT}:transit-gateway/{}", t.id),
+                "State": "available",
+                "OwnerId": ACCOUNT,
+                "Description": "brute-force tgw",
+                "CreationTime": "2024-05-01T10:00:00+00:00",
+                "Options": opts,
+                "Tags": []
+            }));
+            for (k, a) in t.attachments.iter().enumerate() {
+                let mut att = json!({
+                    "TransitGatewayAttachmentId": a.id,
+                    "TransitGatewayId": t.id,
+                    "TransitGatewayOwnerId": ACCOUNT,
+                    "ResourceOwnerId": ACCOUNT,
+                    "ResourceType": "vpc",
+                    "ResourceId": a.vpc,
+                    "State": "available",
+                    "CreationTime": "2024-05-01T10:00:00+00:00",
+                    "Tags": []
+                });
+                if let Some(rt) = &a.table {
+                    att["Association"] =
+                        json!({"TransitGatewayRouteTableId": rt, "State": "associated"});
+                }
+                atts.push(att);
+                vpc_atts.push(json!({
+                    "TransitGatewayAttachmentId": a.id,
+                    "TransitGatewayId": t.id,
+                    "VpcId": a.vpc,
+                    "VpcOwnerId": ACCOUNT,
+                    "State": "available",
+                    "SubnetIds": a.subnets,
+                    "CreationTime": "2024-05-01T10:00:00+00:00",
+                    "Options": {
+                        "DnsSupport": "enable",
+                        "SecurityGroupReferencingSupport": able(a.sg_referencing),
+                        "Ipv6Support": "disable",
+                        "ApplianceModeSupport": able(a.appliance)
+                    },
+                    "Tags": []
+                }));
+                if t.enis {
+                    for (j, sid) in a.subnets.iter().enumerate() {
+                        let Some(subnet) = self.subnet(sid) else {
+                            continue;
+                        };
+                        let o = subnet.cidr.network().octets();
+                        let ip = Ipv4Addr::new(o[0], o[1], o[2], 250 - k as u8);
+                        let eni = format!("eni-0{:016x}", 0x0bf3_0000_u64 + (k * 8 + j) as u64);
+                        let (private_dns, pip) = primary_ip(ip, None);
+                        enis.push(json!({
+                            "Attachment": {
+                                "AttachTime": "2024-05-01T10:00:00+00:00",
+                                "AttachmentId": format!("ela-attach-{}", &eni[4..]),
+                                "DeleteOnTermination": false,
+                                "DeviceIndex": 1,
+                                "NetworkCardIndex": 0,
+                                "InstanceOwnerId": "amazon-aws",
+                                "Status": "attached"
+                            },
+                            "AvailabilityZone": subnet.az,
+                            "Description": format!("Network Interface for Transit Gateway Attachment {}", a.id),
+                            "Groups": [],
+                            "InterfaceType": "transit_gateway",
+                            "Ipv6Addresses": [],
+                            "MacAddress": "02:00:00:00:00:03",
+                            "NetworkInterfaceId": eni,
+                            "OwnerId": ACCOUNT,
+                            "PrivateDnsName": private_dns,
+                            "PrivateIpAddress": ip.to_string(),
+                            "PrivateIpAddresses": [Value::Object(pip)],
+                            "RequesterId": "amazon-aws",
+                            "RequesterManaged": true,
+                            "SourceDestCheck": false,
+                            "Status": "in-use",
+                            "SubnetId": sid,
+                            "TagSet": [],
+                            "VpcId": subnet.vpc
+                        }));
+                    }
+                }
+            }
+            let att_ref = |id: &str| {
+                let vpc = t
+                    .attachments
+                    .iter()
+                    .find(|a| a.id == id)
+                    .map(|a| a.vpc.clone())
+                    .unwrap_or_default();
+                json!({"ResourceId": vpc, "TransitGatewayAttachmentId": id, "ResourceType": "vpc"})
+            };
+            for rt in &t.tables {
+                tables.push(json!({
+                    "TransitGatewayRouteTableId": rt.id,
+                    "TransitGatewayId": t.id,
+                    "State": "available",
+                    "DefaultAssociationRouteTable": t.default_assoc.as_deref() == Some(rt.id.as_str()),
+                    "DefaultPropagationRouteTable": t.default_prop.as_deref() == Some(rt.id.as_str()),
+                    "CreationTime": "2024-05-01T10:00:00+00:00",
+                    "Tags": []
+                }));
+                let list: Vec<Value> = t
+                    .routes(self, rt)
+                    .into_iter()
+                    .map(|(dest, att, propagated)| {
+                        let mut r = json!({
+                            "DestinationCidrBlock": dest.to_string(),
+                            "Type": if propagated { "propagated" } else { "static" },
+                            "State": if att.is_some() { "active" } else { "blackhole" }
+                        });
+                        if let Some(a) = att {
+                            r["TransitGatewayAttachments"] = json!([att_ref(&a)]);
+                        }
+                        r
+                    })
+                    .collect();
+                routes.push(json!({"TransitGatewayRouteTableId": rt.id, "Routes": list}));
+                props.push(json!({
+                    "TransitGatewayRouteTableId": rt.id,
+                    "TransitGatewayRouteTablePropagations": rt.propagations.iter().map(|a| {
+                        let mut p = att_ref(a);
+                        p["State"] = json!("enabled");
+                        p
+                    }).collect::<Vec<Value>>()
+                }));
+            }
+        }
+        let files = vec![
+            (
+                "describe-transit-gateways.json".to_string(),
+                json!({ "TransitGateways": tgws }),
+            ),
+            (
+                "describe-transit-gateway-attachments.json".to_string(),
+                json!({ "TransitGatewayAttachments": atts }),
+            ),
+            (
+                "describe-transit-gateway-vpc-attachments.json".to_string(),
+                json!({ "TransitGatewayVpcAttachments": vpc_atts }),
+            ),
+            (
+                "describe-transit-gateway-route-tables.json".to_string(),
+                json!({ "TransitGatewayRouteTables": tables }),
+            ),
+            (
+                "search-transit-gateway-routes.json".to_string(),
+                json!({ "TransitGatewayStaticRoutes": routes }),
+            ),
+            (
+                "get-transit-gateway-route-table-propagations.json".to_string(),
+                json!({ "TransitGatewayPropagations": props }),
+            ),
+        ];
+        (enis, files)
     }
 
     /// The load balancers' ENIs (§5.5) and the ELBv2 files (only written when the
@@ -2192,6 +2753,57 @@ impl Estate {
                 out.push(e);
             }
         }
+        // The transit gateway and its parts.
+        for i in 0..self.tgws.len() {
+            let mut e = self.clone();
+            let t = e.tgws.remove(i);
+            for rt in &mut e.route_tables {
+                rt.routes.retain(|r| r.target != Target::Tgw(t.id.clone()));
+            }
+            out.push(e);
+            let t = &self.tgws[i];
+            for j in 0..t.attachments.len() {
+                let aid = t.attachments[j].id.clone();
+                let mut e = self.clone();
+                let te = &mut e.tgws[i];
+                te.attachments.remove(j);
+                for tb in &mut te.tables {
+                    tb.propagations.retain(|p| p != &aid);
+                    tb.statics
+                        .retain(|r| r.attachment.as_ref().is_none_or(|a| a != &aid));
+                }
+                out.push(e);
+                if t.attachments[j].subnets.len() > 1 {
+                    for k in 0..t.attachments[j].subnets.len() {
+                        let mut e = self.clone();
+                        e.tgws[i].attachments[j].subnets.remove(k);
+                        out.push(e);
+                    }
+                }
+                if t.attachments[j].appliance {
+                    let mut e = self.clone();
+                    e.tgws[i].attachments[j].appliance = false;
+                    out.push(e);
+                }
+            }
+            for j in 0..t.tables.len() {
+                for k in 0..t.tables[j].statics.len() {
+                    let mut e = self.clone();
+                    e.tgws[i].tables[j].statics.remove(k);
+                    out.push(e);
+                }
+                for k in 0..t.tables[j].propagations.len() {
+                    let mut e = self.clone();
+                    e.tgws[i].tables[j].propagations.remove(k);
+                    out.push(e);
+                }
+            }
+        }
+        for i in 0..self.tgw_sg_rules.len() {
+            let mut e = self.clone();
+            e.tgw_sg_rules.remove(i);
+            out.push(e);
+        }
         for i in 0..self.subnets.len() {
             let sid = &self.subnets[i].id;
             if !self.enis.iter().any(|x| &x.subnet == sid)
@@ -2199,6 +2811,11 @@ impl Estate {
                     .lbs
                     .iter()
                     .any(|l| l.nodes.iter().any(|n| &n.subnet == sid))
+                && !self
+                    .tgws
+                    .iter()
+                    .flat_map(|t| &t.attachments)
+                    .any(|a| a.subnets.contains(sid))
             {
                 let mut e = self.clone();
                 e.subnets.remove(i);
@@ -2217,6 +2834,11 @@ impl Estate {
                 || self.lbs.iter().any(|l| &l.vpc == vid)
                 || self.target_groups.iter().any(|g| &g.vpc == vid)
                 || self
+                    .tgws
+                    .iter()
+                    .flat_map(|t| &t.attachments)
+                    .any(|a| &a.vpc == vid)
+                || self
                     .peerings
                     .iter()
                     .any(|p| &p.requester == vid || &p.accepter == vid);
@@ -2230,6 +2852,9 @@ impl Estate {
                     .map(|g| g.id.clone())
                     .collect();
                 e.sgs.retain(|g| &g.vpc != vid);
+                e.tgw_sg_rules.retain(|(g, _, r)| {
+                    !gone.contains(g) && !matches!(&r.peer, RulePeer::Group(x) if gone.contains(x))
+                });
                 for g in &mut e.sgs {
                     g.ingress
                         .retain(|r| !matches!(&r.peer, RulePeer::Group(x) if gone.contains(x)));
@@ -2289,7 +2914,11 @@ impl Estate {
                             .iter()
                             .chain(&g.egress)
                             .any(|r| r.peer == RulePeer::Group(gid.clone()))
-                });
+                })
+                || self
+                    .tgw_sg_rules
+                    .iter()
+                    .any(|(g, _, r)| g == gid || r.peer == RulePeer::Group(gid.clone()));
             if !used {
                 let mut e = self.clone();
                 e.sgs.remove(i);
@@ -2367,6 +2996,19 @@ impl Estate {
             .sum();
         let entries: usize = self.nacls.iter().map(|n| n.entries.len()).sum();
         let routes: usize = self.route_tables.iter().map(|r| r.routes.len()).sum();
+        let tgw = self
+            .tgws
+            .iter()
+            .map(|t| {
+                format!(
+                    ", 1 TGW/{} attachments/{} route tables/{} static routes/{} TGW SG rules",
+                    t.attachments.len(),
+                    t.tables.len(),
+                    t.tables.iter().map(|x| x.statics.len()).sum::<usize>(),
+                    self.tgw_sg_rules.len()
+                )
+            })
+            .collect::<String>();
         format!(
             "{} VPCs, {} subnets, {} ENIs, {} SGs/{} rules, {} NACLs/{} entries, {} route tables/{} routes, {} IGWs, {} peerings, {} load balancers/{} listeners/{} target groups/{} targets",
             self.vpcs.len(),
@@ -2384,7 +3026,7 @@ impl Estate {
             self.lbs.iter().map(|l| l.listeners.len()).sum::<usize>(),
             self.target_groups.len(),
             self.target_groups.iter().map(|g| g.targets.len()).sum::<usize>()
-        )
+        ) + &tgw
     }
 }
 

@@ -14,8 +14,9 @@
 //! the return-route check (§4.1, §4.2, §4.6), VPC peering (active only, routes
 //! both ways, non-transitive, no edge-to-edge, §6.1), SG references (private
 //! IPs of member ENIs, same VPC or an active same-region peering, §1.3),
-//! ELBv2 ALB/NLB (§5, below). Anything else (NAT gateways, TGWs, appliances,
-//! IPv6) is reported as unsupported, never guessed.
+//! ELBv2 ALB/NLB (§5, below), transit gateways (§6.2; see the module doc of
+//! `mod.rs` for what is followed and what is left undecided). Anything else (NAT
+//! gateways, VPC endpoints, appliances, IPv6) is reported as unsupported, never guessed.
 //!
 //! Load balancers: nodes are the ENIs described `ELB app|net/<name>/<id>`
 //! (§5.5), one per enabled subnet; the scheme decides whether internet clients
@@ -38,7 +39,7 @@ use exposure::engine::query::Verdict;
 use exposure::model::{
     LbKind, Listener, ListenerAction, LoadBalancer, Model, NetworkAcl, NetworkInterface, PortSpec,
     Protocol, Route, RouteDestination, RouteOrigin, RouteTable, RouteTarget, SecurityGroup, SgPeer,
-    SgRule, TargetGroup, TargetType,
+    SgRule, TargetGroup, TargetType, TgwAttachment, TgwAttachmentKind, TgwRoute, TgwRouteTable,
 };
 use ipnet::{IpNet, Ipv4Net};
 
@@ -91,6 +92,23 @@ struct Walk<'m> {
     /// Why some path is not decided by the docs (target health), if one is:
     /// the reference then does not model the flow.
     undecided: Option<String>,
+    /// How the packet being checked crosses from its VPC (for SG references, §1.3).
+    via: Via,
+    /// Something the current path passed although the docs do not say it passes (an
+    /// SG reference across a transit gateway valid only through a peering; attachment
+    /// subnets the gateway may pick that differ): a path that gets through with a doubt
+    /// is not decided, one that fails anyway is unreachable whatever the answer.
+    doubt: std::cell::RefCell<Option<String>>,
+}
+
+/// How a packet leaves its VPC, as its source subnet's route table says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Via {
+    /// Same subnet, the local route, or anything but the two below.
+    Direct,
+    Peering,
+    /// Through this transit gateway.
+    Tgw(String),
 }
 
 /// Evaluates `from -> to` for one concrete packet. `Err` means the reference
@@ -103,9 +121,9 @@ pub fn evaluate(
     sport: u16,
     dport: u16,
 ) -> Result<Outcome, String> {
-    if !m.transit_gateways.is_empty() || !m.vpc_endpoints.is_empty() {
+    if !m.vpc_endpoints.is_empty() {
         // Where NLB client IP preservation is not supported (§5.3) and more.
-        return Err("transit gateways and VPC endpoints are not modelled".into());
+        return Err("VPC endpoints are not modelled".into());
     }
     // `--from eni-…` sends from the ENI's primary private IP (as the engine does).
     let src = resolve(m, from, true)?;
@@ -118,13 +136,24 @@ pub fn evaluate(
         trace: Vec::new(),
         unknown: None,
         undecided: None,
+        via: Via::Direct,
+        doubt: Default::default(),
     };
     let direct = match (src, dst) {
         (src @ (End::Private(..) | End::Internet(_)), End::Lb(lb)) => {
             let r = w.lb_accepts(src, lb);
+            if !r {
+                if let Some(why) = &w.undecided {
+                    return Err(format!("not decided by the docs: {why}"));
+                }
+            }
             return Ok(w.outcome(r));
         }
-        _ => direct_walk(&mut w, src, dst, from, to)?,
+        _ => {
+            w.doubt.replace(None);
+            let r = direct_walk(&mut w, src, dst, from, to)?;
+            w.settle(r)
+        }
     };
     // A host behind load balancers is also reached through every listener that
     // forwards to it, `--port` being the target's port (README `query`; §5).
@@ -249,6 +278,30 @@ fn v4(n: &IpNet) -> Option<Ipv4Net> {
 impl<'m> Walk<'m> {
     fn log(&mut self, s: String) {
         self.trace.push(s);
+    }
+
+    /// The end of one path: one that got through with a doubt is not decided.
+    fn settle(&mut self, ok: bool) -> bool {
+        let doubt = self.doubt.replace(None);
+        match doubt {
+            Some(why) if ok => {
+                self.log(format!("not decided: the path gets through only if {why}"));
+                self.undecided.get_or_insert(why);
+                false
+            }
+            _ => ok,
+        }
+    }
+
+    fn set_doubt(&self, why: String) {
+        self.doubt.borrow_mut().get_or_insert(why);
+    }
+
+    /// A hop the docs do not decide, with no way on: the path stops undecided.
+    fn stop_undecided(&mut self, what: &str, why: String) -> bool {
+        self.log(format!("{what}: not decided by the docs: {why}"));
+        self.undecided.get_or_insert(why);
+        false
     }
 
     fn outcome(self, reachable: bool) -> Outcome {
@@ -458,8 +511,14 @@ impl<'m> Walk<'m> {
         }
     }
 
-    /// §1.3: does an SG rule's peer cover `remote`?
-    fn peer_matches(&self, owner: &SecurityGroup, rule: &SgRule, remote: Ipv4Addr) -> bool {
+    /// §1.3: does an SG rule's peer cover `remote`? (`ingress`: an inbound rule.)
+    fn peer_matches(
+        &self,
+        owner: &SecurityGroup,
+        rule: &SgRule,
+        remote: Ipv4Addr,
+        ingress: bool,
+    ) -> bool {
         match &rule.peer {
             SgPeer::Cidr(c) => v4(c).is_some_and(|n| n.contains(&remote)),
             SgPeer::PrefixList(pl) => self
@@ -477,32 +536,56 @@ impl<'m> Walk<'m> {
                     .map(|g| g.vpc_id.clone())
                     .or_else(|| vpc_id.clone());
                 let Some(ref_vpc) = ref_vpc else { return false };
-                if ref_vpc != owner.vpc_id {
-                    // Peered VPC: an active peering in the same region (§1.3 table).
-                    let peered = self.m.peerings.values().any(|p| {
-                        let ends = (p.requester_vpc == owner.vpc_id && p.accepter_vpc == ref_vpc)
-                            || (p.accepter_vpc == owner.vpc_id && p.requester_vpc == ref_vpc);
-                        let same_region = match (&p.requester_region, &p.accepter_region) {
-                            (Some(a), Some(b)) => a == b,
-                            _ => true,
-                        };
-                        ends && same_region
-                    });
-                    if !peered {
-                        return false;
-                    }
-                }
                 // Private IPs of ENIs that have the group; never public IPs.
-                self.m.network_interfaces.values().any(|e| {
+                let member = self.m.network_interfaces.values().any(|e| {
                     e.groups.iter().any(|g| g == group_id)
                         && e.private_ips.iter().any(|p| p.address == remote)
-                })
+                });
+                if ref_vpc == owner.vpc_id || !member {
+                    return member;
+                }
+                // Peered VPC: an active peering in the same region (§1.3 table).
+                let peered = self.m.peerings.values().any(|p| {
+                    let ends = (p.requester_vpc == owner.vpc_id && p.accepter_vpc == ref_vpc)
+                        || (p.accepter_vpc == owner.vpc_id && p.requester_vpc == ref_vpc);
+                    let same_region = match (&p.requester_region, &p.accepter_region) {
+                        (Some(a), Some(b)) => a == b,
+                        _ => true,
+                    };
+                    ends && same_region
+                });
+                match &self.via {
+                    Via::Tgw(t) => {
+                        // Another VPC on the same transit gateway: inbound rules only, with
+                        // referencing on the gateway and both attachments (§1.3 table, §9.6).
+                        if ingress && self.tgw_referencing(t, &owner.vpc_id, &ref_vpc) {
+                            return true;
+                        }
+                        if peered {
+                            // Valid through the peering, but the packet crossed the gateway:
+                            // the docs do not say whether it matches.
+                            self.set_doubt(format!(
+                                "{} rule `{rule}` referencing {group_id} of {ref_vpc} (valid through a peering) matches {remote}, whose packet crossed {t}",
+                                owner.id
+                            ));
+                            return true;
+                        }
+                        false
+                    }
+                    _ => peered,
+                }
             }
         }
     }
 
-    fn rule_matches(&self, owner: &SecurityGroup, rule: &SgRule, remote: Ipv4Addr) -> bool {
-        self.rule_proto_port_ok(rule) && self.peer_matches(owner, rule, remote)
+    fn rule_matches(
+        &self,
+        owner: &SecurityGroup,
+        rule: &SgRule,
+        remote: Ipv4Addr,
+        ingress: bool,
+    ) -> bool {
+        self.rule_proto_port_ok(rule) && self.peer_matches(owner, rule, remote, ingress)
     }
 
     fn rule_proto_port_ok(&self, rule: &SgRule) -> bool {
@@ -537,6 +620,9 @@ impl<'m> Walk<'m> {
         also_groups: &[String],
     ) -> bool {
         let dir = if ingress { "ingress" } else { "egress" };
+        // A rule that matches only with a doubt (§1.3 across a transit gateway) counts
+        // when no rule matches without one.
+        let mut doubtful: Option<(String, String)> = None;
         for gid in groups {
             let Some(g) = self.m.security_groups.get(gid) else {
                 continue;
@@ -545,7 +631,16 @@ impl<'m> Walk<'m> {
             for r in rules {
                 let by_lb_group = matches!(&r.peer, SgPeer::Group { group_id, .. } if also_groups.contains(group_id))
                     && self.rule_proto_port_ok(r);
-                if by_lb_group || self.rule_matches(g, r, remote) {
+                let before = self.doubt.borrow().clone();
+                let matched = by_lb_group || self.rule_matches(g, r, remote, ingress);
+                let after = self.doubt.replace(before.clone());
+                if matched && after != before {
+                    if doubtful.is_none() {
+                        doubtful = after.map(|why| (format!("{} rule `{r}`", g.id), why));
+                    }
+                    continue;
+                }
+                if matched {
                     self.log(format!(
                         "SG {dir}: {who} {} rule `{r}` allows {} {} remote {remote}{}",
                         g.id,
@@ -560,6 +655,15 @@ impl<'m> Walk<'m> {
                     return true;
                 }
             }
+        }
+        if let Some((rule, why)) = doubtful {
+            self.log(format!(
+                "SG {dir}: {who} {rule} allows {} {} remote {remote} only if {why}",
+                self.proto_name(),
+                self.dport
+            ));
+            self.set_doubt(why);
+            return true;
         }
         self.log(format!(
             "SG {dir}: {who} ({}) nothing allows {} {} remote {remote}",
@@ -581,7 +685,7 @@ impl<'m> Walk<'m> {
 
     /// Route lookup from `subnet` for `dst` that must leave through the IGW
     /// attached to the subnet's VPC (§4.1 step 6, §4.2).
-    fn routes_to_igw(&mut self, subnet_id: &str, dst: Ipv4Addr, what: &str) -> bool {
+    fn routes_to_igw(&mut self, subnet_id: &str, src: Ipv4Addr, dst: Ipv4Addr, what: &str) -> bool {
         let Some(rt) = self.route_table(subnet_id) else {
             self.log(format!(
                 "{what}: subnet {subnet_id} has no route table: dropped"
@@ -607,6 +711,10 @@ impl<'m> Walk<'m> {
             .map(|s| s.vpc_id.clone())
             .unwrap_or_default();
         match &r.target {
+            RouteTarget::TransitGateway(t) => {
+                let t = t.clone();
+                self.tgw_to_internet(subnet_id, src, dst, &t, what)
+            }
             RouteTarget::InternetGateway(g) => {
                 if self.attached_igw(&vpc).as_deref() == Some(g.as_str()) {
                     self.log(format!(
@@ -725,6 +833,443 @@ impl<'m> Walk<'m> {
         }
     }
 
+    // ----- transit gateways (§6.2) -----
+
+    /// How a packet from `subnet_id` to `dst` leaves: the active route its table selects.
+    fn path_kind(&self, subnet_id: &str, dst: Ipv4Addr) -> Via {
+        let hop = self
+            .route_table(subnet_id)
+            .and_then(|rt| self.lookup(rt, dst))
+            .filter(|r| r.active)
+            .map(|r| r.target.clone());
+        match hop {
+            Some(RouteTarget::Peering(_)) => Via::Peering,
+            Some(RouteTarget::TransitGateway(t)) => Via::Tgw(t),
+            _ => Via::Direct,
+        }
+    }
+
+    /// The VPC attachment of `vpc` on transit gateway `tgw`.
+    fn vpc_attachment(&self, tgw: &str, vpc: &str) -> Option<&'m TgwAttachment> {
+        self.m
+            .tgw_attachments
+            .values()
+            .find(|a| a.tgw_id == tgw && a.kind == TgwAttachmentKind::Vpc && a.resource_id == vpc)
+    }
+
+    /// §1.3: SG referencing across `tgw` between two VPCs: on the gateway and on both
+    /// VPCs' attachments.
+    fn tgw_referencing(&self, tgw: &str, a: &str, b: &str) -> bool {
+        self.m
+            .transit_gateways
+            .get(tgw)
+            .is_some_and(|t| t.sg_referencing)
+            && [a, b].iter().all(|v| {
+                self.vpc_attachment(tgw, v)
+                    .is_some_and(|x| x.sg_referencing)
+            })
+    }
+
+    /// §6.2 route selection: longest prefix; on ties static before propagated.
+    /// Blackholes are selected like any other route (and then drop).
+    fn tgw_lookup(&self, t: &'m TgwRouteTable, a: Ipv4Addr) -> Option<&'m TgwRoute> {
+        let mut best: Option<(u8, u8, &TgwRoute)> = None;
+        for r in &t.routes {
+            let len = match &r.destination {
+                RouteDestination::Cidr(c) => match v4(c) {
+                    Some(n) if n.contains(&a) => n.prefix_len(),
+                    _ => continue,
+                },
+                RouteDestination::PrefixList(pl) => {
+                    match self.m.prefix_lists.get(pl).and_then(|l| {
+                        l.cidrs
+                            .iter()
+                            .filter_map(v4)
+                            .filter(|n| n.contains(&a))
+                            .map(|n| n.prefix_len())
+                            .max()
+                    }) {
+                        Some(l) => l,
+                        None => continue,
+                    }
+                }
+            };
+            let rank = if r.propagated { 1 } else { 0 };
+            if best.is_none_or(|(bl, br, _)| len > bl || (len == bl && rank < br)) {
+                best = Some((len, rank, r));
+            }
+        }
+        best.map(|b| b.2)
+    }
+
+    /// One packet `src` -> `dst` (port `port`) from subnet `from` to the ENI subnet `to`
+    /// of VPC `to_vpc` (different subnets): the route out of `from` and the NACLs of the
+    /// subnets it leaves and enters (§0 steps 2-5), through a transit gateway when the
+    /// route says so. `labels`: the route, leaving NACL and entering NACL steps.
+    #[allow(clippy::too_many_arguments)]
+    fn leg(
+        &mut self,
+        from: &str,
+        src: Ipv4Addr,
+        to: &str,
+        dst: Ipv4Addr,
+        to_vpc: &str,
+        port: u16,
+        labels: [&str; 3],
+    ) -> bool {
+        if let Via::Tgw(t) = self.path_kind(from, dst) {
+            return self.tgw_leg(from, src, to, dst, to_vpc, port, &t, labels);
+        }
+        self.route_private(from, dst, to_vpc, labels[0])
+            && self.nacl_allows(from, true, dst, port, labels[1])
+            && self.nacl_allows(to, false, src, port, labels[2])
+    }
+
+    /// The leg through transit gateway `tgw` (§6.2, §9.2). NACLs as AWS's "Network ACLs
+    /// for transit gateways" says (§6.2 leaves them [unconfirmed]): into the gateway, the
+    /// source subnet's outbound and the entry attachment subnet's inbound rules; out of
+    /// it, the exit attachment subnet's outbound and the destination subnet's inbound
+    /// rules, none when the destination is in the exit attachment subnet.
+    #[allow(clippy::too_many_arguments)]
+    fn tgw_leg(
+        &mut self,
+        from: &str,
+        src: Ipv4Addr,
+        to: &str,
+        dst: Ipv4Addr,
+        to_vpc: &str,
+        port: u16,
+        tgw: &str,
+        labels: [&str; 3],
+    ) -> bool {
+        let Some((out, candidates)) =
+            self.tgw_enter(from, dst, tgw, labels[0], Some((src, port, labels[1])))
+        else {
+            return false;
+        };
+        let mut results = Vec::new();
+        for c in &candidates {
+            let ok = self.tgw_exit(c, src, to, dst, to_vpc, port, labels[2]);
+            results.push(ok);
+        }
+        if results.iter().all(|&x| x) {
+            true
+        } else if results.iter().all(|&x| !x) {
+            false
+        } else {
+            self.set_doubt(format!(
+                "{tgw} picks an attachment subnet of {out} that lets {dst} through (some do, some do not)"
+            ));
+            true
+        }
+    }
+
+    /// Into transit gateway `tgw` from subnet `from` towards `dst`, up to the exit
+    /// attachment: the entry attachment subnet of the zone (§6.2, §9.2), the NACLs on
+    /// the way in (`nacls`: the packet's source, port and the label of the leaving
+    /// subnet's check; `None`: not checked), the associated route table, longest prefix
+    /// (§6.2). Returns the exit attachment and the subnets it may leave by; `None` when
+    /// the packet is dropped (or the path stops undecided).
+    fn tgw_enter(
+        &mut self,
+        from: &str,
+        dst: Ipv4Addr,
+        tgw: &str,
+        what: &str,
+        nacls: Option<(Ipv4Addr, u16, &str)>,
+    ) -> Option<(String, Vec<String>)> {
+        if let Some(rt) = self.route_table(from) {
+            if let Some(r) = self.lookup(rt, dst) {
+                let desc = Self::route_desc(r);
+                self.log(format!("{what}: {} selects {desc}: transit gateway", rt.id));
+            }
+        }
+        let vpc = self
+            .m
+            .subnets
+            .get(from)
+            .map(|s| s.vpc_id.clone())
+            .unwrap_or_default();
+        let Some(att) = self.vpc_attachment(tgw, &vpc) else {
+            self.log(format!(
+                "TGW entry: {vpc} has no attachment on {tgw}: dropped"
+            ));
+            return None;
+        };
+        let az = self.subnet_az(from);
+        let Some(entry) = att
+            .subnet_ids
+            .iter()
+            .find(|x| self.subnet_az(x) == az)
+            .cloned()
+        else {
+            self.log(format!(
+                "TGW entry: {} has no subnet in {} (the zone of {from}): a subnet sends to the gateway only from a zone with an attachment subnet (§6.2, §9.2): dropped",
+                att.id,
+                az.as_deref().unwrap_or("?")
+            ));
+            return None;
+        };
+        self.log(format!(
+            "TGW entry: {} through its subnet {entry} in {}",
+            att.id,
+            az.as_deref().unwrap_or("?")
+        ));
+        if let Some((src, port, out_label)) = nacls {
+            if !self.nacl_allows(from, true, dst, port, out_label) {
+                return None;
+            }
+            if !self.nacl_allows(&entry, false, src, port, "TGW entry NACL in") {
+                return None;
+            }
+        }
+        let Some(table_id) = att.route_table_id.clone() else {
+            self.stop_undecided(
+                "TGW route",
+                format!("{} is associated with no TGW route table (§6.2: every attachment is associated with exactly one)", att.id),
+            );
+            return None;
+        };
+        let Some(table) = self.m.tgw_route_tables.get(&table_id) else {
+            self.stop_undecided(
+                "TGW route",
+                format!("{}'s route table {table_id} is not in the snapshot", att.id),
+            );
+            return None;
+        };
+        let Some(route) = self.tgw_lookup(table, dst) else {
+            self.log(format!(
+                "TGW route: {table_id} has no route for {dst}: dropped"
+            ));
+            return None;
+        };
+        let desc = format!(
+            "{} {} -> {}",
+            route.destination,
+            if route.propagated {
+                "propagated"
+            } else {
+                "static"
+            },
+            if route.blackhole {
+                "blackhole".to_string()
+            } else {
+                route.attachment_ids.join(",")
+            }
+        );
+        if route.blackhole {
+            self.log(format!(
+                "TGW route: {table_id} selects {desc}: blackhole, dropped"
+            ));
+            return None;
+        }
+        let [aid] = &route.attachment_ids[..] else {
+            self.stop_undecided(
+                "TGW route",
+                format!("{table_id} selects {desc}: not one attachment"),
+            );
+            return None;
+        };
+        let Some(out) = self.m.tgw_attachment(tgw, aid) else {
+            self.stop_undecided(
+                "TGW route",
+                format!("{table_id} selects {desc}: the attachment is not in the snapshot"),
+            );
+            return None;
+        };
+        if out.kind != TgwAttachmentKind::Vpc {
+            self.stop_undecided(
+                "TGW route",
+                format!("{table_id} selects {desc}: not a VPC attachment"),
+            );
+            return None;
+        }
+        // Which attachment subnet: without appliance mode the gateway keeps the zone the
+        // packet came in by when the attachment has a subnet there, else another (AWS:
+        // "traffic is kept to the originating Availability Zone"); with appliance mode a
+        // flow hash picks any (§6.2 "pins a flow to one AZ").
+        let same_zone: Vec<String> = out
+            .subnet_ids
+            .iter()
+            .filter(|x| self.subnet_az(x) == az)
+            .cloned()
+            .collect();
+        let candidates = if out.appliance_mode || same_zone.is_empty() {
+            out.subnet_ids.clone()
+        } else {
+            same_zone
+        };
+        self.log(format!(
+            "TGW route: {table_id} selects {desc}: out through {} ({}{})",
+            out.id,
+            candidates.join(" or "),
+            if out.appliance_mode {
+                ", appliance mode: a flow hash picks"
+            } else {
+                ""
+            }
+        ));
+        if candidates.is_empty() {
+            self.log(format!("TGW exit: {} has no subnet: dropped", out.id));
+            return None;
+        }
+        Some((out.id.clone(), candidates))
+    }
+
+    /// A packet for the internet address `dst` that a route sends into transit gateway
+    /// `tgw` (no NAT gateways here): where it comes out, an internet gateway has no public
+    /// address for a source of another VPC (§4.2) and drops it; anything else that would
+    /// carry it on is not described. (NACLs are not checked: the path never gets through.)
+    fn tgw_to_internet(
+        &mut self,
+        from: &str,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        tgw: &str,
+        what: &str,
+    ) -> bool {
+        let Some((_, candidates)) = self.tgw_enter(from, dst, tgw, what, None) else {
+            return false;
+        };
+        let svpc = self
+            .m
+            .subnets
+            .get(from)
+            .map(|s| s.vpc_id.clone())
+            .unwrap_or_default();
+        for exit in candidates {
+            let xvpc = self
+                .m
+                .subnets
+                .get(&exit)
+                .map(|s| s.vpc_id.clone())
+                .unwrap_or_default();
+            let hop = self
+                .route_table(&exit)
+                .and_then(|rt| self.lookup(rt, dst).map(|r| (rt.id.clone(), r)));
+            let Some((rt, r)) = hop else {
+                self.log(format!("TGW exit: {exit} has no route for {dst}: dropped"));
+                continue;
+            };
+            let desc = Self::route_desc(r);
+            match &r.target {
+                _ if !r.active => {
+                    self.log(format!(
+                        "TGW exit: {exit}'s table {rt} selects {desc}: blackhole, dropped"
+                    ));
+                }
+                RouteTarget::Local => {
+                    self.log(format!("TGW exit: {exit}'s table {rt} selects {desc}: {dst} is not in {xvpc}: dropped"));
+                }
+                RouteTarget::InternetGateway(g)
+                    if xvpc != svpc && self.attached_igw(&xvpc).as_deref() == Some(g.as_str()) =>
+                {
+                    self.log(format!(
+                        "TGW exit: {exit}'s table {rt} selects {desc}: {g} has no public address for {src}, an address of {svpc} (§4.2): dropped"
+                    ));
+                }
+                RouteTarget::InternetGateway(g)
+                    if self.attached_igw(&xvpc).as_deref() != Some(g.as_str()) =>
+                {
+                    self.log(format!("TGW exit: {exit}'s table {rt} selects {desc}: {g} is not attached to {xvpc}: dropped"));
+                }
+                _ => {
+                    self.stop_undecided(
+                        "TGW exit",
+                        format!("traffic for {dst} from {src} leaves {xvpc} again by {desc} ({exit}'s table {rt}): not described"),
+                    );
+                }
+            }
+        }
+        false
+    }
+
+    /// From the exit attachment subnet `exit` to the destination ENI's subnet `to`: the
+    /// exit subnet's route table (§6.2), then the NACLs (see `tgw_leg`).
+    #[allow(clippy::too_many_arguments)]
+    fn tgw_exit(
+        &mut self,
+        exit: &str,
+        src: Ipv4Addr,
+        to: &str,
+        dst: Ipv4Addr,
+        to_vpc: &str,
+        port: u16,
+        in_label: &str,
+    ) -> bool {
+        let xvpc = self
+            .m
+            .subnets
+            .get(exit)
+            .map(|s| s.vpc_id.clone())
+            .unwrap_or_default();
+        let Some(rt) = self.route_table(exit) else {
+            self.log(format!("TGW exit: {exit} has no route table: dropped"));
+            return false;
+        };
+        let Some(r) = self.lookup(rt, dst) else {
+            self.log(format!(
+                "TGW exit: {exit}'s table {} has no route for {dst}: dropped",
+                rt.id
+            ));
+            return false;
+        };
+        let desc = Self::route_desc(r);
+        if !r.active {
+            self.log(format!(
+                "TGW exit: {exit}'s table {} selects {desc}: blackhole, dropped",
+                rt.id
+            ));
+            return false;
+        }
+        match &r.target {
+            RouteTarget::Local if xvpc == to_vpc && self.vpc_contains(&xvpc, dst) => {
+                if exit == to {
+                    self.log(format!(
+                        "TGW exit: {exit}'s table {} selects {desc}: the destination is in the attachment subnet: no NACL (AWS: neither rule set is evaluated)",
+                        rt.id
+                    ));
+                    return true;
+                }
+                self.log(format!(
+                    "TGW exit: {exit}'s table {} selects {desc}: local delivery in {xvpc}",
+                    rt.id
+                ));
+                self.nacl_allows(exit, true, dst, port, "TGW exit NACL out")
+                    && self.nacl_allows(to, false, src, port, in_label)
+            }
+            RouteTarget::Local => {
+                self.log(format!(
+                    "TGW exit: {exit}'s table {} selects {desc}: {dst} is not in {xvpc}: dropped",
+                    rt.id
+                ));
+                false
+            }
+            _ if exit == to => self.stop_undecided(
+                "TGW exit",
+                format!(
+                    "the destination {dst} is in the attachment subnet {exit}, whose table {} selects {desc} (§3.2 item 8 against §6.2)",
+                    rt.id
+                ),
+            ),
+            RouteTarget::InternetGateway(_) => {
+                self.log(format!(
+                    "TGW exit: {exit}'s table {} selects {desc}: a private address sent to the internet gateway is not delivered: dropped",
+                    rt.id
+                ));
+                false
+            }
+            _ => self.stop_undecided(
+                "TGW exit",
+                format!(
+                    "traffic from {} leaves {xvpc} again by {desc} ({exit}'s table {}): transit through a VPC is not described",
+                    src,
+                    rt.id
+                ),
+            ),
+        }
+    }
+
     // ----- the four flow shapes -----
 
     /// ENI -> another ENI's private IP (same subnet, same VPC, or peered VPC).
@@ -742,11 +1287,17 @@ impl<'m> Walk<'m> {
             s.id,
             d.id
         ));
+        let same_subnet = s.subnet_id == d.subnet_id;
+        self.via = if same_subnet {
+            Via::Direct
+        } else {
+            self.path_kind(&s.subnet_id, dip)
+        };
         // §0 step 1.
         if !self.sg_allows(s, false, dip) {
             return false;
         }
-        if s.subnet_id == d.subnet_id {
+        if same_subnet {
             // §9.1: same subnet: only SGs.
             self.log(format!(
                 "same subnet: {}, no route table, no NACL",
@@ -757,32 +1308,35 @@ impl<'m> Walk<'m> {
         let svpc = self.vpc_of(s);
         let dvpc = self.vpc_of(d);
         // §0 steps 2-6.
-        if !self.route_private(&s.subnet_id, dip, &dvpc, "forward route") {
-            return false;
-        }
-        if !self.nacl_allows(&s.subnet_id, true, dip, dport, "source NACL out") {
-            return false;
-        }
-        if !self.nacl_allows(&d.subnet_id, false, sip, dport, "destination NACL in") {
+        if !self.leg(
+            &s.subnet_id,
+            sip,
+            &d.subnet_id,
+            dip,
+            &dvpc,
+            dport,
+            ["forward route", "source NACL out", "destination NACL in"],
+        ) {
             return false;
         }
         if !self.sg_allows(d, true, sip) {
             return false;
         }
-        // §0 step 7: reply, ports swapped; SGs not re-checked.
-        if !self.route_private(&d.subnet_id, sip, &svpc, "return route") {
-            return false;
-        }
-        if !self.nacl_allows(
+        // §0 step 7: reply, ports swapped; SGs not re-checked. The reply follows the
+        // destination's route table, whatever path it takes (§0, §6.1).
+        if !self.leg(
             &d.subnet_id,
-            true,
+            dip,
+            &s.subnet_id,
             sip,
+            &svpc,
             sport,
-            "reply: destination NACL out",
+            [
+                "return route",
+                "reply: destination NACL out",
+                "reply: source NACL in",
+            ],
         ) {
-            return false;
-        }
-        if !self.nacl_allows(&s.subnet_id, false, dip, sport, "reply: source NACL in") {
             return false;
         }
         self.log("reachable: every check passes".into());
@@ -808,7 +1362,7 @@ impl<'m> Walk<'m> {
         if !self.sg_allows(s, false, x) {
             return false;
         }
-        if !self.routes_to_igw(&s.subnet_id, x, "forward route") {
+        if !self.routes_to_igw(&s.subnet_id, sip, x, "forward route") {
             return false;
         }
         let Some(public) = Self::public_of(s, sip) else {
@@ -860,7 +1414,7 @@ impl<'m> Walk<'m> {
         if !self.sg_allows(d, true, x) {
             return false;
         }
-        if !self.routes_to_igw(&d.subnet_id, x, "return route") {
+        if !self.routes_to_igw(&d.subnet_id, dip, x, "return route") {
             return false;
         }
         if !self.nacl_allows(&d.subnet_id, true, x, sport, "reply: destination NACL out") {
@@ -889,7 +1443,7 @@ impl<'m> Walk<'m> {
         if !self.sg_allows(s, false, dpub) {
             return false;
         }
-        if !self.routes_to_igw(&s.subnet_id, dpub, "forward route") {
+        if !self.routes_to_igw(&s.subnet_id, sip, dpub, "forward route") {
             return false;
         }
         let Some(spub) = Self::public_of(s, sip) else {
@@ -915,7 +1469,7 @@ impl<'m> Walk<'m> {
         if !self.sg_allows(d, true, spub) {
             return false;
         }
-        if !self.routes_to_igw(&d.subnet_id, spub, "return route") {
+        if !self.routes_to_igw(&d.subnet_id, dip, spub, "return route") {
             return false;
         }
         if !self.nacl_allows(
@@ -1151,7 +1705,9 @@ impl<'m> Walk<'m> {
             return false;
         }
         for node in self.lb_nodes(lb) {
-            if self.client_to_node(src, lb, node) {
+            self.doubt.replace(None);
+            let ok = self.client_to_node(src, lb, node);
+            if self.settle(ok) {
                 self.log(format!(
                     "reachable: {} accepts on {} {dport} at {}",
                     lb.name, listeners[0].protocol, node.id
@@ -1176,6 +1732,7 @@ impl<'m> Walk<'m> {
         };
         match src {
             End::Internet(x) => {
+                self.via = Via::Direct;
                 let Some(public) = node.private_ips.first().and_then(|p| p.public) else {
                     self.log(format!("LB node: {} has no public IP (§5.1)", node.id));
                     return false;
@@ -1193,7 +1750,7 @@ impl<'m> Walk<'m> {
                 }
                 self.nacl_allows(&node.subnet_id, false, x, dport, "LB node NACL in")
                     && self.lb_groups_allow(lb, true, x)
-                    && self.routes_to_igw(&node.subnet_id, x, "LB node return route")
+                    && self.routes_to_igw(&node.subnet_id, nip, x, "LB node return route")
                     && self.nacl_allows(&node.subnet_id, true, x, sport, "reply: LB node NACL out")
             }
             End::Private(s, sip) => {
@@ -1201,6 +1758,11 @@ impl<'m> Walk<'m> {
                     "LB node: {sip}:{sport} -> {nip}:{dport} from {}, node {} of {}",
                     s.id, node.id, lb.name
                 ));
+                self.via = if s.subnet_id == node.subnet_id {
+                    Via::Direct
+                } else {
+                    self.path_kind(&s.subnet_id, nip)
+                };
                 if !self.sg_allows(s, false, nip) {
                     return false;
                 }
@@ -1213,19 +1775,28 @@ impl<'m> Walk<'m> {
                 }
                 let svpc = self.vpc_of(s);
                 let nvpc = self.vpc_of(node);
-                self.route_private(&s.subnet_id, nip, &nvpc, "forward route")
-                    && self.nacl_allows(&s.subnet_id, true, nip, dport, "source NACL out")
-                    && self.nacl_allows(&node.subnet_id, false, sip, dport, "LB node NACL in")
-                    && self.lb_groups_allow(lb, true, sip)
-                    && self.route_private(&node.subnet_id, sip, &svpc, "LB node return route")
-                    && self.nacl_allows(
+                self.leg(
+                    &s.subnet_id,
+                    sip,
+                    &node.subnet_id,
+                    nip,
+                    &nvpc,
+                    dport,
+                    ["forward route", "source NACL out", "LB node NACL in"],
+                ) && self.lb_groups_allow(lb, true, sip)
+                    && self.leg(
                         &node.subnet_id,
-                        true,
+                        nip,
+                        &s.subnet_id,
                         sip,
+                        &svpc,
                         sport,
-                        "reply: LB node NACL out",
+                        [
+                            "LB node return route",
+                            "reply: LB node NACL out",
+                            "reply: source NACL in",
+                        ],
                     )
-                    && self.nacl_allows(&s.subnet_id, false, nip, sport, "reply: source NACL in")
             }
             _ => false,
         }
@@ -1299,6 +1870,7 @@ impl<'m> Walk<'m> {
                                 continue;
                             }
                             self.dport = lport;
+                            self.doubt.replace(None);
                             let accepted = self.client_to_node(src, lb, node);
                             self.dport = tport;
                             self.sport = sport;
@@ -1311,6 +1883,7 @@ impl<'m> Walk<'m> {
                                 _ => continue,
                             };
                             let ok = self.node_to_target(lb, tg, node, &r, client);
+                            let ok = self.settle(ok);
                             self.sport = sport;
                             self.dport = tport;
                             if !decided {
@@ -1373,6 +1946,11 @@ impl<'m> Walk<'m> {
                 " (new flow from the node, §5.1)"
             }
         ));
+        self.via = if node.subnet_id == r.eni.subnet_id {
+            Via::Direct
+        } else {
+            self.path_kind(&node.subnet_id, r.ip)
+        };
         if !self.lb_groups_allow(lb, false, r.ip) {
             return false;
         }
@@ -1423,10 +2001,15 @@ impl<'m> Walk<'m> {
             ));
             return self.groups_allow(&d.id, &d.groups, true, src_ip, &also);
         }
-        if !(self.route_private(&node.subnet_id, r.ip, &dvpc, "LB target route")
-            && self.nacl_allows(&node.subnet_id, true, r.ip, tport, "LB node NACL out")
-            && self.nacl_allows(&d.subnet_id, false, src_ip, tport, "target NACL in")
-            && self.groups_allow(&d.id, &d.groups, true, src_ip, &also))
+        if !(self.leg(
+            &node.subnet_id,
+            src_ip,
+            &d.subnet_id,
+            r.ip,
+            &dvpc,
+            tport,
+            ["LB target route", "LB node NACL out", "target NACL in"],
+        ) && self.groups_allow(&d.id, &d.groups, true, src_ip, &also))
         {
             return false;
         }
@@ -1441,38 +2024,46 @@ impl<'m> Walk<'m> {
                     "reply: LB node NACL in",
                 );
         }
-        if !self.route_private(&d.subnet_id, nip, &nvpc, "LB target return route") {
-            return false;
-        }
-        // The load balancer picks its source port in 1024-65535 (§2.4): the leg gets
-        // through when some such port passes both NACLs (checked at every bound of
-        // their port ranges, where decisions change).
+        // The load balancer picks its source port in 1024-65535 (§2.4): the reply gets
+        // through when some such port passes every NACL on its way (checked at every
+        // bound of their port ranges, where decisions change).
         let mut ports = vec![1024u16, 65535];
         self.nacl_port_bounds(&d.subnet_id, &mut ports);
         self.nacl_port_bounds(&node.subnet_id, &mut ports);
+        let attachment_subnets: Vec<String> = self
+            .m
+            .tgw_attachments
+            .values()
+            .flat_map(|a| a.subnet_ids.clone())
+            .collect();
+        for a in &attachment_subnets {
+            self.nacl_port_bounds(a, &mut ports);
+        }
         ports.retain(|p| *p >= 1024);
         ports.sort_unstable();
         ports.dedup();
+        let labels = [
+            "LB target return route",
+            "reply: target NACL out (LB port)",
+            "reply: LB node NACL in (LB port)",
+        ];
         let good = ports.iter().copied().find(|&p| {
-            self.nacl_decide(&d.subnet_id, true, nip, p)
-                .is_some_and(|x| x.0)
-                && self
-                    .nacl_decide(&node.subnet_id, false, r.ip, p)
-                    .is_some_and(|x| x.0)
+            self.trial(|w| w.leg(&d.subnet_id, r.ip, &node.subnet_id, nip, &nvpc, p, labels))
         });
         let p = good.unwrap_or(ports[0]);
-        self.nacl_allows(
-            &d.subnet_id,
-            true,
-            nip,
-            p,
-            "reply: target NACL out (LB port)",
-        ) && self.nacl_allows(
-            &node.subnet_id,
-            false,
-            r.ip,
-            p,
-            "reply: LB node NACL in (LB port)",
-        )
+        self.leg(&d.subnet_id, r.ip, &node.subnet_id, nip, &nvpc, p, labels)
+    }
+
+    /// Runs a check without leaving a trace or a doubt (for picking a port).
+    fn trial(&mut self, f: impl FnOnce(&mut Self) -> bool) -> bool {
+        let n = self.trace.len();
+        let doubt = self.doubt.borrow().clone();
+        let undecided = self.undecided.clone();
+        let ok = f(self);
+        let clean = *self.doubt.borrow() == doubt && self.undecided == undecided;
+        self.trace.truncate(n);
+        self.doubt.replace(doubt);
+        self.undecided = undecided;
+        ok && clean
     }
 }
