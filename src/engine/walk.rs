@@ -271,6 +271,10 @@ struct Trace {
     /// (§5.3): the packets may arrive, the reply is not known to get back. Delivering the flow
     /// then ends `unknown` with this reason.
     preserved_unsupported: Option<String>,
+    /// The reply takes another way back than the request came, which is not followed
+    /// ([`Walker::reply_elsewhere`]): delivering the flow then ends `unknown` with this
+    /// reason, while any check after the return route may still block it.
+    reply_undecided: Option<String>,
     /// See [`Outcome::lb_clients`].
     lb_clients: Option<Vec<Interval>>,
     client_ports: Option<Vec<Interval>>,
@@ -366,9 +370,11 @@ impl<'m> Walker<'m> {
     }
 
     fn finish(&mut self, t: Trace, ending: Ending, set: PacketSet) {
-        let ending = match (ending, &t.preserved_unsupported) {
-            (Ending::Reached, Some(why)) => Ending::Unknown(why.clone()),
-            (ending, _) => ending,
+        let ending = match (ending, &t.preserved_unsupported, &t.reply_undecided) {
+            (Ending::Reached, Some(why), _) | (Ending::Reached, None, Some(why)) => {
+                Ending::Unknown(why.clone())
+            }
+            (ending, _, _) => ending,
         };
         self.outcomes.push(Outcome {
             hops: t.hops,
@@ -770,7 +776,13 @@ impl<'m> Walker<'m> {
                             az: &sub.az,
                             name: sid,
                         };
-                        let part = self.return_routes(place, part, &mut t2, arrival);
+                        let mut undecided = Vec::new();
+                        let before = t2.clone();
+                        let part =
+                            self.return_routes(place, part, &mut t2, arrival, &mut undecided);
+                        for (why, p) in undecided {
+                            self.finish(before.clone(), Ending::Unknown(why), p);
+                        }
                         self.tgw_reply_leave(place, part, &mut t2, arrival)
                     };
                     memo.entry(key).or_insert((part, t2))
@@ -1849,6 +1861,8 @@ impl<'m> Walker<'m> {
                         self.deliver_in_vpc(dvpc, across, t3, None, arrival.clone());
                     }
                 }
+                // §3.3: a blackhole route drops what it matches, wherever the packet came from.
+                Some(rc) if !rc.active => self.block(t3, entry, "BLACKHOLE_ROUTE", format!("traffic from {tgw} entering {dvpc} is sent by {entry}'s route table to a blackhole ({})", rc.destination), sub),
                 Some(rc) => self.finish(t3, Ending::Unknown(format!("traffic from {tgw} entering {dvpc} is routed by {entry}'s route table to {}, which is not followed further", rc.target.id())), sub),
                 None => self.block(t3, entry, "NO_ROUTE_TO_DESTINATION", format!("{entry}'s route table has no route for {}", describe_dst(&sub)), sub),
             }
@@ -2404,7 +2418,16 @@ impl<'m> Walker<'m> {
             az: &h.az,
             name: &h.name,
         };
-        let set = self.return_routes(place, set, &mut t, &arrival);
+        let mut undecided = Vec::new();
+        let before = t.clone();
+        let set = self.return_routes(place, set, &mut t, &arrival, &mut undecided);
+        // Replies that go back another way (not followed): the checks after the return
+        // route still apply, and what they let through ends `unknown`.
+        for (why, part) in undecided {
+            let mut t2 = before.clone();
+            t2.reply_undecided = Some(why);
+            self.arrive_checked(h, part, t2);
+        }
         let set = self.tgw_reply_leave(place, set, &mut t, &arrival);
         let set = self.tgw_reply_zone(place.az, set, &mut t, &arrival);
         self.arrive_checked(h, set, t)
@@ -2418,6 +2441,7 @@ impl<'m> Walker<'m> {
         set: PacketSet,
         t: &mut Trace,
         arrival: &Arrival,
+        undecided: &mut Vec<(String, PacketSet)>,
     ) -> PacketSet {
         let m = self.m;
         let rt = self.idx.subnet_route_table(m, place.subnet_id);
@@ -2428,6 +2452,8 @@ impl<'m> Walker<'m> {
         // made a set once.
         let mut ok: Vec<PBox> = Vec::new();
         let mut bad: Vec<(&'static str, String, PacketSet)> = Vec::new();
+        // What was handed over as undecided.
+        let mut unknown = PacketSet::empty();
         for (choice, part) in self
             .idx
             .graph
@@ -2448,6 +2474,29 @@ impl<'m> Walker<'m> {
                 (Arrival::PreservedByLb, _) => true,
             };
             if !good {
+                // §6.1: AWS does no reverse-path check. A reply that a transit gateway, a
+                // peering or an appliance takes another way than the request came may still
+                // get back; that way is not followed, so those packets are undecided
+                // ([`Self::reply_elsewhere`] says which cannot).
+                let mut part = part;
+                if let Some(c) = choice.as_ref() {
+                    let maybe = self.reply_elsewhere(place, arrival, c, &part);
+                    if !maybe.is_empty() {
+                        let why = format!(
+                            "route table {rt_id} of {} sends replies to {} via {} ({}), not back the way the traffic came; the way back from there is not followed",
+                            place.subnet_id,
+                            describe_src(&maybe),
+                            c.target.id(),
+                            c.destination
+                        );
+                        unknown = unknown.union(&maybe);
+                        part = part.subtract(&maybe);
+                        undecided.push((why, maybe));
+                        if part.is_empty() {
+                            continue;
+                        }
+                    }
+                }
                 let why = match choice {
                     None => "has no route back".to_string(),
                     Some(c) if !c.active => {
@@ -2499,7 +2548,7 @@ impl<'m> Walker<'m> {
                 "return route missing".into(),
                 true,
             );
-            return set;
+            return if unknown.is_empty() { set } else { all };
         }
         let how = match arrival {
             Arrival::Local => "local".to_string(),
@@ -2516,6 +2565,67 @@ impl<'m> Walker<'m> {
             true,
         );
         ok
+    }
+
+    /// The part of `part` (packets whose replies the route `c` of `place`'s table sends
+    /// another way than the request arrived by) whose replies may still reach the client
+    /// (§6.1: no reverse-path check): through a transit gateway the VPC can send to from
+    /// `place`'s zone, a peering (when the request did not come by one) whose peer VPC holds
+    /// the client's address, or an appliance (not modelled). None when the request came from
+    /// the internet (only the gateway it came by maps the addresses back), for a blackhole,
+    /// another peering than the request's (two VPCs have one peering at most), the local
+    /// router (the client is not in the VPC), an internet or NAT gateway (the client would
+    /// see another address), or a VPN gateway (on-premises routing is beyond the snapshot;
+    /// fixture `sg-reference-onprem`).
+    fn reply_elsewhere(
+        &self,
+        place: Place<'_>,
+        arrival: &Arrival,
+        c: &RouteChoice,
+        part: &PacketSet,
+    ) -> PacketSet {
+        let m = self.m;
+        if matches!(arrival, Arrival::Igw(_) | Arrival::PreservedByLb) || !c.active {
+            return PacketSet::empty();
+        }
+        match &c.target {
+            RouteTarget::TransitGateway(tgw) => {
+                let reaches = m.tgw_attachments.values().any(|a| {
+                    a.tgw_id == *tgw
+                        && a.kind == TgwAttachmentKind::Vpc
+                        && a.resource_id == place.vpc_id
+                        && a
+                            .subnet_ids
+                            .iter()
+                            .any(|s| m.subnets.get(s).is_some_and(|x| x.az == *place.az))
+                });
+                if reaches {
+                    part.clone()
+                } else {
+                    PacketSet::empty()
+                }
+            }
+            RouteTarget::Peering(pcx) if !matches!(arrival, Arrival::Peering(_)) => {
+                let other = m
+                    .peerings
+                    .get(pcx)
+                    .and_then(|p| p.other_side(place.vpc_id))
+                    .filter(|o| m.vpcs.contains_key(*o));
+                match other {
+                    Some(o) => {
+                        let cidrs: Vec<Interval> =
+                            m.vpc_cidrs(o).iter().flat_map(net_intervals).collect();
+                        part.restrict(Dim::Src, &cidrs)
+                    }
+                    None => PacketSet::empty(),
+                }
+            }
+            RouteTarget::NetworkInterface(_)
+            | RouteTarget::Instance(_)
+            | RouteTarget::VpcEndpoint(_)
+            | RouteTarget::Other(_) => part.clone(),
+            _ => PacketSet::empty(),
+        }
     }
 
     /// The reply retraces the transit gateways: it leaves from the host's AZ (which needs an
@@ -3453,6 +3563,7 @@ fn describe_addrs(ivs: &[Interval]) -> String {
 pub fn describe_dst(s: &PacketSet) -> String {
     describe_addrs(&s.project(Dim::Dst))
 }
+
 
 /// The source addresses of a set, for messages.
 pub fn describe_src(s: &PacketSet) -> String {

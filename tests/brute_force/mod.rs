@@ -105,18 +105,27 @@
 //! or such a reference, the reference tries the way through: if the flow is blocked anyway
 //! it is unreachable, if it gets through it is not decided.
 //!
-//! Engine disagreements this found (reported, not fixed; tolerated by the tests and counted
-//! by the survey as "known engine issue", `BRUTE_FORCE_STRICT_TGW=1` makes them fail):
+//! Engine disagreements this found (tolerated by the tests and counted by the survey as
+//! "known engine issue", `BRUTE_FORCE_STRICT_TGW=1` makes them fail):
 //! - TGW-1: a reply that takes another path than the request (request by a peering,
-//!   reply through the gateway, or the other way round) is "NO_RETURN_ROUTE ... not back
+//!   reply through the gateway, or the other way round) was "NO_RETURN_ROUTE ... not back
 //!   the way the traffic came": unreachable where the reference (§0 step 7, §6.1) says
-//!   reachable. `BRUTE_FORCE_SEED=0x1137` (flow #9), `0x1018` (#1, #25).
+//!   reachable. `BRUTE_FORCE_SEED=0x1137` (flow #9), `0x1018` (#1, #25). Since
+//!   `walk::Walker::reply_elsewhere` such a reply is `unknown` (the other way is not
+//!   followed) unless a later check blocks the request (the destination's groups, say),
+//!   or the other way certainly fails (another peering, a VPN gateway, a NAT or internet
+//!   gateway, no attachment in the zone). Where the reference follows that way to a drop
+//!   (the gateway's table, the attachment subnet's NACL), the engine's `unknown` is
+//!   counted under TGW-1 too, and so is an engine `unreachable` from the client subnet's
+//!   NACL on replies (checked as if they came back the way the request went) where the
+//!   reference's reply comes through the gateway into the client's own attachment subnet,
+//!   which no NACL filters (`0x1184`, #23, #26). Following the reply exactly is still to do.
 //! - TGW-2: a route after the gateway that the engine does not follow ("not modelled:
-//!   ... which is not followed further"): a blackhole route in the exit attachment
-//!   subnet's table (§3.3: drop), or a loop back to the gateway, makes the verdict
-//!   `unknown` even where every way is blocked (by that blackhole, the source's egress
-//!   rules, a missing listener, ...). `0x1115` (#28, a blackhole), `0x110d` (#25, a loop
-//!   while the source's egress rules block).
+//!   ... which is not followed further"), a loop back to the gateway, makes the verdict
+//!   `unknown` even where every way is blocked (the source's egress rules, a missing
+//!   listener, ...). `0x110d` (#25, a loop while the source's egress rules block). A
+//!   blackhole route in the exit attachment subnet's table is a drop since
+//!   `BLACKHOLE_ROUTE` there (§3.3; was `0x1115`, #28).
 //! - TGW-3: exit attachment subnets that would treat the packet differently make the
 //!   verdict `unknown` even where each of them leads to a block (the destination's
 //!   groups, say). `0x1141` (#23), `0x106a` (#11).
@@ -763,6 +772,26 @@ impl Compared {
                     && reasons.contains("not back the way the traffic came") =>
             {
                 Some("TGW-1 reply by another path than the request")
+            }
+            // The engine checks the client subnet's NACL for replies coming back the way the
+            // request went; a reply that the reference sends through a transit gateway into
+            // the client's own attachment subnet meets no NACL there.
+            EngineSays::Verdict(Verdict::Unreachable)
+                if reference == Verdict::Reachable
+                    && reasons.contains("denies the replies inbound")
+                    && self
+                        .reference
+                        .trace
+                        .iter()
+                        .any(|l| l.contains("return route: ") && l.contains("-> tgw-")) =>
+            {
+                Some("TGW-1 reply by another path, its NACLs checked as if it came back the same way")
+            }
+            EngineSays::Verdict(Verdict::Unknown)
+                if reference == Verdict::Unreachable
+                    && reasons.contains("not back the way the traffic came") =>
+            {
+                Some("TGW-1 reply by another path, not followed (unknown) where it is dropped later")
             }
             EngineSays::Verdict(Verdict::Unknown)
                 if reference == Verdict::Unreachable
