@@ -2847,6 +2847,18 @@ impl<'m> Walker<'m> {
                     back.push(part);
                     routed_back = true;
                 }
+                // §3.3: a blackhole route drops the replies it matches.
+                Some(rc) if !rc.active => self.block(
+                    t.clone(),
+                    entry,
+                    "NO_RETURN_ROUTE",
+                    format!(
+                        "the replies enter {vpc} from the transit gateway by {entry}, whose route table sends {} to a blackhole ({})",
+                        describe_src(&part),
+                        rc.destination
+                    ),
+                    part,
+                ),
                 Some(rc) => self.finish(
                     t.clone(),
                     Ending::Unknown(format!(
