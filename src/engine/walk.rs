@@ -2594,8 +2594,7 @@ impl<'m> Walker<'m> {
                     a.tgw_id == *tgw
                         && a.kind == TgwAttachmentKind::Vpc
                         && a.resource_id == place.vpc_id
-                        && a
-                            .subnet_ids
+                        && a.subnet_ids
                             .iter()
                             .any(|s| m.subnets.get(s).is_some_and(|x| x.az == *place.az))
                 });
@@ -3575,7 +3574,6 @@ fn describe_addrs(ivs: &[Interval]) -> String {
 pub fn describe_dst(s: &PacketSet) -> String {
     describe_addrs(&s.project(Dim::Dst))
 }
-
 
 /// The source addresses of a set, for messages.
 pub fn describe_src(s: &PacketSet) -> String {
