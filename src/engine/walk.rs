@@ -2590,19 +2590,37 @@ impl<'m> Walker<'m> {
         }
         match &c.target {
             RouteTarget::TransitGateway(tgw) => {
-                let reaches = m.tgw_attachments.values().any(|a| {
+                // The VPC's attachment, with a subnet in the zone (§6.2), and its table's
+                // routes for the client's address: none or a blackhole drops the reply there.
+                let Some(att) = m.tgw_attachments.values().find(|a| {
                     a.tgw_id == *tgw
                         && a.kind == TgwAttachmentKind::Vpc
                         && a.resource_id == place.vpc_id
                         && a.subnet_ids
                             .iter()
                             .any(|s| m.subnets.get(s).is_some_and(|x| x.az == *place.az))
-                });
-                if reaches {
-                    part.clone()
-                } else {
-                    PacketSet::empty()
-                }
+                }) else {
+                    return PacketSet::empty();
+                };
+                let Some(rt) = att
+                    .route_table_id
+                    .as_ref()
+                    .and_then(|id| m.tgw_route_tables.get(id))
+                else {
+                    return PacketSet::empty();
+                };
+                let routed: Vec<PBox> = self
+                    .idx
+                    .tgw_table(m, rt)
+                    .partition(part, Dim::Src)
+                    .into_iter()
+                    .filter(|(c, _)| {
+                        c.as_ref()
+                            .is_some_and(|c| !c.blackhole && !c.attachments.is_empty())
+                    })
+                    .flat_map(|(_, p)| p.boxes().to_vec())
+                    .collect();
+                PacketSet::from_pieces(routed)
             }
             RouteTarget::Peering(pcx) if !matches!(arrival, Arrival::Peering(_)) => {
                 let other = m
