@@ -153,10 +153,12 @@ impl Index {
                             .flat_map(|c| net_intervals(&ipnet::IpNet::V6(*c))),
                     );
                 }
+                // Each CIDR block of the subnet, as an interval.
+                let private_blocks = private.clone();
                 // The node's address is one no interface holds (§5): the subnet's addresses
                 // less those of its interfaces, the sender's own included, and less the five
-                // each IPv4 subnet CIDR block reserves (its first four and its last: Amazon
-                // VPC User Guide, "Subnet CIDR blocks").
+                // each subnet CIDR block reserves, IPv4 and IPv6 alike (its first four and its
+                // last: Amazon VPC User Guide, "Subnet CIDR blocks").
                 let mut held: Vec<Interval> = idx
                     .ids_holding(&private)
                     .into_iter()
@@ -164,11 +166,9 @@ impl Index {
                     .flat_map(|h| h.private.iter().copied())
                     .collect();
                 held.extend(
-                    subnet
-                        .cidr_v4
+                    private_blocks
                         .iter()
-                        .flat_map(|c| net_intervals(&ipnet::IpNet::V4(*c)))
-                        .flat_map(|(first, last)| [(first, last.min(first + 3)), (last, last)]),
+                        .flat_map(|&(first, last)| [(first, last.min(first + 3)), (last, last)]),
                 );
                 let private = PacketSet::from_box(PBox::FULL)
                     .restrict(Dim::Dst, &private)
