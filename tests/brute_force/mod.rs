@@ -767,11 +767,17 @@ impl Compared {
         let reasons = format!("{:?} {:?}", a.assumptions, a.blocked_by);
         let reference = self.reference.verdict();
         match &self.engine {
-            EngineSays::Verdict(Verdict::Unreachable | Verdict::Unknown)
+            EngineSays::Verdict(Verdict::Unknown)
                 if reference == Verdict::Reachable
                     && reasons.contains("not back the way the traffic came") =>
             {
-                Some("TGW-1 reply by another path than the request")
+                Some("TGW-1 reply by another path than the request, not followed (unknown)")
+            }
+            EngineSays::Verdict(Verdict::Unreachable)
+                if reference == Verdict::Reachable
+                    && reasons.contains("not back the way the traffic came") =>
+            {
+                Some("TGW-1 reply by another path than the request (unreachable)")
             }
             // The engine checks the client subnet's NACL for replies coming back the way the
             // request went; a reply that the reference sends through a transit gateway into
