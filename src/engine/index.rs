@@ -153,8 +153,6 @@ impl Index {
                             .flat_map(|c| net_intervals(&ipnet::IpNet::V6(*c))),
                     );
                 }
-                // Each CIDR block of the subnet, as an interval.
-                let private_blocks = private.clone();
                 // The node's address is one no interface holds (§5): the subnet's addresses
                 // less those of its interfaces, the sender's own included, and less the five
                 // each subnet CIDR block reserves, IPv4 and IPv6 alike (its first four and its
@@ -166,7 +164,7 @@ impl Index {
                     .flat_map(|h| h.private.iter().copied())
                     .collect();
                 held.extend(
-                    private_blocks
+                    private
                         .iter()
                         .flat_map(|&(first, last)| [(first, last.min(first + 3)), (last, last)]),
                 );

@@ -383,7 +383,6 @@ impl PacketSet {
         }
     }
 
-    /// Removes boxes contained in others and exact duplicates.
     /// The set with its boxes compacted as [`PacketSet::from_boxes`] does, in an allocation
     /// of the right size (reusing this set's boxes).
     pub(crate) fn into_compact(mut self) -> PacketSet {
@@ -392,6 +391,7 @@ impl PacketSet {
         self
     }
 
+    /// Removes boxes contained in others and exact duplicates.
     fn compact(&mut self) {
         if self.boxes.len() < 2 {
             return;
