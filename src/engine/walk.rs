@@ -271,10 +271,11 @@ struct Trace {
     /// (§5.3): the packets may arrive, the reply is not known to get back. Delivering the flow
     /// then ends `unknown` with this reason.
     preserved_unsupported: Option<String>,
-    /// The reply takes another way back than the request came, which is not followed
-    /// ([`Walker::reply_elsewhere`]): delivering the flow then ends `unknown` with this
-    /// reason, while any check after the return route may still block it.
-    reply_undecided: Option<String>,
+    /// Something on the way is not decided (the reply takes another way back than the
+    /// request came, [`Walker::reply_elsewhere`]; the transit gateway may hand the packet or
+    /// its reply to attachment subnets that treat it differently): delivering the flow then
+    /// ends `unknown` with this reason, while any later check may still block it.
+    undecided: Option<String>,
     /// See [`Outcome::lb_clients`].
     lb_clients: Option<Vec<Interval>>,
     client_ports: Option<Vec<Interval>>,
@@ -370,7 +371,7 @@ impl<'m> Walker<'m> {
     }
 
     fn finish(&mut self, t: Trace, ending: Ending, set: PacketSet) {
-        let ending = match (ending, &t.preserved_unsupported, &t.reply_undecided) {
+        let ending = match (ending, &t.preserved_unsupported, &t.undecided) {
             (Ending::Reached, Some(why), _) | (Ending::Reached, None, Some(why)) => {
                 Ending::Unknown(why.clone())
             }
@@ -755,7 +756,17 @@ impl<'m> Walker<'m> {
                             .entry(&sub.az)
                             .or_insert_with(|| {
                                 let mut t0 = t.clone();
-                                let p = self.tgw_reply_zone(&sub.az, set.clone(), &mut t0, arrival);
+                                let mut undecided = Vec::new();
+                                let p = self.tgw_reply_zone(
+                                    &sub.az,
+                                    set.clone(),
+                                    &mut t0,
+                                    arrival,
+                                    &mut undecided,
+                                );
+                                for (why, part, t1) in undecided {
+                                    self.finish(t1, Ending::Unknown(why), part);
+                                }
                                 (p, t0)
                             })
                             .clone()
@@ -1614,14 +1625,28 @@ impl<'m> Walker<'m> {
                                         &differ,
                                         Handoff::Forward,
                                     );
-                                    self.finish(
-                                        t2.clone(),
-                                        Ending::Unknown(format!(
-                                            "{why}, so the transit gateway sends this traffic into {dvpc} through any of {} ({dst_att_id}'s subnets), and they treat it differently: {what}",
-                                            subnets.join(", ")
-                                        )),
-                                        differ,
+                                    let why = format!(
+                                        "{why}, so the transit gateway sends this traffic into {dvpc} through any of {} ({dst_att_id}'s subnets), and they treat it differently: {what}",
+                                        subnets.join(", ")
                                     );
+                                    if self.goal.network {
+                                        self.finish(t2.clone(), Ending::Unknown(why), differ);
+                                    } else {
+                                        // Followed through every subnet the gateway may pick:
+                                        // blocked on every way is unreachable; what gets
+                                        // through one way is undecided.
+                                        for entry in &subnets {
+                                            let mut t3 = t2.clone();
+                                            t3.undecided = Some(why.clone());
+                                            self.enter_from_tgw(
+                                                entry,
+                                                &dvpc,
+                                                differ.clone(),
+                                                t3,
+                                                &arrival,
+                                            );
+                                        }
+                                    }
                                 }
                                 if agreed.is_empty() {
                                     continue;
@@ -2425,11 +2450,16 @@ impl<'m> Walker<'m> {
         // route still apply, and what they let through ends `unknown`.
         for (why, part) in undecided {
             let mut t2 = before.clone();
-            t2.reply_undecided = Some(why);
+            t2.undecided = Some(why);
             self.arrive_checked(h, part, t2);
         }
         let set = self.tgw_reply_leave(place, set, &mut t, &arrival);
-        let set = self.tgw_reply_zone(place.az, set, &mut t, &arrival);
+        let mut zone_undecided = Vec::new();
+        let set = self.tgw_reply_zone(place.az, set, &mut t, &arrival, &mut zone_undecided);
+        for (why, part, mut t2) in zone_undecided {
+            t2.undecided = Some(why);
+            self.arrive_checked(h, part, t2);
+        }
         self.arrive_checked(h, set, t)
     }
 
@@ -2773,6 +2803,7 @@ impl<'m> Walker<'m> {
         set: PacketSet,
         t: &mut Trace,
         arrival: &Arrival,
+        undecided: &mut Vec<(String, PacketSet, Trace)>,
     ) -> PacketSet {
         let Some(exit) = self.reply_exit(az, arrival) else {
             return set;
@@ -2796,16 +2827,15 @@ impl<'m> Walker<'m> {
                 let (agreed, differ) = self.tgw_handoff(catt, &subnets, &set, Handoff::Reply);
                 if !differ.is_empty() {
                     let what = self.handoff_differences(catt, &subnets, &differ, Handoff::Reply);
-                    self.finish(
-                        t.clone(),
-                        Ending::Unknown(format!(
-                            "{why}, so the transit gateway sends the replies into {} through any of {} ({}'s subnets), and they treat them differently: {what}",
-                            catt.resource_id,
-                            subnets.join(", "),
-                            catt.id
-                        )),
-                        differ,
+                    let why = format!(
+                        "{why}, so the transit gateway sends the replies into {} through any of {} ({}'s subnets), and they treat them differently: {what}",
+                        catt.resource_id,
+                        subnets.join(", "),
+                        catt.id
                     );
+                    // Undecided: the checks after the reply's way (the destination's groups)
+                    // may still block the request (the caller applies them).
+                    undecided.push((why, differ, t.clone()));
                 }
                 if agreed.is_empty() {
                     return agreed;
