@@ -1888,6 +1888,24 @@ impl<'m> Walker<'m> {
                 }
                 // §3.3: a blackhole route drops what it matches, wherever the packet came from.
                 Some(rc) if !rc.active => self.block(t3, entry, "BLACKHOLE_ROUTE", format!("traffic from {tgw} entering {dvpc} is sent by {entry}'s route table to a blackhole ({})", rc.destination), sub),
+                // §4.1, §4.2: an internet gateway delivers no private address and gives public
+                // IPv4 addresses to its own VPC's interfaces only: IPv4 traffic that came
+                // through the transit gateway is dropped there, unless it goes to a public
+                // address from one of this VPC's own (not followed, as IPv6 is not).
+                Some(rc) if matches!(rc.target, RouteTarget::InternetGateway(_)) => {
+                    let v4 = sub.restrict(Dim::Src, &[super::packet::ALL_V4]);
+                    let maybe = v4
+                        .restrict(Dim::Dst, &internet_space())
+                        .restrict(Dim::Src, &vpc_intervals(self.m, dvpc));
+                    let dropped = v4.subtract(&maybe);
+                    let rest = sub.subtract(&dropped);
+                    if !dropped.is_empty() {
+                        self.block(t3.clone(), rc.target.id(), "NO_PUBLIC_IP_FOR_EGRESS", format!("traffic from {tgw} entering {dvpc} is routed by {entry}'s route table to {}, which delivers no private address and has no public address for a source outside {dvpc}", rc.target.id()), dropped);
+                    }
+                    if !rest.is_empty() {
+                        self.finish(t3, Ending::Unknown(format!("traffic from {tgw} entering {dvpc} is routed by {entry}'s route table to {}, which is not followed further", rc.target.id())), rest);
+                    }
+                }
                 Some(rc) => self.finish(t3, Ending::Unknown(format!("traffic from {tgw} entering {dvpc} is routed by {entry}'s route table to {}, which is not followed further", rc.target.id())), sub),
                 None => self.block(t3, entry, "NO_ROUTE_TO_DESTINATION", format!("{entry}'s route table has no route for {}", describe_dst(&sub)), sub),
             }

@@ -125,7 +125,11 @@
 //!   `unknown` even where every way is blocked (the source's egress rules, a missing
 //!   listener, ...). `0x110d` (#25, a loop while the source's egress rules block). A
 //!   blackhole route in the exit attachment subnet's table is a drop since
-//!   `BLACKHOLE_ROUTE` there (§3.3; was `0x1115`, #28).
+//!   `BLACKHOLE_ROUTE` there (§3.3; was `0x1115`, #28), and so is IPv4 sent on to the
+//!   exit VPC's internet gateway (§4.2; was `0x1025`, #20). Seed `0x110d` #25 looks like a
+//!   gap of the reference rather than the engine: the engine answers for the address
+//!   through load-balancer listeners too (README, `query`), and its `unknown` comes from
+//!   such a leg, which the reference's `Tgw` flows do not consider.
 //! - TGW-3: exit attachment subnets that would treat the packet differently made the
 //!   verdict `unknown` even where each of them leads to a block (the destination's
 //!   groups, say). `0x1141` (#23), `0x106a` (#11). Since `Trace::undecided` the query
