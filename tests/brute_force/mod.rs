@@ -772,55 +772,49 @@ impl Compared {
         let a = self.answer.as_ref()?;
         let reasons = format!("{:?} {:?}", a.assumptions, a.blocked_by);
         let reference = self.reference.verdict();
-        match &self.engine {
-            EngineSays::Verdict(Verdict::Unknown)
-                if reference == Verdict::Reachable
-                    && reasons.contains("not back the way the traffic came") =>
-            {
-                Some("TGW-1 reply by another path than the request, not followed (unknown)")
-            }
-            EngineSays::Verdict(Verdict::Unreachable)
-                if reference == Verdict::Reachable
-                    && reasons.contains("not back the way the traffic came") =>
-            {
-                Some("TGW-1 reply by another path than the request (unreachable)")
-            }
+        let EngineSays::Verdict(engine) = &self.engine else {
+            return None;
+        };
+        // (engine, reference, what the engine's reasons say, what the reference's trace
+        // says (one line holding all), label)
+        type Known = (
+            Verdict,
+            Verdict,
+            &'static [&'static str],
+            &'static [&'static str],
+            &'static str,
+        );
+        const KNOWN: &[Known] = &[
+            (Verdict::Unknown, Verdict::Reachable, &["not back the way the traffic came"], &[],
+             "TGW-1 reply by another path than the request, not followed (unknown)"),
+            (Verdict::Unreachable, Verdict::Reachable, &["not back the way the traffic came"], &[],
+             "TGW-1 reply by another path than the request (unreachable)"),
             // The engine checks the client subnet's NACL for replies coming back the way the
             // request went; a reply that the reference sends through a transit gateway into
             // the client's own attachment subnet meets no NACL there.
-            EngineSays::Verdict(Verdict::Unreachable)
-                if reference == Verdict::Reachable
-                    && reasons.contains("denies the replies inbound")
-                    && self
-                        .reference
-                        .trace
-                        .iter()
-                        .any(|l| l.contains("return route: ") && l.contains("-> tgw-")) =>
-            {
-                Some("TGW-1 reply by another path, its NACLs checked as if it came back the same way")
-            }
-            EngineSays::Verdict(Verdict::Unknown)
-                if reference == Verdict::Unreachable
-                    && reasons.contains("not back the way the traffic came") =>
-            {
-                Some("TGW-1 reply by another path, not followed (unknown) where it is dropped later")
-            }
-            EngineSays::Verdict(Verdict::Unknown)
-                if reference == Verdict::Unreachable
-                    && reasons.contains("not modelled: ")
-                    && reasons.contains("which is not followed further") =>
-            {
-                Some("TGW-2 a route after the gateway 'not followed further' (a blackhole, a loop), every way blocked")
-            }
-            EngineSays::Verdict(Verdict::Unknown)
-                if reference == Verdict::Unreachable
-                    && reasons.contains("not modelled: ")
-                    && reasons.contains("differently:") =>
-            {
-                Some("TGW-3 attachment subnets that differ, every way blocked")
-            }
-            _ => None,
-        }
+            (Verdict::Unreachable, Verdict::Reachable, &["denies the replies inbound"], &["return route: ", "-> tgw-"],
+             "TGW-1 reply by another path, its NACLs checked as if it came back the same way"),
+            (Verdict::Unknown, Verdict::Unreachable, &["not back the way the traffic came"], &[],
+             "TGW-1 reply by another path, not followed (unknown) where it is dropped later"),
+            (Verdict::Unknown, Verdict::Unreachable, &["not modelled: ", "which is not followed further"], &[],
+             "TGW-2 a route after the gateway 'not followed further' (a blackhole, a loop), every way blocked"),
+            (Verdict::Unknown, Verdict::Unreachable, &["not modelled: ", "differently:"], &[],
+             "TGW-3 attachment subnets that differ, every way blocked"),
+        ];
+        KNOWN
+            .iter()
+            .find(|(e, r, says, trace, _)| {
+                e == engine
+                    && *r == reference
+                    && says.iter().all(|n| reasons.contains(n))
+                    && (trace.is_empty()
+                        || self
+                            .reference
+                            .trace
+                            .iter()
+                            .any(|l| trace.iter().all(|n| l.contains(n))))
+            })
+            .map(|k| k.4)
     }
     /// What kind of disagreement this is (used to keep the shrinker on the same bug
     /// and to group the survey).
