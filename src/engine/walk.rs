@@ -267,14 +267,12 @@ struct Trace {
     forwarded: bool,
     lb_groups: Vec<String>,
     preserved: bool,
-    /// A load balancer preserved the client IP towards a target that does not support it
-    /// (§5.3): the packets may arrive, the reply is not known to get back. Delivering the flow
-    /// then ends `unknown` with this reason.
-    preserved_unsupported: Option<String>,
-    /// Something on the way is not decided (the reply takes another way back than the
-    /// request came, [`Walker::reply_elsewhere`]; the transit gateway may hand the packet or
-    /// its reply to attachment subnets that treat it differently): delivering the flow then
-    /// ends `unknown` with this reason, while any later check may still block it.
+    /// Something on the way is not decided, and delivering the flow then ends `unknown` with
+    /// this reason while any later check may still block it: a load balancer preserved the
+    /// client IP towards a target that does not support it (§5.3: the packets may arrive,
+    /// the reply is not known to get back); the reply takes another way back than the
+    /// request came ([`Walker::reply_elsewhere`]); the transit gateway may hand the packet
+    /// or its reply to attachment subnets that treat it differently.
     undecided: Option<String>,
     /// See [`Outcome::lb_clients`].
     lb_clients: Option<Vec<Interval>>,
@@ -333,6 +331,24 @@ fn join_disjoint(parts: impl IntoIterator<Item = PacketSet>) -> PacketSet {
     PacketSet::from_pieces(parts.into_iter().flat_map(|p| p.boxes().to_vec()).collect())
 }
 
+/// `vpc`'s attachment to transit gateway `tgw`.
+fn vpc_attachment<'a>(m: &'a Model, tgw: &str, vpc: &str) -> Option<&'a TgwAttachment> {
+    m.tgw_attachments
+        .values()
+        .find(|a| a.tgw_id == tgw && a.kind == TgwAttachmentKind::Vpc && a.resource_id == vpc)
+}
+
+/// The subnet of attachment `att` in Availability Zone `az` (§6.2: one per zone at most).
+fn attachment_subnet_in<'a>(
+    m: &Model,
+    att: &'a TgwAttachment,
+    az: &Option<String>,
+) -> Option<&'a String> {
+    att.subnet_ids
+        .iter()
+        .find(|s| m.subnets.get(*s).and_then(|x| x.az.as_ref()) == az.as_ref())
+}
+
 /// A VPC's addresses (its IPv4 and IPv6 CIDRs).
 fn vpc_intervals(m: &Model, vpc: &str) -> Vec<Interval> {
     super::packet::merge(m.vpc_cidrs(vpc).iter().flat_map(net_intervals).collect())
@@ -371,11 +387,9 @@ impl<'m> Walker<'m> {
     }
 
     fn finish(&mut self, t: Trace, ending: Ending, set: PacketSet) {
-        let ending = match (ending, &t.preserved_unsupported, &t.undecided) {
-            (Ending::Reached, Some(why), _) | (Ending::Reached, None, Some(why)) => {
-                Ending::Unknown(why.clone())
-            }
-            (ending, _, _) => ending,
+        let ending = match (ending, &t.undecided) {
+            (Ending::Reached, Some(why)) => Ending::Unknown(why.clone()),
+            (ending, _) => ending,
         };
         self.outcomes.push(Outcome {
             hops: t.hops,
@@ -1421,9 +1435,7 @@ impl<'m> Walker<'m> {
             );
         }
         let m = self.m;
-        let Some(att) = m.tgw_attachments.values().find(|a| {
-            a.tgw_id == tgw && a.kind == TgwAttachmentKind::Vpc && a.resource_id == vpc_id
-        }) else {
+        let Some(att) = vpc_attachment(m, tgw, vpc_id) else {
             return self.block(
                 t,
                 tgw,
@@ -1433,11 +1445,7 @@ impl<'m> Walker<'m> {
             );
         };
         let az = m.subnets.get(subnet_id).and_then(|s| s.az.clone());
-        let att_subnet = att
-            .subnet_ids
-            .iter()
-            .find(|s| m.subnets.get(*s).and_then(|x| x.az.clone()) == az)
-            .cloned();
+        let att_subnet = attachment_subnet_in(m, att, &az).cloned();
         let Some(att_subnet) = att_subnet else {
             return self.block(t, &att.id, "TGW_NO_ATTACHMENT_IN_AZ", format!("{} has no subnet in {}'s availability zone {}, so {subnet_id} cannot send to {tgw}", att.id, subnet_id, az.unwrap_or_default()), set);
         };
@@ -2640,14 +2648,9 @@ impl<'m> Walker<'m> {
             RouteTarget::TransitGateway(tgw) => {
                 // The VPC's attachment, with a subnet in the zone (§6.2), and its table's
                 // routes for the client's address: none or a blackhole drops the reply there.
-                let Some(att) = m.tgw_attachments.values().find(|a| {
-                    a.tgw_id == *tgw
-                        && a.kind == TgwAttachmentKind::Vpc
-                        && a.resource_id == place.vpc_id
-                        && a.subnet_ids
-                            .iter()
-                            .any(|s| m.subnets.get(s).is_some_and(|x| x.az == *place.az))
-                }) else {
+                let Some(att) = vpc_attachment(m, tgw, place.vpc_id)
+                    .filter(|a| attachment_subnet_in(m, a, place.az).is_some())
+                else {
                     return PacketSet::empty();
                 };
                 let Some(rt) = att
@@ -2677,11 +2680,7 @@ impl<'m> Walker<'m> {
                     .and_then(|p| p.other_side(place.vpc_id))
                     .filter(|o| m.vpcs.contains_key(*o));
                 match other {
-                    Some(o) => {
-                        let cidrs: Vec<Interval> =
-                            m.vpc_cidrs(o).iter().flat_map(net_intervals).collect();
-                        part.restrict(Dim::Src, &cidrs)
-                    }
+                    Some(o) => part.restrict(Dim::Src, &vpc_intervals(m, o)),
                     None => PacketSet::empty(),
                 }
             }
@@ -3266,16 +3265,16 @@ impl<'m> Walker<'m> {
                         .iter()
                         .any(|p| p.0 <= port_iv.0 && port_iv.1 <= p.1)
                 {
-                    let mut t2 = t.clone();
-                    t2.blocks.push(Block {
-                        component: lb.arn.clone(),
-                        code: "ELB_TARGET_NOT_FORWARDED",
-                        detail: format!(
+                    self.block(
+                        t.clone(),
+                        &lb.arn,
+                        "ELB_TARGET_NOT_FORWARDED",
+                        format!(
                             "{} forwards to {} on port {port}, not the port asked for",
                             lb.name, th.name
                         ),
-                    });
-                    self.finish(t2, Ending::Blocked, set.clone());
+                        set.clone(),
+                    );
                     continue;
                 }
                 // §5.3: with preservation on, the target sees the client's address only for
@@ -3303,19 +3302,19 @@ impl<'m> Walker<'m> {
                 let kept = kept.subtract(&own);
                 let hairpin = !own.is_empty();
                 if hairpin {
-                    let mut t2 = t.clone();
-                    t2.blocks.push(Block {
-                        component: lb.arn.clone(),
-                        code: "ELB_PRESERVED_CLIENT_IS_TARGET",
-                        detail: format!(
+                    self.block(
+                        t.clone(),
+                        &lb.arn,
+                        "ELB_PRESERVED_CLIENT_IS_TARGET",
+                        format!(
                             "{} would hand {} its own connection with the client IP preserved: its own address as the source, which fails (no hairpin)",
                             lb.name, th.name
                         ),
-                    });
-                    self.finish(t2, Ending::Blocked, own);
+                        own,
+                    );
                 }
                 // §5.3: some targets do not support preservation; what reaches them with the
-                // client's address ends `unknown` (see `Trace::preserved_unsupported`).
+                // client's address ends `unknown` (see `Trace::undecided`).
                 let unsupported = self.preservation_unsupported(lb, th);
                 let mut parts = vec![(true, kept), (false, translated)];
                 parts.retain(|(_, p)| !p.is_empty());
@@ -3371,8 +3370,8 @@ impl<'m> Walker<'m> {
                     }
                     t2.lb_groups = lb.security_groups.clone();
                     t2.preserved = preserve;
-                    if preserve {
-                        t2.preserved_unsupported = unsupported.clone();
+                    if preserve && unsupported.is_some() {
+                        t2.undecided = unsupported.clone();
                     }
                     // A new flow from the node (§5): what the client's leg crossed does not
                     // carry over.
@@ -3451,7 +3450,7 @@ impl<'m> Walker<'m> {
             .graph
             .route_partition(&node.subnet_id, &set, Dim::Dst)
         {
-            let mut t2 = t.clone();
+            let t2 = t.clone();
             match choice {
                 Some(c) if c.active && c.target == RouteTarget::Local => {
                     self.node_to_targets(node, part, &t2);
@@ -3506,17 +3505,16 @@ impl<'m> Walker<'m> {
                     }
                     self.follow_route(&node.subnet_id, &node.vpc_id, &rt_id, c, part, t2);
                 }
-                _ => {
-                    t2.blocks.push(Block {
-                        component: node.subnet_id.clone(),
-                        code: "NO_ROUTE_TO_DESTINATION",
-                        detail: format!(
-                            "the load balancer's subnet {} has no route to the target",
-                            node.subnet_id
-                        ),
-                    });
-                    self.finish(t2, Ending::Blocked, part);
-                }
+                _ => self.block(
+                    t2,
+                    &node.subnet_id,
+                    "NO_ROUTE_TO_DESTINATION",
+                    format!(
+                        "the load balancer's subnet {} has no route to the target",
+                        node.subnet_id
+                    ),
+                    part,
+                ),
             }
         }
     }
