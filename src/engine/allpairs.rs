@@ -24,9 +24,15 @@
 //! Senders are not visited one by one. A sender whose egress rules name none of D's groups and
 //! who holds none of the groups D's ingress rules name gets
 //! `network ∩ egress-CIDR-rules(S) ∩ ingress-CIDR-rules(D)`: the same set for every sender of
-//! one VPC with the same egress CIDR rules (a *bucket*). So D is evaluated once per (source
-//! VPC, bucket), and each box of the result is credited to the bucket's senders whose
-//! addresses its sources cover — a set of applications, memoised per source range. Senders
+//! one VPC with the same egress CIDR rules (a *bucket*), and the same for every sender of any
+//! VPC whose bucket allows the same packets towards D's subnet. The sets of all source VPCs
+//! are kept as one, by shape (`Sourced`: a box whose sources are left whole, and the source
+//! addresses that send all of it; VPCs whose addresses overlap go to different *layers*), so
+//! D is evaluated once per (layer, buckets that agree towards its subnet), and each shape is
+//! credited to those buckets' senders whose addresses it names — a set of applications,
+//! memoised per list of addresses. Load-balancer classes keep the boxes (their listeners
+//! join them to what the nodes forward): they are evaluated per (source VPC, bucket), each
+//! box credited to the bucket's senders in that VPC whose addresses it covers. Senders
 //! that group references concern (they hold a group D's ingress names, or their egress names
 //! a group D holds) are evaluated again, one by one, with the references: their result
 //! contains the bucket's, so the union is exact. Every step is a function of the packet alone
@@ -194,7 +200,20 @@ struct Ctx {
     /// → index into `allowed_sets`; index 0 is "no security groups": everything.
     allowed_ids: HashMap<(usize, usize, usize, bool, bool), usize>,
     allowed_sets: Vec<PacketSet>,
+    /// (layer, buckets, hash of the addresses) → (addresses, the applications of the layer's
+    /// senders of those buckets there).
+    sourced: HashMap<(usize, usize, u64), Vec<(Arc<[Interval]>, Option<Arc<AppSet>>)>>,
+    /// Lists of buckets (sorted) → their number in `bucket_lists`.
+    bucket_ids: HashMap<Vec<usize>, usize>,
+    bucket_lists: Vec<Vec<usize>>,
+    /// (layer, buckets) → the senders' addresses with their application, sorted by start, and
+    /// the running maximum of their ends.
+    spans: HashMap<(usize, usize), Arc<Spans>>,
 }
+
+/// Senders' addresses with their application, sorted by start, and the running maximum of
+/// their ends.
+type Spans = (Vec<(Interval, u32)>, Vec<u128>);
 
 impl<'a> Env<'a> {
     fn resolve(&self, r: &Resolver, iv: Interval, ctx: &mut Ctx) -> Option<Origin> {
@@ -650,7 +669,7 @@ pub fn compute(
     // (source VPC, [(subnet, its senders)])
     type Sending<'s> = (usize, Vec<(&'s str, Vec<usize>)>);
     let sending: Vec<Sending> = sending.into_iter().collect();
-    let walked: Vec<(usize, BTreeMap<String, PackedSet>, Unknowns)> = sending
+    let walked: Vec<(usize, BTreeMap<String, PackedSet>, Unknowns, Vec<Interval>)> = sending
         .par_iter()
         .map(|(v, subnets)| {
             let mut unknowns = Unknowns::new();
@@ -708,22 +727,31 @@ pub fn compute(
             for d in w.deliveries {
                 join(joined.entry(d.subnet).or_default(), &d.set);
             }
+            // The addresses this VPC's packets come from (for the layers of sources).
+            let mut sources: Vec<Interval> = Vec::new();
             let joined: BTreeMap<String, PackedSet> = joined
                 .into_iter()
-                .map(|(d, (boxes, _))| (d, PacketSet::from_boxes(boxes).coalesce(Dim::Src).pack()))
+                .map(|(d, (boxes, _))| {
+                    let set = PacketSet::from_boxes(boxes).coalesce(Dim::Src);
+                    sources.extend(set.project(Dim::Src));
+                    (d, set.pack())
+                })
                 .collect();
-            (*v, joined, unknowns)
+            (*v, joined, unknowns, packet::merge(sources))
         })
         .collect();
     let mut network: BTreeMap<String, BTreeMap<usize, PackedSet>> = BTreeMap::new();
-    for (v, joined, u) in walked {
+    let mut sources: BTreeMap<usize, Vec<Interval>> = BTreeMap::new();
+    for (v, joined, u, src) in walked {
         for (why, from) in u {
             unknowns.entry(why).or_default().extend(from);
         }
         for (d, set) in joined {
             network.entry(d).or_default().insert(v, set);
         }
+        sources.insert(v, src);
     }
+    let layers = Layers::new(&infos, &senders, sources);
     let network: Vec<(String, Vec<(usize, PackedSet)>)> = network
         .into_iter()
         .map(|(d, per_vpc)| (d, per_vpc.into_iter().collect()))
@@ -738,6 +766,7 @@ pub fn compute(
             env.to_subnet(
                 by_subnet.get(d.as_str()).map_or(&[][..], |v| v),
                 &per_vpc,
+                &layers,
                 ctx,
             )
         })
@@ -893,14 +922,15 @@ impl<'a> Env<'a> {
         &self,
         dests: &[usize],
         per_vpc: &[(usize, PacketSet)],
+        layers: &Layers,
         ctx: &mut Ctx,
     ) -> (Vec<Reach>, Vec<LbReach<'a>>) {
         let mut out = Vec::new();
         let mut lb_reach = Vec::new();
         // Classes with the same groups (so the same ingress rules; unfiltered ones: none) get
         // the same packets from every (source VPC, bucket): computed once per such group of
-        // classes, then delivered to each.
-        let mut groups: Vec<(Option<usize>, Vec<usize>)> = Vec::new();
+        // classes, then delivered to each. Load balancers apart: they keep the boxes.
+        let mut groups: Vec<((Option<usize>, bool), Vec<usize>)> = Vec::new();
         let mut kept = Vec::new();
         for &di in dests {
             let dc = &self.infos[di];
@@ -908,15 +938,65 @@ impl<'a> Env<'a> {
                 continue;
             }
             kept.push(di);
-            let key = dc.filtered.then_some(dc.set_id);
+            let key = (dc.filtered.then_some(dc.set_id), dc.lb.is_some());
             match groups.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, classes)) => classes.push(di),
                 None => groups.push((key, vec![di])),
             }
         }
         let mut accs: HashMap<usize, DestAcc> = HashMap::default();
-        for (_, group) in &groups {
+        // The packets of every source VPC of a layer, by shape, and the buckets there (built
+        // when first needed).
+        let mut sourced: Option<Vec<(usize, Sourced, Vec<(PacketSet, usize)>)>> = None;
+        for ((_, lb), group) in &groups {
             let first = &self.infos[group[0]];
+            if !lb {
+                let sourced = sourced.get_or_insert_with(|| {
+                    let dsts = packet::merge(
+                        kept.iter()
+                            .flat_map(|&di| self.infos[di].dst.iter().map(|(iv, _)| *iv))
+                            .collect(),
+                    );
+                    layers
+                        .factor(per_vpc)
+                        .into_iter()
+                        .map(|(l, n)| {
+                            let buckets = layers.towards(l, &self.senders.buckets, &dsts, ctx);
+                            (l, n, buckets)
+                        })
+                        .collect()
+                });
+                for (l, n, buckets) in sourced.iter() {
+                    // What the network and the ingress CIDR rules let through.
+                    let y = if first.filtered {
+                        sourced_intersect(n, &first.ingress.cidr)
+                    } else {
+                        n.clone()
+                    };
+                    if y.is_empty() {
+                        continue;
+                    }
+                    for (bucket, e) in buckets {
+                        let x = sourced_intersect(&y, bucket);
+                        if x.is_empty() {
+                            continue;
+                        }
+                        // Who sends each shape: resolved once for the classes of the group.
+                        let origins: Vec<Option<Origin>> = x
+                            .iter()
+                            .map(|(_, srcs)| layers.resolve(*l, *e, srcs, ctx).map(Origin::Apps))
+                            .collect();
+                        for &di in group {
+                            let acc = accs.entry(di).or_default();
+                            let dc = &self.infos[di];
+                            for (origin, traffic, members) in sourced_hits(&x, &origins, &dc.dst) {
+                                acc.add(origin, None, traffic, members);
+                            }
+                        }
+                    }
+                }
+                continue;
+            }
             for (v, n) in per_vpc {
                 let buckets = self.senders.in_vpc.get(v).map_or(&[][..], |b| &b[..]);
                 if buckets.is_empty() {
@@ -1122,6 +1202,297 @@ impl<'a> Env<'a> {
         let i = ctx.allowed_sets.len() - 1;
         ctx.allowed_ids.insert(key, i);
         i
+    }
+}
+
+/// Source addresses (sorted, disjoint, non-adjacent), shared, with their hash.
+#[derive(Clone)]
+struct Srcs {
+    ivs: Arc<[Interval]>,
+    hash: u64,
+}
+
+impl Srcs {
+    fn new(ivs: Vec<Interval>) -> Srcs {
+        use std::hash::BuildHasher;
+        let hash = foldhash::fast::FixedState::default().hash_one(&ivs);
+        Srcs {
+            ivs: ivs.into(),
+            hash,
+        }
+    }
+
+    /// The addresses within `iv` (the same allocation when that is all of them).
+    fn clip(&self, iv: Interval) -> Option<Srcs> {
+        let (first, last) = (self.ivs.first()?, self.ivs.last()?);
+        if iv.0 <= first.0 && last.1 <= iv.1 {
+            return Some(self.clone());
+        }
+        let from = self.ivs.partition_point(|s| s.1 < iv.0);
+        let cut: Vec<Interval> = self.ivs[from..]
+            .iter()
+            .take_while(|s| s.0 <= iv.1)
+            .map(|s| (s.0.max(iv.0), s.1.min(iv.1)))
+            .collect();
+        (!cut.is_empty()).then(|| Srcs::new(cut))
+    }
+}
+
+/// Packets of many senders, by shape: each box's sources are left whole, and its addresses
+/// say who sends every packet of it. The packets of different source VPCs that differ only in
+/// their sources (one VPC's subnets reaching a subnet as another's do) are one entry, where a
+/// [`PacketSet`] keeps a box per VPC (their addresses are rarely adjacent).
+type Sourced = Vec<(PBox, Srcs)>;
+
+/// Entries by shape → normalised (addresses of one shape joined, entries in order).
+fn sourced_from(by: HashMap<PBox, Vec<Srcs>>) -> Sourced {
+    let mut out: Sourced = by
+        .into_iter()
+        .map(|(k, mut v)| {
+            let srcs = if v.len() == 1 {
+                v.pop().expect("one")
+            } else {
+                Srcs::new(packet::merge(
+                    v.iter().flat_map(|s| s.ivs.iter().copied()).collect(),
+                ))
+            };
+            (k, srcs)
+        })
+        .collect();
+    out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// `x ∩ filter`.
+fn sourced_intersect(x: &Sourced, filter: &PacketSet) -> Sourced {
+    let mut by: HashMap<PBox, Vec<Srcs>> = HashMap::default();
+    for (k, srcs) in x {
+        for f in filter.boxes() {
+            let Some(shape) = k.intersect(&f.with(Dim::Src, ALL_ADDRS)) else {
+                continue;
+            };
+            if let Some(cut) = srcs.clip(f.get(Dim::Src)) {
+                by.entry(shape).or_default().push(cut);
+            }
+        }
+    }
+    sourced_from(by)
+}
+
+/// The entries of `x` that reach a member (their destinations cover a member's address),
+/// grouped by who sent them (`origins`, one per entry): per origin, the traffic (protocols
+/// and ports) and the members reached.
+fn sourced_hits(
+    x: &Sourced,
+    origins: &[Option<Origin>],
+    addrs: &[(Interval, usize)],
+) -> Vec<(Origin, PacketSet, Vec<usize>)> {
+    let mut groups: Vec<(Origin, Vec<PBox>, Vec<usize>)> = Vec::new();
+    for ((k, _), origin) in x.iter().zip(origins) {
+        let Some(origin) = origin else {
+            continue;
+        };
+        let d = k.get(Dim::Dst);
+        // Addresses are sorted by start; those starting after d's end cannot overlap.
+        let end = addrs.partition_point(|(iv, _)| iv.0 <= d.1);
+        let mut hit = addrs[..end].iter().filter(|(iv, _)| iv.1 >= d.0).peekable();
+        if hit.peek().is_none() {
+            continue;
+        }
+        let i = match groups.iter().position(|g| same_origin(&g.0, origin)) {
+            Some(i) => i,
+            None => {
+                groups.push((origin.clone(), Vec::new(), Vec::new()));
+                groups.len() - 1
+            }
+        };
+        let g = &mut groups[i];
+        g.1.push(k.ports_only());
+        g.2.extend(hit.map(|(_, k)| *k));
+    }
+    groups
+        .into_iter()
+        .map(|(o, t, mut mm)| {
+            mm.sort_unstable();
+            mm.dedup();
+            (o, PacketSet::from_boxes(t), mm)
+        })
+        .collect()
+}
+
+/// Source VPCs in layers: no two VPCs of a layer send from a common address, so within a
+/// layer a source address names its VPC, and what all of them deliver to a subnet is kept as
+/// one [`Sourced`] set (VPCs whose addresses overlap, which cannot be peered or routed to each
+/// other, go to different layers).
+struct Layers {
+    /// Source VPC → its layer.
+    of: HashMap<usize, usize>,
+    /// Layer → the buckets of its senders.
+    buckets: Vec<Vec<usize>>,
+    /// (layer, bucket) → the senders' addresses with their application.
+    senders: HashMap<(usize, usize), Vec<(Interval, u32)>>,
+}
+
+impl Layers {
+    /// `sources`: source VPC → the addresses its packets come from.
+    fn new(
+        infos: &[ClassInfo],
+        s: &Senders,
+        mut sources: BTreeMap<usize, Vec<Interval>>,
+    ) -> Layers {
+        for (i, c) in infos.iter().enumerate() {
+            if s.is[i] {
+                if let Some(src) = sources.get_mut(&c.vpc_ix) {
+                    src.extend(c.src.iter().copied());
+                }
+            }
+        }
+        let mut layers = Layers {
+            of: HashMap::default(),
+            buckets: Vec::new(),
+            senders: HashMap::default(),
+        };
+        let mut taken: Vec<Vec<Interval>> = Vec::new();
+        for (v, src) in sources {
+            let src = packet::merge(src);
+            let l = match taken
+                .iter()
+                .position(|t| !src.iter().any(|iv| overlaps_any(*iv, t)))
+            {
+                Some(l) => l,
+                None => {
+                    taken.push(Vec::new());
+                    layers.buckets.push(Vec::new());
+                    taken.len() - 1
+                }
+            };
+            taken[l] = packet::merge(taken[l].iter().copied().chain(src).collect());
+            layers.of.insert(v, l);
+            for &e in s.in_vpc.get(&v).into_iter().flatten() {
+                if !layers.buckets[l].contains(&e) {
+                    layers.buckets[l].push(e);
+                }
+                let spans = layers.senders.entry((l, e)).or_default();
+                for &c in &s.groups[&(v, e)] {
+                    spans.extend(infos[c].src.iter().map(|iv| (*iv, infos[c].app)));
+                }
+            }
+        }
+        for b in &mut layers.buckets {
+            b.sort_unstable();
+        }
+        layers
+    }
+
+    /// What each source VPC delivers (`per_vpc`), joined per layer.
+    fn factor(&self, per_vpc: &[(usize, PacketSet)]) -> Vec<(usize, Sourced)> {
+        let mut by: BTreeMap<usize, HashMap<PBox, Vec<Interval>>> = BTreeMap::new();
+        for (v, set) in per_vpc {
+            let Some(&l) = self.of.get(v) else {
+                continue;
+            };
+            let by = by.entry(l).or_default();
+            for b in set.boxes() {
+                by.entry(b.with(Dim::Src, ALL_ADDRS))
+                    .or_default()
+                    .push(b.get(Dim::Src));
+            }
+        }
+        by.into_iter()
+            .map(|(l, by)| {
+                let by = by
+                    .into_iter()
+                    .map(|(k, v)| (k, vec![Srcs::new(packet::merge(v))]))
+                    .collect();
+                (l, sourced_from(by))
+            })
+            .collect()
+    }
+
+    /// The buckets of layer `l`'s senders as they treat packets to `dsts`: buckets that
+    /// allow the same packets there are one, numbered in `ctx` (a sender's egress CIDR rules
+    /// mostly name its own VPC or everything: towards one subnet, most buckets agree).
+    fn towards(
+        &self,
+        l: usize,
+        buckets: &[PacketSet],
+        dsts: &[Interval],
+        ctx: &mut Ctx,
+    ) -> Vec<(PacketSet, usize)> {
+        let mut alike: HashMap<PacketSet, Vec<usize>> = HashMap::default();
+        for &e in &self.buckets[l] {
+            let there = buckets[e].restrict(Dim::Dst, dsts);
+            if !there.is_empty() {
+                alike.entry(there).or_default().push(e);
+            }
+        }
+        let mut out: Vec<(PacketSet, Vec<usize>)> = alike.into_iter().collect();
+        out.sort_unstable_by(|a, b| a.1.cmp(&b.1));
+        out.into_iter()
+            .map(|(set, list)| match ctx.bucket_ids.get(&list) {
+                Some(&id) => (set, id),
+                None => {
+                    let id = ctx.bucket_lists.len();
+                    ctx.bucket_ids.insert(list.clone(), id);
+                    ctx.bucket_lists.push(list);
+                    (set, id)
+                }
+            })
+            .collect()
+    }
+
+    /// The applications of the senders of the buckets numbered `id` (in `ctx`) in layer `l`
+    /// that send from `srcs`.
+    fn resolve(&self, l: usize, id: usize, srcs: &Srcs, ctx: &mut Ctx) -> Option<Arc<AppSet>> {
+        if let Some(seen) = ctx.sourced.get(&(l, id, srcs.hash)) {
+            if let Some((_, set)) = seen
+                .iter()
+                .find(|(ivs, _)| Arc::ptr_eq(ivs, &srcs.ivs) || **ivs == *srcs.ivs)
+            {
+                return set.clone();
+            }
+        }
+        let spans = match ctx.spans.get(&(l, id)) {
+            Some(s) => s.clone(),
+            None => {
+                let mut spans: Vec<(Interval, u32)> = ctx.bucket_lists[id]
+                    .iter()
+                    .filter_map(|&e| self.senders.get(&(l, e)))
+                    .flat_map(|s| s.iter().copied())
+                    .collect();
+                spans.sort_unstable();
+                let mut max = 0;
+                let reach = spans
+                    .iter()
+                    .map(|(iv, _)| {
+                        max = max.max(iv.1);
+                        max
+                    })
+                    .collect();
+                let s = Arc::new((spans, reach));
+                ctx.spans.insert((l, id), s.clone());
+                s
+            }
+        };
+        let (spans, reach) = &*spans;
+        let mut apps = Vec::new();
+        for iv in srcs.ivs.iter() {
+            let from = reach.partition_point(|&r| r < iv.0);
+            apps.extend(
+                spans[from..]
+                    .iter()
+                    .take_while(|(s, _)| s.0 <= iv.1)
+                    .filter(|(s, _)| s.1 >= iv.0)
+                    .map(|(_, a)| *a),
+            );
+        }
+        let set = AppSet::from_indices(apps);
+        let set = (!set.is_empty()).then(|| Arc::new(set));
+        ctx.sourced
+            .entry((l, id, srcs.hash))
+            .or_default()
+            .push((srcs.ivs.clone(), set.clone()));
+        set
     }
 }
 
