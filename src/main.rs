@@ -298,8 +298,27 @@ fn disable_transparent_huge_pages() {
 #[cfg(not(target_os = "linux"))]
 fn disable_transparent_huge_pages() {}
 
+/// mimalloc's `mi_option_purge_delay`: the C enum's member after `eager_commit_delay` (14) and
+/// before `use_numa_nodes` (16, which the sys crate names), in mimalloc v2 and v3 alike.
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+const _: () = assert!(libmimalloc_sys::mi_option_use_numa_nodes == MI_OPTION_PURGE_DELAY + 1);
+
+/// Lets the allocator keep freed memory for a second before returning it to the system (its
+/// default is 10 ms). The engine frees and takes back memory all the time; on estate l the
+/// default cost 20 s of system time in page faults, a second's delay 7 s, at the same peak
+/// (BENCHMARKS.md, "Session 9"). `MIMALLOC_PURGE_DELAY` in the environment still decides.
+fn delay_allocator_purges() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+        return;
+    }
+    // SAFETY: sets one integer option of the allocator, before any other thread exists (the
+    // call is not thread safe); the value is in mimalloc's documented range (milliseconds).
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 1000) }
+}
+
 fn main() -> ExitCode {
     disable_transparent_huge_pages();
+    delay_allocator_purges();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
