@@ -185,8 +185,8 @@ enum Resolver {
     Outside(Origin, Arc<Vec<Interval>>),
     /// The senders of a (VPC, bucket).
     Bucket(usize, usize),
-    /// One sending class.
-    Single(usize),
+    /// Sending classes that get the same packets (same groups, VPC and kind of node).
+    Classes(Arc<[usize]>),
 }
 
 /// Per-thread memos.
@@ -202,7 +202,7 @@ struct Ctx {
     allowed_sets: Vec<PacketSet>,
     /// (layer, buckets, hash of the addresses) → (addresses, the applications of the layer's
     /// senders of those buckets there).
-    sourced: HashMap<(usize, usize, u64), Vec<(Arc<[Interval]>, Option<Arc<AppSet>>)>>,
+    sourced: HashMap<(usize, usize, u64), Vec<Resolved>>,
     /// Lists of buckets (sorted) → their number in `bucket_lists`.
     bucket_ids: HashMap<Vec<usize>, usize>,
     bucket_lists: Vec<Vec<usize>>,
@@ -215,20 +215,41 @@ struct Ctx {
 /// their ends.
 type Spans = (Vec<(Interval, u32)>, Vec<u128>);
 
+/// A list of source addresses and the applications that send from them (none: no sender).
+type Resolved = (Arc<[Interval]>, Option<Arc<AppSet>>);
+
+/// What one source VPC's walks bring: (VPC, subnet entered → packets, undecided paths, the
+/// addresses its packets come from).
+type Walked = (usize, BTreeMap<String, PackedSet>, Unknowns, Vec<Interval>);
+
+/// A layer's packets by shape, with the buckets as they treat packets towards the subnet
+/// (the set they allow there, their number in [`Ctx::bucket_lists`]).
+type LayerPart = (usize, Sourced, Vec<(PacketSet, usize)>);
+
 impl<'a> Env<'a> {
     fn resolve(&self, r: &Resolver, iv: Interval, ctx: &mut Ctx) -> Option<Origin> {
         match r {
             Resolver::Outside(o, space) => overlaps_any(iv, space).then(|| o.clone()),
-            Resolver::Single(c) => {
-                let c = &self.infos[*c];
-                if !overlaps_any(iv, &c.src) {
-                    return None;
-                }
-                let set = ctx
-                    .singles
-                    .entry(c.app)
-                    .or_insert_with(|| Arc::new(AppSet::single(c.app)));
-                Some(Origin::Apps(set.clone()))
+            Resolver::Classes(cs) => {
+                let mut apps: Vec<u32> = cs
+                    .iter()
+                    .map(|&c| &self.infos[c])
+                    .filter(|c| overlaps_any(iv, &c.src))
+                    .map(|c| c.app)
+                    .collect();
+                apps.sort_unstable();
+                apps.dedup();
+                let set = match apps[..] {
+                    [] => return None,
+                    // Mostly one application (its classes in the subnets of one VPC).
+                    [app] => ctx
+                        .singles
+                        .entry(app)
+                        .or_insert_with(|| Arc::new(AppSet::single(app)))
+                        .clone(),
+                    _ => Arc::new(AppSet::from_indices(apps)),
+                };
+                Some(Origin::Apps(set))
             }
             Resolver::Bucket(v, e) => ctx
                 .sources
@@ -669,7 +690,7 @@ pub fn compute(
     // (source VPC, [(subnet, its senders)])
     type Sending<'s> = (usize, Vec<(&'s str, Vec<usize>)>);
     let sending: Vec<Sending> = sending.into_iter().collect();
-    let walked: Vec<(usize, BTreeMap<String, PackedSet>, Unknowns, Vec<Interval>)> = sending
+    let walked: Vec<Walked> = sending
         .par_iter()
         .map(|(v, subnets)| {
             let mut unknowns = Unknowns::new();
@@ -930,7 +951,9 @@ impl<'a> Env<'a> {
         // Classes with the same groups (so the same ingress rules; unfiltered ones: none) get
         // the same packets from every (source VPC, bucket): computed once per such group of
         // classes, then delivered to each. Load balancers apart: they keep the boxes.
-        let mut groups: Vec<((Option<usize>, bool), Vec<usize>)> = Vec::new();
+        // ((group set if filtered, load balancer), classes)
+        type Group = ((Option<usize>, bool), Vec<usize>);
+        let mut groups: Vec<Group> = Vec::new();
         let mut kept = Vec::new();
         for &di in dests {
             let dc = &self.infos[di];
@@ -947,7 +970,7 @@ impl<'a> Env<'a> {
         let mut accs: HashMap<usize, DestAcc> = HashMap::default();
         // The packets of every source VPC of a layer, by shape, and the buckets there (built
         // when first needed).
-        let mut sourced: Option<Vec<(usize, Sourced, Vec<(PacketSet, usize)>)>> = None;
+        let mut sourced: Option<Vec<LayerPart>> = None;
         for ((_, lb), group) in &groups {
             let first = &self.infos[group[0]];
             if !lb {
@@ -1036,7 +1059,8 @@ impl<'a> Env<'a> {
         for di in kept {
             let dc = &self.infos[di];
             let mut acc = accs.remove(&di).unwrap_or_default();
-            // Senders that group references concern: one by one, with the references.
+            // Senders that group references concern: with the references, per (groups, VPC,
+            // kind of node), which decide what the rules allow.
             let mut special: BTreeSet<usize> = BTreeSet::new();
             if dc.filtered {
                 for (g, _, _) in &dc.ingress.refs {
@@ -1047,20 +1071,32 @@ impl<'a> Env<'a> {
             for g in &dc.groups {
                 special.extend(self.senders.naming.get(g).into_iter().flatten());
             }
+            let mut alike: BTreeMap<(usize, usize, bool, bool), Vec<usize>> = BTreeMap::new();
             for si in special {
                 let sc = &self.infos[si];
+                let key = (sc.set_id, sc.vpc_ix, sc.virtual_node, sc.filtered);
+                alike.entry(key).or_default().push(si);
+            }
+            for classes in alike.into_values() {
+                let sc = &self.infos[classes[0]];
                 let Ok(pos) = per_vpc.binary_search_by_key(&sc.vpc_ix, |(v, _)| *v) else {
                     continue;
                 };
                 let in_id = self.allowed_id(dc, sc, true, ctx);
                 let eg_id = self.allowed_id(sc, dc, false, ctx);
-                // Only the boxes from the sender's own addresses are credited to it: cut the
+                // Only the boxes from the senders' own addresses are credited to them: cut the
                 // VPC's set down to them first (for a load balancer the boxes are kept as they
                 // arrived, so there the whole set goes on).
                 let x = if dc.lb.is_none() {
+                    let src = packet::merge(
+                        classes
+                            .iter()
+                            .flat_map(|&c| self.infos[c].src.iter().copied())
+                            .collect(),
+                    );
                     per_vpc[pos]
                         .1
-                        .restrict(Dim::Src, &sc.src)
+                        .restrict(Dim::Src, &src)
                         .intersect(&ctx.allowed_sets[in_id])
                 } else {
                     per_vpc[pos].1.intersect(&ctx.allowed_sets[in_id])
@@ -1070,7 +1106,7 @@ impl<'a> Env<'a> {
                 }
                 let x = x.intersect(&ctx.allowed_sets[eg_id]);
                 self.deliver(
-                    &Resolver::Single(si),
+                    &Resolver::Classes(classes.into()),
                     di,
                     &dc.dst,
                     &x,
@@ -1259,7 +1295,7 @@ fn sourced_from(by: HashMap<PBox, Vec<Srcs>>) -> Sourced {
             (k, srcs)
         })
         .collect();
-    out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    out.sort_unstable_by_key(|a| a.0);
     out
 }
 
