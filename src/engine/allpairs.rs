@@ -34,8 +34,8 @@
 //! join them to what the nodes forward): they are evaluated per (source VPC, bucket), each
 //! box credited to the bucket's senders in that VPC whose addresses it covers. Senders
 //! that group references concern (they hold a group D's ingress names, or their egress names
-//! a group D holds) are evaluated again, one by one, with the references: their result
-//! contains the bucket's, so the union is exact. Every step is a function of the packet alone
+//! a group D holds) are evaluated again with the references, per (groups, VPC, kind of
+//! node): their result contains the bucket's, so the union is exact. Every step is a function of the packet alone
 //! (no per-host state), so the union over classes equals the union over interfaces: the
 //! equality tests check it.
 //!
