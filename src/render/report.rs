@@ -2,6 +2,7 @@
 //! in human, JSON and Markdown form.
 
 use crate::engine::query::traffic_text;
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -150,10 +151,11 @@ pub fn json(a: &Analysis) -> String {
                 region: x.location.region.as_deref(),
             })
             .collect(),
+        // In parallel (the order kept): writing the source ranges is most of the work here.
         exposures: a
             .report
             .exposures
-            .iter()
+            .par_iter()
             .map(|e| JsonExposure {
                 source: source_kind(&e.source),
                 source_application: match &e.source {
