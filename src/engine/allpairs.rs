@@ -1834,3 +1834,112 @@ fn merge_reaches(v: Vec<Reach>) -> Vec<Reach> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The packets a `Sourced` set stands for.
+    fn expand(x: &Sourced) -> PacketSet {
+        PacketSet::from_boxes(
+            x.iter()
+                .flat_map(|(k, s)| s.ivs.iter().map(|iv| k.with(Dim::Src, *iv)))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    fn same(a: &PacketSet, b: &PacketSet) -> bool {
+        a.subtract(b).is_empty() && b.subtract(a).is_empty()
+    }
+
+    /// A box of small intervals; sources within `src`.
+    fn boxes(src: (u128, u128)) -> impl Strategy<Value = Vec<PBox>> {
+        let iv = |lo: u128, hi: u128| (lo..=hi, lo..=hi).prop_map(|(a, b)| (a.min(b), a.max(b)));
+        proptest::collection::vec(
+            (
+                prop_oneof![Just((6, 6)), Just((17, 17)), Just((0, 255))],
+                iv(src.0, src.1),
+                iv(0, 40),
+                iv(0, 40),
+            )
+                .prop_map(|(p, s, d, port)| {
+                    PBox::FULL
+                        .with(Dim::Proto, p)
+                        .with(Dim::Src, s)
+                        .with(Dim::Dst, d)
+                        .with(Dim::DstPort, port)
+                }),
+            0..6,
+        )
+    }
+
+    proptest! {
+        /// Joining the sets of several source VPCs by shape keeps their packets, and
+        /// intersecting by shape is intersecting the packets.
+        #[test]
+        fn sourced_sets_are_the_packets_they_join(
+            a in boxes((0, 99)),
+            b in boxes((100, 199)),
+            c in boxes((200, 299)),
+            filter in boxes((0, 299)),
+            wide in any::<bool>(),
+        ) {
+            let per_vpc: Vec<(usize, PacketSet)> = [a, b, c]
+                .into_iter()
+                .map(PacketSet::from_boxes)
+                .enumerate()
+                .collect();
+            let layers = Layers {
+                of: (0..3).map(|v| (v, 0)).collect(),
+                buckets: vec![vec![0]],
+                senders: HashMap::default(),
+            };
+            let joined = layers.factor(&per_vpc);
+            prop_assert!(joined.len() <= 1);
+            let all = per_vpc
+                .iter()
+                .fold(PacketSet::empty(), |u, (_, s)| u.union(s));
+            let x = joined.into_iter().next().map(|(_, x)| x).unwrap_or_default();
+            prop_assert!(same(&expand(&x), &all));
+            // A filter whose sources are everything (as egress rules are) or cut.
+            let filter = PacketSet::from_boxes(
+                filter
+                    .into_iter()
+                    .map(|f| if wide { f.with(Dim::Src, ALL_ADDRS) } else { f })
+                    .collect::<Vec<_>>(),
+            );
+            prop_assert!(same(&expand(&sourced_intersect(&x, &filter)), &all.intersect(&filter)));
+        }
+
+        /// A list of addresses resolves to the applications of the senders whose addresses
+        /// it meets.
+        #[test]
+        fn resolving_finds_every_sender_met(
+            senders in proptest::collection::vec(((0u128..300, 0u128..20), 0u32..5), 0..12),
+            srcs in proptest::collection::vec((0u128..300, 0u128..30), 1..6),
+        ) {
+            let spans: Vec<(Interval, u32)> =
+                senders.iter().map(|&((lo, len), app)| ((lo, lo + len), app)).collect();
+            let layers = Layers {
+                of: HashMap::default(),
+                buckets: vec![vec![0]],
+                senders: [((0, 0), spans.clone())].into_iter().collect(),
+            };
+            let mut ctx = Ctx::new();
+            ctx.bucket_lists.push(vec![0]);
+            let srcs = Srcs::new(packet::merge(srcs.iter().map(|&(lo, len)| (lo, lo + len)).collect()));
+            let want = AppSet::from_indices(
+                spans
+                    .iter()
+                    .filter(|(iv, _)| overlaps_any(*iv, &srcs.ivs))
+                    .map(|(_, app)| *app),
+            );
+            let got = layers.resolve(0, 0, &srcs, &mut ctx);
+            prop_assert_eq!(got.as_deref().cloned().unwrap_or_default(), want.clone());
+            // Memoised: the same answer again.
+            let again = layers.resolve(0, 0, &srcs, &mut ctx);
+            prop_assert_eq!(again.as_deref().cloned().unwrap_or_default(), want);
+        }
+    }
+}
