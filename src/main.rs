@@ -674,8 +674,22 @@ impl Timings {
 
     fn lap(&mut self, phase: &str) {
         if let Some(t) = self.0 {
-            eprintln!("timing: {phase:<10} {:>9.3} s", t.elapsed().as_secs_f64());
+            let elapsed = t.elapsed().as_secs_f64();
+            match peak_memory_mb() {
+                Some(mb) => {
+                    eprintln!("timing: {phase:<10} {elapsed:>9.3} s   peak so far {mb:>6} MB")
+                }
+                None => eprintln!("timing: {phase:<10} {elapsed:>9.3} s"),
+            }
             self.0 = Some(std::time::Instant::now());
         }
     }
+}
+
+/// The process's peak resident memory so far (`VmHWM`), where the system tells it (Linux).
+fn peak_memory_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
 }
