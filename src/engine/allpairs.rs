@@ -280,41 +280,18 @@ impl<'a> Env<'a> {
         ctx: &mut Ctx,
         keep_raw: bool,
     ) -> Vec<(Origin, PacketSet, Vec<usize>, PacketSet)> {
-        // (origin, traffic boxes, members, the boxes as they arrived if asked for)
-        let mut groups: Vec<HitGroup> = Vec::new();
+        let mut groups = HitGroups::default();
         for b in x.boxes() {
-            let d = b.get(Dim::Dst);
-            // Addresses are sorted by start; those starting after d's end cannot overlap.
-            let end = addrs.partition_point(|(iv, _)| iv.0 <= d.1);
-            let hit = addrs[..end].iter().filter(|(iv, _)| iv.1 >= d.0);
-            if hit.clone().next().is_none() {
+            let mut hit = members_hit(addrs, b.get(Dim::Dst)).peekable();
+            if hit.peek().is_none() {
                 continue;
             }
             let Some(origin) = self.resolve(r, b.get(Dim::Src), ctx) else {
                 continue;
             };
-            let i = match groups.iter().position(|g| same_origin(&g.0, &origin)) {
-                Some(i) => i,
-                None => {
-                    groups.push((origin, Vec::new(), Vec::new(), Vec::new()));
-                    groups.len() - 1
-                }
-            };
-            let g = &mut groups[i];
-            g.1.push(b.ports_only());
-            g.2.extend(hit.map(|(_, k)| *k));
-            if keep_raw {
-                g.3.push(*b);
-            }
+            groups.add(origin, b, hit, keep_raw);
         }
-        groups
-            .into_iter()
-            .map(|(o, t, mut mm, raw)| {
-                mm.sort_unstable();
-                mm.dedup();
-                (o, PacketSet::from_boxes(t), mm, PacketSet::from_boxes(raw))
-            })
-            .collect()
+        groups.finish()
     }
 
     /// Records what `x` (packets arriving at class `ci`) reaches.
@@ -378,6 +355,59 @@ fn same_origin(a: &Origin, b: &Origin) -> bool {
 
 /// Boxes grouped by origin: (origin, traffic boxes, members, the boxes as they arrived).
 type HitGroup = (Origin, Vec<PBox>, Vec<usize>, Vec<PBox>);
+
+/// Boxes that reach members, grouped by who sent them.
+#[derive(Default)]
+struct HitGroups(Vec<HitGroup>);
+
+impl HitGroups {
+    /// Adds box `b` from `origin`, which reaches `members`; the box itself is kept if
+    /// `keep_raw`.
+    fn add(
+        &mut self,
+        origin: Origin,
+        b: &PBox,
+        members: impl Iterator<Item = usize>,
+        keep_raw: bool,
+    ) {
+        let i = match self.0.iter().position(|g| same_origin(&g.0, &origin)) {
+            Some(i) => i,
+            None => {
+                self.0.push((origin, Vec::new(), Vec::new(), Vec::new()));
+                self.0.len() - 1
+            }
+        };
+        let g = &mut self.0[i];
+        g.1.push(b.ports_only());
+        g.2.extend(members);
+        if keep_raw {
+            g.3.push(*b);
+        }
+    }
+
+    /// Per origin: the traffic (protocols and ports), the members reached (sorted) and the
+    /// boxes kept (else an empty set).
+    fn finish(self) -> Vec<(Origin, PacketSet, Vec<usize>, PacketSet)> {
+        self.0
+            .into_iter()
+            .map(|(o, t, mut mm, raw)| {
+                mm.sort_unstable();
+                mm.dedup();
+                (o, PacketSet::from_boxes(t), mm, PacketSet::from_boxes(raw))
+            })
+            .collect()
+    }
+}
+
+/// The members whose addresses (`addrs`, sorted by start) meet the destinations `d`.
+fn members_hit(addrs: &[(Interval, usize)], d: Interval) -> impl Iterator<Item = usize> + '_ {
+    // Addresses starting after d's end cannot overlap.
+    let end = addrs.partition_point(|(iv, _)| iv.0 <= d.1);
+    addrs[..end]
+        .iter()
+        .filter(move |(iv, _)| iv.1 >= d.0)
+        .map(|(_, k)| *k)
+}
 
 /// The listener traffic entered by, as an index into [`Env::listeners`].
 type Entry = Option<u32>;
@@ -1012,7 +1042,8 @@ impl<'a> Env<'a> {
                         for &di in group {
                             let acc = accs.entry(di).or_default();
                             let dc = &self.infos[di];
-                            for (origin, traffic, members) in sourced_hits(&x, &origins, &dc.dst) {
+                            for (origin, traffic, members, _) in sourced_hits(&x, &origins, &dc.dst)
+                            {
                                 acc.add(origin, None, traffic, members);
                             }
                         }
@@ -1316,44 +1347,24 @@ fn sourced_intersect(x: &Sourced, filter: &PacketSet) -> Sourced {
 }
 
 /// The entries of `x` that reach a member (their destinations cover a member's address),
-/// grouped by who sent them (`origins`, one per entry): per origin, the traffic (protocols
-/// and ports) and the members reached.
+/// grouped by who sent them (`origins`, one per entry), as [`HitGroups::finish`] gives them
+/// (no boxes kept).
 fn sourced_hits(
     x: &Sourced,
     origins: &[Option<Origin>],
     addrs: &[(Interval, usize)],
-) -> Vec<(Origin, PacketSet, Vec<usize>)> {
-    let mut groups: Vec<(Origin, Vec<PBox>, Vec<usize>)> = Vec::new();
+) -> Vec<(Origin, PacketSet, Vec<usize>, PacketSet)> {
+    let mut groups = HitGroups::default();
     for ((k, _), origin) in x.iter().zip(origins) {
         let Some(origin) = origin else {
             continue;
         };
-        let d = k.get(Dim::Dst);
-        // Addresses are sorted by start; those starting after d's end cannot overlap.
-        let end = addrs.partition_point(|(iv, _)| iv.0 <= d.1);
-        let mut hit = addrs[..end].iter().filter(|(iv, _)| iv.1 >= d.0).peekable();
-        if hit.peek().is_none() {
-            continue;
+        let mut hit = members_hit(addrs, k.get(Dim::Dst)).peekable();
+        if hit.peek().is_some() {
+            groups.add(origin.clone(), k, hit, false);
         }
-        let i = match groups.iter().position(|g| same_origin(&g.0, origin)) {
-            Some(i) => i,
-            None => {
-                groups.push((origin.clone(), Vec::new(), Vec::new()));
-                groups.len() - 1
-            }
-        };
-        let g = &mut groups[i];
-        g.1.push(k.ports_only());
-        g.2.extend(hit.map(|(_, k)| *k));
     }
-    groups
-        .into_iter()
-        .map(|(o, t, mut mm)| {
-            mm.sort_unstable();
-            mm.dedup();
-            (o, PacketSet::from_boxes(t), mm)
-        })
-        .collect()
+    groups.finish()
 }
 
 /// Source VPCs in layers: no two VPCs of a layer send from a common address, so within a
