@@ -377,40 +377,51 @@ impl<'m> Walk<'m> {
     /// §3.2: longest prefix match; ties: local, then static, then propagated.
     /// Blackhole routes are selected like any other (and then drop).
     fn lookup(&self, rt: &'m RouteTable, a: Ipv4Addr) -> Option<&'m Route> {
-        let mut best: Option<(u8, u8, &Route)> = None;
-        for r in &rt.routes {
-            let len = match &r.destination {
+        self.longest_match(
+            rt.routes.iter().map(|r| {
+                let rank = match r.origin {
+                    RouteOrigin::Local => 0,
+                    RouteOrigin::Static => 1,
+                    RouteOrigin::Propagated => 2,
+                };
+                (&r.destination, rank, r)
+            }),
+            a,
+        )
+    }
+
+    /// The route whose destination holds `a` with the longest prefix (a prefix list counts
+    /// by its longest entry holding `a`); on equal prefixes the lowest rank.
+    fn longest_match<R>(
+        &self,
+        routes: impl Iterator<Item = (&'m RouteDestination, u8, R)>,
+        a: Ipv4Addr,
+    ) -> Option<R> {
+        let mut best: Option<(u8, u8, R)> = None;
+        for (destination, rank, r) in routes {
+            let len = match destination {
                 RouteDestination::Cidr(c) => match v4(c) {
                     Some(n) if n.contains(&a) => n.prefix_len(),
                     _ => continue,
                 },
                 RouteDestination::PrefixList(pl) => {
-                    let Some(list) = self.m.prefix_lists.get(pl) else {
-                        continue;
-                    };
-                    match list
-                        .cidrs
-                        .iter()
-                        .filter_map(v4)
-                        .filter(|n| n.contains(&a))
-                        .map(|n| n.prefix_len())
-                        .max()
-                    {
+                    match self.m.prefix_lists.get(pl).and_then(|l| {
+                        l.cidrs
+                            .iter()
+                            .filter_map(v4)
+                            .filter(|n| n.contains(&a))
+                            .map(|n| n.prefix_len())
+                            .max()
+                    }) {
                         Some(l) => l,
                         None => continue,
                     }
                 }
             };
-            let rank = match r.origin {
-                RouteOrigin::Local => 0,
-                RouteOrigin::Static => 1,
-                RouteOrigin::Propagated => 2,
-            };
-            let better = match best {
-                None => true,
-                Some((bl, br, _)) => len > bl || (len == bl && rank < br),
-            };
-            if better {
+            if best
+                .as_ref()
+                .is_none_or(|(bl, br, _)| len > *bl || (len == *bl && rank < *br))
+            {
                 best = Some((len, rank, r));
             }
         }
@@ -873,33 +884,12 @@ impl<'m> Walk<'m> {
     /// §6.2 route selection: longest prefix; on ties static before propagated.
     /// Blackholes are selected like any other route (and then drop).
     fn tgw_lookup(&self, t: &'m TgwRouteTable, a: Ipv4Addr) -> Option<&'m TgwRoute> {
-        let mut best: Option<(u8, u8, &TgwRoute)> = None;
-        for r in &t.routes {
-            let len = match &r.destination {
-                RouteDestination::Cidr(c) => match v4(c) {
-                    Some(n) if n.contains(&a) => n.prefix_len(),
-                    _ => continue,
-                },
-                RouteDestination::PrefixList(pl) => {
-                    match self.m.prefix_lists.get(pl).and_then(|l| {
-                        l.cidrs
-                            .iter()
-                            .filter_map(v4)
-                            .filter(|n| n.contains(&a))
-                            .map(|n| n.prefix_len())
-                            .max()
-                    }) {
-                        Some(l) => l,
-                        None => continue,
-                    }
-                }
-            };
-            let rank = if r.propagated { 1 } else { 0 };
-            if best.is_none_or(|(bl, br, _)| len > bl || (len == bl && rank < br)) {
-                best = Some((len, rank, r));
-            }
-        }
-        best.map(|b| b.2)
+        self.longest_match(
+            t.routes
+                .iter()
+                .map(|r| (&r.destination, u8::from(r.propagated), r)),
+            a,
+        )
     }
 
     /// One packet `src` -> `dst` (port `port`) from subnet `from` to the ENI subnet `to`
