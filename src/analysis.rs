@@ -152,43 +152,62 @@ impl Report {
     /// memory in proportion to the number of pairs (the square of the estate, at worst):
     /// for comparing reports and drawing them, not for large estates.
     pub fn pairs(&self) -> Vec<Exposure> {
-        type Joined = (PacketSet, BTreeSet<String>, BTreeSet<usize>);
-        let mut out = Vec::new();
-        let mut joined: BTreeMap<(u32, &str), Joined> = BTreeMap::new();
-        for e in &self.exposures {
-            let Source::Applications(set) = &e.source else {
-                out.push(e.clone());
-                continue;
-            };
-            for i in set.indices() {
-                let j = joined.entry((i, e.target.as_str())).or_default();
-                j.0 = j.0.union(&e.packets);
-                j.1.extend(e.entries.iter().cloned());
-                j.2.extend(e.members.iter().copied());
-            }
-        }
-        let mut pairs = Vec::new();
-        for ((i, target), (packets, entries, members)) in joined {
-            let Some(app) = self.applications.get(i as usize) else {
-                continue;
-            };
-            pairs.push(Exposure {
-                source: Source::Application(app.id.clone()),
-                target: target.to_string(),
-                status: Status::Effective,
-                traffic: query::traffic_of(&packets),
-                packets,
-                entries: entries.into_iter().collect(),
-                members_exposed: members.len(),
-                members: members.into_iter().collect(),
-                blocked_by: Vec::new(),
-            });
-        }
+        let mut out: Vec<Exposure> = self
+            .exposures
+            .iter()
+            .filter(|e| !matches!(e.source, Source::Applications(_)))
+            .cloned()
+            .collect();
+        let mut pairs: Vec<Exposure> = self.pairs_by_target().flatten().collect();
         // In the report's order: by source then target, then most serious first.
         pairs.sort_by(|a, b| (&a.source, &a.target).cmp(&(&b.source, &b.target)));
         out.extend(pairs);
         out.sort_by_cached_key(exposure_order);
         out
+    }
+
+    /// The application-to-application part of [`Self::pairs`], one target at a time (in the
+    /// order of target ids; each target's pairs by source id), so that a caller can go
+    /// through every pair of a large estate holding one target's at once.
+    pub fn pairs_by_target(&self) -> impl Iterator<Item = Vec<Exposure>> + '_ {
+        let mut by_target: BTreeMap<&str, Vec<&Exposure>> = BTreeMap::new();
+        for e in &self.exposures {
+            if matches!(e.source, Source::Applications(_)) {
+                by_target.entry(e.target.as_str()).or_default().push(e);
+            }
+        }
+        by_target.into_iter().map(move |(target, exposures)| {
+            type Joined = (PacketSet, BTreeSet<String>, BTreeSet<usize>);
+            let mut joined: BTreeMap<&str, Joined> = BTreeMap::new();
+            for e in exposures {
+                let Source::Applications(set) = &e.source else {
+                    continue;
+                };
+                for i in set.indices() {
+                    let Some(app) = self.applications.get(i as usize) else {
+                        continue;
+                    };
+                    let j = joined.entry(app.id.as_str()).or_default();
+                    j.0 = j.0.union(&e.packets);
+                    j.1.extend(e.entries.iter().cloned());
+                    j.2.extend(e.members.iter().copied());
+                }
+            }
+            joined
+                .into_iter()
+                .map(|(source, (packets, entries, members))| Exposure {
+                    source: Source::Application(source.to_string()),
+                    target: target.to_string(),
+                    status: Status::Effective,
+                    traffic: query::traffic_of(&packets),
+                    packets,
+                    entries: entries.into_iter().collect(),
+                    members_exposed: members.len(),
+                    members: members.into_iter().collect(),
+                    blocked_by: Vec::new(),
+                })
+                .collect()
+        })
     }
 }
 
