@@ -32,6 +32,18 @@ impl AppSet {
     /// The set of the given indices.
     pub fn from_indices(indices: impl IntoIterator<Item = u32>) -> AppSet {
         let mut v: Vec<u32> = indices.into_iter().collect();
+        let (Some(&lo), Some(&hi)) = (v.iter().min(), v.iter().max()) else {
+            return AppSet::new();
+        };
+        // Many indices in a short span (all the senders of a range of addresses): marking
+        // them in a bitmap of the span costs less than sorting them.
+        if Bitmap::pays(v.len(), v.len() as u64, lo, hi) {
+            let mut bits = Bitmap::new(lo, hi);
+            for i in v {
+                bits.fill(i, i);
+            }
+            return bits.ranges();
+        }
         v.sort_unstable();
         v.dedup();
         let mut out: Vec<(u32, u32)> = Vec::new();
@@ -100,9 +112,34 @@ impl AppSet {
     }
 
     /// The union of many sets at once: one sort of all their ranges, where joining them one
-    /// by one would copy the growing result each time.
+    /// by one would copy the growing result each time; or, when the ranges are many and
+    /// their span short, one bitmap of the span.
     pub fn union_all<'a>(sets: impl IntoIterator<Item = &'a AppSet>) -> AppSet {
-        let mut all: Vec<(u32, u32)> = sets.into_iter().flat_map(|s| s.0.iter().copied()).collect();
+        let sets: Vec<&AppSet> = sets.into_iter().collect();
+        let (mut n, mut words, mut lo, mut hi) = (0usize, 0u64, u32::MAX, 0u32);
+        for s in &sets {
+            if let (Some(first), Some(last)) = (s.0.first(), s.0.last()) {
+                n += s.0.len();
+                lo = lo.min(first.0);
+                hi = hi.max(last.1);
+                words +=
+                    s.0.iter()
+                        .map(|r| u64::from((r.1 - r.0) / 64 + 1))
+                        .sum::<u64>();
+            }
+        }
+        if n == 0 {
+            return AppSet::new();
+        }
+        if Bitmap::pays(n, words, lo, hi) {
+            let mut bits = Bitmap::new(lo, hi);
+            for r in sets.iter().flat_map(|s| s.0.iter()) {
+                bits.fill(r.0, r.1);
+            }
+            return bits.ranges();
+        }
+        let mut all: Vec<(u32, u32)> = Vec::with_capacity(n);
+        all.extend(sets.iter().flat_map(|s| s.0.iter().copied()));
         all.sort_unstable();
         let mut out: Vec<(u32, u32)> = Vec::with_capacity(all.len());
         for (a, b) in all {
@@ -156,6 +193,79 @@ impl AppSet {
     }
 }
 
+/// A bitmap of the indices `lo..=hi`, for building a set from many small pieces.
+struct Bitmap {
+    lo: u32,
+    words: Vec<u64>,
+}
+
+impl Bitmap {
+    /// Whether building a set of `n` pieces (ranges or indices) spanning `lo..=hi` through a
+    /// bitmap (`fill_words` word writes, then one scan of the span) costs less than sorting
+    /// the pieces (about `n log n` comparisons).
+    fn pays(n: usize, fill_words: u64, lo: u32, hi: u32) -> bool {
+        let scan = u64::from((hi - lo) / 64 + 1);
+        let sort = n as u64 * u64::from(usize::BITS - n.leading_zeros());
+        n >= 16 && fill_words + scan < sort
+    }
+
+    fn new(lo: u32, hi: u32) -> Bitmap {
+        Bitmap {
+            lo,
+            words: vec![0; ((hi - lo) / 64 + 1) as usize],
+        }
+    }
+
+    /// Marks the indices `a..=b` (within the bitmap's span).
+    fn fill(&mut self, a: u32, b: u32) {
+        let (a, b) = (a - self.lo, b - self.lo);
+        let (wa, wb) = ((a / 64) as usize, (b / 64) as usize);
+        let head = !0u64 << (a % 64);
+        let tail = !0u64 >> (63 - b % 64);
+        if wa == wb {
+            self.words[wa] |= head & tail;
+            return;
+        }
+        self.words[wa] |= head;
+        self.words[wa + 1..wb].fill(!0);
+        self.words[wb] |= tail;
+    }
+
+    /// The marked indices as a set.
+    fn ranges(&self) -> AppSet {
+        let mut out: Vec<(u32, u32)> = Vec::new();
+        // Positions (from `lo`) as u64: a run may end at the last bit of the last word.
+        let at = |pos: u64| (u64::from(self.lo) + pos) as u32;
+        // The start of the run being read, if any.
+        let mut open: Option<u64> = None;
+        for (k, &w) in self.words.iter().enumerate() {
+            let base = 64 * k as u64;
+            let mut bit = 0u32;
+            while bit < 64 {
+                // Skip to the next change between marked and unmarked.
+                let rest = w >> bit;
+                let same = if open.is_some() {
+                    (!rest).trailing_zeros()
+                } else {
+                    rest.trailing_zeros()
+                };
+                bit += same.min(64 - bit);
+                if bit == 64 {
+                    break;
+                }
+                match open.take() {
+                    Some(start) => out.push((at(start), at(base + u64::from(bit) - 1))),
+                    None => open = Some(base + u64::from(bit)),
+                }
+            }
+        }
+        if let Some(start) = open {
+            out.push((at(start), at(64 * self.words.len() as u64 - 1)));
+        }
+        AppSet(out)
+    }
+}
+
 impl fmt::Debug for AppSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list()
@@ -189,6 +299,44 @@ mod tests {
 
     use proptest::prelude::*;
     use std::collections::BTreeSet;
+
+    /// Sets of ranges over a span of a few hundred words, some wide.
+    fn wide_set() -> impl Strategy<Value = Vec<(u32, u32)>> {
+        proptest::collection::vec((0u32..20_000, 0u32..300), 0..40)
+            .prop_map(|v| v.into_iter().map(|(a, len)| (a, a + len)).collect())
+    }
+
+    proptest! {
+        /// Many sets joined at once (through a bitmap or by sorting, whichever is cheaper)
+        /// give the union of their indices, and so does a list of indices.
+        #[test]
+        fn union_of_many_agrees_with_a_plain_set(
+            sets in proptest::collection::vec(wide_set(), 0..60),
+            offset in prop_oneof![Just(0u32), Just(u32::MAX - 20_400)],
+        ) {
+            let mut model: BTreeSet<u32> = BTreeSet::new();
+            let sets: Vec<AppSet> = sets
+                .iter()
+                .map(|ranges| {
+                    let indices: Vec<u32> = ranges
+                        .iter()
+                        .flat_map(|&(a, b)| (a + offset)..=(b + offset))
+                        .collect();
+                    model.extend(indices.iter().copied());
+                    AppSet::from_indices(indices)
+                })
+                .collect();
+            let want = AppSet::from_indices(model.iter().copied());
+            prop_assert_eq!(want.indices().collect::<BTreeSet<_>>(), model.clone());
+            let mut one_by_one = AppSet::new();
+            for s in &sets {
+                one_by_one.union_with(s);
+            }
+            prop_assert_eq!(&one_by_one, &want);
+            prop_assert_eq!(&AppSet::union_all(sets.iter()), &want);
+            prop_assert_eq!(&AppSet::from_indices(model.iter().rev().copied()), &want);
+        }
+    }
 
     proptest! {
         /// Every operation agrees with a plain set of integers, and the representation stays
