@@ -573,6 +573,35 @@ fn add_members(acc: &mut Vec<usize>, members: impl IntoIterator<Item = usize>) {
     acc.dedup();
 }
 
+/// What one leg brings, per (target class, origin): joined first, so that a class's
+/// accumulator sees one addition per origin, not one per target.
+#[derive(Default)]
+struct GotBy(Vec<(usize, Origin, PacketSet, Vec<usize>)>);
+
+impl GotBy {
+    fn add(&mut self, ci: usize, origin: Origin, traffic: PacketSet, k: usize) {
+        match self
+            .0
+            .iter_mut()
+            .find(|(c, o, _, _)| *c == ci && same_origin(o, &origin))
+        {
+            Some((_, _, t, ks)) => {
+                join_traffic(t, traffic);
+                ks.push(k);
+            }
+            None => self.0.push((ci, origin, traffic, vec![k])),
+        }
+    }
+
+    fn finish(self, listener: u32, acc: &mut BTreeMap<usize, DestAcc>) {
+        for (ci, origin, traffic, members) in self.0 {
+            acc.entry(ci)
+                .or_default()
+                .add(origin, Some(listener), traffic, members);
+        }
+    }
+}
+
 /// What reached a load-balancer node's listener, to be joined to what the node forwards.
 struct LbReach<'a> {
     resolver: Resolver,
@@ -863,9 +892,39 @@ pub fn compute(
         .into_par_iter()
         .map_init(Ctx::new, |ctx, legs| {
             let mut acc: BTreeMap<usize, DestAcc> = BTreeMap::new();
+            // The translated parts, per (node, listener, what the legs' packets decide of
+            // them): the applications of all those legs, and the outside origins.
+            type Translations<'l> = BTreeMap<
+                (&'l str, u32, Vec<Option<Vec<Interval>>>),
+                (Vec<Arc<AppSet>>, Vec<Origin>),
+            >;
+            let mut translations: Translations = BTreeMap::new();
             for r in legs {
                 let f = &forwards[&(r.node, r.listener)];
-                env.lb_join(&r, f, &host_class, ctx, &mut acc);
+                env.lb_join_preserved(&r, f, &host_class, ctx, &mut acc);
+                let protocols = f.protocols(&r.client);
+                if protocols.iter().all(Option::is_none) {
+                    continue;
+                }
+                let e = translations
+                    .entry((r.node, r.listener, protocols))
+                    .or_default();
+                match r.origin {
+                    Origin::Apps(set) => e.0.push(set),
+                    origin if !e.1.contains(&origin) => e.1.push(origin),
+                    _ => {}
+                }
+            }
+            for ((node, listener, protocols), (apps, outside)) in translations {
+                let f = &forwards[&(node, listener)];
+                let apps = match <[_; 1]>::try_from(apps) {
+                    Ok([one]) => Some(one),
+                    Err(v) if v.is_empty() => None,
+                    Err(v) => Some(Arc::new(AppSet::union_all(v.iter().map(|s| &**s)))),
+                };
+                for origin in apps.map(Origin::Apps).into_iter().chain(outside) {
+                    env.lb_join_translated(origin, listener, &protocols, f, &host_class, &mut acc);
+                }
             }
             acc
         })
@@ -1151,9 +1210,12 @@ impl<'a> Env<'a> {
         (out, lb_reach)
     }
 
-    /// Joins one leg (what reached a node's listener) to what the node forwards to its
-    /// targets, adding what each target class gets to `acc`.
-    fn lb_join(
+    /// Joins the part of one leg (what reached a node's listener) that reaches targets with
+    /// the clients' own addresses (§5.3) to what the node forwards, adding what each target
+    /// class gets to `acc`. The part forwarded from the node's address depends on the leg's
+    /// packets only through [`Forward::protocols`]: legs that agree there are joined by
+    /// [`Self::lb_join_translated`], once for all their origins.
+    fn lb_join_preserved(
         &self,
         r: &LbReach,
         f: &Forward,
@@ -1161,24 +1223,9 @@ impl<'a> Env<'a> {
         ctx: &mut Ctx,
         acc: &mut BTreeMap<usize, DestAcc>,
     ) {
-        // What the leg brings, per (target class, origin): joined here first, so that the
-        // class's accumulator sees one addition per origin, not one per target.
-        let mut got_by: Vec<(usize, Origin, PacketSet, Vec<usize>)> = Vec::new();
-        let mut add = |ci: usize, origin: Origin, traffic: PacketSet, k: usize| match got_by
-            .iter_mut()
-            .find(|(c, o, _, _)| *c == ci && same_origin(o, &origin))
-        {
-            Some((_, _, t, ks)) => {
-                join_traffic(t, traffic);
-                ks.push(k);
-            }
-            None => got_by.push((ci, origin, traffic, vec![k])),
-        };
-        // The protocols of the clients a translated part serves, per set of client addresses
-        // (the targets of one load balancer share those sets).
-        let mut served: Vec<(&[Interval], Option<Vec<Interval>>)> = Vec::new();
+        let mut got_by = GotBy::default();
         let empty = PacketSet::empty();
-        for (target, preserved, translated) in &f.reached {
+        for (target, preserved, _) in &f.reached {
             let Some(&(ci, k)) = host_class.get(target.as_str()) else {
                 continue;
             };
@@ -1187,54 +1234,62 @@ impl<'a> Env<'a> {
                 Resolver::Outside(..) => f.preserved_outside.get(target).unwrap_or(&empty),
                 _ => preserved,
             };
-            if !preserved.is_empty() {
-                // The target sees the clients' own addresses: credit each box to its senders.
-                let got = preserved.intersect(&r.client);
-                let mut by_origin: Vec<(Origin, Vec<PBox>)> = Vec::new();
-                for b in got.boxes() {
-                    let Some(o) = self.resolve(&r.resolver, b.get(Dim::Src), ctx) else {
-                        continue;
-                    };
-                    match by_origin.iter_mut().find(|(x, _)| same_origin(x, &o)) {
-                        Some((_, v)) => v.push(*b),
-                        None => by_origin.push((o, vec![*b])),
-                    }
-                }
-                for (origin, boxes) in by_origin {
-                    add(ci, origin, PacketSet::from_boxes(boxes).ports_only(), k);
-                }
+            if preserved.is_empty() {
+                continue;
             }
-            for (clients, ports) in translated {
-                // Without preservation the node's new flow keeps only the protocol, for the
-                // clients it serves.
-                let protocols = match served.iter().find(|(c, _)| *c == clients.as_slice()) {
-                    Some((_, p)) => p.clone(),
-                    None => {
-                        let s = r.client.restrict(Dim::Src, clients);
-                        let p = (!s.is_empty()).then(|| s.project(Dim::Proto));
-                        served.push((clients, p.clone()));
-                        p
-                    }
-                };
-                let Some(protocols) = protocols else {
+            // The target sees the clients' own addresses: credit each box to its senders.
+            let got = preserved.intersect(&r.client);
+            let mut by_origin: Vec<(Origin, Vec<PBox>)> = Vec::new();
+            for b in got.boxes() {
+                let Some(o) = self.resolve(&r.resolver, b.get(Dim::Src), ctx) else {
                     continue;
                 };
-                let got = if protocols == [(0, 255)] {
+                match by_origin.iter_mut().find(|(x, _)| same_origin(x, &o)) {
+                    Some((_, v)) => v.push(*b),
+                    None => by_origin.push((o, vec![*b])),
+                }
+            }
+            for (origin, boxes) in by_origin {
+                got_by.add(ci, origin, PacketSet::from_boxes(boxes).ports_only(), k);
+            }
+        }
+        got_by.finish(r.listener, acc);
+    }
+
+    /// Joins what `origin` brought to a node's listener to what the node forwards from its own
+    /// address: without preservation the node's new flow keeps only the protocol, for the
+    /// clients it serves (`protocols`, per [`Forward::clients`]: the protocols of the origin's
+    /// packets from those clients, if any).
+    fn lb_join_translated(
+        &self,
+        origin: Origin,
+        listener: u32,
+        protocols: &[Option<Vec<Interval>>],
+        f: &Forward,
+        host_class: &HashMap<&str, (usize, usize)>,
+        acc: &mut BTreeMap<usize, DestAcc>,
+    ) {
+        let mut got_by = GotBy::default();
+        for (target, _, translated) in &f.reached {
+            let Some(&(ci, k)) = host_class.get(target.as_str()) else {
+                continue;
+            };
+            for (clients, ports) in translated {
+                let Some(protocols) = &protocols[*clients] else {
+                    continue;
+                };
+                let got = if protocols[..] == [(0, 255)] {
                     ports.clone()
                 } else {
-                    ports.restrict(Dim::Proto, &protocols)
+                    ports.restrict(Dim::Proto, protocols)
                 };
                 if got.is_empty() {
                     continue;
                 }
-                add(ci, r.origin.clone(), got, k);
+                got_by.add(ci, origin.clone(), got, k);
             }
         }
-        for (ci, origin, traffic, members) in got_by {
-            acc.entry(ci)
-                .or_default()
-                .add(origin, Some(r.listener), traffic, members);
-        }
+        got_by.finish(listener, acc);
     }
 
     /// What `owner`'s rules allow of traffic with `peer` (inbound: `peer` sends), as an index
@@ -1556,17 +1611,34 @@ impl Ctx {
 /// the clients it serves (§5.3: an NLB preserves the address of clients of the target's address
 /// family only).
 struct Forward {
-    /// (target host, packets arriving with the client's address, [(client source addresses,
-    /// protocols and destination ports arriving from the node's address)]).
+    /// (target host, packets arriving with the client's address, [(client source addresses
+    /// as an index into `clients`, protocols and destination ports arriving from the node's
+    /// address)]).
     reached: Vec<(String, PacketSet, Translated)>,
+    /// The sets of client source addresses the translated parts serve.
+    clients: Vec<Vec<Interval>>,
     /// Target host → packets arriving with the address of a client outside the VPCs
     /// (internet, on-premises), which no group reference matches (§1.3).
     preserved_outside: BTreeMap<String, PacketSet>,
 }
 
-/// Per set of client source addresses, the protocols and destination ports that reach a target
-/// from the load balancer node's own address.
-type Translated = Vec<(Vec<Interval>, PacketSet)>;
+/// Per set of client source addresses (an index into [`Forward::clients`]), the protocols and
+/// destination ports that reach a target from the load balancer node's own address.
+type Translated = Vec<(usize, PacketSet)>;
+
+impl Forward {
+    /// What a leg's packets (`client`) decide of the translated parts: per set of client
+    /// addresses in [`Self::clients`], the protocols of the packets from there, if any.
+    fn protocols(&self, client: &PacketSet) -> Vec<Option<Vec<Interval>>> {
+        self.clients
+            .iter()
+            .map(|c| {
+                let s = client.restrict(Dim::Src, c);
+                (!s.is_empty()).then(|| s.project(Dim::Proto))
+            })
+            .collect()
+    }
+}
 
 fn forward(
     m: &Model,
@@ -1587,6 +1659,7 @@ fn forward(
         return (
             Forward {
                 reached: Vec::new(),
+                clients: Vec::new(),
                 preserved_outside: BTreeMap::new(),
             },
             Unknowns::new(),
@@ -1624,18 +1697,30 @@ fn forward(
             }
         }
     }
+    let mut clients: Vec<Vec<Interval>> = Vec::new();
+    let reached = reached
+        .into_iter()
+        .map(|(k, (preserved, translated))| {
+            let translated = translated
+                .into_iter()
+                .map(|(c, s)| {
+                    let i = match clients.iter().position(|x| *x == c) {
+                        Some(i) => i,
+                        None => {
+                            clients.push(c);
+                            clients.len() - 1
+                        }
+                    };
+                    (i, s.ports_only())
+                })
+                .collect();
+            (k, preserved, translated)
+        })
+        .collect();
     let f = Forward {
         preserved_outside,
-        reached: reached
-            .into_iter()
-            .map(|(k, (preserved, translated))| {
-                let translated = translated
-                    .into_iter()
-                    .map(|(clients, s)| (clients, s.ports_only()))
-                    .collect();
-                (k, preserved, translated)
-            })
-            .collect(),
+        reached,
+        clients,
     };
     (f, unknowns)
 }
