@@ -9,6 +9,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use rayon::prelude::*;
+
 use crate::engine::allpairs::{self, Origin};
 pub use crate::engine::appset::AppSet;
 use crate::engine::filters::{self, SgDirection};
@@ -445,10 +447,18 @@ pub fn analyze_with_options(m: &Model, options: &Options) -> Report {
     }
     // Then per (target, sources): an application never counts as its own source, and
     // exposures with the same sources are one (traffic, entries and members joined).
+    // The unions of sources are the costly part: computed in parallel, kept in order.
+    let effects: Vec<(Effect, (Vec<&AppSet>, PacketSet))> = by_effect.into_iter().collect();
+    let unions: Vec<(usize, AppSet, String, Vec<usize>, PacketSet)> = effects
+        .into_par_iter()
+        .map(|((target, entry, members, _), (sets, traffic))| {
+            let mut set = AppSet::union_all(sets);
+            set.remove(target as u32);
+            (target, set, entry, members, traffic)
+        })
+        .collect();
     let mut by_sources: BTreeMap<(usize, AppSet), Acc> = BTreeMap::new();
-    for ((target, entry, members, _), (sets, traffic)) in by_effect {
-        let mut set = AppSet::union_all(sets);
-        set.remove(target as u32);
+    for (target, set, entry, members, traffic) in unions {
         if set.is_empty() {
             continue;
         }

@@ -117,9 +117,6 @@ struct Rules {
 /// Group set → (its id, ingress rules, egress rules).
 type RulesMemo = HashMap<Vec<String>, (usize, Arc<Rules>, Arc<Rules>)>;
 
-/// Traffic and members reached per (origin, class, entry).
-type Merged = BTreeMap<(Origin, usize, Option<String>), (PacketSet, BTreeSet<usize>)>;
-
 /// A class as the evaluation needs it.
 struct ClassInfo<'a> {
     hosts: Vec<&'a Host>,
@@ -1913,22 +1910,30 @@ fn class_info<'a>(
 }
 
 /// One result per (origin, class, entry): traffic and members merged.
-fn merge_reaches(v: Vec<Reach>) -> Vec<Reach> {
-    let mut acc: Merged = BTreeMap::new();
+fn merge_reaches(mut v: Vec<Reach>) -> Vec<Reach> {
+    // A stable sort (in parallel) then one pass: reaches of one key are joined in the order
+    // they came, as a map filled in that order would join them.
+    v.par_sort_by(|a, b| (&a.origin, a.class, &a.entry).cmp(&(&b.origin, b.class, &b.entry)));
+    let mut out: Vec<Reach> = Vec::with_capacity(v.len());
     for r in v {
-        let e = acc.entry((r.origin, r.class, r.entry)).or_default();
-        e.0 = e.0.union(&r.traffic);
-        e.1.extend(r.members);
+        match out.last_mut() {
+            Some(last)
+                if last.class == r.class && last.entry == r.entry && last.origin == r.origin =>
+            {
+                last.traffic = last.traffic.union(&r.traffic);
+                last.members.extend(r.members);
+            }
+            _ => out.push(Reach {
+                traffic: PacketSet::empty().union(&r.traffic),
+                ..r
+            }),
+        }
     }
-    acc.into_iter()
-        .map(|((origin, class, entry), (traffic, members))| Reach {
-            origin,
-            class,
-            entry,
-            traffic,
-            members: members.into_iter().collect(),
-        })
-        .collect()
+    out.par_iter_mut().for_each(|r| {
+        r.members.sort_unstable();
+        r.members.dedup();
+    });
+    out
 }
 
 #[cfg(test)]
