@@ -381,8 +381,13 @@ pub fn analyze_with(m: &Model, grouping: Grouping) -> Report {
 
 /// Computes the exposure report with the given options.
 pub fn analyze_with_options(m: &Model, options: &Options) -> Report {
+    analyze_indexed(m, &Index::new(m), options)
+}
+
+/// The same as [`analyze_with_options`], with the engine's index of `m` already built (to be
+/// shared with [`crate::findings::check_indexed`]).
+pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
     let grouping = options.grouping;
-    let idx = Index::new(m);
     let apps = applications(m, &idx);
     // Classes: an application's members in one subnet (or each interface alone), numbered
     // application by application, so that a class's members map back to the application's.

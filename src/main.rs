@@ -382,9 +382,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 app_to_app: !no_app_to_app,
                 ..Default::default()
             };
-            let report = exposure::analysis::analyze_with_options(&snap.model, &options);
+            let idx = exposure::engine::index::Index::new(&snap.model);
+            let report = exposure::analysis::analyze_indexed(&snap.model, &idx, &options);
             clock.lap("analysis");
-            let findings = exposure::findings::check(&snap.model, &report, &cfg);
+            let findings = exposure::findings::check_indexed(&snap.model, &idx, &report, &cfg);
+            drop(idx);
             clock.lap("findings");
             let analysis = render::report::Analysis {
                 inventory: &inv,
@@ -513,8 +515,7 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
     let findings = if args.fail_on == Threshold::Never {
         Vec::new()
     } else {
-        let report = exposure::analysis::analyze(&snap.model);
-        exposure::findings::check(&snap.model, &report, &exposure::findings::Config::default())
+        analyze_and_check(&snap.model).1
     };
     let today = today();
     let report = policy::check(
@@ -545,12 +546,21 @@ fn check(args: CheckArgs) -> Result<ExitCode, String> {
     })
 }
 
+/// The analysis and the findings with the default configuration, on one index.
+fn analyze_and_check(
+    m: &exposure::model::Model,
+) -> (exposure::analysis::Report, Vec<exposure::findings::Finding>) {
+    let idx = exposure::engine::index::Index::new(m);
+    let report = exposure::analysis::analyze_indexed(m, &idx, &Default::default());
+    let findings =
+        exposure::findings::check_indexed(m, &idx, &report, &exposure::findings::Config::default());
+    (report, findings)
+}
+
 fn diff(args: DiffArgs) -> Result<ExitCode, String> {
     let analyse = |path: &PathBuf| -> Result<_, String> {
         let snap = load(Some(path))?;
-        let report = exposure::analysis::analyze(&snap.model);
-        let findings =
-            exposure::findings::check(&snap.model, &report, &exposure::findings::Config::default());
+        let (report, findings) = analyze_and_check(&snap.model);
         Ok((snap.origin, report, findings))
     };
     let (old_label, old, old_findings) = analyse(&args.old)?;

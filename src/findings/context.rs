@@ -23,7 +23,7 @@ pub(super) struct Context<'a> {
     /// The exposure report.
     pub report: &'a Report,
     /// The engine's lookups (hosts, group membership).
-    pub idx: Index,
+    pub idx: &'a Index,
     /// Users of each security group: ENI ids, load-balancer ARNs, VPC endpoint ids, DB identifiers.
     pub users: BTreeMap<String, Vec<String>>,
     /// Exposures per target application, with their traffic parsed once.
@@ -41,14 +41,7 @@ pub(super) struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
-    pub fn new(m: &'a Model, report: &'a Report) -> Context<'a> {
-        // The engine's index (the larger part) is built beside the lookups of this module.
-        let (idx, cx) = rayon::join(|| Index::new(m), || Context::lookups(m, report));
-        Context { idx, ..cx }
-    }
-
-    /// Everything but the index (left empty).
-    fn lookups(m: &'a Model, report: &'a Report) -> Context<'a> {
+    pub fn new(m: &'a Model, idx: &'a Index, report: &'a Report) -> Context<'a> {
         // Users in first-seen order, each once (a set beside the list keeps it linear).
         let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut seen: std::collections::HashSet<(String, String)> = Default::default();
@@ -87,7 +80,7 @@ impl<'a> Context<'a> {
         Context {
             m,
             report,
-            idx: Index::default(),
+            idx,
             users,
             exposures,
             apps_by_group,

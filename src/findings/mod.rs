@@ -28,6 +28,7 @@ use std::fmt;
 use rayon::prelude::*;
 
 use crate::analysis::{Report, Status};
+use crate::engine::index::Index;
 use crate::model::Model;
 
 pub use config::Config;
@@ -317,17 +318,29 @@ fn graded(default: Severity, status: Option<Status>) -> Severity {
 /// Runs every check, applies the configuration and sorts the findings
 /// (most severe first, then by code, resources and message).
 pub fn check(m: &Model, report: &Report, cfg: &Config) -> Vec<Finding> {
-    // The NACL checks read the model alone: they run while the context (the engine's index
-    // above all) is built. The other checks run side by side; the findings are concatenated
-    // in a fixed order (security groups, internet, load balancers, NACLs) before sorting.
+    // The NACL checks read the model alone: they run while the engine's index is built.
+    let (idx, nacl_found) = rayon::join(|| Index::new(m), || nacl_findings(m));
+    run(context::Context::new(m, &idx, report), cfg, nacl_found)
+}
+
+/// The same as [`check`], with the engine's index of `m` already built (the analysis's).
+pub fn check_indexed(m: &Model, idx: &Index, report: &Report, cfg: &Config) -> Vec<Finding> {
     let (cx, nacl_found) = rayon::join(
-        || context::Context::new(m, report),
-        || {
-            let mut out = Vec::new();
-            nacl::check(m, &mut out);
-            out
-        },
+        || context::Context::new(m, idx, report),
+        || nacl_findings(m),
     );
+    run(cx, cfg, nacl_found)
+}
+
+fn nacl_findings(m: &Model) -> Vec<Finding> {
+    let mut out = Vec::new();
+    nacl::check(m, &mut out);
+    out
+}
+
+/// Runs the checks that read the report, beside each other; the findings are concatenated
+/// in a fixed order (security groups, internet, load balancers, NACLs) before sorting.
+fn run(cx: context::Context, cfg: &Config, nacl_found: Vec<Finding>) -> Vec<Finding> {
     let (mut out, rest) = rayon::join(
         || {
             let mut out = Vec::new();
@@ -350,7 +363,7 @@ pub fn check(m: &Model, report: &Report, cfg: &Config) -> Vec<Finding> {
         }
     }
     // A stable sort (rayon's is a stable merge sort): the order is the sequential one. The
-    // context (the engine's index, hundreds of megabytes on large estates) is freed meanwhile.
+    // context is freed meanwhile.
     rayon::join(
         || drop(cx),
         || {
