@@ -2,7 +2,7 @@
 //! receive: ENIs and load-balancer nodes whose ENIs the snapshot lacks),
 //! security-group membership, and public-address mappings.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use super::packet::{addr_interval, encode, merge, net_intervals, Dim, Interval, PBox, PacketSet};
@@ -131,10 +131,17 @@ impl Index {
         }
         // §5 / build notes: a load balancer sits in the subnets of its AvailabilityZones whether or
         // not the snapshot holds its ENIs; nodes without an ENI get their subnet as address.
+        // (load balancer, subnet) pairs that have an ENI in the snapshot (one pass over the
+        // interfaces, not one per load balancer).
+        let mut lb_enis: BTreeSet<(&str, &str)> = BTreeSet::new();
+        for e in m.network_interfaces.values() {
+            if let (OwnerKind::LoadBalancer, Some(arn)) = (e.owner.kind, e.owner.id.as_deref()) {
+                lb_enis.insert((arn, e.subnet_id.as_str()));
+            }
+        }
         for lb in m.load_balancers.values() {
-            let enis = m.load_balancer_enis(&lb.arn);
             for s in &lb.subnet_ids {
-                if enis.iter().any(|e| &e.subnet_id == s) {
+                if lb_enis.contains(&(lb.arn.as_str(), s.as_str())) {
                     continue;
                 }
                 let Some(subnet) = m.subnets.get(s) else {
