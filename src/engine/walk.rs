@@ -732,7 +732,9 @@ impl<'m> Walker<'m> {
 
     /// Network mode: packets entering the subnets of a VPC, each through its NACL and return
     /// routes. Neither looks at the destination address, so subnets sharing a NACL, a route
-    /// table and an availability zone share one evaluation, restricted to each one's addresses.
+    /// table and an availability zone share one evaluation, of the packets for their addresses
+    /// only (every check is a filter of the packet: restricting the destinations first or last
+    /// gives the same deliveries, and the checks see a fraction of the boxes).
     fn network_deliver(
         &mut self,
         vpc_id: &str,
@@ -743,15 +745,15 @@ impl<'m> Walker<'m> {
         arrival: &Arrival,
     ) {
         let m = self.m;
-        // (NACL, route table, zone, entered from this subnet) -> what passes
+        // (NACL, route table, zone, entered from this subnet)
         type Key<'k> = (Option<&'k str>, Option<&'k str>, &'k Option<String>, bool);
-        let mut memo: BTreeMap<Key, (PacketSet, Trace)> = BTreeMap::new();
-        // After a transit gateway, the reply's checks past the destination's own subnet depend on
-        // its zone only: done once per zone, first (filters commute, and network mode keeps no
-        // hops).
-        let mut by_zone: BTreeMap<&Option<String>, (PacketSet, Trace)> = BTreeMap::new();
+        // The subnets the packets are for, by key: (the first one, all of them, their addresses).
+        type Group<'k> = (&'k str, Vec<(&'k str, &'k [Interval])>, Vec<Interval>);
+        let mut groups: BTreeMap<Key, Group> = BTreeMap::new();
+        // Per zone, the addresses of its subnets the packets are for.
+        let mut zones: BTreeMap<&Option<String>, Vec<Interval>> = BTreeMap::new();
         for (sid, addrs) in subnets {
-            if set.restrict(Dim::Dst, addrs).is_empty() {
+            if !touches(&set, Dim::Dst, addrs) {
                 continue;
             }
             let sub = &m.subnets[sid];
@@ -762,60 +764,67 @@ impl<'m> Walker<'m> {
                 &sub.az,
                 own,
             );
-            let passed = match memo.get(&key) {
-                Some(x) => x,
-                None => {
-                    let (set, mut t2) = if matches!(arrival, Arrival::Tgw { .. }) {
-                        by_zone
-                            .entry(&sub.az)
-                            .or_insert_with(|| {
-                                let mut t0 = t.clone();
-                                let mut undecided = Vec::new();
-                                let p = self.tgw_reply_zone(
-                                    &sub.az,
-                                    set.clone(),
-                                    &mut t0,
-                                    arrival,
-                                    &mut undecided,
-                                );
-                                for (why, part, t1) in undecided {
-                                    self.finish(t1, Ending::Unknown(why), part);
-                                }
-                                (p, t0)
-                            })
-                            .clone()
-                    } else {
-                        (set.clone(), t.clone())
-                    };
-                    let part = if own {
-                        set
-                    } else {
-                        self.enter_subnet(sid, set, &mut t2, arrival)
-                    };
-                    let part = if *arrival == Arrival::PreservedByLb {
-                        part
-                    } else {
-                        let place = Place {
-                            subnet_id: sid,
-                            vpc_id,
-                            az: &sub.az,
-                            name: sid,
-                        };
-                        let mut undecided = Vec::new();
-                        let before = t2.clone();
-                        let part =
-                            self.return_routes(place, part, &mut t2, arrival, &mut undecided);
-                        for (why, p) in undecided {
-                            self.finish(before.clone(), Ending::Unknown(why), p);
-                        }
-                        self.tgw_reply_leave(place, part, &mut t2, arrival)
-                    };
-                    memo.entry(key).or_insert((part, t2))
+            let g = groups
+                .entry(key)
+                .or_insert_with(|| (sid.as_str(), Vec::new(), Vec::new()));
+            g.1.push((sid.as_str(), addrs.as_slice()));
+            g.2.extend(addrs.iter().copied());
+            zones
+                .entry(&sub.az)
+                .or_default()
+                .extend(addrs.iter().copied());
+        }
+        // After a transit gateway, the reply's checks past the destination's own subnet depend on
+        // its zone only: done once per zone, first (filters commute, and network mode keeps no
+        // hops).
+        let mut by_zone: BTreeMap<&Option<String>, (PacketSet, Trace)> = BTreeMap::new();
+        if matches!(arrival, Arrival::Tgw { .. }) {
+            for (az, addrs) in zones {
+                let mut t0 = t.clone();
+                let mut undecided = Vec::new();
+                let part = set.restrict(Dim::Dst, &super::packet::merge(addrs));
+                let p = self.tgw_reply_zone(az, part, &mut t0, arrival, &mut undecided);
+                for (why, part, t1) in undecided {
+                    self.finish(t1, Ending::Unknown(why), part);
                 }
+                by_zone.insert(az, (p, t0));
+            }
+        }
+        for ((_, _, az, own), (sid, members, addrs)) in groups {
+            let addrs = super::packet::merge(addrs);
+            let (set, mut t2) = match by_zone.get(az) {
+                Some((p, t0)) => (p.restrict(Dim::Dst, &addrs), t0.clone()),
+                None => (set.restrict(Dim::Dst, &addrs), t.clone()),
             };
-            let part = passed.0.restrict(Dim::Dst, addrs);
-            let t2 = passed.1.clone();
-            self.record(sid, part, &t2);
+            let part = if own {
+                set
+            } else {
+                self.enter_subnet(sid, set, &mut t2, arrival)
+            };
+            let part = if *arrival == Arrival::PreservedByLb {
+                part
+            } else {
+                let place = Place {
+                    subnet_id: sid,
+                    vpc_id,
+                    az,
+                    name: sid,
+                };
+                let mut undecided = Vec::new();
+                let before = t2.clone();
+                let part = self.return_routes(place, part, &mut t2, arrival, &mut undecided);
+                for (why, p) in undecided {
+                    self.finish(before.clone(), Ending::Unknown(why), p);
+                }
+                self.tgw_reply_leave(place, part, &mut t2, arrival)
+            };
+            if members.len() == 1 {
+                self.record(sid, part, &t2);
+                continue;
+            }
+            for (member, addrs) in members {
+                self.record(member, part.restrict(Dim::Dst, addrs), &t2);
+            }
         }
     }
 
