@@ -388,7 +388,7 @@ pub fn analyze_with_options(m: &Model, options: &Options) -> Report {
 /// shared with [`crate::findings::check_indexed`]).
 pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
     let grouping = options.grouping;
-    let apps = applications(m, &idx);
+    let apps = applications(m, idx);
     // Classes: an application's members in one subnet (or each interface alone), numbered
     // application by application, so that a class's members map back to the application's.
     let mut classes: Vec<Vec<String>> = Vec::new();
@@ -412,7 +412,7 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
             clients.push(options.app_to_app && is_client(app.kind));
         }
     }
-    let (reaches, unknowns) = allpairs::compute(m, &idx, &classes, &class_app, &clients);
+    let (reaches, unknowns) = allpairs::compute(m, idx, &classes, &class_app, &clients);
     let app_members = |class: usize, ks: &[usize]| -> Vec<usize> {
         ks.iter().map(|&k| class_members[class][k]).collect()
     };
@@ -522,7 +522,7 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
                     let probe = PacketSet::from_box(PBox::FULL).restrict(Dim::Src, space);
                     filters::security_groups(
                         m,
-                        &idx,
+                        idx,
                         &h.groups,
                         SgDirection::Ingress,
                         &probe,
@@ -546,7 +546,7 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
                     entries: vec!["direct".into()],
                     members_exposed: exposed.len(),
                     members: exposed,
-                    blocked_by: latent_blockers(m, &idx, app, v4),
+                    blocked_by: latent_blockers(m, idx, app, v4),
                 });
             }
         }

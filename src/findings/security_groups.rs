@@ -319,7 +319,7 @@ impl<'c> Covering<'c> {
             .map(|g| {
                 filters::security_groups(
                     cx.m,
-                    &cx.idx,
+                    cx.idx,
                     &[g.to_string()],
                     SgDirection::Egress,
                     &everything,
