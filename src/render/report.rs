@@ -129,6 +129,13 @@ use super::inventory::{json_diagnostics, json_locations, JsonDiagnostic, JsonLoc
 
 /// The analysis as JSON (documented in docs/json-output.md).
 pub fn json(a: &Analysis) -> String {
+    serde_json::to_string_pretty(&json_document(a)).expect("analysis serialises") + "\n"
+}
+
+/// The document [`json`] prints, for a caller that writes it as it is serialised (the
+/// report of a large estate is hundreds of megabytes: better not held twice). Written with
+/// `serde_json`'s pretty printer and a final newline, it is [`json`]'s text.
+pub fn json_document<'a>(a: &'a Analysis<'a>) -> impl Serialize + 'a {
     let inv = a.inventory;
     let doc = JsonAnalysis {
         schema_version: SCHEMA_VERSION,
@@ -207,7 +214,7 @@ pub fn json(a: &Analysis) -> String {
         warnings: json_diagnostics(inv, Level::Warning),
         notes: json_diagnostics(inv, Level::Note),
     };
-    serde_json::to_string_pretty(&doc).expect("analysis serialises") + "\n"
+    doc
 }
 
 /// The inventory's assumptions, then those the analysis adds.
