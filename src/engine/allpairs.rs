@@ -173,6 +173,8 @@ struct Env<'a> {
     senders: &'a Senders,
     /// The listeners, in the model's order: entries are kept as indices into it.
     listeners: Vec<&'a Listener>,
+    /// (node, listener) → what the node forwards to its targets.
+    forwards: &'a HashMap<(&'a str, u32), Forward>,
 }
 
 /// Who a box of arriving packets comes from.
@@ -301,7 +303,7 @@ impl<'a> Env<'a> {
         x: &PacketSet,
         ctx: &mut Ctx,
         acc: &mut DestAcc,
-        lb_reach: &mut Vec<LbReach<'a>>,
+        lb: &mut LbOut<'a>,
     ) {
         if x.is_empty() {
             return;
@@ -323,19 +325,16 @@ impl<'a> Env<'a> {
                 for &k in &members {
                     let node: &'a Host = dc.hosts[k];
                     let mine = raw.restrict(Dim::Dst, &node.private);
-                    if !mine.is_empty() {
-                        lb_reach.push(LbReach {
-                            resolver: r.clone(),
-                            origin: origin.clone(),
-                            node: node.id.as_str(),
-                            listener: *l,
-                            // A preserving load balancer hands the client's addresses and
-                            // ports to the target; what it was sent to no longer matters.
-                            client: mine
-                                .rewrite(Dim::Dst, ALL_ADDRS)
-                                .rewrite(Dim::DstPort, (0, 65535)),
-                        });
-                    }
+                    let key = (node.id.as_str(), *l);
+                    let Some(f) = self.forwards.get(&key).filter(|_| !mine.is_empty()) else {
+                        continue;
+                    };
+                    // A preserving load balancer hands the client's addresses and ports to
+                    // the target; what it was sent to no longer matters.
+                    let client = mine
+                        .rewrite(Dim::Dst, ALL_ADDRS)
+                        .rewrite(Dim::DstPort, (0, 65535));
+                    lb.add(r, &origin, key, f, client);
                 }
                 acc.add(origin, Some(*l), traffic, members);
             }
@@ -599,10 +598,10 @@ impl GotBy {
     }
 }
 
-/// What reached a load-balancer node's listener, to be joined to what the node forwards.
+/// What reached a load-balancer node's listener, to be joined to what the node forwards
+/// with the client's own address (kept only where the node forwards some that way).
 struct LbReach<'a> {
     resolver: Resolver,
-    origin: Origin,
     /// The node's host id.
     node: &'a str,
     /// Index into [`Env::listeners`].
@@ -610,6 +609,72 @@ struct LbReach<'a> {
     /// The packets as they arrived, destinations widened: protocols, sources and source
     /// ports.
     client: PacketSet,
+}
+
+/// The parts a node forwards from its own address, per (node, listener, what the packets
+/// that reached it decide of them: [`Forward::protocols`]): the applications that sent those
+/// packets, and the outside origins.
+type Translations<'a> =
+    BTreeMap<(&'a str, u32, Vec<Option<Vec<Interval>>>), (Vec<Arc<AppSet>>, Vec<Origin>)>;
+
+/// What reached load-balancer listeners, as the join needs it.
+#[derive(Default)]
+struct LbOut<'a> {
+    /// Per leg, for the part forwarded with the client's own address.
+    legs: Vec<LbReach<'a>>,
+    /// For the part forwarded from the node's address, per what decides it.
+    translations: Translations<'a>,
+    /// The (node, listener) pairs reached.
+    reached: BTreeSet<(&'a str, u32)>,
+}
+
+impl<'a> LbOut<'a> {
+    /// Adds what `origin` brought (`client`) to `node`'s listener `l`, forwarded as `f` says.
+    fn add(
+        &mut self,
+        r: &Resolver,
+        origin: &Origin,
+        key: (&'a str, u32),
+        f: &Forward,
+        client: PacketSet,
+    ) {
+        self.reached.insert(key);
+        let protocols = f.protocols(&client);
+        if protocols.iter().any(Option::is_some) {
+            let e = self
+                .translations
+                .entry((key.0, key.1, protocols))
+                .or_default();
+            match origin {
+                Origin::Apps(set) => e.0.push(set.clone()),
+                o if !e.1.contains(o) => e.1.push(o.clone()),
+                _ => {}
+            }
+        }
+        if f.preserves {
+            self.legs.push(LbReach {
+                resolver: r.clone(),
+                node: key.0,
+                listener: key.1,
+                client,
+            });
+        }
+    }
+
+    /// Adds everything another holds, after what this one holds.
+    fn absorb(&mut self, other: LbOut<'a>) {
+        self.legs.extend(other.legs);
+        for (key, (apps, outside)) in other.translations {
+            let e = self.translations.entry(key).or_default();
+            e.0.extend(apps);
+            for o in outside {
+                if !e.1.contains(&o) {
+                    e.1.push(o);
+                }
+            }
+        }
+        self.reached.extend(other.reached);
+    }
 }
 
 /// Computes what every origin reaches of every class.
@@ -661,14 +726,46 @@ pub fn compute(
         }
     }
     let senders = arrange_senders(&mut infos, clients);
+    // Load balancers forward what their listeners accept: one walk per (node, listener), in
+    // parallel, before anything reaches them (what reaches a listener is joined to it as
+    // it is found).
+    let mut host_class: HashMap<&str, (usize, usize)> = HashMap::default();
+    for (ci, c) in infos.iter().enumerate() {
+        for (k, h) in c.hosts.iter().enumerate() {
+            host_class.insert(h.id.as_str(), (ci, k));
+        }
+    }
+    let all_hosts: Arc<BTreeSet<String>> =
+        Arc::new(host_class.keys().map(|h| h.to_string()).collect());
+    let keys: BTreeSet<(&str, u32)> = infos
+        .iter()
+        .filter(|c| c.lb.is_some())
+        .flat_map(|c| {
+            c.hosts
+                .iter()
+                .flat_map(|h| c.listeners.iter().map(|(l, _)| (h.id.as_str(), *l)))
+        })
+        .collect();
+    let walked: Vec<(Forward, Unknowns)> = keys
+        .par_iter()
+        .map(|&(node, l)| forward(m, idx, node, &listeners[l as usize].arn, &all_hosts))
+        .collect();
+    let mut forwards: HashMap<(&str, u32), Forward> = HashMap::default();
+    // What the walks left undecided, reported for the (node, listener) pairs reached.
+    let mut forward_unknowns: HashMap<(&str, u32), Unknowns> = HashMap::default();
+    for (key, (f, u)) in keys.into_iter().zip(walked) {
+        forwards.insert(key, f);
+        forward_unknowns.insert(key, u);
+    }
     let env = Env {
         m,
         infos: &infos,
         senders: &senders,
         listeners,
+        forwards: &forwards,
     };
     let mut out: Vec<Reach> = Vec::new();
-    let mut lb_reach: Vec<LbReach> = Vec::new();
+    let mut lb_out = LbOut::default();
     let mut ctx = Ctx::new();
     let mut unknowns = Unknowns::new();
 
@@ -723,7 +820,7 @@ pub fn compute(
                     d.set.clone()
                 };
                 let mut acc = DestAcc::default();
-                env.deliver(&resolver, ci, addrs, &x, &mut ctx, &mut acc, &mut lb_reach);
+                env.deliver(&resolver, ci, addrs, &x, &mut ctx, &mut acc, &mut lb_out);
                 out.extend(acc.finish(ci, &env.listeners));
             }
         }
@@ -835,7 +932,7 @@ pub fn compute(
         .collect();
     // The security-group part, per subnet entered (in parallel). The network sets are the
     // largest thing held (gigabytes on a large estate): each subnet's are freed once used.
-    let per_subnet: Vec<(Vec<Reach>, Vec<LbReach>)> = network
+    let per_subnet: Vec<(Vec<Reach>, LbOut)> = network
         .into_par_iter()
         .map_init(Ctx::new, |ctx, (d, per_vpc)| {
             let per_vpc: Vec<(usize, PacketSet)> =
@@ -850,68 +947,46 @@ pub fn compute(
         .collect();
     for (reaches, lbs) in per_subnet {
         out.extend(reaches);
-        lb_reach.extend(lbs);
+        lb_out.absorb(lbs);
     }
-    // Load balancers forward what their listeners accept: one walk per (node, listener).
-    let mut host_class: HashMap<&str, (usize, usize)> = HashMap::default();
-    for (ci, c) in infos.iter().enumerate() {
-        for (k, h) in c.hosts.iter().enumerate() {
-            host_class.insert(h.id.as_str(), (ci, k));
-        }
-    }
-    let all_hosts: Arc<BTreeSet<String>> =
-        Arc::new(host_class.keys().map(|h| h.to_string()).collect());
-    // The walks from each (node, listener) reached, in parallel.
-    let keys: BTreeSet<(&str, u32)> = lb_reach.iter().map(|r| (r.node, r.listener)).collect();
-    let walked: Vec<(Forward, Unknowns)> = keys
-        .par_iter()
-        .map(|&(node, l)| forward(m, idx, node, &env.listeners[l as usize].arn, &all_hosts))
-        .collect();
-    // (node, listener) → what it forwards (looked up for every leg).
-    let mut forwards: HashMap<(&str, u32), Forward> = HashMap::default();
-    for (key, (f, u)) in keys.into_iter().zip(walked) {
-        forwards.insert(key, f);
-        for (why, from) in u {
+    for key in &lb_out.reached {
+        for (why, from) in forward_unknowns.remove(key).unwrap_or_default() {
             unknowns.entry(why).or_default().extend(from);
         }
     }
     // What the targets get, per target class. Legs are joined per load balancer, in
     // parallel: a load balancer's legs reach its own targets only, so the accumulators of
     // different load balancers rarely meet and are merged at the end in a fixed order.
-    let mut by_lb: BTreeMap<&str, Vec<LbReach>> = BTreeMap::new();
-    for r in lb_reach {
-        let lb = env.listeners[r.listener as usize].lb_arn.as_str();
-        by_lb.entry(lb).or_default().push(r);
+    type LbWork<'l> = (
+        Vec<LbReach<'l>>,
+        Vec<(
+            (&'l str, u32, Vec<Option<Vec<Interval>>>),
+            (Vec<Arc<AppSet>>, Vec<Origin>),
+        )>,
+    );
+    let mut by_lb: BTreeMap<&str, LbWork> = BTreeMap::new();
+    let lb_of = |l: u32| env.listeners[l as usize].lb_arn.as_str();
+    for r in lb_out.legs {
+        by_lb.entry(lb_of(r.listener)).or_default().0.push(r);
+    }
+    for (key, origins) in lb_out.translations {
+        by_lb
+            .entry(lb_of(key.1))
+            .or_default()
+            .1
+            .push((key, origins));
     }
     let parts: Vec<BTreeMap<usize, DestAcc>> = by_lb
         .into_values()
         .collect::<Vec<_>>()
         .into_par_iter()
-        .map_init(Ctx::new, |ctx, legs| {
+        .map_init(Ctx::new, |ctx, (legs, translations)| {
             let mut acc: BTreeMap<usize, DestAcc> = BTreeMap::new();
-            // The translated parts, per (node, listener, what the legs' packets decide of
-            // them): the applications of all those legs, and the outside origins.
-            type Translations<'l> = BTreeMap<
-                (&'l str, u32, Vec<Option<Vec<Interval>>>),
-                (Vec<Arc<AppSet>>, Vec<Origin>),
-            >;
-            let mut translations: Translations = BTreeMap::new();
             for r in legs {
                 let f = &forwards[&(r.node, r.listener)];
                 env.lb_join_preserved(&r, f, &host_class, ctx, &mut acc);
-                let protocols = f.protocols(&r.client);
-                if protocols.iter().all(Option::is_none) {
-                    continue;
-                }
-                let e = translations
-                    .entry((r.node, r.listener, protocols))
-                    .or_default();
-                match r.origin {
-                    Origin::Apps(set) => e.0.push(set),
-                    origin if !e.1.contains(&origin) => e.1.push(origin),
-                    _ => {}
-                }
             }
+            // The translated parts once for all the applications that got them alike.
             for ((node, listener, protocols), (apps, outside)) in translations {
                 let f = &forwards[&(node, listener)];
                 let apps = match <[_; 1]>::try_from(apps) {
@@ -1031,9 +1106,9 @@ impl<'a> Env<'a> {
         per_vpc: &[(usize, PacketSet)],
         layers: &Layers,
         ctx: &mut Ctx,
-    ) -> (Vec<Reach>, Vec<LbReach<'a>>) {
+    ) -> (Vec<Reach>, LbOut<'a>) {
         let mut out = Vec::new();
-        let mut lb_reach = Vec::new();
+        let mut lb_out = LbOut::default();
         // Classes with the same groups (so the same ingress rules; unfiltered ones: none) get
         // the same packets from every (source VPC, bucket): computed once per such group of
         // classes, then delivered to each. Load balancers apart: they keep the boxes.
@@ -1137,7 +1212,7 @@ impl<'a> Env<'a> {
                             &x,
                             ctx,
                             acc,
-                            &mut lb_reach,
+                            &mut lb_out,
                         );
                     }
                 }
@@ -1199,12 +1274,12 @@ impl<'a> Env<'a> {
                     &x,
                     ctx,
                     &mut acc,
-                    &mut lb_reach,
+                    &mut lb_out,
                 );
             }
             out.extend(acc.finish(di, &self.listeners));
         }
-        (out, lb_reach)
+        (out, lb_out)
     }
 
     /// Joins the part of one leg (what reached a node's listener) that reaches targets with
@@ -1614,6 +1689,8 @@ struct Forward {
     reached: Vec<(String, PacketSet, Translated)>,
     /// The sets of client source addresses the translated parts serve.
     clients: Vec<Vec<Interval>>,
+    /// Whether some target sees the client's own address.
+    preserves: bool,
     /// Target host → packets arriving with the address of a client outside the VPCs
     /// (internet, on-premises), which no group reference matches (§1.3).
     preserved_outside: BTreeMap<String, PacketSet>,
@@ -1657,6 +1734,7 @@ fn forward(
             Forward {
                 reached: Vec::new(),
                 clients: Vec::new(),
+                preserves: false,
                 preserved_outside: BTreeMap::new(),
             },
             Unknowns::new(),
@@ -1695,7 +1773,7 @@ fn forward(
         }
     }
     let mut clients: Vec<Vec<Interval>> = Vec::new();
-    let reached = reached
+    let reached: Vec<(String, PacketSet, Translated)> = reached
         .into_iter()
         .map(|(k, (preserved, translated))| {
             let translated = translated
@@ -1714,10 +1792,12 @@ fn forward(
             (k, preserved, translated)
         })
         .collect();
+    let preserves = reached.iter().any(|(_, p, _)| !p.is_empty());
     let f = Forward {
         preserved_outside,
         reached,
         clients,
+        preserves,
     };
     (f, unknowns)
 }
