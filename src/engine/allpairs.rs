@@ -326,7 +326,10 @@ impl<'a> Env<'a> {
                     let node: &'a Host = dc.hosts[k];
                     let mine = raw.restrict(Dim::Dst, &node.private);
                     let key = (node.id.as_str(), *l);
-                    let Some(f) = self.forwards.get(&key).filter(|_| !mine.is_empty()) else {
+                    if mine.is_empty() {
+                        continue;
+                    }
+                    let Some(f) = self.forwards.get(&key) else {
                         continue;
                     };
                     // A preserving load balancer hands the client's addresses and ports to
@@ -614,8 +617,13 @@ struct LbReach<'a> {
 /// The parts a node forwards from its own address, per (node, listener, what the packets
 /// that reached it decide of them: [`Forward::protocols`]): the applications that sent those
 /// packets, and the outside origins.
-type Translations<'a> =
-    BTreeMap<(&'a str, u32, Vec<Option<Vec<Interval>>>), (Vec<Arc<AppSet>>, Vec<Origin>)>;
+type Translations<'a> = BTreeMap<Translation<'a>, TranslationOrigins>;
+
+/// (node, listener, the protocols of the packets from each client range it serves).
+type Translation<'a> = (&'a str, u32, Vec<Option<Vec<Interval>>>);
+
+/// The applications that sent packets translated alike, and the outside origins.
+type TranslationOrigins = (Vec<Arc<AppSet>>, Vec<Origin>);
 
 /// What reached load-balancer listeners, as the join needs it.
 #[derive(Default)]
@@ -957,13 +965,7 @@ pub fn compute(
     // What the targets get, per target class. Legs are joined per load balancer, in
     // parallel: a load balancer's legs reach its own targets only, so the accumulators of
     // different load balancers rarely meet and are merged at the end in a fixed order.
-    type LbWork<'l> = (
-        Vec<LbReach<'l>>,
-        Vec<(
-            (&'l str, u32, Vec<Option<Vec<Interval>>>),
-            (Vec<Arc<AppSet>>, Vec<Origin>),
-        )>,
-    );
+    type LbWork<'l> = (Vec<LbReach<'l>>, Vec<(Translation<'l>, TranslationOrigins)>);
     let mut by_lb: BTreeMap<&str, LbWork> = BTreeMap::new();
     let lb_of = |l: u32| env.listeners[l as usize].lb_arn.as_str();
     for r in lb_out.legs {
