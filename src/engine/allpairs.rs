@@ -193,6 +193,8 @@ enum Resolver {
 struct Ctx {
     /// (VPC, bucket, source range) → the applications of the bucket's senders in the range.
     sources: HashMap<(usize, usize, Interval), Option<Arc<AppSet>>>,
+    /// The joined sets of sources made so far ([`DestAcc::finish`]).
+    interned: Interned,
     singles: HashMap<u32, Arc<AppSet>>,
     refs: HashMap<(String, String, bool), bool>,
     /// (owner's group set, peer's group set, peer's VPC, peer is a node without ENI, inbound)
@@ -469,7 +471,10 @@ impl DestAcc {
 
     /// The results for class `ci`: sets of applications that get the same traffic through
     /// the same entry to the same members are joined. `listeners` names the entries.
-    fn finish(self, ci: usize, listeners: &[&Listener]) -> Vec<Reach> {
+    /// `interned` holds the sets of applications made so far: an equal set is reused (the
+    /// classes of an estate see the same sets of sources again and again; on l, 81,823 sets
+    /// had 14,793 contents).
+    fn finish(self, ci: usize, listeners: &[&Listener], interned: &mut Interned) -> Vec<Reach> {
         let entry_arn = |e: Entry| e.map(|i| listeners[i as usize].arn.clone());
         // Hash maps, not ordered ones: their keys hold long sets, and the order is restored
         // by the sort at the end (what is joined does not depend on the order it is met in).
@@ -528,7 +533,7 @@ impl DestAcc {
             let traffic = summary_set[summary as usize].clone();
             let set = match <[_; 1]>::try_from(sets) {
                 Ok([one]) => one,
-                Err(sets) => Arc::new(AppSet::union_all(sets.iter().map(|s| &**s))),
+                Err(sets) => intern(interned, AppSet::union_all(sets.iter().map(|s| &**s))),
             };
             out.push(Reach {
                 origin: Origin::Apps(set),
@@ -541,6 +546,19 @@ impl DestAcc {
         out.sort_by(|a, b| (&a.origin, &a.entry).cmp(&(&b.origin, &b.entry)));
         out
     }
+}
+
+/// Sets of applications by content, each allocated once (per thread).
+type Interned = std::collections::HashSet<Arc<AppSet>, foldhash::fast::FixedState>;
+
+/// The allocation of `set` in `interned`, made if new.
+fn intern(interned: &mut Interned, set: AppSet) -> Arc<AppSet> {
+    if let Some(a) = interned.get(&set) {
+        return a.clone();
+    }
+    let a = Arc::new(set);
+    interned.insert(a.clone());
+    a
 }
 
 /// Adds `traffic` to `acc`. Most additions bring what `acc` already holds: they cost a
@@ -829,7 +847,7 @@ pub fn compute(
                 };
                 let mut acc = DestAcc::default();
                 env.deliver(&resolver, ci, addrs, &x, &mut ctx, &mut acc, &mut lb_out);
-                out.extend(acc.finish(ci, &env.listeners));
+                out.extend(acc.finish(ci, &env.listeners, &mut ctx.interned));
             }
         }
     }
@@ -1016,7 +1034,9 @@ pub fn compute(
     }
     let finished: Vec<Vec<Reach>> = lb_acc
         .into_par_iter()
-        .map(|(ci, acc)| acc.finish(ci, &env.listeners))
+        .map_init(Interned::default, |interned, (ci, acc)| {
+            acc.finish(ci, &env.listeners, interned)
+        })
         .collect();
     out.extend(finished.into_iter().flatten());
     (merge_reaches(out), unknowns)
@@ -1279,7 +1299,7 @@ impl<'a> Env<'a> {
                     &mut lb_out,
                 );
             }
-            out.extend(acc.finish(di, &self.listeners));
+            out.extend(acc.finish(di, &self.listeners, &mut ctx.interned));
         }
         (out, lb_out)
     }
