@@ -747,11 +747,16 @@ impl<'m> Walker<'m> {
         let m = self.m;
         // (NACL, route table, zone, entered from this subnet)
         type Key<'k> = (Option<&'k str>, Option<&'k str>, &'k Option<String>, bool);
-        // The subnets the packets are for, by key: (the first one, all of them, their addresses).
-        type Group<'k> = (&'k str, Vec<(&'k str, &'k [Interval])>, Vec<Interval>);
-        let mut groups: BTreeMap<Key, Group> = BTreeMap::new();
-        // Per zone, the addresses of its subnets the packets are for.
-        let mut zones: BTreeMap<&Option<String>, Vec<Interval>> = BTreeMap::new();
+        // The subnets the packets are for (and their addresses), by key.
+        let mut groups: BTreeMap<Key, Vec<(&str, &[Interval])>> = BTreeMap::new();
+        let addrs_of = |members: &[(&str, &[Interval])]| {
+            super::packet::merge(
+                members
+                    .iter()
+                    .flat_map(|(_, a)| a.iter().copied())
+                    .collect(),
+            )
+        };
         for (sid, addrs) in subnets {
             if !touches(&set, Dim::Dst, addrs) {
                 continue;
@@ -764,25 +769,30 @@ impl<'m> Walker<'m> {
                 &sub.az,
                 own,
             );
-            let g = groups
+            groups
                 .entry(key)
-                .or_insert_with(|| (sid.as_str(), Vec::new(), Vec::new()));
-            g.1.push((sid.as_str(), addrs.as_slice()));
-            g.2.extend(addrs.iter().copied());
-            zones
-                .entry(&sub.az)
                 .or_default()
-                .extend(addrs.iter().copied());
+                .push((sid.as_str(), addrs.as_slice()));
         }
         // After a transit gateway, the reply's checks past the destination's own subnet depend on
         // its zone only: done once per zone, first (filters commute, and network mode keeps no
         // hops).
         let mut by_zone: BTreeMap<&Option<String>, (PacketSet, Trace)> = BTreeMap::new();
         if matches!(arrival, Arrival::Tgw { .. }) {
-            for (az, addrs) in zones {
+            let zones: BTreeMap<&Option<String>, Vec<(&str, &[Interval])>> =
+                groups
+                    .iter()
+                    .fold(BTreeMap::new(), |mut zones, ((_, _, az, _), members)| {
+                        zones
+                            .entry(*az)
+                            .or_default()
+                            .extend(members.iter().copied());
+                        zones
+                    });
+            for (az, members) in zones {
                 let mut t0 = t.clone();
                 let mut undecided = Vec::new();
-                let part = set.restrict(Dim::Dst, &super::packet::merge(addrs));
+                let part = set.restrict(Dim::Dst, &addrs_of(&members));
                 let p = self.tgw_reply_zone(az, part, &mut t0, arrival, &mut undecided);
                 for (why, part, t1) in undecided {
                     self.finish(t1, Ending::Unknown(why), part);
@@ -790,8 +800,9 @@ impl<'m> Walker<'m> {
                 by_zone.insert(az, (p, t0));
             }
         }
-        for ((_, _, az, own), (sid, members, addrs)) in groups {
-            let addrs = super::packet::merge(addrs);
+        for ((_, _, az, own), members) in groups {
+            let sid = members[0].0;
+            let addrs = addrs_of(&members);
             let (set, mut t2) = match by_zone.get(az) {
                 Some((p, t0)) => (p.restrict(Dim::Dst, &addrs), t0.clone()),
                 None => (set.restrict(Dim::Dst, &addrs), t.clone()),
