@@ -1315,16 +1315,6 @@ impl Model {
             .find(|lb| lb.arn_suffix() == Some(suffix))
     }
 
-    /// ENIs of a load balancer.
-    pub fn load_balancer_enis(&self, lb_arn: &str) -> Vec<&NetworkInterface> {
-        self.network_interfaces
-            .values()
-            .filter(|e| {
-                e.owner.kind == OwnerKind::LoadBalancer && e.owner.id.as_deref() == Some(lb_arn)
-            })
-            .collect()
-    }
-
     /// The attachment `id` as seen from transit gateway `tgw`.
     pub fn tgw_attachment(&self, tgw: &str, id: &str) -> Option<&TgwAttachment> {
         self.tgw_attachments.get(&tgw_attachment_key(tgw, id))
