@@ -531,9 +531,8 @@ impl DestAcc {
         for ((entry, summary, members), sets) in joined {
             // One of the sets the summary stands for (they are equal).
             let traffic = summary_set[summary as usize].clone();
-            let set = match <[_; 1]>::try_from(sets) {
-                Ok([one]) => one,
-                Err(sets) => intern(interned, AppSet::union_all(sets.iter().map(|s| &**s))),
+            let Some(set) = union_interned(interned, sets) else {
+                continue;
             };
             out.push(Reach {
                 origin: Origin::Apps(set),
@@ -559,6 +558,18 @@ fn intern(interned: &mut Interned, set: AppSet) -> Arc<AppSet> {
     let a = Arc::new(set);
     interned.insert(a.clone());
     a
+}
+
+/// The union of `sets` (none when empty): the one set itself, or an allocation in `interned`.
+fn union_interned(interned: &mut Interned, sets: Vec<Arc<AppSet>>) -> Option<Arc<AppSet>> {
+    match <[_; 1]>::try_from(sets) {
+        Ok([one]) => Some(one),
+        Err(sets) if sets.is_empty() => None,
+        Err(sets) => Some(intern(
+            interned,
+            AppSet::union_all(sets.iter().map(|s| &**s)),
+        )),
+    }
 }
 
 /// Adds `traffic` to `acc`. Most additions bring what `acc` already holds: they cost a
@@ -643,6 +654,15 @@ type Translation<'a> = (&'a str, u32, Vec<Option<Vec<Interval>>>);
 /// The applications that sent packets translated alike, and the outside origins.
 type TranslationOrigins = (Vec<Arc<AppSet>>, Vec<Origin>);
 
+/// Adds an origin: an application set to the list, an outside origin once.
+fn add_origin(e: &mut TranslationOrigins, origin: Origin) {
+    match origin {
+        Origin::Apps(set) => e.0.push(set),
+        o if !e.1.contains(&o) => e.1.push(o),
+        _ => {}
+    }
+}
+
 /// What reached load-balancer listeners, as the join needs it.
 #[derive(Default)]
 struct LbOut<'a> {
@@ -671,11 +691,7 @@ impl<'a> LbOut<'a> {
                 .translations
                 .entry((key.0, key.1, protocols))
                 .or_default();
-            match origin {
-                Origin::Apps(set) => e.0.push(set.clone()),
-                o if !e.1.contains(o) => e.1.push(o.clone()),
-                _ => {}
-            }
+            add_origin(e, origin.clone());
         }
         if f.preserves {
             self.legs.push(LbReach {
@@ -692,11 +708,8 @@ impl<'a> LbOut<'a> {
         self.legs.extend(other.legs);
         for (key, (apps, outside)) in other.translations {
             let e = self.translations.entry(key).or_default();
-            e.0.extend(apps);
-            for o in outside {
-                if !e.1.contains(&o) {
-                    e.1.push(o);
-                }
+            for origin in apps.into_iter().map(Origin::Apps).chain(outside) {
+                add_origin(e, origin);
             }
         }
         self.reached.extend(other.reached);
@@ -1009,11 +1022,7 @@ pub fn compute(
             // The translated parts once for all the applications that got them alike.
             for ((node, listener, protocols), (apps, outside)) in translations {
                 let f = &forwards[&(node, listener)];
-                let apps = match <[_; 1]>::try_from(apps) {
-                    Ok([one]) => Some(one),
-                    Err(v) if v.is_empty() => None,
-                    Err(v) => Some(Arc::new(AppSet::union_all(v.iter().map(|s| &**s)))),
-                };
+                let apps = union_interned(&mut ctx.interned, apps);
                 for origin in apps.map(Origin::Apps).into_iter().chain(outside) {
                     env.lb_join_translated(origin, listener, &protocols, f, &host_class, &mut acc);
                 }
@@ -2026,7 +2035,7 @@ fn merge_reaches(mut v: Vec<Reach>) -> Vec<Reach> {
                 last.members.extend(r.members);
             }
             _ => out.push(Reach {
-                traffic: PacketSet::empty().union(&r.traffic),
+                traffic: r.traffic.into_compact(),
                 ..r
             }),
         }
