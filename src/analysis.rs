@@ -485,7 +485,6 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
         members: a.hosts.into_iter().collect(),
         blocked_by: Vec::new(),
     };
-    let mut exposures = Vec::new();
     let mut outside = vec![Source::InternetV4, Source::InternetV6];
     if !m.vpn_gateways.is_empty() {
         outside.push(Source::Onprem);
@@ -498,59 +497,80 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
         .into_iter()
         .filter(|iv| !crate::engine::packet::is_v4(iv.0))
         .collect();
-    // Security-group admission from the internet, per group set (latent exposure).
-    let mut admits: BTreeMap<(Vec<String>, bool), PacketSet> = BTreeMap::new();
-    for (ai, app) in apps.iter().enumerate() {
+    // Effective exposures from outside, and the (application, source) pairs to check for a
+    // latent one, in the report's order.
+    let mut slots: Vec<Result<Exposure, (usize, bool)>> = Vec::new();
+    for ai in 0..apps.len() {
         for source in &outside {
             if let Some(a) = acc.remove(&(source.clone(), ai)) {
-                exposures.push(exposure(source.clone(), ai, Status::Effective, a));
-                continue;
-            }
-            if *source == Source::Onprem {
-                continue;
-            }
-            // Latent: what the security groups alone would admit from that source.
-            let v4 = *source == Source::InternetV4;
-            let space = if v4 { &internet_v4 } else { &internet_v6 };
-            let mut admitted = PacketSet::empty();
-            let mut exposed: Vec<usize> = Vec::new();
-            for (k, h) in app.members.iter().map(|h| &idx.hosts[h]).enumerate() {
-                if !h.filtered_by_sgs {
-                    continue;
-                }
-                let ok = admits.entry((h.groups.clone(), v4)).or_insert_with(|| {
-                    let probe = PacketSet::from_box(PBox::FULL).restrict(Dim::Src, space);
-                    filters::security_groups(
-                        m,
-                        idx,
-                        &h.groups,
-                        SgDirection::Ingress,
-                        &probe,
-                        &[],
-                        false,
-                    )
-                    .0
-                });
-                if !ok.is_empty() {
-                    exposed.push(k);
-                    admitted = admitted.union(ok);
-                }
-            }
-            if !exposed.is_empty() {
-                exposures.push(Exposure {
-                    source: source.clone(),
-                    target: app.id.clone(),
-                    status: Status::Latent,
-                    traffic: query::traffic_of(&admitted),
-                    packets: admitted.ports_only(),
-                    entries: vec!["direct".into()],
-                    members_exposed: exposed.len(),
-                    members: exposed,
-                    blocked_by: latent_blockers(m, idx, app, v4),
-                });
+                slots.push(Ok(exposure(source.clone(), ai, Status::Effective, a)));
+            } else if *source != Source::Onprem {
+                slots.push(Err((ai, *source == Source::InternetV4)));
             }
         }
     }
+    // Security-group admission from the internet, per group set (latent exposure), once
+    // each, in parallel.
+    let mut probes: BTreeSet<(&[String], bool)> = BTreeSet::new();
+    for slot in &slots {
+        if let Err((ai, v4)) = slot {
+            for h in apps[*ai].members.iter().map(|h| &idx.hosts[h]) {
+                if h.filtered_by_sgs {
+                    probes.insert((h.groups.as_slice(), *v4));
+                }
+            }
+        }
+    }
+    let admits: HashMap<(&[String], bool), PacketSet> = probes
+        .into_par_iter()
+        .map(|(groups, v4)| {
+            let space = if v4 { &internet_v4 } else { &internet_v6 };
+            let probe = PacketSet::from_box(PBox::FULL).restrict(Dim::Src, space);
+            let ok =
+                filters::security_groups(m, idx, groups, SgDirection::Ingress, &probe, &[], false)
+                    .0;
+            ((groups, v4), ok)
+        })
+        .collect();
+    // Latent: what the security groups alone would admit from that source.
+    let latent = |ai: usize, v4: bool| -> Option<Exposure> {
+        let app = &apps[ai];
+        let mut admitted = PacketSet::empty();
+        let mut exposed: Vec<usize> = Vec::new();
+        for (k, h) in app.members.iter().map(|h| &idx.hosts[h]).enumerate() {
+            if !h.filtered_by_sgs {
+                continue;
+            }
+            let ok = &admits[&(h.groups.as_slice(), v4)];
+            if !ok.is_empty() {
+                exposed.push(k);
+                admitted = admitted.union(ok);
+            }
+        }
+        (!exposed.is_empty()).then(|| Exposure {
+            source: if v4 {
+                Source::InternetV4
+            } else {
+                Source::InternetV6
+            },
+            target: app.id.clone(),
+            status: Status::Latent,
+            traffic: query::traffic_of(&admitted),
+            packets: admitted.ports_only(),
+            entries: vec!["direct".into()],
+            members_exposed: exposed.len(),
+            members: exposed,
+            blocked_by: latent_blockers(m, idx, app, v4),
+        })
+    };
+    let done: Vec<Option<Exposure>> = slots
+        .into_par_iter()
+        .map(|slot| match slot {
+            Ok(e) => Some(e),
+            Err((ai, v4)) => latent(ai, v4),
+        })
+        .collect();
+    let mut exposures: Vec<Exposure> = done.into_iter().flatten().collect();
     // Application to application (effective), by target then sources.
     for ((target, set), a) in by_sources {
         exposures.push(exposure(

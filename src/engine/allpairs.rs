@@ -115,7 +115,8 @@ struct Rules {
 }
 
 /// Group set → (its id, ingress rules, egress rules).
-type RulesMemo = HashMap<Vec<String>, (usize, Arc<Rules>, Arc<Rules>)>;
+/// A set of groups (sorted) → its number.
+type RuleSets<'g> = HashMap<&'g [String], usize>;
 
 /// A class as the evaluation needs it.
 struct ClassInfo<'a> {
@@ -729,11 +730,35 @@ pub fn compute(
     class_app: &[u32],
     clients: &[bool],
 ) -> (Vec<Reach>, Unknowns) {
-    let mut rules_memo: RulesMemo = HashMap::default();
+    // The rules of each set of groups (numbered in order of first use), once each, in
+    // parallel.
+    let mut set_ids: RuleSets = HashMap::default();
+    let mut group_sets: Vec<&[String]> = Vec::new();
+    let class_groups: Vec<Vec<String>> = classes.iter().map(|c| class_groups(idx, c)).collect();
+    for g in &class_groups {
+        set_ids.entry(g.as_slice()).or_insert_with(|| {
+            group_sets.push(g);
+            group_sets.len() - 1
+        });
+    }
+    let rules: Vec<(Arc<Rules>, Arc<Rules>)> = group_sets
+        .par_iter()
+        .map(|g| {
+            (
+                Arc::new(rules_of(m, g, true)),
+                Arc::new(rules_of(m, g, false)),
+            )
+        })
+        .collect();
     let mut infos: Vec<ClassInfo> = classes
-        .iter()
+        .par_iter()
         .zip(class_app)
-        .map(|(hosts, &app)| class_info(m, idx, hosts, app, &mut rules_memo))
+        .zip(class_groups.par_iter())
+        .map(|((hosts, &app), groups)| {
+            let set_id = set_ids[groups.as_slice()];
+            let (ingress, egress) = &rules[set_id];
+            class_info(m, idx, hosts, app, (set_id, ingress, egress))
+        })
         .collect();
     let mut vpcs: HashMap<&str, usize> = HashMap::default();
     for c in infos.iter_mut() {
@@ -1048,7 +1073,8 @@ pub fn compute(
         })
         .collect();
     out.extend(finished.into_iter().flatten());
-    (merge_reaches(out), unknowns)
+    let r = merge_reaches(out);
+    (r, unknowns)
 }
 
 /// Adds `set` to boxes whose sources are `srcs`: by concatenation when the sources are new
@@ -1934,29 +1960,29 @@ fn rules_of(m: &Model, groups: &[String], inbound: bool) -> Rules {
     Rules { cidr, refs }
 }
 
+/// The groups (sorted, without repeats) a class's members hold: its first member's.
+fn class_groups(idx: &Index, ids: &[String]) -> Vec<String> {
+    let mut groups = ids
+        .iter()
+        .find_map(|h| idx.hosts.get(h))
+        .map(|h| h.groups.clone())
+        .unwrap_or_default();
+    groups.sort();
+    groups.dedup();
+    groups
+}
+
+/// A class's information; `rules` are its groups' (number, ingress, egress).
 fn class_info<'a>(
     m: &'a Model,
     idx: &'a Index,
     ids: &[String],
     app: u32,
-    memo: &mut RulesMemo,
+    (set_id, ingress, egress): (usize, &Arc<Rules>, &Arc<Rules>),
 ) -> ClassInfo<'a> {
     let hosts: Vec<&Host> = ids.iter().filter_map(|h| idx.hosts.get(h)).collect();
     let first = hosts[0];
-    let mut groups = first.groups.clone();
-    groups.sort();
-    groups.dedup();
-    let next = memo.len();
-    let (set_id, ingress, egress) = memo
-        .entry(groups.clone())
-        .or_insert_with(|| {
-            (
-                next,
-                Arc::new(rules_of(m, &groups, true)),
-                Arc::new(rules_of(m, &groups, false)),
-            )
-        })
-        .clone();
+    let groups = class_groups(idx, ids);
     let lb = (first.kind == OwnerKind::LoadBalancer)
         .then(|| {
             first
@@ -2014,8 +2040,8 @@ fn class_info<'a>(
         src: packet::merge(src),
         dst,
         dst_internet,
-        ingress,
-        egress,
+        ingress: ingress.clone(),
+        egress: egress.clone(),
         hosts,
     }
 }

@@ -5,6 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
+use rayon::prelude::*;
+
 use super::packet::{addr_interval, encode, merge, net_intervals, Dim, Interval, PBox, PacketSet};
 use crate::model::*;
 
@@ -70,10 +72,8 @@ pub struct Index {
     pub tgw_routes: BTreeMap<String, super::filters::TgwRoutes>,
     /// The reachability graph; the walk follows its routing edges.
     pub graph: super::graph::ReachGraph,
-    /// Host ids (sorted) by the names a query may call them: the owner instance's and the
-    /// interface's `Name` tags, and, for hosts not of a load balancer, the owner id and the
-    /// host name. Virtual load-balancer nodes are left out.
-    pub by_name: BTreeMap<String, Vec<String>>,
+    /// Host ids by name ([`Self::hosts_named`]), built on first use: only queries need it.
+    by_name: std::sync::OnceLock<BTreeMap<String, Vec<String>>>,
     /// Each NACL compiled lazily for each check (indexed by `NaclCheck as usize`).
     nacl_tables:
         std::collections::HashMap<String, [std::sync::OnceLock<super::filters::CompiledNacl>; 4]>,
@@ -82,51 +82,65 @@ pub struct Index {
         std::sync::Mutex<std::collections::HashMap<(String, String, bool), Vec<Interval>>>,
 }
 
+impl Host {
+    /// The host an interface is.
+    fn of_interface(e: &NetworkInterface) -> Host {
+        let mut private: Vec<Interval> = e.private_addrs().map(addr_interval).collect();
+        private = merge(private);
+        let public_v4: Vec<(u128, u128)> = e
+            .private_ips
+            .iter()
+            .filter_map(|p| {
+                p.public
+                    .map(|pub_ip| (encode(IpAddr::V4(pub_ip)), encode(IpAddr::V4(p.address))))
+            })
+            .collect();
+        // NAT gateways, TGW attachments and GWLB endpoints have no security groups; neither has
+        // an NLB created without them.
+        let no_sgs = matches!(
+            e.owner.kind,
+            OwnerKind::NatGateway | OwnerKind::TransitGateway | OwnerKind::GwlbEndpoint
+        ) || (e.owner.kind == OwnerKind::LoadBalancer && e.groups.is_empty());
+        let filtered_by_sgs = !no_sgs;
+        Host {
+            id: e.id.clone(),
+            name: e.display_name(),
+            kind: e.owner.kind,
+            owner_id: e.owner.id.clone(),
+            subnet_id: e.subnet_id.clone(),
+            vpc_id: e.vpc_id.clone(),
+            az: e.az.clone(),
+            groups: e.groups.clone(),
+            filtered_by_sgs,
+            private,
+            public_v4,
+            virtual_node: false,
+            source: e
+                .primary_ip()
+                .map(|a| addr_interval(IpAddr::V4(a)))
+                .into_iter()
+                .chain(e.ipv6.iter().map(|a| addr_interval(IpAddr::V6(*a))))
+                .collect(),
+        }
+    }
+}
+
 impl Index {
     /// Builds the index.
     pub fn new(m: &Model) -> Index {
         let mut idx = Index::default();
+        // The hosts are built in parallel and added in id order.
+        let built: Vec<Host> = m
+            .network_interfaces
+            .par_iter()
+            .map(|(_, e)| Host::of_interface(e))
+            .collect();
         for e in m.network_interfaces.values() {
-            let mut private: Vec<Interval> = e.private_addrs().map(addr_interval).collect();
-            private = merge(private);
-            let public_v4: Vec<(u128, u128)> = e
-                .private_ips
-                .iter()
-                .filter_map(|p| {
-                    p.public
-                        .map(|pub_ip| (encode(IpAddr::V4(pub_ip)), encode(IpAddr::V4(p.address))))
-                })
-                .collect();
-            // NAT gateways, TGW attachments and GWLB endpoints have no security groups; neither has
-            // an NLB created without them.
-            let no_sgs = matches!(
-                e.owner.kind,
-                OwnerKind::NatGateway | OwnerKind::TransitGateway | OwnerKind::GwlbEndpoint
-            ) || (e.owner.kind == OwnerKind::LoadBalancer && e.groups.is_empty());
-            let filtered_by_sgs = !no_sgs;
-            let host = Host {
-                id: e.id.clone(),
-                name: e.display_name(),
-                kind: e.owner.kind,
-                owner_id: e.owner.id.clone(),
-                subnet_id: e.subnet_id.clone(),
-                vpc_id: e.vpc_id.clone(),
-                az: e.az.clone(),
-                groups: e.groups.clone(),
-                filtered_by_sgs,
-                private,
-                public_v4,
-                virtual_node: false,
-                source: e
-                    .primary_ip()
-                    .map(|a| addr_interval(IpAddr::V4(a)))
-                    .into_iter()
-                    .chain(e.ipv6.iter().map(|a| addr_interval(IpAddr::V6(*a))))
-                    .collect(),
-            };
             for g in &e.groups {
                 idx.members.entry(g.clone()).or_default().push(e.id.clone());
             }
+        }
+        for host in built {
             idx.add(host);
         }
         // §5 / build notes: a load balancer sits in the subnets of its AvailabilityZones whether or
@@ -245,26 +259,6 @@ impl Index {
             idx.tgw_routes
                 .insert(rt.id.clone(), super::filters::tgw_routes(m, rt));
         }
-        for h in idx.hosts.values().filter(|h| !h.virtual_node) {
-            let instance = h.owner_id.as_ref().and_then(|o| m.instances.get(o));
-            let eni = m.network_interfaces.get(&h.id);
-            let mut names: Vec<&str> = Vec::new();
-            names.extend(instance.and_then(|i| name_tag(&i.tags)));
-            names.extend(eni.and_then(|e| name_tag(&e.tags)));
-            if h.kind != OwnerKind::LoadBalancer {
-                names.extend(h.owner_id.as_deref());
-                names.push(&h.name);
-            }
-            names.sort_unstable();
-            names.dedup();
-            for n in names {
-                // Hosts are visited in id order, so each list is sorted.
-                idx.by_name
-                    .entry(n.to_string())
-                    .or_default()
-                    .push(h.id.clone());
-            }
-        }
         idx.nacl_tables = m
             .network_acls
             .keys()
@@ -273,6 +267,34 @@ impl Index {
         idx.forwarding = forwarding(m, &idx);
         idx.graph = super::graph::ReachGraph::build(m, &idx);
         idx
+    }
+
+    /// The ids (sorted) of the hosts a query may call `name`: by the owner instance's or the
+    /// interface's `Name` tag, and, for hosts not of a load balancer, by the owner id or the
+    /// host name. Virtual load-balancer nodes are left out. The names are indexed on first use.
+    pub fn hosts_named(&self, m: &Model, name: &str) -> &[String] {
+        let by_name = self.by_name.get_or_init(|| {
+            let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for h in self.hosts.values().filter(|h| !h.virtual_node) {
+                let instance = h.owner_id.as_ref().and_then(|o| m.instances.get(o));
+                let eni = m.network_interfaces.get(&h.id);
+                let mut names: Vec<&str> = Vec::new();
+                names.extend(instance.and_then(|i| name_tag(&i.tags)));
+                names.extend(eni.and_then(|e| name_tag(&e.tags)));
+                if h.kind != OwnerKind::LoadBalancer {
+                    names.extend(h.owner_id.as_deref());
+                    names.push(&h.name);
+                }
+                names.sort_unstable();
+                names.dedup();
+                for n in names {
+                    // Hosts are visited in id order, so each list is sorted.
+                    by_name.entry(n.to_string()).or_default().push(h.id.clone());
+                }
+            }
+            by_name
+        });
+        by_name.get(name).map_or(&[], Vec::as_slice)
     }
 
     /// Filters packets through a NACL (as [`super::filters::nacl`]), with the NACL compiled

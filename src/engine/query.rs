@@ -362,8 +362,8 @@ fn resolve(m: &Model, idx: &Index, s: &str) -> Result<Endpoint, QueryError> {
         .filter(|l| l.name == s)
         .map(|l| l.arn.clone())
         .collect();
-    // Instance and interface Name tags, owner ids and host names (Index::by_name).
-    let hosts: Vec<String> = idx.by_name.get(s).cloned().unwrap_or_default();
+    // Instance and interface Name tags, owner ids and host names.
+    let hosts: Vec<String> = idx.hosts_named(m, s).to_vec();
     match (lbs.is_empty(), hosts.is_empty()) {
         (false, true) => Ok(Endpoint::LoadBalancers(lbs)),
         (true, false) => Ok(Endpoint::Hosts(hosts, None)),

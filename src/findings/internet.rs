@@ -324,7 +324,7 @@ fn belongs_in_public_subnet(kind: OwnerKind) -> bool {
 
 /// `public-subnet-non-lb`.
 fn public_subnets(cx: &Context, out: &mut Vec<Finding>) {
-    // Each subnet's route table, looked up once (the model scans every route table).
+    // Each subnet's route table, looked up once.
     let mut tables: HashMap<&str, Option<&RouteTable>> = HashMap::new();
     for eni in cx.m.network_interfaces.values() {
         if belongs_in_public_subnet(eni.owner.kind) {
@@ -332,7 +332,7 @@ fn public_subnets(cx: &Context, out: &mut Vec<Finding>) {
         }
         let Some(rt) = *tables
             .entry(eni.subnet_id.as_str())
-            .or_insert_with(|| cx.m.subnet_route_table(&eni.subnet_id))
+            .or_insert_with(|| cx.idx.subnet_route_table(cx.m, &eni.subnet_id))
         else {
             continue;
         };
