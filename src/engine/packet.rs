@@ -532,7 +532,7 @@ pub struct Ports<'a>(pub &'a [Interval]);
 
 impl fmt::Display for Ports<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&range_list(self.0.iter().copied(), ", "))
+        write_ranges(f, self.0.iter().copied(), ", ")
     }
 }
 
@@ -541,17 +541,29 @@ pub fn range_list<T: fmt::Display + PartialEq>(
     ranges: impl IntoIterator<Item = (T, T)>,
     sep: &str,
 ) -> String {
-    let parts: Vec<String> = ranges
-        .into_iter()
-        .map(|(a, b)| {
-            if a == b {
-                a.to_string()
-            } else {
-                format!("{a}-{b}")
-            }
-        })
-        .collect();
-    parts.join(sep)
+    let mut out = String::new();
+    // Writing into a String cannot fail.
+    let _ = write_ranges(&mut out, ranges, sep);
+    out
+}
+
+/// Writes inclusive ranges as [`range_list`] does, straight into `out`.
+pub fn write_ranges<T: fmt::Display + PartialEq>(
+    out: &mut impl fmt::Write,
+    ranges: impl IntoIterator<Item = (T, T)>,
+    sep: &str,
+) -> fmt::Result {
+    for (i, (a, b)) in ranges.into_iter().enumerate() {
+        if i > 0 {
+            out.write_str(sep)?;
+        }
+        if a == b {
+            write!(out, "{a}")?;
+        } else {
+            write!(out, "{a}-{b}")?;
+        }
+    }
+    Ok(())
 }
 
 /// Drops boxes whose source and destination are of different address families.
