@@ -8,6 +8,7 @@
 //! set, so that 200 identical instances are one line with a count.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -53,8 +54,9 @@ pub enum Source {
     /// One other application (its id): the per-pair view of [`Report::pairs`].
     Application(String),
     /// Other applications (indices into [`Report::applications`]): each of them reaches the
-    /// target as the exposure says. The report's own form for application sources.
-    Applications(AppSet),
+    /// target as the exposure says. The report's own form for application sources (equal
+    /// sets are one allocation).
+    Applications(Arc<AppSet>),
 }
 
 impl Source {
@@ -452,28 +454,64 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
     }
     // Then per (target, sources): an application never counts as its own source, and
     // exposures with the same sources are one (traffic, entries and members joined).
-    // The unions of sources are the costly part: computed in parallel, kept in order.
-    let effects: Vec<(Effect, (Vec<&AppSet>, PacketSet))> = by_effect.into_iter().collect();
-    let unions: Vec<(usize, AppSet, String, Vec<usize>, PacketSet)> = effects
-        .into_par_iter()
-        .map(|((target, entry, members, _), (sets, traffic))| {
-            let mut set = AppSet::union_all(sets);
-            set.remove(target as u32);
-            (target, set, entry, members, traffic)
-        })
-        .collect();
-    let mut by_sources: BTreeMap<(usize, AppSet), Acc> = BTreeMap::new();
-    for (target, set, entry, members, traffic) in unions {
-        if set.is_empty() {
-            continue;
-        }
-        let a = by_sources.entry((target, set)).or_default();
-        a.traffic = a.traffic.union(&traffic);
-        if !a.entries.contains(&entry) {
-            a.entries.push(entry);
-        }
-        a.hosts.extend(members);
+    // The unions of sources are the costly part: computed in parallel, a slice at a time,
+    // and kept in order. Equal unions are allocated once: on l, 123,325 unions held 37,109
+    // different sets (70 million ranges for 36 million).
+    let mut effects = by_effect.into_iter();
+    // Sets by hash (computed in parallel, with the union).
+    let hasher = foldhash::fast::FixedState::default();
+    let mut interned: HashMap<u64, Vec<Arc<AppSet>>> = HashMap::new();
+    let mut by_sources: BTreeMap<(usize, Arc<AppSet>), Acc> = BTreeMap::new();
+    type Unions<'e> = Vec<(Effect, (Vec<&'e AppSet>, PacketSet), AppSet, u64)>;
+    fn unions_of<'e>(
+        slice: Vec<(Effect, (Vec<&'e AppSet>, PacketSet))>,
+        hasher: &foldhash::fast::FixedState,
+    ) -> Unions<'e> {
+        slice
+            .into_par_iter()
+            .map(|(effect, (sets, traffic))| {
+                let mut set = AppSet::union_all(sets.iter().copied());
+                set.remove(effect.0 as u32);
+                let hash = std::hash::BuildHasher::hash_one(hasher, &set);
+                (effect, (sets, traffic), set, hash)
+            })
+            .collect()
     }
+    // One slice's unions are joined in while the next slice's are computed.
+    let mut done: Unions = Vec::new();
+    loop {
+        let slice: Vec<_> = effects.by_ref().take(4096).collect();
+        if slice.is_empty() && done.is_empty() {
+            break;
+        }
+        let (next, ()) = rayon::join(
+            || unions_of(slice, &hasher),
+            || {
+                for ((target, entry, members, _), (_, traffic), set, hash) in done.drain(..) {
+                    if set.is_empty() {
+                        continue;
+                    }
+                    let same = interned.entry(hash).or_default();
+                    let set = match same.iter().find(|s| ***s == set) {
+                        Some(shared) => shared.clone(),
+                        None => {
+                            let shared = Arc::new(set);
+                            same.push(shared.clone());
+                            shared
+                        }
+                    };
+                    let a = by_sources.entry((target, set)).or_default();
+                    a.traffic = a.traffic.union(&traffic);
+                    if !a.entries.contains(&entry) {
+                        a.entries.push(entry);
+                    }
+                    a.hosts.extend(members);
+                }
+            },
+        );
+        done = next;
+    }
+    drop(interned);
     let exposure = |source: Source, target: usize, status: Status, a: Acc| Exposure {
         source,
         target: apps[target].id.clone(),

@@ -1073,8 +1073,7 @@ pub fn compute(
         })
         .collect();
     out.extend(finished.into_iter().flatten());
-    let r = merge_reaches(out);
-    (r, unknowns)
+    (merge_reaches(out), unknowns)
 }
 
 /// Adds `set` to boxes whose sources are `srcs`: by concatenation when the sources are new

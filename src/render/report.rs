@@ -382,7 +382,7 @@ fn app_to_app_lines(r: &Report, internal: &[&crate::analysis::Exposure]) -> (usi
     let mut by_target: BTreeMap<&str, (AppSet, BTreeMap<String, AppSet>)> = BTreeMap::new();
     for e in internal {
         let set = match &e.source {
-            Source::Applications(set) => set.clone(),
+            Source::Applications(set) => (**set).clone(),
             Source::Application(id) => r
                 .app_index(id)
                 .map(|i| AppSet::single(i as u32))
