@@ -283,18 +283,40 @@ impl CompiledNacl {
             v.sort_unstable();
             v
         };
+        // The verdict in an atom depends only on which entries cover it: atoms that the same
+        // entries cover share one evaluation.
+        let covers: Vec<Vec<Interval>> = acl
+            .entries
+            .iter()
+            .filter(|e| e.egress == egress)
+            .map(|e| net_intervals(&e.cidr))
+            .collect();
+        type Verdict = (Vec<PBox>, Vec<(usize, u32, Vec<PBox>)>);
+        let mut verdicts: std::collections::HashMap<Vec<bool>, Verdict> = Default::default();
         let mut atoms: Vec<NaclAtom> = Vec::new();
         for (i, &lo) in cuts.iter().enumerate() {
             let hi = cuts.get(i + 1).map_or(u128::MAX, |n| n - 1);
-            let whole = PacketSet::from_box(PBox::FULL.with(remote, (lo, hi)));
-            let (allowed, hits) = nacl_hits(acl, &whole, check);
+            let key: Vec<bool> = covers
+                .iter()
+                .map(|ivs| ivs.iter().any(|&(a, b)| a <= lo && hi <= b))
+                .collect();
+            let (allowed, rules) = verdicts
+                .entry(key)
+                .or_insert_with(|| {
+                    let whole = PacketSet::from_box(PBox::FULL.with(remote, (lo, hi)));
+                    let (allowed, hits) = nacl_hits(acl, &whole, check);
+                    (
+                        widen(&allowed),
+                        hits.iter()
+                            .map(|(pos, num, hit)| (*pos, *num, widen(hit)))
+                            .collect(),
+                    )
+                })
+                .clone();
             let atom = NaclAtom {
                 span: (lo, hi),
-                allowed: widen(&allowed),
-                rules: hits
-                    .iter()
-                    .map(|(pos, num, hit)| (*pos, *num, widen(hit)))
-                    .collect(),
+                allowed,
+                rules,
             };
             match atoms.last_mut() {
                 Some(last) if last.allowed == atom.allowed && last.rules == atom.rules => {

@@ -67,7 +67,12 @@ pub struct Index {
     pub virtual_by_vpc: BTreeMap<String, Vec<String>>,
     /// Each subnet's network ACL and route table ids (explicit association, else the VPC's
     /// default NACL / main route table), as `Model::subnet_nacl` / `subnet_route_table` find them.
-    pub subnet_tables: BTreeMap<String, (Option<String>, Option<String>)>,
+    /// (A hash map: the network walks look it up for every subnet they enter.)
+    pub subnet_tables: std::collections::HashMap<
+        String,
+        (Option<String>, Option<String>),
+        foldhash::fast::FixedState,
+    >,
     /// Transit gateway route tables as longest-prefix maps, by route table id.
     pub tgw_routes: BTreeMap<String, super::filters::TgwRoutes>,
     /// The reachability graph; the walk follows its routing edges.
