@@ -114,8 +114,7 @@ struct Rules {
     refs: Vec<(String, String, PBox)>,
 }
 
-/// Group set → (its id, ingress rules, egress rules).
-/// A set of groups (sorted) → its number.
+/// A set of groups (sorted) → its number (`ClassInfo::set_id`).
 type RuleSets<'g> = HashMap<&'g [String], usize>;
 
 /// A class as the evaluation needs it.
@@ -757,7 +756,7 @@ pub fn compute(
         .map(|((hosts, &app), groups)| {
             let set_id = set_ids[groups.as_slice()];
             let (ingress, egress) = &rules[set_id];
-            class_info(m, idx, hosts, app, (set_id, ingress, egress))
+            class_info(m, idx, hosts, app, groups, (set_id, ingress, egress))
         })
         .collect();
     let mut vpcs: HashMap<&str, usize> = HashMap::default();
@@ -1971,17 +1970,18 @@ fn class_groups(idx: &Index, ids: &[String]) -> Vec<String> {
     groups
 }
 
-/// A class's information; `rules` are its groups' (number, ingress, egress).
+/// A class's information: `groups` as [`class_groups`] gives them, with their number and
+/// rules (ingress, egress).
 fn class_info<'a>(
     m: &'a Model,
     idx: &'a Index,
     ids: &[String],
     app: u32,
+    groups: &[String],
     (set_id, ingress, egress): (usize, &Arc<Rules>, &Arc<Rules>),
 ) -> ClassInfo<'a> {
     let hosts: Vec<&Host> = ids.iter().filter_map(|h| idx.hosts.get(h)).collect();
     let first = hosts[0];
-    let groups = class_groups(idx, ids);
     let lb = (first.kind == OwnerKind::LoadBalancer)
         .then(|| {
             first
@@ -2027,7 +2027,7 @@ fn class_info<'a>(
         subnet: &first.subnet_id,
         vpc: &first.vpc_id,
         app,
-        groups,
+        groups: groups.to_vec(),
         set_id,
         vpc_ix: 0,
         bucket: 0,
