@@ -14,6 +14,7 @@ use rayon::prelude::*;
 
 use crate::engine::allpairs::{self, Origin};
 pub use crate::engine::appset::AppSet;
+use crate::engine::appset::Interner;
 use crate::engine::filters::{self, SgDirection};
 use crate::engine::index::{Host, Index};
 use crate::engine::packet::{Dim, PBox, PacketSet};
@@ -458,21 +459,17 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
     // and kept in order. Equal unions are allocated once: on l, 123,325 unions held 37,109
     // different sets (70 million ranges for 36 million).
     let mut effects = by_effect.into_iter();
-    // Sets by hash (computed in parallel, with the union).
-    let hasher = foldhash::fast::FixedState::default();
-    let mut interned: HashMap<u64, Vec<Arc<AppSet>>> = HashMap::new();
+    // Each set's hash is computed in parallel, with the union.
+    let mut interned = Interner::default();
     let mut by_sources: BTreeMap<(usize, Arc<AppSet>), Acc> = BTreeMap::new();
     type Unions<'e> = Vec<(Effect, (Vec<&'e AppSet>, PacketSet), AppSet, u64)>;
-    fn unions_of<'e>(
-        slice: Vec<(Effect, (Vec<&'e AppSet>, PacketSet))>,
-        hasher: &foldhash::fast::FixedState,
-    ) -> Unions<'e> {
+    fn unions_of(slice: Vec<(Effect, (Vec<&AppSet>, PacketSet))>) -> Unions<'_> {
         slice
             .into_par_iter()
             .map(|(effect, (sets, traffic))| {
                 let mut set = AppSet::union_all(sets.iter().copied());
                 set.remove(effect.0 as u32);
-                let hash = std::hash::BuildHasher::hash_one(hasher, &set);
+                let hash = Interner::hash(&set);
                 (effect, (sets, traffic), set, hash)
             })
             .collect()
@@ -485,21 +482,13 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
             break;
         }
         let (next, ()) = rayon::join(
-            || unions_of(slice, &hasher),
+            || unions_of(slice),
             || {
                 for ((target, entry, members, _), (_, traffic), set, hash) in done.drain(..) {
                     if set.is_empty() {
                         continue;
                     }
-                    let same = interned.entry(hash).or_default();
-                    let set = match same.iter().find(|s| ***s == set) {
-                        Some(shared) => shared.clone(),
-                        None => {
-                            let shared = Arc::new(set);
-                            same.push(shared.clone());
-                            shared
-                        }
-                    };
+                    let set = interned.intern_hashed(set, hash);
                     let a = by_sources.entry((target, set)).or_default();
                     a.traffic = a.traffic.union(&traffic);
                     if !a.entries.contains(&entry) {

@@ -548,27 +548,14 @@ impl DestAcc {
 }
 
 /// Sets of applications by content, each allocated once (per thread).
-type Interned = std::collections::HashSet<Arc<AppSet>, foldhash::fast::FixedState>;
-
-/// The allocation of `set` in `interned`, made if new.
-fn intern(interned: &mut Interned, set: AppSet) -> Arc<AppSet> {
-    if let Some(a) = interned.get(&set) {
-        return a.clone();
-    }
-    let a = Arc::new(set);
-    interned.insert(a.clone());
-    a
-}
+type Interned = super::appset::Interner;
 
 /// The union of `sets` (none when empty): the one set itself, or an allocation in `interned`.
 fn union_interned(interned: &mut Interned, sets: Vec<Arc<AppSet>>) -> Option<Arc<AppSet>> {
     match <[_; 1]>::try_from(sets) {
         Ok([one]) => Some(one),
         Err(sets) if sets.is_empty() => None,
-        Err(sets) => Some(intern(
-            interned,
-            AppSet::union_all(sets.iter().map(|s| &**s)),
-        )),
+        Err(sets) => Some(interned.intern(AppSet::union_all(sets.iter().map(|s| &**s)))),
     }
 }
 

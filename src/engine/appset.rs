@@ -11,7 +11,10 @@
 //! pass without chasing nodes (on estate l, sorting and merging reaches compared sets
 //! millions of times).
 
+use std::collections::HashMap;
 use std::fmt;
+use std::hash::BuildHasher;
+use std::sync::Arc;
 
 /// A set of indices (`u32`), stored as sorted, disjoint, non-adjacent inclusive ranges: one
 /// set has one representation, so equality, order and hashing are those of the ranges.
@@ -266,6 +269,39 @@ impl Bitmap {
     }
 }
 
+/// Sets by content, each allocated once: a set equal to one handed out before is handed
+/// out again. The engine and the report make many equal sets (on l, the report's 123,325
+/// unions of sources had 37,109 contents), so sharing them saves most of their memory.
+#[derive(Default)]
+pub struct Interner {
+    /// The sets by their [`Interner::hash`].
+    by_hash: HashMap<u64, Vec<Arc<AppSet>>, foldhash::fast::FixedState>,
+}
+
+impl Interner {
+    /// The hash the interner files `set` under (it can be computed on another thread).
+    pub fn hash(set: &AppSet) -> u64 {
+        foldhash::fast::FixedState::default().hash_one(set)
+    }
+
+    /// The allocation equal to `set`, made if new.
+    pub fn intern(&mut self, set: AppSet) -> Arc<AppSet> {
+        let hash = Interner::hash(&set);
+        self.intern_hashed(set, hash)
+    }
+
+    /// [`Interner::intern`], with `hash` already computed ([`Interner::hash`]).
+    pub fn intern_hashed(&mut self, set: AppSet, hash: u64) -> Arc<AppSet> {
+        let same = self.by_hash.entry(hash).or_default();
+        if let Some(a) = same.iter().find(|a| ***a == set) {
+            return a.clone();
+        }
+        let a = Arc::new(set);
+        same.push(a.clone());
+        a
+    }
+}
+
 impl fmt::Debug for AppSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list()
@@ -277,6 +313,19 @@ impl fmt::Debug for AppSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_interner_hands_out_one_allocation_per_content() {
+        let mut interned = Interner::default();
+        let a = interned.intern(AppSet::from_indices([1, 2, 3, 9]));
+        let b = AppSet::from_indices([9, 3, 2, 1]);
+        let hash = Interner::hash(&b);
+        let b = interned.intern_hashed(b, hash);
+        let c = interned.intern(AppSet::from_indices([1, 2, 3]));
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(!Arc::ptr_eq(&a, &c));
+        assert_eq!(*c, AppSet::from_indices([1, 2, 3]));
+    }
 
     #[test]
     fn ranges_merge_and_split() {
