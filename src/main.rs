@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+use exposure::render::stream::ObjectWriter;
 use exposure::render::{self, Format, QueryFormat};
 use exposure::sources::{self, Snapshot};
 
@@ -351,22 +352,28 @@ fn emit(text: &str, output: Option<&PathBuf>) -> Result<(), String> {
     }
 }
 
-/// Writes a JSON document as `serde_json` pretty-prints it, and a newline, to the file or
-/// to standard output, without holding the text (the same bytes as the renderers' strings).
-fn emit_json(doc: &impl serde::Serialize, output: Option<&PathBuf>) -> Result<(), String> {
-    let write = |w: &mut dyn Write| -> std::io::Result<()> {
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, w);
-        serde_json::to_writer_pretty(&mut w, doc)?;
+/// Writes a JSON object, field by field (`write`), and a newline to the file or to standard
+/// output, without holding the text (the same bytes as the renderers' strings).
+fn emit_json(
+    output: Option<&PathBuf>,
+    write: impl FnOnce(
+        &mut ObjectWriter<std::io::BufWriter<Box<dyn Write + Send>>>,
+    ) -> std::io::Result<()>,
+) -> Result<(), String> {
+    let run = |w: Box<dyn Write + Send>| -> std::io::Result<()> {
+        let mut doc = ObjectWriter::new(std::io::BufWriter::with_capacity(1 << 20, w));
+        write(&mut doc)?;
+        let mut w = doc.finish()?;
         w.write_all(b"\n")?;
         w.flush()
     };
     match output {
         Some(path) => std::fs::File::create(path)
-            .and_then(|mut f| write(&mut f))
+            .and_then(|f| run(Box::new(f)))
             .map_err(|e| format!("cannot write {}: {e}", path.display())),
         None => {
             // A closed pipe (`| head`) is not an error worth reporting.
-            let _ = write(&mut std::io::stdout().lock());
+            let _ = run(Box::new(std::io::stdout()));
             Ok(())
         }
     }
@@ -424,17 +431,12 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     snapshot.as_ref().map(|_| inv.origin.as_str()),
                 )),
             };
+            clock.lap("render");
             match text {
-                Some(text) => {
-                    clock.lap("render");
-                    emit(&text, output.as_ref())?;
-                }
-                None => {
-                    let doc = render::report::json_document(&analysis);
-                    clock.lap("render");
-                    emit_json(&doc, output.as_ref())?;
-                    std::mem::forget(doc);
-                }
+                Some(text) => emit(&text, output.as_ref())?,
+                None => emit_json(output.as_ref(), |doc| {
+                    render::report::json_fields(&analysis, doc)
+                })?,
             }
             clock.lap("write");
             // The process ends here: freeing a large model piece by piece only costs time

@@ -12,6 +12,7 @@ pub mod inventory;
 pub mod query;
 pub mod report;
 pub mod sarif;
+pub mod stream;
 
 /// The version of every JSON document `exposure` prints.
 pub const SCHEMA_VERSION: u32 = 2;

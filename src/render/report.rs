@@ -2,10 +2,11 @@
 //! in human, JSON and Markdown form.
 
 use crate::engine::query::traffic_text;
-use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::io::{self, Write};
 
+use super::stream::ObjectWriter;
 use super::SCHEMA_VERSION;
 use crate::analysis::{AppSet, Report, Source, Status};
 use crate::findings::Finding;
@@ -56,22 +57,6 @@ fn app_label(r: &Report, id: &str) -> String {
         }
         None => id.to_string(),
     }
-}
-
-#[derive(Serialize)]
-struct JsonAnalysis<'a> {
-    schema_version: u32,
-    kind: &'static str,
-    snapshot: &'a str,
-    partial: bool,
-    applications: Vec<JsonApp<'a>>,
-    exposures: Vec<JsonExposure<'a>>,
-    findings: Vec<JsonFinding<'a>>,
-    totals: BTreeMap<&'static str, usize>,
-    by_location: Vec<JsonLocation>,
-    assumptions: Vec<&'a str>,
-    warnings: Vec<JsonDiagnostic<'a>>,
-    notes: Vec<JsonDiagnostic<'a>>,
 }
 
 #[derive(Serialize)]
@@ -149,96 +134,97 @@ struct JsonFinding<'a> {
     remediation: &'a str,
 }
 
-use super::inventory::{json_diagnostics, json_locations, JsonDiagnostic, JsonLocation};
+use super::inventory::{json_diagnostics, json_locations};
 
 /// The analysis as JSON (documented in docs/json-output.md).
 pub fn json(a: &Analysis) -> String {
-    serde_json::to_string_pretty(&json_document(a)).expect("analysis serialises") + "\n"
+    let mut doc = ObjectWriter::new(Vec::new());
+    json_fields(a, &mut doc).expect("writing to memory");
+    let text = doc.finish().expect("writing to memory");
+    String::from_utf8(text).expect("serde_json writes UTF-8") + "\n"
 }
 
-/// The document [`json`] prints, for a caller that writes it as it is serialised (the
-/// report of a large estate is hundreds of megabytes: better not held twice). Written with
-/// `serde_json`'s pretty printer and a final newline, it is [`json`]'s text.
-pub fn json_document<'a>(a: &'a Analysis<'a>) -> impl Serialize + 'a {
-    let inv = a.inventory;
-    let doc = JsonAnalysis {
-        schema_version: SCHEMA_VERSION,
-        kind: "analysis",
-        snapshot: &inv.origin,
-        partial: inv.partial,
-        applications: a
-            .report
-            .applications
+/// Writes the fields of the document [`json`] prints, for a caller that writes it as it is
+/// serialised (the report of a large estate is hundreds of megabytes: better not held twice).
+/// With the object's end and a final newline, it is [`json`]'s text.
+pub fn json_fields<W: Write + Send>(a: &Analysis, doc: &mut ObjectWriter<W>) -> io::Result<()> {
+    let (inv, report) = (a.inventory, a.report);
+    doc.field("schema_version", &SCHEMA_VERSION)?;
+    doc.field("kind", "analysis")?;
+    doc.field("snapshot", &inv.origin)?;
+    doc.field("partial", &inv.partial)?;
+    let applications: Vec<JsonApp> = report
+        .applications
+        .iter()
+        .map(|x| JsonApp {
+            id: &x.id,
+            name: &x.name,
+            kind: x.kind.as_str(),
+            members: &x.members,
+            security_groups: &x.groups,
+            vpcs: &x.vpcs,
+            subnets: &x.subnets,
+            account: x.location.account.as_deref(),
+            region: x.location.region.as_deref(),
+        })
+        .collect();
+    doc.field("applications", &applications)?;
+    // On every core (the order kept): writing the source ranges is most of the work here.
+    doc.field_par("exposures", &report.exposures, |e| json_exposure(report, e))?;
+    let findings: Vec<JsonFinding> = a
+        .findings
+        .iter()
+        .map(|f| JsonFinding {
+            code: f.code,
+            severity: f.severity,
+            message: &f.message,
+            resources: &f.resources,
+            rules: &f.rules,
+            remediation: &f.remediation,
+        })
+        .collect();
+    doc.field("findings", &findings)?;
+    let totals: BTreeMap<&str, usize> = inv.totals.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    doc.field("totals", &totals)?;
+    doc.field("by_location", &json_locations(inv))?;
+    doc.field("assumptions", &all_assumptions(a))?;
+    doc.field("warnings", &json_diagnostics(inv, Level::Warning))?;
+    doc.field("notes", &json_diagnostics(inv, Level::Note))
+}
+
+fn json_exposure<'a>(report: &'a Report, e: &'a crate::analysis::Exposure) -> JsonExposure<'a> {
+    JsonExposure {
+        source: source_kind(&e.source),
+        source_application: match &e.source {
+            Source::Application(id) => Some(id),
+            Source::Applications(set) if set.len() == 1 => set
+                .indices()
+                .next()
+                .and_then(|i| report.applications.get(i as usize))
+                .map(|x| x.id.as_str()),
+            _ => None,
+        },
+        source_applications: match &e.source {
+            Source::Applications(set) => Some(JsonSources {
+                count: set.len(),
+                indices: IndexRanges(set),
+            }),
+            _ => None,
+        },
+        target: &e.target,
+        status: status(e.status),
+        traffic: e
+            .traffic
             .iter()
-            .map(|x| JsonApp {
-                id: &x.id,
-                name: &x.name,
-                kind: x.kind.as_str(),
-                members: &x.members,
-                security_groups: &x.groups,
-                vpcs: &x.vpcs,
-                subnets: &x.subnets,
-                account: x.location.account.as_deref(),
-                region: x.location.region.as_deref(),
+            .map(|t| JsonTraffic {
+                protocol: &t.protocol,
+                ports: &t.ports,
             })
             .collect(),
-        // In parallel (the order kept): writing the source ranges is most of the work here.
-        exposures: a
-            .report
-            .exposures
-            .par_iter()
-            .map(|e| JsonExposure {
-                source: source_kind(&e.source),
-                source_application: match &e.source {
-                    Source::Application(id) => Some(id),
-                    Source::Applications(set) if set.len() == 1 => set
-                        .indices()
-                        .next()
-                        .and_then(|i| a.report.applications.get(i as usize))
-                        .map(|x| x.id.as_str()),
-                    _ => None,
-                },
-                source_applications: match &e.source {
-                    Source::Applications(set) => Some(JsonSources {
-                        count: set.len(),
-                        indices: IndexRanges(set),
-                    }),
-                    _ => None,
-                },
-                target: &e.target,
-                status: status(e.status),
-                traffic: e
-                    .traffic
-                    .iter()
-                    .map(|t| JsonTraffic {
-                        protocol: &t.protocol,
-                        ports: &t.ports,
-                    })
-                    .collect(),
-                entries: &e.entries,
-                members_exposed: e.members_exposed,
-                blocked_by: &e.blocked_by,
-            })
-            .collect(),
-        findings: a
-            .findings
-            .iter()
-            .map(|f| JsonFinding {
-                code: f.code,
-                severity: f.severity,
-                message: &f.message,
-                resources: &f.resources,
-                rules: &f.rules,
-                remediation: &f.remediation,
-            })
-            .collect(),
-        totals: inv.totals.iter().map(|(k, v)| (k.as_str(), *v)).collect(),
-        by_location: json_locations(inv),
-        assumptions: all_assumptions(a),
-        warnings: json_diagnostics(inv, Level::Warning),
-        notes: json_diagnostics(inv, Level::Note),
-    };
-    doc
+        entries: &e.entries,
+        members_exposed: e.members_exposed,
+        blocked_by: &e.blocked_by,
+    }
 }
 
 /// The inventory's assumptions, then those the analysis adds.
