@@ -467,8 +467,7 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
         slice
             .into_par_iter()
             .map(|(effect, (sets, traffic))| {
-                let mut set = AppSet::union_all(sets.iter().copied());
-                set.remove(effect.0 as u32);
+                let set = AppSet::union_all_except(sets.iter().copied(), Some(effect.0 as u32));
                 let hash = Interner::hash(&set);
                 (effect, (sets, traffic), set, hash)
             })

@@ -197,9 +197,8 @@ fn json_exposure<'a>(report: &'a Report, e: &'a crate::analysis::Exposure) -> Js
         source: source_kind(&e.source),
         source_application: match &e.source {
             Source::Application(id) => Some(id),
-            Source::Applications(set) if set.len() == 1 => set
-                .indices()
-                .next()
+            Source::Applications(set) => set
+                .only()
                 .and_then(|i| report.applications.get(i as usize))
                 .map(|x| x.id.as_str()),
             _ => None,
