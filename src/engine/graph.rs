@@ -1,10 +1,12 @@
 //! The reachability graph: components as nodes, adjacency as edges, each edge
 //! carrying the packet set that may cross it (the destination addresses a
-//! route table sends that way; the traffic a security group admits).
+//! route table sends that way).
 //!
-//! The path walk (`walk.rs`) evaluates hops on the same relations with the
-//! flow's own packet set; this graph is their static, whole-estate view, used
-//! to list what connects to what and for rendering.
+//! The path walk (`walk.rs`) partitions packets by the routing edges of the
+//! subnets it crosses ([`ReachGraph::route_partition`]). Interfaces are not
+//! nodes: the walk finds them through the index, and evaluates their security
+//! groups per flow. The graph `exposure graph` draws is built separately
+//! (`render::graph`).
 
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
 use petgraph::visit::EdgeRef;
@@ -18,7 +20,7 @@ use crate::model::*;
 /// A component of the estate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Node {
-    /// Component id (`internet`, `onprem`, `igw-…`, `subnet-…`, `eni-…`, ...).
+    /// Component id (`internet`, `igw-…`, `subnet-…`, `pcx-…`, `router:vpc-…`, ...).
     pub id: String,
     /// Kind.
     pub kind: &'static str,
@@ -132,23 +134,10 @@ impl ReachGraph {
                 );
             }
         }
-        // Hosts hang off their subnet. Their security groups are evaluated per flow by the
-        // walk (a group reference depends on the peer's VPC), so these edges carry every packet.
-        for h in idx.hosts.values() {
-            let hn = g.node(&h.id, "host", &h.name);
-            let sn = g.node(&h.subnet_id, "subnet", &h.subnet_id);
-            for (from, to, label) in [(hn, sn, "sends"), (sn, hn, "delivers")] {
-                g.graph.add_edge(
-                    from,
-                    to,
-                    Edge {
-                        label: label.into(),
-                        packets: all.clone(),
-                        route: None,
-                    },
-                );
-            }
-        }
+        // Hosts are not nodes: they hang off their subnet, the walk reads them from the index
+        // and evaluates their security groups per flow (a group reference depends on the
+        // peer's VPC), and nothing read their edges (two per interface carrying every packet:
+        // on estate l, about 90 MB).
         for p in m.peerings.values() {
             let pn = g.node(&p.id, "peering", name_tag(&p.tags).unwrap_or(&p.id));
             for vpc in [&p.requester_vpc, &p.accepter_vpc] {

@@ -21,9 +21,9 @@ pub struct ObjectWriter<W: Write> {
     fields: usize,
 }
 
-/// What an array's items are serialised by, per thread, before they are written: enough
-/// items that a thread's share is worth a task, few enough that a group of them stays small
-/// (xl's largest exposures are about a hundred kilobytes of text each).
+/// How many of an array's items one task serialises: enough that a task is worth starting,
+/// few enough that the text of a group of tasks stays small (an exposure of estate xl is
+/// 23 KB of text on average).
 const ITEMS_PER_TASK: usize = 256;
 
 impl<W: Write + Send> ObjectWriter<W> {
