@@ -462,14 +462,14 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
     // Each set's hash is computed in parallel, with the union.
     let mut interned = Interner::default();
     let mut by_sources: BTreeMap<(usize, Arc<AppSet>), Acc> = BTreeMap::new();
-    type Unions<'e> = Vec<(Effect, (Vec<&'e AppSet>, PacketSet), AppSet, u64)>;
-    fn unions_of(slice: Vec<(Effect, (Vec<&AppSet>, PacketSet))>) -> Unions<'_> {
+    type Unions = Vec<(Effect, PacketSet, AppSet, u64)>;
+    fn unions_of(slice: Vec<(Effect, (Vec<&AppSet>, PacketSet))>) -> Unions {
         slice
             .into_par_iter()
             .map(|(effect, (sets, traffic))| {
-                let set = AppSet::union_all_except(sets.iter().copied(), Some(effect.0 as u32));
+                let set = AppSet::union_all_except(sets, Some(effect.0 as u32));
                 let hash = Interner::hash(&set);
-                (effect, (sets, traffic), set, hash)
+                (effect, traffic, set, hash)
             })
             .collect()
     }
@@ -483,7 +483,7 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
         let (next, ()) = rayon::join(
             || unions_of(slice),
             || {
-                for ((target, entry, members, _), (_, traffic), set, hash) in done.drain(..) {
+                for ((target, entry, members, _), traffic, set, hash) in done.drain(..) {
                     if set.is_empty() {
                         continue;
                     }

@@ -3,7 +3,7 @@
 //! and NAT gateways placed in public subnets (semantics §4.3: a subnet whose
 //! route table routes to an internet gateway).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use ipnet::IpNet;
 use rayon::prelude::*;
@@ -324,16 +324,11 @@ fn belongs_in_public_subnet(kind: OwnerKind) -> bool {
 
 /// `public-subnet-non-lb`.
 fn public_subnets(cx: &Context, out: &mut Vec<Finding>) {
-    // Each subnet's route table, looked up once.
-    let mut tables: HashMap<&str, Option<&RouteTable>> = HashMap::new();
     for eni in cx.m.network_interfaces.values() {
         if belongs_in_public_subnet(eni.owner.kind) {
             continue;
         }
-        let Some(rt) = *tables
-            .entry(eni.subnet_id.as_str())
-            .or_insert_with(|| cx.idx.subnet_route_table(cx.m, &eni.subnet_id))
-        else {
+        let Some(rt) = cx.idx.subnet_route_table(cx.m, &eni.subnet_id) else {
             continue;
         };
         let igw_routes: Vec<&Route> = rt
