@@ -190,15 +190,23 @@ fn semantics_fixtures_give_their_verdicts_and_reasons() {
                     ));
                 }
             }
+            let codes: Vec<&str> = v["blocked_by"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|b| b["code"].as_str())
+                .collect();
             if let Some(code) = s("code") {
-                let codes: Vec<&str> = v["blocked_by"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .filter_map(|b| b["code"].as_str())
-                    .collect();
                 if !codes.contains(&code.as_str()) {
                     failures.push(format!("{name}: expected reason {code}, got {codes:?}"));
+                }
+            }
+            // Reasons that must not be named (a blocker where nothing blocks misleads).
+            for code in strings(&case, "absent_codes") {
+                if codes.contains(&code.as_str()) {
+                    failures.push(format!(
+                        "{name}: reason {code} must not be named: {codes:?}"
+                    ));
                 }
             }
         }

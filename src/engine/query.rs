@@ -895,6 +895,9 @@ fn assemble(m: &Model, req: &Request, outcomes: Vec<Outcome>) -> Answer {
                     unknowns.push(why.clone());
                 }
             }
+            // A block of no packets blocks nothing: a branch that lost all its packets to
+            // another way (a reply handed over as undecided) must not name a blocker.
+            (Ending::Blocked, _, true) => {}
             _ => {
                 for b in &o.blocks {
                     if !blocked_by.contains(b) {
