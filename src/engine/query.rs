@@ -897,7 +897,7 @@ fn assemble(m: &Model, req: &Request, outcomes: Vec<Outcome>) -> Answer {
             }
             // A block of no packets blocks nothing: a branch that lost all its packets to
             // another way (a reply handed over as undecided) must not name a blocker.
-            (Ending::Blocked, _, true) => {}
+            (_, _, true) => {}
             _ => {
                 for b in &o.blocks {
                     if !blocked_by.contains(b) {

@@ -274,6 +274,15 @@ struct Trace {
     /// request came ([`Walker::reply_elsewhere`]); the transit gateway may hand the packet
     /// or its reply to attachment subnets that treat it differently.
     undecided: Option<String>,
+    /// The subnet of the host a query's flow starts from (not set for load-balancer legs nor
+    /// in network mode): see [`Trace::pending_reply`].
+    client_subnet: Option<String>,
+    /// The client subnet's NACL denies the replies inbound, but the client sits in a transit
+    /// gateway attachment subnet, where a reply the gateway brings meets no NACL: the block
+    /// (and its place among `blocks`) waits for the return route. A reply that comes back the
+    /// way the request went, or the end of the walk, applies it; a reply handed over another
+    /// way (not followed) drops it, so the flow is `unknown` rather than wrongly unreachable.
+    pending_reply: Option<(usize, Block)>,
     /// See [`Outcome::lb_clients`].
     lb_clients: Option<Vec<Interval>>,
     client_ports: Option<Vec<Interval>>,
@@ -386,7 +395,8 @@ impl<'m> Walker<'m> {
         &self.idx.hosts[id]
     }
 
-    fn finish(&mut self, t: Trace, ending: Ending, set: PacketSet) {
+    fn finish(&mut self, mut t: Trace, ending: Ending, set: PacketSet) {
+        Self::apply_pending_reply(&mut t);
         let ending = match (ending, &t.undecided) {
             (Ending::Reached, Some(why)) => Ending::Unknown(why.clone()),
             (ending, _) => ending,
@@ -477,7 +487,11 @@ impl<'m> Walker<'m> {
         pre_block: Option<Block>,
     ) {
         let h = self.host(host_id);
+        let plain = entry.is_none();
         let mut t = Self::start(entry, pre_block);
+        if plain && !self.goal.network {
+            t.client_subnet = Some(h.subnet_id.clone());
+        }
         Self::hop(
             &mut t,
             &h.id,
@@ -1090,7 +1104,39 @@ impl<'m> Walker<'m> {
     /// replies coming back.
     fn cross_out(&mut self, subnet_id: &str, set: PacketSet, t: &mut Trace) -> PacketSet {
         let set = self.nacl_check(t, subnet_id, &set, NaclCheck::OutForward);
-        self.nacl_check(t, subnet_id, &set, NaclCheck::InReply)
+        let before = t.blocks.len();
+        let out = self.nacl_check(t, subnet_id, &set, NaclCheck::InReply);
+        // The replies to a client in a transit gateway attachment subnet may come back through
+        // the gateway, which no NACL of that subnet filters: what the NACL denies them waits
+        // for the return route ([`Trace::pending_reply`]).
+        if t.blocks.len() == before + 1
+            && t.pending_reply.is_none()
+            && t.client_subnet.as_deref() == Some(subnet_id)
+            && self.is_attachment_subnet(subnet_id)
+        {
+            let block = t.blocks.pop().expect("pushed above");
+            t.pending_reply = Some((before, block));
+        }
+        out
+    }
+
+    /// Whether `subnet_id` is a subnet of one of its VPC's transit gateway attachments.
+    fn is_attachment_subnet(&self, subnet_id: &str) -> bool {
+        let m = self.m;
+        let Some(vpc) = m.subnets.get(subnet_id).map(|s| s.vpc_id.as_str()) else {
+            return false;
+        };
+        m.tgw_attachments
+            .values()
+            .any(|a| a.resource_id == vpc && a.subnet_ids.iter().any(|s| s == subnet_id))
+    }
+
+    /// Applies a pending reply block ([`Trace::pending_reply`]) at its place.
+    fn apply_pending_reply(t: &mut Trace) {
+        if let Some((at, block)) = t.pending_reply.take() {
+            let at = at.min(t.blocks.len());
+            t.blocks.insert(at, block);
+        }
     }
 
     /// Packets entering `subnet_id` from another subnet: its NACL inbound, and outbound for the
@@ -2497,8 +2543,12 @@ impl<'m> Walker<'m> {
         for (why, part) in undecided {
             let mut t2 = before.clone();
             t2.undecided = Some(why);
+            // That way is not followed: whether the client's NACL sees the reply is not known.
+            t2.pending_reply = None;
             self.arrive_checked(h, part, t2);
         }
+        // The reply comes back the way the request went: the client's NACL applies.
+        Self::apply_pending_reply(&mut t);
         let set = self.tgw_reply_leave(place, set, &mut t, &arrival);
         let mut zone_undecided = Vec::new();
         let set = self.tgw_reply_zone(place.az, set, &mut t, &arrival, &mut zone_undecided);

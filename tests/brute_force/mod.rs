@@ -116,12 +116,13 @@
 //!   or the other way certainly fails (another peering, a VPN gateway, a NAT or internet
 //!   gateway, no attachment in the zone). Where the reference follows that way to a drop
 //!   (the gateway's table, the attachment subnet's NACL), the engine's `unknown` is
-//!   counted under TGW-1 too, and so is an engine `unreachable` from the client subnet's
-//!   NACL on replies (checked as if they came back the way the request went) where the
-//!   reference's reply comes through the gateway into the client's own attachment subnet,
-//!   which no NACL filters (`0x1184`, #23, #26), or an engine `unknown` where that NACL
-//!   blocks the way back and another way is not followed (`0x160eb9b0b7cb9e6b`, #20: a
-//!   loop back to the gateway). Following the reply exactly is still to do.
+//!   counted under TGW-1 too. The engine used to answer `unreachable` (or `unknown`,
+//!   `0x160eb9b0b7cb9e6b` #20) from the client subnet's NACL on replies, checked as if
+//!   they came back the way the request went, where the reference's reply comes through
+//!   the gateway into the client's own attachment subnet, which no NACL filters (`0x1184`,
+//!   #23, #26, #28). Since `Trace::pending_reply` that denial waits for the return route:
+//!   such flows are `unknown` (fixture `reply-nacl-client-in-attachment-subnet`), and no
+//!   longer tolerated as known issues. Following the reply exactly is still to do.
 //! - TGW-2: a route after the gateway that the engine does not follow ("not modelled:
 //!   ... which is not followed further"), a loop back to the gateway, makes the verdict
 //!   `unknown` even where every way is blocked (the source's egress rules, a missing
@@ -791,14 +792,6 @@ impl Compared {
              "TGW-1 reply by another path than the request, not followed (unknown)"),
             (Verdict::Unreachable, Verdict::Reachable, &["not back the way the traffic came"], &[],
              "TGW-1 reply by another path than the request (unreachable)"),
-            // The engine checks the client subnet's NACL for replies coming back the way the
-            // request went; a reply that the reference sends through a transit gateway into
-            // the client's own attachment subnet meets no NACL there.
-            (Verdict::Unreachable, Verdict::Reachable, &["denies the replies inbound"], &["return route: ", "-> tgw-"],
-             "TGW-1 reply by another path, its NACLs checked as if it came back the same way"),
-            // The same, where another way the engine does not follow makes it `unknown`.
-            (Verdict::Unknown, Verdict::Reachable, &["denies the replies inbound"], &["return route: ", "-> tgw-"],
-             "TGW-1 reply by another path, its NACLs checked as if it came back the same way (unknown)"),
             (Verdict::Unknown, Verdict::Unreachable, &["not back the way the traffic came"], &[],
              "TGW-1 reply by another path, not followed (unknown) where it is dropped later"),
             (Verdict::Unknown, Verdict::Unreachable, &["not modelled: ", "which is not followed further"], &[],
