@@ -111,6 +111,9 @@ pub struct ArrivalKey {
     vpc: String,
     from_subnet: Option<String>,
     arrival: Arrival,
+    /// The client subnet whose NACL denies these packets' replies, a denial that waits for the
+    /// return route ([`Trace::pending_reply`]).
+    pending_reply: Option<String>,
 }
 
 /// A transit gateway and the VPC attachment packets entered it by.
@@ -282,13 +285,27 @@ struct Trace {
     /// (and its place among `blocks`) waits for the return route. A reply that comes back the
     /// way the request went, or the end of the walk, applies it; a reply handed over another
     /// way (not followed) drops it, so the flow is `unknown` rather than wrongly unreachable.
-    pending_reply: Option<(usize, Block)>,
+    pending_reply: Option<PendingReply>,
     /// See [`Outcome::lb_clients`].
     lb_clients: Option<Vec<Interval>>,
     client_ports: Option<Vec<Interval>>,
     entry: Option<String>,
     assumptions: Vec<String>,
     depth: usize,
+}
+
+/// A client subnet's NACL denial of the replies that waits for the return route
+/// ([`Trace::pending_reply`]).
+#[derive(Debug, Clone)]
+struct PendingReply {
+    /// The client's subnet, whose NACL it is.
+    subnet: String,
+    /// Its index among the trace's blocks.
+    at: usize,
+    block: Block,
+    /// Outside network mode, the NACL's hop and its index among the trace's hops (it goes with
+    /// the block: it shows the reply meeting the NACL).
+    hop: Option<(usize, Hop)>,
 }
 
 /// The walker.
@@ -668,7 +685,10 @@ impl<'m> Walker<'m> {
         let Some(sub) = self.m.subnets.get(subnet_id) else {
             return;
         };
-        let t = Trace::default();
+        let t = Trace {
+            client_subnet: Some(subnet_id.to_string()),
+            ..Trace::default()
+        };
         // §9.1: within a subnet only security groups apply.
         let own = super::index::subnet_intervals(sub);
         let same = set.restrict(Dim::Dst, &own);
@@ -717,13 +737,21 @@ impl<'m> Walker<'m> {
     /// Network mode, second phase: packets that reached a VPC (see [`Goal::stop_at_vpc`])
     /// enter its subnets, each through its NACL and return routes.
     pub fn network_enter(&mut self, key: &ArrivalKey, set: PacketSet) {
-        self.network_enter_vpc(
-            &key.vpc,
-            set,
-            &Trace::default(),
-            key.from_subnet.as_deref(),
-            &key.arrival,
-        );
+        let mut t = Trace::default();
+        if let Some(subnet) = &key.pending_reply {
+            // Network mode keeps no details: the block only marks the path as blocked.
+            t.pending_reply = Some(PendingReply {
+                subnet: subnet.clone(),
+                at: 0,
+                block: Block {
+                    component: subnet.clone(),
+                    code: "SUBNET_ACL_RESTRICTION",
+                    detail: format!("the network ACL of {subnet} denies the replies inbound"),
+                },
+                hop: None,
+            });
+        }
+        self.network_enter_vpc(&key.vpc, set, &t, key.from_subnet.as_deref(), &key.arrival);
     }
 
     /// Network mode: packets entering the subnets of a VPC.
@@ -836,10 +864,35 @@ impl<'m> Walker<'m> {
                     name: sid,
                 };
                 let mut undecided = Vec::new();
+                let mut followed = Vec::new();
                 let before = t2.clone();
-                let part = self.return_routes(place, part, &mut t2, arrival, &mut undecided);
+                let part = self.return_routes(
+                    place,
+                    part,
+                    &mut t2,
+                    arrival,
+                    &mut undecided,
+                    &mut followed,
+                );
+                // Replies handed over another way: whether the client's NACL sees them is not
+                // known; the others come back the way the request went and meet it.
+                let mut unsure = before.clone();
+                unsure.pending_reply = None;
+                Self::apply_pending_reply(&mut t2);
                 for (why, p) in undecided {
-                    self.finish(before.clone(), Ending::Unknown(why), p);
+                    self.finish(unsure.clone(), Ending::Unknown(why), p);
+                }
+                // Replies a transit gateway carries back another way ([`Self::reply_by_tgw`]).
+                for (p, back, _) in followed {
+                    let mut t3 = unsure.clone();
+                    let mut zone_undecided = Vec::new();
+                    let p = self.tgw_reply_zone(az, p, &mut t3, &back, &mut zone_undecided);
+                    for (why, p, t4) in zone_undecided {
+                        self.finish(t4, Ending::Unknown(why), p);
+                    }
+                    for (member, addrs) in &members {
+                        self.record(member, p.restrict(Dim::Dst, addrs), &t3);
+                    }
                 }
                 self.tgw_reply_leave(place, part, &mut t2, arrival)
             };
@@ -1094,10 +1147,43 @@ impl<'m> Walker<'m> {
                         format!("{} -> {}", c.destination, c.target.id()),
                         false,
                     );
+                    // A client in an attachment subnet whose NACL denies the replies to part of
+                    // the packets: that part goes on apart, so that the denial can wait for the
+                    // return route ([`Self::cross_out`], [`Trace::pending_reply`]).
+                    if let Some(denied) = self.replies_denied_apart(subnet_id, &part, &t2) {
+                        let rest = part.subtract(&denied);
+                        self.follow_route(subnet_id, vpc_id, &rt_id, c.clone(), rest, t2.clone());
+                        self.follow_route(subnet_id, vpc_id, &rt_id, c, denied, t2);
+                        continue;
+                    }
                     self.follow_route(subnet_id, vpc_id, &rt_id, c, part, t2);
                 }
             }
         }
+    }
+
+    /// The packets of `set`, leaving the client's own subnet, whose replies its NACL denies,
+    /// when that is some of them but not all and the denial can wait
+    /// ([`Trace::pending_reply`]: a query, a client in a transit gateway attachment subnet).
+    fn replies_denied_apart(
+        &self,
+        subnet_id: &str,
+        set: &PacketSet,
+        t: &Trace,
+    ) -> Option<PacketSet> {
+        if t.client_subnet.as_deref() != Some(subnet_id)
+            || t.pending_reply.is_some()
+            || !self.is_attachment_subnet(subnet_id)
+        {
+            return None;
+        }
+        let acl = self.idx.subnet_nacl(self.m, subnet_id);
+        let (allowed, _) = self.idx.nacl_filter(acl, set, NaclCheck::InReply, false);
+        if allowed.is_empty() {
+            return None;
+        }
+        let denied = set.subtract(&allowed);
+        (!denied.is_empty()).then_some(denied)
     }
 
     /// Packets leaving `subnet_id` for another subnet: its NACL outbound, and inbound for the
@@ -1105,6 +1191,7 @@ impl<'m> Walker<'m> {
     fn cross_out(&mut self, subnet_id: &str, set: PacketSet, t: &mut Trace) -> PacketSet {
         let set = self.nacl_check(t, subnet_id, &set, NaclCheck::OutForward);
         let before = t.blocks.len();
+        let hops = t.hops.len();
         let out = self.nacl_check(t, subnet_id, &set, NaclCheck::InReply);
         // The replies to a client in a transit gateway attachment subnet may come back through
         // the gateway, which no NACL of that subnet filters: what the NACL denies them waits
@@ -1115,7 +1202,13 @@ impl<'m> Walker<'m> {
             && self.is_attachment_subnet(subnet_id)
         {
             let block = t.blocks.pop().expect("pushed above");
-            t.pending_reply = Some((before, block));
+            let hop = (t.hops.len() == hops + 1).then(|| (hops, t.hops.pop().expect("pushed")));
+            t.pending_reply = Some(PendingReply {
+                subnet: subnet_id.to_string(),
+                at: before,
+                block,
+                hop,
+            });
         }
         out
     }
@@ -1133,9 +1226,13 @@ impl<'m> Walker<'m> {
 
     /// Applies a pending reply block ([`Trace::pending_reply`]) at its place.
     fn apply_pending_reply(t: &mut Trace) {
-        if let Some((at, block)) = t.pending_reply.take() {
+        if let Some(PendingReply { at, block, hop, .. }) = t.pending_reply.take() {
             let at = at.min(t.blocks.len());
             t.blocks.insert(at, block);
+            if let Some((at, hop)) = hop {
+                let at = at.min(t.hops.len());
+                t.hops.insert(at, hop);
+            }
         }
     }
 
@@ -1537,6 +1634,8 @@ impl<'m> Walker<'m> {
         );
         let att_id = att.id.clone();
         if self.goal.network && self.goal.stop_at_vpc {
+            // A pending reply denial is not carried past the gateway here: it applies.
+            Self::apply_pending_reply(&mut t);
             // Forwarded later, once for every subnet of the VPC that got here.
             if t.blocks.is_empty() && !set.is_empty() {
                 self.tgw_arrivals.push(TgwArrival {
@@ -2452,6 +2551,7 @@ impl<'m> Walker<'m> {
                         vpc: vpc_id.to_string(),
                         from_subnet,
                         arrival,
+                        pending_reply: t.pending_reply.as_ref().map(|p| p.subnet.clone()),
                     },
                     set,
                 });
@@ -2536,8 +2636,29 @@ impl<'m> Walker<'m> {
             name: &h.name,
         };
         let mut undecided = Vec::new();
+        let mut followed = Vec::new();
         let before = t.clone();
-        let set = self.return_routes(place, set, &mut t, &arrival, &mut undecided);
+        let set = self.return_routes(place, set, &mut t, &arrival, &mut undecided, &mut followed);
+        // Replies a transit gateway carries back to the client's VPC, another way than the
+        // request came: followed through the gateway's attachment subnets.
+        for (part, back, how) in followed {
+            let mut t2 = before.clone();
+            let rt_id = self
+                .idx
+                .subnet_route_table(self.m, place.subnet_id)
+                .map(|r| r.id.clone())
+                .unwrap_or_else(|| format!("{} (local routes assumed)", place.vpc_id));
+            Self::hop(&mut t2, &rt_id, "route-table", &rt_id, how, true);
+            // [`Self::reply_enter`] decides the client subnet's NACL on this way.
+            t2.pending_reply = None;
+            let mut zone_undecided = Vec::new();
+            let p = self.tgw_reply_zone(place.az, part, &mut t2, &back, &mut zone_undecided);
+            for (why, part, mut t3) in zone_undecided {
+                t3.undecided = Some(why);
+                self.arrive_checked(h, part, t3);
+            }
+            self.arrive_checked(h, p, t2);
+        }
         // Replies that go back another way (not followed): the checks after the return
         // route still apply, and what they let through ends `unknown`.
         for (why, part) in undecided {
@@ -2568,6 +2689,7 @@ impl<'m> Walker<'m> {
         t: &mut Trace,
         arrival: &Arrival,
         undecided: &mut Vec<(String, PacketSet)>,
+        followed: &mut Vec<(PacketSet, Arrival, String)>,
     ) -> PacketSet {
         let m = self.m;
         let rt = self.idx.subnet_route_table(m, place.subnet_id);
@@ -2606,6 +2728,21 @@ impl<'m> Walker<'m> {
                 // ([`Self::reply_elsewhere`] says which cannot).
                 let mut part = part;
                 if let Some(c) = choice.as_ref() {
+                    // A reply the transit gateway carries straight back to the client's VPC is
+                    // followed ([`Self::reply_by_tgw`]).
+                    if let Some((exact, back)) = self.reply_by_tgw(place, arrival, c, &part) {
+                        part = part.subtract(&exact);
+                        let how = format!(
+                            "replies to {} via {} ({}), not back the way the request came",
+                            describe_src(&exact),
+                            c.target.id(),
+                            c.destination
+                        );
+                        followed.push((exact, back, how));
+                        if part.is_empty() {
+                            continue;
+                        }
+                    }
                     let maybe = self.reply_elsewhere(place, arrival, c, &part);
                     if !maybe.is_empty() {
                         let why = format!(
@@ -2674,7 +2811,11 @@ impl<'m> Walker<'m> {
                 "return route missing".into(),
                 true,
             );
-            return if unknown.is_empty() { set } else { all };
+            return if unknown.is_empty() && followed.is_empty() {
+                set
+            } else {
+                all
+            };
         }
         let how = match arrival {
             Arrival::Local => "local".to_string(),
@@ -2691,6 +2832,58 @@ impl<'m> Walker<'m> {
             true,
         );
         ok
+    }
+
+    /// The part of `part` whose replies the route `c` of `place`'s table sends to a transit
+    /// gateway although the request came over a peering, and which that gateway's table (for
+    /// the VPC's attachment, with a subnet in `place`'s zone) sends straight to the attachment
+    /// of the peer VPC, where the client is (§6.1: no reverse-path check). Those replies are
+    /// followed as replies through the gateway are ([`Self::tgw_reply_zone`], with the
+    /// returned arrival): they leave by the attachment's subnet in the zone and enter the
+    /// client's VPC by its attachment's subnet there. The client's own subnet's inbound rules
+    /// were checked where the request left it ([`Self::cross_out`]), or wait in
+    /// [`Trace::pending_reply`], which [`Self::reply_enter`] then decides.
+    fn reply_by_tgw(
+        &self,
+        place: Place<'_>,
+        arrival: &Arrival,
+        c: &RouteChoice,
+        part: &PacketSet,
+    ) -> Option<(PacketSet, Arrival)> {
+        let m = self.m;
+        let (Arrival::Peering(pcx), RouteTarget::TransitGateway(tgw)) = (arrival, &c.target) else {
+            return None;
+        };
+        if !c.active {
+            return None;
+        }
+        let client_vpc = m.peerings.get(pcx)?.other_side(place.vpc_id)?;
+        let datt = vpc_attachment(m, tgw, place.vpc_id)?;
+        attachment_subnet_in(m, datt, place.az)?;
+        let catt = vpc_attachment(m, tgw, client_vpc)?;
+        let rt = m.tgw_route_tables.get(datt.route_table_id.as_ref()?)?;
+        let exact: Vec<PBox> = self
+            .idx
+            .tgw_table(m, rt)
+            .partition(part, Dim::Src)
+            .into_iter()
+            .filter(|(c, _)| {
+                c.as_ref().is_some_and(|c| {
+                    !c.blackhole
+                        && c.attachments.first().map(String::as_str) == Some(catt.id.as_str())
+                })
+            })
+            .flat_map(|(_, p)| p.boxes().to_vec())
+            .collect();
+        if exact.is_empty() {
+            return None;
+        }
+        let back = Arrival::Tgw {
+            tgw: tgw.clone(),
+            dst_attachment: datt.id.clone(),
+            chain: vec![(tgw.clone(), catt.id.clone())],
+        };
+        Some((PacketSet::from_pieces(exact), back))
     }
 
     /// The part of `part` (packets whose replies the route `c` of `place`'s table sends
