@@ -108,8 +108,16 @@ fn route_tables(model: &Model, warn: &mut dyn FnMut(String)) {
                 RouteTarget::VpcEndpoint(id) => !model.vpc_endpoints.contains_key(id),
             };
             if missing {
+                // The walk drops what goes to a missing gateway or peering; an interface or an
+                // instance is an appliance whose forwarding is not modelled either way.
+                let treated = match &r.target {
+                    RouteTarget::NetworkInterface(_) | RouteTarget::Instance(_) => {
+                        "flows routed there are unknown"
+                    }
+                    _ => "treated as a blackhole",
+                };
                 warn(format!(
-                    "route table {} routes {} to {} which is not in the snapshot (treated as a blackhole)",
+                    "route table {} routes {} to {} which is not in the snapshot ({treated})",
                     rt.id,
                     r.destination,
                     r.target.id()
