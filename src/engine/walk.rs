@@ -277,14 +277,16 @@ struct Trace {
     /// request came ([`Walker::reply_elsewhere`]); the transit gateway may hand the packet
     /// or its reply to attachment subnets that treat it differently.
     undecided: Option<String>,
-    /// The subnet of the host a query's flow starts from (not set for load-balancer legs nor
-    /// in network mode): see [`Trace::pending_reply`].
+    /// The subnet the flow starts from: a query's source host's (not set for load-balancer
+    /// legs), or in network mode the sending subnet's. See [`Trace::pending_reply`].
     client_subnet: Option<String>,
     /// The client subnet's NACL denies the replies inbound, but the client sits in a transit
     /// gateway attachment subnet, where a reply the gateway brings meets no NACL: the block
     /// (and its place among `blocks`) waits for the return route. A reply that comes back the
-    /// way the request went, or the end of the walk, applies it; a reply handed over another
-    /// way (not followed) drops it, so the flow is `unknown` rather than wrongly unreachable.
+    /// way the request went, or the end of the walk, applies it; a reply a transit gateway
+    /// carries back ([`Walker::reply_by_tgw`]) drops it, [`Walker::reply_enter`] deciding the
+    /// client subnet's NACL on that way; a reply handed over another way (not followed) drops
+    /// it too, so the flow is `unknown` rather than wrongly unreachable.
     pending_reply: Option<PendingReply>,
     /// See [`Outcome::lb_clients`].
     lb_clients: Option<Vec<Interval>>,
@@ -1164,7 +1166,7 @@ impl<'m> Walker<'m> {
 
     /// The packets of `set`, leaving the client's own subnet, whose replies its NACL denies,
     /// when that is some of them but not all and the denial can wait
-    /// ([`Trace::pending_reply`]: a query, a client in a transit gateway attachment subnet).
+    /// ([`Trace::pending_reply`]: a client in a transit gateway attachment subnet).
     fn replies_denied_apart(
         &self,
         subnet_id: &str,
