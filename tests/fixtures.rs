@@ -218,3 +218,43 @@ fn semantics_fixtures_give_their_verdicts_and_reasons() {
         failures.join("\n")
     );
 }
+
+/// A reply that a transit gateway carries back into the client's own attachment subnet meets
+/// none of that subnet's NACL rules: the path shown must not claim it does (a reply by the way
+/// the request went shows them where the request left the subnet, as before).
+#[test]
+fn a_reply_followed_through_a_transit_gateway_shows_the_nacls_it_meets() {
+    let reply_inbound_hops = |v: &serde_json::Value, subnet: &str| -> usize {
+        v["paths"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p["hops"].as_array().unwrap())
+            .filter(|h| {
+                h["rule"]
+                    .as_str()
+                    .is_some_and(|d| d.starts_with(&format!("reply inbound to {subnet}")))
+            })
+            .count()
+    };
+    let dir = path("fixtures/semantics/tgw-reply-another-way");
+    // monitor-1 sits in ops's attachment subnet; fleet's replies come back through the gateway.
+    let v = query(
+        &dir,
+        "i-06400000000000001",
+        "i-06400000000000003",
+        &["--protocol", "tcp", "--port", "443"],
+    );
+    assert_eq!(v["verdict"], "reachable", "{v}");
+    assert_eq!(reply_inbound_hops(&v, "subnet-06400000000000001"), 0, "{v}");
+    // A client whose subnet's NACL denies every reply: the gateway's way does not meet it.
+    let dir = path("fixtures/semantics/reply-nacl-client-in-attachment-subnet");
+    let v = query(
+        &dir,
+        "10.0.1.10",
+        "lb0-net",
+        &["--protocol", "tcp", "--port", "5000"],
+    );
+    assert_eq!(v["verdict"], "reachable", "{v}");
+    assert_eq!(reply_inbound_hops(&v, "subnet-0000000000bf00003"), 0, "{v}");
+}

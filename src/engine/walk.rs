@@ -304,7 +304,9 @@ struct PendingReply {
     subnet: String,
     /// Its index among the trace's blocks.
     at: usize,
-    block: Block,
+    /// The denial; none when the NACL lets the replies in (only the hop waits then: a reply
+    /// the gateway brings does not show it).
+    block: Option<Block>,
     /// Outside network mode, the NACL's hop and its index among the trace's hops (it goes with
     /// the block: it shows the reply meeting the NACL).
     hop: Option<(usize, Hop)>,
@@ -745,11 +747,11 @@ impl<'m> Walker<'m> {
             t.pending_reply = Some(PendingReply {
                 subnet: subnet.clone(),
                 at: 0,
-                block: Block {
+                block: Some(Block {
                     component: subnet.clone(),
                     code: "SUBNET_ACL_RESTRICTION",
                     detail: format!("the network ACL of {subnet} denies the replies inbound"),
-                },
+                }),
                 hop: None,
             });
         }
@@ -1198,12 +1200,11 @@ impl<'m> Walker<'m> {
         // The replies to a client in a transit gateway attachment subnet may come back through
         // the gateway, which no NACL of that subnet filters: what the NACL denies them waits
         // for the return route ([`Trace::pending_reply`]).
-        if t.blocks.len() == before + 1
-            && t.pending_reply.is_none()
+        if t.pending_reply.is_none()
             && t.client_subnet.as_deref() == Some(subnet_id)
             && self.is_attachment_subnet(subnet_id)
         {
-            let block = t.blocks.pop().expect("pushed above");
+            let block = (t.blocks.len() == before + 1).then(|| t.blocks.pop().expect("pushed"));
             let hop = (t.hops.len() == hops + 1).then(|| (hops, t.hops.pop().expect("pushed")));
             t.pending_reply = Some(PendingReply {
                 subnet: subnet_id.to_string(),
@@ -1229,8 +1230,10 @@ impl<'m> Walker<'m> {
     /// Applies a pending reply block ([`Trace::pending_reply`]) at its place.
     fn apply_pending_reply(t: &mut Trace) {
         if let Some(PendingReply { at, block, hop, .. }) = t.pending_reply.take() {
-            let at = at.min(t.blocks.len());
-            t.blocks.insert(at, block);
+            if let Some(block) = block {
+                let at = at.min(t.blocks.len());
+                t.blocks.insert(at, block);
+            }
             if let Some((at, hop)) = hop {
                 let at = at.min(t.hops.len());
                 t.hops.insert(at, hop);
@@ -2553,7 +2556,11 @@ impl<'m> Walker<'m> {
                         vpc: vpc_id.to_string(),
                         from_subnet,
                         arrival,
-                        pending_reply: t.pending_reply.as_ref().map(|p| p.subnet.clone()),
+                        pending_reply: t
+                            .pending_reply
+                            .as_ref()
+                            .filter(|p| p.block.is_some())
+                            .map(|p| p.subnet.clone()),
                     },
                     set,
                 });
