@@ -237,24 +237,29 @@ fn a_reply_followed_through_a_transit_gateway_shows_the_nacls_it_meets() {
             })
             .count()
     };
-    let dir = path("fixtures/semantics/tgw-reply-another-way");
-    // monitor-1 sits in ops's attachment subnet; fleet's replies come back through the gateway.
-    let v = query(
-        &dir,
-        "i-06400000000000001",
-        "i-06400000000000003",
-        &["--protocol", "tcp", "--port", "443"],
-    );
-    assert_eq!(v["verdict"], "reachable", "{v}");
-    assert_eq!(reply_inbound_hops(&v, "subnet-06400000000000001"), 0, "{v}");
-    // A client whose subnet's NACL denies every reply: the gateway's way does not meet it.
-    let dir = path("fixtures/semantics/reply-nacl-client-in-attachment-subnet");
-    let v = query(
-        &dir,
-        "10.0.1.10",
-        "lb0-net",
-        &["--protocol", "tcp", "--port", "5000"],
-    );
-    assert_eq!(v["verdict"], "reachable", "{v}");
-    assert_eq!(reply_inbound_hops(&v, "subnet-0000000000bf00003"), 0, "{v}");
+    // (fixture, from, to, the client's attachment subnet): monitor-1 sits in ops's attachment
+    // subnet and fleet's replies come back through the gateway; the other client's subnet
+    // NACL denies every reply, which the gateway's way does not meet.
+    let cases = [
+        (
+            "tgw-reply-another-way",
+            "i-06400000000000001",
+            "i-06400000000000003",
+            "443",
+            "subnet-06400000000000001",
+        ),
+        (
+            "reply-nacl-client-in-attachment-subnet",
+            "10.0.1.10",
+            "lb0-net",
+            "5000",
+            "subnet-0000000000bf00003",
+        ),
+    ];
+    for (fixture, from, to, port, subnet) in cases {
+        let dir = path(&format!("fixtures/semantics/{fixture}"));
+        let v = query(&dir, from, to, &["--protocol", "tcp", "--port", port]);
+        assert_eq!(v["verdict"], "reachable", "{fixture}: {v}");
+        assert_eq!(reply_inbound_hops(&v, subnet), 0, "{fixture}: {v}");
+    }
 }
