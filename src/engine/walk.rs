@@ -8,6 +8,7 @@
 //! Reachability Analyzer reports several explanations), not only the first.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use super::filters::{self, NaclCheck, RouteChoice, SgDirection};
 use super::index::{Host, Index};
@@ -279,7 +280,7 @@ struct Trace {
     undecided: Option<String>,
     /// The subnet the flow starts from: a query's source host's (not set for load-balancer
     /// legs), or in network mode the sending subnet's. See [`Trace::pending_reply`].
-    client_subnet: Option<String>,
+    client_subnet: Option<Arc<str>>,
     /// The client subnet's NACL denies the replies inbound, but the client sits in a transit
     /// gateway attachment subnet, where a reply the gateway brings meets no NACL: the block
     /// (and its place among `blocks`) waits for the return route. A reply that comes back the
@@ -287,7 +288,7 @@ struct Trace {
     /// carries back ([`Walker::reply_by_tgw`]) drops it, [`Walker::reply_enter`] deciding the
     /// client subnet's NACL on that way; a reply handed over another way (not followed) drops
     /// it too, so the flow is `unknown` rather than wrongly unreachable.
-    pending_reply: Option<PendingReply>,
+    pending_reply: Option<Box<PendingReply>>,
     /// See [`Outcome::lb_clients`].
     lb_clients: Option<Vec<Interval>>,
     client_ports: Option<Vec<Interval>>,
@@ -511,7 +512,7 @@ impl<'m> Walker<'m> {
         let plain = entry.is_none();
         let mut t = Self::start(entry, pre_block);
         if plain && !self.goal.network {
-            t.client_subnet = Some(h.subnet_id.clone());
+            t.client_subnet = Some(h.subnet_id.as_str().into());
         }
         Self::hop(
             &mut t,
@@ -690,7 +691,7 @@ impl<'m> Walker<'m> {
             return;
         };
         let t = Trace {
-            client_subnet: Some(subnet_id.to_string()),
+            client_subnet: Some(subnet_id.into()),
             ..Trace::default()
         };
         // §9.1: within a subnet only security groups apply.
@@ -744,7 +745,7 @@ impl<'m> Walker<'m> {
         let mut t = Trace::default();
         if let Some(subnet) = &key.pending_reply {
             // Network mode keeps no details: the block only marks the path as blocked.
-            t.pending_reply = Some(PendingReply {
+            t.pending_reply = Some(Box::new(PendingReply {
                 subnet: subnet.clone(),
                 at: 0,
                 block: Some(Block {
@@ -753,7 +754,7 @@ impl<'m> Walker<'m> {
                     detail: format!("the network ACL of {subnet} denies the replies inbound"),
                 }),
                 hop: None,
-            });
+            }));
         }
         self.network_enter_vpc(&key.vpc, set, &t, key.from_subnet.as_deref(), &key.arrival);
     }
@@ -1206,12 +1207,12 @@ impl<'m> Walker<'m> {
         {
             let block = (t.blocks.len() == before + 1).then(|| t.blocks.pop().expect("pushed"));
             let hop = (t.hops.len() == hops + 1).then(|| (hops, t.hops.pop().expect("pushed")));
-            t.pending_reply = Some(PendingReply {
+            t.pending_reply = Some(Box::new(PendingReply {
                 subnet: subnet_id.to_string(),
                 at: before,
                 block,
                 hop,
-            });
+            }));
         }
         out
     }
@@ -1229,7 +1230,8 @@ impl<'m> Walker<'m> {
 
     /// Applies a pending reply block ([`Trace::pending_reply`]) at its place.
     fn apply_pending_reply(t: &mut Trace) {
-        if let Some(PendingReply { at, block, hop, .. }) = t.pending_reply.take() {
+        if let Some(pending) = t.pending_reply.take() {
+            let PendingReply { at, block, hop, .. } = *pending;
             if let Some(block) = block {
                 let at = at.min(t.blocks.len());
                 t.blocks.insert(at, block);
