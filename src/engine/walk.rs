@@ -362,6 +362,10 @@ fn join_disjoint(parts: impl IntoIterator<Item = PacketSet>) -> PacketSet {
     PacketSet::from_pieces(parts.into_iter().flat_map(|p| p.boxes().to_vec()).collect())
 }
 
+/// Replies followed another way than the request came ([`Walker::reply_by_tgw`]): the packets,
+/// the way back, and outside network mode the return route's hop (route table, detail).
+type Followed = (PacketSet, Arrival, Option<(String, String)>);
+
 /// `vpc`'s attachment to transit gateway `tgw`.
 fn vpc_attachment<'a>(m: &'a Model, tgw: &str, vpc: &str) -> Option<&'a TgwAttachment> {
     m.tgw_attachments
@@ -2652,14 +2656,11 @@ impl<'m> Walker<'m> {
         let set = self.return_routes(place, set, &mut t, &arrival, &mut undecided, &mut followed);
         // Replies a transit gateway carries back to the client's VPC, another way than the
         // request came: followed through the gateway's attachment subnets.
-        for (part, back, how) in followed {
+        for (part, back, hop) in followed {
             let mut t2 = before.clone();
-            let rt_id = self
-                .idx
-                .subnet_route_table(self.m, place.subnet_id)
-                .map(|r| r.id.clone())
-                .unwrap_or_else(|| format!("{} (local routes assumed)", place.vpc_id));
-            Self::hop(&mut t2, &rt_id, "route-table", &rt_id, how, true);
+            if let Some((rt_id, how)) = hop {
+                Self::hop(&mut t2, &rt_id, "route-table", &rt_id, how, true);
+            }
             // [`Self::reply_enter`] decides the client subnet's NACL on this way.
             t2.pending_reply = None;
             let mut zone_undecided = Vec::new();
@@ -2700,7 +2701,7 @@ impl<'m> Walker<'m> {
         t: &mut Trace,
         arrival: &Arrival,
         undecided: &mut Vec<(String, PacketSet)>,
-        followed: &mut Vec<(PacketSet, Arrival, String)>,
+        followed: &mut Vec<Followed>,
     ) -> PacketSet {
         let m = self.m;
         let rt = self.idx.subnet_route_table(m, place.subnet_id);
@@ -2743,13 +2744,17 @@ impl<'m> Walker<'m> {
                     // followed ([`Self::reply_by_tgw`]).
                     if let Some((exact, back)) = self.reply_by_tgw(place, arrival, c, &part) {
                         part = part.subtract(&exact);
-                        let how = format!(
-                            "replies to {} via {} ({}), not back the way the request came",
-                            describe_src(&exact),
-                            c.target.id(),
-                            c.destination
-                        );
-                        followed.push((exact, back, how));
+                        // Network mode keeps no hops.
+                        let hop = (!self.goal.network).then(|| {
+                            let how = format!(
+                                "replies to {} via {} ({}), not back the way the request came",
+                                describe_src(&exact),
+                                c.target.id(),
+                                c.destination
+                            );
+                            (rt_id.clone(), how)
+                        });
+                        followed.push((exact, back, hop));
                         if part.is_empty() {
                             continue;
                         }
@@ -2869,23 +2874,8 @@ impl<'m> Walker<'m> {
             return None;
         }
         let client_vpc = m.peerings.get(pcx)?.other_side(place.vpc_id)?;
-        let datt = vpc_attachment(m, tgw, place.vpc_id)?;
-        attachment_subnet_in(m, datt, place.az)?;
         let catt = vpc_attachment(m, tgw, client_vpc)?;
-        let rt = m.tgw_route_tables.get(datt.route_table_id.as_ref()?)?;
-        let exact: Vec<PBox> = self
-            .idx
-            .tgw_table(m, rt)
-            .partition(part, Dim::Src)
-            .into_iter()
-            .filter(|(c, _)| {
-                c.as_ref().is_some_and(|c| {
-                    !c.blackhole
-                        && c.attachments.first().map(String::as_str) == Some(catt.id.as_str())
-                })
-            })
-            .flat_map(|(_, p)| p.boxes().to_vec())
-            .collect();
+        let (datt, exact) = self.tgw_reply_routed(place, tgw, part, |a| a == catt.id)?;
         if exact.is_empty() {
             return None;
         }
@@ -2894,7 +2884,36 @@ impl<'m> Walker<'m> {
             dst_attachment: datt.id.clone(),
             chain: vec![(tgw.clone(), catt.id.clone())],
         };
-        Some((PacketSet::from_pieces(exact), back))
+        Some((exact, back))
+    }
+
+    /// The replies of `part` that `place`'s VPC can hand to transit gateway `tgw` (its
+    /// attachment, with a subnet in `place`'s zone, §6.2) and that the attachment's table
+    /// sends on, not to a blackhole, to an attachment `to` accepts; with the attachment. None
+    /// when the VPC cannot hand them over (no attachment, no subnet in the zone, no table).
+    fn tgw_reply_routed(
+        &self,
+        place: Place<'_>,
+        tgw: &str,
+        part: &PacketSet,
+        to: impl Fn(&str) -> bool,
+    ) -> Option<(&'m TgwAttachment, PacketSet)> {
+        let m = self.m;
+        let att = vpc_attachment(m, tgw, place.vpc_id)?;
+        attachment_subnet_in(m, att, place.az)?;
+        let rt = m.tgw_route_tables.get(att.route_table_id.as_ref()?)?;
+        let routed: Vec<PBox> = self
+            .idx
+            .tgw_table(m, rt)
+            .partition(part, Dim::Src)
+            .into_iter()
+            .filter(|(c, _)| {
+                c.as_ref()
+                    .is_some_and(|c| !c.blackhole && c.attachments.first().is_some_and(|a| to(a)))
+            })
+            .flat_map(|(_, p)| p.boxes().to_vec())
+            .collect();
+        Some((att, PacketSet::from_pieces(routed)))
     }
 
     /// The part of `part` (packets whose replies the route `c` of `place`'s table sends
@@ -2919,34 +2938,12 @@ impl<'m> Walker<'m> {
             return PacketSet::empty();
         }
         match &c.target {
-            RouteTarget::TransitGateway(tgw) => {
-                // The VPC's attachment, with a subnet in the zone (§6.2), and its table's
-                // routes for the client's address: none or a blackhole drops the reply there.
-                let Some(att) = vpc_attachment(m, tgw, place.vpc_id)
-                    .filter(|a| attachment_subnet_in(m, a, place.az).is_some())
-                else {
-                    return PacketSet::empty();
-                };
-                let Some(rt) = att
-                    .route_table_id
-                    .as_ref()
-                    .and_then(|id| m.tgw_route_tables.get(id))
-                else {
-                    return PacketSet::empty();
-                };
-                let routed: Vec<PBox> = self
-                    .idx
-                    .tgw_table(m, rt)
-                    .partition(part, Dim::Src)
-                    .into_iter()
-                    .filter(|(c, _)| {
-                        c.as_ref()
-                            .is_some_and(|c| !c.blackhole && !c.attachments.is_empty())
-                    })
-                    .flat_map(|(_, p)| p.boxes().to_vec())
-                    .collect();
-                PacketSet::from_pieces(routed)
-            }
+            // The VPC's attachment, with a subnet in the zone (§6.2), and its table's routes
+            // for the client's address: none or a blackhole drops the reply there.
+            RouteTarget::TransitGateway(tgw) => self
+                .tgw_reply_routed(place, tgw, part, |_| true)
+                .map(|(_, routed)| routed)
+                .unwrap_or_default(),
             RouteTarget::Peering(pcx) if !matches!(arrival, Arrival::Peering(_)) => {
                 let other = m
                     .peerings
