@@ -297,7 +297,8 @@ fn allpairs_agrees_with_single_questions() {
 /// The sliced route partition (one sorted partition per subnet, built on first use) cuts
 /// every set exactly as restricting it route by route does: same routes, same order, same
 /// boxes, on every subnet of the generated `s` estate and for sets cut along either address.
-/// And a transit gateway table's `choices` are the routes its `partition` gives parts to.
+/// And a transit gateway table's `choices` are the routes its `partition` gives parts to, and
+/// its `partition_by_target` joins the parts of the routes to one target.
 #[test]
 fn route_lookups_equal_their_references_on_generated_s() {
     use exposure::engine::index::Index;
@@ -350,6 +351,35 @@ fn route_lookups_equal_their_references_on_generated_s() {
                     .map(|c| format!("{:?}", c.cloned()))
                     .collect();
                 assert_eq!(got, want);
+                // By target: the parts of the routes to one target, joined, and every such
+                // route's destination named.
+                let mut joined: std::collections::BTreeMap<String, (PacketSet, Vec<String>)> =
+                    Default::default();
+                for (c, part) in routes.partition(set, dim) {
+                    let key = format!("{:?}", c.as_ref().map(|c| (c.blackhole, &c.attachments)));
+                    let e = joined
+                        .entry(key)
+                        .or_insert((PacketSet::empty(), Vec::new()));
+                    e.0 = e.0.union(&part);
+                    e.1.extend(c.map(|c| c.destination));
+                }
+                let by_target = routes.partition_by_target(set, dim);
+                assert_eq!(by_target.len(), joined.len(), "{dim:?}");
+                for (c, part) in by_target {
+                    let key = format!("{:?}", c.as_ref().map(|c| (c.blackhole, &c.attachments)));
+                    let (want, dests) = &joined[&key];
+                    assert!(
+                        part.subtract(want).is_empty() && want.subtract(&part).is_empty(),
+                        "{key} {dim:?}"
+                    );
+                    let named: Vec<&str> = c
+                        .as_ref()
+                        .map(|c| c.destination.split(", ").collect())
+                        .unwrap_or_default();
+                    for d in dests {
+                        assert!(named.contains(&d.as_str()), "{key}: {d} not in {named:?}");
+                    }
+                }
             }
         }
         tables += 1;

@@ -523,6 +523,11 @@ pub struct TgwChoice {
 pub struct TgwRoutes {
     choices: Vec<TgwChoice>,
     map: RangeInclusiveMap<u128, usize>,
+    /// The routes' targets (blackhole or attachments), each once: what differs between
+    /// routes to one target is only their destination, which only messages name.
+    targets: Vec<TgwChoice>,
+    /// The longest-prefix map by target (neighbouring ranges of one target joined).
+    target_map: RangeInclusiveMap<u128, usize>,
 }
 
 impl TgwRoutes {
@@ -531,6 +536,19 @@ impl TgwRoutes {
         partition_by(&self.map, set, dim)
             .into_iter()
             .map(|(i, part)| (i.map(|i| self.choices[i].clone()), part))
+            .collect()
+    }
+
+    /// As [`Self::partition`], one part per target rather than per route (for walks that
+    /// keep no messages: a part's `destination` lists every route to its target).
+    pub fn partition_by_target(
+        &self,
+        set: &PacketSet,
+        dim: Dim,
+    ) -> Vec<(Option<TgwChoice>, PacketSet)> {
+        partition_by(&self.target_map, set, dim)
+            .into_iter()
+            .map(|(i, part)| (i.map(|i| self.targets[i].clone()), part))
             .collect()
     }
 
@@ -614,9 +632,36 @@ pub fn tgw_routes(m: &Model, rt: &TgwRouteTable) -> TgwRoutes {
             map.insert(iv.0..=iv.1, i);
         }
     }
+    let choices: Vec<TgwChoice> = routes.into_iter().map(|(_, _, c)| c).collect();
+    let mut targets: Vec<TgwChoice> = Vec::new();
+    let mut target_of: BTreeMap<(bool, &[String]), usize> = BTreeMap::new();
+    let mut target_map: RangeInclusiveMap<u128, usize> = RangeInclusiveMap::new();
+    for (range, &i) in map.iter() {
+        let c = &choices[i];
+        let t = *target_of
+            .entry((c.blackhole, c.attachments.as_slice()))
+            .or_insert_with(|| {
+                targets.push(TgwChoice {
+                    destination: String::new(),
+                    attachments: c.attachments.clone(),
+                    blackhole: c.blackhole,
+                });
+                targets.len() - 1
+            });
+        let dests = &mut targets[t].destination;
+        if !dests.split(", ").any(|d| d == c.destination) {
+            if !dests.is_empty() {
+                dests.push_str(", ");
+            }
+            dests.push_str(&c.destination);
+        }
+        target_map.insert(range.clone(), t);
+    }
     TgwRoutes {
-        choices: routes.into_iter().map(|(_, _, c)| c).collect(),
+        choices,
         map,
+        targets,
+        target_map,
     }
 }
 

@@ -1725,7 +1725,14 @@ impl<'m> Walker<'m> {
         };
         chain.push((tgw.to_string(), ingress.to_string()));
         t.depth += 1;
-        for (choice, part) in self.idx.tgw_table(m, rt).partition(&set, Dim::Dst) {
+        let table = self.idx.tgw_table(m, rt);
+        // Network mode keeps no hops: the parts for one target go on together.
+        let parts = if self.goal.network {
+            table.partition_by_target(&set, Dim::Dst)
+        } else {
+            table.partition(&set, Dim::Dst)
+        };
+        for (choice, part) in parts {
             let mut t2 = t.clone();
             let Some(c) = choice else {
                 self.block(
