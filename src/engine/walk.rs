@@ -1336,6 +1336,19 @@ impl<'m> Walker<'m> {
         set: PacketSet,
         mut t: Trace,
     ) {
+        // A route back to a NAT gateway from its own subnet sends the translated packets round
+        // again: the depth grows with every pass.
+        if t.depth > MAX_DEPTH {
+            return self.finish(
+                t,
+                Ending::Unknown(format!(
+                    "the path is too long to follow (a routing loop? route table {rt_id} sends {} to {} once more)",
+                    describe_dst(&set),
+                    c.target.id()
+                )),
+                set,
+            );
+        }
         let transit_forbidden = t.via_peering || t.via_vgw;
         match &c.target {
             RouteTarget::Local => {
