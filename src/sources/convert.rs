@@ -348,7 +348,37 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 );
                 continue;
             };
-            let target = if let Some(id) = &r.nat_gateway_id {
+            // AWS gives every route one target: a route naming several cannot be resolved.
+            let named: Vec<&str> = [
+                &r.nat_gateway_id,
+                &r.transit_gateway_id,
+                &r.vpc_peering_connection_id,
+                &r.egress_only_internet_gateway_id,
+                &r.network_interface_id,
+                &r.instance_id,
+                &r.gateway_id,
+                &r.local_gateway_id,
+                &r.carrier_gateway_id,
+                &r.core_network_arn,
+            ]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+            let target = if named.len() > 1
+                // An instance route names the instance's interface too.
+                && !(named.len() == 2 && r.instance_id.is_some() && r.network_interface_id.is_some())
+            {
+                let targets = named.join(", ");
+                cx.warn(
+                    &f,
+                    format!(
+                        "route table {}: the route to {destination} names several targets ({targets}); flows it takes are unknown",
+                        rt.route_table_id
+                    ),
+                );
+                RouteTarget::Other(format!("several targets ({targets})"))
+            } else if let Some(id) = &r.nat_gateway_id {
                 RouteTarget::NatGateway(id.clone())
             } else if let Some(id) = &r.transit_gateway_id {
                 RouteTarget::TransitGateway(id.clone())
