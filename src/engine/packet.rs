@@ -144,20 +144,32 @@ impl PBox {
 
     /// `self` minus `other`, as disjoint boxes.
     pub fn subtract(&self, other: &PBox) -> Vec<PBox> {
-        let Some(common) = self.intersect(other) else {
-            return vec![*self];
-        };
         let mut out = Vec::new();
+        self.subtract_into(other, &mut out);
+        out
+    }
+
+    /// [`Self::subtract`], appending the boxes to `out` (no allocation of its own).
+    fn subtract_into(&self, other: &PBox, out: &mut Vec<PBox>) {
+        let Some(common) = self.intersect(other) else {
+            out.push(*self);
+            return;
+        };
         let mut rest = *self;
         for k in 0..5 {
-            for piece in subtract_interval(rest.0[k], common.0[k]) {
+            let (a, c) = (rest.0[k], common.0[k]);
+            if a.0 < c.0 {
                 let mut b = rest;
-                b.0[k] = piece;
+                b.0[k] = (a.0, c.0 - 1);
                 out.push(b);
             }
-            rest.0[k] = common.0[k];
+            if a.1 > c.1 {
+                let mut b = rest;
+                b.0[k] = (c.1 + 1, a.1);
+                out.push(b);
+            }
+            rest.0[k] = c;
         }
-        out
     }
 
     fn contains(&self, other: &PBox) -> bool {
@@ -259,13 +271,24 @@ impl PacketSet {
 
     /// Difference.
     pub fn subtract(&self, other: &PacketSet) -> PacketSet {
+        let Some(hull) = self.hull() else {
+            return PacketSet::empty();
+        };
         let mut current = self.boxes.clone();
-        for b in &other.boxes {
-            let mut next = Vec::with_capacity(current.len());
-            for a in &current {
-                next.extend(a.subtract(b));
+        let mut pieces: Vec<PBox> = Vec::new();
+        // Only the boxes that meet this set's hull can take something away. Each box of
+        // `current` that one meets is replaced by its pieces in place (the order of the boxes
+        // does not matter: the result is sorted), so the others are not copied.
+        for b in other.boxes.iter().filter(|b| b.intersect(&hull).is_some()) {
+            let mut i = 0;
+            while i < current.len() {
+                if current[i].intersect(b).is_some() {
+                    current.swap_remove(i).subtract_into(b, &mut pieces);
+                } else {
+                    i += 1;
+                }
             }
-            current = next;
+            current.append(&mut pieces);
             if current.is_empty() {
                 break;
             }
@@ -590,6 +613,43 @@ mod tests {
         let rest = all.subtract(&http);
         assert!(rest.intersect(&http).is_empty());
         assert_eq!(rest.union(&http).project(Dim::DstPort), vec![(0, 65535)]);
+    }
+
+    /// Boxes over a 4-point universe in each dimension (so every packet can be checked).
+    fn small_box() -> impl proptest::strategy::Strategy<Value = PBox> {
+        use proptest::prelude::*;
+        proptest::collection::vec((0u128..4, 0u128..4), 5).prop_map(|ivs| {
+            let mut b = PBox::FULL;
+            for (k, (x, y)) in ivs.into_iter().enumerate() {
+                b.0[k] = (x.min(y), x.max(y));
+            }
+            b
+        })
+    }
+
+    fn holds(s: &PacketSet, p: [u128; 5]) -> usize {
+        s.boxes()
+            .iter()
+            .filter(|b| (0..5).all(|k| b.0[k].0 <= p[k] && p[k] <= b.0[k].1))
+            .count()
+    }
+
+    proptest::proptest! {
+        /// Every packet of the universe: in `a - b` exactly when in `a` and not in `b` (the
+        /// boxes of a set may overlap).
+        #[test]
+        fn subtract_is_set_difference(
+            a in proptest::collection::vec(small_box(), 0..12),
+            b in proptest::collection::vec(small_box(), 0..12),
+        ) {
+            let (a, b) = (PacketSet::from_boxes(a), PacketSet::from_boxes(b));
+            let d = a.subtract(&b);
+            for n in 0..4u128.pow(5) {
+                let p = [n % 4, n / 4 % 4, n / 16 % 4, n / 64 % 4, n / 256];
+                let want = holds(&a, p) > 0 && holds(&b, p) == 0;
+                proptest::prop_assert_eq!(holds(&d, p) > 0, want, "{:?}", p);
+            }
+        }
     }
 
     #[test]
