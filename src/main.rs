@@ -457,8 +457,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 args.port.as_deref(),
                 args.source_port.as_deref(),
             )?;
-            let answer =
-                exposure::engine::query::run(&snap.model, &request).map_err(|e| e.to_string())?;
+            let answer = exposure::engine::query::run(&snap.model, &request)
+                .map_err(|e| skipped_hint(e, &snap.diagnostics))?;
             let text = match args.format {
                 QueryFormat::Human => render::query::human(&snap.model, &answer),
                 QueryFormat::Json => render::query::json(&answer),
@@ -475,6 +475,31 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
 }
 
 /// `exposure generate`: refuses a non-empty folder, then writes the files.
+/// A query's error, and for an endpoint that matches nothing because the loader skipped it
+/// (a terminated instance, a deleted NAT gateway), the note that says so.
+fn skipped_hint(
+    e: exposure::engine::query::QueryError,
+    diagnostics: &[exposure::model::Diagnostic],
+) -> String {
+    let exposure::engine::query::QueryError::Unknown(endpoint, _) = &e else {
+        return e.to_string();
+    };
+    let named = |d: &&exposure::model::Diagnostic| {
+        d.level == exposure::model::Level::Note
+            && d.message
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+                .any(|w| w == endpoint)
+    };
+    match diagnostics.iter().find(named) {
+        Some(d) => exposure::engine::query::QueryError::Unknown(
+            endpoint.clone(),
+            format!(": the loader skipped it ({d})"),
+        )
+        .to_string(),
+        None => e.to_string(),
+    }
+}
+
 fn generate(args: &GenerateArgs) -> Result<ExitCode, String> {
     let dir = &args.output;
     if let Ok(mut entries) = std::fs::read_dir(dir) {

@@ -74,6 +74,25 @@ fn unknown_endpoints_list_candidates_and_exit_2() {
 }
 
 #[test]
+fn an_endpoint_the_loader_skipped_says_why() {
+    // A terminated instance and a deleted NAT gateway: the note that skipped each, with its file.
+    for (id, why) in [
+        ("i-08100000000000002", "is terminated"),
+        ("nat-08100000000000001", "is deleted"),
+    ] {
+        exposure()
+            .arg("query")
+            .arg(path("fixtures/edge/non-live-states"))
+            .args(["--from", "internet", "--to", id])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("the loader skipped it"))
+            .stderr(predicate::str::contains(why))
+            .stderr(predicate::str::contains("non-live-states"));
+    }
+}
+
+#[test]
 fn expect_flag_sets_exit_code_1_when_not_met() {
     exposure()
         .arg("query")
