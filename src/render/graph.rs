@@ -702,7 +702,34 @@ fn status_str(s: Status) -> &'static str {
 /// it literal even where a shape would give it a meaning. Other control characters become
 /// spaces, so no raw line break (and no backslash-newline continuation) ever reaches DOT.
 pub fn quoted(s: &str) -> Id {
-    Id::Escaped(format!("\"{}\"", escape(s)))
+    dot_string(escape(s), s)
+}
+
+/// Graphviz rejects a quoted string longer than 16 KiB.
+const DOT_STRING_MAX: usize = 8_000;
+
+/// A quoted string from an escaped body. A body longer than Graphviz reads (only absurd input
+/// gives one: a resource id of kilobytes) is cut between escapes and ended by `…` and a hash
+/// of the whole text, so that different long ids stay different nodes.
+fn dot_string(body: String, whole: &str) -> Id {
+    if body.len() <= DOT_STRING_MAX {
+        return Id::Escaped(format!("\"{body}\""));
+    }
+    let mut cut = 0;
+    let mut chars = body.char_indices();
+    while let Some((i, c)) = chars.next() {
+        if i > DOT_STRING_MAX - 40 {
+            break;
+        }
+        cut = i;
+        if c == '\\' {
+            chars.next();
+        }
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    std::hash::Hash::hash(whole, &mut h);
+    let hash = std::hash::Hasher::finish(&h);
+    Id::Escaped(format!("\"{}… #{hash:016x}\"", &body[..cut]))
 }
 
 /// The inside of a DOT quoted string (see [`quoted`]).
@@ -745,7 +772,7 @@ fn label_left(lines: &[String]) -> Attribute {
         .flat_map(|l| l.split('\n'))
         .map(|l| escape(l) + "\\l")
         .collect();
-    Attribute(plain("label"), Id::Escaped(format!("\"{body}\"")))
+    Attribute(plain("label"), dot_string(body, &lines.join("\n")))
 }
 
 fn node_id(id: &str) -> NodeId {
@@ -1469,4 +1496,41 @@ pub fn json(g: &ExposureGraph) -> String {
             .collect(),
     };
     serde_json::to_string_pretty(&doc).expect("graph serialises") + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(id: Id) -> String {
+        match id {
+            Id::Escaped(s) => s,
+            other => panic!("not a quoted string: {other:?}"),
+        }
+    }
+
+    /// Graphviz reads no quoted string over 16 KiB: a longer id is cut between escapes, and two
+    /// long ids that differ only past the cut stay different.
+    #[test]
+    fn long_strings_fit_graphviz_and_stay_distinct() {
+        let short = text(quoted("sg-1 \"web\""));
+        assert_eq!(short, "\"sg-1 \\\"web\\\"\"");
+        let long = "\\\"é|".repeat(20_000);
+        let a = text(quoted(&(long.clone() + "a")));
+        let b = text(quoted(&(long + "b")));
+        for s in [&a, &b] {
+            assert!(s.len() <= DOT_STRING_MAX + 40, "{}", s.len());
+            assert!(s.starts_with('"') && s.ends_with('"'));
+            // Backslashes come in pairs up to the cut: none escapes the closing quote.
+            let body = &s[1..s.len() - 1];
+            let cut = body.find('…').expect("marked as cut");
+            let mut chars = body[..cut].chars();
+            while let Some(c) = chars.next() {
+                if c == '\\' {
+                    assert!(chars.next().is_some(), "a backslash ends the cut text");
+                }
+            }
+        }
+        assert_ne!(a, b);
+    }
 }
