@@ -474,7 +474,6 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     }
 }
 
-/// `exposure generate`: refuses a non-empty folder, then writes the files.
 /// A query's error, and for an endpoint that matches nothing because the loader skipped it
 /// (a terminated instance, a deleted NAT gateway), the note that says so.
 fn skipped_hint(
@@ -500,6 +499,7 @@ fn skipped_hint(
     }
 }
 
+/// `exposure generate`: refuses a non-empty folder, then writes the files.
 fn generate(args: &GenerateArgs) -> Result<ExitCode, String> {
     let dir = &args.output;
     if let Ok(mut entries) = std::fs::read_dir(dir) {

@@ -705,8 +705,8 @@ pub fn quoted(s: &str) -> Id {
     dot_string(escape(s), s)
 }
 
-/// Graphviz rejects a quoted string longer than 16 KiB.
-const DOT_STRING_MAX: usize = 8_000;
+/// Graphviz rejects a quoted string longer than 16 KiB: the longest body written, in bytes.
+const DOT_STRING_MAX: usize = 16_000;
 
 /// A quoted string from an escaped body. A body longer than Graphviz reads (only absurd input
 /// gives one: a resource id of kilobytes) is cut between escapes and ended by `…` and a hash
