@@ -480,9 +480,14 @@ fn skipped_hint(
     e: exposure::engine::query::QueryError,
     diagnostics: &[exposure::model::Diagnostic],
 ) -> String {
+    // Only an id (`i-…`, `nat-…`) can name a skipped resource; a plain word could match the
+    // note's own words.
     let exposure::engine::query::QueryError::Unknown(endpoint, _) = &e else {
         return e.to_string();
     };
+    if !endpoint.contains('-') {
+        return e.to_string();
+    }
     let named = |d: &&exposure::model::Diagnostic| {
         d.level == exposure::model::Level::Note
             && d.message

@@ -90,6 +90,14 @@ fn an_endpoint_the_loader_skipped_says_why() {
             .stderr(predicate::str::contains(why))
             .stderr(predicate::str::contains("non-live-states"));
     }
+    // A plain word is no id: the notes' own words do not make it a skipped resource.
+    exposure()
+        .arg("query")
+        .arg(path("fixtures/edge/non-live-states"))
+        .args(["--from", "internet", "--to", "skipped"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("the loader skipped it").not());
 }
 
 #[test]
