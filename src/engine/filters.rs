@@ -1,7 +1,7 @@
 //! The filters of one hop, as packet sets: security groups, NACLs and route
 //! tables (longest-prefix partitions). Pure functions of the model.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use ipnet::IpNet;
 use rangemap::RangeInclusiveMap;
@@ -633,30 +633,41 @@ pub fn tgw_routes(m: &Model, rt: &TgwRouteTable) -> TgwRoutes {
         }
     }
     let choices: Vec<TgwChoice> = routes.into_iter().map(|(_, _, c)| c).collect();
-    let mut targets: Vec<TgwChoice> = Vec::new();
+    // Each target once (in the order the map first reaches it), with the routes that lead
+    // there: a route split by more specific ones meets the map more than once.
     let mut target_of: BTreeMap<(bool, &[String]), usize> = BTreeMap::new();
+    let mut routes_of: Vec<BTreeSet<usize>> = Vec::new();
     let mut target_map: RangeInclusiveMap<u128, usize> = RangeInclusiveMap::new();
     for (range, &i) in map.iter() {
         let c = &choices[i];
+        let next = routes_of.len();
         let t = *target_of
             .entry((c.blackhole, c.attachments.as_slice()))
-            .or_insert_with(|| {
-                targets.push(TgwChoice {
-                    destination: String::new(),
-                    attachments: c.attachments.clone(),
-                    blackhole: c.blackhole,
-                });
-                targets.len() - 1
-            });
-        let dests = &mut targets[t].destination;
-        if !dests.split(", ").any(|d| d == c.destination) {
-            if !dests.is_empty() {
-                dests.push_str(", ");
-            }
-            dests.push_str(&c.destination);
+            .or_insert(next);
+        if t == next {
+            routes_of.push(BTreeSet::new());
         }
+        routes_of[t].insert(i);
         target_map.insert(range.clone(), t);
     }
+    let targets = routes_of
+        .iter()
+        .map(|rs| {
+            let first = &choices[*rs.first().expect("a target has a route")];
+            // Routes from one prefix list share a destination: named once.
+            let mut named = BTreeSet::new();
+            let dests: Vec<&str> = rs
+                .iter()
+                .map(|&i| choices[i].destination.as_str())
+                .filter(|d| named.insert(*d))
+                .collect();
+            TgwChoice {
+                destination: dests.join(", "),
+                attachments: first.attachments.clone(),
+                blackhole: first.blackhole,
+            }
+        })
+        .collect();
     TgwRoutes {
         choices,
         map,
