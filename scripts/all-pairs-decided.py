@@ -6,33 +6,20 @@ rejected. A guard on the conformance snapshots: every path in them is modelled, 
 
 Usage: all-pairs-decided.py BIN SNAPSHOT...
 """
-import glob
 import itertools
 import json
-import os
 import subprocess
 import sys
+
+from snapshot_json import documents, live_instances
 
 PROBES = [[], ["--protocol", "tcp", "--port", "22"], ["--protocol", "udp", "--port", "9999"],
           ["--protocol", "icmp"]]
 
 
-def live_instances(snapshot):
-    ids = set()
-    for path in glob.glob(os.path.join(snapshot, "**", "*.json"), recursive=True):
-        try:
-            with open(path, encoding="utf-8") as f:
-                doc = json.load(f)
-        except (OSError, ValueError):
-            continue
-        if not isinstance(doc, dict):
-            continue
-        for r in doc.get("Reservations") or []:
-            for i in r.get("Instances") or []:
-                state = (i.get("State") or {}).get("Name")
-                if state not in ("terminated", "shutting-down"):
-                    ids.add(i["InstanceId"])
-    return sorted(ids)
+def instance_ids(snapshot):
+    return sorted({i["InstanceId"] for doc in documents(snapshot, strict=False)
+                   for i in live_instances(doc)})
 
 
 def main():
@@ -41,7 +28,7 @@ def main():
     binary, snapshots = sys.argv[1], sys.argv[2:]
     asked, bad = 0, []
     for snap in snapshots:
-        endpoints = live_instances(snap) + ["internet"]
+        endpoints = instance_ids(snap) + ["internet"]
         for a, b in itertools.permutations(endpoints, 2):
             for probe in PROBES:
                 cmd = [binary, "query", snap, "--from", a, "--to", b, *probe, "--format", "json"]

@@ -6,11 +6,11 @@ For each folder: `BIN analyze DIR --format json` must exit 0, and for each kind 
 count must equal the number of live items in the folder's JSON files (the loader skips
 terminated instances, deleted NAT gateways and peerings that are not active, with a note).
 """
-import glob
 import json
-import os
 import subprocess
 import sys
+
+from snapshot_json import documents, live_instances
 
 # top-level key -> (inventory kind, predicate for a live item)
 KINDS = {
@@ -35,22 +35,16 @@ def expected_counts(folder):
     ids = {}
     instances = set()
     enis = set()
-    for path in glob.glob(os.path.join(folder, "**", "*.json"), recursive=True):
-        with open(path) as f:
-            doc = json.load(f)
-        if not isinstance(doc, dict):
-            continue
+    for doc in documents(folder):
         for key, (kind, id_key, live) in KINDS.items():
             for item in doc.get(key, []):
                 # The same resource may be described from two accounts (peerings): count ids.
                 if live(item):
                     ids.setdefault(kind, set()).add(item[id_key])
-        for r in doc.get("Reservations", []):
-            for i in r.get("Instances", []):
-                if (i.get("State") or {}).get("Name") not in ("terminated", "shutting-down"):
-                    instances.add(i["InstanceId"])
-                    for n in i.get("NetworkInterfaces", []):
-                        enis.add(n["NetworkInterfaceId"])
+        for i in live_instances(doc):
+            instances.add(i["InstanceId"])
+            for n in i.get("NetworkInterfaces", []):
+                enis.add(n["NetworkInterfaceId"])
         for n in doc.get("NetworkInterfaces", []):
             if n.get("SubnetId"):
                 enis.add(n["NetworkInterfaceId"])
