@@ -348,7 +348,8 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 );
                 continue;
             };
-            // AWS gives every route one target: a route naming several cannot be resolved.
+            // §3.3: a route's target is in one field per kind of target; a route naming several
+            // cannot be resolved.
             let named: Vec<&str> = [
                 &r.nat_gateway_id,
                 &r.transit_gateway_id,
