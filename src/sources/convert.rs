@@ -361,6 +361,8 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 &r.local_gateway_id,
                 &r.carrier_gateway_id,
                 &r.core_network_arn,
+                &r.odb_network_arn,
+                &r.ip_address,
             ]
             .into_iter()
             .flatten()
@@ -408,8 +410,11 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 .as_ref()
                 .or(r.carrier_gateway_id.as_ref())
                 .or(r.core_network_arn.as_ref())
+                .or(r.odb_network_arn.as_ref())
             {
                 RouteTarget::Other(id.clone())
+            } else if let Some(ip) = &r.ip_address {
+                RouteTarget::Other(format!("{ip} (a Route Server next hop)"))
             } else {
                 RouteTarget::Other("unknown".into())
             };

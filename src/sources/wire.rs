@@ -194,6 +194,9 @@ pub struct Route {
     pub local_gateway_id: Option<String>,
     pub carrier_gateway_id: Option<String>,
     pub core_network_arn: Option<String>,
+    pub odb_network_arn: Option<String>,
+    /// A Route Server route's next hop (§3.3).
+    pub ip_address: Option<String>,
     pub state: Option<String>,
     pub origin: Option<String>,
 }

@@ -247,6 +247,8 @@ to_json! {
         "NetworkInterfaceId" => network_interface_id,
         "VpcPeeringConnectionId" => vpc_peering_connection_id,
         "CoreNetworkArn" => core_network_arn,
+        "OdbNetworkArn" => odb_network_arn,
+        "IpAddress" => ip_address,
         "Origin" => origin,
         "State" => state,
     }
