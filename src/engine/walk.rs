@@ -1327,6 +1327,100 @@ impl<'m> Walker<'m> {
         out
     }
 
+    /// §4.5: packets a NAT gateway takes: the source becomes its private address, source
+    /// ports 1024-65535, and its subnet's route table sends them on; towards an internet
+    /// gateway, the source becomes its Elastic IP (a private NAT gateway's is dropped there).
+    fn through_nat(&mut self, nat: &'m NatGateway, set: PacketSet, mut t: Trace) {
+        let nat_id = &nat.id;
+        let nat_name = name_tag(&nat.tags).unwrap_or(nat_id).to_string();
+        // §4.5: source becomes the NAT's private address, source ports 1024-65535.
+        t.client_ports = Some(
+            t.client_ports
+                .clone()
+                .unwrap_or_else(|| set.project(Dim::SrcPort)),
+        );
+        let nat_addrs: Vec<Interval> = nat
+            .private_ips
+            .iter()
+            .map(|a| super::packet::addr_interval(std::net::IpAddr::V4(*a)))
+            .collect();
+        let nat_addr = nat_addrs.first().copied().unwrap_or_else(|| {
+            self.m
+                .subnets
+                .get(&nat.subnet_id)
+                .and_then(|s| s.cidr_v4)
+                .map(|c| net_intervals(&ipnet::IpNet::V4(c))[0])
+                .unwrap_or(super::packet::ALL_V4)
+        });
+        let v4 = set.restrict(Dim::Src, &[super::packet::ALL_V4]);
+        if v4.is_empty() {
+            return self.block(
+                t,
+                nat_id,
+                "NO_ROUTE_TO_DESTINATION",
+                format!("{nat_id} translates IPv4 only"),
+                set,
+            );
+        }
+        let translated = v4
+            .rewrite(Dim::Src, nat_addr)
+            .rewrite(Dim::SrcPort, (1024, 65535));
+        Self::hop(
+            &mut t,
+            nat_id,
+            "nat-gateway",
+            &nat_name,
+            format!(
+                "source translated to {} ports 1024-65535",
+                describe_interval(nat_addr)
+            ),
+            false,
+        );
+        let mut t2 = t.clone();
+        t2.depth += 1;
+        let nat_vpc = nat.vpc_id.clone();
+        let nat_subnet = nat.subnet_id.clone();
+        let public = nat.public;
+        let rt = self.idx.subnet_route_table(self.m, &nat_subnet);
+        let rt_id = rt.map(|r| r.id.clone()).unwrap_or_default();
+        for (choice, part) in self
+            .idx
+            .graph
+            .route_partition(&nat_subnet, &translated, Dim::Dst)
+        {
+            let mut t3 = t2.clone();
+            match choice {
+                None => self.block(t3, &rt_id, "NO_ROUTE_TO_DESTINATION", format!("route table {rt_id} of the NAT gateway's subnet {nat_subnet} has no route for {}", describe_dst(&part)), part),
+                Some(c) if !c.active => self.block(t3, &rt_id, "BLACKHOLE_ROUTE", format!("route table {rt_id} sends {} to a blackhole", c.destination), part),
+                Some(c) => {
+                    if matches!(c.target, RouteTarget::InternetGateway(_)) {
+                        if !public {
+                            self.block(t3, nat_id, "NO_PUBLIC_IP_FOR_EGRESS", format!("{nat_id} is a private NAT gateway (no Elastic IP): the internet gateway drops its traffic"), part);
+                            continue;
+                        }
+                        if let RouteTarget::InternetGateway(igw) = &c.target {
+                            if !self.m.internet_gateways.get(igw).is_some_and(|g| g.vpc_ids.contains(&nat_vpc)) {
+                                self.block(t3, igw, "BLACKHOLE_ROUTE", format!("{igw} is not attached to {nat_vpc}"), part);
+                                continue;
+                            }
+                            let out = self.cross_out(&nat_subnet, part, &mut t3);
+                            let eip = nat.public_ips.first().map(|a| super::packet::addr_interval(std::net::IpAddr::V4(*a)));
+                            let Some(eip) = eip else {
+                                self.block(t3, nat_id, "NO_PUBLIC_IP_FOR_EGRESS", format!("{nat_id} has no Elastic IP"), out);
+                                continue;
+                            };
+                            Self::hop(&mut t3, igw, "igw", igw, format!("source translated to the NAT gateway's Elastic IP {}", describe_interval(eip)), false);
+                            self.internet_side(out.rewrite(Dim::Src, eip), t3, false);
+                        }
+                    } else {
+                        Self::hop(&mut t3, &rt_id, "route-table", &rt_id, format!("{} -> {}", c.destination, c.target.id()), false);
+                        self.follow_route(&nat_subnet, &nat_vpc, &rt_id, c, part, t3);
+                    }
+                }
+            }
+        }
+    }
+
     fn follow_route(
         &mut self,
         subnet_id: &str,
@@ -1441,58 +1535,7 @@ impl<'m> Walker<'m> {
                     set = self.cross_out(subnet_id, set, &mut t);
                     set = self.cross_in(&nat.subnet_id, set, &mut t);
                 }
-                let nat_name = name_tag(&nat.tags).unwrap_or(nat_id).to_string();
-                // §4.5: source becomes the NAT's private address, source ports 1024-65535.
-                t.client_ports = Some(t.client_ports.clone().unwrap_or_else(|| set.project(Dim::SrcPort)));
-                let nat_addrs: Vec<Interval> = nat.private_ips.iter().map(|a| super::packet::addr_interval(std::net::IpAddr::V4(*a))).collect();
-                let nat_addr = nat_addrs.first().copied().unwrap_or_else(|| {
-                    self.m.subnets.get(&nat.subnet_id).and_then(|s| s.cidr_v4).map(|c| net_intervals(&ipnet::IpNet::V4(c))[0]).unwrap_or(super::packet::ALL_V4)
-                });
-                let v4 = set.restrict(Dim::Src, &[super::packet::ALL_V4]);
-                if v4.is_empty() {
-                    return self.block(t, nat_id, "NO_ROUTE_TO_DESTINATION", format!("{nat_id} translates IPv4 only"), set);
-                }
-                let translated = v4.rewrite(Dim::Src, nat_addr).rewrite(Dim::SrcPort, (1024, 65535));
-                Self::hop(&mut t, nat_id, "nat-gateway", &nat_name, format!("source translated to {} ports 1024-65535", describe_interval(nat_addr)), false);
-                let mut t2 = t.clone();
-                t2.depth += 1;
-                let nat_vpc = nat.vpc_id.clone();
-                let nat_subnet = nat.subnet_id.clone();
-                let public = nat.public;
-                let rt = self.idx.subnet_route_table(self.m, &nat_subnet);
-                let rt_id = rt.map(|r| r.id.clone()).unwrap_or_default();
-                for (choice, part) in self.idx.graph.route_partition(&nat_subnet, &translated, Dim::Dst) {
-                    let mut t3 = t2.clone();
-                    match choice {
-                        None => self.block(t3, &rt_id, "NO_ROUTE_TO_DESTINATION", format!("route table {rt_id} of the NAT gateway's subnet {nat_subnet} has no route for {}", describe_dst(&part)), part),
-                        Some(c) if !c.active => self.block(t3, &rt_id, "BLACKHOLE_ROUTE", format!("route table {rt_id} sends {} to a blackhole", c.destination), part),
-                        Some(c) => {
-                            if matches!(c.target, RouteTarget::InternetGateway(_)) {
-                                if !public {
-                                    self.block(t3, nat_id, "NO_PUBLIC_IP_FOR_EGRESS", format!("{nat_id} is a private NAT gateway (no Elastic IP): the internet gateway drops its traffic"), part);
-                                    continue;
-                                }
-                                if let RouteTarget::InternetGateway(igw) = &c.target {
-                                    if !self.m.internet_gateways.get(igw).is_some_and(|g| g.vpc_ids.contains(&nat_vpc)) {
-                                        self.block(t3, igw, "BLACKHOLE_ROUTE", format!("{igw} is not attached to {nat_vpc}"), part);
-                                        continue;
-                                    }
-                                    let out = self.cross_out(&nat_subnet, part, &mut t3);
-                                    let eip = nat.public_ips.first().map(|a| super::packet::addr_interval(std::net::IpAddr::V4(*a)));
-                                    let Some(eip) = eip else {
-                                        self.block(t3, nat_id, "NO_PUBLIC_IP_FOR_EGRESS", format!("{nat_id} has no Elastic IP"), out);
-                                        continue;
-                                    };
-                                    Self::hop(&mut t3, igw, "igw", igw, format!("source translated to the NAT gateway's Elastic IP {}", describe_interval(eip)), false);
-                                    self.internet_side(out.rewrite(Dim::Src, eip), t3, false);
-                                }
-                            } else {
-                                Self::hop(&mut t3, &rt_id, "route-table", &rt_id, format!("{} -> {}", c.destination, c.target.id()), false);
-                                self.follow_route(&nat_subnet, &nat_vpc, &rt_id, c, part, t3);
-                            }
-                        }
-                    }
-                }
+                self.through_nat(nat, set, t);
             }
             RouteTarget::Peering(pcx) => {
                 if t.via_peering {
@@ -2110,9 +2153,83 @@ impl<'m> Walker<'m> {
                         self.finish(t3, Ending::Unknown(format!("traffic from {tgw} entering {dvpc} is routed by {entry}'s route table to {}, which is not followed further", rc.target.id())), rest);
                     }
                 }
+                // §4.5: traffic that arrives by a transit gateway can use a NAT gateway
+                // (centralised egress).
+                Some(rc) if matches!(rc.target, RouteTarget::NatGateway(_)) => self.tgw_to_nat(entry, dvpc, &rc, sub, t3, arrival),
                 Some(rc) => self.finish(t3, Ending::Unknown(format!("traffic from {tgw} entering {dvpc} is routed by {entry}'s route table to {}, which is not followed further", rc.target.id())), sub),
                 None => self.block(t3, entry, "NO_ROUTE_TO_DESTINATION", format!("{entry}'s route table has no route for {}", describe_dst(&sub)), sub),
             }
+        }
+    }
+
+    /// Packets a transit gateway hands to `entry`, an attachment subnet of `dvpc` whose route
+    /// table sends them (route `rc`) to a NAT gateway: centralised egress, which §4.5 allows
+    /// ("traffic that arrives via a TGW can" use a NAT gateway). Into the NAT gateway's subnet
+    /// as into an instance's (TGW docs, "Network ACLs for transit gateways"): the attachment
+    /// subnet's outbound rules and the NAT gateway subnet's inbound rules, none when they are
+    /// one subnet. The NAT gateway translates the replies back to the client's address, so its
+    /// subnet's route table must send them back to the gateway, as for an instance reached
+    /// through it ([`Self::replies_back`]); then the NAT gateway forwards
+    /// ([`Self::through_nat`]). Network mode does not follow paths out through a NAT gateway
+    /// (as in [`Self::follow_route`]).
+    fn tgw_to_nat(
+        &mut self,
+        entry: &str,
+        dvpc: &str,
+        rc: &RouteChoice,
+        set: PacketSet,
+        mut t: Trace,
+        arrival: &Arrival,
+    ) {
+        static NO_ZONE: Option<String> = None;
+        let RouteTarget::NatGateway(nat_id) = &rc.target else {
+            return;
+        };
+        if self.goal.network {
+            return;
+        }
+        let m = self.m;
+        let rt_id = self
+            .idx
+            .subnet_route_table(m, entry)
+            .map(|r| r.id.clone())
+            .unwrap_or_else(|| format!("{dvpc} (local routes assumed)"));
+        let Some(nat) = m.nat_gateways.get(nat_id).filter(|n| n.vpc_id == dvpc) else {
+            return self.block(
+                t,
+                nat_id,
+                "BLACKHOLE_ROUTE",
+                format!(
+                    "route table {rt_id} of {entry} sends {} to {nat_id}, which is not a NAT gateway of {dvpc} in the snapshot",
+                    rc.destination
+                ),
+                set,
+            );
+        };
+        Self::hop(
+            &mut t,
+            &rt_id,
+            "route-table",
+            &rt_id,
+            format!(
+                "traffic from the transit gateway enters {dvpc} by {entry}: {} -> {nat_id}",
+                rc.destination
+            ),
+            false,
+        );
+        let mut set = set;
+        if nat.subnet_id != entry {
+            set = self.nacl_check(&mut t, entry, &set, NaclCheck::OutForward);
+            set = self.nacl_check(&mut t, &nat.subnet_id, &set, NaclCheck::InForward);
+        }
+        let place = Place {
+            subnet_id: &nat.subnet_id,
+            vpc_id: dvpc,
+            az: m.subnets.get(&nat.subnet_id).map_or(&NO_ZONE, |s| &s.az),
+            name: name_tag(&nat.tags).unwrap_or(nat_id),
+        };
+        for (part, t) in self.replies_back(place, set, t, arrival) {
+            self.through_nat(nat, part, t);
         }
     }
 
@@ -2655,7 +2772,7 @@ impl<'m> Walker<'m> {
     }
 
     /// §4.1 step 6, §6: the reply must be routed back the way the packet came.
-    fn return_route_check(&mut self, h: &'m Host, set: PacketSet, mut t: Trace, arrival: Arrival) {
+    fn return_route_check(&mut self, h: &'m Host, set: PacketSet, t: Trace, arrival: Arrival) {
         // §5.3: the reply to a preserved client address goes back through the load
         // balancer's flow state, in a same-Region peered VPC as in the node's own.
         if arrival == Arrival::PreservedByLb
@@ -2670,10 +2787,29 @@ impl<'m> Walker<'m> {
             az: &h.az,
             name: &h.name,
         };
+        for (part, t) in self.replies_back(place, set, t, &arrival) {
+            self.arrive_checked(h, part, t);
+        }
+    }
+
+    /// The replies to packets that reached `place` by `arrival`, on their way back to the
+    /// client: the return route ([`Self::return_routes`]) and, after a transit gateway, the
+    /// NACLs of the attachment subnets. The parts to carry on with, each with its trace (one
+    /// whose way back is not followed carries its reason in [`Trace::undecided`]); what is
+    /// blocked is carried on as a hypothesis, with the block in the trace, as
+    /// [`Self::filter`] does.
+    fn replies_back(
+        &mut self,
+        place: Place<'_>,
+        set: PacketSet,
+        mut t: Trace,
+        arrival: &Arrival,
+    ) -> Vec<(PacketSet, Trace)> {
+        let mut out = Vec::new();
         let mut undecided = Vec::new();
         let mut followed = Vec::new();
         let before = t.clone();
-        let set = self.return_routes(place, set, &mut t, &arrival, &mut undecided, &mut followed);
+        let set = self.return_routes(place, set, &mut t, arrival, &mut undecided, &mut followed);
         // Replies a transit gateway carries back to the client's VPC, another way than the
         // request came: followed through the gateway's attachment subnets.
         for (part, back, hop) in followed {
@@ -2687,9 +2823,9 @@ impl<'m> Walker<'m> {
             let p = self.tgw_reply_zone(place.az, part, &mut t2, &back, &mut zone_undecided);
             for (why, part, mut t3) in zone_undecided {
                 t3.undecided = Some(why);
-                self.arrive_checked(h, part, t3);
+                out.push((part, t3));
             }
-            self.arrive_checked(h, p, t2);
+            out.push((p, t2));
         }
         // Replies that go back another way (not followed): the checks after the return
         // route still apply, and what they let through ends `unknown`.
@@ -2698,18 +2834,19 @@ impl<'m> Walker<'m> {
             t2.undecided = Some(why);
             // That way is not followed: whether the client's NACL sees the reply is not known.
             t2.pending_reply = None;
-            self.arrive_checked(h, part, t2);
+            out.push((part, t2));
         }
         // The reply comes back the way the request went: the client's NACL applies.
         Self::apply_pending_reply(&mut t);
-        let set = self.tgw_reply_leave(place, set, &mut t, &arrival);
+        let set = self.tgw_reply_leave(place, set, &mut t, arrival);
         let mut zone_undecided = Vec::new();
-        let set = self.tgw_reply_zone(place.az, set, &mut t, &arrival, &mut zone_undecided);
+        let set = self.tgw_reply_zone(place.az, set, &mut t, arrival, &mut zone_undecided);
         for (why, part, mut t2) in zone_undecided {
             t2.undecided = Some(why);
-            self.arrive_checked(h, part, t2);
+            out.push((part, t2));
         }
-        self.arrive_checked(h, set, t)
+        out.push((set, t));
+        out
     }
 
     /// The return-route check of [`Self::return_route_check`] for packets entering `place`:
