@@ -284,10 +284,11 @@ struct Trace {
     /// The client subnet's NACL denies the replies inbound, but the client sits in a transit
     /// gateway attachment subnet, where a reply the gateway brings meets no NACL: the block
     /// (and its place among `blocks`) waits for the return route. A reply that comes back the
-    /// way the request went, or the end of the walk, applies it; a reply a transit gateway
-    /// carries back ([`Walker::reply_by_tgw`]) drops it, [`Walker::reply_enter`] deciding the
-    /// client subnet's NACL on that way; a reply handed over another way (not followed) drops
-    /// it too, so the flow is `unknown` rather than wrongly unreachable.
+    /// way the request went or over a peering ([`Walker::reply_by_peering`]), or the end of
+    /// the walk, applies it; a reply a transit gateway carries back ([`Walker::reply_by_tgw`])
+    /// drops it, [`Walker::reply_enter`] deciding the client subnet's NACL on that way; a reply
+    /// handed over another way (not followed) drops it too, so the flow is `unknown` rather
+    /// than wrongly unreachable.
     pending_reply: Option<Box<PendingReply>>,
     /// See [`Outcome::lb_clients`].
     lb_clients: Option<Vec<Interval>>,
@@ -362,7 +363,8 @@ fn join_disjoint(parts: impl IntoIterator<Item = PacketSet>) -> PacketSet {
     PacketSet::from_pieces(parts.into_iter().flat_map(|p| p.boxes().to_vec()).collect())
 }
 
-/// Replies followed another way than the request came ([`Walker::reply_by_tgw`]): the packets,
+/// Replies followed another way than the request came ([`Walker::reply_by_tgw`],
+/// [`Walker::reply_by_peering`]): the packets,
 /// the way back, and outside network mode the return route's hop (route table, detail).
 type Followed = (PacketSet, Arrival, Option<(String, String)>);
 
@@ -891,11 +893,19 @@ impl<'m> Walker<'m> {
                 for (why, p) in undecided {
                     self.finish(unsure.clone(), Ending::Unknown(why), p);
                 }
-                // Replies a transit gateway carries back another way ([`Self::reply_by_tgw`]).
+                // Replies a transit gateway or a peering carries back another way
+                // ([`Self::reply_by_tgw`], [`Self::reply_by_peering`]).
                 for (p, back, _) in followed {
-                    let mut t3 = unsure.clone();
+                    let mut t3 = before.clone();
                     let mut zone_undecided = Vec::new();
-                    let p = self.tgw_reply_zone(az, p, &mut t3, &back, &mut zone_undecided);
+                    let p = self.reply_another_way(
+                        place,
+                        p,
+                        &mut t3,
+                        arrival,
+                        &back,
+                        &mut zone_undecided,
+                    );
                     for (why, p, t4) in zone_undecided {
                         self.finish(t4, Ending::Unknown(why), p);
                     }
@@ -2817,10 +2827,9 @@ impl<'m> Walker<'m> {
             if let Some((rt_id, how)) = hop {
                 Self::hop(&mut t2, &rt_id, "route-table", &rt_id, how, true);
             }
-            // [`Self::reply_enter`] decides the client subnet's NACL on this way.
-            t2.pending_reply = None;
             let mut zone_undecided = Vec::new();
-            let p = self.tgw_reply_zone(place.az, part, &mut t2, &back, &mut zone_undecided);
+            let p =
+                self.reply_another_way(place, part, &mut t2, arrival, &back, &mut zone_undecided);
             for (why, part, mut t3) in zone_undecided {
                 t3.undecided = Some(why);
                 out.push((part, t3));
@@ -2897,9 +2906,13 @@ impl<'m> Walker<'m> {
                 // ([`Self::reply_elsewhere`] says which cannot).
                 let mut part = part;
                 if let Some(c) = choice.as_ref() {
-                    // A reply the transit gateway carries straight back to the client's VPC is
-                    // followed ([`Self::reply_by_tgw`]).
-                    if let Some((exact, back)) = self.reply_by_tgw(place, arrival, c, &part) {
+                    // A reply the transit gateway carries straight back to the client's VPC, or
+                    // a peering to it, is followed ([`Self::reply_by_tgw`],
+                    // [`Self::reply_by_peering`]).
+                    if let Some((exact, back)) = self
+                        .reply_by_tgw(place, arrival, c, &part)
+                        .or_else(|| self.reply_by_peering(place, arrival, c, &part))
+                    {
                         part = part.subtract(&exact);
                         // Network mode keeps no hops.
                         let hop = (!self.goal.network).then(|| {
@@ -3042,6 +3055,88 @@ impl<'m> Walker<'m> {
             chain: vec![(tgw.clone(), catt.id.clone())],
         };
         Some((exact, back))
+    }
+
+    /// The part of `part` whose replies the route `c` of `place`'s table sends over a
+    /// peering straight to the client's VPC although the request came through a transit
+    /// gateway (§6.1: AWS does no reverse-path check, §0 step 7: the reply follows the
+    /// destination's route table): the client's VPC is the one whose attachment the request
+    /// entered the first gateway by, and the peering delivers to its CIDRs only. With the
+    /// peering as the way back ([`Self::reply_another_way`]).
+    fn reply_by_peering(
+        &self,
+        place: Place<'_>,
+        arrival: &Arrival,
+        c: &RouteChoice,
+        part: &PacketSet,
+    ) -> Option<(PacketSet, Arrival)> {
+        let m = self.m;
+        let (Arrival::Tgw { chain, .. }, RouteTarget::Peering(pcx)) = (arrival, &c.target) else {
+            return None;
+        };
+        if !c.active {
+            return None;
+        }
+        let (tgw, client_att) = chain.first()?;
+        let catt = m.tgw_attachment(tgw, client_att)?;
+        if catt.kind != TgwAttachmentKind::Vpc
+            || m.peerings.get(pcx)?.other_side(place.vpc_id)? != catt.resource_id
+        {
+            return None;
+        }
+        let exact = part.restrict(Dim::Src, &vpc_intervals(m, &catt.resource_id));
+        (!exact.is_empty()).then(|| (exact, Arrival::Peering(pcx.clone())))
+    }
+
+    /// Replies that go back another way than the request came (`back`, from
+    /// [`Self::reply_by_tgw`] or [`Self::reply_by_peering`]; the request came by `arrival`),
+    /// from `place`, whose route table sent them that way: what gets back to the client's
+    /// subnet. Through a transit gateway, [`Self::tgw_reply_zone`], and [`Self::reply_enter`]
+    /// decides the client subnet's NACL (a pending denial, [`Trace::pending_reply`], is
+    /// dropped). Over a peering, the reply leaves `place`'s subnet (its outbound rules) and
+    /// enters the client's subnet from outside it (its inbound rules). Those were checked
+    /// where the request left for the gateway ([`Self::via_tgw`]), except for a client in a
+    /// subnet of its VPC's attachment, whose rules a reply through the gateway would not meet:
+    /// checked here, cut by the client's address; a pending denial applies.
+    fn reply_another_way(
+        &mut self,
+        place: Place<'_>,
+        set: PacketSet,
+        t: &mut Trace,
+        arrival: &Arrival,
+        back: &Arrival,
+        undecided: &mut Vec<(String, PacketSet, Trace)>,
+    ) -> PacketSet {
+        if let Arrival::Peering(_) = back {
+            let m = self.m;
+            let set = self.nacl_check(t, place.subnet_id, &set, NaclCheck::OutReply);
+            Self::apply_pending_reply(t);
+            let catt = match arrival {
+                Arrival::Tgw { chain, .. } => chain
+                    .first()
+                    .and_then(|(tgw, att)| m.tgw_attachment(tgw, att)),
+                _ => None,
+            };
+            let mut pieces = Vec::new();
+            let mut rest = set;
+            for s in catt.iter().flat_map(|a| &a.subnet_ids) {
+                let Some(sub) = m.subnets.get(s) else {
+                    continue;
+                };
+                let addrs = super::index::subnet_intervals(sub);
+                if touches(&rest, Dim::Src, &addrs) {
+                    pieces.push((
+                        rest.restrict(Dim::Src, &addrs),
+                        vec![(s.as_str(), NaclCheck::InReply)],
+                    ));
+                    rest = rest.exclude(Dim::Src, &addrs);
+                }
+            }
+            pieces.push((rest, Vec::new()));
+            return self.nacl_pieces(t, pieces);
+        }
+        t.pending_reply = None;
+        self.tgw_reply_zone(place.az, set, t, back, undecided)
     }
 
     /// The replies of `part` that `place`'s VPC can hand to transit gateway `tgw` (its
