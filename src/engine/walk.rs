@@ -827,39 +827,10 @@ impl<'m> Walker<'m> {
                 .or_default()
                 .push((sid.as_str(), addrs.as_slice()));
         }
-        // After a transit gateway, the reply's checks past the destination's own subnet depend on
-        // its zone only: done once per zone, first (filters commute, and network mode keeps no
-        // hops).
-        let mut by_zone: BTreeMap<&Option<String>, (PacketSet, Trace)> = BTreeMap::new();
-        if matches!(arrival, Arrival::Tgw { .. }) {
-            let zones: BTreeMap<&Option<String>, Vec<(&str, &[Interval])>> =
-                groups
-                    .iter()
-                    .fold(BTreeMap::new(), |mut zones, ((_, _, az, _), members)| {
-                        zones
-                            .entry(*az)
-                            .or_default()
-                            .extend(members.iter().copied());
-                        zones
-                    });
-            for (az, members) in zones {
-                let mut t0 = t.clone();
-                let mut undecided = Vec::new();
-                let part = set.restrict(Dim::Dst, &addrs_of(&members));
-                let p = self.tgw_reply_zone(az, part, &mut t0, arrival, &mut undecided);
-                for (why, part, t1) in undecided {
-                    self.finish(t1, Ending::Unknown(why), part);
-                }
-                by_zone.insert(az, (p, t0));
-            }
-        }
         for ((_, _, az, own), members) in groups {
             let sid = members[0].0;
             let addrs = addrs_of(&members);
-            let (set, mut t2) = match by_zone.get(az) {
-                Some((p, t0)) => (p.restrict(Dim::Dst, &addrs), t0.clone()),
-                None => (set.restrict(Dim::Dst, &addrs), t.clone()),
-            };
+            let (set, mut t2) = (set.restrict(Dim::Dst, &addrs), t.clone());
             let part = if own {
                 set
             } else {
@@ -913,7 +884,16 @@ impl<'m> Walker<'m> {
                         self.record(member, p.restrict(Dim::Dst, addrs), &t3);
                     }
                 }
-                self.tgw_reply_leave(place, part, &mut t2, arrival)
+                // The replies that go back the way the request came: after a transit gateway,
+                // out by the destination attachment's subnet in the zone and into the client's
+                // VPC (only these: a reply another way meets neither).
+                let part = self.tgw_reply_leave(place, part, &mut t2, arrival);
+                let mut zone_undecided = Vec::new();
+                let part = self.tgw_reply_zone(az, part, &mut t2, arrival, &mut zone_undecided);
+                for (why, p, t4) in zone_undecided {
+                    self.finish(t4, Ending::Unknown(why), p);
+                }
+                part
             };
             if members.len() == 1 {
                 self.record(sid, part, &t2);
