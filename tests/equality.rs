@@ -233,7 +233,15 @@ fn allpairs_agrees_with_single_questions() {
     let mut total = queries::Counts::default();
     // Per kind: how many, and the smallest estate showing it.
     let mut kinds: BTreeMap<String, (usize, u64, Model, queries::Disagreement)> = BTreeMap::new();
-    for seed in seeds(cases) {
+    // Seeds that once disagreed, checked on every run (unless `EQUALITY_SEED` picks one):
+    // replies over a peering after a request through a transit gateway, which the report
+    // dropped at an attachment subnet's NACL they never meet (session 15).
+    let regressions: &[u64] = if std::env::var_os("EQUALITY_SEED").is_some() {
+        &[]
+    } else {
+        &[0x7a5020f2951b9921, 0xe743b21b8e70aaa6]
+    };
+    for seed in seeds(cases).into_iter().chain(regressions.iter().copied()) {
         let m = estates::random_model(seed);
         let (counts, found) = queries::check(&m, None);
         total += counts;
@@ -253,7 +261,8 @@ fn allpairs_agrees_with_single_questions() {
         }
     }
     eprintln!(
-        "walker: {cases} random estates, {} (origin, application) pairs compared ({} reached, {} left out for paths through an internet or NAT gateway), {} member pairs, {} questions; {:.1?}",
+        "walker: {cases} random estates and {} regression seeds, {} (origin, application) pairs compared ({} reached, {} left out for paths through an internet or NAT gateway), {} member pairs, {} questions; {:.1?}",
+        regressions.len(),
         total.pairs,
         total.reached,
         total.skipped,
