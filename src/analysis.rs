@@ -512,7 +512,7 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
         blocked_by: Vec::new(),
     };
     let mut outside = vec![Source::InternetV4, Source::InternetV6];
-    if !m.vpn_gateways.is_empty() {
+    if !walk::onprem_entries(m).is_empty() {
         outside.push(Source::Onprem);
     }
     let internet_v4: Vec<_> = walk::internet_space()

@@ -55,8 +55,10 @@ enum Command {
     },
     /// Can traffic get from one endpoint to another? Paths hop by hop, or what blocks them.
     ///
-    /// Endpoints: `internet`, a resource id (i-, eni-, subnet-, vpc-, sg-, igw-, nat-, pcx-, tgw-, vgw-, vpce-), a load
-    /// balancer name or ARN, an IP address or CIDR, `tag:KEY=VALUE`, or a Name tag value.
+    /// Endpoints: `internet`, `onprem` (behind the VPN gateways and the transit gateways' VPN and
+    /// Direct Connect attachments), a resource id (i-, eni-, subnet-, vpc-, sg-, igw-, nat-, vgw-,
+    /// vpce-, or the tgw-attach- of a VPN or Direct Connect attachment), a load balancer name or
+    /// ARN, an IP address or CIDR, `tag:KEY=VALUE`, or a Name tag value.
     /// Without --protocol/--port, asks whether ANY traffic gets through and lists what does.
     Query(Box<QueryArgs>),
     /// The exposure graph: DOT, SVG (through Graphviz's `dot`) or JSON.

@@ -54,7 +54,7 @@ use rayon::prelude::*;
 use super::appset::AppSet;
 use super::index::{reference_applies, Host, Index};
 use super::packet::{self, same_family, Dim, Interval, PBox, PackedSet, PacketSet, ALL_ADDRS};
-use super::query::{onprem_space, traffic_of, Traffic};
+use super::query::{traffic_of, Traffic};
 use super::walk::{self, Goal, Walker};
 use crate::model::*;
 
@@ -832,14 +832,15 @@ pub fn compute(
         note_unknowns(&w.outcomes, "the internet", &mut unknowns);
         outside.push((origin, Arc::new(space), w.deliveries));
     }
-    if !m.vpn_gateways.is_empty() {
+    let onprem = walk::onprem_entries(m);
+    if !onprem.is_empty() {
         let mut w = network_walker(m, idx);
         let mut all_space = Vec::new();
-        for vgw in m.vpn_gateways.keys() {
-            let space = onprem_space(m, vgw);
+        for e in &onprem {
+            let space = walk::onprem_entry_space(m, e);
             all_space.extend(space.iter().copied());
             let set = same_family(PacketSet::from_box(PBox::FULL).restrict(Dim::Src, &space));
-            w.from_vgw_entry(vgw, set, None, None);
+            w.from_onprem(e, set, None, None);
         }
         note_unknowns(&w.outcomes, "on-premises", &mut unknowns);
         outside.push((

@@ -7,7 +7,7 @@ use ipnet::IpNet;
 
 use super::index::{Host, Index};
 use super::packet::{self, net_intervals, same_family, Dim, Interval, PBox, PacketSet};
-use super::walk::{self, Block, Ending, Goal, Hop, Outcome, Walker};
+use super::walk::{self, Block, Ending, Goal, Hop, OnpremEntry, Outcome, Walker};
 use crate::model::*;
 
 /// The `--protocol` values.
@@ -171,7 +171,7 @@ pub enum QueryError {
 #[derive(Debug, Clone)]
 enum Endpoint {
     Internet(Vec<Interval>),
-    Onprem(Vec<String>, Vec<Interval>),
+    Onprem(Vec<OnpremEntry>, Vec<Interval>),
     Hosts(Vec<String>, Option<Vec<Interval>>),
     LoadBalancers(Vec<String>),
     Address(Vec<Interval>),
@@ -264,14 +264,14 @@ fn resolve(m: &Model, idx: &Index, s: &str) -> Result<Endpoint, QueryError> {
         return Ok(Endpoint::Internet(space));
     }
     if s.eq_ignore_ascii_case("onprem") {
-        let vgws: Vec<String> = m.vpn_gateways.keys().cloned().collect();
-        if vgws.is_empty() {
+        let entries = walk::onprem_entries(m);
+        if entries.is_empty() {
             return Err(QueryError::Unknown(
                 s.into(),
-                " (no VPN gateway: nothing connects on-premises)".into(),
+                " (no VPN gateway and no transit gateway VPN or Direct Connect attachment: nothing connects on-premises)".into(),
             ));
         }
-        return Ok(Endpoint::Onprem(vgws, vec![packet::ALL_ADDRS]));
+        return Ok(Endpoint::Onprem(entries, vec![packet::ALL_ADDRS]));
     }
     if let Some(i) = m.instances.get(s) {
         return nonempty(
@@ -309,9 +309,18 @@ fn resolve(m: &Model, idx: &Index, s: &str) -> Result<Endpoint, QueryError> {
     }
     if m.vpn_gateways.contains_key(s) {
         return Ok(Endpoint::Onprem(
-            vec![s.to_string()],
+            vec![OnpremEntry::Vgw(s.to_string())],
             vec![packet::ALL_ADDRS],
         ));
+    }
+    // A transit gateway's VPN or Direct Connect gateway attachment stands for on-premises
+    // behind it.
+    let attachments: Vec<OnpremEntry> = walk::onprem_entries(m)
+        .into_iter()
+        .filter(|e| matches!(e, OnpremEntry::Tgw { .. }) && e.id() == s)
+        .collect();
+    if !attachments.is_empty() {
+        return Ok(Endpoint::Onprem(attachments, vec![packet::ALL_ADDRS]));
     }
     if m.internet_gateways.contains_key(s) || m.egress_only_internet_gateways.contains_key(s) {
         return Ok(Endpoint::Internet(walk::internet_space()));
@@ -389,7 +398,7 @@ fn resolve(m: &Model, idx: &Index, s: &str) -> Result<Endpoint, QueryError> {
                 }
             }
             let hint = if candidates.is_empty() {
-                "; endpoints are `internet`, `onprem`, ids (i-, eni-, subnet-, vpc-, sg-, nat-, vgw-, vpce-), load balancer names or ARNs, IP addresses or CIDRs, tag:KEY=VALUE or Name tags".to_string()
+                "; endpoints are `internet`, `onprem`, ids (i-, eni-, subnet-, vpc-, sg-, nat-, vgw-, vpce-, a VPN or Direct Connect tgw-attach-), load balancer names or ARNs, IP addresses or CIDRs, tag:KEY=VALUE or Name tags".to_string()
             } else {
                 format!(
                     "; did you mean: {}?",
@@ -481,15 +490,17 @@ fn run_resolved(
             }
             legs.push(Leg::addresses(ivs.clone()));
         }
-        Endpoint::Onprem(vgws, _) => {
+        Endpoint::Onprem(entries, _) => {
             goal.external = true;
+            // Where on-premises is: the routes its entries name, or (when one names none)
+            // anything outside the estate's VPCs.
+            let spaces: Vec<Vec<Interval>> = entries
+                .iter()
+                .map(|e| walk::onprem_entry_space(m, e))
+                .collect();
             let mut routes: Vec<Interval> = Vec::new();
-            for v in m
-                .vpn_connections
-                .values()
-                .filter(|v| v.vpn_gateway_id.as_ref().is_some_and(|g| vgws.contains(g)))
-            {
-                routes.extend(v.static_routes.iter().flat_map(net_intervals));
+            if spaces.iter().all(|s| s.as_slice() != [packet::ALL_ADDRS]) {
+                routes = packet::merge(spaces.into_iter().flatten().collect());
             }
             if routes.is_empty() {
                 // Anything outside the estate's VPCs.
@@ -633,16 +644,12 @@ fn run_resolved(
                 let set = same_family(set);
                 if !internet_source {
                     // A private outside address: comes from on-premises.
-                    for vgw in m.vpn_gateways.keys() {
-                        w.from_vgw_entry(
-                            vgw,
-                            set.clone(),
-                            leg.entry.clone(),
-                            leg.pre_block.clone(),
-                        );
+                    let entries = walk::onprem_entries(m);
+                    for e in &entries {
+                        w.from_onprem(e, set.clone(), leg.entry.clone(), leg.pre_block.clone());
                     }
-                    if m.vpn_gateways.is_empty() {
-                        return Err(QueryError::Unsupported(format!("`{}` is a private address held by no network interface and there is no VPN gateway to bring it in; use an ENI, `internet` or `onprem`", req.from)));
+                    if entries.is_empty() {
+                        return Err(QueryError::Unsupported(format!("`{}` is a private address held by no network interface and there is no VPN gateway or transit gateway VPN or Direct Connect attachment to bring it in; use an ENI, `internet` or `onprem`", req.from)));
                     }
                 } else if let Some(hid) = &leg.direct_host {
                     w.from_internet_to_host(hid, set, leg.pre_block.clone(), leg.entry.clone());
@@ -650,13 +657,13 @@ fn run_resolved(
                     w.from_internet_entry(set, leg.entry.clone());
                 }
             }
-            Endpoint::Onprem(vgws, space) => {
-                for vgw in vgws {
+            Endpoint::Onprem(entries, space) => {
+                for e in entries {
                     let s = same_family(
                         set.restrict(Dim::Src, space)
-                            .restrict(Dim::Src, &onprem_space(m, vgw)),
+                            .restrict(Dim::Src, &walk::onprem_entry_space(m, e)),
                     );
-                    w.from_vgw_entry(vgw, s, leg.entry.clone(), leg.pre_block.clone());
+                    w.from_onprem(e, s, leg.entry.clone(), leg.pre_block.clone());
                 }
             }
             Endpoint::Hosts(hosts, fixed) => {
@@ -768,22 +775,6 @@ fn lb_legs(
 
 fn within(iv: &Interval, ranges: &[Interval]) -> bool {
     ranges.iter().any(|r| r.0 <= iv.0 && iv.1 <= r.1)
-}
-
-/// The addresses on-premises sends from through a VPN gateway: its connections' static routes,
-/// or any address when routing is dynamic.
-pub fn onprem_space(m: &Model, vgw: &str) -> Vec<Interval> {
-    let routes: Vec<Interval> = m
-        .vpn_connections
-        .values()
-        .filter(|v| v.vpn_gateway_id.as_deref() == Some(vgw))
-        .flat_map(|v| v.static_routes.iter().flat_map(net_intervals))
-        .collect();
-    if routes.is_empty() {
-        vec![packet::ALL_ADDRS]
-    } else {
-        packet::merge(routes)
-    }
 }
 
 /// Traffic lines as one line of text: `tcp 80, 443; udp 53`.

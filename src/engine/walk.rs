@@ -391,6 +391,110 @@ fn vpc_intervals(m: &Model, vpc: &str) -> Vec<Interval> {
     super::packet::merge(m.vpc_cidrs(vpc).iter().flat_map(net_intervals).collect())
 }
 
+/// Where on-premises traffic enters the estate: a VPN gateway (§6.3), or a transit gateway's
+/// VPN or Direct Connect gateway attachment (§6.2).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum OnpremEntry {
+    /// A virtual private gateway (`vgw-…`).
+    Vgw(String),
+    /// A VPN or Direct Connect gateway attachment of a transit gateway.
+    Tgw {
+        /// The transit gateway (`tgw-…`).
+        tgw: String,
+        /// The attachment (`tgw-attach-…`).
+        attachment: String,
+    },
+}
+
+impl OnpremEntry {
+    /// The id it goes by (`vgw-…` or `tgw-attach-…`).
+    pub fn id(&self) -> &str {
+        match self {
+            OnpremEntry::Vgw(v) => v,
+            OnpremEntry::Tgw { attachment, .. } => attachment,
+        }
+    }
+}
+
+/// Every way on-premises traffic enters the estate: its VPN gateways, then its transit
+/// gateways' VPN and Direct Connect gateway attachments.
+pub fn onprem_entries(m: &Model) -> Vec<OnpremEntry> {
+    let mut out: Vec<OnpremEntry> = m
+        .vpn_gateways
+        .keys()
+        .map(|v| OnpremEntry::Vgw(v.clone()))
+        .collect();
+    out.extend(
+        m.tgw_attachments
+            .values()
+            .filter(|a| {
+                matches!(
+                    a.kind,
+                    TgwAttachmentKind::Vpn | TgwAttachmentKind::DirectConnect
+                )
+            })
+            .map(|a| OnpremEntry::Tgw {
+                tgw: a.tgw_id.clone(),
+                attachment: a.id.clone(),
+            }),
+    );
+    out
+}
+
+/// The addresses on-premises sends from by `e`: the static routes of its VPN connections and,
+/// for a transit gateway attachment, the routes of the gateway's tables that send to it (static,
+/// or propagated from BGP); any address when nothing says.
+pub fn onprem_entry_space(m: &Model, e: &OnpremEntry) -> Vec<Interval> {
+    let mut routes: Vec<Interval> = Vec::new();
+    let static_routes = |v: &VpnConnection| {
+        v.static_routes
+            .iter()
+            .flat_map(net_intervals)
+            .collect::<Vec<_>>()
+    };
+    match e {
+        OnpremEntry::Vgw(vgw) => routes.extend(
+            m.vpn_connections
+                .values()
+                .filter(|v| v.vpn_gateway_id.as_deref() == Some(vgw))
+                .flat_map(static_routes),
+        ),
+        OnpremEntry::Tgw { tgw, attachment } => {
+            let resource = m
+                .tgw_attachment(tgw, attachment)
+                .map(|a| a.resource_id.as_str());
+            routes.extend(
+                m.vpn_connections
+                    .values()
+                    .filter(|v| Some(v.id.as_str()) == resource)
+                    .flat_map(static_routes),
+            );
+            for rt in m.tgw_route_tables.values().filter(|rt| rt.tgw_id == *tgw) {
+                for r in rt
+                    .routes
+                    .iter()
+                    .filter(|r| !r.blackhole && r.attachment_ids.iter().any(|a| a == attachment))
+                {
+                    match &r.destination {
+                        RouteDestination::Cidr(c) => routes.extend(net_intervals(c)),
+                        RouteDestination::PrefixList(pl) => routes.extend(
+                            m.prefix_lists
+                                .get(pl)
+                                .into_iter()
+                                .flat_map(|p| p.cidrs.iter().flat_map(net_intervals)),
+                        ),
+                    }
+                }
+            }
+        }
+    }
+    if routes.is_empty() {
+        vec![super::packet::ALL_ADDRS]
+    } else {
+        super::packet::merge(routes)
+    }
+}
+
 /// Internet addresses: public IPv4 and IPv6 global unicast (2000::/3).
 pub fn internet_space() -> Vec<Interval> {
     let v4 = PacketSet::from_box(super::packet::PBox::FULL.with(Dim::Src, super::packet::ALL_V4))
@@ -565,6 +669,36 @@ impl<'m> Walker<'m> {
             false,
         );
         self.enter_via_igw(h, set, t);
+    }
+
+    /// On-premises sends `set` into the estate by `e`.
+    pub fn from_onprem(
+        &mut self,
+        e: &OnpremEntry,
+        set: PacketSet,
+        entry: Option<String>,
+        pre_block: Option<Block>,
+    ) {
+        match e {
+            OnpremEntry::Vgw(vgw) => self.from_vgw_entry(vgw, set, entry, pre_block),
+            OnpremEntry::Tgw { tgw, attachment } => {
+                let mut t = Self::start(entry, pre_block);
+                // §1.3: no group reference matches a sender outside the VPCs. Unlike traffic
+                // that a VPN gateway brings in, it may go on through a NAT gateway (§4.5).
+                t.outside_client = true;
+                Self::hop(
+                    &mut t,
+                    attachment,
+                    "tgw-attachment",
+                    attachment,
+                    format!("from on-premises -> {tgw}"),
+                    false,
+                );
+                // §6.2: the gateway's table associated with the attachment routes the packets;
+                // they come from no Availability Zone the gateway would keep.
+                self.tgw_forward(tgw, attachment, Zone::Lost, Vec::new(), set, t);
+            }
+        }
     }
 
     /// On-premises sends `set` through a VPN gateway.
@@ -1564,7 +1698,7 @@ impl<'m> Walker<'m> {
                     return self.block(t, vgw, "BLACKHOLE_ROUTE", format!("{vgw} is not attached to {vpc_id}"), set);
                 }
                 let set = self.cross_out(subnet_id, set, &mut t);
-                self.exit_to_onprem(vgw, set, t, |v| v.vpn_gateway_id.as_deref() == Some(vgw));
+                self.exit_to_onprem(vgw, set, t, false, |v| v.vpn_gateway_id.as_deref() == Some(vgw));
             }
             RouteTarget::VpcEndpoint(vpce) => {
                 let kind = self.m.vpc_endpoints.get(vpce).map(|e| e.kind);
@@ -1596,6 +1730,7 @@ impl<'m> Walker<'m> {
         gateway: &str,
         set: PacketSet,
         mut t: Trace,
+        tgw_routed: bool,
         belongs: impl Fn(&VpnConnection) -> bool,
     ) {
         let conns: Vec<&VpnConnection> = self
@@ -1605,11 +1740,16 @@ impl<'m> Walker<'m> {
             .filter(|v| belongs(v))
             .collect();
         let mut set = set;
-        if !conns.is_empty() && conns.iter().all(|c| c.static_routes_only) {
-            let routes: Vec<Interval> = conns
-                .iter()
-                .flat_map(|c| c.static_routes.iter().flat_map(net_intervals))
-                .collect();
+        let routes: Vec<Interval> = conns
+            .iter()
+            .flat_map(|c| c.static_routes.iter().flat_map(net_intervals))
+            .collect();
+        // A transit gateway's static VPN routes are in its own tables, which chose this
+        // attachment (`tgw_routed`): the connection then lists none.
+        if !conns.is_empty()
+            && conns.iter().all(|c| c.static_routes_only)
+            && !(tgw_routed && routes.is_empty())
+        {
             let covered = set.restrict(Dim::Dst, &routes);
             let uncovered = set.exclude(Dim::Dst, &routes);
             if !uncovered.is_empty() {
@@ -1631,10 +1771,15 @@ impl<'m> Walker<'m> {
         } else {
             t.assumptions.push(format!("routing beyond {gateway} (on-premises, BGP) is not in the snapshot: assumed to reach the destination"));
         }
+        let kind = if tgw_routed {
+            "tgw-attachment"
+        } else {
+            "vpn-gateway"
+        };
         Self::hop(
             &mut t,
             gateway,
-            "vpn-gateway",
+            kind,
             gateway,
             "to on-premises".into(),
             false,
@@ -1913,7 +2058,10 @@ impl<'m> Walker<'m> {
                 }
                 TgwAttachmentKind::Vpn => {
                     let vpn = dst.resource_id.clone();
-                    self.exit_to_onprem(&dst_att_id, part, t2, |v| v.id == vpn);
+                    self.exit_to_onprem(&dst_att_id, part, t2, true, |v| v.id == vpn);
+                }
+                TgwAttachmentKind::DirectConnect => {
+                    self.exit_to_onprem(&dst_att_id, part, t2, true, |_| false);
                 }
                 TgwAttachmentKind::Peering => {
                     let peer = dst.resource_id.clone();
@@ -2076,7 +2224,7 @@ impl<'m> Walker<'m> {
         } else if zone.is_some() {
             format!("the Availability Zone {what} entered the transit gateway in is not known")
         } else {
-            format!("{what} crossed a transit gateway peering, which does not keep its Availability Zone")
+            format!("{what} entered the transit gateway from a peering, a VPN or Direct Connect, which keep no Availability Zone")
         };
         TgwEntry::Any { subnets, why }
     }

@@ -671,7 +671,8 @@ fn allow_only(
                     intervals: rest,
                 }));
             }
-            if !cx.m.vpn_gateways.is_empty() && !allowed.contains(&End::External(External::Onprem))
+            if !walk::onprem_entries(cx.m).is_empty()
+                && !allowed.contains(&End::External(External::Onprem))
             {
                 candidates.push(End::External(External::Onprem));
             }
@@ -881,7 +882,11 @@ fn end_matches(cx: &Ctx, r: &Resources, e: &End) -> bool {
         }
         End::External(External::Onprem) => {
             r.types.iter().any(|t| is_onprem_type(*t))
-                || r.ids.iter().any(|id| cx.m.vpn_gateways.contains_key(id))
+                || r.ids.iter().any(|id| {
+                    walk::onprem_entries(cx.m)
+                        .iter()
+                        .any(|e| e.id() == id.as_str())
+                })
         }
         End::External(_) => {
             r.types.iter().any(|t| is_internet_type(*t))
@@ -922,7 +927,7 @@ fn statement_ends(cx: &Ctx, r: Option<&Resources>) -> Vec<End> {
         .map(End::Member)
         .collect();
     all.push(End::External(External::Internet));
-    if !cx.m.vpn_gateways.is_empty() {
+    if !walk::onprem_entries(cx.m).is_empty() {
         all.push(End::External(External::Onprem));
     }
     match r {

@@ -557,7 +557,9 @@ pub(crate) fn resolve(
     for s in positive {
         match s {
             Selector::Internet => externals.push(External::Internet),
-            Selector::Onprem if !m.vpn_gateways.is_empty() => externals.push(External::Onprem),
+            Selector::Onprem if !walk::onprem_entries(m).is_empty() => {
+                externals.push(External::Onprem)
+            }
             Selector::Cidr(net) => {
                 let ivs = net_intervals(net);
                 let held = all.iter().any(|mem| matches(m, mem, s, referenced));

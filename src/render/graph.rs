@@ -235,7 +235,7 @@ pub fn exposure_graph(m: &Model, report: &Report, opts: &GraphOptions) -> Exposu
         NodeKind::Internet,
         "internet",
     ));
-    if !m.vpn_gateways.is_empty() {
+    if !crate::engine::walk::onprem_entries(m).is_empty() {
         b.add(GraphNode::outside(
             "onprem",
             NodeKind::Onprem,

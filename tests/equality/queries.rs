@@ -248,7 +248,7 @@ pub fn check(m: &Model, only: Option<(&Origin, &str)>) -> (Counts, Vec<Disagreem
     }
     origins.push((Source::InternetV4, vec![Origin::InternetV4]));
     origins.push((Source::InternetV6, vec![Origin::InternetV6]));
-    if !m.vpn_gateways.is_empty() {
+    if !exposure::engine::walk::onprem_entries(m).is_empty() {
         origins.push((Source::Onprem, vec![Origin::Onprem]));
     }
     let mut seen: BTreeMap<(Source, String), (Seen, Origin, String)> = BTreeMap::new();
