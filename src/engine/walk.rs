@@ -1745,7 +1745,10 @@ impl<'m> Walker<'m> {
             .flat_map(|c| c.static_routes.iter().flat_map(net_intervals))
             .collect();
         // A transit gateway's static VPN routes are in its own tables, which chose this
-        // attachment (`tgw_routed`): the connection then lists none.
+        // attachment (`tgw_routed`): the connection then lists none (Site-to-Site VPN guide,
+        // "Edit static routes": "for a VPN connection on a transit gateway, you add, modify, or
+        // remove the static routes in the transit gateway route table"; TGW guide, "VPN
+        // attachments": those routes are not filtered by the VPN).
         if !conns.is_empty()
             && conns.iter().all(|c| c.static_routes_only)
             && !(tgw_routed && routes.is_empty())
