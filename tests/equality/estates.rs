@@ -1102,7 +1102,7 @@ impl Extend<'_> {
         self.m.tgw_route_tables.insert(
             rtb.clone(),
             TgwRouteTable {
-                id: rtb,
+                id: rtb.clone(),
                 tgw_id: tgw.clone(),
                 location: loc(),
                 routes,
@@ -1154,6 +1154,90 @@ impl Extend<'_> {
                     .unwrap()
                     .ingress
                     .push(rule(Protocol::All, PortSpec::All, group_ref(&other)));
+            }
+        }
+        self.tgw_vpn(&tgw, &rtb, &attached);
+    }
+
+    /// Sometimes on-premises behind the transit gateway: a VPN attachment associated with
+    /// the gateway's table, a static route there to the office (192.168.0.0/16) or none (then
+    /// on-premises may send from anywhere), VPC routes for the office to the gateway, and
+    /// group rules for it. Drawn after everything else, so that older seeds keep their estates.
+    fn tgw_vpn(&mut self, tgw: &str, rtb: &str, attached: &[(String, String)]) {
+        if !self.rng.chance(0.4) {
+            return;
+        }
+        let att = self.id("tgw-attach");
+        let vpn = self.id("vpn");
+        self.m.tgw_attachments.insert(
+            tgw_attachment_key(tgw, &att),
+            TgwAttachment {
+                id: att.clone(),
+                tgw_id: tgw.to_string(),
+                location: loc(),
+                kind: TgwAttachmentKind::Vpn,
+                resource_id: vpn.clone(),
+                subnet_ids: Vec::new(),
+                route_table_id: Some(rtb.to_string()),
+                sg_referencing: false,
+                appliance_mode: false,
+                tags: Tags::new(),
+            },
+        );
+        self.m.vpn_connections.insert(
+            vpn.clone(),
+            VpnConnection {
+                id: vpn,
+                location: loc(),
+                vpn_gateway_id: None,
+                transit_gateway_id: Some(tgw.to_string()),
+                static_routes_only: self.rng.chance(0.5),
+                static_routes: Vec::new(),
+            },
+        );
+        self.m.present_kinds.insert(ResourceKind::VpnConnection);
+        if self.rng.chance(0.8) {
+            let t = self.m.tgw_route_tables.get_mut(rtb).unwrap();
+            t.routes.push(TgwRoute {
+                destination: RouteDestination::Cidr(cidr("192.168.0.0/16")),
+                attachment_ids: vec![att.clone()],
+                blackhole: false,
+                propagated: false,
+            });
+        }
+        for (vpc, _) in attached {
+            let tables: Vec<String> = self
+                .m
+                .route_tables
+                .values()
+                .filter(|r| &r.vpc_id == vpc)
+                .map(|r| r.id.clone())
+                .collect();
+            for t in tables {
+                if self.rng.chance(0.6) {
+                    let dest = *self.rng.pick(&["192.168.0.0/16", "0.0.0.0/0"]);
+                    let rt = self.m.route_tables.get_mut(&t).unwrap();
+                    add_route(
+                        rt,
+                        static_route(cidr(dest), RouteTarget::TransitGateway(tgw.to_string())),
+                    );
+                }
+            }
+            for gid in self.vpc_groups(vpc) {
+                if !self.rng.chance(0.5) {
+                    continue;
+                }
+                let (p, ports) =
+                    *self
+                        .rng
+                        .pick(&[tcp(22, 22), tcp(0, 65535), (Protocol::All, PortSpec::All)]);
+                let from = *self.rng.pick(&["192.168.0.0/16", "192.168.1.0/24"]);
+                self.m
+                    .security_groups
+                    .get_mut(&gid)
+                    .unwrap()
+                    .ingress
+                    .push(rule(p, ports, SgPeer::Cidr(cidr(from))));
             }
         }
     }
