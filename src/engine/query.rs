@@ -493,30 +493,37 @@ fn run_resolved(
         Endpoint::Onprem(entries, _) => {
             goal.external = true;
             // Where on-premises is: the routes its entries name, or (when one names none)
-            // anything outside the estate's VPCs.
+            // anything; never the estate's own VPCs (a transit gateway's default route to
+            // a VPN names them too).
             let spaces: Vec<Vec<Interval>> = entries
                 .iter()
                 .map(|e| walk::onprem_entry_space(m, e))
                 .collect();
-            let mut routes: Vec<Interval> = Vec::new();
+            let mut outside = PacketSet::from_box(PBox::FULL);
             if spaces.iter().all(|s| s.as_slice() != [packet::ALL_ADDRS]) {
-                routes = packet::merge(spaces.into_iter().flatten().collect());
+                outside = outside.restrict(
+                    Dim::Dst,
+                    &packet::merge(spaces.into_iter().flatten().collect()),
+                );
             }
+            let vpcs: Vec<Interval> = m
+                .vpcs
+                .keys()
+                .flat_map(|vpc| {
+                    m.vpc_cidrs(vpc)
+                        .iter()
+                        .flat_map(net_intervals)
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            let vpcs = packet::merge(vpcs);
+            let mut routes = outside.exclude(Dim::Dst, &vpcs).project(Dim::Dst);
             if routes.is_empty() {
-                // Anything outside the estate's VPCs.
-                let mut all = PacketSet::from_box(PBox::FULL);
-                for vpc in m.vpcs.keys() {
-                    all = all.subtract(
-                        &PacketSet::from_box(PBox::FULL).restrict(
-                            Dim::Dst,
-                            &m.vpc_cidrs(vpc)
-                                .iter()
-                                .flat_map(net_intervals)
-                                .collect::<Vec<_>>(),
-                        ),
-                    );
-                }
-                routes = all.project(Dim::Dst);
+                // Routes that name only the estate's own addresses say nothing of where
+                // on-premises is.
+                routes = PacketSet::from_box(PBox::FULL)
+                    .exclude(Dim::Dst, &vpcs)
+                    .project(Dim::Dst);
             }
             legs.push(Leg::addresses(routes));
         }
