@@ -242,6 +242,35 @@ impl Extend<'_> {
             .collect()
     }
 
+    fn vpc_tables(&self, vpc: &str) -> Vec<String> {
+        self.m
+            .route_tables
+            .values()
+            .filter(|r| r.vpc_id == vpc)
+            .map(|r| r.id.clone())
+            .collect()
+    }
+
+    /// Rules admitting an office range (one of `from`) into about half the groups of `vpc`.
+    fn office_rules(&mut self, vpc: &str, from: &[&'static str]) {
+        for gid in self.vpc_groups(vpc) {
+            if !self.rng.chance(0.5) {
+                continue;
+            }
+            let (p, ports) =
+                *self
+                    .rng
+                    .pick(&[tcp(22, 22), tcp(0, 65535), (Protocol::All, PortSpec::All)]);
+            let from = *self.rng.pick(from);
+            self.m
+                .security_groups
+                .get_mut(&gid)
+                .unwrap()
+                .ingress
+                .push(rule(p, ports, SgPeer::Cidr(cidr(from))));
+        }
+    }
+
     fn attached_igw(&self, vpc: &str) -> Option<String> {
         self.m
             .internet_gateways
@@ -311,13 +340,7 @@ impl Extend<'_> {
             } else {
                 None
             };
-            let tables: Vec<String> = self
-                .m
-                .route_tables
-                .values()
-                .filter(|r| &r.vpc_id == vpc)
-                .map(|r| r.id.clone())
-                .collect();
+            let tables = self.vpc_tables(vpc);
             for t in tables {
                 let default = match (&igw, &eigw) {
                     (_, Some(e)) if self.rng.chance(0.4) => {
@@ -968,13 +991,7 @@ impl Extend<'_> {
         );
         self.m.present_kinds.insert(ResourceKind::VpnGateway);
         self.m.present_kinds.insert(ResourceKind::VpnConnection);
-        let tables: Vec<String> = self
-            .m
-            .route_tables
-            .values()
-            .filter(|r| r.vpc_id == vpc)
-            .map(|r| r.id.clone())
-            .collect();
+        let tables = self.vpc_tables(&vpc);
         for t in tables {
             if !self.rng.chance(0.7) {
                 continue;
@@ -1001,24 +1018,7 @@ impl Extend<'_> {
                 rt.propagating_vgws.push(vgw.clone());
             }
         }
-        for gid in self.vpc_groups(&vpc) {
-            if !self.rng.chance(0.5) {
-                continue;
-            }
-            let (p, ports) =
-                *self
-                    .rng
-                    .pick(&[tcp(22, 22), tcp(0, 65535), (Protocol::All, PortSpec::All)]);
-            let from = *self
-                .rng
-                .pick(&["192.168.0.0/16", "192.168.1.0/24", "10.0.0.0/8"]);
-            self.m
-                .security_groups
-                .get_mut(&gid)
-                .unwrap()
-                .ingress
-                .push(rule(p, ports, SgPeer::Cidr(cidr(from))));
-        }
+        self.office_rules(&vpc, &["192.168.0.0/16", "192.168.1.0/24", "10.0.0.0/8"]);
     }
 
     /// A transit gateway between two VPCs: attachments in one subnet per availability zone
@@ -1119,13 +1119,7 @@ impl Extend<'_> {
                 .filter(|(v, _)| v != vpc)
                 .flat_map(|(v, _)| self.m.vpcs[v].cidrs_v4.clone())
                 .collect();
-            let tables: Vec<String> = self
-                .m
-                .route_tables
-                .values()
-                .filter(|r| &r.vpc_id == vpc)
-                .map(|r| r.id.clone())
-                .collect();
+            let tables = self.vpc_tables(vpc);
             for t in tables {
                 for c in &others {
                     if self.rng.chance(0.7) {
@@ -1206,13 +1200,7 @@ impl Extend<'_> {
             });
         }
         for (vpc, _) in attached {
-            let tables: Vec<String> = self
-                .m
-                .route_tables
-                .values()
-                .filter(|r| &r.vpc_id == vpc)
-                .map(|r| r.id.clone())
-                .collect();
+            let tables = self.vpc_tables(vpc);
             for t in tables {
                 if self.rng.chance(0.6) {
                     let dest = *self.rng.pick(&["192.168.0.0/16", "0.0.0.0/0"]);
@@ -1223,22 +1211,7 @@ impl Extend<'_> {
                     );
                 }
             }
-            for gid in self.vpc_groups(vpc) {
-                if !self.rng.chance(0.5) {
-                    continue;
-                }
-                let (p, ports) =
-                    *self
-                        .rng
-                        .pick(&[tcp(22, 22), tcp(0, 65535), (Protocol::All, PortSpec::All)]);
-                let from = *self.rng.pick(&["192.168.0.0/16", "192.168.1.0/24"]);
-                self.m
-                    .security_groups
-                    .get_mut(&gid)
-                    .unwrap()
-                    .ingress
-                    .push(rule(p, ports, SgPeer::Cidr(cidr(from))));
-            }
+            self.office_rules(vpc, &["192.168.0.0/16", "192.168.1.0/24"]);
         }
     }
 }
