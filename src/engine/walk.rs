@@ -189,7 +189,8 @@ enum Zone<'a> {
     /// Network mode: packets of several subnets of the VPC, each in the zone of its source's
     /// subnet (they entered the gateway by the attachment's subnet there).
     OfSource,
-    /// Not known: the packets crossed a TGW peering.
+    /// None the gateway keeps: the packets crossed a TGW peering, or came from on-premises by a
+    /// VPN or Direct Connect attachment.
     Lost,
 }
 
@@ -2361,7 +2362,7 @@ impl<'m> Walker<'m> {
         let mut set = set;
         if nat.subnet_id != entry {
             set = self.nacl_check(&mut t, entry, &set, NaclCheck::OutForward);
-            set = self.nacl_check(&mut t, &nat.subnet_id, &set, NaclCheck::InForward);
+            set = self.enter_subnet(&nat.subnet_id, set, &mut t, arrival);
         }
         let place = Place {
             subnet_id: &nat.subnet_id,
