@@ -207,14 +207,27 @@ struct Ctx {
     /// Lists of buckets (sorted) → their number in `bucket_lists`.
     bucket_ids: HashMap<Vec<usize>, usize>,
     bucket_lists: Vec<Vec<usize>>,
-    /// (layer, buckets) → the senders' addresses with their application, sorted by start, and
-    /// the running maximum of their ends.
+    /// (layer, buckets) → the senders' addresses with their application ([`Spans`]).
     spans: HashMap<(usize, usize), Arc<Spans>>,
 }
 
 /// Senders' addresses with their application, sorted by start, and the running maximum of
 /// their ends.
 type Spans = (Vec<(Interval, u32)>, Vec<u128>);
+
+/// The spans of senders' addresses given in any order.
+fn spans_of(mut spans: Vec<(Interval, u32)>) -> Spans {
+    spans.sort_unstable();
+    let mut max = 0;
+    let reach = spans
+        .iter()
+        .map(|(iv, _)| {
+            max = max.max(iv.1);
+            max
+        })
+        .collect();
+    (spans, reach)
+}
 
 /// A list of source addresses and the applications that send from them (none: no sender).
 type Resolved = (Arc<[Interval]>, Option<Arc<AppSet>>);
@@ -547,15 +560,61 @@ impl DestAcc {
     }
 }
 
-/// Sets of applications by content, each allocated once (per thread).
-type Interned = super::appset::Interner;
+/// Sets of applications by content, each allocated once (per thread), and the unions made
+/// so far by the allocations they joined.
+#[derive(Default)]
+struct Interned {
+    sets: super::appset::Interner,
+    /// Allocations joined → their union. The classes of one subnet mostly meet the same
+    /// senders, so most unions are made again from the very same allocations (on l, about
+    /// two in three): those are looked up by address instead of joined again.
+    unions: HashMap<Joined, Arc<AppSet>>,
+}
+
+/// Allocations of sets, sorted and deduplicated by address, compared and hashed by address.
+/// The key holds them, so no address it names can be reused by another set while it is kept.
+struct Joined(Vec<Arc<AppSet>>);
+
+impl Joined {
+    fn addresses(&self) -> impl Iterator<Item = *const AppSet> + '_ {
+        self.0.iter().map(Arc::as_ptr)
+    }
+}
+
+impl PartialEq for Joined {
+    fn eq(&self, other: &Joined) -> bool {
+        self.addresses().eq(other.addresses())
+    }
+}
+
+impl Eq for Joined {}
+
+impl std::hash::Hash for Joined {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        for a in self.addresses() {
+            (a as usize).hash(state);
+        }
+    }
+}
 
 /// The union of `sets` (none when empty): the one set itself, or an allocation in `interned`.
 fn union_interned(interned: &mut Interned, sets: Vec<Arc<AppSet>>) -> Option<Arc<AppSet>> {
     match <[_; 1]>::try_from(sets) {
         Ok([one]) => Some(one),
         Err(sets) if sets.is_empty() => None,
-        Err(sets) => Some(interned.intern(AppSet::union_all(sets.iter().map(|s| &**s)))),
+        Err(mut sets) => {
+            sets.sort_unstable_by_key(|s| Arc::as_ptr(s) as usize);
+            sets.dedup_by(|a, b| Arc::ptr_eq(a, b));
+            let key = Joined(sets);
+            if let Some(set) = interned.unions.get(&key) {
+                return Some(set.clone());
+            }
+            let set = interned
+                .sets
+                .intern(AppSet::union_all(key.0.iter().map(|s| &**s)));
+            interned.unions.insert(key, set.clone());
+            Some(set)
+        }
     }
 }
 
@@ -1672,21 +1731,13 @@ impl Layers {
         let spans = match ctx.spans.get(&(l, id)) {
             Some(s) => s.clone(),
             None => {
-                let mut spans: Vec<(Interval, u32)> = ctx.bucket_lists[id]
-                    .iter()
-                    .filter_map(|&e| self.senders.get(&(l, e)))
-                    .flat_map(|s| s.iter().copied())
-                    .collect();
-                spans.sort_unstable();
-                let mut max = 0;
-                let reach = spans
-                    .iter()
-                    .map(|(iv, _)| {
-                        max = max.max(iv.1);
-                        max
-                    })
-                    .collect();
-                let s = Arc::new((spans, reach));
+                let s = Arc::new(spans_of(
+                    ctx.bucket_lists[id]
+                        .iter()
+                        .filter_map(|&e| self.senders.get(&(l, e)))
+                        .flat_map(|s| s.iter().copied())
+                        .collect(),
+                ));
                 ctx.spans.insert((l, id), s.clone());
                 s
             }
@@ -2099,6 +2150,28 @@ mod tests {
         )
     }
 
+    /// A union made again from the same allocations, in any order, is the one made first;
+    /// equal sets in other allocations are joined anew, to an equal (interned) set.
+    #[test]
+    fn unions_are_remembered_by_allocation() {
+        let (a, b) = (
+            Arc::new(AppSet::from_indices([1, 2, 3])),
+            Arc::new(AppSet::from_indices([7, 9])),
+        );
+        let mut interned = Interned::default();
+        let first = union_interned(&mut interned, vec![a.clone(), b.clone()]).unwrap();
+        assert_eq!(*first, AppSet::from_indices([1, 2, 3, 7, 9]));
+        let again = union_interned(&mut interned, vec![b.clone(), a.clone(), b.clone()]).unwrap();
+        assert!(Arc::ptr_eq(&first, &again));
+        let copy = Arc::new(AppSet::from_indices([7, 9]));
+        let other = union_interned(&mut interned, vec![a.clone(), copy]).unwrap();
+        assert!(Arc::ptr_eq(&first, &other));
+        assert_eq!(interned.unions.len(), 2);
+        let alone = union_interned(&mut interned, vec![a.clone(), a.clone()]).unwrap();
+        assert_eq!(*alone, *a);
+        assert!(union_interned(&mut interned, Vec::new()).is_none());
+    }
+
     proptest! {
         /// Joining the sets of several source VPCs by shape keeps their packets, and
         /// intersecting by shape is intersecting the packets.
@@ -2141,18 +2214,25 @@ mod tests {
         /// it meets.
         #[test]
         fn resolving_finds_every_sender_met(
-            senders in proptest::collection::vec(((0u128..300, 0u128..20), 0u32..5), 0..12),
+            senders in proptest::collection::vec(((0u128..300, 0u128..20), 0u32..5, 0usize..2), 0..12),
             srcs in proptest::collection::vec((0u128..300, 0u128..30), 1..6),
         ) {
-            let spans: Vec<(Interval, u32)> =
-                senders.iter().map(|&((lo, len), app)| ((lo, lo + len), app)).collect();
+            // Senders in two buckets, both in the list resolved.
+            let in_bucket = |b: usize| -> Vec<(Interval, u32)> {
+                senders
+                    .iter()
+                    .filter(|s| s.2 == b)
+                    .map(|&((lo, len), app, _)| ((lo, lo + len), app))
+                    .collect()
+            };
+            let spans: Vec<(Interval, u32)> = [in_bucket(0), in_bucket(1)].concat();
             let layers = Layers {
                 of: HashMap::default(),
-                buckets: vec![vec![0]],
-                senders: [((0, 0), spans.clone())].into_iter().collect(),
+                buckets: vec![vec![0, 1]],
+                senders: [((0, 0), in_bucket(0)), ((0, 1), in_bucket(1))].into_iter().collect(),
             };
             let mut ctx = Ctx::new();
-            ctx.bucket_lists.push(vec![0]);
+            ctx.bucket_lists.push(vec![0, 1]);
             let srcs = Srcs::new(packet::merge(srcs.iter().map(|&(lo, len)| (lo, lo + len)).collect()));
             let want = AppSet::from_indices(
                 spans
