@@ -422,7 +422,7 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
     let mut acc: BTreeMap<(Source, usize), Acc> = BTreeMap::new();
     // Application sources: (target, entry, members, traffic) → the sources that get exactly
     // that, and the traffic as packets.
-    let mut by_effect: HashMap<Effect, (Vec<&AppSet>, PacketSet)> = HashMap::new();
+    let mut by_effect: HashMap<Effect, (Vec<&Arc<AppSet>>, PacketSet)> = HashMap::new();
     for r in &reaches {
         let target = class_app[r.class] as usize;
         let source = match &r.origin {
@@ -462,14 +462,22 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
     // Each set's hash is computed in parallel, with the union.
     let mut interned = Interner::default();
     let mut by_sources: BTreeMap<(usize, Arc<AppSet>), Acc> = BTreeMap::new();
-    type Unions = Vec<(Effect, PacketSet, AppSet, u64)>;
-    fn unions_of(slice: Vec<(Effect, (Vec<&AppSet>, PacketSet))>) -> Unions {
+    // A union is a set made (with its hash) or, mostly, one set as it came (one source set
+    // without the target in it: already allocated).
+    type Unions = Vec<(Effect, PacketSet, Result<Arc<AppSet>, AppSet>, u64)>;
+    fn unions_of(slice: Vec<(Effect, (Vec<&Arc<AppSet>>, PacketSet))>) -> Unions {
         slice
             .into_par_iter()
             .map(|(effect, (sets, traffic))| {
-                let set = AppSet::union_all_except(sets, Some(effect.0 as u32));
+                let except = effect.0 as u32;
+                if let [one] = sets[..] {
+                    if !one.is_empty() && !one.contains(except) {
+                        return (effect, traffic, Ok(one.clone()), Interner::hash(one));
+                    }
+                }
+                let set = AppSet::union_all_except(sets.iter().map(|s| &***s), Some(except));
                 let hash = Interner::hash(&set);
-                (effect, traffic, set, hash)
+                (effect, traffic, Err(set), hash)
             })
             .collect()
     }
@@ -484,10 +492,11 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
             || unions_of(slice),
             || {
                 for ((target, entry, members, _), traffic, set, hash) in done.drain(..) {
-                    if set.is_empty() {
-                        continue;
-                    }
-                    let set = interned.intern_hashed(set, hash);
+                    let set = match set {
+                        Ok(set) => interned.intern_shared(set, hash),
+                        Err(set) if set.is_empty() => continue,
+                        Err(set) => interned.intern_hashed(set, hash),
+                    };
                     let a = by_sources.entry((target, set)).or_default();
                     a.traffic = a.traffic.union(&traffic);
                     if !a.entries.contains(&entry) {

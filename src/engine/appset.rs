@@ -429,6 +429,17 @@ impl Interner {
         same.push(a.clone());
         a
     }
+
+    /// The allocation equal to `set`, which becomes it if none is (`hash` as in
+    /// [`Interner::intern_hashed`]): a set already allocated elsewhere is not copied.
+    pub fn intern_shared(&mut self, set: Arc<AppSet>, hash: u64) -> Arc<AppSet> {
+        let same = self.by_hash.entry(hash).or_default();
+        if let Some(a) = same.iter().find(|a| ***a == *set) {
+            return a.clone();
+        }
+        same.push(set.clone());
+        set
+    }
 }
 
 impl fmt::Debug for AppSet {
@@ -454,6 +465,15 @@ mod tests {
         assert!(Arc::ptr_eq(&a, &b));
         assert!(!Arc::ptr_eq(&a, &c));
         assert_eq!(*c, AppSet::from_indices([1, 2, 3]));
+        // A set allocated elsewhere: an equal one is handed out instead; a new one is kept as
+        // it is, and handed out for equal sets after it.
+        let d = Arc::new(AppSet::from_indices([1, 2, 3]));
+        let got = interned.intern_shared(d.clone(), Interner::hash(&d));
+        assert!(Arc::ptr_eq(&got, &c));
+        let e = Arc::new(AppSet::from_indices([4, 5]));
+        let got = interned.intern_shared(e.clone(), Interner::hash(&e));
+        assert!(Arc::ptr_eq(&got, &e));
+        assert!(Arc::ptr_eq(&interned.intern(AppSet::from_indices([5, 4])), &e));
     }
 
     #[test]
