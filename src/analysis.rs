@@ -422,7 +422,9 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
     let mut acc: BTreeMap<(Source, usize), Acc> = BTreeMap::new();
     // Application sources: (target, entry, members, traffic) → the sources that get exactly
     // that, and the traffic as packets.
-    let mut by_effect: HashMap<Effect, (Vec<&Arc<AppSet>>, PacketSet)> = HashMap::new();
+    // (The sources as they came, and the traffic as packets.)
+    type Sources<'r> = (Vec<&'r Arc<AppSet>>, PacketSet);
+    let mut by_effect: HashMap<Effect, Sources> = HashMap::new();
     for r in &reaches {
         let target = class_app[r.class] as usize;
         let source = match &r.origin {
@@ -465,7 +467,7 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
     // A union is a set made (with its hash) or, mostly, one set as it came (one source set
     // without the target in it: already allocated).
     type Unions = Vec<(Effect, PacketSet, Result<Arc<AppSet>, AppSet>, u64)>;
-    fn unions_of(slice: Vec<(Effect, (Vec<&Arc<AppSet>>, PacketSet))>) -> Unions {
+    fn unions_of(slice: Vec<(Effect, Sources)>) -> Unions {
         slice
             .into_par_iter()
             .map(|(effect, (sets, traffic))| {

@@ -473,7 +473,10 @@ mod tests {
         let e = Arc::new(AppSet::from_indices([4, 5]));
         let got = interned.intern_shared(e.clone(), Interner::hash(&e));
         assert!(Arc::ptr_eq(&got, &e));
-        assert!(Arc::ptr_eq(&interned.intern(AppSet::from_indices([5, 4])), &e));
+        assert!(Arc::ptr_eq(
+            &interned.intern(AppSet::from_indices([5, 4])),
+            &e
+        ));
     }
 
     #[test]
