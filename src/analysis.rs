@@ -422,7 +422,6 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
     let mut acc: BTreeMap<(Source, usize), Acc> = BTreeMap::new();
     // Application sources: (target, entry, members, traffic) → the sources that get exactly
     // that, and the traffic as packets.
-    // (The sources as they came, and the traffic as packets.)
     type Sources<'r> = (Vec<&'r Arc<AppSet>>, PacketSet);
     let mut by_effect: HashMap<Effect, Sources> = HashMap::new();
     for r in &reaches {

@@ -215,9 +215,10 @@ struct Ctx {
 /// their ends.
 type Spans = (Vec<(Interval, u32)>, Vec<u128>);
 
-/// The spans of senders' addresses given in any order.
+/// The spans of senders' addresses given in any order; mostly runs sorted already (one per
+/// bucket), which the stable sort merges instead of sorting again.
 fn spans_of(mut spans: Vec<(Interval, u32)>) -> Spans {
-    spans.sort_unstable();
+    spans.sort();
     let mut max = 0;
     let reach = spans
         .iter()
@@ -1605,7 +1606,7 @@ struct Layers {
     of: HashMap<usize, usize>,
     /// Layer → the buckets of its senders.
     buckets: Vec<Vec<usize>>,
-    /// (layer, bucket) → the senders' addresses with their application.
+    /// (layer, bucket) → the senders' addresses with their application, sorted.
     senders: HashMap<(usize, usize), Vec<(Interval, u32)>>,
 }
 
@@ -1656,6 +1657,9 @@ impl Layers {
         }
         for b in &mut layers.buckets {
             b.sort_unstable();
+        }
+        for spans in layers.senders.values_mut() {
+            spans.sort_unstable();
         }
         layers
     }
