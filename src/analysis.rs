@@ -475,6 +475,11 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
                     if !one.is_empty() && !one.contains(except) {
                         return (effect, traffic, Ok(one.clone()), Interner::hash(one));
                     }
+                    // Copied without the target: one pass, where a union sorts or maps.
+                    let mut set = (**one).clone();
+                    set.remove(except);
+                    let hash = Interner::hash(&set);
+                    return (effect, traffic, Err(set), hash);
                 }
                 let set = AppSet::union_all_except(sets.iter().map(|s| &***s), Some(except));
                 let hash = Interner::hash(&set);
