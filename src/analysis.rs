@@ -464,7 +464,8 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
     let mut interned = Interner::default();
     let mut by_sources: BTreeMap<(usize, Arc<AppSet>), Acc> = BTreeMap::new();
     // A union is a set made (with its hash) or, mostly, one set as it came (one source set
-    // without the target in it: already allocated).
+    // without the target in it: already allocated). One set that holds the target is copied
+    // without it.
     type Unions = Vec<(Effect, PacketSet, Result<Arc<AppSet>, AppSet>, u64)>;
     fn unions_of(slice: Vec<(Effect, Sources)>) -> Unions {
         slice
