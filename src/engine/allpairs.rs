@@ -606,6 +606,9 @@ fn union_interned(interned: &mut Interned, sets: Vec<Arc<AppSet>>) -> Option<Arc
         Err(mut sets) => {
             sets.sort_unstable_by_key(|s| Arc::as_ptr(s) as usize);
             sets.dedup_by(|a, b| Arc::ptr_eq(a, b));
+            if let [one] = &sets[..] {
+                return Some(one.clone());
+            }
             let key = Joined(sets);
             if let Some(set) = interned.unions.get(&key) {
                 return Some(set.clone());
