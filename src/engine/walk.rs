@@ -1357,6 +1357,12 @@ impl<'m> Walker<'m> {
             .any(|a| a.resource_id == vpc && a.subnet_ids.iter().any(|s| s == subnet_id))
     }
 
+    /// Whether a route's target is a gateway endpoint (S3, DynamoDB) in the snapshot.
+    fn is_gateway_endpoint(&self, target: &RouteTarget) -> bool {
+        matches!(target, RouteTarget::VpcEndpoint(v)
+            if self.m.vpc_endpoints.get(v).is_some_and(|e| e.kind == EndpointKind::Gateway))
+    }
+
     /// Applies a pending reply block ([`Trace::pending_reply`]) at its place.
     fn apply_pending_reply(t: &mut Trace) {
         if let Some(pending) = t.pending_reply.take() {
@@ -2298,6 +2304,11 @@ impl<'m> Walker<'m> {
                 // §4.5: traffic that arrives by a transit gateway can use a NAT gateway
                 // (centralised egress).
                 Some(rc) if matches!(rc.target, RouteTarget::NatGateway(_)) => self.tgw_to_nat(entry, dvpc, &rc, sub, t3, arrival),
+                // A gateway endpoint serves its own VPC only: "endpoint connections cannot be
+                // extended out of a VPC", and resources on the other side of a transit gateway
+                // cannot use it (VPC endpoints guide, gateway endpoints, considerations; as
+                // over a peering or a VPN, §6.1).
+                Some(rc) if self.is_gateway_endpoint(&rc.target) => self.block(t3, rc.target.id(), "PEERING_TRANSIT_NOT_SUPPORTED", format!("traffic from {tgw} entering {dvpc} is routed by {entry}'s route table to gateway endpoint {}, which serves {dvpc}'s own resources only (endpoint connections do not extend out of a VPC)", rc.target.id()), sub),
                 Some(rc) => self.finish(t3, Ending::Unknown(format!("traffic from {tgw} entering {dvpc} is routed by {entry}'s route table to {}, which is not followed further", rc.target.id())), sub),
                 None => self.block(t3, entry, "NO_ROUTE_TO_DESTINATION", format!("{entry}'s route table has no route for {}", describe_dst(&sub)), sub),
             }
