@@ -599,7 +599,12 @@ pub fn tgw_routes(m: &Model, rt: &TgwRouteTable) -> TgwRoutes {
             continue;
         };
         let cidrs: Vec<IpNet> = match att.kind {
-            TgwAttachmentKind::Vpc => m.vpc_cidrs(&att.resource_id),
+            // A VPC's IPv6 CIDRs propagate only with IPv6 support on the attachment.
+            TgwAttachmentKind::Vpc => m
+                .vpc_cidrs(&att.resource_id)
+                .into_iter()
+                .filter(|n| matches!(n, IpNet::V4(_)) || att.ipv6_support != Some(false))
+                .collect(),
             TgwAttachmentKind::Vpn => m
                 .vpn_connections
                 .get(&att.resource_id)

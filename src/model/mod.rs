@@ -687,6 +687,11 @@ pub struct TgwAttachment {
     /// transit gateway then picks the attachment subnet by a per-flow hash instead of keeping
     /// the Availability Zone the traffic came in by.
     pub appliance_mode: bool,
+    /// A VPC attachment's `Ipv6Support` (`None` when the snapshot does not say). When it is
+    /// disabled (AWS's default), the VPC's IPv6 CIDRs do not propagate to the transit
+    /// gateway's route tables; the setting filters no traffic (EC2 API reference,
+    /// `CreateTransitGatewayVpcAttachmentRequestOptions`).
+    pub ipv6_support: Option<bool>,
     /// Tags.
     pub tags: Tags,
 }

@@ -1029,6 +1029,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 route_table_id,
                 sg_referencing: false,
                 appliance_mode: false,
+                ipv6_support: None,
                 tags: tags(&a.tags),
             },
         );
@@ -1067,11 +1068,17 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 route_table_id: None,
                 sg_referencing: false,
                 appliance_mode: false,
+                ipv6_support: None,
                 tags: tags(&a.tags),
             });
         entry.subnet_ids = a.subnet_ids.clone();
         entry.sg_referencing = sg_ref;
         entry.appliance_mode = appliance;
+        entry.ipv6_support = match a.options.as_ref().and_then(|o| o.ipv6_support.as_deref()) {
+            Some("enable") => Some(true),
+            Some("disable") => Some(false),
+            _ => None,
+        };
     }
     for (f, t) in raw.tgw_route_tables {
         if !live(t.state.as_deref(), &["deleted", "deleting"]) {

@@ -664,6 +664,7 @@ pub struct TransitGatewayVpcAttachment {
 pub struct TgwVpcAttachmentOptions {
     pub security_group_referencing_support: Option<String>,
     pub appliance_mode_support: Option<String>,
+    pub ipv6_support: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -1069,6 +1069,7 @@ impl Extend<'_> {
                     route_table_id: Some(rtb.clone()),
                     sg_referencing: referencing && self.rng.chance(0.8),
                     appliance_mode: self.rng.chance(0.1),
+                    ipv6_support: None,
                     tags: Tags::new(),
                 },
             );
@@ -1175,6 +1176,7 @@ impl Extend<'_> {
                 route_table_id: Some(rtb.to_string()),
                 sg_referencing: false,
                 appliance_mode: false,
+                ipv6_support: None,
                 tags: Tags::new(),
             },
         );
