@@ -100,6 +100,8 @@ pub enum Target {
     Eni(String),
     /// A transit gateway (`TransitGatewayId`).
     Tgw(String),
+    /// A NAT gateway (`NatGatewayId`, §3.3).
+    Nat(String),
 }
 
 #[derive(Debug, Clone)]
@@ -361,6 +363,33 @@ impl Tgw {
     }
 }
 
+/// A NAT gateway (§4.5) with its one address (and its `nat_gateway` ENI, §7).
+#[derive(Debug, Clone)]
+pub struct NatGw {
+    pub id: String,
+    pub subnet: String,
+    pub vpc: String,
+    /// Its private IP (`NatGatewayAddresses[].PrivateIp`).
+    pub ip: Ipv4Addr,
+    /// Its Elastic IP (`PublicIp`), public NAT gateways only.
+    pub eip: Option<Ipv4Addr>,
+    /// `ConnectivityType` `private`.
+    pub private: bool,
+    /// `available`, `pending`, `failed`, `deleting`, `deleted`.
+    pub state: String,
+    /// Its ENI's id (written in `NetworkInterfaceId`).
+    pub eni: String,
+    /// Whether the ENI itself is in describe-network-interfaces.
+    pub write_eni: bool,
+}
+
+impl NatGw {
+    /// Whether AWS still lists its ENI and shows routes to it as active.
+    pub fn exists(&self) -> bool {
+        !matches!(self.state.as_str(), "failed" | "deleted")
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Estate {
     pub vpcs: Vec<Vpc>,
@@ -380,6 +409,11 @@ pub struct Estate {
     /// apart so that the groups' own rule lists (which the classic flows look at) stay
     /// what they were; rendered after the group's own rules.
     pub tgw_sg_rules: Vec<(String, bool, SgRule)>,
+    /// NAT gateways (§4.5), drawn after everything else.
+    pub nats: Vec<NatGw>,
+    /// Ingress rules drawn with the NAT gateways (admitting their Elastic IPs), kept apart
+    /// like `tgw_sg_rules` for the same reason.
+    pub nat_sg_rules: Vec<(String, bool, SgRule)>,
     /// Encoding variants the loader must normalise: SG protocols as numbers
     /// (`"6"`), `-1` SG rules with `FromPort/ToPort -1`, `-1` NACL entries
     /// carrying a (meaningless) `PortRange`, NACL entries out of order.
@@ -435,6 +469,18 @@ impl Estate {
     }
     /// A group's rules in one direction, with those drawn with the transit gateway.
     pub fn rules_of(&self, g: &Sg, egress: bool) -> Vec<SgRule> {
+        let mut out = self.rules_before_nat(g, egress);
+        out.extend(
+            self.nat_sg_rules
+                .iter()
+                .filter(|(id, e, _)| id == &g.id && *e == egress)
+                .map(|(_, _, r)| r.clone()),
+        );
+        out
+    }
+    /// A group's rules without those drawn with the NAT gateways (what the flows drawn
+    /// before them look at, so that they stay what they were).
+    pub fn rules_before_nat(&self, g: &Sg, egress: bool) -> Vec<SgRule> {
         let own = if egress { &g.egress } else { &g.ingress };
         own.iter()
             .cloned()
@@ -783,7 +829,346 @@ impl Estate {
         // So does the transit gateway (after the load balancers, which it leaves alone).
         let mut trng = Rng::new(rng.clone().next_u64() ^ 0x5447_575F_4553_5441);
         e.generate_tgw(&mut trng);
+        // And the NAT gateways (after the transit gateway).
+        let mut nrng = Rng::new(rng.clone().next_u64() ^ 0x4E41_545F_4553_5441);
+        e.generate_nats(&mut nrng);
         e
+    }
+
+    /// The NAT gateways of VPC `vpc` that routes may name.
+    pub fn nats_of(&self, vpc: &str) -> Vec<&NatGw> {
+        self.nats.iter().filter(|n| n.vpc == vpc).collect()
+    }
+
+    /// 0-2 NAT gateways per VPC (§4.5) in about half of the estates: public ones with an
+    /// Elastic IP most of the time (sometimes none), sometimes `private`, now and then in a
+    /// state other than `available`; in an existing subnet (mostly one whose table routes
+    /// 0.0.0.0/0 to the internet gateway) or in a dedicated subnet with a table and a NACL
+    /// of its own (a route to the internet gateway most of the time; a NACL that may deny
+    /// the NAT gateway's ephemeral ports). Routes to them (`0.0.0.0/0` or narrower internet
+    /// ranges) go only into tables of their VPC that have no `0.0.0.0/0` route and no route
+    /// for that destination, so the routes older flows took stay the best match, and rarely
+    /// into the NAT gateway's own subnet's table (a loop). Some groups get an ingress rule
+    /// admitting a NAT gateway's Elastic IP (kept in `nat_sg_rules`).
+    fn generate_nats(&mut self, rng: &mut Rng) {
+        if !rng.chance(0.55) {
+            return;
+        }
+        let mut counter = 0usize;
+        let mut next_id = |prefix: &str| {
+            counter += 1;
+            format!("{prefix}-0{:016x}", 0x0bf4_0000_u64 + counter as u64)
+        };
+        let mut k = 0usize;
+        for vpc in self.vpcs.clone() {
+            let igw = self
+                .igws
+                .iter()
+                .find(|g| g.vpc == vpc.id && g.attached)
+                .map(|g| g.id.clone());
+            // Mostly where they can reach the internet.
+            if !rng.chance(if igw.is_some() { 0.8 } else { 0.25 }) {
+                continue;
+            }
+            for _ in 0..rng.weighted(&[(1usize, 8), (2, 2)]) {
+                k += 1;
+                let to_igw = |e: &Estate, sid: &str| {
+                    e.table_of(sid).is_some_and(|rt| {
+                        rt.routes.iter().any(|r| {
+                            r.dest == net("0.0.0.0/0")
+                                && r.active
+                                && igw
+                                    .as_ref()
+                                    .is_some_and(|g| r.target == Target::Igw(g.clone()))
+                        })
+                    })
+                };
+                let subnet = if rng.chance(0.55) {
+                    let subs: Vec<String> = self
+                        .subnets
+                        .iter()
+                        .filter(|s| s.vpc == vpc.id && s.cidr.prefix_len() == 24)
+                        .map(|s| s.id.clone())
+                        .collect();
+                    let public: Vec<String> =
+                        subs.iter().filter(|s| to_igw(self, s)).cloned().collect();
+                    if !public.is_empty() && rng.chance(0.75) {
+                        rng.pick(&public).clone()
+                    } else {
+                        rng.pick(&subs).clone()
+                    }
+                } else {
+                    // A dedicated subnet with its own table and (sometimes) NACL.
+                    let sid = next_id("subnet");
+                    let o = vpc.cidr.network().octets();
+                    self.subnets.push(Subnet {
+                        id: sid.clone(),
+                        vpc: vpc.id.clone(),
+                        cidr: net(&format!("10.{}.{}.0/24", o[1], 200 + k)),
+                        az: format!("{REGION}{}", rng.pick(&["a", "b"])),
+                    });
+                    let mut routes: Vec<Route> = vpc
+                        .cidrs()
+                        .into_iter()
+                        .map(|dest| Route {
+                            dest,
+                            target: Target::Local,
+                            active: true,
+                        })
+                        .collect();
+                    match (&igw, rng.below(10)) {
+                        (Some(g), 0..=7) => routes.push(Route {
+                            dest: net("0.0.0.0/0"),
+                            target: Target::Igw(g.clone()),
+                            active: true,
+                        }),
+                        (Some(g), 8) => routes.push(Route {
+                            dest: net(rng.pick::<&str>(&["8.8.8.0/24", "52.0.0.0/8", "0.0.0.0/1"])),
+                            target: Target::Igw(g.clone()),
+                            active: true,
+                        }),
+                        _ => {}
+                    }
+                    if rng.chance(0.1) {
+                        // A more specific blackhole route for one of the VPC's subnets.
+                        let subs: Vec<Ipv4Net> = self
+                            .subnets
+                            .iter()
+                            .filter(|s| s.vpc == vpc.id && s.id != sid)
+                            .map(|s| s.cidr)
+                            .collect();
+                        if !subs.is_empty() {
+                            routes.push(Route {
+                                dest: *rng.pick(&subs),
+                                target: Target::Eni(next_id("eni")),
+                                active: false,
+                            });
+                        }
+                    }
+                    self.route_tables.push(RouteTable {
+                        id: next_id("rtb"),
+                        vpc: vpc.id.clone(),
+                        main: false,
+                        subnets: vec![sid.clone()],
+                        routes,
+                    });
+                    if rng.chance(0.5) {
+                        let entries = self.nat_nacl_entries(rng, &vpc);
+                        self.nacls.push(Nacl {
+                            id: next_id("acl"),
+                            vpc: vpc.id.clone(),
+                            default: false,
+                            subnets: vec![sid.clone()],
+                            entries,
+                        });
+                    }
+                    sid
+                };
+                let o = self.subnet(&subnet).unwrap().cidr.network().octets();
+                let private = rng.chance(0.15);
+                let eip = (!private && rng.chance(0.85))
+                    .then(|| Ipv4Addr::new(198, 51, 100, 200 + k as u8));
+                let state = rng.weighted(&[
+                    ("available", 88),
+                    ("pending", 4),
+                    ("failed", 3),
+                    ("deleted", 3),
+                    ("deleting", 2),
+                ]);
+                self.nats.push(NatGw {
+                    id: next_id("nat"),
+                    subnet,
+                    vpc: vpc.id.clone(),
+                    ip: Ipv4Addr::new(o[0], o[1], o[2], 30 + k as u8),
+                    eip,
+                    private,
+                    state: state.to_string(),
+                    eni: next_id("eni"),
+                    write_eni: rng.chance(0.8),
+                });
+            }
+        }
+        // Routes to them.
+        for ri in 0..self.route_tables.len() {
+            let vpc = self.route_tables[ri].vpc.clone();
+            let nats: Vec<NatGw> = self.nats_of(&vpc).into_iter().cloned().collect();
+            if nats.is_empty() || !rng.chance(0.85) {
+                continue;
+            }
+            let rt = &self.route_tables[ri];
+            if rt.routes.iter().any(|r| r.dest == net("0.0.0.0/0")) {
+                continue;
+            }
+            let nat = rng.pick(&nats);
+            // A route to a NAT gateway from a NAT gateway's subnet's table sends its traffic
+            // round again or on to another: rarely.
+            let own: Vec<&str> = self.subnets_of_table(rt);
+            if self.nats.iter().any(|n| own.contains(&n.subnet.as_str())) && !rng.chance(0.1) {
+                continue;
+            }
+            let dests: Vec<Ipv4Net> = if rng.chance(0.75) {
+                vec![net("0.0.0.0/0")]
+            } else {
+                (0..rng.range(1, 2))
+                    .map(|_| {
+                        net(rng.pick::<&str>(&[
+                            "8.8.8.0/24",
+                            "1.1.1.1/32",
+                            "52.0.0.0/8",
+                            "192.0.2.0/24",
+                            "198.51.100.0/24",
+                            "203.0.113.0/24",
+                            "0.0.0.0/1",
+                        ]))
+                    })
+                    .collect()
+            };
+            for dest in dests {
+                let rt = &mut self.route_tables[ri];
+                if rt.routes.iter().any(|r| r.dest == dest) {
+                    continue;
+                }
+                // AWS shows a route to a deleted or failed NAT gateway as a blackhole.
+                let active = nat.exists() || rng.chance(0.2);
+                rt.routes.push(Route {
+                    dest,
+                    target: Target::Nat(nat.id.clone()),
+                    active,
+                });
+            }
+        }
+        // Ingress rules admitting a NAT gateway's Elastic IP (hairpin, §4.6).
+        let eips: Vec<Ipv4Addr> = self.nats.iter().filter_map(|n| n.eip).collect();
+        if !eips.is_empty() {
+            for gi in 0..self.sgs.len() {
+                if !rng.chance(0.25) {
+                    continue;
+                }
+                let proto = rng.weighted(&[(6, 6), (17, 1), (-1, 2)]);
+                let ports = (proto != -1).then(|| {
+                    let (x, y) = *rng.pick(RULE_PORTS);
+                    (x as i32, y as i32)
+                });
+                let peer = RulePeer::Cidr(host(*rng.pick(&eips)));
+                let g = self.sgs[gi].id.clone();
+                self.nat_sg_rules
+                    .push((g, false, SgRule { proto, ports, peer }));
+            }
+        }
+    }
+
+    /// The subnets a route table serves: its explicit associations, and for the main
+    /// table every subnet of the VPC without one.
+    pub fn subnets_of_table(&self, rt: &RouteTable) -> Vec<&str> {
+        self.subnets
+            .iter()
+            .filter(|s| self.table_of(&s.id).is_some_and(|t| t.id == rt.id))
+            .map(|s| s.id.as_str())
+            .collect()
+    }
+
+    /// A subnet's route table (§3.1).
+    pub fn table_of(&self, subnet: &str) -> Option<&RouteTable> {
+        let vpc = &self.subnet(subnet)?.vpc;
+        self.route_tables
+            .iter()
+            .find(|rt| rt.subnets.iter().any(|s| s == subnet))
+            .or_else(|| {
+                self.route_tables
+                    .iter()
+                    .find(|rt| rt.main && &rt.vpc == vpc)
+            })
+    }
+
+    /// A NAT gateway subnet's NACL: open, or the service ports in and the return traffic
+    /// (the NAT gateway's ports 1024-65535) in on a range that may be too narrow, or random.
+    fn nat_nacl_entries(&self, rng: &mut Rng, vpc: &Vpc) -> Vec<NaclEntry> {
+        let all = |egress: bool, number: u32| NaclEntry {
+            number,
+            egress,
+            allow: true,
+            proto: -1,
+            ports: None,
+            cidr: net("0.0.0.0/0"),
+        };
+        match rng.below(4) {
+            0 => vec![all(false, 100), all(true, 100)],
+            1 => self.random_nacl_entries(rng),
+            _ => {
+                let mut out = Vec::new();
+                // In: everything from the VPC (the clients), replies from the internet on
+                // an ephemeral range (or none).
+                out.push(NaclEntry {
+                    number: 100,
+                    egress: false,
+                    allow: true,
+                    proto: *rng.pick(&[-1, 6]),
+                    ports: None,
+                    cidr: *rng.pick(&[vpc.cidr, net("10.0.0.0/8")]),
+                });
+                if let Some(e) = out.last_mut() {
+                    if e.proto == 6 {
+                        e.ports = Some((0, 65535));
+                    }
+                }
+                if rng.chance(0.3) {
+                    out.push(NaclEntry {
+                        number: 90,
+                        egress: false,
+                        allow: false,
+                        proto: 6,
+                        ports: Some(*rng.pick(&[(1024u16, 32767u16), (0, 1023), (49152, 65535)])),
+                        cidr: net("0.0.0.0/0"),
+                    });
+                }
+                if rng.chance(0.8) {
+                    out.push(NaclEntry {
+                        number: 200,
+                        egress: false,
+                        allow: true,
+                        proto: rng.weighted(&[(6, 4), (17, 1), (-1, 1)]),
+                        ports: Some(*rng.pick(&[
+                            (1024u16, 65535u16),
+                            (1024, 65535),
+                            (32768, 61000),
+                            (49152, 65535),
+                            (0, 1023),
+                        ])),
+                        cidr: net("0.0.0.0/0"),
+                    });
+                    if let Some(e) = out.last_mut() {
+                        if e.proto == -1 {
+                            e.ports = None;
+                        }
+                    }
+                }
+                // Out: everything, or the service ports to the internet and the
+                // ephemeral range to the VPC.
+                if rng.chance(0.6) {
+                    out.push(all(true, 100));
+                } else {
+                    for (n, ports) in [(100u32, (80u16, 80u16)), (110, (443, 443))] {
+                        out.push(NaclEntry {
+                            number: n,
+                            egress: true,
+                            allow: true,
+                            proto: 6,
+                            ports: Some(ports),
+                            cidr: net("0.0.0.0/0"),
+                        });
+                    }
+                    out.push(NaclEntry {
+                        number: 120,
+                        egress: true,
+                        allow: true,
+                        proto: 6,
+                        ports: Some(*rng.pick(&[(1024u16, 65535u16), (32768, 61000)])),
+                        cidr: vpc.cidr,
+                    });
+                }
+                out
+            }
+        }
     }
 
     /// 0-1 transit gateway (§6.2) attaching 2-3 VPCs: attachment subnets (one per
@@ -1816,6 +2201,9 @@ impl Estate {
                             Target::Tgw(t) => {
                                 o.insert("TransitGatewayId".into(), json!(t));
                             }
+                            Target::Nat(n) => {
+                                o.insert("NatGatewayId".into(), json!(n));
+                            }
                         }
                         let origin = if r.target == Target::Local {
                             "CreateRouteTable"
@@ -2079,7 +2467,108 @@ impl Estate {
             }
             files.extend(tgw_files);
         }
+        if !self.nats.is_empty() {
+            let (nat_enis, nat_files) = self.render_nats();
+            if let Some((_, Value::Object(o))) = files
+                .iter_mut()
+                .find(|(n, _)| n == "describe-network-interfaces.json")
+            {
+                if let Some(Value::Array(list)) = o.get_mut("NetworkInterfaces") {
+                    list.extend(nat_enis);
+                }
+            }
+            files.extend(nat_files);
+        }
         files
+    }
+
+    /// describe-nat-gateways (only written when the estate has NAT gateways) and their
+    /// ENIs (§7: `nat_gateway`, `Interface for NAT Gateway nat-…`, no groups).
+    fn render_nats(&self) -> (Vec<Value>, Vec<(String, Value)>) {
+        let mut enis = Vec::new();
+        let mut nats = Vec::new();
+        for n in &self.nats {
+            let Some(subnet) = self.subnet(&n.subnet) else {
+                continue;
+            };
+            let mut addr = json!({
+                "NetworkInterfaceId": n.eni,
+                "PrivateIp": n.ip.to_string(),
+                "IsPrimary": true,
+                "Status": "succeeded"
+            });
+            let assoc = n.eip.map(|p| {
+                addr["AllocationId"] = json!(format!("eipalloc-{}", &n.id[4..]));
+                addr["AssociationId"] = json!(format!("eipassoc-{}", &n.id[4..]));
+                addr["PublicIp"] = json!(p.to_string());
+                json!({
+                    "AllocationId": format!("eipalloc-{}", &n.id[4..]),
+                    "AssociationId": format!("eipassoc-{}", &n.id[4..]),
+                    "IpOwnerId": ACCOUNT,
+                    "PublicDnsName": format!("ec2-{}.{REGION}.compute.amazonaws.com", p.to_string().replace('.', "-")),
+                    "PublicIp": p.to_string()
+                })
+            });
+            nats.push(json!({
+                "CreateTime": "2024-05-01T10:00:00+00:00",
+                "NatGatewayAddresses": [addr],
+                "NatGatewayId": n.id,
+                "State": n.state,
+                "SubnetId": n.subnet,
+                "VpcId": n.vpc,
+                "Tags": [],
+                "ConnectivityType": if n.private { "private" } else { "public" }
+            }));
+            if !n.write_eni || !n.exists() {
+                continue;
+            }
+            let (private_dns, pip) = primary_ip(n.ip, assoc.as_ref());
+            let mut o = serde_json::Map::new();
+            if let Some(a) = assoc {
+                o.insert("Association".into(), a);
+            }
+            o.insert(
+                "Attachment".into(),
+                json!({
+                    "AttachTime": "2024-05-01T10:00:00+00:00",
+                    "AttachmentId": format!("ela-attach-{}", &n.eni[4..]),
+                    "DeleteOnTermination": false,
+                    "DeviceIndex": 1,
+                    "NetworkCardIndex": 0,
+                    "InstanceOwnerId": "amazon-aws",
+                    "Status": "attached"
+                }),
+            );
+            o.insert("AvailabilityZone".into(), json!(subnet.az));
+            o.insert(
+                "Description".into(),
+                json!(format!("Interface for NAT Gateway {}", n.id)),
+            );
+            o.insert("Groups".into(), json!([]));
+            o.insert("InterfaceType".into(), json!("nat_gateway"));
+            o.insert("Ipv6Addresses".into(), json!([]));
+            o.insert("MacAddress".into(), json!("02:00:00:00:00:04"));
+            o.insert("NetworkInterfaceId".into(), json!(n.eni));
+            o.insert("OwnerId".into(), json!(ACCOUNT));
+            o.insert("PrivateDnsName".into(), json!(private_dns));
+            o.insert("PrivateIpAddress".into(), json!(n.ip.to_string()));
+            o.insert("PrivateIpAddresses".into(), json!([Value::Object(pip)]));
+            o.insert("RequesterId".into(), json!("amazon-aws"));
+            o.insert("RequesterManaged".into(), json!(true));
+            o.insert("SourceDestCheck".into(), json!(false));
+            o.insert("Status".into(), json!("in-use"));
+            o.insert("SubnetId".into(), json!(n.subnet));
+            o.insert("TagSet".into(), json!([]));
+            o.insert("VpcId".into(), json!(subnet.vpc));
+            enis.push(Value::Object(o));
+        }
+        (
+            enis,
+            vec![(
+                "describe-nat-gateways.json".to_string(),
+                json!({ "NatGateways": nats }),
+            )],
+        )
     }
 
     /// The transit gateway files (only written when the estate has one, so that estates
@@ -2804,6 +3293,30 @@ impl Estate {
             e.tgw_sg_rules.remove(i);
             out.push(e);
         }
+        // NAT gateways and their parts.
+        for i in 0..self.nats.len() {
+            let mut e = self.clone();
+            let n = e.nats.remove(i);
+            for rt in &mut e.route_tables {
+                rt.routes.retain(|r| r.target != Target::Nat(n.id.clone()));
+            }
+            out.push(e);
+            if self.nats[i].eip.is_some() {
+                let mut e = self.clone();
+                e.nats[i].eip = None;
+                out.push(e);
+            }
+            if self.nats[i].write_eni {
+                let mut e = self.clone();
+                e.nats[i].write_eni = false;
+                out.push(e);
+            }
+        }
+        for i in 0..self.nat_sg_rules.len() {
+            let mut e = self.clone();
+            e.nat_sg_rules.remove(i);
+            out.push(e);
+        }
         for i in 0..self.subnets.len() {
             let sid = &self.subnets[i].id;
             if !self.enis.iter().any(|x| &x.subnet == sid)
@@ -2816,6 +3329,7 @@ impl Estate {
                     .iter()
                     .flat_map(|t| &t.attachments)
                     .any(|a| a.subnets.contains(sid))
+                && !self.nats.iter().any(|n| &n.subnet == sid)
             {
                 let mut e = self.clone();
                 e.subnets.remove(i);
@@ -2841,7 +3355,8 @@ impl Estate {
                 || self
                     .peerings
                     .iter()
-                    .any(|p| &p.requester == vid || &p.accepter == vid);
+                    .any(|p| &p.requester == vid || &p.accepter == vid)
+                || self.nats.iter().any(|n| &n.vpc == vid);
             if !used {
                 let mut e = self.clone();
                 e.vpcs.remove(i);
@@ -2855,6 +3370,7 @@ impl Estate {
                 e.tgw_sg_rules.retain(|(g, _, r)| {
                     !gone.contains(g) && !matches!(&r.peer, RulePeer::Group(x) if gone.contains(x))
                 });
+                e.nat_sg_rules.retain(|(g, _, _)| !gone.contains(g));
                 for g in &mut e.sgs {
                     g.ingress
                         .retain(|r| !matches!(&r.peer, RulePeer::Group(x) if gone.contains(x)));
@@ -2918,7 +3434,8 @@ impl Estate {
                 || self
                     .tgw_sg_rules
                     .iter()
-                    .any(|(g, _, r)| g == gid || r.peer == RulePeer::Group(gid.clone()));
+                    .any(|(g, _, r)| g == gid || r.peer == RulePeer::Group(gid.clone()))
+                || self.nat_sg_rules.iter().any(|(g, _, _)| g == gid);
             if !used {
                 let mut e = self.clone();
                 e.sgs.remove(i);
@@ -3008,7 +3525,16 @@ impl Estate {
                     self.tgw_sg_rules.len()
                 )
             })
-            .collect::<String>();
+            .collect::<String>()
+            + &if self.nats.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", {} NAT gateways/{} NAT SG rules",
+                    self.nats.len(),
+                    self.nat_sg_rules.len()
+                )
+            };
         format!(
             "{} VPCs, {} subnets, {} ENIs, {} SGs/{} rules, {} NACLs/{} entries, {} route tables/{} routes, {} IGWs, {} peerings, {} load balancers/{} listeners/{} target groups/{} targets",
             self.vpcs.len(),

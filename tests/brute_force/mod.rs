@@ -19,7 +19,10 @@
 //!   (decimal or 0x-hex, as printed in a failure); the survey uses it as its base seed;
 //! - `BRUTE_FORCE_OUT` — where repro snapshots are written (default: the temp dir);
 //! - `BRUTE_FORCE_STRICT_TGW` — known engine issues with transit gateways (below) fail too;
-//! - `BRUTE_FORCE_SHOW_UNDECIDED` — the survey prints why each flow is not decided.
+//! - `BRUTE_FORCE_STRICT_NAT` — so do known engine issues with NAT gateways (NAT-1 below);
+//! - `BRUTE_FORCE_SHOW_UNDECIDED` — the survey prints why each flow is not decided;
+//! - `BRUTE_FORCE_STRICT_NAT_PORTS` — a flow whose reply gets back for some NAT gateway
+//!   ports only is not decided (instead of reachable).
 //!
 //! `BRUTE_FORCE_CASES=2000 cargo test --test integration brute_force_survey -- --nocapture`
 //! runs many more cases, does not stop at the first disagreement, and prints
@@ -104,6 +107,77 @@
 //! that crossed the gateway. Where the docs leave a choice (which exit attachment subnet),
 //! or such a reference, the reference tries the way through: if the flow is blocked anyway
 //! it is unreachable, if it gets through it is not decided.
+//!
+//! NAT gateways (§4.5): about half of the estates get some (`Estate::generate_nats`, a
+//! random stream of its own drawn after the transit gateway's, so that every older part of
+//! a seed's estate and every older flow stay what they were; the NAT gateways only add:
+//! `describe-nat-gateways.json`, their `nat_gateway` ENIs (most of the time), dedicated
+//! subnets with a table and a NACL of their own, routes, and ingress rules admitting their
+//! Elastic IPs kept apart in `Estate::nat_sg_rules`). 0-2 per VPC, in an existing subnet
+//! (mostly one routing 0.0.0.0/0 to the internet gateway) or a dedicated one (a route to
+//! the internet gateway most of the time, none or a narrower one now and then, sometimes a
+//! blackhole for another subnet; a NACL that admits the clients and the replies on a range
+//! that may be too narrow, or a random one); public with an Elastic IP (85%), without
+//! (the rest), or `private` (15%); `available` mostly, else `pending`, `failed`, `deleted`
+//! or `deleting` (routes to a failed or deleted one are blackholes most of the time). Routes
+//! `0.0.0.0/0` or narrower internet ranges to them go only into tables of their VPC that
+//! have no `0.0.0.0/0` route and no route for the same destination (older flows keep the
+//! routes they took as their best match; a table that had no route for an address now
+//! sends it to the NAT gateway), rarely into the NAT gateway's own subnet's table (a loop).
+//! `nat_flows` (its own stream) adds `ToInternet` and `Hairpin` flows from ENIs whose
+//! subnet's table routes to a NAT gateway, at internet clients the route covers, and now
+//! and then a flow to a NAT gateway's Elastic IP (never reachable).
+//!
+//! What the reference does with them (`reference.rs`, `via_nat`): a route to a NAT
+//! gateway is followed when the gateway is in the snapshot (the loader skips failed,
+//! deleted and deleting ones), `available` and in the sender's VPC: the source subnet's
+//! outbound and the NAT gateway subnet's inbound NACL rules with the original source and
+//! ports (none when the two are one subnet, §2.1); the source becomes the NAT gateway's
+//! private IP and a port in 1024-65535 (§4.5); the NAT subnet's table must send the
+//! destination to the attached internet gateway (a peering or a VPC's own route: dropped;
+//! a transit gateway: as for any internet-bound packet sent there); a private NAT
+//! gateway, or one without an Elastic IP, is dropped there (§4.2, §4.5, §9.8); the NAT
+//! subnet's outbound rules; the destination sees the Elastic IP (a hairpin's destination
+//! groups too, §4.6, §1.3: references to the source's group do not match). The reply: for
+//! a hairpin the destination's return route to its internet gateway and its outbound
+//! rules to the NAT gateway's port, the NAT subnet's inbound rules at that port, then the
+//! NAT gateway sends it to the client: its subnet's table must deliver the client's
+//! address locally (a blackhole drops), the NAT subnet's outbound and the client subnet's
+//! inbound rules at the client's port. Which port the NAT gateway picks is not the
+//! client's choice: the reference takes the union (reachable when some port in
+//! 1024-65535 passes, as for a load balancer's port and as the engine's packet sets do;
+//! the survey counts those reachable for some ports only), `BRUTE_FORCE_STRICT_NAT_PORTS=1`
+//! makes such flows not decided. An Elastic IP of a NAT gateway is never a destination
+//! (§4.5: outbound-initiated only, no port forwarding). A reply that a table routes to a
+//! NAT gateway is dropped (the gateway holds no such connection, §4.1 step 6). Traffic
+//! that arrives over a peering never reaches a NAT gateway in the reference (it is only
+//! ever delivered to its destination).
+//!
+//! Not decided (counted by the survey): a NAT gateway that is `pending` (the semantics
+//! doc says nothing; AWS's API reference: "not ready to process traffic") or `deleting`
+//! ("may still be processing traffic"; the loader drops it) — the survey also counts what
+//! the engine says for those; a NAT gateway's subnet routing the translated packet to a
+//! NAT gateway (a chain or a loop: the engine follows a few rounds, then `unknown`); a
+//! private destination a route sends to a NAT gateway whose subnet sends it on to a
+//! peering or a transit gateway (NAT gateway traffic into another network is not followed);
+//! the NAT gateway's reply to the client routed other than locally (not a blackhole);
+//! centralised egress (a transit gateway's exit subnet routing to a NAT gateway) is not
+//! followed by the reference.
+//!
+//! Engine disagreement with NAT gateways (tolerated and counted like those below,
+//! `BRUTE_FORCE_STRICT_NAT=1` makes it fail):
+//! - NAT-1: an ENI's packet to a NAT gateway's Elastic IP (`--from eni-… --to <EIP>`) is
+//!   `reachable` ("exits to the internet": the engine takes the address for one outside
+//!   the estate), where §4.5 says a NAT gateway carries only outbound-initiated flows and
+//!   does no port forwarding (the engine itself answers `NAT_GATEWAY_INBOUND` for the same
+//!   address from `internet`). `BRUTE_FORCE_SEED=0x104d` (flow #37), `0x1029` (#33),
+//!   `0x1057` (#19).
+//! - NAT-2: the NAT gateway's reply to the client is not routed by the NAT gateway
+//!   subnet's table: where that table has a more specific blackhole route for the client's
+//!   subnet (a deleted appliance), the engine says `reachable`, the reference
+//!   `unreachable` (§0 step 7, §3.3; the engine does check that route after a transit
+//!   gateway: fixture `tgw-centralised-egress-nat`, `NO_RETURN_ROUTE`).
+//!   `BRUTE_FORCE_SEED=0x8e649725a9fe1843` (flow #26).
 //!
 //! Engine disagreements this found (tolerated by the tests and counted by the survey as
 //! "known engine issue", `BRUTE_FORCE_STRICT_TGW=1` makes them fail):
@@ -244,11 +318,15 @@ fn port_arg(lo: u16, hi: u16) -> String {
 
 /// The reference verdict of a flow: every (source port, destination port)
 /// pair of the ranges is one packet; reachable when one of them is.
-fn evaluate_flow(m: &Model, f: &Flow) -> Result<reference::Outcome, String> {
+fn evaluate_flow(
+    m: &Model,
+    facts: &reference::Facts,
+    f: &Flow,
+) -> Result<reference::Outcome, String> {
     let mut last: Option<reference::Outcome> = None;
     for sp in f.sport..=f.sport_hi {
         for dp in f.dport..=f.dport_hi {
-            let o = reference::evaluate(m, &f.from, &f.to, f.proto, sp, dp)?;
+            let o = reference::evaluate_with(m, facts, &f.from, &f.to, f.proto, sp, dp)?;
             if o.reachable {
                 return Ok(o);
             }
@@ -669,7 +747,7 @@ fn tgw_flows(e: &Estate, rng: &mut Rng, n: usize) -> Vec<Flow> {
                 .groups
                 .iter()
                 .filter_map(|g| e.sg(g))
-                .flat_map(|g| e.rules_of(g, false))
+                .flat_map(|g| e.rules_before_nat(g, false))
                 .filter(|r| r.proto == 6 || r.proto == 17)
                 .filter_map(|r| r.ports.map(|p| (r.proto, p)))
                 .collect();
@@ -722,15 +800,200 @@ fn tgw_flows(e: &Estate, rng: &mut Rng, n: usize) -> Vec<Flow> {
     out
 }
 
+/// Flows from ENIs whose subnet's table routes some internet range to a NAT gateway (none
+/// when no table does), from their own stream: to an internet address that route covers
+/// (`ToInternet`), to another ENI's public IP (`Hairpin`, with `hairpin`), and now and
+/// then to a NAT gateway's Elastic IP from the internet or an ENI (never reachable).
+fn nat_flows(e: &Estate, rng: &mut Rng, n: usize, hairpin: bool) -> Vec<Flow> {
+    let mut out = Vec::new();
+    if e.nats.is_empty() {
+        return out;
+    }
+    // (ENI, the NAT routes of its subnet's table).
+    let natted: Vec<(&estate::Eni, Vec<ipnet::Ipv4Net>)> = e
+        .enis
+        .iter()
+        .filter_map(|x| {
+            let rt = e.table_of(&x.subnet)?;
+            let dests: Vec<ipnet::Ipv4Net> = rt
+                .routes
+                .iter()
+                .filter(|r| matches!(r.target, estate::Target::Nat(_)))
+                .map(|r| r.dest)
+                .collect();
+            (!dests.is_empty()).then_some((x, dests))
+        })
+        .collect();
+    let publics: Vec<(&estate::Eni, std::net::Ipv4Addr)> = e
+        .enis
+        .iter()
+        .flat_map(|x| {
+            x.public
+                .into_iter()
+                .chain(x.secondary.and_then(|s| s.1))
+                .map(move |p| (x, p))
+        })
+        .collect();
+    // Elastic IPs of the NAT gateways the loader keeps (a deleted one's is just an
+    // internet address).
+    let eips: Vec<std::net::Ipv4Addr> = e
+        .nats
+        .iter()
+        .filter(|x| !matches!(x.state.as_str(), "failed" | "deleted" | "deleting"))
+        .filter_map(|x| x.eip)
+        .collect();
+    if natted.is_empty() && eips.is_empty() {
+        return out;
+    }
+    let mut attempts = 0;
+    while out.len() < n && attempts < n * 10 {
+        attempts += 1;
+        let kind = rng.weighted(&[
+            (FlowKind::ToInternet, if natted.is_empty() { 0 } else { 12 }),
+            (
+                FlowKind::Hairpin,
+                if natted.is_empty() || publics.is_empty() || !hairpin {
+                    0
+                } else {
+                    6
+                },
+            ),
+            (FlowKind::FromInternet, if eips.is_empty() { 0 } else { 1 }),
+        ]);
+        let mut proto = if rng.chance(0.75) { 6 } else { 17 };
+        let mut dport = *rng.pick(DPORTS);
+        let (sport, sport_hi) = if rng.chance(0.25) {
+            *rng.pick(&[
+                (1023u16, 1025u16),
+                (32767, 32769),
+                (61000, 61002),
+                (65533, 65535),
+                (0, 2),
+                (442, 444),
+            ])
+        } else {
+            let p = *rng.pick(SPORTS);
+            (p, p)
+        };
+        let name = |rng: &mut Rng, x: &estate::Eni| match x.secondary {
+            _ if rng.chance(0.6) => x.id.clone(),
+            Some((sip, _)) if rng.chance(0.35) => sip.to_string(),
+            _ => x.ip.to_string(),
+        };
+        let (from, to, keep) = match kind {
+            FlowKind::ToInternet => {
+                let (x, dests) = rng.pick(&natted);
+                let d = *rng.pick(dests);
+                // An internet client the route covers (mostly), else any.
+                let inside: Vec<&str> = CLIENTS
+                    .iter()
+                    .copied()
+                    .filter(|c| d.contains(&c.parse::<std::net::Ipv4Addr>().unwrap()))
+                    .collect();
+                let to = if !inside.is_empty() && rng.chance(0.85) {
+                    rng.pick(&inside).to_string()
+                } else {
+                    rng.pick(CLIENTS).to_string()
+                };
+                (name(rng, x), to, vec![x.id.clone()])
+            }
+            FlowKind::Hairpin => {
+                let (x, _) = rng.pick(&natted);
+                let (d, p) = *rng.pick(&publics);
+                if x.id == d.id {
+                    continue;
+                }
+                // Half of the time at a port the destination's groups open to an
+                // Elastic IP of a NAT gateway.
+                if rng.chance(0.5) {
+                    let open: Vec<(i32, (i32, i32))> = d
+                        .groups
+                        .iter()
+                        .filter_map(|g| e.sg(g))
+                        .flat_map(|g| e.rules_of(g, false))
+                        .filter(|r| r.proto == 6 || r.proto == 17)
+                        .filter(|r| match &r.peer {
+                            estate::RulePeer::Cidr(c) => eips.iter().any(|a| c.contains(a)),
+                            _ => false,
+                        })
+                        .filter_map(|r| r.ports.map(|p| (r.proto, p)))
+                        .collect();
+                    if !open.is_empty() {
+                        let (pr, (a, b)) = *rng.pick(&open);
+                        proto = pr as u8;
+                        dport = rng.range(a as usize, b as usize) as u16;
+                    }
+                }
+                (
+                    name(rng, x),
+                    p.to_string(),
+                    vec![x.id.clone(), d.id.clone()],
+                )
+            }
+            _ => {
+                // At most two such flows an estate.
+                if out
+                    .iter()
+                    .filter(|f| eips.iter().any(|a| a.to_string() == f.to))
+                    .count()
+                    >= 2
+                {
+                    if natted.is_empty() {
+                        break;
+                    }
+                    continue;
+                }
+                let eip = *rng.pick(&eips);
+                if rng.chance(0.7) || e.enis.is_empty() {
+                    (rng.pick(CLIENTS).to_string(), eip.to_string(), Vec::new())
+                } else {
+                    let x = rng.pick(&e.enis);
+                    (name(rng, x), eip.to_string(), vec![x.id.clone()])
+                }
+            }
+        };
+        let kind = if kind == FlowKind::FromInternet && !keep.is_empty() {
+            FlowKind::Hairpin
+        } else {
+            kind
+        };
+        out.push(Flow {
+            kind,
+            from,
+            to,
+            proto,
+            sport,
+            dport,
+            sport_hi,
+            dport_hi: dport,
+            keep,
+        });
+    }
+    out
+}
+
 /// The flows of one estate: the classic ones, then those about load balancers, then
-/// those across the transit gateway.
+/// those across the transit gateway, then those through NAT gateways.
 fn all_flows(e: &Estate, seed: u64, rng: &mut Rng, n: usize, hairpin: bool) -> Vec<Flow> {
     let mut flows = random_flows(e, rng, n, hairpin);
     let mut lrng = Rng::new(seed ^ 0x4C42_5F46_4C4F_5753);
     flows.extend(lb_flows(e, &mut lrng, n / 2));
     let mut trng = Rng::new(seed ^ 0x5447_575F_464C_4F57);
     flows.extend(tgw_flows(e, &mut trng, n / 2));
+    let mut nrng = Rng::new(seed ^ 0x4E41_545F_464C_4F57);
+    flows.extend(nat_flows(e, &mut nrng, n / 2, hairpin));
     flows
+}
+
+/// What the reference reads from the estate beyond the model: NAT gateway states.
+fn facts(e: &Estate) -> reference::Facts {
+    reference::Facts {
+        nat_states: e
+            .nats
+            .iter()
+            .map(|n| (n.id.clone(), n.state.clone()))
+            .collect(),
+    }
 }
 
 fn load(e: &Estate) -> Result<Model, String> {
@@ -779,11 +1042,11 @@ impl Compared {
         self.engine == EngineSays::Verdict(want)
     }
     /// A disagreement of a kind already reported as an engine bug (see the module doc),
-    /// tolerated unless `BRUTE_FORCE_STRICT_TGW` is set.
+    /// tolerated unless `BRUTE_FORCE_STRICT_TGW` (TGW-…) or `BRUTE_FORCE_STRICT_NAT` (NAT-…)
+    /// is set.
     fn known_engine_issue(&self) -> Option<&'static str> {
-        if std::env::var_os("BRUTE_FORCE_STRICT_TGW").is_some() {
-            return None;
-        }
+        let strict_tgw = std::env::var_os("BRUTE_FORCE_STRICT_TGW").is_some();
+        let strict_nat = std::env::var_os("BRUTE_FORCE_STRICT_NAT").is_some();
         let a = self.answer.as_ref()?;
         let reasons = format!("{:?} {:?}", a.assumptions, a.blocked_by);
         let reference = self.reference.verdict();
@@ -810,11 +1073,16 @@ impl Compared {
              "TGW-2 a route after the gateway 'not followed further' (a blackhole, a loop), every way blocked"),
             (Verdict::Unknown, Verdict::Unreachable, &["not modelled: ", "differently:"], &[],
              "TGW-3 attachment subnets that differ, every way blocked"),
+            (Verdict::Reachable, Verdict::Unreachable, &[], &["is the Elastic IP of", "does no port forwarding"],
+             "NAT-1 an ENI's packet to a NAT gateway's Elastic IP 'exits to the internet'"),
+            (Verdict::Reachable, Verdict::Unreachable, &[], &["reply: NAT route back", "blackhole, dropped"],
+             "NAT-2 the NAT gateway subnet's route back to the client is not checked"),
         ];
         KNOWN
             .iter()
-            .find(|(e, r, says, trace, _)| {
-                e == engine
+            .find(|(e, r, says, trace, label)| {
+                !(strict_tgw && label.starts_with("TGW") || strict_nat && label.starts_with("NAT"))
+                    && e == engine
                     && *r == reference
                     && says.iter().all(|n| reasons.contains(n))
                     && (trace.is_empty()
@@ -866,7 +1134,7 @@ impl Compared {
 /// `None` when the reference does not model the case.
 fn compare(e: &Estate, f: &Flow) -> Result<Option<Compared>, String> {
     let m = load(e)?;
-    let reference = match evaluate_flow(&m, f) {
+    let reference = match evaluate_flow(&m, &facts(e), f) {
         Ok(o) => o,
         Err(_) => return Ok(None),
     };
@@ -1073,6 +1341,19 @@ fn check_conversion(e: &Estate, m: &Model) -> Vec<String> {
             }
         }
     }
+    for n in &e.nats {
+        let live = !matches!(n.state.as_str(), "failed" | "deleted" | "deleting");
+        match m.nat_gateways.get(&n.id) {
+            Some(x)
+                if live
+                    && x.subnet_id == n.subnet
+                    && x.public != n.private
+                    && x.private_ips == vec![n.ip]
+                    && x.public_ips == n.eip.into_iter().collect::<Vec<_>>() => {}
+            None if !live => {}
+            _ => problems.push(format!("{}: NAT gateway differs", n.id)),
+        }
+    }
     for g in &e.igws {
         let attached = m
             .internet_gateways
@@ -1124,14 +1405,34 @@ fn check_seed(
     }
     let mut compared = 0;
     let mut found = Vec::new();
+    let facts = facts(&e);
     for (index, f) in all_flows(&e, seed, &mut rng, nflows, hairpin)
         .into_iter()
         .enumerate()
     {
-        let reference = match evaluate_flow(&m, &f) {
+        let reference = match evaluate_flow(&m, &facts, &f) {
             Ok(o) => o,
             Err(why) => {
                 let class = [
+                    (
+                        "NAT gateway state",
+                        "NAT gateway not available (pending, deleting)",
+                    ),
+                    (
+                        "NAT gateway onward",
+                        "NAT gateway traffic into another network",
+                    ),
+                    (
+                        "NAT gateway chain",
+                        "NAT gateway routed to a NAT gateway (chain, loop)",
+                    ),
+                    ("NAT gateway reply", "NAT gateway reply not routed locally"),
+                    ("NAT gateway address", "NAT gateway without a private IP"),
+                    (
+                        "NAT port choice",
+                        "NAT port choice (BRUTE_FORCE_STRICT_NAT_PORTS)",
+                    ),
+                    ("-> nat-", "NAT gateway after a TGW (centralised egress)"),
                     (
                         "is associated with no TGW route table",
                         "TGW attachment without association",
@@ -1157,6 +1458,19 @@ fn check_seed(
                 .unwrap_or("other");
                 if std::env::var_os("BRUTE_FORCE_SHOW_UNDECIDED").is_some() {
                     eprintln!("not decided: seed {seed:#x} {}: {why}", f.command_line());
+                }
+                // What the engine says where a NAT gateway's state leaves the flow open.
+                if class.starts_with("NAT gateway not available") {
+                    let (engine, _) = ask_engine(&m, &f);
+                    let says = match engine {
+                        EngineSays::Verdict(v) => v.as_str().to_string(),
+                        EngineSays::Error(_) => "error".into(),
+                    };
+                    STATS.with(|s| {
+                        *s.borrow_mut()
+                            .entry((f.kind, format!("  not decided: {class}: engine {says}")))
+                            .or_default() += 1;
+                    });
                 }
                 STATS.with(|s| {
                     let mut s = s.borrow_mut();
@@ -1190,6 +1504,31 @@ fn check_seed(
                     format!("  through a TGW, {}", c.reference.verdict().as_str()),
                 ))
                 .or_default() += 1;
+            }
+            let trace = &c.reference.trace;
+            if trace.iter().any(|l| l.starts_with("NAT ")) {
+                *s.entry((
+                    f.kind,
+                    format!(
+                        "  through a NAT gateway, {}",
+                        c.reference.verdict().as_str()
+                    ),
+                ))
+                .or_default() += 1;
+                if !c.reference.reachable {
+                    *s.entry((
+                        f.kind,
+                        format!("  through a NAT gateway, stopped at: {}", c.reference.step),
+                    ))
+                    .or_default() += 1;
+                }
+                if trace.iter().any(|l| l.starts_with("NAT port: only some")) {
+                    *s.entry((
+                        f.kind,
+                        "  through a NAT gateway, reachable for some NAT ports only".into(),
+                    ))
+                    .or_default() += 1;
+                }
             }
             // Which load-balancer paths the reachable verdicts took.
             let trace = &c.reference.trace;
@@ -1534,6 +1873,8 @@ mod sanity {
             odd_encoding: false,
             tgws: Vec::new(),
             tgw_sg_rules: Vec::new(),
+            nats: Vec::new(),
+            nat_sg_rules: Vec::new(),
         }
     }
 
@@ -2191,6 +2532,174 @@ mod sanity {
         assert!(err.starts_with("not decided by the docs"), "{err}");
     }
 
+    /// `web_estate` with NAT gateway `nat-a` in the public subnet (10.0.1.30, Elastic IP
+    /// 198.51.100.201), the database subnet's (main) table sending 0.0.0.0/0 to it, and the
+    /// database allowed out.
+    fn nat_estate() -> Estate {
+        let mut e = web_estate();
+        e.nats.push(NatGw {
+            id: "nat-a".into(),
+            subnet: "subnet-pub".into(),
+            vpc: "vpc-a".into(),
+            ip: "10.0.1.30".parse().unwrap(),
+            eip: Some("198.51.100.201".parse().unwrap()),
+            private: false,
+            state: "available".into(),
+            eni: "eni-nat-a".into(),
+            write_eni: true,
+        });
+        e.route_tables[0].routes.push(Route {
+            dest: n("0.0.0.0/0"),
+            target: Target::Nat("nat-a".into()),
+            active: true,
+        });
+        e.sgs[1].egress.push(SgRule {
+            proto: -1,
+            ports: None,
+            peer: RulePeer::Cidr(n("0.0.0.0/0")),
+        });
+        e
+    }
+
+    fn nat_verdict(
+        e: &Estate,
+        from: &str,
+        to: &str,
+        proto: u8,
+        sport: u16,
+        dport: u16,
+    ) -> Result<Verdict, String> {
+        let m = load(e).unwrap();
+        let problems = check_conversion(e, &m);
+        assert!(problems.is_empty(), "{problems:?}");
+        reference::evaluate_with(&m, &facts(e), from, to, proto, sport, dport).map(|o| o.verdict())
+    }
+
+    #[test]
+    fn brute_force_reference_nat_gateway() {
+        use Verdict::{Reachable, Unreachable};
+        let e = nat_estate();
+        let v = |e: &Estate, from: &str, to: &str, sport: u16, dport: u16| {
+            nat_verdict(e, from, to, 6, sport, dport)
+        };
+        // Out through the NAT gateway, whose subnet routes to the IGW (§4.2, §4.5).
+        assert_eq!(v(&e, "eni-db", "8.8.8.8", 40000, 443), Ok(Reachable));
+        // Never in: the Elastic IP does no port forwarding (§4.5).
+        assert_eq!(
+            v(&e, "8.8.8.8", "198.51.100.201", 40000, 443),
+            Ok(Unreachable)
+        );
+        assert_eq!(
+            v(&e, "eni-web", "198.51.100.201", 40000, 443),
+            Ok(Unreachable)
+        );
+        // A private NAT gateway, or a public one without an Elastic IP: the IGW drops it.
+        let mut p = nat_estate();
+        p.nats[0].private = true;
+        p.nats[0].eip = None;
+        assert_eq!(v(&p, "eni-db", "8.8.8.8", 40000, 443), Ok(Unreachable));
+        let mut q = nat_estate();
+        q.nats[0].eip = None;
+        assert_eq!(v(&q, "eni-db", "8.8.8.8", 40000, 443), Ok(Unreachable));
+        // The NAT gateway's subnet routes nowhere: dropped.
+        let mut r = nat_estate();
+        r.route_tables[1].routes.pop();
+        assert_eq!(v(&r, "eni-db", "8.8.8.8", 40000, 443), Ok(Unreachable));
+        // The NAT subnet's NACL filters both sides (§2.4): the clients in, the replies to
+        // the NAT gateway's ports 1024-65535.
+        let mut a = nat_estate();
+        let entry = |number, egress, proto, ports, cidr: &str| NaclEntry {
+            number,
+            egress,
+            allow: true,
+            proto,
+            ports,
+            cidr: n(cidr),
+        };
+        a.nacls.push(Nacl {
+            id: "acl-nat".into(),
+            vpc: "vpc-a".into(),
+            default: false,
+            subnets: vec!["subnet-pub".into()],
+            entries: vec![
+                entry(100, false, -1, None, "10.0.0.0/16"),
+                entry(200, false, 6, Some((1024, 65535)), "0.0.0.0/0"),
+                entry(100, true, -1, None, "0.0.0.0/0"),
+            ],
+        });
+        assert_eq!(v(&a, "eni-db", "8.8.8.8", 40000, 443), Ok(Reachable));
+        // No return rule: the reply to the NAT gateway's port is denied, whatever
+        // source port the client picks.
+        let mut b = a.clone();
+        b.nacls[1].entries.remove(1);
+        assert_eq!(v(&b, "eni-db", "8.8.8.8", 40000, 443), Ok(Unreachable));
+        assert_eq!(v(&b, "eni-db", "8.8.8.8", 443, 443), Ok(Unreachable));
+        // Only the well-known ports back: still no NAT gateway port gets its reply.
+        let mut c = a.clone();
+        c.nacls[1].entries[1].ports = Some((0, 1023));
+        assert_eq!(v(&c, "eni-db", "8.8.8.8", 40000, 443), Ok(Unreachable));
+        // The clients' subnet not admitted into the NAT gateway's subnet.
+        let mut d = a.clone();
+        d.nacls[1].entries[0].cidr = n("10.0.1.0/24");
+        assert_eq!(v(&d, "eni-db", "8.8.8.8", 40000, 443), Ok(Unreachable));
+        // The client's own subnet must admit the reply at the client's port.
+        let mut f = nat_estate();
+        f.nacls.push(Nacl {
+            id: "acl-db".into(),
+            vpc: "vpc-a".into(),
+            default: false,
+            subnets: vec!["subnet-db".into()],
+            entries: vec![
+                entry(100, true, -1, None, "0.0.0.0/0"),
+                entry(100, false, 6, Some((32768, 61000)), "0.0.0.0/0"),
+            ],
+        });
+        assert_eq!(v(&f, "eni-db", "8.8.8.8", 40000, 443), Ok(Reachable));
+        assert_eq!(v(&f, "eni-db", "8.8.8.8", 1023, 443), Ok(Unreachable));
+        // Hairpin (§4.6): the web server sees the NAT gateway's Elastic IP, so a rule
+        // for the database's group does not admit it, one for the Elastic IP does.
+        assert_eq!(v(&e, "eni-db", "198.51.100.5", 40000, 443), Ok(Reachable));
+        let mut h = nat_estate();
+        h.sgs[0].ingress = vec![SgRule {
+            proto: 6,
+            ports: Some((443, 443)),
+            peer: RulePeer::Group("sg-db".into()),
+        }];
+        assert_eq!(v(&h, "eni-db", "10.0.1.10", 40000, 443), Ok(Reachable));
+        assert_eq!(v(&h, "eni-db", "198.51.100.5", 40000, 443), Ok(Unreachable));
+        h.nat_sg_rules.push((
+            "sg-web".into(),
+            false,
+            SgRule {
+                proto: 6,
+                ports: Some((443, 443)),
+                peer: RulePeer::Cidr(n("198.51.100.201/32")),
+            },
+        ));
+        assert_eq!(v(&h, "eni-db", "198.51.100.5", 40000, 443), Ok(Reachable));
+        // A NAT gateway that is pending: the semantics doc does not say (not decided);
+        // a deleted one (skipped by the loader, its route a blackhole): dropped.
+        let mut s = nat_estate();
+        s.nats[0].state = "pending".into();
+        let err = v(&s, "eni-db", "8.8.8.8", 40000, 443).unwrap_err();
+        assert!(err.contains("NAT gateway state"), "{err}");
+        s.nats[0].state = "deleted".into();
+        assert_eq!(v(&s, "eni-db", "8.8.8.8", 40000, 443), Ok(Unreachable));
+        // The reply routed to a NAT gateway is not translated back (§4.1 step 6).
+        assert_eq!(v(&e, "8.8.8.8", "198.51.100.5", 40000, 443), Ok(Reachable));
+        let mut g = nat_estate();
+        g.route_tables[1].routes[1].target = Target::Nat("nat-a".into());
+        assert_eq!(
+            v(&g, "8.8.8.8", "198.51.100.5", 40000, 443),
+            Ok(Unreachable)
+        );
+        // A NAT gateway whose own subnet routes back to it: a loop, not decided.
+        let mut l = nat_estate();
+        l.route_tables[1].routes[1].target = Target::Nat("nat-a".into());
+        let err = v(&l, "eni-db", "8.8.8.8", 40000, 443).unwrap_err();
+        assert!(err.contains("NAT gateway chain"), "{err}");
+    }
+
     /// The generator's output always loads and matches what was generated.
     #[test]
     fn brute_force_generator_loads() {
@@ -2205,13 +2714,14 @@ mod sanity {
                 e.to_json()
             );
             let flows = all_flows(&e, seed, &mut rng, 12, true);
+            let facts = facts(&e);
             for f in &flows {
-                if let Err(err) = evaluate_flow(&m, f) {
+                if let Err(err) = evaluate_flow(&m, &facts, f) {
                     if err.starts_with("not decided by the docs") {
                         continue;
                     }
                 }
-                evaluate_flow(&m, f).unwrap_or_else(|err| {
+                evaluate_flow(&m, &facts, f).unwrap_or_else(|err| {
                     panic!(
                         "seed {seed}: reference cannot evaluate {}: {err}",
                         f.command_line()

@@ -15,8 +15,13 @@
 //! both ways, non-transitive, no edge-to-edge, §6.1), SG references (private
 //! IPs of member ENIs, same VPC or an active same-region peering, §1.3),
 //! ELBv2 ALB/NLB (§5, below), transit gateways (§6.2; see the module doc of
-//! `mod.rs` for what is followed and what is left undecided). Anything else (NAT
-//! gateways, VPC endpoints, appliances, IPv6) is reported as unsupported, never guessed.
+//! `mod.rs` for what is followed and what is left undecided), NAT gateways (§4.5, `via_nat`;
+//! see the module doc of `mod.rs`: the NAT gateway subnet's NACL on both sides, source NAT
+//! to its private IP and a port in 1024-65535 taken as a union, its subnet's route to the
+//! internet gateway and the Elastic IP, the reply back through it to the client; states
+//! other than `available`, chains, NAT gateway traffic into another network are not
+//! decided). Anything else (VPC endpoints, appliances, IPv6) is reported as unsupported,
+//! never guessed.
 //!
 //! Load balancers: nodes are the ENIs described `ELB app|net/<name>/<id>`
 //! (§5.5), one per enabled subnet; the scheme decides whether internet clients
@@ -37,9 +42,10 @@ use std::net::Ipv4Addr;
 
 use exposure::engine::query::Verdict;
 use exposure::model::{
-    LbKind, Listener, ListenerAction, LoadBalancer, Model, NetworkAcl, NetworkInterface, PortSpec,
-    Protocol, Route, RouteDestination, RouteOrigin, RouteTable, RouteTarget, SecurityGroup, SgPeer,
-    SgRule, TargetGroup, TargetType, TgwAttachment, TgwAttachmentKind, TgwRoute, TgwRouteTable,
+    LbKind, Listener, ListenerAction, LoadBalancer, Model, NatGateway, NetworkAcl,
+    NetworkInterface, PortSpec, Protocol, Route, RouteDestination, RouteOrigin, RouteTable,
+    RouteTarget, SecurityGroup, SgPeer, SgRule, TargetGroup, TargetType, TgwAttachment,
+    TgwAttachmentKind, TgwRoute, TgwRouteTable,
 };
 use ipnet::{IpNet, Ipv4Net};
 
@@ -68,9 +74,19 @@ impl Outcome {
     }
 }
 
+/// What the snapshot says that the model does not keep, read by the caller from the
+/// generated estate (not from the engine): the `State` of every NAT gateway written,
+/// including those the loader skips.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    pub nat_states: std::collections::BTreeMap<String, String>,
+}
+
 /// One endpoint of a flow, as resolved by the reference.
 #[derive(Debug, Clone, Copy)]
 enum End<'a> {
+    /// A NAT gateway addressed by its Elastic IP or private IP (destination only).
+    Nat(&'a NatGateway, Ipv4Addr),
     /// An ENI addressed by one of its private IPs.
     Private(&'a NetworkInterface, Ipv4Addr),
     /// An ENI addressed by a public IP mapped to the private IP.
@@ -83,6 +99,7 @@ enum End<'a> {
 
 struct Walk<'m> {
     m: &'m Model,
+    facts: &'m Facts,
     proto: u8,
     sport: u16,
     dport: u16,
@@ -121,6 +138,19 @@ pub fn evaluate(
     sport: u16,
     dport: u16,
 ) -> Result<Outcome, String> {
+    evaluate_with(m, &Facts::default(), from, to, proto, sport, dport)
+}
+
+/// [`evaluate`] with what the snapshot says beyond the model (NAT gateway states).
+pub fn evaluate_with<'m>(
+    m: &'m Model,
+    facts: &'m Facts,
+    from: &str,
+    to: &str,
+    proto: u8,
+    sport: u16,
+    dport: u16,
+) -> Result<Outcome, String> {
     if !m.vpc_endpoints.is_empty() {
         // Where NLB client IP preservation is not supported (§5.3) and more.
         return Err("VPC endpoints are not modelled".into());
@@ -130,6 +160,7 @@ pub fn evaluate(
     let dst = resolve(m, to, false)?;
     let mut w = Walk {
         m,
+        facts,
         proto,
         sport,
         dport,
@@ -193,6 +224,13 @@ fn direct_walk(w: &mut Walk, src: End, dst: End, from: &str, to: &str) -> Result
             }
             w.hairpin(s, sip, d, dip, pub_ip)
         }
+        (End::Internet(_) | End::Private(..), End::Nat(n, a)) if n.public_ips.contains(&a) => {
+            w.log(format!(
+                "NAT gateway: {a} is the Elastic IP of {}, which carries only outbound-initiated flows and does no port forwarding (§4.5): dropped",
+                n.id
+            ));
+            false
+        }
         _ => return Err(format!("unsupported flow {from} -> {to}")),
     };
     Ok(reachable)
@@ -208,11 +246,32 @@ fn resolve<'m>(m: &'m Model, s: &str, is_source: bool) -> Result<End<'m>, String
             return Ok(End::Lb(lb));
         }
     }
+    if let Ok(a) = s.parse::<Ipv4Addr>() {
+        for n in m.nat_gateways.values() {
+            if n.public_ips.contains(&a) || n.private_ips.contains(&a) {
+                if is_source {
+                    return Err(format!(
+                        "{s}: an address of {} as a source is not modelled",
+                        n.id
+                    ));
+                }
+                return Ok(End::Nat(n, a));
+            }
+        }
+    }
     if s.starts_with("eni-") {
         let e = m
             .network_interfaces
             .get(s)
             .ok_or_else(|| format!("{s}: no such ENI"))?;
+        if m.nat_gateways
+            .values()
+            .any(|n| n.eni_ids.iter().any(|x| x == s))
+        {
+            return Err(format!(
+                "{s}: a NAT gateway's ENI is not modelled as an end"
+            ));
+        }
         let ip = e
             .private_ips
             .iter()
@@ -834,6 +893,19 @@ impl<'m> Walk<'m> {
                 ));
                 false
             }
+            RouteTarget::NatGateway(n) if what.starts_with("return") => {
+                self.log(format!(
+                    "{what}: {} selects {desc}: the reply goes to {n}, which holds no such connection: it would translate it as a new flow from its own address, which is not what the client waits for (§0 step 7, §4.1 step 6): dropped",
+                    rt.id
+                ));
+                false
+            }
+            RouteTarget::NatGateway(n) => {
+                let n = n.clone();
+                let rt_id = rt.id.clone();
+                self.log(format!("{what}: {rt_id} selects {desc}: NAT gateway"));
+                self.nat_to_private(subnet_id, &n, dst)
+            }
             _ => {
                 self.log(format!(
                     "{what}: {} selects {desc}: target not usable here: dropped",
@@ -842,6 +914,303 @@ impl<'m> Walk<'m> {
                 false
             }
         }
+    }
+
+    // ----- NAT gateways (§4.5) -----
+
+    /// The NAT gateway that the active route of `subnet_id` for `dst` names, if it does.
+    fn nat_route(&self, subnet_id: &str, dst: Ipv4Addr) -> Option<String> {
+        let r = self.lookup(self.route_table(subnet_id)?, dst)?;
+        match &r.target {
+            RouteTarget::NatGateway(n) if r.active => Some(n.clone()),
+            _ => None,
+        }
+    }
+
+    /// The NAT gateway a route names, if it processes traffic: in the snapshot (the loader
+    /// keeps no deleted or failed one; AWS shows routes to them as blackholes), `available`
+    /// (any other state is not described by the semantics doc: not decided), in the
+    /// sender's VPC (a route cannot name another VPC's).
+    fn usable_nat(&mut self, nat_id: &str, vpc: &str) -> Option<&'m NatGateway> {
+        let state = self.facts.nat_states.get(nat_id).cloned();
+        let Some(nat) = self.m.nat_gateways.get(nat_id) else {
+            if state.as_deref() == Some("deleting") {
+                self.stop_undecided(
+                    "NAT gateway",
+                    format!("NAT gateway state: {nat_id} is deleting, which AWS says may still process traffic; the loader drops it"),
+                );
+            } else {
+                self.log(format!(
+                    "NAT gateway: {nat_id} is not in the snapshot ({}): dropped",
+                    state.as_deref().unwrap_or("unknown")
+                ));
+            }
+            return None;
+        };
+        if let Some(st) = state.filter(|st| st != "available") {
+            self.stop_undecided(
+                "NAT gateway",
+                format!("NAT gateway state: {nat_id} is {st}; the semantics doc does not say what it does then (AWS API: pending = not ready to process traffic)"),
+            );
+            return None;
+        }
+        if nat.vpc_id != vpc {
+            self.log(format!(
+                "NAT gateway: {nat_id} is in {}, not in {vpc}: dropped",
+                nat.vpc_id
+            ));
+            return None;
+        }
+        Some(nat)
+    }
+
+    /// A packet for the private address `dst` that a route sends to a NAT gateway: the
+    /// NAT gateway's subnet's table decides where it goes. Dropped there (no route, a
+    /// blackhole, an internet gateway, which delivers no private address); anything else
+    /// (a peering, a transit gateway, another NAT gateway: NAT gateway traffic into another
+    /// VPC) is not followed by the reference: not decided.
+    fn nat_to_private(&mut self, from: &str, nat_id: &str, dst: Ipv4Addr) -> bool {
+        let vpc = self
+            .m
+            .subnets
+            .get(from)
+            .map(|s| s.vpc_id.clone())
+            .unwrap_or_default();
+        let Some(nat) = self.usable_nat(nat_id, &vpc) else {
+            return false;
+        };
+        let nsub = nat.subnet_id.clone();
+        let hop = self
+            .route_table(&nsub)
+            .and_then(|rt| self.lookup(rt, dst).map(|r| (rt.id.clone(), r)));
+        let Some((rt, r)) = hop else {
+            self.log(format!(
+                "NAT route: {nsub}'s table has no route for {dst}: dropped"
+            ));
+            return false;
+        };
+        let desc = Self::route_desc(r);
+        match &r.target {
+            _ if !r.active => {
+                self.log(format!(
+                    "NAT route: {rt} selects {desc}: blackhole, dropped"
+                ));
+                false
+            }
+            RouteTarget::InternetGateway(_) => {
+                self.log(format!(
+                    "NAT route: {rt} selects {desc}: a private address sent to the internet gateway is not delivered: dropped"
+                ));
+                false
+            }
+            _ => self.stop_undecided(
+                "NAT route",
+                format!("NAT gateway onward: {nat_id}'s subnet {nsub} sends {dst} on by {desc} ({rt}): NAT gateway traffic into another network is not followed"),
+            ),
+        }
+    }
+
+    /// ENI `s` (`sip`) -> an internet address `x` (`hairpin`: the public IP of ENI `d` at
+    /// private `dip`) through NAT gateway `nat_id`, which `s`'s subnet routes `x` to (§4.2,
+    /// §4.5, §4.6). The forward packet: the source subnet's outbound and the NAT gateway
+    /// subnet's inbound NACL rules with the original source and ports (none when they are
+    /// one subnet); the source becomes the NAT gateway's private IP and a port it picks in
+    /// 1024-65535; the NAT gateway subnet's table must send `x` to the attached internet
+    /// gateway (another NAT gateway: a chain or a loop, not described: not decided), which
+    /// needs a public NAT gateway with an Elastic IP; the NAT subnet's outbound rules. The
+    /// internet (or `d`, whose groups see the Elastic IP, §4.6) sees the Elastic IP. The
+    /// reply: back to the Elastic IP (for `d`: its return route to the internet gateway and
+    /// its outbound rules), the NAT subnet's inbound rules at the NAT gateway's port, then
+    /// the NAT gateway sends it to `sip`: its subnet's table must deliver locally, its
+    /// outbound rules and the source subnet's inbound rules at the client's port.
+    ///
+    /// Which port the NAT gateway picks is not ours to choose: the reference takes the union
+    /// (the flow gets through when some port in 1024-65535 passes every check, as for a
+    /// load balancer's port, and as the engine's packet sets do); the trace says when only
+    /// some ports do, and `BRUTE_FORCE_STRICT_NAT_PORTS=1` makes such flows not decided.
+    fn via_nat(
+        &mut self,
+        s: &NetworkInterface,
+        sip: Ipv4Addr,
+        x: Ipv4Addr,
+        nat_id: &str,
+        hairpin: Option<(&NetworkInterface, Ipv4Addr)>,
+    ) -> bool {
+        let (sport, dport) = (self.sport, self.dport);
+        if let Some(rt) = self.route_table(&s.subnet_id) {
+            if let Some(r) = self.lookup(rt, x) {
+                let desc = Self::route_desc(r);
+                self.log(format!(
+                    "forward route: {} selects {desc}: NAT gateway",
+                    rt.id
+                ));
+            }
+        }
+        let svpc = self.vpc_of(s);
+        let Some(nat) = self.usable_nat(nat_id, &svpc) else {
+            return false;
+        };
+        let nsub = nat.subnet_id.clone();
+        let Some(&nat_ip) = nat.private_ips.first() else {
+            return self.stop_undecided(
+                "NAT gateway",
+                format!("NAT gateway address: {nat_id} has no private IP in the snapshot"),
+            );
+        };
+        let cross = nsub != s.subnet_id;
+        if cross {
+            if !self.nacl_allows(&s.subnet_id, true, x, dport, "source NACL out") {
+                return false;
+            }
+            if !self.nacl_allows(&nsub, false, sip, dport, "NAT subnet NACL in") {
+                return false;
+            }
+        } else {
+            self.log(format!(
+                "NAT gateway: {nat_id} is in the source's subnet {nsub}: no NACL between them"
+            ));
+        }
+        self.log(format!(
+            "NAT gateway: {nat_id} translates source {sip}:{sport} to {nat_ip} and a port in 1024-65535 (§4.5)"
+        ));
+        if let Some(r) = self
+            .route_table(&nsub)
+            .and_then(|rt| self.lookup(rt, x))
+            .filter(|r| r.active && matches!(r.target, RouteTarget::NatGateway(_)))
+        {
+            let desc = Self::route_desc(r);
+            return self.stop_undecided(
+                "NAT route",
+                format!("NAT gateway chain: {nsub}'s table sends {x} from {nat_id} to a NAT gateway ({desc}): a chain or a loop is not described"),
+            );
+        }
+        if !self.routes_to_igw(&nsub, nat_ip, x, "NAT route") {
+            return false;
+        }
+        if !nat.public {
+            self.log(format!(
+                "NAT gateway: {nat_id} is a private NAT gateway: the internet gateway drops its traffic (§4.5, §9.8)"
+            ));
+            return false;
+        }
+        let Some(&eip) = nat.public_ips.first() else {
+            self.log(format!(
+                "NAT gateway: {nat_id} has no Elastic IP: the internet gateway drops its traffic (§4.2)"
+            ));
+            return false;
+        };
+        if !self.nacl_allows(&nsub, true, x, dport, "NAT subnet NACL out") {
+            return false;
+        }
+        self.log(format!("IGW: translates source {nat_ip} to {eip}"));
+        // Checks at the NAT gateway's port p: (subnet, egress, remote, label).
+        let mut at_nat_port: Vec<(String, bool, Ipv4Addr, &str)> = Vec::new();
+        if let Some((d, dip)) = hairpin {
+            let dvpc = self.vpc_of(d);
+            if self.attached_igw(&dvpc).is_none() {
+                self.log(format!(
+                    "destination IGW: none attached to {dvpc}, dropped (§4.1 step 1)"
+                ));
+                return false;
+            }
+            if !self.nacl_allows(&d.subnet_id, false, eip, dport, "destination NACL in") {
+                return false;
+            }
+            // §4.6: the destination sees the NAT gateway's Elastic IP.
+            if !self.sg_allows(d, true, eip) {
+                return false;
+            }
+            if !self.routes_to_igw(&d.subnet_id, dip, eip, "return route") {
+                return false;
+            }
+            at_nat_port.push((
+                d.subnet_id.clone(),
+                true,
+                eip,
+                "reply: destination NACL out",
+            ));
+        }
+        at_nat_port.push((nsub.clone(), false, x, "reply: NAT subnet NACL in"));
+        // The NAT gateway sends the reply on to the client (ports: the client's).
+        if cross {
+            let hop = self
+                .route_table(&nsub)
+                .and_then(|rt| self.lookup(rt, sip).map(|r| (rt.id.clone(), r)));
+            match hop {
+                Some((rt, r)) if r.active && r.target == RouteTarget::Local => {
+                    let desc = Self::route_desc(r);
+                    self.log(format!(
+                        "reply: NAT route back: {rt} selects {desc}: local delivery to {sip}"
+                    ));
+                }
+                Some((rt, r)) if !r.active => {
+                    let desc = Self::route_desc(r);
+                    self.log(format!(
+                        "reply: NAT route back: {rt} selects {desc}: blackhole, dropped"
+                    ));
+                    return false;
+                }
+                None => {
+                    self.log(format!(
+                        "reply: NAT route back: {nsub}'s table has no route for {sip}: dropped"
+                    ));
+                    return false;
+                }
+                Some((rt, r)) => {
+                    let desc = Self::route_desc(r);
+                    return self.stop_undecided(
+                        "reply: NAT route back",
+                        format!("NAT gateway reply: {rt} sends the reply for {sip} on by {desc}, not locally"),
+                    );
+                }
+            }
+            if !self.nacl_allows(&nsub, true, sip, sport, "reply: NAT subnet NACL out") {
+                return false;
+            }
+            if !self.nacl_allows(&s.subnet_id, false, x, sport, "reply: source NACL in") {
+                return false;
+            }
+        }
+        // The NAT gateway's port: every bound of the NACL port ranges on the way, where
+        // decisions change.
+        let mut ports = vec![1024u16, 65535];
+        for (sub, _, _, _) in &at_nat_port {
+            self.nacl_port_bounds(sub, &mut ports);
+        }
+        ports.retain(|p| *p >= 1024);
+        ports.sort_unstable();
+        ports.dedup();
+        let passes = |w: &Self, p: u16| {
+            at_nat_port.iter().all(|(sub, egress, remote, _)| {
+                w.nacl_decide(sub, *egress, *remote, p)
+                    .is_some_and(|(ok, _)| ok)
+            })
+        };
+        let good: Vec<u16> = ports.iter().copied().filter(|&p| passes(self, p)).collect();
+        let p = good.first().copied().unwrap_or(ports[0]);
+        for (sub, egress, remote, label) in &at_nat_port {
+            let label = format!("{label} (NAT port {p})");
+            if !self.nacl_allows(sub, *egress, *remote, p, &label) {
+                return false;
+            }
+        }
+        if good.len() < ports.len() {
+            let bad: Vec<String> = ports
+                .iter()
+                .filter(|p| !good.contains(p))
+                .map(|p| p.to_string())
+                .collect();
+            let why = format!(
+                "NAT port choice: the reply gets back only if {nat_id} picks some ports (e.g. {p}), not others (e.g. {})",
+                bad.join(", ")
+            );
+            if std::env::var_os("BRUTE_FORCE_STRICT_NAT_PORTS").is_some() {
+                return self.stop_undecided("NAT port", why);
+            }
+            self.log(format!("NAT port: only some ports pass: {why}"));
+        }
+        self.log("reachable: every check passes".into());
+        true
     }
 
     // ----- transit gateways (§6.2) -----
@@ -1352,6 +1721,9 @@ impl<'m> Walk<'m> {
         if !self.sg_allows(s, false, x) {
             return false;
         }
+        if let Some(nat) = self.nat_route(&s.subnet_id, x) {
+            return self.via_nat(s, sip, x, &nat, None);
+        }
         if !self.routes_to_igw(&s.subnet_id, sip, x, "forward route") {
             return false;
         }
@@ -1432,6 +1804,9 @@ impl<'m> Walk<'m> {
         ));
         if !self.sg_allows(s, false, dpub) {
             return false;
+        }
+        if let Some(nat) = self.nat_route(&s.subnet_id, dpub) {
+            return self.via_nat(s, sip, dpub, &nat, Some((d, dip)));
         }
         if !self.routes_to_igw(&s.subnet_id, sip, dpub, "forward route") {
             return false;
