@@ -178,6 +178,13 @@
 //!   `unreachable` (§0 step 7, §3.3; the engine does check that route after a transit
 //!   gateway: fixture `tgw-centralised-egress-nat`, `NO_RETURN_ROUTE`).
 //!   `BRUTE_FORCE_SEED=0x8e649725a9fe1843` (flow #26).
+//! - NAT-3: a routing loop through a NAT gateway (its subnet's table sends the translated
+//!   packet back to it) on a path that cannot matter makes the verdict `unknown` where
+//!   every way is blocked: `BRUTE_FORCE_SEED=0x11a9` (flow #24: `--port 5000` to the
+//!   address of an NLB's target registered at 3306, so no listener path applies, and the
+//!   direct path has no route; the engine still walks to the NLB node, whose address the
+//!   source subnet sends to a NAT gateway whose own subnet's table sends it back to it:
+//!   "the path is too long to follow (a routing loop? ...)"). Like TGW-2.
 //!
 //! Engine disagreements this found (tolerated by the tests and counted by the survey as
 //! "known engine issue", `BRUTE_FORCE_STRICT_TGW=1` makes them fail):
@@ -1077,6 +1084,8 @@ impl Compared {
              "NAT-1 an ENI's packet to a NAT gateway's Elastic IP 'exits to the internet'"),
             (Verdict::Reachable, Verdict::Unreachable, &[], &["reply: NAT route back", "blackhole, dropped"],
              "NAT-2 the NAT gateway subnet's route back to the client is not checked"),
+            (Verdict::Unknown, Verdict::Unreachable, &["not modelled: ", "a routing loop?", "to nat-"], &[],
+             "NAT-3 a NAT gateway routing loop on a path that cannot matter makes the verdict unknown"),
         ];
         KNOWN
             .iter()
