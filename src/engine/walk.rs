@@ -1666,7 +1666,18 @@ impl<'m> Walker<'m> {
                     set = self.cross_out(subnet_id, set, &mut t);
                     set = self.cross_in(&nat.subnet_id, set, &mut t);
                 }
-                self.through_nat(nat, set, t);
+                // §0 step 7: the NAT gateway's replies to the client are routed by its own
+                // subnet's table, which must take them back locally.
+                static NO_ZONE: Option<String> = None;
+                let place = Place {
+                    subnet_id: &nat.subnet_id,
+                    vpc_id: &nat.vpc_id,
+                    az: self.m.subnets.get(&nat.subnet_id).map_or(&NO_ZONE, |s| &s.az),
+                    name: name_tag(&nat.tags).unwrap_or(nat_id),
+                };
+                for (part, t) in self.replies_back(place, set, t, &Arrival::Local) {
+                    self.through_nat(nat, part, t);
+                }
             }
             RouteTarget::Peering(pcx) => {
                 if t.via_peering {
@@ -2679,6 +2690,32 @@ impl<'m> Walker<'m> {
             rest = rest.exclude(Dim::Dst, &[(public, public)]);
             let h = self.host(&host_id);
             self.enter_via_igw(h, part.rewrite(Dim::Dst, (private, private)), t.clone());
+        }
+        // The Elastic IPs of NAT gateways whose interfaces the snapshot does not list (those
+        // it lists are hosts above): a NAT gateway carries outbound-initiated flows only and
+        // forwards no port (§4.5), whoever sends to its address.
+        for nat in self.m.nat_gateways.values() {
+            let eips: Vec<Interval> = nat
+                .public_ips
+                .iter()
+                .map(|a| super::packet::addr_interval(std::net::IpAddr::V4(*a)))
+                .collect();
+            let part = rest.restrict(Dim::Dst, &eips);
+            if part.is_empty() {
+                continue;
+            }
+            rest = rest.exclude(Dim::Dst, &eips);
+            let name = name_tag(&nat.tags).unwrap_or(&nat.id);
+            self.block(
+                t.clone(),
+                &nat.id,
+                "NAT_GATEWAY_INBOUND",
+                format!(
+                    "{} is an Elastic IP of NAT gateway {name}: it accepts no inbound-initiated flows",
+                    describe_dst(&part)
+                ),
+                part,
+            );
         }
         // IPv6 addresses of hosts are public (§4.4).
         let v6_dsts: Vec<Interval> = dsts

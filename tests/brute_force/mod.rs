@@ -19,7 +19,7 @@
 //!   (decimal or 0x-hex, as printed in a failure); the survey uses it as its base seed;
 //! - `BRUTE_FORCE_OUT` — where repro snapshots are written (default: the temp dir);
 //! - `BRUTE_FORCE_STRICT_TGW` — known engine issues with transit gateways (below) fail too;
-//! - `BRUTE_FORCE_STRICT_NAT` — so do known engine issues with NAT gateways (NAT-1 below);
+//! - `BRUTE_FORCE_STRICT_NAT` — so do known engine issues with NAT gateways (NAT-3 below);
 //! - `BRUTE_FORCE_SHOW_UNDECIDED` — the survey prints why each flow is not decided;
 //! - `BRUTE_FORCE_STRICT_NAT_PORTS` — a flow whose reply gets back for some NAT gateway
 //!   ports only is not decided (instead of reachable).
@@ -164,15 +164,18 @@
 //! centralised egress (a transit gateway's exit subnet routing to a NAT gateway) is not
 //! followed by the reference.
 //!
-//! Engine disagreement with NAT gateways (tolerated and counted like those below,
-//! `BRUTE_FORCE_STRICT_NAT=1` makes it fail):
-//! - NAT-1: an ENI's packet to a NAT gateway's Elastic IP (`--from eni-… --to <EIP>`) is
+//! Engine disagreements with NAT gateways. NAT-1 and NAT-2 were fixed in the engine
+//! (`walk::Walker::internet_side`, `follow_route`; fixtures `nat-gateway-without-interface`
+//! and `nat-gateway-route-back`) and are no longer tolerated; NAT-3 is tolerated and counted
+//! like those below (`BRUTE_FORCE_STRICT_NAT=1` makes it fail):
+//! - NAT-1 (fixed): an ENI's packet to a NAT gateway's Elastic IP (`--from eni-… --to <EIP>`) is
 //!   `reachable` ("exits to the internet": the engine takes the address for one outside
 //!   the estate), where §4.5 says a NAT gateway carries only outbound-initiated flows and
 //!   does no port forwarding (the engine itself answers `NAT_GATEWAY_INBOUND` for the same
 //!   address from `internet`). `BRUTE_FORCE_SEED=0x104d` (flow #37), `0x1029` (#33),
-//!   `0x1057` (#19).
-//! - NAT-2: the NAT gateway's reply to the client is not routed by the NAT gateway
+//!   `0x1057` (#19). It happened when the snapshot lists no interface for the NAT gateway:
+//!   its Elastic IPs were then known only from its own record, which the walk did not read.
+//! - NAT-2 (fixed): the NAT gateway's reply to the client is not routed by the NAT gateway
 //!   subnet's table: where that table has a more specific blackhole route for the client's
 //!   subnet (a deleted appliance), the engine says `reachable`, the reference
 //!   `unreachable` (§0 step 7, §3.3; the engine does check that route after a transit
@@ -1080,10 +1083,6 @@ impl Compared {
              "TGW-2 a route after the gateway 'not followed further' (a blackhole, a loop), every way blocked"),
             (Verdict::Unknown, Verdict::Unreachable, &["not modelled: ", "differently:"], &[],
              "TGW-3 attachment subnets that differ, every way blocked"),
-            (Verdict::Reachable, Verdict::Unreachable, &[], &["is the Elastic IP of", "does no port forwarding"],
-             "NAT-1 an ENI's packet to a NAT gateway's Elastic IP 'exits to the internet'"),
-            (Verdict::Reachable, Verdict::Unreachable, &[], &["reply: NAT route back", "blackhole, dropped"],
-             "NAT-2 the NAT gateway subnet's route back to the client is not checked"),
             (Verdict::Unknown, Verdict::Unreachable, &["not modelled: ", "a routing loop?", "to nat-"], &[],
              "NAT-3 a NAT gateway routing loop on a path that cannot matter makes the verdict unknown"),
         ];
