@@ -1464,6 +1464,15 @@ impl<'m> Walker<'m> {
     fn through_nat(&mut self, nat: &'m NatGateway, set: PacketSet, mut t: Trace) {
         let nat_id = &nat.id;
         let nat_name = name_tag(&nat.tags).unwrap_or(nat_id).to_string();
+        if let Some(state) = &nat.unsettled {
+            return self.finish(
+                t,
+                Ending::Unknown(format!(
+                    "{nat_id} is {state}: whether it carries the traffic is not known (pending: not ready yet; deleting: may still carry it)"
+                )),
+                set,
+            );
+        }
         // §4.5: source becomes the NAT's private address, source ports 1024-65535.
         t.client_ports = Some(
             t.client_ports
@@ -1661,6 +1670,9 @@ impl<'m> Walker<'m> {
                 let Some(nat) = self.m.nat_gateways.get(nat_id) else {
                     return self.block(t, nat_id, "BLACKHOLE_ROUTE", format!("{nat_id} is not in the snapshot"), set);
                 };
+                if nat.vpc_id != vpc_id {
+                    return self.block(t, nat_id, "BLACKHOLE_ROUTE", format!("route table {rt_id} sends {} to {nat_id}, which is not a NAT gateway of {vpc_id}", c.destination), set);
+                }
                 let mut set = set;
                 if nat.subnet_id != subnet_id {
                     set = self.cross_out(subnet_id, set, &mut t);

@@ -600,6 +600,10 @@ pub struct NatGateway {
     pub private_ips: Vec<Ipv4Addr>,
     /// Elastic IPs.
     pub public_ips: Vec<Ipv4Addr>,
+    /// `Some(state)` while it is `pending` ("not ready to process traffic") or `deleting`
+    /// ("may still be processing traffic", EC2 API reference, `NatGateway`): whether it
+    /// carries a packet then is not known.
+    pub unsettled: Option<String>,
     /// Tags.
     pub tags: Tags,
 }

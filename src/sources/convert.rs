@@ -781,7 +781,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         );
     }
     for (f, n) in raw.nat_gateways {
-        if !live(n.state.as_deref(), &["deleted", "deleting", "failed"]) {
+        if !live(n.state.as_deref(), &["deleted", "failed"]) {
             cx.note(
                 &f,
                 format!(
@@ -798,9 +798,22 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             subnet_id: n.subnet_id.clone().unwrap_or_default(),
             vpc_id: n.vpc_id.clone().unwrap_or_default(),
             public: n.connectivity_type.as_deref() != Some("private"),
+            unsettled: n
+                .state
+                .clone()
+                .filter(|s| matches!(s.as_str(), "pending" | "deleting")),
             tags: tags(&n.tags),
             ..NatGateway::default()
         };
+        if let Some(state) = &nat.unsettled {
+            cx.note(
+                &f,
+                format!(
+                    "NAT gateway {} is {state}: the traffic routed to it is `unknown`",
+                    nat.id
+                ),
+            );
+        }
         for a in &n.nat_gateway_addresses {
             if let Some(e) = &a.network_interface_id {
                 nat.eni_ids.push(e.clone());

@@ -155,8 +155,9 @@
 //!
 //! Not decided (counted by the survey): a NAT gateway that is `pending` (the semantics
 //! doc says nothing; AWS's API reference: "not ready to process traffic") or `deleting`
-//! ("may still be processing traffic"; the loader drops it) — the survey also counts what
-//! the engine says for those; a NAT gateway's subnet routing the translated packet to a
+//! ("may still be processing traffic") — the engine answers `unknown` for both since
+//! `nat-gateway-pending` / `nat-gateway-deleting` (it used to take a pending one for an
+//! available one and to leave a deleting one out), and the survey counts what it says; a NAT gateway's subnet routing the translated packet to a
 //! NAT gateway (a chain or a loop: the engine follows a few rounds, then `unknown`); a
 //! private destination a route sends to a NAT gateway whose subnet sends it on to a
 //! peering or a transit gateway (NAT gateway traffic into another network is not followed);
@@ -1350,10 +1351,14 @@ fn check_conversion(e: &Estate, m: &Model) -> Vec<String> {
         }
     }
     for n in &e.nats {
-        let live = !matches!(n.state.as_str(), "failed" | "deleted" | "deleting");
+        // The loader leaves out failed and deleted NAT gateways; pending and deleting ones
+        // are kept with their state (their traffic is `unknown`).
+        let live = !matches!(n.state.as_str(), "failed" | "deleted");
+        let unsettled = matches!(n.state.as_str(), "pending" | "deleting");
         match m.nat_gateways.get(&n.id) {
             Some(x)
                 if live
+                    && x.unsettled.is_some() == unsettled
                     && x.subnet_id == n.subnet
                     && x.public != n.private
                     && x.private_ips == vec![n.ip]
