@@ -63,6 +63,9 @@ pub struct Index {
     /// The listeners (ARNs, in listener order) that forward to each host: an instance target
     /// is its primary ENI; an IP target is the interface holding exactly that address.
     pub forwarding: BTreeMap<String, Vec<String>>,
+    /// The ports each listener forwards to each host at, by (host, listener ARN): a target's
+    /// own port, else its group's.
+    pub forwarded_ports: BTreeMap<(String, String), Vec<u16>>,
     /// Load-balancer nodes known only by their subnet, per VPC.
     pub virtual_by_vpc: BTreeMap<String, Vec<String>>,
     /// Each subnet's network ACL and route table ids (explicit association, else the VPC's
@@ -269,7 +272,7 @@ impl Index {
             .keys()
             .map(|id| (id.clone(), Default::default()))
             .collect();
-        idx.forwarding = forwarding(m, &idx);
+        (idx.forwarding, idx.forwarded_ports) = forwarding(m, &idx);
         idx.graph = super::graph::ReachGraph::build(m, &idx);
         idx
     }
@@ -491,9 +494,16 @@ impl Index {
     }
 }
 
-/// The listeners that forward to each host (see [`Index::forwarding`]).
-fn forwarding(m: &Model, idx: &Index) -> BTreeMap<String, Vec<String>> {
+/// The listeners that forward to each host, and at which ports (see [`Index::forwarding`],
+/// [`Index::forwarded_ports`]).
+type Forwarding = (
+    BTreeMap<String, Vec<String>>,
+    BTreeMap<(String, String), Vec<u16>>,
+);
+
+fn forwarding(m: &Model, idx: &Index) -> Forwarding {
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut ports: BTreeMap<(String, String), Vec<u16>> = BTreeMap::new();
     for l in m.listeners.values() {
         let mut hosts: Vec<String> = Vec::new();
         for tg in l.target_groups().filter_map(|tg| m.target_groups.get(tg)) {
@@ -515,6 +525,9 @@ fn forwarding(m: &Model, idx: &Index) -> BTreeMap<String, Vec<String>> {
                     }),
                     _ => None,
                 };
+                if let (Some(h), Some(p)) = (&host, t.port.or(tg.port)) {
+                    ports.entry((h.clone(), l.arn.clone())).or_default().push(p);
+                }
                 hosts.extend(host);
             }
         }
@@ -524,7 +537,11 @@ fn forwarding(m: &Model, idx: &Index) -> BTreeMap<String, Vec<String>> {
             out.entry(h).or_default().push(l.arn.clone());
         }
     }
-    out
+    for p in ports.values_mut() {
+        p.sort_unstable();
+        p.dedup();
+    }
+    (out, ports)
 }
 
 /// A subnet's addresses: its IPv4 CIDR and IPv6 CIDRs, encoded and merged.

@@ -580,7 +580,36 @@ fn run_resolved(
                     if internet_source && !lb.internet_facing {
                         continue;
                     }
-                    legs.extend(lb_legs(m, idx, lb, Some(l), internet_source));
+                    let mut through = lb_legs(m, idx, lb, Some(l), internet_source);
+                    // A listener that forwards to this host at none of the ports asked for
+                    // cannot complete the flow, whatever happens on the way to its nodes: the
+                    // leg is walked only to name what else blocks it.
+                    let ports = idx
+                        .forwarded_ports
+                        .get(&(hid.clone(), l.arn.clone()))
+                        .map_or(&[][..], Vec::as_slice);
+                    if !target_ports.is_empty()
+                        && !ports.iter().any(|&p| {
+                            target_ports
+                                .iter()
+                                .any(|r| r.0 <= p as u128 && p as u128 <= r.1)
+                        })
+                    {
+                        let at: Vec<String> = ports.iter().map(u16::to_string).collect();
+                        for leg in &mut through {
+                            leg.pre_block = Some(Block {
+                                component: lb.arn.clone(),
+                                code: "ELB_TARGET_NOT_FORWARDED",
+                                detail: format!(
+                                    "{} forwards to {} on port {}, not the port asked for",
+                                    lb.name,
+                                    h.name,
+                                    at.join(", ")
+                                ),
+                            });
+                        }
+                    }
+                    legs.extend(through);
                 }
             }
         }
@@ -608,7 +637,24 @@ fn run_resolved(
                     });
                     continue;
                 }
-                legs.extend(lb_legs(m, idx, lb, None, internet_source));
+                let mut through = lb_legs(m, idx, lb, None, internet_source);
+                // No listener takes the traffic: the flow cannot complete, whatever happens on
+                // the way to the nodes (the legs are walked only to name what else blocks).
+                let accepted = m
+                    .listeners
+                    .values()
+                    .filter(|l| l.lb_arn == lb.arn)
+                    .fold(PacketSet::empty(), |a, l| a.union(&walk::listener_set(l)));
+                if base.intersect(&accepted).is_empty() {
+                    for leg in &mut through {
+                        leg.pre_block = Some(Block {
+                            component: arn.clone(),
+                            code: "ELBV2_LISTENERS_MISMATCH",
+                            detail: walk::no_listener(m, lb),
+                        });
+                    }
+                }
+                legs.extend(through);
             }
         }
     }
@@ -661,7 +707,7 @@ fn run_resolved(
                 } else if let Some(hid) = &leg.direct_host {
                     w.from_internet_to_host(hid, set, leg.pre_block.clone(), leg.entry.clone());
                 } else {
-                    w.from_internet_entry(set, leg.entry.clone());
+                    w.from_internet_entry(set, leg.entry.clone(), leg.pre_block.clone());
                 }
             }
             Endpoint::Onprem(entries, space) => {

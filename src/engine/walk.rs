@@ -636,9 +636,15 @@ impl<'m> Walker<'m> {
         self.leave_host(h, set, t);
     }
 
-    /// The internet sends `set` (destinations are public addresses).
-    pub fn from_internet_entry(&mut self, set: PacketSet, entry: Option<String>) {
-        let mut t = Self::start(entry, None);
+    /// The internet sends `set` (destinations are public addresses); `pre_block`, when set,
+    /// already blocks the path (it is walked to name what else blocks it).
+    pub fn from_internet_entry(
+        &mut self,
+        set: PacketSet,
+        entry: Option<String>,
+        pre_block: Option<Block>,
+    ) {
+        let mut t = Self::start(entry, pre_block);
         Self::hop(
             &mut t,
             "internet",
@@ -3861,31 +3867,11 @@ impl<'m> Walker<'m> {
                 }
             }
             if !any {
-                let ports: Vec<String> = m
-                    .listeners
-                    .values()
-                    .filter(|l| l.lb_arn == lb.arn)
-                    .map(|l| {
-                        format!(
-                            "{} {}",
-                            l.protocol,
-                            l.port.map(|p| p.to_string()).unwrap_or_default()
-                        )
-                    })
-                    .collect();
                 self.block(
                     t,
                     &lb.arn,
                     "ELBV2_LISTENERS_MISMATCH",
-                    format!(
-                        "{} has no listener for this traffic (listeners: {})",
-                        lb.name,
-                        if ports.is_empty() {
-                            "none".into()
-                        } else {
-                            ports.join(", ")
-                        }
-                    ),
+                    no_listener(m, lb),
                     set,
                 );
             }
@@ -4294,6 +4280,31 @@ pub fn exempt_services(m: &Model, vpc: &str) -> Vec<Interval> {
         )));
     }
     out
+}
+
+/// Why a load balancer takes none of the traffic: it names its listeners.
+pub fn no_listener(m: &Model, lb: &LoadBalancer) -> String {
+    let ports: Vec<String> = m
+        .listeners
+        .values()
+        .filter(|l| l.lb_arn == lb.arn)
+        .map(|l| {
+            format!(
+                "{} {}",
+                l.protocol,
+                l.port.map(|p| p.to_string()).unwrap_or_default()
+            )
+        })
+        .collect();
+    format!(
+        "{} has no listener for this traffic (listeners: {})",
+        lb.name,
+        if ports.is_empty() {
+            "none".into()
+        } else {
+            ports.join(", ")
+        }
+    )
 }
 
 /// The packets a listener accepts.

@@ -188,7 +188,13 @@
 //!   address of an NLB's target registered at 3306, so no listener path applies, and the
 //!   direct path has no route; the engine still walks to the NLB node, whose address the
 //!   source subnet sends to a NAT gateway whose own subnet's table sends it back to it:
-//!   "the path is too long to follow (a routing loop? ...)"). Like TGW-2.
+//!   "the path is too long to follow (a routing loop? ...)"). Like TGW-2. Since the query
+//!   blocks from the start a listener leg whose listener forwards to the target at none of
+//!   the ports asked for (`ELB_TARGET_NOT_FORWARDED`), and the legs to a load balancer none of
+//!   whose listeners takes the traffic (`ELBV2_LISTENERS_MISMATCH`; fixture
+//!   `lb-listener-before-path`), `0x11a9` #24 and `0x19ca` #23 agree; `0x1622` #28 (a node
+//!   that does not forward across zones to the target, reached by such a loop) is still
+//!   `unknown`.
 //!
 //! Engine disagreements this found (tolerated by the tests and counted by the survey as
 //! "known engine issue", `BRUTE_FORCE_STRICT_TGW=1` makes them fail):
