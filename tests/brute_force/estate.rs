@@ -102,6 +102,8 @@ pub enum Target {
     Tgw(String),
     /// A NAT gateway (`NatGatewayId`, §3.3).
     Nat(String),
+    /// A virtual private gateway (`GatewayId`, a static route; §3.3, §6.3).
+    Vgw(String),
 }
 
 #[derive(Debug, Clone)]
@@ -351,6 +353,12 @@ impl Tgw {
             .collect();
         for a in &t.propagations {
             let Some(att) = self.attachments.iter().find(|x| &x.id == a) else {
+                // The VPN attachment propagates what on-premises advertises by BGP.
+                for c in e.tgw_vpn(a).map(|v| v.vpn.propagates()).unwrap_or_default() {
+                    if t.show_hidden || !t.statics.iter().any(|r| r.dest == c) {
+                        out.push((c, Some(a.clone()), true));
+                    }
+                }
                 continue;
             };
             for c in e.vpc(&att.vpc).map(|v| v.cidrs()).unwrap_or_default() {
@@ -414,6 +422,14 @@ pub struct Estate {
     /// Ingress rules drawn with the NAT gateways (admitting their Elastic IPs), kept apart
     /// like `tgw_sg_rules` for the same reason.
     pub nat_sg_rules: Vec<(String, bool, SgRule)>,
+    /// VPN gateways (0-1, §6.3), drawn after the NAT gateways.
+    pub vgws: Vec<Vgw>,
+    /// (route table, VGW) for `PropagatingVgws`.
+    pub vgw_propagating: Vec<(String, String)>,
+    /// VPN attachments of the transit gateway (0-1).
+    pub tgw_vpns: Vec<TgwVpn>,
+    /// Ingress rules drawn with the VPN parts (admitting on-premises ranges), kept apart.
+    pub vpn_sg_rules: Vec<(String, bool, SgRule)>,
     /// Encoding variants the loader must normalise: SG protocols as numbers
     /// (`"6"`), `-1` SG rules with `FromPort/ToPort -1`, `-1` NACL entries
     /// carrying a (meaningless) `PortRange`, NACL entries out of order.
@@ -476,6 +492,12 @@ impl Estate {
                 .filter(|(id, e, _)| id == &g.id && *e == egress)
                 .map(|(_, _, r)| r.clone()),
         );
+        out
+    }
+    /// Every rule of a group, with those drawn with the VPN parts (what is rendered).
+    pub fn rules_all(&self, g: &Sg, egress: bool) -> Vec<SgRule> {
+        let mut out = self.rules_of(g, egress);
+        out.extend(self.vpn_rules(&g.id, egress));
         out
     }
     /// A group's rules without those drawn with the NAT gateways (what the flows drawn
@@ -832,6 +854,9 @@ impl Estate {
         // And the NAT gateways (after the transit gateway).
         let mut nrng = Rng::new(rng.clone().next_u64() ^ 0x4E41_545F_4553_5441);
         e.generate_nats(&mut nrng);
+        // And on-premises: VPN gateways and the transit gateway's VPN attachment.
+        let mut vrng = Rng::new(rng.clone().next_u64() ^ 0x5650_4E5F_4553_5441);
+        e.generate_vpn(&mut vrng);
         e
     }
 
@@ -2204,6 +2229,9 @@ impl Estate {
                             Target::Nat(n) => {
                                 o.insert("NatGatewayId".into(), json!(n));
                             }
+                            Target::Vgw(g) => {
+                                o.insert("GatewayId".into(), json!(g));
+                            }
                         }
                         let origin = if r.target == Target::Local {
                             "CreateRouteTable"
@@ -2217,10 +2245,18 @@ impl Estate {
                         );
                         Value::Object(o)
                     })
+                    .chain(self.vgw_propagated(rt).into_iter().map(|(dest, g)| {
+                        json!({
+                            "DestinationCidrBlock": dest.to_string(),
+                            "GatewayId": g,
+                            "Origin": "EnableVgwRoutePropagation",
+                            "State": "active"
+                        })
+                    }))
                     .collect();
                 json!({
                     "Associations": assocs,
-                    "PropagatingVgws": [],
+                    "PropagatingVgws": self.propagating_vgws(rt),
                     "RouteTableId": rt.id,
                     "Routes": routes,
                     "Tags": [],
@@ -2288,10 +2324,10 @@ impl Estate {
                 json!({
                     "Description": format!("{} group", g.name),
                     "GroupName": g.name,
-                    "IpPermissions": self.permissions(g, &self.rules_of(g, false)),
+                    "IpPermissions": self.permissions(g, &self.rules_all(g, false)),
                     "OwnerId": ACCOUNT,
                     "GroupId": g.id,
-                    "IpPermissionsEgress": self.permissions(g, &self.rules_of(g, true)),
+                    "IpPermissionsEgress": self.permissions(g, &self.rules_all(g, true)),
                     "VpcId": g.vpc
                 })
             })
@@ -2478,6 +2514,18 @@ impl Estate {
                 }
             }
             files.extend(nat_files);
+        }
+        if !self.vgws.is_empty() || !self.tgw_vpns.is_empty() {
+            let (vpn_atts, vpn_files) = self.render_vpn();
+            if let Some((_, Value::Object(o))) = files
+                .iter_mut()
+                .find(|(n, _)| n == "describe-transit-gateway-attachments.json")
+            {
+                if let Some(Value::Array(list)) = o.get_mut("TransitGatewayAttachments") {
+                    list.extend(vpn_atts);
+                }
+            }
+            files.extend(vpn_files);
         }
         files
     }
@@ -2684,6 +2732,9 @@ impl Estate {
                 }
             }
             let att_ref = |id: &str| {
+                if let Some(v) = self.tgw_vpn(id) {
+                    return json!({"ResourceId": v.vpn.id, "TransitGatewayAttachmentId": id, "ResourceType": "vpn"});
+                }
                 let vpc = t
                     .attachments
                     .iter()
@@ -3293,6 +3344,43 @@ impl Estate {
             e.tgw_sg_rules.remove(i);
             out.push(e);
         }
+        // The VPN parts.
+        for i in 0..self.vgws.len() {
+            let mut e = self.clone();
+            let g = e.vgws.remove(i);
+            for rt in &mut e.route_tables {
+                rt.routes.retain(|r| r.target != Target::Vgw(g.id.clone()));
+            }
+            e.vgw_propagating.retain(|(_, x)| x != &g.id);
+            out.push(e);
+            for j in 0..self.vgws[i].vpns.len() {
+                let mut e = self.clone();
+                e.vgws[i].vpns.remove(j);
+                out.push(e);
+            }
+        }
+        for i in 0..self.vgw_propagating.len() {
+            let mut e = self.clone();
+            e.vgw_propagating.remove(i);
+            out.push(e);
+        }
+        for i in 0..self.tgw_vpns.len() {
+            let mut e = self.clone();
+            let v = e.tgw_vpns.remove(i);
+            for t in &mut e.tgws {
+                for tb in &mut t.tables {
+                    tb.propagations.retain(|p| p != &v.attachment);
+                    tb.statics
+                        .retain(|r| r.attachment.as_ref() != Some(&v.attachment));
+                }
+            }
+            out.push(e);
+        }
+        for i in 0..self.vpn_sg_rules.len() {
+            let mut e = self.clone();
+            e.vpn_sg_rules.remove(i);
+            out.push(e);
+        }
         // NAT gateways and their parts.
         for i in 0..self.nats.len() {
             let mut e = self.clone();
@@ -3571,4 +3659,486 @@ fn primary_ip(ip: Ipv4Addr, assoc: Option<&Value>) -> (String, serde_json::Map<S
     pip.insert("PrivateDnsName".into(), json!(private_dns));
     pip.insert("PrivateIpAddress".into(), json!(ip.to_string()));
     (private_dns, pip)
+}
+
+// ----- on-premises: VPN gateways, VPN connections, the transit gateway's VPN attachment (§6.3) -----
+//
+// Drawn from a random stream of their own after the NAT gateways'; they only add: VGWs,
+// connections, routes to them (static ones in existing tables, propagated ones derived when
+// rendering), NACL entries for on-premises ranges (which hold no address an older flow uses)
+// and SG rules kept apart in `Estate::vpn_sg_rules`.
+
+/// On-premises networks the connections carry and the rules name (RFC 1918 ranges outside
+/// every VPC of the estates; 10.200.0.0/16 lies inside 10.0.0.0/8, which rules name).
+pub const ONPREM_NETS: &[&str] = &[
+    "192.168.0.0/16",
+    "192.168.10.0/24",
+    "172.16.0.0/12",
+    "172.20.0.0/16",
+    "10.200.0.0/16",
+];
+
+/// On-premises hosts the flows use (each in some of `ONPREM_NETS`, or in none).
+pub const ONPREM_HOSTS: &[&str] = &[
+    "192.168.10.5",
+    "192.168.77.1",
+    "172.16.0.9",
+    "172.20.3.4",
+    "172.31.255.254",
+    "10.200.1.1",
+    "10.200.255.7",
+    "192.168.10.255",
+];
+
+/// A Site-to-Site VPN connection.
+#[derive(Debug, Clone)]
+pub struct Vpn {
+    pub id: String,
+    /// `Options.StaticRoutesOnly`.
+    pub static_only: bool,
+    /// `Routes` (static connections on a VGW only).
+    pub routes: Vec<Ipv4Net>,
+    /// Prefixes on-premises advertises by BGP (what route propagation shows).
+    pub bgp: Vec<Ipv4Net>,
+    /// `VgwTelemetry[].Status` of its two tunnels.
+    pub tunnels: [bool; 2],
+    /// `available`, or `deleted` now and then (the loader skips it).
+    pub state: String,
+}
+
+impl Vpn {
+    pub fn tunnels_down(&self) -> bool {
+        !self.tunnels.iter().any(|&t| t)
+    }
+    /// What it propagates into route tables: its static routes or its BGP prefixes
+    /// (none when BGP has no tunnel up to speak over).
+    pub fn propagates(&self) -> Vec<Ipv4Net> {
+        if self.state != "available" {
+            return Vec::new();
+        }
+        if self.static_only {
+            self.routes.clone()
+        } else if self.tunnels_down() {
+            Vec::new()
+        } else {
+            self.bgp.clone()
+        }
+    }
+}
+
+/// A virtual private gateway.
+#[derive(Debug, Clone)]
+pub struct Vgw {
+    pub id: String,
+    /// The VPC of its (only) attachment.
+    pub vpc: String,
+    /// `attached` (else `detached`).
+    pub attached: bool,
+    pub vpns: Vec<Vpn>,
+}
+
+/// A VPN attachment of the transit gateway.
+#[derive(Debug, Clone)]
+pub struct TgwVpn {
+    pub tgw: String,
+    pub attachment: String,
+    pub vpn: Vpn,
+    /// The associated TGW route table.
+    pub table: Option<String>,
+}
+
+fn random_vpn(rng: &mut Rng, id: String, on_tgw: bool, e: &Estate) -> Vpn {
+    let static_only = rng.chance(0.55);
+    let pick_nets = |rng: &mut Rng| {
+        let mut out: Vec<Ipv4Net> = Vec::new();
+        for _ in 0..rng.range(1, 2) {
+            let n = net(rng.pick::<&str>(ONPREM_NETS));
+            if !out.contains(&n) {
+                out.push(n);
+            }
+        }
+        out
+    };
+    let routes = if static_only && !on_tgw {
+        pick_nets(rng)
+    } else {
+        Vec::new()
+    };
+    let mut bgp = if static_only {
+        Vec::new()
+    } else {
+        pick_nets(rng)
+    };
+    if !static_only && rng.chance(0.25) {
+        // A default route, the whole 10/8, or a range inside a VPC (never beats local).
+        let extra = match rng.below(3) {
+            0 => net("0.0.0.0/0"),
+            1 => net("10.0.0.0/8"),
+            _ => rng.pick(&e.subnets).cidr,
+        };
+        if !bgp.contains(&extra) {
+            bgp.push(extra);
+        }
+    }
+    let tunnels = match rng.below(20) {
+        0..=14 => [true, true],
+        15 | 16 => [true, false],
+        _ => [false, false],
+    };
+    Vpn {
+        id,
+        static_only,
+        routes,
+        bgp,
+        tunnels,
+        state: if rng.chance(0.93) {
+            "available".into()
+        } else {
+            "deleted".into()
+        },
+    }
+}
+
+impl Estate {
+    /// The VPN gateways and the transit gateway's VPN attachment (see the module doc of
+    /// `mod.rs`).
+    pub fn generate_vpn(&mut self, rng: &mut Rng) {
+        let mut counter = 0usize;
+        let mut next_id = |prefix: &str| {
+            counter += 1;
+            format!("{prefix}-0{:016x}", 0x0bf5_0000_u64 + counter as u64)
+        };
+        let mut onprem_vpcs: Vec<String> = Vec::new();
+        if !self.vpcs.is_empty() && rng.chance(0.5) {
+            let vpc = rng.pick(&self.vpcs).id.clone();
+            let mut vgw = Vgw {
+                id: next_id("vgw"),
+                vpc: vpc.clone(),
+                attached: rng.chance(0.85),
+                vpns: Vec::new(),
+            };
+            let n = rng.weighted(&[(0usize, 1), (1, 16), (2, 3)]);
+            for _ in 0..n {
+                let id = next_id("vpn");
+                let v = random_vpn(rng, id, false, self);
+                vgw.vpns.push(v);
+            }
+            // Routes in the tables of its VPC (now and then of another, where AWS shows
+            // them as blackholes).
+            let route_vpc = if self.vpcs.len() > 1 && rng.chance(0.1) {
+                rng.pick(&self.vpcs).id.clone()
+            } else {
+                vpc.clone()
+            };
+            let usable = vgw.attached && route_vpc == vpc;
+            for ri in 0..self.route_tables.len() {
+                if self.route_tables[ri].vpc != route_vpc {
+                    continue;
+                }
+                if rng.chance(0.55) {
+                    self.vgw_propagating
+                        .push((self.route_tables[ri].id.clone(), vgw.id.clone()));
+                }
+                if rng.chance(0.5) {
+                    let has_default = self.route_tables[ri]
+                        .routes
+                        .iter()
+                        .any(|r| r.dest == net("0.0.0.0/0"));
+                    let dest = if !has_default && rng.chance(0.12) {
+                        net("0.0.0.0/0")
+                    } else {
+                        net(rng.pick::<&str>(ONPREM_NETS))
+                    };
+                    let rt = &mut self.route_tables[ri];
+                    if !rt.routes.iter().any(|r| r.dest == dest) {
+                        rt.routes.push(Route {
+                            dest,
+                            target: Target::Vgw(vgw.id.clone()),
+                            active: usable,
+                        });
+                    }
+                }
+            }
+            onprem_vpcs.push(vpc);
+            self.vgws.push(vgw);
+        }
+        if let Some(t) = self.tgws.first().cloned() {
+            if rng.chance(0.5) {
+                let attachment = next_id("tgw-attach");
+                let vpn = random_vpn(rng, next_id("vpn"), true, self);
+                let table_ids: Vec<String> = t.tables.iter().map(|x| x.id.clone()).collect();
+                let table = match rng.below(20) {
+                    0 => None,
+                    1..=14 if t.default_assoc.is_some() => t.default_assoc.clone(),
+                    _ => Some(rng.pick(&table_ids).clone()),
+                };
+                let tgw = &mut self.tgws[0];
+                for tb in tgw.tables.iter_mut() {
+                    if !vpn.static_only
+                        && (t.default_prop.as_deref() == Some(tb.id.as_str()) || rng.chance(0.3))
+                    {
+                        tb.propagations.push(attachment.clone());
+                    }
+                    if rng.chance(0.65) {
+                        let dest = net(rng.pick::<&str>(ONPREM_NETS));
+                        if !tb.statics.iter().any(|r| r.dest == dest) {
+                            tb.statics.push(TgwStatic {
+                                dest,
+                                attachment: rng.chance(0.9).then(|| attachment.clone()),
+                            });
+                        }
+                    }
+                }
+                // Routes to the gateway for on-premises ranges in the attached VPCs.
+                let attached: Vec<String> = t.attachments.iter().map(|a| a.vpc.clone()).collect();
+                for ri in 0..self.route_tables.len() {
+                    if !attached.contains(&self.route_tables[ri].vpc) || !rng.chance(0.6) {
+                        continue;
+                    }
+                    let dest = net(rng.pick::<&str>(ONPREM_NETS));
+                    let rt = &mut self.route_tables[ri];
+                    if !rt.routes.iter().any(|r| r.dest == dest) {
+                        rt.routes.push(Route {
+                            dest,
+                            target: Target::Tgw(t.id.clone()),
+                            active: true,
+                        });
+                    }
+                }
+                onprem_vpcs.extend(attached);
+                self.tgw_vpns.push(TgwVpn {
+                    tgw: t.id.clone(),
+                    attachment,
+                    vpn,
+                    table,
+                });
+            }
+        }
+        // NACL entries and SG rules for on-premises ranges in the VPCs it reaches.
+        for ni in 0..self.nacls.len() {
+            if !onprem_vpcs.contains(&self.nacls[ni].vpc) || !rng.chance(0.5) {
+                continue;
+            }
+            let cidr = if rng.chance(0.8) {
+                net(rng.pick::<&str>(ONPREM_NETS))
+            } else {
+                net("10.0.0.0/8")
+            };
+            let allow = rng.chance(0.8);
+            let number = *rng.pick(&[5u32, 90, 95, 150, 31000]);
+            for egress in [false, true] {
+                if self.nacls[ni]
+                    .entries
+                    .iter()
+                    .any(|x| x.egress == egress && x.number == number)
+                {
+                    continue;
+                }
+                let proto = if rng.chance(0.6) { -1 } else { 6 };
+                let ports = (proto == 6).then(|| {
+                    if egress || rng.chance(0.3) {
+                        *rng.pick(&[(1024u16, 65535u16), (32768, 61000), (0, 65535)])
+                    } else {
+                        *rng.pick(RULE_PORTS)
+                    }
+                });
+                self.nacls[ni].entries.push(NaclEntry {
+                    number,
+                    egress,
+                    allow,
+                    proto,
+                    ports,
+                    cidr,
+                });
+            }
+        }
+        for gi in 0..self.sgs.len() {
+            if !onprem_vpcs.contains(&self.sgs[gi].vpc) || !rng.chance(0.55) {
+                continue;
+            }
+            for _ in 0..rng.range(1, 2) {
+                let proto = rng.weighted(&[(6, 6), (17, 2), (-1, 2)]);
+                let ports = (proto != -1).then(|| {
+                    let (x, y) = *rng.pick(RULE_PORTS);
+                    (x as i32, y as i32)
+                });
+                let peer = RulePeer::Cidr(if rng.chance(0.85) {
+                    net(rng.pick::<&str>(ONPREM_NETS))
+                } else {
+                    net("10.0.0.0/8")
+                });
+                let gid = self.sgs[gi].id.clone();
+                self.vpn_sg_rules
+                    .push((gid, false, SgRule { proto, ports, peer }));
+            }
+        }
+    }
+
+    /// The propagated routes of a route table (§3.3): the prefixes of the VPN connections of
+    /// every VGW it lists in `PropagatingVgws` that is attached to its VPC, except those with
+    /// the destination of a route already there.
+    pub fn vgw_propagated(&self, rt: &RouteTable) -> Vec<(Ipv4Net, String)> {
+        let mut out: Vec<(Ipv4Net, String)> = Vec::new();
+        for (t, g) in &self.vgw_propagating {
+            if t != &rt.id {
+                continue;
+            }
+            let Some(vgw) = self.vgws.iter().find(|v| &v.id == g) else {
+                continue;
+            };
+            if !vgw.attached || vgw.vpc != rt.vpc {
+                continue;
+            }
+            for v in &vgw.vpns {
+                for dest in v.propagates() {
+                    if !rt.routes.iter().any(|r| r.dest == dest)
+                        && !out.iter().any(|(d, _)| *d == dest)
+                    {
+                        out.push((dest, vgw.id.clone()));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The VGWs a table lists in `PropagatingVgws`.
+    pub fn propagating_vgws(&self, rt: &RouteTable) -> Vec<Value> {
+        self.vgw_propagating
+            .iter()
+            .filter(|(t, g)| t == &rt.id && self.vgws.iter().any(|v| &v.id == g))
+            .map(|(_, g)| json!({"GatewayId": g}))
+            .collect()
+    }
+
+    /// Whether `a` is the transit gateway's VPN attachment.
+    pub fn tgw_vpn(&self, a: &str) -> Option<&TgwVpn> {
+        self.tgw_vpns.iter().find(|x| x.attachment == a)
+    }
+
+    /// Vpn ids whose tunnels are all down (the reference reads them as facts).
+    pub fn vpns_down(&self) -> Vec<String> {
+        self.vgws
+            .iter()
+            .flat_map(|g| g.vpns.iter())
+            .chain(self.tgw_vpns.iter().map(|t| &t.vpn))
+            .filter(|v| v.tunnels_down())
+            .map(|v| v.id.clone())
+            .collect()
+    }
+
+    /// Ingress rules drawn with the VPN parts for group `g`.
+    pub fn vpn_rules(&self, g: &str, egress: bool) -> Vec<SgRule> {
+        self.vpn_sg_rules
+            .iter()
+            .filter(|(id, e, _)| id == g && *e == egress)
+            .map(|(_, _, r)| r.clone())
+            .collect()
+    }
+
+    /// describe-vpn-gateways and describe-vpn-connections (only when there is one), and the
+    /// VPN attachments for describe-transit-gateway-attachments.
+    pub fn render_vpn(&self) -> (Vec<Value>, Vec<(String, Value)>) {
+        let conn = |v: &Vpn, k: usize, on: (&str, &str)| {
+            let telemetry: Vec<Value> = v
+                .tunnels
+                .iter()
+                .enumerate()
+                .map(|(j, up)| {
+                    json!({
+                        "AcceptedRouteCount": if *up { v.bgp.len() } else { 0 },
+                        "LastStatusChange": "2024-05-01T10:00:00+00:00",
+                        "OutsideIpAddress": format!("198.18.{k}.{}", j + 1),
+                        "Status": if *up { "UP" } else { "DOWN" },
+                        "StatusMessage": ""
+                    })
+                })
+                .collect();
+            let mut o = json!({
+                "VpnConnectionId": v.id,
+                "CustomerGatewayId": format!("cgw-0{:016x}", 0x0bf5_1000_u64 + k as u64),
+                "Category": "VPN",
+                "State": v.state,
+                "Type": "ipsec.1",
+                "Options": {
+                    "EnableAcceleration": false,
+                    "StaticRoutesOnly": v.static_only,
+                    "LocalIpv4NetworkCidr": "0.0.0.0/0",
+                    "RemoteIpv4NetworkCidr": "0.0.0.0/0",
+                    "TunnelInsideIpVersion": "ipv4"
+                },
+                "Routes": v.routes.iter().map(|r| json!({
+                    "DestinationCidrBlock": r.to_string(),
+                    "Source": "Static",
+                    "State": "available"
+                })).collect::<Vec<Value>>(),
+                "VgwTelemetry": telemetry,
+                "Tags": []
+            });
+            o[on.0] = json!(on.1);
+            o
+        };
+        let mut vgws = Vec::new();
+        let mut conns = Vec::new();
+        let mut k = 0;
+        for g in &self.vgws {
+            let attachments: Vec<Value> = if self.vpc(&g.vpc).is_some() {
+                vec![
+                    json!({"VpcId": g.vpc, "State": if g.attached { "attached" } else { "detached" }}),
+                ]
+            } else {
+                Vec::new()
+            };
+            vgws.push(json!({
+                "VpnGatewayId": g.id,
+                "State": "available",
+                "Type": "ipsec.1",
+                "AmazonSideAsn": 64512,
+                "VpcAttachments": attachments,
+                "Tags": []
+            }));
+            for v in &g.vpns {
+                k += 1;
+                conns.push(conn(v, k, ("VpnGatewayId", g.id.as_str())));
+            }
+        }
+        let mut atts = Vec::new();
+        for t in &self.tgw_vpns {
+            if !self.tgws.iter().any(|x| x.id == t.tgw) {
+                continue;
+            }
+            k += 1;
+            conns.push(conn(&t.vpn, k, ("TransitGatewayId", t.tgw.as_str())));
+            let mut att = json!({
+                "TransitGatewayAttachmentId": t.attachment,
+                "TransitGatewayId": t.tgw,
+                "TransitGatewayOwnerId": ACCOUNT,
+                "ResourceOwnerId": ACCOUNT,
+                "ResourceType": "vpn",
+                "ResourceId": t.vpn.id,
+                "State": "available",
+                "CreationTime": "2024-05-01T10:00:00+00:00",
+                "Tags": []
+            });
+            if let Some(rt) = &t.table {
+                att["Association"] =
+                    json!({"TransitGatewayRouteTableId": rt, "State": "associated"});
+            }
+            atts.push(att);
+        }
+        let mut files = Vec::new();
+        if !vgws.is_empty() {
+            files.push((
+                "describe-vpn-gateways.json".to_string(),
+                json!({ "VpnGateways": vgws }),
+            ));
+        }
+        if !conns.is_empty() {
+            files.push((
+                "describe-vpn-connections.json".to_string(),
+                json!({ "VpnConnections": conns }),
+            ));
+        }
+        (atts, files)
+    }
 }

@@ -196,6 +196,69 @@
 //!   that does not forward across zones to the target, reached by such a loop) is still
 //!   `unknown`.
 //!
+//! On-premises (§6.3, §6.2): `Estate::generate_vpn` (a random stream of its own, drawn after
+//! the NAT gateways', so every older part of a seed's estate and every older flow stay what
+//! they were) gives half of the estates a VGW (attached to one VPC 85% of the time, else
+//! `detached`), 0-2 Site-to-Site VPN connections (static with 1-2 `Routes`, or BGP with 1-2
+//! advertised prefixes, now and then 0.0.0.0/0, 10.0.0.0/8 or a range inside a VPC;
+//! `VgwTelemetry` with both tunnels up, one down, or both down; `deleted` now and then), static
+//! routes to it for on-premises ranges (0.0.0.0/0 only where a table has no default route;
+//! blackholes in tables of another VPC) and `PropagatingVgws` with propagated routes derived
+//! when rendering (the connection's static routes or BGP prefixes; none for BGP with both
+//! tunnels down); where the estate has a transit gateway, half of the time a VPN attachment
+//! (associated, mostly, with the default table), static TGW routes to it (now and then a
+//! blackhole), BGP propagation, and VPC routes for on-premises ranges to the gateway; NACL
+//! entries for on-premises ranges in those VPCs (they hold no address an older flow uses) and
+//! ingress rules kept apart in `Estate::vpn_sg_rules`. `vpn_flows` (its own stream) adds
+//! `FromOnprem` (`--from <on-premises address> --to <an ENI's private IP>`) and `ToOnprem`
+//! (`--from <ENI> --to <on-premises address>`) flows.
+//!
+//! The reference (`reference/vpn.rs`): an on-premises address may enter by every VGW and
+//! every TGW VPN attachment (the engine's CLI contract for a private address held by no ENI);
+//! reachable when one entry gets through. By a VGW: it delivers only into the VPC it is
+//! attached to, then the destination subnet's NACL inbound and the ENI's CIDR rules (a
+//! reference never matches, §1.3); the reply: the destination subnet's table must send it to
+//! that VGW (§6.3), the NACL outbound with ports swapped, and a connection must carry it (a
+//! static connection: one of its static routes; BGP: assumed, §6.3). By a TGW VPN attachment:
+//! its associated table, a VPC attachment, any of its subnets (the packet comes from no zone;
+//! as `tgw_leg` when they differ), `tgw_exit`'s NACLs, the groups; the reply: the destination
+//! subnet's route to the gateway from a zone with an attachment subnet, its NACL outbound and
+//! the entry attachment subnet's inbound rules, and the VPC attachment's table must send it
+//! to the same VPN attachment. ENI -> on-premises: egress rules, the subnet's route (to the
+//! VGW of its VPC: NACL outbound, a connection must carry the address; to the transit
+//! gateway: the NACLs into it, its table must pick a VPN attachment, and the reply from that
+//! attachment's table must come back to the VPC's attachment, §6.2 "Return path"); the reply
+//! through the source subnet's NACL inbound. Propagated routes never beat a local route that
+//! holds the address (§3.2 item 6), now also in the classic flows' lookups.
+//!
+//! Not decided (counted by the survey): a connection whose tunnels are all DOWN (the loader
+//! does not read `VgwTelemetry`; the docs say nothing); a VGW without a VPN connection (a
+//! Direct Connect link is not in the snapshot); a packet for an ENI of another VPC or an
+//! internet address routed to a VGW whose connection carries it (on-premises routing is not
+//! in the snapshot; dropped when a static connection does not carry it); a reply to
+//! on-premises that leaves by another entry than the request came by; TGW traffic for
+//! on-premises that a table sends to a VPC attachment, or traffic from on-premises sent to a
+//! non-VPC attachment; an on-premises client of a load-balancer target at the target's port
+//! (listener paths are not modelled for on-premises clients). `--from onprem`/`--to onprem`
+//! (sets of addresses whose extent the docs do not fix) are not generated.
+//!
+//! Engine disagreements with on-premises (tolerated and counted, `BRUTE_FORCE_STRICT_VPN=1`
+//! makes them fail):
+//! - VPN-1: ENI -> on-premises through a transit gateway's VPN attachment is `reachable`
+//!   although the table associated with the VPN attachment has no route back to the ENI
+//!   (§6.2 "Return path: the destination attachment's associated table needs a route back";
+//!   §0 step 7). `BRUTE_FORCE_SEED=0x1079` flow #27 (`--from 10.1.2.10 --to 192.168.10.5
+//!   --protocol udp --port 8080 --source-port 40000`: the table sends 192.168.0.0/16 to the
+//!   VPN attachment, which is associated with a table without a route for 10.1.2.10), also
+//!   `0x10ef` #33.
+//! - VPN-2: an on-premises sender through a VGW whose VPN connections are all static and
+//!   none has a static route for the sender is `reachable`: the destination subnet routes
+//!   the reply to the VGW, which has nowhere to send it (§6.3; the engine itself answers
+//!   `VGW_NO_ROUTE` for a packet from an ENI to that address, fixture `vpn-static-routes`).
+//!   `BRUTE_FORCE_SEED=0x10e6` flow #34 (`--from 10.200.255.7 --to 10.0.1.10 --protocol tcp
+//!   --port 80 --source-port 443`: the table routes 10.200.0.0/16 to the VGW, the connection
+//!   carries only its own static routes), also `0x10e2` #25, `0x1104` #31.
+//!
 //! Engine disagreements this found (tolerated by the tests and counted by the survey as
 //! "known engine issue", `BRUTE_FORCE_STRICT_TGW=1` makes them fail):
 //! - TGW-1: a reply that takes another path than the request (request by a peering,
@@ -310,6 +373,10 @@ enum FlowKind {
     /// ENI -> a private IP of an ENI in another VPC, mostly one attached to the same
     /// transit gateway (drawn by `tgw_flows`).
     Tgw,
+    /// An on-premises address -> an ENI's private IP (drawn by `vpn_flows`).
+    FromOnprem,
+    /// ENI -> an on-premises address (drawn by `vpn_flows`).
+    ToOnprem,
 }
 
 impl Flow {
@@ -505,7 +572,11 @@ fn random_flows(e: &Estate, rng: &mut Rng, n: usize, hairpin: bool) -> Vec<Flow>
                     keep: vec![s.id.clone(), d.id.clone()],
                 }
             }
-            FlowKind::ToLb | FlowKind::ViaLb | FlowKind::Tgw => {
+            FlowKind::ToLb
+            | FlowKind::ViaLb
+            | FlowKind::Tgw
+            | FlowKind::FromOnprem
+            | FlowKind::ToOnprem => {
                 unreachable!("drawn by lb_flows and tgw_flows")
             }
         };
@@ -999,7 +1070,103 @@ fn all_flows(e: &Estate, seed: u64, rng: &mut Rng, n: usize, hairpin: bool) -> V
     flows.extend(tgw_flows(e, &mut trng, n / 2));
     let mut nrng = Rng::new(seed ^ 0x4E41_545F_464C_4F57);
     flows.extend(nat_flows(e, &mut nrng, n / 2, hairpin));
+    let mut vrng = Rng::new(seed ^ 0x5650_4E5F_464C_4F57);
+    flows.extend(vpn_flows(e, &mut vrng, n / 2));
     flows
+}
+
+/// Flows between on-premises addresses and ENIs (none when nothing connects on-premises),
+/// from their own stream: mostly ENIs of a VPC the VGW is attached to or the transit gateway
+/// attaches, half of the time at a port the destination's groups open.
+fn vpn_flows(e: &Estate, rng: &mut Rng, n: usize) -> Vec<Flow> {
+    let mut out = Vec::new();
+    let live_tgw_vpn = e
+        .tgw_vpns
+        .iter()
+        .any(|v| v.vpn.state == "available" && e.tgws.iter().any(|t| t.id == v.tgw));
+    if (e.vgws.is_empty() && !live_tgw_vpn) || e.enis.is_empty() {
+        return out;
+    }
+    let mut vpcs: Vec<String> = e.vgws.iter().map(|g| g.vpc.clone()).collect();
+    if live_tgw_vpn {
+        vpcs.extend(
+            e.tgws
+                .iter()
+                .flat_map(|t| t.attachments.iter().map(|a| a.vpc.clone())),
+        );
+    }
+    let near: Vec<&estate::Eni> = e
+        .enis
+        .iter()
+        .filter(|x| e.subnet(&x.subnet).is_some_and(|s| vpcs.contains(&s.vpc)))
+        .collect();
+    for _ in 0..n {
+        let x = if !near.is_empty() && rng.chance(0.85) {
+            *rng.pick(&near)
+        } else {
+            rng.pick(&e.enis)
+        };
+        let onprem = rng.pick(estate::ONPREM_HOSTS).to_string();
+        let kind = if rng.chance(0.55) {
+            FlowKind::FromOnprem
+        } else {
+            FlowKind::ToOnprem
+        };
+        let mut proto = if rng.chance(0.75) { 6 } else { 17 };
+        let mut dport = *rng.pick(DPORTS);
+        if kind == FlowKind::FromOnprem && rng.chance(0.6) {
+            let open: Vec<(i32, (i32, i32))> = x
+                .groups
+                .iter()
+                .filter_map(|g| e.sg(g))
+                .flat_map(|g| e.rules_all(g, false))
+                .filter(|r| r.proto == 6 || r.proto == 17)
+                .filter(|r| matches!(r.peer, estate::RulePeer::Cidr(_)))
+                .filter_map(|r| r.ports.map(|p| (r.proto, p)))
+                .collect();
+            if !open.is_empty() {
+                let (p, (a, b)) = *rng.pick(&open);
+                proto = p as u8;
+                dport = rng.range(a as usize, b as usize) as u16;
+            }
+        }
+        let (sport, sport_hi) = if rng.chance(0.2) {
+            *rng.pick(&[
+                (1023u16, 1025u16),
+                (32767, 32769),
+                (61000, 61002),
+                (65533, 65535),
+            ])
+        } else {
+            let p = *rng.pick(SPORTS);
+            (p, p)
+        };
+        let name = match x.secondary {
+            _ if rng.chance(0.5) => x.id.clone(),
+            Some((sip, _)) if rng.chance(0.35) => sip.to_string(),
+            _ => x.ip.to_string(),
+        };
+        let addr = match x.secondary {
+            Some((sip, _)) if rng.chance(0.3) => sip.to_string(),
+            _ => x.ip.to_string(),
+        };
+        let (from, to) = match kind {
+            FlowKind::FromOnprem => (onprem, addr),
+            _ => (name, onprem),
+        };
+        out.push(Flow {
+            kind,
+            from,
+            to,
+            proto,
+            sport,
+            dport,
+            sport_hi,
+            dport_hi: dport,
+            keep: vec![x.id.clone()],
+        });
+    }
+    out
 }
 
 /// What the reference reads from the estate beyond the model: NAT gateway states.
@@ -1010,6 +1177,7 @@ fn facts(e: &Estate) -> reference::Facts {
             .iter()
             .map(|n| (n.id.clone(), n.state.clone()))
             .collect(),
+        vpns_down: e.vpns_down().into_iter().collect(),
     }
 }
 
@@ -1064,6 +1232,7 @@ impl Compared {
     fn known_engine_issue(&self) -> Option<&'static str> {
         let strict_tgw = std::env::var_os("BRUTE_FORCE_STRICT_TGW").is_some();
         let strict_nat = std::env::var_os("BRUTE_FORCE_STRICT_NAT").is_some();
+        let strict_vpn = std::env::var_os("BRUTE_FORCE_STRICT_VPN").is_some();
         let a = self.answer.as_ref()?;
         let reasons = format!("{:?} {:?}", a.assumptions, a.blocked_by);
         let reference = self.reference.verdict();
@@ -1092,11 +1261,17 @@ impl Compared {
              "TGW-3 attachment subnets that differ, every way blocked"),
             (Verdict::Unknown, Verdict::Unreachable, &["not modelled: ", "a routing loop?", "to nat-"], &[],
              "NAT-3 a NAT gateway routing loop on a path that cannot matter makes the verdict unknown"),
+            (Verdict::Reachable, Verdict::Unreachable, &[], &["reply: TGW route: ", "dropped"],
+             "VPN-1 ENI to on-premises through a TGW VPN attachment: the attachment's table has no route back (blackhole, none)"),
+            (Verdict::Reachable, Verdict::Unreachable, &[], &["reply: VGW: ", "none has a static route"],
+             "VPN-2 on-premises sender through a static VPN that does not carry the reply to it"),
         ];
         KNOWN
             .iter()
             .find(|(e, r, says, trace, label)| {
-                !(strict_tgw && label.starts_with("TGW") || strict_nat && label.starts_with("NAT"))
+                !(strict_tgw && label.starts_with("TGW")
+                    || strict_nat && label.starts_with("NAT")
+                    || strict_vpn && label.starts_with("VPN"))
                     && e == engine
                     && *r == reference
                     && says.iter().all(|n| reasons.contains(n))
@@ -1264,7 +1439,7 @@ fn check_conversion(e: &Estate, m: &Model) -> Vec<String> {
             }
             seen.len()
         };
-        let (ingress, egress) = (e.rules_of(g, false), e.rules_of(g, true));
+        let (ingress, egress) = (e.rules_all(g, false), e.rules_all(g, true));
         match m.security_groups.get(&g.id) {
             Some(mg)
                 if mg.ingress.len() == dedup(&ingress) && mg.egress.len() == dedup(&egress) => {}
@@ -1281,7 +1456,9 @@ fn check_conversion(e: &Estate, m: &Model) -> Vec<String> {
     }
     for rt in &e.route_tables {
         match m.route_tables.get(&rt.id) {
-            Some(mr) if mr.routes.len() == rt.routes.len() && mr.is_main == rt.main => {}
+            Some(mr)
+                if mr.routes.len() == rt.routes.len() + e.vgw_propagated(rt).len()
+                    && mr.is_main == rt.main => {}
             _ => problems.push(format!("{}: routes or main flag differ", rt.id)),
         }
     }
@@ -1371,6 +1548,23 @@ fn check_conversion(e: &Estate, m: &Model) -> Vec<String> {
                     && x.public_ips == n.eip.into_iter().collect::<Vec<_>>() => {}
             None if !live => {}
             _ => problems.push(format!("{}: NAT gateway differs", n.id)),
+        }
+    }
+    for g in &e.vgws {
+        match m.vpn_gateways.get(&g.id) {
+            Some(mg) if mg.vpc_ids.contains(&g.vpc) == g.attached => {}
+            _ => problems.push(format!("{}: VPN gateway differs", g.id)),
+        }
+        for v in &g.vpns {
+            let live = v.state == "available";
+            match m.vpn_connections.get(&v.id) {
+                Some(mv)
+                    if live
+                        && mv.static_routes_only == v.static_only
+                        && mv.static_routes.len() == v.routes.len() => {}
+                None if !live => {}
+                _ => problems.push(format!("{}: VPN connection differs", v.id)),
+            }
         }
     }
     for g in &e.igws {
@@ -1470,6 +1664,32 @@ fn check_seed(
                         "destination in the exit attachment subnet, non-local route",
                     ),
                     ("and the path to it is", "target health"),
+                    ("are all DOWN", "VPN tunnels down (telemetry)"),
+                    ("Direct Connect", "VGW without a VPN connection"),
+                    (
+                        "routed to on-premises by",
+                        "routed to on-premises, onward not in the snapshot",
+                    ),
+                    (
+                        "leaves by another way than the request",
+                        "reply to on-premises by another way",
+                    ),
+                    (
+                        "on-premises client through a load balancer",
+                        "on-premises client through an LB listener",
+                    ),
+                    (
+                        "not a VPC attachment",
+                        "TGW VPN traffic into a non-VPC attachment",
+                    ),
+                    (
+                        "not a VPN attachment",
+                        "TGW on-premises traffic into another attachment",
+                    ),
+                    (
+                        "not the VPN attachment",
+                        "TGW reply to on-premises by another attachment",
+                    ),
                 ]
                 .iter()
                 .find(|(needle, _)| why.contains(needle))
@@ -1894,6 +2114,10 @@ mod sanity {
             tgw_sg_rules: Vec::new(),
             nats: Vec::new(),
             nat_sg_rules: Vec::new(),
+            vgws: Vec::new(),
+            vgw_propagating: Vec::new(),
+            tgw_vpns: Vec::new(),
+            vpn_sg_rules: Vec::new(),
         }
     }
 
@@ -2720,6 +2944,64 @@ mod sanity {
     }
 
     /// The generator's output always loads and matches what was generated.
+    /// On-premises through a VGW (§6.3): in by CIDR rules with a route back to the VGW, out
+    /// only to what the static connection carries.
+    #[test]
+    fn brute_force_reference_vpn_gateway() {
+        let mut e = web_estate();
+        e.vgws.push(Vgw {
+            id: "vgw-a".into(),
+            vpc: "vpc-a".into(),
+            attached: true,
+            vpns: vec![Vpn {
+                id: "vpn-a".into(),
+                static_only: true,
+                routes: vec![n("192.168.0.0/16")],
+                bgp: vec![],
+                tunnels: [true, true],
+                state: "available".into(),
+            }],
+        });
+        for rt in &mut e.route_tables {
+            for dest in ["192.168.0.0/16", "172.16.0.0/12"] {
+                rt.routes.push(Route {
+                    dest: n(dest),
+                    target: Target::Vgw("vgw-a".into()),
+                    active: true,
+                });
+            }
+        }
+        e.vpn_sg_rules.push((
+            "sg-web".into(),
+            false,
+            SgRule {
+                proto: 6,
+                ports: Some((22, 22)),
+                peer: RulePeer::Cidr(n("0.0.0.0/0")),
+            },
+        ));
+        assert!(
+            eval(&e, "192.168.1.5", "10.0.1.10", 6, 40000, 22),
+            "on-premises in by the VGW, CIDR rule, reply back to the VGW"
+        );
+        assert!(
+            !eval(&e, "172.16.0.9", "10.0.1.10", 6, 40000, 22),
+            "the reply is routed to the VGW, but the static connection does not carry 172.16/12"
+        );
+        assert!(
+            !eval(&e, "192.168.1.5", "10.0.1.10", 6, 40000, 23),
+            "no rule admits tcp/23"
+        );
+        assert!(eval(&e, "eni-web", "192.168.1.5", 6, 40000, 443));
+        assert!(
+            !eval(&e, "eni-web", "172.16.0.9", 6, 40000, 443),
+            "VGW has no static route for it (fixture vpn-static-routes)"
+        );
+        // Detached: nothing comes in.
+        e.vgws[0].attached = false;
+        assert!(!eval(&e, "192.168.1.5", "10.0.1.10", 6, 40000, 22));
+    }
+
     #[test]
     fn brute_force_generator_loads() {
         for seed in 0..200u64 {

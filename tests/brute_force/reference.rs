@@ -20,7 +20,8 @@
 //! to its private IP and a port in 1024-65535 taken as a union, its subnet's route to the
 //! internet gateway and the Elastic IP, the reply back through it to the client; states
 //! other than `available`, chains, NAT gateway traffic into another network are not
-//! decided). Anything else (VPC endpoints, appliances, IPv6) is reported as unsupported,
+//! decided), on-premises behind a VGW or a TGW VPN attachment (§6.3, `vpn.rs`; see the module
+//! doc of `mod.rs`). Anything else (VPC endpoints, appliances, IPv6) is reported as unsupported,
 //! never guessed.
 //!
 //! Load balancers: nodes are the ENIs described `ELB app|net/<name>/<id>`
@@ -48,6 +49,8 @@ use exposure::model::{
     TgwAttachmentKind, TgwRoute, TgwRouteTable,
 };
 use ipnet::{IpNet, Ipv4Net};
+
+mod vpn;
 
 /// The reference verdict and the hops it walked.
 #[derive(Debug, Clone)]
@@ -80,6 +83,9 @@ impl Outcome {
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
     pub nat_states: std::collections::BTreeMap<String, String>,
+    /// VPN connections whose tunnels are all `DOWN` in `VgwTelemetry` (the loader does not
+    /// keep the telemetry).
+    pub vpns_down: std::collections::BTreeSet<String>,
 }
 
 /// One endpoint of a flow, as resolved by the reference.
@@ -95,6 +101,8 @@ enum End<'a> {
     Internet(Ipv4Addr),
     /// A load balancer, named by ARN or name (destination only).
     Lb(&'a LoadBalancer),
+    /// A private address outside every VPC, on-premises (when something connects it).
+    Onprem(Ipv4Addr),
 }
 
 struct Walk<'m> {
@@ -188,8 +196,18 @@ pub fn evaluate_with<'m>(
     };
     // A host behind load balancers is also reached through every listener that
     // forwards to it, `--port` being the target's port (README `query`; §5).
+    if let (End::Onprem(_), End::Private(d, _)) = (src, dst) {
+        if !direct && w.lb_target_at(d) {
+            return Err(
+                "not decided by the docs: an on-premises client through a load balancer listener is not modelled"
+                    .into(),
+            );
+        }
+    }
     let reachable = match dst {
-        End::Private(d, _) | End::Public(d, _, _) if !direct => w.via_lbs(src, d),
+        End::Private(d, _) | End::Public(d, _, _) if !direct && !matches!(src, End::Onprem(_)) => {
+            w.via_lbs(src, d)
+        }
         _ => direct,
     };
     if !reachable {
@@ -210,6 +228,8 @@ fn direct_walk(w: &mut Walk, src: End, dst: End, from: &str, to: &str) -> Result
             w.private_to_private(s, sip, d, dip)
         }
         (End::Private(s, sip), End::Internet(x)) => w.eni_to_internet(s, sip, x),
+        (End::Onprem(x), End::Private(d, dip)) => w.onprem_to_eni(x, d, dip),
+        (End::Private(s, sip), End::Onprem(x)) => w.eni_to_onprem(s, sip, x),
         (End::Internet(x), End::Public(d, dip, pub_ip)) => w.internet_to_eni(x, d, dip, pub_ip),
         (End::Internet(x), End::Private(d, dip)) => {
             w.log(format!(
@@ -306,6 +326,13 @@ fn resolve<'m>(m: &'m Model, s: &str, is_source: bool) -> Result<End<'m>, String
     }
     if is_internet_address(a) {
         Ok(End::Internet(a))
+    } else if !vpn::entries(m).is_empty()
+        && !m
+            .vpcs
+            .values()
+            .any(|v| v.cidrs_v4.iter().any(|c| c.contains(&a)))
+    {
+        Ok(End::Onprem(a))
     } else {
         Err(format!("{s}: a non-public address outside the estate"))
     }
@@ -435,16 +462,25 @@ impl<'m> Walk<'m> {
 
     /// §3.2: longest prefix match; ties: local, then static, then propagated.
     /// Blackhole routes are selected like any other (and then drop).
+    /// §3.2 item 6: a propagated route never overrides the local route, even a more
+    /// specific one: where a local route holds `a`, propagated routes are not candidates.
     fn lookup(&self, rt: &'m RouteTable, a: Ipv4Addr) -> Option<&'m Route> {
+        let local = rt.routes.iter().any(|r| {
+            r.origin == RouteOrigin::Local
+                && matches!(&r.destination, RouteDestination::Cidr(c) if v4(c).is_some_and(|n| n.contains(&a)))
+        });
         self.longest_match(
-            rt.routes.iter().map(|r| {
-                let rank = match r.origin {
-                    RouteOrigin::Local => 0,
-                    RouteOrigin::Static => 1,
-                    RouteOrigin::Propagated => 2,
-                };
-                (&r.destination, rank, r)
-            }),
+            rt.routes
+                .iter()
+                .filter(|r| !(local && r.origin == RouteOrigin::Propagated))
+                .map(|r| {
+                    let rank = match r.origin {
+                        RouteOrigin::Local => 0,
+                        RouteOrigin::Static => 1,
+                        RouteOrigin::Propagated => 2,
+                    };
+                    (&r.destination, rank, r)
+                }),
             a,
         )
     }
@@ -800,6 +836,10 @@ impl<'m> Walk<'m> {
                     false
                 }
             }
+            RouteTarget::VpnGateway(g) => {
+                let g = g.clone();
+                self.vgw_elsewhere(subnet_id, &g, dst, what)
+            }
             _ => {
                 self.log(format!(
                     "{what}: {} selects {desc}: not the internet gateway: dropped/misrouted",
@@ -892,6 +932,15 @@ impl<'m> Walk<'m> {
                     rt.id
                 ));
                 false
+            }
+            RouteTarget::VpnGateway(g) if dst_vpc.is_empty() => {
+                // Only `eni_to_onprem` asks with no destination VPC, and handles VGWs itself.
+                self.log(format!("{what}: {} selects {desc}: {g}", rt.id));
+                false
+            }
+            RouteTarget::VpnGateway(g) => {
+                let g = g.clone();
+                self.vgw_elsewhere(subnet_id, &g, dst, what)
             }
             RouteTarget::NatGateway(n) if what.starts_with("return") => {
                 self.log(format!(
