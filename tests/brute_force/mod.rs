@@ -250,7 +250,8 @@
 //!   §0 step 7). `BRUTE_FORCE_SEED=0x1079` flow #27 (`--from 10.1.2.10 --to 192.168.10.5
 //!   --protocol udp --port 8080 --source-port 40000`: the table sends 192.168.0.0/16 to the
 //!   VPN attachment, which is associated with a table without a route for 10.1.2.10), also
-//!   `0x10ef` #33.
+//!   `0x10ef` #33; and `0x1546` #29, where that table sends the reply to another VPC's
+//!   attachment, whose exit subnet has no route for the ENI.
 //! - VPN-2: an on-premises sender through a VGW whose VPN connections are all static and
 //!   none has a static route for the sender is `reachable`: the destination subnet routes
 //!   the reply to the VGW, which has nowhere to send it (§6.3; the engine itself answers
@@ -1261,8 +1262,8 @@ impl Compared {
              "TGW-3 attachment subnets that differ, every way blocked"),
             (Verdict::Unknown, Verdict::Unreachable, &["not modelled: ", "a routing loop?", "to nat-"], &[],
              "NAT-3 a NAT gateway routing loop on a path that cannot matter makes the verdict unknown"),
-            (Verdict::Reachable, Verdict::Unreachable, &[], &["reply: TGW route: ", "dropped"],
-             "VPN-1 ENI to on-premises through a TGW VPN attachment: the attachment's table has no route back (blackhole, none)"),
+            (Verdict::Reachable, Verdict::Unreachable, &[], &["reply: TGW route: "],
+             "VPN-1 ENI to on-premises through a TGW VPN attachment: the reply from the attachment's table is not followed"),
             (Verdict::Reachable, Verdict::Unreachable, &[], &["reply: VGW: ", "none has a static route"],
              "VPN-2 on-premises sender through a static VPN that does not carry the reply to it"),
         ];
