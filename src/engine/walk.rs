@@ -1761,6 +1761,18 @@ impl<'m> Walker<'m> {
         }
     }
 
+    /// The addresses VPN connections carry when every one of them is static-only (their
+    /// static routes, §6.3); `None` when one uses BGP, or there is none (a Direct Connect link,
+    /// say): what it carries is not in the snapshot.
+    fn static_only(conns: &[&VpnConnection]) -> Option<Vec<Interval>> {
+        (!conns.is_empty() && conns.iter().all(|c| c.static_routes_only)).then(|| {
+            conns
+                .iter()
+                .flat_map(|c| c.static_routes.iter().flat_map(net_intervals))
+                .collect()
+        })
+    }
+
     fn exit_to_onprem(
         &mut self,
         gateway: &str,
@@ -1776,19 +1788,12 @@ impl<'m> Walker<'m> {
             .filter(|v| belongs(v))
             .collect();
         let mut set = set;
-        let routes: Vec<Interval> = conns
-            .iter()
-            .flat_map(|c| c.static_routes.iter().flat_map(net_intervals))
-            .collect();
         // A transit gateway's static VPN routes are in its own tables, which chose this
         // attachment (`tgw_routed`): the connection then lists none (Site-to-Site VPN guide,
         // "Edit static routes": "for a VPN connection on a transit gateway, you add, modify, or
         // remove the static routes in the transit gateway route table"; TGW guide, "VPN
         // attachments": those routes are not filtered by the VPN).
-        if !conns.is_empty()
-            && conns.iter().all(|c| c.static_routes_only)
-            && !(tgw_routed && routes.is_empty())
-        {
+        if let Some(routes) = Self::static_only(&conns).filter(|r| !(tgw_routed && r.is_empty())) {
             let covered = set.restrict(Dim::Dst, &routes);
             let uncovered = set.exclude(Dim::Dst, &routes);
             if !uncovered.is_empty() {
@@ -2095,12 +2100,23 @@ impl<'m> Walker<'m> {
                         }
                     }
                 }
-                TgwAttachmentKind::Vpn => {
-                    let vpn = dst.resource_id.clone();
-                    self.exit_to_onprem(&dst_att_id, part, t2, true, |v| v.id == vpn);
-                }
-                TgwAttachmentKind::DirectConnect => {
-                    self.exit_to_onprem(&dst_att_id, part, t2, true, |_| false);
+                TgwAttachmentKind::Vpn | TgwAttachmentKind::DirectConnect => {
+                    // §6.2 return path, §0 step 7: the replies come back into the gateway by
+                    // this attachment, whose route table must send them back the way the
+                    // request came.
+                    let (back, problems) =
+                        self.tgw_return_split(&None, &dst_att_id, &dst_att_id, &chain, part);
+                    for (code, why, p) in problems {
+                        let detail = format!("{why} for {}", describe_src(&p));
+                        self.block(t2.clone(), &dst_att_id, code, detail, p);
+                    }
+                    if back.is_empty() {
+                        continue;
+                    }
+                    let vpn = (dst.kind == TgwAttachmentKind::Vpn).then(|| dst.resource_id.clone());
+                    self.exit_to_onprem(&dst_att_id, back, t2, true, |v| {
+                        Some(&v.id) == vpn.as_ref()
+                    });
                 }
                 TgwAttachmentKind::Peering => {
                     let peer = dst.resource_id.clone();
@@ -3162,6 +3178,30 @@ impl<'m> Walker<'m> {
                 ));
                 continue;
             }
+            // The virtual private gateway must carry the replies on: a static-only VPN only to
+            // the addresses its static routes cover (§6.3, as on the way out).
+            if let Arrival::Vgw(vgw) = arrival {
+                let conns: Vec<&VpnConnection> = m
+                    .vpn_connections
+                    .values()
+                    .filter(|v| v.vpn_gateway_id.as_deref() == Some(vgw.as_str()))
+                    .collect();
+                if let Some(routes) = Self::static_only(&conns) {
+                    let uncovered = part.exclude(Dim::Src, &routes);
+                    if !uncovered.is_empty() {
+                        bad.push((
+                            "VGW_NO_ROUTE",
+                            format!(
+                                "route table {rt_id} of {} sends replies to {vgw}, whose VPN connections have no static route for them,",
+                                place.subnet_id
+                            ),
+                            uncovered,
+                        ));
+                        ok.extend_from_slice(part.restrict(Dim::Src, &routes).boxes());
+                        continue;
+                    }
+                }
+            }
             if let Arrival::Tgw {
                 dst_attachment,
                 chain,
@@ -3428,7 +3468,12 @@ impl<'m> Walker<'m> {
     ) -> (PacketSet, Vec<(&'static str, String, PacketSet)>) {
         let m = self.m;
         let last_tgw = chain.last().map(|c| c.0.clone()).unwrap_or_default();
-        if let Some(att) = m.tgw_attachment(&last_tgw, dst_attachment) {
+        // A VPC attachment's replies leave by its subnet in the zone (a VPN or Direct Connect
+        // attachment has no subnets).
+        if let Some(att) = m
+            .tgw_attachment(&last_tgw, dst_attachment)
+            .filter(|a| a.kind == TgwAttachmentKind::Vpc)
+        {
             let azs: Vec<Option<String>> = att
                 .subnet_ids
                 .iter()

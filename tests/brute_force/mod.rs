@@ -242,9 +242,10 @@
 //! (listener paths are not modelled for on-premises clients). `--from onprem`/`--to onprem`
 //! (sets of addresses whose extent the docs do not fix) are not generated.
 //!
-//! Engine disagreements with on-premises (tolerated and counted, `BRUTE_FORCE_STRICT_VPN=1`
-//! makes them fail):
-//! - VPN-1: ENI -> on-premises through a transit gateway's VPN attachment is `reachable`
+//! Engine disagreements with on-premises, both fixed in the engine and no longer tolerated
+//! (`BRUTE_FORCE_STRICT_VPN=1` makes a future `VPN-…` entry of the known issues fail):
+//! - VPN-1 (fixed: `walk::Walker::tgw_forward` checks the VPN or Direct Connect
+//!   attachment's table for the replies, `tgw_return_split`; fixture `tgw-vpn-reply-table`): ENI -> on-premises through a transit gateway's VPN attachment is `reachable`
 //!   although the table associated with the VPN attachment has no route back to the ENI
 //!   (§6.2 "Return path: the destination attachment's associated table needs a route back";
 //!   §0 step 7). `BRUTE_FORCE_SEED=0x1079` flow #27 (`--from 10.1.2.10 --to 192.168.10.5
@@ -252,7 +253,8 @@
 //!   VPN attachment, which is associated with a table without a route for 10.1.2.10), also
 //!   `0x10ef` #33; and `0x1546` #29, where that table sends the reply to another VPC's
 //!   attachment, whose exit subnet has no route for the ENI.
-//! - VPN-2: an on-premises sender through a VGW whose VPN connections are all static and
+//! - VPN-2 (fixed: `walk::Walker::return_routes` checks that a static-only VPN carries the
+//!   replies, `static_only`; fixture `vpn-static-routes-reply`): an on-premises sender through a VGW whose VPN connections are all static and
 //!   none has a static route for the sender is `reachable`: the destination subnet routes
 //!   the reply to the VGW, which has nowhere to send it (§6.3; the engine itself answers
 //!   `VGW_NO_ROUTE` for a packet from an ENI to that address, fixture `vpn-static-routes`).
@@ -1262,10 +1264,6 @@ impl Compared {
              "TGW-3 attachment subnets that differ, every way blocked"),
             (Verdict::Unknown, Verdict::Unreachable, &["not modelled: ", "a routing loop?", "to nat-"], &[],
              "NAT-3 a NAT gateway routing loop on a path that cannot matter makes the verdict unknown"),
-            (Verdict::Reachable, Verdict::Unreachable, &[], &["reply: TGW route: "],
-             "VPN-1 ENI to on-premises through a TGW VPN attachment: the reply from the attachment's table is not followed"),
-            (Verdict::Reachable, Verdict::Unreachable, &[], &["reply: VGW: ", "none has a static route"],
-             "VPN-2 on-premises sender through a static VPN that does not carry the reply to it"),
         ];
         KNOWN
             .iter()
