@@ -391,6 +391,9 @@ pub struct RouteChoice {
     pub target: RouteTarget,
     /// Active (not blackhole).
     pub active: bool,
+    /// Propagated by a virtual private gateway: the gateway has learned the destination (from
+    /// a VPN's static routes, BGP or Direct Connect).
+    pub propagated: bool,
 }
 
 /// Partitions a packet set by the route each part takes (on the given address
@@ -419,6 +422,7 @@ pub fn route_partition(
                     destination: r.destination.to_string(),
                     target: r.target.clone(),
                     active: r.active,
+                    propagated: r.origin == RouteOrigin::Propagated,
                 };
                 match &r.destination {
                     RouteDestination::Cidr(n) => routes.push((*n, prio(r.origin, false), choice)),
@@ -441,6 +445,7 @@ pub fn route_partition(
                         destination: n.to_string(),
                         target: RouteTarget::Local,
                         active: true,
+                        propagated: false,
                     },
                 ));
             }

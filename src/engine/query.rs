@@ -580,7 +580,7 @@ fn run_resolved(
                     if internet_source && !lb.internet_facing {
                         continue;
                     }
-                    let mut through = lb_legs(m, idx, lb, Some(l), internet_source);
+                    let mut through = lb_legs(idx, lb, Some((l, h)), internet_source);
                     // A listener that forwards to this host at none of the ports asked for
                     // cannot complete the flow, whatever happens on the way to its nodes: the
                     // leg is walked only to name what else blocks it.
@@ -589,6 +589,7 @@ fn run_resolved(
                         .get(&(hid.clone(), l.arn.clone()))
                         .map_or(&[][..], Vec::as_slice);
                     if !target_ports.is_empty()
+                        && !ports.is_empty()
                         && !ports.iter().any(|&p| {
                             target_ports
                                 .iter()
@@ -637,7 +638,7 @@ fn run_resolved(
                     });
                     continue;
                 }
-                let mut through = lb_legs(m, idx, lb, None, internet_source);
+                let mut through = lb_legs(idx, lb, None, internet_source);
                 // No listener takes the traffic: the flow cannot complete, whatever happens on
                 // the way to the nodes (the legs are walked only to name what else blocks).
                 let accepted = m
@@ -782,16 +783,19 @@ impl Leg {
     }
 }
 
+/// The legs to a load balancer's nodes; with `via`, through that listener to that target
+/// host. A node that does not forward across zones to the target (§5.1) is blocked from the
+/// start: its leg is walked only to name what else blocks it.
 fn lb_legs(
-    m: &Model,
     idx: &Index,
     lb: &LoadBalancer,
-    listener: Option<&Listener>,
+    via: Option<(&Listener, &Host)>,
     internet_source: bool,
 ) -> Vec<Leg> {
     let mut out = Vec::new();
     for h in idx.lb_hosts(&lb.arn) {
-        let entry = listener.map(|l| l.arn.clone());
+        let entry = via.map(|(l, _)| l.arn.clone());
+        let first = out.len();
         if internet_source {
             let mut a: Vec<Interval> = h.public_v4.iter().map(|(p, _)| (*p, *p)).collect();
             if lb.dualstack {
@@ -821,8 +825,26 @@ fn lb_legs(
                 pre_block: None,
             });
         }
+        if let Some((_, target)) = via {
+            if !lb.cross_zone() && !h.virtual_node && h.az != target.az {
+                let zone = |z: &Option<String>| z.clone().unwrap_or_else(|| "no zone".into());
+                for leg in &mut out[first..] {
+                    leg.pre_block = Some(Block {
+                        component: lb.arn.clone(),
+                        code: "ELB_TARGET_NOT_FORWARDED",
+                        detail: format!(
+                            "{}'s node in {} ({}) does not forward across zones to {} ({})",
+                            lb.name,
+                            h.subnet_id,
+                            zone(&h.az),
+                            target.name,
+                            zone(&target.az)
+                        ),
+                    });
+                }
+            }
+        }
     }
-    let _ = m;
     out
 }
 

@@ -1676,7 +1676,7 @@ impl<'m> Walker<'m> {
                 let Some(nat) = self.m.nat_gateways.get(nat_id) else {
                     return self.block(t, nat_id, "BLACKHOLE_ROUTE", format!("{nat_id} is not in the snapshot"), set);
                 };
-                if nat.vpc_id != vpc_id {
+                if !nat.vpc_id.is_empty() && nat.vpc_id != vpc_id {
                     return self.block(t, nat_id, "BLACKHOLE_ROUTE", format!("route table {rt_id} sends {} to {nat_id}, which is not a NAT gateway of {vpc_id}", c.destination), set);
                 }
                 let mut set = set;
@@ -1734,7 +1734,10 @@ impl<'m> Walker<'m> {
                     return self.block(t, vgw, "BLACKHOLE_ROUTE", format!("{vgw} is not attached to {vpc_id}"), set);
                 }
                 let set = self.cross_out(subnet_id, set, &mut t);
-                self.exit_to_onprem(vgw, set, t, false, |v| v.vpn_gateway_id.as_deref() == Some(vgw));
+                // A propagated route is one the gateway learned (static VPN routes, BGP, Direct
+                // Connect): its VPN connections' static routes do not limit it.
+                let learned = c.propagated;
+                self.exit_to_onprem(vgw, set, t, false, |v| !learned && v.vpn_gateway_id.as_deref() == Some(vgw));
             }
             RouteTarget::VpcEndpoint(vpce) => {
                 let kind = self.m.vpc_endpoints.get(vpce).map(|e| e.kind);
@@ -2106,9 +2109,36 @@ impl<'m> Walker<'m> {
                     // request came.
                     let (back, problems) =
                         self.tgw_return_split(&None, &dst_att_id, &dst_att_id, &chain, part);
+                    // On-premises may send the replies back by another VPN or Direct Connect
+                    // attachment of the gateway, whose table routes them back: which one it
+                    // uses is not in the snapshot (§6.3).
+                    let others: Vec<String> = m
+                        .tgw_attachments
+                        .values()
+                        .filter(|a| {
+                            a.tgw_id == tgw
+                                && a.id != dst_att_id
+                                && matches!(
+                                    a.kind,
+                                    TgwAttachmentKind::Vpn | TgwAttachmentKind::DirectConnect
+                                )
+                        })
+                        .map(|a| a.id.clone())
+                        .collect();
                     for (code, why, p) in problems {
-                        let detail = format!("{why} for {}", describe_src(&p));
-                        self.block(t2.clone(), &dst_att_id, code, detail, p);
+                        let mut p = p;
+                        for other in &others {
+                            let (maybe, _) =
+                                self.tgw_return_split(&None, other, other, &chain, p.clone());
+                            if !maybe.is_empty() {
+                                p = p.subtract(&maybe);
+                                self.finish(t2.clone(), Ending::Unknown(format!("the replies from on-premises come back into {tgw} by {dst_att_id}, whose table does not route them back, or by {other}, whose table does; which way on-premises sends them is not in the snapshot")), maybe);
+                            }
+                        }
+                        if !p.is_empty() {
+                            let detail = format!("{why} for {}", describe_src(&p));
+                            self.block(t2.clone(), &dst_att_id, code, detail, p);
+                        }
                     }
                     if back.is_empty() {
                         continue;
@@ -3179,8 +3209,10 @@ impl<'m> Walker<'m> {
                 continue;
             }
             // The virtual private gateway must carry the replies on: a static-only VPN only to
-            // the addresses its static routes cover (§6.3, as on the way out).
-            if let Arrival::Vgw(vgw) = arrival {
+            // the addresses its static routes cover (§6.3, as on the way out), unless the route
+            // back was propagated, which says the gateway learned it (BGP, Direct Connect).
+            let learned = choice.as_ref().is_some_and(|c| c.propagated);
+            if let (Arrival::Vgw(vgw), false) = (arrival, learned) {
                 let conns: Vec<&VpnConnection> = m
                     .vpn_connections
                     .values()

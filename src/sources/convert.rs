@@ -2188,7 +2188,13 @@ fn inherit_locations(m: &mut Model) {
             fill(&mut i.location, &v);
         }
     }
+    // A NAT gateway's record without its VPC takes its subnet's.
     for n in m.nat_gateways.values_mut() {
+        if n.vpc_id.is_empty() {
+            if let Some(s) = m.subnets.get(&n.subnet_id) {
+                n.vpc_id = s.vpc_id.clone();
+            }
+        }
         fill(&mut n.location, &n.vpc_id);
     }
     for g in m.internet_gateways.values_mut() {

@@ -192,9 +192,9 @@
 //!   blocks from the start a listener leg whose listener forwards to the target at none of
 //!   the ports asked for (`ELB_TARGET_NOT_FORWARDED`), and the legs to a load balancer none of
 //!   whose listeners takes the traffic (`ELBV2_LISTENERS_MISMATCH`; fixture
-//!   `lb-listener-before-path`), `0x11a9` #24 and `0x19ca` #23 agree; `0x1622` #28 (a node
-//!   that does not forward across zones to the target, reached by such a loop) is still
-//!   `unknown`.
+//!   `lb-listener-before-path`), and the leg to a node that does not forward across zones to
+//!   the target (`ELB_TARGET_NOT_FORWARDED`), `0x11a9` #24, `0x19ca` #23 and `0x1622` #28
+//!   agree. The entry stays for loops on other paths that cannot matter.
 //!
 //! On-premises (§6.3, §6.2): `Estate::generate_vpn` (a random stream of its own, drawn after
 //! the NAT gateways', so every older part of a seed's estate and every older flow stay what
