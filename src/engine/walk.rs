@@ -333,6 +333,9 @@ pub struct Walker<'m> {
 
 const MAX_DEPTH: usize = 12;
 const MAX_STEPS: usize = 20_000;
+/// The pseudo-code [`Walker::tgw_return_split`] gives replies a transit gateway sends to
+/// on-premises by another attachment than the request came by: undecided, not blocked.
+const OTHER_ONPREM: &str = "OTHER_ONPREM";
 
 /// Reserved IPv4 ranges that the internet does not route (RFC 6890 subset).
 pub fn not_internet_routable() -> Vec<Interval> {
@@ -1363,6 +1366,16 @@ impl<'m> Walker<'m> {
             .any(|a| a.resource_id == vpc && a.subnet_ids.iter().any(|s| s == subnet_id))
     }
 
+    /// Whether `att` is a VPN or Direct Connect attachment of `tgw`: a way to on-premises.
+    fn is_onprem_attachment(&self, tgw: &str, att: &str) -> bool {
+        self.m.tgw_attachment(tgw, att).is_some_and(|a| {
+            matches!(
+                a.kind,
+                TgwAttachmentKind::Vpn | TgwAttachmentKind::DirectConnect
+            )
+        })
+    }
+
     /// Whether a route's target is a gateway endpoint (S3, DynamoDB) in the snapshot.
     fn is_gateway_endpoint(&self, target: &RouteTarget) -> bool {
         matches!(target, RouteTarget::VpcEndpoint(v)
@@ -2126,6 +2139,10 @@ impl<'m> Walker<'m> {
                         .map(|a| a.id.clone())
                         .collect();
                     for (code, why, p) in problems {
+                        if code == OTHER_ONPREM {
+                            self.finish(t2.clone(), Ending::Unknown(why), p);
+                            continue;
+                        }
                         let mut p = p;
                         for other in &others {
                             let (maybe, _) =
@@ -3242,7 +3259,14 @@ impl<'m> Walker<'m> {
             {
                 let (good, problems) =
                     self.tgw_return_split(place.az, place.name, dst_attachment, chain, part);
-                bad.extend(problems);
+                for (code, why, p) in problems {
+                    if code == OTHER_ONPREM {
+                        unknown = unknown.union(&p);
+                        undecided.push((why, p));
+                    } else {
+                        bad.push((code, why, p));
+                    }
+                }
                 ok.extend_from_slice(good.boxes());
                 continue;
             }
@@ -3551,6 +3575,14 @@ impl<'m> Walker<'m> {
                             continue;
                         }
                         None => ("TGW_NO_ROUTE", format!("transit gateway route table {} has no route back", rt.id)),
+                        // Back to on-premises by another VPN or Direct Connect attachment than
+                        // the request came by: whether that reaches the client depends on
+                        // on-premises routing, which is not in the snapshot (§6.3).
+                        Some(c) if self.is_onprem_attachment(tgw, expected)
+                            && c.attachments.first().is_some_and(|a| self.is_onprem_attachment(tgw, a)) =>
+                        {
+                            (OTHER_ONPREM, format!("transit gateway route table {} sends the replies to on-premises by {}, not by {expected} the request came by; whether they reach the client that way is not in the snapshot", rt.id, c.attachments[0]))
+                        }
                         Some(c) if c.blackhole || c.attachments.is_empty() => ("TGW_BLACKHOLE_ROUTE", format!("transit gateway route table {} drops the replies ({} is a blackhole)", rt.id, c.destination)),
                         Some(c) => ("NO_RETURN_ROUTE", format!("transit gateway route table {} sends the replies to {}, not back to {expected}", rt.id, c.attachments[0])),
                     };
