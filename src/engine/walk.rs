@@ -1366,6 +1366,48 @@ impl<'m> Walker<'m> {
             .any(|a| a.resource_id == vpc && a.subnet_ids.iter().any(|s| s == subnet_id))
     }
 
+    /// Replies from on-premises that a transit gateway hands back to the client's VPC (§6.2),
+    /// after a request that left by a VPN or Direct Connect attachment: they come from no
+    /// Availability Zone, so they may enter by any of the client attachment's subnets; that
+    /// subnet's route back and NACLs ([`Self::reply_enter`]). What the subnets would treat
+    /// differently ends `unknown`.
+    fn reply_into_client_vpc(
+        &mut self,
+        chain: &[(String, String)],
+        set: PacketSet,
+        t: &mut Trace,
+    ) -> PacketSet {
+        let m = self.m;
+        let Some(catt) = chain
+            .first()
+            .and_then(|(tgw, att)| m.tgw_attachment(tgw, att))
+            .filter(|a| a.kind == TgwAttachmentKind::Vpc)
+        else {
+            return set;
+        };
+        match self.tgw_entry(catt, None, Handoff::Reply) {
+            TgwEntry::Subnet(entry) => self.reply_enter(catt, &entry, set, t),
+            TgwEntry::NoSubnet => set,
+            TgwEntry::Any { subnets, why } => {
+                let (agreed, differ) = self.tgw_handoff(catt, &subnets, &set, Handoff::Reply);
+                if !differ.is_empty() {
+                    let what = self.handoff_differences(catt, &subnets, &differ, Handoff::Reply);
+                    let why = format!(
+                        "{why}, so the transit gateway sends the replies into {} through any of {} ({}'s subnets), and they treat them differently: {what}",
+                        catt.resource_id,
+                        subnets.join(", "),
+                        catt.id
+                    );
+                    self.finish(t.clone(), Ending::Unknown(why), differ);
+                }
+                if agreed.is_empty() {
+                    return agreed;
+                }
+                self.reply_enter(catt, &subnets[0], agreed, t)
+            }
+        }
+    }
+
     /// Whether `att` is a VPN or Direct Connect attachment of `tgw`: a way to on-premises.
     fn is_onprem_attachment(&self, tgw: &str, att: &str) -> bool {
         self.m.tgw_attachment(tgw, att).is_some_and(|a| {
@@ -2157,6 +2199,10 @@ impl<'m> Walker<'m> {
                             self.block(t2.clone(), &dst_att_id, code, detail, p);
                         }
                     }
+                    if back.is_empty() {
+                        continue;
+                    }
+                    let back = self.reply_into_client_vpc(&chain, back, &mut t2);
                     if back.is_empty() {
                         continue;
                     }

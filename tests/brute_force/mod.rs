@@ -195,6 +195,17 @@
 //!   `lb-listener-before-path`), and the leg to a node that does not forward across zones to
 //!   the target (`ELB_TARGET_NOT_FORWARDED`), `0x11a9` #24, `0x19ca` #23 and `0x1622` #28
 //!   agree. The entry stays for loops on other paths that cannot matter.
+//! - NAT-4, NAT-5 (found by an 8,000-estate survey from base seed 777777, tolerated): the
+//!   engine answers `unknown` where the reference finds every way blocked further on, when the
+//!   way goes through a `pending` or `deleting` NAT gateway (`unknown` by design, see
+//!   `nat-gateway-deleting`; `BRUTE_FORCE_SEED=0xbde3113e` #21: the destination is a NAT
+//!   gateway's Elastic IP, never reachable) or sends a load balancer's preserved client IP to a
+//!   NAT gateway (not supported by AWS, `unknown`; `0xbde32c93` #22, #25: the NAT subnet has
+//!   no route for the target). Conservative, like TGW-2.
+//! - Found by the same survey and fixed: ENI to on-premises through a transit gateway VPN
+//!   attachment was `reachable` although the client attachment subnet's NACL denies the
+//!   replies on their way back into the client's VPC (`0xbde31a2b` #36, `0xbde324b2` #42;
+//!   `walk::Walker::reply_into_client_vpc`, fixture `tgw-vpn-reply-attachment-nacl`).
 //!
 //! On-premises (§6.3, §6.2): `Estate::generate_vpn` (a random stream of its own, drawn after
 //! the NAT gateways', so every older part of a seed's estate and every older flow stay what
@@ -1264,6 +1275,10 @@ impl Compared {
              "TGW-3 attachment subnets that differ, every way blocked"),
             (Verdict::Unknown, Verdict::Unreachable, &["not modelled: ", "a routing loop?", "to nat-"], &[],
              "NAT-3 a NAT gateway routing loop on a path that cannot matter makes the verdict unknown"),
+            (Verdict::Unknown, Verdict::Unreachable, &["not modelled: ", "whether it carries the traffic is not known"], &[],
+             "NAT-4 a pending or deleting NAT gateway on a path that is blocked later makes the verdict unknown"),
+            (Verdict::Unknown, Verdict::Unreachable, &["not modelled: ", "with the client IP preserved through nat-"], &[],
+             "NAT-5 a preserved client IP routed to a NAT gateway on a path that is blocked later makes the verdict unknown"),
         ];
         KNOWN
             .iter()
