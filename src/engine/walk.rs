@@ -1389,15 +1389,8 @@ impl<'m> Walker<'m> {
             TgwEntry::Subnet(entry) => self.reply_enter(catt, &entry, set, t),
             TgwEntry::NoSubnet => set,
             TgwEntry::Any { subnets, why } => {
-                let (agreed, differ) = self.tgw_handoff(catt, &subnets, &set, Handoff::Reply);
-                if !differ.is_empty() {
-                    let what = self.handoff_differences(catt, &subnets, &differ, Handoff::Reply);
-                    let why = format!(
-                        "{why}, so the transit gateway sends the replies into {} through any of {} ({}'s subnets), and they treat them differently: {what}",
-                        catt.resource_id,
-                        subnets.join(", "),
-                        catt.id
-                    );
+                let (agreed, undecided) = self.reply_handoff_any(catt, &subnets, &why, &set);
+                if let Some((why, differ)) = undecided {
                     self.finish(t.clone(), Ending::Unknown(why), differ);
                 }
                 if agreed.is_empty() {
@@ -1406,6 +1399,30 @@ impl<'m> Walker<'m> {
                 self.reply_enter(catt, &subnets[0], agreed, t)
             }
         }
+    }
+
+    /// Replies a transit gateway may hand to any of `subnets` of `catt` (`why`: why it is not
+    /// decided): what they all treat alike, and what they would treat differently, with the
+    /// reason.
+    fn reply_handoff_any(
+        &self,
+        catt: &TgwAttachment,
+        subnets: &[String],
+        why: &str,
+        set: &PacketSet,
+    ) -> (PacketSet, Option<(String, PacketSet)>) {
+        let (agreed, differ) = self.tgw_handoff(catt, subnets, set, Handoff::Reply);
+        let undecided = (!differ.is_empty()).then(|| {
+            let what = self.handoff_differences(catt, subnets, &differ, Handoff::Reply);
+            let why = format!(
+                "{why}, so the transit gateway sends the replies into {} through any of {} ({}'s subnets), and they treat them differently: {what}",
+                catt.resource_id,
+                subnets.join(", "),
+                catt.id
+            );
+            (why, differ)
+        });
+        (agreed, undecided)
     }
 
     /// Whether `att` is a VPN or Direct Connect attachment of `tgw`: a way to on-premises.
@@ -3717,15 +3734,8 @@ impl<'m> Walker<'m> {
             TgwEntry::Subnet(entry) => self.reply_enter(catt, &entry, set, t),
             TgwEntry::NoSubnet => set,
             TgwEntry::Any { subnets, why } => {
-                let (agreed, differ) = self.tgw_handoff(catt, &subnets, &set, Handoff::Reply);
-                if !differ.is_empty() {
-                    let what = self.handoff_differences(catt, &subnets, &differ, Handoff::Reply);
-                    let why = format!(
-                        "{why}, so the transit gateway sends the replies into {} through any of {} ({}'s subnets), and they treat them differently: {what}",
-                        catt.resource_id,
-                        subnets.join(", "),
-                        catt.id
-                    );
+                let (agreed, differ) = self.reply_handoff_any(catt, &subnets, &why, &set);
+                if let Some((why, differ)) = differ {
                     // Undecided: the checks after the reply's way (the destination's groups)
                     // may still block the request (the caller applies them).
                     undecided.push((why, differ, t.clone()));
