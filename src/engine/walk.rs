@@ -623,9 +623,11 @@ impl<'m> Walker<'m> {
         pre_block: Option<Block>,
     ) {
         let h = self.host(host_id);
-        let plain = entry.is_none();
         let mut t = Self::start(entry, pre_block);
-        if plain && !self.goal.network {
+        // The client's subnet, for the replies its NACL may deny (through a listener too: the
+        // node's replies to the client are the same; [`Self::forward_lb`] drops it for the
+        // node's own leg).
+        if !self.goal.network {
             t.client_subnet = Some(h.subnet_id.as_str().into());
         }
         Self::hop(
@@ -4067,9 +4069,11 @@ impl<'m> Walker<'m> {
         lb: &'m LoadBalancer,
         l: &'m Listener,
         set: PacketSet,
-        t: Trace,
+        mut t: Trace,
     ) {
         let m = self.m;
+        // A new flow from the node: the client's replies were settled at the node.
+        t.client_subnet = None;
         for tg_arn in l.target_groups() {
             let Some(tg) = m.target_groups.get(tg_arn) else {
                 continue;

@@ -202,18 +202,16 @@
 //!   gateway's Elastic IP, never reachable) or sends a load balancer's preserved client IP to a
 //!   NAT gateway (not supported by AWS, `unknown`; `0xbde32c93` #22, #25: the NAT subnet has
 //!   no route for the target). Conservative, like TGW-2.
-//! - OPEN (found by an 8,000-estate survey from base seed 31337 at the end of session 17,
-//!   not fixed, not tolerated: the default seeds do not meet it): a wrong `unreachable`.
-//!   `BRUTE_FORCE_SEED=0x7a6a123 BRUTE_FORCE_FLOWS=30` flow #23, `--from 10.0.1.10 --to
-//!   10.1.1.12 --protocol tcp --port 5000 --source-port 40000`: the client sits in its VPC's
+//! - Fixed (found by an 8,000-estate survey from base seed 31337): a wrong `unreachable`,
+//!   `BRUTE_FORCE_SEED=0x7a6a123 BRUTE_FORCE_FLOWS=30` flow #23 (`--from 10.0.1.10 --to
+//!   10.1.1.12 --protocol tcp --port 5000 --source-port 40000`). The client sits in its VPC's
 //!   transit gateway attachment subnet, whose NACL denies the replies inbound; it reaches an
 //!   ALB node over a peering, the node's subnet sends the replies back through the gateway
 //!   into the client's attachment subnet (no NACL there), and the listener forwards to the
-//!   target. `--to lb0-app --port 8443` is `reachable` (the pending denial is dropped when
-//!   the gateway carries the reply), but the leg through the listener to the target still
-//!   applies the client subnet's denial (`SUBNET_ACL_RESTRICTION`). Likely a trace copy that
-//!   keeps `Trace::pending_reply` on the listener leg (`walk::Walker::forward_lb` or the
-//!   node's acceptance).
+//!   target. A leg through a listener did not know its client's subnet, so the denial was
+//!   applied at once instead of waiting for the return route (`Trace::pending_reply`); now
+//!   `walk::Walker::from_host_entry` sets it for every leg and `forward_lb` drops it for the
+//!   node's own leg. Fixture `lb-listener-reply-through-tgw`.
 //! - Found by the same survey and fixed: ENI to on-premises through a transit gateway VPN
 //!   attachment was `reachable` although the client attachment subnet's NACL denies the
 //!   replies on their way back into the client's VPC (`0xbde31a2b` #36, `0xbde324b2` #42;
