@@ -38,6 +38,42 @@ pub(super) fn entries(m: &exposure::model::Model) -> Vec<Entry> {
 }
 
 impl<'m> Walk<'m> {
+    /// §0 step 7: the active route the destination subnet's table picks for the reply to `x`
+    /// (its table, the route and its description), or `None` (logged) when it has no table,
+    /// no route, or a blackhole.
+    fn return_route(
+        &mut self,
+        subnet_id: &str,
+        x: Ipv4Addr,
+    ) -> Option<(
+        &'m exposure::model::RouteTable,
+        &'m exposure::model::Route,
+        String,
+    )> {
+        let Some(rt) = self.route_table(subnet_id) else {
+            self.log(format!(
+                "return route: {subnet_id} has no route table: dropped"
+            ));
+            return None;
+        };
+        let Some(r) = self.lookup(rt, x) else {
+            self.log(format!(
+                "return route: {} has no route for {x}: dropped",
+                rt.id
+            ));
+            return None;
+        };
+        let desc = Self::route_desc(r);
+        if !r.active {
+            self.log(format!(
+                "return route: {} selects {desc}: blackhole, dropped",
+                rt.id
+            ));
+            return None;
+        }
+        Some((rt, r, desc))
+    }
+
     /// The VPN connections a VGW terminates.
     fn vgw_connections(&self, vgw: &str) -> Vec<&'m exposure::model::VpnConnection> {
         self.m
@@ -251,28 +287,9 @@ impl<'m> Walk<'m> {
             return false;
         }
         // §0 step 7: the reply follows the destination subnet's table.
-        let Some(rt) = self.route_table(&d.subnet_id) else {
-            self.log(format!(
-                "return route: {} has no route table: dropped",
-                d.subnet_id
-            ));
+        let Some((rt, r, desc)) = self.return_route(&d.subnet_id, x) else {
             return false;
         };
-        let Some(r) = self.lookup(rt, x) else {
-            self.log(format!(
-                "return route: {} has no route for {x}: dropped",
-                rt.id
-            ));
-            return false;
-        };
-        let desc = Self::route_desc(r);
-        if !r.active {
-            self.log(format!(
-                "return route: {} selects {desc}: blackhole, dropped",
-                rt.id
-            ));
-            return false;
-        }
         match &r.target {
             RouteTarget::VpnGateway(v) if v == g => {
                 self.log(format!(
@@ -450,28 +467,9 @@ impl<'m> Walk<'m> {
             return false;
         }
         // The reply.
-        let Some(rt) = self.route_table(&d.subnet_id) else {
-            self.log(format!(
-                "return route: {} has no route table: dropped",
-                d.subnet_id
-            ));
+        let Some((rt, r, desc)) = self.return_route(&d.subnet_id, x) else {
             return false;
         };
-        let Some(r) = self.lookup(rt, x) else {
-            self.log(format!(
-                "return route: {} has no route for {x}: dropped",
-                rt.id
-            ));
-            return false;
-        };
-        let desc = Self::route_desc(r);
-        if !r.active {
-            self.log(format!(
-                "return route: {} selects {desc}: blackhole, dropped",
-                rt.id
-            ));
-            return false;
-        }
         match &r.target {
             RouteTarget::TransitGateway(t) if t == tgw => {
                 self.log(format!(
