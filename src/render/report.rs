@@ -72,6 +72,9 @@ struct JsonApp<'a> {
     region: Option<&'a str>,
 }
 
+/// An exposure as the JSON report writes it ([`write_exposure`] writes the same text without
+/// `serde`; this is its reference).
+#[cfg(test)]
 #[derive(Serialize)]
 struct JsonExposure<'a> {
     source: &'static str,
@@ -87,38 +90,31 @@ struct JsonExposure<'a> {
 }
 
 /// A set of source applications: how many, and which, as indices into `applications`
-/// written as ranges (`"0-3,7,9-14"`). Made when the exposure is serialised and freed right
-/// after (l's report holds about 500 MB of such text: all at once would be a fifth of the
-/// peak).
+/// written as ranges (`"0-3,7,9-14"`).
+#[cfg(test)]
 #[derive(Serialize)]
 struct JsonSources {
     count: usize,
     indices: String,
 }
 
-impl JsonSources {
-    /// The set's size and ranges, in one pass over it.
-    fn of(set: &crate::engine::appset::AppSet) -> JsonSources {
-        // As `packet::range_list(set.ranges(), ",")`, with itoa: this is most of the
-        // report's text (written through `fmt` instead, l's took twice as long).
-        let mut indices = String::new();
-        let mut count = 0;
-        let mut number = itoa::Buffer::new();
-        for (i, (a, b)) in set.ranges().enumerate() {
-            count += (b - a) as usize + 1;
-            if i > 0 {
-                indices.push(',');
-            }
-            indices.push_str(number.format(a));
-            if a != b {
-                indices.push('-');
-                indices.push_str(number.format(b));
-            }
+/// Appends the ranges of `set` as the report writes them (`0-3,7,9-14`), with itoa: this is
+/// most of a large report's text (l: about 500 MB of it).
+fn write_ranges(set: &crate::engine::appset::AppSet, out: &mut Vec<u8>) {
+    let mut number = itoa::Buffer::new();
+    for (i, (a, b)) in set.ranges().enumerate() {
+        if i > 0 {
+            out.push(b',');
         }
-        JsonSources { count, indices }
+        out.extend_from_slice(number.format(a).as_bytes());
+        if a != b {
+            out.push(b'-');
+            out.extend_from_slice(number.format(b).as_bytes());
+        }
     }
 }
 
+#[cfg(test)]
 #[derive(Serialize)]
 struct JsonTraffic<'a> {
     protocol: &'a str,
@@ -171,7 +167,9 @@ pub fn json_fields<W: Write + Send>(a: &Analysis, doc: &mut ObjectWriter<W>) -> 
         .collect();
     doc.field("applications", &applications)?;
     // On every core (the order kept): writing the source ranges is most of the work here.
-    doc.field_par("exposures", &report.exposures, |e| json_exposure(report, e))?;
+    doc.field_par_with("exposures", &report.exposures, |e, out| {
+        write_exposure(report, e, out)
+    })?;
     let findings: Vec<JsonFinding> = a
         .findings
         .iter()
@@ -193,19 +191,32 @@ pub fn json_fields<W: Write + Send>(a: &Analysis, doc: &mut ObjectWriter<W>) -> 
     doc.field("notes", &json_diagnostics(inv, Level::Note))
 }
 
+/// The one application an exposure's source names, if it names one.
+fn single_source<'a>(report: &'a Report, e: &'a crate::analysis::Exposure) -> Option<&'a str> {
+    match &e.source {
+        Source::Application(id) => Some(id),
+        Source::Applications(set) => set
+            .only()
+            .and_then(|i| report.applications.get(i as usize))
+            .map(|x| x.id.as_str()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
 fn json_exposure<'a>(report: &'a Report, e: &'a crate::analysis::Exposure) -> JsonExposure<'a> {
     JsonExposure {
         source: source_kind(&e.source),
-        source_application: match &e.source {
-            Source::Application(id) => Some(id),
-            Source::Applications(set) => set
-                .only()
-                .and_then(|i| report.applications.get(i as usize))
-                .map(|x| x.id.as_str()),
-            _ => None,
-        },
+        source_application: single_source(report, e),
         source_applications: match &e.source {
-            Source::Applications(set) => Some(JsonSources::of(set)),
+            Source::Applications(set) => {
+                let mut indices = Vec::new();
+                write_ranges(set, &mut indices);
+                Some(JsonSources {
+                    count: set.len(),
+                    indices: String::from_utf8(indices).expect("digits"),
+                })
+            }
             _ => None,
         },
         target: &e.target,
@@ -222,6 +233,120 @@ fn json_exposure<'a>(report: &'a Report, e: &'a crate::analysis::Exposure) -> Js
         members_exposed: e.members_exposed,
         blocked_by: &e.blocked_by,
     }
+}
+
+/// Writes an exposure as an item of the report's `exposures`, byte for byte as
+/// `serde_json`'s pretty printer writes it there ([`super::stream::ITEM_DEPTH`]), without
+/// `serde`: the source ranges, most of a large report, go straight into `out` (through
+/// `serde` they were made into a string, scanned for characters to escape, then scanned again
+/// for line breaks to indent: l's writing took twice as long).
+fn write_exposure(
+    report: &Report,
+    e: &crate::analysis::Exposure,
+    out: &mut Vec<u8>,
+) -> io::Result<()> {
+    /// A key at `depth` (levels of two spaces) after a line break.
+    fn key(out: &mut Vec<u8>, depth: usize, name: &str) {
+        out.push(b'\n');
+        out.resize(out.len() + 2 * depth, b' ');
+        out.push(b'"');
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"\": ");
+    }
+    fn string(out: &mut Vec<u8>, s: &str) -> io::Result<()> {
+        serde_json::to_writer(&mut *out, s)?;
+        Ok(())
+    }
+    /// A list of strings whose key is at `depth`.
+    fn strings(out: &mut Vec<u8>, depth: usize, list: &[String]) -> io::Result<()> {
+        if list.is_empty() {
+            out.extend_from_slice(b"[]");
+            return Ok(());
+        }
+        out.push(b'[');
+        for (i, x) in list.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.push(b'\n');
+            out.resize(out.len() + 2 * (depth + 1), b' ');
+            string(out, x)?;
+        }
+        out.push(b'\n');
+        out.resize(out.len() + 2 * depth, b' ');
+        out.push(b']');
+        Ok(())
+    }
+    const D: usize = super::stream::ITEM_DEPTH + 1;
+    let mut number = itoa::Buffer::new();
+    out.push(b'{');
+    key(out, D, "source");
+    string(out, source_kind(&e.source))?;
+    out.push(b',');
+    key(out, D, "source_application");
+    match single_source(report, e) {
+        Some(id) => string(out, id)?,
+        None => out.extend_from_slice(b"null"),
+    }
+    out.push(b',');
+    if let Source::Applications(set) = &e.source {
+        key(out, D, "source_applications");
+        out.push(b'{');
+        key(out, D + 1, "count");
+        out.extend_from_slice(number.format(set.len()).as_bytes());
+        out.push(b',');
+        key(out, D + 1, "indices");
+        out.push(b'"');
+        write_ranges(set, out);
+        out.push(b'"');
+        out.push(b'\n');
+        out.resize(out.len() + 2 * D, b' ');
+        out.extend_from_slice(b"},");
+    }
+    key(out, D, "target");
+    string(out, &e.target)?;
+    out.push(b',');
+    key(out, D, "status");
+    string(out, status(e.status))?;
+    out.push(b',');
+    key(out, D, "traffic");
+    if e.traffic.is_empty() {
+        out.extend_from_slice(b"[]");
+    } else {
+        out.push(b'[');
+        for (i, t) in e.traffic.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.push(b'\n');
+            out.resize(out.len() + 2 * (D + 1), b' ');
+            out.push(b'{');
+            key(out, D + 2, "protocol");
+            string(out, &t.protocol)?;
+            out.push(b',');
+            key(out, D + 2, "ports");
+            string(out, &t.ports)?;
+            out.push(b'\n');
+            out.resize(out.len() + 2 * (D + 1), b' ');
+            out.push(b'}');
+        }
+        out.push(b'\n');
+        out.resize(out.len() + 2 * D, b' ');
+        out.push(b']');
+    }
+    out.push(b',');
+    key(out, D, "entries");
+    strings(out, D, &e.entries)?;
+    out.push(b',');
+    key(out, D, "members_exposed");
+    out.extend_from_slice(number.format(e.members_exposed).as_bytes());
+    out.push(b',');
+    key(out, D, "blocked_by");
+    strings(out, D, &e.blocked_by)?;
+    out.push(b'\n');
+    out.resize(out.len() + 2 * (D - 1), b' ');
+    out.push(b'}');
+    Ok(())
 }
 
 /// The inventory's assumptions, then those the analysis adds.
@@ -519,4 +644,117 @@ pub fn markdown(a: &Analysis) -> String {
         out.push_str("\n</details>\n");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::{Application, Exposure};
+    use crate::engine::appset::AppSet;
+    use crate::engine::packet::PacketSet;
+    use crate::engine::query::Traffic;
+    use crate::model::{Location, OwnerKind};
+    use std::sync::Arc;
+
+    fn app(id: &str) -> Application {
+        Application {
+            id: id.to_string(),
+            name: id.to_string(),
+            kind: OwnerKind::Ec2Instance,
+            members: vec![],
+            groups: vec![],
+            vpcs: vec![],
+            subnets: vec![],
+            location: Location::default(),
+        }
+    }
+
+    fn exposure(
+        source: Source,
+        traffic: &[(&str, &str)],
+        entries: &[&str],
+        blocked: &[&str],
+    ) -> Exposure {
+        let strings = |x: &[&str]| x.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        Exposure {
+            source,
+            target: "ec2:vpc-1:sg-\"odd\"\nid\u{e9}".to_string(),
+            status: Status::Latent,
+            traffic: traffic
+                .iter()
+                .map(|(p, q)| Traffic {
+                    protocol: p.to_string(),
+                    ports: q.to_string(),
+                })
+                .collect(),
+            packets: PacketSet::empty(),
+            entries: strings(entries),
+            members_exposed: 12345,
+            members: vec![],
+            blocked_by: strings(blocked),
+        }
+    }
+
+    /// The hand-written text of an exposure is the text `serde_json`'s pretty printer writes
+    /// for it at the same depth, for every shape of exposure.
+    #[test]
+    fn exposures_are_written_as_serde_json_writes_them() {
+        let report = Report {
+            applications: (0..5).map(|i| app(&format!("ec2:vpc-1:sg-{i}"))).collect(),
+            exposures: vec![],
+            assumptions: vec![],
+        };
+        let set = |v: &[u32]| Arc::new(AppSet::from_indices(v.iter().copied()));
+        let cases = [
+            exposure(Source::InternetV4, &[("tcp", "22")], &["direct"], &[]),
+            exposure(
+                Source::InternetV6,
+                &[],
+                &[],
+                &["ENI_SG_RULES_MISMATCH", "X"],
+            ),
+            exposure(
+                Source::Onprem,
+                &[("tcp", "22, 80"), ("icmp", "all types")],
+                &["direct", "lb \"x\" TCP 443"],
+                &[],
+            ),
+            exposure(
+                Source::Application("ec2:vpc-1:sg-9".into()),
+                &[("all", "")],
+                &["direct"],
+                &[],
+            ),
+            exposure(
+                Source::Applications(set(&[3])),
+                &[("udp", "53")],
+                &["direct"],
+                &[],
+            ),
+            exposure(
+                Source::Applications(set(&[9])),
+                &[("udp", "53")],
+                &["direct"],
+                &[],
+            ),
+            exposure(
+                Source::Applications(set(&[0, 1, 2, 3, 7, 9, 10, 4_000_000])),
+                &[("tcp", "1-65535")],
+                &["a", "b"],
+                &["C"],
+            ),
+            exposure(Source::Applications(set(&[])), &[], &[], &[]),
+        ];
+        let mut ours = ObjectWriter::new(Vec::new());
+        ours.field_par_with("exposures", &cases, |e, out| {
+            write_exposure(&report, e, out)
+        })
+        .unwrap();
+        let mut theirs = ObjectWriter::new(Vec::new());
+        theirs
+            .field_par("exposures", &cases, |e| json_exposure(&report, e))
+            .unwrap();
+        let text = |w: ObjectWriter<Vec<u8>>| String::from_utf8(w.finish().unwrap()).unwrap();
+        assert_eq!(text(ours), text(theirs));
+    }
 }

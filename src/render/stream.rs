@@ -26,6 +26,10 @@ pub struct ObjectWriter<W: Write> {
 /// 23 KB of text on average).
 const ITEMS_PER_TASK: usize = 256;
 
+/// The depth of an array's items in the object [`ObjectWriter::field_par`] writes: the
+/// object's fields are at depth 1, their items at depth 2.
+pub const ITEM_DEPTH: usize = 2;
+
 impl<W: Write + Send> ObjectWriter<W> {
     /// Starts an object.
     pub fn new(w: W) -> ObjectWriter<W> {
@@ -56,6 +60,26 @@ impl<W: Write + Send> ObjectWriter<W> {
         J: Serialize,
         F: Fn(&'t T) -> J + Sync,
     {
+        self.field_par_with(name, items, |x, out| {
+            serde_json::to_writer_pretty(Indented::new(out, ITEM_DEPTH), &json(x))?;
+            Ok(())
+        })
+    }
+
+    /// As [`Self::field_par`], but `write` writes each item's text itself, as
+    /// `serde_json`'s pretty printer would write it at depth [`ITEM_DEPTH`] (its lines after
+    /// the first indented by that many levels of two spaces): for items whose text is better
+    /// made by hand than through `serde`.
+    pub fn field_par_with<'t, T, F>(
+        &mut self,
+        name: &str,
+        items: &'t [T],
+        write: F,
+    ) -> io::Result<()>
+    where
+        T: Sync,
+        F: Fn(&'t T, &mut Vec<u8>) -> io::Result<()> + Sync,
+    {
         self.key(name)?;
         if items.is_empty() {
             return self.w.write_all(b"[]");
@@ -73,7 +97,7 @@ impl<W: Write + Send> ObjectWriter<W> {
                     let mut out = Vec::with_capacity(last_len.load(Relaxed));
                     for x in chunk {
                         out.extend_from_slice(b",\n    ");
-                        serde_json::to_writer_pretty(Indented::new(&mut out, 2), &json(x))?;
+                        write(x, &mut out)?;
                     }
                     last_len.store(out.len(), Relaxed);
                     Ok(out)
