@@ -2,6 +2,7 @@
 //! in human, JSON and Markdown form.
 
 use crate::engine::query::traffic_text;
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -486,26 +487,53 @@ const APP_TARGETS_LISTED: usize = 25;
 /// otherwise the most widely reached targets with how many applications reach them.
 /// Returns the number of (source, target) pairs and the lines.
 fn app_to_app_lines(r: &Report, internal: &[&crate::analysis::Exposure]) -> (usize, Vec<String>) {
-    // target -> (its sources, traffic text -> the sources that send it)
-    let mut by_target: BTreeMap<&str, (AppSet, BTreeMap<String, AppSet>)> = BTreeMap::new();
+    // target -> its exposures
+    let mut exposures_of: BTreeMap<&str, Vec<&crate::analysis::Exposure>> = BTreeMap::new();
     for e in internal {
-        let set = match &e.source {
-            Source::Applications(set) => (**set).clone(),
-            Source::Application(id) => r
-                .app_index(id)
-                .map(|i| AppSet::single(i as u32))
-                .unwrap_or_default(),
-            _ => continue,
-        };
-        let t = by_target.entry(e.target.as_str()).or_default();
-        t.0.union_with(&set);
-        for line in &e.traffic {
-            t.1.entry(traffic_text(std::slice::from_ref(line)))
-                .or_default()
-                .union_with(&set);
+        if is_internal(&e.source) {
+            exposures_of.entry(e.target.as_str()).or_default().push(e);
         }
     }
-    let pairs: usize = by_target.values().map(|t| t.0.len()).sum();
+    // target -> (its sources, traffic text -> the sources that send it): unions of many sets
+    // at once (joining them one by one copied the growing result each time), target by
+    // target on every core.
+    let exposures_of: Vec<(&str, Vec<&crate::analysis::Exposure>)> =
+        exposures_of.into_iter().collect();
+    type Reached<'t> = (&'t str, (AppSet, BTreeMap<String, AppSet>));
+    let by_target: Vec<Reached> = exposures_of
+        .into_par_iter()
+        .map(|(target, es)| {
+            let sets: Vec<std::borrow::Cow<AppSet>> = es
+                .iter()
+                .map(|e| match &e.source {
+                    Source::Applications(set) => std::borrow::Cow::Borrowed(&**set),
+                    Source::Application(id) => std::borrow::Cow::Owned(
+                        r.app_index(id)
+                            .map(|i| AppSet::single(i as u32))
+                            .unwrap_or_default(),
+                    ),
+                    // Not kept (see above).
+                    _ => std::borrow::Cow::Owned(AppSet::new()),
+                })
+                .collect();
+            let mut by_text: BTreeMap<String, Vec<&AppSet>> = BTreeMap::new();
+            for (e, set) in es.iter().zip(&sets) {
+                for line in &e.traffic {
+                    by_text
+                        .entry(traffic_text(std::slice::from_ref(line)))
+                        .or_default()
+                        .push(set);
+                }
+            }
+            let all = AppSet::union_all(sets.iter().map(|s| &**s));
+            let lines = by_text
+                .into_iter()
+                .map(|(text, sets)| (text, AppSet::union_all(sets)))
+                .collect();
+            (target, (all, lines))
+        })
+        .collect();
+    let pairs: usize = by_target.iter().map(|t| t.1 .0.len()).sum();
     if pairs <= APP_PAIRS_LISTED {
         let lines = r
             .pairs()
