@@ -4078,6 +4078,29 @@ impl<'m> Walker<'m> {
             let Some(tg) = m.target_groups.get(tg_arn) else {
                 continue;
             };
+            // Reached only by non-default rules: say which (their conditions are not evaluated).
+            let rules: Vec<String> = if l.default_forwards_to(tg_arn) {
+                Vec::new()
+            } else {
+                l.rules_forwarding_to(tg_arn)
+                    .map(|r| {
+                        let priority = r.priority.map_or_else(|| r.arn.clone(), |p| p.to_string());
+                        if r.conditions.is_empty() {
+                            priority
+                        } else {
+                            format!("{priority} ({})", r.conditions.join(", "))
+                        }
+                    })
+                    .collect()
+            };
+            let by_rule = match rules.len() {
+                0 => String::new(),
+                n => format!(
+                    " by listener rule{} {}, whose conditions are not evaluated",
+                    if n == 1 { "" } else { "s" },
+                    rules.join(", ")
+                ),
+            };
             let eligible = |s: Option<&str>| {
                 matches!(
                     s,
@@ -4256,7 +4279,7 @@ impl<'m> Walker<'m> {
                         tg_arn,
                         "target-group",
                         &tg.name,
-                        format!("{} -> {} port {port}{note}", lb.name, th.name),
+                        format!("{} -> {} port {port}{by_rule}{note}", lb.name, th.name),
                         false,
                     );
                     self.leave_lb_node(node, flow, t2);

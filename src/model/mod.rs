@@ -904,6 +904,29 @@ pub enum ListenerAction {
     Other(String),
 }
 
+/// One rule of a listener (`describe-rules`), kept beside the listener's default actions.
+///
+/// Its conditions (`host-header`, `path-pattern`, `http-header`, `query-string`,
+/// `http-request-method`, `source-ip`) are not evaluated: the model keeps only which fields they
+/// test, and any rule may forward (semantics reference §5.2, "a target is reachable via a
+/// listener if any rule can forward to its target group"). For HTTP fields this loses nothing
+/// at the network level (a client chooses its host, path, headers and method). A `source-ip`
+/// condition is a known over-approximation: a rule that AWS applies only to some client
+/// addresses is taken to forward for every client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListenerRule {
+    /// ARN.
+    pub arn: String,
+    /// Priority (evaluated lowest first); `None` for the default rule.
+    pub priority: Option<u32>,
+    /// Whether this is the listener's default rule, whose actions repeat the default actions.
+    pub is_default: bool,
+    /// The fields its conditions test (`path-pattern`, `source-ip`, ...), in the rule's order.
+    pub conditions: Vec<String>,
+    /// Actions.
+    pub actions: Vec<ListenerAction>,
+}
+
 /// A load-balancer listener.
 #[derive(Debug, Clone)]
 pub struct Listener {
@@ -917,6 +940,9 @@ pub struct Listener {
     pub port: Option<u16>,
     /// Default actions.
     pub actions: Vec<ListenerAction>,
+    /// Rules (`describe-rules`), by priority, the default rule (if the snapshot lists it) last;
+    /// empty when the snapshot has none for this listener.
+    pub rules: Vec<ListenerRule>,
 }
 
 impl Listener {
@@ -930,11 +956,48 @@ impl Listener {
         }
     }
 
-    /// Target groups any action forwards to.
+    /// Target groups that the default actions or any rule forward to, each once: the default
+    /// actions' first, then the rules' by priority. Rule conditions are not evaluated (see
+    /// [`ListenerRule`]): a group that any rule names is forwarded to.
     pub fn target_groups(&self) -> impl Iterator<Item = &str> {
-        self.actions.iter().flat_map(|a| match a {
-            ListenerAction::Forward(tgs) => tgs.iter().map(String::as_str).collect::<Vec<_>>(),
-            _ => Vec::new(),
+        let mut out: Vec<&str> = Vec::new();
+        let actions = self
+            .actions
+            .iter()
+            .chain(self.rules.iter().flat_map(|r| r.actions.iter()));
+        for a in actions {
+            if let ListenerAction::Forward(tgs) = a {
+                for tg in tgs {
+                    if !out.contains(&tg.as_str()) {
+                        out.push(tg);
+                    }
+                }
+            }
+        }
+        out.into_iter()
+    }
+
+    /// Whether the default actions (or the default rule) forward to `tg`.
+    pub fn default_forwards_to(&self, tg: &str) -> bool {
+        let forwards = |a: &ListenerAction| matches!(a, ListenerAction::Forward(tgs) if tgs.iter().any(|t| t == tg));
+        self.actions.iter().any(forwards)
+            || self
+                .rules
+                .iter()
+                .filter(|r| r.is_default)
+                .any(|r| r.actions.iter().any(forwards))
+    }
+
+    /// The rules other than the default one that forward to `tg`, by priority.
+    pub fn rules_forwarding_to<'a>(
+        &'a self,
+        tg: &'a str,
+    ) -> impl Iterator<Item = &'a ListenerRule> {
+        self.rules.iter().filter(move |r| {
+            !r.is_default
+                && r.actions.iter().any(
+                    |a| matches!(a, ListenerAction::Forward(tgs) if tgs.iter().any(|t| t == tg)),
+                )
         })
     }
 }

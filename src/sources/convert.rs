@@ -13,7 +13,7 @@ use std::sync::Arc;
 use ipnet::{IpNet, Ipv4Net};
 use rayon::prelude::*;
 
-use super::snapshot::{is_region, FileContext, RawSnapshot};
+use super::snapshot::{is_region, FileContext, Items, RawSnapshot};
 use super::wire;
 use crate::model::*;
 
@@ -159,6 +159,109 @@ fn port_spec(proto: Protocol, from: Option<i64>, to: Option<i64>) -> PortSpec {
 
 fn live(state: Option<&str>, dead: &[&str]) -> bool {
     state.is_none_or(|s| !dead.contains(&s.to_ascii_lowercase().as_str()))
+}
+
+/// A listener's or a rule's action.
+fn listener_action(a: &wire::ListenerAction) -> ListenerAction {
+    match a.kind.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        Some("forward") => {
+            let mut tgs: Vec<String> = a.target_group_arn.iter().cloned().collect();
+            if let Some(fc) = &a.forward_config {
+                for t in &fc.target_groups {
+                    if let Some(arn) = &t.target_group_arn {
+                        if !tgs.contains(arn) {
+                            tgs.push(arn.clone());
+                        }
+                    }
+                }
+            }
+            ListenerAction::Forward(tgs)
+        }
+        Some("redirect") => ListenerAction::Redirect,
+        Some("fixed-response") => ListenerAction::FixedResponse,
+        other => ListenerAction::Other(other.unwrap_or("unknown").to_string()),
+    }
+}
+
+/// The listener a rule belongs to, from the rule's ARN:
+/// `arn:PARTITION:elasticloadbalancing:REGION:ACCOUNT:listener-rule/app/NAME/LB-ID/LISTENER-ID/RULE-ID`
+/// belongs to `arn:PARTITION:elasticloadbalancing:REGION:ACCOUNT:listener/app/NAME/LB-ID/LISTENER-ID`
+/// (`net/` likewise). `None` for anything else.
+pub(crate) fn listener_of_rule(rule_arn: &str) -> Option<String> {
+    let (head, path) = rule_arn.split_once(":listener-rule/")?;
+    if !head.starts_with("arn:") || !head.contains(":elasticloadbalancing:") {
+        return None;
+    }
+    let parts: Vec<&str> = path.split('/').collect();
+    let well_formed = parts.len() == 5
+        && matches!(parts[0], "app" | "net")
+        && parts.iter().all(|p| !p.is_empty());
+    well_formed.then(|| format!("{head}:listener/{}", parts[..4].join("/")))
+}
+
+/// Attaches `describe-rules` output to the listeners: each rule to the listener its file names
+/// (`ListenerArn`), else to the one its own ARN names. A rule whose listener is not in the
+/// snapshot, or that names none, is a warning. A rule listed twice (two files) is kept once.
+fn listener_rules(cx: &mut Ctx, m: &mut Model, sets: Items<wire::ListenerRuleSet>) {
+    for (f, set) in sets {
+        for r in set.rules {
+            let listener = set
+                .listener_arn
+                .clone()
+                .or_else(|| r.rule_arn.as_deref().and_then(listener_of_rule));
+            let Some(listener_arn) = listener else {
+                let message = match &r.rule_arn {
+                    Some(arn) => format!(
+                        "listener rule {arn} does not name its listener (not a listener-rule ARN, and the file has no ListenerArn); ignored"
+                    ),
+                    None => "a listener rule without its RuleArn, in a file without ListenerArn; ignored"
+                        .to_string(),
+                };
+                cx.warn(&f, message);
+                continue;
+            };
+            let priority = r.priority.as_deref().and_then(|p| p.parse::<u32>().ok());
+            let arn = r.rule_arn.clone().unwrap_or_else(|| {
+                format!(
+                    "{listener_arn}/rule-{}",
+                    r.priority.as_deref().unwrap_or("unknown")
+                )
+            });
+            let Some(listener) = m.listeners.get_mut(&listener_arn) else {
+                cx.warn(
+                    &f,
+                    format!(
+                        "listener rule {arn} belongs to listener {listener_arn} which is not in the snapshot; ignored"
+                    ),
+                );
+                continue;
+            };
+            if listener.rules.iter().any(|x| x.arn == arn) {
+                continue;
+            }
+            listener.rules.push(ListenerRule {
+                arn,
+                priority,
+                is_default: r.is_default || r.priority.as_deref() == Some("default"),
+                conditions: r
+                    .conditions
+                    .iter()
+                    .map(|c| c.field.clone().unwrap_or_default())
+                    .collect(),
+                actions: r.actions.iter().map(listener_action).collect(),
+            });
+        }
+    }
+    for l in m.listeners.values_mut() {
+        l.rules.sort_by(|a, b| {
+            (a.is_default, a.priority.is_none(), a.priority, &a.arn).cmp(&(
+                b.is_default,
+                b.priority.is_none(),
+                b.priority,
+                &b.arn,
+            ))
+        });
+    }
 }
 
 /// Builds the model from the raw snapshot.
@@ -1254,30 +1357,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             .listener_arn
             .clone()
             .unwrap_or_else(|| format!("{lb_arn}/listener-{}", l.port.unwrap_or(0)));
-        let actions = l
-            .default_actions
-            .iter()
-            .map(
-                |a| match a.kind.as_deref().map(str::to_ascii_lowercase).as_deref() {
-                    Some("forward") => {
-                        let mut tgs: Vec<String> = a.target_group_arn.iter().cloned().collect();
-                        if let Some(fc) = &a.forward_config {
-                            for t in &fc.target_groups {
-                                if let Some(arn) = &t.target_group_arn {
-                                    if !tgs.contains(arn) {
-                                        tgs.push(arn.clone());
-                                    }
-                                }
-                            }
-                        }
-                        ListenerAction::Forward(tgs)
-                    }
-                    Some("redirect") => ListenerAction::Redirect,
-                    Some("fixed-response") => ListenerAction::FixedResponse,
-                    other => ListenerAction::Other(other.unwrap_or("unknown").to_string()),
-                },
-            )
-            .collect();
+        let actions = l.default_actions.iter().map(listener_action).collect();
         m.listeners.insert(
             arn.clone(),
             Listener {
@@ -1286,9 +1366,11 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 protocol: l.protocol.clone().unwrap_or_default(),
                 port: l.port.and_then(|p| u16::try_from(p).ok()),
                 actions,
+                rules: Vec::new(),
             },
         );
     }
+    listener_rules(&mut cx, &mut m, raw.listener_rules);
     for (f, tg) in raw.target_groups {
         let target_type = match tg.target_type.as_deref() {
             Some("ip") => TargetType::Ip,
@@ -2207,5 +2289,228 @@ fn inherit_locations(m: &mut Model) {
     }
     for lb in m.load_balancers.values_mut() {
         fill(&mut lb.location, &lb.vpc_id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sources::{load_files, LoadError, SnapshotFile};
+
+    const P: &str = "arn:aws:elasticloadbalancing:eu-west-1:111122223333:";
+
+    fn file(name: &str, json: serde_json::Value) -> SnapshotFile {
+        let display = format!("snap/111122223333/eu-west-1/{name}");
+        SnapshotFile {
+            components: display.split('/').map(str::to_string).collect(),
+            display,
+            contents: serde_json::to_vec_pretty(&json).expect("JSON"),
+        }
+    }
+
+    #[test]
+    fn a_rule_arn_names_its_listener() {
+        assert_eq!(
+            listener_of_rule(&format!(
+                "{P}listener-rule/app/shop/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee"
+            )),
+            Some(format!(
+                "{P}listener/app/shop/50dc6c495c0c9188/f2f7dc8efc522ab2"
+            ))
+        );
+        assert_eq!(
+            listener_of_rule(
+                "arn:aws-cn:elasticloadbalancing:cn-north-1:111122223333:listener-rule/net/db/1/2/3"
+            ),
+            Some(
+                "arn:aws-cn:elasticloadbalancing:cn-north-1:111122223333:listener/net/db/1/2"
+                    .to_string()
+            )
+        );
+        for not_a_rule in [
+            format!("{P}listener/app/shop/1/2"),
+            format!("{P}listener-rule/app/shop/1/2"),
+            format!("{P}listener-rule/app/shop/1/2/3/4"),
+            format!("{P}listener-rule/app/shop//2/3"),
+            format!("{P}listener-rule/gwy/shop/1/2/3"),
+            format!("{P}targetgroup/web/1"),
+            "listener-rule/app/shop/1/2/3".to_string(),
+            "arn:aws:events:eu-west-1:111122223333:rule/nightly".to_string(),
+            String::new(),
+        ] {
+            assert_eq!(listener_of_rule(&not_a_rule), None, "{not_a_rule}");
+        }
+    }
+
+    /// An ALB whose listener answers with a fixed response by default, and forwards by rules:
+    /// one file of bare `describe-rules` output (each rule's ARN names the listener), one in
+    /// the collector's shape (the file names the listener), one naming a listener that is
+    /// not in the snapshot.
+    #[test]
+    fn rules_forward_beside_the_default_actions_and_dangling_ones_are_warned_about() {
+        let lb = format!("{P}loadbalancer/app/shop/e7");
+        let listener = format!("{P}listener/app/shop/e7/l1");
+        let gone = format!("{P}listener/app/shop/e7/l2");
+        let tg = |name: &str| format!("{P}targetgroup/{name}/1");
+        let forward = |name: &str| {
+            serde_json::json!({
+                "Type": "forward",
+                "TargetGroupArn": tg(name),
+                "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": tg(name), "Weight": 1}]}
+            })
+        };
+        let fixed = serde_json::json!({"Type": "fixed-response"});
+        let groups: Vec<serde_json::Value> = ["api", "web", "admin", "img"]
+            .map(|n| serde_json::json!({"TargetGroupArn": tg(n), "TargetGroupName": n}))
+            .into();
+        let files = vec![
+            file(
+                "describe-load-balancers.json",
+                serde_json::json!({"LoadBalancers": [{"LoadBalancerArn": lb, "Type": "application"}]}),
+            ),
+            file(
+                "describe-listeners.json",
+                serde_json::json!({"Listeners": [{
+                    "ListenerArn": listener, "LoadBalancerArn": lb, "Port": 443,
+                    "Protocol": "HTTPS", "DefaultActions": [fixed]
+                }]}),
+            ),
+            file(
+                "describe-target-groups.json",
+                serde_json::json!({"TargetGroups": groups}),
+            ),
+            file(
+                "describe-rules.json",
+                serde_json::json!({"Rules": [
+                    {"RuleArn": format!("{P}listener-rule/app/shop/e7/l1/default"),
+                     "Priority": "default", "Conditions": [], "Actions": [fixed], "IsDefault": true},
+                    {"RuleArn": format!("{P}listener-rule/app/shop/e7/l1/r20"), "Priority": "20",
+                     "Conditions": [{"Field": "host-header", "Values": ["www.example.com"]}],
+                     "Actions": [forward("web")], "IsDefault": false},
+                    {"RuleArn": format!("{P}listener-rule/app/shop/e7/l1/r10"), "Priority": "10",
+                     "Conditions": [{"Field": "path-pattern", "Values": ["/api/*"]},
+                                    {"Field": "source-ip", "Values": ["81.2.69.0/24"]}],
+                     "Actions": [forward("api"), forward("web")], "IsDefault": false}
+                ], "NextMarker": null}),
+            ),
+            file(
+                "elbv2-describe-rules-l1.json",
+                serde_json::json!({"ListenerArn": listener, "Rules": [
+                    {"Priority": "30", "Actions": [{"Type": "forward", "ForwardConfig": {
+                        "TargetGroups": [{"TargetGroupArn": tg("img")}]}}]}
+                ]}),
+            ),
+            file(
+                "describe-rules-gone.json",
+                serde_json::json!({"Rules": [
+                    {"RuleArn": format!("{P}listener-rule/app/shop/e7/l2/r1"), "Priority": "1",
+                     "Actions": [forward("admin")]}
+                ]}),
+            ),
+        ];
+        let snap = load_files("test", &files).expect("loads");
+        let l = &snap.model.listeners[&listener];
+        assert_eq!(l.actions, vec![ListenerAction::FixedResponse]);
+        // Every rule's groups, once each, by priority; the default rule last.
+        assert_eq!(
+            l.target_groups().collect::<Vec<_>>(),
+            vec![tg("api"), tg("web"), tg("img")]
+        );
+        let order: Vec<(Option<u32>, bool)> =
+            l.rules.iter().map(|r| (r.priority, r.is_default)).collect();
+        assert_eq!(
+            order,
+            vec![
+                (Some(10), false),
+                (Some(20), false),
+                (Some(30), false),
+                (None, true)
+            ]
+        );
+        assert_eq!(l.rules[0].conditions, vec!["path-pattern", "source-ip"]);
+        assert_eq!(l.rules[2].arn, format!("{listener}/rule-30"));
+        assert!(!l.default_forwards_to(&tg("web")));
+        let by: Vec<Option<u32>> = l
+            .rules_forwarding_to(&tg("web"))
+            .map(|r| r.priority)
+            .collect();
+        assert_eq!(by, vec![Some(10), Some(20)]);
+        // Not forwarded by anything.
+        assert!(!l.target_groups().any(|t| t == tg("admin")));
+        let warnings: Vec<String> = snap
+            .diagnostics
+            .iter()
+            .filter(|d| d.level == Level::Warning)
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            warnings,
+            vec![format!(
+                "snap/111122223333/eu-west-1/describe-rules-gone.json: listener rule {P}listener-rule/app/shop/e7/l2/r1 belongs to listener {gone} which is not in the snapshot; ignored"
+            )]
+        );
+    }
+
+    /// A rule that names no listener is a warning; a wrongly typed field is an error naming
+    /// the file and the field's path.
+    #[test]
+    fn rules_without_a_listener_are_warned_about_and_wrong_types_are_errors() {
+        let vpcs = file(
+            "vpcs.json",
+            serde_json::json!({"Vpcs": [{"VpcId": "vpc-1"}]}),
+        );
+        let orphan = file(
+            "rules.json",
+            serde_json::json!({"Rules": [
+                {"RuleArn": "arn:aws:events:eu-west-1:111122223333:rule/nightly"},
+                {"Priority": "5"}
+            ]}),
+        );
+        let snap = load_files("test", &[vpcs.clone(), orphan]).expect("loads");
+        let text: Vec<String> = snap.diagnostics.iter().map(ToString::to_string).collect();
+        assert!(
+            text.iter().any(|d| d.contains("rules.json")
+                && d.contains(
+                    "arn:aws:events:eu-west-1:111122223333:rule/nightly does not name its listener"
+                )),
+            "{text:?}"
+        );
+        assert!(
+            text.iter()
+                .any(|d| d.contains("without its RuleArn, in a file without ListenerArn")),
+            "{text:?}"
+        );
+        for (json, path) in [
+            (r#"{"Rules": [{"Priority": 10}]}"#, "Rules[0].Priority"),
+            (r#"{"Rules": {"RuleArn": "x"}}"#, "Rules"),
+            (
+                r#"{"Rules": [{"Actions": [{"Type": "forward", "TargetGroupArn": ["a"]}]}]}"#,
+                "Rules[0].Actions[0].TargetGroupArn",
+            ),
+            (r#"{"Rules": [{"IsDefault": "yes"}]}"#, "Rules[0].IsDefault"),
+            (r#"{"ListenerArn": 5, "Rules": []}"#, "ListenerArn"),
+        ] {
+            let bad = SnapshotFile {
+                display: "snap/describe-rules.json".into(),
+                components: vec!["snap".into(), "describe-rules.json".into()],
+                contents: json.as_bytes().to_vec(),
+            };
+            match load_files("test", &[vpcs.clone(), bad]) {
+                Err(LoadError::Type { file, path: p, .. }) => {
+                    assert_eq!(
+                        (file.as_str(), p.as_str()),
+                        ("snap/describe-rules.json", path)
+                    );
+                }
+                other => panic!("{json}: {other:?}"),
+            }
+        }
+        // `ListenerArn` without `Rules` is an unknown key, not an error.
+        let alone = file("x.json", serde_json::json!({"ListenerArn": 5}));
+        let snap = load_files("test", &[vpcs, alone]).expect("loads");
+        assert!(snap
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("unknown top-level key `ListenerArn`")));
     }
 }

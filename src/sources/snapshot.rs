@@ -91,6 +91,8 @@ pub struct RawSnapshot {
     pub vpc_endpoints: Items<wire::VpcEndpoint>,
     pub load_balancers: Items<wire::LoadBalancer>,
     pub listeners: Items<wire::Listener>,
+    /// `describe-rules` output, one set per file.
+    pub listener_rules: Items<wire::ListenerRuleSet>,
     pub target_groups: Items<wire::TargetGroup>,
     pub target_health: Items<wire::TargetHealthSet>,
     pub lb_attributes: Items<wire::LoadBalancerAttributeSet>,
@@ -144,6 +146,7 @@ impl RawSnapshot {
             vpc_endpoints,
             load_balancers,
             listeners,
+            listener_rules,
             target_groups,
             target_health,
             lb_attributes,
@@ -183,6 +186,7 @@ impl RawSnapshot {
         add(&mut self.vpc_endpoints, vpc_endpoints);
         add(&mut self.load_balancers, load_balancers);
         add(&mut self.listeners, listeners);
+        add(&mut self.listener_rules, listener_rules);
         add(&mut self.target_groups, target_groups);
         add(&mut self.target_health, target_health);
         add(&mut self.lb_attributes, lb_attributes);
@@ -564,6 +568,8 @@ impl<'de> Visitor<'de> for FastVisitor {
                     "LoadBalancerListeners" => Some(Box::new(
                         map.next_value::<Vec<wire::LoadBalancerListenerSet>>()?,
                     )),
+                    "Rules" => Some(Box::new(map.next_value::<Vec<wire::ListenerRule>>()?)),
+                    "ListenerArn" => Some(Box::new(map.next_value::<String>()?)),
                     "PrefixListId" => Some(Box::new(map.next_value::<String>()?)),
                     "Entries" => Some(Box::new(map.next_value::<Vec<wire::PrefixListEntry>>()?)),
                     "TargetHealthDescriptions" => Some(Box::new(
@@ -773,6 +779,27 @@ fn recognise<S: TopLevel>(ctx: &Arc<FileContext>, mut object: S) -> Result<FileP
                 }
                 recognised += 1;
             }
+            // `describe-rules` output, with the listener's ARN beside it when the file gives
+            // it (the collector's shape); otherwise each rule's ARN names its listener.
+            "Rules" => {
+                let listener_arn = if object.contains("ListenerArn") {
+                    Some(object.take(ctx, "ListenerArn")?)
+                } else {
+                    None
+                };
+                let rules: Vec<wire::ListenerRule> = object.take(ctx, "Rules")?;
+                part.raw.keys_seen.insert("Rules");
+                part.raw.listener_rules.push((
+                    ctx.clone(),
+                    wire::ListenerRuleSet {
+                        listener_arn,
+                        rules,
+                    },
+                ));
+                recognised += 1;
+            }
+            // Taken with `Rules` (sorted keys: it comes first); alone it is unknown.
+            "ListenerArn" if object.contains("Rules") => {}
             k if IGNORED_KEYS.contains(&k) => {}
             k if NOT_MODELLED_KEYS.contains(&k) => {
                 recognised += 1;
@@ -959,6 +986,11 @@ mod tests {
                 .to_string(),
             r#"{"Entries": [{"Cidr": "10.0.0.0/8"}], "Vpcs": 5}"#.to_string(),
             r#"{"PrefixListId": 5}"#.to_string(),
+            r#"{"Rules": [{"Priority": 10}]}"#.to_string(),
+            r#"{"ListenerArn": 5, "Rules": []}"#.to_string(),
+            r#"{"ListenerArn": "arn:l", "Rules": [{"Foo": 1e400}]}"#.to_string(),
+            r#"{"ListenerArn": "arn:l", "Rules": [{"RuleArn": "a"}], "Vpcs": []}"#.to_string(),
+            r#"{"ListenerArn": 5}"#.to_string(),
             r#"{"Vpcs": []} x"#.to_string(),
             r#"[{"Vpcs": []}]"#.to_string(),
             r#"{"status": "partial", "tool": "x", "Vpcs": []}"#.to_string(),

@@ -883,6 +883,39 @@ pub struct RedirectConfig {
     pub port: Option<String>,
 }
 
+/// One rule of `aws elbv2 describe-rules` output (`{"Rules": [...]}`). A rule names its
+/// listener only through its ARN
+/// (`arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener-rule/app/NAME/LB-ID/LISTENER-ID/RULE-ID`),
+/// unless the file gives the listener's ARN beside the list (`{"ListenerArn", "Rules"}`, the
+/// collector's shape; see [`ListenerRuleSet`]).
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListenerRule {
+    pub rule_arn: Option<String>,
+    /// `"1"` to `"50000"`, or `"default"` for the default rule.
+    pub priority: Option<String>,
+    #[serde(default, deserialize_with = "list")]
+    pub conditions: Vec<RuleCondition>,
+    #[serde(default, deserialize_with = "list")]
+    pub actions: Vec<ListenerAction>,
+    #[serde(default)]
+    pub is_default: bool,
+}
+
+/// A rule's condition: only the field it tests is read (conditions are not evaluated).
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct RuleCondition {
+    pub field: Option<String>,
+}
+
+/// The rules one file holds, with the listener's ARN when the file gives it.
+#[derive(Debug, Default)]
+pub struct ListenerRuleSet {
+    pub listener_arn: Option<String>,
+    pub rules: Vec<ListenerRule>,
+}
+
 /// Batfish wrapper `LoadBalancerListeners`.
 #[derive(Debug, Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]

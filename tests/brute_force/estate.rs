@@ -216,7 +216,9 @@ pub struct Listener {
     /// `HTTP`, `HTTPS` (ALB); `TCP`, `UDP`, `TLS`, `TCP_UDP` (NLB).
     pub protocol: String,
     pub port: u16,
-    /// Target groups the default action forwards to (empty: a fixed response).
+    /// Target groups the listener forwards to (empty: a fixed response). An ALB listener
+    /// whose id is odd forwards by a path rule (`describe-rules`) while its default action is
+    /// a fixed response ([`Lb::rules_forward`]); the others by their default action.
     pub forward: Vec<String>,
 }
 
@@ -247,6 +249,13 @@ impl Lb {
             self.name,
             self.id
         )
+    }
+    /// Whether the listener's forwarding is written as a rule rather than its default action
+    /// (ALB listeners with an odd id): the loader must read both the same.
+    pub fn rules_forward(&self, l: &Listener) -> bool {
+        !self.network
+            && !l.forward.is_empty()
+            && l.id.ends_with(['1', '3', '5', '7', '9', 'b', 'd', 'f'])
     }
     pub fn listener_arn(&self, l: &Listener) -> String {
         format!(
@@ -2897,36 +2906,41 @@ impl Estate {
                 })
             })
             .collect();
+        let fixed_response = json!({
+            "Type": "fixed-response",
+            "Order": 1,
+            "FixedResponseConfig": {"StatusCode": "404", "ContentType": "text/plain"}
+        });
+        let forward_action = |l: &Listener| {
+            let arns: Vec<String> = l
+                .forward
+                .iter()
+                .filter_map(|t| self.target_groups.iter().find(|g| &g.id == t))
+                .map(|g| g.arn())
+                .collect();
+            let mut a = json!({
+                "Type": "forward",
+                "Order": 1,
+                "ForwardConfig": {
+                    "TargetGroups": arns.iter().map(|a| json!({"TargetGroupArn": a, "Weight": 1})).collect::<Vec<Value>>(),
+                    "TargetGroupStickinessConfig": {"Enabled": false}
+                }
+            });
+            if arns.len() == 1 {
+                a["TargetGroupArn"] = json!(arns[0]);
+            }
+            a
+        };
+        let (fixed, forward) = (&fixed_response, &forward_action);
         let listeners: Vec<Value> = self
             .lbs
             .iter()
             .flat_map(|lb| {
                 lb.listeners.iter().map(move |l| {
-                    let actions = if l.forward.is_empty() {
-                        json!([{
-                            "Type": "fixed-response",
-                            "Order": 1,
-                            "FixedResponseConfig": {"StatusCode": "404", "ContentType": "text/plain"}
-                        }])
+                    let actions = if l.forward.is_empty() || lb.rules_forward(l) {
+                        json!([fixed])
                     } else {
-                        let arns: Vec<String> = l
-                            .forward
-                            .iter()
-                            .filter_map(|t| self.target_groups.iter().find(|g| &g.id == t))
-                            .map(|g| g.arn())
-                            .collect();
-                        let mut a = json!({
-                            "Type": "forward",
-                            "Order": 1,
-                            "ForwardConfig": {
-                                "TargetGroups": arns.iter().map(|a| json!({"TargetGroupArn": a, "Weight": 1})).collect::<Vec<Value>>(),
-                                "TargetGroupStickinessConfig": {"Enabled": false}
-                            }
-                        });
-                        if arns.len() == 1 {
-                            a["TargetGroupArn"] = json!(arns[0]);
-                        }
-                        json!([a])
+                        json!([forward(l)])
                     };
                     json!({
                         "ListenerArn": lb.listener_arn(l),
@@ -2938,6 +2952,47 @@ impl Estate {
                 })
             })
             .collect();
+        // `describe-rules` for the listeners that forward by a rule: a path rule and the
+        // default rule, as the CLI prints them; the file names the listener (the collector's
+        // shape) for even ports, and leaves it to the rules' ARNs for odd ones.
+        let mut rule_files: Vec<(String, Value)> = Vec::new();
+        for lb in &self.lbs {
+            for l in lb.listeners.iter().filter(|l| lb.rules_forward(l)) {
+                let listener_arn = lb.listener_arn(l);
+                let rule_arn = |id: String| {
+                    format!(
+                        "{}/{id}",
+                        listener_arn.replacen(":listener/", ":listener-rule/", 1)
+                    )
+                };
+                let rules = json!([
+                    {
+                        "RuleArn": rule_arn(format!("7e1e{}", &l.id[4..])),
+                        "Priority": "10",
+                        "Conditions": [{
+                            "Field": "path-pattern",
+                            "Values": ["/app/*"],
+                            "PathPatternConfig": {"Values": ["/app/*"]}
+                        }],
+                        "Actions": [forward_action(l)],
+                        "IsDefault": false
+                    },
+                    {
+                        "RuleArn": rule_arn(format!("de1a{}", &l.id[4..])),
+                        "Priority": "default",
+                        "Conditions": [],
+                        "Actions": [fixed_response],
+                        "IsDefault": true
+                    }
+                ]);
+                let doc = if l.port % 2 == 0 {
+                    json!({"ListenerArn": listener_arn, "Rules": rules})
+                } else {
+                    json!({ "Rules": rules })
+                };
+                rule_files.push((format!("describe-rules-{}-{}.json", lb.name, l.id), doc));
+            }
+        }
         let lb_arn = |name: &str| {
             self.lbs
                 .iter()
@@ -3072,7 +3127,7 @@ impl Estate {
                 })
             })
             .collect();
-        let files = vec![
+        let mut files = vec![
             (
                 "describe-load-balancers.json".to_string(),
                 json!({ "LoadBalancers": lbs }),
@@ -3102,6 +3157,7 @@ impl Estate {
                 json!({ "Reservations": reservations }),
             ),
         ];
+        files.extend(rule_files);
         (enis, files)
     }
 

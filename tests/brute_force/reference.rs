@@ -29,7 +29,7 @@
 //! reach them (public IPs, §5.1); listeners take TCP (HTTP, HTTPS, TCP, TLS),
 //! UDP or both (TCP_UDP) on their port; the LB's groups filter clients inbound
 //! and the node's leg outbound (none on an NLB without groups: no filter,
-//! §5.3); forward actions lead to target groups; instance targets are reached
+//! §5.3); forward actions (default or any rule's) lead to target groups; instance targets are reached
 //! at the primary IP of the instance's primary ENI, ip targets at their address
 //! (§5.1); only healthy targets receive traffic (§5.1, see `health_class`);
 //! without cross-zone load balancing (NLB default; ALB always has it) a node
@@ -2060,16 +2060,25 @@ impl<'m> Walk<'m> {
         }
     }
 
-    /// The target groups a listener's actions forward to (§5.2: any rule that can
-    /// forward counts).
+    /// The target groups a listener's default actions and rules forward to, each once (§5.2:
+    /// any rule that can forward counts; conditions are not evaluated).
     fn forwarded_groups(&self, l: &Listener) -> Vec<&'m TargetGroup> {
-        l.actions
+        let mut arns: Vec<String> = Vec::new();
+        for a in l
+            .actions
             .iter()
-            .flat_map(|a| match a {
-                ListenerAction::Forward(tgs) => tgs.clone(),
-                _ => Vec::new(),
-            })
-            .filter_map(|arn| self.m.target_groups.get(&arn))
+            .chain(l.rules.iter().flat_map(|r| &r.actions))
+        {
+            if let ListenerAction::Forward(tgs) = a {
+                for t in tgs {
+                    if !arns.contains(t) {
+                        arns.push(t.clone());
+                    }
+                }
+            }
+        }
+        arns.iter()
+            .filter_map(|arn| self.m.target_groups.get(arn))
             .collect()
     }
 

@@ -857,6 +857,7 @@ impl Extend<'_> {
                     protocol: listener_proto.into(),
                     port: Some(listener_port + t as u16),
                     actions: vec![action],
+                    rules: Vec::new(),
                 },
             );
         }
