@@ -238,13 +238,18 @@ fn collects_a_two_region_estate_from_moto_and_answers_queries() {
         )["items"],
         1
     );
+    // The path rule and the default rule.
+    assert_eq!(
+        call(&manifest, "eu-west-1", "elasticloadbalancing:DescribeRules")["items"],
+        2
+    );
     assert_eq!(
         call(&manifest, "eu-west-1", "rds:DescribeDBInstances")["items"],
         1
     );
     assert_eq!(
         call(&manifest, "eu-west-1", "ec2:DescribeInstances")["items"],
-        3
+        4
     );
     let text = std::fs::read_to_string(snap.join("manifest.json")).unwrap();
     assert!(!text.contains("test-secret"));
@@ -283,10 +288,47 @@ fn collects_a_two_region_estate_from_moto_and_answers_queries() {
         listeners["LoadBalancerListeners"][0]["Listeners"][0]["Port"],
         80
     );
+    // The listener's rules, one file per listener, naming the listener.
+    let listener_arn = ids["listener_arn"].as_str().unwrap();
+    let rules_file = format!(
+        "elbv2-describe-rules-{}.json",
+        listener_arn
+            .split_once(":listener/")
+            .unwrap()
+            .1
+            .replace('/', "_")
+    );
+    let rules = read_json(&region.join(&rules_file));
+    assert_eq!(rules["ListenerArn"], listener_arn);
+    let rules = rules["Rules"].as_array().expect("Rules");
+    let path_rule = rules
+        .iter()
+        .find(|r| r["Priority"] == "10")
+        .expect("the path rule");
+    assert_eq!(path_rule["IsDefault"], false);
+    assert_eq!(path_rule["Conditions"][0]["Field"], "path-pattern");
+    assert_eq!(path_rule["Actions"][0]["TargetGroupArn"], ids["api_tg_arn"]);
+    // moto lists the default rule too (with a rule id of its own making, a decimal number).
+    assert!(rules
+        .iter()
+        .any(|r| r["IsDefault"] == true && r["Priority"] == "default"));
     let health = read_json(&region.join("elbv2-describe-target-health.json"));
+    let of_group = |tg: &Value| {
+        health["LoadBalancerTargetHealth"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| &h["TargetGroupArn"] == tg)
+            .unwrap_or_else(|| panic!("no target health for {tg}"))
+            .clone()
+    };
     assert_eq!(
-        health["LoadBalancerTargetHealth"][0]["TargetHealthDescriptions"][0]["Target"]["Id"],
+        of_group(&ids["tg_arn"])["TargetHealthDescriptions"][0]["Target"]["Id"],
         ids["app"]
+    );
+    assert_eq!(
+        of_group(&ids["api_tg_arn"])["TargetHealthDescriptions"][0]["Target"]["Id"],
+        ids["api"]
     );
     for f in [
         "elbv2-describe-load-balancer-attributes.json",
@@ -348,6 +390,20 @@ fn collects_a_two_region_estate_from_moto_and_answers_queries() {
     assert_eq!(
         verdict(bastion, app, &["--protocol", "tcp", "--port", "22"]),
         "unreachable"
+    );
+    // Through the listener's path rule only (its default action forwards to app-1's group):
+    // the collected rules make the loaded snapshot forward to api-1's group.
+    let api = ids["api"].as_str().unwrap();
+    let answer = query(
+        &snap,
+        bastion,
+        api,
+        &["--protocol", "tcp", "--port", "8080"],
+    );
+    assert_eq!(answer["verdict"], "reachable", "{answer}");
+    assert!(
+        answer.to_string().contains("by listener rule 10"),
+        "{answer}"
     );
     // Peered VPC: routes both ways, but the shared host's group admits nothing.
     assert_eq!(verdict(app, "shared-1", &[]), "unreachable");
@@ -439,8 +495,8 @@ fn an_unreachable_endpoint_collects_nothing_and_leaves_no_folder() {
 }
 
 /// Paginators: every page of every paginated call is read (the stub splits VPCs into three
-/// pages, rules, instances, prefix-list entries, load balancers, listeners and databases
-/// into two), and the manifest counts the pages.
+/// pages, rules, instances, prefix-list entries, load balancers, listeners, listener rules and
+/// databases into two), and the manifest counts the pages.
 #[test]
 fn paginated_calls_read_every_page() {
     let stub = stub::start(stub::Mode::Pages);
@@ -472,6 +528,8 @@ fn paginated_calls_read_every_page() {
     expect("elasticloadbalancing:DescribeLoadBalancers", 2, 2);
     expect("elasticloadbalancing:DescribeListeners", 4, 4);
     expect("elasticloadbalancing:DescribeLoadBalancerAttributes", 2, 2);
+    // Two listeners per load balancer, two pages of one rule each per listener.
+    expect("elasticloadbalancing:DescribeRules", 8, 8);
     expect("rds:DescribeDBInstances", 2, 2);
     let region = snap.join(format!("{}/eu-west-1", stub::ACCOUNT));
     let vpcs = read_json(&region.join("ec2-describe-vpcs.json"));
@@ -495,16 +553,88 @@ fn paginated_calls_read_every_page() {
         "DescribeVpcs p3",
         "DescribeDBInstances d2",
         "DescribeLoadBalancers lb2",
+        "DescribeRules r2",
     ] {
         assert!(
             seen.iter().any(|r| r.ends_with(token)),
             "no request `{token}` in {seen:?}"
         );
     }
-    // The snapshot loads, and says how many of each it read.
+    // One rules file per listener, both pages in it, naming its listener.
+    let rule_files: Vec<PathBuf> = walk(&region)
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("elbv2-describe-rules-"))
+        })
+        .collect();
+    assert_eq!(rule_files.len(), 4, "{rule_files:?}");
+    for f in &rule_files {
+        let doc = read_json(f);
+        let listener = doc["ListenerArn"].as_str().expect("ListenerArn");
+        let priorities: Vec<&str> = doc["Rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["Priority"].as_str().unwrap())
+            .collect();
+        assert_eq!(priorities, ["10", "default"], "{listener}");
+    }
+    // The snapshot loads, and says how many of each it read; every rule finds its listener.
     let analysis = analyze_json(&snap);
     assert_eq!(analysis["totals"]["vpcs"], 5);
     assert_eq!(analysis["totals"]["db_instances"], 2);
+    assert!(
+        !analysis["warnings"].to_string().contains("listener rule"),
+        "{}",
+        analysis["warnings"]
+    );
+}
+
+/// `docs/iam-policy.json` allows every call the manifest records (the per-region calls; the
+/// stub answers all of them) and `ec2:DescribeRegions` (`--all-regions`), so the
+/// least-privilege policy never lags behind a new call. (`sts:GetCallerIdentity` needs no
+/// permission.)
+#[test]
+fn the_iam_policy_allows_every_call_made() {
+    let policy = read_json(&path("docs/iam-policy.json"));
+    let allowed: Vec<&str> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| match &s["Action"] {
+            Value::String(a) => vec![a.as_str()],
+            Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let stub = stub::start(stub::Mode::Pages);
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("iam");
+    let out = collect(&stub.url, &snap, &["--all-regions"])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manifest = read_json(&snap.join("manifest.json"));
+    let made: std::collections::BTreeSet<&str> = calls(&manifest)
+        .iter()
+        .filter_map(|c| c["call"].as_str())
+        .collect();
+    assert!(
+        made.contains("elasticloadbalancing:DescribeRules"),
+        "{made:?}"
+    );
+    for call in made.into_iter().chain(["ec2:DescribeRegions"]) {
+        assert!(
+            allowed.contains(&call),
+            "{call} is made but not in docs/iam-policy.json"
+        );
+    }
 }
 
 /// A region that refuses every call (AccessDenied / UnauthorizedOperation, not retried):

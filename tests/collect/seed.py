@@ -159,6 +159,7 @@ def seed_main(region):
     ec2.associate_address(AllocationId=bastion_eip["AllocationId"], InstanceId=ids["bastion"])
     ids["bastion_ip"] = bastion_eip["PublicIp"]
     ids["app"] = instance(private, app_sg, "app-1", False)
+    ids["api"] = instance(private, app_sg, "api-1", False)
     ids["shared_host"] = instance(shared_sn, sg("shared", "nothing in", shared), "shared-1", False)
 
     # An internet-facing ALB in both public subnets: HTTP:80 -> app:8080.
@@ -169,10 +170,20 @@ def seed_main(region):
         Name="app", Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="instance",
     )["TargetGroups"][0]["TargetGroupArn"]
     elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": ids["app"], "Port": 8080}])
-    elb.create_listener(
+    listener = elb.create_listener(
         LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
+    )["Listeners"][0]["ListenerArn"]
+    # A path rule forwarding /api/* to a second group: api-1 is reached only through it.
+    api_tg = elb.create_target_group(
+        Name="api", Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="instance",
+    )["TargetGroups"][0]["TargetGroupArn"]
+    elb.register_targets(TargetGroupArn=api_tg, Targets=[{"Id": ids["api"], "Port": 8080}])
+    elb.create_rule(
+        ListenerArn=listener, Priority=10,
+        Conditions=[{"Field": "path-pattern", "Values": ["/api/*"]}],
+        Actions=[{"Type": "forward", "TargetGroupArn": api_tg}],
     )
-    ids.update(lb="web", lb_arn=lb, tg_arn=tg)
+    ids.update(lb="web", lb_arn=lb, tg_arn=tg, listener_arn=listener, api_tg_arn=api_tg)
 
     # An RDS database in the private subnets.
     rds.create_db_subnet_group(

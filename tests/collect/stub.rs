@@ -1,5 +1,6 @@
 //! A local HTTP stub of the AWS query APIs (EC2, ELBv2, RDS, STS), on a loopback port, for
-//! what moto cannot show: several pages per call (moto ignores MaxResults), a region that
+//! what moto cannot show: several pages per call (moto ignores MaxResults; its DescribeRules
+//! pages only past 50 rules), a region that
 //! answers AccessDenied, and a call that never answers (an interrupted run).
 //!
 //! It speaks just enough HTTP/1.1 (keep-alive, Content-Length) for the SDK's client, reads
@@ -283,6 +284,15 @@ fn answer(
             match token {
                 "" => query(ELB_NS, action, &format!("<Listeners>{}</Listeners><NextMarker>l2</NextMarker>", listener(80))),
                 _ => query(ELB_NS, action, &format!("<Listeners>{}</Listeners>", listener(8080))),
+            }
+        }
+        // Rules in two pages per listener: a redirect rule, then the default rule.
+        ("2015-12-01", "DescribeRules") => {
+            let listener = params.get("ListenerArn").cloned().unwrap_or_default();
+            let rule = |id: &str, priority: &str, default: bool, kind: &str| format!("<member><RuleArn>{listener}/rule-{id}</RuleArn><Priority>{priority}</Priority><IsDefault>{default}</IsDefault><Actions><member><Type>{kind}</Type><Order>1</Order></member></Actions></member>");
+            match token {
+                "" => query(ELB_NS, action, &format!("<Rules>{}</Rules><NextMarker>r2</NextMarker>", rule("1", "10", false, "redirect"))),
+                _ => query(ELB_NS, action, &format!("<Rules>{}</Rules>", rule("default", "default", true, "fixed-response"))),
             }
         }
         ("2015-12-01", "DescribeLoadBalancerAttributes") => query(ELB_NS, action, "<Attributes><member><Key>load_balancing.cross_zone.enabled</Key><Value>true</Value></member></Attributes>"),

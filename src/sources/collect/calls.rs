@@ -3,7 +3,9 @@
 //! First every list call (EC2, ELBv2, RDS), concurrently, each following its paginator to
 //! the last page; then the calls made per resource found by the first ones (prefix-list
 //! entries, TGW routes, listeners, target health, attributes), written in the wrapper
-//! shapes the loader reads (`LoadBalancerListeners`, `TransitGatewayStaticRoutes`, ...).
+//! shapes the loader reads (`LoadBalancerListeners`, `TransitGatewayStaticRoutes`, ...), and
+//! last the rules of each listener found (`DescribeRules`, one `{"ListenerArn", "Rules"}`
+//! file per listener).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -691,10 +693,42 @@ pub(crate) async fn collect_region(
             },
         )
     };
-    let (entries, routes, listeners, lb_attributes, health, tg_attributes) = tokio::join!(
+    // Each listener's rules, as soon as the listeners are known.
+    let listeners_and_rules = {
+        let elb = elb.clone();
+        let ctx = ctx.clone();
+        async move {
+            let (record, sets) = listeners.await;
+            let arns = listener_arns(&record, &sets);
+            let rules = per_resource(
+                &ctx,
+                "elasticloadbalancing:DescribeRules",
+                "ListenerRules",
+                arns,
+                move |arn| {
+                    let req = elb.describe_rules().listener_arn(arn.clone());
+                    async move {
+                        let mut stream = req.into_paginator().send();
+                        let mut rules = Vec::new();
+                        let mut pages = 0;
+                        while let Some(page) = stream.next().await {
+                            let page = page.map_err(|e| sdk_error_text(&e))?;
+                            pages += 1;
+                            rules.extend(page.rules().iter().map(ToJson::to_json));
+                        }
+                        let n = rules.len();
+                        Ok((json!({"ListenerArn": arn, "Rules": rules}), n, pages))
+                    }
+                },
+            )
+            .await;
+            ((record, sets), rules)
+        }
+    };
+    let (entries, routes, (listeners, rules), lb_attributes, health, tg_attributes) = tokio::join!(
         entries,
         routes,
-        listeners,
+        listeners_and_rules,
         lb_attributes,
         health,
         tg_attributes
@@ -749,6 +783,18 @@ pub(crate) async fn collect_region(
             });
         }
     }
+    // One file per listener, as `describe-rules` prints it, with the listener's ARN beside it.
+    let (record, sets) = rules;
+    records.push(record);
+    for (arn, doc) in sets {
+        let name = arn
+            .split_once(":listener/")
+            .map_or(arn.as_str(), |(_, s)| s);
+        files.push(OutFile {
+            name: format!("elbv2-describe-rules-{}.json", file_safe(name)),
+            doc,
+        });
+    }
     let result = RegionResult {
         account,
         region,
@@ -758,6 +804,22 @@ pub(crate) async fn collect_region(
     };
     progress.region_done(&result);
     result
+}
+
+/// The listeners whose rules are collected: those of application and network load balancers
+/// (a Gateway Load Balancer's listener has no rules). `None` (nothing attempted) when the
+/// listeners are unknown: their call was skipped or failed for every load balancer.
+fn listener_arns(record: &CallRecord, sets: &[(String, Value)]) -> Option<Vec<String>> {
+    if record.skipped || (record.error.is_some() && sets.is_empty()) {
+        return None;
+    }
+    Some(
+        sets.iter()
+            .filter(|(lb, _)| !lb.contains(":loadbalancer/gwy/"))
+            .flat_map(|(_, doc)| doc["Listeners"].as_array().into_iter().flatten())
+            .filter_map(|l| l["ListenerArn"].as_str().map(str::to_string))
+            .collect(),
+    )
 }
 
 fn file_safe(id: &str) -> String {

@@ -158,6 +158,7 @@ enums!(
     elb::TargetGroupIpAddressTypeEnum,
     elb::TargetHealthStateEnum,
     elb::TargetHealthReasonEnum,
+    elb::SourceIpAddressTypeEnum,
 );
 
 to_json! {
@@ -702,6 +703,34 @@ to_json! {
         "AlpnPolicy" => alpn_policy,
     }
     elb::Certificate { "CertificateArn" => certificate_arn, "IsDefault" => is_default }
+    elb::Rule {
+        "RuleArn" => rule_arn,
+        "Priority" => priority,
+        "Conditions" => conditions,
+        "Actions" => actions,
+        "IsDefault" => is_default,
+    }
+    elb::RuleCondition {
+        "Field" => field,
+        "Values" => values,
+        "HostHeaderConfig" => host_header_config,
+        "PathPatternConfig" => path_pattern_config,
+        "HttpHeaderConfig" => http_header_config,
+        "QueryStringConfig" => query_string_config,
+        "HttpRequestMethodConfig" => http_request_method_config,
+        "SourceIpConfig" => source_ip_config,
+    }
+    elb::HostHeaderConditionConfig { "Values" => values, "RegexValues" => regex_values }
+    elb::PathPatternConditionConfig { "Values" => values, "RegexValues" => regex_values }
+    elb::HttpHeaderConditionConfig {
+        "HttpHeaderName" => http_header_name,
+        "Values" => values,
+        "RegexValues" => regex_values,
+    }
+    elb::QueryStringConditionConfig { "Values" => values }
+    elb::QueryStringKeyValuePair { "Key" => key, "Value" => value }
+    elb::HttpRequestMethodConditionConfig { "Values" => values }
+    elb::SourceIpConditionConfig { "Values" => values, "IpAddressType" => ip_address_type }
     elb::Action {
         "Type" => r#type,
         "TargetGroupArn" => target_group_arn,
@@ -866,6 +895,57 @@ mod tests {
             .build();
         assert_eq!(entry.to_json()["RuleAction"], "allow");
         assert_eq!(entry.to_json()["PortRange"]["From"], 80);
+    }
+
+    #[test]
+    fn listener_rules_become_describe_rules_json() {
+        let tg = "arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/api/1";
+        let rule = elb::Rule::builder()
+            .rule_arn("arn:aws:elasticloadbalancing:eu-west-1:1:listener-rule/app/a/1/2/3")
+            .priority("10")
+            .is_default(false)
+            .conditions(
+                elb::RuleCondition::builder()
+                    .field("path-pattern")
+                    .values("/api/*")
+                    .path_pattern_config(
+                        elb::PathPatternConditionConfig::builder()
+                            .values("/api/*")
+                            .build(),
+                    )
+                    .build(),
+            )
+            .conditions(
+                elb::RuleCondition::builder()
+                    .field("source-ip")
+                    .source_ip_config(
+                        elb::SourceIpConditionConfig::builder()
+                            .values("81.2.69.0/24")
+                            .build(),
+                    )
+                    .build(),
+            )
+            .actions(
+                elb::Action::builder()
+                    .r#type(elb::ActionTypeEnum::Forward)
+                    .target_group_arn(tg)
+                    .build(),
+            )
+            .build();
+        let v = rule.to_json();
+        assert_eq!(v["Priority"], "10");
+        assert_eq!(v["IsDefault"], false);
+        assert_eq!(v["Conditions"][0]["Field"], "path-pattern");
+        assert_eq!(
+            v["Conditions"][0]["PathPatternConfig"]["Values"][0],
+            "/api/*"
+        );
+        assert_eq!(
+            v["Conditions"][1]["SourceIpConfig"]["Values"][0],
+            "81.2.69.0/24"
+        );
+        assert_eq!(v["Actions"][0]["Type"], "forward");
+        assert_eq!(v["Actions"][0]["TargetGroupArn"], tg);
     }
 
     #[test]
