@@ -424,3 +424,38 @@ fn cidr_finding_lists_the_first_twenty_groups_and_counts_the_rest() {
         f.remediation
     );
 }
+
+/// A listener that redirects by default but forwards by a rule forwards plain text all the
+/// same: the lb-plaintext-listener miss fixture (HTTP:80 redirects to HTTPS) with a path rule
+/// on HTTP:80 forwarding to the app's group yields the finding, naming that group.
+#[test]
+fn a_rule_that_forwards_plain_text_is_a_plaintext_listener() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(
+        &path("fixtures/findings/lb-plaintext-listener/miss"),
+        dir.path(),
+    );
+    assert!(findings_of(dir.path())
+        .iter()
+        .all(|f| f.code != "lb-plaintext-listener"));
+    let p = "arn:aws:elasticloadbalancing:eu-west-1:111122223333:";
+    let tg = format!("{p}targetgroup/shop-app/de00000000000002");
+    let rules = serde_json::json!({"Rules": [
+        {
+            "RuleArn": format!("{p}listener-rule/app/shop-alb/de00000000000001/de00000000000004/de000000000000f1"),
+            "Priority": "5",
+            "Conditions": [{"Field": "path-pattern", "Values": ["/healthz"]}],
+            "Actions": [{"Type": "forward", "TargetGroupArn": tg}],
+            "IsDefault": false
+        }
+    ]});
+    std::fs::write(
+        dir.path()
+            .join("111122223333/eu-west-1/describe-rules.json"),
+        serde_json::to_vec_pretty(&rules).unwrap(),
+    )
+    .unwrap();
+    let found = findings_of(dir.path());
+    let f = one(&found, "lb-plaintext-listener", "HTTP on port 80");
+    assert!(f.message.contains("shop-app"), "{}", f.message);
+}

@@ -291,7 +291,7 @@ static RULES: &[Rule] = &[
         code: codes::LB_PLAINTEXT_LISTENER,
         title: "Internet-facing load balancer forwards plain-text traffic",
         default_severity: Severity::Medium,
-        description: "An internet-facing load balancer has an HTTP, TCP or TCP_UDP listener that forwards to targets. A listener that only redirects (HTTP to HTTPS) is fine, and TCP listeners on ports whose protocols carry their own TLS (443, 8443, 22, ...) are not reported.",
+        description: "An internet-facing load balancer has an HTTP, TCP or TCP_UDP listener that forwards to targets, by its default action or any rule. A listener that only redirects (HTTP to HTTPS) is fine, and TCP listeners on ports whose protocols carry their own TLS (443, 8443, 22, ...) are not reported.",
         remediation: "Use HTTPS or TLS listeners, and turn the HTTP listener into a redirect to HTTPS.",
     },
 ];
