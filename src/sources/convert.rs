@@ -204,20 +204,18 @@ pub(crate) fn listener_of_rule(rule_arn: &str) -> Option<String> {
 /// snapshot, or that names none, is a warning. A rule listed twice (two files) is kept once.
 fn listener_rules(cx: &mut Ctx, m: &mut Model, sets: Items<wire::ListenerRuleSet>) {
     for (f, set) in sets {
+        // Rules that name no listener, warned about once per file (a `Rules` list of another
+        // service would otherwise give a warning per item).
+        let mut nameless: Vec<String> = Vec::new();
+        // Rules by the listener they name when it is not in the snapshot: a warning each.
+        let mut missing: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for r in set.rules {
             let listener = set
                 .listener_arn
                 .clone()
                 .or_else(|| r.rule_arn.as_deref().and_then(listener_of_rule));
             let Some(listener_arn) = listener else {
-                let message = match &r.rule_arn {
-                    Some(arn) => format!(
-                        "listener rule {arn} does not name its listener (not a listener-rule ARN, and the file has no ListenerArn); ignored"
-                    ),
-                    None => "a listener rule without its RuleArn, in a file without ListenerArn; ignored"
-                        .to_string(),
-                };
-                cx.warn(&f, message);
+                nameless.push(r.rule_arn.unwrap_or_else(|| "(no RuleArn)".into()));
                 continue;
             };
             let priority = r.priority.as_deref().and_then(|p| p.parse::<u32>().ok());
@@ -228,12 +226,7 @@ fn listener_rules(cx: &mut Ctx, m: &mut Model, sets: Items<wire::ListenerRuleSet
                 )
             });
             let Some(listener) = m.listeners.get_mut(&listener_arn) else {
-                cx.warn(
-                    &f,
-                    format!(
-                        "listener rule {arn} belongs to listener {listener_arn} which is not in the snapshot; ignored"
-                    ),
-                );
+                missing.entry(listener_arn).or_default().push(arn);
                 continue;
             };
             if listener.rules.iter().any(|x| x.arn == arn) {
@@ -250,6 +243,34 @@ fn listener_rules(cx: &mut Ctx, m: &mut Model, sets: Items<wire::ListenerRuleSet
                     .collect(),
                 actions: r.actions.iter().map(listener_action).collect(),
             });
+        }
+        for (listener_arn, rules) in missing {
+            let message = match rules.as_slice() {
+                [one] => format!(
+                    "listener rule {one} belongs to listener {listener_arn} which is not in the snapshot; ignored"
+                ),
+                [first, rest @ ..] => format!(
+                    "listener rules {first} and {} more belong to listener {listener_arn} which is not in the snapshot; ignored",
+                    rest.len()
+                ),
+                [] => continue,
+            };
+            cx.warn(&f, message);
+        }
+        if let Some(first) = nameless.first() {
+            let n = nameless.len();
+            let more = if n == 1 {
+                String::new()
+            } else {
+                format!(" and {} more", n - 1)
+            };
+            cx.warn(
+                &f,
+                format!(
+                    "{n} rule{} without a listener (the file has no ListenerArn, and no listener-rule ARN names one: {first}{more}); ignored",
+                    if n == 1 { "" } else { "s" },
+                ),
+            );
         }
     }
     for l in m.listeners.values_mut() {
@@ -2344,8 +2365,8 @@ mod tests {
 
     /// An ALB whose listener answers with a fixed response by default, and forwards by rules:
     /// one file of bare `describe-rules` output (each rule's ARN names the listener), one in
-    /// the collector's shape (the file names the listener), one naming a listener that is
-    /// not in the snapshot.
+    /// the collector's shape (the file names the listener), one whose two rules name a listener
+    /// that is not in the snapshot (one warning).
     #[test]
     fn rules_forward_beside_the_default_actions_and_dangling_ones_are_warned_about() {
         let lb = format!("{P}loadbalancer/app/shop/e7");
@@ -2404,6 +2425,8 @@ mod tests {
                 "describe-rules-gone.json",
                 serde_json::json!({"Rules": [
                     {"RuleArn": format!("{P}listener-rule/app/shop/e7/l2/r1"), "Priority": "1",
+                     "Actions": [forward("admin")]},
+                    {"RuleArn": format!("{P}listener-rule/app/shop/e7/l2/r2"), "Priority": "2",
                      "Actions": [forward("admin")]}
                 ]}),
             ),
@@ -2446,7 +2469,7 @@ mod tests {
         assert_eq!(
             warnings,
             vec![format!(
-                "snap/111122223333/eu-west-1/describe-rules-gone.json: listener rule {P}listener-rule/app/shop/e7/l2/r1 belongs to listener {gone} which is not in the snapshot; ignored"
+                "snap/111122223333/eu-west-1/describe-rules-gone.json: listener rules {P}listener-rule/app/shop/e7/l2/r1 and 1 more belong to listener {gone} which is not in the snapshot; ignored"
             )]
         );
     }
@@ -2468,17 +2491,10 @@ mod tests {
         );
         let snap = load_files("test", &[vpcs.clone(), orphan]).expect("loads");
         let text: Vec<String> = snap.diagnostics.iter().map(ToString::to_string).collect();
-        assert!(
-            text.iter().any(|d| d.contains("rules.json")
-                && d.contains(
-                    "arn:aws:events:eu-west-1:111122223333:rule/nightly does not name its listener"
-                )),
-            "{text:?}"
-        );
-        assert!(
-            text.iter()
-                .any(|d| d.contains("without its RuleArn, in a file without ListenerArn")),
-            "{text:?}"
+        // One warning for the file, whatever the number of rules.
+        assert_eq!(
+            text,
+            vec!["snap/111122223333/eu-west-1/rules.json: 2 rules without a listener (the file has no ListenerArn, and no listener-rule ARN names one: arn:aws:events:eu-west-1:111122223333:rule/nightly and 1 more); ignored"]
         );
         for (json, path) in [
             (r#"{"Rules": [{"Priority": 10}]}"#, "Rules[0].Priority"),
