@@ -494,46 +494,33 @@ fn app_to_app_lines(r: &Report, internal: &[&crate::analysis::Exposure]) -> (usi
             exposures_of.entry(e.target.as_str()).or_default().push(e);
         }
     }
-    // target -> (its sources, traffic text -> the sources that send it): unions of many sets
-    // at once (joining them one by one copied the growing result each time), target by
-    // target on every core.
+    // Each target's sources, counted: unions of many sets at once (joining them one by one
+    // copied the growing result each time), target by target on every core.
     let exposures_of: Vec<(&str, Vec<&crate::analysis::Exposure>)> =
         exposures_of.into_iter().collect();
-    type Reached<'t> = (&'t str, (AppSet, BTreeMap<String, AppSet>));
-    let by_target: Vec<Reached> = exposures_of
-        .into_par_iter()
-        .map(|(target, es)| {
-            let sets: Vec<std::borrow::Cow<AppSet>> = es
-                .iter()
-                .map(|e| match &e.source {
-                    Source::Applications(set) => std::borrow::Cow::Borrowed(&**set),
-                    Source::Application(id) => std::borrow::Cow::Owned(
-                        r.app_index(id)
-                            .map(|i| AppSet::single(i as u32))
-                            .unwrap_or_default(),
-                    ),
-                    // Not kept (see above).
-                    _ => std::borrow::Cow::Owned(AppSet::new()),
-                })
-                .collect();
-            let mut by_text: BTreeMap<String, Vec<&AppSet>> = BTreeMap::new();
-            for (e, set) in es.iter().zip(&sets) {
-                for line in &e.traffic {
-                    by_text
-                        .entry(traffic_text(std::slice::from_ref(line)))
-                        .or_default()
-                        .push(set);
-                }
-            }
-            let all = AppSet::union_all(sets.iter().map(|s| &**s));
-            let lines = by_text
-                .into_iter()
-                .map(|(text, sets)| (text, AppSet::union_all(sets)))
-                .collect();
-            (target, (all, lines))
-        })
+    /// The sources of each exposure as a set.
+    fn sets_of<'e>(
+        r: &Report,
+        es: &[&'e crate::analysis::Exposure],
+    ) -> Vec<std::borrow::Cow<'e, AppSet>> {
+        es.iter()
+            .map(|e| match &e.source {
+                Source::Applications(set) => std::borrow::Cow::Borrowed(&**set),
+                Source::Application(id) => std::borrow::Cow::Owned(
+                    r.app_index(id)
+                        .map(|i| AppSet::single(i as u32))
+                        .unwrap_or_default(),
+                ),
+                // Not kept (see above).
+                _ => std::borrow::Cow::Owned(AppSet::new()),
+            })
+            .collect()
+    }
+    let counted: Vec<usize> = exposures_of
+        .par_iter()
+        .map(|(_, es)| AppSet::union_all(sets_of(r, es).iter().map(|s| &**s)).len())
         .collect();
-    let pairs: usize = by_target.iter().map(|t| t.1 .0.len()).sum();
+    let pairs: usize = counted.iter().sum();
     if pairs <= APP_PAIRS_LISTED {
         let lines = r
             .pairs()
@@ -543,23 +530,42 @@ fn app_to_app_lines(r: &Report, internal: &[&crate::analysis::Exposure]) -> (usi
             .collect();
         return (pairs, lines);
     }
-    // (target, how many sources, traffic lines with how many sources send each)
-    type Line = (String, usize);
-    let mut targets: Vec<(&str, usize, Vec<Line>)> = by_target
-        .into_iter()
-        .map(|(t, (all, lines))| {
-            let mut lines: Vec<(String, usize)> =
-                lines.into_iter().map(|(l, set)| (l, set.len())).collect();
-            lines.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-            (t, all.len(), lines)
-        })
+    // The most widely reached targets first; for those listed, each traffic line with how
+    // many sources send it.
+    let mut targets: Vec<(&str, usize, &[&crate::analysis::Exposure])> = exposures_of
+        .iter()
+        .zip(counted)
+        .map(|((t, es), n)| (*t, n, es.as_slice()))
         .collect();
     targets.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    type Line = (String, usize);
+    let listed: Vec<(&str, usize, Vec<Line>)> = targets
+        .par_iter()
+        .take(APP_TARGETS_LISTED)
+        .map(|&(target, n, es)| {
+            let sets = sets_of(r, es);
+            let mut by_text: BTreeMap<String, Vec<&AppSet>> = BTreeMap::new();
+            for (e, set) in es.iter().zip(&sets) {
+                for line in &e.traffic {
+                    by_text
+                        .entry(traffic_text(std::slice::from_ref(line)))
+                        .or_default()
+                        .push(set);
+                }
+            }
+            let mut lines: Vec<Line> = by_text
+                .into_iter()
+                .map(|(text, sets)| (text, AppSet::union_all(sets).len()))
+                .collect();
+            lines.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            (target, n, lines)
+        })
+        .collect();
     let mut out = vec![format!(
         "{pairs} pairs; the {} most widely reached targets (all of them, with their sources: --format json):",
         APP_TARGETS_LISTED.min(targets.len())
     )];
-    for (target, n, lines) in targets.iter().take(APP_TARGETS_LISTED) {
+    for (target, n, lines) in &listed {
         let parts: Vec<String> = lines
             .iter()
             .take(6)
