@@ -7,7 +7,8 @@
 //!
 //! Each value is serialised by `serde_json`'s own pretty printer; nested lines get the
 //! indentation of their depth in the document as they are written (`serde_json` escapes
-//! line breaks inside strings, so every line break it writes is layout).
+//! line breaks inside strings, so every line break it writes is layout). An array's items may
+//! instead be written by the caller, in the same layout ([`ObjectWriter::field_par_with`]).
 
 use std::io::{self, Write};
 
