@@ -286,9 +286,16 @@ fn answer(
                 _ => query(ELB_NS, action, &format!("<Listeners>{}</Listeners>", listener(8080))),
             }
         }
-        // Rules in two pages per listener: a redirect rule, then the default rule.
+        // Rules in two pages per listener: a redirect rule, then the default rule; but lb-2's
+        // port 8080 listener answers `UnsupportedProtocol` (a listener without rules).
         ("2015-12-01", "DescribeRules") => {
             let listener = params.get("ListenerArn").cloned().unwrap_or_default();
+            if listener.ends_with("/lb-2/2/listener-8080") {
+                return (
+                    "400 Bad Request",
+                    "<ErrorResponse><Error><Type>Sender</Type><Code>UnsupportedProtocol</Code><Message>The specified protocol is not supported.</Message></Error><RequestId>req</RequestId></ErrorResponse>".into(),
+                );
+            }
             let rule = |id: &str, priority: &str, default: bool, kind: &str| format!("<member><RuleArn>{listener}/rule-{id}</RuleArn><Priority>{priority}</Priority><IsDefault>{default}</IsDefault><Actions><member><Type>{kind}</Type><Order>1</Order></member></Actions></member>");
             match token {
                 "" => query(ELB_NS, action, &format!("<Rules>{}</Rules><NextMarker>r2</NextMarker>", rule("1", "10", false, "redirect"))),

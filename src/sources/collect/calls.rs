@@ -712,7 +712,19 @@ pub(crate) async fn collect_region(
                         let mut rules = Vec::new();
                         let mut pages = 0;
                         while let Some(page) = stream.next().await {
-                            let page = page.map_err(|e| sdk_error_text(&e))?;
+                            let page = match page {
+                                Ok(page) => page,
+                                // A listener whose protocol has no rules (the API's
+                                // `UnsupportedProtocol`): its default actions are all it
+                                // does, so it has none to collect, and nothing is missing.
+                                Err(e)
+                                    if e.as_service_error()
+                                        .is_some_and(|s| s.is_unsupported_protocol_exception()) =>
+                                {
+                                    break
+                                }
+                                Err(e) => return Err(sdk_error_text(&e)),
+                            };
                             pages += 1;
                             rules.extend(page.rules().iter().map(ToJson::to_json));
                         }
