@@ -904,6 +904,20 @@ pub enum ListenerAction {
     Other(String),
 }
 
+impl ListenerAction {
+    /// Whether the action forwards to target group `tg`.
+    pub fn forwards_to(&self, tg: &str) -> bool {
+        matches!(self, ListenerAction::Forward(tgs) if tgs.iter().any(|t| t == tg))
+    }
+}
+
+impl ListenerRule {
+    /// Whether one of the rule's actions forwards to target group `tg`.
+    pub fn forwards_to(&self, tg: &str) -> bool {
+        self.actions.iter().any(|a| a.forwards_to(tg))
+    }
+}
+
 /// One rule of a listener (`describe-rules`), kept beside the listener's default actions.
 ///
 /// Its conditions (`host-header`, `path-pattern`, `http-header`, `query-string`,
@@ -979,13 +993,8 @@ impl Listener {
 
     /// Whether the default actions (or the default rule) forward to `tg`.
     pub fn default_forwards_to(&self, tg: &str) -> bool {
-        let forwards = |a: &ListenerAction| matches!(a, ListenerAction::Forward(tgs) if tgs.iter().any(|t| t == tg));
-        self.actions.iter().any(forwards)
-            || self
-                .rules
-                .iter()
-                .filter(|r| r.is_default)
-                .any(|r| r.actions.iter().any(forwards))
+        self.actions.iter().any(|a| a.forwards_to(tg))
+            || self.rules.iter().any(|r| r.is_default && r.forwards_to(tg))
     }
 
     /// The rules other than the default one that forward to `tg`, by priority.
@@ -993,12 +1002,9 @@ impl Listener {
         &'a self,
         tg: &'a str,
     ) -> impl Iterator<Item = &'a ListenerRule> {
-        self.rules.iter().filter(move |r| {
-            !r.is_default
-                && r.actions.iter().any(
-                    |a| matches!(a, ListenerAction::Forward(tgs) if tgs.iter().any(|t| t == tg)),
-                )
-        })
+        self.rules
+            .iter()
+            .filter(move |r| !r.is_default && r.forwards_to(tg))
     }
 }
 

@@ -246,10 +246,14 @@ fn write_exposure(
     e: &crate::analysis::Exposure,
     out: &mut Vec<u8>,
 ) -> io::Result<()> {
-    /// A key at `depth` (levels of two spaces) after a line break.
-    fn key(out: &mut Vec<u8>, depth: usize, name: &str) {
+    /// A line break, then the indentation of `depth` (levels of two spaces).
+    fn newline(out: &mut Vec<u8>, depth: usize) {
         out.push(b'\n');
         out.resize(out.len() + 2 * depth, b' ');
+    }
+    /// A key at `depth` on a line of its own.
+    fn key(out: &mut Vec<u8>, depth: usize, name: &str) {
+        newline(out, depth);
         out.push(b'"');
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b"\": ");
@@ -269,12 +273,10 @@ fn write_exposure(
             if i > 0 {
                 out.push(b',');
             }
-            out.push(b'\n');
-            out.resize(out.len() + 2 * (depth + 1), b' ');
+            newline(out, depth + 1);
             string(out, x)?;
         }
-        out.push(b'\n');
-        out.resize(out.len() + 2 * depth, b' ');
+        newline(out, depth);
         out.push(b']');
         Ok(())
     }
@@ -300,8 +302,7 @@ fn write_exposure(
         out.push(b'"');
         write_ranges(set, out);
         out.push(b'"');
-        out.push(b'\n');
-        out.resize(out.len() + 2 * D, b' ');
+        newline(out, D);
         out.extend_from_slice(b"},");
     }
     key(out, D, "target");
@@ -319,20 +320,17 @@ fn write_exposure(
             if i > 0 {
                 out.push(b',');
             }
-            out.push(b'\n');
-            out.resize(out.len() + 2 * (D + 1), b' ');
+            newline(out, D + 1);
             out.push(b'{');
             key(out, D + 2, "protocol");
             string(out, &t.protocol)?;
             out.push(b',');
             key(out, D + 2, "ports");
             string(out, &t.ports)?;
-            out.push(b'\n');
-            out.resize(out.len() + 2 * (D + 1), b' ');
+            newline(out, D + 1);
             out.push(b'}');
         }
-        out.push(b'\n');
-        out.resize(out.len() + 2 * D, b' ');
+        newline(out, D);
         out.push(b']');
     }
     out.push(b',');
@@ -344,8 +342,7 @@ fn write_exposure(
     out.push(b',');
     key(out, D, "blocked_by");
     strings(out, D, &e.blocked_by)?;
-    out.push(b'\n');
-    out.resize(out.len() + 2 * (D - 1), b' ');
+    newline(out, D - 1);
     out.push(b'}');
     Ok(())
 }
@@ -485,14 +482,13 @@ const APP_TARGETS_LISTED: usize = 25;
 
 /// Application-to-application lines for the text formats: every pair when there are few,
 /// otherwise the most widely reached targets with how many applications reach them.
+/// `internal` are the exposures whose source is one or more applications.
 /// Returns the number of (source, target) pairs and the lines.
 fn app_to_app_lines(r: &Report, internal: &[&crate::analysis::Exposure]) -> (usize, Vec<String>) {
     // target -> its exposures
     let mut exposures_of: BTreeMap<&str, Vec<&crate::analysis::Exposure>> = BTreeMap::new();
     for e in internal {
-        if is_internal(&e.source) {
-            exposures_of.entry(e.target.as_str()).or_default().push(e);
-        }
+        exposures_of.entry(e.target.as_str()).or_default().push(e);
     }
     // Each target's sources, counted: unions of many sets at once (joining them one by one
     // copied the growing result each time), target by target on every core.
@@ -511,7 +507,7 @@ fn app_to_app_lines(r: &Report, internal: &[&crate::analysis::Exposure]) -> (usi
                         .map(|i| AppSet::single(i as u32))
                         .unwrap_or_default(),
                 ),
-                // Not kept (see above).
+                // Not an application source: the callers pass none.
                 _ => std::borrow::Cow::Owned(AppSet::new()),
             })
             .collect()
