@@ -10,7 +10,6 @@
 
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
 use petgraph::visit::EdgeRef;
-use std::collections::BTreeMap;
 
 use super::filters::{self, RouteChoice};
 use super::index::Index;
@@ -44,8 +43,9 @@ pub struct Edge {
 pub struct ReachGraph {
     /// The petgraph graph.
     pub graph: StableDiGraph<Node, Edge>,
-    /// Node index by component id.
-    pub nodes: BTreeMap<String, NodeIndex>,
+    /// Node index by component id (hashed: the network walks look subnets up here for every
+    /// route partition).
+    pub nodes: std::collections::HashMap<String, NodeIndex, foldhash::fast::FixedState>,
     /// Per node (by index), its routing edges as one sorted partition of the address space,
     /// built on first use by [`Self::route_partition`].
     slices: Vec<std::sync::OnceLock<Option<RouteSlices>>>,

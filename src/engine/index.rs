@@ -3,6 +3,10 @@
 //! security-group membership, and public-address mappings.
 
 use std::collections::{BTreeMap, BTreeSet};
+
+/// A hash map with a fast, fixed hasher (deterministic: nothing iterates these maps in an
+/// order that reaches the output).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
 use std::net::IpAddr;
 
 use rayon::prelude::*;
@@ -43,9 +47,9 @@ pub struct Host {
     pub source: Vec<Interval>,
 }
 
-/// Lookups over a model.
+/// Lookups over a model (borrowing it: the hot lookups hand out the model's own records).
 #[derive(Debug, Default)]
-pub struct Index {
+pub struct Index<'m> {
     /// Hosts by id.
     pub hosts: BTreeMap<String, Host>,
     /// Host ids per VPC.
@@ -68,14 +72,18 @@ pub struct Index {
     pub forwarded_ports: BTreeMap<(String, String), Vec<u16>>,
     /// Load-balancer nodes known only by their subnet, per VPC.
     pub virtual_by_vpc: BTreeMap<String, Vec<String>>,
-    /// Each subnet's network ACL and route table ids (explicit association, else the VPC's
+    /// Each subnet's network ACL and route table (explicit association, else the VPC's
     /// default NACL / main route table), as `Model::subnet_nacl` / `subnet_route_table` find them.
-    /// (A hash map: the network walks look it up for every subnet they enter.)
-    pub subnet_tables: std::collections::HashMap<
-        String,
-        (Option<String>, Option<String>),
-        foldhash::fast::FixedState,
-    >,
+    /// (A hash map of the model's records: the network walks look it up for every subnet they
+    /// enter.)
+    pub subnet_tables: HashMap<&'m str, (Option<&'m NetworkAcl>, Option<&'m RouteTable>)>,
+    /// Subnets by id (as `Model::subnets`, hashed: the walks look subnets up at every step).
+    subnets: HashMap<&'m str, &'m Subnet>,
+    /// The subnets some transit gateway attachment of their own VPC uses.
+    attachment_subnets: std::collections::HashSet<&'m str, foldhash::fast::FixedState>,
+    /// Transit gateway attachments by gateway, then attachment id (as
+    /// `Model::tgw_attachment`, without building its key).
+    tgw_attachments: HashMap<&'m str, HashMap<&'m str, &'m TgwAttachment>>,
     /// Transit gateway route tables as longest-prefix maps, by route table id.
     pub tgw_routes: BTreeMap<String, super::filters::TgwRoutes>,
     /// The reachability graph; the walk follows its routing edges.
@@ -83,8 +91,7 @@ pub struct Index {
     /// Host ids by name ([`Self::hosts_named`]), built on first use: only queries need it.
     by_name: std::sync::OnceLock<BTreeMap<String, Vec<String>>>,
     /// Each NACL compiled lazily for each check (indexed by `NaclCheck as usize`).
-    nacl_tables:
-        std::collections::HashMap<String, [std::sync::OnceLock<super::filters::CompiledNacl>; 4]>,
+    nacl_tables: HashMap<&'m str, [std::sync::OnceLock<super::filters::CompiledNacl>; 4]>,
     /// Memo of `group_members` (group, rule VPC, inbound).
     member_cache:
         std::sync::Mutex<std::collections::HashMap<(String, String, bool), Vec<Interval>>>,
@@ -133,9 +140,9 @@ impl Host {
     }
 }
 
-impl Index {
+impl<'m> Index<'m> {
     /// Builds the index.
-    pub fn new(m: &Model) -> Index {
+    pub fn new(m: &'m Model) -> Index<'m> {
         let mut idx = Index::default();
         // The hosts are built in parallel and added in id order.
         let built: Vec<Host> = m
@@ -256,12 +263,30 @@ impl Index {
             let nacl = nacl_of
                 .get(sub.id.as_str())
                 .or_else(|| default_nacl.get(sub.vpc_id.as_str()))
-                .map(|x| x.to_string());
+                .and_then(|x| m.network_acls.get(*x));
             let rt = rt_of
                 .get(sub.id.as_str())
                 .or_else(|| main_rt.get(sub.vpc_id.as_str()))
-                .map(|x| x.to_string());
-            idx.subnet_tables.insert(sub.id.clone(), (nacl, rt));
+                .and_then(|x| m.route_tables.get(*x));
+            idx.subnet_tables.insert(sub.id.as_str(), (nacl, rt));
+        }
+        idx.subnets = m.subnets.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        for att in m.tgw_attachments.values() {
+            for s in &att.subnet_ids {
+                if idx
+                    .subnets
+                    .get(s.as_str())
+                    .is_some_and(|x| x.vpc_id == att.resource_id)
+                {
+                    idx.attachment_subnets.insert(s.as_str());
+                }
+            }
+        }
+        for (key, att) in &m.tgw_attachments {
+            // The key is `tgw/attachment` (`tgw_attachment_key`); gateway ids hold no `/`.
+            if let Some((tgw, id)) = key.split_once('/') {
+                idx.tgw_attachments.entry(tgw).or_default().insert(id, att);
+            }
         }
         for rt in m.tgw_route_tables.values() {
             idx.tgw_routes
@@ -270,7 +295,7 @@ impl Index {
         idx.nacl_tables = m
             .network_acls
             .keys()
-            .map(|id| (id.clone(), Default::default()))
+            .map(|id| (id.as_str(), Default::default()))
             .collect();
         (idx.forwarding, idx.forwarded_ports) = forwarding(m, &idx);
         idx.graph = super::graph::ReachGraph::build(m, &idx);
@@ -314,7 +339,7 @@ impl Index {
         check: super::filters::NaclCheck,
         with_rules: bool,
     ) -> (PacketSet, Vec<u32>) {
-        match acl.and_then(|a| Some((a, self.nacl_tables.get(&a.id)?))) {
+        match acl.and_then(|a| Some((a, self.nacl_tables.get(a.id.as_str())?))) {
             Some((a, slots)) => slots[check as usize]
                 .get_or_init(|| super::filters::CompiledNacl::new(a, check))
                 .filter(set, with_rules),
@@ -323,19 +348,34 @@ impl Index {
     }
 
     /// The network ACL a subnet uses (as [`Model::subnet_nacl`], without scanning).
-    pub fn subnet_nacl<'m>(&self, m: &'m Model, subnet: &str) -> Option<&'m NetworkAcl> {
+    pub fn subnet_nacl<'s>(&'s self, m: &'s Model, subnet: &str) -> Option<&'s NetworkAcl> {
         match self.subnet_tables.get(subnet) {
-            Some((nacl, _)) => nacl.as_ref().and_then(|n| m.network_acls.get(n)),
+            Some((nacl, _)) => *nacl,
             None => m.subnet_nacl(subnet),
         }
     }
 
     /// The route table a subnet uses (as [`Model::subnet_route_table`], without scanning).
-    pub fn subnet_route_table<'m>(&self, m: &'m Model, subnet: &str) -> Option<&'m RouteTable> {
+    pub fn subnet_route_table<'s>(&'s self, m: &'s Model, subnet: &str) -> Option<&'s RouteTable> {
         match self.subnet_tables.get(subnet) {
-            Some((_, rt)) => rt.as_ref().and_then(|r| m.route_tables.get(r)),
+            Some((_, rt)) => *rt,
             None => m.subnet_route_table(subnet),
         }
+    }
+
+    /// A subnet by id (as `Model::subnets`, without a search of the ordered map).
+    pub fn subnet(&self, id: &str) -> Option<&'m Subnet> {
+        self.subnets.get(id).copied()
+    }
+
+    /// Whether a transit gateway attachment of the subnet's VPC uses the subnet.
+    pub fn is_attachment_subnet(&self, subnet_id: &str) -> bool {
+        self.attachment_subnets.contains(subnet_id)
+    }
+
+    /// A transit gateway's attachment (as [`Model::tgw_attachment`], without building a key).
+    pub fn tgw_attachment(&self, tgw: &str, id: &str) -> Option<&'m TgwAttachment> {
+        self.tgw_attachments.get(tgw)?.get(id).copied()
     }
 
     /// The longest-prefix map of a transit gateway route table.

@@ -318,7 +318,7 @@ struct PendingReply {
 /// The walker.
 pub struct Walker<'m> {
     m: &'m Model,
-    idx: &'m Index,
+    idx: &'m Index<'m>,
     goal: Goal,
     /// Finished walks.
     pub outcomes: Vec<Outcome>,
@@ -381,13 +381,13 @@ fn vpc_attachment<'a>(m: &'a Model, tgw: &str, vpc: &str) -> Option<&'a TgwAttac
 
 /// The subnet of attachment `att` in Availability Zone `az` (§6.2: one per zone at most).
 fn attachment_subnet_in<'a>(
-    m: &Model,
+    idx: &Index,
     att: &'a TgwAttachment,
     az: &Option<String>,
 ) -> Option<&'a String> {
     att.subnet_ids
         .iter()
-        .find(|s| m.subnets.get(*s).and_then(|x| x.az.as_ref()) == az.as_ref())
+        .find(|s| idx.subnet(s).and_then(|x| x.az.as_ref()) == az.as_ref())
 }
 
 /// A VPC's addresses (its IPv4 and IPv6 CIDRs).
@@ -839,7 +839,7 @@ impl<'m> Walker<'m> {
 
     /// Network mode: the interfaces of a subnet send `set` (no security groups applied).
     pub fn network_from_subnet(&mut self, subnet_id: &str, set: PacketSet) {
-        let Some(sub) = self.m.subnets.get(subnet_id) else {
+        let Some(sub) = self.idx.subnet(subnet_id) else {
             return;
         };
         let t = Trace {
@@ -960,7 +960,9 @@ impl<'m> Walker<'m> {
             if !touches(&set, Dim::Dst, addrs) {
                 continue;
             }
-            let sub = &m.subnets[sid];
+            let Some(sub) = self.idx.subnet(sid) else {
+                continue;
+            };
             let own = from_subnet == Some(sid.as_str());
             let key = (
                 self.idx.subnet_nacl(m, sid).map(|n| n.id.as_str()),
@@ -1359,13 +1361,7 @@ impl<'m> Walker<'m> {
 
     /// Whether `subnet_id` is a subnet of one of its VPC's transit gateway attachments.
     fn is_attachment_subnet(&self, subnet_id: &str) -> bool {
-        let m = self.m;
-        let Some(vpc) = m.subnets.get(subnet_id).map(|s| s.vpc_id.as_str()) else {
-            return false;
-        };
-        m.tgw_attachments
-            .values()
-            .any(|a| a.resource_id == vpc && a.subnet_ids.iter().any(|s| s == subnet_id))
+        self.idx.is_attachment_subnet(subnet_id)
     }
 
     /// Replies from on-premises that a transit gateway hands back to the client's VPC (§6.2),
@@ -1379,10 +1375,9 @@ impl<'m> Walker<'m> {
         set: PacketSet,
         t: &mut Trace,
     ) -> PacketSet {
-        let m = self.m;
         let Some(catt) = chain
             .first()
-            .and_then(|(tgw, att)| m.tgw_attachment(tgw, att))
+            .and_then(|(tgw, att)| self.idx.tgw_attachment(tgw, att))
             .filter(|a| a.kind == TgwAttachmentKind::Vpc)
         else {
             return set;
@@ -1429,7 +1424,7 @@ impl<'m> Walker<'m> {
 
     /// Whether `att` is a VPN or Direct Connect attachment of `tgw`: a way to on-premises.
     fn is_onprem_attachment(&self, tgw: &str, att: &str) -> bool {
-        self.m.tgw_attachment(tgw, att).is_some_and(|a| {
+        self.idx.tgw_attachment(tgw, att).is_some_and(|a| {
             matches!(
                 a.kind,
                 TgwAttachmentKind::Vpn | TgwAttachmentKind::DirectConnect
@@ -1764,7 +1759,7 @@ impl<'m> Walker<'m> {
                 let place = Place {
                     subnet_id: &nat.subnet_id,
                     vpc_id: &nat.vpc_id,
-                    az: self.m.subnets.get(&nat.subnet_id).map_or(&NO_ZONE, |s| &s.az),
+                    az: self.idx.subnet(&nat.subnet_id).map_or(&NO_ZONE, |s| &s.az),
                     name: name_tag(&nat.tags).unwrap_or(nat_id),
                 };
                 for (part, t) in self.replies_back(place, set, t, &Arrival::Local) {
@@ -1930,8 +1925,8 @@ impl<'m> Walker<'m> {
                 set,
             );
         };
-        let az = m.subnets.get(subnet_id).and_then(|s| s.az.clone());
-        let att_subnet = attachment_subnet_in(m, att, &az).cloned();
+        let az = self.idx.subnet(subnet_id).and_then(|s| s.az.clone());
+        let att_subnet = attachment_subnet_in(self.idx, att, &az).cloned();
         let Some(att_subnet) = att_subnet else {
             return self.block(t, &att.id, "TGW_NO_ATTACHMENT_IN_AZ", format!("{} has no subnet in {}'s availability zone {}, so {subnet_id} cannot send to {tgw}", att.id, subnet_id, az.unwrap_or_default()), set);
         };
@@ -2008,7 +2003,7 @@ impl<'m> Walker<'m> {
                 set,
             );
         }
-        let Some(att) = m.tgw_attachment(tgw, ingress) else {
+        let Some(att) = self.idx.tgw_attachment(tgw, ingress) else {
             return self.block(
                 t,
                 ingress,
@@ -2081,7 +2076,7 @@ impl<'m> Walker<'m> {
                 false,
             );
             let dst_att_id = c.attachments[0].clone();
-            let Some(dst) = m.tgw_attachment(tgw, &dst_att_id) else {
+            let Some(dst) = self.idx.tgw_attachment(tgw, &dst_att_id) else {
                 self.block(
                     t2,
                     &dst_att_id,
@@ -2232,7 +2227,7 @@ impl<'m> Walker<'m> {
                 }
                 TgwAttachmentKind::Peering => {
                     let peer = dst.resource_id.clone();
-                    if m.tgw_attachment(&peer, &dst_att_id).is_none() {
+                    if self.idx.tgw_attachment(&peer, &dst_att_id).is_none() {
                         self.finish(
                             t2,
                             Ending::Unknown(format!(
@@ -2277,28 +2272,27 @@ impl<'m> Walker<'m> {
         chain: &[(String, String)],
         part: PacketSet,
     ) -> Vec<(TgwEntry, PacketSet)> {
-        let m = self.m;
         let entered = match zone {
             Zone::Entered(s) => Some(s),
             Zone::Lost => None,
             Zone::OfSource => {
                 let Some(src) = chain
                     .first()
-                    .and_then(|(tgw, att)| m.tgw_attachment(tgw, att))
+                    .and_then(|(tgw, att)| self.idx.tgw_attachment(tgw, att))
                 else {
                     return vec![(self.tgw_entry(dst, None, Handoff::Forward), part)];
                 };
                 // Each zone's entry, with the addresses of the source VPC's subnets there.
                 let mut by_entry: Vec<(TgwEntry, Vec<Interval>)> = Vec::new();
                 for s in &src.subnet_ids {
-                    let az = m.subnets.get(s).map(|x| &x.az);
+                    let az = self.idx.subnet(s).map(|x| &x.az);
                     let sources: Vec<Interval> = self
                         .idx
                         .subnets_by_vpc
                         .get(&src.resource_id)
                         .into_iter()
                         .flatten()
-                        .filter(|(sid, _)| m.subnets.get(sid).map(|x| &x.az) == az)
+                        .filter(|(sid, _)| self.idx.subnet(sid).map(|x| &x.az) == az)
                         .flat_map(|(_, addrs)| addrs.iter().copied())
                         .collect();
                     let entry = self.tgw_entry(dst, Some(s), Handoff::Forward);
@@ -2352,7 +2346,6 @@ impl<'m> Walker<'m> {
     /// when the attachment has no subnet there, and picks per flow (a flow hash) with appliance
     /// mode on: then any subnet of the attachment, unless it has one only.
     fn tgw_entry(&self, att: &TgwAttachment, zone: Option<&str>, dir: Handoff) -> TgwEntry {
-        let m = self.m;
         let mut subnets = att.subnet_ids.clone();
         subnets.sort();
         subnets.dedup();
@@ -2367,10 +2360,10 @@ impl<'m> Walker<'m> {
                 "{} has appliance mode on (the transit gateway picks the subnet {what} enters {} by per flow)",
                 att.id, att.resource_id
             )
-        } else if let Some(z) = zone.and_then(|s| m.subnets.get(s)) {
+        } else if let Some(z) = zone.and_then(|s| self.idx.subnet(s)) {
             let mut unmatched = false;
             for s in &subnets {
-                match m.subnets.get(s).and_then(|b| same_zone(z, b)) {
+                match self.idx.subnet(s).and_then(|b| same_zone(z, b)) {
                     Some(true) => return TgwEntry::Subnet(s.clone()),
                     Some(false) => {}
                     None => unmatched = true,
@@ -2535,7 +2528,7 @@ impl<'m> Walker<'m> {
         let place = Place {
             subnet_id: &nat.subnet_id,
             vpc_id: dvpc,
-            az: m.subnets.get(&nat.subnet_id).map_or(&NO_ZONE, |s| &s.az),
+            az: self.idx.subnet(&nat.subnet_id).map_or(&NO_ZONE, |s| &s.az),
             name: name_tag(&nat.tags).unwrap_or(nat_id),
         };
         for (part, t) in self.replies_back(place, set, t, arrival) {
@@ -2599,7 +2592,7 @@ impl<'m> Walker<'m> {
         let held: Vec<Interval> = super::packet::merge(
             candidates
                 .iter()
-                .filter_map(|c| m.subnets.get(c))
+                .filter_map(|c| self.idx.subnet(c))
                 .flat_map(super::index::subnet_intervals)
                 .collect(),
         );
@@ -2789,7 +2782,7 @@ impl<'m> Walker<'m> {
         let holders: Vec<&str> = candidates
             .iter()
             .filter(|c| {
-                m.subnets.get(*c).is_some_and(|s| {
+                self.idx.subnet(c).is_some_and(|s| {
                     !differ
                         .restrict(dim, &super::index::subnet_intervals(s))
                         .is_empty()
@@ -3021,7 +3014,7 @@ impl<'m> Walker<'m> {
                 // one VPC share a key.
                 let from_subnet = match (from_subnet, &arrival) {
                     (Some(s), Arrival::Local)
-                        if self.m.subnets.get(s).is_none_or(|sub| {
+                        if self.idx.subnet(s).is_none_or(|sub| {
                             set.restrict(Dim::Dst, &super::index::subnet_intervals(sub))
                                 .is_empty()
                         }) =>
@@ -3437,7 +3430,7 @@ impl<'m> Walker<'m> {
             return None;
         }
         let (tgw, client_att) = chain.first()?;
-        let catt = m.tgw_attachment(tgw, client_att)?;
+        let catt = self.idx.tgw_attachment(tgw, client_att)?;
         if catt.kind != TgwAttachmentKind::Vpc
             || m.peerings.get(pcx)?.other_side(place.vpc_id)? != catt.resource_id
         {
@@ -3467,19 +3460,18 @@ impl<'m> Walker<'m> {
         undecided: &mut Vec<(String, PacketSet, Trace)>,
     ) -> PacketSet {
         if let Arrival::Peering(_) = back {
-            let m = self.m;
             let set = self.nacl_check(t, place.subnet_id, &set, NaclCheck::OutReply);
             Self::apply_pending_reply(t);
             let catt = match arrival {
                 Arrival::Tgw { chain, .. } => chain
                     .first()
-                    .and_then(|(tgw, att)| m.tgw_attachment(tgw, att)),
+                    .and_then(|(tgw, att)| self.idx.tgw_attachment(tgw, att)),
                 _ => None,
             };
             let mut pieces = Vec::new();
             let mut rest = set;
             for s in catt.iter().flat_map(|a| &a.subnet_ids) {
-                let Some(sub) = m.subnets.get(s) else {
+                let Some(sub) = self.idx.subnet(s) else {
                     continue;
                 };
                 let addrs = super::index::subnet_intervals(sub);
@@ -3511,7 +3503,7 @@ impl<'m> Walker<'m> {
     ) -> Option<(&'m TgwAttachment, PacketSet)> {
         let m = self.m;
         let att = vpc_attachment(m, tgw, place.vpc_id)?;
-        attachment_subnet_in(m, att, place.az)?;
+        attachment_subnet_in(self.idx, att, place.az)?;
         let rt = m.tgw_route_tables.get(att.route_table_id.as_ref()?)?;
         let routed: Vec<PBox> = self
             .idx
@@ -3591,14 +3583,15 @@ impl<'m> Walker<'m> {
         let last_tgw = chain.last().map(|c| c.0.clone()).unwrap_or_default();
         // A VPC attachment's replies leave by its subnet in the zone (a VPN or Direct Connect
         // attachment has no subnets).
-        if let Some(att) = m
+        if let Some(att) = self
+            .idx
             .tgw_attachment(&last_tgw, dst_attachment)
             .filter(|a| a.kind == TgwAttachmentKind::Vpc)
         {
             let azs: Vec<Option<String>> = att
                 .subnet_ids
                 .iter()
-                .map(|s| m.subnets.get(s).and_then(|x| x.az.clone()))
+                .map(|s| self.idx.subnet(s).and_then(|x| x.az.clone()))
                 .collect();
             if !azs.contains(az) {
                 let why = format!("the reply from {name} must leave from {}, where {dst_attachment} has no subnet", az.clone().unwrap_or_default());
@@ -3612,7 +3605,7 @@ impl<'m> Walker<'m> {
         let mut bad = Vec::new();
         let mut reply_ingress = dst_attachment.to_string();
         for (tgw, expected) in chain.iter().rev() {
-            let Some(att) = m.tgw_attachment(tgw, &reply_ingress) else {
+            let Some(att) = self.idx.tgw_attachment(tgw, &reply_ingress) else {
                 let why = format!("{reply_ingress} is not an attachment of {tgw} in the snapshot");
                 bad.push(("TGW_ATTACHMENT_NOT_ASSOCIATED", why, ok));
                 return (PacketSet::empty(), bad);
@@ -3675,7 +3668,7 @@ impl<'m> Walker<'m> {
     /// the packet did ([`Self::tgw_entry`]; when that is not decided, by any of them:
     /// [`Self::tgw_handoff`]), which hands it on as [`Self::reply_enter`] says. This part
     /// ([`Self::tgw_reply_zone`]) depends on the destination's zone only.
-    fn reply_exit(&self, az: &Option<String>, arrival: &Arrival) -> Option<String> {
+    fn reply_exit(&self, az: &Option<String>, arrival: &Arrival) -> Option<&'m str> {
         let Arrival::Tgw {
             dst_attachment,
             chain,
@@ -3684,12 +3677,11 @@ impl<'m> Walker<'m> {
         else {
             return None;
         };
-        let m = self.m;
-        let datt = m.tgw_attachment(&chain.last()?.0, dst_attachment)?;
+        let datt = self.idx.tgw_attachment(&chain.last()?.0, dst_attachment)?;
         datt.subnet_ids
             .iter()
-            .find(|s| m.subnets.get(*s).map(|x| &x.az) == Some(az))
-            .cloned()
+            .find(|s| self.idx.subnet(s).map(|x| &x.az) == Some(az))
+            .map(String::as_str)
     }
 
     /// The reply leaving the destination's subnet for its exit ([`Self::reply_exit`]): that
@@ -3723,15 +3715,14 @@ impl<'m> Walker<'m> {
         let Arrival::Tgw { chain, .. } = arrival else {
             return set;
         };
-        let m = self.m;
         let Some((first_tgw, client_att)) = chain.first() else {
             return set;
         };
-        let set = self.nacl_check(t, &exit, &set, NaclCheck::InReply);
-        let Some(catt) = m.tgw_attachment(first_tgw, client_att) else {
+        let set = self.nacl_check(t, exit, &set, NaclCheck::InReply);
+        let Some(catt) = self.idx.tgw_attachment(first_tgw, client_att) else {
             return set;
         };
-        let zone = (chain.len() == 1).then_some(exit.as_str());
+        let zone = (chain.len() == 1).then_some(exit);
         match self.tgw_entry(catt, zone, Handoff::Reply) {
             TgwEntry::Subnet(entry) => self.reply_enter(catt, &entry, set, t),
             TgwEntry::NoSubnet => set,
@@ -3853,7 +3844,7 @@ impl<'m> Walker<'m> {
         let mut pieces = Vec::new();
         let mut rest = back;
         for s in std::iter::once(entry).chain(catt.subnet_ids.iter().map(String::as_str)) {
-            let Some(sub) = m.subnets.get(s) else {
+            let Some(sub) = self.idx.subnet(s) else {
                 continue;
             };
             let addrs = super::index::subnet_intervals(sub);

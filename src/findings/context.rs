@@ -23,7 +23,7 @@ pub(super) struct Context<'a> {
     /// The exposure report.
     pub report: &'a Report,
     /// The engine's lookups (hosts, group membership).
-    pub idx: &'a Index,
+    pub idx: &'a Index<'a>,
     /// Users of each security group: ENI ids, load-balancer ARNs, VPC endpoint ids, DB identifiers.
     pub users: BTreeMap<String, Vec<String>>,
     /// Exposures per target application, with their traffic parsed once.

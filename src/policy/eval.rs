@@ -71,7 +71,7 @@ impl Reached {
 
 struct Ctx<'m> {
     m: &'m Model,
-    idx: Index,
+    idx: Index<'m>,
     members: Vec<Member>,
     undecided: Vec<String>,
     warnings: Vec<String>,
