@@ -79,6 +79,8 @@ pub struct Index<'m> {
     pub subnet_tables: HashMap<&'m str, (Option<&'m NetworkAcl>, Option<&'m RouteTable>)>,
     /// Subnets by id (as `Model::subnets`, hashed: the walks look subnets up at every step).
     subnets: HashMap<&'m str, &'m Subnet>,
+    /// Each VPC's addresses (its IPv4 and IPv6 CIDR blocks, encoded and merged).
+    vpc_addrs: HashMap<&'m str, Vec<Interval>>,
     /// The subnets some transit gateway attachment of their own VPC uses.
     attachment_subnets: std::collections::HashSet<&'m str, foldhash::fast::FixedState>,
     /// Transit gateway attachments by gateway, then attachment id (as
@@ -271,6 +273,17 @@ impl<'m> Index<'m> {
             idx.subnet_tables.insert(sub.id.as_str(), (nacl, rt));
         }
         idx.subnets = m.subnets.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        idx.vpc_addrs = m
+            .vpcs
+            .keys()
+            .map(|v| {
+                let cidrs = m.vpc_cidrs(v);
+                (
+                    v.as_str(),
+                    merge(cidrs.iter().flat_map(net_intervals).collect()),
+                )
+            })
+            .collect();
         for att in m.tgw_attachments.values() {
             for s in &att.subnet_ids {
                 if idx
@@ -366,6 +379,12 @@ impl<'m> Index<'m> {
     /// A subnet by id (as `Model::subnets`, without a search of the ordered map).
     pub fn subnet(&self, id: &str) -> Option<&'m Subnet> {
         self.subnets.get(id).copied()
+    }
+
+    /// A VPC's addresses (as `Model::vpc_cidrs`, encoded and merged; none for a VPC not in
+    /// the snapshot).
+    pub fn vpc_intervals(&self, vpc: &str) -> &[Interval] {
+        self.vpc_addrs.get(vpc).map_or(&[], Vec::as_slice)
     }
 
     /// Whether a transit gateway attachment of the subnet's VPC uses the subnet.

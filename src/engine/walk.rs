@@ -390,11 +390,6 @@ fn attachment_subnet_in<'a>(
         .find(|s| idx.subnet(s).and_then(|x| x.az.as_ref()) == az.as_ref())
 }
 
-/// A VPC's addresses (its IPv4 and IPv6 CIDRs).
-fn vpc_intervals(m: &Model, vpc: &str) -> Vec<Interval> {
-    super::packet::merge(m.vpc_cidrs(vpc).iter().flat_map(net_intervals).collect())
-}
-
 /// Where on-premises traffic enters the estate: a VPN gateway (§6.3), or a transit gateway's
 /// VPN or Direct Connect gateway attachment (§6.2).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -1516,19 +1511,17 @@ impl<'m> Walker<'m> {
         denies: impl FnOnce(&str) -> String,
         hop: impl FnOnce() -> String,
     ) -> PacketSet {
-        let acl_id = acl
-            .map(|a| a.id.clone())
-            .unwrap_or_else(|| "default NACL (assumed)".into());
+        let acl_id = acl.map_or("default NACL (assumed)", |a| a.id.as_str());
         // Network mode keeps no hops: the allowing rules are not worked out.
         let network = self.goal.network;
         let (allowed, rules) = self.idx.nacl_filter(acl, set, check, !network);
-        let out = Self::filter(t, set, allowed, &acl_id, "SUBNET_ACL_RESTRICTION", || {
-            denies(&acl_id)
+        let out = Self::filter(t, set, allowed, acl_id, "SUBNET_ACL_RESTRICTION", || {
+            denies(acl_id)
         });
         if !network {
             let reply = matches!(check, NaclCheck::OutReply | NaclCheck::InReply);
             let detail = format!("{}: rule {}", hop(), list(&rules));
-            Self::hop(t, &acl_id, "nacl", &acl_id, detail, reply);
+            Self::hop(t, acl_id, "nacl", acl_id, detail, reply);
         }
         out
     }
@@ -2441,7 +2434,7 @@ impl<'m> Walker<'m> {
                     let v4 = sub.restrict(Dim::Src, &[super::packet::ALL_V4]);
                     let maybe = v4
                         .restrict(Dim::Dst, &internet_space())
-                        .restrict(Dim::Src, &vpc_intervals(self.m, dvpc));
+                        .restrict(Dim::Src, self.idx.vpc_intervals(dvpc));
                     let dropped = v4.subtract(&maybe);
                     let rest = sub.subtract(&dropped);
                     if !dropped.is_empty() {
@@ -2642,8 +2635,8 @@ impl<'m> Walker<'m> {
         let (routed, mut local) = match dir {
             Handoff::Forward => (set.clone(), PacketSet::empty()),
             Handoff::Reply => {
-                let cidrs = vpc_intervals(m, &att.resource_id);
-                (set.restrict(dim, &cidrs), set.exclude(dim, &cidrs))
+                let cidrs = self.idx.vpc_intervals(&att.resource_id);
+                (set.restrict(dim, cidrs), set.exclude(dim, cidrs))
             }
         };
         for (rc, part) in self.idx.graph.route_partition(via, &routed, dim) {
@@ -2728,7 +2721,7 @@ impl<'m> Walker<'m> {
         };
         let routed = match dir {
             Handoff::Forward => differ.clone(),
-            Handoff::Reply => differ.restrict(dim, &vpc_intervals(m, &att.resource_id)),
+            Handoff::Reply => differ.restrict(dim, self.idx.vpc_intervals(&att.resource_id)),
         };
         let local: Vec<PacketSet> = candidates
             .iter()
@@ -3209,12 +3202,16 @@ impl<'m> Walker<'m> {
                 (_, Some(c)) if !c.active => false,
                 (Arrival::Local, Some(c)) => c.target == RouteTarget::Local,
                 (Arrival::Igw(igw), Some(c)) => {
-                    c.target == RouteTarget::InternetGateway(igw.clone())
+                    matches!(&c.target, RouteTarget::InternetGateway(x) if x == igw)
                 }
-                (Arrival::Peering(pcx), Some(c)) => c.target == RouteTarget::Peering(pcx.clone()),
-                (Arrival::Vgw(vgw), Some(c)) => c.target == RouteTarget::VpnGateway(vgw.clone()),
+                (Arrival::Peering(pcx), Some(c)) => {
+                    matches!(&c.target, RouteTarget::Peering(x) if x == pcx)
+                }
+                (Arrival::Vgw(vgw), Some(c)) => {
+                    matches!(&c.target, RouteTarget::VpnGateway(x) if x == vgw)
+                }
                 (Arrival::Tgw { tgw, .. }, Some(c)) => {
-                    c.target == RouteTarget::TransitGateway(tgw.clone())
+                    matches!(&c.target, RouteTarget::TransitGateway(x) if x == tgw)
                 }
                 (Arrival::PreservedByLb, _) => true,
             };
@@ -3355,20 +3352,23 @@ impl<'m> Walker<'m> {
                 all
             };
         }
-        let how = match arrival {
-            Arrival::Local => "local".to_string(),
-            Arrival::Igw(x) | Arrival::Peering(x) | Arrival::Vgw(x) => x.clone(),
-            Arrival::Tgw { tgw, .. } => tgw.clone(),
-            Arrival::PreservedByLb => "load balancer".into(),
-        };
-        Self::hop(
-            t,
-            &rt_id,
-            "route-table",
-            &rt_id,
-            format!("return route via {how}"),
-            true,
-        );
+        // Network mode keeps no hops.
+        if !self.goal.network {
+            let how = match arrival {
+                Arrival::Local => "local",
+                Arrival::Igw(x) | Arrival::Peering(x) | Arrival::Vgw(x) => x.as_str(),
+                Arrival::Tgw { tgw, .. } => tgw.as_str(),
+                Arrival::PreservedByLb => "load balancer",
+            };
+            Self::hop(
+                t,
+                &rt_id,
+                "route-table",
+                &rt_id,
+                format!("return route via {how}"),
+                true,
+            );
+        }
         ok
     }
 
@@ -3436,7 +3436,7 @@ impl<'m> Walker<'m> {
         {
             return None;
         }
-        let exact = part.restrict(Dim::Src, &vpc_intervals(m, &catt.resource_id));
+        let exact = part.restrict(Dim::Src, self.idx.vpc_intervals(&catt.resource_id));
         (!exact.is_empty()).then(|| (exact, Arrival::Peering(pcx.clone())))
     }
 
@@ -3554,7 +3554,7 @@ impl<'m> Walker<'m> {
                     .and_then(|p| p.other_side(place.vpc_id))
                     .filter(|o| m.vpcs.contains_key(*o));
                 match other {
-                    Some(o) => part.restrict(Dim::Src, &vpc_intervals(m, o)),
+                    Some(o) => part.restrict(Dim::Src, self.idx.vpc_intervals(o)),
                     None => PacketSet::empty(),
                 }
             }
@@ -3773,12 +3773,9 @@ impl<'m> Walker<'m> {
     ) -> PacketSet {
         let m = self.m;
         let vpc = &catt.resource_id;
-        let cidrs = vpc_intervals(m, vpc);
-        let (inside, outside) = if touches(&set, Dim::Src, &super::packet::complement(&cidrs)) {
-            (
-                set.restrict(Dim::Src, &cidrs),
-                set.exclude(Dim::Src, &cidrs),
-            )
+        let cidrs = self.idx.vpc_intervals(vpc);
+        let (inside, outside) = if touches(&set, Dim::Src, &super::packet::complement(cidrs)) {
+            (set.restrict(Dim::Src, cidrs), set.exclude(Dim::Src, cidrs))
         } else {
             (set, PacketSet::empty())
         };
