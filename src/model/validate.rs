@@ -209,14 +209,21 @@ fn instances(model: &Model, warn: &mut dyn FnMut(String)) {
     }
 }
 
-/// NAT gateways name their subnet.
+/// NAT gateways name their subnet, in their own VPC.
 fn nat_gateways(model: &Model, warn: &mut dyn FnMut(String)) {
     for n in model.nat_gateways.values() {
-        if !model.subnets.contains_key(&n.subnet_id) {
-            warn(format!(
+        match model.subnets.get(&n.subnet_id) {
+            None => warn(format!(
                 "NAT gateway {} is in subnet {} which is not in the snapshot",
                 n.id, n.subnet_id
-            ));
+            )),
+            // AWS creates a NAT gateway in a subnet of its VPC: the snapshot contradicts
+            // itself, and the record's VPC is the one routes are checked against.
+            Some(s) if s.vpc_id != n.vpc_id => warn(format!(
+                "NAT gateway {} is recorded in {} but its subnet {} is in {} (routes are checked against {})",
+                n.id, n.vpc_id, n.subnet_id, s.vpc_id, n.vpc_id
+            )),
+            Some(_) => {}
         }
     }
 }
