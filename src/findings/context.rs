@@ -5,8 +5,11 @@
 //! The report describes traffic as text lines (`tcp 22, 80-443`); to relate it
 //! to a rule it is parsed back into a packet set over protocol and port.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
+
+use foldhash::fast::FixedState;
+use rayon::prelude::*;
 
 use crate::analysis::{AppSet, Application, Exposure, Report, Source, Status};
 use crate::engine::filters::proto_ports_box;
@@ -16,6 +19,10 @@ use crate::engine::query::Traffic;
 use crate::engine::walk;
 use crate::model::*;
 
+/// A map only looked up, never iterated (so its order cannot reach the output), hashed with
+/// foldhash: string keys are hashed once instead of compared a dozen times in a B-tree.
+pub(super) type Lookup<K, V> = HashMap<K, V, FixedState>;
+
 /// The model, the report and lookups built once for all checks.
 pub(super) struct Context<'a> {
     /// The model.
@@ -24,12 +31,13 @@ pub(super) struct Context<'a> {
     pub report: &'a Report,
     /// The engine's lookups (hosts, group membership).
     pub idx: &'a Index<'a>,
-    /// Users of each security group: ENI ids, load-balancer ARNs, VPC endpoint ids, DB identifiers.
-    pub users: BTreeMap<String, Vec<String>>,
-    /// Exposures per target application, with their traffic parsed once.
-    exposures: BTreeMap<&'a str, Vec<(&'a Exposure, PacketSet)>>,
-    /// Applications per security group.
-    apps_by_group: BTreeMap<&'a str, Vec<&'a Application>>,
+    /// Users of each security group, in first-seen order: ENI ids, load-balancer ARNs, VPC
+    /// endpoint ids, DB identifiers.
+    pub users: Lookup<&'a str, Vec<&'a str>>,
+    /// Exposures per target application (in the report's order), with their traffic parsed once.
+    exposures: Lookup<&'a str, Vec<(&'a Exposure, PacketSet)>>,
+    /// Applications per security group, in the report's order.
+    apps_by_group: Lookup<&'a str, Vec<&'a Application>>,
     internet_v4: Vec<Interval>,
     internet_v6: Vec<Interval>,
     /// Host id → index of its application in the report.
@@ -43,38 +51,57 @@ pub(super) struct Context<'a> {
 impl<'a> Context<'a> {
     pub fn new(m: &'a Model, idx: &'a Index, report: &'a Report) -> Context<'a> {
         // Users in first-seen order, each once (a set beside the list keeps it linear).
-        let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        let mut seen: std::collections::HashSet<(String, String)> = Default::default();
-        let mut add = |g: &String, user: &String| {
-            if seen.insert((g.clone(), user.clone())) {
-                users.entry(g.clone()).or_default().push(user.clone());
+        let users_of = || {
+            let mut users: Lookup<&'a str, Vec<&'a str>> = Lookup::default();
+            let mut seen: HashSet<(&str, &str), FixedState> = HashSet::default();
+            let mut add = |g: &'a String, user: &'a String| {
+                if seen.insert((g.as_str(), user.as_str())) {
+                    users.entry(g.as_str()).or_default().push(user.as_str());
+                }
+            };
+            for e in m.network_interfaces.values() {
+                e.groups.iter().for_each(|g| add(g, &e.id));
             }
+            for lb in m.load_balancers.values() {
+                lb.security_groups.iter().for_each(|g| add(g, &lb.arn));
+            }
+            for ep in m.vpc_endpoints.values() {
+                ep.groups.iter().for_each(|g| add(g, &ep.id));
+            }
+            for db in m.db_instances.values() {
+                db.groups.iter().for_each(|g| add(g, &db.id));
+            }
+            users
         };
-        for e in m.network_interfaces.values() {
-            e.groups.iter().for_each(|g| add(g, &e.id));
-        }
-        for lb in m.load_balancers.values() {
-            lb.security_groups.iter().for_each(|g| add(g, &lb.arn));
-        }
-        for ep in m.vpc_endpoints.values() {
-            ep.groups.iter().for_each(|g| add(g, &ep.id));
-        }
-        for db in m.db_instances.values() {
-            db.groups.iter().for_each(|g| add(g, &db.id));
-        }
-        let mut exposures: BTreeMap<&str, Vec<(&Exposure, PacketSet)>> = BTreeMap::new();
-        for e in &report.exposures {
-            exposures
-                .entry(e.target.as_str())
-                .or_default()
-                .push((e, traffic_set(&e.traffic)));
-        }
-        let mut apps_by_group: BTreeMap<&str, Vec<&Application>> = BTreeMap::new();
-        for a in &report.applications {
-            for g in &a.groups {
-                apps_by_group.entry(g.as_str()).or_default().push(a);
+        // Each exposure's traffic parsed on both cores, then listed per target in the report's
+        // order.
+        let exposures_of = || {
+            let parsed: Vec<PacketSet> = report
+                .exposures
+                .par_iter()
+                .map(|e| traffic_set(&e.traffic))
+                .collect();
+            let mut exposures: Lookup<&'a str, Vec<(&'a Exposure, PacketSet)>> = Lookup::default();
+            for (e, set) in report.exposures.iter().zip(parsed) {
+                exposures
+                    .entry(e.target.as_str())
+                    .or_default()
+                    .push((e, set));
             }
-        }
+            exposures
+        };
+        let ((users, exposures), apps_by_group) = rayon::join(
+            || rayon::join(users_of, exposures_of),
+            || {
+                let mut apps_by_group: Lookup<&'a str, Vec<&'a Application>> = Lookup::default();
+                for a in &report.applications {
+                    for g in &a.groups {
+                        apps_by_group.entry(g.as_str()).or_default().push(a);
+                    }
+                }
+                apps_by_group
+            },
+        );
         let space = walk::internet_space();
         let (internet_v4, internet_v6) = space.into_iter().partition(|iv| packet::is_v4(iv.0));
         Context {
@@ -86,12 +113,17 @@ impl<'a> Context<'a> {
             apps_by_group,
             internet_v4,
             internet_v6,
-            app_of_host: report
-                .applications
-                .iter()
-                .enumerate()
-                .flat_map(|(i, a)| a.members.iter().map(move |h| (h.as_str(), i as u32)))
-                .collect(),
+            app_of_host: {
+                // The first application naming a host, as `Report::app_of_host` finds it (an
+                // application's members are a partition of the hosts: there is one).
+                let mut map = HashMap::new();
+                for (i, a) in report.applications.iter().enumerate() {
+                    for h in &a.members {
+                        map.entry(h.as_str()).or_insert(i as u32);
+                    }
+                }
+                map
+            },
             within_memo: Default::default(),
             group_status: Default::default(),
         }
@@ -113,6 +145,13 @@ impl<'a> Context<'a> {
         } else {
             format!("{} ({})", h.name, h.id)
         }
+    }
+
+    /// The application a host belongs to (`Report::app_of_host`, through a hash map).
+    pub fn app_of_host(&self, host: &str) -> Option<&'a Application> {
+        self.app_of_host
+            .get(host)
+            .map(|&i| &self.report.applications[i as usize])
     }
 
     /// The applications whose members carry a security group.
@@ -175,7 +214,7 @@ impl<'a> Context<'a> {
                     }
                     _ => continue,
                 };
-                if reached.intersect(&ports).is_empty() {
+                if !meets(reached, &ports) {
                     continue;
                 }
                 let status = match e.status {
@@ -204,7 +243,7 @@ impl<'a> Context<'a> {
             if !matches!(e.source, Source::InternetV4 | Source::InternetV6) {
                 continue;
             }
-            if packets.is_some_and(|p| reached.intersect(p).is_empty()) {
+            if packets.is_some_and(|p| !meets(reached, p)) {
                 continue;
             }
             let status = match e.status {
@@ -292,6 +331,14 @@ pub(super) fn is_direct(e: &Exposure, app: &Application) -> bool {
 /// Whether an interval lies inside one of the ranges.
 pub(super) fn within(iv: &Interval, ranges: &[Interval]) -> bool {
     ranges.iter().any(|r| r.0 <= iv.0 && iv.1 <= r.1)
+}
+
+/// Whether two packet sets share a packet: `!a.intersect(b).is_empty()`, without building the
+/// intersection (stops at the first pair of boxes that meet).
+pub(super) fn meets(a: &PacketSet, b: &PacketSet) -> bool {
+    a.boxes()
+        .iter()
+        .any(|x| b.boxes().iter().any(|y| x.intersect(y).is_some()))
 }
 
 /// Whether two interval lists share an address.

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use ipnet::IpNet;
 use rayon::prelude::*;
 
-use super::context::{is_direct, rule_packets, sg_rule_text, Context};
+use super::context::{is_direct, meets, rule_packets, sg_rule_text, Context};
 use super::{codes, graded, Config, Finding, Severity};
 use crate::analysis::{Application, Exposure, Source, Status};
 use crate::engine::packet::{Dim, PBox, PacketSet};
@@ -163,7 +163,7 @@ fn sensitive_ports(
             } else {
                 let hits: Vec<&Service> = services
                     .iter()
-                    .filter(|s| !reached.intersect(&s.packets()).is_empty())
+                    .filter(|s| meets(reached, &s.packets()))
                     .collect();
                 let mut set = PacketSet::empty();
                 for s in &hits {
@@ -288,7 +288,7 @@ fn admitting_rules(
         };
         for rule in &sg.ingress {
             let (r4, r6) = cx.reaches_internet(&cx.peer_intervals(sg, &rule.peer));
-            if (if v6 { !r6 } else { !r4 }) || rule_packets(rule).intersect(found).is_empty() {
+            if (if v6 { !r6 } else { !r4 }) || !meets(&rule_packets(rule), found) {
                 continue;
             }
             rules.push(sg_rule_text(sg, true, rule));
@@ -340,7 +340,6 @@ fn public_subnets(cx: &Context, out: &mut Vec<Finding>) {
             continue;
         };
         let status = cx
-            .report
             .app_of_host(&eni.id)
             .and_then(|a| cx.direct_internet_status(a, None));
         let subnet =

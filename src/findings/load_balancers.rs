@@ -114,10 +114,7 @@ fn target_bypass(cx: &Context, out: &mut Vec<Finding>) {
                 };
                 for rule in &sg.ingress {
                     let open = matches!(&rule.peer, SgPeer::Cidr(n) if n.prefix_len() == 0);
-                    if !open
-                        || super::context::rule_packets(rule)
-                            .intersect(&wanted)
-                            .is_empty()
+                    if !open || !super::context::meets(&super::context::rule_packets(rule), &wanted)
                     {
                         continue;
                     }
@@ -218,7 +215,7 @@ fn plaintext_listeners(cx: &Context, out: &mut Vec<Finding>) {
             .idx
             .lb_hosts(&lb.arn)
             .first()
-            .and_then(|h| cx.report.app_of_host(&h.id))
+            .and_then(|h| cx.app_of_host(&h.id))
             .and_then(|app| {
                 cx.direct_internet_status(app, Some(&packets(&l.ip_protocols(), port)))
             });

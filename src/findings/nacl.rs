@@ -5,7 +5,7 @@
 
 use rayon::prelude::*;
 
-use super::context::{labelled, within};
+use super::context::{labelled, meets, within};
 use super::{codes, Finding, Severity};
 use crate::engine::filters::{nacl, proto_ports_box, NaclCheck};
 use crate::engine::packet::{net_intervals, Dim, PBox, PacketSet};
@@ -75,17 +75,19 @@ fn rule_ref(acl: &NetworkAcl, e: &NaclEntry) -> String {
 /// `nacl-rule-shadowed`.
 fn shadowed(acl: &NetworkAcl, egress: bool, out: &mut Vec<Finding>) {
     let entries: Vec<&NaclEntry> = acl.entries.iter().filter(|e| e.egress == egress).collect();
+    // Each entry's packets, made once (every later entry is checked against them).
+    let packets: Vec<PacketSet> = entries.iter().map(|e| entry_packets(e)).collect();
     for (i, e) in entries.iter().enumerate() {
         if is_catch_all(e) {
             continue;
         }
-        let mut remaining = entry_packets(e);
+        let mut remaining = packets[i].clone();
         let mut by: Vec<&NaclEntry> = Vec::new();
-        for earlier in &entries[..i] {
-            let hit = remaining.intersect(&entry_packets(earlier));
-            if hit.is_empty() {
+        for (earlier, earlier_packets) in entries[..i].iter().zip(&packets) {
+            if !meets(&remaining, earlier_packets) {
                 continue;
             }
+            let hit = remaining.intersect(earlier_packets);
             by.push(earlier);
             remaining = remaining.subtract(&hit);
             if remaining.is_empty() {

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use ipnet::IpNet;
 use rayon::prelude::*;
 
-use super::context::{peer_text, rule_packets, sg_rule_text, traffic_text, Context};
+use super::context::{meets, peer_text, rule_packets, sg_rule_text, traffic_text, Context};
 use super::{codes, graded, Config, Finding, Severity};
 use crate::analysis::Status;
 use crate::engine::filters::{self, SgDirection};
@@ -101,8 +101,7 @@ fn cidr_where_reference_fits<'c>(
             .classes
             .iter()
             .filter(|c| {
-                c.groups().any(|h| h.group != sg.id)
-                    && !covering.egress[c.id].intersect(&probe).is_empty()
+                c.groups().any(|h| h.group != sg.id) && meets(&covering.egress[c.id], &probe)
             })
             .collect();
         // Those the internet reaches directly are not suggested; they are named as "also admitted".
@@ -276,13 +275,9 @@ impl<'c> Covering<'c> {
     fn new(cx: &'c Context) -> Self {
         // Per VPC: every private interval of its hosts (start, end, host), sorted.
         let mut by_vpc: HashMap<&str, Vec<(u128, u128, &Host)>> = HashMap::new();
-        for h in cx
-            .idx
-            .hosts_by_vpc
-            .values()
-            .flatten()
-            .filter_map(|id| cx.idx.hosts.get(id))
-        {
+        // Every host is listed under its VPC in `hosts_by_vpc`: iterating the hosts themselves
+        // saves a map lookup by id per host.
+        for h in cx.idx.hosts.values() {
             let list = by_vpc.entry(h.vpc_id.as_str()).or_default();
             list.extend(h.private.iter().map(|p| (p.0, p.1, h)));
         }
@@ -449,19 +444,23 @@ fn vpc_label(cx: &Context, id: &str) -> String {
 /// Whether the group serves only internet-facing load balancers and the rule
 /// admits only their listener ports: what such a load balancer needs (§5.2).
 fn is_listener_rule(cx: &Context, sg: &SecurityGroup, rule: &SgRule) -> bool {
-    let users = cx.users.get(&sg.id).map(Vec::as_slice).unwrap_or(&[]);
+    let users = cx
+        .users
+        .get(sg.id.as_str())
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
     let lbs: Vec<&LoadBalancer> = users
         .iter()
-        .filter_map(|u| cx.m.load_balancers.get(u))
+        .filter_map(|u| cx.m.load_balancers.get(*u))
         .collect();
     let only_lbs = !lbs.is_empty()
         && lbs.iter().all(|lb| lb.internet_facing)
         && users.iter().all(|u| {
-            cx.m.load_balancers.contains_key(u)
+            cx.m.load_balancers.contains_key(*u)
                 || cx
                     .m
                     .network_interfaces
-                    .get(u)
+                    .get(*u)
                     .is_some_and(|e| e.owner.kind == OwnerKind::LoadBalancer)
         });
     if !only_lbs {
@@ -638,7 +637,7 @@ fn default_group(cx: &Context, sg: &SecurityGroup, out: &mut Vec<Finding>) {
     if !is_default(sg) {
         return;
     }
-    let users = cx.users.get(&sg.id).cloned().unwrap_or_default();
+    let users = cx.users.get(sg.id.as_str()).cloned().unwrap_or_default();
     if !sg.ingress.is_empty() || !sg.egress.is_empty() {
         let rules: Vec<String> = sg
             .ingress
@@ -678,7 +677,7 @@ fn default_group(cx: &Context, sg: &SecurityGroup, out: &mut Vec<Finding>) {
             names.join(", ")
         );
         let mut resources = vec![sg.id.clone()];
-        resources.extend(users);
+        resources.extend(users.iter().map(|u| u.to_string()));
         out.push(
             Finding::new(codes::DEFAULT_SG_IN_USE, Severity::Medium, message).resources(resources),
         );
@@ -707,7 +706,7 @@ fn unused(
     out: &mut Vec<Finding>,
 ) {
     if is_default(sg)
-        || cx.users.contains_key(&sg.id)
+        || cx.users.contains_key(sg.id.as_str())
         || !cx.m.present_kinds.contains(&ResourceKind::NetworkInterface)
     {
         return;
