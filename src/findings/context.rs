@@ -200,18 +200,25 @@ impl<'a> Context<'a> {
         let peer = self.peer_intervals(sg, &rule.peer);
         let (v4, v6) = self.reaches_internet(&peer);
         let internal = !v4 && !v6;
+        // The applications inside the peer, asked for once (at the first exposure that needs them).
+        let within = std::cell::OnceCell::new();
+        let within = || within.get_or_init(|| self.apps_within(&peer));
         let mut best: Option<Status> = None;
         for app in self.apps_using(&sg.id) {
             for (e, reached) in self.exposures_of(&app.id) {
                 let internet = match &e.source {
                     Source::InternetV4 if v4 => true,
                     Source::InternetV6 if v6 => true,
-                    Source::Application(src) if internal && self.app_within(src, &peer) => false,
-                    Source::Applications(set)
-                        if internal && set.intersects(&self.apps_within(&peer)) =>
+                    Source::Application(src)
+                        if internal
+                            && self
+                                .report
+                                .app_index(src)
+                                .is_some_and(|i| within().contains(i as u32)) =>
                     {
                         false
                     }
+                    Source::Applications(set) if internal && set.intersects(within()) => false,
                     _ => continue,
                 };
                 if !meets(reached, &ports) {
@@ -303,13 +310,6 @@ impl<'a> Context<'a> {
             .unwrap_or_else(PoisonError::into_inner)
             .insert(peer.to_vec(), set.clone());
         set
-    }
-
-    /// Whether an application's members send from addresses inside `peer`.
-    fn app_within(&self, app: &str, peer: &[Interval]) -> bool {
-        self.report
-            .app_index(app)
-            .is_some_and(|i| self.apps_within(peer).contains(i as u32))
     }
 }
 

@@ -6,7 +6,9 @@
 //! registered severity when the exposure it admits is effective in the
 //! report, low when it is only latent or admits nothing yet.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::OnceLock;
 
 use ipnet::IpNet;
 use rayon::prelude::*;
@@ -41,10 +43,13 @@ pub(super) fn check(cx: &Context, cfg: &Config, out: &mut Vec<Finding>) {
         .par_iter()
         .map(|sg| {
             let mut out = Vec::new();
+            // `; used by …`, made once for every finding on the group's rules that says it.
+            let users = OnceCell::new();
+            let users = || users.get_or_init(|| users_phrase(cx, sg)).as_str();
             cidr_where_reference_fits(cx, sg, &covering, &mut out);
-            open_to_world(cx, sg, &mut out);
-            wide_cidr(cx, cfg, sg, &mut out);
-            all_ports(cx, sg, &mut out);
+            open_to_world(cx, sg, &users, &mut out);
+            wide_cidr(cx, cfg, sg, &users, &mut out);
+            all_ports(cx, sg, &users, &mut out);
             default_group(cx, sg, &mut out);
             unused(cx, sg, &referenced_by, &mut out);
             stale_references(cx, sg, &mut out);
@@ -115,7 +120,7 @@ fn cidr_where_reference_fits<'c>(
             let mut text = groups
                 .first(NAMED)
                 .iter()
-                .map(|h| group_with_members(cx, h.group, &h.names))
+                .map(|h| h.text(cx))
                 .collect::<Vec<_>>()
                 .join(" and ");
             if groups.total > LISTED {
@@ -177,7 +182,7 @@ fn cidr_where_reference_fits<'c>(
         };
         // The rule's group, then the first groups of each list by id (a superset of those the
         // message names): with one group per interface a list can hold thousands.
-        let mut listed_groups = suggested.first(LISTED);
+        let mut listed_groups = suggested.first(LISTED).to_vec();
         listed_groups.extend(exposed.first(LISTED));
         listed_groups.sort_unstable_by(|a, b| a.group.cmp(b.group));
         let mut resources = vec![sg.id.clone()];
@@ -207,6 +212,16 @@ struct Held<'c> {
     names: Vec<&'c str>,
     /// How the internet reaches the group's members directly (`Context::group_internet_status`).
     status: Option<Status>,
+    /// `group_with_members`, made the first time a message names the group (the rules of
+    /// many groups name the same CIDR, and so the same covered groups).
+    text: OnceLock<String>,
+}
+
+impl Held<'_> {
+    fn text(&self, cx: &Context) -> &str {
+        self.text
+            .get_or_init(|| group_with_members(cx, self.group, &self.names))
+    }
 }
 
 /// The groups of the covered interfaces that share one list of outbound rules, by id.
@@ -233,10 +248,10 @@ struct Covered<'c> {
 
 /// Sorted lists of groups (disjoint) read as one, without one group.
 struct Merged<'x, 'c> {
-    lists: Vec<&'x [Held<'c>]>,
-    skip: &'x str,
     /// How many groups the lists hold, `skip` aside.
     total: usize,
+    /// The first `LISTED` groups by id (every question asks for at most that many).
+    head: Vec<&'x Held<'c>>,
 }
 
 impl<'x, 'c> Merged<'x, 'c> {
@@ -246,19 +261,21 @@ impl<'x, 'c> Merged<'x, 'c> {
             .iter()
             .map(|l| l.len() - usize::from(l.binary_search_by(|h| h.group.cmp(skip)).is_ok()))
             .sum();
-        Merged { lists, skip, total }
+        // Each list is sorted by id: the first `LISTED` overall are among the first `LISTED`
+        // of each.
+        let mut head: Vec<&Held> = lists
+            .iter()
+            .flat_map(|l| l.iter().filter(|h| h.group != skip).take(LISTED))
+            .collect();
+        head.sort_unstable_by(|a, b| a.group.cmp(b.group));
+        head.truncate(LISTED);
+        Merged { total, head }
     }
 
-    /// The first `n` groups by id.
-    fn first(&self, n: usize) -> Vec<&'x Held<'c>> {
-        let mut out: Vec<&Held> = self
-            .lists
-            .iter()
-            .flat_map(|l| l.iter().filter(|h| h.group != self.skip).take(n))
-            .collect();
-        out.sort_unstable_by(|a, b| a.group.cmp(b.group));
-        out.truncate(n);
-        out
+    /// The first `n` groups by id (`n` at most `LISTED`).
+    fn first(&self, n: usize) -> &[&'x Held<'c>] {
+        debug_assert!(n <= LISTED);
+        &self.head[..n.min(self.head.len())]
     }
 }
 
@@ -398,6 +415,7 @@ fn covered<'c>(
             group: g,
             names,
             status,
+            text: OnceLock::new(),
         };
         if status.is_some() {
             class.exposed.push(held);
@@ -493,7 +511,12 @@ fn status_words(status: Option<Status>) -> &'static str {
 
 /// `sg-open-to-world`: 0.0.0.0/0 or ::/0 inbound. The IPv4 and IPv6 rules for
 /// the same ports are one finding.
-fn open_to_world(cx: &Context, sg: &SecurityGroup, out: &mut Vec<Finding>) {
+fn open_to_world<'u>(
+    cx: &Context,
+    sg: &SecurityGroup,
+    users: &dyn Fn() -> &'u str,
+    out: &mut Vec<Finding>,
+) {
     let mut by_ports: BTreeMap<(Protocol, PortSpec), Vec<&SgRule>> = BTreeMap::new();
     for rule in &sg.ingress {
         if matches!(&rule.peer, SgPeer::Cidr(n) if n.prefix_len() == 0)
@@ -515,7 +538,7 @@ fn open_to_world(cx: &Context, sg: &SecurityGroup, out: &mut Vec<Finding>) {
             traffic_text(protocol, ports),
             peers.join(" and "),
             status_words(status),
-            users_phrase(cx, sg),
+            users(),
             if diagnostic {
                 "; diagnostic traffic (ping, traceroute)"
             } else {
@@ -559,7 +582,13 @@ fn users_phrase(cx: &Context, sg: &SecurityGroup) -> String {
 }
 
 /// `sg-wide-cidr`: a CIDR shorter than the configured prefix (but not /0).
-fn wide_cidr(cx: &Context, cfg: &Config, sg: &SecurityGroup, out: &mut Vec<Finding>) {
+fn wide_cidr<'u>(
+    cx: &Context,
+    cfg: &Config,
+    sg: &SecurityGroup,
+    users: &dyn Fn() -> &'u str,
+    out: &mut Vec<Finding>,
+) {
     for rule in &sg.ingress {
         let SgPeer::Cidr(net) = &rule.peer else {
             continue;
@@ -578,7 +607,7 @@ fn wide_cidr(cx: &Context, cfg: &Config, sg: &SecurityGroup, out: &mut Vec<Findi
             cx.sg_label(&sg.id),
             traffic_text(rule.protocol, rule.ports),
             status_words(status),
-            users_phrase(cx, sg),
+            users(),
         );
         out.push(
             Finding::new(
@@ -593,7 +622,12 @@ fn wide_cidr(cx: &Context, cfg: &Config, sg: &SecurityGroup, out: &mut Vec<Findi
 }
 
 /// `sg-all-ports`: all protocols, or every TCP/UDP port, from anyone but the group itself.
-fn all_ports(cx: &Context, sg: &SecurityGroup, out: &mut Vec<Finding>) {
+fn all_ports<'u>(
+    cx: &Context,
+    sg: &SecurityGroup,
+    users: &dyn Fn() -> &'u str,
+    out: &mut Vec<Finding>,
+) {
     for rule in &sg.ingress {
         let every_port = match (rule.protocol, rule.ports) {
             (Protocol::All, _) => true,
@@ -614,7 +648,7 @@ fn all_ports(cx: &Context, sg: &SecurityGroup, out: &mut Vec<Finding>) {
             traffic_text(rule.protocol, rule.ports),
             peer_text(cx, &rule.peer),
             status_words(status),
-            users_phrase(cx, sg),
+            users(),
         );
         out.push(
             Finding::new(
