@@ -3,16 +3,16 @@
 //! security-group membership, and public-address mappings.
 
 use std::collections::{BTreeMap, BTreeSet};
-
-/// A hash map with a fast, fixed hasher (deterministic: nothing iterates these maps in an
-/// order that reaches the output).
-type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
 use std::net::IpAddr;
 
 use rayon::prelude::*;
 
 use super::packet::{addr_interval, encode, merge, net_intervals, Dim, Interval, PBox, PacketSet};
 use crate::model::*;
+
+/// A hash map with a fast, fixed hasher (deterministic: nothing iterates these maps in an
+/// order that reaches the output).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
 
 /// Something that sends or receives packets.
 #[derive(Debug, Clone)]
