@@ -169,7 +169,7 @@ impl ReachGraph {
         subnet: &str,
         set: &PacketSet,
         dim: Dim,
-    ) -> Vec<(Option<RouteChoice>, PacketSet)> {
+    ) -> Vec<(Option<&RouteChoice>, PacketSet)> {
         let sliced = self.nodes.get(subnet).and_then(|n| {
             self.slices
                 .get(n.index())?
@@ -198,7 +198,7 @@ impl ReachGraph {
             if boxes.is_empty() {
                 continue;
             }
-            let route = t.routes.get(pos).cloned().flatten();
+            let route = t.routes.get(pos).and_then(Option::as_ref);
             out.push((route, PacketSet::from_pieces(boxes)));
         }
         out
@@ -239,7 +239,7 @@ impl ReachGraph {
         subnet: &str,
         set: &PacketSet,
         dim: Dim,
-    ) -> Vec<(Option<RouteChoice>, PacketSet)> {
+    ) -> Vec<(Option<&RouteChoice>, PacketSet)> {
         let mut out = Vec::new();
         let mut covered: Vec<super::packet::Interval> = Vec::new();
         if let Some(n) = self.nodes.get(subnet) {
@@ -255,7 +255,7 @@ impl ReachGraph {
                 let part = set.restrict(dim, &dsts);
                 covered.extend(dsts);
                 if !part.is_empty() {
-                    out.push((w.route.clone(), part));
+                    out.push((w.route.as_ref(), part));
                 }
             }
         }

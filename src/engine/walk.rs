@@ -1294,7 +1294,7 @@ impl<'m> Walker<'m> {
                     // return route ([`Self::cross_out`], [`Trace::pending_reply`]).
                     if let Some(denied) = self.replies_denied_apart(subnet_id, &part, &t2) {
                         let rest = part.subtract(&denied);
-                        self.follow_route(subnet_id, vpc_id, &rt_id, c.clone(), rest, t2.clone());
+                        self.follow_route(subnet_id, vpc_id, &rt_id, c, rest, t2.clone());
                         self.follow_route(subnet_id, vpc_id, &rt_id, c, denied, t2);
                         continue;
                     }
@@ -1634,7 +1634,7 @@ impl<'m> Walker<'m> {
         subnet_id: &str,
         vpc_id: &str,
         rt_id: &str,
-        c: RouteChoice,
+        c: &RouteChoice,
         set: PacketSet,
         mut t: Trace,
     ) {
@@ -2446,7 +2446,7 @@ impl<'m> Walker<'m> {
                 }
                 // §4.5: traffic that arrives by a transit gateway can use a NAT gateway
                 // (centralised egress).
-                Some(rc) if matches!(rc.target, RouteTarget::NatGateway(_)) => self.tgw_to_nat(entry, dvpc, &rc, sub, t3, arrival),
+                Some(rc) if matches!(rc.target, RouteTarget::NatGateway(_)) => self.tgw_to_nat(entry, dvpc, rc, sub, t3, arrival),
                 // A gateway endpoint serves its own VPC only: "endpoint connections cannot be
                 // extended out of a VPC", and resources on the other side of a transit gateway
                 // cannot use it (VPC endpoints guide, gateway endpoints, considerations; as
@@ -4362,7 +4362,7 @@ impl<'m> Walker<'m> {
                             &node.subnet_id,
                             &node.vpc_id,
                             &rt_id,
-                            c.clone(),
+                            c,
                             dropped,
                             t2.clone(),
                         );
