@@ -101,7 +101,7 @@ impl ReachGraph {
         }
         for s in m.subnets.values() {
             let sn = g.node(&s.id, "subnet", name_tag(&s.tags).unwrap_or(&s.id));
-            let rt = idx.subnet_route_table(m, &s.id);
+            let rt = idx.subnet_route_table(&s.id);
             // One edge per route actually chosen for some destinations (longest prefix),
             // carrying exactly those destinations; blackholes included, so the walk can name them.
             for (choice, part) in filters::route_partition(m, rt, &s.vpc_id, &all, Dim::Dst) {

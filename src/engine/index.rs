@@ -360,20 +360,16 @@ impl<'m> Index<'m> {
         }
     }
 
-    /// The network ACL a subnet uses (as [`Model::subnet_nacl`], without scanning).
-    pub fn subnet_nacl<'s>(&'s self, m: &'s Model, subnet: &str) -> Option<&'s NetworkAcl> {
-        match self.subnet_tables.get(subnet) {
-            Some((nacl, _)) => *nacl,
-            None => m.subnet_nacl(subnet),
-        }
+    /// The network ACL a subnet uses (as [`Model::subnet_nacl`], without scanning; none for a
+    /// subnet not in the model).
+    pub fn subnet_nacl(&self, subnet: &str) -> Option<&'m NetworkAcl> {
+        self.subnet_tables.get(subnet).and_then(|(nacl, _)| *nacl)
     }
 
-    /// The route table a subnet uses (as [`Model::subnet_route_table`], without scanning).
-    pub fn subnet_route_table<'s>(&'s self, m: &'s Model, subnet: &str) -> Option<&'s RouteTable> {
-        match self.subnet_tables.get(subnet) {
-            Some((_, rt)) => *rt,
-            None => m.subnet_route_table(subnet),
-        }
+    /// The route table a subnet uses (as [`Model::subnet_route_table`], without scanning; none for a
+    /// subnet not in the model).
+    pub fn subnet_route_table(&self, subnet: &str) -> Option<&'m RouteTable> {
+        self.subnet_tables.get(subnet).and_then(|(_, rt)| *rt)
     }
 
     /// A subnet by id (as `Model::subnets`, without a search of the ordered map).

@@ -213,6 +213,14 @@ impl PacketSet {
         self.boxes.is_empty()
     }
 
+    /// Whether the two sets share a packet: `!self.intersect(other).is_empty()`, without
+    /// building the intersection (stops at the first pair of boxes that meet).
+    pub fn meets(&self, other: &PacketSet) -> bool {
+        self.boxes
+            .iter()
+            .any(|x| other.boxes.iter().any(|y| x.intersect(y).is_some()))
+    }
+
     /// Intersection.
     pub fn intersect(&self, other: &PacketSet) -> PacketSet {
         let mut out = Vec::new();
@@ -649,6 +657,16 @@ mod tests {
                 let want = holds(&a, p) > 0 && holds(&b, p) == 0;
                 proptest::prop_assert_eq!(holds(&d, p) > 0, want, "{:?}", p);
             }
+        }
+
+        /// `meets` answers whether the intersection is empty, without building it.
+        #[test]
+        fn meets_is_a_non_empty_intersection(
+            a in proptest::collection::vec(small_box(), 0..8),
+            b in proptest::collection::vec(small_box(), 0..8),
+        ) {
+            let (a, b) = (PacketSet::from_boxes(a), PacketSet::from_boxes(b));
+            proptest::prop_assert_eq!(a.meets(&b), !a.intersect(&b).is_empty());
         }
     }
 

@@ -646,7 +646,7 @@ fn run_resolved(
                     .values()
                     .filter(|l| l.lb_arn == lb.arn)
                     .fold(PacketSet::empty(), |a, l| a.union(&walk::listener_set(l)));
-                if base.intersect(&accepted).is_empty() {
+                if !base.meets(&accepted) {
                     for leg in &mut through {
                         leg.pre_block = Some(Block {
                             component: arn.clone(),
@@ -991,7 +991,7 @@ fn assemble(m: &Model, req: &Request, outcomes: Vec<Outcome>) -> Answer {
     let mut notes = Vec::new();
     if verdict == Verdict::Reachable {
         let ephemeral = PacketSet::from_box(PBox::FULL.with(Dim::SrcPort, (1024, 65535)));
-        let ok_ephemeral = !client_ports.intersect(&ephemeral).is_empty();
+        let ok_ephemeral = client_ports.meets(&ephemeral);
         let all = source_ports == vec![(0, 65535)];
         if !all {
             let text = super::packet::range_list(source_ports.iter().copied(), ", ");

@@ -938,7 +938,6 @@ impl<'m> Walker<'m> {
         from_subnet: Option<&str>,
         arrival: &Arrival,
     ) {
-        let m = self.m;
         // (NACL, route table, zone, entered from this subnet)
         type Key<'k> = (Option<&'k str>, Option<&'k str>, &'k Option<String>, bool);
         // The subnets the packets are for (and their addresses), by key.
@@ -960,8 +959,8 @@ impl<'m> Walker<'m> {
             };
             let own = from_subnet == Some(sid.as_str());
             let key = (
-                self.idx.subnet_nacl(m, sid).map(|n| n.id.as_str()),
-                self.idx.subnet_route_table(m, sid).map(|r| r.id.as_str()),
+                self.idx.subnet_nacl(sid).map(|n| n.id.as_str()),
+                self.idx.subnet_route_table(sid).map(|r| r.id.as_str()),
                 &sub.az,
                 own,
             );
@@ -1252,7 +1251,7 @@ impl<'m> Walker<'m> {
     }
 
     fn route_from_subnet(&mut self, subnet_id: &str, vpc_id: &str, set: PacketSet, t: Trace) {
-        let rt = self.idx.subnet_route_table(self.m, subnet_id);
+        let rt = self.idx.subnet_route_table(subnet_id);
         let rt_id = rt
             .map(|r| r.id.clone())
             .unwrap_or_else(|| format!("{vpc_id} (local routes assumed)"));
@@ -1319,7 +1318,7 @@ impl<'m> Walker<'m> {
         {
             return None;
         }
-        let acl = self.idx.subnet_nacl(self.m, subnet_id);
+        let acl = self.idx.subnet_nacl(subnet_id);
         let (allowed, _) = self.idx.nacl_filter(acl, set, NaclCheck::InReply, false);
         if allowed.is_empty() {
             return None;
@@ -1481,7 +1480,7 @@ impl<'m> Walker<'m> {
         set: &PacketSet,
         check: NaclCheck,
     ) -> PacketSet {
-        let acl = self.idx.subnet_nacl(self.m, subnet_id);
+        let acl = self.idx.subnet_nacl(subnet_id);
         // (what a denial says, the hop's direction)
         let (denies, direction) = match check {
             NaclCheck::OutForward => ("denies this traffic outbound", "outbound of"),
@@ -1589,7 +1588,7 @@ impl<'m> Walker<'m> {
         let nat_vpc = nat.vpc_id.clone();
         let nat_subnet = nat.subnet_id.clone();
         let public = nat.public;
-        let rt = self.idx.subnet_route_table(self.m, &nat_subnet);
+        let rt = self.idx.subnet_route_table(&nat_subnet);
         let rt_id = rt.map(|r| r.id.clone()).unwrap_or_default();
         for (choice, part) in self
             .idx
@@ -2487,7 +2486,7 @@ impl<'m> Walker<'m> {
         let m = self.m;
         let rt_id = self
             .idx
-            .subnet_route_table(m, entry)
+            .subnet_route_table(entry)
             .map(|r| r.id.clone())
             .unwrap_or_else(|| format!("{dvpc} (local routes assumed)"));
         let Some(nat) = m.nat_gateways.get(nat_id).filter(|n| n.vpc_id == dvpc) else {
@@ -2570,12 +2569,11 @@ impl<'m> Walker<'m> {
         set: &PacketSet,
         dir: Handoff,
     ) -> Option<(PacketSet, PacketSet)> {
-        let m = self.m;
         let dim = dir.dim();
         let tables = |s: &str| {
             (
-                self.idx.subnet_route_table(m, s).map(|r| r.id.as_str()),
-                self.idx.subnet_nacl(m, s).map(|n| n.id.as_str()),
+                self.idx.subnet_route_table(s).map(|r| r.id.as_str()),
+                self.idx.subnet_nacl(s).map(|n| n.id.as_str()),
             )
         };
         let first = tables(&candidates[0]);
@@ -2605,7 +2603,7 @@ impl<'m> Walker<'m> {
                     .is_some_and(|rc| rc.active && rc.target == RouteTarget::Local)
             })
             .fold(PacketSet::empty(), |a, (_, p)| a.union(&p));
-        let acl = self.idx.subnet_nacl(m, &candidates[0]);
+        let acl = self.idx.subnet_nacl(&candidates[0]);
         let (out_check, in_check) = dir.checks();
         let (out, _) = self.idx.nacl_filter(acl, &local, out_check, false);
         let (through, _) = self.idx.nacl_filter(acl, &out, in_check, false);
@@ -2657,7 +2655,7 @@ impl<'m> Walker<'m> {
         let across = local.exclude(dim, &own);
         let (passed, _) =
             self.idx
-                .nacl_filter(self.idx.subnet_nacl(m, via), &across, out_check, false);
+                .nacl_filter(self.idx.subnet_nacl(via), &across, out_check, false);
         blocked = blocked.union(&across.subtract(&passed));
         // Then the inbound rules of the subnet entered: any subnet of the VPC for the packet;
         // for the reply, only the attachment's own subnets ([`Self::via_tgw`] checked the
@@ -2690,7 +2688,7 @@ impl<'m> Walker<'m> {
             rest = rest.exclude(dim, &addrs);
             let (ok, _) = self
                 .idx
-                .nacl_filter(self.idx.subnet_nacl(m, sid), &p, in_check, false);
+                .nacl_filter(self.idx.subnet_nacl(sid), &p, in_check, false);
             blocked = blocked.union(&p.subtract(&ok));
             taken = taken.union(&ok);
         }
@@ -2707,7 +2705,6 @@ impl<'m> Walker<'m> {
         differ: &PacketSet,
         dir: Handoff,
     ) -> String {
-        let m = self.m;
         let dim = dir.dim();
         let listed = |ids: &[String]| -> Option<String> {
             ids.iter().any(|x| x != &ids[0]).then(|| {
@@ -2747,7 +2744,7 @@ impl<'m> Walker<'m> {
             .iter()
             .map(|c| {
                 self.idx
-                    .subnet_route_table(m, c)
+                    .subnet_route_table(c)
                     .map(|r| r.id.clone())
                     .unwrap_or_else(|| "local routes only".into())
             })
@@ -2756,7 +2753,7 @@ impl<'m> Walker<'m> {
             .iter()
             .map(|c| {
                 self.idx
-                    .subnet_nacl(m, c)
+                    .subnet_nacl(c)
                     .map(|n| n.id.clone())
                     .unwrap_or_else(|| "the default NACL (assumed)".into())
             })
@@ -3182,7 +3179,7 @@ impl<'m> Walker<'m> {
         followed: &mut Vec<Followed>,
     ) -> PacketSet {
         let m = self.m;
-        let rt = self.idx.subnet_route_table(m, place.subnet_id);
+        let rt = self.idx.subnet_route_table(place.subnet_id);
         let rt_id = rt
             .map(|r| r.id.clone())
             .unwrap_or_else(|| format!("{} (local routes assumed)", place.vpc_id));
@@ -3771,7 +3768,6 @@ impl<'m> Walker<'m> {
         set: PacketSet,
         t: &mut Trace,
     ) -> PacketSet {
-        let m = self.m;
         let vpc = &catt.resource_id;
         let cidrs = self.idx.vpc_intervals(vpc);
         let (inside, outside) = if touches(&set, Dim::Src, &super::packet::complement(cidrs)) {
@@ -3824,7 +3820,7 @@ impl<'m> Walker<'m> {
         if routed_back && !self.goal.network {
             let rt_id = self
                 .idx
-                .subnet_route_table(m, entry)
+                .subnet_route_table(entry)
                 .map(|r| r.id.clone())
                 .unwrap_or_else(|| format!("{vpc} (local routes assumed)"));
             Self::hop(
@@ -4325,7 +4321,7 @@ impl<'m> Walker<'m> {
         if set.is_empty() {
             return;
         }
-        let rt = self.idx.subnet_route_table(self.m, &node.subnet_id);
+        let rt = self.idx.subnet_route_table(&node.subnet_id);
         for (choice, part) in self
             .idx
             .graph

@@ -221,7 +221,7 @@ impl<'a> Context<'a> {
                     Source::Applications(set) if internal && set.intersects(within()) => false,
                     _ => continue,
                 };
-                if !meets(reached, &ports) {
+                if !reached.meets(&ports) {
                     continue;
                 }
                 let status = match e.status {
@@ -250,7 +250,7 @@ impl<'a> Context<'a> {
             if !matches!(e.source, Source::InternetV4 | Source::InternetV6) {
                 continue;
             }
-            if packets.is_some_and(|p| !meets(reached, p)) {
+            if packets.is_some_and(|p| !reached.meets(p)) {
                 continue;
             }
             let status = match e.status {
@@ -331,14 +331,6 @@ pub(super) fn is_direct(e: &Exposure, app: &Application) -> bool {
 /// Whether an interval lies inside one of the ranges.
 pub(super) fn within(iv: &Interval, ranges: &[Interval]) -> bool {
     ranges.iter().any(|r| r.0 <= iv.0 && iv.1 <= r.1)
-}
-
-/// Whether two packet sets share a packet: `!a.intersect(b).is_empty()`, without building the
-/// intersection (stops at the first pair of boxes that meet).
-pub(super) fn meets(a: &PacketSet, b: &PacketSet) -> bool {
-    a.boxes()
-        .iter()
-        .any(|x| b.boxes().iter().any(|y| x.intersect(y).is_some()))
 }
 
 /// Whether two interval lists share an address.

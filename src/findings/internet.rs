@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use ipnet::IpNet;
 use rayon::prelude::*;
 
-use super::context::{is_direct, meets, rule_packets, sg_rule_text, Context};
+use super::context::{is_direct, rule_packets, sg_rule_text, Context};
 use super::{codes, graded, Config, Finding, Severity};
 use crate::analysis::{Application, Exposure, Source, Status};
 use crate::engine::packet::{Dim, PBox, PacketSet};
@@ -163,7 +163,7 @@ fn sensitive_ports(
             } else {
                 let hits: Vec<&Service> = services
                     .iter()
-                    .filter(|s| meets(reached, &s.packets()))
+                    .filter(|s| reached.meets(&s.packets()))
                     .collect();
                 let mut set = PacketSet::empty();
                 for s in &hits {
@@ -288,7 +288,7 @@ fn admitting_rules(
         };
         for rule in &sg.ingress {
             let (r4, r6) = cx.reaches_internet(&cx.peer_intervals(sg, &rule.peer));
-            if (if v6 { !r6 } else { !r4 }) || !meets(&rule_packets(rule), found) {
+            if (if v6 { !r6 } else { !r4 }) || !rule_packets(rule).meets(found) {
                 continue;
             }
             rules.push(sg_rule_text(sg, true, rule));
@@ -328,7 +328,7 @@ fn public_subnets(cx: &Context, out: &mut Vec<Finding>) {
         if belongs_in_public_subnet(eni.owner.kind) {
             continue;
         }
-        let Some(rt) = cx.idx.subnet_route_table(cx.m, &eni.subnet_id) else {
+        let Some(rt) = cx.idx.subnet_route_table(&eni.subnet_id) else {
             continue;
         };
         let igw_routes: Vec<&Route> = rt

@@ -114,8 +114,7 @@ fn target_bypass(cx: &Context, out: &mut Vec<Finding>) {
                 };
                 for rule in &sg.ingress {
                     let open = matches!(&rule.peer, SgPeer::Cidr(n) if n.prefix_len() == 0);
-                    if !open || !super::context::meets(&super::context::rule_packets(rule), &wanted)
-                    {
+                    if !open || !super::context::rule_packets(rule).meets(&wanted) {
                         continue;
                     }
                     // Latent when the target is reached only through the load balancer today.

@@ -5,7 +5,7 @@
 
 use rayon::prelude::*;
 
-use super::context::{labelled, meets, within};
+use super::context::{labelled, within};
 use super::{codes, Finding, Severity};
 use crate::engine::filters::{nacl, proto_ports_box, NaclCheck};
 use crate::engine::packet::{net_intervals, Dim, PBox, PacketSet};
@@ -84,7 +84,7 @@ fn shadowed(acl: &NetworkAcl, egress: bool, out: &mut Vec<Finding>) {
         let mut remaining = packets[i].clone();
         let mut by: Vec<&NaclEntry> = Vec::new();
         for (earlier, earlier_packets) in entries[..i].iter().zip(&packets) {
-            if !meets(&remaining, earlier_packets) {
+            if !remaining.meets(earlier_packets) {
                 continue;
             }
             let hit = remaining.intersect(earlier_packets);

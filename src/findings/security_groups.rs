@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use ipnet::IpNet;
 use rayon::prelude::*;
 
-use super::context::{meets, peer_text, rule_packets, sg_rule_text, traffic_text, Context};
+use super::context::{peer_text, rule_packets, sg_rule_text, traffic_text, Context};
 use super::{codes, graded, Config, Finding, Severity};
 use crate::analysis::Status;
 use crate::engine::filters::{self, SgDirection};
@@ -105,9 +105,7 @@ fn cidr_where_reference_fits<'c>(
         let sending: Vec<&Class> = cov
             .classes
             .iter()
-            .filter(|c| {
-                c.groups().any(|h| h.group != sg.id) && meets(&covering.egress[c.id], &probe)
-            })
+            .filter(|c| c.groups().any(|h| h.group != sg.id) && covering.egress[c.id].meets(&probe))
             .collect();
         // Those the internet reaches directly are not suggested; they are named as "also admitted".
         let suggested = Merged::new(sending.iter().map(|c| c.suggested.as_slice()), &sg.id);
