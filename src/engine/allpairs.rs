@@ -1040,26 +1040,37 @@ pub fn compute(
         sources.insert(v, src);
     }
     let layers = Layers::new(&infos, &senders, sources);
-    let network: Vec<(String, Vec<(usize, PackedSet)>)> = network
+    // (position in subnet order, subnet, what each source VPC delivers there)
+    type ToSubnet = (usize, String, Vec<(usize, PackedSet)>);
+    let mut network: Vec<ToSubnet> = network
         .into_iter()
-        .map(|(d, per_vpc)| (d, per_vpc.into_iter().collect()))
+        .enumerate()
+        .map(|(i, (d, per_vpc))| (i, d, per_vpc.into_iter().collect()))
         .collect();
+    // The heaviest subnets first (boxes delivered × classes there): the subnets' work varies
+    // widely, and one large subnet taken last kept one core busy alone (0.4 s on l).
+    // Results are put back in subnet order, so the report does not depend on it.
+    network.sort_by_cached_key(|(_, d, per_vpc)| {
+        let boxes: usize = per_vpc.iter().map(|(_, p)| p.len()).sum();
+        let classes = by_subnet.get(d.as_str()).map_or(0, Vec::len);
+        std::cmp::Reverse(boxes * (classes + 1))
+    });
     // The security-group part, per subnet entered (in parallel). The network sets are the
     // largest thing held (gigabytes on a large estate): each subnet's are freed once used.
-    let per_subnet: Vec<(Vec<Reach>, LbOut)> = network
+    let mut per_subnet: Vec<(usize, (Vec<Reach>, LbOut))> = network
         .into_par_iter()
-        .map_init(Ctx::new, |ctx, (d, per_vpc)| {
-            let per_vpc: Vec<(usize, PacketSet)> =
-                per_vpc.into_iter().map(|(v, p)| (v, p.unpack())).collect();
-            env.to_subnet(
+        .map_init(Ctx::new, |ctx, (i, d, per_vpc)| {
+            let part = env.to_subnet(
                 by_subnet.get(d.as_str()).map_or(&[][..], |v| v),
-                &per_vpc,
+                &Delivered::new(&per_vpc),
                 &layers,
                 ctx,
-            )
+            );
+            (i, part)
         })
         .collect();
-    for (reaches, lbs) in per_subnet {
+    per_subnet.sort_unstable_by_key(|(i, _)| *i);
+    for (_, (reaches, lbs)) in per_subnet {
         out.extend(reaches);
         lb_out.absorb(lbs);
     }
@@ -1209,7 +1220,7 @@ impl<'a> Env<'a> {
     fn to_subnet(
         &self,
         dests: &[usize],
-        per_vpc: &[(usize, PacketSet)],
+        per_vpc: &Delivered,
         layers: &Layers,
         ctx: &mut Ctx,
     ) -> (Vec<Reach>, LbOut<'a>) {
@@ -1248,7 +1259,7 @@ impl<'a> Env<'a> {
                             .collect(),
                     );
                     layers
-                        .factor(per_vpc)
+                        .factor(per_vpc.packed)
                         .into_iter()
                         .map(|(l, n)| {
                             let buckets = layers.towards(l, &self.senders.buckets, &dsts, ctx);
@@ -1288,7 +1299,8 @@ impl<'a> Env<'a> {
                 }
                 continue;
             }
-            for (v, n) in per_vpc {
+            for (pos, (v, _)) in per_vpc.packed.iter().enumerate() {
+                let n = per_vpc.get(pos);
                 let buckets = self.senders.in_vpc.get(v).map_or(&[][..], |b| &b[..]);
                 if buckets.is_empty() {
                     continue;
@@ -1309,7 +1321,7 @@ impl<'a> Env<'a> {
                     }
                     for &di in group {
                         let acc = accs.entry(di).or_insert_with(|| {
-                            DestAcc::with_capacity(per_vpc.len() * buckets.len())
+                            DestAcc::with_capacity(per_vpc.packed.len() * buckets.len())
                         });
                         self.deliver(
                             &Resolver::Bucket(*v, e),
@@ -1347,7 +1359,7 @@ impl<'a> Env<'a> {
             }
             for classes in alike.into_values() {
                 let sc = &self.infos[classes[0]];
-                let Ok(pos) = per_vpc.binary_search_by_key(&sc.vpc_ix, |(v, _)| *v) else {
+                let Ok(pos) = per_vpc.packed.binary_search_by_key(&sc.vpc_ix, |(v, _)| *v) else {
                     continue;
                 };
                 let in_id = self.allowed_id(dc, sc, true, ctx);
@@ -1362,12 +1374,12 @@ impl<'a> Env<'a> {
                             .flat_map(|&c| self.infos[c].src.iter().copied())
                             .collect(),
                     );
-                    per_vpc[pos]
-                        .1
+                    per_vpc
+                        .get(pos)
                         .restrict(Dim::Src, &src)
                         .intersect(&ctx.allowed_sets[in_id])
                 } else {
-                    per_vpc[pos].1.intersect(&ctx.allowed_sets[in_id])
+                    per_vpc.get(pos).intersect(&ctx.allowed_sets[in_id])
                 };
                 if x.is_empty() {
                     continue;
@@ -1502,6 +1514,28 @@ impl<'a> Env<'a> {
         let i = ctx.allowed_sets.len() - 1;
         ctx.allowed_ids.insert(key, i);
         i
+    }
+}
+
+/// What each source VPC's subnets deliver to one subnet (sorted by VPC), kept packed: the
+/// shapes are read from the packed boxes, and a VPC's set is unpacked only when it is used
+/// whole (load balancers, senders that group references concern), once.
+struct Delivered<'p> {
+    packed: &'p [(usize, PackedSet)],
+    unpacked: Vec<std::cell::OnceCell<PacketSet>>,
+}
+
+impl<'p> Delivered<'p> {
+    fn new(packed: &'p [(usize, PackedSet)]) -> Delivered<'p> {
+        Delivered {
+            packed,
+            unpacked: packed.iter().map(|_| Default::default()).collect(),
+        }
+    }
+
+    /// The set of the VPC at `pos` in [`Self::packed`].
+    fn get(&self, pos: usize) -> &PacketSet {
+        self.unpacked[pos].get_or_init(|| self.packed[pos].1.unpack())
     }
 }
 
@@ -1668,7 +1702,7 @@ impl Layers {
     }
 
     /// What each source VPC delivers (`per_vpc`), joined per layer.
-    fn factor(&self, per_vpc: &[(usize, PacketSet)]) -> Vec<(usize, Sourced)> {
+    fn factor(&self, per_vpc: &[(usize, PackedSet)]) -> Vec<(usize, Sourced)> {
         let mut by: BTreeMap<usize, HashMap<PBox, Vec<Interval>>> = BTreeMap::new();
         for (v, set) in per_vpc {
             let Some(&l) = self.of.get(v) else {
@@ -2195,12 +2229,14 @@ mod tests {
                 .map(PacketSet::from_boxes)
                 .enumerate()
                 .collect();
+            let packed: Vec<(usize, PackedSet)> =
+                per_vpc.iter().map(|(v, s)| (*v, s.pack())).collect();
             let layers = Layers {
                 of: (0..3).map(|v| (v, 0)).collect(),
                 buckets: vec![vec![0]],
                 senders: HashMap::default(),
             };
-            let joined = layers.factor(&per_vpc);
+            let joined = layers.factor(&packed);
             prop_assert!(joined.len() <= 1);
             let all = per_vpc
                 .iter()
