@@ -12,9 +12,9 @@ use petgraph::stable_graph::{NodeIndex, StableDiGraph};
 use petgraph::visit::EdgeRef;
 
 use super::filters::{self, RouteChoice};
-use super::index::Index;
 use super::packet::{Dim, PBox, PacketSet};
 use crate::model::*;
+use rayon::prelude::*;
 
 /// A component of the estate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,7 +74,10 @@ impl ReachGraph {
     }
 
     /// Builds the graph of a model.
-    pub fn build(m: &Model, idx: &Index) -> ReachGraph {
+    pub fn build<'m>(
+        m: &'m Model,
+        route_table: impl Fn(&str) -> Option<&'m RouteTable> + Sync,
+    ) -> ReachGraph {
         let mut g = ReachGraph::default();
         let internet = g.node("internet", "internet", "internet");
         let all = PacketSet::from_box(PBox::FULL);
@@ -99,12 +102,17 @@ impl ReachGraph {
                 },
             );
         }
-        for s in m.subnets.values() {
+        // One edge per route actually chosen for some destinations (longest prefix), carrying
+        // exactly those destinations; blackholes included, so the walk can name them. The
+        // partitions are computed in parallel (most of the build on a large estate).
+        let subnets: Vec<&Subnet> = m.subnets.values().collect();
+        let partitions: Vec<_> = subnets
+            .par_iter()
+            .map(|s| filters::route_partition(m, route_table(&s.id), &s.vpc_id, &all, Dim::Dst))
+            .collect();
+        for (s, partition) in subnets.into_iter().zip(partitions) {
             let sn = g.node(&s.id, "subnet", name_tag(&s.tags).unwrap_or(&s.id));
-            let rt = idx.subnet_route_table(&s.id);
-            // One edge per route actually chosen for some destinations (longest prefix),
-            // carrying exactly those destinations; blackholes included, so the walk can name them.
-            for (choice, part) in filters::route_partition(m, rt, &s.vpc_id, &all, Dim::Dst) {
+            for (choice, part) in partition {
                 let Some(c) = choice else {
                     continue;
                 };

@@ -146,6 +146,55 @@ impl<'m> Index<'m> {
     /// Builds the index.
     pub fn new(m: &'m Model) -> Index<'m> {
         let mut idx = Index::default();
+        let mut nacl_of: BTreeMap<&str, &str> = BTreeMap::new();
+        let mut default_nacl: BTreeMap<&str, &str> = BTreeMap::new();
+        for n in m.network_acls.values() {
+            for s in &n.subnet_ids {
+                nacl_of.entry(s.as_str()).or_insert(n.id.as_str());
+            }
+            if n.is_default {
+                default_nacl
+                    .entry(n.vpc_id.as_str())
+                    .or_insert(n.id.as_str());
+            }
+        }
+        let mut rt_of: BTreeMap<&str, &str> = BTreeMap::new();
+        let mut main_rt: BTreeMap<&str, &str> = BTreeMap::new();
+        for rt in m.route_tables.values() {
+            for s in &rt.subnet_ids {
+                rt_of.entry(s.as_str()).or_insert(rt.id.as_str());
+            }
+            if rt.is_main {
+                main_rt.entry(rt.vpc_id.as_str()).or_insert(rt.id.as_str());
+            }
+        }
+        let mut subnet_tables: HashMap<_, _> = HashMap::default();
+        for sub in m.subnets.values() {
+            let nacl = nacl_of
+                .get(sub.id.as_str())
+                .or_else(|| default_nacl.get(sub.vpc_id.as_str()))
+                .and_then(|x| m.network_acls.get(*x));
+            let rt = rt_of
+                .get(sub.id.as_str())
+                .or_else(|| main_rt.get(sub.vpc_id.as_str()))
+                .and_then(|x| m.route_tables.get(*x));
+            subnet_tables.insert(sub.id.as_str(), (nacl, rt));
+        }
+        // The reachability graph is built on one core while the rest of the index is built on
+        // the other (both take a few hundred milliseconds on a large estate).
+        let route_table = |s: &str| subnet_tables.get(s).and_then(|(_, rt)| *rt);
+        let (graph, ()) = rayon::join(
+            || super::graph::ReachGraph::build(m, route_table),
+            || idx.add_the_rest(m),
+        );
+        idx.graph = graph;
+        idx.subnet_tables = subnet_tables;
+        idx
+    }
+
+    /// Everything [`Self::new`] indexes but the reachability graph and the subnets' tables.
+    fn add_the_rest(&mut self, m: &'m Model) {
+        let idx = self;
         // The hosts are built in parallel and added in id order.
         let built: Vec<Host> = m
             .network_interfaces
@@ -239,39 +288,6 @@ impl<'m> Index<'m> {
                 .or_default()
                 .push((sub.id.clone(), subnet_intervals(sub)));
         }
-        let mut nacl_of: BTreeMap<&str, &str> = BTreeMap::new();
-        let mut default_nacl: BTreeMap<&str, &str> = BTreeMap::new();
-        for n in m.network_acls.values() {
-            for s in &n.subnet_ids {
-                nacl_of.entry(s.as_str()).or_insert(n.id.as_str());
-            }
-            if n.is_default {
-                default_nacl
-                    .entry(n.vpc_id.as_str())
-                    .or_insert(n.id.as_str());
-            }
-        }
-        let mut rt_of: BTreeMap<&str, &str> = BTreeMap::new();
-        let mut main_rt: BTreeMap<&str, &str> = BTreeMap::new();
-        for rt in m.route_tables.values() {
-            for s in &rt.subnet_ids {
-                rt_of.entry(s.as_str()).or_insert(rt.id.as_str());
-            }
-            if rt.is_main {
-                main_rt.entry(rt.vpc_id.as_str()).or_insert(rt.id.as_str());
-            }
-        }
-        for sub in m.subnets.values() {
-            let nacl = nacl_of
-                .get(sub.id.as_str())
-                .or_else(|| default_nacl.get(sub.vpc_id.as_str()))
-                .and_then(|x| m.network_acls.get(*x));
-            let rt = rt_of
-                .get(sub.id.as_str())
-                .or_else(|| main_rt.get(sub.vpc_id.as_str()))
-                .and_then(|x| m.route_tables.get(*x));
-            idx.subnet_tables.insert(sub.id.as_str(), (nacl, rt));
-        }
         idx.subnets = m.subnets.iter().map(|(k, v)| (k.as_str(), v)).collect();
         idx.vpc_addrs = m
             .vpcs
@@ -310,9 +326,7 @@ impl<'m> Index<'m> {
             .keys()
             .map(|id| (id.as_str(), Default::default()))
             .collect();
-        (idx.forwarding, idx.forwarded_ports) = forwarding(m, &idx);
-        idx.graph = super::graph::ReachGraph::build(m, &idx);
-        idx
+        (idx.forwarding, idx.forwarded_ports) = forwarding(m, idx);
     }
 
     /// The ids (sorted) of the hosts a query may call `name`: by the owner instance's or the
