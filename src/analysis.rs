@@ -216,35 +216,52 @@ impl Report {
     }
 }
 
+/// The key that puts a host in its application: the interfaces of one load balancer, RDS
+/// instance, NAT gateway or endpoint are one application; other interfaces of one kind, VPC
+/// and set of groups are one.
+fn application_key(h: &Host) -> String {
+    match h.kind {
+        OwnerKind::LoadBalancer => format!(
+            "lb:{}",
+            h.owner_id.clone().unwrap_or_else(|| h.name.clone())
+        ),
+        OwnerKind::Rds if h.owner_id.is_some() => {
+            format!("rds:{}", h.owner_id.clone().unwrap_or_default())
+        }
+        OwnerKind::NatGateway => {
+            format!("nat:{}", h.owner_id.clone().unwrap_or_else(|| h.id.clone()))
+        }
+        OwnerKind::VpcEndpoint => format!(
+            "vpce:{}",
+            h.owner_id.clone().unwrap_or_else(|| h.id.clone())
+        ),
+        kind => {
+            let mut g = h.groups.clone();
+            g.sort();
+            format!("{}:{}:{}", kind.as_str(), h.vpc_id, g.join("+"))
+        }
+    }
+}
+
 /// Groups hosts into applications.
 pub fn applications(m: &Model, idx: &Index) -> Vec<Application> {
-    let mut groups: BTreeMap<String, Vec<&Host>> = BTreeMap::new();
-    for h in idx.hosts.values() {
-        let key = match h.kind {
-            OwnerKind::LoadBalancer => format!(
-                "lb:{}",
-                h.owner_id.clone().unwrap_or_else(|| h.name.clone())
-            ),
-            OwnerKind::Rds if h.owner_id.is_some() => {
-                format!("rds:{}", h.owner_id.clone().unwrap_or_default())
-            }
-            OwnerKind::NatGateway => {
-                format!("nat:{}", h.owner_id.clone().unwrap_or_else(|| h.id.clone()))
-            }
-            OwnerKind::VpcEndpoint => format!(
-                "vpce:{}",
-                h.owner_id.clone().unwrap_or_else(|| h.id.clone())
-            ),
-            kind => {
-                let mut g = h.groups.clone();
-                g.sort();
-                format!("{}:{}:{}", kind.as_str(), h.vpc_id, g.join("+"))
-            }
-        };
-        groups.entry(key).or_default().push(h);
+    // Each host's application key, on both cores; then the hosts grouped by key (a stable
+    // sort: each group's hosts stay in id order).
+    let mut keyed: Vec<(String, &Host)> = idx
+        .hosts
+        .par_iter()
+        .map(|(_, h)| (application_key(h), h))
+        .collect();
+    keyed.par_sort_by(|a, b| a.0.cmp(&b.0));
+    let mut groups: Vec<(String, Vec<&Host>)> = Vec::new();
+    for (key, h) in keyed {
+        match groups.last_mut() {
+            Some((k, hosts)) if *k == key => hosts.push(h),
+            _ => groups.push((key, vec![h])),
+        }
     }
     groups
-        .into_iter()
+        .into_par_iter()
         .map(|(id, hosts)| {
             let mut names: Vec<String> = hosts.iter().map(|h| h.name.clone()).collect();
             names.sort();
@@ -398,17 +415,24 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
     let mut class_app: Vec<u32> = Vec::new();
     let mut class_members: Vec<Vec<usize>> = Vec::new();
     let mut clients: Vec<bool> = Vec::new();
-    for (ai, app) in apps.iter().enumerate() {
-        let mut by_subnet: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        for (k, h) in app.members.iter().enumerate() {
-            let host = &idx.hosts[h];
-            let key = match grouping {
-                Grouping::Classes => host.subnet_id.as_str(),
-                Grouping::PerInterface => h.as_str(),
-            };
-            by_subnet.entry(key).or_default().push(k);
-        }
-        for (_, ks) in by_subnet {
+    // Each application's classes (members by subnet) on both cores, numbered in order.
+    let per_app: Vec<Vec<Vec<usize>>> = apps
+        .par_iter()
+        .map(|app| {
+            let mut by_subnet: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+            for (k, h) in app.members.iter().enumerate() {
+                let host = &idx.hosts[h];
+                let key = match grouping {
+                    Grouping::Classes => host.subnet_id.as_str(),
+                    Grouping::PerInterface => h.as_str(),
+                };
+                by_subnet.entry(key).or_default().push(k);
+            }
+            by_subnet.into_values().collect()
+        })
+        .collect();
+    for (ai, (app, app_classes)) in apps.iter().zip(per_app).enumerate() {
+        for ks in app_classes {
             classes.push(ks.iter().map(|&k| app.members[k].clone()).collect());
             class_members.push(ks);
             class_app.push(ai as u32);
@@ -423,36 +447,51 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
     // Application sources: (target, entry, members, traffic) → the sources that get exactly
     // that, and the traffic as packets.
     type Sources<'r> = (Vec<&'r Arc<AppSet>>, PacketSet);
-    let mut by_effect: HashMap<Effect, Sources> = HashMap::new();
-    for r in &reaches {
-        let target = class_app[r.class] as usize;
-        let source = match &r.origin {
-            Origin::InternetV4 => Source::InternetV4,
-            Origin::InternetV6 => Source::InternetV6,
-            Origin::Onprem => Source::Onprem,
-            Origin::Apps(set) => {
-                let mut members = app_members(r.class, &r.members);
-                members.sort_unstable();
-                let key = (
-                    target,
-                    entry_label(m, &r.entry),
-                    members,
-                    query::traffic_of(&r.traffic),
-                );
-                let e = by_effect
-                    .entry(key)
-                    .or_insert_with(|| (Vec::new(), r.traffic.clone()));
-                e.0.push(set);
-                continue;
+    // (A fast hasher: the keys are long, and what is built from the map does not depend on
+    // its order.)
+    let mut by_effect: HashMap<Effect, Sources, foldhash::fast::FixedState> = HashMap::default();
+    // The effects of application sources (their traffic's summary is most of the work) are
+    // computed on both cores, a slice of reaches at a time (each slice's keys are held only
+    // until they are filed), and filed in order.
+    for slice in reaches.chunks(8192) {
+        let effects: Vec<Option<Effect>> = slice
+            .par_iter()
+            .map(|r| {
+                matches!(r.origin, Origin::Apps(_)).then(|| {
+                    let mut members = app_members(r.class, &r.members);
+                    members.sort_unstable();
+                    (
+                        class_app[r.class] as usize,
+                        entry_label(m, &r.entry),
+                        members,
+                        query::traffic_of(&r.traffic),
+                    )
+                })
+            })
+            .collect();
+        for (r, effect) in slice.iter().zip(effects) {
+            let target = class_app[r.class] as usize;
+            let source = match &r.origin {
+                Origin::InternetV4 => Source::InternetV4,
+                Origin::InternetV6 => Source::InternetV6,
+                Origin::Onprem => Source::Onprem,
+                Origin::Apps(set) => {
+                    let key = effect.expect("an effect for every application source");
+                    let e = by_effect
+                        .entry(key)
+                        .or_insert_with(|| (Vec::new(), r.traffic.clone()));
+                    e.0.push(set);
+                    continue;
+                }
+            };
+            let a = acc.entry((source, target)).or_default();
+            a.traffic = a.traffic.union(&r.traffic);
+            let e = entry_label(m, &r.entry);
+            if !a.entries.contains(&e) {
+                a.entries.push(e);
             }
-        };
-        let a = acc.entry((source, target)).or_default();
-        a.traffic = a.traffic.union(&r.traffic);
-        let e = entry_label(m, &r.entry);
-        if !a.entries.contains(&e) {
-            a.entries.push(e);
+            a.hosts.extend(app_members(r.class, &r.members));
         }
-        a.hosts.extend(app_members(r.class, &r.members));
     }
     // Then per (target, sources): an application never counts as its own source, and
     // exposures with the same sources are one (traffic, entries and members joined).
@@ -462,7 +501,10 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
     let mut effects = by_effect.into_iter();
     // Each set's hash is computed in parallel, with the union.
     let mut interned = Interner::default();
-    let mut by_sources: BTreeMap<(usize, Arc<AppSet>), Acc> = BTreeMap::new();
+    // Keyed by the interned allocation (one per content, so the same key as by content, hashed
+    // without reading the set), ordered by content once at the end.
+    let mut by_sources: HashMap<(usize, usize), (Arc<AppSet>, Acc), foldhash::fast::FixedState> =
+        HashMap::default();
     // A union is a set made (with its hash) or, mostly, one set as it came (one source set
     // without the target in it: already allocated). One set that holds the target is copied
     // without it.
@@ -504,7 +546,10 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
                         Err(set) if set.is_empty() => continue,
                         Err(set) => interned.intern_hashed(set, hash),
                     };
-                    let a = by_sources.entry((target, set)).or_default();
+                    let key = (target, Arc::as_ptr(&set) as usize);
+                    let (_, a) = by_sources
+                        .entry(key)
+                        .or_insert_with(|| (set, Acc::default()));
                     a.traffic = a.traffic.union(&traffic);
                     if !a.entries.contains(&entry) {
                         a.entries.push(entry);
@@ -516,6 +561,13 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
         done = next;
     }
     drop(interned);
+    // In the order of (target, sources), as an ordered map by content would hold them (the keys
+    // are distinct: one allocation per content).
+    let mut by_sources: Vec<((usize, Arc<AppSet>), Acc)> = by_sources
+        .into_iter()
+        .map(|((target, _), (set, a))| ((target, set), a))
+        .collect();
+    by_sources.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let exposure = |source: Source, target: usize, status: Status, a: Acc| Exposure {
         source,
         target: apps[target].id.clone(),
@@ -613,16 +665,11 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
         })
         .collect();
     let mut exposures: Vec<Exposure> = done.into_iter().flatten().collect();
-    // Application to application (effective), by target then sources.
-    for ((target, set), a) in by_sources {
-        exposures.push(exposure(
-            Source::Applications(set),
-            target,
-            Status::Effective,
-            a,
-        ));
-    }
-    exposures.sort_by_cached_key(exposure_order);
+    // Application to application (effective), by target then sources, made on both cores.
+    exposures.par_extend(by_sources.into_par_iter().map(|((target, set), a)| {
+        exposure(Source::Applications(set), target, Status::Effective, a)
+    }));
+    exposures.par_sort_by_cached_key(exposure_order);
     let mut assumptions = crate::inventory::assumptions(m);
     if !options.app_to_app {
         assumptions.push(
