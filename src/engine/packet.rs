@@ -502,18 +502,6 @@ impl PacketSet {
 }
 
 impl PackedSet {
-    /// How many boxes the set holds.
-    pub fn len(&self) -> usize {
-        self.wide
-            .as_ref()
-            .map_or(self.packed.len(), |w| w.boxes.len())
-    }
-
-    /// Whether the set is empty.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// The boxes, as [`Self::unpack`] would hold them, one at a time.
     pub fn boxes(&self) -> impl Iterator<Item = PBox> + '_ {
         let wide = self.wide.as_ref().map_or(&[][..], |w| &w.boxes[..]);
