@@ -1046,9 +1046,10 @@ pub fn compute(
         .collect();
     // The security-group part, per subnet entered (in parallel). The network sets are the
     // largest thing held (gigabytes on a large estate): each subnet's are freed once used.
-    // (Taking the heaviest subnets first shortens the tail on l by about 0.4 s, but holds
-    // their large intermediate sets together while every subnet's sets are still held: the
-    // peak grew by about 100 MB, too close to l's 1.5 GB target. Not done.)
+    // (Taking the heaviest subnets first shortens the tail on l by 0.4-0.7 s, but holds their
+    // large intermediate sets together while every subnet's sets are still held: l's peak
+    // rose by 30-50 MB, over its 1.5 GB target in three runs of twelve. Not done: see
+    // BENCHMARKS.md, session 20.)
     let per_subnet: Vec<(Vec<Reach>, LbOut)> = network
         .into_par_iter()
         .map_init(Ctx::new, |ctx, (d, per_vpc)| {
