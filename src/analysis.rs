@@ -327,6 +327,36 @@ fn entry_label(m: &Model, entry: &Option<String>) -> String {
 /// What an application source gets of a target: (target, entry, members, traffic).
 type Effect = (usize, String, Vec<usize>, Vec<Traffic>);
 
+/// A key with its hash computed beforehand (on a worker): a map of them hashes only the
+/// stored number, when it looks a key up and when it grows.
+#[derive(Debug)]
+struct Prehashed<K> {
+    hash: u64,
+    key: K,
+}
+
+impl<K: std::hash::Hash> Prehashed<K> {
+    fn new(key: K) -> Self {
+        use std::hash::BuildHasher;
+        let hash = foldhash::fast::FixedState::default().hash_one(&key);
+        Prehashed { hash, key }
+    }
+}
+
+impl<K: PartialEq> PartialEq for Prehashed<K> {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash && self.key == other.key
+    }
+}
+
+impl<K: Eq> Eq for Prehashed<K> {}
+
+impl<K> std::hash::Hash for Prehashed<K> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
 /// How the analysis groups interfaces before evaluating all pairs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Grouping {
@@ -449,27 +479,32 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
     type Sources<'r> = (Vec<&'r Arc<AppSet>>, PacketSet);
     // (A fast hasher: the keys are long, and what is built from the map does not depend on
     // its order.)
-    let mut by_effect: HashMap<Effect, Sources, foldhash::fast::FixedState> = HashMap::default();
-    // The effects of application sources (their traffic's summary is most of the work) are
-    // computed on both cores, a slice of reaches at a time (each slice's keys are held only
-    // until they are filed), and filed in order.
-    for slice in reaches.chunks(8192) {
-        let effects: Vec<Option<Effect>> = slice
+    let mut by_effect: HashMap<Prehashed<Effect>, Sources, foldhash::fast::FixedState> =
+        HashMap::default();
+    // The effects of application sources (their traffic's summary is most of the work) and
+    // their hashes are computed on both cores, a slice of reaches at a time (each slice's keys
+    // are held only until they are filed), and filed in order, one slice while the next one's
+    // are computed.
+    let effects_of = |slice: &[allpairs::Reach]| -> Vec<Option<Prehashed<Effect>>> {
+        slice
             .par_iter()
             .map(|r| {
                 matches!(r.origin, Origin::Apps(_)).then(|| {
                     let mut members = app_members(r.class, &r.members);
                     members.sort_unstable();
-                    (
+                    Prehashed::new((
                         class_app[r.class] as usize,
                         entry_label(m, &r.entry),
                         members,
                         query::traffic_of(&r.traffic),
-                    )
+                    ))
                 })
             })
-            .collect();
-        for (r, effect) in slice.iter().zip(effects) {
+            .collect()
+    };
+    // (The slice as where it starts in `reaches`: its sets are filed by reference.)
+    let mut file = |start: usize, effects: Vec<Option<Prehashed<Effect>>>| {
+        for (r, effect) in reaches[start..].iter().zip(effects) {
             let target = class_app[r.class] as usize;
             let source = match &r.origin {
                 Origin::InternetV4 => Source::InternetV4,
@@ -492,13 +527,25 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
             }
             a.hosts.extend(app_members(r.class, &r.members));
         }
+    };
+    let mut pending = None;
+    for start in (0..reaches.len()).step_by(8192).map(Some).chain([None]) {
+        let (next, ()) = rayon::join(
+            || start.map(|a| (a, effects_of(&reaches[a..reaches.len().min(a + 8192)]))),
+            || {
+                if let Some((a, effects)) = pending.take() {
+                    file(a, effects);
+                }
+            },
+        );
+        pending = next;
     }
     // Then per (target, sources): an application never counts as its own source, and
     // exposures with the same sources are one (traffic, entries and members joined).
     // The unions of sources are the costly part: computed in parallel, a slice at a time,
     // and kept in order. Equal unions are allocated once: on l, 123,325 unions held 37,109
     // different sets (70 million ranges for 36 million).
-    let mut effects = by_effect.into_iter();
+    let mut effects = by_effect.into_iter().map(|(k, v)| (k.key, v));
     // Each set's hash is computed in parallel, with the union.
     let mut interned = Interner::default();
     // Keyed by the interned allocation (one per content, so the same key as by content, hashed
@@ -605,7 +652,9 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
     }
     // Security-group admission from the internet, per group set (latent exposure), once
     // each, in parallel.
-    let mut probes: BTreeSet<(&[String], bool)> = BTreeSet::new();
+    // (A hash set: hosts are many, their group sets few; the order does not matter.)
+    let mut probes: std::collections::HashSet<(&[String], bool), foldhash::fast::FixedState> =
+        Default::default();
     for slot in &slots {
         if let Err((ai, v4)) = slot {
             for h in apps[*ai].members.iter().map(|h| &idx.hosts[h]) {
