@@ -201,6 +201,8 @@ struct Ctx {
     /// → index into `allowed_sets`; index 0 is "no security groups": everything.
     allowed_ids: HashMap<(usize, usize, usize, bool, bool), usize>,
     allowed_sets: Vec<PacketSet>,
+    /// (group set, inbound) → index into `allowed_sets` of the rules' CIDR part alone.
+    cidr_ids: HashMap<(usize, bool), usize>,
     /// (layer, buckets, hash of the addresses) → (addresses, the applications of the layer's
     /// senders of those buckets there).
     sourced: HashMap<(usize, usize, u64), Vec<Resolved>>,
@@ -1506,9 +1508,21 @@ impl<'a> Env<'a> {
         } else {
             &owner.egress
         };
-        let set = allowed(self.m, rules, peer, inbound, &mut ctx.refs);
-        ctx.allowed_sets.push(set);
-        let i = ctx.allowed_sets.len() - 1;
+        // Mostly no reference applies to the peer: then the rules' CIDR part, held once per
+        // (group set, direction).
+        let i = match allowed(self.m, rules, peer, inbound, &mut ctx.refs) {
+            Some(set) => {
+                ctx.allowed_sets.push(set);
+                ctx.allowed_sets.len() - 1
+            }
+            None => *ctx
+                .cidr_ids
+                .entry((owner.set_id, inbound))
+                .or_insert_with(|| {
+                    ctx.allowed_sets.push(rules.cidr.clone());
+                    ctx.allowed_sets.len() - 1
+                }),
+        };
         ctx.allowed_ids.insert(key, i);
         i
     }
@@ -1978,17 +1992,18 @@ fn overlaps_any(iv: Interval, sorted: &[Interval]) -> bool {
 }
 
 /// What `rules` (of a class on the `rule_vpc` side) allow of traffic with class `peer`:
-/// CIDR rules, plus group rules naming a group the peer's members all hold (§1.3).
+/// CIDR rules, plus group rules naming a group the peer's members all hold (§1.3). `None`
+/// when no group rule applies: the CIDR rules alone (`rules.cidr`).
 fn allowed(
     m: &Model,
     rules: &Rules,
     peer: &ClassInfo,
     inbound: bool,
     memo: &mut HashMap<(String, String, bool), bool>,
-) -> PacketSet {
+) -> Option<PacketSet> {
     // A load-balancer node without an ENI in the snapshot holds its load balancer's groups
     // all the same (its class's `groups`).
-    let mut out = rules.cidr.clone();
+    let mut admitted: Vec<PBox> = Vec::new();
     for (group, rule_vpc, b) in &rules.refs {
         if peer.groups.binary_search(group).is_err() {
             continue;
@@ -1998,10 +2013,10 @@ fn allowed(
             .entry(key)
             .or_insert_with(|| reference_applies(m, peer.vpc, rule_vpc, inbound));
         if applies {
-            out = out.union(&PacketSet::from_box(*b));
+            admitted.push(*b);
         }
     }
-    out
+    (!admitted.is_empty()).then(|| rules.cidr.union(&PacketSet::from_boxes(admitted)))
 }
 
 fn rules_of(m: &Model, groups: &[String], inbound: bool) -> Rules {
