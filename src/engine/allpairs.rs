@@ -861,8 +861,12 @@ pub fn compute(
                 .flat_map(|h| c.listeners.iter().map(|(l, _)| (h.id.as_str(), *l)))
         })
         .collect();
+    // (One walk per task, here and for the network part: rayon otherwise splits a list into
+    // a few runs ahead of time, and the run left last keeps one core working alone.)
+    let keys: Vec<(&str, u32)> = keys.into_iter().collect();
     let walked: Vec<(Forward, Unknowns)> = keys
         .par_iter()
+        .with_max_len(1)
         .map(|&(node, l)| forward(m, idx, node, &listeners[l as usize].arn, &all_hosts))
         .collect();
     let mut forwards: HashMap<(&str, u32), Forward> = HashMap::default();
@@ -961,6 +965,7 @@ pub fn compute(
     let sending: Vec<Sending> = sending.into_iter().collect();
     let walked: Vec<Walked> = sending
         .par_iter()
+        .with_max_len(1)
         .map(|(v, subnets)| {
             let mut unknowns = Unknowns::new();
             let vpc = infos[subnets[0].1[0]].vpc;
