@@ -1053,13 +1053,11 @@ pub fn compute(
         .collect();
     // The security-group part, per subnet entered (in parallel). The network sets are the
     // largest thing held (gigabytes on a large estate): each subnet's are freed once used.
-    // (Taking the heaviest subnets first shortens the tail on l by 0.4-0.7 s, but holds their
-    // large intermediate sets together while every subnet's sets are still held: l's peak
-    // rose by 30-50 MB, over its 1.5 GB target in three runs of twelve. Not done: see
-    // BENCHMARKS.md, session 20.)
-    // Each thread takes the next subnet when it is free, so that no run of subnets is left to
-    // one core at the end; its memos are made anew every `FRESH` subnets (kept for the whole
-    // part they held about 0.4 GB more at the peak on l).
+    // Each thread takes the next subnet when it is free. With rayon's own splitting a run of
+    // subnets decided ahead of time was left to one core at the end (0.4-0.7 s on l, where no
+    // subnet takes over 80 ms). A thread's memos are made anew every `FRESH` subnets: kept for
+    // the whole part they held about 0.4 GB more at the peak on l. (Taking the heaviest
+    // subnets first, tried in session 20, raised the peak instead: see BENCHMARKS.md.)
     const FRESH: usize = 64;
     let per_subnet: Vec<(Vec<Reach>, LbOut)> = map_in_turn(
         network,
