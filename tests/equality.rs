@@ -395,3 +395,103 @@ fn route_lookups_equal_their_references_on_generated_s() {
     }
     assert!(tables > 0, "the estate has transit gateway route tables");
 }
+
+/// The index's subnet associations (NACL and route table, looked up in maps) are the model's
+/// (found by scanning: explicit association first, else the VPC's default NACL or main table),
+/// subnet by subnet: on every fixture, the generated `s` estate and random estates, each also
+/// with the ties AWS does not produce but a snapshot may hold (a subnet explicitly associated
+/// with a second table and a second NACL, a second main table and default NACL in its VPC, a
+/// VPC without either).
+#[test]
+fn index_associations_equal_the_models() {
+    use exposure::engine::index::Index;
+    fn differences(what: &str, m: &Model) -> Vec<String> {
+        let idx = Index::new(m);
+        let mut out = Vec::new();
+        for id in m.subnets.keys() {
+            let model = (
+                m.subnet_nacl(id).map(|n| &n.id),
+                m.subnet_route_table(id).map(|t| &t.id),
+            );
+            let index = (
+                idx.subnet_nacl(id).map(|n| &n.id),
+                idx.subnet_route_table(id).map(|t| &t.id),
+            );
+            if model != index {
+                out.push(format!("{what}: {id}: model {model:?}, index {index:?}"));
+            }
+        }
+        out
+    }
+    /// The same estate with ties added around its first subnet (ids that sort before and
+    /// after the originals), and with its first VPC's main table and default NACL gone.
+    fn with_ties(m: &Model) -> Vec<Model> {
+        let Some(subnet) = m.subnets.values().next().cloned() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for prefix in ["acl-0000", "acl-zzzz"] {
+            let mut t = m.clone();
+            if let Some(rt) = t.route_tables.values().next().cloned() {
+                let id = prefix.replace("acl", "rtb");
+                let mut extra = rt.clone();
+                extra.id = id.clone();
+                extra.vpc_id = subnet.vpc_id.clone();
+                extra.subnet_ids = vec![subnet.id.clone()];
+                extra.is_main = true;
+                t.route_tables.insert(id, extra);
+            }
+            if let Some(nacl) = t.network_acls.values().next().cloned() {
+                let mut extra = nacl.clone();
+                extra.id = prefix.to_string();
+                extra.vpc_id = subnet.vpc_id.clone();
+                extra.subnet_ids = vec![subnet.id.clone()];
+                extra.is_default = true;
+                t.network_acls.insert(prefix.to_string(), extra);
+            }
+            out.push(t);
+        }
+        let mut bare = m.clone();
+        bare.route_tables
+            .retain(|_, t| !(t.is_main && t.vpc_id == subnet.vpc_id));
+        bare.network_acls
+            .retain(|_, n| !(n.is_default && n.vpc_id == subnet.vpc_id));
+        out.push(bare);
+        out
+    }
+    let mut models: Vec<(String, Model)> = Vec::new();
+    for kind in ["semantics", "edge"] {
+        let dir = crate::common::path(&format!("fixtures/{kind}"));
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        for name in names {
+            if let Ok(loaded) = exposure::sources::load_path(&dir.join(&name)) {
+                models.push((format!("{kind}/{name}"), loaded.model));
+            }
+        }
+    }
+    models.push(("generated s".into(), estates::generated_s()));
+    for seed in seeds(env_num("EQUALITY_CASES", 200)) {
+        models.push((format!("seed {seed:#x}"), estates::random_model(seed)));
+    }
+    let mut subnets = 0;
+    let mut text = Vec::new();
+    for (what, m) in &models {
+        subnets += m.subnets.len();
+        text.extend(differences(what, m));
+        for (k, t) in with_ties(m).iter().enumerate() {
+            subnets += t.subnets.len();
+            text.extend(differences(&format!("{what} (ties {k})"), t));
+        }
+    }
+    assert!(
+        models.len() > 100 && subnets > 1000,
+        "only {} estates, {subnets} subnets compared",
+        models.len()
+    );
+    assert!(text.is_empty(), "{}", reports::head(&text, 40));
+}
