@@ -1104,7 +1104,29 @@ pub fn compute(
             .1
             .push((key, origins));
     }
-    let parts: Vec<BTreeMap<usize, DestAcc>> = by_lb
+    // A target class that one load balancer alone reaches (the usual case) is finished in
+    // that load balancer's task, so that its accumulator is not held until every load
+    // balancer is done (this part held l's peak); the others are merged, then finished.
+    let mut reached_by: HashMap<usize, usize> = HashMap::default();
+    for (legs, translations) in by_lb.values() {
+        let keys = legs
+            .iter()
+            .map(|r| (r.node, r.listener))
+            .chain(translations.iter().map(|((node, l, _), _)| (*node, *l)));
+        let mut mine: BTreeSet<usize> = BTreeSet::new();
+        for key in keys {
+            for (target, _, _) in &forwards[&key].reached {
+                if let Some(&(ci, _)) = host_class.get(target.as_str()) {
+                    mine.insert(ci);
+                }
+            }
+        }
+        for ci in mine {
+            *reached_by.entry(ci).or_default() += 1;
+        }
+    }
+    type LbDone = (Vec<(usize, Vec<Reach>)>, BTreeMap<usize, DestAcc>);
+    let parts: Vec<LbDone> = by_lb
         .into_values()
         .collect::<Vec<_>>()
         .into_par_iter()
@@ -1122,12 +1144,23 @@ pub fn compute(
                     env.lb_join_translated(origin, listener, &protocols, f, &host_class, &mut acc);
                 }
             }
-            acc
+            let mut done = Vec::new();
+            let mut shared = BTreeMap::new();
+            for (ci, a) in acc {
+                if reached_by.get(&ci) == Some(&1) {
+                    done.push((ci, a.finish(ci, &env.listeners, &mut ctx.interned)));
+                } else {
+                    shared.insert(ci, a);
+                }
+            }
+            (done, shared)
         })
         .collect();
+    let mut finished: Vec<(usize, Vec<Reach>)> = Vec::new();
     let mut lb_acc: BTreeMap<usize, DestAcc> = BTreeMap::new();
-    for part in parts {
-        for (ci, a) in part {
+    for (done, shared) in parts {
+        finished.extend(done);
+        for (ci, a) in shared {
             match lb_acc.entry(ci) {
                 std::collections::btree_map::Entry::Vacant(v) => {
                     v.insert(a);
@@ -1136,13 +1169,16 @@ pub fn compute(
             }
         }
     }
-    let finished: Vec<Vec<Reach>> = lb_acc
-        .into_par_iter()
-        .map_init(Interned::default, |interned, (ci, acc)| {
-            acc.finish(ci, &env.listeners, interned)
-        })
-        .collect();
-    out.extend(finished.into_iter().flatten());
+    finished.par_extend(
+        lb_acc
+            .into_par_iter()
+            .map_init(Interned::default, |interned, (ci, acc)| {
+                (ci, acc.finish(ci, &env.listeners, interned))
+            }),
+    );
+    // In the order of the classes, as when every class was finished after the merge.
+    finished.par_sort_unstable_by_key(|(ci, _)| *ci);
+    out.extend(finished.into_iter().flat_map(|(_, r)| r));
     // The evaluation's tables are freed on one core while the reaches are merged on the other
     // (on l, freeing them took a fifth of a second).
     let tables = (
