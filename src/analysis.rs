@@ -528,10 +528,11 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
             a.hosts.extend(app_members(r.class, &r.members));
         }
     };
+    const SLICE: usize = 8192;
     let mut pending = None;
-    for start in (0..reaches.len()).step_by(8192).map(Some).chain([None]) {
+    for start in (0..reaches.len()).step_by(SLICE).map(Some).chain([None]) {
         let (next, ()) = rayon::join(
-            || start.map(|a| (a, effects_of(&reaches[a..reaches.len().min(a + 8192)]))),
+            || start.map(|a| (a, effects_of(&reaches[a..reaches.len().min(a + SLICE)]))),
             || {
                 if let Some((a, effects)) = pending.take() {
                     file(a, effects);

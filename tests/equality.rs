@@ -430,10 +430,10 @@ fn index_associations_equal_the_models() {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for prefix in ["acl-0000", "acl-zzzz"] {
+        for suffix in ["0000", "zzzz"] {
             let mut t = m.clone();
             if let Some(rt) = t.route_tables.values().next().cloned() {
-                let id = prefix.replace("acl", "rtb");
+                let id = format!("rtb-{suffix}");
                 let mut extra = rt.clone();
                 extra.id = id.clone();
                 extra.vpc_id = subnet.vpc_id.clone();
@@ -442,12 +442,13 @@ fn index_associations_equal_the_models() {
                 t.route_tables.insert(id, extra);
             }
             if let Some(nacl) = t.network_acls.values().next().cloned() {
+                let id = format!("acl-{suffix}");
                 let mut extra = nacl.clone();
-                extra.id = prefix.to_string();
+                extra.id = id.clone();
                 extra.vpc_id = subnet.vpc_id.clone();
                 extra.subnet_ids = vec![subnet.id.clone()];
                 extra.is_default = true;
-                t.network_acls.insert(prefix.to_string(), extra);
+                t.network_acls.insert(id, extra);
             }
             out.push(t);
         }
