@@ -826,7 +826,14 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
     }
 
     // Instances (and the ENIs their description carries, for snapshots without
-    // describe-network-interfaces), converted in parallel and gathered in order.
+    // describe-network-interfaces), converted in parallel and gathered in order. An ENI that
+    // describe-network-interfaces also lists is dropped there: that description counts (see
+    // the network interfaces below), and moving the copies around cost more than the rest.
+    let described: HashSet<&str> = raw
+        .network_interfaces
+        .iter()
+        .map(|(_, e)| e.network_interface_id.as_str())
+        .collect();
     let converted: Vec<Vec<Result<(Instance, InstanceEnis), Diagnostic>>> = raw
         .reservations
         .into_par_iter()
@@ -834,12 +841,13 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             let owner = res.owner_id;
             res.instances
                 .into_iter()
-                .map(|i| instance(&f, owner.as_deref(), i))
+                .map(|i| instance(&f, owner.as_deref(), i, &described))
                 .collect()
         })
         .collect();
+    drop(described);
     let mut instance_enis: InstanceEnis = Vec::new();
-    let mut instances = Vec::new();
+    let mut instances = Vec::with_capacity(converted.iter().map(Vec::len).sum());
     for outcome in converted.into_iter().flatten() {
         match outcome {
             Ok((instance, enis)) => {
@@ -1558,11 +1566,13 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
 /// The ENIs an instance describes: the file, the ENI, the instance's availability zone.
 type InstanceEnis = Vec<(Arc<FileContext>, wire::NetworkInterface, Option<String>)>;
 
-/// One instance of a reservation, with the ENIs it describes; a note when it is not live.
+/// One instance of a reservation, with the ENIs it describes that are not `described` (by
+/// describe-network-interfaces); a note when it is not live.
 fn instance(
     f: &Arc<FileContext>,
     owner: Option<&str>,
     i: wire::Instance,
+    described: &HashSet<&str>,
 ) -> Result<(Instance, InstanceEnis), Diagnostic> {
     let wire::Instance {
         instance_id,
@@ -1597,6 +1607,7 @@ fn instance(
     let eni_ids = nis.iter().map(|n| n.network_interface_id.clone()).collect();
     let enis = nis
         .into_iter()
+        .filter(|ni| !described.contains(ni.network_interface_id.as_str()))
         .map(|mut ni| {
             if ni
                 .attachment
@@ -2361,6 +2372,66 @@ mod tests {
         ] {
             assert_eq!(listener_of_rule(&not_a_rule), None, "{not_a_rule}");
         }
+    }
+
+    /// describe-network-interfaces describes an ENI before the instances that carry it do; an
+    /// ENI only an instance describes is taken from there, the first description of an id
+    /// counting, in the instance's subnet when its own entry names none.
+    #[test]
+    fn network_interfaces_describe_their_enis_before_instances_do() {
+        let eni = |id: &str, subnet: Option<&str>, description: &str| {
+            let mut e = serde_json::json!({
+                "NetworkInterfaceId": id, "VpcId": "vpc-1", "Description": description,
+                "PrivateIpAddress": "10.0.0.5", "Groups": [{"GroupId": "sg-1"}],
+                "Attachment": {"DeviceIndex": 0},
+            });
+            if let Some(subnet) = subnet {
+                e["SubnetId"] = subnet.into();
+            }
+            e
+        };
+        let instance = |id: &str, enis: Vec<serde_json::Value>| {
+            serde_json::json!({
+                "InstanceId": id, "SubnetId": "subnet-i", "VpcId": "vpc-1",
+                "State": {"Name": "running"}, "NetworkInterfaces": enis,
+            })
+        };
+        let files = vec![
+            file(
+                "describe-instances.json",
+                serde_json::json!({"Reservations": [{"Instances": [
+                    instance("i-1", vec![
+                        eni("eni-both", Some("subnet-i"), "from the instance"),
+                        eni("eni-only", None, "first"),
+                    ]),
+                    instance("i-2", vec![eni("eni-only", Some("subnet-x"), "second")]),
+                ]}]}),
+            ),
+            file(
+                "describe-network-interfaces.json",
+                serde_json::json!({"NetworkInterfaces": [
+                    eni("eni-both", Some("subnet-n"), "from describe-network-interfaces"),
+                ]}),
+            ),
+        ];
+        let snap = load_files("test", &files).expect("loads");
+        let enis = &snap.model.network_interfaces;
+        let seen: Vec<(&str, &str, &str)> = enis
+            .values()
+            .map(|e| (e.id.as_str(), e.subnet_id.as_str(), e.description.as_str()))
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("eni-both", "subnet-n", "from describe-network-interfaces"),
+                ("eni-only", "subnet-i", "first"),
+            ]
+        );
+        assert_eq!(
+            snap.model.instances["i-1"].eni_ids,
+            vec!["eni-both", "eni-only"]
+        );
+        assert_eq!(snap.model.instances["i-2"].eni_ids, vec!["eni-only"]);
     }
 
     /// An ALB whose listener answers with a fixed response by default, and forwards by rules:
