@@ -413,6 +413,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 ..Default::default()
             };
             let idx = exposure::engine::index::Index::new(&snap.model);
+            clock.lap("index");
             let report = exposure::analysis::analyze_indexed(&snap.model, &idx, &options);
             clock.lap("analysis");
             let findings = exposure::findings::check_indexed(&snap.model, &idx, &report, &cfg);
