@@ -152,6 +152,19 @@ fn push_to(map: &mut BTreeMap<String, Vec<String>>, key: &str, item: String) {
     }
 }
 
+impl Host {
+    /// Whether a load balancer node in this host's zone is in another zone than `target`
+    /// (cross-zone load balancing, §5.1). A node whose ENI is not in the snapshot is placed in
+    /// its subnet's zone; it is in another zone only when both zones are known.
+    pub fn in_another_zone_than(&self, target: &Host) -> bool {
+        if self.virtual_node {
+            matches!((&self.az, &target.az), (Some(a), Some(b)) if a != b)
+        } else {
+            self.az != target.az
+        }
+    }
+}
+
 impl<'m> Index<'m> {
     /// Builds the index.
     pub fn new(m: &'m Model) -> Index<'m> {

@@ -580,7 +580,7 @@ fn run_resolved(
                     if internet_source && !lb.internet_facing {
                         continue;
                     }
-                    let mut through = lb_legs(idx, lb, Some((l, h)), internet_source);
+                    let mut through = lb_legs(m, idx, lb, Some((l, h)), internet_source);
                     // A listener that forwards to this host at none of the ports asked for
                     // cannot complete the flow, whatever happens on the way to its nodes: the
                     // leg is walked only to name what else blocks it.
@@ -638,7 +638,7 @@ fn run_resolved(
                     });
                     continue;
                 }
-                let mut through = lb_legs(idx, lb, None, internet_source);
+                let mut through = lb_legs(m, idx, lb, None, internet_source);
                 // No listener takes the traffic: the flow cannot complete, whatever happens on
                 // the way to the nodes (the legs are walked only to name what else blocks).
                 let accepted = m
@@ -787,6 +787,7 @@ impl Leg {
 /// host. A node that does not forward across zones to the target (§5.1) is blocked from the
 /// start: its leg is walked only to name what else blocks it.
 fn lb_legs(
+    m: &Model,
     idx: &Index,
     lb: &LoadBalancer,
     via: Option<(&Listener, &Host)>,
@@ -825,8 +826,14 @@ fn lb_legs(
                 pre_block: None,
             });
         }
-        if let Some((_, target)) = via {
-            if !lb.cross_zone() && !h.virtual_node && h.az != target.az {
+        if let Some((l, target)) = via {
+            // Blocked from the start when none of the listener's groups crosses zones (the
+            // walk decides group by group).
+            let crosses = l
+                .target_groups()
+                .filter_map(|tg| m.target_groups.get(tg))
+                .any(|tg| lb.cross_zone_for(tg));
+            if !crosses && h.in_another_zone_than(target) {
                 let zone = |z: &Option<String>| z.clone().unwrap_or_else(|| "no zone".into());
                 for leg in &mut out[first..] {
                     leg.pre_block = Some(Block {

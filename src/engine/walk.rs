@@ -4128,7 +4128,7 @@ impl<'m> Walker<'m> {
                 if !self.goal.hosts.contains(&th.id) {
                     continue;
                 }
-                if !lb.cross_zone() && !node.virtual_node && th.az != node.az {
+                if !lb.cross_zone_for(tg) && node.in_another_zone_than(th) {
                     continue;
                 }
                 let Some(port) = target.port.or(tg.port) else {

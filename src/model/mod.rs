@@ -879,7 +879,8 @@ impl LoadBalancer {
         self.arn.split_once(":loadbalancer/").map(|(_, s)| s)
     }
 
-    /// Whether cross-zone load balancing is on (ALB: always; NLB/GWLB: attribute, off by default).
+    /// Whether cross-zone load balancing is on at the load balancer's level (ALB: always;
+    /// NLB/GWLB: attribute, off by default).
     pub fn cross_zone(&self) -> bool {
         match self.kind {
             LbKind::Application => true,
@@ -887,6 +888,23 @@ impl LoadBalancer {
                 .attributes
                 .get("load_balancing.cross_zone.enabled")
                 .is_some_and(|v| v == "true"),
+        }
+    }
+
+    /// Whether this load balancer's nodes forward to `tg`'s targets in other zones (§5.1, ELB
+    /// docs "Cross-zone load balancing for target groups"): the group's
+    /// `load_balancing.cross_zone.enabled` decides when it is `true` or `false` (an ALB's
+    /// group may turn it off, an NLB's either way); otherwise
+    /// (`use_load_balancer_configuration`, the default) the load balancer's setting does.
+    pub fn cross_zone_for(&self, tg: &TargetGroup) -> bool {
+        match tg
+            .attributes
+            .get("load_balancing.cross_zone.enabled")
+            .map(String::as_str)
+        {
+            Some("true") => true,
+            Some("false") => false,
+            _ => self.cross_zone(),
         }
     }
 }
