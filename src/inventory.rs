@@ -1,9 +1,9 @@
 //! The inventory: what a snapshot holds, per kind and per account/region,
 //! and which AWS defaults the analysis assumes for kinds that are absent.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{Diagnostic, Location, Model, ResourceKind};
+use crate::model::{Diagnostic, Location, Model, ResourceKind, SgPeer};
 
 /// Counts of one account/region.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +50,25 @@ pub fn assumptions(model: &Model) -> Vec<String> {
     }
     if model.partial {
         out.push("the snapshot is marked partial (an interrupted or failed collection): resources may be missing".to_string());
+    }
+    let unknown_lists: BTreeSet<&str> = model
+        .security_groups
+        .values()
+        .flat_map(|sg| sg.ingress.iter().chain(&sg.egress))
+        .filter_map(|r| match &r.peer {
+            SgPeer::PrefixList(pl) => Some(pl.as_str()),
+            _ => None,
+        })
+        .filter(|pl| model.prefix_lists.get(*pl).is_none_or(|p| !p.entries_known))
+        .collect();
+    if !unknown_lists.is_empty() {
+        let shown: Vec<&str> = unknown_lists.iter().take(5).copied().collect();
+        let more = unknown_lists.len() - shown.len();
+        out.push(format!(
+            "security-group rules name prefix lists whose entries are not in the snapshot ({}{}): the report counts them as matching nothing; `exposure query` answers `unknown` for what only they would allow",
+            shown.join(", "),
+            if more > 0 { format!(" and {more} more") } else { String::new() }
+        ));
     }
     out
 }

@@ -108,6 +108,50 @@ pub fn security_groups(
     (allowed, matched)
 }
 
+/// What the rules of `groups` naming prefix lists whose entries are not in the snapshot (an
+/// AWS-managed list described without `get-managed-prefix-list-entries`, or a list not
+/// described at all) would admit of `set`
+/// beyond `allowed`, any address standing for the unknown entries; with those lists' ids.
+/// `None` when there is no such part.
+pub fn unknown_entries_part(
+    m: &Model,
+    groups: &[String],
+    dir: SgDirection,
+    set: &PacketSet,
+    allowed: &PacketSet,
+) -> Option<(PacketSet, Vec<String>)> {
+    let mut maybe = PacketSet::empty();
+    let mut lists: Vec<String> = Vec::new();
+    for sg in groups.iter().filter_map(|g| m.security_groups.get(g)) {
+        let rules = match dir {
+            SgDirection::Ingress => &sg.ingress,
+            SgDirection::Egress => &sg.egress,
+        };
+        for rule in rules {
+            let SgPeer::PrefixList(pl) = &rule.peer else {
+                continue;
+            };
+            // (A list that is not in the snapshot at all is as unknown.)
+            if m.prefix_lists.get(pl).is_some_and(|p| p.entries_known) {
+                continue;
+            }
+            let hit = set.intersect(&PacketSet::from_box(proto_ports_box(
+                rule.protocol,
+                rule.ports,
+                Dim::DstPort,
+            )));
+            if !hit.is_empty() {
+                maybe = maybe.union(&hit);
+                if !lists.contains(pl) {
+                    lists.push(pl.clone());
+                }
+            }
+        }
+    }
+    let maybe = maybe.subtract(allowed);
+    (!maybe.is_empty()).then_some((maybe, lists))
+}
+
 /// What the outbound rules of `groups` that name a group of `node` let out of `set` towards
 /// the node's addresses (§1.3: the reference applies from the rule's VPC to the node's).
 pub fn egress_to_node(m: &Model, groups: &[String], node: &Host, set: &PacketSet) -> PacketSet {

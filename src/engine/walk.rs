@@ -252,6 +252,14 @@ struct Place<'a> {
     name: &'a str,
 }
 
+/// Why a flow that only a rule naming a prefix list of unknown entries admits is `unknown`.
+fn unknown_entries_why(host: &str, groups: &str, dir: &str, lists: &[String]) -> String {
+    format!(
+        "only an {dir} rule of {host} ({groups}) naming prefix list {} could allow this traffic, and the list's entries are not in the snapshot (collect them with `aws ec2 get-managed-prefix-list-entries`)",
+        lists.join(", ")
+    )
+}
+
 #[derive(Debug, Clone, Default)]
 struct Trace {
     hops: Vec<Hop>,
@@ -291,6 +299,9 @@ struct Trace {
     /// handed over another way (not followed) drops it too, so the flow is `unknown` rather
     /// than wrongly unreachable.
     pending_reply: Option<Box<PendingReply>>,
+    /// The host's outbound security groups were decided before [`Walker::leave_host`] was
+    /// entered again (for what only a rule naming a prefix list of unknown entries lets out).
+    egress_decided: bool,
     /// See [`Outcome::lb_clients`].
     lb_clients: Option<Vec<Interval>>,
     client_ports: Option<Vec<Interval>>,
@@ -1156,13 +1167,45 @@ impl<'m> Walker<'m> {
         }
         let before = set.clone();
         let t_before = t.clone();
-        let set = self.egress_sgs(h, set, &mut t, "this traffic");
+        let set = if t.egress_decided {
+            // (What only a rule naming a prefix list of unknown entries lets out, sent on.)
+            t.egress_decided = false;
+            set
+        } else {
+            self.egress_sgs(h, set, &mut t, "this traffic")
+        };
         // (A denial keeps the packets going, blocked, to name what else stops them.)
         let passed = if t.blocks.len() > t_before.blocks.len() {
             PacketSet::empty()
         } else {
             set.clone()
         };
+        // What only rules naming prefix lists of unknown entries would let out goes on, but
+        // delivering it ends `unknown`.
+        if h.filtered_by_sgs && !t_before.egress_decided {
+            if let Some((maybe, lists)) = filters::unknown_entries_part(
+                self.m,
+                &h.groups,
+                SgDirection::Egress,
+                &before,
+                &passed,
+            ) {
+                let mut t2 = t_before.clone();
+                let groups = h.groups.join(", ");
+                let why = unknown_entries_why(&h.name, &groups, "outbound", &lists);
+                Self::hop(
+                    &mut t2,
+                    &groups,
+                    "security-group",
+                    &groups,
+                    format!("outbound: {why}"),
+                    false,
+                );
+                t2.undecided.get_or_insert(why);
+                t2.egress_decided = true;
+                self.leave_host(h, maybe, t2);
+            }
+        }
         // §1.3: a load-balancer node known only by its subnet holds its load balancer's
         // groups, but shares its addresses with any other such node there: what only a rule
         // naming one of its groups lets out goes to it alone.
@@ -1559,14 +1602,33 @@ impl<'m> Walker<'m> {
                 .map(|c| net_intervals(&ipnet::IpNet::V4(c))[0])
                 .unwrap_or(super::packet::ALL_V4)
         });
+        // A NAT gateway also translates IPv6 packets for the well-known prefix 64:ff9b::/96
+        // into IPv4 (NAT64: VPC User Guide, "DNS64 and NAT64"); that is not modelled, so what
+        // it would carry is `unknown`. Other IPv6 packets it does not translate.
         let v4 = set.restrict(Dim::Src, &[super::packet::ALL_V4]);
+        let v6 = set.exclude(Dim::Src, &[super::packet::ALL_V4]);
+        let nat64_prefix = net_intervals(&"64:ff9b::/96".parse().expect("a prefix"));
+        let nat64 = v6.restrict(Dim::Dst, &nat64_prefix);
+        if !nat64.is_empty() {
+            self.finish(
+                t.clone(),
+                Ending::Unknown(format!(
+                    "{nat_id} would translate the IPv6 packets for 64:ff9b::/96 to IPv4 (NAT64), which is not modelled"
+                )),
+                nat64,
+            );
+        }
         if v4.is_empty() {
+            let other_v6 = v6.exclude(Dim::Dst, &nat64_prefix);
+            if other_v6.is_empty() {
+                return;
+            }
             return self.block(
                 t,
                 nat_id,
                 "NO_ROUTE_TO_DESTINATION",
-                format!("{nat_id} translates IPv4 only"),
-                set,
+                format!("{nat_id} translates IPv4, and IPv6 for 64:ff9b::/96 only"),
+                other_v6,
             );
         }
         let translated = v4
@@ -3931,6 +3993,28 @@ impl<'m> Walker<'m> {
                 !t.via_igw && !t.via_vgw && !t.outside_client,
             );
             let groups = h.groups.join(", ");
+            // What only rules naming prefix lists of unknown entries would admit arrives, but
+            // delivering it ends `unknown`.
+            if let Some((maybe, lists)) = filters::unknown_entries_part(
+                self.m,
+                &h.groups,
+                SgDirection::Ingress,
+                &set,
+                &allowed,
+            ) {
+                let mut t2 = t.clone();
+                let why = unknown_entries_why(&h.name, &groups, "inbound", &lists);
+                Self::hop(
+                    &mut t2,
+                    &groups,
+                    "security-group",
+                    &groups,
+                    format!("inbound: {why}"),
+                    false,
+                );
+                t2.undecided.get_or_insert(why);
+                self.arrive(h, maybe, t2);
+            }
             set = Self::filter(
                 &mut t,
                 &set,

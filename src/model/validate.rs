@@ -160,14 +160,17 @@ fn security_groups(model: &Model, warn: &mut dyn FnMut(String)) {
                             ));
                         }
                     }
-                    SgPeer::PrefixList(pl) => {
-                        if !model.prefix_lists.contains_key(pl) {
-                            warn(format!(
-                                "security group {} has an {dir} rule naming prefix list {pl} which is not in the snapshot (the rule matches nothing)",
-                                sg.id
-                            ));
-                        }
-                    }
+                    SgPeer::PrefixList(pl) => match model.prefix_lists.get(pl) {
+                        None => warn(format!(
+                            "security group {} has an {dir} rule naming prefix list {pl} which is not in the snapshot (the analysis counts it as matching nothing; `exposure query` answers `unknown` for what only it would allow)",
+                            sg.id
+                        )),
+                        Some(p) if !p.entries_known => warn(format!(
+                            "security group {} has an {dir} rule naming prefix list {pl} whose entries are not in the snapshot (the analysis counts it as matching nothing; `exposure query` answers `unknown` for what only it would allow; collect them with `aws ec2 get-managed-prefix-list-entries`)",
+                            sg.id
+                        )),
+                        Some(_) => {}
+                    },
                     SgPeer::Cidr(_) => {}
                 }
             }
