@@ -294,6 +294,10 @@ pub struct TargetGroup {
     pub targets: Vec<LbTarget>,
     /// `preserve_client_ip.enabled` (`None`: attribute not written).
     pub preserve: Option<bool>,
+    /// `load_balancing.cross_zone.enabled`: `true` or `false` override the load balancer's
+    /// setting (an ALB's is always on), `use_load_balancer_configuration` does not (nor does
+    /// `None`: attribute not written).
+    pub cross_zone: Option<&'static str>,
 }
 
 impl TargetGroup {
@@ -1678,6 +1682,7 @@ impl Estate {
                     lb: name.clone(),
                     targets: Vec::new(),
                     preserve,
+                    cross_zone: None,
                 };
                 let local: Vec<&Eni> = self
                     .enis
@@ -1787,6 +1792,29 @@ impl Estate {
                 listeners,
             });
             self.target_groups.extend(tgs);
+        }
+        // The groups' own cross-zone setting, drawn last so that everything above stays what
+        // it was for each seed. Mostly unset (or the default) or off for an ALB's group;
+        // anything for an NLB's.
+        for i in 0..self.target_groups.len() {
+            let g = &self.target_groups[i];
+            let network = self.lbs.iter().any(|l| l.name == g.lb && l.network);
+            let unset = "use_load_balancer_configuration";
+            self.target_groups[i].cross_zone = if network {
+                rng.weighted(&[
+                    (None, 3),
+                    (Some(unset), 2),
+                    (Some("true"), 3),
+                    (Some("false"), 3),
+                ])
+            } else {
+                rng.weighted(&[
+                    (None, 5),
+                    (Some(unset), 2),
+                    (Some("false"), 4),
+                    (Some("true"), 1),
+                ])
+            };
         }
     }
 
@@ -3069,6 +3097,9 @@ impl Estate {
                 if let Some(p) = g.preserve {
                     attrs
                         .push(json!({"Key": "preserve_client_ip.enabled", "Value": p.to_string()}));
+                }
+                if let Some(c) = g.cross_zone {
+                    attrs.push(json!({"Key": "load_balancing.cross_zone.enabled", "Value": c}));
                 }
                 json!({"TargetGroupArn": g.arn(), "Attributes": attrs})
             })

@@ -53,6 +53,10 @@
 //!   to the target (a new flow from the node's private IP and an LB-chosen
 //!   port in 1024-65535, or with NLB client IP preservation the client's
 //!   address and port, §5.3).
+//! - Cross-zone: the NLBs' `load_balancing.cross_zone.enabled` is `true`,
+//!   `false` or unset; their target groups' is `true`, `false`,
+//!   `use_load_balancer_configuration` or unset, their ALBs' groups' mostly
+//!   `false` or the default (drawn after the rest of `generate_lbs`).
 //! - Target health: §5.1 says only `healthy` targets receive traffic; the
 //!   brief of this test (and ELB's documentation) also counts `initial` and
 //!   `unavailable`, and unhealthy targets of a group without eligible ones
@@ -2422,6 +2426,7 @@ mod sanity {
                 az: None,
             }],
             preserve: None,
+            cross_zone: None,
         });
         e.lbs.push(Lb {
             name: "game".into(),
@@ -2460,6 +2465,7 @@ mod sanity {
                 az: None,
             }],
             preserve: None,
+            cross_zone: None,
         });
         e
     }
@@ -2597,6 +2603,16 @@ mod sanity {
         assert!(!eval(&z, "8.8.8.8", "10.0.2.10", 6, 40000, 3306));
         z.lbs[1].cross_zone = Some(true);
         assert!(eval(&z, "8.8.8.8", "10.0.2.10", 6, 40000, 3306));
+        // The group's own attribute overrides the NLB's (§5.1) when true or false.
+        z.target_groups[1].cross_zone = Some("false");
+        assert!(!eval(&z, "8.8.8.8", "10.0.2.10", 6, 40000, 3306));
+        z.target_groups[1].cross_zone = Some("use_load_balancer_configuration");
+        assert!(eval(&z, "8.8.8.8", "10.0.2.10", 6, 40000, 3306));
+        z.lbs[1].cross_zone = Some(false);
+        z.target_groups[1].cross_zone = Some("true");
+        assert!(eval(&z, "8.8.8.8", "10.0.2.10", 6, 40000, 3306));
+        z.lbs[1].cross_zone = Some(true);
+        z.target_groups[1].cross_zone = None;
         // ALB: cross-zone is always on.
         z.sgs[1].ingress.push(SgRule {
             proto: 6,
@@ -2613,6 +2629,15 @@ mod sanity {
         assert_eq!(
             verdict(&z, "8.8.8.8", "10.0.2.10", 6, 40000, 8080),
             Verdict::Reachable
+        );
+        // ... unless the ALB's group turns it off.
+        z.target_groups[0].cross_zone = Some("use_load_balancer_configuration");
+        assert!(eval(&z, "8.8.8.8", "10.0.2.10", 6, 40000, 8080));
+        z.target_groups[0].cross_zone = Some("false");
+        assert!(!eval(&z, "8.8.8.8", "10.0.2.10", 6, 40000, 8080));
+        assert!(
+            eval(&z, "8.8.8.8", "10.0.1.10", 6, 40000, 8080),
+            "same zone"
         );
     }
 
