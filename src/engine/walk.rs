@@ -1899,6 +1899,36 @@ impl<'m> Walker<'m> {
         })
     }
 
+    /// What of `set` is sent to the Elastic IP of a NAT gateway, blocked: a NAT gateway
+    /// carries outbound-initiated flows only and forwards no port (§4.5), whoever sends to its
+    /// address, by whatever way; the rest is returned.
+    fn drop_at_nat_eips(&mut self, mut set: PacketSet, t: &Trace) -> PacketSet {
+        for nat in self.m.nat_gateways.values() {
+            let eips: Vec<Interval> = nat
+                .public_ips
+                .iter()
+                .map(|a| super::packet::addr_interval(std::net::IpAddr::V4(*a)))
+                .collect();
+            let part = set.restrict(Dim::Dst, &eips);
+            if part.is_empty() {
+                continue;
+            }
+            set = set.exclude(Dim::Dst, &eips);
+            let name = name_tag(&nat.tags).unwrap_or(&nat.id);
+            self.block(
+                t.clone(),
+                &nat.id,
+                "NAT_GATEWAY_INBOUND",
+                format!(
+                    "{} is an Elastic IP of NAT gateway {name}: it accepts no inbound-initiated flows",
+                    describe_dst(&part)
+                ),
+                part,
+            );
+        }
+        set
+    }
+
     fn exit_to_onprem(
         &mut self,
         gateway: &str,
@@ -1955,7 +1985,13 @@ impl<'m> Walker<'m> {
             false,
         );
         if self.goal.external {
-            self.finish(t, Ending::Reached, set);
+            // Whatever on-premises does with it, what is for a NAT gateway's Elastic IP ends
+            // there.
+            let rest = self.drop_at_nat_eips(set.clone(), &t);
+            if rest.is_empty() && !set.is_empty() {
+                return;
+            }
+            self.finish(t, Ending::Reached, rest);
         }
     }
 
@@ -2883,31 +2919,8 @@ impl<'m> Walker<'m> {
             self.enter_via_igw(h, part.rewrite(Dim::Dst, (private, private)), t.clone());
         }
         // The Elastic IPs of NAT gateways whose interfaces the snapshot does not list (those
-        // it lists are hosts above): a NAT gateway carries outbound-initiated flows only and
-        // forwards no port (§4.5), whoever sends to its address.
-        for nat in self.m.nat_gateways.values() {
-            let eips: Vec<Interval> = nat
-                .public_ips
-                .iter()
-                .map(|a| super::packet::addr_interval(std::net::IpAddr::V4(*a)))
-                .collect();
-            let part = rest.restrict(Dim::Dst, &eips);
-            if part.is_empty() {
-                continue;
-            }
-            rest = rest.exclude(Dim::Dst, &eips);
-            let name = name_tag(&nat.tags).unwrap_or(&nat.id);
-            self.block(
-                t.clone(),
-                &nat.id,
-                "NAT_GATEWAY_INBOUND",
-                format!(
-                    "{} is an Elastic IP of NAT gateway {name}: it accepts no inbound-initiated flows",
-                    describe_dst(&part)
-                ),
-                part,
-            );
-        }
+        // it lists are hosts above).
+        rest = self.drop_at_nat_eips(rest, &t);
         // IPv6 addresses of hosts are public (§4.4).
         let v6_dsts: Vec<Interval> = dsts
             .iter()
