@@ -720,7 +720,7 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
         exposure(Source::Applications(set), target, Status::Effective, a)
     }));
     exposures.par_sort_by_cached_key(exposure_order);
-    let mut assumptions = crate::inventory::assumptions(m);
+    let mut assumptions = crate::inventory::report_assumptions(m);
     if !options.app_to_app {
         assumptions.push(
             "application-to-application reach was not computed (--no-app-to-app): the report covers the internet and on-premises only, and findings on rules that admit private ranges are judged without it"
