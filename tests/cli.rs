@@ -100,6 +100,30 @@ fn an_endpoint_the_loader_skipped_says_why() {
         .stderr(predicate::str::contains("the loader skipped it").not());
 }
 
+/// A stopped instance is analysed as configured, and the answer says it is stopped.
+#[test]
+fn a_query_about_a_stopped_instance_says_so() {
+    let out = exposure()
+        .arg("query")
+        .arg(path("fixtures/semantics/instance-stopped"))
+        .args(["--from", "internet", "--to", "i-0a000000000000001"])
+        .args(["--protocol", "tcp", "--port", "22", "--format", "json"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["verdict"], "reachable");
+    assert!(
+        v["assumptions"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x
+                .as_str()
+                .is_some_and(|s| s.starts_with("i-0a000000000000001 is stopped")))),
+        "{}",
+        v["assumptions"]
+    );
+}
+
 #[test]
 fn expect_flag_sets_exit_code_1_when_not_met() {
     exposure()

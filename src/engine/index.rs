@@ -102,7 +102,10 @@ pub struct Index<'m> {
 impl Host {
     /// The host an interface is.
     fn of_interface(e: &NetworkInterface) -> Host {
+        // Its addresses, and the delegated prefixes it holds (their addresses are the
+        // containers' behind it).
         let mut private: Vec<Interval> = e.private_addrs().map(addr_interval).collect();
+        private.extend(e.prefixes.iter().flat_map(net_intervals));
         private = merge(private);
         let public_v4: Vec<(u128, u128)> = e
             .private_ips

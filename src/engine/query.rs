@@ -451,6 +451,12 @@ fn run_resolved(
     dst: Endpoint,
     explain: bool,
 ) -> Result<Answer, QueryError> {
+    // Instances that do not run now are analysed as configured: the answer says so.
+    let not_running: Vec<String> = if explain {
+        not_running(m, idx, [&src, &dst])
+    } else {
+        Vec::new()
+    };
     let base = req.base_set();
     let target_ports: Vec<Interval> = req
         .ports
@@ -760,7 +766,35 @@ fn run_resolved(
         }
         outcomes.extend(w.outcomes);
     }
-    Ok(assemble(m, req, outcomes))
+    let mut answer = assemble(m, req, outcomes);
+    answer.assumptions.extend(not_running);
+    Ok(answer)
+}
+
+/// What to say of the instances among `endpoints` that do not run now (stopped, stopping,
+/// pending): the answer is about their configuration, which applies once they run.
+fn not_running(m: &Model, idx: &Index, endpoints: [&Endpoint; 2]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for ids in endpoints.into_iter().filter_map(|e| match e {
+        Endpoint::Hosts(ids, _) => Some(ids),
+        _ => None,
+    }) {
+        for h in ids.iter().filter_map(|id| idx.hosts.get(id)) {
+            let Some(i) = h.owner_id.as_deref().and_then(|i| m.instances.get(i)) else {
+                continue;
+            };
+            if let Some(state) = i.not_running() {
+                let line = format!(
+                    "{} is {state}: the answer is about its configuration, which applies once it runs",
+                    i.id
+                );
+                if !out.contains(&line) {
+                    out.push(line);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// A start of the walk: destination addresses, optionally through a listener.

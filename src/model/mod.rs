@@ -471,6 +471,9 @@ pub struct NetworkInterface {
     pub private_ips: Vec<PrivateIp>,
     /// IPv6 addresses.
     pub ipv6: Vec<Ipv6Addr>,
+    /// Delegated prefixes (IPv4 /28s and IPv6 /80s the interface holds for containers: EC2
+    /// User Guide, "Prefix delegation for Amazon EC2 network interfaces").
+    pub prefixes: Vec<IpNet>,
     /// Security groups.
     pub groups: Vec<String>,
     /// Source/destination check (off for appliances and NAT gateways).
@@ -535,11 +538,22 @@ pub struct Instance {
     pub eni_ids: Vec<String>,
     /// The instance type (`m5.large`), when known.
     pub instance_type: Option<String>,
+    /// Its state (`running`, `stopped`, ...), when known. Terminated and shutting-down
+    /// instances are not in the model.
+    pub state: Option<String>,
     /// Tags.
     pub tags: Tags,
 }
 
 impl Instance {
+    /// Whether the instance is not running now (`pending`, `stopping`, `stopped`): its
+    /// configuration is analysed as it will be when it runs.
+    pub fn not_running(&self) -> Option<&str> {
+        self.state
+            .as_deref()
+            .filter(|s| matches!(*s, "pending" | "stopping" | "stopped"))
+    }
+
     /// Whether the instance is of a family that does not support NLB client IP preservation
     /// (§5.3: C1, CC1, CC2, CG1, CG2, CR1, G1, G2, HI1, HS1, M1, M2, M3, T1). `false` when the
     /// type is not known.

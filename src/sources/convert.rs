@@ -1638,6 +1638,7 @@ fn instance(
         vpc_id,
         eni_ids,
         instance_type,
+        state,
         tags: tags_owned(wire_tags),
     };
     Ok((instance, enis))
@@ -1806,6 +1807,8 @@ fn network_interface(
         private_ip_address,
         private_ip_addresses,
         ipv6_addresses,
+        ipv4_prefixes,
+        ipv6_prefixes,
         association,
         attachment,
         groups,
@@ -1882,6 +1885,12 @@ fn network_interface(
             _ => None,
         })
         .collect();
+    let prefixes: Vec<IpNet> = ipv4_prefixes
+        .iter()
+        .map(|p| p.ipv4_prefix.as_str())
+        .chain(ipv6_prefixes.iter().map(|p| p.ipv6_prefix.as_str()))
+        .filter_map(|p| cx.cidr(f, &id, p))
+        .collect();
     let groups: Vec<String> = groups.into_iter().map(|g| g.group_id).collect();
     let description = description.unwrap_or_default();
     let interface_type = interface_type.unwrap_or_else(|| "interface".into());
@@ -1911,6 +1920,7 @@ fn network_interface(
         az,
         private_ips,
         ipv6,
+        prefixes,
         groups,
         source_dest_check: source_dest_check.unwrap_or(true),
         owner,

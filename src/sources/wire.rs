@@ -356,6 +356,12 @@ pub struct NetworkInterface {
     pub private_ip_addresses: Vec<PrivateIpAddress>,
     #[serde(default, deserialize_with = "list")]
     pub ipv6_addresses: Vec<Ipv6Address>,
+    /// Delegated IPv4 prefixes (prefix delegation: a /28 of addresses for containers).
+    #[serde(default, deserialize_with = "list")]
+    pub ipv4_prefixes: Vec<Ipv4PrefixSpec>,
+    /// Delegated IPv6 prefixes (a /80).
+    #[serde(default, deserialize_with = "list")]
+    pub ipv6_prefixes: Vec<Ipv6PrefixSpec>,
     pub association: Option<IpAssociation>,
     pub attachment: Option<EniAttachment>,
     #[serde(default, deserialize_with = "list")]
@@ -378,6 +384,18 @@ pub struct PrivateIpAddress {
 #[serde(rename_all = "PascalCase")]
 pub struct Ipv6Address {
     pub ipv6_address: String,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct Ipv4PrefixSpec {
+    pub ipv4_prefix: String,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct Ipv6PrefixSpec {
+    pub ipv6_prefix: String,
 }
 
 #[derive(Debug, Deserialize, Default, Clone)]

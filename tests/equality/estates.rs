@@ -297,6 +297,7 @@ impl Extend<'_> {
                     vpc_id: Some(e.vpc_id.clone()),
                     eni_ids: vec![e.id.clone()],
                     instance_type: None,
+                    state: None,
                     tags: Tags::new(),
                 },
             );
@@ -487,6 +488,7 @@ impl Extend<'_> {
                         elastic: false,
                     }],
                     ipv6,
+                    prefixes: Vec::new(),
                     groups: e.groups.clone(),
                     source_dest_check: true,
                     owner: EniOwner {
@@ -509,6 +511,7 @@ impl Extend<'_> {
                         vpc_id: Some(e.vpc_id.clone()),
                         eni_ids: vec![id],
                         instance_type: None,
+                        state: None,
                         tags: Tags::new(),
                     },
                 );
@@ -684,6 +687,7 @@ impl Extend<'_> {
                         elastic: false,
                     }],
                     ipv6: Vec::new(),
+                    prefixes: Vec::new(),
                     groups: groups.clone(),
                     source_dest_check: true,
                     owner: EniOwner {
@@ -905,6 +909,7 @@ impl Extend<'_> {
                     elastic: eip.is_some(),
                 }],
                 ipv6: Vec::new(),
+                prefixes: Vec::new(),
                 groups: Vec::new(),
                 source_dest_check: false,
                 owner: EniOwner {
