@@ -1730,9 +1730,15 @@ impl<'m> Walker<'m> {
                     return self.block(t, igw, "PEERING_TRANSIT_NOT_SUPPORTED", format!("traffic that entered {vpc_id} over a peering connection or VPN cannot leave through {igw}"), set);
                 }
                 let attached = if egress_only {
-                    self.m.egress_only_internet_gateways.get(igw).is_some_and(|g| g.vpc_ids.iter().any(|v| v == vpc_id))
+                    self.m
+                        .egress_only_internet_gateways
+                        .get(igw)
+                        .is_some_and(|g| g.vpc_ids.iter().any(|v| v == vpc_id))
                 } else {
-                    self.m.internet_gateways.get(igw).is_some_and(|g| g.vpc_ids.iter().any(|v| v == vpc_id))
+                    self.m
+                        .internet_gateways
+                        .get(igw)
+                        .is_some_and(|g| g.vpc_ids.iter().any(|v| v == vpc_id))
                 };
                 if !attached {
                     return self.block(t, igw, "BLACKHOLE_ROUTE", format!("route table {rt_id} sends traffic to {igw}, which is not attached to {vpc_id}"), set);
@@ -1740,8 +1746,17 @@ impl<'m> Walker<'m> {
                 let mut set = self.cross_out(subnet_id, set, &mut t);
                 if egress_only {
                     let v6 = set.exclude(Dim::Src, &[super::packet::ALL_V4]);
-                    set = Self::filter(&mut t, &set, v6, igw, "NO_ROUTE_TO_DESTINATION", || format!("{igw} is an egress-only internet gateway: IPv6 only"));
-                    Self::hop(&mut t, igw, "egress-only-igw", igw, "outbound IPv6".into(), false);
+                    set = Self::filter(&mut t, &set, v6, igw, "NO_ROUTE_TO_DESTINATION", || {
+                        format!("{igw} is an egress-only internet gateway: IPv6 only")
+                    });
+                    Self::hop(
+                        &mut t,
+                        igw,
+                        "egress-only-igw",
+                        igw,
+                        "outbound IPv6".into(),
+                        false,
+                    );
                     return self.internet_side(set, t, true);
                 }
                 // §4.2: the IGW maps each private IPv4 source to its public address, 1:1.
@@ -1761,7 +1776,8 @@ impl<'m> Walker<'m> {
                 let mut untranslated_src = v4.clone();
                 for (host_id, private) in self.idx.public.values() {
                     if self.idx.hosts[host_id].vpc_id == vpc_id {
-                        untranslated_src = untranslated_src.subtract(&v4.restrict(Dim::Src, &[(*private, *private)]));
+                        untranslated_src = untranslated_src
+                            .subtract(&v4.restrict(Dim::Src, &[(*private, *private)]));
                     }
                 }
                 if !untranslated_src.is_empty() {
@@ -1771,7 +1787,14 @@ impl<'m> Walker<'m> {
                         code: "NO_PUBLIC_IP_FOR_EGRESS",
                         detail: format!("{} has no public IPv4 address, so {igw} cannot carry it to the internet (use a NAT gateway or assign a public IP)", describe_src(&untranslated_src)),
                     });
-                    Self::hop(&mut tb, igw, "igw", igw, "no public address to translate to".into(), false);
+                    Self::hop(
+                        &mut tb,
+                        igw,
+                        "igw",
+                        igw,
+                        "no public address to translate to".into(),
+                        false,
+                    );
                     if translated.is_empty() && v6.is_empty() {
                         // Carry on hypothetically to name what else would block.
                         self.internet_side(untranslated_src, tb, true);
@@ -1797,7 +1820,13 @@ impl<'m> Walker<'m> {
                     return self.block(t, nat_id, "PEERING_TRANSIT_NOT_SUPPORTED", format!("traffic that entered {vpc_id} over a peering connection or a VPN gateway cannot use {nat_id}"), set);
                 }
                 let Some(nat) = self.m.nat_gateways.get(nat_id) else {
-                    return self.block(t, nat_id, "BLACKHOLE_ROUTE", format!("{nat_id} is not in the snapshot"), set);
+                    return self.block(
+                        t,
+                        nat_id,
+                        "BLACKHOLE_ROUTE",
+                        format!("{nat_id} is not in the snapshot"),
+                        set,
+                    );
                 };
                 if !nat.vpc_id.is_empty() && nat.vpc_id != vpc_id {
                     return self.block(t, nat_id, "BLACKHOLE_ROUTE", format!("route table {rt_id} sends {} to {nat_id}, which is not a NAT gateway of {vpc_id}", c.destination), set);
@@ -1825,42 +1854,97 @@ impl<'m> Walker<'m> {
                     return self.block(t, pcx, "PEERING_TRANSIT_NOT_SUPPORTED", format!("peering is not transitive: traffic that arrived over a peering connection cannot leave through {pcx}"), set);
                 }
                 let Some(p) = self.m.peerings.get(pcx) else {
-                    return self.block(t, pcx, "BLACKHOLE_ROUTE", format!("{pcx} is not an active peering connection in the snapshot"), set);
+                    return self.block(
+                        t,
+                        pcx,
+                        "BLACKHOLE_ROUTE",
+                        format!("{pcx} is not an active peering connection in the snapshot"),
+                        set,
+                    );
                 };
                 let Some(other) = p.other_side(vpc_id).map(str::to_string) else {
-                    return self.block(t, pcx, "BLACKHOLE_ROUTE", format!("{pcx} does not connect {vpc_id}"), set);
+                    return self.block(
+                        t,
+                        pcx,
+                        "BLACKHOLE_ROUTE",
+                        format!("{pcx} does not connect {vpc_id}"),
+                        set,
+                    );
                 };
                 if !self.m.vpcs.contains_key(&other) {
                     let t2 = t.clone();
-                    return self.finish(t2, Ending::Unknown(format!("{pcx} leads to {other}, which is not in the snapshot")), set);
+                    return self.finish(
+                        t2,
+                        Ending::Unknown(format!(
+                            "{pcx} leads to {other}, which is not in the snapshot"
+                        )),
+                        set,
+                    );
                 }
                 let set = self.cross_out(subnet_id, set, &mut t);
-                let cidrs: Vec<Interval> = self.m.vpc_cidrs(&other).iter().flat_map(net_intervals).collect();
+                let cidrs: Vec<Interval> = self
+                    .m
+                    .vpc_cidrs(&other)
+                    .iter()
+                    .flat_map(net_intervals)
+                    .collect();
                 let inside = set.restrict(Dim::Dst, &cidrs);
                 let outside = set.exclude(Dim::Dst, &cidrs);
                 if !outside.is_empty() {
-                    self.block(t.clone(), pcx, "PEERING_TRANSIT_NOT_SUPPORTED", format!("{pcx} only delivers to {other}'s CIDRs (no edge-to-edge routing)"), outside);
+                    self.block(
+                        t.clone(),
+                        pcx,
+                        "PEERING_TRANSIT_NOT_SUPPORTED",
+                        format!("{pcx} only delivers to {other}'s CIDRs (no edge-to-edge routing)"),
+                        outside,
+                    );
                 }
                 if inside.is_empty() {
                     return;
                 }
-                Self::hop(&mut t, pcx, "peering", pcx, format!("{vpc_id} -> {other}"), false);
+                Self::hop(
+                    &mut t,
+                    pcx,
+                    "peering",
+                    pcx,
+                    format!("{vpc_id} -> {other}"),
+                    false,
+                );
                 t.via_peering = true;
                 self.deliver_in_vpc(&other, inside, t, None, Arrival::Peering(pcx.clone()));
             }
             RouteTarget::TransitGateway(tgw) => self.via_tgw(subnet_id, vpc_id, tgw, set, t),
             RouteTarget::VpnGateway(vgw) => {
                 if t.via_peering {
-                    return self.block(t, vgw, "PEERING_TRANSIT_NOT_SUPPORTED", format!("traffic that arrived over a peering connection cannot use {vgw}"), set);
+                    return self.block(
+                        t,
+                        vgw,
+                        "PEERING_TRANSIT_NOT_SUPPORTED",
+                        format!("traffic that arrived over a peering connection cannot use {vgw}"),
+                        set,
+                    );
                 }
-                if !self.m.vpn_gateways.get(vgw).is_some_and(|g| g.vpc_ids.iter().any(|v| v == vpc_id)) {
-                    return self.block(t, vgw, "BLACKHOLE_ROUTE", format!("{vgw} is not attached to {vpc_id}"), set);
+                if !self
+                    .m
+                    .vpn_gateways
+                    .get(vgw)
+                    .is_some_and(|g| g.vpc_ids.iter().any(|v| v == vpc_id))
+                {
+                    return self.block(
+                        t,
+                        vgw,
+                        "BLACKHOLE_ROUTE",
+                        format!("{vgw} is not attached to {vpc_id}"),
+                        set,
+                    );
                 }
                 let set = self.cross_out(subnet_id, set, &mut t);
                 // A propagated route is one the gateway learned (static VPN routes, BGP, Direct
                 // Connect): its VPN connections' static routes do not limit it.
                 let learned = c.propagated;
-                self.exit_to_onprem(vgw, set, t, false, |v| !learned && v.vpn_gateway_id.as_deref() == Some(vgw));
+                self.exit_to_onprem(vgw, set, t, false, |v| {
+                    !learned && v.vpn_gateway_id.as_deref() == Some(vgw)
+                });
             }
             RouteTarget::VpcEndpoint(vpce) => {
                 let kind = self.m.vpc_endpoints.get(vpce).map(|e| e.kind);
@@ -1881,9 +1965,44 @@ impl<'m> Walker<'m> {
                 }
             }
             RouteTarget::NetworkInterface(x) | RouteTarget::Instance(x) => {
+                // An interface whose source/destination check is on accepts only packets
+                // addressed to it (EC2: the check "ensures that the instance is either the
+                // source or the destination of any traffic that it receives"): what the route
+                // sends it for other addresses is dropped. (An instance: its primary ENI.)
+                let m = self.m;
+                let eni = m.network_interfaces.get(x.as_str()).or_else(|| {
+                    m.instances
+                        .get(x.as_str())
+                        .and_then(|i| i.eni_ids.first())
+                        .and_then(|e| m.network_interfaces.get(e))
+                });
+                let mut set = set;
+                if let Some(eni) = eni.filter(|e| e.source_dest_check) {
+                    let own: Vec<Interval> = self
+                        .idx
+                        .hosts
+                        .get(&eni.id)
+                        .map(|h| h.private.clone())
+                        .unwrap_or_default();
+                    let other = set.exclude(Dim::Dst, &own);
+                    if !other.is_empty() {
+                        self.block(t.clone(), &eni.id, "ENI_SOURCE_DEST_CHECK", format!("route table {rt_id} sends {} to {}, whose source/destination check is on: it drops packets not addressed to it", c.destination, eni.id), other);
+                    }
+                    set = set.restrict(Dim::Dst, &own);
+                    if set.is_empty() {
+                        return;
+                    }
+                }
                 self.finish(t, Ending::Unknown(format!("route table {rt_id} sends {} to {x}, an appliance whose forwarding is not modelled", c.destination)), set)
             }
-            RouteTarget::Other(x) => self.finish(t, Ending::Unknown(format!("route table {rt_id} sends {} to {x}, a target that is not modelled", c.destination)), set),
+            RouteTarget::Other(x) => self.finish(
+                t,
+                Ending::Unknown(format!(
+                    "route table {rt_id} sends {} to {x}, a target that is not modelled",
+                    c.destination
+                )),
+                set,
+            ),
         }
     }
 
