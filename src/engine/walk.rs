@@ -299,9 +299,6 @@ struct Trace {
     /// handed over another way (not followed) drops it too, so the flow is `unknown` rather
     /// than wrongly unreachable.
     pending_reply: Option<Box<PendingReply>>,
-    /// The host's outbound security groups were decided before [`Walker::leave_host`] was
-    /// entered again (for what only a rule naming a prefix list of unknown entries lets out).
-    egress_decided: bool,
     /// See [`Outcome::lb_clients`].
     lb_clients: Option<Vec<Interval>>,
     client_ports: Option<Vec<Interval>>,
@@ -1167,13 +1164,7 @@ impl<'m> Walker<'m> {
         }
         let before = set.clone();
         let t_before = t.clone();
-        let set = if t.egress_decided {
-            // (What only a rule naming a prefix list of unknown entries lets out, sent on.)
-            t.egress_decided = false;
-            set
-        } else {
-            self.egress_sgs(h, set, &mut t, "this traffic")
-        };
+        let set = self.egress_sgs(h, set, &mut t, "this traffic");
         // (A denial keeps the packets going, blocked, to name what else stops them.)
         let passed = if t.blocks.len() > t_before.blocks.len() {
             PacketSet::empty()
@@ -1182,7 +1173,7 @@ impl<'m> Walker<'m> {
         };
         // What only rules naming prefix lists of unknown entries would let out goes on, but
         // delivering it ends `unknown`.
-        if h.filtered_by_sgs && !t_before.egress_decided {
+        if h.filtered_by_sgs {
             if let Some((maybe, lists)) = filters::unknown_entries_part(
                 self.m,
                 &h.groups,
@@ -1202,8 +1193,7 @@ impl<'m> Walker<'m> {
                     false,
                 );
                 t2.undecided.get_or_insert(why);
-                t2.egress_decided = true;
-                self.leave_host(h, maybe, t2);
+                self.send_from_host(h, maybe, t2);
             }
         }
         // §1.3: a load-balancer node known only by its subnet holds its load balancer's
