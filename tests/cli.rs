@@ -125,6 +125,29 @@ fn a_query_about_a_stopped_instance_says_so() {
 }
 
 #[test]
+fn a_query_about_an_interface_attached_to_nothing_says_so() {
+    let out = exposure()
+        .arg("query")
+        .arg(path("fixtures/semantics/instance-stopped"))
+        .args(["--from", "internet", "--to", "spare-interface"])
+        .args(["--protocol", "tcp", "--port", "22", "--format", "json"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["verdict"], "reachable");
+    assert!(
+        v["assumptions"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x
+                .as_str()
+                .is_some_and(|s| s.starts_with("eni-0a000000000000003 is attached to nothing")))),
+        "{}",
+        v["assumptions"]
+    );
+}
+
+#[test]
 fn expect_flag_sets_exit_code_1_when_not_met() {
     exposure()
         .arg("query")

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use super::index::{Host, Index};
-use super::packet::{self, net_intervals, same_family, Dim, Interval, PBox, PacketSet};
+use super::packet::{self, net_intervals, Dim, Interval, PBox, PacketSet};
 use super::walk::{self, Block, Ending, Goal, Hop, OnpremEntry, Outcome, Walker};
 use crate::model::*;
 
@@ -686,6 +686,15 @@ fn run_resolved(
     }
     let legs = merged;
     let mut outcomes: Vec<Outcome> = pre_blocks;
+    // Whether some start held packets of one family, and whether one lost all its packets
+    // only because source and destination are of different families (IPv4 to IPv6).
+    let (mut started, mut families_differ) = (false, false);
+    let mut same_family = |set: PacketSet| {
+        let kept = packet::same_family(set.clone());
+        started |= !kept.is_empty();
+        families_differ |= kept.is_empty() && !set.is_empty();
+        kept
+    };
     for leg in legs {
         let mut goal = goal.clone();
         if leg.entry.is_none() {
@@ -767,12 +776,24 @@ fn run_resolved(
         outcomes.extend(w.outcomes);
     }
     let mut answer = assemble(m, req, outcomes);
+    if explain && families_differ && !started && answer.blocked_by.is_empty() {
+        // §0: a packet's source and destination are of one family; nothing here is.
+        answer.blocked_by.push(Block {
+            component: req.to.clone(),
+            code: "ADDRESS_FAMILY_MISMATCH",
+            detail: format!(
+                "{} and {} have no address family in common (IPv4 to IPv4, IPv6 to IPv6): no packet can go from one to the other",
+                req.from, req.to
+            ),
+        });
+    }
     answer.assumptions.extend(not_running);
     Ok(answer)
 }
 
 /// What to say of the instances among `endpoints` that do not run now (stopped, stopping,
-/// pending): the answer is about their configuration, which applies once they run.
+/// pending), and of the interfaces attached to nothing: the answer is about their
+/// configuration, which applies once they run (or are attached).
 fn not_running(m: &Model, idx: &Index, endpoints: [&Endpoint; 2]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for ids in endpoints.into_iter().filter_map(|e| match e {
@@ -780,6 +801,22 @@ fn not_running(m: &Model, idx: &Index, endpoints: [&Endpoint; 2]) -> Vec<String>
         _ => None,
     }) {
         for h in ids.iter().filter_map(|id| idx.hosts.get(id)) {
+            // An interface attached to nothing (`Status: available`) is analysed as configured
+            // too: it answers nothing until attached.
+            if let Some(eni) = m
+                .network_interfaces
+                .get(&h.id)
+                .filter(|e| e.owner.kind == OwnerKind::Unattached)
+            {
+                let line = format!(
+                    "{} is attached to nothing: the answer is about its configuration, which applies once it is attached",
+                    eni.id
+                );
+                if !out.contains(&line) {
+                    out.push(line);
+                }
+                continue;
+            }
             let Some(i) = h.owner_id.as_deref().and_then(|i| m.instances.get(i)) else {
                 continue;
             };
