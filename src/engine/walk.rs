@@ -4335,6 +4335,22 @@ impl<'m> Walker<'m> {
                     continue;
                 }
                 if !lb.cross_zone_for(tg) && node.in_another_zone_than(th) {
+                    // §5.1: without cross-zone load balancing a node forwards only to its own zone.
+                    let zone = |z: &Option<String>| z.clone().unwrap_or_else(|| "no zone".into());
+                    self.block(
+                        t.clone(),
+                        &lb.arn,
+                        "ELB_TARGET_NOT_FORWARDED",
+                        format!(
+                            "{}'s node in {} ({}) does not forward across zones to {} ({})",
+                            lb.name,
+                            node.subnet_id,
+                            zone(&node.az),
+                            th.name,
+                            zone(&th.az)
+                        ),
+                        set.clone(),
+                    );
                     continue;
                 }
                 let Some(port) = target.port.or(tg.port) else {

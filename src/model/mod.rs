@@ -850,6 +850,8 @@ pub enum LbKind {
     Network,
     /// Gateway Load Balancer.
     Gateway,
+    /// Classic Load Balancer (a proxy, as an ALB; its listeners forward to its instances).
+    Classic,
 }
 
 impl fmt::Display for LbKind {
@@ -858,6 +860,7 @@ impl fmt::Display for LbKind {
             LbKind::Application => "application",
             LbKind::Network => "network",
             LbKind::Gateway => "gateway",
+            LbKind::Classic => "classic",
         })
     }
 }
@@ -894,10 +897,16 @@ impl LoadBalancer {
     }
 
     /// Whether cross-zone load balancing is on at the load balancer's level (ALB: always;
-    /// NLB/GWLB: attribute, off by default).
+    /// NLB/GWLB: attribute, off by default; CLB: attribute, on when the snapshot does not say,
+    /// as the console creates it — the API's default is off, so a CLB made by the API without
+    /// it may reach fewer targets than reported).
     pub fn cross_zone(&self) -> bool {
         match self.kind {
             LbKind::Application => true,
+            LbKind::Classic => self
+                .attributes
+                .get("load_balancing.cross_zone.enabled")
+                .is_none_or(|v| v == "true"),
             _ => self
                 .attributes
                 .get("load_balancing.cross_zone.enabled")

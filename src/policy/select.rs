@@ -45,7 +45,7 @@ pub(crate) enum Selector {
     Not(Box<Selector>),
 }
 
-/// The kinds `kind:` accepts (owner kinds, plus `alb`, `nlb`, `gwlb` and `lb`).
+/// The kinds `kind:` accepts (owner kinds, plus `alb`, `nlb`, `gwlb`, `clb` and `lb`).
 pub(crate) const KINDS: &[&str] = &[
     "ec2",
     "rds",
@@ -56,6 +56,7 @@ pub(crate) const KINDS: &[&str] = &[
     "alb",
     "nlb",
     "gwlb",
+    "clb",
     "nat",
     "vpce",
     "gwlbe",
@@ -399,6 +400,7 @@ pub(crate) fn matches(m: &Model, member: &Member, sel: &Selector, referenced: &[
             "alb" => member.lb_kind == Some(LbKind::Application),
             "nlb" => member.lb_kind == Some(LbKind::Network),
             "gwlb" => member.lb_kind == Some(LbKind::Gateway),
+            "clb" => member.lb_kind == Some(LbKind::Classic),
             other => member.kind.as_str() == other,
         },
         Selector::Name(n) => {

@@ -317,6 +317,11 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             "VpnConnections" => &[ResourceKind::VpnConnection],
             "VpcEndpoints" => &[ResourceKind::VpcEndpoint],
             "LoadBalancers" => &[ResourceKind::LoadBalancer],
+            "LoadBalancerDescriptions" => &[
+                ResourceKind::LoadBalancer,
+                ResourceKind::Listener,
+                ResourceKind::TargetGroup,
+            ],
             "Listeners" => &[ResourceKind::Listener],
             "TargetGroups" => &[ResourceKind::TargetGroup],
             "DBInstances" => &[ResourceKind::DbInstance],
@@ -1467,6 +1472,126 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         }
     }
 
+    // Classic Load Balancers: one listener per listener description, forwarding to a target
+    // group of the registered instances at the instance port (§5.2: a CLB is a proxy, as an
+    // ALB is; its health, per instance, is not in `describe-load-balancers`).
+    for (f, clb) in raw.classic_load_balancers {
+        let Some(vpc_id) = clb.vpc_id.filter(|v| !v.is_empty()) else {
+            cx.note(
+                &f,
+                format!(
+                    "classic load balancer {} is in EC2-Classic (no VPCId); skipped",
+                    clb.load_balancer_name
+                ),
+            );
+            continue;
+        };
+        let name = clb.load_balancer_name;
+        let loc = location(&f, None, None, None);
+        let arn = format!(
+            "arn:aws:elasticloadbalancing:{}:{}:loadbalancer/{name}",
+            loc.region.as_deref().unwrap_or(""),
+            loc.account.as_deref().unwrap_or("")
+        );
+        for d in clb.listener_descriptions {
+            let l = d.listener;
+            let (Ok(port), Ok(instance_port)) = (
+                u16::try_from(l.load_balancer_port),
+                u16::try_from(l.instance_port),
+            ) else {
+                cx.warn(
+                    &f,
+                    format!("classic load balancer {name}: a listener port out of range; ignored"),
+                );
+                continue;
+            };
+            let tg_arn = format!("{arn}/instances:{instance_port}");
+            let listener_arn = format!("{arn}/listener:{port}");
+            m.listeners.insert(
+                listener_arn.clone(),
+                Listener {
+                    arn: listener_arn,
+                    lb_arn: arn.clone(),
+                    protocol: l.protocol.to_ascii_uppercase(),
+                    port: Some(port),
+                    actions: vec![ListenerAction::Forward(vec![tg_arn.clone()])],
+                    rules: Vec::new(),
+                },
+            );
+            m.target_groups
+                .entry(tg_arn.clone())
+                .or_insert_with(|| TargetGroup {
+                    location: loc.clone(),
+                    name: format!("{name} instances:{instance_port}"),
+                    arn: tg_arn,
+                    protocol: l
+                        .instance_protocol
+                        .clone()
+                        .unwrap_or_else(|| l.protocol.clone())
+                        .to_ascii_uppercase(),
+                    port: Some(instance_port),
+                    target_type: TargetType::Instance,
+                    vpc_id: Some(vpc_id.clone()),
+                    health_check_port: None,
+                    lb_arns: vec![arn.clone()],
+                    targets: clb
+                        .instances
+                        .iter()
+                        .map(|i| Target {
+                            id: i.instance_id.clone(),
+                            port: None,
+                            health: None,
+                        })
+                        .collect(),
+                    attributes: BTreeMap::new(),
+                });
+        }
+        m.load_balancers.insert(
+            arn.clone(),
+            LoadBalancer {
+                location: loc,
+                arn,
+                name,
+                kind: LbKind::Classic,
+                internet_facing: clb.scheme.as_deref() == Some("internet-facing"),
+                vpc_id,
+                subnet_ids: clb.subnets,
+                security_groups: clb.security_groups,
+                dualstack: false,
+                attributes: BTreeMap::new(),
+            },
+        );
+    }
+
+    // A Classic Load Balancer's attributes name no load balancer: the file's name does (the
+    // CLB's name, or ending in `-<name>`; CloudMapper names it after the CLB).
+    for (f, (file_name, attributes)) in raw.classic_lb_attributes {
+        let stem = file_name.strip_suffix(".json").unwrap_or(&file_name);
+        let named = |lb: &&mut LoadBalancer| {
+            lb.kind == LbKind::Classic
+                && (stem == lb.name
+                    || stem
+                        .strip_suffix(lb.name.as_str())
+                        .is_some_and(|p| p.ends_with(['-', '_', '.'])))
+        };
+        let Some(lb) = m
+            .load_balancers
+            .values_mut()
+            .filter(named)
+            .max_by_key(|lb| lb.name.len())
+        else {
+            cx.warn(
+                &f,
+                "a Classic Load Balancer's attributes, but no classic load balancer in the snapshot is named by the file's name (name it after the load balancer); ignored".into(),
+            );
+            continue;
+        };
+        if let Some(on) = attributes.cross_zone_load_balancing.and_then(|c| c.enabled) {
+            lb.attributes
+                .insert("load_balancing.cross_zone.enabled".into(), on.to_string());
+        }
+    }
+
     // RDS
     for (f, d) in raw.db_instances {
         if !live(
@@ -2552,6 +2677,70 @@ mod tests {
             vec![format!(
                 "snap/111122223333/eu-west-1/describe-rules-gone.json: listener rules {P}listener-rule/app/shop/e7/l2/r1 and 1 more belong to listener {gone} which is not in the snapshot; ignored"
             )]
+        );
+    }
+
+    /// Classic Load Balancers: listeners forward to their instances at the instance port; the
+    /// attributes file (which does not name the load balancer) is matched by its file name,
+    /// the longest such name winning; one named after no CLB is a warning.
+    #[test]
+    fn classic_load_balancers_and_their_attributes_files() {
+        let clb = |name: &str| {
+            serde_json::json!({
+                "LoadBalancerName": name, "Scheme": "internal", "VPCId": "vpc-1",
+                "Subnets": ["subnet-1"], "SecurityGroups": ["sg-1"],
+                "ListenerDescriptions": [{"Listener": {
+                    "Protocol": "TCP", "LoadBalancerPort": 443,
+                    "InstanceProtocol": "TCP", "InstancePort": 8443}}],
+                "Instances": [{"InstanceId": "i-1"}, {"InstanceId": "i-2"}],
+            })
+        };
+        let attributes = |on: bool| {
+            serde_json::json!({"LoadBalancerAttributes": {
+                "CrossZoneLoadBalancing": {"Enabled": on},
+                "ConnectionSettings": {"IdleTimeout": 60}}})
+        };
+        let files = vec![
+            file(
+                "elb-describe-load-balancers.json",
+                serde_json::json!({"LoadBalancerDescriptions": [
+                    clb("api"), clb("shop-api"),
+                    {"LoadBalancerName": "classic-only", "ListenerDescriptions": []},
+                ]}),
+            ),
+            file(
+                "elb-describe-load-balancer-attributes-shop-api.json",
+                attributes(false),
+            ),
+            file("api.json", attributes(true)),
+            file(
+                "elb-describe-load-balancer-attributes-gone.json",
+                attributes(false),
+            ),
+        ];
+        let snap = load_files("test", &files).expect("loads");
+        let m = &snap.model;
+        let arn = |name: &str| format!("{P}loadbalancer/{name}");
+        assert_eq!(m.load_balancers.len(), 2, "the EC2-Classic one is skipped");
+        assert!(!m.load_balancers[&arn("shop-api")].cross_zone());
+        assert!(m.load_balancers[&arn("api")].cross_zone());
+        let l = &m.listeners[&format!("{}/listener:443", arn("api"))];
+        assert_eq!((l.protocol.as_str(), l.port), ("TCP", Some(443)));
+        let tg = &m.target_groups[&format!("{}/instances:8443", arn("api"))];
+        assert_eq!(tg.port, Some(8443));
+        assert!(l.default_forwards_to(&tg.arn));
+        let targets: Vec<&str> = tg.targets.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(targets, vec!["i-1", "i-2"]);
+        let warnings: Vec<String> = snap
+            .diagnostics
+            .iter()
+            .filter(|d| d.level == Level::Warning && d.file.is_some())
+            .map(ToString::to_string)
+            .collect();
+        // (The dangling subnet, group and instances are warned about without a file.)
+        assert_eq!(
+            warnings,
+            vec!["snap/111122223333/eu-west-1/elb-describe-load-balancer-attributes-gone.json: a Classic Load Balancer's attributes, but no classic load balancer in the snapshot is named by the file's name (name it after the load balancer); ignored".to_string()]
         );
     }
 

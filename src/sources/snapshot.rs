@@ -90,12 +90,17 @@ pub struct RawSnapshot {
     pub vpn_connections: Items<wire::VpnConnection>,
     pub vpc_endpoints: Items<wire::VpcEndpoint>,
     pub load_balancers: Items<wire::LoadBalancer>,
+    /// Classic Load Balancers (`elb describe-load-balancers`).
+    pub classic_load_balancers: Items<wire::ClassicLoadBalancer>,
     pub listeners: Items<wire::Listener>,
     /// `describe-rules` output, one set per file.
     pub listener_rules: Items<wire::ListenerRuleSet>,
     pub target_groups: Items<wire::TargetGroup>,
     pub target_health: Items<wire::TargetHealthSet>,
     pub lb_attributes: Items<wire::LoadBalancerAttributeSet>,
+    /// Classic Load Balancers' attributes, with the name of the file they came from (which
+    /// names the load balancer: the CLI's output does not).
+    pub classic_lb_attributes: Items<(String, wire::ClassicAttributes)>,
     pub tg_attributes: Items<wire::TargetGroupAttributeSet>,
     pub db_instances: Items<wire::DbInstance>,
     /// Kinds of file seen (by top-level key), even when empty.
@@ -137,11 +142,13 @@ macro_rules! raw_lists {
             vpn_connections,
             vpc_endpoints,
             load_balancers,
+            classic_load_balancers,
             listeners,
             listener_rules,
             target_groups,
             target_health,
             lb_attributes,
+            classic_lb_attributes,
             tg_attributes,
             db_instances,
             diagnostics
@@ -563,6 +570,9 @@ impl<'de> Visitor<'de> for FastVisitor {
                         map.next_value::<Vec<wire::TargetHealthDescription>>()?,
                     )),
                     "Attributes" => Some(Box::new(map.next_value::<Vec<wire::KeyValue>>()?)),
+                    "LoadBalancerAttributes" => {
+                        Some(Box::new(map.next_value::<wire::LoadBalancerAttributes>()?))
+                    }
                     "status" => Some(Box::new(map.next_value::<Value>()?)),
                     _ => {
                         map.next_value::<IgnoredAny>()?;
@@ -640,10 +650,10 @@ list_keys! {
     "VpnConnections" => vpn_connections,
     "VpcEndpoints" => vpc_endpoints,
     "LoadBalancers" => load_balancers,
+    "LoadBalancerDescriptions" => classic_load_balancers,
     "Listeners" => listeners,
     "TargetGroups" => target_groups,
     "LoadBalancerTargetHealth" => target_health,
-    "LoadBalancerAttributes" => lb_attributes,
     "TargetGroupAttributes" => tg_attributes,
     "DBInstances" => db_instances,
 }
@@ -752,6 +762,19 @@ fn recognise<S: TopLevel>(ctx: &Arc<FileContext>, mut object: S) -> Result<FileP
     let mut unknown = Vec::new();
     for key in object.keys() {
         match key.as_str() {
+            "LoadBalancerAttributes" => {
+                match object.take(ctx, "LoadBalancerAttributes")? {
+                    wire::LoadBalancerAttributes::Sets(sets) => {
+                        part.raw.lb_attributes.extend(tag(ctx, sets))
+                    }
+                    wire::LoadBalancerAttributes::Classic(attributes) => part
+                        .raw
+                        .classic_lb_attributes
+                        .push((ctx.clone(), (ctx.name.clone(), attributes))),
+                }
+                part.raw.keys_seen.insert("LoadBalancerAttributes");
+                recognised += 1;
+            }
             "LoadBalancerListeners" => {
                 let sets: Vec<wire::LoadBalancerListenerSet> =
                     object.take(ctx, "LoadBalancerListeners")?;

@@ -834,6 +834,45 @@ pub struct LoadBalancer {
     pub ip_address_type: Option<String>,
 }
 
+/// A Classic Load Balancer (`aws elb describe-load-balancers`, key `LoadBalancerDescriptions`).
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct ClassicLoadBalancer {
+    pub load_balancer_name: String,
+    pub scheme: Option<String>,
+    #[serde(rename = "VPCId")]
+    pub vpc_id: Option<String>,
+    #[serde(default, deserialize_with = "list")]
+    pub subnets: Vec<String>,
+    #[serde(default, deserialize_with = "list")]
+    pub security_groups: Vec<String>,
+    #[serde(default, deserialize_with = "list")]
+    pub listener_descriptions: Vec<ClassicListenerDescription>,
+    #[serde(default, deserialize_with = "list")]
+    pub instances: Vec<ClassicInstance>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct ClassicListenerDescription {
+    pub listener: ClassicListener,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct ClassicListener {
+    pub protocol: String,
+    pub load_balancer_port: i64,
+    pub instance_protocol: Option<String>,
+    pub instance_port: i64,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct ClassicInstance {
+    pub instance_id: String,
+}
+
 #[derive(Debug, Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
 pub struct LbState {
@@ -994,6 +1033,60 @@ pub struct LoadBalancerAttributeSet {
     pub load_balancer_arn: String,
     #[serde(default, deserialize_with = "list")]
     pub attributes: Vec<KeyValue>,
+}
+
+/// The value of a top-level `LoadBalancerAttributes` key: the ELBv2 wrapper's list, or a
+/// Classic Load Balancer's attributes object (`aws elb describe-load-balancer-attributes`,
+/// which does not name the load balancer: the file's name does).
+#[derive(Debug)]
+pub enum LoadBalancerAttributes {
+    /// `[{LoadBalancerArn, Attributes}]` (Batfish, the collector).
+    Sets(Vec<LoadBalancerAttributeSet>),
+    /// `{CrossZoneLoadBalancing: {Enabled}, ...}`.
+    Classic(ClassicAttributes),
+}
+
+impl<'de> Deserialize<'de> for LoadBalancerAttributes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Either;
+
+        impl<'de> Visitor<'de> for Either {
+            type Value = LoadBalancerAttributes;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of load-balancer attribute sets or a Classic Load Balancer's attributes object")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                Deserialize::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
+                    .map(LoadBalancerAttributes::Sets)
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
+                Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(LoadBalancerAttributes::Classic)
+            }
+        }
+
+        d.deserialize_any(Either)
+    }
+}
+
+/// A Classic Load Balancer's attributes (only what reachability depends on is read).
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct ClassicAttributes {
+    pub cross_zone_load_balancing: Option<ClassicEnabled>,
+}
+
+/// `{"Enabled": bool}`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct ClassicEnabled {
+    pub enabled: Option<bool>,
 }
 
 /// Target-group attributes, in the collector's wrapper shape.
