@@ -618,12 +618,29 @@ fn run_resolved(
                     }
                     legs.extend(through);
                 }
+                // Network Load Balancers whose target is an ALB forwarding to this host: the
+                // walk answers `unknown` there (not modelled).
+                let albs: BTreeSet<&str> = idx
+                    .forwarding
+                    .get(hid.as_str())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|arn| m.listeners.get(arn))
+                    .map(|l| l.lb_arn.as_str())
+                    .collect();
+                legs.extend(legs_to_albs(m, idx, &albs, internet_source));
             }
         }
         Endpoint::LoadBalancers(arns) => {
             for arn in arns {
                 let lb = &m.load_balancers[arn];
                 goal.load_balancers.insert(arn.clone());
+                legs.extend(legs_to_albs(
+                    m,
+                    idx,
+                    &BTreeSet::from([arn.as_str()]),
+                    internet_source,
+                ));
                 if internet_source && !lb.internet_facing {
                     pre_blocks.push(Outcome {
                         hops: Vec::new(),
@@ -852,6 +869,37 @@ impl Leg {
             pre_block: None,
         }
     }
+}
+
+/// The legs through the listeners of Network Load Balancers that forward to one of `albs`
+/// (a target group of type `alb`), each walked to the NLB's nodes (and there answered
+/// `unknown`: an ALB as an NLB's target is not modelled).
+fn legs_to_albs(m: &Model, idx: &Index, albs: &BTreeSet<&str>, internet_source: bool) -> Vec<Leg> {
+    let mut out = Vec::new();
+    for l in m.listeners.values() {
+        let Some(lb) = m.load_balancers.get(&l.lb_arn) else {
+            continue;
+        };
+        if internet_source && !lb.internet_facing {
+            continue;
+        }
+        let to_alb = l
+            .target_groups()
+            .filter_map(|tg| m.target_groups.get(tg))
+            .filter(|tg| tg.target_type == TargetType::Alb)
+            .any(|tg| tg.targets.iter().any(|x| albs.contains(x.id.as_str())));
+        if to_alb {
+            out.extend(
+                lb_legs(m, idx, lb, None, internet_source)
+                    .into_iter()
+                    .map(|leg| Leg {
+                        entry: Some(l.arn.clone()),
+                        ..leg
+                    }),
+            );
+        }
+    }
+    out
 }
 
 /// The legs to a load balancer's nodes; with `via`, through that listener to that target

@@ -4252,6 +4252,17 @@ impl<'m> Walker<'m> {
         }
     }
 
+    /// Whether `alb`, or a host one of its listeners forwards to, completes the flow.
+    fn alb_leads_to_goal(&self, alb: &LoadBalancer) -> bool {
+        self.goal.load_balancers.contains(&alb.arn)
+            || self.goal.hosts.iter().any(|h| {
+                self.idx.forwarding.get(h).is_some_and(|ls| {
+                    ls.iter()
+                        .any(|l| self.m.listeners.get(l).is_some_and(|l| l.lb_arn == alb.arn))
+                })
+            })
+    }
+
     /// Load balancer → targets: a new flow from the node (§5).
     fn forward_lb(
         &mut self,
@@ -4268,6 +4279,26 @@ impl<'m> Walker<'m> {
             let Some(tg) = m.target_groups.get(tg_arn) else {
                 continue;
             };
+            if tg.target_type == TargetType::Alb {
+                // An Application Load Balancer as a Network Load Balancer's target (ELB docs,
+                // "Application Load Balancers as targets"): what the ALB then gets, and from
+                // which address, is not modelled; where the ALB or what it forwards to is
+                // asked about, the answer is `unknown`.
+                let albs: Vec<&LoadBalancer> = tg
+                    .targets
+                    .iter()
+                    .filter_map(|x| m.load_balancers.get(&x.id))
+                    .filter(|alb| self.alb_leads_to_goal(alb))
+                    .collect();
+                for alb in albs {
+                    let why = format!(
+                        "{} forwards to {} (target group {}): an Application Load Balancer as the target of a Network Load Balancer is not modelled",
+                        lb.name, alb.name, tg.name
+                    );
+                    self.finish(t.clone(), Ending::Unknown(why), set.clone());
+                }
+                continue;
+            }
             // Reached only by non-default rules: say which (their conditions are not evaluated).
             let rules: Vec<String> = if l.default_forwards_to(tg_arn) {
                 Vec::new()
