@@ -4275,6 +4275,14 @@ impl<'m> Walker<'m> {
         let m = self.m;
         // A new flow from the node: the client's replies were settled at the node.
         t.client_subnet = None;
+        // The zones the load balancer has enabled (its subnets'), by zone id where the
+        // snapshot gives it (zone names differ between accounts).
+        let zone_of = |subnet: &str| {
+            m.subnets
+                .get(subnet)
+                .and_then(|s| s.az_id.as_deref().or(s.az.as_deref()))
+        };
+        let lb_zones: BTreeSet<&str> = lb.subnet_ids.iter().filter_map(|s| zone_of(s)).collect();
         for tg_arn in l.target_groups() {
             let Some(tg) = m.target_groups.get(tg_arn) else {
                 continue;
@@ -4332,9 +4340,6 @@ impl<'m> Walker<'m> {
             for target in &tg.targets {
                 let ok = eligible(target.health.as_deref())
                     || (!any_eligible && target.health.as_deref() == Some("unhealthy"));
-                if !ok {
-                    continue;
-                }
                 // The target's host and the address traffic goes to: an ip target's own
                 // address; an instance target's primary private IPv4 (§5.1).
                 let (host, addr) = match tg.target_type {
@@ -4363,6 +4368,44 @@ impl<'m> Walker<'m> {
                     continue;
                 };
                 if !self.goal.hosts.contains(&th.id) {
+                    continue;
+                }
+                if !ok {
+                    self.block(
+                        t.clone(),
+                        &lb.arn,
+                        "ELB_TARGET_NOT_FORWARDED",
+                        format!(
+                            "{} sends {} nothing: its health in {} is {}",
+                            lb.name,
+                            th.name,
+                            tg.name,
+                            target.health.as_deref().unwrap_or("unknown")
+                        ),
+                        set.clone(),
+                    );
+                    continue;
+                }
+                // §5.1: a target in a zone the load balancer has not enabled gets no traffic
+                // (ELB: "If you register targets in an Availability Zone but do not enable the
+                // Availability Zone, these registered targets do not receive traffic"; its
+                // health says `unused`, which a snapshot without target health does not).
+                if th.vpc_id == lb.vpc_id
+                    && zone_of(&th.subnet_id)
+                        .is_some_and(|z| !lb_zones.is_empty() && !lb_zones.contains(z))
+                {
+                    self.block(
+                        t.clone(),
+                        &lb.arn,
+                        "ELB_TARGET_NOT_FORWARDED",
+                        format!(
+                            "{} is in {}, a zone {} has not enabled: it gets no traffic",
+                            th.name,
+                            th.az.as_deref().unwrap_or(""),
+                            lb.name
+                        ),
+                        set.clone(),
+                    );
                     continue;
                 }
                 if !lb.cross_zone_for(tg) && node.in_another_zone_than(th) {

@@ -2589,8 +2589,9 @@ mod sanity {
         assert!(!eval(&k, "8.8.8.8", "10.0.2.10", 6, 40000, 3306));
         assert!(eval(&k, "1.1.1.1", "10.0.2.10", 6, 40000, 3306));
 
-        // Cross-zone (§5.1): the database moves to another zone; the NLB's only
-        // node forwards there only with load_balancing.cross_zone.enabled=true.
+        // Cross-zone (§5.1): the database moves to another zone. While the load
+        // balancers have no node there, that zone is not enabled and its targets get
+        // nothing, cross-zone or not ...
         let mut z = lb_estate();
         z.subnets[1].az = "eu-west-1b".into();
         z.sgs[1].ingress.push(SgRule {
@@ -2598,6 +2599,23 @@ mod sanity {
             ports: Some((3306, 3306)),
             peer: RulePeer::Cidr(n("0.0.0.0/0")),
         });
+        z.lbs[1].cross_zone = Some(true);
+        assert!(!eval(&z, "8.8.8.8", "10.0.2.10", 6, 40000, 3306));
+        // ... with a node in that zone (in the private subnet: the internet reaches only
+        // the node in eu-west-1a), the NLB's node in eu-west-1a forwards there only with
+        // load_balancing.cross_zone.enabled=true.
+        for (lb, eni, ip) in [
+            (0, "eni-shop-b", "10.0.2.200"),
+            (1, "eni-game-b", "10.0.2.201"),
+        ] {
+            z.lbs[lb].nodes.push(LbNode {
+                eni: eni.into(),
+                subnet: "subnet-db".into(),
+                ip: ip.parse().unwrap(),
+                public: None,
+            });
+        }
+        z.lbs[1].cross_zone = None;
         assert!(!eval(&z, "8.8.8.8", "10.0.2.10", 6, 40000, 3306));
         z.lbs[1].cross_zone = Some(false);
         assert!(!eval(&z, "8.8.8.8", "10.0.2.10", 6, 40000, 3306));

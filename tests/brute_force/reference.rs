@@ -31,7 +31,8 @@
 //! and the node's leg outbound (none on an NLB without groups: no filter,
 //! §5.3); forward actions (default or any rule's) lead to target groups; instance targets are reached
 //! at the primary IP of the instance's primary ENI, ip targets at their address
-//! (§5.1); only healthy targets receive traffic (§5.1, see `health_class`);
+//! (§5.1); only healthy targets receive traffic (§5.1, see `health_class`), and
+//! none in a zone the load balancer has not enabled (§5.1);
 //! without cross-zone load balancing (NLB default; ALB always has it) a node
 //! forwards only in its own zone; the node's leg is a new flow from its private
 //! IP (§0, §5.1, §5.2), except with NLB client IP preservation (§5.3 defaults)
@@ -2280,6 +2281,22 @@ impl<'m> Walk<'m> {
                         let unknown_before = self.unknown.clone();
                         let cross = Self::cross_zone(lb, tg);
                         let taz = self.subnet_az(&r.eni.subnet_id);
+                        // §5.1: a target in a zone the load balancer has not enabled (none of
+                        // its subnets is there) receives no traffic, whatever its health says.
+                        let enabled: Vec<Option<String>> =
+                            lb.subnet_ids.iter().map(|s| self.subnet_az(s)).collect();
+                        if r.eni.vpc_id == lb.vpc_id
+                            && !enabled.is_empty()
+                            && !enabled.contains(&taz)
+                        {
+                            self.log(format!(
+                                "LB zones: {} ({}) is in a zone {} has not enabled: it receives no traffic (§5.1)",
+                                r.ip,
+                                taz.as_deref().unwrap_or("?"),
+                                lb.name
+                            ));
+                            continue;
+                        }
                         for node in self.lb_nodes(lb) {
                             let naz = self.subnet_az(&node.subnet_id);
                             if !cross && naz != taz {
