@@ -351,7 +351,13 @@ fn resolve(m: &Model, idx: &Index, s: &str) -> Result<Endpoint, QueryError> {
         });
         return nonempty(hosts, s);
     }
-    if let Ok(ip) = s.parse::<IpAddr>() {
+    // A one-address prefix (`/32`, `/128`) is that address.
+    let single = s
+        .parse::<IpNet>()
+        .ok()
+        .filter(|n| n.prefix_len() == n.max_prefix_len())
+        .map(|n| n.addr());
+    if let Some(ip) = s.parse::<IpAddr>().ok().or(single) {
         let iv = packet::addr_interval(ip);
         if let Some(h) = idx.host_by_private(ip) {
             return Ok(Endpoint::Hosts(vec![h.id.clone()], Some(vec![iv])));

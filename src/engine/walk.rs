@@ -3094,6 +3094,30 @@ impl<'m> Walker<'m> {
         }
         // Traffic that started on the internet and stays there is not ours to judge.
         let started_outside = t.hops.iter().all(|h| h.kind == "internet");
+        if !routable.is_empty() && started_outside && !self.goal.network {
+            // A public address some VPC uses privately (§3.2: any range may be a VPC's
+            // CIDR): the internet takes it to whoever announces it, never into the VPC.
+            let held: Vec<&str> = self
+                .idx
+                .hosts
+                .values()
+                .filter(|h| !h.virtual_node && !routable.restrict(Dim::Dst, &h.private).is_empty())
+                .map(|h| h.name.as_str())
+                .collect();
+            if !held.is_empty() {
+                let mut t2 = t.clone();
+                t2.blocks.push(Block {
+                    component: "internet".into(),
+                    code: "NOT_INTERNET_ROUTABLE",
+                    detail: format!(
+                        "{} is a private address of {} (its VPC uses a public range privately): the internet routes it to whoever announces that range, not into the VPC",
+                        describe_dst(&routable),
+                        held.join(", ")
+                    ),
+                });
+                self.finish(t2, Ending::Blocked, routable.clone());
+            }
+        }
         if !routable.is_empty() && !started_outside && self.goal.external {
             let mut t2 = t;
             Self::hop(
