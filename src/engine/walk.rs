@@ -1810,6 +1810,16 @@ impl<'m> Walker<'m> {
                     return self.block(t, nat_id, "PEERING_TRANSIT_NOT_SUPPORTED", format!("traffic that entered {vpc_id} over a peering connection or a VPN gateway cannot use {nat_id}"), set);
                 }
                 let Some(nat) = self.m.nat_gateways.get(nat_id) else {
+                    if !self.m.present_kinds.contains(&ResourceKind::NatGateway) {
+                        return self.finish(
+                            t,
+                            Ending::Unknown(format!(
+                                "route table {rt_id} sends {} to {nat_id}, and the snapshot has no NAT gateways (describe-nat-gateways) to say what it does",
+                                c.destination
+                            )),
+                            set,
+                        );
+                    }
                     return self.block(
                         t,
                         nat_id,
@@ -1951,6 +1961,9 @@ impl<'m> Walker<'m> {
                         }
                     }
                     Some(_) => self.finish(t, Ending::Unknown(format!("route table {rt_id} sends {} to {vpce}, a Gateway Load Balancer endpoint: the inspection appliance behind it is not modelled", c.destination)), set),
+                    // No endpoint file at all: the snapshot does not say what the (active)
+                    // route leads to. With one, the endpoint is gone: the route goes nowhere.
+                    None if !self.m.present_kinds.contains(&ResourceKind::VpcEndpoint) => self.finish(t, Ending::Unknown(format!("route table {rt_id} sends {} to {vpce}, and the snapshot has no VPC endpoints (describe-vpc-endpoints) to say what it is", c.destination)), set),
                     None => self.block(t, vpce, "BLACKHOLE_ROUTE", format!("route to {vpce}, which is not in the snapshot"), set),
                 }
             }

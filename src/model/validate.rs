@@ -7,7 +7,7 @@
 
 use rayon::prelude::*;
 
-use super::{Diagnostic, Level, Model, RouteDestination, RouteTarget, SgPeer};
+use super::{Diagnostic, Level, Model, ResourceKind, RouteDestination, RouteTarget, SgPeer};
 
 /// One kind of reference check: calls `warn` with each dangling reference's message.
 type Section = fn(&Model, &mut dyn FnMut(String));
@@ -110,9 +110,18 @@ fn route_tables(model: &Model, warn: &mut dyn FnMut(String)) {
             if missing {
                 // The walk drops what goes to a missing gateway or peering; an interface or an
                 // instance is an appliance whose forwarding is not modelled either way.
+                // So is a NAT gateway or endpoint when the snapshot has none of its kind at all
+                // (not collected, rather than deleted).
+                let uncollected = |k: ResourceKind| !model.present_kinds.contains(&k);
                 let treated = match &r.target {
                     RouteTarget::NetworkInterface(_) | RouteTarget::Instance(_) => {
                         "flows routed there are unknown"
+                    }
+                    RouteTarget::NatGateway(_) if uncollected(ResourceKind::NatGateway) => {
+                        "no NAT gateways were collected: flows routed there are unknown"
+                    }
+                    RouteTarget::VpcEndpoint(_) if uncollected(ResourceKind::VpcEndpoint) => {
+                        "no VPC endpoints were collected: flows routed there are unknown"
                     }
                     _ => "treated as a blackhole",
                 };
