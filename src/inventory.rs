@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{Diagnostic, Location, Model, ResourceKind, SgPeer};
+use crate::model::{Diagnostic, Location, Model, ResourceKind, RouteDestination, SgPeer};
 
 /// Counts of one account/region.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +74,25 @@ pub fn report_assumptions(model: &Model) -> Vec<String> {
         let more = unknown_lists.len() - shown.len();
         out.push(format!(
             "security-group rules name prefix lists whose entries are not in the snapshot ({}{}): the report counts them as matching nothing; `exposure query` answers `unknown` for what only they would allow",
+            shown.join(", "),
+            if more > 0 { format!(" and {more} more") } else { String::new() }
+        ));
+    }
+    let routed: BTreeSet<&str> = model
+        .route_tables
+        .values()
+        .flat_map(|rt| &rt.routes)
+        .filter_map(|r| match &r.destination {
+            RouteDestination::PrefixList(pl) => Some(pl.as_str()),
+            _ => None,
+        })
+        .filter(|pl| model.prefix_lists.get(*pl).is_none_or(|p| !p.entries_known))
+        .collect();
+    if !routed.is_empty() {
+        let shown: Vec<&str> = routed.iter().take(5).copied().collect();
+        let more = routed.len() - shown.len();
+        out.push(format!(
+            "route tables route prefix lists whose entries are not in the snapshot ({}{}): the report takes them as empty; `exposure query` answers `unknown` where they would change the answer",
             shown.join(", "),
             if more > 0 { format!(" and {more} more") } else { String::new() }
         ));

@@ -72,6 +72,9 @@ pub struct Index<'m> {
     pub forwarded_ports: BTreeMap<(String, String), Vec<u16>>,
     /// Load-balancer nodes known only by their subnet, per VPC.
     pub virtual_by_vpc: BTreeMap<String, Vec<String>>,
+    /// The prefix lists (sorted) that some route table routes and whose entries the snapshot
+    /// lacks (a query answers both ways, [`super::query::run_indexed`]).
+    pub unknown_route_lists: Vec<String>,
     /// Each subnet's network ACL and route table (explicit association, else the VPC's
     /// default NACL / main route table), as `Model::subnet_nacl` / `subnet_route_table` find them.
     /// (A hash map of the model's records: the network walks look it up for every subnet they
@@ -380,6 +383,7 @@ impl<'m> Index<'m> {
             .map(|id| (id.as_str(), Default::default()))
             .collect();
         (idx.forwarding, idx.forwarded_ports) = forwarding(m, idx);
+        idx.unknown_route_lists = unknown_route_lists(m);
     }
 
     /// The ids (sorted) of the hosts a query may call `name`: by the owner instance's or the
@@ -622,6 +626,26 @@ type Forwarding = (
     BTreeMap<String, Vec<String>>,
     BTreeMap<(String, String), Vec<u16>>,
 );
+
+/// The prefix lists that some route table routes and whose entries the snapshot lacks.
+fn unknown_route_lists(m: &Model) -> Vec<String> {
+    let mut out: Vec<String> = m
+        .route_tables
+        .values()
+        .flat_map(|rt| &rt.routes)
+        .filter_map(|r| match &r.destination {
+            RouteDestination::PrefixList(pl)
+                if !m.prefix_lists.get(pl).is_some_and(|p| p.entries_known) =>
+            {
+                Some(pl.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
 
 fn forwarding(m: &Model, idx: &Index) -> Forwarding {
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();

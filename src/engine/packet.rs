@@ -79,6 +79,40 @@ pub fn net_intervals(net: &IpNet) -> Vec<Interval> {
     }
 }
 
+/// The fewest prefixes that cover exactly an interval of one family.
+pub fn interval_nets(iv: Interval) -> Vec<IpNet> {
+    let v4 = is_v4(iv.0);
+    let (base, bits) = if v4 { (V4_BASE, 32) } else { (0, 128) };
+    let (mut lo, hi) = (iv.0 - base, iv.1 - base);
+    let mut out = Vec::new();
+    loop {
+        // The largest aligned block starting at `lo` that ends by `hi`.
+        let mut size = if lo == 0 {
+            bits
+        } else {
+            lo.trailing_zeros().min(bits)
+        };
+        while size > 0 && (size >= 128 || lo + ((1u128 << size) - 1) > hi) {
+            size -= 1;
+        }
+        let len = (bits - size) as u8;
+        out.push(if v4 {
+            IpNet::V4(ipnet::Ipv4Net::new(Ipv4Addr::from(lo as u32), len).expect("prefix length"))
+        } else {
+            IpNet::V6(ipnet::Ipv6Net::new(Ipv6Addr::from(lo), len).expect("prefix length"))
+        });
+        let last = if size >= 128 {
+            u128::MAX
+        } else {
+            lo + ((1u128 << size) - 1)
+        };
+        if last >= hi {
+            return out;
+        }
+        lo = last + 1;
+    }
+}
+
 /// The single interval of one address.
 pub fn addr_interval(ip: IpAddr) -> Interval {
     let v = encode(ip);
@@ -618,6 +652,36 @@ pub fn same_family(set: PacketSet) -> PacketSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn intervals_become_the_fewest_prefixes() {
+        let iv = |a: &str, b: &str| (encode(a.parse().unwrap()), encode(b.parse().unwrap()));
+        let text = |iv| {
+            interval_nets(iv)
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(text(iv("10.0.0.0", "10.0.0.255")), vec!["10.0.0.0/24"]);
+        assert_eq!(
+            text(iv("10.0.0.1", "10.0.0.6")),
+            vec!["10.0.0.1/32", "10.0.0.2/31", "10.0.0.4/31", "10.0.0.6/32"]
+        );
+        assert_eq!(text(iv("0.0.0.0", "255.255.255.255")), vec!["0.0.0.0/0"]);
+        assert_eq!(
+            text(iv("52.218.40.10", "52.218.40.10")),
+            vec!["52.218.40.10/32"]
+        );
+        assert_eq!(
+            text(iv("2001:db8::", "2001:db8::ffff")),
+            vec!["2001:db8::/112"]
+        );
+        for (a, b) in [("1.2.3.4", "9.8.7.6"), ("2600::1", "2600::1:5")] {
+            let nets = interval_nets(iv(a, b));
+            let covered = merge(nets.iter().flat_map(net_intervals).collect());
+            assert_eq!(covered, vec![iv(a, b)], "{a}-{b}");
+        }
+    }
 
     fn ports(d: Dim, a: u128, b: u128) -> PacketSet {
         PacketSet::from_box(PBox::FULL.with(d, (a, b)))

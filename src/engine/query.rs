@@ -433,7 +433,106 @@ pub fn run(m: &Model, req: &Request) -> Result<Answer, QueryError> {
 pub fn run_indexed(m: &Model, idx: &Index, req: &Request) -> Result<Answer, QueryError> {
     let src = resolve(m, idx, &req.from)?;
     let dst = resolve(m, idx, &req.to)?;
-    run_resolved(m, idx, req, src, dst, true)
+    let lists = &idx.unknown_route_lists;
+    if lists.is_empty() {
+        return run_resolved(m, idx, req, src, dst, true);
+    }
+    // Routes to prefix lists whose entries are not in the snapshot: the entries may or may not
+    // cover the addresses asked about outside the VPCs (the destination's; a source address's,
+    // for its replies). Answered both ways (the lists empty; the lists covering them): where
+    // the two differ, the answer is `unknown`. A client named as `internet` or `onprem` is
+    // any of their addresses, and some are not in the lists (which hold few): its space is
+    // not put in them, or every reply would be in doubt.
+    let mut outside: Vec<Interval> = endpoint_addresses(&dst);
+    if let Endpoint::Address(a) = &src {
+        outside.extend(a.iter().copied());
+    }
+    let vpcs: Vec<Interval> = m
+        .vpcs
+        .keys()
+        .flat_map(|v| {
+            m.vpc_cidrs(v)
+                .iter()
+                .flat_map(net_intervals)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let own_public: Vec<Interval> = idx.public.keys().map(|p| (*p, *p)).collect();
+    let mut outside = packet::merge(outside);
+    for taken in [packet::merge(vpcs), packet::merge(own_public)] {
+        outside = packet::merge(
+            outside
+                .iter()
+                .flat_map(|iv| {
+                    PacketSet::from_box(PBox::FULL.with(Dim::Dst, *iv))
+                        .exclude(Dim::Dst, &taken)
+                        .project(Dim::Dst)
+                })
+                .collect(),
+        );
+    }
+    let empty = run_resolved(m, idx, req, src.clone(), dst.clone(), true)?;
+    if outside.is_empty() {
+        return Ok(empty);
+    }
+    let mut covering = m.clone();
+    let nets: Vec<IpNet> = outside
+        .iter()
+        .flat_map(|iv| packet::interval_nets(*iv))
+        .collect();
+    for id in lists {
+        let list = covering
+            .prefix_lists
+            .entry(id.clone())
+            .or_insert_with(|| PrefixList {
+                id: id.clone(),
+                ..PrefixList::default()
+            });
+        list.cidrs = nets.clone();
+        list.entries_known = true;
+    }
+    let covering_idx = Index::new(&covering);
+    let other = run_resolved(&covering, &covering_idx, req, src, dst, true)?;
+    if other.verdict == empty.verdict {
+        return Ok(empty);
+    }
+    let mut answer = empty;
+    let was = answer.verdict;
+    answer.verdict = Verdict::Unknown;
+    if was == Verdict::Reachable {
+        answer.paths.clear();
+        answer.traffic.clear();
+        answer.source_ports.clear();
+        answer.reached.clear();
+        answer.notes.clear();
+    }
+    let (s, it) = if lists.len() == 1 {
+        ("", "it")
+    } else {
+        ("s", "they")
+    };
+    let shown: Vec<String> = nets.iter().take(3).map(ToString::to_string).collect();
+    let more = match nets.len().saturating_sub(3) {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
+    answer.assumptions.push(format!(
+        "not modelled: route tables route prefix list{s} {} whose entries are not in the snapshot (collect them with `aws ec2 get-managed-prefix-list-entries`): if {it} did not cover {}{more}, the answer would be {}; if {it} did, {}",
+        lists.join(", "),
+        shown.join(", "),
+        was.as_str(),
+        other.verdict.as_str()
+    ));
+    Ok(answer)
+}
+
+/// The addresses an endpoint names outright (none for hosts and load balancers: their
+/// addresses are the estate's).
+fn endpoint_addresses(e: &Endpoint) -> Vec<Interval> {
+    match e {
+        Endpoint::Internet(a) | Endpoint::Address(a) | Endpoint::Onprem(_, a) => a.clone(),
+        Endpoint::Hosts(..) | Endpoint::LoadBalancers(_) => Vec::new(),
+    }
 }
 
 /// Runs a query from `req.from` to a set of hosts at once (the exposure report asks one
