@@ -1133,6 +1133,9 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             },
         );
     }
+    // An attachment waiting for the other account's acceptance (or rolled back, rejected)
+    // carries nothing (TGW docs, "Transit gateway attachments": a cross-account attachment
+    // works once accepted). `live` compares in lower case.
     let dead_attachment = [
         "deleted",
         "deleting",
@@ -1140,6 +1143,9 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         "failing",
         "rejected",
         "rejecting",
+        "pendingacceptance",
+        "initiatingrequest",
+        "rollingback",
     ];
     for (f, a) in raw.tgw_attachments {
         if !live(a.state.as_deref(), &dead_attachment) {
