@@ -79,9 +79,25 @@ pub fn net_intervals(net: &IpNet) -> Vec<Interval> {
     }
 }
 
-/// The fewest prefixes that cover exactly an interval of one family.
+/// The fewest prefixes that cover exactly an interval of the shared axis (split where it
+/// crosses from IPv6 into the IPv4 stretch and back).
 pub fn interval_nets(iv: Interval) -> Vec<IpNet> {
-    let v4 = is_v4(iv.0);
+    let mut out = Vec::new();
+    for (part, v4) in [
+        ((iv.0, iv.1.min(V4_BASE.saturating_sub(1))), false),
+        ((iv.0.max(V4_BASE), iv.1.min(V4_LAST)), true),
+        ((iv.0.max(V4_LAST + 1), iv.1), false),
+    ] {
+        let inside = part.0 <= part.1 && (v4 || part.1 < V4_BASE || part.0 > V4_LAST);
+        if inside {
+            out.extend(family_nets(part, v4));
+        }
+    }
+    out
+}
+
+/// [`interval_nets`] for an interval within one family's stretch.
+fn family_nets(iv: Interval, v4: bool) -> Vec<IpNet> {
     let (base, bits) = if v4 { (V4_BASE, 32) } else { (0, 128) };
     let (mut lo, hi) = (iv.0 - base, iv.1 - base);
     let mut out = Vec::new();
@@ -676,6 +692,11 @@ mod tests {
             text(iv("2001:db8::", "2001:db8::ffff")),
             vec!["2001:db8::/112"]
         );
+        // A range across both families (`0.0.0.0/0` to `::/0` on the shared axis) ends.
+        let all = interval_nets(ALL_ADDRS);
+        assert!(all.iter().any(|n| n.to_string() == "0.0.0.0/0"), "{all:?}");
+        let covered = merge(all.iter().flat_map(net_intervals).collect());
+        assert_eq!(covered, vec![ALL_ADDRS]);
         for (a, b) in [("1.2.3.4", "9.8.7.6"), ("2600::1", "2600::1:5")] {
             let nets = interval_nets(iv(a, b));
             let covered = merge(nets.iter().flat_map(net_intervals).collect());

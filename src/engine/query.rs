@@ -459,7 +459,16 @@ pub fn run_indexed(m: &Model, idx: &Index, req: &Request) -> Result<Answer, Quer
         .collect();
     let own_public: Vec<Interval> = idx.public.keys().map(|p| (*p, *p)).collect();
     let mut outside = packet::merge(outside);
-    for taken in [packet::merge(vpcs), packet::merge(own_public)] {
+    let mut excluded = vec![packet::merge(vpcs), packet::merge(own_public)];
+    // AWS's service lists (`com.amazonaws.<region>.s3`, ...) hold the services' public ranges.
+    if lists.iter().all(|id| {
+        m.prefix_lists
+            .get(id)
+            .is_some_and(|p| p.name.starts_with("com.amazonaws."))
+    }) {
+        excluded.push(walk::not_internet_routable());
+    }
+    for taken in excluded {
         outside = packet::merge(
             outside
                 .iter()

@@ -3110,25 +3110,33 @@ impl<'m> Walker<'m> {
         if !routable.is_empty() && started_outside && !self.goal.network {
             // A public address some VPC uses privately (§3.2: any range may be a VPC's
             // CIDR): the internet takes it to whoever announces it, never into the VPC.
-            let held: Vec<&str> = self
+            let held: Vec<&Host> = self
                 .idx
                 .hosts
                 .values()
                 .filter(|h| !h.virtual_node && !routable.restrict(Dim::Dst, &h.private).is_empty())
-                .map(|h| h.name.as_str())
                 .collect();
             if !held.is_empty() {
+                let part = routable.restrict(
+                    Dim::Dst,
+                    &super::packet::merge(held.iter().flat_map(|h| h.private.clone()).collect()),
+                );
+                let mut names: Vec<&str> = held.iter().take(3).map(|h| h.name.as_str()).collect();
+                let more = format!("{} more", held.len() - names.len());
+                if held.len() > names.len() {
+                    names.push(&more);
+                }
                 let mut t2 = t.clone();
                 t2.blocks.push(Block {
                     component: "internet".into(),
                     code: "NOT_INTERNET_ROUTABLE",
                     detail: format!(
                         "{} is a private address of {} (its VPC uses a public range privately): the internet routes it to whoever announces that range, not into the VPC",
-                        describe_dst(&routable),
-                        held.join(", ")
+                        describe_dst(&part),
+                        names.join(", ")
                     ),
                 });
-                self.finish(t2, Ending::Blocked, routable.clone());
+                self.finish(t2, Ending::Blocked, part);
             }
         }
         if !routable.is_empty() && !started_outside && self.goal.external {
@@ -4312,14 +4320,23 @@ impl<'m> Walker<'m> {
         let m = self.m;
         // A new flow from the node: the client's replies were settled at the node.
         t.client_subnet = None;
-        // The zones the load balancer has enabled (its subnets'), by zone id where the
-        // snapshot gives it (zone names differ between accounts).
+        // The zones the load balancer has enabled (its subnets'), by zone id where every one
+        // of them has one (zone names differ between accounts), else by name; `None` when a
+        // subnet of its is not in the snapshot or has no zone (the rule is then not applied).
+        let by_id = lb
+            .subnet_ids
+            .iter()
+            .all(|s| m.subnets.get(s).is_some_and(|s| s.az_id.is_some()));
         let zone_of = |subnet: &str| {
-            m.subnets
-                .get(subnet)
-                .and_then(|s| s.az_id.as_deref().or(s.az.as_deref()))
+            m.subnets.get(subnet).and_then(|s| {
+                if by_id {
+                    s.az_id.as_deref()
+                } else {
+                    s.az.as_deref()
+                }
+            })
         };
-        let lb_zones: BTreeSet<&str> = lb.subnet_ids.iter().filter_map(|s| zone_of(s)).collect();
+        let lb_zones: Option<BTreeSet<&str>> = lb.subnet_ids.iter().map(|s| zone_of(s)).collect();
         for tg_arn in l.target_groups() {
             let Some(tg) = m.target_groups.get(tg_arn) else {
                 continue;
@@ -4427,9 +4444,11 @@ impl<'m> Walker<'m> {
                 // (ELB: "If you register targets in an Availability Zone but do not enable the
                 // Availability Zone, these registered targets do not receive traffic"; its
                 // health says `unused`, which a snapshot without target health does not).
+                let enabled = lb_zones.as_ref().filter(|z| !z.is_empty());
                 if th.vpc_id == lb.vpc_id
                     && zone_of(&th.subnet_id)
-                        .is_some_and(|z| !lb_zones.is_empty() && !lb_zones.contains(z))
+                        .zip(enabled)
+                        .is_some_and(|(z, enabled)| !enabled.contains(z))
                 {
                     self.block(
                         t.clone(),

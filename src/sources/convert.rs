@@ -1573,8 +1573,12 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
     // CLB's name, or ending in `-<name>`; CloudMapper names it after the CLB).
     for (f, (file_name, attributes)) in raw.classic_lb_attributes {
         let stem = file_name.strip_suffix(".json").unwrap_or(&file_name);
+        let here = location(&f, None, None, None);
         let named = |lb: &&mut LoadBalancer| {
             lb.kind == LbKind::Classic
+                // In the file's account and region, when the folders say them.
+                && here.account.as_ref().is_none_or(|a| lb.location.account.as_ref() == Some(a))
+                && here.region.as_ref().is_none_or(|r| lb.location.region.as_ref() == Some(r))
                 && (stem == lb.name
                     || stem
                         .strip_suffix(lb.name.as_str())
@@ -2196,7 +2200,13 @@ fn classify(
 
     if let Some(rest) = description.strip_prefix("ELB ") {
         let rest = rest.trim();
-        let lb = lookup.lb_by_suffix.get(rest).copied();
+        // A Classic Load Balancer's interfaces carry only its name, which another account's
+        // (or region's) CLB may share: the one in the interface's VPC first.
+        let lb = m
+            .load_balancers
+            .values()
+            .find(|l| l.kind == LbKind::Classic && l.name == rest && l.vpc_id == vpc_id)
+            .or_else(|| lookup.lb_by_suffix.get(rest).copied());
         let name = lb
             .map(|l| l.name.clone())
             .unwrap_or_else(|| rest.split('/').nth(1).unwrap_or(rest).to_string());
