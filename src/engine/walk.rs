@@ -2710,6 +2710,17 @@ impl<'m> Walker<'m> {
             .map(|r| r.id.clone())
             .unwrap_or_else(|| format!("{dvpc} (local routes assumed)"));
         let Some(nat) = m.nat_gateways.get(nat_id).filter(|n| n.vpc_id == dvpc) else {
+            // No NAT gateway file at all: not collected, as in `follow_route`.
+            if !m.present_kinds.contains(&ResourceKind::NatGateway) {
+                return self.finish(
+                    t,
+                    Ending::Unknown(format!(
+                        "route table {rt_id} of {entry} sends {} to {nat_id}, and the snapshot has no NAT gateways (describe-nat-gateways) to say what it does",
+                        rc.destination
+                    )),
+                    set,
+                );
+            }
             return self.block(
                 t,
                 nat_id,

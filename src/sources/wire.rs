@@ -852,12 +852,14 @@ pub struct ClassicLoadBalancer {
     pub instances: Vec<ClassicInstance>,
 }
 
+/// One of a Classic Load Balancer's `ListenerDescriptions` (its policies are not read).
 #[derive(Debug, Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
 pub struct ClassicListenerDescription {
     pub listener: ClassicListener,
 }
 
+/// A Classic Load Balancer's listener: the port it takes and the instance port it sends to.
 #[derive(Debug, Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
 pub struct ClassicListener {
@@ -867,6 +869,7 @@ pub struct ClassicListener {
     pub instance_port: i64,
 }
 
+/// An instance registered with a Classic Load Balancer.
 #[derive(Debug, Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
 pub struct ClassicInstance {
