@@ -148,6 +148,29 @@ fn a_query_about_an_interface_attached_to_nothing_says_so() {
 }
 
 #[test]
+fn a_query_through_a_classic_load_balancer_says_which_cross_zone_default_it_took() {
+    let assumptions = |port: &str| {
+        let out = exposure()
+            .arg("query")
+            .arg(path("fixtures/semantics/clb-cross-zone"))
+            .args(["--from", "internet", "--to", "i-0900000000000001"])
+            .args(["--protocol", "tcp", "--port", port, "--format", "json"])
+            .output()
+            .expect("runs");
+        assert!(out.status.success());
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        v["assumptions"].to_string()
+    };
+    let both = assumptions("8081");
+    // clb-default has no attributes file; clb-no-cross-zone has one.
+    assert!(
+        both.contains("clb-default: cross-zone load balancing taken as on"),
+        "{both}"
+    );
+    assert!(!both.contains("clb-no-cross-zone: cross-zone"), "{both}");
+}
+
+#[test]
 fn expect_flag_sets_exit_code_1_when_not_met() {
     exposure()
         .arg("query")

@@ -593,6 +593,8 @@ fn run_resolved(
     // (destination addresses, entry listener, hosts to enter directly from the internet)
     let mut legs: Vec<Leg> = Vec::new();
     let mut pre_blocks: Vec<Outcome> = Vec::new();
+    // Defaults taken for the load balancers on the way.
+    let mut lb_assumptions: Vec<String> = Vec::new();
     match &dst {
         Endpoint::Internet(space) => {
             goal.external = true;
@@ -700,6 +702,7 @@ fn run_resolved(
                     if internet_source && !lb.internet_facing {
                         continue;
                     }
+                    note_classic_cross_zone(lb, &mut lb_assumptions);
                     let mut through = lb_legs(m, idx, lb, Some((l, h)), internet_source);
                     // A listener that forwards to this host at none of the ports asked for
                     // cannot complete the flow, whatever happens on the way to its nodes: the
@@ -775,6 +778,7 @@ fn run_resolved(
                     });
                     continue;
                 }
+                note_classic_cross_zone(lb, &mut lb_assumptions);
                 let mut through = lb_legs(m, idx, lb, None, internet_source);
                 // No listener takes the traffic: the flow cannot complete, whatever happens on
                 // the way to the nodes (the legs are walked only to name what else blocks).
@@ -919,7 +923,28 @@ fn run_resolved(
         });
     }
     answer.assumptions.extend(not_running);
+    if explain {
+        answer.assumptions.extend(lb_assumptions);
+    }
     Ok(answer)
+}
+
+/// Says, once per load balancer, that a Classic Load Balancer without its attributes in the
+/// snapshot is taken to balance across zones (the console's default; the API's is off).
+fn note_classic_cross_zone(lb: &LoadBalancer, out: &mut Vec<String>) {
+    if lb.kind == LbKind::Classic
+        && !lb
+            .attributes
+            .contains_key("load_balancing.cross_zone.enabled")
+    {
+        let line = format!(
+            "{}: cross-zone load balancing taken as on (the snapshot has no describe-load-balancer-attributes for it; the console's default, the API's is off)",
+            lb.name
+        );
+        if !out.contains(&line) {
+            out.push(line);
+        }
+    }
 }
 
 /// What to say of the instances among `endpoints` that do not run now (stopped, stopping,
