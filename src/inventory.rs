@@ -1,9 +1,9 @@
 //! The inventory: what a snapshot holds, per kind and per account/region,
 //! and which AWS defaults the analysis assumes for kinds that are absent.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use crate::model::{Diagnostic, Location, Model, ResourceKind, RouteDestination, SgPeer};
+use crate::model::{Diagnostic, Location, Model, ResourceKind, SgPeer};
 
 /// Counts of one account/region.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,42 +59,37 @@ pub fn assumptions(model: &Model) -> Vec<String> {
 /// instead, and does not pay for looking at every rule).
 pub fn report_assumptions(model: &Model) -> Vec<String> {
     let mut out = assumptions(model);
-    let unknown_lists: BTreeSet<&str> = model
-        .security_groups
-        .values()
-        .flat_map(|sg| sg.ingress.iter().chain(&sg.egress))
-        .filter_map(|r| match &r.peer {
-            SgPeer::PrefixList(pl) => Some(pl.as_str()),
-            _ => None,
-        })
-        .filter(|pl| model.prefix_lists.get(*pl).is_none_or(|p| !p.entries_known))
-        .collect();
-    if !unknown_lists.is_empty() {
-        let shown: Vec<&str> = unknown_lists.iter().take(5).copied().collect();
-        let more = unknown_lists.len() - shown.len();
+    /// Up to five ids, then how many more.
+    fn listed(ids: &[&str]) -> String {
+        let more = ids.len().saturating_sub(5);
+        let shown = ids[..ids.len().min(5)].join(", ");
+        if more > 0 {
+            format!("{shown} and {more} more")
+        } else {
+            shown
+        }
+    }
+    let named_by_rules = model.lists_of_unknown_entries(
+        model
+            .security_groups
+            .values()
+            .flat_map(|sg| sg.ingress.iter().chain(&sg.egress))
+            .filter_map(|r| match &r.peer {
+                SgPeer::PrefixList(pl) => Some(pl.as_str()),
+                _ => None,
+            }),
+    );
+    if !named_by_rules.is_empty() {
         out.push(format!(
-            "security-group rules name prefix lists whose entries are not in the snapshot ({}{}): the report counts them as matching nothing; `exposure query` answers `unknown` for what only they would allow",
-            shown.join(", "),
-            if more > 0 { format!(" and {more} more") } else { String::new() }
+            "security-group rules name prefix lists whose entries are not in the snapshot ({}): the report counts them as matching nothing; `exposure query` answers `unknown` for what only they would allow",
+            listed(&named_by_rules)
         ));
     }
-    let routed: BTreeSet<&str> = model
-        .route_tables
-        .values()
-        .flat_map(|rt| &rt.routes)
-        .filter_map(|r| match &r.destination {
-            RouteDestination::PrefixList(pl) => Some(pl.as_str()),
-            _ => None,
-        })
-        .filter(|pl| model.prefix_lists.get(*pl).is_none_or(|p| !p.entries_known))
-        .collect();
+    let routed = model.lists_of_unknown_entries(model.routed_prefix_lists());
     if !routed.is_empty() {
-        let shown: Vec<&str> = routed.iter().take(5).copied().collect();
-        let more = routed.len() - shown.len();
         out.push(format!(
-            "route tables route prefix lists whose entries are not in the snapshot ({}{}): the report takes them as empty; `exposure query` answers `unknown` where they would change the answer",
-            shown.join(", "),
-            if more > 0 { format!(" and {more} more") } else { String::new() }
+            "route tables route prefix lists whose entries are not in the snapshot ({}): the report takes them as empty; `exposure query` answers `unknown` where they would change the answer",
+            listed(&routed)
         ));
     }
     out

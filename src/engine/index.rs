@@ -383,7 +383,11 @@ impl<'m> Index<'m> {
             .map(|id| (id.as_str(), Default::default()))
             .collect();
         (idx.forwarding, idx.forwarded_ports) = forwarding(m, idx);
-        idx.unknown_route_lists = unknown_route_lists(m);
+        idx.unknown_route_lists = m
+            .lists_of_unknown_entries(m.routed_prefix_lists())
+            .into_iter()
+            .map(str::to_string)
+            .collect();
     }
 
     /// The ids (sorted) of the hosts a query may call `name`: by the owner instance's or the
@@ -626,26 +630,6 @@ type Forwarding = (
     BTreeMap<String, Vec<String>>,
     BTreeMap<(String, String), Vec<u16>>,
 );
-
-/// The prefix lists that some route table routes and whose entries the snapshot lacks.
-fn unknown_route_lists(m: &Model) -> Vec<String> {
-    let mut out: Vec<String> = m
-        .route_tables
-        .values()
-        .flat_map(|rt| &rt.routes)
-        .filter_map(|r| match &r.destination {
-            RouteDestination::PrefixList(pl)
-                if !m.prefix_lists.get(pl).is_some_and(|p| p.entries_known) =>
-            {
-                Some(pl.clone())
-            }
-            _ => None,
-        })
-        .collect();
-    out.sort();
-    out.dedup();
-    out
-}
 
 fn forwarding(m: &Model, idx: &Index) -> Forwarding {
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();

@@ -1810,15 +1810,9 @@ impl<'m> Walker<'m> {
                     return self.block(t, nat_id, "PEERING_TRANSIT_NOT_SUPPORTED", format!("traffic that entered {vpc_id} over a peering connection or a VPN gateway cannot use {nat_id}"), set);
                 }
                 let Some(nat) = self.m.nat_gateways.get(nat_id) else {
-                    if !self.m.present_kinds.contains(&ResourceKind::NatGateway) {
-                        return self.finish(
-                            t,
-                            Ending::Unknown(format!(
-                                "route table {rt_id} sends {} to {nat_id}, and the snapshot has no NAT gateways (describe-nat-gateways) to say what it does",
-                                c.destination
-                            )),
-                            set,
-                        );
+                    let route = format!("route table {rt_id} sends {} to {nat_id}", c.destination);
+                    if let Some(why) = self.not_collected(ResourceKind::NatGateway, route) {
+                        return self.finish(t, why, set);
                     }
                     return self.block(
                         t,
@@ -1963,8 +1957,13 @@ impl<'m> Walker<'m> {
                     Some(_) => self.finish(t, Ending::Unknown(format!("route table {rt_id} sends {} to {vpce}, a Gateway Load Balancer endpoint: the inspection appliance behind it is not modelled", c.destination)), set),
                     // No endpoint file at all: the snapshot does not say what the (active)
                     // route leads to. With one, the endpoint is gone: the route goes nowhere.
-                    None if !self.m.present_kinds.contains(&ResourceKind::VpcEndpoint) => self.finish(t, Ending::Unknown(format!("route table {rt_id} sends {} to {vpce}, and the snapshot has no VPC endpoints (describe-vpc-endpoints) to say what it is", c.destination)), set),
-                    None => self.block(t, vpce, "BLACKHOLE_ROUTE", format!("route to {vpce}, which is not in the snapshot"), set),
+                    None => {
+                        let route = format!("route table {rt_id} sends {} to {vpce}", c.destination);
+                        match self.not_collected(ResourceKind::VpcEndpoint, route) {
+                            Some(why) => self.finish(t, why, set),
+                            None => self.block(t, vpce, "BLACKHOLE_ROUTE", format!("route to {vpce}, which is not in the snapshot"), set),
+                        }
+                    }
                 }
             }
             RouteTarget::NetworkInterface(x) | RouteTarget::Instance(x) => {
@@ -2710,16 +2709,12 @@ impl<'m> Walker<'m> {
             .map(|r| r.id.clone())
             .unwrap_or_else(|| format!("{dvpc} (local routes assumed)"));
         let Some(nat) = m.nat_gateways.get(nat_id).filter(|n| n.vpc_id == dvpc) else {
-            // No NAT gateway file at all: not collected, as in `follow_route`.
-            if !m.present_kinds.contains(&ResourceKind::NatGateway) {
-                return self.finish(
-                    t,
-                    Ending::Unknown(format!(
-                        "route table {rt_id} of {entry} sends {} to {nat_id}, and the snapshot has no NAT gateways (describe-nat-gateways) to say what it does",
-                        rc.destination
-                    )),
-                    set,
-                );
+            let route = format!(
+                "route table {rt_id} of {entry} sends {} to {nat_id}",
+                rc.destination
+            );
+            if let Some(why) = self.not_collected(ResourceKind::NatGateway, route) {
+                return self.finish(t, why, set);
             }
             return self.block(
                 t,
@@ -4317,6 +4312,22 @@ impl<'m> Walker<'m> {
                         .any(|l| self.m.listeners.get(l).is_some_and(|l| l.lb_arn == alb.arn))
                 })
             })
+    }
+
+    /// Where an active `route` names a target missing from the snapshot: `unknown` when the
+    /// snapshot has nothing of its `kind` at all (not collected; a route whose target is gone
+    /// reads `blackhole`, §3.3), `None` when the kind was collected (the target is gone).
+    fn not_collected(&self, kind: ResourceKind, route: String) -> Option<Ending> {
+        let (what, call) = match kind {
+            ResourceKind::NatGateway => ("NAT gateways", "describe-nat-gateways"),
+            ResourceKind::VpcEndpoint => ("VPC endpoints", "describe-vpc-endpoints"),
+            _ => (kind.as_str(), "its describe call"),
+        };
+        (!self.m.present_kinds.contains(&kind)).then(|| {
+            Ending::Unknown(format!(
+                "{route}, and the snapshot has no {what} ({call}) to say what it is"
+            ))
+        })
     }
 
     /// Load balancer → targets: a new flow from the node (§5).

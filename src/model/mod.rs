@@ -1413,6 +1413,31 @@ impl Model {
         })
     }
 
+    /// The prefix lists (sorted) whose entries the snapshot lacks (not described, or described
+    /// without `get-managed-prefix-list-entries`) among those that `named` yields.
+    pub fn lists_of_unknown_entries<'a>(
+        &self,
+        named: impl Iterator<Item = &'a str>,
+    ) -> Vec<&'a str> {
+        let mut out: Vec<&str> = named
+            .filter(|pl| self.prefix_lists.get(*pl).is_none_or(|p| !p.entries_known))
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The prefix lists that some route table routes.
+    pub fn routed_prefix_lists(&self) -> impl Iterator<Item = &str> {
+        self.route_tables
+            .values()
+            .flat_map(|rt| &rt.routes)
+            .filter_map(|r| match &r.destination {
+                RouteDestination::PrefixList(pl) => Some(pl.as_str()),
+                RouteDestination::Cidr(_) => None,
+            })
+    }
+
     /// The VPC whose CIDRs hold an address, among the given VPCs.
     pub fn vpc_cidrs(&self, vpc_id: &str) -> Vec<IpNet> {
         self.vpcs

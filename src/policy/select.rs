@@ -487,37 +487,10 @@ pub(crate) fn covers(outer: &[Interval], inner: &[Interval]) -> bool {
 
 /// The CIDR blocks that exactly cover an interval of the address axis.
 pub(crate) fn cidrs(iv: Interval) -> Vec<String> {
-    let v4 = packet::is_v4(iv.0);
-    let bits: u32 = if v4 { 32 } else { 128 };
-    let mut out = Vec::new();
-    let (mut lo, hi) = iv;
-    loop {
-        // The largest aligned block starting at lo that stays within hi.
-        let mut k: u32 = if lo == 0 { 128 } else { lo.trailing_zeros() };
-        k = k.min(bits);
-        while k > 0 {
-            let size_minus_one = if k == 128 {
-                u128::MAX
-            } else {
-                (1u128 << k) - 1
-            };
-            if lo.checked_add(size_minus_one).is_some_and(|end| end <= hi) {
-                break;
-            }
-            k -= 1;
-        }
-        out.push(format!("{}/{}", packet::decode(lo), bits - k));
-        let size_minus_one = if k == 128 {
-            u128::MAX
-        } else {
-            (1u128 << k) - 1
-        };
-        match lo.checked_add(size_minus_one) {
-            Some(end) if end < hi => lo = end + 1,
-            _ => break,
-        }
-    }
-    out
+    packet::interval_nets(iv)
+        .iter()
+        .map(ToString::to_string)
+        .collect()
 }
 
 /// The parties a list of selectors picks: members (indices into `all`) and externals.
