@@ -17,6 +17,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 
+use crate::model::Protocol;
+
 /// An inclusive interval.
 pub type Interval = (u128, u128);
 
@@ -663,6 +665,23 @@ pub fn same_family(set: PacketSet) -> PacketSet {
     let not4 = [(0, ALL_V4.0 - 1), (ALL_V4.1 + 1, u128::MAX)];
     let s6 = set.restrict(Dim::Src, &not4).restrict(Dim::Dst, &not4);
     s4.union(&s6)
+}
+
+/// Keeps ICMP (1) only between IPv4 addresses and ICMPv6 (58) only between IPv6 addresses: what
+/// "ICMP" means to someone asking about ping. The set's packets must be of one family each
+/// ([`same_family`]).
+pub fn icmp_in_its_family(set: PacketSet) -> PacketSet {
+    let not4 = [(0, ALL_V4.0 - 1), (ALL_V4.1 + 1, u128::MAX)];
+    let icmp = Protocol::ICMP as u128;
+    let icmpv6 = Protocol::ICMPV6 as u128;
+    let mut foreign = vec![PBox::FULL
+        .with(Dim::Proto, (icmpv6, icmpv6))
+        .with(Dim::Src, ALL_V4)];
+    foreign.extend(
+        not4.iter()
+            .map(|&iv| PBox::FULL.with(Dim::Proto, (icmp, icmp)).with(Dim::Src, iv)),
+    );
+    set.subtract(&PacketSet::from_boxes(foreign))
 }
 
 #[cfg(test)]

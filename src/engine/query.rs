@@ -17,7 +17,7 @@ pub enum ProtocolArg {
     Tcp,
     /// UDP (17).
     Udp,
-    /// ICMP (1) and ICMPv6 (58).
+    /// ICMP: protocol 1 between IPv4 addresses, ICMPv6 (58) between IPv6 addresses.
     Icmp,
     /// Every protocol.
     All,
@@ -824,8 +824,19 @@ fn run_resolved(
     // Whether some start held packets of one family, and whether one lost all its packets
     // only because source and destination are of different families (IPv4 to IPv6).
     let (mut started, mut families_differ) = (false, false);
+    // `--protocol icmp` asks for ping and its kin in the family of the addresses: ICMP (1)
+    // carries them over IPv4 and ICMPv6 (58) over IPv6. Protocol 1 inside IPv6 packets
+    // (which a security-group rule `icmp` with an IPv6 range admits) is not what anyone
+    // means by it, nor ICMPv6 over IPv4.
+    let icmp_by_family = req
+        .protocols
+        .as_ref()
+        .is_some_and(|ps| ps.contains(&Protocol::ICMP) && ps.contains(&Protocol::ICMPV6));
     let mut same_family = |set: PacketSet| {
-        let kept = packet::same_family(set.clone());
+        let mut kept = packet::same_family(set.clone());
+        if icmp_by_family {
+            kept = packet::icmp_in_its_family(kept);
+        }
         started |= !kept.is_empty();
         families_differ |= kept.is_empty() && !set.is_empty();
         kept
