@@ -341,9 +341,10 @@ pub struct Walker<'m> {
 
 const MAX_DEPTH: usize = 12;
 const MAX_STEPS: usize = 20_000;
-/// The pseudo-code [`Walker::tgw_return_split`] gives replies a transit gateway sends to
-/// on-premises by another attachment than the request came by: undecided, not blocked.
-const OTHER_ONPREM: &str = "OTHER_ONPREM";
+/// The pseudo-code [`Walker::tgw_return_split`] gives replies whose fate the snapshot does not
+/// tell (a transit gateway sends them to on-premises by another attachment than the request
+/// came by; a route table whose routes are not in the snapshot): undecided, not blocked.
+const UNDECIDED: &str = "UNDECIDED";
 
 /// Reserved IPv4 ranges that the internet does not route (RFC 6890 subset).
 pub fn not_internet_routable() -> Vec<Interval> {
@@ -2253,6 +2254,11 @@ impl<'m> Walker<'m> {
         for (choice, part) in parts {
             let mut t2 = t.clone();
             let Some(c) = choice else {
+                if !rt.routes_known {
+                    let why = format!("transit gateway route table {rt_id} of {tgw} has no route for {} that the snapshot shows, and its routes are not in the snapshot (search-transit-gateway-routes)", describe_dst(&part));
+                    self.finish(t2, Ending::Unknown(why), part);
+                    continue;
+                }
                 self.block(
                     t2,
                     &rt_id,
@@ -2406,7 +2412,7 @@ impl<'m> Walker<'m> {
                         .map(|a| a.id.clone())
                         .collect();
                     for (code, why, p) in problems {
-                        if code == OTHER_ONPREM {
+                        if code == UNDECIDED {
                             self.finish(t2.clone(), Ending::Unknown(why), p);
                             continue;
                         }
@@ -3547,7 +3553,7 @@ impl<'m> Walker<'m> {
                 let (good, problems) =
                     self.tgw_return_split(place.az, place.name, dst_attachment, chain, part);
                 for (code, why, p) in problems {
-                    if code == OTHER_ONPREM {
+                    if code == UNDECIDED {
                         unknown = unknown.union(&p);
                         undecided.push((why, p));
                     } else {
@@ -3864,6 +3870,7 @@ impl<'m> Walker<'m> {
                             kept = kept.union(&part);
                             continue;
                         }
+                        None if !rt.routes_known => (UNDECIDED, format!("transit gateway route table {} has no route back that the snapshot shows, and its routes are not in the snapshot (search-transit-gateway-routes)", rt.id)),
                         None => ("TGW_NO_ROUTE", format!("transit gateway route table {} has no route back", rt.id)),
                         // Back to on-premises by another VPN or Direct Connect attachment than
                         // the request came by: whether that reaches the client depends on
@@ -3871,7 +3878,7 @@ impl<'m> Walker<'m> {
                         Some(c) if self.is_onprem_attachment(tgw, expected)
                             && c.attachments.first().is_some_and(|a| self.is_onprem_attachment(tgw, a)) =>
                         {
-                            (OTHER_ONPREM, format!("transit gateway route table {} sends the replies to on-premises by {}, not by {expected} the request came by; whether they reach the client that way is not in the snapshot", rt.id, c.attachments[0]))
+                            (UNDECIDED, format!("transit gateway route table {} sends the replies to on-premises by {}, not by {expected} the request came by; whether they reach the client that way is not in the snapshot", rt.id, c.attachments[0]))
                         }
                         Some(c) if c.blackhole || c.attachments.is_empty() => ("TGW_BLACKHOLE_ROUTE", format!("transit gateway route table {} drops the replies ({} is a blackhole)", rt.id, c.destination)),
                         Some(c) => ("NO_RETURN_ROUTE", format!("transit gateway route table {} sends the replies to {}, not back to {expected}", rt.id, c.attachments[0])),

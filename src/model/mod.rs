@@ -738,6 +738,9 @@ pub struct TgwRouteTable {
     pub location: Location,
     /// Routes (static and propagated).
     pub routes: Vec<TgwRoute>,
+    /// Whether the snapshot holds the table's routes (`search-transit-gateway-routes`): when
+    /// it does not, `routes` is empty and a packet no route matches is undecided, not dropped.
+    pub routes_known: bool,
     /// Attachments propagating into this table.
     pub propagations: Vec<String>,
     /// Tags.

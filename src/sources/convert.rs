@@ -1236,6 +1236,8 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             _ => None,
         };
     }
+    // The file each table came from, to say which one lacks its routes.
+    let mut tgw_table_files: Vec<(std::sync::Arc<FileContext>, String)> = Vec::new();
     for (f, t) in raw.tgw_route_tables {
         if !live(t.state.as_deref(), &["deleted", "deleting"]) {
             cx.note(
@@ -1248,7 +1250,14 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             );
             continue;
         }
-        let routes = tgw_routes(&mut cx, &f, &t.transit_gateway_route_table_id, &t.routes);
+        let routes_known = t.routes.is_some();
+        tgw_table_files.push((f.clone(), t.transit_gateway_route_table_id.clone()));
+        let routes = tgw_routes(
+            &mut cx,
+            &f,
+            &t.transit_gateway_route_table_id,
+            t.routes.as_deref().unwrap_or_default(),
+        );
         m.tgw_route_tables.insert(
             t.transit_gateway_route_table_id.clone(),
             TgwRouteTable {
@@ -1256,6 +1265,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 id: t.transit_gateway_route_table_id,
                 tgw_id: t.transit_gateway_id.unwrap_or_default(),
                 routes,
+                routes_known,
                 propagations: Vec::new(),
                 tags: tags(&t.tags),
             },
@@ -1269,8 +1279,16 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             &set.routes,
         );
         match m.tgw_route_tables.get_mut(&set.transit_gateway_route_table_id) {
-            Some(t) => t.routes.extend(routes),
+            Some(t) => {
+                t.routes.extend(routes);
+                t.routes_known = true;
+            }
             None => cx.warn(&f, format!("routes for transit gateway route table {} which is not in the snapshot; ignored", set.transit_gateway_route_table_id)),
+        }
+    }
+    for (f, id) in tgw_table_files {
+        if m.tgw_route_tables.get(&id).is_some_and(|t| !t.routes_known) {
+            cx.warn(&f, format!("transit gateway route table {id}: its routes are not in the snapshot (no search-transit-gateway-routes result names it); only the routes its propagations imply are known, and what matches none of them is `unknown`"));
         }
     }
     for (f, set) in raw.tgw_propagations {

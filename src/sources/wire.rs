@@ -82,6 +82,13 @@ fn list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, 
     d.deserialize_seq(ListVisitor(PhantomData))
 }
 
+/// A list whose absence means something (`None`) other than an empty list.
+fn some_list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Vec<T>>, D::Error> {
+    list(d).map(Some)
+}
+
 /// `Tags: [{Key, Value}]`.
 #[derive(Debug, Deserialize, Clone, Default)]
 #[serde(rename_all = "PascalCase")]
@@ -695,10 +702,11 @@ pub struct TransitGatewayRouteTable {
     pub default_association_route_table: bool,
     #[serde(default)]
     pub default_propagation_route_table: bool,
-    /// Not printed by `describe-transit-gateway-route-tables`; the collector
-    /// adds the `search-transit-gateway-routes` result under this key.
-    #[serde(default, deserialize_with = "list")]
-    pub routes: Vec<TransitGatewayRoute>,
+    /// Not printed by `describe-transit-gateway-route-tables`; a snapshot may add the
+    /// `search-transit-gateway-routes` result under this key. `None` when absent: the
+    /// routes then come from a separate routes file, or are not known.
+    #[serde(default, deserialize_with = "some_list")]
+    pub routes: Option<Vec<TransitGatewayRoute>>,
     #[serde(default, deserialize_with = "list")]
     pub tags: Vec<Tag>,
 }

@@ -1114,6 +1114,7 @@ impl Extend<'_> {
                 tgw_id: tgw.clone(),
                 location: loc(),
                 routes,
+                routes_known: true,
                 propagations: attached.iter().map(|(_, a)| a.clone()).collect(),
                 tags: Tags::new(),
             },
