@@ -48,6 +48,18 @@ pub fn assumptions(model: &Model) -> Vec<String> {
                 .to_string(),
         );
     }
+    if !model.present_kinds.contains(&ResourceKind::InternetGateway)
+        && !model.internet_gateways.is_empty()
+    {
+        out.push("no internet gateways in the snapshot: each one an active route names is taken as attached to that route's VPC (AWS marks a route to a detached or deleted gateway `blackhole`)".to_string());
+    }
+    if !model
+        .present_kinds
+        .contains(&ResourceKind::EgressOnlyInternetGateway)
+        && !model.egress_only_internet_gateways.is_empty()
+    {
+        out.push("no egress-only internet gateways in the snapshot: each one an active route names is taken as attached to that route's VPC".to_string());
+    }
     if model.partial {
         out.push("the snapshot is marked partial (an interrupted or failed collection): resources may be missing".to_string());
     }

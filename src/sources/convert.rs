@@ -286,6 +286,64 @@ fn listener_rules(cx: &mut Ctx, m: &mut Model, sets: Items<wire::ListenerRuleSet
 }
 
 /// Builds the model from the raw snapshot.
+/// A snapshot without `describe-internet-gateways` (or `describe-egress-only-internet-gateways`)
+/// still says where those gateways are: AWS marks a route to a gateway that is detached or
+/// deleted `blackhole` (§3.3), so an active route to `igw-…` / `eigw-…` means that gateway is
+/// attached to the route table's VPC. Without the kind, each gateway such a route names is
+/// taken as attached there (the inventory's assumptions say so); with it, the gateways are as
+/// described.
+fn infer_gateways_from_routes(m: &mut Model, cx: &mut Ctx) {
+    let igws = !m.present_kinds.contains(&ResourceKind::InternetGateway);
+    let eigws = !m
+        .present_kinds
+        .contains(&ResourceKind::EgressOnlyInternetGateway);
+    if !igws && !eigws {
+        return;
+    }
+    for rt in m.route_tables.values() {
+        for r in rt.routes.iter().filter(|r| r.active) {
+            let (id, inferred) = match &r.target {
+                RouteTarget::InternetGateway(id) if igws => (id, &mut m.internet_gateways),
+                RouteTarget::EgressOnlyInternetGateway(id) if eigws => {
+                    let g = m
+                        .egress_only_internet_gateways
+                        .entry(id.clone())
+                        .or_insert_with(|| EgressOnlyInternetGateway {
+                            id: id.clone(),
+                            location: rt.location.clone(),
+                            ..EgressOnlyInternetGateway::default()
+                        });
+                    if !g.vpc_ids.contains(&rt.vpc_id) {
+                        g.vpc_ids.push(rt.vpc_id.clone());
+                        cx.diagnostics.push(Diagnostic {
+                            level: Level::Note,
+                            file: None,
+                            message: format!("egress-only internet gateway {id} is not in the snapshot (no describe-egress-only-internet-gateways); taken as attached to {}, as route table {}'s active route to it says", rt.vpc_id, rt.id),
+                        });
+                    }
+                    continue;
+                }
+                _ => continue,
+            };
+            let g = inferred
+                .entry(id.clone())
+                .or_insert_with(|| InternetGateway {
+                    id: id.clone(),
+                    location: rt.location.clone(),
+                    ..InternetGateway::default()
+                });
+            if !g.vpc_ids.contains(&rt.vpc_id) {
+                g.vpc_ids.push(rt.vpc_id.clone());
+                cx.diagnostics.push(Diagnostic {
+                    level: Level::Note,
+                    file: None,
+                    message: format!("internet gateway {id} is not in the snapshot (no describe-internet-gateways); taken as attached to {}, as route table {}'s active route to it says", rt.vpc_id, rt.id),
+                });
+            }
+        }
+    }
+}
+
 pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
     let mut cx = Ctx {
         diagnostics: raw.diagnostics,
@@ -917,6 +975,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             },
         );
     }
+    infer_gateways_from_routes(&mut m, &mut cx);
     for (f, n) in raw.nat_gateways {
         if !live(n.state.as_deref(), &["deleted", "failed"]) {
             cx.note(
