@@ -1849,6 +1849,10 @@ impl<'m> Walker<'m> {
                     return self.block(t, pcx, "PEERING_TRANSIT_NOT_SUPPORTED", format!("peering is not transitive: traffic that arrived over a peering connection cannot leave through {pcx}"), set);
                 }
                 let Some(p) = self.m.peerings.get(pcx) else {
+                    let route = format!("route table {rt_id} sends {} to {pcx}", c.destination);
+                    if let Some(why) = self.not_collected(ResourceKind::Peering, route) {
+                        return self.finish(t, why, set);
+                    }
                     return self.block(
                         t,
                         pcx,
@@ -1925,6 +1929,10 @@ impl<'m> Walker<'m> {
                     .get(vgw)
                     .is_some_and(|g| g.vpc_ids.iter().any(|v| v == vpc_id))
                 {
+                    let route = format!("route table {rt_id} sends {} to {vgw}", c.destination);
+                    if let Some(why) = self.not_collected(ResourceKind::VpnGateway, route) {
+                        return self.finish(t, why, set);
+                    }
                     return self.block(
                         t,
                         vgw,
@@ -2129,6 +2137,10 @@ impl<'m> Walker<'m> {
         }
         let m = self.m;
         let Some(att) = vpc_attachment(m, tgw, vpc_id) else {
+            let route = format!("{subnet_id}'s route table sends the packets to {tgw}");
+            if let Some(why) = self.not_collected(ResourceKind::TgwAttachment, route) {
+                return self.finish(t, why, set);
+            }
             return self.block(
                 t,
                 tgw,
@@ -4328,6 +4340,15 @@ impl<'m> Walker<'m> {
         let (what, call) = match kind {
             ResourceKind::NatGateway => ("NAT gateways", "describe-nat-gateways"),
             ResourceKind::VpcEndpoint => ("VPC endpoints", "describe-vpc-endpoints"),
+            ResourceKind::Peering => (
+                "VPC peering connections",
+                "describe-vpc-peering-connections",
+            ),
+            ResourceKind::VpnGateway => ("VPN gateways", "describe-vpn-gateways"),
+            ResourceKind::TgwAttachment => (
+                "transit gateway attachments",
+                "describe-transit-gateway-attachments",
+            ),
             _ => (kind.as_str(), "its describe call"),
         };
         (!self.m.present_kinds.contains(&kind)).then(|| {

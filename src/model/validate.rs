@@ -110,8 +110,8 @@ fn route_tables(model: &Model, warn: &mut dyn FnMut(String)) {
             if missing {
                 // The walk drops what goes to a missing gateway or peering; an interface or an
                 // instance is an appliance whose forwarding is not modelled either way.
-                // So is a NAT gateway or endpoint when the snapshot has none of its kind at all
-                // (not collected, rather than deleted).
+                // So is a NAT gateway, endpoint, peering, VPN gateway or transit gateway when the
+                // snapshot has none of its kind at all (not collected, rather than deleted).
                 let uncollected = |k: ResourceKind| !model.present_kinds.contains(&k);
                 let treated = match &r.target {
                     RouteTarget::NetworkInterface(_) | RouteTarget::Instance(_) => {
@@ -122,6 +122,15 @@ fn route_tables(model: &Model, warn: &mut dyn FnMut(String)) {
                     }
                     RouteTarget::VpcEndpoint(_) if uncollected(ResourceKind::VpcEndpoint) => {
                         "no VPC endpoints were collected: flows routed there are unknown"
+                    }
+                    RouteTarget::Peering(_) if uncollected(ResourceKind::Peering) => {
+                        "no VPC peering connections were collected: flows routed there are unknown"
+                    }
+                    RouteTarget::VpnGateway(_) if uncollected(ResourceKind::VpnGateway) => {
+                        "no VPN gateways were collected: flows routed there are unknown"
+                    }
+                    RouteTarget::TransitGateway(_) if uncollected(ResourceKind::TgwAttachment) => {
+                        "no transit gateway attachments were collected: flows routed there are unknown"
                     }
                     _ => "treated as a blackhole",
                 };
