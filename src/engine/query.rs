@@ -598,6 +598,7 @@ fn run_resolved(
     match &dst {
         Endpoint::Internet(space) => {
             goal.external = true;
+            goal.exit = Some(walk::Exit::Internet);
             legs.push(Leg::addresses(space.clone()));
         }
         Endpoint::Address(ivs) => {
@@ -614,6 +615,7 @@ fn run_resolved(
         }
         Endpoint::Onprem(entries, _) => {
             goal.external = true;
+            goal.exit = Some(walk::Exit::Onprem);
             // Where on-premises is: the routes its entries name, or (when one names none)
             // anything; never the estate's own VPCs (a transit gateway's default route to
             // a VPN names them too).

@@ -83,6 +83,11 @@ pub struct Goal {
     pub load_balancers: BTreeSet<String>,
     /// Leaving the estate (internet, on-premises, AWS service) completes the flow.
     pub external: bool,
+    /// With `external`: the only way out that counts (`None`: any). A query to `internet` is
+    /// not answered by packets that leave for on-premises with public addresses, nor one to
+    /// `onprem` by packets that leave for the internet; the others are blocked,
+    /// `EXITS_ELSEWHERE`.
+    pub exit: Option<Exit>,
     /// For load-balancer legs: the target ports asked for.
     pub target_ports: Vec<Interval>,
     /// Network mode (the all-pairs analysis, [`super::allpairs`]): the walk stops where packets
@@ -103,6 +108,27 @@ pub struct Goal {
     /// counts; cutting each target's address out of the clients' ranges would only fragment
     /// the credit of wide boxes).
     pub hairpin_by_caller: bool,
+}
+
+/// A way out of the estate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// An internet gateway (directly or after a NAT gateway).
+    Internet,
+    /// A VPN gateway, or a transit gateway's VPN or Direct Connect attachment.
+    Onprem,
+    /// An Amazon-provided service: the link-local ones, a gateway endpoint.
+    Service,
+}
+
+impl Exit {
+    fn label(self) -> &'static str {
+        match self {
+            Exit::Internet => "the internet",
+            Exit::Onprem => "on-premises",
+            Exit::Service => "an Amazon-provided service",
+        }
+    }
 }
 
 /// Where and how packets reached a VPC: the VPC, the subnet they entered it from (a transit
@@ -551,6 +577,31 @@ impl<'m> Walker<'m> {
             assumptions: t.assumptions,
             lb_clients: t.lb_clients,
         });
+    }
+
+    /// Whether leaving by `exit` completes the flow; when the goal asks for another way out,
+    /// the packets are blocked there (`EXITS_ELSEWHERE`, naming `component`).
+    fn exit_counts(&mut self, t: &Trace, exit: Exit, component: &str, set: &PacketSet) -> bool {
+        if !self.goal.external {
+            return false;
+        }
+        match self.goal.exit {
+            Some(wanted) if wanted != exit => {
+                let by = match component {
+                    "internet" | "aws-service" => String::new(),
+                    c => format!(" by {c}"),
+                };
+                let detail = format!(
+                    "{} leaves for {}{by}, not for {}",
+                    describe_dst(set),
+                    exit.label(),
+                    wanted.label()
+                );
+                self.block(t.clone(), component, "EXITS_ELSEWHERE", detail, set.clone());
+                false
+            }
+            _ => true,
+        }
     }
 
     fn block(
@@ -1145,7 +1196,7 @@ impl<'m> Walker<'m> {
         let exempt = exempt_services(self.m, &h.vpc_id);
         let served = set.restrict(Dim::Dst, &exempt);
         let set = set.exclude(Dim::Dst, &exempt);
-        if !served.is_empty() && self.goal.external {
+        if !served.is_empty() && self.exit_counts(&t, Exit::Service, "aws-service", &served) {
             let mut t2 = t.clone();
             Self::hop(
                 &mut t2,
@@ -1959,7 +2010,7 @@ impl<'m> Walker<'m> {
                         let set = self.cross_out(subnet_id, set, &mut t);
                         let service = self.m.vpc_endpoints[vpce].service_name.clone();
                         Self::hop(&mut t, vpce, "gateway-endpoint", &service, format!("to {service}"), false);
-                        if self.goal.external {
+                        if self.exit_counts(&t, Exit::Service, vpce, &set) {
                             self.finish(t, Ending::Reached, set);
                         }
                     }
@@ -2114,7 +2165,7 @@ impl<'m> Walker<'m> {
             "to on-premises".into(),
             false,
         );
-        if self.goal.external {
+        if self.exit_counts(&t, Exit::Onprem, gateway, &set) {
             // Whatever on-premises does with it, what is for a NAT gateway's Elastic IP ends
             // there.
             let rest = self.drop_at_nat_eips(set.clone(), &t);
@@ -3163,7 +3214,10 @@ impl<'m> Walker<'m> {
                 self.finish(t2, Ending::Blocked, part);
             }
         }
-        if !routable.is_empty() && !started_outside && self.goal.external {
+        if !routable.is_empty()
+            && !started_outside
+            && self.exit_counts(&t, Exit::Internet, "internet", &routable)
+        {
             let mut t2 = t;
             Self::hop(
                 &mut t2,
