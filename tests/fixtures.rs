@@ -190,6 +190,13 @@ fn semantics_fixtures_give_their_verdicts_and_reasons() {
                     ));
                 }
             }
+            for needle in strings(&case, "assumption_contains") {
+                if !assumptions.iter().any(|a| a.contains(&needle)) {
+                    failures.push(format!(
+                        "{name}: no assumption mentions `{needle}`: {assumptions:?}"
+                    ));
+                }
+            }
             let codes: Vec<&str> = v["blocked_by"]
                 .as_array()
                 .unwrap()

@@ -937,6 +937,9 @@ fn run_resolved(
     }
     answer.assumptions.extend(not_running);
     if explain {
+        answer.assumptions.extend(tunnels_down(m, &answer.paths));
+    }
+    if explain {
         answer.assumptions.extend(lb_assumptions);
     }
     Ok(answer)
@@ -963,6 +966,33 @@ fn note_classic_cross_zone(lb: &LoadBalancer, out: &mut Vec<String>) {
 /// What to say of the instances among `endpoints` that do not run now (stopped, stopping,
 /// pending), and of the interfaces attached to nothing: the answer is about their
 /// configuration, which applies once they run (or are attached).
+/// Says, once per VPN connection, that a path goes through one whose tunnels were all down
+/// when the snapshot was taken: the answer is about its configuration.
+fn tunnels_down(m: &Model, paths: &[PathOut]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for hop in paths.iter().flat_map(|p| &p.hops) {
+        let c = hop.component.as_str();
+        let vpn_of_attachment = m
+            .tgw_attachments
+            .values()
+            .find(|a| a.id == c && a.kind == TgwAttachmentKind::Vpn)
+            .map(|a| a.resource_id.as_str());
+        for v in m.vpn_connections.values().filter(|v| {
+            v.tunnels_down
+                && (v.vpn_gateway_id.as_deref() == Some(c) || vpn_of_attachment == Some(&v.id))
+        }) {
+            let line = format!(
+                "{}: every tunnel was DOWN when the snapshot was taken; the answer is about the configuration, which applies once a tunnel is up",
+                v.id
+            );
+            if !out.contains(&line) {
+                out.push(line);
+            }
+        }
+    }
+    out
+}
+
 fn not_running(m: &Model, idx: &Index, endpoints: [&Endpoint; 2]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for ids in endpoints.into_iter().filter_map(|e| match e {

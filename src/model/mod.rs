@@ -650,6 +650,10 @@ pub struct VpnConnection {
     pub static_routes_only: bool,
     /// Static routes to the on-premises side.
     pub static_routes: Vec<IpNet>,
+    /// Whether every tunnel was `DOWN` when the connection was described (`VgwTelemetry`;
+    /// `false` when the snapshot does not say). The analysis is of the configuration, which
+    /// applies once a tunnel is up; answers through such a connection say so.
+    pub tunnels_down: bool,
 }
 
 /// A transit gateway.

@@ -1096,6 +1096,10 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                     .and_then(|o| o.static_routes_only)
                     .unwrap_or(false),
                 static_routes,
+                tunnels_down: !v.vgw_telemetry.is_empty()
+                    && v.vgw_telemetry
+                        .iter()
+                        .all(|t| t.status.as_deref() == Some("DOWN")),
             },
         );
     }

@@ -779,8 +779,19 @@ pub struct VpnConnection {
     pub options: Option<VpnOptions>,
     #[serde(default, deserialize_with = "list")]
     pub routes: Vec<VpnStaticRoute>,
+    /// The tunnels' status when described.
+    #[serde(default, deserialize_with = "list")]
+    pub vgw_telemetry: Vec<VgwTelemetry>,
     #[serde(default, deserialize_with = "list")]
     pub tags: Vec<Tag>,
+}
+
+/// One tunnel of a VPN connection (`VgwTelemetry`).
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct VgwTelemetry {
+    pub status: Option<String>,
+    pub outside_ip_address: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

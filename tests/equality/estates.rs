@@ -994,6 +994,7 @@ impl Extend<'_> {
                 } else {
                     Vec::new()
                 },
+                tunnels_down: false,
             },
         );
         self.m.present_kinds.insert(ResourceKind::VpnGateway);
@@ -1197,6 +1198,7 @@ impl Extend<'_> {
                 transit_gateway_id: Some(tgw.to_string()),
                 static_routes_only: self.rng.chance(0.5),
                 static_routes: Vec::new(),
+                tunnels_down: false,
             },
         );
         self.m.present_kinds.insert(ResourceKind::VpnConnection);

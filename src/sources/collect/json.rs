@@ -143,6 +143,7 @@ enums!(
     ec2::TransitGatewayRouteType,
     ec2::TransitGatewayRouteState,
     ec2::VpnState,
+    ec2::TelemetryStatus,
     ec2::GatewayType,
     ec2::VpcEndpointType,
     ec2::State,
@@ -638,7 +639,13 @@ to_json! {
         "Type" => r#type,
         "Options" => options,
         "Routes" => routes,
+        "VgwTelemetry" => vgw_telemetry,
         "Tags" => tags,
+    }
+    ec2::VgwTelemetry {
+        "OutsideIpAddress" => outside_ip_address,
+        "Status" => status,
+        "StatusMessage" => status_message,
     }
     ec2::VpnConnectionOptions { "StaticRoutesOnly" => static_routes_only }
     ec2::VpnStaticRoute {
