@@ -577,11 +577,30 @@ fn run_resolved(
         .map(|(a, b)| vec![(a as u128, b as u128)])
         .unwrap_or_default();
     let from_outside = is_external_source(&src) || matches!(src, Endpoint::Onprem(..));
+    // A public address that on-premises holds (inside a VPN connection's static routes or a
+    // transit gateway's routes to on-premises) is taken as an on-premises client (§6.3): the
+    // VPCs route it there, so that is where replies go.
+    let onprem_held = match &src {
+        Endpoint::Address(ivs) => {
+            let held: Vec<Interval> = walk::onprem_entries(m)
+                .iter()
+                .map(|e| walk::onprem_entry_space(m, e))
+                .filter(|s| s.as_slice() != [packet::ALL_ADDRS])
+                .flatten()
+                .collect();
+            let held = packet::merge(held);
+            !held.is_empty() && ivs.iter().all(|iv| within(iv, &held))
+        }
+        _ => false,
+    };
     let internet_source = match &src {
         Endpoint::Internet(_) => true,
-        Endpoint::Address(ivs) => ivs
-            .iter()
-            .all(|iv| !within(iv, &walk::not_internet_routable())),
+        Endpoint::Address(ivs) => {
+            !onprem_held
+                && ivs
+                    .iter()
+                    .all(|iv| !within(iv, &walk::not_internet_routable()))
+        }
         _ => false,
     };
 
@@ -936,6 +955,9 @@ fn run_resolved(
         });
     }
     answer.assumptions.extend(not_running);
+    if explain && onprem_held {
+        answer.assumptions.push(format!("{} is in the routes to on-premises (a VPN connection's static routes or a transit gateway's): taken as an on-premises client; `--from internet` gives the internet's view", req.from));
+    }
     if explain {
         answer.assumptions.extend(tunnels_down(m, &answer.paths));
     }
