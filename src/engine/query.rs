@@ -622,10 +622,14 @@ fn run_resolved(
         }
         Endpoint::Address(ivs) => {
             goal.external = true;
+            // The interfaces whose private addresses, or public ones (§8), are inside.
             for h in idx.hosts.values().filter(|h| !h.virtual_node) {
                 if h.private
                     .iter()
                     .any(|p| ivs.iter().any(|i| i.0 <= p.0 && p.1 <= i.1))
+                    || h.public_v4
+                        .iter()
+                        .any(|(p, _)| ivs.iter().any(|i| i.0 <= *p && *p <= i.1))
                 {
                     std::sync::Arc::make_mut(&mut goal.hosts).insert(h.id.clone());
                 }
@@ -903,29 +907,59 @@ fn run_resolved(
                 }
             }
             Endpoint::Hosts(hosts, fixed) => {
-                let primary: Vec<&String> = hosts
-                    .iter()
-                    .filter(|h| {
-                        m.network_interfaces
-                            .get(*h)
-                            .is_none_or(|e| e.device_index.unwrap_or(0) == 0)
-                            || hosts.len() == 1
-                    })
-                    .collect();
-                let chosen: Vec<&String> = if primary.is_empty() {
-                    hosts.iter().collect()
-                } else {
-                    primary
+                // An instance sends from its primary interface (eth0); a subnet, VPC or
+                // security group from each interface in it (a secondary interface is a member
+                // in its own right).
+                let from = req.from.trim();
+                let members = m.subnets.contains_key(from)
+                    || m.vpcs.contains_key(from)
+                    || m.security_groups.contains_key(from);
+                let eth0 = |id: &str| {
+                    m.network_interfaces
+                        .get(id)
+                        .is_none_or(|e| e.device_index.unwrap_or(0) == 0)
                 };
+                let chosen = hosts.iter().filter(|hid| {
+                    members
+                        || hosts.len() == 1
+                        || eth0(hid)
+                        || !idx.hosts[*hid]
+                            .owner_id
+                            .as_ref()
+                            .and_then(|o| m.instances.get(o))
+                            .is_some_and(|i| {
+                                i.eni_ids
+                                    .iter()
+                                    .any(|e| e != *hid && hosts.contains(e) && eth0(e))
+                            })
+                });
                 for hid in chosen {
                     let h = &idx.hosts[hid];
-                    let addrs = fixed
-                        .clone()
-                        .filter(|f| {
-                            f.iter()
-                                .any(|iv| h.private.iter().any(|p| p.0 <= iv.0 && iv.1 <= p.1))
+                    // Addresses named: the private ones the interface holds, and the private
+                    // address each named public one maps to (§8: an Elastic IP delivers to,
+                    // and is the source of, its own private address).
+                    let named: Vec<Interval> = fixed
+                        .iter()
+                        .flatten()
+                        .flat_map(|iv| {
+                            let own = h
+                                .private
+                                .iter()
+                                .any(|p| p.0 <= iv.0 && iv.1 <= p.1)
+                                .then_some(*iv);
+                            let mapped = h
+                                .public_v4
+                                .iter()
+                                .filter(|(public, _)| iv.0 <= *public && *public <= iv.1)
+                                .map(|(_, private)| (*private, *private));
+                            own.into_iter().chain(mapped)
                         })
-                        .unwrap_or_else(|| h.source.clone());
+                        .collect();
+                    let addrs = if named.is_empty() {
+                        h.source.clone()
+                    } else {
+                        packet::merge(named)
+                    };
                     let s = same_family(set.restrict(Dim::Src, &addrs));
                     w.from_host_entry(hid, s, leg.entry.clone(), leg.pre_block.clone());
                 }
