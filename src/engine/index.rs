@@ -61,9 +61,10 @@ pub struct Index<'m> {
     /// Public IPv4 (encoded) → (host id, private address encoded).
     pub public: BTreeMap<u128, (String, u128)>,
     /// Every private address interval of every interface (single addresses, and ranges such
-    /// as consecutive secondary addresses or delegated prefixes): start → (end, host id).
-    /// Interfaces never share addresses, so the intervals are disjoint.
-    pub by_start: BTreeMap<u128, (u128, String)>,
+    /// as consecutive secondary addresses or delegated prefixes), by VPC: start → (end, host
+    /// id). Interfaces of one VPC never share addresses, so a VPC's intervals are disjoint;
+    /// VPCs may overlap (the same address in two VPCs that are not peered with each other).
+    pub by_start: BTreeMap<String, BTreeMap<u128, (u128, String)>>,
     /// The listeners (ARNs, in listener order) that forward to each host: an instance target
     /// is its primary ENI; an IP target is the interface holding exactly that address.
     pub forwarding: BTreeMap<String, Vec<String>>,
@@ -252,8 +253,10 @@ impl<'m> Index<'m> {
                     for (p, private) in &host.public_v4 {
                         public.insert(*p, (host.id.clone(), *private));
                     }
+                    let in_vpc: &mut BTreeMap<u128, (u128, String)> =
+                        by_start.entry(host.vpc_id.clone()).or_default();
                     for (a, b) in &host.private {
-                        by_start.insert(*a, (*b, host.id.clone()));
+                        in_vpc.insert(*a, (*b, host.id.clone()));
                     }
                     push_to(&mut hosts_by_vpc, &host.vpc_id, host.id.clone());
                 }
@@ -301,7 +304,7 @@ impl<'m> Index<'m> {
                 // each subnet CIDR block reserves, IPv4 and IPv6 alike (its first four and its
                 // last: Amazon VPC User Guide, "Subnet CIDR blocks").
                 let mut held: Vec<Interval> = idx
-                    .ids_holding(&private)
+                    .ids_holding_in(&subnet.vpc_id, &private)
                     .into_iter()
                     .filter_map(|id| idx.hosts.get(id))
                     .flat_map(|h| h.private.iter().copied())
@@ -490,8 +493,9 @@ impl<'m> Index<'m> {
                 .or_default()
                 .push(host.id.clone());
         } else {
+            let in_vpc = self.by_start.entry(host.vpc_id.clone()).or_default();
             for (a, b) in &host.private {
-                self.by_start.insert(*a, (*b, host.id.clone()));
+                in_vpc.insert(*a, (*b, host.id.clone()));
             }
         }
         self.hosts_by_vpc
@@ -537,30 +541,46 @@ impl<'m> Index<'m> {
         out
     }
 
-    /// Ids of the interfaces holding an address in `ivs`, sorted.
+    /// Ids of the interfaces (of any VPC) holding an address in `ivs`, sorted.
     pub fn ids_holding(&self, ivs: &[Interval]) -> Vec<&str> {
         let mut ids: Vec<&str> = Vec::new();
-        for iv in ivs {
-            // Disjoint intervals sorted by start: those overlapping `iv` are the last ones
-            // starting at or before its end, back to the first that ends before it.
-            for (_, (end, hid)) in self.by_start.range(..=iv.1).rev() {
-                if *end < iv.0 {
-                    break;
-                }
-                ids.push(hid.as_str());
-            }
+        for in_vpc in self.by_start.values() {
+            holding_in(in_vpc, ivs, &mut ids);
         }
         ids.sort_unstable();
         ids.dedup();
         ids
     }
 
-    /// The interface holding one address (a single address or one inside a range, such as a
-    /// secondary address next to the primary or a delegated prefix).
-    pub fn holder_of(&self, addr: Interval) -> Option<&Host> {
+    /// Ids of the interfaces of `vpc` holding an address in `ivs`, sorted.
+    pub fn ids_holding_in(&self, vpc: &str, ivs: &[Interval]) -> Vec<&str> {
+        let mut ids: Vec<&str> = Vec::new();
+        if let Some(in_vpc) = self.by_start.get(vpc) {
+            holding_in(in_vpc, ivs, &mut ids);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// The interfaces holding one address (a single address or one inside a range, such as a
+    /// secondary address next to the primary or a delegated prefix): one per VPC at most.
+    pub fn holders_of(&self, addr: Interval) -> Vec<&Host> {
         self.vpc_holders_any(&[addr])
             .into_iter()
-            .find(|h| h.private.iter().any(|p| p.0 <= addr.0 && addr.1 <= p.1))
+            .filter(|h| h.private.iter().any(|p| p.0 <= addr.0 && addr.1 <= p.1))
+            .collect()
+    }
+
+    /// The interface holding one address: the one in `vpc` when there is one there, else the
+    /// first (by id) of another VPC.
+    pub fn holder_of(&self, vpc: Option<&str>, addr: Interval) -> Option<&Host> {
+        let holders = self.holders_of(addr);
+        holders
+            .iter()
+            .find(|h| Some(h.vpc_id.as_str()) == vpc)
+            .or(holders.first())
+            .copied()
     }
 
     /// The interfaces (of any VPC) holding an address in `ivs`, by id.
@@ -576,10 +596,10 @@ impl<'m> Index<'m> {
     /// the load-balancer nodes known only by their subnet.
     pub fn vpc_holders(&self, vpc: &str, ivs: &[Interval], virtual_nodes: bool) -> Vec<&Host> {
         let mut out: Vec<&Host> = self
-            .ids_holding(ivs)
+            .ids_holding_in(vpc, ivs)
             .into_iter()
             .filter_map(|id| self.hosts.get(id))
-            .filter(|h| h.vpc_id == vpc && !h.virtual_node)
+            .filter(|h| !h.virtual_node)
             .collect();
         if virtual_nodes {
             out.extend(
@@ -601,9 +621,9 @@ impl<'m> Index<'m> {
             .filter_map(|id| self.hosts.get(id))
     }
 
-    /// The host holding a private address, if any.
-    pub fn host_by_private(&self, ip: IpAddr) -> Option<&Host> {
-        self.holder_of(addr_interval(ip))
+    /// The hosts holding a private address (one per VPC at most).
+    pub fn hosts_by_private(&self, ip: IpAddr) -> Vec<&Host> {
+        self.holders_of(addr_interval(ip))
     }
 
     /// The hosts of a VPC.
@@ -621,6 +641,24 @@ impl<'m> Index<'m> {
             .values()
             .filter(|h| h.kind == OwnerKind::LoadBalancer && h.owner_id.as_deref() == Some(lb_arn))
             .collect()
+    }
+}
+
+/// Pushes the ids of one VPC's intervals that overlap `ivs`. The intervals are disjoint and
+/// sorted by start: those overlapping an interval are the last ones starting at or before its
+/// end, back to the first that ends before it.
+fn holding_in<'a>(
+    in_vpc: &'a BTreeMap<u128, (u128, String)>,
+    ivs: &[Interval],
+    ids: &mut Vec<&'a str>,
+) {
+    for iv in ivs {
+        for (_, (end, hid)) in in_vpc.range(..=iv.1).rev() {
+            if *end < iv.0 {
+                break;
+            }
+            ids.push(hid.as_str());
+        }
     }
 }
 
@@ -651,7 +689,7 @@ fn forwarding(m: &Model, idx: &Index) -> Forwarding {
                         .cloned(),
                     TargetType::Ip => t.id.parse::<IpAddr>().ok().and_then(|ip| {
                         let a = addr_interval(ip);
-                        idx.holder_of(a).map(|h| h.id.clone())
+                        idx.holder_of(tg.vpc_id.as_deref(), a).map(|h| h.id.clone())
                     }),
                     _ => None,
                 };

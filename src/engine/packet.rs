@@ -140,6 +140,11 @@ pub fn addr_interval(ip: IpAddr) -> Interval {
 /// All IPv4 addresses.
 pub const ALL_V4: Interval = (V4_BASE, V4_LAST);
 
+/// All IPv6 addresses: the shared axis less the IPv4-mapped block.
+pub fn v6_intervals() -> [Interval; 2] {
+    [(0, V4_BASE - 1), (V4_LAST + 1, u128::MAX)]
+}
+
 /// All addresses of both families.
 pub const ALL_ADDRS: Interval = (0, u128::MAX);
 
@@ -662,7 +667,7 @@ pub fn write_ranges<T: fmt::Display + PartialEq>(
 pub fn same_family(set: PacketSet) -> PacketSet {
     let v4 = [ALL_V4];
     let s4 = set.restrict(Dim::Src, &v4).restrict(Dim::Dst, &v4);
-    let not4 = [(0, ALL_V4.0 - 1), (ALL_V4.1 + 1, u128::MAX)];
+    let not4 = v6_intervals();
     let s6 = set.restrict(Dim::Src, &not4).restrict(Dim::Dst, &not4);
     s4.union(&s6)
 }
@@ -671,7 +676,7 @@ pub fn same_family(set: PacketSet) -> PacketSet {
 /// "ICMP" means to someone asking about ping. The set's packets must be of one family each
 /// ([`same_family`]).
 pub fn icmp_in_its_family(set: PacketSet) -> PacketSet {
-    let not4 = [(0, ALL_V4.0 - 1), (ALL_V4.1 + 1, u128::MAX)];
+    let not4 = v6_intervals();
     let icmp = Protocol::ICMP as u128;
     let icmpv6 = Protocol::ICMPV6 as u128;
     let mut foreign = vec![PBox::FULL

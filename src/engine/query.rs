@@ -359,8 +359,13 @@ fn resolve(m: &Model, idx: &Index, s: &str) -> Result<Endpoint, QueryError> {
         .map(|n| n.addr());
     if let Some(ip) = s.parse::<IpAddr>().ok().or(single) {
         let iv = packet::addr_interval(ip);
-        if let Some(h) = idx.host_by_private(ip) {
-            return Ok(Endpoint::Hosts(vec![h.id.clone()], Some(vec![iv])));
+        // The same address may be held in VPCs that are not peered with each other: as a
+        // destination it is whichever of them the routing leads to (checked in
+        // `run_indexed` for a source, where it is ambiguous).
+        let holders = idx.hosts_by_private(ip);
+        if !holders.is_empty() {
+            let ids = holders.iter().map(|h| h.id.clone()).collect();
+            return Ok(Endpoint::Hosts(ids, Some(vec![iv])));
         }
         if let Some((hid, _)) = idx.public.get(&iv.0) {
             return Ok(Endpoint::Hosts(vec![hid.clone()], Some(vec![iv])));
@@ -433,6 +438,17 @@ pub fn run(m: &Model, req: &Request) -> Result<Answer, QueryError> {
 pub fn run_indexed(m: &Model, idx: &Index, req: &Request) -> Result<Answer, QueryError> {
     let src = resolve(m, idx, &req.from)?;
     let dst = resolve(m, idx, &req.to)?;
+    if let (Endpoint::Hosts(ids, Some(_)), true) = (&src, is_one_address(&req.from)) {
+        if ids.len() > 1 {
+            // One address in VPCs that are not peered with each other: which one sends?
+            let which: Vec<String> = ids
+                .iter()
+                .filter_map(|id| idx.hosts.get(id))
+                .map(|h| format!("{} ({} in {})", h.id, h.name, h.vpc_id))
+                .collect();
+            return Err(QueryError::Ambiguous(req.from.clone(), which.join(", ")));
+        }
+    }
     let lists = &idx.unknown_route_lists;
     if lists.is_empty() {
         return run_resolved(m, idx, req, src, dst, true);
@@ -582,11 +598,18 @@ fn run_resolved(
     // VPCs route it there, so that is where replies go.
     let onprem_held = match &src {
         Endpoint::Address(ivs) => {
+            // (A default route to on-premises says where the rest goes, not what
+            // on-premises holds.)
+            let whole_family = |iv: &Interval| {
+                (iv.0 <= packet::ALL_V4.0 && packet::ALL_V4.1 <= iv.1)
+                    || packet::v6_intervals()
+                        .iter()
+                        .any(|v6| iv.0 <= v6.0 && v6.1 <= iv.1)
+            };
             let held: Vec<Interval> = walk::onprem_entries(m)
                 .iter()
-                .map(|e| walk::onprem_entry_space(m, e))
-                .filter(|s| s.as_slice() != [packet::ALL_ADDRS])
-                .flatten()
+                .flat_map(|e| walk::onprem_entry_space(m, e))
+                .filter(|iv| !whole_family(iv))
                 .collect();
             let held = packet::merge(held);
             !held.is_empty() && ivs.iter().all(|iv| within(iv, &held))
@@ -1210,6 +1233,14 @@ fn lb_legs(
         }
     }
     out
+}
+
+/// Whether an endpoint is written as one address (`10.0.1.10`, `10.0.1.10/32`).
+fn is_one_address(s: &str) -> bool {
+    let s = s.trim();
+    s.parse::<IpAddr>().is_ok()
+        || s.parse::<IpNet>()
+            .is_ok_and(|n| n.prefix_len() == n.max_prefix_len())
 }
 
 fn within(iv: &Interval, ranges: &[Interval]) -> bool {

@@ -4518,7 +4518,10 @@ impl<'m> Walker<'m> {
                     }
                     TargetType::Ip => {
                         let a = target.id.parse().ok().map(super::packet::addr_interval);
-                        (a.and_then(|a| self.idx.holder_of(a)), a)
+                        (
+                            a.and_then(|a| self.idx.holder_of(tg.vpc_id.as_deref(), a)),
+                            a,
+                        )
                     }
                     _ => (None, None),
                 };
