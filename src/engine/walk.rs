@@ -1192,10 +1192,35 @@ impl<'m> Walker<'m> {
         }
         t.depth += 1;
         // §1.1, §9.12: the VPC resolver (base + 2), instance metadata, time sync and the other
-        // link-local services answer every ENI whatever its security groups and NACLs say.
-        let exempt = exempt_services(self.m, &h.vpc_id);
-        let served = set.restrict(Dim::Dst, &exempt);
+        // link-local services answer every ENI whatever its security groups and NACLs say, on
+        // the ports they serve; nothing else answers at those addresses.
+        let services = exempt_service_ports(self.m, &h.vpc_id);
+        let exempt: Vec<Interval> = services.iter().map(|(a, _, _)| *a).collect();
+        let at_services = set.restrict(Dim::Dst, &exempt);
         let set = set.exclude(Dim::Dst, &exempt);
+        let service_ports = PacketSet::from_boxes(services.iter().flat_map(|(a, protos, port)| {
+            protos.iter().map(move |p| {
+                PBox::FULL
+                    .with(Dim::Dst, *a)
+                    .with(Dim::Proto, (*p as u128, *p as u128))
+                    .with(Dim::DstPort, (*port as u128, *port as u128))
+            })
+        }));
+        let served = at_services.intersect(&service_ports);
+        let unserved = at_services.subtract(&served);
+        if !unserved.is_empty() && self.goal.external {
+            let detail = format!(
+                "{} is an Amazon-provided service (DNS on 53, instance metadata on tcp 80, time sync on udp 123, Windows activation on tcp 1688): nothing answers this traffic there",
+                describe_dst(&unserved)
+            );
+            self.block(
+                t.clone(),
+                "aws-service",
+                "DESTINATION_PORT_CLOSED",
+                detail,
+                unserved,
+            );
+        }
         if !served.is_empty() && self.exit_counts(&t, Exit::Service, "aws-service", &served) {
             let mut t2 = t.clone();
             Self::hop(
@@ -4891,28 +4916,40 @@ impl<'m> Walker<'m> {
     }
 }
 
-/// Addresses of the services that security groups and NACLs never filter (§1.1): the VPC
-/// resolver at the primary CIDR's base + 2, and the link-local metadata, DNS, time-sync and
-/// Windows-activation addresses (IPv4 and IPv6).
-pub fn exempt_services(m: &Model, vpc: &str) -> Vec<Interval> {
-    let mut out: Vec<Interval> = [
-        "169.254.169.254",
-        "169.254.169.253",
-        "169.254.169.123",
-        "169.254.169.250",
-        "169.254.169.251",
-        "fd00:ec2::254",
-        "fd00:ec2::253",
-        "fd00:ec2::123",
+/// The Amazon-provided services an interface reaches whatever its filters say, with the
+/// protocols and port each answers on (Amazon EC2 User Guide: DNS on 53, the instance
+/// metadata service on HTTP 80, Amazon Time Sync on NTP 123, Windows activation (KMS) on
+/// 1688); the VPC resolver is the VPC's primary IPv4 CIDR base + 2 (§1.1).
+pub fn exempt_service_ports(m: &Model, vpc: &str) -> Vec<(Interval, &'static [u8], u16)> {
+    const DNS: &[u8] = &[Protocol::TCP, Protocol::UDP];
+    const TCP: &[u8] = &[Protocol::TCP];
+    const UDP: &[u8] = &[Protocol::UDP];
+    let mut out: Vec<(Interval, &'static [u8], u16)> = [
+        ("169.254.169.254", TCP, 80),
+        ("169.254.169.253", DNS, 53),
+        ("169.254.169.123", UDP, 123),
+        ("169.254.169.250", TCP, 1688),
+        ("169.254.169.251", TCP, 1688),
+        ("fd00:ec2::254", TCP, 80),
+        ("fd00:ec2::253", DNS, 53),
+        ("fd00:ec2::123", UDP, 123),
     ]
     .iter()
-    .map(|a| super::packet::addr_interval(a.parse().expect("literal address")))
+    .map(|(a, p, port)| {
+        (
+            super::packet::addr_interval(a.parse().expect("literal address")),
+            *p,
+            *port,
+        )
+    })
     .collect();
     if let Some(primary) = m.vpcs.get(vpc).and_then(|v| v.cidrs_v4.first()) {
         let resolver = u32::from(primary.network()).wrapping_add(2);
-        out.push(super::packet::addr_interval(std::net::IpAddr::V4(
-            resolver.into(),
-        )));
+        out.push((
+            super::packet::addr_interval(std::net::IpAddr::V4(resolver.into())),
+            DNS,
+            53,
+        ));
     }
     out
 }
