@@ -1012,6 +1012,11 @@ fn run_resolved(
         });
     }
     answer.assumptions.extend(not_running);
+    if explain {
+        for (named, e) in [(&req.from, &src), (&req.to, &dst)] {
+            answer.assumptions.extend(several_named(m, idx, named, e));
+        }
+    }
     if explain && onprem_held {
         answer.assumptions.push(format!("{} is in the routes to on-premises (a VPN connection's static routes or a transit gateway's): taken as an on-premises client; `--from internet` gives the internet's view", req.from));
     }
@@ -1045,6 +1050,43 @@ fn note_classic_cross_zone(lb: &LoadBalancer, out: &mut Vec<String>) {
 /// What to say of the instances among `endpoints` that do not run now (stopped, stopping,
 /// pending), and of the interfaces attached to nothing: the answer is about their
 /// configuration, which applies once they run (or are attached).
+/// Says that a name (a `Name` tag, an owner name) stands for several instances or other
+/// owners: the answer is for any of them.
+fn several_named(m: &Model, idx: &Index, named: &str, e: &Endpoint) -> Option<String> {
+    let Endpoint::Hosts(ids, None) = e else {
+        return None;
+    };
+    let named = named.trim();
+    let by_id = m.instances.contains_key(named)
+        || idx.hosts.contains_key(named)
+        || m.subnets.contains_key(named)
+        || m.vpcs.contains_key(named)
+        || m.security_groups.contains_key(named)
+        || m.nat_gateways.contains_key(named)
+        || m.vpc_endpoints.contains_key(named)
+        || named.starts_with("tag:");
+    if by_id {
+        return None;
+    }
+    let mut owners: Vec<&str> = ids
+        .iter()
+        .filter_map(|id| idx.hosts.get(id))
+        .map(|h| h.owner_id.as_deref().unwrap_or(h.id.as_str()))
+        .collect();
+    owners.sort_unstable();
+    owners.dedup();
+    (owners.len() > 1).then(|| {
+        let shown = owners.iter().take(5).copied().collect::<Vec<_>>().join(", ");
+        let more = owners.len().saturating_sub(5);
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        format!("`{named}` names {} resources ({shown}{more}): the answer is for any of them; name one by id to ask about it alone", owners.len())
+    })
+}
+
 /// Says, once per VPN connection, that a path goes through one whose tunnels were all down
 /// when the snapshot was taken: the answer is about its configuration.
 fn tunnels_down(m: &Model, paths: &[PathOut]) -> Vec<String> {
