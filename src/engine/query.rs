@@ -175,6 +175,9 @@ enum Endpoint {
     Hosts(Vec<String>, Option<Vec<Interval>>),
     LoadBalancers(Vec<String>),
     Address(Vec<Interval>),
+    /// A peering connection or transit gateway: as a destination, what the routing sends
+    /// into it.
+    Gateway(String),
 }
 
 /// One reachable path, for output.
@@ -326,7 +329,7 @@ fn resolve(m: &Model, idx: &Index, s: &str) -> Result<Endpoint, QueryError> {
         return Ok(Endpoint::Internet(walk::internet_space()));
     }
     if m.peerings.contains_key(s) || m.transit_gateways.contains_key(s) {
-        return Err(QueryError::Unsupported(format!("`{s}` carries traffic between networks; name a resource, address or `internet` on either side")));
+        return Ok(Endpoint::Gateway(s.to_string()));
     }
     if m.load_balancers.contains_key(s) {
         return Ok(Endpoint::LoadBalancers(vec![s.to_string()]));
@@ -556,7 +559,7 @@ pub fn run_indexed(m: &Model, idx: &Index, req: &Request) -> Result<Answer, Quer
 fn endpoint_addresses(e: &Endpoint) -> Vec<Interval> {
     match e {
         Endpoint::Internet(a) | Endpoint::Address(a) | Endpoint::Onprem(_, a) => a.clone(),
-        Endpoint::Hosts(..) | Endpoint::LoadBalancers(_) => Vec::new(),
+        Endpoint::Hosts(..) | Endpoint::LoadBalancers(_) | Endpoint::Gateway(_) => Vec::new(),
     }
 }
 
@@ -638,6 +641,10 @@ fn run_resolved(
     // Defaults taken for the load balancers on the way.
     let mut lb_assumptions: Vec<String> = Vec::new();
     match &dst {
+        Endpoint::Gateway(id) => {
+            goal.gateways.insert(id.clone());
+            legs.push(Leg::addresses(vec![packet::ALL_ADDRS]));
+        }
         Endpoint::Internet(space) => {
             goal.external = true;
             goal.exit = Some(walk::Exit::Internet);
@@ -994,6 +1001,9 @@ fn run_resolved(
                         w.from_host_entry(&h.id, s, leg.entry.clone(), leg.pre_block.clone());
                     }
                 }
+            }
+            Endpoint::Gateway(id) => {
+                return Err(QueryError::Unsupported(format!("`{id}` as a source is not supported: ask about what comes out of a peering connection or transit gateway by its addresses (a CIDR of the network behind it), `onprem`, or a resource there")));
             }
             Endpoint::Internet(_) | Endpoint::Address(_) => unreachable!("handled above"),
         }

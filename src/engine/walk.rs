@@ -83,6 +83,9 @@ pub struct Goal {
     pub load_balancers: BTreeSet<String>,
     /// Leaving the estate (internet, on-premises, AWS service) completes the flow.
     pub external: bool,
+    /// Peering connections and transit gateways (ids) whose entry completes the flow (a
+    /// query to `pcx-…` or `tgw-…`: what the source's routing sends into them).
+    pub gateways: BTreeSet<String>,
     /// With `external`: the only way out that counts (`None`: any). A query to `internet` is
     /// not answered by packets that leave for on-premises with public addresses, nor one to
     /// `onprem` by packets that leave for the internet; the others are blocked,
@@ -1985,6 +1988,9 @@ impl<'m> Walker<'m> {
                     format!("{vpc_id} -> {other}"),
                     false,
                 );
+                if self.goal.gateways.contains(pcx) {
+                    return self.finish(t, Ending::Reached, inside);
+                }
                 t.via_peering = true;
                 self.deliver_in_vpc(&other, inside, t, None, Arrival::Peering(pcx.clone()));
             }
@@ -2250,6 +2256,9 @@ impl<'m> Walker<'m> {
             format!("{vpc_id} -> {tgw}"),
             false,
         );
+        if self.goal.gateways.contains(tgw) {
+            return self.finish(t, Ending::Reached, set);
+        }
         let att_id = att.id.clone();
         if self.goal.network && self.goal.stop_at_vpc {
             // A pending reply denial is not carried past the gateway here: it applies.
