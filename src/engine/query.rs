@@ -576,6 +576,31 @@ pub fn run_to_hosts(
     run_resolved(m, idx, req, src, Endpoint::Hosts(hosts, None), false)
 }
 
+/// Whether a source address is one on-premises holds: inside a VPN connection's static routes
+/// or a transit gateway's routes to on-premises (not a default route, which says where the
+/// rest goes, not what on-premises holds).
+fn onprem_held(m: &Model, src: &Endpoint) -> bool {
+    let Endpoint::Address(ivs) = src else {
+        return false;
+    };
+    let whole_family = |iv: &Interval| {
+        (iv.0 <= packet::ALL_V4.0 && packet::ALL_V4.1 <= iv.1)
+            || packet::v6_intervals()
+                .iter()
+                .any(|v6| iv.0 <= v6.0 && v6.1 <= iv.1)
+    };
+    let held: Vec<Interval> = walk::onprem_entries(m)
+        .iter()
+        .flat_map(|e| walk::onprem_entry_space(m, e))
+        .filter(|iv| !whole_family(iv))
+        .collect();
+    let held = packet::merge(held);
+    !held.is_empty() && ivs.iter().all(|iv| within(iv, &held))
+}
+
+/// [`run_resolved_as`]; a public source address on-premises holds (§6.3) is asked about as an
+/// on-premises client first (the VPCs route it there, so that is where replies go) and, when
+/// that does not get through, as an internet client (the range may be announced there too).
 fn run_resolved(
     m: &Model,
     idx: &Index,
@@ -583,6 +608,30 @@ fn run_resolved(
     src: Endpoint,
     dst: Endpoint,
     explain: bool,
+) -> Result<Answer, QueryError> {
+    if !onprem_held(m, &src) {
+        return run_resolved_as(m, idx, req, src, dst, explain, false);
+    }
+    let onprem = run_resolved_as(m, idx, req, src.clone(), dst.clone(), explain, true)?;
+    if onprem.verdict == Verdict::Reachable {
+        return Ok(onprem);
+    }
+    let internet = run_resolved_as(m, idx, req, src, dst, explain, false)?;
+    Ok(match internet.verdict {
+        Verdict::Unreachable => onprem,
+        _ => internet,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_resolved_as(
+    m: &Model,
+    idx: &Index,
+    req: &Request,
+    src: Endpoint,
+    dst: Endpoint,
+    explain: bool,
+    as_onprem: bool,
 ) -> Result<Answer, QueryError> {
     // Instances that do not run now are analysed as configured: the answer says so.
     let not_running: Vec<String> = if explain {
@@ -596,29 +645,7 @@ fn run_resolved(
         .map(|(a, b)| vec![(a as u128, b as u128)])
         .unwrap_or_default();
     let from_outside = is_external_source(&src) || matches!(src, Endpoint::Onprem(..));
-    // A public address that on-premises holds (inside a VPN connection's static routes or a
-    // transit gateway's routes to on-premises) is taken as an on-premises client (§6.3): the
-    // VPCs route it there, so that is where replies go.
-    let onprem_held = match &src {
-        Endpoint::Address(ivs) => {
-            // (A default route to on-premises says where the rest goes, not what
-            // on-premises holds.)
-            let whole_family = |iv: &Interval| {
-                (iv.0 <= packet::ALL_V4.0 && packet::ALL_V4.1 <= iv.1)
-                    || packet::v6_intervals()
-                        .iter()
-                        .any(|v6| iv.0 <= v6.0 && v6.1 <= iv.1)
-            };
-            let held: Vec<Interval> = walk::onprem_entries(m)
-                .iter()
-                .flat_map(|e| walk::onprem_entry_space(m, e))
-                .filter(|iv| !whole_family(iv))
-                .collect();
-            let held = packet::merge(held);
-            !held.is_empty() && ivs.iter().all(|iv| within(iv, &held))
-        }
-        _ => false,
-    };
+    let onprem_held = as_onprem && onprem_held(m, &src);
     let internet_source = match &src {
         Endpoint::Internet(_) => true,
         Endpoint::Address(ivs) => {

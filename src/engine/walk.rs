@@ -2156,6 +2156,11 @@ impl<'m> Walker<'m> {
             .filter(|v| belongs(v))
             .collect();
         let mut set = set;
+        // Whether on-premises may take any address (BGP, or a static default route): then it
+        // may also forward to the internet, which the snapshot does not show.
+        let mut takes_any = conns
+            .iter()
+            .any(|c| c.static_routes.iter().any(|n| n.prefix_len() == 0));
         // A transit gateway's static VPN routes are in its own tables, which chose this
         // attachment (`tgw_routed`): the connection then lists none (Site-to-Site VPN guide,
         // "Edit static routes": "for a VPN connection on a transit gateway, you add, modify, or
@@ -2181,6 +2186,7 @@ impl<'m> Walker<'m> {
                 return;
             }
         } else {
+            takes_any = true;
             t.assumptions.push(format!("routing beyond {gateway} (on-premises, BGP) is not in the snapshot: assumed to reach the destination"));
         }
         let kind = if tgw_routed {
@@ -2196,6 +2202,10 @@ impl<'m> Walker<'m> {
             "to on-premises".into(),
             false,
         );
+        if takes_any && self.goal.external && self.goal.exit == Some(Exit::Internet) {
+            let why = format!("{} leaves for on-premises by {gateway}; whether on-premises forwards it to the internet is not in the snapshot", describe_dst(&set));
+            return self.finish(t, Ending::Unknown(why), set);
+        }
         if self.exit_counts(&t, Exit::Onprem, gateway, &set) {
             // Whatever on-premises does with it, what is for a NAT gateway's Elastic IP ends
             // there.
