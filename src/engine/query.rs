@@ -720,6 +720,13 @@ fn run_resolved_as(
                         .collect::<Vec<_>>()
                 })
                 .collect();
+            let mut vpcs = vpcs;
+            // Nor the link-local addresses of Amazon's services (IMDS, DNS, time sync).
+            vpcs.extend(
+                ["169.254.0.0/16", "fe80::/10", "fd00:ec2::/64"]
+                    .iter()
+                    .flat_map(|n| net_intervals(&n.parse().expect("literal prefix"))),
+            );
             let vpcs = packet::merge(vpcs);
             let mut routes = outside.exclude(Dim::Dst, &vpcs).project(Dim::Dst);
             if routes.is_empty() {
@@ -1084,9 +1091,6 @@ fn note_classic_cross_zone(lb: &LoadBalancer, out: &mut Vec<String>) {
     }
 }
 
-/// What to say of the instances among `endpoints` that do not run now (stopped, stopping,
-/// pending), and of the interfaces attached to nothing: the answer is about their
-/// configuration, which applies once they run (or are attached).
 /// Says that a name (a `Name` tag, an owner name) stands for several instances or other
 /// owners: the answer is for any of them.
 fn several_named(m: &Model, idx: &Index, named: &str, e: &Endpoint) -> Option<String> {
@@ -1151,6 +1155,9 @@ fn tunnels_down(m: &Model, paths: &[PathOut]) -> Vec<String> {
     out
 }
 
+/// What to say of the instances among `endpoints` that do not run now (stopped, stopping,
+/// pending), and of the interfaces attached to nothing: the answer is about their
+/// configuration, which applies once they run (or are attached).
 fn not_running(m: &Model, idx: &Index, endpoints: [&Endpoint; 2]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for ids in endpoints.into_iter().filter_map(|e| match e {

@@ -2341,6 +2341,10 @@ impl<'m> Walker<'m> {
             );
         };
         let Some(rt) = m.tgw_route_tables.get(&rt_id) else {
+            let route = format!("{ingress} is associated with {rt_id}");
+            if let Some(why) = self.not_collected(ResourceKind::TgwRouteTable, route) {
+                return self.finish(t, why, set);
+            }
             return self.block(
                 t,
                 &rt_id,
@@ -4443,6 +4447,10 @@ impl<'m> Walker<'m> {
                 "describe-vpc-peering-connections",
             ),
             ResourceKind::VpnGateway => ("VPN gateways", "describe-vpn-gateways"),
+            ResourceKind::TgwRouteTable => (
+                "transit gateway route tables",
+                "describe-transit-gateway-route-tables",
+            ),
             ResourceKind::TgwAttachment => (
                 "transit gateway attachments",
                 "describe-transit-gateway-attachments",

@@ -285,7 +285,6 @@ fn listener_rules(cx: &mut Ctx, m: &mut Model, sets: Items<wire::ListenerRuleSet
     }
 }
 
-/// Builds the model from the raw snapshot.
 /// A snapshot without `describe-internet-gateways` (or `describe-egress-only-internet-gateways`)
 /// still says where those gateways are: AWS marks a route to a gateway that is detached or
 /// deleted `blackhole` (§3.3), so an active route to `igw-…` / `eigw-…` means that gateway is
@@ -344,6 +343,7 @@ fn infer_gateways_from_routes(m: &mut Model, cx: &mut Ctx) {
     }
 }
 
+/// Builds the model from the raw snapshot.
 pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
     let mut cx = Ctx {
         diagnostics: raw.diagnostics,
