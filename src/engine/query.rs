@@ -439,8 +439,24 @@ pub fn run(m: &Model, req: &Request) -> Result<Answer, QueryError> {
 
 /// Runs a query with an index built once (for many queries over one model).
 pub fn run_indexed(m: &Model, idx: &Index, req: &Request) -> Result<Answer, QueryError> {
-    let src = resolve(m, idx, &req.from)?;
+    let mut src = resolve(m, idx, &req.from)?;
     let dst = resolve(m, idx, &req.to)?;
+    // A private CIDR as a source that interfaces hold addresses in sends from them (an outside
+    // private address comes from on-premises only when no interface holds it).
+    if let Endpoint::Address(ivs) = &src {
+        let private = ivs
+            .iter()
+            .all(|iv| within(iv, &walk::not_internet_routable()));
+        let holders: Vec<String> = idx
+            .vpc_holders_any(ivs)
+            .into_iter()
+            .filter(|h| !h.virtual_node)
+            .map(|h| h.id.clone())
+            .collect();
+        if private && !holders.is_empty() {
+            src = Endpoint::Hosts(holders, Some(ivs.clone()));
+        }
+    }
     if let (Endpoint::Hosts(ids, Some(_)), true) = (&src, is_one_address(&req.from)) {
         if ids.len() > 1 {
             // One address in VPCs that are not peered with each other: which one sends?
@@ -1009,8 +1025,8 @@ fn run_resolved_as(
                             let own = h
                                 .private
                                 .iter()
-                                .any(|p| p.0 <= iv.0 && iv.1 <= p.1)
-                                .then_some(*iv);
+                                .filter(|p| p.0 <= iv.1 && iv.0 <= p.1)
+                                .map(|p| (p.0.max(iv.0), p.1.min(iv.1)));
                             let mapped = h
                                 .public_v4
                                 .iter()
