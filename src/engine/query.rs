@@ -1155,10 +1155,16 @@ fn tunnels_down(m: &Model, paths: &[PathOut]) -> Vec<String> {
             .values()
             .find(|a| a.id == c && a.kind == TgwAttachmentKind::Vpn)
             .map(|a| a.resource_id.as_str());
-        for v in m.vpn_connections.values().filter(|v| {
-            v.tunnels_down
-                && (v.vpn_gateway_id.as_deref() == Some(c) || vpn_of_attachment == Some(&v.id))
-        }) {
+        let on_hop: Vec<&VpnConnection> = m
+            .vpn_connections
+            .values()
+            .filter(|v| v.vpn_gateway_id.as_deref() == Some(c) || vpn_of_attachment == Some(&v.id))
+            .collect();
+        // (With another connection up on the same gateway, the traffic may take that one.)
+        if !on_hop.iter().all(|v| v.tunnels_down) {
+            continue;
+        }
+        for v in on_hop {
             let line = format!(
                 "{}: every tunnel was DOWN when the snapshot was taken; the answer is about the configuration, which applies once a tunnel is up",
                 v.id
