@@ -66,21 +66,22 @@ pub fn assumptions(model: &Model) -> Vec<String> {
     out
 }
 
+/// Up to five ids, then how many more.
+pub fn listed(ids: &[&str]) -> String {
+    let more = ids.len().saturating_sub(5);
+    let shown = ids[..ids.len().min(5)].join(", ");
+    if more > 0 {
+        format!("{shown} and {more} more")
+    } else {
+        shown
+    }
+}
+
 /// [`assumptions`], and what a whole-estate report assumes of security-group rules naming
 /// prefix lists whose entries are not in the snapshot (a query says so on the paths concerned
 /// instead, and does not pay for looking at every rule).
 pub fn report_assumptions(model: &Model) -> Vec<String> {
     let mut out = assumptions(model);
-    /// Up to five ids, then how many more.
-    fn listed(ids: &[&str]) -> String {
-        let more = ids.len().saturating_sub(5);
-        let shown = ids[..ids.len().min(5)].join(", ");
-        if more > 0 {
-            format!("{shown} and {more} more")
-        } else {
-            shown
-        }
-    }
     let named_by_rules = model.lists_of_unknown_entries(
         model
             .security_groups

@@ -1076,17 +1076,20 @@ fn run_resolved_as(
         for (named, e) in [(&req.from, &src), (&req.to, &dst)] {
             answer.assumptions.extend(several_named(m, idx, named, e));
         }
-    }
-    if explain && onprem_held {
-        answer.assumptions.push(format!("{} is in the routes to on-premises (a VPN connection's static routes or a transit gateway's): taken as an on-premises client; `--from internet` gives the internet's view", req.from));
-    }
-    if explain {
+        if onprem_held {
+            answer.assumptions.push(format!("{} is in the routes to on-premises (a VPN connection's static routes or a transit gateway's): taken as an on-premises client; `--from internet` gives the internet's view", req.from));
+        }
         answer.assumptions.extend(tunnels_down(m, &answer.paths));
-    }
-    if explain {
         answer.assumptions.extend(lb_assumptions);
     }
     Ok(answer)
+}
+
+/// Adds a line to a list of remarks unless it is there already.
+fn push_once(out: &mut Vec<String>, line: String) {
+    if !out.contains(&line) {
+        out.push(line);
+    }
 }
 
 /// Says, once per load balancer, that a Classic Load Balancer without its attributes in the
@@ -1101,9 +1104,7 @@ fn note_classic_cross_zone(lb: &LoadBalancer, out: &mut Vec<String>) {
             "{}: cross-zone load balancing taken as on (the snapshot has no describe-load-balancer-attributes for it; the console's default, the API's is off)",
             lb.name
         );
-        if !out.contains(&line) {
-            out.push(line);
-        }
+        push_once(out, line);
     }
 }
 
@@ -1133,14 +1134,7 @@ fn several_named(m: &Model, idx: &Index, named: &str, e: &Endpoint) -> Option<St
     owners.sort_unstable();
     owners.dedup();
     (owners.len() > 1).then(|| {
-        let shown = owners.iter().take(5).copied().collect::<Vec<_>>().join(", ");
-        let more = owners.len().saturating_sub(5);
-        let more = if more > 0 {
-            format!(" and {more} more")
-        } else {
-            String::new()
-        };
-        format!("`{named}` names {} resources ({shown}{more}): the answer is for any of them; name one by id to ask about it alone", owners.len())
+        format!("`{named}` names {} resources ({}): the answer is for any of them; name one by id to ask about it alone", owners.len(), crate::inventory::listed(&owners))
     })
 }
 
@@ -1169,9 +1163,7 @@ fn tunnels_down(m: &Model, paths: &[PathOut]) -> Vec<String> {
                 "{}: every tunnel was DOWN when the snapshot was taken; the answer is about the configuration, which applies once a tunnel is up",
                 v.id
             );
-            if !out.contains(&line) {
-                out.push(line);
-            }
+            push_once(&mut out, line);
         }
     }
     out
@@ -1198,9 +1190,7 @@ fn not_running(m: &Model, idx: &Index, endpoints: [&Endpoint; 2]) -> Vec<String>
                     "{} is attached to nothing: the answer is about its configuration, which applies once it is attached",
                     eni.id
                 );
-                if !out.contains(&line) {
-                    out.push(line);
-                }
+                push_once(&mut out, line);
                 continue;
             }
             let Some(i) = h.owner_id.as_deref().and_then(|i| m.instances.get(i)) else {
@@ -1211,9 +1201,7 @@ fn not_running(m: &Model, idx: &Index, endpoints: [&Endpoint; 2]) -> Vec<String>
                     "{} is {state}: the answer is about its configuration, which applies once it runs",
                     i.id
                 );
-                if !out.contains(&line) {
-                    out.push(line);
-                }
+                push_once(&mut out, line);
             }
         }
     }

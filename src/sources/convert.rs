@@ -299,46 +299,64 @@ fn infer_gateways_from_routes(m: &mut Model, cx: &mut Ctx) {
     if !igws && !eigws {
         return;
     }
-    for rt in m.route_tables.values() {
-        for r in rt.routes.iter().filter(|r| r.active) {
-            let (id, inferred) = match &r.target {
-                RouteTarget::InternetGateway(id) if igws => (id, &mut m.internet_gateways),
-                RouteTarget::EgressOnlyInternetGateway(id) if eigws => {
-                    let g = m
-                        .egress_only_internet_gateways
-                        .entry(id.clone())
-                        .or_insert_with(|| EgressOnlyInternetGateway {
-                            id: id.clone(),
-                            location: rt.location.clone(),
-                            ..EgressOnlyInternetGateway::default()
-                        });
-                    if !g.vpc_ids.contains(&rt.vpc_id) {
-                        g.vpc_ids.push(rt.vpc_id.clone());
-                        cx.diagnostics.push(Diagnostic {
-                            level: Level::Note,
-                            file: None,
-                            message: format!("egress-only internet gateway {id} is not in the snapshot (no describe-egress-only-internet-gateways); taken as attached to {}, as route table {}'s active route to it says", rt.vpc_id, rt.id),
-                        });
-                    }
-                    continue;
-                }
-                _ => continue,
-            };
-            let g = inferred
+    // (egress-only?, gateway, the route's VPC, its table, location)
+    let named: Vec<(bool, String, String, String, Location)> = m
+        .route_tables
+        .values()
+        .flat_map(|rt| {
+            rt.routes.iter().filter(|r| r.active).filter_map(move |r| {
+                let (egress_only, id) = match &r.target {
+                    RouteTarget::InternetGateway(id) if igws => (false, id),
+                    RouteTarget::EgressOnlyInternetGateway(id) if eigws => (true, id),
+                    _ => return None,
+                };
+                Some((
+                    egress_only,
+                    id.clone(),
+                    rt.vpc_id.clone(),
+                    rt.id.clone(),
+                    rt.location.clone(),
+                ))
+            })
+        })
+        .collect();
+    for (egress_only, id, vpc, rt, location) in named {
+        let (vpc_ids, what, call) = if egress_only {
+            let g = m
+                .egress_only_internet_gateways
+                .entry(id.clone())
+                .or_insert_with(|| EgressOnlyInternetGateway {
+                    id: id.clone(),
+                    location,
+                    ..EgressOnlyInternetGateway::default()
+                });
+            (
+                &mut g.vpc_ids,
+                "egress-only internet gateway",
+                "describe-egress-only-internet-gateways",
+            )
+        } else {
+            let g = m
+                .internet_gateways
                 .entry(id.clone())
                 .or_insert_with(|| InternetGateway {
                     id: id.clone(),
-                    location: rt.location.clone(),
+                    location,
                     ..InternetGateway::default()
                 });
-            if !g.vpc_ids.contains(&rt.vpc_id) {
-                g.vpc_ids.push(rt.vpc_id.clone());
-                cx.diagnostics.push(Diagnostic {
-                    level: Level::Note,
-                    file: None,
-                    message: format!("internet gateway {id} is not in the snapshot (no describe-internet-gateways); taken as attached to {}, as route table {}'s active route to it says", rt.vpc_id, rt.id),
-                });
-            }
+            (
+                &mut g.vpc_ids,
+                "internet gateway",
+                "describe-internet-gateways",
+            )
+        };
+        if !vpc_ids.contains(&vpc) {
+            vpc_ids.push(vpc.clone());
+            cx.diagnostics.push(Diagnostic {
+                level: Level::Note,
+                file: None,
+                message: format!("{what} {id} is not in the snapshot (no {call}); taken as attached to {vpc}, as route table {rt}'s active route to it says"),
+            });
         }
     }
 }
