@@ -1233,6 +1233,11 @@ impl Leg {
 /// `unknown`: an ALB as an NLB's target is not modelled).
 fn legs_to_albs(m: &Model, idx: &Index, albs: &BTreeSet<&str>, internet_source: bool) -> Vec<Leg> {
     let mut out = Vec::new();
+    if albs.is_empty() {
+        // (The usual case: no listener can forward to an ALB that is not there; scanning
+        // every listener for nothing was a few per cent of a large estate's report.)
+        return out;
+    }
     for l in m.listeners.values() {
         let Some(lb) = m.load_balancers.get(&l.lb_arn) else {
             continue;
