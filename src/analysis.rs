@@ -731,6 +731,12 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
         "application-to-application reach through public addresses (out through an internet or NAT gateway and back in) is not part of the report; `exposure query` follows such paths"
             .into(),
     );
+    if apps.iter().any(|a| a.kind == OwnerKind::TransitGateway) {
+        assumptions.push(
+            "transit gateway attachments' own network interfaces are not destinations in this report: they carry traffic through the gateway and host nothing, and what AWS does with traffic addressed to them is not modelled (`exposure query` answers `unknown`)"
+                .into(),
+        );
+    }
     // Paths that end in `unknown` (routes to appliances, gateway route tables, VPCs not in
     // the snapshot...): the walks' own reasons, so the rule of what is not followed stays in
     // one place (`walk`).

@@ -203,6 +203,38 @@ fn tgw_return_check_spares_the_clients_whose_replies_get_back() {
     assert_eq!(hit["traffic"][0]["ports"], "443");
 }
 
+/// A transit gateway attachment's own interfaces host nothing (§6.2, §7): the report does not
+/// list them as reached (it listed `on-premises -> tgw-attach-…: all` as an effective
+/// exposure, and every application as reaching them), keeps the real exposures, and says what
+/// it leaves out.
+#[test]
+fn tgw_attachment_interfaces_are_not_destinations() {
+    let v = analyze_fixture("tgw-attachment-interface");
+    let exposures = v["exposures"].as_array().unwrap();
+    assert!(
+        exposures
+            .iter()
+            .all(|e| !e["target"].as_str().unwrap().starts_with("tgw-attachment:")),
+        "no exposure targets a transit gateway attachment: {exposures:#?}"
+    );
+    let monitor = "ec2:vpc-0a100000000000001:sg-0a100000000000003";
+    let hit = exposures
+        .iter()
+        .find(|e| e["source"] == "onprem" && e["target"] == monitor)
+        .expect("on-premises still reaches monitor-1");
+    assert_eq!(hit["traffic"][0]["ports"], "22");
+    assert!(
+        assumes(&v, &["transit gateway attachments", "not destinations"]),
+        "the report says it leaves them out"
+    );
+    // The attachments are still listed as applications (the estate's inventory).
+    assert!(v["applications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["kind"] == "tgw-attachment"));
+}
+
 /// A gateway route table intercepts only the destinations its appliance routes match (§3.4):
 /// shop-igw-ingress sends 10.0.2.0/24 (shop-web-2) to an appliance ENI and leaves the rest of
 /// the VPC on its local route, so the internet still reaches shop-web-1 (10.0.1.10) directly.

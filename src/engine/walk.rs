@@ -4262,6 +4262,16 @@ impl<'m> Walker<'m> {
     /// Destination security groups, then arrival.
     fn arrive_checked(&mut self, h: &'m Host, set: PacketSet, mut t: Trace) {
         let mut set = set;
+        if h.kind == OwnerKind::TransitGateway {
+            // A transit gateway attachment's interface is the gateway's way in and out of the
+            // subnet (§6.2, §7): it hosts nothing, and what AWS does with packets addressed to
+            // the interface itself is not documented. Anything that would arrive is `unknown`
+            // (checks on the way still block it).
+            t.undecided.get_or_insert(format!(
+                "{} is a transit gateway attachment's network interface: what AWS does with traffic addressed to the interface itself is not modelled",
+                h.name
+            ));
+        }
         if h.kind == OwnerKind::NatGateway {
             return self.block(
                 t,
