@@ -457,6 +457,64 @@ pub fn run_indexed(m: &Model, idx: &Index, req: &Request) -> Result<Answer, Quer
             src = Endpoint::Hosts(holders, Some(ivs.clone()));
         }
     }
+    // Interfaces that only forward what others send (NAT gateways, endpoints, transit gateway
+    // attachments) open no connections: a subnet, VPC, group, tag or CIDR sends from its other
+    // members; named alone, one is answered as if it did, and the answer says so.
+    let mut forwarders_note: Option<String> = None;
+    if let Endpoint::Hosts(ids, _) = &mut src {
+        let forwards = |id: &String| idx.hosts.get(id).is_some_and(|h| h.kind.forwards_only());
+        let (fwd, rest): (Vec<String>, Vec<String>) = ids.iter().cloned().partition(forwards);
+        if !fwd.is_empty() {
+            let names: Vec<&str> = fwd.iter().map(|id| idx.hosts[id].name.as_str()).collect();
+            let named = crate::inventory::listed(&names);
+            let kinds: BTreeSet<&str> = fwd
+                .iter()
+                .map(|id| forwarder_kind(idx.hosts[id].kind))
+                .collect();
+            let kinds = kinds.into_iter().collect::<Vec<_>>().join(", ");
+            // (Agreement: "it forwards ... opens ... its own" or "they forward ... open ...".)
+            let (it, s, its) = if fwd.len() == 1 {
+                ("it", "s", "its")
+            } else {
+                ("they", "", "their")
+            };
+            let what = format!(
+                "{it} only forward{s} what others send and open{s} no connections of {its} own"
+            );
+            forwarders_note = Some(if rest.is_empty() {
+                format!("{named} ({kinds}): {what}; answered as if {it} did")
+            } else {
+                *ids = rest;
+                format!("left out as senders: {named} ({kinds}): {what}")
+            });
+        }
+    }
+    let mut answer = run_sources(m, idx, req, src, dst)?;
+    if let Some(note) = forwarders_note {
+        answer.notes.push(note);
+    }
+    Ok(answer)
+}
+
+/// What an interface that only forwards belongs to, for notes.
+fn forwarder_kind(kind: OwnerKind) -> &'static str {
+    match kind {
+        OwnerKind::NatGateway => "NAT gateway",
+        OwnerKind::VpcEndpoint => "interface endpoint",
+        OwnerKind::GwlbEndpoint => "Gateway Load Balancer endpoint",
+        OwnerKind::TransitGateway => "transit gateway attachment",
+        _ => "forwarder",
+    }
+}
+
+/// [`run_indexed`] once the endpoints are resolved.
+fn run_sources(
+    m: &Model,
+    idx: &Index,
+    req: &Request,
+    src: Endpoint,
+    dst: Endpoint,
+) -> Result<Answer, QueryError> {
     if let (Endpoint::Hosts(ids, Some(_)), true) = (&src, is_one_address(&req.from)) {
         if ids.len() > 1 {
             // One address in VPCs that are not peered with each other: which one sends?

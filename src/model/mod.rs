@@ -402,6 +402,19 @@ pub enum OwnerKind {
 }
 
 impl OwnerKind {
+    /// Whether interfaces of this kind only forward what others send and open no connections
+    /// of their own: NAT gateways (§4.5), interface and Gateway Load Balancer endpoints, and
+    /// transit gateway attachments (§6.2).
+    pub fn forwards_only(self) -> bool {
+        matches!(
+            self,
+            OwnerKind::NatGateway
+                | OwnerKind::VpcEndpoint
+                | OwnerKind::GwlbEndpoint
+                | OwnerKind::TransitGateway
+        )
+    }
+
     /// The kind's short name, as selectors and output use it.
     pub fn as_str(self) -> &'static str {
         match self {

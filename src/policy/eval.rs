@@ -901,13 +901,7 @@ fn end_matches(cx: &Ctx, r: &Resources, e: &End) -> bool {
 /// Whether a member starts flows of its own. NAT gateways, endpoints and transit gateway
 /// attachments only forward what others send, so "every other source" leaves them out.
 fn originates(m: &Member) -> bool {
-    !matches!(
-        m.kind,
-        OwnerKind::NatGateway
-            | OwnerKind::VpcEndpoint
-            | OwnerKind::GwlbEndpoint
-            | OwnerKind::TransitGateway
-    )
+    !m.kind.forwards_only()
 }
 
 fn statement_ends(cx: &Ctx, r: Option<&Resources>) -> Vec<End> {
