@@ -73,6 +73,21 @@ fn unknown_endpoints_list_candidates_and_exit_2() {
         .stderr(predicate::str::contains("app-1"));
 }
 
+/// A name shared by a VPC (Name tag) and a security group (group name) is ambiguous: exit 2,
+/// naming both (fixture names-of-vpcs-subnets-groups).
+#[test]
+fn a_name_of_a_vpc_and_a_group_is_ambiguous() {
+    exposure()
+        .arg("query")
+        .arg(path("fixtures/semantics/names-of-vpcs-subnets-groups"))
+        .args(["--from", "onprem", "--to", "monitor"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("ambiguous"))
+        .stderr(predicate::str::contains("vpc-0a100000000000001"))
+        .stderr(predicate::str::contains("sg-0a100000000000003"));
+}
+
 #[test]
 fn an_endpoint_the_loader_skipped_says_why() {
     // A terminated instance and a deleted NAT gateway: the note that skipped each, with its file.

@@ -387,45 +387,95 @@ fn resolve(m: &Model, idx: &Index, s: &str) -> Result<Endpoint, QueryError> {
         .collect();
     // Instance and interface Name tags, owner ids and host names.
     let hosts: Vec<String> = idx.hosts_named(m, s).to_vec();
-    match (lbs.is_empty(), hosts.is_empty()) {
-        (false, true) => Ok(Endpoint::LoadBalancers(lbs)),
-        (true, false) => Ok(Endpoint::Hosts(hosts, None)),
-        (false, false) => Err(QueryError::Ambiguous(
+    // Then VPC and subnet Name tags, security-group names and Name tags (as policies' `vpc:`,
+    // `subnet:` and `sg:` selectors take them): what is in them.
+    let named = |tags: &Tags| tags.get("Name").is_some_and(|n| n == s);
+    let vpcs: Vec<&str> = m
+        .vpcs
+        .values()
+        .filter(|v| named(&v.tags))
+        .map(|v| v.id.as_str())
+        .collect();
+    let subnets: Vec<&str> = m
+        .subnets
+        .values()
+        .filter(|n| named(&n.tags))
+        .map(|n| n.id.as_str())
+        .collect();
+    let groups: Vec<&str> = m
+        .security_groups
+        .values()
+        .filter(|g| g.name == s || named(&g.tags))
+        .map(|g| g.id.as_str())
+        .collect();
+    // A load balancer or an instance is often named like its group: those names come first.
+    if !lbs.is_empty() && !hosts.is_empty() {
+        return Err(QueryError::Ambiguous(
             s.into(),
             format!(
                 "load balancer(s) {} and network interface(s) {}",
                 lbs.join(", "),
                 hosts.join(", ")
             ),
-        )),
-        (true, true) => {
-            let lower = s.to_ascii_lowercase();
-            let mut candidates: BTreeSet<String> = BTreeSet::new();
-            for h in idx.hosts.values() {
-                if h.name.to_ascii_lowercase().contains(&lower) {
-                    candidates.insert(h.name.clone());
-                }
-            }
-            for l in m.load_balancers.values() {
-                if l.name.to_ascii_lowercase().contains(&lower) {
-                    candidates.insert(l.name.clone());
-                }
-            }
-            let hint = if candidates.is_empty() {
-                "; endpoints are `internet`, `onprem`, ids (i-, eni-, subnet-, vpc-, sg-, nat-, vgw-, vpce-, a VPN or Direct Connect tgw-attach-), load balancer names or ARNs, IP addresses or CIDRs, tag:KEY=VALUE or Name tags".to_string()
-            } else {
-                format!(
-                    "; did you mean: {}?",
-                    candidates
-                        .into_iter()
-                        .take(10)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            };
-            Err(QueryError::Unknown(s.into(), hint))
+        ));
+    }
+    if !lbs.is_empty() {
+        return Ok(Endpoint::LoadBalancers(lbs));
+    }
+    if !hosts.is_empty() {
+        return Ok(Endpoint::Hosts(hosts, None));
+    }
+    let kinds: Vec<String> = [
+        ("VPC(s)", &vpcs),
+        ("subnet(s)", &subnets),
+        ("security group(s)", &groups),
+    ]
+    .into_iter()
+    .filter(|(_, ids)| !ids.is_empty())
+    .map(|(what, ids)| format!("{what} {}", crate::inventory::listed(ids)))
+    .collect();
+    if kinds.len() > 1 {
+        return Err(QueryError::Ambiguous(s.into(), kinds.join(" and ")));
+    }
+    let members = if !vpcs.is_empty() {
+        Some(hosts_of(&|h| vpcs.contains(&h.vpc_id.as_str())))
+    } else if !subnets.is_empty() {
+        Some(hosts_of(&|h| subnets.contains(&h.subnet_id.as_str())))
+    } else if !groups.is_empty() {
+        Some(hosts_of(&|h| {
+            h.groups.iter().any(|g| groups.contains(&g.as_str()))
+        }))
+    } else {
+        None
+    };
+    if let Some(members) = members {
+        return nonempty(members, s);
+    }
+    let lower = s.to_ascii_lowercase();
+    let mut candidates: BTreeSet<String> = BTreeSet::new();
+    for h in idx.hosts.values() {
+        if h.name.to_ascii_lowercase().contains(&lower) {
+            candidates.insert(h.name.clone());
         }
     }
+    for l in m.load_balancers.values() {
+        if l.name.to_ascii_lowercase().contains(&lower) {
+            candidates.insert(l.name.clone());
+        }
+    }
+    let hint = if candidates.is_empty() {
+        "; endpoints are `internet`, `onprem`, ids (i-, eni-, subnet-, vpc-, sg-, nat-, vgw-, vpce-, a VPN or Direct Connect tgw-attach-), load balancer names or ARNs, IP addresses or CIDRs, tag:KEY=VALUE or Name tags".to_string()
+    } else {
+        format!(
+            "; did you mean: {}?",
+            candidates
+                .into_iter()
+                .take(10)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    Err(QueryError::Unknown(s.into(), hint))
 }
 
 fn is_external_source(e: &Endpoint) -> bool {
