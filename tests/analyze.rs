@@ -235,6 +235,56 @@ fn tgw_attachment_interfaces_are_not_destinations() {
         .any(|a| a["kind"] == "tgw-attachment"));
 }
 
+/// A latent exposure names what stops its own traffic today, for the members the groups admit
+/// it to, every blocker included: the IPv6 HTTPS that dualstack-web admits from `::/0` is
+/// stopped by the subnet's NACL (it was blamed on the group, whose blocks were of other
+/// ports); crm-app-1 has no public address (the list was empty: hosts without an address got
+/// no hypothetical leg). What ends `unknown` today (store-public behind the gateway route
+/// table's appliance) is not called latent.
+#[test]
+fn latent_exposures_name_what_stops_their_own_traffic() {
+    let latent = |fixture: &str| -> Vec<(String, String, Vec<String>)> {
+        analyze_fixture(fixture)["exposures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["status"] == "latent")
+            .map(|e| {
+                (
+                    e["source"].as_str().unwrap().to_string(),
+                    e["target"].as_str().unwrap().to_string(),
+                    e["blocked_by"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|c| c.as_str().unwrap().to_string())
+                        .collect(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        latent("address-families-separate"),
+        [(
+            "internet-ipv6".to_string(),
+            "ec2:vpc-02300000000000001:sg-02300000000000002".to_string(),
+            vec!["SUBNET_ACL_RESTRICTION".to_string()]
+        )]
+    );
+    let crm = latent("nat-gateway-outbound-only");
+    assert_eq!(crm.len(), 1);
+    assert!(crm[0]
+        .2
+        .contains(&"IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS".to_string()));
+    let store = latent("lb-listener-before-path");
+    assert!(
+        store
+            .iter()
+            .all(|(_, target, _)| !target.contains("store-public")),
+        "{store:?}"
+    );
+}
+
 /// A gateway route table intercepts only the destinations its appliance routes match (§3.4):
 /// shop-igw-ingress sends 10.0.2.0/24 (shop-web-2) to an appliance ENI and leaves the rest of
 /// the VPC on its local route, so the internet still reaches shop-web-1 (10.0.1.10) directly.

@@ -489,6 +489,26 @@ pub fn run(m: &Model, req: &Request) -> Result<Answer, QueryError> {
 
 /// Runs a query with an index built once (for many queries over one model).
 pub fn run_indexed(m: &Model, idx: &Index, req: &Request) -> Result<Answer, QueryError> {
+    run_indexed_for(m, idx, req, None)
+}
+
+/// How a question is asked inside this module: whether to name every blocker (hypothetical
+/// legs to hosts without an address, notes about the endpoints) and, when given, the packets
+/// to send instead of the request's protocols and ports.
+#[derive(Clone, Copy)]
+struct Ask<'a> {
+    explain: bool,
+    packets: Option<&'a PacketSet>,
+}
+
+/// [`run_indexed`] sending `packets` (protocols, ports; when given) instead of what the
+/// request's protocols and ports say.
+pub fn run_indexed_for(
+    m: &Model,
+    idx: &Index,
+    req: &Request,
+    packets: Option<&PacketSet>,
+) -> Result<Answer, QueryError> {
     let mut src = resolve(m, idx, &req.from)?;
     let dst = resolve(m, idx, &req.to)?;
     // A private CIDR as a source that interfaces hold addresses in sends from them (an outside
@@ -539,7 +559,11 @@ pub fn run_indexed(m: &Model, idx: &Index, req: &Request) -> Result<Answer, Quer
             });
         }
     }
-    let mut answer = run_sources(m, idx, req, src, dst)?;
+    let ask = Ask {
+        explain: true,
+        packets,
+    };
+    let mut answer = run_sources(m, idx, req, src, dst, ask)?;
     if let Some(note) = forwarders_note {
         answer.notes.push(note);
     }
@@ -564,6 +588,7 @@ fn run_sources(
     req: &Request,
     src: Endpoint,
     dst: Endpoint,
+    ask: Ask<'_>,
 ) -> Result<Answer, QueryError> {
     if let (Endpoint::Hosts(ids, Some(_)), true) = (&src, is_one_address(&req.from)) {
         if ids.len() > 1 {
@@ -578,7 +603,7 @@ fn run_sources(
     }
     let lists = &idx.unknown_route_lists;
     if lists.is_empty() {
-        return run_resolved(m, idx, req, src, dst, true);
+        return run_resolved(m, idx, req, src, dst, ask);
     }
     // Routes to prefix lists whose entries are not in the snapshot: the entries may or may not
     // cover the addresses asked about outside the VPCs (the destination's; a source address's,
@@ -623,7 +648,7 @@ fn run_sources(
                 .collect(),
         );
     }
-    let empty = run_resolved(m, idx, req, src.clone(), dst.clone(), true)?;
+    let empty = run_resolved(m, idx, req, src.clone(), dst.clone(), ask)?;
     if outside.is_empty() {
         return Ok(empty);
     }
@@ -644,7 +669,7 @@ fn run_sources(
         list.entries_known = true;
     }
     let covering_idx = Index::new(&covering);
-    let other = run_resolved(&covering, &covering_idx, req, src, dst, true)?;
+    let other = run_resolved(&covering, &covering_idx, req, src, dst, ask)?;
     if other.verdict == empty.verdict {
         return Ok(empty);
     }
@@ -697,7 +722,29 @@ pub fn run_to_hosts(
 ) -> Result<Answer, QueryError> {
     let src = resolve(m, idx, &req.from)?;
     // Only real paths: no hypothetical legs to name the blockers of hosts without an address.
-    run_resolved(m, idx, req, src, Endpoint::Hosts(hosts, None), false)
+    let ask = Ask {
+        explain: false,
+        packets: None,
+    };
+    run_resolved(m, idx, req, src, Endpoint::Hosts(hosts, None), ask)
+}
+
+/// Why `packets` from `req.from` do not reach `hosts` today: the single question with every
+/// blocker named (hypothetical legs to hosts without an address included), for the report's
+/// latent exposures.
+pub fn explain_to_hosts(
+    m: &Model,
+    idx: &Index,
+    req: &Request,
+    hosts: Vec<String>,
+    packets: &PacketSet,
+) -> Result<Answer, QueryError> {
+    let src = resolve(m, idx, &req.from)?;
+    let ask = Ask {
+        explain: true,
+        packets: Some(packets),
+    };
+    run_resolved(m, idx, req, src, Endpoint::Hosts(hosts, None), ask)
 }
 
 /// Whether a source address is one on-premises holds: inside a VPN connection's static routes
@@ -731,16 +778,16 @@ fn run_resolved(
     req: &Request,
     src: Endpoint,
     dst: Endpoint,
-    explain: bool,
+    ask: Ask<'_>,
 ) -> Result<Answer, QueryError> {
     if !onprem_held(m, &src) {
-        return run_resolved_as(m, idx, req, src, dst, explain, false);
+        return run_resolved_as(m, idx, req, src, dst, ask, false);
     }
-    let onprem = run_resolved_as(m, idx, req, src.clone(), dst.clone(), explain, true)?;
+    let onprem = run_resolved_as(m, idx, req, src.clone(), dst.clone(), ask, true)?;
     if onprem.verdict == Verdict::Reachable {
         return Ok(onprem);
     }
-    let internet = run_resolved_as(m, idx, req, src, dst, explain, false)?;
+    let internet = run_resolved_as(m, idx, req, src, dst, ask, false)?;
     Ok(match internet.verdict {
         Verdict::Unreachable => onprem,
         _ => internet,
@@ -754,16 +801,17 @@ fn run_resolved_as(
     req: &Request,
     src: Endpoint,
     dst: Endpoint,
-    explain: bool,
+    ask: Ask<'_>,
     as_onprem: bool,
 ) -> Result<Answer, QueryError> {
+    let explain = ask.explain;
     // Instances that do not run now are analysed as configured: the answer says so.
     let not_running: Vec<String> = if explain {
         not_running(m, idx, [&src, &dst])
     } else {
         Vec::new()
     };
-    let base = req.base_set();
+    let base = ask.packets.cloned().unwrap_or_else(|| req.base_set());
     let target_ports: Vec<Interval> = req
         .ports
         .map(|(a, b)| vec![(a as u128, b as u128)])
