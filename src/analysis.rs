@@ -738,6 +738,12 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
         "application-to-application reach through public addresses (out through an internet or NAT gateway and back in) is not part of the report; `exposure query` follows such paths"
             .into(),
     );
+    if options.app_to_app {
+        assumptions.push(
+            "reach between the members of one application (same kind, VPC and security groups) is not part of the report, nor are connections opened by load balancers, endpoints, NAT and transit gateway interfaces, databases, caches and file systems (a load balancer's forwarding is shown as the exposure it serves); `exposure query` answers any of them"
+                .into(),
+        );
+    }
     if apps.iter().any(|a| a.kind == OwnerKind::TransitGateway) {
         assumptions.push(
             "transit gateway attachments' own network interfaces are not destinations in this report: they carry traffic through the gateway and host nothing, and what AWS does with traffic addressed to them is not modelled (`exposure query` answers `unknown`)"
