@@ -509,8 +509,136 @@ pub fn run_indexed_for(
     req: &Request,
     packets: Option<&PacketSet>,
 ) -> Result<Answer, QueryError> {
-    let mut src = resolve(m, idx, &req.from)?;
+    let src = resolve(m, idx, &req.from)?;
     let dst = resolve(m, idx, &req.to)?;
+    // A CIDR is any address in it. Where it spans addresses of different kinds (`0.0.0.0/0`,
+    // `10.0.0.0/8` over a VPC and an office), each part is asked about apart: private
+    // addresses interfaces hold send from those interfaces, other private addresses come from
+    // on-premises, public ones from the internet; the answer is the first part's that gets
+    // through.
+    if let Endpoint::Address(ivs) = &src {
+        let private = addresses_within(ivs, &walk::not_internet_routable());
+        let public = addresses_within(ivs, &walk::internet_space());
+        let vpc_space: Vec<Interval> = packet::merge(
+            m.vpcs
+                .keys()
+                .flat_map(|v| {
+                    m.vpc_cidrs(v)
+                        .iter()
+                        .flat_map(net_intervals)
+                        .collect::<Vec<_>>()
+                })
+                .collect(),
+        );
+        let in_vpcs = addresses_within(&private, &vpc_space);
+        let held = idx
+            .vpc_holders_any(&in_vpcs)
+            .iter()
+            .any(|h| !h.virtual_node);
+        let outside = addresses_within(&private, &complement(&vpc_space));
+        let mut parts: Vec<(&str, Vec<Interval>)> = Vec::new();
+        if held {
+            parts.push(("private addresses interfaces hold", in_vpcs));
+        }
+        if !outside.is_empty() && !walk::onprem_entries(m).is_empty() {
+            parts.push(("private addresses outside the VPCs (on-premises)", outside));
+        }
+        if !public.is_empty() {
+            parts.push(("public addresses (the internet)", public));
+        }
+        if parts.len() > 1 {
+            let mut answers = Vec::new();
+            let mut first_error = None;
+            for (what, part) in parts {
+                match ask_from(m, idx, req, Endpoint::Address(part), dst.clone(), packets) {
+                    Ok(a) => answers.push((what, a)),
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                    }
+                }
+            }
+            return match either_part(&req.from, answers) {
+                Some(a) => Ok(a),
+                None => Err(first_error.unwrap_or_else(|| {
+                    QueryError::Unsupported(format!("`{}`: nothing to ask", req.from))
+                })),
+            };
+        }
+    }
+    ask_from(m, idx, req, src, dst, packets)
+}
+
+/// Every address (both families) outside `space`.
+fn complement(space: &[Interval]) -> Vec<Interval> {
+    PacketSet::from_box(PBox::FULL)
+        .exclude(Dim::Dst, space)
+        .project(Dim::Dst)
+}
+
+/// The parts of `ivs` inside `space`.
+fn addresses_within(ivs: &[Interval], space: &[Interval]) -> Vec<Interval> {
+    packet::merge(
+        ivs.iter()
+            .flat_map(|iv| {
+                PacketSet::from_box(PBox::FULL.with(Dim::Dst, *iv))
+                    .restrict(Dim::Dst, space)
+                    .project(Dim::Dst)
+            })
+            .collect(),
+    )
+}
+
+/// The answer for a source of several parts: the first part's that gets through, else the
+/// first `unknown`, else every part's blockers together.
+fn either_part(from: &str, answers: Vec<(&str, Answer)>) -> Option<Answer> {
+    let pick = answers
+        .iter()
+        .position(|(_, a)| a.verdict == Verdict::Reachable)
+        .or_else(|| {
+            answers
+                .iter()
+                .position(|(_, a)| a.verdict == Verdict::Unknown)
+        });
+    let asked = answers.len();
+    let mut answers = answers.into_iter();
+    let mut answer = match pick {
+        Some(i) => {
+            let (what, mut a) = answers.nth(i)?;
+            if asked > 1 {
+                push_once(
+                    &mut a.notes,
+                    format!("`{from}` spans addresses of different kinds, asked about apart: this is the answer for its {what}"),
+                );
+            }
+            return Some(a);
+        }
+        None => answers.next()?.1,
+    };
+    for (_, other) in answers {
+        for b in other.blocked_by {
+            if !answer.blocked_by.contains(&b) {
+                answer.blocked_by.push(b);
+            }
+        }
+        for line in other.assumptions {
+            push_once(&mut answer.assumptions, line);
+        }
+        for line in other.notes {
+            push_once(&mut answer.notes, line);
+        }
+    }
+    Some(answer)
+}
+
+/// [`run_indexed_for`] for a resolved source.
+fn ask_from(
+    m: &Model,
+    idx: &Index,
+    req: &Request,
+    mut src: Endpoint,
+    dst: Endpoint,
+    packets: Option<&PacketSet>,
+) -> Result<Answer, QueryError> {
     // A private CIDR as a source that interfaces hold addresses in sends from them (an outside
     // private address comes from on-premises only when no interface holds it).
     if let Endpoint::Address(ivs) = &src {
