@@ -132,14 +132,29 @@ pub fn unknown_entries_part(
                 continue;
             };
             // (A list that is not in the snapshot at all is as unknown.)
-            if m.prefix_lists.get(pl).is_some_and(|p| p.entries_known) {
+            let list = m.prefix_lists.get(pl);
+            if list.is_some_and(|p| p.entries_known) {
                 continue;
             }
-            let hit = set.intersect(&PacketSet::from_box(proto_ports_box(
+            let mut hit = set.intersect(&PacketSet::from_box(proto_ports_box(
                 rule.protocol,
                 rule.ports,
                 Dim::DstPort,
             )));
+            // A list of one address family holds entries of that family only: the peer's
+            // address (the source inbound, the destination outbound) is of that family.
+            if let Some(v4) = list.and_then(|p| p.ipv4) {
+                let peer = match dir {
+                    SgDirection::Ingress => Dim::Src,
+                    SgDirection::Egress => Dim::Dst,
+                };
+                let family = if v4 {
+                    vec![super::packet::ALL_V4]
+                } else {
+                    super::packet::v6_intervals().to_vec()
+                };
+                hit = hit.restrict(peer, &family);
+            }
             if !hit.is_empty() {
                 maybe = maybe.union(&hit);
                 if !lists.contains(pl) {

@@ -793,8 +793,23 @@ fn run_sources(
                 id: id.clone(),
                 ..PrefixList::default()
             });
-        list.cidrs = nets.clone();
+        // (A list of one address family holds entries of that family only.)
+        let family = list.ipv4;
+        list.cidrs = nets
+            .iter()
+            .filter(|n| family.is_none_or(|v4| matches!(n, IpNet::V4(_)) == v4))
+            .copied()
+            .collect();
         list.entries_known = true;
+    }
+    if lists.iter().all(|id| {
+        covering
+            .prefix_lists
+            .get(id)
+            .is_none_or(|l| l.cidrs.is_empty())
+    }) {
+        // No list can cover the addresses asked about (all of the other family).
+        return Ok(empty);
     }
     let covering_idx = Index::new(&covering);
     let other = run_resolved(&covering, &covering_idx, req, src, dst, ask)?;

@@ -821,6 +821,9 @@ pub struct PrefixList {
     pub cidrs: Vec<IpNet>,
     /// Whether entries are known (a managed list without its entries file is not).
     pub entries_known: bool,
+    /// The list's address family (`AddressFamily`: `Some(true)` IPv4, `Some(false)` IPv6),
+    /// when the snapshot says: entries not in the snapshot are of that family only.
+    pub ipv4: Option<bool>,
 }
 
 /// The type of a VPC endpoint.

@@ -847,6 +847,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 name: p.prefix_list_name.unwrap_or_default(),
                 cidrs: Vec::new(),
                 entries_known: false,
+                ipv4: list_family(p.address_family.as_deref()),
             },
         );
     }
@@ -868,6 +869,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 ..PrefixList::default()
             });
         entry.name = p.prefix_list_name.unwrap_or(entry.name.clone());
+        entry.ipv4 = list_family(p.address_family.as_deref()).or(entry.ipv4);
         if known {
             entry.cidrs.extend(cidrs);
             entry.entries_known = true;
@@ -2571,6 +2573,15 @@ fn inherit_locations(m: &mut Model) {
     }
     for lb in m.load_balancers.values_mut() {
         fill(&mut lb.location, &lb.vpc_id);
+    }
+}
+
+/// A prefix list's `AddressFamily`: `Some(true)` for IPv4, `Some(false)` for IPv6.
+fn list_family(family: Option<&str>) -> Option<bool> {
+    match family {
+        Some(f) if f.eq_ignore_ascii_case("IPv4") => Some(true),
+        Some(f) if f.eq_ignore_ascii_case("IPv6") => Some(false),
+        _ => None,
     }
 }
 

@@ -618,6 +618,8 @@ pub struct ServicePrefixList {
     /// Present in `describe-prefix-lists`; absent in `describe-managed-prefix-lists`, which
     /// prints under the same `PrefixLists` key but without entries.
     pub cidrs: Option<Vec<String>>,
+    /// `IPv4` or `IPv6` (`describe-managed-prefix-lists` only).
+    pub address_family: Option<String>,
 }
 
 /// `get-managed-prefix-list-entries` item.
