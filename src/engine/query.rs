@@ -734,82 +734,113 @@ fn run_sources(
         return run_resolved(m, idx, req, src, dst, ask);
     }
     // Routes to prefix lists whose entries are not in the snapshot: the entries may or may not
-    // cover the addresses asked about outside the VPCs (the destination's; a source address's,
-    // for its replies). Answered both ways (the lists empty; the lists covering them): where
-    // the two differ, the answer is `unknown`. A client named as `internet` or `onprem` is
-    // any of their addresses, and some are not in the lists (which hold few): its space is
-    // not put in them, or every reply would be in doubt.
-    let mut outside: Vec<Interval> = endpoint_addresses(&dst);
-    if let Endpoint::Address(a) = &src {
-        outside.extend(a.iter().copied());
+    // cover the addresses asked about (the destination's; the source's, for its replies).
+    // Answered both ways (the lists empty; the lists covering them): where the two differ, the
+    // answer is `unknown`. A client named as `internet` or `onprem` is any of their addresses,
+    // and some are not in the lists (which hold few): its space is not put in them, or every
+    // reply would be in doubt. A list never covers the VPC whose tables route it (its local
+    // route decides there) nor the estate's public addresses; AWS's service lists
+    // (`com.amazonaws.<region>.s3`, ...) hold the services' public ranges only, while a
+    // customer's list may well hold the VPCs behind a peering or transit gateway.
+    let mut asked: Vec<Interval> = endpoint_addresses(&dst);
+    for e in [&src, &dst] {
+        match e {
+            Endpoint::Address(a) => asked.extend(a.iter().copied()),
+            Endpoint::Hosts(ids, fixed) => match fixed {
+                Some(f) => asked.extend(f.iter().copied()),
+                None => asked.extend(
+                    ids.iter()
+                        .filter_map(|id| idx.hosts.get(id))
+                        .flat_map(|h| h.private.iter().copied()),
+                ),
+            },
+            _ => {}
+        }
     }
-    let vpcs: Vec<Interval> = m
-        .vpcs
-        .keys()
-        .flat_map(|v| {
-            m.vpc_cidrs(v)
-                .iter()
-                .flat_map(net_intervals)
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let own_public: Vec<Interval> = idx.public.keys().map(|p| (*p, *p)).collect();
-    let mut outside = packet::merge(outside);
-    let mut excluded = vec![packet::merge(vpcs), packet::merge(own_public)];
-    // AWS's service lists (`com.amazonaws.<region>.s3`, ...) hold the services' public ranges.
-    if lists.iter().all(|id| {
-        m.prefix_lists
+    let asked = packet::merge(asked);
+    let all_vpcs: Vec<Interval> = packet::merge(
+        m.vpcs
+            .keys()
+            .flat_map(|v| {
+                m.vpc_cidrs(v)
+                    .iter()
+                    .flat_map(net_intervals)
+                    .collect::<Vec<_>>()
+            })
+            .collect(),
+    );
+    let own_public: Vec<Interval> = packet::merge(idx.public.keys().map(|p| (*p, *p)).collect());
+    // (list → the addresses its hypothetical entries take)
+    let mut covered: Vec<(&String, Vec<Interval>)> = Vec::new();
+    for id in lists {
+        let routing_vpcs: BTreeSet<&str> = m
+            .route_tables
+            .values()
+            .filter(|rt| {
+                rt.routes
+                    .iter()
+                    .any(|r| matches!(&r.destination, RouteDestination::PrefixList(pl) if pl == id))
+            })
+            .map(|rt| rt.vpc_id.as_str())
+            .collect();
+        let aws = m
+            .prefix_lists
             .get(id)
-            .is_some_and(|p| p.name.starts_with("com.amazonaws."))
-    }) {
-        excluded.push(walk::not_internet_routable());
-    }
-    for taken in excluded {
-        outside = packet::merge(
-            outside
-                .iter()
-                .flat_map(|iv| {
-                    PacketSet::from_box(PBox::FULL.with(Dim::Dst, *iv))
-                        .exclude(Dim::Dst, &taken)
-                        .project(Dim::Dst)
-                })
-                .collect(),
-        );
+            .is_some_and(|p| p.name.starts_with("com.amazonaws."));
+        let mut excluded = vec![own_public.clone()];
+        if aws {
+            excluded.push(all_vpcs.clone());
+            excluded.push(walk::not_internet_routable());
+        } else {
+            excluded.push(packet::merge(
+                routing_vpcs
+                    .iter()
+                    .flat_map(|v| {
+                        m.vpc_cidrs(v)
+                            .iter()
+                            .flat_map(net_intervals)
+                            .collect::<Vec<_>>()
+                    })
+                    .collect(),
+            ));
+        }
+        let mut part = asked.clone();
+        for taken in excluded {
+            part = addresses_within(&part, &complement(&taken));
+        }
+        // (A list of one address family holds entries of that family only.)
+        if let Some(v4) = m.prefix_lists.get(id).and_then(|p| p.ipv4) {
+            part.retain(|iv| packet::is_v4(iv.0) == v4);
+        }
+        if !part.is_empty() {
+            covered.push((id, part));
+        }
     }
     let empty = run_resolved(m, idx, req, src.clone(), dst.clone(), ask)?;
-    if outside.is_empty() {
+    if covered.is_empty() {
         return Ok(empty);
     }
     let mut covering = m.clone();
-    let nets: Vec<IpNet> = outside
-        .iter()
-        .flat_map(|iv| packet::interval_nets(*iv))
-        .collect();
-    for id in lists {
+    let mut nets: Vec<IpNet> = Vec::new();
+    for (id, part) in &covered {
+        let list_nets: Vec<IpNet> = part
+            .iter()
+            .flat_map(|iv| packet::interval_nets(*iv))
+            .collect();
+        for n in &list_nets {
+            if !nets.contains(n) {
+                nets.push(*n);
+            }
+        }
         let list = covering
             .prefix_lists
-            .entry(id.clone())
+            .entry((*id).clone())
             .or_insert_with(|| PrefixList {
-                id: id.clone(),
+                id: (*id).clone(),
                 ..PrefixList::default()
             });
-        // (A list of one address family holds entries of that family only.)
-        let family = list.ipv4;
-        list.cidrs = nets
-            .iter()
-            .filter(|n| family.is_none_or(|v4| matches!(n, IpNet::V4(_)) == v4))
-            .copied()
-            .collect();
+        list.cidrs = list_nets;
         list.entries_known = true;
-    }
-    if lists.iter().all(|id| {
-        covering
-            .prefix_lists
-            .get(id)
-            .is_none_or(|l| l.cidrs.is_empty())
-    }) {
-        // No list can cover the addresses asked about (all of the other family).
-        return Ok(empty);
     }
     let covering_idx = Index::new(&covering);
     let other = run_resolved(&covering, &covering_idx, req, src, dst, ask)?;
@@ -826,6 +857,7 @@ fn run_sources(
         answer.reached.clear();
         answer.notes.clear();
     }
+    let lists: Vec<&str> = covered.iter().map(|(id, _)| id.as_str()).collect();
     let (s, it) = if lists.len() == 1 {
         ("", "it")
     } else {
