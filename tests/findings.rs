@@ -84,6 +84,21 @@ fn fixtures_load_without_warnings() {
     }
 }
 
+/// A prefix list a rule names that is not in the snapshot was not collected (EC2 does not
+/// delete a referenced list): no stale-reference finding says it "does not exist" (loading
+/// warns, and queries answer `unknown`).
+#[test]
+fn a_prefix_list_missing_from_the_snapshot_is_not_stale() {
+    let found = findings_of(&path("fixtures/semantics/prefix-list-family-sg-rules"));
+    assert!(
+        !found
+            .iter()
+            .any(|f| f.message.contains("pl-0p0000notthere")),
+        "{}",
+        listing(&found)
+    );
+}
+
 #[test]
 fn clean_estate_yields_no_findings() {
     let found = findings_of(&path("fixtures/findings/clean"));

@@ -261,10 +261,10 @@ static RULES: &[Rule] = &[
     },
     Rule {
         code: codes::SG_STALE_REFERENCE,
-        title: "Security-group rule references a group or prefix list that does not exist",
+        title: "Security-group rule references a group that does not exist",
         default_severity: Severity::Low,
-        description: "A rule names a security group or prefix list absent from the snapshot although it would be there (same account, a VPC in the snapshot), or names a peering connection that is no longer active. The rule matches nothing.",
-        remediation: "Delete the stale rule, or point it at the group or prefix list that replaced the missing one.",
+        description: "A rule names a security group absent from the snapshot although it would be there (same account, a VPC in the snapshot), or names a peering connection that is no longer active. The rule matches nothing. (A prefix list missing from the snapshot was not collected: EC2 does not delete a referenced list.)",
+        remediation: "Delete the stale rule, or point it at the group that replaced the missing one.",
     },
     Rule {
         code: codes::NACL_RULE_SHADOWED,
