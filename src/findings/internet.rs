@@ -244,8 +244,9 @@ fn sensitive_ports(
         }
         if status == Status::Latent && !x.blocked_by.is_empty() {
             message.push_str(&format!(
-                ", and only {} stops it today",
-                x.blocked_by.iter().cloned().collect::<Vec<_>>().join(", ")
+                ", and only {} {} it today",
+                x.blocked_by.iter().cloned().collect::<Vec<_>>().join(", "),
+                if x.blocked_by.len() == 1 { "stops" } else { "stop" }
             ));
         }
         if !x.wide {
