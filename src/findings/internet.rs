@@ -246,7 +246,11 @@ fn sensitive_ports(
             message.push_str(&format!(
                 ", and only {} {} it today",
                 x.blocked_by.iter().cloned().collect::<Vec<_>>().join(", "),
-                if x.blocked_by.len() == 1 { "stops" } else { "stop" }
+                if x.blocked_by.len() == 1 {
+                    "stops"
+                } else {
+                    "stop"
+                }
             ));
         }
         if !x.wide {

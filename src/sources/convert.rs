@@ -2144,6 +2144,7 @@ fn network_interface(
         &vpc_id,
         &subnet_id,
         &groups,
+        private_ips.iter().any(|p| p.public.is_some()),
         m,
         lookup,
         &tag_map,
@@ -2256,6 +2257,7 @@ fn classify(
     vpc_id: &str,
     subnet_id: &str,
     groups: &[String],
+    has_public: bool,
     m: &Model,
     lookup: &Lookup,
     tags: &Tags,
@@ -2380,6 +2382,16 @@ fn classify(
             .collect();
         if !exact.is_empty() {
             candidates = exact;
+        }
+        // A publicly accessible DB instance's interface has a public address, the others'
+        // have none (§8): that tells apart databases sharing subnets and groups.
+        let by_access: Vec<&DbInstance> = candidates
+            .iter()
+            .copied()
+            .filter(|d| d.publicly_accessible == has_public)
+            .collect();
+        if candidates.len() > 1 && !by_access.is_empty() {
+            candidates = by_access;
         }
         return match candidates.as_slice() {
             [one] => EniOwner {
