@@ -73,6 +73,23 @@ fn unknown_endpoints_list_candidates_and_exit_2() {
         .stderr(predicate::str::contains("app-1"));
 }
 
+/// A subnet or CIDR holding only interfaces that forward what others send (here a NAT
+/// gateway) has no sender: an input error naming them (it was answered as if the NAT gateway
+/// opened connections from its Elastic IP).
+#[test]
+fn a_container_of_forwarders_only_has_no_sender() {
+    for from in ["subnet-04400000000000001", "10.0.0.0/24"] {
+        exposure()
+            .arg("query")
+            .arg(path("fixtures/semantics/nat-gateway-outbound-only"))
+            .args(["--from", from, "--to", "internet"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("only interfaces that forward"))
+            .stderr(predicate::str::contains("crm-nat-a"));
+    }
+}
+
 /// A name shared by a VPC (Name tag) and a security group (group name) is ambiguous: exit 2,
 /// naming both (fixture names-of-vpcs-subnets-groups).
 #[test]

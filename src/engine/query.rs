@@ -680,11 +680,30 @@ fn ask_from(
                 "{it} only forward{s} what others send and open{s} no connections of {its} own"
             );
             forwarders_note = Some(if rest.is_empty() {
+                if names_container(m, idx, &req.from) {
+                    return Err(QueryError::Unsupported(format!(
+                        "`{}` holds only interfaces that forward what others send ({named}: {kinds}), and none opens connections of its own; name one to ask as if it did",
+                        req.from
+                    )));
+                }
                 format!("{named} ({kinds}): {what}; answered as if {it} did")
             } else {
                 *ids = rest;
                 format!("left out as senders: {named} ({kinds}): {what}")
             });
+        }
+    }
+    // A transit gateway attachment's interface hosts nothing: a VPC, subnet, group, tag or CIDR
+    // as the destination is its other members (named alone, it is `unknown`: `walk`).
+    let mut dst = dst;
+    if let Endpoint::Hosts(ids, _) = &mut dst {
+        let hosts_something = |id: &String| {
+            idx.hosts
+                .get(id)
+                .is_none_or(|h| h.kind != OwnerKind::TransitGateway)
+        };
+        if names_container(m, idx, &req.to) && ids.iter().any(hosts_something) {
+            ids.retain(hosts_something);
         }
     }
     let ask = Ask {
@@ -696,6 +715,20 @@ fn ask_from(
         answer.notes.push(note);
     }
     Ok(answer)
+}
+
+/// Whether an endpoint as written stands for what a container holds (a subnet, VPC, security
+/// group, tag, CIDR, or the Name of one of them) rather than one resource named alone (an
+/// instance, interface, gateway or endpoint id, one address, a Name of hosts).
+fn names_container(m: &Model, idx: &Index, s: &str) -> bool {
+    let s = s.trim();
+    let alone = m.instances.contains_key(s)
+        || idx.hosts.contains_key(s)
+        || m.nat_gateways.contains_key(s)
+        || m.vpc_endpoints.contains_key(s)
+        || is_one_address(s)
+        || !idx.hosts_named(m, s).is_empty();
+    !alone
 }
 
 /// What an interface that only forwards belongs to, for notes.
@@ -1026,8 +1059,14 @@ fn run_resolved_as(
         }
         Endpoint::Address(ivs) => {
             goal.external = true;
-            // The interfaces whose private addresses, or public ones (§8), are inside.
-            for h in idx.hosts.values().filter(|h| !h.virtual_node) {
+            // The interfaces whose private addresses, or public ones (§8), are inside (a transit
+            // gateway attachment's only when its address is asked for alone: it hosts nothing).
+            let one = is_one_address(&req.to);
+            for h in idx
+                .hosts
+                .values()
+                .filter(|h| !h.virtual_node && (one || h.kind != OwnerKind::TransitGateway))
+            {
                 if h.private
                     .iter()
                     .any(|p| ivs.iter().any(|i| i.0 <= p.0 && p.1 <= i.1))
