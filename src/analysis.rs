@@ -694,10 +694,8 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
         if exposed.is_empty() {
             return None;
         }
-        // What stops it today, for that traffic and those members. A path that ends `unknown`
-        // (something on it is not modelled) may get through today: like the report's other
-        // undecided paths it is left out, and the assumptions say why.
-        let blocked_by = latent_blockers(m, idx, app, &exposed, v4, &admitted)?;
+        // What stops it today, for that traffic and those members.
+        let blocked_by = latent_blockers(m, idx, app, &exposed, v4, &admitted);
         Some(Exposure {
             source: if v4 {
                 Source::InternetV4
@@ -795,9 +793,10 @@ fn unknown_paths(unknowns: &allpairs::Unknowns) -> Option<String> {
 }
 
 /// What stops a latent internet exposure today: the reason codes of the single-question walk
-/// for the traffic the security groups admit (`admitted`) to the members they admit it to
-/// (`exposed`, indices into the application's members), every blocker named. `None` when that
-/// question's answer is `unknown`.
+/// for the traffic the security groups admit (`admitted`) directly to the members they admit it
+/// to (`exposed`, indices into the application's members), every blocker named; `UNDECIDED`
+/// when some of it ends `unknown` (something on the way is not modelled: `exposure query`
+/// says what).
 fn latent_blockers(
     m: &Model,
     idx: &Index,
@@ -805,7 +804,7 @@ fn latent_blockers(
     exposed: &[usize],
     v4: bool,
     admitted: &PacketSet,
-) -> Option<Vec<String>> {
+) -> Vec<String> {
     let from = if v4 { "internet-ipv4" } else { "internet-ipv6" };
     let lb_arn = (app.kind == OwnerKind::LoadBalancer)
         .then(|| idx.hosts[&app.members[0]].owner_id.clone())
@@ -824,16 +823,16 @@ fn latent_blockers(
     };
     let mut blocked: Vec<String> = Vec::new();
     if let Ok(a) = &answer {
-        if a.verdict == query::Verdict::Unknown {
-            return None;
-        }
         for b in &a.blocked_by {
             if !blocked.contains(&b.code.to_string()) {
                 blocked.push(b.code.to_string());
             }
         }
+        if a.verdict == query::Verdict::Unknown {
+            blocked.push("UNDECIDED".into());
+        }
     }
-    Some(blocked)
+    blocked
 }
 
 /// Admin and data-store ports, as `exposure` ranks exposures (and the findings flag them).

@@ -240,7 +240,7 @@ fn tgw_attachment_interfaces_are_not_destinations() {
 /// stopped by the subnet's NACL (it was blamed on the group, whose blocks were of other
 /// ports); crm-app-1 has no public address (the list was empty: hosts without an address got
 /// no hypothetical leg). What ends `unknown` today (store-public behind the gateway route
-/// table's appliance) is not called latent.
+/// table's appliance) says `UNDECIDED`.
 #[test]
 fn latent_exposures_name_what_stops_their_own_traffic() {
     let latent = |fixture: &str| -> Vec<(String, String, Vec<String>)> {
@@ -276,12 +276,22 @@ fn latent_exposures_name_what_stops_their_own_traffic() {
     assert!(crm[0]
         .2
         .contains(&"IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS".to_string()));
+    // store-public's way in goes through the gateway route table's appliance: `UNDECIDED`.
     let store = latent("lb-listener-before-path");
     assert!(
         store
             .iter()
-            .all(|(_, target, _)| !target.contains("store-public")),
+            .any(|(_, target, codes)| target.contains("store-public")
+                && codes.contains(&"UNDECIDED".to_string())),
         "{store:?}"
+    );
+    // A `direct` latent exposure names the direct way's blockers, not those of a load
+    // balancer's leg to the same host (ENI_SG_RULES_MISMATCH there).
+    let api = latent("alb-target-routing");
+    assert_eq!(api.len(), 1);
+    assert_eq!(
+        api[0].2,
+        ["IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS", "NO_RETURN_ROUTE"]
     );
 }
 

@@ -499,6 +499,8 @@ pub fn run_indexed(m: &Model, idx: &Index, req: &Request) -> Result<Answer, Quer
 struct Ask<'a> {
     explain: bool,
     packets: Option<&'a PacketSet>,
+    /// Only the direct way to the destination hosts, not through load balancers.
+    direct_only: bool,
 }
 
 /// [`run_indexed`] sending `packets` (protocols, ports; when given) instead of what the
@@ -709,6 +711,7 @@ fn ask_from(
     let ask = Ask {
         explain: true,
         packets,
+        direct_only: false,
     };
     let mut answer = run_sources(m, idx, req, src, dst, ask)?;
     if let Some(note) = forwarders_note {
@@ -933,13 +936,14 @@ pub fn run_to_hosts(
     let ask = Ask {
         explain: false,
         packets: None,
+        direct_only: false,
     };
     run_resolved(m, idx, req, src, Endpoint::Hosts(hosts, None), ask)
 }
 
-/// Why `packets` from `req.from` do not reach `hosts` today: the single question with every
-/// blocker named (hypothetical legs to hosts without an address included), for the report's
-/// latent exposures.
+/// Why `packets` from `req.from` do not reach `hosts` directly today (not through load
+/// balancers): the single question with every blocker named (hypothetical legs to hosts
+/// without an address included), for the report's latent exposures (their entry is `direct`).
 pub fn explain_to_hosts(
     m: &Model,
     idx: &Index,
@@ -951,6 +955,7 @@ pub fn explain_to_hosts(
     let ask = Ask {
         explain: true,
         packets: Some(packets),
+        direct_only: true,
     };
     run_resolved(m, idx, req, src, Endpoint::Hosts(hosts, None), ask)
 }
@@ -1169,6 +1174,7 @@ fn run_resolved_as(
                     .get(hid.as_str())
                     .into_iter()
                     .flatten()
+                    .filter(|_| !ask.direct_only)
                     .filter_map(|arn| m.listeners.get(arn))
                 {
                     let Some(lb) = m.load_balancers.get(&l.lb_arn) else {
@@ -1220,7 +1226,9 @@ fn run_resolved_as(
                     .filter_map(|arn| m.listeners.get(arn))
                     .map(|l| l.lb_arn.as_str())
                     .collect();
-                legs.extend(legs_to_albs(m, idx, &albs, internet_source));
+                if !ask.direct_only {
+                    legs.extend(legs_to_albs(m, idx, &albs, internet_source));
+                }
             }
         }
         Endpoint::LoadBalancers(arns) => {

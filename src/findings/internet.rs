@@ -242,16 +242,24 @@ fn sensitive_ports(
                 x.entries.iter().cloned().collect::<Vec<_>>().join(", ")
             ));
         }
-        if status == Status::Latent && !x.blocked_by.is_empty() {
-            message.push_str(&format!(
-                ", and only {} {} it today",
-                x.blocked_by.iter().cloned().collect::<Vec<_>>().join(", "),
-                if x.blocked_by.len() == 1 {
-                    "stops"
-                } else {
-                    "stop"
-                }
-            ));
+        if status == Status::Latent {
+            // (`UNDECIDED`: some of the way is not modelled.)
+            let codes: Vec<&str> = x
+                .blocked_by
+                .iter()
+                .map(String::as_str)
+                .filter(|c| *c != "UNDECIDED")
+                .collect();
+            if !codes.is_empty() {
+                message.push_str(&format!(
+                    ", and only {} {} it today",
+                    codes.join(", "),
+                    if codes.len() == 1 { "stops" } else { "stop" }
+                ));
+            }
+            if x.blocked_by.contains("UNDECIDED") {
+                message.push_str(" (part of the way there is not modelled: see `exposure query`)");
+            }
         }
         if !x.wide {
             message.push_str(" (from allow-listed addresses only)");
