@@ -521,18 +521,10 @@ pub fn run_indexed_for(
     if let Endpoint::Address(ivs) = &src {
         let private = addresses_within(ivs, &walk::not_internet_routable());
         let public = addresses_within(ivs, &walk::internet_space());
-        let vpc_space: Vec<Interval> = packet::merge(
-            m.vpcs
-                .keys()
-                .flat_map(|v| {
-                    m.vpc_cidrs(v)
-                        .iter()
-                        .flat_map(net_intervals)
-                        .collect::<Vec<_>>()
-                })
-                .collect(),
-        );
-        let in_vpcs = addresses_within(&private, &vpc_space);
+        let vpc_space = vpc_space(m, m.vpcs.keys().map(String::as_str));
+        // (IPv6 blocks and public ranges used privately are held as well.)
+        let in_vpcs = addresses_within(ivs, &vpc_space);
+        let public = addresses_within(&public, &complement(&vpc_space));
         let held = idx
             .vpc_holders_any(&in_vpcs)
             .iter()
@@ -540,7 +532,7 @@ pub fn run_indexed_for(
         let outside = addresses_within(&private, &complement(&vpc_space));
         let mut parts: Vec<(&str, Vec<Interval>)> = Vec::new();
         if held {
-            parts.push(("private addresses interfaces hold", in_vpcs));
+            parts.push(("addresses interfaces hold", in_vpcs));
         }
         if !outside.is_empty() && !walk::onprem_entries(m).is_empty() {
             parts.push(("private addresses outside the VPCs (on-premises)", outside));
@@ -568,6 +560,19 @@ pub fn run_indexed_for(
         }
     }
     ask_from(m, idx, req, src, dst, packets)
+}
+
+/// The address space of the given VPCs (their CIDRs of both families), merged.
+fn vpc_space<'a>(m: &Model, vpcs: impl Iterator<Item = &'a str>) -> Vec<Interval> {
+    packet::merge(
+        vpcs.flat_map(|v| {
+            m.vpc_cidrs(v)
+                .iter()
+                .flat_map(net_intervals)
+                .collect::<Vec<_>>()
+        })
+        .collect(),
+    )
 }
 
 /// Every address (both families) outside `space`.
@@ -644,9 +649,10 @@ fn ask_from(
     // A private CIDR as a source that interfaces hold addresses in sends from them (an outside
     // private address comes from on-premises only when no interface holds it).
     if let Endpoint::Address(ivs) = &src {
-        let private = ivs
-            .iter()
-            .all(|iv| within(iv, &walk::not_internet_routable()));
+        let mut inside = walk::not_internet_routable();
+        inside.extend(vpc_space(m, m.vpcs.keys().map(String::as_str)));
+        let inside = packet::merge(inside);
+        let private = ivs.iter().all(|iv| within(iv, &inside));
         let holders: Vec<String> = idx
             .vpc_holders_any(ivs)
             .into_iter()
@@ -794,17 +800,7 @@ fn run_sources(
         }
     }
     let asked = packet::merge(asked);
-    let all_vpcs: Vec<Interval> = packet::merge(
-        m.vpcs
-            .keys()
-            .flat_map(|v| {
-                m.vpc_cidrs(v)
-                    .iter()
-                    .flat_map(net_intervals)
-                    .collect::<Vec<_>>()
-            })
-            .collect(),
-    );
+    let all_vpcs = vpc_space(m, m.vpcs.keys().map(String::as_str));
     let own_public: Vec<Interval> = packet::merge(idx.public.keys().map(|p| (*p, *p)).collect());
     // (list → the addresses its hypothetical entries take)
     let mut covered: Vec<(&String, Vec<Interval>)> = Vec::new();
@@ -828,17 +824,7 @@ fn run_sources(
             excluded.push(all_vpcs.clone());
             excluded.push(walk::not_internet_routable());
         } else {
-            excluded.push(packet::merge(
-                routing_vpcs
-                    .iter()
-                    .flat_map(|v| {
-                        m.vpc_cidrs(v)
-                            .iter()
-                            .flat_map(net_intervals)
-                            .collect::<Vec<_>>()
-                    })
-                    .collect(),
-            ));
+            excluded.push(vpc_space(m, routing_vpcs.iter().copied()));
         }
         let mut part = asked.clone();
         for taken in excluded {
