@@ -1128,22 +1128,34 @@ fn run_resolved_as(
                         let mut a: Vec<Interval> =
                             h.public_v4.iter().map(|(p, _)| (*p, *p)).collect();
                         a.extend(h.private.iter().copied().filter(|p| !packet::is_v4(p.0)));
-                        if a.is_empty() && explain {
-                            // §4.1 step 2: nothing to address from the internet. Name what else blocks.
+                        // §4.1 step 2: no public IPv4 address for its private ones (IPv6
+                        // ones are public): nothing to address them by from the internet.
+                        // Name what else blocks (and not a family mismatch when only IPv4
+                        // is asked about and the host has IPv6 addresses as well).
+                        let private_v4: Vec<Interval> = h
+                            .private
+                            .iter()
+                            .copied()
+                            .filter(|p| packet::is_v4(p.0))
+                            .collect();
+                        if h.public_v4.is_empty() && !private_v4.is_empty() && explain {
+                            let has_v6 = a.iter().any(|p| !packet::is_v4(p.0));
                             legs.push(Leg {
-                                addrs: h.private.clone(),
+                                addrs: private_v4,
                                 entry: None,
                                 direct_host: Some(hid.clone()),
                                 pre_block: Some(Block {
                                     component: hid.clone(),
                                     code: "IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS",
-                                    detail: format!("{} has no public IPv4 or IPv6 address, so the internet cannot address it", h.name),
+                                    detail: if has_v6 {
+                                        format!("{} has no public IPv4 address, so the internet cannot address it over IPv4", h.name)
+                                    } else {
+                                        format!("{} has no public IPv4 or IPv6 address, so the internet cannot address it", h.name)
+                                    },
                                 }),
                             });
-                            Vec::new()
-                        } else {
-                            a
                         }
+                        a
                     }
                     None => {
                         let mut a = h.private.clone();
