@@ -768,14 +768,6 @@ impl<'a> LbOut<'a> {
     }
 }
 
-/// Whether interfaces of this kind receive connections addressed to them: not NAT gateways
-/// (they accept no inbound-initiated flows, §4.5) nor transit gateway attachments (what AWS does
-/// with traffic addressed to their interfaces is not modelled: the single-question walk answers
-/// `unknown`, and the analysis says it leaves them out).
-pub fn is_destination(kind: OwnerKind) -> bool {
-    !matches!(kind, OwnerKind::NatGateway | OwnerKind::TransitGateway)
-}
-
 /// Computes what every origin reaches of every class.
 ///
 /// `classes` lists host ids (keys of [`Index::hosts`]) per class; every class must be
@@ -932,7 +924,7 @@ pub fn compute(
         for d in deliveries {
             for &ci in by_subnet.get(d.subnet.as_str()).into_iter().flatten() {
                 let dc = &infos[ci];
-                if !is_destination(dc.kind) {
+                if !dc.kind.accepts_connections() {
                     continue;
                 }
                 if internet && dc.lb.is_some_and(|lb| !lb.internet_facing) {
@@ -1318,7 +1310,7 @@ impl<'a> Env<'a> {
         let mut kept = Vec::new();
         for &di in dests {
             let dc = &self.infos[di];
-            if !is_destination(dc.kind) || dc.dst.is_empty() {
+            if !dc.kind.accepts_connections() || dc.dst.is_empty() {
                 continue;
             }
             kept.push(di);

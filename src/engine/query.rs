@@ -387,6 +387,23 @@ fn resolve(m: &Model, idx: &Index, s: &str) -> Result<Endpoint, QueryError> {
         .collect();
     // Instance and interface Name tags, owner ids and host names.
     let hosts: Vec<String> = idx.hosts_named(m, s).to_vec();
+    // A load balancer or an instance is often named like its group: those names come first.
+    if !lbs.is_empty() && !hosts.is_empty() {
+        return Err(QueryError::Ambiguous(
+            s.into(),
+            format!(
+                "load balancer(s) {} and network interface(s) {}",
+                lbs.join(", "),
+                hosts.join(", ")
+            ),
+        ));
+    }
+    if !lbs.is_empty() {
+        return Ok(Endpoint::LoadBalancers(lbs));
+    }
+    if !hosts.is_empty() {
+        return Ok(Endpoint::Hosts(hosts, None));
+    }
     // Then VPC and subnet Name tags, security-group names and Name tags (as policies' `vpc:`,
     // `subnet:` and `sg:` selectors take them): what is in them.
     let named = |tags: &Tags| tags.get("Name").is_some_and(|n| n == s);
@@ -408,23 +425,6 @@ fn resolve(m: &Model, idx: &Index, s: &str) -> Result<Endpoint, QueryError> {
         .filter(|g| g.name == s || named(&g.tags))
         .map(|g| g.id.as_str())
         .collect();
-    // A load balancer or an instance is often named like its group: those names come first.
-    if !lbs.is_empty() && !hosts.is_empty() {
-        return Err(QueryError::Ambiguous(
-            s.into(),
-            format!(
-                "load balancer(s) {} and network interface(s) {}",
-                lbs.join(", "),
-                hosts.join(", ")
-            ),
-        ));
-    }
-    if !lbs.is_empty() {
-        return Ok(Endpoint::LoadBalancers(lbs));
-    }
-    if !hosts.is_empty() {
-        return Ok(Endpoint::Hosts(hosts, None));
-    }
     let kinds: Vec<String> = [
         ("VPC(s)", &vpcs),
         ("subnet(s)", &subnets),
@@ -675,7 +675,7 @@ fn ask_from(
             let named = crate::inventory::listed(&names);
             let kinds: BTreeSet<&str> = fwd
                 .iter()
-                .map(|id| forwarder_kind(idx.hosts[id].kind))
+                .filter_map(|id| idx.hosts[id].kind.forwarder())
                 .collect();
             let kinds = kinds.into_iter().collect::<Vec<_>>().join(", ");
             // (Agreement: "it forwards ... opens ... its own" or "they forward ... open ...".)
@@ -738,17 +738,6 @@ fn names_container(m: &Model, idx: &Index, s: &str) -> bool {
         || is_one_address(s)
         || !idx.hosts_named(m, s).is_empty();
     !alone
-}
-
-/// What an interface that only forwards belongs to, for notes.
-fn forwarder_kind(kind: OwnerKind) -> &'static str {
-    match kind {
-        OwnerKind::NatGateway => "NAT gateway",
-        OwnerKind::VpcEndpoint => "interface endpoint",
-        OwnerKind::GwlbEndpoint => "Gateway Load Balancer endpoint",
-        OwnerKind::TransitGateway => "transit gateway attachment",
-        _ => "forwarder",
-    }
 }
 
 /// [`run_indexed`] once the endpoints are resolved.

@@ -406,13 +406,27 @@ impl OwnerKind {
     /// of their own: NAT gateways (§4.5), interface and Gateway Load Balancer endpoints, and
     /// transit gateway attachments (§6.2).
     pub fn forwards_only(self) -> bool {
-        matches!(
-            self,
-            OwnerKind::NatGateway
-                | OwnerKind::VpcEndpoint
-                | OwnerKind::GwlbEndpoint
-                | OwnerKind::TransitGateway
-        )
+        self.forwarder().is_some()
+    }
+
+    /// What an interface that only forwards ([`OwnerKind::forwards_only`]) belongs to, as
+    /// people call it; `None` for the other kinds.
+    pub fn forwarder(self) -> Option<&'static str> {
+        match self {
+            OwnerKind::NatGateway => Some("NAT gateway"),
+            OwnerKind::VpcEndpoint => Some("interface endpoint"),
+            OwnerKind::GwlbEndpoint => Some("Gateway Load Balancer endpoint"),
+            OwnerKind::TransitGateway => Some("transit gateway attachment"),
+            _ => None,
+        }
+    }
+
+    /// Whether interfaces of this kind receive connections addressed to them: not NAT gateways
+    /// (they accept no inbound-initiated flows, §4.5) nor transit gateway attachments (what AWS
+    /// does with traffic addressed to their interfaces is not modelled: a query naming one
+    /// answers `unknown`, the report leaves them out and says so).
+    pub fn accepts_connections(self) -> bool {
+        !matches!(self, OwnerKind::NatGateway | OwnerKind::TransitGateway)
     }
 
     /// The kind's short name, as selectors and output use it.
