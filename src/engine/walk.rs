@@ -3725,14 +3725,22 @@ impl<'m> Walker<'m> {
     }
 
     /// The part of `part` whose replies the route `c` of `place`'s table sends to a transit
-    /// gateway although the request came over a peering, and which that gateway's table (for
-    /// the VPC's attachment, with a subnet in `place`'s zone) sends straight to the attachment
-    /// of the peer VPC, where the client is (§6.1: no reverse-path check). Those replies are
+    /// gateway although the request came over a peering or through another transit gateway,
+    /// and which that gateway's table (for the VPC's attachment, with a subnet in `place`'s
+    /// zone) sends straight to the attachment of the client's VPC (§6.1: no reverse-path
+    /// check; §0 step 7: the reply follows the destination's route table). Those replies are
     /// followed as replies through the gateway are ([`Self::tgw_reply_zone`], with the
     /// returned arrival): they leave by the attachment's subnet in the zone and enter the
-    /// client's VPC by its attachment's subnet there. The client's own subnet's inbound rules
-    /// were checked where the request left it ([`Self::cross_out`]), or wait in
-    /// [`Trace::pending_reply`], which [`Self::reply_enter`] then decides.
+    /// client's VPC by its attachment's subnet there. After a peering, the client's own
+    /// subnet's inbound rules were checked where the request left it ([`Self::cross_out`]), or
+    /// wait in [`Trace::pending_reply`], which [`Self::reply_enter`] then decides; after
+    /// another gateway, [`Self::reply_another_way`] decides them.
+    ///
+    /// After another gateway, the client's VPC is the one whose attachment the request entered
+    /// the first gateway by. A client in a subnet of the second gateway's attachment that is
+    /// none of the first's is left out (its subnet's inbound rules were applied to the request
+    /// where it left for the first gateway, [`Self::via_tgw`], and a reply through the second
+    /// one may not meet them): those replies stay undecided ([`Self::reply_elsewhere`]).
     fn reply_by_tgw(
         &self,
         place: Place<'_>,
@@ -3741,15 +3749,43 @@ impl<'m> Walker<'m> {
         part: &PacketSet,
     ) -> Option<(PacketSet, Arrival)> {
         let m = self.m;
-        let (Arrival::Peering(pcx), RouteTarget::TransitGateway(tgw)) = (arrival, &c.target) else {
+        let RouteTarget::TransitGateway(tgw) = &c.target else {
             return None;
         };
         if !c.active {
             return None;
         }
-        let client_vpc = m.peerings.get(pcx)?.other_side(place.vpc_id)?;
+        // The client's VPC, and (after another gateway) the first gateway's attachment there.
+        let (client_vpc, first) = match arrival {
+            Arrival::Peering(pcx) => (m.peerings.get(pcx)?.other_side(place.vpc_id)?, None),
+            Arrival::Tgw { tgw: came_by, chain, .. } if came_by != tgw => {
+                let (first_tgw, first_att) = chain.first()?;
+                let first = self
+                    .idx
+                    .tgw_attachment(first_tgw, first_att)
+                    .filter(|a| a.kind == TgwAttachmentKind::Vpc)?;
+                (first.resource_id.as_str(), Some(first))
+            }
+            _ => return None,
+        };
         let catt = vpc_attachment(m, tgw, client_vpc)?;
-        let (datt, exact) = self.tgw_reply_routed(place, tgw, part, |a| a == catt.id)?;
+        let (datt, mut exact) = self.tgw_reply_routed(place, tgw, part, |a| a == catt.id)?;
+        if let Some(first) = first {
+            // Clients of the VPC only (the second gateway's route may cover more), and not in
+            // a subnet of the second attachment that is none of the first's.
+            exact = exact.restrict(Dim::Src, self.idx.vpc_intervals(client_vpc));
+            for s in &catt.subnet_ids {
+                if first.subnet_ids.contains(s) {
+                    continue;
+                }
+                if let Some(sub) = self.idx.subnet(s) {
+                    let addrs = super::index::subnet_intervals(sub);
+                    if touches(&exact, Dim::Src, &addrs) {
+                        exact = exact.exclude(Dim::Src, &addrs);
+                    }
+                }
+            }
+        }
         if exact.is_empty() {
             return None;
         }
@@ -3839,7 +3875,47 @@ impl<'m> Walker<'m> {
             return self.nacl_pieces(t, pieces);
         }
         t.pending_reply = None;
-        self.tgw_reply_zone(place.az, set, t, back, undecided)
+        let Arrival::Tgw { chain, .. } = arrival else {
+            return self.tgw_reply_zone(place.az, set, t, back, undecided);
+        };
+        // After another transit gateway (§6.2, TGW docs "Network ACLs for transit gateways"):
+        // the reply leaves `place`'s subnet for the exit (its outbound rules, which the request
+        // entering from a gateway did not meet, [`Self::enter_subnet`]) and, from the client
+        // attachment's subnet it enters by, reaches a client in a subnet of the first gateway's
+        // attachment that is none of the second's through that subnet's inbound rules (not
+        // applied where the request left, [`Self::via_tgw`]; [`Self::reply_enter`] applies
+        // them for the second attachment's subnets).
+        let set = self.nacl_check(t, place.subnet_id, &set, NaclCheck::OutReply);
+        let set = self.tgw_reply_zone(place.az, set, t, back, undecided);
+        let attachment = |chain: &[(String, String)]| {
+            chain
+                .first()
+                .and_then(|(tgw, att)| self.idx.tgw_attachment(tgw, att))
+        };
+        let second = match back {
+            Arrival::Tgw { chain, .. } => attachment(chain),
+            _ => None,
+        };
+        let mut pieces = Vec::new();
+        let mut rest = set;
+        for s in attachment(chain).iter().flat_map(|a| &a.subnet_ids) {
+            if second.is_some_and(|b| b.subnet_ids.contains(s)) {
+                continue;
+            }
+            let Some(sub) = self.idx.subnet(s) else {
+                continue;
+            };
+            let addrs = super::index::subnet_intervals(sub);
+            if touches(&rest, Dim::Src, &addrs) {
+                pieces.push((
+                    rest.restrict(Dim::Src, &addrs),
+                    vec![(s.as_str(), NaclCheck::InReply)],
+                ));
+                rest = rest.exclude(Dim::Src, &addrs);
+            }
+        }
+        pieces.push((rest, Vec::new()));
+        self.nacl_pieces(t, pieces)
     }
 
     /// The replies of `part` that `place`'s VPC can hand to transit gateway `tgw` (its
