@@ -1053,7 +1053,7 @@ impl<'m> Walker<'m> {
                 let mut undecided = Vec::new();
                 let mut followed = Vec::new();
                 let before = t2.clone();
-                let part = self.return_routes(
+                let (part, _) = self.return_routes(
                     place,
                     part,
                     &mut t2,
@@ -3483,7 +3483,8 @@ impl<'m> Walker<'m> {
         let mut undecided = Vec::new();
         let mut followed = Vec::new();
         let before = t.clone();
-        let set = self.return_routes(place, set, &mut t, arrival, &mut undecided, &mut followed);
+        let (set, elsewhere) =
+            self.return_routes(place, set, &mut t, arrival, &mut undecided, &mut followed);
         // Replies a transit gateway carries back to the client's VPC, another way than the
         // request came: followed through the gateway's attachment subnets.
         for (part, back, hop) in followed {
@@ -3511,6 +3512,11 @@ impl<'m> Walker<'m> {
         }
         // The reply comes back the way the request went: the client's NACL applies.
         Self::apply_pending_reply(&mut t);
+        if elsewhere {
+            // Blocked on another way: the checks of the request's way back are not on it.
+            out.push((set, t));
+            return out;
+        }
         let set = self.tgw_reply_leave(place, set, &mut t, arrival);
         let mut zone_undecided = Vec::new();
         let set = self.tgw_reply_zone(place.az, set, &mut t, arrival, &mut zone_undecided);
@@ -3523,7 +3529,9 @@ impl<'m> Walker<'m> {
     }
 
     /// The return-route check of [`Self::return_route_check`] for packets entering `place`:
-    /// what passes (or, when nothing does, the whole set with the blocks recorded in `t`).
+    /// what passes (or, when nothing does, the whole set with the blocks recorded in `t`), and
+    /// whether what blocks it is a route sending the replies another way than the request
+    /// came (the checks of the request's way back are then not on the replies' way).
     fn return_routes(
         &mut self,
         place: Place<'_>,
@@ -3532,7 +3540,7 @@ impl<'m> Walker<'m> {
         arrival: &Arrival,
         undecided: &mut Vec<(String, PacketSet)>,
         followed: &mut Vec<Followed>,
-    ) -> PacketSet {
+    ) -> (PacketSet, bool) {
         let m = self.m;
         let rt = self.idx.subnet_route_table(place.subnet_id);
         let rt_id = rt
@@ -3541,7 +3549,9 @@ impl<'m> Walker<'m> {
         // The parts of a partition are disjoint: what gets back is gathered as boxes and
         // made a set once.
         let mut ok: Vec<PBox> = Vec::new();
-        let mut bad: Vec<(&'static str, String, PacketSet)> = Vec::new();
+        // (code, detail, packets, the component that drops them when not the route table,
+        // whether the replies go another way than the request came)
+        let mut bad: Vec<(&'static str, String, PacketSet, Option<String>, bool)> = Vec::new();
         // What was handed over as undecided.
         let mut unknown = PacketSet::empty();
         for (choice, part) in self
@@ -3598,6 +3608,21 @@ impl<'m> Walker<'m> {
                         }
                     }
                     let maybe = self.reply_elsewhere(place, arrival, c, &part);
+                    // What a transit gateway the replies go to drops: named there.
+                    if let (RouteTarget::TransitGateway(tgw), true) = (&c.target, c.active) {
+                        let rest = part.subtract(&maybe);
+                        for (code, why, p, table) in self.tgw_reply_drops(place, tgw, &rest) {
+                            let how = format!(
+                                "route table {rt_id} of {} sends the replies via {tgw} ({}), whose {why}",
+                                place.subnet_id, c.destination
+                            );
+                            part = part.subtract(&p);
+                            bad.push((code, how, p, Some(table), true));
+                        }
+                        if part.is_empty() {
+                            continue;
+                        }
+                    }
                     if !maybe.is_empty() {
                         let why = format!(
                             "route table {rt_id} of {} sends replies to {} via {} ({}), not back the way the traffic came; the way back from there is not followed",
@@ -3625,10 +3650,13 @@ impl<'m> Walker<'m> {
                         c.destination
                     ),
                 };
+                let elsewhere = choice.as_ref().is_some_and(|c| c.active);
                 bad.push((
                     "NO_RETURN_ROUTE",
                     format!("route table {rt_id} of {} {why}", place.subnet_id),
                     part,
+                    None,
+                    elsewhere,
                 ));
                 continue;
             }
@@ -3652,6 +3680,8 @@ impl<'m> Walker<'m> {
                                 place.subnet_id
                             ),
                             uncovered,
+                            None,
+                            false,
                         ));
                         ok.extend_from_slice(part.restrict(Dim::Src, &routes).boxes());
                         continue;
@@ -3671,7 +3701,7 @@ impl<'m> Walker<'m> {
                         unknown = unknown.union(&p);
                         undecided.push((why, p));
                     } else {
-                        bad.push((code, why, p));
+                        bad.push((code, why, p, None, false));
                     }
                 }
                 ok.extend_from_slice(good.boxes());
@@ -3681,12 +3711,12 @@ impl<'m> Walker<'m> {
         }
         let ok = PacketSet::from_pieces(ok);
         if !bad.is_empty() && ok.is_empty() {
-            let (code, why, _) = &bad[0];
+            let (code, why, _, component, elsewhere) = &bad[0];
             let all = bad
                 .iter()
-                .fold(PacketSet::empty(), |a, (_, _, p)| a.union(p));
+                .fold(PacketSet::empty(), |a, (_, _, p, _, _)| a.union(p));
             t.blocks.push(Block {
-                component: rt_id.clone(),
+                component: component.clone().unwrap_or_else(|| rt_id.clone()),
                 code,
                 detail: format!("{why} for {}", describe_src(&all)),
             });
@@ -3698,10 +3728,11 @@ impl<'m> Walker<'m> {
                 "return route missing".into(),
                 true,
             );
+            let elsewhere = *elsewhere;
             return if unknown.is_empty() && followed.is_empty() {
-                set
+                (set, elsewhere)
             } else {
-                all
+                (all, elsewhere)
             };
         }
         // Network mode keeps no hops.
@@ -3721,7 +3752,7 @@ impl<'m> Walker<'m> {
                 true,
             );
         }
-        ok
+        (ok, false)
     }
 
     /// The part of `part` whose replies the route `c` of `place`'s table sends to a transit
@@ -3758,7 +3789,11 @@ impl<'m> Walker<'m> {
         // The client's VPC, and (after another gateway) the first gateway's attachment there.
         let (client_vpc, first) = match arrival {
             Arrival::Peering(pcx) => (m.peerings.get(pcx)?.other_side(place.vpc_id)?, None),
-            Arrival::Tgw { tgw: came_by, chain, .. } if came_by != tgw => {
+            Arrival::Tgw {
+                tgw: came_by,
+                chain,
+                ..
+            } if came_by != tgw => {
                 let (first_tgw, first_att) = chain.first()?;
                 let first = self
                     .idx
@@ -3918,6 +3953,50 @@ impl<'m> Walker<'m> {
         self.nacl_pieces(t, pieces)
     }
 
+    /// The replies of `part` that transit gateway `tgw` drops when `place`'s route table sends
+    /// them there (§6.2: the table associated with the VPC's attachment, whose subnet in
+    /// `place`'s zone hands them over): a blackhole route, or no route in a table whose routes
+    /// are in the snapshot. With the code, what happens there and the table's id. Empty when
+    /// the VPC cannot hand them over at all (no attachment, no subnet in the zone, no table:
+    /// the route table's `NO_RETURN_ROUTE` says that).
+    fn tgw_reply_drops(
+        &self,
+        place: Place<'_>,
+        tgw: &str,
+        part: &PacketSet,
+    ) -> Vec<(&'static str, String, PacketSet, String)> {
+        let m = self.m;
+        let Some(rt) = vpc_attachment(m, tgw, place.vpc_id)
+            .filter(|att| attachment_subnet_in(self.idx, att, place.az).is_some())
+            .and_then(|att| att.route_table_id.as_ref())
+            .and_then(|r| m.tgw_route_tables.get(r))
+        else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (c, p) in self.idx.tgw_table(m, rt).partition(part, Dim::Src) {
+            match c {
+                None if rt.routes_known => out.push((
+                    "TGW_NO_ROUTE",
+                    format!("route table {} has no route back", rt.id),
+                    p,
+                    rt.id.clone(),
+                )),
+                Some(c) if c.blackhole || c.attachments.is_empty() => out.push((
+                    "TGW_BLACKHOLE_ROUTE",
+                    format!(
+                        "route table {} drops them (blackhole route {})",
+                        rt.id, c.destination
+                    ),
+                    p,
+                    rt.id.clone(),
+                )),
+                _ => {}
+            }
+        }
+        out
+    }
+
     /// The replies of `part` that `place`'s VPC can hand to transit gateway `tgw` (its
     /// attachment, with a subnet in `place`'s zone, §6.2) and that the attachment's table
     /// sends on, not to a blackhole, to an attachment `to` accepts; with the attachment. None
@@ -3950,7 +4029,8 @@ impl<'m> Walker<'m> {
     /// The part of `part` (packets whose replies the route `c` of `place`'s table sends
     /// another way than the request arrived by) whose replies may still reach the client
     /// (§6.1: no reverse-path check): through a transit gateway the VPC can send to from
-    /// `place`'s zone, a peering (when the request did not come by one) whose peer VPC holds
+    /// `place`'s zone (those its table routes on, or all when its routes are not in the
+    /// snapshot), a peering (when the request did not come by one) whose peer VPC holds
     /// the client's address, or an appliance (not modelled). None when the request came from
     /// the internet (only the gateway it came by maps the addresses back), for a blackhole,
     /// another peering than the request's (two VPCs have one peering at most), the local
@@ -3971,10 +4051,24 @@ impl<'m> Walker<'m> {
         match &c.target {
             // The VPC's attachment, with a subnet in the zone (§6.2), and its table's routes
             // for the client's address: none or a blackhole drops the reply there.
-            RouteTarget::TransitGateway(tgw) => self
-                .tgw_reply_routed(place, tgw, part, |_| true)
-                .map(|(_, routed)| routed)
-                .unwrap_or_default(),
+            // When the table's routes are not in the snapshot, any reply may have one.
+            RouteTarget::TransitGateway(tgw) => {
+                match self.tgw_reply_routed(place, tgw, part, |_| true) {
+                    Some((att, routed)) => {
+                        let known = att
+                            .route_table_id
+                            .as_ref()
+                            .and_then(|r| m.tgw_route_tables.get(r))
+                            .is_none_or(|rt| rt.routes_known);
+                        if known {
+                            routed
+                        } else {
+                            part.clone()
+                        }
+                    }
+                    None => PacketSet::empty(),
+                }
+            }
             RouteTarget::Peering(pcx) if !matches!(arrival, Arrival::Peering(_)) => {
                 let other = m
                     .peerings
