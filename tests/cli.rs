@@ -288,3 +288,40 @@ fn a_huge_but_valid_file_loads() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["totals"]["network_interfaces"], 20_000);
 }
+
+#[test]
+fn protocols_are_names_or_numbers_and_only_tcp_and_udp_take_ports() {
+    let fixture = path("fixtures/semantics/sg-rule-protocol-number");
+    let ask = |protocol: &str, port: Option<&str>| {
+        let mut cmd = exposure();
+        cmd.arg("query").arg(&fixture).args([
+            "--from",
+            "i-02100000000000001",
+            "--to",
+            "i-02100000000000004",
+            "--protocol",
+            protocol,
+        ]);
+        if let Some(p) = port {
+            cmd.args(["--port", p]);
+        }
+        cmd.assert()
+    };
+    ask("TCP", Some("443"))
+        .code(0)
+        .stdout(predicate::str::contains("REACHABLE"));
+    ask("50", None)
+        .code(0)
+        .stdout(predicate::str::contains("(proto-50): REACHABLE"));
+    ask("50", Some("443"))
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--port does not apply to protocol 50",
+        ));
+    ask("icmp", Some("8"))
+        .code(2)
+        .stderr(predicate::str::contains("--port does not apply to ICMP"));
+    ask("256", None)
+        .code(2)
+        .stderr(predicate::str::contains("unknown protocol `256`"));
+}

@@ -10,8 +10,8 @@ use super::packet::{self, net_intervals, Dim, Interval, PBox, PacketSet};
 use super::walk::{self, Block, Ending, Goal, Hop, OnpremEntry, Outcome, Walker};
 use crate::model::*;
 
-/// The `--protocol` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// The `--protocol` values: a name or an IP protocol number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProtocolArg {
     /// TCP (6).
     Tcp,
@@ -21,6 +21,40 @@ pub enum ProtocolArg {
     Icmp,
     /// Every protocol.
     All,
+    /// Another IP protocol, by number (58, `icmpv6`: ICMPv6 only; 50: ESP; 47: GRE).
+    Number(u8),
+}
+
+impl ProtocolArg {
+    /// The IP protocol numbers asked about (`None`: all of them).
+    pub fn protocols(self) -> Option<Vec<u8>> {
+        match self {
+            ProtocolArg::Tcp => Some(vec![Protocol::TCP]),
+            ProtocolArg::Udp => Some(vec![Protocol::UDP]),
+            ProtocolArg::Icmp => Some(vec![Protocol::ICMP, Protocol::ICMPV6]),
+            ProtocolArg::All => None,
+            ProtocolArg::Number(n) => Some(vec![n]),
+        }
+    }
+}
+
+impl std::str::FromStr for ProtocolArg {
+    type Err = String;
+
+    /// `tcp`, `udp`, `icmp`, `icmpv6`, `all` (or `any`, `-1`, as security groups write it),
+    /// or a number 0-255 (6, 17 and 1 are tcp, udp and icmp), in any case.
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s.trim().to_ascii_lowercase().as_str() {
+            "tcp" | "6" => ProtocolArg::Tcp,
+            "udp" | "17" => ProtocolArg::Udp,
+            "icmp" | "1" => ProtocolArg::Icmp,
+            "icmpv6" | "58" => ProtocolArg::Number(Protocol::ICMPV6),
+            "all" | "any" | "-1" => ProtocolArg::All,
+            other => other.parse::<u8>().map(ProtocolArg::Number).map_err(|_| {
+                format!("unknown protocol `{s}`; write tcp, udp, icmp, all or a protocol number")
+            })?,
+        })
+    }
 }
 
 /// The `--expect` values.
@@ -107,22 +141,31 @@ impl Request {
         port: Option<&str>,
         source_port: Option<&str>,
     ) -> Result<Request, String> {
-        let protocols = protocol.and_then(|p| match p {
-            ProtocolArg::Tcp => Some(vec![Protocol::TCP]),
-            ProtocolArg::Udp => Some(vec![Protocol::UDP]),
-            ProtocolArg::Icmp => Some(vec![Protocol::ICMP, Protocol::ICMPV6]),
-            ProtocolArg::All => None,
-        });
+        let protocols = protocol.and_then(ProtocolArg::protocols);
         let ports = port.map(|p| port_range(p, "--port")).transpose()?;
         let source_ports = source_port
             .map(|p| port_range(p, "--source-port"))
             .transpose()?;
-        if ports.is_some()
-            && protocols
-                .as_ref()
-                .is_some_and(|p| p.contains(&Protocol::ICMP))
-        {
-            return Err("--port does not apply to ICMP".into());
+        // Ports belong to TCP and UDP (security groups and NACLs give other protocols none).
+        let portless = protocols.as_ref().and_then(|ps| {
+            ps.iter()
+                .copied()
+                .find(|&p| p != Protocol::TCP && p != Protocol::UDP)
+        });
+        if let Some(p) = portless {
+            for (given, flag) in [
+                (ports.is_some(), "--port"),
+                (source_ports.is_some(), "--source-port"),
+            ] {
+                if !given {
+                    continue;
+                }
+                return Err(if p == Protocol::ICMP || p == Protocol::ICMPV6 {
+                    format!("{flag} does not apply to ICMP")
+                } else {
+                    format!("{flag} does not apply to protocol {p}: only tcp and udp have ports")
+                });
+            }
         }
         Ok(Request {
             from: from.to_string(),

@@ -151,16 +151,8 @@ fn selectors(cx: &Ctx, v: &Spanned<toml::Value>, name: &str) -> Result<Vec<Selec
 }
 
 fn protocol_number(s: &str) -> Result<Option<Vec<u8>>, String> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "tcp" | "6" => Ok(Some(vec![Protocol::TCP])),
-        "udp" | "17" => Ok(Some(vec![Protocol::UDP])),
-        "icmp" | "1" => Ok(Some(vec![Protocol::ICMP, Protocol::ICMPV6])),
-        "icmpv6" | "58" => Ok(Some(vec![Protocol::ICMPV6])),
-        "all" | "any" | "-1" => Ok(None),
-        other => other.parse::<u8>().map(|n| Some(vec![n])).map_err(|_| {
-            format!("unknown protocol `{s}`; write tcp, udp, icmp, all or a protocol number")
-        }),
-    }
+    s.parse::<crate::engine::query::ProtocolArg>()
+        .map(|p| p.protocols())
 }
 
 fn protocols(cx: &Ctx, raw: &RawPolicy) -> Result<Option<Vec<u8>>, PolicyError> {
