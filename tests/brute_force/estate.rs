@@ -424,7 +424,7 @@ pub struct Estate {
     /// ELBv2 load balancers (0-2) and their target groups (§5).
     pub lbs: Vec<Lb>,
     pub target_groups: Vec<TargetGroup>,
-    /// Transit gateways (0-1, §6.2).
+    /// Transit gateways (0-2, §6.2; the second drawn by `generate_tgw2`).
     pub tgws: Vec<Tgw>,
     /// Security-group rules drawn with the transit gateway (group id, egress, rule): kept
     /// apart so that the groups' own rule lists (which the classic flows look at) stay
@@ -443,6 +443,9 @@ pub struct Estate {
     pub tgw_vpns: Vec<TgwVpn>,
     /// Ingress rules drawn with the VPN parts (admitting on-premises ranges), kept apart.
     pub vpn_sg_rules: Vec<(String, bool, SgRule)>,
+    /// Rules drawn with the second transit gateway (admitting the VPCs it attaches), kept
+    /// apart like the others, so that no older flow's port choice changes.
+    pub tgw2_sg_rules: Vec<(String, bool, SgRule)>,
     /// Encoding variants the loader must normalise: SG protocols as numbers
     /// (`"6"`), `-1` SG rules with `FromPort/ToPort -1`, `-1` NACL entries
     /// carrying a (meaningless) `PortRange`, NACL entries out of order.
@@ -507,10 +510,23 @@ impl Estate {
         );
         out
     }
-    /// Every rule of a group, with those drawn with the VPN parts (what is rendered).
+    /// A group's rules with those drawn with the VPN parts, not the second transit
+    /// gateway's (what the flows drawn before it look at, so that they stay what they were).
     pub fn rules_all(&self, g: &Sg, egress: bool) -> Vec<SgRule> {
         let mut out = self.rules_of(g, egress);
         out.extend(self.vpn_rules(&g.id, egress));
+        out
+    }
+    /// Every rule of a group, with those drawn with the second transit gateway (what is
+    /// rendered).
+    pub fn rules_rendered(&self, g: &Sg, egress: bool) -> Vec<SgRule> {
+        let mut out = self.rules_all(g, egress);
+        out.extend(
+            self.tgw2_sg_rules
+                .iter()
+                .filter(|(id, e, _)| id == &g.id && *e == egress)
+                .map(|(_, _, r)| r.clone()),
+        );
         out
     }
     /// A group's rules without those drawn with the NAT gateways (what the flows drawn
@@ -870,6 +886,10 @@ impl Estate {
         // And on-premises: VPN gateways and the transit gateway's VPN attachment.
         let mut vrng = Rng::new(rng.clone().next_u64() ^ 0x5650_4E5F_4553_5441);
         e.generate_vpn(&mut vrng);
+        // And a second transit gateway (after everything else, which it only adds to, apart
+        // from the VPC routes it takes over from the first gateway in the estates it is in).
+        let mut t2rng = Rng::new(rng.clone().next_u64() ^ 0x5447_5732_5F45_5354);
+        e.generate_tgw2(&mut t2rng);
         e
     }
 
@@ -1471,6 +1491,317 @@ impl Estate {
                     self.tgw_sg_rules
                         .push((g.clone(), egress, SgRule { proto, ports, peer }));
                 }
+            }
+        }
+        self.tgws.push(tgw);
+    }
+
+    /// A second transit gateway (§6.2) in half of the estates that have one, drawn after
+    /// everything else: 2-3 VPCs (mostly some the first gateway attaches, so that a request
+    /// can go by one gateway and its reply by the other), attachment subnets (one per zone:
+    /// often the first gateway's subnet there, else any subnet of the zone, now and then a
+    /// dedicated one with a NACL of its own; sometimes a zone left out), 1-2 TGW route tables
+    /// with associations, propagations and static routes like the first's, routes to it in the
+    /// attached VPCs' tables (a route of the first gateway for another attached VPC's addresses
+    /// taken over half of the time, else a route to the second one added for a CIDR or a
+    /// subnet the table has no route for), and ingress rules admitting the other VPCs it
+    /// attaches (kept in `tgw2_sg_rules`).
+    fn generate_tgw2(&mut self, rng: &mut Rng) {
+        if self.tgws.len() != 1 || !rng.chance(0.5) {
+            return;
+        }
+        let mut counter = 0usize;
+        let mut next_id = |prefix: &str| {
+            counter += 1;
+            format!("{prefix}-0{:016x}", 0x0bf6_0000_u64 + counter as u64)
+        };
+        let first = self.tgws[0].clone();
+        let mut tgw = Tgw {
+            id: next_id("tgw"),
+            sg_referencing: rng.chance(0.5),
+            default_assoc: None,
+            default_prop: None,
+            attachments: Vec::new(),
+            tables: Vec::new(),
+            enis: rng.chance(0.7),
+        };
+        for _ in 0..rng.range(1, 2) {
+            tgw.tables.push(TgwTable {
+                id: next_id("tgw-rtb"),
+                propagations: Vec::new(),
+                statics: Vec::new(),
+                show_hidden: rng.chance(0.2),
+            });
+        }
+        let table_ids: Vec<String> = tgw.tables.iter().map(|t| t.id.clone()).collect();
+        if rng.chance(0.75) {
+            tgw.default_assoc = Some(table_ids[0].clone());
+        }
+        if rng.chance(0.8) {
+            tgw.default_prop = Some(rng.pick(&table_ids).clone());
+        }
+        // Which VPCs: 2 or 3, mostly those of the first gateway first.
+        let shuffle = |rng: &mut Rng, mut v: Vec<usize>| {
+            for i in (1..v.len()).rev() {
+                v.swap(i, rng.below(i + 1));
+            }
+            v
+        };
+        let (on_first, others): (Vec<usize>, Vec<usize>) = (0..self.vpcs.len())
+            .partition(|&i| first.attachments.iter().any(|a| a.vpc == self.vpcs[i].id));
+        let order: Vec<usize> = if rng.chance(0.8) {
+            let mut o = shuffle(rng, on_first);
+            o.extend(shuffle(rng, others));
+            o
+        } else {
+            shuffle(rng, (0..self.vpcs.len()).collect())
+        };
+        let n_att = rng.range(2, order.len().min(3));
+        for (k, &vi) in order.iter().take(n_att).enumerate() {
+            let vpc = self.vpcs[vi].clone();
+            let first_subnets: Vec<String> = first
+                .attachments
+                .iter()
+                .filter(|a| a.vpc == vpc.id)
+                .flat_map(|a| a.subnets.clone())
+                .collect();
+            let subs: Vec<Subnet> = self
+                .subnets
+                .iter()
+                .filter(|s| s.vpc == vpc.id)
+                .cloned()
+                .collect();
+            let mut zones: Vec<String> = Vec::new();
+            for s in &subs {
+                if !zones.contains(&s.az) {
+                    zones.push(s.az.clone());
+                }
+            }
+            let mut by_az: Vec<(String, String)> = Vec::new();
+            for az in shuffle(rng, (0..zones.len()).collect())
+                .into_iter()
+                .map(|i| &zones[i])
+            {
+                let here: Vec<&Subnet> = subs.iter().filter(|s| &s.az == az).collect();
+                let theirs = here.iter().find(|s| first_subnets.contains(&s.id));
+                let s = match theirs {
+                    Some(s) if rng.chance(0.45) => s.id.clone(),
+                    _ => rng.pick(&here).id.clone(),
+                };
+                by_az.push((az.clone(), s));
+            }
+            if rng.chance(0.25) {
+                // A dedicated attachment subnet, in a zone of its own or not.
+                let az = format!("{REGION}{}", rng.pick(&["a", "b", "c"]));
+                let o = vpc.cidr.network().octets();
+                let sid = next_id("subnet");
+                self.subnets.push(Subnet {
+                    id: sid.clone(),
+                    vpc: vpc.id.clone(),
+                    cidr: net(&format!("10.{}.{}.0/24", o[1], 250 + k)),
+                    az: az.clone(),
+                });
+                by_az.retain(|(z, _)| z != &az);
+                by_az.push((az, sid.clone()));
+                match rng.below(4) {
+                    0 | 1 => {} // the default NACL, implicitly
+                    2 => {
+                        let custom: Vec<usize> = (0..self.nacls.len())
+                            .filter(|&i| self.nacls[i].vpc == vpc.id && !self.nacls[i].default)
+                            .collect();
+                        if !custom.is_empty() {
+                            let i = *rng.pick(&custom);
+                            self.nacls[i].subnets.push(sid.clone());
+                        }
+                    }
+                    _ => {
+                        let entries = if rng.chance(0.5) {
+                            [false, true]
+                                .into_iter()
+                                .map(|egress| NaclEntry {
+                                    number: 100,
+                                    egress,
+                                    allow: true,
+                                    proto: -1,
+                                    ports: None,
+                                    cidr: net("0.0.0.0/0"),
+                                })
+                                .collect()
+                        } else {
+                            self.random_nacl_entries(rng)
+                        };
+                        self.nacls.push(Nacl {
+                            id: next_id("acl"),
+                            vpc: vpc.id.clone(),
+                            default: false,
+                            subnets: vec![sid.clone()],
+                            entries,
+                        });
+                    }
+                }
+                let custom: Vec<usize> = (0..self.route_tables.len())
+                    .filter(|&i| self.route_tables[i].vpc == vpc.id && !self.route_tables[i].main)
+                    .collect();
+                if !custom.is_empty() && rng.chance(0.5) {
+                    let i = *rng.pick(&custom);
+                    self.route_tables[i].subnets.push(sid.clone());
+                }
+            }
+            if by_az.len() > 1 && rng.chance(0.2) {
+                by_az.remove(rng.below(by_az.len()));
+            }
+            let table = match rng.below(30) {
+                0 => None,
+                1..=22 if tgw.default_assoc.is_some() => tgw.default_assoc.clone(),
+                _ => Some(rng.pick(&table_ids).clone()),
+            };
+            let id = next_id("tgw-attach");
+            if let Some(p) = &tgw.default_prop {
+                if rng.chance(0.85) {
+                    let t = tgw.tables.iter_mut().find(|t| &t.id == p).unwrap();
+                    t.propagations.push(id.clone());
+                }
+            }
+            for t in tgw.tables.iter_mut() {
+                if !t.propagations.contains(&id) && rng.chance(0.35) {
+                    t.propagations.push(id.clone());
+                }
+            }
+            tgw.attachments.push(TgwAttachment {
+                id,
+                vpc: vpc.id.clone(),
+                subnets: by_az.into_iter().map(|(_, s)| s).collect(),
+                table,
+                sg_referencing: rng.chance(0.75),
+                appliance: rng.chance(0.1),
+            });
+        }
+        // Static routes.
+        let atts = tgw.attachments.clone();
+        for ti in 0..tgw.tables.len() {
+            for _ in 0..rng.range(0, 2) {
+                let a = rng.pick(&atts);
+                let other = rng.pick(&atts);
+                let subs: Vec<&Subnet> = self.subnets.iter().filter(|s| s.vpc == a.vpc).collect();
+                let (dest, attachment) = match rng.below(7) {
+                    0 => (rng.pick(&subs).cidr, Some(a.id.clone())),
+                    1 => (rng.pick(&subs).cidr, Some(other.id.clone())),
+                    2 => (rng.pick(&subs).cidr, None),
+                    3 => (
+                        self.vpc(&a.vpc).unwrap().cidr,
+                        Some(if rng.chance(0.5) { a } else { other }.id.clone()),
+                    ),
+                    4 => (self.vpc(&a.vpc).unwrap().cidr, None),
+                    5 => (net("10.0.0.0/8"), rng.chance(0.7).then(|| other.id.clone())),
+                    _ => {
+                        let v = rng.pick(&self.vpcs);
+                        (v.cidr, Some(a.id.clone()))
+                    }
+                };
+                let t = &mut tgw.tables[ti];
+                if !t.statics.iter().any(|r| r.dest == dest) {
+                    t.statics.push(TgwStatic { dest, attachment });
+                }
+            }
+        }
+        // Routes to the second gateway in the VPCs' tables: a route of the first gateway for
+        // another attached VPC's addresses taken over (requests or replies change gateway),
+        // or a route added where the table has none for that destination.
+        let first_target = Target::Tgw(first.id.clone());
+        let second_target = Target::Tgw(tgw.id.clone());
+        for ri in 0..self.route_tables.len() {
+            let vpc = self.route_tables[ri].vpc.clone();
+            if !atts.iter().any(|a| a.vpc == vpc) {
+                // A route to a gateway the VPC is not attached to is a blackhole.
+                if rng.chance(0.1) {
+                    let v = rng.pick(&self.vpcs).cidr;
+                    let own = self.vpc(&vpc).is_some_and(|x| x.cidrs().contains(&v));
+                    let rt = &mut self.route_tables[ri];
+                    if !own && !rt.routes.iter().any(|r| r.dest == v) {
+                        rt.routes.push(Route {
+                            dest: v,
+                            target: second_target.clone(),
+                            active: false,
+                        });
+                    }
+                }
+                continue;
+            }
+            for a in &atts {
+                if a.vpc == vpc {
+                    continue;
+                }
+                let cidrs = self.vpc(&a.vpc).unwrap().cidrs();
+                let subs: Vec<Ipv4Net> = self
+                    .subnets
+                    .iter()
+                    .filter(|s| s.vpc == a.vpc)
+                    .map(|s| s.cidr)
+                    .collect();
+                let rt = &mut self.route_tables[ri];
+                let theirs: Vec<usize> = (0..rt.routes.len())
+                    .filter(|&i| {
+                        rt.routes[i].target == first_target
+                            && rt.routes[i].active
+                            && cidrs.iter().any(|c| c.contains(&rt.routes[i].dest))
+                    })
+                    .collect();
+                if !theirs.is_empty() && rng.chance(0.5) {
+                    for i in theirs {
+                        rt.routes[i].target = second_target.clone();
+                    }
+                } else if rng.chance(0.5) {
+                    let dest = if rng.chance(0.7) {
+                        *rng.pick(&cidrs)
+                    } else {
+                        *rng.pick(&subs)
+                    };
+                    if !rt.routes.iter().any(|r| r.dest == dest) {
+                        rt.routes.push(Route {
+                            dest,
+                            target: second_target.clone(),
+                            active: true,
+                        });
+                    }
+                }
+            }
+        }
+        // Ingress rules admitting the other VPCs the second gateway attaches.
+        for a in &atts {
+            let groups: Vec<String> = self
+                .sgs
+                .iter()
+                .filter(|g| g.vpc == a.vpc)
+                .map(|g| g.id.clone())
+                .collect();
+            let others: Vec<&TgwAttachment> = atts.iter().filter(|x| x.vpc != a.vpc).collect();
+            for g in groups {
+                if !rng.chance(0.5) {
+                    continue;
+                }
+                let o = rng.pick(&others);
+                let proto = rng.weighted(&[(6, 6), (17, 2), (-1, 2)]);
+                let ports = (proto != -1).then(|| {
+                    let (x, y) = *rng.pick(RULE_PORTS);
+                    (x as i32, y as i32)
+                });
+                let peer = if rng.chance(0.3) {
+                    let theirs: Vec<String> = self
+                        .sgs
+                        .iter()
+                        .filter(|x| x.vpc == o.vpc)
+                        .map(|x| x.id.clone())
+                        .collect();
+                    RulePeer::Group(rng.pick(&theirs).clone())
+                } else if rng.chance(0.7) {
+                    RulePeer::Cidr(self.vpc(&o.vpc).unwrap().cidr)
+                } else {
+                    let subs: Vec<&Subnet> =
+                        self.subnets.iter().filter(|s| s.vpc == o.vpc).collect();
+                    RulePeer::Cidr(rng.pick(&subs).cidr)
+                };
+                self.tgw2_sg_rules
+                    .push((g.clone(), false, SgRule { proto, ports, peer }));
             }
         }
         self.tgws.push(tgw);
@@ -2361,10 +2692,10 @@ impl Estate {
                 json!({
                     "Description": format!("{} group", g.name),
                     "GroupName": g.name,
-                    "IpPermissions": self.permissions(g, &self.rules_all(g, false)),
+                    "IpPermissions": self.permissions(g, &self.rules_rendered(g, false)),
                     "OwnerId": ACCOUNT,
                     "GroupId": g.id,
-                    "IpPermissionsEgress": self.permissions(g, &self.rules_all(g, true)),
+                    "IpPermissionsEgress": self.permissions(g, &self.rules_rendered(g, true)),
                     "VpcId": g.vpc
                 })
             })
@@ -2667,7 +2998,7 @@ impl Estate {
         let mut routes = Vec::new();
         let mut props = Vec::new();
         let able = |b: bool| if b { "enable" } else { "disable" };
-        for t in &self.tgws {
+        for (ti, t) in self.tgws.iter().enumerate() {
             let mut opts = json!({
                 "AmazonSideAsn": 64512,
                 "AutoAcceptSharedAttachments": "disable",
@@ -2733,8 +3064,12 @@ impl Estate {
                             continue;
                         };
                         let o = subnet.cidr.network().octets();
-                        let ip = Ipv4Addr::new(o[0], o[1], o[2], 250 - k as u8);
-                        let eni = format!("eni-0{:016x}", 0x0bf3_0000_u64 + (k * 8 + j) as u64);
+                        // The second gateway's ENIs below the first's (a subnet may hold both).
+                        let ip = Ipv4Addr::new(o[0], o[1], o[2], 250 - (5 * ti + k) as u8);
+                        let eni = format!(
+                            "eni-0{:016x}",
+                            0x0bf3_0000_u64 + (ti * 0x100 + k * 8 + j) as u64
+                        );
                         let (private_dns, pip) = primary_ip(ip, None);
                         enis.push(json!({
                             "Attachment": {
@@ -3431,6 +3766,11 @@ impl Estate {
             e.tgw_sg_rules.remove(i);
             out.push(e);
         }
+        for i in 0..self.tgw2_sg_rules.len() {
+            let mut e = self.clone();
+            e.tgw2_sg_rules.remove(i);
+            out.push(e);
+        }
         // The VPN parts.
         for i in 0..self.vgws.len() {
             let mut e = self.clone();
@@ -3546,6 +3886,9 @@ impl Estate {
                     !gone.contains(g) && !matches!(&r.peer, RulePeer::Group(x) if gone.contains(x))
                 });
                 e.nat_sg_rules.retain(|(g, _, _)| !gone.contains(g));
+                e.tgw2_sg_rules.retain(|(g, _, r)| {
+                    !gone.contains(g) && !matches!(&r.peer, RulePeer::Group(x) if gone.contains(x))
+                });
                 for g in &mut e.sgs {
                     g.ingress
                         .retain(|r| !matches!(&r.peer, RulePeer::Group(x) if gone.contains(x)));
