@@ -33,6 +33,8 @@ pub struct Application {
     pub kind: OwnerKind,
     /// Member host ids (ENIs, or LB nodes without ENIs).
     pub members: Vec<String>,
+    /// The members' names (Name tags, or ids), in the order of `members`.
+    pub member_names: Vec<String>,
     /// Security groups.
     pub groups: Vec<String>,
     /// VPCs the members are in.
@@ -287,6 +289,7 @@ pub fn applications(m: &Model, idx: &Index) -> Vec<Application> {
                 name,
                 kind: hosts[0].kind,
                 members: hosts.iter().map(|h| h.id.clone()).collect(),
+                member_names: hosts.iter().map(|h| h.name.clone()).collect(),
                 groups: hosts[0].groups.clone(),
                 vpcs,
                 subnets,

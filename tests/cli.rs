@@ -325,3 +325,17 @@ fn protocols_are_names_or_numbers_and_only_tcp_and_udp_take_ports() {
         .code(2)
         .stderr(predicate::str::contains("unknown protocol `256`"));
 }
+
+#[test]
+fn an_exposure_of_some_members_names_them() {
+    // media-web-2 has no route back to the internet: only media-web-1 is exposed, and the
+    // application's name (its first members) must not suggest that both are.
+    exposure()
+        .arg("analyze")
+        .arg(path("fixtures/semantics/internet-return-route"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "internet (IPv4) -> media-web-1, media-web-2 [ec2, 1 of 2 interfaces: media-web-1]: tcp 443",
+        ));
+}

@@ -368,8 +368,38 @@ fn report_assumptions<'a>(a: &Analysis<'a>) -> Vec<&'a str> {
         .collect()
 }
 
+/// The target of an exposure: its application's label, and which members are exposed when
+/// not all of them are (the application's name lists its first members, exposed or not).
+fn exposed_label(r: &Report, e: &crate::analysis::Exposure) -> String {
+    let Some(a) = r.app(&e.target) else {
+        return e.target.clone();
+    };
+    let n = a.members.len();
+    if n <= 1 || e.members.len() >= n || e.members.is_empty() {
+        return app_label(r, &e.target);
+    }
+    let mut names: Vec<&str> = e
+        .members
+        .iter()
+        .filter_map(|&i| a.member_names.get(i).map(String::as_str))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let shown = if names.len() > 3 {
+        format!("{} and {} more", names[..2].join(", "), names.len() - 2)
+    } else {
+        names.join(", ")
+    };
+    format!(
+        "{} [{}, {} of {n} interfaces: {shown}]",
+        a.name,
+        a.kind,
+        e.members.len()
+    )
+}
+
 fn exposure_line(r: &Report, e: &crate::analysis::Exposure) -> String {
-    let target = app_label(r, &e.target);
+    let target = exposed_label(r, e);
     let is_lb = r
         .app(&e.target)
         .is_some_and(|a| a.kind == crate::model::OwnerKind::LoadBalancer);
@@ -632,7 +662,7 @@ pub fn markdown(a: &Analysis) -> String {
             "| {} | {} | {} | {} | {} |\n",
             status(e.status),
             md_escape(&e.source.label(r)),
-            md_escape(&app_label(r, &e.target)),
+            md_escape(&exposed_label(r, e)),
             md_escape(&traffic_text(&e.traffic)),
             md_escape(&e.entries.join(", "))
         ));
@@ -692,6 +722,7 @@ mod tests {
             name: id.to_string(),
             kind: OwnerKind::Ec2Instance,
             members: vec![],
+            member_names: vec![],
             groups: vec![],
             vpcs: vec![],
             subnets: vec![],
