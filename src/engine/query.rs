@@ -564,15 +564,34 @@ pub fn run_indexed_for(
     if let Endpoint::Address(ivs) = &src {
         let private = addresses_within(ivs, &walk::not_internet_routable());
         let public = addresses_within(ivs, &walk::internet_space());
-        let vpc_space = vpc_space(m, m.vpcs.keys().map(String::as_str));
+        let all_vpcs = vpc_space(m, m.vpcs.keys().map(String::as_str));
         // (IPv6 blocks and public ranges used privately are held as well.)
-        let in_vpcs = addresses_within(ivs, &vpc_space);
-        let public = addresses_within(&public, &complement(&vpc_space));
+        let in_vpcs = addresses_within(ivs, &all_vpcs);
+        let public = addresses_within(&public, &complement(&all_vpcs));
         let held = idx
             .vpc_holders_any(&in_vpcs)
             .iter()
             .any(|h| !h.virtual_node);
-        let outside = addresses_within(&private, &complement(&vpc_space));
+        let outside = addresses_within(&private, &complement(&all_vpcs));
+        // Addresses of a VPC that no interface holds send nothing: inside the VPC nothing has
+        // them, and from outside (the internet, on-premises) a packet with such a source gets
+        // no reply, which the VPC routes to itself (§3.1: the local route).
+        if !held && !in_vpcs.is_empty() && packet::merge(ivs.clone()) == in_vpcs {
+            let vpcs: Vec<&str> = m
+                .vpcs
+                .keys()
+                .filter(|v| {
+                    !addresses_within(&in_vpcs, &vpc_space(m, std::iter::once(v.as_str())))
+                        .is_empty()
+                })
+                .map(String::as_str)
+                .collect();
+            return Err(QueryError::Unsupported(format!(
+                "`{}` lies in the address space of {} and no network interface holds it, so nothing sends from it; name an ENI, an instance or an address an interface holds",
+                req.from,
+                vpcs.join(", ")
+            )));
+        }
         let mut parts: Vec<(&str, Vec<Interval>)> = Vec::new();
         if held {
             parts.push(("addresses interfaces hold", in_vpcs));

@@ -151,6 +151,10 @@ pub struct ArrivalKey {
 pub struct TgwKey {
     tgw: String,
     attachment: String,
+    /// The client subnet whose NACL denies these packets' replies, a denial that waits for the
+    /// return route ([`Trace::pending_reply`]): the reply may come back through another
+    /// transit gateway into that subnet, where no NACL applies.
+    pending_reply: Option<String>,
 }
 
 /// Network mode in two phases: packets that entered a transit gateway from a VPC, after the
@@ -324,7 +328,9 @@ struct Trace {
     /// (and its place among `blocks`) waits for the return route. A reply that comes back the
     /// way the request went or over a peering ([`Walker::reply_by_peering`]), or the end of
     /// the walk, applies it; a reply a transit gateway carries back ([`Walker::reply_by_tgw`])
-    /// drops it, [`Walker::reply_enter`] deciding the client subnet's NACL on that way; a reply
+    /// into one of its attachment's subnets drops it, [`Walker::reply_enter`] deciding the
+    /// client subnet's NACL on that way (also after a request through another gateway,
+    /// [`Walker::client_reply_in`], which is why it waits there too); a reply
     /// handed over another way (not followed) drops it too, so the flow is `unknown` rather
     /// than wrongly unreachable.
     pending_reply: Option<Box<PendingReply>>,
@@ -952,21 +958,28 @@ impl<'m> Walker<'m> {
     /// Network mode, second phase: packets that reached a VPC (see [`Goal::stop_at_vpc`])
     /// enter its subnets, each through its NACL and return routes.
     pub fn network_enter(&mut self, key: &ArrivalKey, set: PacketSet) {
+        let t = Self::pending_trace(key.pending_reply.as_deref());
+        self.network_enter_vpc(&key.vpc, set, &t, key.from_subnet.as_deref(), &key.arrival);
+    }
+
+    /// Network mode, second phase: a trace carrying the reply denial of `subnet`'s NACL that
+    /// waits for the return route ([`Trace::pending_reply`]), when there is one. Network mode
+    /// keeps no details: the block only marks the path as blocked.
+    fn pending_trace(subnet: Option<&str>) -> Trace {
         let mut t = Trace::default();
-        if let Some(subnet) = &key.pending_reply {
-            // Network mode keeps no details: the block only marks the path as blocked.
+        if let Some(subnet) = subnet {
             t.pending_reply = Some(Box::new(PendingReply {
-                subnet: subnet.clone(),
+                subnet: subnet.to_string(),
                 at: 0,
                 block: Some(Block {
-                    component: subnet.clone(),
+                    component: subnet.to_string(),
                     code: "SUBNET_ACL_RESTRICTION",
                     detail: format!("the network ACL of {subnet} denies the replies inbound"),
                 }),
                 hop: None,
             }));
         }
-        self.network_enter_vpc(&key.vpc, set, &t, key.from_subnet.as_deref(), &key.arrival);
+        t
     }
 
     /// Network mode: packets entering the subnets of a VPC.
@@ -1444,6 +1457,14 @@ impl<'m> Walker<'m> {
     /// replies coming back.
     fn cross_out(&mut self, subnet_id: &str, set: PacketSet, t: &mut Trace) -> PacketSet {
         let set = self.nacl_check(t, subnet_id, &set, NaclCheck::OutForward);
+        self.client_reply_in(subnet_id, set, t)
+    }
+
+    /// The inbound rules of `subnet_id` for the replies to packets leaving it. When it is the
+    /// client's subnet and a transit gateway attachment subnet, a reply a gateway brings back
+    /// into it meets no NACL: what the NACL denies waits for the return route
+    /// ([`Trace::pending_reply`]).
+    fn client_reply_in(&mut self, subnet_id: &str, set: PacketSet, t: &mut Trace) -> PacketSet {
         let before = t.blocks.len();
         let hops = t.hops.len();
         let out = self.nacl_check(t, subnet_id, &set, NaclCheck::InReply);
@@ -2256,7 +2277,7 @@ impl<'m> Walker<'m> {
         // rules apply unless it is that attachment subnet: decided here for subnets that are
         // none of the attachment's, there for the others.
         if !att.subnet_ids.iter().any(|s| s == subnet_id) {
-            set = self.nacl_check(&mut t, subnet_id, &set, NaclCheck::InReply);
+            set = self.client_reply_in(subnet_id, set, &mut t);
         }
         Self::hop(
             &mut t,
@@ -2271,14 +2292,18 @@ impl<'m> Walker<'m> {
         }
         let att_id = att.id.clone();
         if self.goal.network && self.goal.stop_at_vpc {
-            // A pending reply denial is not carried past the gateway here: it applies.
-            Self::apply_pending_reply(&mut t);
-            // Forwarded later, once for every subnet of the VPC that got here.
+            // Forwarded later, once for every subnet of the VPC that got here with the same
+            // reply denial waiting (if any).
             if t.blocks.is_empty() && !set.is_empty() {
                 self.tgw_arrivals.push(TgwArrival {
                     key: TgwKey {
                         tgw: tgw.to_string(),
                         attachment: att_id,
+                        pending_reply: t
+                            .pending_reply
+                            .as_ref()
+                            .filter(|p| p.block.is_some())
+                            .map(|p| p.subnet.clone()),
                     },
                     set,
                 });
@@ -2292,13 +2317,14 @@ impl<'m> Walker<'m> {
     /// [`Goal::stop_at_vpc`]) are forwarded by it, to the VPCs it reaches. They come from
     /// several subnets of the VPC, each in its own Availability Zone ([`Zone::OfSource`]).
     pub fn network_tgw(&mut self, key: &TgwKey, set: PacketSet) {
+        let t = Self::pending_trace(key.pending_reply.as_deref());
         self.tgw_forward(
             &key.tgw,
             &key.attachment,
             Zone::OfSource,
             Vec::new(),
             set,
-            Trace::default(),
+            t,
         );
     }
 
@@ -3769,9 +3795,8 @@ impl<'m> Walker<'m> {
     ///
     /// After another gateway, the client's VPC is the one whose attachment the request entered
     /// the first gateway by. A client in a subnet of the second gateway's attachment that is
-    /// none of the first's is left out (its subnet's inbound rules were applied to the request
-    /// where it left for the first gateway, [`Self::via_tgw`], and a reply through the second
-    /// one may not meet them): those replies stay undecided ([`Self::reply_elsewhere`]).
+    /// none of the first's had its subnet's reply denial wait ([`Self::client_reply_in`]):
+    /// [`Self::reply_another_way`] decides it.
     fn reply_by_tgw(
         &self,
         place: Place<'_>,
@@ -3805,21 +3830,9 @@ impl<'m> Walker<'m> {
         };
         let catt = vpc_attachment(m, tgw, client_vpc)?;
         let (datt, mut exact) = self.tgw_reply_routed(place, tgw, part, |a| a == catt.id)?;
-        if let Some(first) = first {
-            // Clients of the VPC only (the second gateway's route may cover more), and not in
-            // a subnet of the second attachment that is none of the first's.
+        if first.is_some() {
+            // Clients of the VPC only (the second gateway's route may cover more).
             exact = exact.restrict(Dim::Src, self.idx.vpc_intervals(client_vpc));
-            for s in &catt.subnet_ids {
-                if first.subnet_ids.contains(s) {
-                    continue;
-                }
-                if let Some(sub) = self.idx.subnet(s) {
-                    let addrs = super::index::subnet_intervals(sub);
-                    if touches(&exact, Dim::Src, &addrs) {
-                        exact = exact.exclude(Dim::Src, &addrs);
-                    }
-                }
-            }
         }
         if exact.is_empty() {
             return None;
@@ -3867,8 +3880,11 @@ impl<'m> Walker<'m> {
     /// [`Self::reply_by_tgw`] or [`Self::reply_by_peering`]; the request came by `arrival`),
     /// from `place`, whose route table sent them that way: what gets back to the client's
     /// subnet. Through a transit gateway, [`Self::tgw_reply_zone`], and [`Self::reply_enter`]
-    /// decides the client subnet's NACL (a pending denial, [`Trace::pending_reply`], is
-    /// dropped). Over a peering, the reply leaves `place`'s subnet (its outbound rules) and
+    /// decides the NACL of a client subnet of the gateway's attachment (a pending denial,
+    /// [`Trace::pending_reply`], of such a subnet is dropped; of any other, it applies); after
+    /// a request through another gateway, the destination subnet's outbound rules first and
+    /// the inbound rules of a client subnet of the first gateway's attachment that is none of
+    /// the second's last. Over a peering, the reply leaves `place`'s subnet (its outbound rules) and
     /// enters the client's subnet from outside it (its inbound rules). Those were checked
     /// where the request left for the gateway ([`Self::via_tgw`]), except for a client in a
     /// subnet of its VPC's attachment, whose rules a reply through the gateway would not meet:
@@ -3909,7 +3925,27 @@ impl<'m> Walker<'m> {
             pieces.push((rest, Vec::new()));
             return self.nacl_pieces(t, pieces);
         }
-        t.pending_reply = None;
+        let attachment = |chain: &[(String, String)]| {
+            chain
+                .first()
+                .and_then(|(tgw, att)| self.idx.tgw_attachment(tgw, att))
+        };
+        let second = match back {
+            Arrival::Tgw { chain, .. } => attachment(chain),
+            _ => None,
+        };
+        // A reply denial waiting for the return route ([`Trace::pending_reply`]): a reply the
+        // gateway brings into one of its attachment's subnets meets that subnet's NACL as
+        // [`Self::reply_enter`] says (none when it enters by the client's own subnet); into
+        // any other client subnet, through its inbound rules: the denial applies.
+        if t.pending_reply
+            .as_ref()
+            .is_some_and(|p| second.is_some_and(|b| b.subnet_ids.contains(&p.subnet)))
+        {
+            t.pending_reply = None;
+        } else {
+            Self::apply_pending_reply(t);
+        }
         let Arrival::Tgw { chain, .. } = arrival else {
             return self.tgw_reply_zone(place.az, set, t, back, undecided);
         };
@@ -3922,15 +3958,6 @@ impl<'m> Walker<'m> {
         // them for the second attachment's subnets).
         let set = self.nacl_check(t, place.subnet_id, &set, NaclCheck::OutReply);
         let set = self.tgw_reply_zone(place.az, set, t, back, undecided);
-        let attachment = |chain: &[(String, String)]| {
-            chain
-                .first()
-                .and_then(|(tgw, att)| self.idx.tgw_attachment(tgw, att))
-        };
-        let second = match back {
-            Arrival::Tgw { chain, .. } => attachment(chain),
-            _ => None,
-        };
         let mut pieces = Vec::new();
         let mut rest = set;
         for s in attachment(chain).iter().flat_map(|a| &a.subnet_ids) {

@@ -150,12 +150,24 @@
 //! decided); over all kinds, 382 flows had their request routed to one gateway and their reply
 //! to the other (159 reachable; 278 and 120 of them `Tgw2`). With `BRUTE_FORCE_STRICT_TGW=1`
 //! the 74 fail, every one an engine `unknown`:
-//! - TGW-4 (new entry, a documented engine limitation): 9 flows (7 the reference finds
-//!   reachable: `0x12d9` #21 #24 #25 #27, `0x10ae` #19 #20 #31): after a request through one
-//!   gateway, the reply another gateway carries back to the client's VPC is left `unknown`
-//!   when the client's subnet is an attachment subnet of the reply's gateway but none of the
-//!   request's (`walk::Walker::reply_by_tgw`). Tolerated for exactly those clients
-//!   (`client_only_in_reply_attachment`).
+//! - TGW-4 (fixed in the engine since, no longer tolerated): 9 flows (7 the reference finds
+//!   reachable: `0x12d9` #21 #24 #25 #27, `0x10ae` #19 #20 #31; a random seed,
+//!   `0xfdf6fbb9efc8eeb7` #24, found the engine `unreachable` there): after a request through
+//!   one gateway, the reply another gateway carries back to the client's VPC when the
+//!   client's subnet is an attachment subnet of the reply's gateway but none of the
+//!   request's. The engine applied that subnet's inbound rules to the request as it left for
+//!   the first gateway; a reply the second gateway brings into its own attachment subnet
+//!   meets none. Since `walk::Walker::client_reply_in` that denial waits for the return
+//!   route there too (in network mode carried by `walk::TgwKey`), and
+//!   `walk::Walker::reply_another_way` decides it.
+//! - TGW-5 (engine design limitation, tolerated; random seeds `0x7b121835da8fa989` #22,
+//!   `0xf107f6a78bb07314` #20, neither in the 3,000-estate survey): the engine matches a
+//!   security-group rule naming a group of another VPC whenever some transit gateway with
+//!   referencing on joins the two VPCs (`index::reference_applies`), where the reference
+//!   judges it by the gateway the request crossed, which may be the second one, without
+//!   referencing: engine `reachable`, reference `unreachable`. The all-pairs evaluation takes
+//!   the groups apart from the path, so the fix needs the network part to say which way a
+//!   packet came.
 //! - TGW-1 (third entry), 22 flows (3 without the second gateway): mostly the reply gateway's
 //!   table sends the reply back to the destination VPC's own attachment (a way the engine does
 //!   not follow), and the reference drops the reply before it reaches the gateway (the
@@ -382,8 +394,7 @@
 //!   gap of the reference rather than the engine: the engine answers for the address
 //!   through load-balancer listeners too (README, `query`), and its `unknown` comes from
 //!   such a leg, which the reference's `Tgw` flows do not consider.
-//! - TGW-4: see "A second transit gateway" above (a client in a subnet only the reply's
-//!   gateway's attachment has; a documented limitation of the engine).
+//! - TGW-4 (fixed): see "A second transit gateway" above.
 //! - TGW-3: exit attachment subnets that would treat the packet differently made the
 //!   verdict `unknown` even where each of them leads to a block (the destination's
 //!   groups, say). `0x1141` (#23), `0x106a` (#11). Since `Trace::undecided` the query
@@ -1467,7 +1478,7 @@ impl Compared {
     /// A disagreement of a kind already reported as an engine bug (see the module doc),
     /// tolerated unless `BRUTE_FORCE_STRICT_TGW` (TGW-…) or `BRUTE_FORCE_STRICT_NAT` (NAT-…)
     /// is set.
-    fn known_engine_issue(&self, m: &Model) -> Option<&'static str> {
+    fn known_engine_issue(&self) -> Option<&'static str> {
         let strict_tgw = std::env::var_os("BRUTE_FORCE_STRICT_TGW").is_some();
         let strict_nat = std::env::var_os("BRUTE_FORCE_STRICT_NAT").is_some();
         let strict_vpn = std::env::var_os("BRUTE_FORCE_STRICT_VPN").is_some();
@@ -1477,19 +1488,40 @@ impl Compared {
         let EngineSays::Verdict(engine) = &self.engine else {
             return None;
         };
-        // TGW-4, a documented limitation of the engine (`walk::Walker::reply_by_tgw`): after a
-        // request through one transit gateway, a reply that another gateway carries back to
-        // the client's VPC is left `unknown` when the client's subnet is an attachment subnet
-        // of that other gateway but none of the first's (the request met the client subnet's
-        // outbound rules, the reply may meet none of its inbound rules). Tolerated for
-        // exactly those clients, whatever the reference says.
+        // TGW-5, a limitation of the engine's design: a security-group rule naming a group of
+        // another VPC is matched whenever some transit gateway with referencing on joins the
+        // two VPCs (`index::reference_applies`), not by the gateway the request crossed, which
+        // the reference judges it by (§1.3: references hold on the path that carries them;
+        // the all-pairs evaluation factors the groups out of the path). With a second gateway
+        // the request can cross one without referencing while the other has it.
+        let admitted_by_reference = a.paths.iter().any(|p| {
+            p.hops.iter().any(|h| {
+                h.kind == "security-group"
+                    && h.detail.starts_with("inbound:")
+                    && h.detail
+                        .rsplit(' ')
+                        .next()
+                        .is_some_and(|w| w.starts_with("sg-"))
+            })
+        });
+        let request_by_tgw = self
+            .reference
+            .trace
+            .iter()
+            .any(|l| l.starts_with("forward route:") && l.contains("-> tgw-"));
         if !strict_tgw
-            && *engine == Verdict::Unknown
-            && reasons.contains("not back the way the traffic came")
-            && client_only_in_reply_attachment(m, &self.reference.trace)
+            && *engine == Verdict::Reachable
+            && reference == Verdict::Unreachable
+            && admitted_by_reference
+            && request_by_tgw
+            && self
+                .reference
+                .trace
+                .iter()
+                .any(|l| l.starts_with("SG ingress:") && l.contains("nothing allows"))
         {
             return Some(
-                "TGW-4 client in a subnet only the reply gateway's attachment has (documented engine limitation)",
+                "TGW-5 a group reference matched through another transit gateway than the request crossed",
             );
         }
         // (engine, reference, what the engine's reasons say, what the reference's trace
@@ -2061,7 +2093,7 @@ fn check_seed(
             }
         });
         if !c.agrees() {
-            if let Some(issue) = c.known_engine_issue(&m) {
+            if let Some(issue) = c.known_engine_issue() {
                 STATS.with(|s| {
                     *s.borrow_mut()
                         .entry((f.kind, format!("  known engine issue {issue}")))
@@ -2097,36 +2129,6 @@ fn route_tgw<'t>(trace: &'t [String], label: &str) -> Option<Option<&'t str>> {
             .next()
             .filter(|t| t.starts_with("tgw-")),
     )
-}
-
-/// Whether the reference's walk (its trace) sends the request through one transit gateway
-/// and the reply through another, and the client's subnet is an attachment subnet of the
-/// reply's gateway in the client's VPC but none of the request's gateway's (TGW-4).
-fn client_only_in_reply_attachment(m: &Model, trace: &[String]) -> bool {
-    let (Some(Some(request)), Some(Some(reply))) = (
-        route_tgw(trace, "forward route:"),
-        route_tgw(trace, "return route:"),
-    ) else {
-        return false;
-    };
-    let client = trace
-        .iter()
-        .find(|l| l.starts_with("packet:"))
-        .and_then(|l| l.split(" from ").nth(1))
-        .and_then(|t| t.split(' ').next())
-        .and_then(|id| m.network_interfaces.get(id));
-    let Some(x) = client else {
-        return false;
-    };
-    let holds = |tgw: &str| {
-        m.tgw_attachments.values().any(|a| {
-            a.tgw_id == tgw
-                && a.kind == exposure::model::TgwAttachmentKind::Vpc
-                && a.resource_id == x.vpc_id
-                && a.subnet_ids.contains(&x.subnet_id)
-        })
-    };
-    request != reply && holds(reply) && !holds(request)
 }
 
 fn env_num(name: &str, default: u64) -> u64 {
