@@ -3633,7 +3633,21 @@ impl<'m> Walker<'m> {
                             continue;
                         }
                     }
-                    let maybe = self.reply_elsewhere(place, arrival, c, &part);
+                    let mut maybe = self.reply_elsewhere(place, arrival, c, &part);
+                    // On their way to a transit gateway the replies meet NACLs whatever the
+                    // gateway does next: what they deny does not get back.
+                    if let (RouteTarget::TransitGateway(tgw), false) = (&c.target, maybe.is_empty())
+                    {
+                        for (acl, why, denied) in self.nacls_before_tgw(place, arrival, tgw, &maybe)
+                        {
+                            maybe = maybe.subtract(&denied);
+                            part = part.subtract(&denied);
+                            bad.push(("SUBNET_ACL_RESTRICTION", why, denied, Some(acl), true));
+                        }
+                        if part.is_empty() {
+                            continue;
+                        }
+                    }
                     // What a transit gateway the replies go to drops: named there.
                     if let (RouteTarget::TransitGateway(tgw), true) = (&c.target, c.active) {
                         let rest = part.subtract(&maybe);
@@ -3978,6 +3992,48 @@ impl<'m> Walker<'m> {
         }
         pieces.push((rest, Vec::new()));
         self.nacl_pieces(t, pieces)
+    }
+
+    /// The NACLs replies meet when `place`'s route table sends them to transit gateway `tgw`
+    /// another way than the request came, before the gateway decides anything (TGW docs,
+    /// "Network ACLs for transit gateways": from an instance to the gateway, the outbound rules
+    /// of its subnet, which a request that came through a gateway has not met yet
+    /// ([`Self::enter_subnet`]), and the inbound rules of the attachment subnet in its zone):
+    /// what each denies of `set`, with the NACL's id and why.
+    fn nacls_before_tgw(
+        &self,
+        place: Place<'_>,
+        arrival: &Arrival,
+        tgw: &str,
+        set: &PacketSet,
+    ) -> Vec<(String, String, PacketSet)> {
+        let Some(exit) = vpc_attachment(self.m, tgw, place.vpc_id)
+            .and_then(|att| attachment_subnet_in(self.idx, att, place.az))
+        else {
+            return Vec::new();
+        };
+        let mut checks = Vec::new();
+        if matches!(arrival, Arrival::Tgw { .. }) {
+            checks.push((place.subnet_id, NaclCheck::OutReply, "outbound"));
+        }
+        checks.push((exit.as_str(), NaclCheck::InReply, "inbound"));
+        let mut out = Vec::new();
+        let mut rest = set.clone();
+        for (subnet, check, dir) in checks {
+            let acl = self.idx.subnet_nacl(subnet);
+            let (allowed, _) = self.idx.nacl_filter(acl, &rest, check, false);
+            let denied = rest.subtract(&allowed);
+            if !denied.is_empty() {
+                let acl_id =
+                    acl.map_or_else(|| "default NACL (assumed)".to_string(), |a| a.id.clone());
+                let why = format!(
+                    "network ACL {acl_id} of {subnet} denies the replies {dir} on their way to {tgw}"
+                );
+                out.push((acl_id, why, denied));
+            }
+            rest = allowed;
+        }
+        out
     }
 
     /// The replies of `part` that transit gateway `tgw` drops when `place`'s route table sends
