@@ -571,11 +571,18 @@ impl<'m> Walker<'m> {
     }
 
     fn finish(&mut self, mut t: Trace, ending: Ending, set: PacketSet) {
-        Self::apply_pending_reply(&mut t);
         let ending = match (ending, &t.undecided) {
             (Ending::Reached, Some(why)) => Ending::Unknown(why.clone()),
             (ending, _) => ending,
         };
+        // A reply denial waiting for the return route ([`Trace::pending_reply`]) applies at the
+        // end of the way; where the way is not known, neither is the reply's, which may meet
+        // no NACL of that subnet: `unknown`, not `unreachable`.
+        if matches!(ending, Ending::Unknown(_)) {
+            t.pending_reply = None;
+        } else {
+            Self::apply_pending_reply(&mut t);
+        }
         self.outcomes.push(Outcome {
             hops: t.hops,
             blocks: t.blocks,
@@ -3536,13 +3543,15 @@ impl<'m> Walker<'m> {
             t2.pending_reply = None;
             out.push((part, t2));
         }
-        // The reply comes back the way the request went: the client's NACL applies.
-        Self::apply_pending_reply(&mut t);
         if elsewhere {
-            // Blocked on another way: the checks of the request's way back are not on it.
+            // Blocked on another way: the checks of the request's way back (the client's NACL
+            // among them) are not on it.
+            t.pending_reply = None;
             out.push((set, t));
             return out;
         }
+        // The reply comes back the way the request went: the client's NACL applies.
+        Self::apply_pending_reply(&mut t);
         let set = self.tgw_reply_leave(place, set, &mut t, arrival);
         let mut zone_undecided = Vec::new();
         let set = self.tgw_reply_zone(place.az, set, &mut t, arrival, &mut zone_undecided);
@@ -3648,8 +3657,14 @@ impl<'m> Walker<'m> {
                             continue;
                         }
                     }
-                    // What a transit gateway the replies go to drops: named there.
-                    if let (RouteTarget::TransitGateway(tgw), true) = (&c.target, c.active) {
+                    // What a transit gateway the replies go to drops: named there (after a
+                    // request from the internet or through a load balancer keeping the
+                    // client's address, no gateway takes them back anyway).
+                    if let (RouteTarget::TransitGateway(tgw), true, true) = (
+                        &c.target,
+                        c.active,
+                        matches!(arrival, Arrival::Peering(_) | Arrival::Tgw { .. }),
+                    ) {
                         let rest = part.subtract(&maybe);
                         for (code, why, p, table) in self.tgw_reply_drops(place, tgw, &rest) {
                             let how = format!(
@@ -3971,7 +3986,6 @@ impl<'m> Walker<'m> {
         // applied where the request left, [`Self::via_tgw`]; [`Self::reply_enter`] applies
         // them for the second attachment's subnets).
         let set = self.nacl_check(t, place.subnet_id, &set, NaclCheck::OutReply);
-        let set = self.tgw_reply_zone(place.az, set, t, back, undecided);
         let mut pieces = Vec::new();
         let mut rest = set;
         for s in attachment(chain).iter().flat_map(|a| &a.subnet_ids) {
@@ -3991,7 +4005,9 @@ impl<'m> Walker<'m> {
             }
         }
         pieces.push((rest, Vec::new()));
-        self.nacl_pieces(t, pieces)
+        // (Checked before the way through the gateway, whose undecided parts carry the trace.)
+        let set = self.nacl_pieces(t, pieces);
+        self.tgw_reply_zone(place.az, set, t, back, undecided)
     }
 
     /// The NACLs replies meet when `place`'s route table sends them to transit gateway `tgw`
@@ -4148,6 +4164,13 @@ impl<'m> Walker<'m> {
                         } else {
                             part.clone()
                         }
+                    }
+                    // Attachments or tables not in the snapshot at all: any reply may get back.
+                    None if [ResourceKind::TgwAttachment, ResourceKind::TgwRouteTable]
+                        .iter()
+                        .any(|k| !m.present_kinds.contains(k)) =>
+                    {
+                        part.clone()
                     }
                     None => PacketSet::empty(),
                 }
