@@ -225,8 +225,9 @@ struct QueryArgs {
     #[arg(long)]
     to: String,
     /// Protocol: tcp, udp, icmp (ICMP or ICMPv6, by the addresses' family), all, or an IP
-    /// protocol number 0-255 (58 or icmpv6: ICMPv6 only; 50: ESP). Default: all.
-    #[arg(long, value_name = "PROTOCOL")]
+    /// protocol number 0-255 (58 or icmpv6: ICMPv6 only; 50: ESP). Default: all (also `-1`,
+    /// as security groups write it).
+    #[arg(long, value_name = "PROTOCOL", allow_hyphen_values = true)]
     protocol: Option<exposure::engine::query::ProtocolArg>,
     /// Destination port N or range A-B (for an instance behind a load balancer: the target's port).
     #[arg(long)]

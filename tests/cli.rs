@@ -313,6 +313,13 @@ fn protocols_are_names_or_numbers_and_only_tcp_and_udp_take_ports() {
     ask("50", None)
         .code(0)
         .stdout(predicate::str::contains("(proto-50): REACHABLE"));
+    // Leading zeros are the same number; -1 is every protocol, as security groups write it.
+    ask("06", Some("443"))
+        .code(0)
+        .stdout(predicate::str::contains("(tcp port 443): REACHABLE"));
+    ask("-1", None)
+        .code(0)
+        .stdout(predicate::str::contains("REACHABLE"));
     ask("50", Some("443"))
         .code(2)
         .stderr(predicate::str::contains(
@@ -337,5 +344,22 @@ fn an_exposure_of_some_members_names_them() {
         .success()
         .stdout(predicate::str::contains(
             "internet (IPv4) -> media-web-1, media-web-2 [ec2, 1 of 2 interfaces: media-web-1]: tcp 443",
+        ));
+}
+
+/// An address inside a VPC's private space that no interface holds sends nothing (its replies
+/// would stay in the VPC): an input error naming the VPC. A public range another VPC uses
+/// privately is still the internet's (the fixture's cases).
+#[test]
+fn an_unheld_private_address_of_a_vpc_is_refused_as_a_source() {
+    let fixture = path("fixtures/semantics/public-range-used-privately-elsewhere");
+    exposure()
+        .arg("query")
+        .arg(&fixture)
+        .args(["--from", "10.0.1.99", "--to", "i-04000000000000001"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "lies in the address space of vpc-04000000000000001 and no network interface holds it",
         ));
 }

@@ -44,15 +44,27 @@ impl std::str::FromStr for ProtocolArg {
     /// `tcp`, `udp`, `icmp`, `icmpv6`, `all` (or `any`, `-1`, as security groups write it),
     /// or a number 0-255 (6, 17 and 1 are tcp, udp and icmp), in any case.
     fn from_str(s: &str) -> Result<Self, String> {
-        Ok(match s.trim().to_ascii_lowercase().as_str() {
-            "tcp" | "6" => ProtocolArg::Tcp,
-            "udp" | "17" => ProtocolArg::Udp,
-            "icmp" | "1" => ProtocolArg::Icmp,
-            "icmpv6" | "58" => ProtocolArg::Number(Protocol::ICMPV6),
+        let word = s.trim().to_ascii_lowercase();
+        // Numbers first, so that `06` is `6`.
+        if let Ok(n) = word.parse::<u8>() {
+            return Ok(match n {
+                6 => ProtocolArg::Tcp,
+                17 => ProtocolArg::Udp,
+                1 => ProtocolArg::Icmp,
+                n => ProtocolArg::Number(n),
+            });
+        }
+        Ok(match word.as_str() {
+            "tcp" => ProtocolArg::Tcp,
+            "udp" => ProtocolArg::Udp,
+            "icmp" => ProtocolArg::Icmp,
+            "icmpv6" => ProtocolArg::Number(Protocol::ICMPV6),
             "all" | "any" | "-1" => ProtocolArg::All,
-            other => other.parse::<u8>().map(ProtocolArg::Number).map_err(|_| {
-                format!("unknown protocol `{s}`; write tcp, udp, icmp, all or a protocol number")
-            })?,
+            _ => {
+                return Err(format!(
+                    "unknown protocol `{s}`; write tcp, udp, icmp, all or a protocol number 0-255"
+                ))
+            }
         })
     }
 }
@@ -574,9 +586,19 @@ pub fn run_indexed_for(
             .any(|h| !h.virtual_node);
         let outside = addresses_within(&private, &complement(&all_vpcs));
         // Addresses of a VPC that no interface holds send nothing: inside the VPC nothing has
-        // them, and from outside (the internet, on-premises) a packet with such a source gets
-        // no reply, which the VPC routes to itself (§3.1: the local route).
-        if !held && !in_vpcs.is_empty() && packet::merge(ivs.clone()) == in_vpcs {
+        // them, and from outside (on-premises, the internet over IPv6, whose VPC blocks are
+        // Amazon's or brought to it) a packet with such a source gets no reply, which the VPC
+        // routes to itself (§3.1: the local route). A public IPv4 range a VPC uses privately
+        // is still the internet's to every other VPC: asked about as before.
+        let public_v4_in_vpcs = addresses_within(
+            &addresses_within(&in_vpcs, &[packet::ALL_V4]),
+            &walk::internet_space(),
+        );
+        if !held
+            && !in_vpcs.is_empty()
+            && public_v4_in_vpcs.is_empty()
+            && packet::merge(ivs.clone()) == in_vpcs
+        {
             let vpcs: Vec<&str> = m
                 .vpcs
                 .keys()
