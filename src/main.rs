@@ -56,8 +56,9 @@ enum Command {
     /// Can traffic get from one endpoint to another? Paths hop by hop, or what blocks them.
     ///
     /// Endpoints: `internet`, `onprem` (behind the VPN gateways and the transit gateways' VPN and
-    /// Direct Connect attachments), a resource id (i-, eni-, subnet-, vpc-, sg-, igw-, nat-, vgw-,
-    /// vpce-, or the tgw-attach- of a VPN or Direct Connect attachment), a load balancer name or
+    /// Direct Connect attachments), a resource id (i-, eni-, subnet-, vpc-, sg-, nat-, vgw-,
+    /// vpce-, igw- or eigw- (the internet by that gateway only), the tgw-attach- of a VPN or
+    /// Direct Connect attachment, or, as a destination, pcx- or tgw-), a load balancer name or
     /// ARN, an IP address or CIDR, `tag:KEY=VALUE`, or a Name tag value.
     /// Without --protocol/--port, asks whether ANY traffic gets through and lists what does.
     Query(Box<QueryArgs>),

@@ -380,8 +380,17 @@ fn resolve(m: &Model, idx: &Index, s: &str) -> Result<Endpoint, QueryError> {
     if !attachments.is_empty() {
         return Ok(Endpoint::Onprem(attachments, vec![packet::ALL_ADDRS]));
     }
-    if m.internet_gateways.contains_key(s) || m.egress_only_internet_gateways.contains_key(s) {
+    // The internet by one gateway ([`Goal::entry_gateway`], [`Goal::exit_gateway`]); an
+    // egress-only one carries IPv6 only.
+    if m.internet_gateways.contains_key(s) {
         return Ok(Endpoint::Internet(walk::internet_space()));
+    }
+    if m.egress_only_internet_gateways.contains_key(s) {
+        let v6 = walk::internet_space()
+            .into_iter()
+            .filter(|iv| !packet::is_v4(iv.0))
+            .collect();
+        return Ok(Endpoint::Internet(v6));
     }
     if m.peerings.contains_key(s) || m.transit_gateways.contains_key(s) {
         return Ok(Endpoint::Gateway(s.to_string()));
@@ -1102,8 +1111,16 @@ fn run_resolved_as(
     };
 
     // Destination: goal and the legs to start (destination addresses + optional listener entry).
+    // A query from or to one internet gateway: the internet by that gateway only.
+    let internet_gateway = |e: &str| {
+        let e = e.trim();
+        (m.internet_gateways.contains_key(e) || m.egress_only_internet_gateways.contains_key(e))
+            .then(|| e.to_string())
+    };
     let mut goal = Goal {
         target_ports: target_ports.clone(),
+        exit_gateway: internet_gateway(&req.to),
+        entry_gateway: internet_gateway(&req.from),
         ..Goal::default()
     };
     // (destination addresses, entry listener, hosts to enter directly from the internet)

@@ -91,6 +91,14 @@ pub struct Goal {
     /// `onprem` by packets that leave for the internet; the others are blocked,
     /// `EXITS_ELSEWHERE`.
     pub exit: Option<Exit>,
+    /// With `exit` the internet: the internet or egress-only internet gateway the packets
+    /// must leave by (a query to `igw-…` or `eigw-…`); leaving by another is
+    /// `EXITS_ELSEWHERE`.
+    pub exit_gateway: Option<String>,
+    /// For a source on the internet: the gateway it must come in by (a query from `igw-…` or
+    /// `eigw-…`); the internet reaches a host by its VPC's internet gateway, so one in
+    /// another VPC is `ENTERS_ELSEWHERE`, and an egress-only gateway admits nothing.
+    pub entry_gateway: Option<String>,
     /// For load-balancer legs: the target ports asked for.
     pub target_ports: Vec<Interval>,
     /// Network mode (the all-pairs analysis, [`super::allpairs`]): the walk stops where packets
@@ -3295,6 +3303,24 @@ impl<'m> Walker<'m> {
                 self.finish(t2, Ending::Blocked, part);
             }
         }
+        // A query to one internet gateway: leaving by another is leaving elsewhere.
+        let left_by = t
+            .hops
+            .iter()
+            .rev()
+            .find(|h| matches!(h.kind, "igw" | "egress-only-igw"))
+            .map(|h| h.component.clone());
+        if let (Some(want), Some(by), false, false) = (
+            &self.goal.exit_gateway,
+            &left_by,
+            routable.is_empty(),
+            started_outside,
+        ) {
+            if want != by {
+                let detail = format!("the traffic leaves for the internet by {by}, not by {want}");
+                return self.block(t, by, "EXITS_ELSEWHERE", detail, routable);
+            }
+        }
         if !routable.is_empty()
             && !started_outside
             && self.exit_counts(&t, Exit::Internet, "internet", &routable)
@@ -3320,6 +3346,7 @@ impl<'m> Walker<'m> {
             .values()
             .find(|g| g.vpc_ids.contains(&h.vpc_id))
             .map(|g| g.id.clone());
+        let has_igw = igw.is_some();
         let igw_id = match igw {
             Some(i) => i,
             None => {
@@ -3342,6 +3369,27 @@ impl<'m> Walker<'m> {
                 format!("{} (no internet gateway)", h.vpc_id)
             }
         };
+        // A query from one gateway: the internet comes in to `h` by its VPC's gateway only.
+        if let Some(want) = self.goal.entry_gateway.clone() {
+            if has_igw && want != igw_id {
+                let egress_only = m
+                    .egress_only_internet_gateways
+                    .get(&want)
+                    .is_some_and(|g| g.vpc_ids.contains(&h.vpc_id));
+                let (code, detail) = if egress_only {
+                    ("EGRESS_ONLY_IGW_INBOUND", format!("{want} is an egress-only internet gateway: it admits no inbound-initiated IPv6 flow"))
+                } else {
+                    (
+                        "ENTERS_ELSEWHERE",
+                        format!(
+                            "the internet reaches {} of {} by {igw_id}, not by {want}",
+                            h.name, h.vpc_id
+                        ),
+                    )
+                };
+                return self.block(t, &want, code, detail, set);
+            }
+        }
         // §3.4: the gateway route table sends some destinations through an appliance.
         let (set, intercepted) = self.gateway_route_table_split(&igw_id, set);
         let any_intercepted = !intercepted.is_empty();

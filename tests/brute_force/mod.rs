@@ -172,8 +172,10 @@
 //!   table sends the reply back to the destination VPC's own attachment (a way the engine does
 //!   not follow), and the reference drops the reply before it reaches the gateway (the
 //!   destination subnet's outbound rules, or the entry attachment subnet's inbound rules):
-//!   `0x1b0f` #38, `0x1797` #55, `0x1344` #43. The engine could answer `unreachable` there, as
-//!   those rules apply whatever the gateway does next.
+//!   `0x1b0f` #38, `0x1797` #55, `0x1344` #43. Since `walk::Walker::nacls_before_tgw` the
+//!   engine answers `unreachable` there, as those rules apply whatever the gateway does next:
+//!   the next survey (3,000 estates, 97,521 flows, 0 disagreements) counted 3 TGW-1 flows
+//!   (2 `Hairpin`, 1 `ViaLb`), 33 TGW-3 and 10 TGW-2.
 //! - TGW-3, 33 flows (5 without): exit attachment subnets that treat the packet differently
 //!   (appliance mode, or the destination in one of them) where the destination's groups or the
 //!   reply block every way: `0x169a` #41.
