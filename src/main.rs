@@ -58,8 +58,8 @@ enum Command {
     /// Endpoints: `internet`, `onprem` (behind the VPN gateways and the transit gateways' VPN and
     /// Direct Connect attachments), a resource id (i-, eni-, subnet-, vpc-, sg-, nat-, vgw-,
     /// vpce-, igw- or eigw- (the internet by that gateway only), the tgw-attach- of a VPN or
-    /// Direct Connect attachment, or, as a destination, pcx- or tgw-), a load balancer name or
-    /// ARN, an IP address or CIDR, `tag:KEY=VALUE`, or a Name tag value.
+    /// Direct Connect attachment, or, as a destination, pcx- or tgw-), a load balancer name, ARN
+    /// or DNS name, an IP address or CIDR, `tag:KEY=VALUE`, or a Name tag value.
     /// Without --protocol/--port, asks whether ANY traffic gets through and lists what does.
     Query(Box<QueryArgs>),
     /// The exposure graph: DOT, SVG (through Graphviz's `dot`) or JSON.

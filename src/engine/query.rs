@@ -443,10 +443,18 @@ fn resolve(m: &Model, idx: &Index, s: &str) -> Result<Endpoint, QueryError> {
         return Ok(Endpoint::Address(net_intervals(&net.trunc())));
     }
     // Names: load balancers, Name tags, database identifiers, owner names.
+    // A load balancer also by its DNS name (any case, a trailing dot, the `dualstack.` form).
+    let dns = s.trim_end_matches('.').to_ascii_lowercase();
+    let dns = dns.strip_prefix("dualstack.").unwrap_or(&dns);
     let lbs: Vec<String> = m
         .load_balancers
         .values()
-        .filter(|l| l.name == s)
+        .filter(|l| {
+            l.name == s
+                || l.dns_name
+                    .as_deref()
+                    .is_some_and(|d| d.trim_end_matches('.').eq_ignore_ascii_case(dns))
+        })
         .map(|l| l.arn.clone())
         .collect();
     // Instance and interface Name tags, owner ids and host names.

@@ -909,6 +909,8 @@ pub struct LoadBalancer {
     pub arn: String,
     /// Name.
     pub name: String,
+    /// DNS name (`DNSName`), when the snapshot has it: a query may name the load balancer by it.
+    pub dns_name: Option<String>,
     /// Account and region.
     pub location: Location,
     /// Kind.

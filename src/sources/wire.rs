@@ -860,6 +860,8 @@ pub struct LoadBalancer {
 #[serde(rename_all = "PascalCase")]
 pub struct ClassicLoadBalancer {
     pub load_balancer_name: String,
+    #[serde(rename = "DNSName")]
+    pub dns_name: Option<String>,
     pub scheme: Option<String>,
     #[serde(rename = "VPCId")]
     pub vpc_id: Option<String>,

@@ -714,6 +714,7 @@ impl Extend<'_> {
             LoadBalancer {
                 arn: arn.clone(),
                 name: name.clone(),
+                dns_name: None,
                 location: loc(),
                 kind,
                 internet_facing,
