@@ -58,7 +58,7 @@ enum Command {
     /// Endpoints: `internet`, `onprem` (behind the VPN gateways and the transit gateways' VPN and
     /// Direct Connect attachments), a resource id (i-, eni-, subnet-, vpc-, sg-, nat-, vgw-,
     /// vpce-, igw- or eigw- (the internet by that gateway only), the tgw-attach- of a VPN or
-    /// Direct Connect attachment, or, as a destination, pcx- or tgw-), a load balancer name, ARN
+    /// Direct Connect attachment, or, as a destination, pcx-, tgw- or a gateway vpce-), a load balancer name, ARN
     /// or DNS name, an IP address or CIDR, `tag:KEY=VALUE`, or a Name tag value.
     /// Without --protocol/--port, asks whether ANY traffic gets through and lists what does.
     Query(Box<QueryArgs>),
@@ -226,9 +226,9 @@ struct QueryArgs {
     #[arg(long)]
     to: String,
     /// Protocol: tcp, udp, icmp (ICMP or ICMPv6, by the addresses' family), all, or an IP
-    /// protocol number 0-255 (58 or icmpv6: ICMPv6 only; 50: ESP). Default: all (also `-1`,
-    /// as security groups write it).
-    #[arg(long, value_name = "PROTOCOL", allow_hyphen_values = true)]
+    /// protocol number 0-255 (58 or icmpv6: ICMPv6 only; 50: ESP). Default: all (also
+    /// `--protocol=-1`, as security groups write it).
+    #[arg(long, value_name = "PROTOCOL")]
     protocol: Option<exposure::engine::query::ProtocolArg>,
     /// Destination port N or range A-B (for an instance behind a load balancer: the target's port).
     #[arg(long)]

@@ -317,9 +317,19 @@ fn protocols_are_names_or_numbers_and_only_tcp_and_udp_take_ports() {
     ask("06", Some("443"))
         .code(0)
         .stdout(predicate::str::contains("(tcp port 443): REACHABLE"));
-    ask("-1", None)
+    exposure()
+        .arg("query")
+        .arg(&fixture)
+        .args([
+            "--from",
+            "i-02100000000000001",
+            "--to",
+            "i-02100000000000004",
+        ])
+        .arg("--protocol=-1")
+        .assert()
         .code(0)
-        .stdout(predicate::str::contains("REACHABLE"));
+        .stdout(predicate::str::contains("(any traffic): REACHABLE"));
     ask("50", Some("443"))
         .code(2)
         .stderr(predicate::str::contains(

@@ -363,6 +363,11 @@ fn resolve(m: &Model, idx: &Index, s: &str) -> Result<Endpoint, QueryError> {
         );
     }
     if let Some(e) = m.vpc_endpoints.get(s) {
+        // A gateway endpoint has no interface: as a destination, what the routing sends into
+        // it (as for a peering connection or a transit gateway).
+        if e.kind == crate::model::EndpointKind::Gateway {
+            return Ok(Endpoint::Gateway(s.to_string()));
+        }
         return nonempty(hosts_of(&|h| e.eni_ids.contains(&h.id)), s);
     }
     if m.vpn_gateways.contains_key(s) {
@@ -1527,6 +1532,9 @@ fn run_resolved_as(
                 }
             }
             Endpoint::Gateway(id) => {
+                if m.vpc_endpoints.contains_key(id) {
+                    return Err(QueryError::Unsupported(format!("`{id}` is a gateway endpoint: it carries connections to its service and opens none of its own; ask about it as a destination")));
+                }
                 return Err(QueryError::Unsupported(format!("`{id}` as a source is not supported: ask about what comes out of a peering connection or transit gateway by its addresses (a CIDR of the network behind it), `onprem`, or a resource there")));
             }
             Endpoint::Internet(_) | Endpoint::Address(_) => unreachable!("handled above"),

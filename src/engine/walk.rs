@@ -83,8 +83,9 @@ pub struct Goal {
     pub load_balancers: BTreeSet<String>,
     /// Leaving the estate (internet, on-premises, AWS service) completes the flow.
     pub external: bool,
-    /// Peering connections and transit gateways (ids) whose entry completes the flow (a
-    /// query to `pcx-…` or `tgw-…`: what the source's routing sends into them).
+    /// Peering connections, transit gateways and gateway endpoints (ids) whose entry
+    /// completes the flow (a query to `pcx-…`, `tgw-…` or a gateway `vpce-…`: what the
+    /// source's routing sends into them).
     pub gateways: BTreeSet<String>,
     /// With `external`: the only way out that counts (`None`: any). A query to `internet` is
     /// not answered by packets that leave for on-premises with public addresses, nor one to
@@ -584,9 +585,20 @@ impl<'m> Walker<'m> {
             (ending, _) => ending,
         };
         // A reply denial waiting for the return route ([`Trace::pending_reply`]) applies at the
-        // end of the way; where the way is not known, neither is the reply's, which may meet
-        // no NACL of that subnet: `unknown`, not `unreachable`.
-        if matches!(ending, Ending::Unknown(_)) {
+        // end of the way; where the way is not known and went through a transit gateway or a
+        // peering (or on-premises may send the reply back by a gateway's VPN or Direct Connect
+        // attachment), neither is the reply's, which a gateway may bring into the subnet as
+        // its attachment subnet, meeting no NACL there: `unknown`, not `unreachable`.
+        if matches!(ending, Ending::Unknown(_))
+            && t.pending_reply.is_some()
+            && (t
+                .hops
+                .iter()
+                .any(|h| matches!(h.kind, "tgw-attachment" | "peering"))
+                || onprem_entries(self.m)
+                    .iter()
+                    .any(|e| matches!(e, OnpremEntry::Tgw { .. })))
+        {
             t.pending_reply = None;
         } else {
             Self::apply_pending_reply(&mut t);
@@ -2077,6 +2089,9 @@ impl<'m> Walker<'m> {
                         let set = self.cross_out(subnet_id, set, &mut t);
                         let service = self.m.vpc_endpoints[vpce].service_name.clone();
                         Self::hop(&mut t, vpce, "gateway-endpoint", &service, format!("to {service}"), false);
+                        if self.goal.gateways.contains(vpce) {
+                            return self.finish(t, Ending::Reached, set);
+                        }
                         if self.exit_counts(&t, Exit::Service, vpce, &set) {
                             self.finish(t, Ending::Reached, set);
                         }
@@ -2238,7 +2253,13 @@ impl<'m> Walker<'m> {
             "to on-premises".into(),
             false,
         );
-        if takes_any && self.goal.external && self.goal.exit == Some(Exit::Internet) {
+        // (A query to one internet gateway: on-premises may forward it to the internet, never
+        // out by that gateway, which carries its own VPC's traffic only.)
+        if takes_any
+            && self.goal.external
+            && self.goal.exit == Some(Exit::Internet)
+            && self.goal.exit_gateway.is_none()
+        {
             let why = format!("{} leaves for on-premises by {gateway}; whether on-premises forwards it to the internet is not in the snapshot", describe_dst(&set));
             return self.finish(t, Ending::Unknown(why), set);
         }
@@ -3370,8 +3391,11 @@ impl<'m> Walker<'m> {
             }
         };
         // A query from one gateway: the internet comes in to `h` by its VPC's gateway only.
+        // (Only for a host asked about or a load balancer's node on the way to one: any other
+        // host the internet's addresses lead to is no answer anyway.)
         if let Some(want) = self.goal.entry_gateway.clone() {
-            if has_igw && want != igw_id {
+            let asked = self.goal.hosts.contains(&h.id) || t.entry.is_some();
+            if has_igw && asked && want != igw_id {
                 let egress_only = m
                     .egress_only_internet_gateways
                     .get(&want)
@@ -4213,10 +4237,15 @@ impl<'m> Walker<'m> {
                             part.clone()
                         }
                     }
-                    // Attachments or tables not in the snapshot at all: any reply may get back.
-                    None if [ResourceKind::TgwAttachment, ResourceKind::TgwRouteTable]
-                        .iter()
-                        .any(|k| !m.present_kinds.contains(k)) =>
+                    // No attachment in the snapshot at all, or the VPC's attachment (with a
+                    // subnet in the zone, §6.2) and no gateway route table at all: any reply
+                    // may get back. (Where the attachment or its subnet in the zone is known
+                    // missing, none does.)
+                    None if !m.present_kinds.contains(&ResourceKind::TgwAttachment)
+                        || (!m.present_kinds.contains(&ResourceKind::TgwRouteTable)
+                            && vpc_attachment(m, tgw, place.vpc_id).is_some_and(|att| {
+                                attachment_subnet_in(self.idx, att, place.az).is_some()
+                            })) =>
                     {
                         part.clone()
                     }
