@@ -373,3 +373,33 @@ fn an_unheld_private_address_of_a_vpc_is_refused_as_a_source() {
             "lies in the address space of vpc-04000000000000001 and no network interface holds it",
         ));
 }
+
+/// A route to a prefix list is walked once per list entry; the answer shows one path for
+/// hops that are the same, carrying what each carries (it showed four identical paths).
+#[test]
+fn paths_with_the_same_hops_are_shown_once() {
+    let out = exposure()
+        .arg("query")
+        .arg(path("fixtures/semantics/gateway-endpoint-prefix-list"))
+        .args([
+            "--from",
+            "i-03500000000000001",
+            "--to",
+            "vpce-03500000000000001",
+            "--protocol",
+            "tcp",
+            "--port",
+            "443",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let paths = v["paths"].as_array().unwrap();
+    assert_eq!(paths.len(), 1, "{paths:#?}");
+    assert_eq!(paths[0]["traffic"][0]["ports"], "443");
+}

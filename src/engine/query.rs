@@ -1897,7 +1897,9 @@ pub fn traffic_of(set: &PacketSet) -> Vec<Traffic> {
 }
 
 fn assemble(m: &Model, req: &Request, outcomes: Vec<Outcome>) -> Answer {
-    let mut paths = Vec::new();
+    // Paths with the same hops (a route to a prefix list reaches the walk once per entry)
+    // are one path carrying what each carries.
+    let mut paths: Vec<(Vec<Hop>, Option<String>, PacketSet)> = Vec::new();
     let mut reached = PacketSet::empty();
     let mut client_ports = PacketSet::empty();
     let mut reached_by: std::collections::BTreeMap<(String, Option<String>), PacketSet> =
@@ -1926,12 +1928,15 @@ fn assemble(m: &Model, req: &Request, outcomes: Vec<Outcome>) -> Answer {
                     .unwrap_or_else(|| o.set.project(Dim::SrcPort));
                 client_ports = client_ports
                     .union(&PacketSet::from_box(PBox::FULL).restrict(Dim::SrcPort, &ports));
-                if paths.len() < 16 {
-                    paths.push(PathOut {
-                        hops: o.hops.clone(),
-                        entry: o.entry.clone(),
-                        traffic: traffic_of(&o.set),
-                    });
+                let same = paths
+                    .iter()
+                    .position(|(hops, entry, _)| *hops == o.hops && *entry == o.entry);
+                match same {
+                    Some(i) => paths[i].2 = paths[i].2.union(&o.set),
+                    None if paths.len() < 16 => {
+                        paths.push((o.hops.clone(), o.entry.clone(), o.set.clone()));
+                    }
+                    None => {}
                 }
             }
             (Ending::Unknown(why), true, _) => {
@@ -1983,6 +1988,14 @@ fn assemble(m: &Model, req: &Request, outcomes: Vec<Outcome>) -> Answer {
         blocked_by.sort();
         blocked_by.dedup();
     }
+    let paths = paths
+        .into_iter()
+        .map(|(hops, entry, set)| PathOut {
+            hops,
+            entry,
+            traffic: traffic_of(&set),
+        })
+        .collect();
     Answer {
         request: req.clone(),
         verdict,
