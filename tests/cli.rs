@@ -403,3 +403,21 @@ fn paths_with_the_same_hops_are_shown_once() {
     assert_eq!(paths.len(), 1, "{paths:#?}");
     assert_eq!(paths[0]["traffic"][0]["ports"], "443");
 }
+
+/// The internet to the internet (also by one internet gateway) crosses nothing in the
+/// snapshot: an input error, not an `unreachable` without a reason.
+#[test]
+fn the_internet_to_the_internet_is_an_input_error() {
+    for (from, to) in [
+        ("internet", "internet"),
+        ("igw-01b00000000000001", "internet-ipv6"),
+    ] {
+        exposure()
+            .arg("query")
+            .arg(path("fixtures/semantics/sg-reference-ipv6-igw"))
+            .args(["--from", from, "--to", to])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("are both the internet"));
+    }
+}

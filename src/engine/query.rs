@@ -590,6 +590,12 @@ pub fn run_indexed_for(
 ) -> Result<Answer, QueryError> {
     let src = resolve(m, idx, &req.from)?;
     let dst = resolve(m, idx, &req.to)?;
+    if matches!((&src, &dst), (Endpoint::Internet(_), Endpoint::Internet(_))) {
+        return Err(QueryError::Unsupported(format!(
+            "`{}` and `{}` are both the internet: traffic between them does not cross the estate; ask about a resource, an address or a CIDR on one side",
+            req.from, req.to
+        )));
+    }
     // A CIDR is any address in it. Where it spans addresses of different kinds (`0.0.0.0/0`,
     // `10.0.0.0/8` over a VPC and an office), each part is asked about apart: private
     // addresses interfaces hold send from those interfaces, other private addresses come from
