@@ -336,7 +336,10 @@ struct Trace {
     /// gateway attachment subnet, where a reply the gateway brings meets no NACL: the block
     /// (and its place among `blocks`) waits for the return route. A reply that comes back the
     /// way the request went or over a peering ([`Walker::reply_by_peering`]), or the end of
-    /// the walk, applies it; a reply a transit gateway carries back ([`Walker::reply_by_tgw`])
+    /// the walk, applies it (an end that is `unknown` only where the way crossed no transit
+    /// gateway or peering and no gateway's VPN or Direct Connect attachment could bring the
+    /// reply, [`Walker::finish`]); a reply blocked on another way drops it (its checks are not
+    /// on that way); a reply a transit gateway carries back ([`Walker::reply_by_tgw`])
     /// into one of its attachment's subnets drops it, [`Walker::reply_enter`] deciding the
     /// client subnet's NACL on that way (also after a request through another gateway,
     /// [`Walker::client_reply_in`], which is why it waits there too); a reply
