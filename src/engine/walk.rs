@@ -1533,9 +1533,8 @@ impl<'m> Walker<'m> {
         set: PacketSet,
         t: &mut Trace,
     ) -> PacketSet {
-        let Some(catt) = chain
-            .first()
-            .and_then(|(tgw, att)| self.idx.tgw_attachment(tgw, att))
+        let Some(catt) = self
+            .client_attachment(chain)
             .filter(|a| a.kind == TgwAttachmentKind::Vpc)
         else {
             return set;
@@ -2669,10 +2668,7 @@ impl<'m> Walker<'m> {
             Zone::Entered(s) => Some(s),
             Zone::Lost => None,
             Zone::OfSource => {
-                let Some(src) = chain
-                    .first()
-                    .and_then(|(tgw, att)| self.idx.tgw_attachment(tgw, att))
-                else {
+                let Some(src) = self.client_attachment(chain) else {
                     return vec![(self.tgw_entry(dst, None, Handoff::Forward), part)];
                 };
                 // Each zone's entry, with the addresses of the source VPC's subnets there.
@@ -3923,10 +3919,8 @@ impl<'m> Walker<'m> {
                 chain,
                 ..
             } if came_by != tgw => {
-                let (first_tgw, first_att) = chain.first()?;
                 let first = self
-                    .idx
-                    .tgw_attachment(first_tgw, first_att)
+                    .client_attachment(chain)
                     .filter(|a| a.kind == TgwAttachmentKind::Vpc)?;
                 (first.resource_id.as_str(), Some(first))
             }
@@ -3969,8 +3963,7 @@ impl<'m> Walker<'m> {
         if !c.active {
             return None;
         }
-        let (tgw, client_att) = chain.first()?;
-        let catt = self.idx.tgw_attachment(tgw, client_att)?;
+        let catt = self.client_attachment(chain)?;
         if catt.kind != TgwAttachmentKind::Vpc
             || m.peerings.get(pcx)?.other_side(place.vpc_id)? != catt.resource_id
         {
@@ -4006,36 +3999,14 @@ impl<'m> Walker<'m> {
             let set = self.nacl_check(t, place.subnet_id, &set, NaclCheck::OutReply);
             Self::apply_pending_reply(t);
             let catt = match arrival {
-                Arrival::Tgw { chain, .. } => chain
-                    .first()
-                    .and_then(|(tgw, att)| self.idx.tgw_attachment(tgw, att)),
+                Arrival::Tgw { chain, .. } => self.client_attachment(chain),
                 _ => None,
             };
-            let mut pieces = Vec::new();
-            let mut rest = set;
-            for s in catt.iter().flat_map(|a| &a.subnet_ids) {
-                let Some(sub) = self.idx.subnet(s) else {
-                    continue;
-                };
-                let addrs = super::index::subnet_intervals(sub);
-                if touches(&rest, Dim::Src, &addrs) {
-                    pieces.push((
-                        rest.restrict(Dim::Src, &addrs),
-                        vec![(s.as_str(), NaclCheck::InReply)],
-                    ));
-                    rest = rest.exclude(Dim::Src, &addrs);
-                }
-            }
-            pieces.push((rest, Vec::new()));
+            let pieces = self.client_in_reply_pieces(catt, None, set);
             return self.nacl_pieces(t, pieces);
         }
-        let attachment = |chain: &[(String, String)]| {
-            chain
-                .first()
-                .and_then(|(tgw, att)| self.idx.tgw_attachment(tgw, att))
-        };
         let second = match back {
-            Arrival::Tgw { chain, .. } => attachment(chain),
+            Arrival::Tgw { chain, .. } => self.client_attachment(chain),
             _ => None,
         };
         // A reply denial waiting for the return route ([`Trace::pending_reply`]): a reply the
@@ -4061,25 +4032,7 @@ impl<'m> Walker<'m> {
         // applied where the request left, [`Self::via_tgw`]; [`Self::reply_enter`] applies
         // them for the second attachment's subnets).
         let set = self.nacl_check(t, place.subnet_id, &set, NaclCheck::OutReply);
-        let mut pieces = Vec::new();
-        let mut rest = set;
-        for s in attachment(chain).iter().flat_map(|a| &a.subnet_ids) {
-            if second.is_some_and(|b| b.subnet_ids.contains(s)) {
-                continue;
-            }
-            let Some(sub) = self.idx.subnet(s) else {
-                continue;
-            };
-            let addrs = super::index::subnet_intervals(sub);
-            if touches(&rest, Dim::Src, &addrs) {
-                pieces.push((
-                    rest.restrict(Dim::Src, &addrs),
-                    vec![(s.as_str(), NaclCheck::InReply)],
-                ));
-                rest = rest.exclude(Dim::Src, &addrs);
-            }
-        }
-        pieces.push((rest, Vec::new()));
+        let pieces = self.client_in_reply_pieces(self.client_attachment(chain), second, set);
         // (Checked before the way through the gateway, whose undecided parts carry the trace.)
         let set = self.nacl_pieces(t, pieces);
         self.tgw_reply_zone(place.az, set, t, back, undecided)
@@ -4572,6 +4525,44 @@ impl<'m> Walker<'m> {
     /// order: what passes. A part whose every packet is denied is dropped (in network mode one
     /// set holds the packets of several subnets); only when nothing passes is a block recorded
     /// and, as with [`Self::filter`], the whole set carried on as a hypothesis.
+    /// The client's attachment: the one the request entered the first transit gateway by.
+    fn client_attachment(&self, chain: &[(String, String)]) -> Option<&'m TgwAttachment> {
+        chain
+            .first()
+            .and_then(|(tgw, att)| self.idx.tgw_attachment(tgw, att))
+    }
+
+    /// `set` (replies to clients) cut by client subnet for [`Self::nacl_pieces`]: the part
+    /// sent to a subnet of `client` (the client's attachment) that is none of `skip`'s meets
+    /// that subnet's inbound rules; the rest none.
+    fn client_in_reply_pieces(
+        &self,
+        client: Option<&'m TgwAttachment>,
+        skip: Option<&TgwAttachment>,
+        set: PacketSet,
+    ) -> Vec<(PacketSet, Vec<(&'m str, NaclCheck)>)> {
+        let mut pieces = Vec::new();
+        let mut rest = set;
+        for s in client.iter().flat_map(|a| &a.subnet_ids) {
+            if skip.is_some_and(|b| b.subnet_ids.contains(s)) {
+                continue;
+            }
+            let Some(sub) = self.idx.subnet(s) else {
+                continue;
+            };
+            let addrs = super::index::subnet_intervals(sub);
+            if touches(&rest, Dim::Src, &addrs) {
+                pieces.push((
+                    rest.restrict(Dim::Src, &addrs),
+                    vec![(s.as_str(), NaclCheck::InReply)],
+                ));
+                rest = rest.exclude(Dim::Src, &addrs);
+            }
+        }
+        pieces.push((rest, Vec::new()));
+        pieces
+    }
+
     fn nacl_pieces(
         &self,
         t: &mut Trace,
