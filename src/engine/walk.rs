@@ -3324,21 +3324,20 @@ impl<'m> Walker<'m> {
             }
         }
         // A query to one internet gateway: leaving by another is leaving elsewhere.
-        let left_by = t
-            .hops
-            .iter()
-            .rev()
-            .find(|h| matches!(h.kind, "igw" | "egress-only-igw"))
-            .map(|h| h.component.clone());
-        if let (Some(want), Some(by), false, false) = (
-            &self.goal.exit_gateway,
-            &left_by,
+        if let (Some(want), false, false) = (
+            self.goal.exit_gateway.as_ref(),
             routable.is_empty(),
             started_outside,
         ) {
-            if want != by {
+            let left_by = t
+                .hops
+                .iter()
+                .rev()
+                .find(|h| matches!(h.kind, "igw" | "egress-only-igw"))
+                .map(|h| h.component.clone());
+            if let Some(by) = left_by.filter(|by| by != want) {
                 let detail = format!("the traffic leaves for the internet by {by}, not by {want}");
-                return self.block(t, by, "EXITS_ELSEWHERE", detail, routable);
+                return self.block(t, &by, "EXITS_ELSEWHERE", detail, routable);
             }
         }
         if !routable.is_empty()
