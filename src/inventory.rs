@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{Diagnostic, Location, Model, ResourceKind, SgPeer};
+use crate::model::{Diagnostic, LbKind, Location, Model, ResourceKind, SgPeer};
 
 /// Counts of one account/region.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,9 +205,18 @@ pub fn inventory(origin: &str, model: &Model, diagnostics: &[Diagnostic]) -> Inv
             .unwrap_or_default();
         add(&loc, ResourceKind::Listener);
     }
+    // A Classic Load Balancer's listeners forward to groups of its instances that AWS does
+    // not list as target groups: the model's stand-ins are not counted.
+    let classic = |arn: &String| {
+        model
+            .load_balancers
+            .get(arn)
+            .is_some_and(|lb| lb.kind == LbKind::Classic)
+    };
     model
         .target_groups
         .values()
+        .filter(|tg| tg.lb_arns.is_empty() || !tg.lb_arns.iter().all(classic))
         .for_each(|r| add(&r.location, ResourceKind::TargetGroup));
     model
         .db_instances

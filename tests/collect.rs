@@ -249,7 +249,15 @@ fn collects_a_two_region_estate_from_moto_and_answers_queries() {
     );
     assert_eq!(
         call(&manifest, "eu-west-1", "ec2:DescribeInstances")["items"],
-        4
+        5
+    );
+    assert_eq!(
+        call(&manifest, "eu-west-1", "elb:DescribeLoadBalancers")["items"],
+        1
+    );
+    assert_eq!(
+        call(&manifest, "eu-west-1", "elb:DescribeLoadBalancerAttributes")["status"],
+        "ok"
     );
     let text = std::fs::read_to_string(snap.join("manifest.json")).unwrap();
     assert!(!text.contains("test-secret"));
@@ -337,6 +345,20 @@ fn collects_a_two_region_estate_from_moto_and_answers_queries() {
     ] {
         assert!(region.join(f).is_file(), "{f} missing");
     }
+    // The Classic Load Balancer, and its attributes in a file named after it.
+    let clbs = read_json(&region.join("elb-describe-load-balancers.json"));
+    let legacy = &clbs["LoadBalancerDescriptions"][0];
+    assert_eq!(legacy["LoadBalancerName"], ids["clb"]);
+    assert_eq!(legacy["Instances"][0]["InstanceId"], ids["legacy"]);
+    assert_eq!(
+        legacy["ListenerDescriptions"][0]["Listener"]["InstancePort"],
+        8080
+    );
+    let attributes = read_json(&region.join("elb-describe-load-balancer-attributes-legacy.json"));
+    assert_eq!(
+        attributes["LoadBalancerAttributes"]["CrossZoneLoadBalancing"]["Enabled"],
+        false
+    );
     let dbs = read_json(&region.join("rds-describe-db-instances.json"));
     assert_eq!(dbs["DBInstances"][0]["DBInstanceIdentifier"], "orders-db");
 
@@ -404,6 +426,25 @@ fn collects_a_two_region_estate_from_moto_and_answers_queries() {
     assert!(
         answer.to_string().contains("by listener rule 10"),
         "{answer}"
+    );
+    // Through the Classic Load Balancer: legacy-1's group admits 8080 from the CLB's group
+    // only, so the internet reaches it through the listener (TCP:80 -> 8080) and not directly.
+    let legacy = ids["legacy"].as_str().unwrap();
+    let through = query(
+        &snap,
+        "internet",
+        legacy,
+        &["--protocol", "tcp", "--port", "8080"],
+    );
+    assert_eq!(through["verdict"], "reachable", "{through}");
+    assert!(through.to_string().contains("legacy"), "{through}");
+    assert_eq!(
+        verdict("internet", "legacy", &["--protocol", "tcp", "--port", "80"]),
+        "reachable"
+    );
+    assert_eq!(
+        verdict("internet", legacy, &["--protocol", "tcp", "--port", "22"]),
+        "unreachable"
     );
     // Peered VPC: routes both ways, but the shared host's group admits nothing.
     assert_eq!(verdict(app, "shared-1", &[]), "unreachable");
@@ -495,8 +536,8 @@ fn an_unreachable_endpoint_collects_nothing_and_leaves_no_folder() {
 }
 
 /// Paginators: every page of every paginated call is read (the stub splits VPCs into three
-/// pages, rules, instances, prefix-list entries, load balancers, listeners, listener rules and
-/// databases into two), and the manifest counts the pages.
+/// pages, rules, instances, prefix-list entries, load balancers (ELBv2 and Classic), listeners,
+/// listener rules and databases into two), and the manifest counts the pages.
 #[test]
 fn paginated_calls_read_every_page() {
     let stub = stub::start(stub::Mode::Pages);
@@ -528,6 +569,8 @@ fn paginated_calls_read_every_page() {
     expect("elasticloadbalancing:DescribeLoadBalancers", 2, 2);
     expect("elasticloadbalancing:DescribeListeners", 4, 4);
     expect("elasticloadbalancing:DescribeLoadBalancerAttributes", 2, 2);
+    expect("elb:DescribeLoadBalancers", 2, 2);
+    expect("elb:DescribeLoadBalancerAttributes", 2, 2);
     // Two listeners per load balancer, two pages of one rule each per listener, but for the
     // one that answers `UnsupportedProtocol` (no rules, and not an error).
     expect("elasticloadbalancing:DescribeRules", 6, 6);
@@ -559,6 +602,7 @@ fn paginated_calls_read_every_page() {
         "DescribeVpcs p3",
         "DescribeDBInstances d2",
         "DescribeLoadBalancers lb2",
+        "DescribeLoadBalancers c2",
         "DescribeRules r2",
     ] {
         assert!(
@@ -590,6 +634,28 @@ fn paginated_calls_read_every_page() {
             assert_eq!(priorities, ["10", "default"], "{listener}");
         }
     }
+    // Classic Load Balancers as `aws elb describe-load-balancers` prints them, and each one's
+    // attributes in a file named after it, which the loader finds it by.
+    let clbs = read_json(&region.join("elb-describe-load-balancers.json"));
+    let names: Vec<&str> = clbs["LoadBalancerDescriptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["LoadBalancerName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["clb-1", "clb-2"]);
+    let first = &clbs["LoadBalancerDescriptions"][0];
+    assert_eq!(first["VPCId"], "vpc-1");
+    assert_eq!(
+        first["ListenerDescriptions"][0]["Listener"]["InstancePort"],
+        8080
+    );
+    assert_eq!(first["Instances"][0]["InstanceId"], "i-1");
+    let attributes = read_json(&region.join("elb-describe-load-balancer-attributes-clb-2.json"));
+    assert_eq!(
+        attributes["LoadBalancerAttributes"]["CrossZoneLoadBalancing"]["Enabled"],
+        false
+    );
     // The snapshot loads, and says how many of each it read; every rule finds its listener.
     let analysis = analyze_json(&snap);
     assert_eq!(analysis["totals"]["vpcs"], 5);
@@ -602,7 +668,8 @@ fn paginated_calls_read_every_page() {
 }
 
 /// `docs/iam-policy.json` allows every call the manifest records (the per-region calls; the
-/// stub answers all of them) and `ec2:DescribeRegions` (`--all-regions`), so the
+/// stub answers all of them; the manifest's `elb:*`, the Classic Load Balancer API, are
+/// `elasticloadbalancing:*` actions) and `ec2:DescribeRegions` (`--all-regions`), so the
 /// least-privilege policy never lags behind a new call. (`sts:GetCallerIdentity` needs no
 /// permission.)
 #[test]
@@ -639,10 +706,16 @@ fn the_iam_policy_allows_every_call_made() {
         made.contains("elasticloadbalancing:DescribeRules"),
         "{made:?}"
     );
+    assert!(made.contains("elb:DescribeLoadBalancers"), "{made:?}");
     for call in made.into_iter().chain(["ec2:DescribeRegions"]) {
+        // The Classic Load Balancer API (`elb:*` in the manifest) shares ELBv2's IAM actions.
+        let action = match call.strip_prefix("elb:") {
+            Some(op) => format!("elasticloadbalancing:{op}"),
+            None => call.to_string(),
+        };
         assert!(
-            allowed.contains(&call),
-            "{call} is made but not in docs/iam-policy.json"
+            allowed.contains(&action.as_str()),
+            "{call} is made but {action} is not in docs/iam-policy.json"
         );
     }
 }

@@ -30,6 +30,7 @@ def tagged(kind, tag):
 def seed_main(region):
     ec2 = client("ec2", region)
     elb = client("elbv2", region)
+    clb = client("elb", region)
     rds = client("rds", region)
     ids = {}
     az_a, az_b = region + "a", region + "b"
@@ -185,6 +186,29 @@ def seed_main(region):
     )
     ids.update(lb="web", lb_arn=lb, tg_arn=tg, listener_arn=listener, api_tg_arn=api_tg)
 
+    # A Classic Load Balancer (the `elb` API) in both public subnets: TCP:80 -> legacy-1:8080,
+    # whose group admits 8080 from the CLB's group only. Cross-zone load balancing off.
+    clb_sg = sg("clb", "port 80 from anywhere")
+    ec2.authorize_security_group_ingress(
+        GroupId=clb_sg,
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
+    )
+    legacy_sg = sg("legacy-app", "8080 from the classic load balancer")
+    ec2.authorize_security_group_ingress(
+        GroupId=legacy_sg,
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "UserIdGroupPairs": [{"GroupId": clb_sg}]}],
+    )
+    ids["legacy"] = instance(private, legacy_sg, "legacy-1", False)
+    clb.create_load_balancer(
+        LoadBalancerName="legacy", Subnets=[pub_a, pub_b], SecurityGroups=[clb_sg], Scheme="internet-facing",
+        Listeners=[{"Protocol": "TCP", "LoadBalancerPort": 80, "InstanceProtocol": "TCP", "InstancePort": 8080}],
+    )
+    clb.register_instances_with_load_balancer(LoadBalancerName="legacy", Instances=[{"InstanceId": ids["legacy"]}])
+    clb.modify_load_balancer_attributes(
+        LoadBalancerName="legacy", LoadBalancerAttributes={"CrossZoneLoadBalancing": {"Enabled": False}},
+    )
+    ids["clb"] = "legacy"
+
     # An RDS database in the private subnets.
     rds.create_db_subnet_group(
         DBSubnetGroupName="db", DBSubnetGroupDescription="db", SubnetIds=[private, db_b],
@@ -221,6 +245,9 @@ def counts(region):
     ]
     lbs = elb.describe_load_balancers()["LoadBalancers"]
     listeners = sum(len(elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]) for lb in lbs)
+    # Classic Load Balancers count as load balancers, their listeners as listeners.
+    clbs = client("elb", region).describe_load_balancers()["LoadBalancerDescriptions"]
+    listeners += sum(len(c["ListenerDescriptions"]) for c in clbs)
     peerings = [
         p for p in ec2.describe_vpc_peering_connections()["VpcPeeringConnections"]
         if p["Status"]["Code"] == "active"
@@ -236,7 +263,7 @@ def counts(region):
         "nat_gateways": len(ec2.describe_nat_gateways()["NatGateways"]),
         "vpc_peering_connections": len(peerings),
         "prefix_lists": len(ec2.describe_managed_prefix_lists()["PrefixLists"]),
-        "load_balancers": len(lbs),
+        "load_balancers": len(lbs) + len(clbs),
         "listeners": listeners,
         "target_groups": len(elb.describe_target_groups()["TargetGroups"]),
         "db_instances": len(rds.describe_db_instances()["DBInstances"]),

@@ -1,4 +1,4 @@
-//! A local HTTP stub of the AWS query APIs (EC2, ELBv2, RDS, STS), on a loopback port, for
+//! A local HTTP stub of the AWS query APIs (EC2, ELBv2, Classic ELB, RDS, STS), on a loopback port, for
 //! what moto cannot show: several pages per call (moto ignores MaxResults; its DescribeRules
 //! pages only past 50 rules), a region that
 //! answers AccessDenied, and a call that never answers (an interrupted run).
@@ -304,6 +304,16 @@ fn answer(
         }
         ("2015-12-01", "DescribeLoadBalancerAttributes") => query(ELB_NS, action, "<Attributes><member><Key>load_balancing.cross_zone.enabled</Key><Value>true</Value></member></Attributes>"),
         ("2015-12-01", _) => query(ELB_NS, action, ""),
+        // Classic Load Balancers: two pages of one each, their attributes one call each.
+        ("2012-06-01", "DescribeLoadBalancers") => {
+            let clb = |n: u32| format!("<member><LoadBalancerName>clb-{n}</LoadBalancerName><DNSName>clb-{n}-1.{region}.elb.amazonaws.com</DNSName><Scheme>internet-facing</Scheme><VPCId>vpc-1</VPCId><Subnets><member>subnet-1</member></Subnets><SecurityGroups><member>sg-1</member></SecurityGroups><ListenerDescriptions><member><Listener><Protocol>TCP</Protocol><LoadBalancerPort>80</LoadBalancerPort><InstanceProtocol>TCP</InstanceProtocol><InstancePort>8080</InstancePort></Listener><PolicyNames/></member></ListenerDescriptions><Instances><member><InstanceId>i-{n}</InstanceId></member></Instances></member>");
+            match token {
+                "" => query(CLB_NS, action, &format!("<LoadBalancerDescriptions>{}</LoadBalancerDescriptions><NextMarker>c2</NextMarker>", clb(1))),
+                _ => query(CLB_NS, action, &format!("<LoadBalancerDescriptions>{}</LoadBalancerDescriptions>", clb(2))),
+            }
+        }
+        ("2012-06-01", "DescribeLoadBalancerAttributes") => query(CLB_NS, action, "<LoadBalancerAttributes><CrossZoneLoadBalancing><Enabled>false</Enabled></CrossZoneLoadBalancing><ConnectionSettings><IdleTimeout>60</IdleTimeout></ConnectionSettings></LoadBalancerAttributes>"),
+        ("2012-06-01", _) => query(CLB_NS, action, ""),
         // RDS: databases in two pages.
         ("2014-10-31", "DescribeDBInstances") => {
             let db = |n: u32| format!("<DBInstance><DBInstanceIdentifier>db-{n}</DBInstanceIdentifier><Engine>postgres</Engine><DBInstanceStatus>available</DBInstanceStatus></DBInstance>");
@@ -320,4 +330,5 @@ fn answer(
 }
 
 const ELB_NS: &str = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/";
+const CLB_NS: &str = "http://elasticloadbalancing.amazonaws.com/doc/2012-06-01/";
 const RDS_NS: &str = "http://rds.amazonaws.com/doc/2014-10-31/";

@@ -1,8 +1,9 @@
 //! The calls made in one account and region, and the files they become.
 //!
-//! First every list call (EC2, ELBv2, RDS), concurrently, each following its paginator to
+//! First every list call (EC2, ELBv2, Classic ELB, RDS), concurrently, each following its paginator to
 //! the last page; then the calls made per resource found by the first ones (prefix-list
-//! entries, TGW routes, listeners, target health, attributes), written in the wrapper
+//! entries, TGW routes, listeners, target health, attributes; a Classic Load Balancer's
+//! attributes one file each, named after it), written in the wrapper
 //! shapes the loader reads (`LoadBalancerListeners`, `TransitGatewayStaticRoutes`, ...), and
 //! last the rules of each listener found (`DescribeRules`, one `{"ListenerArn", "Rules"}`
 //! file per listener).
@@ -199,6 +200,7 @@ pub(crate) async fn collect_region(
     let clock = Instant::now();
     let ec2 = aws_sdk_ec2::Client::new(&config);
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
+    let clb = aws_sdk_elasticloadbalancing::Client::new(&config);
     let rds = aws_sdk_rds::Client::new(&config);
     let ctx = Ctx {
         account: account.clone(),
@@ -463,6 +465,19 @@ pub(crate) async fn collect_region(
         elb.describe_target_groups(),
         target_groups
     );
+    // Classic Load Balancers: the `elb` API of the AWS CLI (its IAM actions are
+    // `elasticloadbalancing:*` too; the manifest names them `elb:*` to tell them apart).
+    list_call!(
+        set,
+        ctx,
+        paged,
+        "elb:DescribeLoadBalancers",
+        "elb-describe-load-balancers.json",
+        "LoadBalancerDescriptions",
+        "ClassicLoadBalancers",
+        clb.describe_load_balancers(),
+        load_balancer_descriptions
+    );
     list_call!(
         set,
         ctx,
@@ -513,6 +528,10 @@ pub(crate) async fn collect_region(
         &|v| !matches!(v["State"].as_str(), Some("deleted" | "deleting")),
     );
     let load_balancers = ids("LoadBalancers", "LoadBalancerArn", &any);
+    // Those in a VPC: the loader skips EC2-Classic ones, and would warn about their attributes.
+    let classic_load_balancers = ids("LoadBalancerDescriptions", "LoadBalancerName", &|v| {
+        v["VPCId"].as_str().is_some_and(|id| !id.is_empty())
+    });
     let target_groups = ids("TargetGroups", "TargetGroupArn", &any);
 
     let mut files = Vec::new();
@@ -643,6 +662,26 @@ pub(crate) async fn collect_region(
             },
         )
     };
+    // A Classic Load Balancer's attributes do not name it: one file each, named after it (as
+    // `aws elb describe-load-balancer-attributes --load-balancer-name NAME` prints them).
+    let classic_attributes = per_resource(
+        &ctx,
+        "elb:DescribeLoadBalancerAttributes",
+        "",
+        classic_load_balancers,
+        move |name| {
+            let req = clb
+                .describe_load_balancer_attributes()
+                .load_balancer_name(name);
+            async move {
+                let out = req.send().await.map_err(|e| sdk_error_text(&e))?;
+                let attributes = out
+                    .load_balancer_attributes()
+                    .map_or_else(|| json!({}), ToJson::to_json);
+                Ok((json!({ "LoadBalancerAttributes": attributes }), 1, 1))
+            }
+        },
+    );
     let health = {
         let elb = elb.clone();
         per_resource(
@@ -737,11 +776,20 @@ pub(crate) async fn collect_region(
             ((record, sets), rules)
         }
     };
-    let (entries, routes, (listeners, rules), lb_attributes, health, tg_attributes) = tokio::join!(
+    let (
+        entries,
+        routes,
+        (listeners, rules),
+        lb_attributes,
+        classic_attributes,
+        health,
+        tg_attributes,
+    ) = tokio::join!(
         entries,
         routes,
         listeners_and_rules,
         lb_attributes,
+        classic_attributes,
         health,
         tg_attributes
     );
@@ -794,6 +842,17 @@ pub(crate) async fn collect_region(
                 doc: json!({ key: docs }),
             });
         }
+    }
+    let (record, sets) = classic_attributes;
+    records.push(record);
+    for (name, doc) in sets {
+        files.push(OutFile {
+            name: format!(
+                "elb-describe-load-balancer-attributes-{}.json",
+                file_safe(&name)
+            ),
+            doc,
+        });
     }
     // One file per listener, as `describe-rules` prints it, with the listener's ARN beside it.
     let (record, sets) = rules;

@@ -10,6 +10,7 @@
 //! policies are deliberately not among the fields.
 
 use aws_sdk_ec2::types as ec2;
+use aws_sdk_elasticloadbalancing::types as clb;
 use aws_sdk_elasticloadbalancingv2::types as elb;
 use aws_sdk_rds::types as rds;
 use serde_json::{Map, Value};
@@ -45,6 +46,22 @@ impl Field for Option<i32> {
 impl Field for Option<i64> {
     fn field(&self) -> Option<Value> {
         self.map(Value::from)
+    }
+}
+/// Fields the SDK always has (a Classic Load Balancer listener's ports and protocol).
+impl Field for i32 {
+    fn field(&self) -> Option<Value> {
+        Some(Value::from(*self))
+    }
+}
+impl Field for &str {
+    fn field(&self) -> Option<Value> {
+        Some(Value::String(self.to_string()))
+    }
+}
+impl Field for bool {
+    fn field(&self) -> Option<Value> {
+        Some(Value::Bool(*self))
     }
 }
 impl<T: ToJson> Field for &[T] {
@@ -800,6 +817,37 @@ to_json! {
     }
     elb::LoadBalancerAttribute { "Key" => key, "Value" => value }
     elb::TargetGroupAttribute { "Key" => key, "Value" => value }
+
+    // Classic Load Balancers (`aws elb describe-load-balancers`, its own API).
+    clb::LoadBalancerDescription {
+        "LoadBalancerName" => load_balancer_name,
+        "DNSName" => dns_name,
+        "ListenerDescriptions" => listener_descriptions,
+        "AvailabilityZones" => availability_zones,
+        "Subnets" => subnets,
+        "VPCId" => vpc_id,
+        "Instances" => instances,
+        "SourceSecurityGroup" => source_security_group,
+        "SecurityGroups" => security_groups,
+        "CreatedTime" => created_time,
+        "Scheme" => scheme,
+    }
+    clb::ListenerDescription { "Listener" => listener, "PolicyNames" => policy_names }
+    clb::Listener {
+        "Protocol" => protocol,
+        "LoadBalancerPort" => load_balancer_port,
+        "InstanceProtocol" => instance_protocol,
+        "InstancePort" => instance_port,
+        "SSLCertificateId" => ssl_certificate_id,
+    }
+    clb::Instance { "InstanceId" => instance_id }
+    clb::SourceSecurityGroup { "OwnerAlias" => owner_alias, "GroupName" => group_name }
+    clb::LoadBalancerAttributes {
+        "CrossZoneLoadBalancing" => cross_zone_load_balancing,
+        "ConnectionSettings" => connection_settings,
+    }
+    clb::CrossZoneLoadBalancing { "Enabled" => enabled }
+    clb::ConnectionSettings { "IdleTimeout" => idle_timeout }
 
     rds::DbInstance {
         "DBInstanceIdentifier" => db_instance_identifier,
