@@ -634,8 +634,30 @@ impl TgwRoutes {
     }
 }
 
+/// The rank of a route among routes to the same prefix (§6.2, route selection: static, then
+/// prefix-list, then propagated from a VPC, a Direct Connect gateway, a Connect attachment,
+/// a VPN; the highest wins). A propagated route ranks by the kind of its attachment.
+fn tgw_route_rank(m: &Model, tgw_id: &str, propagated: bool, attachments: &[String]) -> u8 {
+    const STATIC: u8 = 10;
+    if !propagated {
+        return STATIC;
+    }
+    let kind = attachments
+        .first()
+        .and_then(|a| m.tgw_attachment(tgw_id, a))
+        .map(|a| a.kind);
+    match kind {
+        Some(TgwAttachmentKind::Vpc) => 8,
+        Some(TgwAttachmentKind::DirectConnect) => 7,
+        Some(TgwAttachmentKind::Connect) => 6,
+        Some(TgwAttachmentKind::Vpn) => 5,
+        Some(TgwAttachmentKind::Peering | TgwAttachmentKind::Other) | None => 4,
+    }
+}
+
 /// Effective routes of a TGW route table: its static routes plus the routes its propagations imply.
 pub fn tgw_routes(m: &Model, rt: &TgwRouteTable) -> TgwRoutes {
+    const PREFIX_LIST: u8 = 9;
     let mut routes: Vec<(IpNet, u8, TgwChoice)> = Vec::new();
     for r in &rt.routes {
         let choice = TgwChoice {
@@ -643,7 +665,7 @@ pub fn tgw_routes(m: &Model, rt: &TgwRouteTable) -> TgwRoutes {
             attachments: r.attachment_ids.clone(),
             blackhole: r.blackhole,
         };
-        let p = if r.propagated { 0 } else { 2 };
+        let p = tgw_route_rank(m, &rt.tgw_id, r.propagated, &r.attachment_ids);
         match &r.destination {
             RouteDestination::Cidr(n) => routes.push((*n, p, choice)),
             RouteDestination::PrefixList(pl) => {
@@ -653,7 +675,7 @@ pub fn tgw_routes(m: &Model, rt: &TgwRouteTable) -> TgwRoutes {
                     .map(|p| p.cidrs.clone())
                     .unwrap_or_default()
                 {
-                    routes.push((n, 1, choice.clone()));
+                    routes.push((n, PREFIX_LIST, choice.clone()));
                 }
             }
         }
@@ -685,7 +707,7 @@ pub fn tgw_routes(m: &Model, rt: &TgwRouteTable) -> TgwRoutes {
             }
             routes.push((
                 n,
-                0,
+                tgw_route_rank(m, &rt.tgw_id, true, std::slice::from_ref(att_id)),
                 TgwChoice {
                     destination: n.to_string(),
                     attachments: vec![att_id.clone()],

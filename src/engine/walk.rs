@@ -1703,6 +1703,29 @@ impl<'m> Walker<'m> {
                 set,
             );
         }
+        // §4.5: a NAT gateway handles TCP, UDP and ICMP (ICMPv6 for NAT64), nothing else.
+        let v4_only = [super::packet::ALL_V4];
+        let set_v4 = set.restrict(Dim::Src, &v4_only);
+        let set_v6 = set.exclude(Dim::Src, &v4_only);
+        let (handled_v4, handled_v6) = ([(1, 1), (6, 6), (17, 17)], [(6, 6), (17, 17), (58, 58)]);
+        let other = set_v4
+            .exclude(Dim::Proto, &handled_v4)
+            .union_disjoint(&set_v6.exclude(Dim::Proto, &handled_v6));
+        let set = set_v4
+            .restrict(Dim::Proto, &handled_v4)
+            .union_disjoint(&set_v6.restrict(Dim::Proto, &handled_v6));
+        if !other.is_empty() {
+            self.block(
+                t.clone(),
+                nat_id,
+                "PROTOCOL_NOT_SUPPORTED",
+                format!("{nat_id} carries TCP, UDP and ICMP only"),
+                other,
+            );
+        }
+        if set.is_empty() {
+            return;
+        }
         // §4.5: source becomes the NAT's private address, source ports 1024-65535.
         t.client_ports = Some(
             t.client_ports
@@ -2406,14 +2429,17 @@ impl<'m> Walker<'m> {
         };
         let Some(rt) = m.tgw_route_tables.get(&rt_id) else {
             let route = format!("{ingress} is associated with {rt_id}");
-            if let Some(why) = self.not_collected(ResourceKind::TgwRouteTable, route) {
+            if let Some(why) = self.not_collected(ResourceKind::TgwRouteTable, route.clone()) {
                 return self.finish(t, why, set);
             }
-            return self.block(
+            // The association names a table AWS has: one the snapshot does not show (another
+            // account's, on a shared gateway; or a partial collection), so its routes are
+            // not known.
+            return self.finish(
                 t,
-                &rt_id,
-                "TGW_ATTACHMENT_NOT_ASSOCIATED",
-                format!("{rt_id} is not in the snapshot"),
+                Ending::Unknown(format!(
+                    "{route}, which is not in the snapshot (another account's table, on a gateway shared with this one?): its routes are not known"
+                )),
                 set,
             );
         };
@@ -4270,13 +4296,14 @@ impl<'m> Walker<'m> {
                 bad.push(("TGW_ATTACHMENT_NOT_ASSOCIATED", why, ok));
                 return (PacketSet::empty(), bad);
             };
-            let Some(rt) = att
-                .route_table_id
-                .as_ref()
-                .and_then(|r| m.tgw_route_tables.get(r))
-            else {
+            let Some(rt_id) = att.route_table_id.as_ref() else {
                 let why = format!("replies enter {tgw} by {reply_ingress}, which is associated with no route table");
                 bad.push(("TGW_ATTACHMENT_NOT_ASSOCIATED", why, ok));
+                return (PacketSet::empty(), bad);
+            };
+            let Some(rt) = m.tgw_route_tables.get(rt_id) else {
+                let why = format!("replies enter {tgw} by {reply_ingress}, which is associated with {rt_id}, not in the snapshot: its routes are not known");
+                bad.push((UNDECIDED, why, ok));
                 return (PacketSet::empty(), bad);
             };
             let table = self.idx.tgw_table(m, rt);
