@@ -2204,6 +2204,24 @@ fn class_info<'a>(
             }
         }
     }
+    // IPv6 outside global unicast (unique local addresses, fc00::/7) is not routed on the
+    // internet (§4.4; `Walker::internet_side` says so in a query).
+    let global = walk::global_v6();
+    let mut dst_internet: Vec<(Interval, usize)> = dst_internet
+        .into_iter()
+        .flat_map(|(iv, k)| {
+            let parts: Vec<Interval> = if packet::is_v4(iv.0) {
+                vec![iv]
+            } else {
+                global
+                    .iter()
+                    .filter(|g| g.0 <= iv.1 && iv.0 <= g.1)
+                    .map(|g| (iv.0.max(g.0), iv.1.min(g.1)))
+                    .collect()
+            };
+            parts.into_iter().map(move |p| (p, k))
+        })
+        .collect();
     dst.sort();
     dst_internet.sort();
     dst_internet.dedup();

@@ -550,6 +550,11 @@ pub fn onprem_entry_space(m: &Model, e: &OnpremEntry) -> Vec<Interval> {
     }
 }
 
+/// IPv6 global unicast (2000::/3): the IPv6 addresses the internet routes.
+pub fn global_v6() -> Vec<Interval> {
+    net_intervals(&"2000::/3".parse().expect("a prefix"))
+}
+
 /// Internet addresses: public IPv4 and IPv6 global unicast (2000::/3).
 pub fn internet_space() -> Vec<Interval> {
     let v4 = PacketSet::from_box(super::packet::PBox::FULL.with(Dim::Src, super::packet::ALL_V4))
@@ -559,7 +564,7 @@ pub fn internet_space() -> Vec<Interval> {
         )
         .project(Dim::Src);
     let mut out = v4;
-    out.extend(net_intervals(&"2000::/3".parse().unwrap()));
+    out.extend(global_v6());
     out
 }
 
@@ -1886,7 +1891,33 @@ impl<'m> Walker<'m> {
                 if !attached {
                     return self.block(t, igw, "BLACKHOLE_ROUTE", format!("route table {rt_id} sends traffic to {igw}, which is not attached to {vpc_id}"), set);
                 }
-                let mut set = self.cross_out(subnet_id, set, &mut t);
+                let set = self.cross_out(subnet_id, set, &mut t);
+                // IPv6 sources outside global unicast (unique local addresses, fc00::/7) are
+                // not routed on the internet (§4.4): no reply could come back.
+                let local = set
+                    .exclude(Dim::Src, &[super::packet::ALL_V4])
+                    .exclude(Dim::Src, &global_v6());
+                let mut set = if local.is_empty() {
+                    set
+                } else {
+                    let detail = format!(
+                        "{} is not a global IPv6 address (2000::/3; unique local addresses are fc00::/7): the internet does not route it",
+                        describe_src(&local)
+                    );
+                    let rest = set.subtract(&local);
+                    if rest.is_empty() {
+                        // Carry on hypothetically to name what else would block.
+                        t.blocks.push(Block {
+                            component: igw.clone(),
+                            code: "NOT_INTERNET_ROUTABLE",
+                            detail,
+                        });
+                        set
+                    } else {
+                        self.block(t.clone(), igw, "NOT_INTERNET_ROUTABLE", detail, local);
+                        rest
+                    }
+                };
                 if egress_only {
                     let v6 = set.exclude(Dim::Src, &[super::packet::ALL_V4]);
                     set = Self::filter(&mut t, &set, v6, igw, "NO_ROUTE_TO_DESTINATION", || {
@@ -3278,7 +3309,27 @@ impl<'m> Walker<'m> {
                 continue;
             }
             rest = rest.exclude(Dim::Dst, &v6);
-            self.enter_via_igw(h, part, t.clone());
+            // An address outside global unicast (a unique local address from a private IPAM
+            // pool, fc00::/7) is not routed on the internet, IGW or not (§4.4): named, and
+            // followed on to name what else blocks.
+            let global = global_v6();
+            let local = part.exclude(Dim::Dst, &global);
+            if !local.is_empty() {
+                let mut t2 = t.clone();
+                t2.blocks.push(Block {
+                    component: "internet".into(),
+                    code: "NOT_INTERNET_ROUTABLE",
+                    detail: format!(
+                        "{} is not a global IPv6 address (2000::/3; unique local addresses are fc00::/7): the internet does not route it",
+                        describe_dst(&local)
+                    ),
+                });
+                self.enter_via_igw(h, local, t2);
+            }
+            let part = part.restrict(Dim::Dst, &global);
+            if !part.is_empty() {
+                self.enter_via_igw(h, part, t.clone());
+            }
         }
         if rest.is_empty() {
             return;
