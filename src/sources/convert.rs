@@ -174,6 +174,13 @@ fn listener_action(a: &wire::ListenerAction) -> ListenerAction {
                         }
                     }
                 }
+                // A group of weight 0 gets no share of the requests (ELBv2 API reference,
+                // `TargetGroupTuple`: requests are split by weight).
+                tgs.retain(|arn| {
+                    !fc.target_groups
+                        .iter()
+                        .any(|t| t.target_group_arn.as_ref() == Some(arn) && t.weight == Some(0))
+                });
             }
             ListenerAction::Forward(tgs)
         }

@@ -957,6 +957,8 @@ pub struct ForwardConfig {
 #[serde(rename_all = "PascalCase")]
 pub struct WeightedTargetGroup {
     pub target_group_arn: Option<String>,
+    /// 0 to 999: a group's share of the requests is its weight over the sum (0: none).
+    pub weight: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, Default)]
