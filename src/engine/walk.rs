@@ -1416,9 +1416,15 @@ impl<'m> Walker<'m> {
         let rt_id = rt
             .map(|r| r.id.clone())
             .unwrap_or_else(|| format!("{vpc_id} (local routes assumed)"));
+        let table_unknown = self.route_table_unknown(subnet_id, vpc_id);
         for (choice, part) in self.idx.graph.route_partition(subnet_id, &set, Dim::Dst) {
             let mut t2 = t.clone();
             match choice {
+                None if table_unknown.is_some() => self.finish(
+                    t2,
+                    Ending::Unknown(table_unknown.clone().unwrap_or_default()),
+                    part,
+                ),
                 None => self.block(
                     t2,
                     &rt_id,
@@ -3759,6 +3765,13 @@ impl<'m> Walker<'m> {
                 }
                 (Arrival::PreservedByLb, _) => true,
             };
+            if choice.is_none() {
+                if let Some(why) = self.route_table_unknown(place.subnet_id, place.vpc_id) {
+                    unknown = unknown.union(&part);
+                    undecided.push((format!("the replies: {why}"), part));
+                    continue;
+                }
+            }
             if !good {
                 // §6.1: AWS does no reverse-path check. A reply that a transit gateway, a
                 // peering or an appliance takes another way than the request came may still
@@ -4872,6 +4885,20 @@ impl<'m> Walker<'m> {
     /// Where an active `route` names a target missing from the snapshot: `unknown` when the
     /// snapshot has nothing of its `kind` at all (not collected; a route whose target is gone
     /// reads `blackhole`, §3.3), `None` when the kind was collected (the target is gone).
+    /// Why a subnet's routes beyond the local ones are not known: it has no route table in
+    /// the snapshot although the snapshot has route tables (every VPC has a main table, §3.1,
+    /// which this one lacks: a partial collection). `None` when its table is known, or when
+    /// no route table was collected at all (then only local routes are assumed, and said).
+    fn route_table_unknown(&self, subnet_id: &str, vpc_id: &str) -> Option<String> {
+        (self.idx.subnet_route_table(subnet_id).is_none()
+            && self.m.present_kinds.contains(&ResourceKind::RouteTable))
+        .then(|| {
+            format!(
+                "{subnet_id} has no explicit route table association and the main route table of {vpc_id} is not in the snapshot: its routes beyond the local ones are not known"
+            )
+        })
+    }
+
     fn not_collected(&self, kind: ResourceKind, route: String) -> Option<Ending> {
         let (what, call) = match kind {
             ResourceKind::NatGateway => ("NAT gateways", "describe-nat-gateways"),
