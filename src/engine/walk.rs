@@ -550,6 +550,15 @@ pub fn onprem_entry_space(m: &Model, e: &OnpremEntry) -> Vec<Interval> {
     }
 }
 
+/// The prefix lists a transit gateway route table routes whose entries the snapshot does not
+/// hold: what they would route is not known (§6.2; a subnet's table likewise, §3.2).
+fn tgw_lists_of_unknown_entries<'a>(m: &'a Model, rt: &'a TgwRouteTable) -> Vec<&'a str> {
+    m.lists_of_unknown_entries(rt.routes.iter().filter_map(|r| match &r.destination {
+        RouteDestination::PrefixList(pl) => Some(pl.as_str()),
+        RouteDestination::Cidr(_) => None,
+    }))
+}
+
 /// IPv6 global unicast (2000::/3): the IPv6 addresses the internet routes.
 pub fn global_v6() -> Vec<Interval> {
     net_intervals(&"2000::/3".parse().expect("a prefix"))
@@ -2497,6 +2506,12 @@ impl<'m> Walker<'m> {
                     self.finish(t2, Ending::Unknown(why), part);
                     continue;
                 }
+                let lists = tgw_lists_of_unknown_entries(m, rt);
+                if !lists.is_empty() {
+                    let why = format!("transit gateway route table {rt_id} of {tgw} has no route for {} that the snapshot shows, and it routes prefix lists whose entries are not in the snapshot ({}; get-managed-prefix-list-entries)", describe_dst(&part), lists.join(", "));
+                    self.finish(t2, Ending::Unknown(why), part);
+                    continue;
+                }
                 self.block(
                     t2,
                     &rt_id,
@@ -4384,6 +4399,7 @@ impl<'m> Walker<'m> {
                             continue;
                         }
                         None if !rt.routes_known => (UNDECIDED, format!("transit gateway route table {} has no route back that the snapshot shows, and its routes are not in the snapshot (search-transit-gateway-routes)", rt.id)),
+                        None if !tgw_lists_of_unknown_entries(m, rt).is_empty() => (UNDECIDED, format!("transit gateway route table {} has no route back that the snapshot shows, and it routes prefix lists whose entries are not in the snapshot ({})", rt.id, tgw_lists_of_unknown_entries(m, rt).join(", "))),
                         None => ("TGW_NO_ROUTE", format!("transit gateway route table {} has no route back", rt.id)),
                         // Back to on-premises by another VPN or Direct Connect attachment than
                         // the request came by: whether that reaches the client depends on
