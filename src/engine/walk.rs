@@ -3420,6 +3420,24 @@ impl<'m> Walker<'m> {
                 });
                 self.finish(t2, Ending::Blocked, part);
             }
+            // Public addresses nothing of the estate holds (an Elastic IP associated with
+            // nothing goes nowhere, §8): the internet does not bring them in.
+            let unused = routable.exclude(
+                Dim::Dst,
+                &super::packet::merge(held.iter().flat_map(|h| h.private.clone()).collect()),
+            );
+            if !unused.is_empty() {
+                self.block(
+                    t.clone(),
+                    "internet",
+                    "DESTINATION_ADDRESS_UNUSED",
+                    format!(
+                        "{} is held by nothing in the snapshot (no interface, load balancer or NAT gateway; an Elastic IP associated with nothing goes nowhere): the internet does not bring it into the estate",
+                        describe_dst(&unused)
+                    ),
+                    unused,
+                );
+            }
         }
         // A query to one internet gateway: leaving by another is leaving elsewhere.
         if let (Some(want), false, false) = (
