@@ -404,6 +404,10 @@ pub fn not_internet_routable() -> Vec<Interval> {
         "172.16.0.0/12",
         "192.168.0.0/16",
         "224.0.0.0/3",
+        // IPv6 outside global unicast: unique local, link-local, multicast (§4.4).
+        "fc00::/7",
+        "fe80::/10",
+        "ff00::/8",
     ]
     .iter()
     .flat_map(|c| net_intervals(&c.parse().unwrap()))
@@ -1822,7 +1826,10 @@ impl<'m> Walker<'m> {
         {
             let mut t3 = t2.clone();
             match choice {
-                None => self.block(t3, &rt_id, "NO_ROUTE_TO_DESTINATION", format!("route table {rt_id} of the NAT gateway's subnet {nat_subnet} has no route for {}", describe_dst(&part)), part),
+                None => match self.route_table_unknown(&nat_subnet, &nat_vpc) {
+                    Some(why) => self.finish(t3, Ending::Unknown(why), part),
+                    None => self.block(t3, &rt_id, "NO_ROUTE_TO_DESTINATION", format!("route table {rt_id} of the NAT gateway's subnet {nat_subnet} has no route for {}", describe_dst(&part)), part),
+                },
                 Some(c) if !c.active => self.block(t3, &rt_id, "BLACKHOLE_ROUTE", format!("route table {rt_id} sends {} to a blackhole", c.destination), part),
                 Some(c) => {
                     if matches!(c.target, RouteTarget::InternetGateway(_)) {
@@ -2489,6 +2496,13 @@ impl<'m> Walker<'m> {
                 set,
             );
         };
+        // A prefix list whose entries are not in the snapshot may hold a longer prefix than
+        // any route the snapshot shows, for any destination: which route is taken is not known.
+        let lists = tgw_lists_of_unknown_entries(m, rt);
+        if !lists.is_empty() {
+            let why = format!("transit gateway route table {rt_id} of {tgw} routes prefix lists whose entries are not in the snapshot ({}; get-managed-prefix-list-entries): the route {} takes is not known", lists.join(", "), describe_dst(&set));
+            return self.finish(t, Ending::Unknown(why), set);
+        }
         chain.push((tgw.to_string(), ingress.to_string()));
         t.depth += 1;
         let table = self.idx.tgw_table(m, rt);
@@ -2503,12 +2517,6 @@ impl<'m> Walker<'m> {
             let Some(c) = choice else {
                 if !rt.routes_known {
                     let why = format!("transit gateway route table {rt_id} of {tgw} has no route for {} that the snapshot shows, and its routes are not in the snapshot (search-transit-gateway-routes)", describe_dst(&part));
-                    self.finish(t2, Ending::Unknown(why), part);
-                    continue;
-                }
-                let lists = tgw_lists_of_unknown_entries(m, rt);
-                if !lists.is_empty() {
-                    let why = format!("transit gateway route table {rt_id} of {tgw} has no route for {} that the snapshot shows, and it routes prefix lists whose entries are not in the snapshot ({}; get-managed-prefix-list-entries)", describe_dst(&part), lists.join(", "));
                     self.finish(t2, Ending::Unknown(why), part);
                     continue;
                 }
@@ -2927,7 +2935,10 @@ impl<'m> Walker<'m> {
                 // over a peering or a VPN, §6.1).
                 Some(rc) if self.is_gateway_endpoint(&rc.target) => self.block(t3, rc.target.id(), "PEERING_TRANSIT_NOT_SUPPORTED", format!("traffic from {tgw} entering {dvpc} is routed by {entry}'s route table to gateway endpoint {}, which serves {dvpc}'s own resources only (endpoint connections do not extend out of a VPC)", rc.target.id()), sub),
                 Some(rc) => self.finish(t3, Ending::Unknown(format!("traffic from {tgw} entering {dvpc} is routed by {entry}'s route table to {}, which is not followed further", rc.target.id())), sub),
-                None => self.block(t3, entry, "NO_ROUTE_TO_DESTINATION", format!("{entry}'s route table has no route for {}", describe_dst(&sub)), sub),
+                None => match self.route_table_unknown(entry, dvpc) {
+                    Some(why) => self.finish(t3, Ending::Unknown(why), sub),
+                    None => self.block(t3, entry, "NO_ROUTE_TO_DESTINATION", format!("{entry}'s route table has no route for {}", describe_dst(&sub)), sub),
+                },
             }
         }
     }
@@ -3422,10 +3433,26 @@ impl<'m> Walker<'m> {
             }
             // Public addresses nothing of the estate holds (an Elastic IP associated with
             // nothing goes nowhere, §8): the internet does not bring them in.
-            let unused = routable.exclude(
+            let mut unused = routable.exclude(
                 Dim::Dst,
                 &super::packet::merge(held.iter().flat_map(|h| h.private.clone()).collect()),
             );
+            // An Elastic IP associated with something the snapshot lacks leads there.
+            for (public, with) in &self.m.public_ips_elsewhere {
+                let a = super::packet::addr_interval(std::net::IpAddr::V4(*public));
+                let part = unused.restrict(Dim::Dst, &[a]);
+                if part.is_empty() {
+                    continue;
+                }
+                unused = unused.exclude(Dim::Dst, &[a]);
+                self.finish(
+                    t.clone(),
+                    Ending::Unknown(format!(
+                        "{public} is an Elastic IP associated with {with}, which is not in the snapshot: where it leads is not known"
+                    )),
+                    part,
+                );
+            }
             if !unused.is_empty() {
                 self.block(
                     t.clone(),
@@ -4403,6 +4430,12 @@ impl<'m> Walker<'m> {
                 bad.push((UNDECIDED, why, ok));
                 return (PacketSet::empty(), bad);
             };
+            let lists = tgw_lists_of_unknown_entries(m, rt);
+            if !lists.is_empty() {
+                let why = format!("replies enter {tgw} by {reply_ingress}, whose route table {} routes prefix lists whose entries are not in the snapshot ({}): the route they take is not known", rt.id, lists.join(", "));
+                bad.push((UNDECIDED, why, ok));
+                return (PacketSet::empty(), bad);
+            }
             let table = self.idx.tgw_table(m, rt);
             let fine = |c: &Option<&filters::TgwChoice>| {
                 c.is_some_and(|c| !c.blackhole && c.attachments.first() == Some(expected))
@@ -4417,7 +4450,6 @@ impl<'m> Walker<'m> {
                             continue;
                         }
                         None if !rt.routes_known => (UNDECIDED, format!("transit gateway route table {} has no route back that the snapshot shows, and its routes are not in the snapshot (search-transit-gateway-routes)", rt.id)),
-                        None if !tgw_lists_of_unknown_entries(m, rt).is_empty() => (UNDECIDED, format!("transit gateway route table {} has no route back that the snapshot shows, and it routes prefix lists whose entries are not in the snapshot ({})", rt.id, tgw_lists_of_unknown_entries(m, rt).join(", "))),
                         None => ("TGW_NO_ROUTE", format!("transit gateway route table {} has no route back", rt.id)),
                         // Back to on-premises by another VPN or Direct Connect attachment than
                         // the request came by: whether that reaches the client depends on
@@ -4916,9 +4948,6 @@ impl<'m> Walker<'m> {
             })
     }
 
-    /// Where an active `route` names a target missing from the snapshot: `unknown` when the
-    /// snapshot has nothing of its `kind` at all (not collected; a route whose target is gone
-    /// reads `blackhole`, §3.3), `None` when the kind was collected (the target is gone).
     /// Why a subnet's routes beyond the local ones are not known: it has no route table in
     /// the snapshot although the snapshot has route tables (every VPC has a main table, §3.1,
     /// which this one lacks: a partial collection). `None` when its table is known, or when
@@ -4933,6 +4962,9 @@ impl<'m> Walker<'m> {
         })
     }
 
+    /// Where an active `route` names a target missing from the snapshot: `unknown` when the
+    /// snapshot has nothing of its `kind` at all (not collected; a route whose target is gone
+    /// reads `blackhole`, §3.3), `None` when the kind was collected (the target is gone).
     fn not_collected(&self, kind: ResourceKind, route: String) -> Option<Ending> {
         let (what, call) = match kind {
             ResourceKind::NatGateway => ("NAT gateways", "describe-nat-gateways"),

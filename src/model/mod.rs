@@ -1363,6 +1363,10 @@ pub struct Model {
     pub target_groups: BTreeMap<String, TargetGroup>,
     /// RDS instances by identifier.
     pub db_instances: BTreeMap<String, DbInstance>,
+    /// Elastic IPs associated with something the snapshot does not describe (an interface it
+    /// lacks: another account's, a load balancer's, a partial collection), with that
+    /// something's id: where they lead is not known.
+    pub public_ips_elsewhere: BTreeMap<Ipv4Addr, String>,
     /// Kinds for which the snapshot held at least one file (even an empty list).
     pub present_kinds: BTreeSet<ResourceKind>,
     /// Whether the snapshot says it is partial (an interrupted or failed collection).

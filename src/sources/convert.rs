@@ -899,6 +899,21 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         entry.entries_known = true;
     }
 
+    // Elastic IPs associated with something (an interface, or an instance): checked against
+    // the interfaces once they are known.
+    let associated: Vec<(Ipv4Addr, String)> = raw
+        .addresses
+        .iter()
+        .filter_map(|(_, a)| {
+            let public = a.public_ip.as_deref()?.parse::<Ipv4Addr>().ok()?;
+            let with = a
+                .network_interface_id
+                .clone()
+                .or_else(|| a.instance_id.clone())
+                .or_else(|| a.association_id.clone())?;
+            Some((public, with))
+        })
+        .collect();
     // Elastic IPs, by ENI and private address.
     let mut eips: Eips = BTreeMap::new();
     for (f, a) in &raw.addresses {
@@ -1803,6 +1818,15 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         }
     }
     m.network_interfaces = sorted_map(enis);
+    let mapped: HashSet<Ipv4Addr> = m
+        .network_interfaces
+        .values()
+        .flat_map(|e| e.private_ips.iter().filter_map(|p| p.public))
+        .collect();
+    m.public_ips_elsewhere = associated
+        .into_iter()
+        .filter(|(public, _)| !mapped.contains(public))
+        .collect();
 
     inherit_locations(&mut m);
     (m, cx.diagnostics)
