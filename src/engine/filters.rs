@@ -592,6 +592,9 @@ pub struct TgwRoutes {
     targets: Vec<TgwChoice>,
     /// The longest-prefix map by target (neighbouring ranges of one target joined).
     target_map: RangeInclusiveMap<u128, usize>,
+    /// The prefix lists the table routes whose entries the snapshot does not hold: which
+    /// route a packet takes is then not known (an entry may be longer than any route shown).
+    pub unknown_lists: Vec<String>,
 }
 
 impl TgwRoutes {
@@ -759,11 +762,20 @@ pub fn tgw_routes(m: &Model, rt: &TgwRouteTable) -> TgwRoutes {
             }
         })
         .collect();
+    let unknown_lists = m
+        .lists_of_unknown_entries(rt.routes.iter().filter_map(|r| match &r.destination {
+            RouteDestination::PrefixList(pl) => Some(pl.as_str()),
+            RouteDestination::Cidr(_) => None,
+        }))
+        .into_iter()
+        .map(str::to_string)
+        .collect();
     TgwRoutes {
         choices,
         map,
         targets,
         target_map,
+        unknown_lists,
     }
 }
 

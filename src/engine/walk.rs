@@ -554,15 +554,6 @@ pub fn onprem_entry_space(m: &Model, e: &OnpremEntry) -> Vec<Interval> {
     }
 }
 
-/// The prefix lists a transit gateway route table routes whose entries the snapshot does not
-/// hold: what they would route is not known (§6.2; a subnet's table likewise, §3.2).
-fn tgw_lists_of_unknown_entries<'a>(m: &'a Model, rt: &'a TgwRouteTable) -> Vec<&'a str> {
-    m.lists_of_unknown_entries(rt.routes.iter().filter_map(|r| match &r.destination {
-        RouteDestination::PrefixList(pl) => Some(pl.as_str()),
-        RouteDestination::Cidr(_) => None,
-    }))
-}
-
 /// IPv6 global unicast (2000::/3): the IPv6 addresses the internet routes.
 pub fn global_v6() -> Vec<Interval> {
     net_intervals(&"2000::/3".parse().expect("a prefix"))
@@ -2498,14 +2489,13 @@ impl<'m> Walker<'m> {
         };
         // A prefix list whose entries are not in the snapshot may hold a longer prefix than
         // any route the snapshot shows, for any destination: which route is taken is not known.
-        let lists = tgw_lists_of_unknown_entries(m, rt);
-        if !lists.is_empty() {
-            let why = format!("transit gateway route table {rt_id} of {tgw} routes prefix lists whose entries are not in the snapshot ({}; get-managed-prefix-list-entries): the route {} takes is not known", lists.join(", "), describe_dst(&set));
+        let table = self.idx.tgw_table(m, rt);
+        if !table.unknown_lists.is_empty() {
+            let why = format!("transit gateway route table {rt_id} of {tgw} routes prefix lists whose entries are not in the snapshot ({}; get-managed-prefix-list-entries): the route {} takes is not known", table.unknown_lists.join(", "), describe_dst(&set));
             return self.finish(t, Ending::Unknown(why), set);
         }
         chain.push((tgw.to_string(), ingress.to_string()));
         t.depth += 1;
-        let table = self.idx.tgw_table(m, rt);
         // Network mode keeps no hops: the parts for one target go on together.
         let parts = if self.goal.network {
             table.partition_by_target(&set, Dim::Dst)
@@ -4430,13 +4420,12 @@ impl<'m> Walker<'m> {
                 bad.push((UNDECIDED, why, ok));
                 return (PacketSet::empty(), bad);
             };
-            let lists = tgw_lists_of_unknown_entries(m, rt);
-            if !lists.is_empty() {
-                let why = format!("replies enter {tgw} by {reply_ingress}, whose route table {} routes prefix lists whose entries are not in the snapshot ({}): the route they take is not known", rt.id, lists.join(", "));
+            let table = self.idx.tgw_table(m, rt);
+            if !table.unknown_lists.is_empty() {
+                let why = format!("replies enter {tgw} by {reply_ingress}, whose route table {} routes prefix lists whose entries are not in the snapshot ({}): the route they take is not known", rt.id, table.unknown_lists.join(", "));
                 bad.push((UNDECIDED, why, ok));
                 return (PacketSet::empty(), bad);
             }
-            let table = self.idx.tgw_table(m, rt);
             let fine = |c: &Option<&filters::TgwChoice>| {
                 c.is_some_and(|c| !c.blackhole && c.attachments.first() == Some(expected))
             };
