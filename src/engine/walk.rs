@@ -1420,25 +1420,25 @@ impl<'m> Walker<'m> {
         let rt_id = rt
             .map(|r| r.id.clone())
             .unwrap_or_else(|| format!("{vpc_id} (local routes assumed)"));
-        let table_unknown = self.route_table_unknown(subnet_id, vpc_id);
         for (choice, part) in self.idx.graph.route_partition(subnet_id, &set, Dim::Dst) {
             let mut t2 = t.clone();
             match choice {
-                None if table_unknown.is_some() => self.finish(
-                    t2,
-                    Ending::Unknown(table_unknown.clone().unwrap_or_default()),
-                    part,
-                ),
-                None => self.block(
-                    t2,
-                    &rt_id,
-                    "NO_ROUTE_TO_DESTINATION",
-                    format!(
-                        "route table {rt_id} of {subnet_id} has no route for {}",
-                        describe_dst(&part)
+                None => match rt
+                    .is_none()
+                    .then(|| self.route_table_unknown(subnet_id, vpc_id))
+                {
+                    Some(Some(why)) => self.finish(t2, Ending::Unknown(why), part),
+                    _ => self.block(
+                        t2,
+                        &rt_id,
+                        "NO_ROUTE_TO_DESTINATION",
+                        format!(
+                            "route table {rt_id} of {subnet_id} has no route for {}",
+                            describe_dst(&part)
+                        ),
+                        part,
                     ),
-                    part,
-                ),
+                },
                 Some(c) if !c.active => self.block(
                     t2,
                     &rt_id,
@@ -1726,9 +1726,9 @@ impl<'m> Walker<'m> {
         let other = set_v4
             .exclude(Dim::Proto, &handled_v4)
             .union_disjoint(&set_v6.exclude(Dim::Proto, &handled_v6));
-        let set = set_v4
-            .restrict(Dim::Proto, &handled_v4)
-            .union_disjoint(&set_v6.restrict(Dim::Proto, &handled_v6));
+        let v4 = set_v4.restrict(Dim::Proto, &handled_v4);
+        let v6 = set_v6.restrict(Dim::Proto, &handled_v6);
+        let set = v4.union_disjoint(&v6);
         if !other.is_empty() {
             self.block(
                 t.clone(),
@@ -1763,8 +1763,6 @@ impl<'m> Walker<'m> {
         // A NAT gateway also translates IPv6 packets for the well-known prefix 64:ff9b::/96
         // into IPv4 (NAT64: VPC User Guide, "DNS64 and NAT64"); that is not modelled, so what
         // it would carry is `unknown`. Other IPv6 packets it does not translate.
-        let v4 = set.restrict(Dim::Src, &[super::packet::ALL_V4]);
-        let v6 = set.exclude(Dim::Src, &[super::packet::ALL_V4]);
         let nat64_prefix = net_intervals(&"64:ff9b::/96".parse().expect("a prefix"));
         let nat64 = v6.restrict(Dim::Dst, &nat64_prefix);
         if !nat64.is_empty() {
@@ -3318,40 +3316,23 @@ impl<'m> Walker<'m> {
             .into_iter()
             .map(str::to_string)
             .collect();
+        // Only global unicast: the others (unique local fc00::/7, §4.4) are not routed on the
+        // internet and are left to the unroutable addresses below.
+        let global = global_v6();
         for host_id in v6_hosts {
             let h = self.host(&host_id);
             let v6: Vec<Interval> = h
                 .private
                 .iter()
                 .copied()
-                .filter(|p| !super::packet::is_v4(p.0))
+                .filter(|p| global.iter().any(|g| g.0 <= p.0 && p.1 <= g.1))
                 .collect();
             let part = rest.restrict(Dim::Dst, &v6);
             if part.is_empty() {
                 continue;
             }
             rest = rest.exclude(Dim::Dst, &v6);
-            // An address outside global unicast (a unique local address from a private IPAM
-            // pool, fc00::/7) is not routed on the internet, IGW or not (§4.4): named, and
-            // followed on to name what else blocks.
-            let global = global_v6();
-            let local = part.exclude(Dim::Dst, &global);
-            if !local.is_empty() {
-                let mut t2 = t.clone();
-                t2.blocks.push(Block {
-                    component: "internet".into(),
-                    code: "NOT_INTERNET_ROUTABLE",
-                    detail: format!(
-                        "{} is not a global IPv6 address (2000::/3; unique local addresses are fc00::/7): the internet does not route it",
-                        describe_dst(&local)
-                    ),
-                });
-                self.enter_via_igw(h, local, t2);
-            }
-            let part = part.restrict(Dim::Dst, &global);
-            if !part.is_empty() {
-                self.enter_via_igw(h, part, t.clone());
-            }
+            self.enter_via_igw(h, part, t.clone());
         }
         if rest.is_empty() {
             return;
@@ -3399,11 +3380,10 @@ impl<'m> Walker<'m> {
                 .values()
                 .filter(|h| !h.virtual_node && !routable.restrict(Dim::Dst, &h.private).is_empty())
                 .collect();
+            let held_addrs =
+                super::packet::merge(held.iter().flat_map(|h| h.private.clone()).collect());
             if !held.is_empty() {
-                let part = routable.restrict(
-                    Dim::Dst,
-                    &super::packet::merge(held.iter().flat_map(|h| h.private.clone()).collect()),
-                );
+                let part = routable.restrict(Dim::Dst, &held_addrs);
                 let mut names: Vec<&str> = held.iter().take(3).map(|h| h.name.as_str()).collect();
                 let more = format!("{} more", held.len() - names.len());
                 if held.len() > names.len() {
@@ -3423,10 +3403,7 @@ impl<'m> Walker<'m> {
             }
             // Public addresses nothing of the estate holds (an Elastic IP associated with
             // nothing goes nowhere, §8): the internet does not bring them in.
-            let mut unused = routable.exclude(
-                Dim::Dst,
-                &super::packet::merge(held.iter().flat_map(|h| h.private.clone()).collect()),
-            );
+            let mut unused = routable.exclude(Dim::Dst, &held_addrs);
             // An Elastic IP associated with something the snapshot lacks leads there.
             for (public, with) in &self.m.public_ips_elsewhere {
                 let a = super::packet::addr_interval(std::net::IpAddr::V4(*public));

@@ -899,28 +899,25 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         entry.entries_known = true;
     }
 
-    // Elastic IPs associated with something (an interface, or an instance): checked against
-    // the interfaces once they are known.
-    let associated: Vec<(Ipv4Addr, String)> = raw
-        .addresses
-        .iter()
-        .filter_map(|(_, a)| {
-            let public = a.public_ip.as_deref()?.parse::<Ipv4Addr>().ok()?;
-            let with = a
-                .network_interface_id
-                .clone()
-                .or_else(|| a.instance_id.clone())
-                .or_else(|| a.association_id.clone())?;
-            Some((public, with))
-        })
-        .collect();
-    // Elastic IPs, by ENI and private address.
+    // Elastic IPs, by ENI and private address; and every associated one with what it is
+    // associated with (an interface, or an instance), checked against the interfaces once
+    // they are known.
     let mut eips: Eips = BTreeMap::new();
+    let mut associated: Vec<(Ipv4Addr, String)> = Vec::new();
     for (f, a) in &raw.addresses {
-        let (Some(eni), Some(public)) = (&a.network_interface_id, &a.public_ip) else {
+        let with = a
+            .network_interface_id
+            .as_ref()
+            .or(a.instance_id.as_ref())
+            .or(a.association_id.as_ref());
+        let (Some(with), Some(public)) = (with, &a.public_ip) else {
             continue;
         };
         let Some(IpAddr::V4(public)) = cx.ip(f, "Elastic IP", public) else {
+            continue;
+        };
+        associated.push((public, with.clone()));
+        let Some(eni) = &a.network_interface_id else {
             continue;
         };
         let private = a
