@@ -37,6 +37,9 @@ pub fn assumptions(model: &Model) -> Vec<String> {
     if !model.present_kinds.contains(&ResourceKind::NetworkAcl) && !model.subnets.is_empty() {
         out.push("no network ACLs in the snapshot: every subnet is assumed to use its VPC's default NACL, which allows all traffic".to_string());
     }
+    if model.present_kinds.contains(&ResourceKind::NetworkAcl) {
+        out.extend(nacls_missing(model));
+    }
     if !model.present_kinds.contains(&ResourceKind::SecurityGroup)
         && !model.network_interfaces.is_empty()
     {
@@ -64,6 +67,39 @@ pub fn assumptions(model: &Model) -> Vec<String> {
         out.push("the snapshot is marked partial (an interrupted or failed collection): resources may be missing".to_string());
     }
     out
+}
+
+/// Subnets whose network ACL the snapshot lacks although it has network ACLs: no explicit
+/// association, and their VPC's default NACL (every subnet uses one, §2.1, §2.3) is missing — a partial
+/// collection. The engine lets their traffic through as a new default NACL would; one line per
+/// VPC says so.
+fn nacls_missing(model: &Model) -> Vec<String> {
+    let mut associated: std::collections::HashSet<&str> = Default::default();
+    let mut with_default: std::collections::HashSet<&str> = Default::default();
+    for n in model.network_acls.values() {
+        associated.extend(n.subnet_ids.iter().map(String::as_str));
+        if n.is_default {
+            with_default.insert(n.vpc_id.as_str());
+        }
+    }
+    let mut by_vpc: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for s in model.subnets.values() {
+        if !associated.contains(s.id.as_str()) && !with_default.contains(s.vpc_id.as_str()) {
+            by_vpc
+                .entry(s.vpc_id.as_str())
+                .or_default()
+                .push(s.id.as_str());
+        }
+    }
+    by_vpc
+        .into_iter()
+        .map(|(vpc, subnets)| {
+            format!(
+                "the default network ACL of {vpc} is not in the snapshot, which has network ACLs: its subnets without an explicit association ({}) are assumed to allow all traffic, as a new default NACL does",
+                listed(&subnets)
+            )
+        })
+        .collect()
 }
 
 /// Up to five ids, then how many more.

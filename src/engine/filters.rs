@@ -209,13 +209,30 @@ pub enum NaclCheck {
     InReply,
 }
 
-/// ICMP echo request types (IPv4 8, IPv6 128): the only ICMP packets whose reply must come back.
+/// The ICMP queries that are answered, as (protocol, request type, reply type): echo (IPv4
+/// 8 → 0, RFC 792), timestamp (13 → 14, RFC 792), information (15 → 16, RFC 792), address mask
+/// (17 → 18, RFC 950), and ICMPv6 echo (128 → 129, RFC 4443). Every other ICMP message
+/// (errors, redirects, router and neighbour discovery) gets no reply, so a NACL has no reply of
+/// it to judge.
+const ICMP_QUERIES: [(u8, u128, u128); 5] = [
+    (1, 8, 0),
+    (1, 13, 14),
+    (1, 15, 16),
+    (1, 17, 18),
+    (58, 128, 129),
+];
+
+/// The ICMP and ICMPv6 packets whose reply never comes back ([`ICMP_QUERIES`] lists those that
+/// do).
 fn icmp_without_reply() -> PacketSet {
     let v4 = PBox::FULL.with(Dim::Proto, (1, 1));
     let v6 = PBox::FULL.with(Dim::Proto, (58, 58));
-    let echo4 = PacketSet::from_box(v4.with(Dim::DstPort, (8 * 256, 8 * 256 + 255)));
-    let echo6 = PacketSet::from_box(v6.with(Dim::DstPort, (128 * 256, 128 * 256 + 255)));
-    PacketSet::from_boxes([v4, v6]).subtract(&echo4.union(&echo6))
+    let queries = PacketSet::from_boxes(ICMP_QUERIES.iter().map(|&(p, request, _)| {
+        PBox::FULL
+            .with(Dim::Proto, (p as u128, p as u128))
+            .with(Dim::DstPort, (request * 256, request * 256 + 255))
+    }));
+    PacketSet::from_boxes([v4, v6]).subtract(&queries)
 }
 
 /// Evaluates a NACL list first-match-wins; returns the allowed part and the allowing rule numbers.
@@ -415,8 +432,8 @@ impl CompiledNacl {
 }
 
 /// A NACL entry seen from the forward packet when it judges the reply: the
-/// reply's destination port is the forward source port, and an ICMP echo
-/// reply answers an echo request.
+/// reply's destination port is the forward source port, and an ICMP reply type (echo reply,
+/// timestamp reply, ...) answers its query ([`ICMP_QUERIES`]).
 fn reply_box(e: &NaclEntry) -> Option<PBox> {
     match (e.protocol, e.ports) {
         (Protocol::Number(p), PortSpec::Range(a, z)) => Some(
@@ -425,12 +442,12 @@ fn reply_box(e: &NaclEntry) -> Option<PBox> {
                 .with(Dim::SrcPort, (a as u128, z as u128)),
         ),
         (Protocol::Number(p), PortSpec::Icmp { kind: Some(t), .. }) => {
-            let request = match (p, t) {
-                (1, 0) => Some(8u128),
-                (58, 129) => Some(128u128),
-                _ => None,
-            };
-            // A rule for another ICMP type matches no echo reply; other ICMP needs no reply.
+            let request = ICMP_QUERIES
+                .iter()
+                .find(|&&(q, _, reply)| q == p && reply == t as u128)
+                .map(|&(_, request, _)| request);
+            // A rule for a type that answers no query matches no reply; [`icmp_without_reply`]
+            // lets the rest through.
             request.map(|r| {
                 PBox::FULL
                     .with(Dim::Proto, (p as u128, p as u128))

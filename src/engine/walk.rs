@@ -1692,12 +1692,21 @@ impl<'m> Walker<'m> {
         // Network mode keeps no hops: the allowing rules are not worked out.
         let network = self.goal.network;
         let (allowed, rules) = self.idx.nacl_filter(acl, set, check, !network);
+        let passes = !allowed.is_empty();
         let out = Self::filter(t, set, allowed, acl_id, "SUBNET_ACL_RESTRICTION", || {
             denies(acl_id)
         });
         if !network {
             let reply = matches!(check, NaclCheck::OutReply | NaclCheck::InReply);
-            let detail = format!("{}: rule {}", hop(), list(&rules));
+            let rule = match (acl, rules.is_empty()) {
+                // Only replies pass a NACL without a rule: ICMP messages that get none.
+                (Some(_), true) if passes && reply => {
+                    "none (this ICMP message gets no reply)".to_string()
+                }
+                (Some(_), true) => "no rule allows it".to_string(),
+                _ => format!("rule {}", list(&rules)),
+            };
+            let detail = format!("{}: {rule}", hop());
             Self::hop(t, acl_id, "nacl", acl_id, detail, reply);
         }
         out
