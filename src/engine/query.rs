@@ -1178,6 +1178,36 @@ fn run_resolved_as(
                 }
             }
             legs.push(Leg::addresses(ivs.clone()));
+            // §5.1: an `ip` target at an address asked for that no interface of the snapshot
+            // holds (on-premises, behind a VPN or Direct Connect) is reached through the load
+            // balancers forwarding to it.
+            if !ask.direct_only {
+                for l in m.listeners.values() {
+                    let Some(lb) = m.load_balancers.get(&l.lb_arn) else {
+                        continue;
+                    };
+                    if internet_source && !lb.internet_facing {
+                        continue;
+                    }
+                    let outside = l
+                        .target_groups()
+                        .filter_map(|tg| m.target_groups.get(tg))
+                        .filter(|tg| tg.target_type == TargetType::Ip)
+                        .flat_map(|tg| &tg.targets)
+                        .filter_map(|x| x.id.parse::<IpAddr>().ok())
+                        .map(packet::addr_interval)
+                        .any(|a| within(&a, ivs) && idx.holder_of(None, a).is_none());
+                    if outside {
+                        note_classic_cross_zone(lb, &mut lb_assumptions);
+                        let mut through = lb_legs(m, idx, lb, None, internet_source);
+                        for leg in &mut through {
+                            leg.entry = Some(l.arn.clone());
+                        }
+                        legs.extend(through);
+                    }
+                }
+                goal.outside_targets = ivs.clone();
+            }
         }
         Endpoint::Onprem(entries, _) => {
             goal.external = true;
@@ -1802,7 +1832,16 @@ fn lb_legs(
                 .target_groups()
                 .filter_map(|tg| m.target_groups.get(tg))
                 .any(|tg| lb.cross_zone_for(tg));
-            if !crosses && h.in_another_zone_than(target) {
+            // A target registered with a zone (outside the VPC) is left to the walk.
+            let registered = l
+                .target_groups()
+                .filter_map(|tg| m.target_groups.get(tg))
+                .any(|tg| {
+                    tg.targets
+                        .iter()
+                        .any(|x| walk::registered_zone(lb, tg, x, Some(target)).is_some())
+                });
+            if !crosses && !registered && h.in_another_zone_than(target) {
                 let zone = |z: &Option<String>| z.clone().unwrap_or_else(|| "no zone".into());
                 for leg in &mut out[first..] {
                     leg.pre_block = Some(Block {

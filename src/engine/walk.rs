@@ -102,6 +102,9 @@ pub struct Goal {
     pub entry_gateway: Option<String>,
     /// For load-balancer legs: the target ports asked for.
     pub target_ports: Vec<Interval>,
+    /// Destination addresses asked for at which a load balancer's `ip` target that no
+    /// interface of the snapshot holds (on-premises) completes the flow once forwarded there.
+    pub outside_targets: Vec<Interval>,
     /// Network mode (the all-pairs analysis, [`super::allpairs`]): the walk stops where packets
     /// enter a subnet, records a [`Delivery`] there (after the subnet's NACL and the return
     /// route, before any security group) and does not follow paths that leave through an
@@ -5079,12 +5082,24 @@ impl<'m> Walker<'m> {
                     }
                     _ => (None, None),
                 };
-                let (Some(th), Some(target_addr)) = (host, addr) else {
-                    continue;
+                // The target: an interface the goal wants, or an `ip` target at an address
+                // asked for that no interface of the snapshot holds (outside every VPC of it:
+                // on-premises, behind a VPN or Direct Connect; §5.1).
+                let (th, target_addr) = match (host, addr) {
+                    (Some(h), Some(a)) if self.goal.hosts.contains(&h.id) => (Some(h), a),
+                    (None, Some(a))
+                        if tg.target_type == TargetType::Ip
+                            && self
+                                .goal
+                                .outside_targets
+                                .iter()
+                                .any(|r| r.0 <= a.0 && a.1 <= r.1) =>
+                    {
+                        (None, a)
+                    }
+                    _ => continue,
                 };
-                if !self.goal.hosts.contains(&th.id) {
-                    continue;
-                }
+                let th_name = th.map_or(target.id.as_str(), |h| h.name.as_str());
                 if !ok {
                     self.block(
                         t.clone(),
@@ -5093,7 +5108,7 @@ impl<'m> Walker<'m> {
                         format!(
                             "{} sends {} nothing: its health in {} is {}",
                             lb.name,
-                            th.name,
+                            th_name,
                             tg.name,
                             target.health.as_deref().unwrap_or("unknown")
                         ),
@@ -5105,12 +5120,39 @@ impl<'m> Walker<'m> {
                 // (ELB: "If you register targets in an Availability Zone but do not enable the
                 // Availability Zone, these registered targets do not receive traffic"; its
                 // health says `unused`, which a snapshot without target health does not).
+                // An `ip` target outside the load balancer's VPC (a peered VPC's, on-premises)
+                // is registered with a zone, or `all`: the nodes of that zone send it traffic,
+                // or those of every enabled zone (`TargetDescription.AvailabilityZone`).
+                let registered = registered_zone(lb, tg, target, th);
+                if let Some(z) = registered.filter(|z| *z != "all") {
+                    let names: Vec<&str> = lb
+                        .subnet_ids
+                        .iter()
+                        .filter_map(|s| m.subnets.get(s)?.az.as_deref())
+                        .collect();
+                    if names.len() == lb.subnet_ids.len() && !names.contains(&z) {
+                        self.block(
+                            t.clone(),
+                            &lb.arn,
+                            "ELB_TARGET_NOT_FORWARDED",
+                            format!(
+                                "{} is registered in {z}, a zone {} has not enabled: it gets no traffic",
+                                th_name, lb.name
+                            ),
+                            set.clone(),
+                        );
+                        continue;
+                    }
+                }
                 let enabled = lb_zones.as_ref().filter(|z| !z.is_empty());
-                if th.vpc_id == lb.vpc_id
-                    && zone_of(&th.subnet_id)
-                        .zip(enabled)
-                        .is_some_and(|(z, enabled)| !enabled.contains(z))
-                {
+                let unused_zone = th.filter(|th| {
+                    registered.is_none()
+                        && th.vpc_id == lb.vpc_id
+                        && zone_of(&th.subnet_id)
+                            .zip(enabled)
+                            .is_some_and(|(z, enabled)| !enabled.contains(z))
+                });
+                if let Some(th) = unused_zone {
                     self.block(
                         t.clone(),
                         &lb.arn,
@@ -5125,9 +5167,16 @@ impl<'m> Walker<'m> {
                     );
                     continue;
                 }
-                if !lb.cross_zone_for(tg) && node.in_another_zone_than(th) {
+                let elsewhere = match registered {
+                    Some("all") => false,
+                    Some(z) => node.az.as_deref().is_some_and(|a| a != z),
+                    None => th.is_some_and(|th| node.in_another_zone_than(th)),
+                };
+                if !lb.cross_zone_for(tg) && elsewhere {
                     // §5.1: without cross-zone load balancing a node forwards only to its own zone.
                     let zone = |z: &Option<String>| z.clone().unwrap_or_else(|| "no zone".into());
+                    let th_zone = registered
+                        .map_or_else(|| zone(&th.and_then(|th| th.az.clone())), str::to_string);
                     self.block(
                         t.clone(),
                         &lb.arn,
@@ -5137,8 +5186,8 @@ impl<'m> Walker<'m> {
                             lb.name,
                             node.subnet_id,
                             zone(&node.az),
-                            th.name,
-                            zone(&th.az)
+                            th_name,
+                            th_zone
                         ),
                         set.clone(),
                     );
@@ -5161,7 +5210,7 @@ impl<'m> Walker<'m> {
                         "ELB_TARGET_NOT_FORWARDED",
                         format!(
                             "{} forwards to {} on port {port}, not the port asked for",
-                            lb.name, th.name
+                            lb.name, th_name
                         ),
                         set.clone(),
                     );
@@ -5184,10 +5233,11 @@ impl<'m> Walker<'m> {
                 // §5.3: no hairpin with the client's address kept: a target handed its own
                 // connection sees its own address as the source, and the connection times out
                 // (ELB troubleshooting, "Requests from a target to its load balancer time out").
-                let own = if self.goal.hairpin_by_caller {
-                    PacketSet::empty()
-                } else {
-                    kept.restrict(Dim::Src, &th.private)
+                let own = match th {
+                    Some(th) if !self.goal.hairpin_by_caller => {
+                        kept.restrict(Dim::Src, &th.private)
+                    }
+                    _ => PacketSet::empty(),
                 };
                 let kept = kept.subtract(&own);
                 let hairpin = !own.is_empty();
@@ -5198,14 +5248,23 @@ impl<'m> Walker<'m> {
                         "ELB_PRESERVED_CLIENT_IS_TARGET",
                         format!(
                             "{} would hand {} its own connection with the client IP preserved: its own address as the source, which fails (no hairpin)",
-                            lb.name, th.name
+                            lb.name, th_name
                         ),
                         own,
                     );
                 }
                 // §5.3: some targets do not support preservation; what reaches them with the
                 // client's address ends `unknown` (see `Trace::undecided`).
-                let unsupported = self.preservation_unsupported(lb, th);
+                // A target outside the snapshot replies by routes the snapshot does not hold: with
+                // the client's address kept, whether that reply comes back through the load
+                // balancer is not known.
+                let unsupported = match th {
+                    Some(th) => self.preservation_unsupported(lb, th),
+                    None => Some(format!(
+                        "{} forwards to {} with the client IP preserved: {} is outside the snapshot's VPCs, so whether its replies go back through the load balancer is not known",
+                        lb.name, target.id, target.id
+                    )),
+                };
                 let mut parts = vec![(true, kept), (false, translated)];
                 parts.retain(|(_, p)| !p.is_empty());
                 if parts.is_empty() {
@@ -5247,7 +5306,7 @@ impl<'m> Walker<'m> {
                         if from.is_empty() {
                             let reason = format!(
                                 "{} forwards to {} from its {family} address, which is not in the snapshot",
-                                lb.name, th.name
+                                lb.name, th_name
                             );
                             self.finish(t2, Ending::Unknown(reason), flow);
                             continue;
@@ -5276,7 +5335,7 @@ impl<'m> Walker<'m> {
                         tg_arn,
                         "target-group",
                         &tg.name,
-                        format!("{} -> {} port {port}{by_rule}{note}", lb.name, th.name),
+                        format!("{} -> {} port {port}{by_rule}{note}", lb.name, th_name),
                         false,
                     );
                     self.leave_lb_node(node, flow, t2);
@@ -5506,6 +5565,22 @@ pub fn no_listener(m: &Model, lb: &LoadBalancer) -> String {
             ports.join(", ")
         }
     )
+}
+
+/// The zone an `ip` target outside the load balancer's VPC was registered in (`all`, or a
+/// zone name), which decides which nodes send it traffic (`TargetDescription.AvailabilityZone`,
+/// §5.1); `None` for a target inside the VPC (its subnet's zone decides) or registered without
+/// one. `host` is the target's interface, when the snapshot holds it.
+pub fn registered_zone<'a>(
+    lb: &LoadBalancer,
+    tg: &TargetGroup,
+    target: &'a Target,
+    host: Option<&Host>,
+) -> Option<&'a str> {
+    let outside = host.is_none_or(|h| h.vpc_id != lb.vpc_id);
+    (tg.target_type == TargetType::Ip && outside)
+        .then_some(target.availability_zone.as_deref())
+        .flatten()
 }
 
 /// The packets a listener accepts.

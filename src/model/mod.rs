@@ -1110,6 +1110,11 @@ pub struct Target {
     pub port: Option<u16>,
     /// Health state (`healthy`, `unhealthy`, `unused`, `draining`, `initial`, `unavailable`), when known.
     pub health: Option<String>,
+    /// The zone it was registered in (`TargetDescription.AvailabilityZone`): for an `ip`
+    /// target outside the target group's VPC, the zone whose load-balancer nodes send it
+    /// traffic, or `all` (every enabled zone's); AWS fills in the subnet's zone for targets
+    /// inside the VPC. `None` when not given.
+    pub availability_zone: Option<String>,
 }
 
 /// A target group.

@@ -1570,6 +1570,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                         id: d.target.id,
                         port: d.target.port.and_then(|p| u16::try_from(p).ok()),
                         health: d.target_health.and_then(|h| h.state),
+                        availability_zone: d.target.availability_zone,
                     });
                 }
             }
@@ -1668,6 +1669,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                             id: i.instance_id.clone(),
                             port: None,
                             health: None,
+                            availability_zone: None,
                         })
                         .collect(),
                     attributes: BTreeMap::new(),

@@ -801,6 +801,7 @@ impl Extend<'_> {
                     id,
                     port: self.rng.chance(0.2).then_some(8080),
                     health: health.map(str::to_string),
+                    availability_zone: None,
                 });
                 // The target admits the load balancer, by group or by the VPC's CIDR, usually.
                 if let Some(gid) = e.groups.first() {
