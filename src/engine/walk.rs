@@ -2472,6 +2472,13 @@ impl<'m> Walker<'m> {
                 set,
             );
         };
+        if let Some(state) = &att.unsettled {
+            return self.finish(
+                t,
+                Ending::Unknown(attachment_unsettled(ingress, state)),
+                set,
+            );
+        }
         let Some(rt_id) = att.route_table_id.clone() else {
             return self.block(
                 t,
@@ -2564,6 +2571,11 @@ impl<'m> Walker<'m> {
                 );
                 continue;
             };
+            if let Some(state) = &dst.unsettled {
+                let why = attachment_unsettled(&dst_att_id, state);
+                self.finish(t2, Ending::Unknown(why), part);
+                continue;
+            }
             match dst.kind {
                 TgwAttachmentKind::Vpc => {
                     let dvpc = dst.resource_id.clone();
@@ -5581,6 +5593,11 @@ pub fn registered_zone<'a>(
     (tg.target_type == TargetType::Ip && outside)
         .then_some(target.availability_zone.as_deref())
         .flatten()
+}
+
+/// Why a flow through a transit gateway attachment still being set up is `unknown`.
+fn attachment_unsettled(id: &str, state: &str) -> String {
+    format!("{id} is {state}: whether it carries traffic yet is not known (it does once available)")
 }
 
 /// The packets a listener accepts.

@@ -741,6 +741,10 @@ pub struct TgwAttachment {
     /// gateway's route tables; the setting filters no traffic (EC2 API reference,
     /// `CreateTransitGatewayVpcAttachmentRequestOptions`).
     pub ipv6_support: Option<bool>,
+    /// The attachment's state when it is still being set up (`pending`, `initiating`): whether
+    /// it carries traffic yet is not known. `None` once `available` (or `modifying`, which keeps
+    /// carrying it).
+    pub unsettled: Option<String>,
     /// Tags.
     pub tags: Tags,
 }

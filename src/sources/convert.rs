@@ -1288,6 +1288,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 sg_referencing: false,
                 appliance_mode: false,
                 ipv6_support: None,
+                unsettled: attachment_unsettled(a.state.as_deref()),
                 tags: tags(&a.tags),
             },
         );
@@ -1327,9 +1328,13 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 sg_referencing: false,
                 appliance_mode: false,
                 ipv6_support: None,
+                unsettled: None,
                 tags: tags(&a.tags),
             });
         entry.subnet_ids = a.subnet_ids.clone();
+        if let Some(state) = attachment_unsettled(a.state.as_deref()) {
+            entry.unsettled = Some(state);
+        }
         entry.sg_referencing = sg_ref;
         entry.appliance_mode = appliance;
         entry.ipv6_support = match a.options.as_ref().and_then(|o| o.ipv6_support.as_deref()) {
@@ -2015,6 +2020,14 @@ fn permissions(
         }
     }
     out
+}
+
+/// A transit gateway attachment's state when it is still being set up (`pending`,
+/// `initiating`): it may not carry traffic yet ([`TgwAttachment::unsettled`]).
+fn attachment_unsettled(state: Option<&str>) -> Option<String> {
+    state
+        .filter(|s| matches!(s.to_ascii_lowercase().as_str(), "pending" | "initiating"))
+        .map(str::to_string)
 }
 
 fn tgw_routes(

@@ -1080,6 +1080,7 @@ impl Extend<'_> {
                     sg_referencing: referencing && self.rng.chance(0.8),
                     appliance_mode: self.rng.chance(0.1),
                     ipv6_support: None,
+                    unsettled: None,
                     tags: Tags::new(),
                 },
             );
@@ -1188,6 +1189,7 @@ impl Extend<'_> {
                 sg_referencing: false,
                 appliance_mode: false,
                 ipv6_support: None,
+                unsettled: None,
                 tags: Tags::new(),
             },
         );
