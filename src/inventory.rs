@@ -76,11 +76,13 @@ pub fn assumptions(model: &Model) -> Vec<String> {
 fn nacls_missing(model: &Model) -> Vec<String> {
     let mut associated: std::collections::HashSet<&str> = Default::default();
     let mut with_default: std::collections::HashSet<&str> = Default::default();
+    let mut collected: std::collections::BTreeSet<&Location> = Default::default();
     for n in model.network_acls.values() {
         associated.extend(n.subnet_ids.iter().map(String::as_str));
         if n.is_default {
             with_default.insert(n.vpc_id.as_str());
         }
+        collected.insert(&n.location);
     }
     let mut by_vpc: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for s in model.subnets.values() {
@@ -94,10 +96,19 @@ fn nacls_missing(model: &Model) -> Vec<String> {
     by_vpc
         .into_iter()
         .map(|(vpc, subnets)| {
-            format!(
-                "the default network ACL of {vpc} is not in the snapshot, which has network ACLs: its subnets without an explicit association ({}) are assumed to allow all traffic, as a new default NACL does",
-                listed(&subnets)
-            )
+            let location = model.vpcs.get(vpc).map(|v| &v.location);
+            match location.filter(|l| !collected.contains(l)) {
+                Some(l) => format!(
+                    "no network ACLs in the snapshot for {}/{}: the subnets of {vpc} ({}) are assumed to use its default NACL, which allows all traffic",
+                    l.account.as_deref().unwrap_or("?"),
+                    l.region.as_deref().unwrap_or("?"),
+                    listed(&subnets)
+                ),
+                None => format!(
+                    "the default network ACL of {vpc} is not in the snapshot, which has network ACLs: its subnets without an explicit association ({}) are assumed to allow all traffic, as a new default NACL does",
+                    listed(&subnets)
+                ),
+            }
         })
         .collect()
 }

@@ -211,15 +211,18 @@ pub enum NaclCheck {
 
 /// The ICMP queries that are answered, as (protocol, request type, reply type): echo (IPv4
 /// 8 → 0, RFC 792), timestamp (13 → 14, RFC 792), information (15 → 16, RFC 792), address mask
-/// (17 → 18, RFC 950), and ICMPv6 echo (128 → 129, RFC 4443). Every other ICMP message
-/// (errors, redirects, router and neighbour discovery) gets no reply, so a NACL has no reply of
-/// it to judge.
-const ICMP_QUERIES: [(u8, u128, u128); 5] = [
+/// (17 → 18, RFC 950), extended echo (42 → 43, RFC 8335), and ICMPv6 echo (128 → 129, RFC
+/// 4443) and extended echo (160 → 161, RFC 8335). Every other ICMP message (errors,
+/// redirects, router and neighbour discovery) gets no reply, so a NACL has no reply of it to
+/// judge. Replies carry code 0.
+const ICMP_QUERIES: [(u8, u128, u128); 7] = [
     (1, 8, 0),
     (1, 13, 14),
     (1, 15, 16),
     (1, 17, 18),
+    (1, 42, 43),
     (58, 128, 129),
+    (58, 160, 161),
 ];
 
 /// The ICMP and ICMPv6 packets whose reply never comes back ([`ICMP_QUERIES`] lists those that
@@ -441,10 +444,18 @@ fn reply_box(e: &NaclEntry) -> Option<PBox> {
                 .with(Dim::Proto, (p as u128, p as u128))
                 .with(Dim::SrcPort, (a as u128, z as u128)),
         ),
-        (Protocol::Number(p), PortSpec::Icmp { kind: Some(t), .. }) => {
+        (
+            Protocol::Number(p),
+            PortSpec::Icmp {
+                kind: Some(t),
+                code,
+            },
+        ) => {
+            // Query replies carry code 0: a rule for another code matches none.
             let request = ICMP_QUERIES
                 .iter()
                 .find(|&&(q, _, reply)| q == p && reply == t as u128)
+                .filter(|_| matches!(code, None | Some(0)))
                 .map(|&(_, request, _)| request);
             // A rule for a type that answers no query matches no reply; [`icmp_without_reply`]
             // lets the rest through.

@@ -1178,10 +1178,11 @@ fn run_resolved_as(
                 }
             }
             legs.push(Leg::addresses(ivs.clone()));
-            // §5.1: an `ip` target at an address asked for that no interface of the snapshot
-            // holds (on-premises, behind a VPN or Direct Connect) is reached through the load
-            // balancers forwarding to it.
-            if !ask.direct_only {
+            // §5.1: an `ip` target at the one address asked for, which no interface of the
+            // snapshot holds (on-premises, behind a VPN or Direct Connect; or an address
+            // nothing uses), is reached through the load balancers forwarding to it. (A range
+            // gets no load-balancer legs, for targets held by interfaces neither.)
+            if one {
                 for l in m.listeners.values() {
                     let Some(lb) = m.load_balancers.get(&l.lb_arn) else {
                         continue;

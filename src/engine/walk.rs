@@ -1674,7 +1674,20 @@ impl<'m> Walker<'m> {
             acl,
             set,
             check,
-            |id| format!("network ACL {id} of {subnet_id} {denies}"),
+            |id| {
+                // Replies of ICMP queries are allowed by their type, not by ports.
+                let icmp_only = set
+                    .project(Dim::Proto)
+                    .iter()
+                    .all(|&p| p == (1, 1) || p == (58, 58));
+                match check {
+                    NaclCheck::InReply | NaclCheck::OutReply if icmp_only => {
+                        let way = if check == NaclCheck::InReply { "inbound" } else { "outbound" };
+                        format!("network ACL {id} of {subnet_id} denies the replies {way} (NACLs are stateless: allow the ICMP reply type back, e.g. 0 for echo (8), 14 for timestamp (13), 129 for ICMPv6 echo (128))")
+                    }
+                    _ => format!("network ACL {id} of {subnet_id} {denies}"),
+                }
+            },
             || format!("{direction} {subnet_id}"),
         )
     }
@@ -5590,9 +5603,16 @@ pub fn registered_zone<'a>(
     host: Option<&Host>,
 ) -> Option<&'a str> {
     let outside = host.is_none_or(|h| h.vpc_id != lb.vpc_id);
-    (tg.target_type == TargetType::Ip && outside)
+    let zone = (tg.target_type == TargetType::Ip && outside)
         .then_some(target.availability_zone.as_deref())
-        .flatten()
+        .flatten()?;
+    // For an Application Load Balancer the zone applies only with cross-zone load balancing
+    // off; otherwise it is treated as `all` (the API's TargetDescription.AvailabilityZone).
+    if lb.kind == LbKind::Application && lb.cross_zone_for(tg) {
+        Some("all")
+    } else {
+        Some(zone)
+    }
 }
 
 /// Why a flow through a transit gateway attachment still being set up is `unknown`.
