@@ -1469,9 +1469,18 @@ fn run_resolved_as(
             goal.target_ports = Vec::new();
         }
         let mut set = base.clone().restrict(Dim::Dst, &leg.addrs);
-        if leg.entry.is_some() {
-            // A load-balancer leg: the listener decides the first port; --port applies to the target.
+        if let Some(entry) = &leg.entry {
+            // A load-balancer leg: the listener decides the first port; --port applies to the
+            // target. Only what the listener takes is sent (the other ports would be named as
+            // meeting no listener, which the question did not ask about), unless it takes none
+            // of it (then that is the answer).
             set = set.rewrite(Dim::DstPort, (0, 65535));
+            if let Some(l) = m.listeners.get(entry) {
+                let taken = set.intersect(&walk::listener_set(l));
+                if !taken.is_empty() {
+                    set = taken;
+                }
+            }
         }
         let mut w = Walker::new(m, idx, goal);
         match &src {
