@@ -1183,30 +1183,15 @@ fn run_resolved_as(
             // nothing uses), is reached through the load balancers forwarding to it. (A range
             // gets no load-balancer legs, for targets held by interfaces neither.)
             if one {
-                for l in m.listeners.values() {
-                    let Some(lb) = m.load_balancers.get(&l.lb_arn) else {
-                        continue;
-                    };
-                    if internet_source && !lb.internet_facing {
-                        continue;
-                    }
-                    let outside = l
-                        .target_groups()
-                        .filter_map(|tg| m.target_groups.get(tg))
-                        .filter(|tg| tg.target_type == TargetType::Ip)
-                        .flat_map(|tg| &tg.targets)
-                        .filter_map(|x| x.id.parse::<IpAddr>().ok())
-                        .map(packet::addr_interval)
-                        .any(|a| within(&a, ivs) && idx.holder_of(None, a).is_none());
-                    if outside {
-                        note_classic_cross_zone(lb, &mut lb_assumptions);
-                        let mut through = lb_legs(m, idx, lb, None, internet_source);
-                        for leg in &mut through {
-                            leg.entry = Some(l.arn.clone());
-                        }
-                        legs.extend(through);
-                    }
-                }
+                legs.extend(legs_through_listeners(m, idx, internet_source, |tg| {
+                    tg.target_type == TargetType::Ip
+                        && tg
+                            .targets
+                            .iter()
+                            .filter_map(|x| x.id.parse::<IpAddr>().ok())
+                            .map(packet::addr_interval)
+                            .any(|a| within(&a, ivs) && idx.holder_of(None, a).is_none())
+                }));
                 goal.outside_targets = ivs.clone();
             }
         }
@@ -1766,6 +1751,21 @@ fn legs_to_albs(m: &Model, idx: &Index, albs: &BTreeSet<&str>, internet_source: 
         // every listener for nothing was a few per cent of a large estate's report.)
         return out;
     }
+    out.extend(legs_through_listeners(m, idx, internet_source, |tg| {
+        tg.target_type == TargetType::Alb && tg.targets.iter().any(|x| albs.contains(x.id.as_str()))
+    }));
+    out
+}
+
+/// The legs through every listener (of a load balancer the source can reach) that forwards
+/// to a target group `to` picks, each entering by that listener.
+fn legs_through_listeners(
+    m: &Model,
+    idx: &Index,
+    internet_source: bool,
+    to: impl Fn(&TargetGroup) -> bool,
+) -> Vec<Leg> {
+    let mut out = Vec::new();
     for l in m.listeners.values() {
         let Some(lb) = m.load_balancers.get(&l.lb_arn) else {
             continue;
@@ -1773,12 +1773,10 @@ fn legs_to_albs(m: &Model, idx: &Index, albs: &BTreeSet<&str>, internet_source: 
         if internet_source && !lb.internet_facing {
             continue;
         }
-        let to_alb = l
-            .target_groups()
+        if l.target_groups()
             .filter_map(|tg| m.target_groups.get(tg))
-            .filter(|tg| tg.target_type == TargetType::Alb)
-            .any(|tg| tg.targets.iter().any(|x| albs.contains(x.id.as_str())));
-        if to_alb {
+            .any(&to)
+        {
             out.extend(
                 lb_legs(m, idx, lb, None, internet_source)
                     .into_iter()
