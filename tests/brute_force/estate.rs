@@ -2147,6 +2147,18 @@ impl Estate {
                 ])
             };
         }
+        // The zone an ip target outside the load balancer's VPC is registered with (§5.1):
+        // mostly its own subnet's, now and then `all` or any zone (enabled or not); drawn
+        // last for the same reason.
+        for g in &mut self.target_groups {
+            for t in g.targets.iter_mut().filter(|t| t.az.is_some()) {
+                match rng.weighted(&[(0, 6), (1, 2), (2, 2)]) {
+                    1 => t.az = Some("all".into()),
+                    2 => t.az = Some(format!("{REGION}{}", rng.pick(&["a", "b", "c"]))),
+                    _ => {}
+                }
+            }
+        }
     }
 
     /// CIDRs that rules (SG and NACL) draw from.

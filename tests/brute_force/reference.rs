@@ -2280,12 +2280,31 @@ impl<'m> Walk<'m> {
                         };
                         let unknown_before = self.unknown.clone();
                         let cross = Self::cross_zone(lb, tg);
-                        let taz = self.subnet_az(&r.eni.subnet_id);
+                        // §5.1, TargetDescription.AvailabilityZone: an ip target outside the
+                        // load balancer's VPC is registered with a zone (the nodes there send
+                        // it traffic) or `all` (every enabled zone's); an ALB with cross-zone
+                        // load balancing on treats any zone as `all`.
+                        let registered: Option<String> = (r.eni.vpc_id != lb.vpc_id
+                            && tg.target_type == TargetType::Ip)
+                            .then(|| t.availability_zone.clone())
+                            .flatten()
+                            .map(|z| {
+                                if lb.kind == LbKind::Application && cross {
+                                    "all".to_string()
+                                } else {
+                                    z
+                                }
+                            });
+                        let anywhere = registered.as_deref() == Some("all");
+                        let taz = match &registered {
+                            Some(z) if !anywhere => Some(z.clone()),
+                            _ => self.subnet_az(&r.eni.subnet_id),
+                        };
                         // §5.1: a target in a zone the load balancer has not enabled (none of
                         // its subnets is there) receives no traffic, whatever its health says.
                         let enabled: Vec<Option<String>> =
                             lb.subnet_ids.iter().map(|s| self.subnet_az(s)).collect();
-                        if r.eni.vpc_id == lb.vpc_id
+                        if (r.eni.vpc_id == lb.vpc_id || (registered.is_some() && !anywhere))
                             && !enabled.is_empty()
                             && !enabled.contains(&taz)
                         {
@@ -2299,7 +2318,7 @@ impl<'m> Walk<'m> {
                         }
                         for node in self.lb_nodes(lb) {
                             let naz = self.subnet_az(&node.subnet_id);
-                            if !cross && naz != taz {
+                            if !cross && !anywhere && naz != taz {
                                 self.log(format!(
                                     "LB cross-zone: off, node {} ({}) does not forward to {} ({}) (§5.1)",
                                     node.id,
