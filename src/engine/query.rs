@@ -1178,10 +1178,31 @@ fn run_resolved_as(
                 }
             }
             legs.push(Leg::addresses(ivs.clone()));
+            // §5: the interfaces of a range are reached through the load balancers
+            // forwarding to them too (a single address an interface holds is asked as that
+            // interface, above in `resolve`).
+            if !ask.direct_only && !goal.hosts.is_empty() {
+                let through: BTreeSet<&str> = goal
+                    .hosts
+                    .iter()
+                    .filter_map(|h| idx.forwarding.get(h.as_str()))
+                    .flatten()
+                    .map(String::as_str)
+                    .collect();
+                legs.extend(legs_through(m, idx, internet_source, |l| {
+                    through.contains(l.arn.as_str())
+                }));
+                let albs: BTreeSet<&str> = through
+                    .iter()
+                    .filter_map(|arn| m.listeners.get(*arn))
+                    .map(|l| l.lb_arn.as_str())
+                    .collect();
+                legs.extend(legs_to_albs(m, idx, &albs, internet_source));
+            }
             // §5.1: an `ip` target at the one address asked for, which no interface of the
             // snapshot holds (on-premises, behind a VPN or Direct Connect; or an address
-            // nothing uses), is reached through the load balancers forwarding to it. (A range
-            // gets no load-balancer legs, for targets held by interfaces neither.)
+            // nothing uses), is reached through the load balancers forwarding to it (for a
+            // single address only: see `Goal::outside_targets`).
             if one {
                 legs.extend(legs_through_listeners(m, idx, internet_source, |tg| {
                     tg.target_type == TargetType::Ip
@@ -1765,6 +1786,21 @@ fn legs_through_listeners(
     internet_source: bool,
     to: impl Fn(&TargetGroup) -> bool,
 ) -> Vec<Leg> {
+    legs_through(m, idx, internet_source, |l| {
+        l.target_groups()
+            .filter_map(|tg| m.target_groups.get(tg))
+            .any(&to)
+    })
+}
+
+/// The legs through every listener `take` picks (of a load balancer the source can reach),
+/// each entering by that listener.
+fn legs_through(
+    m: &Model,
+    idx: &Index,
+    internet_source: bool,
+    take: impl Fn(&Listener) -> bool,
+) -> Vec<Leg> {
     let mut out = Vec::new();
     for l in m.listeners.values() {
         let Some(lb) = m.load_balancers.get(&l.lb_arn) else {
@@ -1773,10 +1809,7 @@ fn legs_through_listeners(
         if internet_source && !lb.internet_facing {
             continue;
         }
-        if l.target_groups()
-            .filter_map(|tg| m.target_groups.get(tg))
-            .any(&to)
-        {
+        if take(l) {
             out.extend(
                 lb_legs(m, idx, lb, None, internet_source)
                     .into_iter()
