@@ -345,7 +345,37 @@ fn listeners(model: &Model, warn: &mut dyn FnMut(String)) {
 
 /// Instance target groups name their instances.
 fn target_groups(model: &Model, warn: &mut dyn FnMut(String)) {
+    // §5.1: an `ip` target's IPv4 address is in the target group's VPC or in one of these.
+    let private: Vec<ipnet::Ipv4Net> = [
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+    ]
+    .iter()
+    .map(|n| n.parse().expect("literal prefix"))
+    .collect();
     for tg in model.target_groups.values() {
+        if tg.target_type == super::TargetType::Ip {
+            let vpc = tg
+                .vpc_id
+                .as_deref()
+                .map(|v| model.vpc_cidrs(v))
+                .unwrap_or_default();
+            for t in &tg.targets {
+                let Ok(std::net::IpAddr::V4(a)) = t.id.parse::<std::net::IpAddr>() else {
+                    continue;
+                };
+                if !private.iter().any(|n| n.contains(&a))
+                    && !vpc.iter().any(|n| n.contains(&std::net::IpAddr::V4(a)))
+                {
+                    warn(format!(
+                        "target group {} has ip target {a}, a public address outside its VPC: AWS registers ip targets only in the VPC's subnets, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10 (§5.1), so the snapshot is edited or inconsistent; answers take the target as registered",
+                        tg.name
+                    ));
+                }
+            }
+        }
         if tg.target_type == super::TargetType::Instance {
             for t in &tg.targets {
                 if !model.instances.contains_key(&t.id) {
