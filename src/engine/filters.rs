@@ -1,7 +1,7 @@
 //! The filters of one hop, as packet sets: security groups, NACLs and route
 //! tables (longest-prefix partitions). Pure functions of the model.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use ipnet::IpNet;
 use rangemap::RangeInclusiveMap;
@@ -607,6 +607,10 @@ pub struct TgwChoice {
     pub attachments: Vec<String>,
     /// Blackhole.
     pub blackhole: bool,
+    /// Why what the route does is not known (a route still `pending`; two routes of one kind
+    /// to one prefix, between which AWS decides by what the snapshot does not hold): a packet
+    /// taking it is `unknown`.
+    pub unknown: Option<String>,
 }
 
 /// The effective routes of a TGW route table (its static routes plus the routes its
@@ -695,6 +699,12 @@ pub fn tgw_routes(m: &Model, rt: &TgwRouteTable) -> TgwRoutes {
             destination: r.destination.to_string(),
             attachments: r.attachment_ids.clone(),
             blackhole: r.blackhole,
+            unknown: r.pending.then(|| {
+                format!(
+                    "transit gateway route table {}'s route to {} is pending: whether it carries traffic yet is not known",
+                    rt.id, r.destination
+                )
+            }),
         };
         let p = tgw_route_rank(m, &rt.tgw_id, r.propagated, &r.attachment_ids);
         match &r.destination {
@@ -743,11 +753,42 @@ pub fn tgw_routes(m: &Model, rt: &TgwRouteTable) -> TgwRoutes {
                     destination: n.to_string(),
                     attachments: vec![att_id.clone()],
                     blackhole: false,
+                    unknown: None,
                 },
             ));
         }
     }
     routes.sort_by_key(|(n, p, _)| (n.prefix_len(), *p));
+    // §6.2: between routes of one kind to one prefix AWS decides by what the snapshot does
+    // not hold (BGP AS path and MED for VPN and Direct Connect routes; which VPC was attached
+    // first for overlapping VPCs, whose later one does not propagate; ECMP across VPNs when
+    // the gateway has it): the route the map keeps (the last) is then not known.
+    let mut same: HashMap<(IpNet, u8), Vec<usize>> = HashMap::new();
+    for (i, (net, rank, _)) in routes.iter().enumerate() {
+        same.entry((*net, *rank)).or_default().push(i);
+    }
+    let name = |c: &TgwChoice| {
+        if c.blackhole || c.attachments.is_empty() {
+            "a blackhole".to_string()
+        } else {
+            c.attachments.join(",")
+        }
+    };
+    for ((net, _), group) in same.into_iter().filter(|(_, g)| g.len() > 1) {
+        let mut targets: Vec<String> = group.iter().map(|&i| name(&routes[i].2)).collect();
+        targets.sort();
+        targets.dedup();
+        if targets.len() < 2 {
+            continue;
+        }
+        let kept = *group.last().expect("a group of two or more");
+        let why = format!(
+            "transit gateway route table {} has routes of one kind to {net} to {}: which one AWS uses (BGP path attributes, attachment order, ECMP) is not in the snapshot",
+            rt.id,
+            targets.join(" and ")
+        );
+        routes[kept].2.unknown.get_or_insert(why);
+    }
     let mut map: RangeInclusiveMap<u128, usize> = RangeInclusiveMap::new();
     for (i, (net, _, _)) in routes.iter().enumerate() {
         for iv in net_intervals(net) {
@@ -757,14 +798,14 @@ pub fn tgw_routes(m: &Model, rt: &TgwRouteTable) -> TgwRoutes {
     let choices: Vec<TgwChoice> = routes.into_iter().map(|(_, _, c)| c).collect();
     // Each target once (in the order the map first reaches it), with the routes that lead
     // there: a route split by more specific ones meets the map more than once.
-    let mut target_of: BTreeMap<(bool, &[String]), usize> = BTreeMap::new();
+    let mut target_of: BTreeMap<(bool, &[String], Option<&str>), usize> = BTreeMap::new();
     let mut routes_of: Vec<BTreeSet<usize>> = Vec::new();
     let mut target_map: RangeInclusiveMap<u128, usize> = RangeInclusiveMap::new();
     for (range, &i) in map.iter() {
         let c = &choices[i];
         let next = routes_of.len();
         let t = *target_of
-            .entry((c.blackhole, c.attachments.as_slice()))
+            .entry((c.blackhole, c.attachments.as_slice(), c.unknown.as_deref()))
             .or_insert(next);
         if t == next {
             routes_of.push(BTreeSet::new());
@@ -787,6 +828,7 @@ pub fn tgw_routes(m: &Model, rt: &TgwRouteTable) -> TgwRoutes {
                 destination: dests.join(", "),
                 attachments: first.attachments.clone(),
                 blackhole: first.blackhole,
+                unknown: first.unknown.clone(),
             }
         })
         .collect();

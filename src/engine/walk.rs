@@ -2552,6 +2552,10 @@ impl<'m> Walker<'m> {
                 );
                 continue;
             };
+            if let Some(why) = &c.unknown {
+                self.finish(t2, Ending::Unknown(why.clone()), part);
+                continue;
+            }
             if c.blackhole || c.attachments.is_empty() {
                 self.block(
                     t2,
@@ -4080,7 +4084,7 @@ impl<'m> Walker<'m> {
             _ => return None,
         };
         let catt = vpc_attachment(m, tgw, client_vpc)?;
-        let (datt, mut exact) = self.tgw_reply_routed(place, tgw, part, |a| a == catt.id)?;
+        let (datt, mut exact) = self.tgw_reply_routed(place, tgw, part, false, |a| a == catt.id)?;
         if first.is_some() {
             // Clients of the VPC only (the second gateway's route may cover more).
             exact = exact.restrict(Dim::Src, self.idx.vpc_intervals(client_vpc));
@@ -4262,15 +4266,16 @@ impl<'m> Walker<'m> {
                     p,
                     rt.id.clone(),
                 )),
-                Some(c) if c.blackhole || c.attachments.is_empty() => out.push((
-                    "TGW_BLACKHOLE_ROUTE",
-                    format!(
-                        "route table {} drops them (blackhole route {})",
-                        rt.id, c.destination
-                    ),
-                    p,
-                    rt.id.clone(),
-                )),
+                Some(c) if c.unknown.is_none() && (c.blackhole || c.attachments.is_empty()) => out
+                    .push((
+                        "TGW_BLACKHOLE_ROUTE",
+                        format!(
+                            "route table {} drops them (blackhole route {})",
+                            rt.id, c.destination
+                        ),
+                        p,
+                        rt.id.clone(),
+                    )),
                 _ => {}
             }
         }
@@ -4281,11 +4286,13 @@ impl<'m> Walker<'m> {
     /// attachment, with a subnet in `place`'s zone, §6.2) and that the attachment's table
     /// sends on, not to a blackhole, to an attachment `to` accepts; with the attachment. None
     /// when the VPC cannot hand them over (no attachment, no subnet in the zone, no table).
+    /// With `maybe`, the replies a route whose effect is not known takes count as sent on.
     fn tgw_reply_routed(
         &self,
         place: Place<'_>,
         tgw: &str,
         part: &PacketSet,
+        maybe: bool,
         to: impl Fn(&str) -> bool,
     ) -> Option<(&'m TgwAttachment, PacketSet)> {
         let m = self.m;
@@ -4298,8 +4305,12 @@ impl<'m> Walker<'m> {
             .partition(part, Dim::Src)
             .into_iter()
             .filter(|(c, _)| {
-                c.as_ref()
-                    .is_some_and(|c| !c.blackhole && c.attachments.first().is_some_and(|a| to(a)))
+                c.as_ref().is_some_and(|c| {
+                    if c.unknown.is_some() {
+                        return maybe;
+                    }
+                    !c.blackhole && c.attachments.first().is_some_and(|a| to(a))
+                })
             })
             .flat_map(|(_, p)| p.boxes().to_vec())
             .collect();
@@ -4333,7 +4344,7 @@ impl<'m> Walker<'m> {
             // for the client's address: none or a blackhole drops the reply there.
             // When the table's routes are not in the snapshot, any reply may have one.
             RouteTarget::TransitGateway(tgw) => {
-                match self.tgw_reply_routed(place, tgw, part, |_| true) {
+                match self.tgw_reply_routed(place, tgw, part, true, |_| true) {
                     Some((att, routed)) => {
                         let known = att
                             .route_table_id
@@ -4441,7 +4452,9 @@ impl<'m> Walker<'m> {
                 return (PacketSet::empty(), bad);
             }
             let fine = |c: &Option<&filters::TgwChoice>| {
-                c.is_some_and(|c| !c.blackhole && c.attachments.first() == Some(expected))
+                c.is_some_and(|c| {
+                    c.unknown.is_none() && !c.blackhole && c.attachments.first() == Some(expected)
+                })
             };
             // Most sets take one good route back: no need to cut them.
             if !table.choices(&ok, Dim::Src).iter().all(fine) {
@@ -4454,6 +4467,7 @@ impl<'m> Walker<'m> {
                         }
                         None if !rt.routes_known => (UNDECIDED, format!("transit gateway route table {} has no route back that the snapshot shows, and its routes are not in the snapshot (search-transit-gateway-routes)", rt.id)),
                         None => ("TGW_NO_ROUTE", format!("transit gateway route table {} has no route back", rt.id)),
+                        Some(c) if c.unknown.is_some() => (UNDECIDED, format!("replies enter {tgw} by {reply_ingress}: {}", c.unknown.as_deref().unwrap_or_default())),
                         // Back to on-premises by another VPN or Direct Connect attachment than
                         // the request came by: whether that reaches the client depends on
                         // on-premises routing, which is not in the snapshot (§6.3).

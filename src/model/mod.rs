@@ -758,6 +758,9 @@ pub struct TgwRoute {
     pub attachment_ids: Vec<String>,
     /// Blackhole route.
     pub blackhole: bool,
+    /// `State=pending`: the route is still being set up, so whether it carries traffic yet
+    /// is not known (§6.2).
+    pub pending: bool,
     /// Propagated (as opposed to static).
     pub propagated: bool,
 }

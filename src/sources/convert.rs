@@ -2059,6 +2059,7 @@ fn tgw_routes(
                 .filter_map(|a| a.transit_gateway_attachment_id.clone())
                 .collect(),
             blackhole: r.state.as_deref() == Some("blackhole"),
+            pending: r.state.as_deref() == Some("pending"),
             propagated: r.kind.as_deref() == Some("propagated"),
         });
     }

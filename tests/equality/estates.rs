@@ -1089,6 +1089,7 @@ impl Extend<'_> {
                     destination: RouteDestination::Cidr(IpNet::V4(*c)),
                     attachment_ids: vec![att.clone()],
                     blackhole: false,
+                    pending: false,
                     propagated: true,
                 });
             }
@@ -1104,6 +1105,7 @@ impl Extend<'_> {
                             destination: RouteDestination::Cidr(IpNet::V4(c)),
                             attachment_ids: Vec::new(),
                             blackhole: true,
+                            pending: false,
                             propagated: false,
                         });
                     }
@@ -1212,6 +1214,7 @@ impl Extend<'_> {
                 destination: RouteDestination::Cidr(cidr("192.168.0.0/16")),
                 attachment_ids: vec![att.clone()],
                 blackhole: false,
+                pending: false,
                 propagated: false,
             });
         }
