@@ -314,10 +314,41 @@ impl<'m> Index<'m> {
                         .iter()
                         .flat_map(|&(first, last)| [(first, last.min(first + 3)), (last, last)]),
                 );
-                let private = PacketSet::from_box(PBox::FULL)
+                let mut private = PacketSet::from_box(PBox::FULL)
                     .restrict(Dim::Dst, &private)
                     .exclude(Dim::Dst, &held)
                     .project(Dim::Dst);
+                // A Network Load Balancer lists the addresses of its nodes it was given
+                // (`LoadBalancerAddresses`): a chosen private IPv4 or IPv6 address is the
+                // node's, an Elastic IP its public address (§5, §8), mapped to the node's
+                // private address, or to the first its range leaves (NACLs and groups on the
+                // way in match the client, not that address; inside the subnet it is local).
+                let given = lb.node_addresses.get(s);
+                if let Some(a) = given {
+                    let keep = |p: &mut Vec<Interval>, v4: bool, with: Option<Interval>| {
+                        if let Some(x) = with {
+                            p.retain(|iv| super::packet::is_v4(iv.0) != v4);
+                            p.push(x);
+                            p.sort_unstable();
+                        }
+                    };
+                    let v4 = a.private_v4.map(|x| super::packet::addr_interval(x.into()));
+                    let v6 = a
+                        .ipv6
+                        .filter(|_| lb.dualstack)
+                        .map(|x| super::packet::addr_interval(x.into()));
+                    keep(&mut private, true, v4);
+                    keep(&mut private, false, v6);
+                }
+                let public_v4: Vec<(u128, u128)> = given
+                    .and_then(|a| a.public_v4)
+                    .filter(|_| lb.internet_facing)
+                    .and_then(|e| {
+                        let to = private.iter().find(|iv| super::packet::is_v4(iv.0))?.0;
+                        Some((super::packet::addr_interval(e.into()).0, to))
+                    })
+                    .into_iter()
+                    .collect();
                 let host = Host {
                     id: format!("{}@{}", lb.name, s),
                     name: lb.name.clone(),
@@ -330,7 +361,7 @@ impl<'m> Index<'m> {
                     filtered_by_sgs: !lb.security_groups.is_empty(),
                     source: private.clone(),
                     private,
-                    public_v4: Vec::new(),
+                    public_v4,
                     virtual_node: true,
                 };
                 // The node's ENI (not in the snapshot) holds the load balancer's groups, but

@@ -1162,10 +1162,13 @@ fn run_resolved_as(
             // The interfaces whose private addresses, or public ones (§8), are inside (a transit
             // gateway attachment's only when its address is asked for alone: it hosts nothing).
             let one = is_one_address(&req.to);
+            // A load-balancer node known only from its load balancer counts when its addresses
+            // are listed (`LoadBalancerAddresses`), not when it stands for its subnet's range.
+            let exact = |h: &Host| !h.virtual_node || h.private.iter().all(|p| p.0 == p.1);
             for h in idx
                 .hosts
                 .values()
-                .filter(|h| !h.virtual_node && (one || h.kind != OwnerKind::TransitGateway))
+                .filter(|h| exact(h) && (one || h.kind != OwnerKind::TransitGateway))
             {
                 if h.private
                     .iter()

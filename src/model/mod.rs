@@ -934,6 +934,22 @@ pub struct LoadBalancer {
     pub dualstack: bool,
     /// Attributes (`load_balancing.cross_zone.enabled`, ...).
     pub attributes: BTreeMap<String, String>,
+    /// A Network Load Balancer's own addresses by enabled subnet
+    /// (`AvailabilityZones[].LoadBalancerAddresses`: an Elastic IP, a chosen private IPv4
+    /// address, an IPv6 address), which place its node there when its interface is not in
+    /// the snapshot.
+    pub node_addresses: BTreeMap<String, LbNodeAddresses>,
+}
+
+/// The addresses AWS lists for a load balancer's node in one subnet.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LbNodeAddresses {
+    /// `IpAddress`: the node's public IPv4 address (an Elastic IP, internet-facing only).
+    pub public_v4: Option<std::net::Ipv4Addr>,
+    /// `PrivateIPv4Address`.
+    pub private_v4: Option<std::net::Ipv4Addr>,
+    /// `IPv6Address`.
+    pub ipv6: Option<std::net::Ipv6Addr>,
 }
 
 impl LoadBalancer {

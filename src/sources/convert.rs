@@ -1474,6 +1474,23 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             .clone()
             .or_else(|| lb.load_balancer_arn.split('/').nth(2).map(str::to_string))
             .unwrap_or_else(|| lb.load_balancer_arn.clone());
+        let node_addresses: BTreeMap<String, LbNodeAddresses> = lb
+            .availability_zones
+            .iter()
+            .filter_map(|z| {
+                let mut a = LbNodeAddresses::default();
+                fn parse<T: std::str::FromStr>(v: &Option<String>) -> Option<T> {
+                    v.as_deref().and_then(|v| v.parse().ok())
+                }
+                for x in &z.load_balancer_addresses {
+                    a.public_v4 = a.public_v4.or(parse(&x.ip_address));
+                    a.private_v4 = a.private_v4.or(parse(&x.private_ipv4_address));
+                    a.ipv6 = a.ipv6.or(parse(&x.ipv6_address));
+                }
+                let subnet = z.subnet_id.clone()?;
+                (a != LbNodeAddresses::default()).then_some((subnet, a))
+            })
+            .collect();
         m.load_balancers.insert(
             lb.load_balancer_arn.clone(),
             LoadBalancer {
@@ -1495,6 +1512,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                     .as_deref()
                     .is_some_and(|t| t.starts_with("dualstack")),
                 attributes: BTreeMap::new(),
+                node_addresses,
             },
         );
     }
@@ -1694,6 +1712,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 security_groups: clb.security_groups,
                 dualstack: false,
                 attributes: BTreeMap::new(),
+                node_addresses: BTreeMap::new(),
             },
         );
     }

@@ -723,6 +723,7 @@ impl Extend<'_> {
                 security_groups: groups.clone(),
                 dualstack: false,
                 attributes,
+                node_addresses: Default::default(),
             },
         );
         // Target groups and listeners.
