@@ -740,9 +740,17 @@ pub fn tgw_routes(m: &Model, rt: &TgwRouteTable) -> TgwRoutes {
             _ => Vec::new(),
         };
         for n in cidrs {
+            // A propagation implies a route AWS may not have made (a VPC overlapping one attached
+            // before does not propagate, §6.2): where the table's routes are listed, a listed
+            // route to the prefix is what AWS chose.
             if routes
                 .iter()
                 .any(|(d, _, c)| *d == n && c.attachments.contains(att_id))
+                || (rt.routes_known
+                    && rt
+                        .routes
+                        .iter()
+                        .any(|r| matches!(&r.destination, RouteDestination::Cidr(d) if *d == n)))
             {
                 continue;
             }
@@ -783,7 +791,7 @@ pub fn tgw_routes(m: &Model, rt: &TgwRouteTable) -> TgwRoutes {
         }
         let kept = *group.last().expect("a group of two or more");
         let why = format!(
-            "transit gateway route table {} has routes of one kind to {net} to {}: which one AWS uses (BGP path attributes, attachment order, ECMP) is not in the snapshot",
+            "transit gateway route table {} has routes of one kind to {net} to {}: which one AWS uses (by BGP AS path or MED, by which VPC was attached first, or both by ECMP) is not in the snapshot",
             rt.id,
             targets.join(" and ")
         );

@@ -1162,22 +1162,51 @@ fn run_resolved_as(
             // The interfaces whose private addresses, or public ones (§8), are inside (a transit
             // gateway attachment's only when its address is asked for alone: it hosts nothing).
             let one = is_one_address(&req.to);
-            // A load-balancer node known only from its load balancer counts when its addresses
-            // are listed (`LoadBalancerAddresses`), not when it stands for its subnet's range.
-            let exact = |h: &Host| !h.virtual_node || h.private.iter().all(|p| p.0 == p.1);
+            let inside = |p: &Interval| ivs.iter().any(|i| i.0 <= p.0 && p.1 <= i.1);
             for h in idx
                 .hosts
                 .values()
-                .filter(|h| exact(h) && (one || h.kind != OwnerKind::TransitGateway))
+                .filter(|h| one || h.kind != OwnerKind::TransitGateway)
             {
-                if h.private
-                    .iter()
-                    .any(|p| ivs.iter().any(|i| i.0 <= p.0 && p.1 <= i.1))
+                let held = if h.virtual_node {
+                    // A load-balancer node known only from its load balancer holds one address
+                    // of each family in what it stands for (its listed address, or its subnet's
+                    // free range, §5): inside when all of one family is.
+                    [true, false].iter().any(|&v4| {
+                        let mut of = h.private.iter().filter(|p| packet::is_v4(p.0) == v4);
+                        of.clone().next().is_some() && of.all(inside)
+                    })
+                } else {
+                    h.private.iter().any(inside)
+                };
+                if held
                     || h.public_v4
                         .iter()
                         .any(|(p, _)| ivs.iter().any(|i| i.0 <= *p && *p <= i.1))
                 {
                     std::sync::Arc::make_mut(&mut goal.hosts).insert(h.id.clone());
+                } else if h.virtual_node && within_any(&h.private, ivs) {
+                    // Part of its range only: whether the node's address is asked about is not
+                    // known.
+                    let lb = h
+                        .owner_id
+                        .as_ref()
+                        .and_then(|a| m.load_balancers.get(a))
+                        .map_or(h.name.as_str(), |lb| lb.name.as_str());
+                    pre_blocks.push(Outcome {
+                        hops: Vec::new(),
+                        blocks: Vec::new(),
+                        ending: Ending::Unknown(format!(
+                            "{lb}'s node in {} (its interface is not in the snapshot, nor its address) holds one address of the subnet that no interface holds: whether it is {} is not known",
+                            h.subnet_id,
+                            req.to.trim()
+                        )),
+                        set: base.clone(),
+                        client_ports: None,
+                        entry: None,
+                        assumptions: Vec::new(),
+                        lb_clients: None,
+                    });
                 }
             }
             legs.push(Leg::addresses(ivs.clone()));
@@ -1763,6 +1792,11 @@ impl Leg {
             pre_block: None,
         }
     }
+}
+
+/// Whether some address of `a` is in `b`.
+fn within_any(a: &[Interval], b: &[Interval]) -> bool {
+    a.iter().any(|x| b.iter().any(|y| x.0 <= y.1 && y.0 <= x.1))
 }
 
 /// The legs through the listeners of Network Load Balancers that forward to one of `albs`
