@@ -5416,6 +5416,12 @@ impl<'m> Walker<'m> {
         let mut t = t;
         let set = self.egress_sgs(node, set, &mut t, "traffic to the target");
         let preserved = t.preserved;
+        // A new flow from the node (§5.1): the node is the client its replies come back to, so
+        // a transit gateway bringing them into its subnet, an attachment subnet, meets no NACL
+        // there (§6.2, `client_reply_in`).
+        if !preserved && t.pending_reply.is_none() {
+            t.client_subnet = Some(node.subnet_id.as_str().into());
+        }
         // §3.2, §9.1: within the node's subnet nothing is routed and no NACL applies, the
         // reply included: targets there get the packets directly.
         let own = self
