@@ -823,8 +823,18 @@ pub fn compute(
     // Listeners by index (entries are kept as indices), and what each load balancer's accept.
     let listeners: Vec<&Listener> = m.listeners.values().collect();
     let mut lb_listeners: HashMap<&str, Arc<Vec<(u32, PacketSet)>>> = HashMap::default();
+    // A load balancer still being set up may take no traffic yet: its listeners take nothing
+    // here and the report says why (a query answers `unknown` for what would get through).
+    let mut unsettled = Unknowns::new();
     for c in infos.iter_mut() {
         if let Some(lb) = c.lb {
+            if let Some(state) = &lb.unsettled {
+                unsettled
+                    .entry(walk::lb_unsettled(lb, state))
+                    .or_default()
+                    .insert(format!("the clients of {}", lb.name));
+                continue;
+            }
             c.listeners = lb_listeners
                 .entry(lb.arn.as_str())
                 .or_insert_with(|| {
@@ -886,7 +896,7 @@ pub fn compute(
     let mut out: Vec<Reach> = Vec::new();
     let mut lb_out = LbOut::default();
     let mut ctx = Ctx::new();
-    let mut unknowns = Unknowns::new();
+    let mut unknowns = unsettled;
 
     // Origins outside the estate.
     let mut outside: Vec<(Origin, Arc<Vec<Interval>>, Vec<walk::Delivery>)> = Vec::new();

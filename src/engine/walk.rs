@@ -330,7 +330,8 @@ struct Trace {
     /// client IP towards a target that does not support it (§5.3: the packets may arrive,
     /// the reply is not known to get back); the reply takes another way back than the
     /// request came ([`Walker::reply_elsewhere`]); the transit gateway may hand the packet
-    /// or its reply to attachment subnets that treat it differently.
+    /// or its reply to attachment subnets that treat it differently; a load balancer on the
+    /// way is still being set up.
     undecided: Option<String>,
     /// The subnet the flow starts from: a query's source host's (not set for load-balancer
     /// legs), or in network mode the sending subnet's. See [`Trace::pending_reply`].
@@ -4888,6 +4889,11 @@ impl<'m> Walker<'m> {
             if !in_goal && via_listener.is_none() {
                 return;
             }
+            // Still being set up: whatever gets through ends `unknown` (later checks may
+            // still block it).
+            if let Some(state) = &lb.unsettled {
+                t.undecided.get_or_insert(lb_unsettled(lb, state));
+            }
             // Listener check (§5.2): only listener ports reach the load balancer's software.
             let listeners: Vec<&Listener> = m
                 .listeners
@@ -5018,6 +5024,9 @@ impl<'m> Walker<'m> {
         mut t: Trace,
     ) {
         let m = self.m;
+        if let Some(state) = &lb.unsettled {
+            t.undecided.get_or_insert(lb_unsettled(lb, state));
+        }
         // A new flow from the node: the client's replies were settled at the node.
         t.client_subnet = None;
         // The zones the load balancer has enabled (its subnets'), by zone id where every one
@@ -5633,6 +5642,14 @@ pub fn registered_zone<'a>(
     } else {
         Some(zone)
     }
+}
+
+/// Why a flow through a load balancer still being set up is `unknown`.
+pub(crate) fn lb_unsettled(lb: &LoadBalancer, state: &str) -> String {
+    format!(
+        "{} is {state}: whether it takes traffic yet is not known (it does once active)",
+        lb.name
+    )
 }
 
 /// Why a flow through a transit gateway attachment still being set up is `unknown`.

@@ -939,6 +939,10 @@ pub struct LoadBalancer {
     /// address, an IPv6 address), which place its node there when its interface is not in
     /// the snapshot.
     pub node_addresses: BTreeMap<String, LbNodeAddresses>,
+    /// `State.Code` while the load balancer is still being set up (`provisioning`): whether it
+    /// takes traffic yet is not known. `None` once `active` (or `active_impaired`, which
+    /// serves).
+    pub unsettled: Option<String>,
 }
 
 /// The addresses AWS lists for a load balancer's node in one subnet.

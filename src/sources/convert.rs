@@ -1513,6 +1513,9 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                     .is_some_and(|t| t.starts_with("dualstack")),
                 attributes: BTreeMap::new(),
                 node_addresses,
+                unsettled: state
+                    .filter(|s| s.eq_ignore_ascii_case("provisioning"))
+                    .map(str::to_string),
             },
         );
     }
@@ -1713,6 +1716,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 dualstack: false,
                 attributes: BTreeMap::new(),
                 node_addresses: BTreeMap::new(),
+                unsettled: None,
             },
         );
     }

@@ -724,6 +724,7 @@ impl Extend<'_> {
                 dualstack: false,
                 attributes,
                 node_addresses: Default::default(),
+                unsettled: None,
             },
         );
         // Target groups and listeners.
