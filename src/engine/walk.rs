@@ -3585,14 +3585,17 @@ impl<'m> Walker<'m> {
         if set.is_empty() && any_intercepted {
             return;
         }
-        Self::hop(
-            &mut t,
-            &igw_id,
-            "igw",
-            &igw_id,
-            format!("to {}", describe_dst(&set)),
-            false,
-        );
+        // A load-balancer node whose interface is not in the snapshot has an address the
+        // snapshot does not give: the packets stand for it, addressed to one of its subnet's.
+        let to = if h.virtual_node && h.private.iter().any(|p| p.0 != p.1) {
+            format!(
+                "to {}'s node in {} (its address is not in the snapshot)",
+                h.name, h.subnet_id
+            )
+        } else {
+            format!("to {}", describe_dst(&set))
+        };
+        Self::hop(&mut t, &igw_id, "igw", &igw_id, to, false);
         t.via_igw = true;
         let set = self.cross_in(&h.subnet_id, set, &mut t);
         self.return_route_check(h, set, t, Arrival::Igw(igw_id))
