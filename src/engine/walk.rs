@@ -5558,6 +5558,22 @@ impl<'m> Walker<'m> {
             };
             self.return_route_check(o, q, t3, arrival);
         }
+        // An address of the VPC no interface holds (an `ip` target registered at an address
+        // nothing uses: it would fail its health checks): nothing receives the packets.
+        if !p.is_empty() {
+            let detail = format!(
+                "no network interface in {} holds {}",
+                node.vpc_id,
+                describe_dst(&p)
+            );
+            self.block(
+                t.clone(),
+                &node.vpc_id,
+                "DESTINATION_ADDRESS_UNUSED",
+                detail,
+                p,
+            );
+        }
     }
 }
 
