@@ -721,6 +721,16 @@ pub fn tgw_routes(m: &Model, rt: &TgwRouteTable) -> TgwRoutes {
             }
         }
     }
+    // The prefixes the table's listed routes have, when it lists them (see below).
+    let listed: std::collections::HashSet<IpNet> = rt
+        .routes
+        .iter()
+        .filter(|_| rt.routes_known)
+        .filter_map(|r| match &r.destination {
+            RouteDestination::Cidr(n) => Some(*n),
+            RouteDestination::PrefixList(_) => None,
+        })
+        .collect();
     for att_id in &rt.propagations {
         let Some(att) = m.tgw_attachment(&rt.tgw_id, att_id) else {
             continue;
@@ -746,11 +756,7 @@ pub fn tgw_routes(m: &Model, rt: &TgwRouteTable) -> TgwRoutes {
             if routes
                 .iter()
                 .any(|(d, _, c)| *d == n && c.attachments.contains(att_id))
-                || (rt.routes_known
-                    && rt
-                        .routes
-                        .iter()
-                        .any(|r| matches!(&r.destination, RouteDestination::Cidr(d) if *d == n)))
+                || listed.contains(&n)
             {
                 continue;
             }
