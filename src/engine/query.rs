@@ -1224,12 +1224,18 @@ fn run_resolved_as(
                 legs.extend(legs_through(m, idx, internet_source, |l| {
                     through.contains(l.arn.as_str())
                 }));
-                let albs: BTreeSet<&str> = through
+                let lbs: BTreeSet<&str> = through
                     .iter()
                     .filter_map(|arn| m.listeners.get(*arn))
                     .map(|l| l.lb_arn.as_str())
                     .collect();
-                legs.extend(legs_to_albs(m, idx, &albs, internet_source));
+                // (As for a host: a Classic Load Balancer's cross-zone default is said.)
+                for lb in lbs.iter().filter_map(|arn| m.load_balancers.get(*arn)) {
+                    if !internet_source || lb.internet_facing {
+                        note_classic_cross_zone(lb, &mut lb_assumptions);
+                    }
+                }
+                legs.extend(legs_to_albs(m, idx, &lbs, internet_source));
             }
             // §5.1: an `ip` target at the one address asked for, which no interface of the
             // snapshot holds (on-premises, behind a VPN or Direct Connect; or an address
