@@ -1474,23 +1474,31 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             .clone()
             .or_else(|| lb.load_balancer_arn.split('/').nth(2).map(str::to_string))
             .unwrap_or_else(|| lb.load_balancer_arn.clone());
-        let node_addresses: BTreeMap<String, LbNodeAddresses> = lb
-            .availability_zones
-            .iter()
-            .filter_map(|z| {
-                let mut a = LbNodeAddresses::default();
-                fn parse<T: std::str::FromStr>(v: &Option<String>) -> Option<T> {
-                    v.as_deref().and_then(|v| v.parse().ok())
-                }
-                for x in &z.load_balancer_addresses {
-                    a.public_v4 = a.public_v4.or(parse(&x.ip_address));
-                    a.private_v4 = a.private_v4.or(parse(&x.private_ipv4_address));
-                    a.ipv6 = a.ipv6.or(parse(&x.ipv6_address));
-                }
-                let subnet = z.subnet_id.clone()?;
-                (a != LbNodeAddresses::default()).then_some((subnet, a))
-            })
-            .collect();
+        // A Network Load Balancer's addresses per enabled subnet; one that does not parse is
+        // a warning, not a guess.
+        let mut node_addresses: BTreeMap<String, LbNodeAddresses> = BTreeMap::new();
+        for z in &lb.availability_zones {
+            let mut a = LbNodeAddresses::default();
+            for x in &z.load_balancer_addresses {
+                let arn = lb.load_balancer_arn.as_str();
+                a.public_v4 =
+                    a.public_v4
+                        .or(lb_address(&mut cx, &f, arn, "IpAddress", &x.ip_address));
+                a.private_v4 = a.private_v4.or(lb_address(
+                    &mut cx,
+                    &f,
+                    arn,
+                    "PrivateIPv4Address",
+                    &x.private_ipv4_address,
+                ));
+                a.ipv6 = a
+                    .ipv6
+                    .or(lb_address(&mut cx, &f, arn, "IPv6Address", &x.ipv6_address));
+            }
+            if let (Some(subnet), true) = (&z.subnet_id, a != LbNodeAddresses::default()) {
+                node_addresses.insert(subnet.clone(), a);
+            }
+        }
         m.load_balancers.insert(
             lb.load_balancer_arn.clone(),
             LoadBalancer {
@@ -2087,6 +2095,25 @@ fn tgw_routes(
         });
     }
     out
+}
+
+/// One address of `LoadBalancerAddresses`; one that does not parse is a warning, not a guess.
+fn lb_address<T: std::str::FromStr>(
+    cx: &mut Ctx,
+    f: &FileContext,
+    lb: &str,
+    field: &str,
+    value: &Option<String>,
+) -> Option<T> {
+    let v = value.as_deref()?;
+    let parsed = v.parse().ok();
+    if parsed.is_none() {
+        cx.warn(
+            f,
+            format!("load balancer {lb}: {field} `{v}` is not an address; ignored"),
+        );
+    }
+    parsed
 }
 
 /// Classifies an ENI's owner from `Description`, `InterfaceType` and
