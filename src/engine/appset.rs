@@ -23,7 +23,7 @@ use std::sync::Arc;
 /// variable-length integers (each range as the gap after the previous one and its length).
 /// One set has one representation, so equality and hashing are those of the bytes, and so
 /// is the order: the integers are written so that comparing the bytes compares the ranges
-/// one by one (see [`put`]).
+/// one by one (see `put`).
 ///
 /// Sets of sources are most of a large report's memory: with one application per interface
 /// (estate xl) they hold hundreds of millions of short ranges and gaps, at about two bytes

@@ -2444,7 +2444,7 @@ impl<'m> Walker<'m> {
 
     /// Network mode, second phase: packets that reached a transit gateway from a VPC (see
     /// [`Goal::stop_at_vpc`]) are forwarded by it, to the VPCs it reaches. They come from
-    /// several subnets of the VPC, each in its own Availability Zone ([`Zone::OfSource`]).
+    /// several subnets of the VPC, each in its own Availability Zone (`Zone::OfSource`).
     pub fn network_tgw(&mut self, key: &TgwKey, set: PacketSet) {
         let t = Self::pending_trace(key.pending_reply.as_deref());
         self.tgw_forward(

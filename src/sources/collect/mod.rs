@@ -2,7 +2,7 @@
 //! writes a snapshot the loader reads.
 //!
 //! This module is the only place that names AWS SDK types. It writes the AWS CLI's JSON
-//! shapes and key names (see [`json`]), one file per call, in the `<account>/<region>/`
+//! shapes and key names (see [`json`](mod@json)), one file per call, in the `<account>/<region>/`
 //! layout, plus a `manifest.json` recording every call with its item count, pages and
 //! status. The snapshot is built in a temporary folder beside the target, whose manifest
 //! says `partial` from the first moment, and renamed into place only at the end: an
