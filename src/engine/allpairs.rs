@@ -147,6 +147,9 @@ struct ClassInfo<'a> {
     dst_internet: Vec<(Interval, usize)>,
     ingress: Arc<Rules>,
     egress: Arc<Rules>,
+    /// The protocols the class answers, when fewer than arrive (an interface endpoint's:
+    /// [`walk::endpoint_protocols`]).
+    serves: Option<PacketSet>,
 }
 
 /// The sending classes, arranged for the evaluation.
@@ -486,11 +489,25 @@ impl DestAcc {
     }
 
     /// The results for class `ci`: sets of applications that get the same traffic through
-    /// the same entry to the same members are joined. `listeners` names the entries.
+    /// the same entry to the same members are joined. `serves` is what the class answers
+    /// when that is less than what arrives (an endpoint's protocols). `listeners` names the
+    /// entries.
     /// `interned` holds the sets of applications made so far: an equal set is reused (the
     /// classes of an estate see the same sets of sources again and again; on l, 81,823 sets
     /// had 14,793 contents).
-    fn finish(self, ci: usize, listeners: &[&Listener], interned: &mut Interned) -> Vec<Reach> {
+    fn finish(
+        mut self,
+        ci: usize,
+        serves: Option<&PacketSet>,
+        listeners: &[&Listener],
+        interned: &mut Interned,
+    ) -> Vec<Reach> {
+        if let Some(serves) = serves {
+            self.parts.retain(|_, (_, traffic, _)| {
+                *traffic = traffic.intersect(serves);
+                !traffic.is_empty()
+            });
+        }
         let entry_arn = |e: Entry| e.map(|i| listeners[i as usize].arn.clone());
         // Hash maps, not ordered ones: their keys hold long sets, and the order is restored
         // by the sort at the end (what is joined does not depend on the order it is met in).
@@ -951,7 +968,7 @@ pub fn compute(
                 };
                 let mut acc = DestAcc::default();
                 env.deliver(&resolver, ci, addrs, &x, &mut ctx, &mut acc, &mut lb_out);
-                out.extend(acc.finish(ci, &env.listeners, &mut ctx.interned));
+                out.extend(acc.finish(ci, dc.serves.as_ref(), &env.listeners, &mut ctx.interned));
             }
         }
     }
@@ -1158,7 +1175,15 @@ pub fn compute(
             let mut shared = BTreeMap::new();
             for (ci, a) in acc {
                 if reached_by.get(&ci) == Some(&1) {
-                    done.push((ci, a.finish(ci, &env.listeners, &mut ctx.interned)));
+                    done.push((
+                        ci,
+                        a.finish(
+                            ci,
+                            env.infos[ci].serves.as_ref(),
+                            &env.listeners,
+                            &mut ctx.interned,
+                        ),
+                    ));
                 } else {
                     shared.insert(ci, a);
                 }
@@ -1179,13 +1204,15 @@ pub fn compute(
             }
         }
     }
-    finished.par_extend(
-        lb_acc
-            .into_par_iter()
-            .map_init(Interned::default, |interned, (ci, acc)| {
-                (ci, acc.finish(ci, &env.listeners, interned))
-            }),
-    );
+    finished.par_extend(lb_acc.into_par_iter().map_init(
+        Interned::default,
+        |interned, (ci, acc)| {
+            (
+                ci,
+                acc.finish(ci, env.infos[ci].serves.as_ref(), &env.listeners, interned),
+            )
+        },
+    ));
     // In the order of the classes, as when every class was finished after the merge.
     finished.par_sort_unstable_by_key(|(ci, _)| *ci);
     out.extend(finished.into_iter().flat_map(|(_, r)| r));
@@ -1480,7 +1507,7 @@ impl<'a> Env<'a> {
                     &mut lb_out,
                 );
             }
-            out.extend(acc.finish(di, &self.listeners, &mut ctx.interned));
+            out.extend(acc.finish(di, dc.serves.as_ref(), &self.listeners, &mut ctx.interned));
         }
         (out, lb_out)
     }
@@ -2253,6 +2280,7 @@ fn class_info<'a>(
         dst_internet,
         ingress: ingress.clone(),
         egress: egress.clone(),
+        serves: walk::endpoint_protocols(m, first).map(|(p, _)| walk::of_protocols(p)),
         hosts,
     }
 }

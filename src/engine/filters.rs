@@ -112,16 +112,30 @@ pub fn security_groups(
 /// AWS-managed list described without `get-managed-prefix-list-entries`, or a list not
 /// described at all) would admit of `set`
 /// beyond `allowed`, any address standing for the unknown entries; with those lists' ids.
-/// `None` when there is no such part.
+/// A group the host holds that is not in the snapshot although groups are (a partial
+/// collection) could admit anything: then all of `set` beyond `allowed` is in that part, and
+/// the group is named. `None` when there is no such part.
 pub fn unknown_entries_part(
     m: &Model,
     groups: &[String],
     dir: SgDirection,
     set: &PacketSet,
     allowed: &PacketSet,
-) -> Option<(PacketSet, Vec<String>)> {
+) -> Option<(PacketSet, UnknownRules)> {
     let mut maybe = PacketSet::empty();
     let mut lists: Vec<String> = Vec::new();
+    let missing: Vec<String> = if m.present_kinds.contains(&ResourceKind::SecurityGroup) {
+        groups
+            .iter()
+            .filter(|g| !m.security_groups.contains_key(*g))
+            .cloned()
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if !missing.is_empty() {
+        maybe = set.clone();
+    }
     for sg in groups.iter().filter_map(|g| m.security_groups.get(g)) {
         let rules = match dir {
             SgDirection::Ingress => &sg.ingress,
@@ -164,7 +178,16 @@ pub fn unknown_entries_part(
         }
     }
     let maybe = maybe.subtract(allowed);
-    (!maybe.is_empty()).then_some((maybe, lists))
+    (!maybe.is_empty()).then_some((maybe, UnknownRules { lists, missing }))
+}
+
+/// Why some rules of a host's groups are not known ([`unknown_entries_part`]).
+#[derive(Debug, Clone, Default)]
+pub struct UnknownRules {
+    /// Prefix lists whose entries are not in the snapshot, named by rules.
+    pub lists: Vec<String>,
+    /// Groups the host holds that are not in the snapshot.
+    pub missing: Vec<String>,
 }
 
 /// What the outbound rules of `groups` that name a group of `node` let out of `set` towards

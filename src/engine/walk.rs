@@ -298,10 +298,16 @@ struct Place<'a> {
 }
 
 /// Why a flow that only a rule naming a prefix list of unknown entries admits is `unknown`.
-fn unknown_entries_why(host: &str, groups: &str, dir: &str, lists: &[String]) -> String {
+fn unknown_entries_why(host: &str, groups: &str, dir: &str, why: &filters::UnknownRules) -> String {
+    if !why.missing.is_empty() {
+        return format!(
+            "{host} holds {}, which the snapshot does not have although it has security groups (a partial collection?): whether its {dir} rules allow this traffic is not known",
+            why.missing.join(", ")
+        );
+    }
     format!(
         "only an {dir} rule of {host} ({groups}) naming prefix list {} could allow this traffic, and the list's entries are not in the snapshot (collect them with `aws ec2 get-managed-prefix-list-entries`)",
-        lists.join(", ")
+        why.lists.join(", ")
     )
 }
 
@@ -1778,14 +1784,19 @@ impl<'m> Walker<'m> {
             .iter()
             .map(|a| super::packet::addr_interval(std::net::IpAddr::V4(*a)))
             .collect();
-        let nat_addr = nat_addrs.first().copied().unwrap_or_else(|| {
-            self.m
+        // §4.5: a gateway with secondary addresses sends each connection from one of them
+        // (which one is its choice): every one is a possible source.
+        let nat_addrs: Vec<Interval> = if nat_addrs.is_empty() {
+            vec![self
+                .m
                 .subnets
                 .get(&nat.subnet_id)
                 .and_then(|s| s.cidr_v4)
                 .map(|c| net_intervals(&ipnet::IpNet::V4(c))[0])
-                .unwrap_or(super::packet::ALL_V4)
-        });
+                .unwrap_or(super::packet::ALL_V4)]
+        } else {
+            super::packet::merge(nat_addrs)
+        };
         // A NAT gateway also translates IPv6 packets for the well-known prefix 64:ff9b::/96
         // into IPv4 (NAT64: VPC User Guide, "DNS64 and NAT64"); that is not modelled, so what
         // it would carry is `unknown`. Other IPv6 packets it does not translate.
@@ -1813,9 +1824,10 @@ impl<'m> Walker<'m> {
                 other_v6,
             );
         }
-        let translated = v4
-            .rewrite(Dim::Src, nat_addr)
-            .rewrite(Dim::SrcPort, (1024, 65535));
+        let v4 = v4.rewrite(Dim::SrcPort, (1024, 65535));
+        let translated = nat_addrs.iter().fold(PacketSet::empty(), |acc, a| {
+            acc.union(&v4.rewrite(Dim::Src, *a))
+        });
         Self::hop(
             &mut t,
             nat_id,
@@ -1823,7 +1835,7 @@ impl<'m> Walker<'m> {
             &nat_name,
             format!(
                 "source translated to {} ports 1024-65535",
-                describe_interval(nat_addr)
+                describe_addrs(&nat_addrs)
             ),
             false,
         );
@@ -1858,13 +1870,20 @@ impl<'m> Walker<'m> {
                                 continue;
                             }
                             let out = self.cross_out(&nat_subnet, part, &mut t3);
-                            let eip = nat.public_ips.first().map(|a| super::packet::addr_interval(std::net::IpAddr::V4(*a)));
-                            let Some(eip) = eip else {
-                                self.block(t3, nat_id, "NO_PUBLIC_IP_FOR_EGRESS", format!("{nat_id} has no Elastic IP"), out);
+                            let (sent, unpaired) = nat_elastic_ips(nat, out);
+                            if !unpaired.is_empty() {
+                                let detail = if nat.public_ips.is_empty() {
+                                    format!("{nat_id} has no Elastic IP")
+                                } else {
+                                    format!("{nat_id} has no Elastic IP paired with {}", describe_src(&unpaired))
+                                };
+                                self.block(t3.clone(), nat_id, "NO_PUBLIC_IP_FOR_EGRESS", detail, unpaired);
+                            }
+                            if sent.is_empty() {
                                 continue;
-                            };
-                            Self::hop(&mut t3, igw, "igw", igw, format!("source translated to the NAT gateway's Elastic IP {}", describe_interval(eip)), false);
-                            self.internet_side(out.rewrite(Dim::Src, eip), t3, false);
+                            }
+                            Self::hop(&mut t3, igw, "igw", igw, format!("source translated to the NAT gateway's Elastic IP {}", describe_src(&sent)), false);
+                            self.internet_side(sent, t3, false);
                         }
                     } else {
                         Self::hop(&mut t3, &rt_id, "route-table", &rt_id, format!("{} -> {}", c.destination, c.target.id()), false);
@@ -4950,6 +4969,25 @@ impl<'m> Walker<'m> {
             // balancer (a node known only by its subnet covers the target's address too).
             return;
         }
+        let mut set = set;
+        let endpoint = self
+            .goal
+            .hosts
+            .contains(&h.id)
+            .then(|| endpoint_protocols(m, h))
+            .flatten();
+        if let Some((protocols, why)) = endpoint {
+            let carried = set.intersect(&of_protocols(protocols));
+            let other = set.subtract(&carried);
+            if !other.is_empty() {
+                let component = h.owner_id.clone().unwrap_or_else(|| h.id.clone());
+                self.block(t.clone(), &component, "DESTINATION_PORT_CLOSED", why, other);
+            }
+            if carried.is_empty() {
+                return;
+            }
+            set = carried;
+        }
         Self::hop(
             &mut t,
             &h.id,
@@ -5575,6 +5613,76 @@ impl<'m> Walker<'m> {
             );
         }
     }
+}
+
+/// What a public NAT gateway's packets (`out`, from its private addresses) leave the internet
+/// gateway as: each private address becomes the Elastic IP paired with it (§4.5). Where the
+/// snapshot pairs none (no private address listed), any of its Elastic IPs. Returns what
+/// leaves, and what no Elastic IP stands for.
+fn nat_elastic_ips(nat: &NatGateway, out: PacketSet) -> (PacketSet, PacketSet) {
+    let iv = |a: &std::net::Ipv4Addr| super::packet::addr_interval(std::net::IpAddr::V4(*a));
+    if nat.pairs.is_empty() {
+        let sent = nat.public_ips.iter().fold(PacketSet::empty(), |acc, e| {
+            acc.union(&out.rewrite(Dim::Src, iv(e)))
+        });
+        return if sent.is_empty() {
+            (sent, out)
+        } else {
+            (sent, PacketSet::empty())
+        };
+    }
+    let mut sent = PacketSet::empty();
+    let mut rest = out.clone();
+    for (private, eip) in &nat.pairs {
+        let part = out.restrict(Dim::Src, &[iv(private)]);
+        rest = rest.exclude(Dim::Src, &[iv(private)]);
+        sent = sent.union(&part.rewrite(Dim::Src, iv(eip)));
+    }
+    (sent, rest)
+}
+
+/// The IP protocols an interface endpoint's interface carries, when it is one, with a sentence
+/// saying so (AWS PrivateLink Guide): an interface endpoint sends TCP or UDP to its service
+/// and does not answer ping; a resource or service-network endpoint (VPC Lattice) carries TCP
+/// only. What else arrives at such an interface is answered by nothing. An interface whose
+/// endpoint is not in the snapshot is taken as an interface endpoint.
+pub fn endpoint_protocols(m: &Model, h: &Host) -> Option<(&'static [u8], String)> {
+    const TCP_UDP: &[u8] = &[Protocol::TCP, Protocol::UDP];
+    const TCP: &[u8] = &[Protocol::TCP];
+    if h.kind != OwnerKind::VpcEndpoint {
+        return None;
+    }
+    let endpoint = h.owner_id.as_deref().unwrap_or(h.id.as_str());
+    let kind = h
+        .owner_id
+        .as_ref()
+        .and_then(|id| m.vpc_endpoints.get(id))
+        .map(|e| e.kind);
+    Some(match kind {
+        Some(EndpointKind::Resource) => (
+            TCP,
+            format!("{endpoint} is a resource endpoint: it carries TCP only"),
+        ),
+        Some(EndpointKind::ServiceNetwork) => (
+            TCP,
+            format!("{endpoint} is a service-network endpoint: it carries TCP only"),
+        ),
+        _ => (
+            TCP_UDP,
+            format!(
+                "{endpoint} is an interface endpoint: it carries TCP and UDP to its service and answers nothing else (not ping)"
+            ),
+        ),
+    })
+}
+
+/// The packets of the protocols in `protocols`.
+pub fn of_protocols(protocols: &[u8]) -> PacketSet {
+    PacketSet::from_boxes(
+        protocols
+            .iter()
+            .map(|p| PBox::FULL.with(Dim::Proto, (*p as u128, *p as u128))),
+    )
 }
 
 /// The Amazon-provided services an interface reaches whatever its filters say, with the

@@ -637,10 +637,14 @@ pub struct NatGateway {
     pub public: bool,
     /// Its ENIs.
     pub eni_ids: Vec<String>,
-    /// Private addresses.
+    /// Private addresses, the primary first.
     pub private_ips: Vec<Ipv4Addr>,
-    /// Elastic IPs.
+    /// Elastic IPs, the primary's first.
     pub public_ips: Vec<Ipv4Addr>,
+    /// The (private address, Elastic IP) pairs listed together (`NatGatewayAddresses`), the
+    /// primary first: the gateway sends each connection from one of its addresses, and an
+    /// Elastic IP stands for the private address it is paired with (§4.5).
+    pub pairs: Vec<(Ipv4Addr, Ipv4Addr)>,
     /// `Some(state)` while it is `pending` ("not ready to process traffic") or `deleting`
     /// ("may still be processing traffic", EC2 API reference, `NatGateway`): whether it
     /// carries a packet then is not known.
@@ -856,6 +860,10 @@ pub enum EndpointKind {
     Interface,
     /// Gateway Load Balancer endpoint.
     GatewayLoadBalancer,
+    /// Resource endpoint (a VPC Lattice resource configuration reached through PrivateLink).
+    Resource,
+    /// Service-network endpoint (a VPC Lattice service network).
+    ServiceNetwork,
     /// Another type.
     Other,
 }

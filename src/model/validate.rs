@@ -205,10 +205,17 @@ fn network_interfaces(model: &Model, warn: &mut dyn FnMut(String)) {
                 e.id, e.subnet_id
             ));
         }
+        // With some groups in the snapshot, a missing one's rules are unknown (answers say
+        // `unknown` where only it could decide); with none at all, the stated assumption holds.
+        let effect = if model.present_kinds.contains(&ResourceKind::SecurityGroup) {
+            "its rules are not known: what only it could allow or let out is `unknown`"
+        } else {
+            "treated as allowing nothing"
+        };
         for g in &e.groups {
             if !model.security_groups.contains_key(g) {
                 warn(format!(
-                    "network interface {} uses security group {g} which is not in the snapshot (treated as allowing nothing)",
+                    "network interface {} uses security group {g} which is not in the snapshot ({effect})",
                     e.id
                 ));
             }

@@ -1049,23 +1049,35 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 ),
             );
         }
-        for a in &n.nat_gateway_addresses {
+        // The primary address first (the list has no order of its own), then as listed.
+        let mut addresses: Vec<&wire::NatGatewayAddress> = n.nat_gateway_addresses.iter().collect();
+        addresses.sort_by_key(|a| a.is_primary != Some(true));
+        for a in addresses {
             if let Some(e) = &a.network_interface_id {
-                nat.eni_ids.push(e.clone());
+                if !nat.eni_ids.contains(e) {
+                    nat.eni_ids.push(e.clone());
+                }
             }
-            if let Some(IpAddr::V4(p)) = a
+            let private = match a
                 .private_ip
                 .as_deref()
                 .and_then(|p| cx.ip(&f, &n.nat_gateway_id, p))
             {
-                nat.private_ips.push(p);
-            }
+                Some(IpAddr::V4(p)) => {
+                    nat.private_ips.push(p);
+                    Some(p)
+                }
+                _ => None,
+            };
             if let Some(IpAddr::V4(p)) = a
                 .public_ip
                 .as_deref()
                 .and_then(|p| cx.ip(&f, &n.nat_gateway_id, p))
             {
                 nat.public_ips.push(p);
+                if let Some(private) = private {
+                    nat.pairs.push((private, p));
+                }
             }
         }
         m.nat_gateways.insert(nat.id.clone(), nat);
@@ -1435,6 +1447,8 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             Some("gateway") => EndpointKind::Gateway,
             Some("interface") => EndpointKind::Interface,
             Some("gatewayloadbalancer") => EndpointKind::GatewayLoadBalancer,
+            Some("resource") => EndpointKind::Resource,
+            Some("servicenetwork") => EndpointKind::ServiceNetwork,
             _ => EndpointKind::Other,
         };
         m.vpc_endpoints.insert(
@@ -2136,6 +2150,7 @@ fn network_interface(
         description,
         interface_type,
         requester_id,
+        requester_managed,
         private_ip_address,
         private_ip_addresses,
         ipv6_addresses,
@@ -2236,6 +2251,7 @@ fn network_interface(
         &description,
         &interface_type,
         requester_id.as_deref(),
+        requester_managed,
         instance_id.as_deref(),
         &vpc_id,
         &subnet_id,
@@ -2349,6 +2365,7 @@ fn classify(
     description: &str,
     interface_type: &str,
     requester: Option<&str>,
+    requester_managed: bool,
     instance_id: Option<&str>,
     vpc_id: &str,
     subnet_id: &str,
@@ -2396,6 +2413,28 @@ fn classify(
             .map(str::to_string)
     };
     let itype = interface_type.to_ascii_lowercase();
+    let instance = instance_id.filter(|i| i.starts_with("i-")).map(|instance| {
+        let name = m
+            .instances
+            .get(instance)
+            .and_then(|i| name_tag(&i.tags).map(str::to_string))
+            .or_else(|| name_tag(tags).map(str::to_string))
+            .unwrap_or_else(|| instance.to_string());
+        EniOwner {
+            kind: OwnerKind::Ec2Instance,
+            id: Some(instance.to_string()),
+            name,
+        }
+    });
+    // An interface of one's own (not managed by a service) attached to an instance is the
+    // instance's, whatever its description says: the description is anyone's to set
+    // (`ModifyNetworkInterfaceAttribute`), so "Interface for NAT Gateway …" on it proves
+    // nothing. The services' own interfaces are requester-managed or have their own type.
+    if !requester_managed && matches!(itype.as_str(), "interface" | "efa" | "efa-only") {
+        if let Some(owner) = instance {
+            return owner;
+        }
+    }
 
     if let Some(rest) = description.strip_prefix("ELB ") {
         let rest = rest.trim();
@@ -2569,18 +2608,8 @@ fn classify(
             &id.unwrap_or_else(|| "resource gateway".into()),
         );
     }
-    if let Some(instance) = instance_id.filter(|i| i.starts_with("i-")) {
-        let name = m
-            .instances
-            .get(instance)
-            .and_then(|i| name_tag(&i.tags).map(str::to_string))
-            .or_else(|| name_tag(tags).map(str::to_string))
-            .unwrap_or_else(|| instance.to_string());
-        return EniOwner {
-            kind: OwnerKind::Ec2Instance,
-            id: Some(instance.to_string()),
-            name,
-        };
+    if let Some(owner) = instance {
+        return owner;
     }
     if description.starts_with("Amazon EKS") || itype == "trunk" || itype == "branch" {
         return service(OwnerKind::Eks, None, description.trim());

@@ -538,6 +538,7 @@ pub struct NatGatewayAddress {
     pub network_interface_id: Option<String>,
     pub private_ip: Option<String>,
     pub public_ip: Option<String>,
+    pub is_primary: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Default)]

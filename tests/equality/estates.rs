@@ -938,6 +938,7 @@ impl Extend<'_> {
                 eni_ids: vec![eni],
                 private_ips: vec![ip],
                 public_ips: eip.into_iter().collect(),
+                pairs: eip.map(|e| (ip, e)).into_iter().collect(),
                 unsettled: None,
                 tags: Tags::new(),
             },
