@@ -1211,8 +1211,10 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             id: p.vpc_peering_connection_id.clone(),
             requester_vpc: req.vpc_id.clone().unwrap_or_default(),
             accepter_vpc: acc.vpc_id.clone().unwrap_or_default(),
-            requester_region: req.region.clone(),
-            accepter_region: acc.region.clone(),
+            // Where the record does not say, the region of the VPC's own records (an end in
+            // another region must not pass for the same region, §1.3).
+            requester_region: req.region.clone().or_else(|| vpc_region(&m, req)),
+            accepter_region: acc.region.clone().or_else(|| vpc_region(&m, acc)),
             requester_cidrs: cidrs(&mut cx, req),
             accepter_cidrs: cidrs(&mut cx, acc),
             tags: tags(&p.tags),
@@ -2343,6 +2345,14 @@ impl<'a> Lookup<'a> {
         }
         found.into_values().collect()
     }
+}
+
+/// The region of a peering end's VPC, from the VPC's own records in the snapshot.
+fn vpc_region(m: &Model, end: &wire::PeeringVpcInfo) -> Option<String> {
+    end.vpc_id
+        .as_ref()
+        .and_then(|v| m.vpcs.get(v))
+        .and_then(|v| v.location.region.clone())
 }
 
 fn public_of(a: Option<&wire::IpAssociation>) -> (Option<Ipv4Addr>, bool) {
