@@ -2226,14 +2226,23 @@ fn class_info<'a>(
         let v6 = h.private.iter().copied().filter(|p| !packet::is_v4(p.0));
         match lb {
             Some(lb) => {
-                if mapped.is_empty() || h.virtual_node {
-                    dst_internet.extend(h.private.iter().map(|p| (*p, k)));
+                // As a query's legs take them (`query::lb_legs`).
+                let (public, instead) = super::query::internet_addresses(lb, h);
+                let addrs: Vec<Interval> = if public.is_empty() || h.virtual_node {
+                    instead
                 } else {
-                    dst_internet.extend(mapped.iter().map(|p| (*p, k)));
-                    if lb.dualstack {
-                        dst_internet.extend(v6.map(|p| (p, k)));
-                    }
-                }
+                    // As the VPC sees them: a public IPv4 address is the private one it maps to.
+                    public
+                        .into_iter()
+                        .map(|iv| {
+                            h.public_v4
+                                .iter()
+                                .find(|(p, _)| *p == iv.0)
+                                .map_or(iv, |(_, private)| (*private, *private))
+                        })
+                        .collect()
+                };
+                dst_internet.extend(addrs.into_iter().map(|p| (p, k)));
             }
             None => {
                 dst_internet.extend(mapped.iter().map(|p| (*p, k)));

@@ -694,6 +694,32 @@ fn complement(space: &[Interval]) -> Vec<Interval> {
         .project(Dim::Dst)
 }
 
+/// `space` (internet addresses) without the estate's own public IPv4 addresses (its
+/// interfaces' public and Elastic IPs, its NAT gateways' Elastic IPs): packets sent to those
+/// come back into the estate, which a question about reaching the internet is not about
+/// (their blockers, a NAT gateway refusing inbound flows say, would only mislead).
+fn outside_estate(m: &Model, idx: &Index, space: &[Interval]) -> Vec<Interval> {
+    let own: Vec<Interval> = packet::merge(
+        idx.public
+            .keys()
+            .copied()
+            .chain(m.nat_gateways.values().flat_map(|n| {
+                n.public_ips
+                    .iter()
+                    .map(|a| packet::encode(std::net::IpAddr::V4(*a)))
+            }))
+            .map(|a| (a, a))
+            .collect(),
+    );
+    if own.is_empty() {
+        return space.to_vec();
+    }
+    PacketSet::from_box(PBox::FULL.with(Dim::Dst, packet::ALL_ADDRS))
+        .restrict(Dim::Dst, space)
+        .exclude(Dim::Dst, &own)
+        .project(Dim::Dst)
+}
+
 /// The parts of `ivs` inside `space`.
 fn addresses_within(ivs: &[Interval], space: &[Interval]) -> Vec<Interval> {
     packet::merge(
@@ -1155,7 +1181,7 @@ fn run_resolved_as(
         Endpoint::Internet(space) => {
             goal.external = true;
             goal.exit = Some(walk::Exit::Internet);
-            legs.push(Leg::addresses(space.clone()));
+            legs.push(Leg::addresses(outside_estate(m, idx, space)));
         }
         Endpoint::Address(ivs) => {
             goal.external = true;
@@ -1880,23 +1906,34 @@ fn lb_legs(
     for h in idx.lb_hosts(&lb.arn) {
         let entry = via.map(|(l, _)| l.arn.clone());
         let first = out.len();
+        let mut no_public_v4 = None;
         if internet_source {
-            let mut a: Vec<Interval> = h.public_v4.iter().map(|(p, _)| (*p, *p)).collect();
-            if lb.dualstack {
-                a.extend(h.private.iter().copied().filter(|p| !packet::is_v4(p.0)));
+            let (a, private) = internet_addresses(lb, h);
+            if lb.without_public_ipv4 {
+                let v4: Vec<Interval> = h
+                    .private
+                    .iter()
+                    .copied()
+                    .filter(|p| packet::is_v4(p.0))
+                    .collect();
+                if !v4.is_empty() {
+                    no_public_v4 = Some(v4);
+                }
             }
             if a.is_empty() || h.virtual_node {
                 // A node without a known public address (its ENI is not in the snapshot).
-                out.push(Leg {
-                    addrs: h.private.clone(),
-                    entry,
-                    direct_host: Some(h.id.clone()),
-                    pre_block: None,
-                });
+                if !private.is_empty() {
+                    out.push(Leg {
+                        addrs: private,
+                        entry: entry.clone(),
+                        direct_host: Some(h.id.clone()),
+                        pre_block: None,
+                    });
+                }
             } else {
                 out.push(Leg {
                     addrs: a,
-                    entry,
+                    entry: entry.clone(),
                     direct_host: None,
                     pre_block: None,
                 });
@@ -1904,7 +1941,7 @@ fn lb_legs(
         } else {
             out.push(Leg {
                 addrs: h.private.clone(),
-                entry,
+                entry: entry.clone(),
                 direct_host: None,
                 pre_block: None,
             });
@@ -1943,8 +1980,47 @@ fn lb_legs(
                 }
             }
         }
+        // Walked only to name what else blocks it: no public IPv4 address to reach it by.
+        if let Some(v4) = no_public_v4 {
+            out.push(Leg {
+                addrs: v4,
+                entry,
+                direct_host: Some(h.id.clone()),
+                pre_block: Some(Block {
+                    component: lb.arn.clone(),
+                    code: "IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS",
+                    detail: format!(
+                        "{} is dualstack without public IPv4: the internet reaches it over IPv6 only",
+                        lb.name
+                    ),
+                }),
+            });
+        }
     }
     out
+}
+
+/// What the internet can address of a load-balancer node: its public addresses (IPv4 ones
+/// mapped to the node, and its IPv6 ones when the load balancer is dualstack), and the
+/// addresses to take instead when there are none or the node's interface is not in the
+/// snapshot (its private ones, less IPv4 when the load balancer has no public IPv4). The
+/// report's classes take the same (`allpairs::class_info`).
+pub fn internet_addresses(lb: &LoadBalancer, h: &Host) -> (Vec<Interval>, Vec<Interval>) {
+    let mut a: Vec<Interval> = if lb.without_public_ipv4 {
+        Vec::new()
+    } else {
+        h.public_v4.iter().map(|(p, _)| (*p, *p)).collect()
+    };
+    if lb.dualstack {
+        a.extend(h.private.iter().copied().filter(|p| !packet::is_v4(p.0)));
+    }
+    let private: Vec<Interval> = h
+        .private
+        .iter()
+        .copied()
+        .filter(|p| !lb.without_public_ipv4 || !packet::is_v4(p.0))
+        .collect();
+    (a, private)
 }
 
 /// Whether an endpoint is written as one address (`10.0.1.10`, `10.0.1.10/32`).

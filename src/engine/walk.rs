@@ -298,6 +298,32 @@ struct Place<'a> {
 }
 
 /// Why a flow that only a rule naming a prefix list of unknown entries admits is `unknown`.
+/// A host's groups for a message that says what their rules do not allow: those the snapshot
+/// lacks are named apart (nothing is known of their rules).
+fn groups_in_snapshot(m: &Model, groups: &[String]) -> String {
+    if !m.present_kinds.contains(&ResourceKind::SecurityGroup) {
+        // No groups collected at all: the stated assumption (they admit nothing) holds.
+        return groups.join(", ");
+    }
+    let (known, missing): (Vec<&String>, Vec<&String>) = groups
+        .iter()
+        .partition(|g| m.security_groups.contains_key(*g));
+    let known: Vec<&str> = known.iter().map(|g| g.as_str()).collect();
+    if missing.is_empty() {
+        return known.join(", ");
+    }
+    let missing: Vec<&str> = missing.iter().map(|g| g.as_str()).collect();
+    format!(
+        "{}; {} not in the snapshot, rules unknown",
+        if known.is_empty() {
+            "no group in the snapshot".to_string()
+        } else {
+            known.join(", ")
+        },
+        missing.join(", ")
+    )
+}
+
 fn unknown_entries_why(host: &str, groups: &str, dir: &str, why: &filters::UnknownRules) -> String {
     if !why.missing.is_empty() {
         return format!(
@@ -1233,7 +1259,11 @@ impl<'m> Walker<'m> {
         );
         let groups = h.groups.join(", ");
         let set = Self::filter(t, &set, allowed, &h.id, "ENI_SG_RULES_MISMATCH", || {
-            format!("no outbound rule of {} ({groups}) allows {what}", h.name)
+            format!(
+                "no outbound rule of {} ({}) allows {what}",
+                h.name,
+                groups_in_snapshot(self.m, &h.groups)
+            )
         });
         Self::hop(
             t,
@@ -4870,8 +4900,9 @@ impl<'m> Walker<'m> {
                 "ENI_SG_RULES_MISMATCH",
                 || {
                     format!(
-                        "no inbound rule of {} ({groups}) allows this traffic from {}",
+                        "no inbound rule of {} ({}) allows this traffic from {}",
                         h.name,
+                        groups_in_snapshot(self.m, &h.groups),
                         describe_src(&set)
                     )
                 },
@@ -5645,7 +5676,8 @@ fn nat_elastic_ips(nat: &NatGateway, out: PacketSet) -> (PacketSet, PacketSet) {
 /// saying so (AWS PrivateLink Guide): an interface endpoint sends TCP or UDP to its service
 /// and does not answer ping; a resource or service-network endpoint (VPC Lattice) carries TCP
 /// only. What else arrives at such an interface is answered by nothing. An interface whose
-/// endpoint is not in the snapshot is taken as an interface endpoint.
+/// endpoint is not in the snapshot is taken as an interface endpoint; one whose endpoint the
+/// snapshot records as another type is not restricted.
 pub fn endpoint_protocols(m: &Model, h: &Host) -> Option<(&'static [u8], String)> {
     const TCP_UDP: &[u8] = &[Protocol::TCP, Protocol::UDP];
     const TCP: &[u8] = &[Protocol::TCP];
@@ -5659,6 +5691,11 @@ pub fn endpoint_protocols(m: &Model, h: &Host) -> Option<(&'static [u8], String)
         .and_then(|id| m.vpc_endpoints.get(id))
         .map(|e| e.kind);
     Some(match kind {
+        // Recorded as another type (a Gateway Load Balancer endpoint carries every protocol):
+        // nothing is known to be refused.
+        Some(EndpointKind::Gateway | EndpointKind::GatewayLoadBalancer | EndpointKind::Other) => {
+            return None
+        }
         Some(EndpointKind::Resource) => (
             TCP,
             format!("{endpoint} is a resource endpoint: it carries TCP only"),
@@ -5667,7 +5704,7 @@ pub fn endpoint_protocols(m: &Model, h: &Host) -> Option<(&'static [u8], String)
             TCP,
             format!("{endpoint} is a service-network endpoint: it carries TCP only"),
         ),
-        _ => (
+        Some(EndpointKind::Interface) | None => (
             TCP_UDP,
             format!(
                 "{endpoint} is an interface endpoint: it carries TCP and UDP to its service and answers nothing else (not ping)"

@@ -73,12 +73,10 @@ fn target_bypass(cx: &Context, out: &mut Vec<Finding>) {
         if lbs.is_empty() || needs_client_addresses(&lbs, tg) {
             continue;
         }
-        let protocols: Vec<u8> = match tg.protocol.to_ascii_uppercase().as_str() {
-            "UDP" => vec![Protocol::UDP],
-            "TCP_UDP" => vec![Protocol::TCP, Protocol::UDP],
-            "GENEVE" => continue,
-            _ => vec![Protocol::TCP],
-        };
+        if tg.protocol.eq_ignore_ascii_case("GENEVE") {
+            continue;
+        }
+        let protocols = lb_ip_protocols(&tg.protocol);
         // (group, rule text) → (the rule, targets and ports, status)
         type Hit<'r> = (
             &'r SecurityGroup,

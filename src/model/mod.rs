@@ -940,6 +940,9 @@ pub struct LoadBalancer {
     pub security_groups: Vec<String>,
     /// Whether it serves IPv6 (`dualstack`).
     pub dualstack: bool,
+    /// `dualstack-without-public-ipv4`: internet-facing over IPv6 only, its nodes' IPv4
+    /// addresses private (ELB API reference, `IpAddressType`).
+    pub without_public_ipv4: bool,
     /// Attributes (`load_balancing.cross_zone.enabled`, ...).
     pub attributes: BTreeMap<String, String>,
     /// A Network Load Balancer's own addresses by enabled subnet
@@ -1074,15 +1077,21 @@ pub struct Listener {
     pub rules: Vec<ListenerRule>,
 }
 
+/// The IP protocols a load-balancer listener or target group protocol carries: QUIC runs
+/// over UDP, and an NLB's `TCP_QUIC` takes TCP and QUIC on one port (ELB API reference,
+/// `Listener` `Protocol`); GENEVE (GWLB) is UDP; HTTP, HTTPS, TLS and TCP are TCP.
+pub fn lb_ip_protocols(protocol: &str) -> Vec<u8> {
+    match protocol.to_ascii_uppercase().as_str() {
+        "UDP" | "QUIC" | "GENEVE" => vec![Protocol::UDP],
+        "TCP_UDP" | "TCP_QUIC" => vec![Protocol::TCP, Protocol::UDP],
+        _ => vec![Protocol::TCP],
+    }
+}
+
 impl Listener {
-    /// The IP protocols the listener accepts.
+    /// The IP protocols the listener accepts ([`lb_ip_protocols`]).
     pub fn ip_protocols(&self) -> Vec<u8> {
-        match self.protocol.to_ascii_uppercase().as_str() {
-            "UDP" => vec![Protocol::UDP],
-            "TCP_UDP" => vec![Protocol::TCP, Protocol::UDP],
-            "GENEVE" => vec![Protocol::UDP],
-            _ => vec![Protocol::TCP],
-        }
+        lb_ip_protocols(&self.protocol)
     }
 
     /// Target groups that the default actions or any rule forward to, each once: the default

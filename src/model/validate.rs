@@ -208,7 +208,7 @@ fn network_interfaces(model: &Model, warn: &mut dyn FnMut(String)) {
         // With some groups in the snapshot, a missing one's rules are unknown (answers say
         // `unknown` where only it could decide); with none at all, the stated assumption holds.
         let effect = if model.present_kinds.contains(&ResourceKind::SecurityGroup) {
-            "its rules are not known: what only it could allow or let out is `unknown`"
+            "its rules are not known: `exposure query` answers `unknown` for what only it could allow or let out; the report counts it as allowing nothing"
         } else {
             "treated as allowing nothing"
         };

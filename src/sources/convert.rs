@@ -1052,7 +1052,13 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         // The primary address first (the list has no order of its own), then as listed.
         let mut addresses: Vec<&wire::NatGatewayAddress> = n.nat_gateway_addresses.iter().collect();
         addresses.sort_by_key(|a| a.is_primary != Some(true));
-        for a in addresses {
+        // An address whose association failed is not the gateway's (the other states are
+        // taken as they are: a pair being assigned or released may carry connections).
+        for a in addresses.into_iter().filter(|a| {
+            !a.status
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case("failed"))
+        }) {
             if let Some(e) = &a.network_interface_id {
                 if !nat.eni_ids.contains(e) {
                     nat.eni_ids.push(e.clone());
@@ -1535,6 +1541,10 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                     .ip_address_type
                     .as_deref()
                     .is_some_and(|t| t.starts_with("dualstack")),
+                without_public_ipv4: lb
+                    .ip_address_type
+                    .as_deref()
+                    .is_some_and(|t| t.eq_ignore_ascii_case("dualstack-without-public-ipv4")),
                 attributes: BTreeMap::new(),
                 node_addresses,
                 unsettled: state
@@ -1738,6 +1748,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 subnet_ids: clb.subnets,
                 security_groups: clb.security_groups,
                 dualstack: false,
+                without_public_ipv4: false,
                 attributes: BTreeMap::new(),
                 node_addresses: BTreeMap::new(),
                 unsettled: None,
@@ -2375,7 +2386,7 @@ fn classify(
     description: &str,
     interface_type: &str,
     requester: Option<&str>,
-    requester_managed: bool,
+    requester_managed: Option<bool>,
     instance_id: Option<&str>,
     vpc_id: &str,
     subnet_id: &str,
@@ -2440,7 +2451,11 @@ fn classify(
     // instance's, whatever its description says: the description is anyone's to set
     // (`ModifyNetworkInterfaceAttribute`), so "Interface for NAT Gateway …" on it proves
     // nothing. The services' own interfaces are requester-managed or have their own type.
-    if !requester_managed && matches!(itype.as_str(), "interface" | "efa" | "efa-only") {
+    // (An interface known only from `describe-instances` does not say: its description
+    // still decides, as an ECS task's attached to its container instance needs.)
+    if requester_managed == Some(false)
+        && matches!(itype.as_str(), "interface" | "efa" | "efa-only")
+    {
         if let Some(owner) = instance {
             return owner;
         }

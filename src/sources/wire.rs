@@ -355,8 +355,7 @@ pub struct NetworkInterface {
     pub description: Option<String>,
     pub interface_type: Option<String>,
     pub requester_id: Option<String>,
-    #[serde(default)]
-    pub requester_managed: bool,
+    pub requester_managed: Option<bool>,
     pub status: Option<Unread>,
     pub private_ip_address: Option<String>,
     #[serde(default, deserialize_with = "list")]
@@ -539,6 +538,7 @@ pub struct NatGatewayAddress {
     pub private_ip: Option<String>,
     pub public_ip: Option<String>,
     pub is_primary: Option<bool>,
+    pub status: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -722,6 +722,7 @@ impl Extend<'_> {
                 subnet_ids: subnets.clone(),
                 security_groups: groups.clone(),
                 dualstack: false,
+                without_public_ipv4: false,
                 attributes,
                 node_addresses: Default::default(),
                 unsettled: None,
