@@ -711,6 +711,16 @@ fn outside_estate(m: &Model, idx: &Index, space: &[Interval]) -> Vec<Interval> {
             .map(|a| (a, a))
             .collect(),
     );
+    // The estate's IPv6 addresses too: its VPCs' blocks (routed locally, not to the internet).
+    let own = packet::merge(
+        own.into_iter()
+            .chain(m.vpcs.values().flat_map(|v| {
+                v.cidrs_v6
+                    .iter()
+                    .flat_map(|c| net_intervals(&IpNet::V6(*c)))
+            }))
+            .collect(),
+    );
     if own.is_empty() {
         return space.to_vec();
     }

@@ -1026,7 +1026,17 @@ impl<'m> Walker<'m> {
                 continue;
             }
             let arrival = Arrival::Igw(igw);
-            self.network_deliver(vpc, subnets, pass, &Trace::default(), None, &arrival);
+            // VPC Block Public Access: no internet traffic enters a subnet it covers.
+            if m.block_public_access.is_empty() {
+                self.network_deliver(vpc, subnets, pass, &Trace::default(), None, &arrival);
+            } else {
+                let open: Vec<(String, Vec<Interval>)> = subnets
+                    .iter()
+                    .filter(|(s, _)| m.bpa_blocks_inbound(s, vpc).is_none())
+                    .cloned()
+                    .collect();
+                self.network_deliver(vpc, &open, pass, &Trace::default(), None, &arrival);
+            }
         }
     }
 
@@ -1900,6 +1910,13 @@ impl<'m> Walker<'m> {
                                 continue;
                             }
                             let out = self.cross_out(&nat_subnet, part, &mut t3);
+                            if let Some(why) = self.m.bpa_blocks_outbound(&nat_subnet, &nat_vpc, false, true) {
+                                t3.blocks.push(Block {
+                                    component: nat_subnet.clone(),
+                                    code: "VPC_BLOCK_PUBLIC_ACCESS",
+                                    detail: why,
+                                });
+                            }
                             let (sent, unpaired) = nat_elastic_ips(nat, out);
                             if !unpaired.is_empty() {
                                 let detail = if nat.public_ips.is_empty() {
@@ -1978,6 +1995,16 @@ impl<'m> Walker<'m> {
                     return self.block(t, igw, "BLACKHOLE_ROUTE", format!("route table {rt_id} sends traffic to {igw}, which is not attached to {vpc_id}"), set);
                 }
                 let set = self.cross_out(subnet_id, set, &mut t);
+                if let Some(why) = self
+                    .m
+                    .bpa_blocks_outbound(subnet_id, vpc_id, egress_only, false)
+                {
+                    t.blocks.push(Block {
+                        component: subnet_id.to_string(),
+                        code: "VPC_BLOCK_PUBLIC_ACCESS",
+                        detail: why,
+                    });
+                }
                 // IPv6 sources outside global unicast (unique local addresses, fc00::/7) are
                 // not routed on the internet (§4.4): no reply could come back.
                 let local = set
@@ -3644,6 +3671,15 @@ impl<'m> Walker<'m> {
         } else {
             format!("to {}", describe_dst(&set))
         };
+        // VPC Block Public Access stops internet traffic at the gateway (checks after it are
+        // still walked, to name what else blocks).
+        if let Some(why) = m.bpa_blocks_inbound(&h.subnet_id, &h.vpc_id) {
+            t.blocks.push(Block {
+                component: h.subnet_id.clone(),
+                code: "VPC_BLOCK_PUBLIC_ACCESS",
+                detail: why,
+            });
+        }
         Self::hop(&mut t, &igw_id, "igw", &igw_id, to, false);
         t.via_igw = true;
         let set = self.cross_in(&h.subnet_id, set, &mut t);

@@ -1416,13 +1416,130 @@ pub struct Model {
     /// lacks: another account's, a load balancer's, a partial collection), with that
     /// something's id: where they lead is not known.
     pub public_ips_elsewhere: BTreeMap<Ipv4Addr, String>,
+    /// VPC Block Public Access: the mode of each account and region the snapshot gives
+    /// (`describe-vpc-block-public-access-options`; none given: `off`).
+    pub block_public_access: Vec<(Location, BpaMode)>,
+    /// VPC Block Public Access exclusions in force, by VPC or subnet id.
+    pub bpa_exclusions: BTreeMap<String, BpaExclusion>,
     /// Kinds for which the snapshot held at least one file (even an empty list).
     pub present_kinds: BTreeSet<ResourceKind>,
     /// Whether the snapshot says it is partial (an interrupted or failed collection).
     pub partial: bool,
 }
 
+/// A region's VPC Block Public Access mode (EC2 API reference, `BlockPublicAccessStates`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum BpaMode {
+    /// Not enabled.
+    Off,
+    /// `block-bidirectional`: no traffic to or from internet gateways and egress-only
+    /// internet gateways, but for excluded VPCs and subnets.
+    Bidirectional,
+    /// `block-ingress`: no internet traffic to the VPCs, but for excluded VPCs and subnets;
+    /// traffic to and from NAT gateways and egress-only internet gateways passes (they only
+    /// let connections be opened outwards).
+    Ingress,
+}
+
+impl BpaMode {
+    /// The mode as the API writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BpaMode::Off => "off",
+            BpaMode::Bidirectional => "block-bidirectional",
+            BpaMode::Ingress => "block-ingress",
+        }
+    }
+}
+
+/// A VPC Block Public Access exclusion's mode (EC2 API reference,
+/// `VpcBlockPublicAccessExclusion`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum BpaExclusion {
+    /// `allow-bidirectional`: all internet traffic to and from the VPC or subnet.
+    AllowBidirectional,
+    /// `allow-egress`: outbound internet traffic only (applies under `block-bidirectional`).
+    AllowEgress,
+}
+
 impl Model {
+    /// The VPC Block Public Access mode that applies to `subnet` of `vpc`, and its exclusion
+    /// (the subnet's, else its VPC's).
+    pub fn bpa(&self, subnet: &str, vpc: &str) -> (BpaMode, Option<BpaExclusion>) {
+        let location = self
+            .subnets
+            .get(subnet)
+            .map(|s| &s.location)
+            .or_else(|| self.vpcs.get(vpc).map(|v| &v.location));
+        let same = |a: &Option<String>, b: Option<&Option<String>>| match (
+            a,
+            b.and_then(|b| b.as_ref()),
+        ) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        };
+        let mode = self
+            .block_public_access
+            .iter()
+            .find(|(l, _)| {
+                same(&l.region, location.map(|x| &x.region))
+                    && same(&l.account, location.map(|x| &x.account))
+            })
+            .map_or(BpaMode::Off, |(_, m)| *m);
+        if mode == BpaMode::Off {
+            return (mode, None);
+        }
+        let exclusion = self
+            .bpa_exclusions
+            .get(subnet)
+            .or_else(|| self.bpa_exclusions.get(vpc))
+            .copied();
+        (mode, exclusion)
+    }
+
+    /// Why VPC Block Public Access stops internet traffic entering `subnet` of `vpc` (through
+    /// an internet gateway), if it does.
+    pub fn bpa_blocks_inbound(&self, subnet: &str, vpc: &str) -> Option<String> {
+        match self.bpa(subnet, vpc) {
+            (BpaMode::Off, _) | (_, Some(BpaExclusion::AllowBidirectional)) => None,
+            (mode, _) => Some(format!(
+                "VPC Block Public Access is {} in this region and {subnet} ({vpc}) has no allow-bidirectional exclusion: no internet traffic reaches it",
+                mode.as_str()
+            )),
+        }
+    }
+
+    /// Why VPC Block Public Access stops traffic leaving `subnet` of `vpc` for the internet,
+    /// if it does: through an egress-only internet gateway (`egress_only`), or an internet
+    /// gateway from a NAT gateway (`nat`) or another interface.
+    pub fn bpa_blocks_outbound(
+        &self,
+        subnet: &str,
+        vpc: &str,
+        egress_only: bool,
+        nat: bool,
+    ) -> Option<String> {
+        let (mode, exclusion) = self.bpa(subnet, vpc);
+        let blocked = match mode {
+            BpaMode::Off => false,
+            BpaMode::Bidirectional => exclusion.is_none(),
+            BpaMode::Ingress => {
+                !(egress_only || nat || exclusion == Some(BpaExclusion::AllowBidirectional))
+            }
+        };
+        blocked.then(|| {
+            let how = match (mode, egress_only || nat) {
+                (BpaMode::Ingress, _) => "only NAT gateways and egress-only internet gateways carry traffic out, and",
+                (_, true) => "no traffic leaves through internet gateways or egress-only internet gateways, and",
+                _ => "no traffic leaves through internet gateways, and",
+            };
+            format!(
+                "VPC Block Public Access is {} in this region: {how} {subnet} ({vpc}) has no exclusion that lets it out",
+                mode.as_str()
+            )
+        })
+    }
+
     /// Number of resources of a kind.
     pub fn count(&self, kind: ResourceKind) -> usize {
         match kind {

@@ -1228,6 +1228,66 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         m.peerings.insert(peering.id.clone(), peering);
     }
 
+    // VPC Block Public Access
+    for (f, o) in raw.bpa_options {
+        let mode = match o
+            .internet_gateway_block_mode
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("off") => BpaMode::Off,
+            Some("block-bidirectional") => BpaMode::Bidirectional,
+            Some("block-ingress") => BpaMode::Ingress,
+            Some(other) => {
+                cx.warn(
+                    &f,
+                    format!("VPC Block Public Access mode `{other}` is not known; taken as off"),
+                );
+                BpaMode::Off
+            }
+        };
+        let mut at = location(&f, o.aws_account_id.as_deref(), None, None);
+        if o.aws_region.is_some() {
+            at.region = o.aws_region.clone();
+        }
+        m.block_public_access.push((at, mode));
+    }
+    for (f, e) in raw.bpa_exclusions {
+        let id = e
+            .resource_arn
+            .as_deref()
+            .and_then(|a| a.rsplit('/').next())
+            .unwrap_or_default()
+            .to_string();
+        let name = e.exclusion_id.clone().unwrap_or_else(|| id.clone());
+        let state = e.state.as_deref().unwrap_or("create-complete");
+        if !matches!(state, "create-complete" | "update-complete") || id.is_empty() {
+            cx.note(
+                &f,
+                format!(
+                    "VPC Block Public Access exclusion {name} is {state}; not taken as in force"
+                ),
+            );
+            continue;
+        }
+        let mode = match e.internet_gateway_exclusion_mode.as_deref() {
+            Some("allow-bidirectional") => BpaExclusion::AllowBidirectional,
+            Some("allow-egress") => BpaExclusion::AllowEgress,
+            other => {
+                cx.warn(
+                    &f,
+                    format!(
+                        "VPC Block Public Access exclusion {name} has mode {}, which is not known; ignored",
+                        other.unwrap_or("(none)")
+                    ),
+                );
+                continue;
+            }
+        };
+        m.bpa_exclusions.insert(id, mode);
+    }
+
     // Transit gateways
     for (f, t) in raw.transit_gateways {
         if !live(t.state.as_deref(), &["deleted", "deleting"]) {

@@ -103,6 +103,9 @@ pub struct RawSnapshot {
     pub classic_lb_attributes: Items<(String, wire::ClassicAttributes)>,
     pub tg_attributes: Items<wire::TargetGroupAttributeSet>,
     pub db_instances: Items<wire::DbInstance>,
+    /// VPC Block Public Access: the account's mode per region, and the exclusions.
+    pub bpa_options: Items<wire::BpaOptions>,
+    pub bpa_exclusions: Items<wire::BpaExclusion>,
     /// Kinds of file seen (by top-level key), even when empty.
     pub keys_seen: std::collections::BTreeSet<&'static str>,
     /// A `manifest.json` said the collection was partial.
@@ -151,6 +154,8 @@ macro_rules! raw_lists {
             classic_lb_attributes,
             tg_attributes,
             db_instances,
+            bpa_options,
+            bpa_exclusions,
             diagnostics
         )
     };
@@ -570,6 +575,9 @@ impl<'de> Visitor<'de> for FastVisitor {
                         map.next_value::<Vec<wire::TargetHealthDescription>>()?,
                     )),
                     "Attributes" => Some(Box::new(map.next_value::<Vec<wire::KeyValue>>()?)),
+                    "VpcBlockPublicAccessOptions" => {
+                        Some(Box::new(map.next_value::<wire::BpaOptions>()?))
+                    }
                     "LoadBalancerAttributes" => {
                         Some(Box::new(map.next_value::<wire::LoadBalancerAttributes>()?))
                     }
@@ -656,6 +664,7 @@ list_keys! {
     "LoadBalancerTargetHealth" => target_health,
     "TargetGroupAttributes" => tg_attributes,
     "DBInstances" => db_instances,
+    "VpcBlockPublicAccessExclusions" => bpa_exclusions,
 }
 
 /// Deserialises a list of the item type of `_list` (the accessor only names the type).
@@ -693,6 +702,12 @@ fn recognise<S: TopLevel>(ctx: &Arc<FileContext>, mut object: S) -> Result<FileP
                 message: "prefix-list entries without a PrefixListId (name the file after the pl- id or wrap it as {\"PrefixListId\": ..., \"Entries\": [...]}); ignored".into(),
             }),
         }
+        return Ok(part);
+    }
+    if object.contains("VpcBlockPublicAccessOptions") {
+        let options: wire::BpaOptions = object.take(ctx, "VpcBlockPublicAccessOptions")?;
+        part.raw.keys_seen.insert("VpcBlockPublicAccessOptions");
+        part.raw.bpa_options.push((ctx.clone(), options));
         return Ok(part);
     }
     if object.contains("PrefixListId") && object.contains("Entries") {

@@ -623,6 +623,26 @@ pub struct ServicePrefixList {
     pub address_family: Option<String>,
 }
 
+/// `describe-vpc-block-public-access-options` (`VpcBlockPublicAccessOptions`, an object).
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct BpaOptions {
+    pub aws_account_id: Option<String>,
+    pub aws_region: Option<String>,
+    pub internet_gateway_block_mode: Option<String>,
+    pub state: Option<String>,
+}
+
+/// `describe-vpc-block-public-access-exclusions` item.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct BpaExclusion {
+    pub exclusion_id: Option<String>,
+    pub internet_gateway_exclusion_mode: Option<String>,
+    pub resource_arn: Option<String>,
+    pub state: Option<String>,
+}
+
 /// `get-managed-prefix-list-entries` item.
 #[derive(Debug, Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
