@@ -421,3 +421,48 @@ fn the_internet_to_the_internet_is_an_input_error() {
             .stderr(predicate::str::contains("are both the internet"));
     }
 }
+
+/// The source-port note speaks of the estate, not of the question: "ordinary clients get no
+/// reply" only when the ports asked about include theirs and the estate cut them off.
+#[test]
+fn the_source_port_note_is_about_what_the_estate_cuts() {
+    let ask = |source_port: Option<&str>| -> serde_json::Value {
+        let mut cmd = exposure();
+        cmd.arg("query")
+            .arg(path("fixtures/semantics/nacl-ephemeral-reply"))
+            .args([
+                "--from",
+                "i-02100000000000001",
+                "--to",
+                "i-02100000000000003",
+            ])
+            .args(["--protocol", "tcp", "--port", "443", "--format", "json"]);
+        if let Some(p) = source_port {
+            cmd.args(["--source-port", p]);
+        }
+        let out = cmd.output().expect("runs");
+        assert!(out.status.success());
+        serde_json::from_slice(&out.stdout).expect("JSON")
+    };
+    let notes = |v: &serde_json::Value| v["notes"].to_string();
+    // Any source port: ephemeral ones get no reply (the NACL's outbound rule 100).
+    let any = ask(None);
+    assert_eq!(any["verdict"], "reachable");
+    assert!(notes(&any).contains("ordinary clients"), "{}", notes(&any));
+    // Port 443 asked about, and it gets through: nothing to add.
+    let one = ask(Some("443"));
+    assert_eq!(one["verdict"], "reachable");
+    assert_eq!(one["notes"], serde_json::json!([]), "{}", notes(&one));
+    // 1-1023 asked about: all get through, nothing to add (it said ordinary clients got no
+    // reply, of ports nobody asked about).
+    let low = ask(Some("1-1023"));
+    assert_eq!(low["notes"], serde_json::json!([]), "{}", notes(&low));
+    // 0-2000 asked about: the estate cuts 1024-2000, ordinary clients' ports.
+    let wide = ask(Some("0-2000"));
+    assert_eq!(wide["source_ports"], serde_json::json!(["0-1023"]));
+    assert!(
+        notes(&wide).contains("ordinary clients"),
+        "{}",
+        notes(&wide)
+    );
+}

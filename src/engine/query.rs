@@ -2190,10 +2190,15 @@ fn assemble(m: &Model, req: &Request, outcomes: Vec<Outcome>) -> Answer {
     if verdict == Verdict::Reachable {
         let ephemeral = PacketSet::from_box(PBox::FULL.with(Dim::SrcPort, (1024, 65535)));
         let ok_ephemeral = client_ports.meets(&ephemeral);
-        let all = source_ports == vec![(0, 65535)];
+        // The ports asked about (all unless `--source-port` narrows them): only a narrower
+        // answer says something of the estate, and ordinary clients are a concern only when
+        // some of their ports were asked about.
+        let asked = req.source_ports.unwrap_or((0, 65535));
+        let all = source_ports == vec![asked];
+        let ephemeral_asked = asked.1 >= 1024;
         if !all {
             let text = super::packet::range_list(source_ports.iter().copied(), ", ");
-            if ok_ephemeral {
+            if ok_ephemeral || !ephemeral_asked {
                 notes.push(format!("only from source ports {text}"));
             } else {
                 notes.push(format!("only from source ports {text}: ordinary clients (ephemeral ports 1024-65535) get no reply, but a client that picks its source port gets through"));
