@@ -208,6 +208,20 @@ fn semantics_fixtures_give_their_verdicts_and_reasons() {
                     failures.push(format!("{name}: expected reason {code}, got {codes:?}"));
                 }
             }
+            // Words a blocker must say (its component or detail): which component is named.
+            for needle in strings(&case, "blocker_contains") {
+                let said = v["blocked_by"].as_array().unwrap().iter().any(|b| {
+                    [&b["component"], &b["detail"]]
+                        .iter()
+                        .any(|x| x.as_str().is_some_and(|x| x.contains(&needle)))
+                });
+                if !said {
+                    failures.push(format!(
+                        "{name}: no blocker mentions `{needle}`: {}",
+                        v["blocked_by"]
+                    ));
+                }
+            }
             // Reasons that must not be named (a blocker where nothing blocks misleads).
             for code in strings(&case, "absent_codes") {
                 if codes.contains(&code.as_str()) {

@@ -1521,6 +1521,32 @@ fn run_resolved_as(
         }
     }
     let legs = merged;
+    // Load balancers whose addresses share no family with the source (an IPv6 client and a
+    // load balancer that is not dualstack): named if that is all that stops the flow.
+    let mut lbs_of_other_family: Vec<&LoadBalancer> = Vec::new();
+    for leg in &legs {
+        let Some(lb) = leg
+            .entry
+            .as_ref()
+            .and_then(|e| m.listeners.get(e))
+            .and_then(|l| m.load_balancers.get(&l.lb_arn))
+        else {
+            continue;
+        };
+        let set = match &src {
+            Endpoint::Internet(space) | Endpoint::Address(space) => {
+                base.clone().restrict(Dim::Src, space)
+            }
+            _ => continue,
+        }
+        .restrict(Dim::Dst, &leg.addrs);
+        if !set.is_empty()
+            && packet::same_family(set).is_empty()
+            && !lbs_of_other_family.iter().any(|x| x.arn == lb.arn)
+        {
+            lbs_of_other_family.push(lb);
+        }
+    }
     let mut outcomes: Vec<Outcome> = pre_blocks;
     // Whether some start held packets of one family, and whether one lost all its packets
     // only because source and destination are of different families (IPv4 to IPv6).
@@ -1670,6 +1696,21 @@ fn run_resolved_as(
     let mut answer = assemble(m, req, outcomes);
     if explain && families_differ && !started && answer.blocked_by.is_empty() {
         // §0: a packet's source and destination are of one family; nothing here is.
+        for lb in &lbs_of_other_family {
+            answer.blocked_by.push(Block {
+                component: lb.arn.clone(),
+                code: "ADDRESS_FAMILY_MISMATCH",
+                detail: format!(
+                    "{} leads to {} and has no address of {}'s family ({}): no packet can go from one to the other",
+                    lb.name,
+                    req.to,
+                    req.from,
+                    if lb.dualstack { "it is dualstack, but its IPv4 addresses are private" } else { "IpAddressType ipv4: not dualstack" }
+                ),
+            });
+        }
+    }
+    if explain && families_differ && !started && answer.blocked_by.is_empty() {
         answer.blocked_by.push(Block {
             component: req.to.clone(),
             code: "ADDRESS_FAMILY_MISMATCH",
