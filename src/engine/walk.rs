@@ -5212,7 +5212,8 @@ impl<'m> Walker<'m> {
                 let ok = eligible(target.health.as_deref())
                     || (!any_eligible && target.health.as_deref() == Some("unhealthy"));
                 // The target's host and the address traffic goes to: an ip target's own
-                // address; an instance target's primary private IPv4 (§5.1).
+                // address; an instance target's primary private IPv4 (§5.1), or its first
+                // IPv6 address in a group of IpAddressType ipv6.
                 let (host, addr) = match tg.target_type {
                     TargetType::Instance => {
                         let h = m
@@ -5221,12 +5222,34 @@ impl<'m> Walker<'m> {
                             .and_then(|i| i.eni_ids.first())
                             .and_then(|e| self.idx.hosts.get(e));
                         let a = h.and_then(|h| {
+                            if tg.ipv6 {
+                                return h
+                                    .source
+                                    .iter()
+                                    .copied()
+                                    .find(|p| !super::packet::is_v4(p.0));
+                            }
                             h.source
                                 .iter()
                                 .copied()
                                 .find(|p| super::packet::is_v4(p.0))
                                 .or_else(|| h.private.first().copied())
                         });
+                        if let (Some(h), None, true) = (h, a, tg.ipv6) {
+                            if self.goal.hosts.contains(&h.id) {
+                                self.block(
+                                    t.clone(),
+                                    &lb.arn,
+                                    "ELB_TARGET_NOT_FORWARDED",
+                                    format!(
+                                        "{} is in {}, an IPv6 target group, and has no IPv6 address",
+                                        h.name, tg.name
+                                    ),
+                                    set.clone(),
+                                );
+                            }
+                            continue;
+                        }
                         (h, a)
                     }
                     TargetType::Ip => {

@@ -1180,6 +1180,10 @@ pub struct TargetGroup {
     pub vpc_id: Option<String>,
     /// Health-check port (`traffic-port` or a number).
     pub health_check_port: Option<String>,
+    /// `IpAddressType` `ipv6`: the load balancer reaches the targets by their IPv6 addresses
+    /// (an instance target by its primary interface's first IPv6 address), not IPv4 (ELB
+    /// API reference, `TargetGroup`).
+    pub ipv6: bool,
     /// Load balancers using it.
     pub lb_arns: Vec<String>,
     /// Registered targets.

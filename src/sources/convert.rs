@@ -1676,6 +1676,10 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 target_type,
                 vpc_id: tg.vpc_id,
                 health_check_port: tg.health_check_port,
+                ipv6: tg
+                    .ip_address_type
+                    .as_deref()
+                    .is_some_and(|t| t.eq_ignore_ascii_case("ipv6")),
                 lb_arns: tg.load_balancer_arns,
                 targets: Vec::new(),
                 attributes: BTreeMap::new(),
@@ -1781,6 +1785,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                     target_type: TargetType::Instance,
                     vpc_id: Some(vpc_id.clone()),
                     health_check_port: None,
+                    ipv6: false,
                     lb_arns: vec![arn.clone()],
                     targets: clb
                         .instances

@@ -1041,6 +1041,7 @@ pub struct TargetGroup {
     pub vpc_id: Option<String>,
     pub target_type: Option<String>,
     pub health_check_port: Option<String>,
+    pub ip_address_type: Option<String>,
     #[serde(default, deserialize_with = "list")]
     pub load_balancer_arns: Vec<String>,
 }

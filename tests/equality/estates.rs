@@ -843,6 +843,7 @@ impl Extend<'_> {
                     target_type,
                     vpc_id: Some(vpc.clone()),
                     health_check_port: None,
+                    ipv6: false,
                     lb_arns: vec![arn.clone()],
                     targets,
                     attributes: tg_attributes,
