@@ -222,6 +222,20 @@ fn semantics_fixtures_give_their_verdicts_and_reasons() {
                     ));
                 }
             }
+            // Components that must be named as blocking (the one at fault, not a neighbour).
+            for id in strings(&case, "blocked_components") {
+                let named = v["blocked_by"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|b| b["component"].as_str() == Some(id.as_str()));
+                if !named {
+                    failures.push(format!(
+                        "{name}: {id} is not named as a blocking component: {}",
+                        v["blocked_by"]
+                    ));
+                }
+            }
             // Reasons that must not be named (a blocker where nothing blocks misleads).
             for code in strings(&case, "absent_codes") {
                 if codes.contains(&code.as_str()) {

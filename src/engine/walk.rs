@@ -337,6 +337,10 @@ fn unknown_entries_why(host: &str, groups: &str, dir: &str, why: &filters::Unkno
     )
 }
 
+/// What stops a reply on its way back through transit gateways: (reason code, detail, the
+/// packets, the component at fault: an attachment or a transit gateway route table).
+type TgwReplyProblem = (&'static str, String, PacketSet, String);
+
 #[derive(Debug, Clone, Default)]
 struct Trace {
     hops: Vec<Hop>,
@@ -2778,7 +2782,7 @@ impl<'m> Walker<'m> {
                         })
                         .map(|a| a.id.clone())
                         .collect();
-                    for (code, why, p) in problems {
+                    for (code, why, p, component) in problems {
                         if code == UNDECIDED {
                             self.finish(t2.clone(), Ending::Unknown(why), p);
                             continue;
@@ -2794,7 +2798,7 @@ impl<'m> Walker<'m> {
                         }
                         if !p.is_empty() {
                             let detail = format!("{why} for {}", describe_src(&p));
-                            self.block(t2.clone(), &dst_att_id, code, detail, p);
+                            self.block(t2.clone(), &component, code, detail, p);
                         }
                     }
                     if back.is_empty() {
@@ -4068,12 +4072,12 @@ impl<'m> Walker<'m> {
             {
                 let (good, problems) =
                     self.tgw_return_split(place.az, place.name, dst_attachment, chain, part);
-                for (code, why, p) in problems {
+                for (code, why, p, component) in problems {
                     if code == UNDECIDED {
                         unknown = unknown.union(&p);
                         undecided.push((why, p));
                     } else {
-                        bad.push((code, why, p, None, false));
+                        bad.push((code, why, p, Some(component), false));
                     }
                 }
                 ok.extend_from_slice(good.boxes());
@@ -4492,7 +4496,7 @@ impl<'m> Walker<'m> {
         dst_attachment: &str,
         chain: &[(String, String)],
         set: PacketSet,
-    ) -> (PacketSet, Vec<(&'static str, String, PacketSet)>) {
+    ) -> (PacketSet, Vec<TgwReplyProblem>) {
         let m = self.m;
         let last_tgw = chain.last().map(|c| c.0.clone()).unwrap_or_default();
         // A VPC attachment's replies leave by its subnet in the zone (a VPN or Direct Connect
@@ -4511,7 +4515,12 @@ impl<'m> Walker<'m> {
                 let why = format!("the reply from {name} must leave from {}, where {dst_attachment} has no subnet", az.clone().unwrap_or_default());
                 return (
                     PacketSet::empty(),
-                    vec![("TGW_NO_ATTACHMENT_IN_AZ", why, set)],
+                    vec![(
+                        "TGW_NO_ATTACHMENT_IN_AZ",
+                        why,
+                        set,
+                        dst_attachment.to_string(),
+                    )],
                 );
             }
         }
@@ -4521,23 +4530,33 @@ impl<'m> Walker<'m> {
         for (tgw, expected) in chain.iter().rev() {
             let Some(att) = self.idx.tgw_attachment(tgw, &reply_ingress) else {
                 let why = format!("{reply_ingress} is not an attachment of {tgw} in the snapshot");
-                bad.push(("TGW_ATTACHMENT_NOT_ASSOCIATED", why, ok));
+                bad.push((
+                    "TGW_ATTACHMENT_NOT_ASSOCIATED",
+                    why,
+                    ok,
+                    reply_ingress.clone(),
+                ));
                 return (PacketSet::empty(), bad);
             };
             let Some(rt_id) = att.route_table_id.as_ref() else {
                 let why = format!("replies enter {tgw} by {reply_ingress}, which is associated with no route table");
-                bad.push(("TGW_ATTACHMENT_NOT_ASSOCIATED", why, ok));
+                bad.push((
+                    "TGW_ATTACHMENT_NOT_ASSOCIATED",
+                    why,
+                    ok,
+                    reply_ingress.clone(),
+                ));
                 return (PacketSet::empty(), bad);
             };
             let Some(rt) = m.tgw_route_tables.get(rt_id) else {
                 let why = format!("replies enter {tgw} by {reply_ingress}, which is associated with {rt_id}, not in the snapshot: its routes are not known");
-                bad.push((UNDECIDED, why, ok));
+                bad.push((UNDECIDED, why, ok, rt_id.clone()));
                 return (PacketSet::empty(), bad);
             };
             let table = self.idx.tgw_table(m, rt);
             if !table.unknown_lists.is_empty() {
                 let why = format!("replies enter {tgw} by {reply_ingress}, whose route table {} routes prefix lists whose entries are not in the snapshot ({}): the route they take is not known", rt.id, table.unknown_lists.join(", "));
-                bad.push((UNDECIDED, why, ok));
+                bad.push((UNDECIDED, why, ok, rt_id.clone()));
                 return (PacketSet::empty(), bad);
             }
             let fine = |c: &Option<&filters::TgwChoice>| {
@@ -4568,7 +4587,7 @@ impl<'m> Walker<'m> {
                         Some(c) if c.blackhole || c.attachments.is_empty() => ("TGW_BLACKHOLE_ROUTE", format!("transit gateway route table {} drops the replies ({} is a blackhole)", rt.id, c.destination)),
                         Some(c) => ("NO_RETURN_ROUTE", format!("transit gateway route table {} sends the replies to {}, not back to {expected}", rt.id, c.attachments[0])),
                     };
-                    bad.push((code, why, part));
+                    bad.push((code, why, part, rt.id.clone()));
                 }
                 ok = kept;
             }
