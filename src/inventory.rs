@@ -147,21 +147,18 @@ pub fn report_assumptions(model: &Model) -> Vec<String> {
     }
     // Groups interfaces hold that the snapshot lacks although it has groups (a partial
     // collection): their rules are unknown.
-    if model.present_kinds.contains(&ResourceKind::SecurityGroup) {
-        let missing: std::collections::BTreeSet<&str> = model
-            .network_interfaces
-            .values()
-            .flat_map(|e| e.groups.iter())
-            .filter(|g| !model.security_groups.contains_key(*g))
-            .map(String::as_str)
-            .collect();
-        if !missing.is_empty() {
-            let missing: Vec<&str> = missing.into_iter().collect();
-            out.push(format!(
-                "network interfaces hold security groups that are not in the snapshot ({}): the report counts their rules as allowing nothing; `exposure query` answers `unknown` for what only they could allow",
-                listed(&missing)
-            ));
-        }
+    let missing: std::collections::BTreeSet<&str> = model
+        .network_interfaces
+        .values()
+        .flat_map(|e| model.missing_groups(&e.groups))
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        let missing: Vec<&str> = missing.into_iter().collect();
+        out.push(format!(
+            "network interfaces hold security groups that are not in the snapshot ({}): the report counts their rules as allowing nothing; `exposure query` answers `unknown` for what only they could allow",
+            listed(&missing)
+        ));
     }
     let routed = model.lists_of_unknown_entries(model.routed_prefix_lists());
     if !routed.is_empty() {

@@ -149,7 +149,7 @@ struct ClassInfo<'a> {
     egress: Arc<Rules>,
     /// The protocols the class answers, when fewer than arrive (an interface endpoint's:
     /// [`walk::endpoint_protocols`]).
-    serves: Option<PacketSet>,
+    serves: Option<&'static [Interval]>,
 }
 
 /// The sending classes, arranged for the evaluation.
@@ -498,13 +498,13 @@ impl DestAcc {
     fn finish(
         mut self,
         ci: usize,
-        serves: Option<&PacketSet>,
+        serves: Option<&[Interval]>,
         listeners: &[&Listener],
         interned: &mut Interned,
     ) -> Vec<Reach> {
         if let Some(serves) = serves {
             self.parts.retain(|_, (_, traffic, _)| {
-                *traffic = traffic.intersect(serves);
+                *traffic = traffic.restrict(Dim::Proto, serves);
                 !traffic.is_empty()
             });
         }
@@ -968,7 +968,7 @@ pub fn compute(
                 };
                 let mut acc = DestAcc::default();
                 env.deliver(&resolver, ci, addrs, &x, &mut ctx, &mut acc, &mut lb_out);
-                out.extend(acc.finish(ci, dc.serves.as_ref(), &env.listeners, &mut ctx.interned));
+                out.extend(acc.finish(ci, dc.serves, &env.listeners, &mut ctx.interned));
             }
         }
     }
@@ -1177,12 +1177,7 @@ pub fn compute(
                 if reached_by.get(&ci) == Some(&1) {
                     done.push((
                         ci,
-                        a.finish(
-                            ci,
-                            env.infos[ci].serves.as_ref(),
-                            &env.listeners,
-                            &mut ctx.interned,
-                        ),
+                        a.finish(ci, env.infos[ci].serves, &env.listeners, &mut ctx.interned),
                     ));
                 } else {
                     shared.insert(ci, a);
@@ -1209,7 +1204,7 @@ pub fn compute(
         |interned, (ci, acc)| {
             (
                 ci,
-                acc.finish(ci, env.infos[ci].serves.as_ref(), &env.listeners, interned),
+                acc.finish(ci, env.infos[ci].serves, &env.listeners, interned),
             )
         },
     ));
@@ -1507,7 +1502,7 @@ impl<'a> Env<'a> {
                     &mut lb_out,
                 );
             }
-            out.extend(acc.finish(di, dc.serves.as_ref(), &self.listeners, &mut ctx.interned));
+            out.extend(acc.finish(di, dc.serves, &self.listeners, &mut ctx.interned));
         }
         (out, lb_out)
     }
@@ -2289,7 +2284,7 @@ fn class_info<'a>(
         dst_internet,
         ingress: ingress.clone(),
         egress: egress.clone(),
-        serves: walk::endpoint_protocols(m, first).map(|(p, _)| walk::of_protocols(p)),
+        serves: walk::endpoint_protocols(m, first).map(|(p, _)| p),
         hosts,
     }
 }

@@ -124,15 +124,7 @@ pub fn unknown_entries_part(
 ) -> Option<(PacketSet, UnknownRules)> {
     let mut maybe = PacketSet::empty();
     let mut lists: Vec<String> = Vec::new();
-    let missing: Vec<String> = if m.present_kinds.contains(&ResourceKind::SecurityGroup) {
-        groups
-            .iter()
-            .filter(|g| !m.security_groups.contains_key(*g))
-            .cloned()
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let missing: Vec<String> = m.missing_groups(groups).cloned().collect();
     if !missing.is_empty() {
         maybe = set.clone();
     }

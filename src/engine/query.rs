@@ -699,28 +699,22 @@ fn complement(space: &[Interval]) -> Vec<Interval> {
 /// come back into the estate, which a question about reaching the internet is not about
 /// (their blockers, a NAT gateway refusing inbound flows say, would only mislead).
 fn outside_estate(m: &Model, idx: &Index, space: &[Interval]) -> Vec<Interval> {
-    let own: Vec<Interval> = packet::merge(
-        idx.public
-            .keys()
-            .copied()
-            .chain(m.nat_gateways.values().flat_map(|n| {
-                n.public_ips
-                    .iter()
-                    .map(|a| packet::encode(std::net::IpAddr::V4(*a)))
-            }))
-            .map(|a| (a, a))
-            .collect(),
-    );
+    let public_v4 = idx
+        .public
+        .keys()
+        .copied()
+        .chain(m.nat_gateways.values().flat_map(|n| {
+            n.public_ips
+                .iter()
+                .map(|a| packet::encode(std::net::IpAddr::V4(*a)))
+        }));
     // The estate's IPv6 addresses too: its VPCs' blocks (routed locally, not to the internet).
-    let own = packet::merge(
-        own.into_iter()
-            .chain(m.vpcs.values().flat_map(|v| {
-                v.cidrs_v6
-                    .iter()
-                    .flat_map(|c| net_intervals(&IpNet::V6(*c)))
-            }))
-            .collect(),
-    );
+    let v6 = m.vpcs.values().flat_map(|v| {
+        v.cidrs_v6
+            .iter()
+            .flat_map(|c| net_intervals(&IpNet::V6(*c)))
+    });
+    let own = packet::merge(public_v4.map(|a| (a, a)).chain(v6).collect());
     if own.is_empty() {
         return space.to_vec();
     }
@@ -1694,8 +1688,10 @@ fn run_resolved_as(
         outcomes.extend(w.outcomes);
     }
     let mut answer = assemble(m, req, outcomes);
-    if explain && families_differ && !started && answer.blocked_by.is_empty() {
-        // §0: a packet's source and destination are of one family; nothing here is.
+    // §0: a packet's source and destination are of one family; nothing here is (the load
+    // balancers on the way named, when theirs is the other family).
+    let unmatched_families = explain && families_differ && !started;
+    if unmatched_families && answer.blocked_by.is_empty() {
         for lb in &lbs_of_other_family {
             answer.blocked_by.push(Block {
                 component: lb.arn.clone(),
@@ -1710,7 +1706,7 @@ fn run_resolved_as(
             });
         }
     }
-    if explain && families_differ && !started && answer.blocked_by.is_empty() {
+    if unmatched_families && answer.blocked_by.is_empty() {
         answer.blocked_by.push(Block {
             component: req.to.clone(),
             code: "ADDRESS_FAMILY_MISMATCH",

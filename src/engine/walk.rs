@@ -301,18 +301,15 @@ struct Place<'a> {
 /// A host's groups for a message that says what their rules do not allow: those the snapshot
 /// lacks are named apart (nothing is known of their rules).
 fn groups_in_snapshot(m: &Model, groups: &[String]) -> String {
-    if !m.present_kinds.contains(&ResourceKind::SecurityGroup) {
-        // No groups collected at all: the stated assumption (they admit nothing) holds.
+    let missing: Vec<&str> = m.missing_groups(groups).map(String::as_str).collect();
+    if missing.is_empty() {
         return groups.join(", ");
     }
-    let (known, missing): (Vec<&String>, Vec<&String>) = groups
+    let known: Vec<&str> = groups
         .iter()
-        .partition(|g| m.security_groups.contains_key(*g));
-    let known: Vec<&str> = known.iter().map(|g| g.as_str()).collect();
-    if missing.is_empty() {
-        return known.join(", ");
-    }
-    let missing: Vec<&str> = missing.iter().map(|g| g.as_str()).collect();
+        .map(String::as_str)
+        .filter(|g| !missing.contains(g))
+        .collect();
     format!(
         "{}; {} not in the snapshot, rules unknown",
         if known.is_empty() {
@@ -335,6 +332,15 @@ fn unknown_entries_why(host: &str, groups: &str, dir: &str, why: &filters::Unkno
         "only an {dir} rule of {host} ({groups}) naming prefix list {} could allow this traffic, and the list's entries are not in the snapshot (collect them with `aws ec2 get-managed-prefix-list-entries`)",
         why.lists.join(", ")
     )
+}
+
+/// The block of traffic VPC Block Public Access stops at `subnet`'s gateway, saying `why`.
+fn bpa_block(subnet: &str, why: String) -> Block {
+    Block {
+        component: subnet.to_string(),
+        code: "VPC_BLOCK_PUBLIC_ACCESS",
+        detail: why,
+    }
 }
 
 /// What stops a reply on its way back through transit gateways: (reason code, detail, the
@@ -1915,11 +1921,7 @@ impl<'m> Walker<'m> {
                             }
                             let out = self.cross_out(&nat_subnet, part, &mut t3);
                             if let Some(why) = self.m.bpa_blocks_outbound(&nat_subnet, &nat_vpc, false, true) {
-                                t3.blocks.push(Block {
-                                    component: nat_subnet.clone(),
-                                    code: "VPC_BLOCK_PUBLIC_ACCESS",
-                                    detail: why,
-                                });
+                                t3.blocks.push(bpa_block(&nat_subnet, why));
                             }
                             let (sent, unpaired) = nat_elastic_ips(nat, out);
                             if !unpaired.is_empty() {
@@ -2003,11 +2005,7 @@ impl<'m> Walker<'m> {
                     .m
                     .bpa_blocks_outbound(subnet_id, vpc_id, egress_only, false)
                 {
-                    t.blocks.push(Block {
-                        component: subnet_id.to_string(),
-                        code: "VPC_BLOCK_PUBLIC_ACCESS",
-                        detail: why,
-                    });
+                    t.blocks.push(bpa_block(subnet_id, why));
                 }
                 // IPv6 sources outside global unicast (unique local addresses, fc00::/7) are
                 // not routed on the internet (§4.4): no reply could come back.
@@ -3678,11 +3676,7 @@ impl<'m> Walker<'m> {
         // VPC Block Public Access stops internet traffic at the gateway (checks after it are
         // still walked, to name what else blocks).
         if let Some(why) = m.bpa_blocks_inbound(&h.subnet_id, &h.vpc_id) {
-            t.blocks.push(Block {
-                component: h.subnet_id.clone(),
-                code: "VPC_BLOCK_PUBLIC_ACCESS",
-                detail: why,
-            });
+            t.blocks.push(bpa_block(&h.subnet_id, why));
         }
         Self::hop(&mut t, &igw_id, "igw", &igw_id, to, false);
         t.via_igw = true;
@@ -5063,8 +5057,8 @@ impl<'m> Walker<'m> {
             .then(|| endpoint_protocols(m, h))
             .flatten();
         if let Some((protocols, why)) = endpoint {
-            let carried = set.intersect(&of_protocols(protocols));
-            let other = set.subtract(&carried);
+            let carried = set.restrict(Dim::Proto, protocols);
+            let other = set.exclude(Dim::Proto, protocols);
             if !other.is_empty() {
                 let component = h.owner_id.clone().unwrap_or_else(|| h.id.clone());
                 self.block(t.clone(), &component, "DESTINATION_PORT_CLOSED", why, other);
@@ -5756,9 +5750,9 @@ fn nat_elastic_ips(nat: &NatGateway, out: PacketSet) -> (PacketSet, PacketSet) {
 /// only. What else arrives at such an interface is answered by nothing. An interface whose
 /// endpoint is not in the snapshot is taken as an interface endpoint; one whose endpoint the
 /// snapshot records as another type is not restricted.
-pub fn endpoint_protocols(m: &Model, h: &Host) -> Option<(&'static [u8], String)> {
-    const TCP_UDP: &[u8] = &[Protocol::TCP, Protocol::UDP];
-    const TCP: &[u8] = &[Protocol::TCP];
+pub fn endpoint_protocols(m: &Model, h: &Host) -> Option<(&'static [Interval], String)> {
+    const TCP_UDP: &[Interval] = &[(6, 6), (17, 17)];
+    const TCP: &[Interval] = &[(6, 6)];
     if h.kind != OwnerKind::VpcEndpoint {
         return None;
     }
@@ -5789,15 +5783,6 @@ pub fn endpoint_protocols(m: &Model, h: &Host) -> Option<(&'static [u8], String)
             ),
         ),
     })
-}
-
-/// The packets of the protocols in `protocols`.
-pub fn of_protocols(protocols: &[u8]) -> PacketSet {
-    PacketSet::from_boxes(
-        protocols
-            .iter()
-            .map(|p| PBox::FULL.with(Dim::Proto, (*p as u128, *p as u128))),
-    )
 }
 
 /// The Amazon-provided services an interface reaches whatever its filters say, with the

@@ -1467,9 +1467,22 @@ pub enum BpaExclusion {
 }
 
 impl Model {
+    /// The groups of `groups` the snapshot lacks although it has security groups (a partial
+    /// collection, another account's group): their rules are not known. None when it has no
+    /// groups at all (interfaces then admit nothing, a stated assumption).
+    pub fn missing_groups<'a>(&'a self, groups: &'a [String]) -> impl Iterator<Item = &'a String> {
+        let collected = self.present_kinds.contains(&ResourceKind::SecurityGroup);
+        groups
+            .iter()
+            .filter(move |g| collected && !self.security_groups.contains_key(*g))
+    }
+
     /// The VPC Block Public Access mode that applies to `subnet` of `vpc`, and its exclusion
     /// (the subnet's, else its VPC's).
     pub fn bpa(&self, subnet: &str, vpc: &str) -> (BpaMode, Option<BpaExclusion>) {
+        if self.block_public_access.is_empty() {
+            return (BpaMode::Off, None);
+        }
         let location = self
             .subnets
             .get(subnet)

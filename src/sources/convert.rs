@@ -2499,19 +2499,21 @@ fn classify(
             .map(str::to_string)
     };
     let itype = interface_type.to_ascii_lowercase();
-    let instance = instance_id.filter(|i| i.starts_with("i-")).map(|instance| {
-        let name = m
-            .instances
-            .get(instance)
-            .and_then(|i| name_tag(&i.tags).map(str::to_string))
-            .or_else(|| name_tag(tags).map(str::to_string))
-            .unwrap_or_else(|| instance.to_string());
-        EniOwner {
-            kind: OwnerKind::Ec2Instance,
-            id: Some(instance.to_string()),
-            name,
-        }
-    });
+    let instance = || {
+        instance_id.filter(|i| i.starts_with("i-")).map(|instance| {
+            let name = m
+                .instances
+                .get(instance)
+                .and_then(|i| name_tag(&i.tags).map(str::to_string))
+                .or_else(|| name_tag(tags).map(str::to_string))
+                .unwrap_or_else(|| instance.to_string());
+            EniOwner {
+                kind: OwnerKind::Ec2Instance,
+                id: Some(instance.to_string()),
+                name,
+            }
+        })
+    };
     // An interface of one's own (not managed by a service) attached to an instance is the
     // instance's, whatever its description says: the description is anyone's to set
     // (`ModifyNetworkInterfaceAttribute`), so "Interface for NAT Gateway …" on it proves
@@ -2521,7 +2523,7 @@ fn classify(
     if requester_managed == Some(false)
         && matches!(itype.as_str(), "interface" | "efa" | "efa-only")
     {
-        if let Some(owner) = instance {
+        if let Some(owner) = instance() {
             return owner;
         }
     }
@@ -2698,7 +2700,7 @@ fn classify(
             &id.unwrap_or_else(|| "resource gateway".into()),
         );
     }
-    if let Some(owner) = instance {
+    if let Some(owner) = instance() {
         return owner;
     }
     if description.starts_with("Amazon EKS") || itype == "trunk" || itype == "branch" {
