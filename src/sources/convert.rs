@@ -413,10 +413,20 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         m.present_kinds.extend(kinds.iter().copied());
     }
 
-    // VPCs
+    // VPCs (and the region's VPC Block Public Access mode their records show, used where
+    // the snapshot lacks `describe-vpc-block-public-access-options`)
+    let mut bpa_of_vpcs: Vec<(Arc<FileContext>, Location, String, String)> = Vec::new();
     for (f, v) in raw.vpcs {
         if !live(v.state.as_deref(), &["deleted"]) {
             continue;
+        }
+        if let Some(mode) = v
+            .block_public_access_states
+            .as_ref()
+            .and_then(|b| b.internet_gateway_block_mode.clone())
+        {
+            let at = location(&f, v.owner_id.as_deref(), None, None);
+            bpa_of_vpcs.push((f.clone(), at, mode, v.vpc_id.clone()));
         }
         let mut cidrs_v4: Vec<Ipv4Net> = Vec::new();
         let mut push4 = |cx: &mut Ctx, s: &str| {
@@ -1229,28 +1239,49 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
     }
 
     // VPC Block Public Access
+    let bpa_mode = |cx: &mut Ctx, f: &FileContext, mode: Option<&str>| match mode
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("off") => BpaMode::Off,
+        Some("block-bidirectional") => BpaMode::Bidirectional,
+        Some("block-ingress") => BpaMode::Ingress,
+        Some(other) => {
+            cx.warn(
+                f,
+                format!("VPC Block Public Access mode `{other}` is not known; taken as off"),
+            );
+            BpaMode::Off
+        }
+    };
     for (f, o) in raw.bpa_options {
-        let mode = match o
-            .internet_gateway_block_mode
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            None | Some("off") => BpaMode::Off,
-            Some("block-bidirectional") => BpaMode::Bidirectional,
-            Some("block-ingress") => BpaMode::Ingress,
-            Some(other) => {
-                cx.warn(
-                    &f,
-                    format!("VPC Block Public Access mode `{other}` is not known; taken as off"),
-                );
-                BpaMode::Off
-            }
-        };
+        let mode = bpa_mode(&mut cx, &f, o.internet_gateway_block_mode.as_deref());
         let mut at = location(&f, o.aws_account_id.as_deref(), None, None);
         if o.aws_region.is_some() {
             at.region = o.aws_region.clone();
         }
+        m.block_public_access.push((at, mode));
+    }
+    // A VPC's record shows the mode of its account and region (EC2 API reference,
+    // `BlockPublicAccessStates`): taken where the snapshot has no options for them.
+    for (f, at, mode, vpc) in bpa_of_vpcs {
+        let mode = bpa_mode(&mut cx, &f, Some(&mode));
+        let known = m
+            .block_public_access
+            .iter()
+            .any(|(l, _)| l.account == at.account && l.region == at.region);
+        if mode == BpaMode::Off || known {
+            continue;
+        }
+        cx.note(
+            &f,
+            format!(
+                "VPC Block Public Access mode {} taken from {vpc}'s record (`BlockPublicAccessStates`): the snapshot has no describe-vpc-block-public-access-options for {} {}",
+                mode.as_str(),
+                at.account.as_deref().unwrap_or("its account"),
+                at.region.as_deref().unwrap_or("its region")
+            ),
+        );
         m.block_public_access.push((at, mode));
     }
     for (f, e) in raw.bpa_exclusions {

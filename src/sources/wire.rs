@@ -113,6 +113,15 @@ pub struct Vpc {
     pub state: Option<String>,
     #[serde(default, deserialize_with = "list")]
     pub tags: Vec<Tag>,
+    /// The region's VPC Block Public Access mode, as `describe-vpcs` shows it on each VPC.
+    pub block_public_access_states: Option<BpaStates>,
+}
+
+/// `BlockPublicAccessStates` of a VPC or subnet record.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct BpaStates {
+    pub internet_gateway_block_mode: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

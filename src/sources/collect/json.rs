@@ -124,6 +124,7 @@ macro_rules! enums {
 
 enums!(
     ec2::VpcState,
+    ec2::BlockPublicAccessMode,
     ec2::VpcCidrBlockStateCode,
     ec2::SubnetCidrBlockStateCode,
     ec2::SubnetState,
@@ -193,7 +194,9 @@ to_json! {
         "IsDefault" => is_default,
         "State" => state,
         "Tags" => tags,
+        "BlockPublicAccessStates" => block_public_access_states,
     }
+    ec2::BlockPublicAccessStates { "InternetGatewayBlockMode" => internet_gateway_block_mode }
     ec2::VpcCidrBlockAssociation {
         "AssociationId" => association_id,
         "CidrBlock" => cidr_block,
