@@ -674,8 +674,7 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
             let space = if v4 { &internet_v4 } else { &internet_v6 };
             let probe = PacketSet::from_box(PBox::FULL).restrict(Dim::Src, space);
             let ok =
-                filters::security_groups(m, idx, groups, SgDirection::Ingress, &probe, &[], false)
-                    .0;
+                filters::security_groups(m, idx, groups, SgDirection::Ingress, &probe, &[], None).0;
             ((groups, v4), ok)
         })
         .collect();

@@ -52,7 +52,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::appset::AppSet;
-use super::index::{reference_applies, Host, Index};
+use super::index::{reference_applies, Host, Index, Way};
 use super::packet::{self, same_family, Dim, Interval, PBox, PackedSet, PacketSet, ALL_ADDRS};
 use super::query::{traffic_of, Traffic};
 use super::walk::{self, Goal, Walker};
@@ -199,10 +199,11 @@ struct Ctx {
     /// The joined sets of sources made so far ([`DestAcc::finish`]).
     interned: Interned,
     singles: HashMap<u32, Arc<AppSet>>,
-    refs: HashMap<(String, String, bool), bool>,
-    /// (owner's group set, peer's group set, peer's VPC, peer is a node without ENI, inbound)
-    /// → index into `allowed_sets`; index 0 is "no security groups": everything.
-    allowed_ids: HashMap<(usize, usize, usize, bool, bool), usize>,
+    refs: HashMap<(String, String, bool, Way), bool>,
+    /// (owner's group set, peer's group set, peer's VPC, peer is a node without ENI, inbound,
+    /// the way between the VPCs) → index into `allowed_sets`; index 0 is "no security
+    /// groups": everything.
+    allowed_ids: HashMap<(usize, usize, usize, bool, bool, Way), usize>,
     allowed_sets: Vec<PacketSet>,
     /// (group set, inbound) → index into `allowed_sets` of the rules' CIDR part alone.
     cidr_ids: HashMap<(usize, bool), usize>,
@@ -240,7 +241,15 @@ type Resolved = (Arc<[Interval]>, Option<Arc<AppSet>>);
 
 /// What one source VPC's walks bring: (VPC, subnet entered → packets, undecided paths, the
 /// addresses its packets come from).
-type Walked = (usize, BTreeMap<String, PackedSet>, Unknowns, Vec<Interval>);
+/// A source VPC's walks: per subnet entered, what gets there and the part of it that came
+/// over a peering connection (when some did: it matches other group references, [`Way`]);
+/// what was left undecided; the addresses the packets come from.
+type Walked = (
+    usize,
+    BTreeMap<String, (PackedSet, Option<PackedSet>)>,
+    Unknowns,
+    Vec<Interval>,
+);
 
 /// A layer's packets by shape, with the buckets as they treat packets towards the subnet
 /// (the set they allow there, their number in [`Ctx::bucket_lists`]).
@@ -1041,42 +1050,57 @@ pub fn compute(
                 }
             }
             // Every VPC reached is entered once for all the subnets that reached it that way.
+            // What came over a peering is also kept apart: it matches other group references.
+            let mut peered: BTreeMap<String, (Vec<PBox>, Vec<Interval>)> = BTreeMap::new();
             let mut w = network_walker(m, idx);
             for (key, (boxes, _)) in arrived {
                 w.network_enter(&key, PacketSet::from_boxes(boxes).coalesce(Dim::Src));
+                for d in w.deliveries.drain(..) {
+                    if key.by_peering() {
+                        join(peered.entry(d.subnet.clone()).or_default(), &d.set);
+                    }
+                    join(joined.entry(d.subnet).or_default(), &d.set);
+                }
             }
             note_unknowns(&w.outcomes, vpc, &mut unknowns);
-            for d in w.deliveries {
-                join(joined.entry(d.subnet).or_default(), &d.set);
-            }
             // The addresses this VPC's packets come from (for the layers of sources).
             let mut sources: Vec<Interval> = Vec::new();
-            let joined: BTreeMap<String, PackedSet> = joined
+            let joined: BTreeMap<String, (PackedSet, Option<PackedSet>)> = joined
                 .into_iter()
                 .map(|(d, (boxes, _))| {
                     let set = PacketSet::from_boxes(boxes).coalesce(Dim::Src);
                     sources.extend(set.project(Dim::Src));
-                    (d, set.pack())
+                    let by_peering = peered
+                        .remove(&d)
+                        .map(|(boxes, _)| PacketSet::from_boxes(boxes).coalesce(Dim::Src).pack());
+                    (d, (set.pack(), by_peering))
                 })
                 .collect();
             (*v, joined, unknowns, packet::merge(sources))
         })
         .collect();
-    let mut network: BTreeMap<String, BTreeMap<usize, PackedSet>> = BTreeMap::new();
+    // Subnet entered → (source VPC → its set, source VPC → the part that came over a peering).
+    type PerVpc = (BTreeMap<usize, PackedSet>, BTreeMap<usize, PackedSet>);
+    let mut network: BTreeMap<String, PerVpc> = BTreeMap::new();
     let mut sources: BTreeMap<usize, Vec<Interval>> = BTreeMap::new();
     for (v, joined, u, src) in walked {
         for (why, from) in u {
             unknowns.entry(why).or_default().extend(from);
         }
-        for (d, set) in joined {
-            network.entry(d).or_default().insert(v, set);
+        for (d, (set, by_peering)) in joined {
+            let (all, peered) = network.entry(d).or_default();
+            all.insert(v, set);
+            if let Some(p) = by_peering {
+                peered.insert(v, p);
+            }
         }
         sources.insert(v, src);
     }
     let layers = Layers::new(&infos, &senders, sources);
-    let network: Vec<(String, Vec<(usize, PackedSet)>)> = network
+    type Network = (String, Vec<(usize, PackedSet)>, Vec<(usize, PackedSet)>);
+    let network: Vec<Network> = network
         .into_iter()
-        .map(|(d, per_vpc)| (d, per_vpc.into_iter().collect()))
+        .map(|(d, (all, peered))| (d, all.into_iter().collect(), peered.into_iter().collect()))
         .collect();
     // The security-group part, per subnet entered (in parallel). The network sets are the
     // largest thing held (gigabytes on a large estate): each subnet's are freed once used.
@@ -1089,14 +1113,14 @@ pub fn compute(
     let per_subnet: Vec<(Vec<Reach>, LbOut)> = map_in_turn(
         network,
         || (0, Ctx::new()),
-        |(n, ctx), (d, per_vpc)| {
+        |(n, ctx), (d, per_vpc, peered)| {
             *n += 1;
             if *n % FRESH == 0 {
                 *ctx = Ctx::new();
             }
             env.to_subnet(
                 by_subnet.get(d.as_str()).map_or(&[][..], |v| v),
-                &Delivered::new(&per_vpc),
+                &Delivered::new(&per_vpc, &peered),
                 &layers,
                 ctx,
             )
@@ -1469,29 +1493,35 @@ impl<'a> Env<'a> {
                 let Ok(pos) = per_vpc.packed.binary_search_by_key(&sc.vpc_ix, |(v, _)| *v) else {
                     continue;
                 };
-                let in_id = self.allowed_id(dc, sc, true, ctx);
-                let eg_id = self.allowed_id(sc, dc, false, ctx);
                 // Only the boxes from the senders' own addresses are credited to them: cut the
                 // VPC's set down to them first (for a load balancer the boxes are kept as they
-                // arrived, so there the whole set goes on).
-                let x = if dc.lb.is_none() {
-                    let src = packet::merge(
+                // arrived, so there the whole set goes on). The references the rules name
+                // match by the way the packets came (§1.3): each way's part apart.
+                let src = dc.lb.is_none().then(|| {
+                    packet::merge(
                         classes
                             .iter()
                             .flat_map(|&c| self.infos[c].src.iter().copied())
                             .collect(),
-                    );
-                    per_vpc
-                        .get(pos)
-                        .restrict(Dim::Src, &src)
-                        .intersect(&ctx.allowed_sets[in_id])
-                } else {
-                    per_vpc.get(pos).intersect(&ctx.allowed_sets[in_id])
-                };
-                if x.is_empty() {
-                    continue;
+                    )
+                });
+                let mut x: Option<PacketSet> = None;
+                for (way, part) in per_vpc.by_way(pos, src.as_deref()) {
+                    let in_id = self.allowed_id(dc, sc, true, way, ctx);
+                    let part = part.intersect(&ctx.allowed_sets[in_id]);
+                    if part.is_empty() {
+                        continue;
+                    }
+                    let eg_id = self.allowed_id(sc, dc, false, way, ctx);
+                    let part = part.intersect(&ctx.allowed_sets[eg_id]);
+                    x = Some(match x {
+                        Some(x) => x.union(&part),
+                        None => part,
+                    });
                 }
-                let x = x.intersect(&ctx.allowed_sets[eg_id]);
+                let Some(x) = x else {
+                    continue;
+                };
                 self.deliver(
                     &Resolver::Classes(classes.into()),
                     di,
@@ -1589,13 +1619,14 @@ impl<'a> Env<'a> {
         got_by.finish(listener, acc);
     }
 
-    /// What `owner`'s rules allow of traffic with `peer` (inbound: `peer` sends), as an index
-    /// into the thread's `allowed_sets`.
+    /// What `owner`'s rules allow of traffic with `peer` (inbound: `peer` sends) that crosses
+    /// between their VPCs `way`, as an index into the thread's `allowed_sets`.
     fn allowed_id(
         &self,
         owner: &ClassInfo,
         peer: &ClassInfo,
         inbound: bool,
+        way: Way,
         ctx: &mut Ctx,
     ) -> usize {
         if !owner.filtered {
@@ -1607,6 +1638,7 @@ impl<'a> Env<'a> {
             peer.vpc_ix,
             peer.virtual_node,
             inbound,
+            way,
         );
         if let Some(&i) = ctx.allowed_ids.get(&key) {
             return i;
@@ -1618,7 +1650,7 @@ impl<'a> Env<'a> {
         };
         // Mostly no reference applies to the peer: then the rules' CIDR part, held once per
         // (group set, direction).
-        let i = match allowed(self.m, rules, peer, inbound, &mut ctx.refs) {
+        let i = match allowed(self.m, rules, peer, inbound, way, &mut ctx.refs) {
             Some(set) => {
                 ctx.allowed_sets.push(set);
                 ctx.allowed_sets.len() - 1
@@ -1638,18 +1670,42 @@ impl<'a> Env<'a> {
 
 /// What each source VPC's subnets deliver to one subnet (sorted by VPC), kept packed: the
 /// shapes are read from the packed boxes, and a VPC's set is unpacked only when it is used
-/// whole (load balancers, senders that group references concern), once.
+/// whole (load balancers, senders that group references concern), once. With, for the VPCs
+/// some of whose packets came over a peering connection, that part (sorted by VPC).
 struct Delivered<'p> {
     packed: &'p [(usize, PackedSet)],
     unpacked: Vec<std::cell::OnceCell<PacketSet>>,
+    peered: &'p [(usize, PackedSet)],
 }
 
 impl<'p> Delivered<'p> {
-    fn new(packed: &'p [(usize, PackedSet)]) -> Delivered<'p> {
+    fn new(packed: &'p [(usize, PackedSet)], peered: &'p [(usize, PackedSet)]) -> Delivered<'p> {
         Delivered {
             packed,
             unpacked: packed.iter().map(|_| Default::default()).collect(),
+            peered,
         }
+    }
+
+    /// The set of the VPC at `pos` in [`Self::packed`], cut down to `src` when given, and
+    /// split by the way its packets came ([`Way`]): over a peering, or within the VPC or
+    /// through a transit gateway. (Only non-empty parts.)
+    fn by_way(&self, pos: usize, src: Option<&[Interval]>) -> Vec<(Way, PacketSet)> {
+        let v = self.packed[pos].0;
+        let cut = |set: &PacketSet| match src {
+            Some(src) => set.restrict(Dim::Src, src),
+            None => set.clone(),
+        };
+        let whole = cut(self.get(pos));
+        let Ok(i) = self.peered.binary_search_by_key(&v, |(v, _)| *v) else {
+            return vec![(Way::Other, whole)];
+        };
+        let peered = cut(&self.peered[i].1.unpack());
+        let other = whole.subtract(&peered);
+        [(Way::Other, other), (Way::Peering, peered)]
+            .into_iter()
+            .filter(|(_, part)| !part.is_empty())
+            .collect()
     }
 
     /// The set of the VPC at `pos` in [`Self::packed`].
@@ -2115,15 +2171,17 @@ fn overlaps_any(iv: Interval, sorted: &[Interval]) -> bool {
     i < sorted.len() && sorted[i].0 <= iv.1
 }
 
-/// What `rules` (of a class on the `rule_vpc` side) allow of traffic with class `peer`:
-/// CIDR rules, plus group rules naming a group the peer's members all hold (§1.3). `None`
+/// What `rules` (of a class on the `rule_vpc` side) allow of traffic with class `peer` that
+/// crosses between their VPCs `way`: CIDR rules, plus group rules naming a group the peer's
+/// members all hold where the way carries the reference (§1.3). `None`
 /// when no group rule applies: the CIDR rules alone (`rules.cidr`).
 fn allowed(
     m: &Model,
     rules: &Rules,
     peer: &ClassInfo,
     inbound: bool,
-    memo: &mut HashMap<(String, String, bool), bool>,
+    way: Way,
+    memo: &mut HashMap<(String, String, bool, Way), bool>,
 ) -> Option<PacketSet> {
     // A load-balancer node without an ENI in the snapshot holds its load balancer's groups
     // all the same (its class's `groups`).
@@ -2132,10 +2190,10 @@ fn allowed(
         if peer.groups.binary_search(group).is_err() {
             continue;
         }
-        let key = (peer.vpc.to_string(), rule_vpc.clone(), inbound);
+        let key = (peer.vpc.to_string(), rule_vpc.clone(), inbound, way);
         let applies = *memo
             .entry(key)
-            .or_insert_with(|| reference_applies(m, peer.vpc, rule_vpc, inbound));
+            .or_insert_with(|| reference_applies(m, peer.vpc, rule_vpc, inbound, way));
         if applies {
             admitted.push(*b);
         }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use ipnet::IpNet;
 use rangemap::RangeInclusiveMap;
 
-use super::index::{Host, Index};
+use super::index::{Host, Index, Way};
 use super::packet::{net_intervals, Dim, Interval, PBox, PacketSet, ALL_ADDRS};
 use crate::model::*;
 
@@ -47,9 +47,10 @@ pub enum SgDirection {
 }
 
 /// The packets the security groups of a host allow, and the rules that matched. Rules naming
-/// groups count only when `group_refs` (senders outside the VPCs, internet or on-premises,
-/// never match them, §1.3), except an inbound rule naming a group of the load balancer that
-/// forwarded the flow (`forwarded_by_lb_groups`, §5.3).
+/// groups count only when `refs` gives the way the packets crossed between VPCs (senders
+/// outside the VPCs, internet or on-premises, never match them, §1.3; the way decides which
+/// references it carries, [`super::index::reference_applies`]), except an inbound rule naming
+/// a group of the load balancer that forwarded the flow (`forwarded_by_lb_groups`, §5.3).
 pub fn security_groups(
     m: &Model,
     idx: &Index,
@@ -57,7 +58,7 @@ pub fn security_groups(
     dir: SgDirection,
     set: &PacketSet,
     forwarded_by_lb_groups: &[String],
-    group_refs: bool,
+    refs: Option<Way>,
 ) -> (PacketSet, Vec<String>) {
     let peer_dim = match dir {
         SgDirection::Ingress => Dim::Src,
@@ -87,10 +88,11 @@ pub fn security_groups(
                         // §1.3/§5.3: a rule naming the load balancer's group admits what it
                         // forwards, whoever the (preserved) client is.
                         vec![super::packet::ALL_ADDRS]
-                    } else if !group_refs {
-                        continue;
+                    } else if let Some(way) = refs {
+                        let inbound = dir == SgDirection::Ingress;
+                        idx.group_members(m, group_id, &sg.vpc_id, inbound, way)
                     } else {
-                        idx.group_members(m, group_id, &sg.vpc_id, dir == SgDirection::Ingress)
+                        continue;
                     }
                 }
             };
@@ -183,8 +185,15 @@ pub struct UnknownRules {
 }
 
 /// What the outbound rules of `groups` that name a group of `node` let out of `set` towards
-/// the node's addresses (§1.3: the reference applies from the rule's VPC to the node's).
-pub fn egress_to_node(m: &Model, groups: &[String], node: &Host, set: &PacketSet) -> PacketSet {
+/// the node's addresses, for packets that cross between VPCs `way` (§1.3: the reference
+/// applies from the rule's VPC to the node's).
+pub fn egress_to_node(
+    m: &Model,
+    groups: &[String],
+    node: &Host,
+    set: &PacketSet,
+    way: Way,
+) -> PacketSet {
     let mut allowed = PacketSet::empty();
     let towards = set.restrict(Dim::Dst, &node.private);
     if towards.is_empty() {
@@ -196,7 +205,7 @@ pub fn egress_to_node(m: &Model, groups: &[String], node: &Host, set: &PacketSet
                 continue;
             };
             if !node.groups.contains(group_id)
-                || !super::index::reference_applies(m, &node.vpc_id, &sg.vpc_id, false)
+                || !super::index::reference_applies(m, &node.vpc_id, &sg.vpc_id, false, way)
             {
                 continue;
             }

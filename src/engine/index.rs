@@ -98,9 +98,9 @@ pub struct Index<'m> {
     by_name: std::sync::OnceLock<BTreeMap<String, Vec<String>>>,
     /// Each NACL compiled lazily for each check (indexed by `NaclCheck as usize`).
     nacl_tables: HashMap<&'m str, [std::sync::OnceLock<super::filters::CompiledNacl>; 4]>,
-    /// Memo of `group_members` (group, rule VPC, inbound).
+    /// Memo of `group_members` (group, rule VPC, inbound, way).
     member_cache:
-        std::sync::Mutex<std::collections::HashMap<(String, String, bool), Vec<Interval>>>,
+        std::sync::Mutex<std::collections::HashMap<(String, String, bool, Way), Vec<Interval>>>,
 }
 
 impl Host {
@@ -538,15 +538,17 @@ impl<'m> Index<'m> {
 
     /// Private addresses that a security-group reference to `group` matches, for a rule of a
     /// group in `rule_vpc` (§1.3: same VPC, an active same-region peering, or — inbound only —
-    /// VPCs on a TGW with referencing enabled on the TGW and both attachments).
+    /// VPCs on a TGW with referencing enabled on the TGW and both attachments), for packets
+    /// that crossed between VPCs `way` ([`reference_applies`]).
     pub fn group_members(
         &self,
         m: &Model,
         group: &str,
         rule_vpc: &str,
         inbound: bool,
+        way: Way,
     ) -> Vec<Interval> {
-        let key = (group.to_string(), rule_vpc.to_string(), inbound);
+        let key = (group.to_string(), rule_vpc.to_string(), inbound, way);
         if let Some(hit) = self
             .member_cache
             .lock()
@@ -560,7 +562,7 @@ impl<'m> Index<'m> {
             let Some(h) = self.hosts.get(eni_id) else {
                 continue;
             };
-            if reference_applies(m, &h.vpc_id, rule_vpc, inbound) {
+            if reference_applies(m, &h.vpc_id, rule_vpc, inbound, way) {
                 out.extend(h.private.iter().copied());
             }
         }
@@ -755,15 +757,43 @@ pub fn subnet_intervals(sub: &Subnet) -> Vec<Interval> {
     )
 }
 
+/// How a packet crossed between VPCs, which decides which group references it can match
+/// (§1.3). A reference is carried by the way the packet takes, not by every connection the
+/// two VPCs have: a peering carries references to the peer's groups, a transit gateway with
+/// referencing enabled carries them (inbound rules only), and nothing else does — as a
+/// middlebox on the way breaks a reference (VPC Peering Guide, "Update your security groups
+/// to reference peer security groups"), and a transit gateway carries none unless the
+/// feature is enabled (Transit Gateway Guide: before it, peering "was the only option that
+/// supported security group referencing").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Way {
+    /// Not known, or not a packet's way (the findings, which ask about rules): a reference
+    /// applies where any connection of the two VPCs could carry it.
+    Any,
+    /// Over a peering connection.
+    Peering,
+    /// Within the VPC, or through a transit gateway.
+    Other,
+}
+
 /// Whether a security-group rule of a group in `rule_vpc` that names another group matches
-/// that group's members in `member_vpc` (§1.3: same VPC, an active same-region peering, or —
-/// inbound only — VPCs on a TGW with referencing enabled on the TGW and both attachments).
-pub fn reference_applies(m: &Model, member_vpc: &str, rule_vpc: &str, inbound: bool) -> bool {
+/// that group's members in `member_vpc`, for packets that crossed between the VPCs `way`
+/// (§1.3: same VPC; an active same-region peering, the packets crossing it; inbound only,
+/// VPCs on a TGW with referencing enabled on the TGW and both attachments, the packets
+/// crossing it).
+pub fn reference_applies(
+    m: &Model,
+    member_vpc: &str,
+    rule_vpc: &str,
+    inbound: bool,
+    way: Way,
+) -> bool {
     member_vpc == rule_vpc
         || rule_vpc.is_empty()
-        || m.peering_between(member_vpc, rule_vpc)
-            .is_some_and(|p| p.same_region())
-        || (inbound && tgw_referencing(m, member_vpc, rule_vpc))
+        || (way != Way::Other
+            && m.peering_between(member_vpc, rule_vpc)
+                .is_some_and(|p| p.same_region()))
+        || (way != Way::Peering && inbound && tgw_referencing(m, member_vpc, rule_vpc))
 }
 
 fn tgw_referencing(m: &Model, a: &str, b: &str) -> bool {

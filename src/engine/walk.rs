@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::filters::{self, NaclCheck, RouteChoice, SgDirection};
-use super::index::{Host, Index};
+use super::index::{Host, Index, Way};
 use super::packet::{net_intervals, Dim, Interval, PBox, PacketSet};
 use crate::model::*;
 
@@ -156,6 +156,14 @@ pub struct ArrivalKey {
     /// The client subnet whose NACL denies these packets' replies, a denial that waits for the
     /// return route ([`Trace::pending_reply`]).
     pending_reply: Option<String>,
+}
+
+impl ArrivalKey {
+    /// The packets came over a peering connection (which decides the group references they
+    /// match, [`Way`]).
+    pub fn by_peering(&self) -> bool {
+        matches!(self.arrival, Arrival::Peering(_))
+    }
 }
 
 /// A transit gateway and the VPC attachment packets entered it by.
@@ -1268,19 +1276,36 @@ impl<'m> Walker<'m> {
         if !h.filtered_by_sgs {
             return set;
         }
-        let (allowed, rules) = filters::security_groups(
-            self.m,
-            self.idx,
-            &h.groups,
-            SgDirection::Egress,
-            &set,
-            &[],
-            true,
-        );
+        let mut allowed = PacketSet::empty();
+        let mut rules: Vec<String> = Vec::new();
+        let ways = self.ways_out(h, &set);
+        for (way, part) in &ways {
+            let (a, r) = filters::security_groups(
+                self.m,
+                self.idx,
+                &h.groups,
+                SgDirection::Egress,
+                part,
+                &[],
+                Some(*way),
+            );
+            allowed = allowed.union(&a);
+            for rule in r {
+                if !rules.contains(&rule) {
+                    rules.push(rule);
+                }
+            }
+        }
         let groups = h.groups.join(", ");
         let set = Self::filter(t, &set, allowed, &h.id, "ENI_SG_RULES_MISMATCH", || {
+            let another_way = ways
+                .iter()
+                .find_map(|(way, part)| {
+                    self.reference_elsewhere(h, SgDirection::Egress, part, *way)
+                })
+                .unwrap_or_default();
             format!(
-                "no outbound rule of {} ({}) allows {what}",
+                "no outbound rule of {} ({}) allows {what}{another_way}",
                 h.name,
                 groups_in_snapshot(self.m, &h.groups)
             )
@@ -1294,6 +1319,68 @@ impl<'m> Walker<'m> {
             false,
         );
         set
+    }
+
+    /// `set` split by the way its packets leave `h`'s VPC, which decides the group references
+    /// `h`'s outbound rules match (§1.3, [`Way`]): over a peering where the route table of
+    /// `h`'s subnet sends them to one, else within the VPC or through a transit gateway. Not
+    /// split when no outbound rule of `h`'s groups names a group.
+    fn ways_out(&self, h: &Host, set: &PacketSet) -> Vec<(Way, PacketSet)> {
+        let names_groups = h
+            .groups
+            .iter()
+            .filter_map(|g| self.m.security_groups.get(g))
+            .any(|sg| {
+                sg.egress
+                    .iter()
+                    .any(|r| matches!(r.peer, SgPeer::Group { .. }))
+            });
+        if !names_groups {
+            return vec![(Way::Other, set.clone())];
+        }
+        let mut peering = PacketSet::empty();
+        let mut other = PacketSet::empty();
+        for (choice, part) in self.idx.graph.route_partition(&h.subnet_id, set, Dim::Dst) {
+            match choice {
+                Some(c) if matches!(c.target, RouteTarget::Peering(_)) => {
+                    peering = peering.union(&part)
+                }
+                _ => other = other.union(&part),
+            }
+        }
+        [(Way::Other, other), (Way::Peering, peering)]
+            .into_iter()
+            .filter(|(_, part)| !part.is_empty())
+            .collect()
+    }
+
+    /// When a rule of `h`'s groups naming a group of another VPC would allow some of `set`
+    /// (which crossed between the VPCs `way`) by another way, what a denial adds to say so
+    /// (§1.3, [`Way`]).
+    fn reference_elsewhere(
+        &self,
+        h: &Host,
+        dir: SgDirection,
+        set: &PacketSet,
+        way: Way,
+    ) -> Option<String> {
+        if way == Way::Any || set.is_empty() {
+            return None;
+        }
+        let allowed =
+            |way| filters::security_groups(self.m, self.idx, &h.groups, dir, set, &[], Some(way)).0;
+        if allowed(Way::Any).subtract(&allowed(way)).is_empty() {
+            return None;
+        }
+        let (came, this) = match (dir, way) {
+            (SgDirection::Ingress, Way::Peering) => ("came", "over a peering connection"),
+            (SgDirection::Ingress, _) => ("came", "within the VPC or through a transit gateway"),
+            (SgDirection::Egress, Way::Peering) => ("leaves", "over a peering connection"),
+            (SgDirection::Egress, _) => ("leaves", "within the VPC or through a transit gateway"),
+        };
+        Some(format!(
+            "; a rule naming a group of another VPC would allow it by another way: such a reference matches only traffic over the peering connection (a peered VPC's group) or, inbound, through a transit gateway with security-group referencing (the gateway's), and this traffic {came} {this}"
+        ))
     }
 
     fn leave_host(&mut self, h: &'m Host, set: PacketSet, mut t: Trace) {
@@ -1392,9 +1479,13 @@ impl<'m> Walker<'m> {
         // groups, but shares its addresses with any other such node there: what only a rule
         // naming one of its groups lets out goes to it alone.
         if h.filtered_by_sgs && t.for_node.is_none() {
+            let ways = self.ways_out(h, &before);
             for v in self.idx.virtual_nodes() {
-                let extra =
-                    filters::egress_to_node(self.m, &h.groups, v, &before).subtract(&passed);
+                let mut extra = PacketSet::empty();
+                for (way, part) in &ways {
+                    extra = extra.union(&filters::egress_to_node(self.m, &h.groups, v, part, *way));
+                }
+                let extra = extra.subtract(&passed);
                 if extra.is_empty() {
                     continue;
                 }
@@ -4907,6 +4998,17 @@ impl<'m> Walker<'m> {
             );
         }
         if h.filtered_by_sgs {
+            // Senders outside the VPCs (internet, on-premises) never match a group reference,
+            // whatever their source address (§1.3, §7). Others match the references the way
+            // they came carries (a client address a load balancer preserved: as before it,
+            // any way).
+            let refs = (!t.via_igw && !t.via_vgw && !t.outside_client).then_some(if t.preserved {
+                Way::Any
+            } else if t.via_peering {
+                Way::Peering
+            } else {
+                Way::Other
+            });
             let (allowed, rules) = filters::security_groups(
                 self.m,
                 self.idx,
@@ -4914,9 +5016,7 @@ impl<'m> Walker<'m> {
                 SgDirection::Ingress,
                 &set,
                 &t.lb_groups,
-                // Senders outside the VPCs (internet, on-premises) never match a group
-                // reference, whatever their source address (§1.3, §7).
-                !t.via_igw && !t.via_vgw && !t.outside_client,
+                refs,
             );
             let groups = h.groups.join(", ");
             // What only rules naming prefix lists of unknown entries would admit arrives, but
@@ -4948,8 +5048,13 @@ impl<'m> Walker<'m> {
                 &h.id,
                 "ENI_SG_RULES_MISMATCH",
                 || {
+                    let another_way = refs
+                        .and_then(|way| {
+                            self.reference_elsewhere(h, SgDirection::Ingress, &set, way)
+                        })
+                        .unwrap_or_default();
                     format!(
-                        "no inbound rule of {} ({}) allows this traffic from {}",
+                        "no inbound rule of {} ({}) allows this traffic from {}{another_way}",
                         h.name,
                         groups_in_snapshot(self.m, &h.groups),
                         describe_src(&set)

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use crate::analysis::{AppSet, Application, Exposure, Report, Source, Status};
 use crate::engine::filters::proto_ports_box;
-use crate::engine::index::{Host, Index};
+use crate::engine::index::{Host, Index, Way};
 use crate::engine::packet::{self, net_intervals, Dim, Interval, PBox, PacketSet};
 use crate::engine::query::Traffic;
 use crate::engine::walk;
@@ -175,7 +175,8 @@ impl<'a> Context<'a> {
                 .map(|p| p.cidrs.iter().flat_map(net_intervals).collect())
                 .unwrap_or_default(),
             SgPeer::Group { group_id, .. } => {
-                self.idx.group_members(self.m, group_id, &sg.vpc_id, true)
+                self.idx
+                    .group_members(self.m, group_id, &sg.vpc_id, true, Way::Any)
             }
         }
     }

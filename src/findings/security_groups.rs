@@ -17,7 +17,7 @@ use super::context::{peer_text, rule_packets, sg_rule_text, traffic_text, Contex
 use super::{codes, graded, Config, Finding, Severity};
 use crate::analysis::Status;
 use crate::engine::filters::{self, SgDirection};
-use crate::engine::index::Host;
+use crate::engine::index::{Host, Way};
 use crate::engine::packet::{net_intervals, Dim, Interval, PBox, PacketSet};
 use crate::model::*;
 
@@ -89,7 +89,9 @@ fn cidr_where_reference_fits<'c>(
             continue;
         };
         let dst = dst.get_or_insert_with(|| {
-            let members = cx.idx.group_members(cx.m, &sg.id, &sg.vpc_id, false);
+            let members = cx
+                .idx
+                .group_members(cx.m, &sg.id, &sg.vpc_id, false, Way::Any);
             if !members.is_empty() {
                 return members;
             }
@@ -334,7 +336,7 @@ impl<'c> Covering<'c> {
                     SgDirection::Egress,
                     &everything,
                     &[],
-                    true,
+                    Some(Way::Any),
                 )
                 .0
             })

@@ -120,9 +120,8 @@ struct Walk<'m> {
     undecided: Option<String>,
     /// How the packet being checked crosses from its VPC (for SG references, §1.3).
     via: Via,
-    /// Something the current path passed although the docs do not say it passes (an
-    /// SG reference across a transit gateway valid only through a peering; attachment
-    /// subnets the gateway may pick that differ): a path that gets through with a doubt
+    /// Something the current path passed although the docs do not say it passes
+    /// (attachment subnets the gateway may pick that differ): a path that gets through with a doubt
     /// is not decided, one that fails anyway is unreachable whatever the answer.
     doubt: std::cell::RefCell<Option<String>>,
 }
@@ -665,19 +664,10 @@ impl<'m> Walk<'m> {
                     Via::Tgw(t) => {
                         // Another VPC on the same transit gateway: inbound rules only, with
                         // referencing on the gateway and both attachments (§1.3 table, §9.6).
-                        if ingress && self.tgw_referencing(t, &owner.vpc_id, &ref_vpc) {
-                            return true;
-                        }
-                        if peered {
-                            // Valid through the peering, but the packet crossed the gateway:
-                            // the docs do not say whether it matches.
-                            self.set_doubt(format!(
-                                "{} rule `{rule}` referencing {group_id} of {ref_vpc} (valid through a peering) matches {remote}, whose packet crossed {t}",
-                                owner.id
-                            ));
-                            return true;
-                        }
-                        false
+                        // A reference valid through a peering of the two VPCs does not
+                        // match a packet that crossed the gateway: the way carries no
+                        // reference (as a middlebox on the way breaks one, VPC Peering Guide).
+                        ingress && self.tgw_referencing(t, &owner.vpc_id, &ref_vpc)
                     }
                     _ => peered,
                 }
