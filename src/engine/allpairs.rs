@@ -52,7 +52,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::appset::AppSet;
-use super::index::{reference_applies, Host, Index, Way};
+use super::index::{reference_applies, tgw_referencing, Host, Index, Way};
 use super::packet::{self, same_family, Dim, Interval, PBox, PackedSet, PacketSet, ALL_ADDRS};
 use super::query::{traffic_of, Traffic};
 use super::walk::{self, Goal, Walker};
@@ -241,12 +241,12 @@ type Resolved = (Arc<[Interval]>, Option<Arc<AppSet>>);
 
 /// What one source VPC's walks bring: (VPC, subnet entered → packets, undecided paths, the
 /// addresses its packets come from).
-/// A source VPC's walks: per subnet entered, what gets there and the part of it that came
-/// over a peering connection (when some did: it matches other group references, [`Way`]);
+/// A source VPC's walks: per subnet entered, what gets there and the parts of it that came a
+/// way matching other group references ([`Delivered::by_way`]);
 /// what was left undecided; the addresses the packets come from.
 type Walked = (
     usize,
-    BTreeMap<String, (PackedSet, Option<PackedSet>)>,
+    BTreeMap<String, (PackedSet, Vec<(Way, PackedSet)>)>,
     Unknowns,
     Vec<Interval>,
 );
@@ -1050,14 +1050,20 @@ pub fn compute(
                 }
             }
             // Every VPC reached is entered once for all the subnets that reached it that way.
-            // What came over a peering is also kept apart: it matches other group references.
-            let mut peered: BTreeMap<String, (Vec<PBox>, Vec<Interval>)> = BTreeMap::new();
+            // What came over a peering is also kept apart, and what came through transit
+            // gateways that carry no reference where another gateway's reference would
+            // apply: they match other group references ([`Way`]).
+            let mut apart: BTreeMap<(String, Way), (Vec<PBox>, Vec<Interval>)> = BTreeMap::new();
             let mut w = network_walker(m, idx);
             for (key, (boxes, _)) in arrived {
                 w.network_enter(&key, PacketSet::from_boxes(boxes).coalesce(Dim::Src));
+                let way = match key.way(m) {
+                    Way::Bare if !tgw_referencing(m, vpc, key.vpc()) => Way::Other,
+                    way => way,
+                };
                 for d in w.deliveries.drain(..) {
-                    if key.by_peering() {
-                        join(peered.entry(d.subnet.clone()).or_default(), &d.set);
+                    if way != Way::Other {
+                        join(apart.entry((d.subnet.clone(), way)).or_default(), &d.set);
                     }
                     join(joined.entry(d.subnet).or_default(), &d.set);
                 }
@@ -1065,42 +1071,49 @@ pub fn compute(
             note_unknowns(&w.outcomes, vpc, &mut unknowns);
             // The addresses this VPC's packets come from (for the layers of sources).
             let mut sources: Vec<Interval> = Vec::new();
-            let joined: BTreeMap<String, (PackedSet, Option<PackedSet>)> = joined
+            let mut apart = apart.into_iter().peekable();
+            let joined: BTreeMap<String, (PackedSet, Vec<(Way, PackedSet)>)> = joined
                 .into_iter()
                 .map(|(d, (boxes, _))| {
                     let set = PacketSet::from_boxes(boxes).coalesce(Dim::Src);
                     sources.extend(set.project(Dim::Src));
-                    let by_peering = peered
-                        .remove(&d)
-                        .map(|(boxes, _)| PacketSet::from_boxes(boxes).coalesce(Dim::Src).pack());
-                    (d, (set.pack(), by_peering))
+                    let mut ways = Vec::new();
+                    while let Some(((_, way), (boxes, _))) =
+                        apart.next_if(|((subnet, _), _)| *subnet == d)
+                    {
+                        let part = PacketSet::from_boxes(boxes).coalesce(Dim::Src);
+                        ways.push((way, part.pack()));
+                    }
+                    (d, (set.pack(), ways))
                 })
                 .collect();
             (*v, joined, unknowns, packet::merge(sources))
         })
         .collect();
-    // Subnet entered → (source VPC → its set, source VPC → the part that came over a peering).
-    type PerVpc = (BTreeMap<usize, PackedSet>, BTreeMap<usize, PackedSet>);
+    // Subnet entered → (source VPC → its set, the parts kept apart by way, by source VPC).
+    type PerVpc = (BTreeMap<usize, PackedSet>, Vec<(usize, Way, PackedSet)>);
     let mut network: BTreeMap<String, PerVpc> = BTreeMap::new();
     let mut sources: BTreeMap<usize, Vec<Interval>> = BTreeMap::new();
     for (v, joined, u, src) in walked {
         for (why, from) in u {
             unknowns.entry(why).or_default().extend(from);
         }
-        for (d, (set, by_peering)) in joined {
-            let (all, peered) = network.entry(d).or_default();
+        for (d, (set, ways)) in joined {
+            let (all, apart) = network.entry(d).or_default();
             all.insert(v, set);
-            if let Some(p) = by_peering {
-                peered.insert(v, p);
-            }
+            apart.extend(ways.into_iter().map(|(way, part)| (v, way, part)));
         }
         sources.insert(v, src);
     }
     let layers = Layers::new(&infos, &senders, sources);
-    type Network = (String, Vec<(usize, PackedSet)>, Vec<(usize, PackedSet)>);
+    type Network = (
+        String,
+        Vec<(usize, PackedSet)>,
+        Vec<(usize, Way, PackedSet)>,
+    );
     let network: Vec<Network> = network
         .into_iter()
-        .map(|(d, (all, peered))| (d, all.into_iter().collect(), peered.into_iter().collect()))
+        .map(|(d, (all, apart))| (d, all.into_iter().collect(), apart))
         .collect();
     // The security-group part, per subnet entered (in parallel). The network sets are the
     // largest thing held (gigabytes on a large estate): each subnet's are freed once used.
@@ -1113,14 +1126,14 @@ pub fn compute(
     let per_subnet: Vec<(Vec<Reach>, LbOut)> = map_in_turn(
         network,
         || (0, Ctx::new()),
-        |(n, ctx), (d, per_vpc, peered)| {
+        |(n, ctx), (d, per_vpc, apart)| {
             *n += 1;
             if *n % FRESH == 0 {
                 *ctx = Ctx::new();
             }
             env.to_subnet(
                 by_subnet.get(d.as_str()).map_or(&[][..], |v| v),
-                &Delivered::new(&per_vpc, &peered),
+                &Delivered::new(&per_vpc, &apart),
                 &layers,
                 ctx,
             )
@@ -1670,26 +1683,30 @@ impl<'a> Env<'a> {
 
 /// What each source VPC's subnets deliver to one subnet (sorted by VPC), kept packed: the
 /// shapes are read from the packed boxes, and a VPC's set is unpacked only when it is used
-/// whole (load balancers, senders that group references concern), once. With, for the VPCs
-/// some of whose packets came over a peering connection, that part (sorted by VPC).
+/// whole (load balancers, senders that group references concern), once. With the parts of
+/// them that came a way matching other group references than the rest ([`Way::Peering`],
+/// [`Way::Bare`]), sorted by VPC.
 struct Delivered<'p> {
     packed: &'p [(usize, PackedSet)],
     unpacked: Vec<std::cell::OnceCell<PacketSet>>,
-    peered: &'p [(usize, PackedSet)],
+    apart: &'p [(usize, Way, PackedSet)],
 }
 
 impl<'p> Delivered<'p> {
-    fn new(packed: &'p [(usize, PackedSet)], peered: &'p [(usize, PackedSet)]) -> Delivered<'p> {
+    fn new(
+        packed: &'p [(usize, PackedSet)],
+        apart: &'p [(usize, Way, PackedSet)],
+    ) -> Delivered<'p> {
         Delivered {
             packed,
             unpacked: packed.iter().map(|_| Default::default()).collect(),
-            peered,
+            apart,
         }
     }
 
     /// The set of the VPC at `pos` in [`Self::packed`], cut down to `src` when given, and
-    /// split by the way its packets came ([`Way`]): over a peering, or within the VPC or
-    /// through a transit gateway. (Only non-empty parts.)
+    /// split by the way its packets came ([`Way`]): the parts kept apart, and the rest (within
+    /// the VPC, or through a transit gateway that carries references). Only non-empty parts.
     fn by_way(&self, pos: usize, src: Option<&[Interval]>) -> Vec<(Way, PacketSet)> {
         let v = self.packed[pos].0;
         let cut = |set: &PacketSet| match src {
@@ -1697,15 +1714,21 @@ impl<'p> Delivered<'p> {
             None => set.clone(),
         };
         let whole = cut(self.get(pos));
-        let Ok(i) = self.peered.binary_search_by_key(&v, |(v, _)| *v) else {
+        let from = self.apart.partition_point(|(u, _, _)| *u < v);
+        let to = self.apart.partition_point(|(u, _, _)| *u <= v);
+        if from == to {
             return vec![(Way::Other, whole)];
-        };
-        let peered = cut(&self.peered[i].1.unpack());
-        let other = whole.subtract(&peered);
-        [(Way::Other, other), (Way::Peering, peered)]
-            .into_iter()
-            .filter(|(_, part)| !part.is_empty())
-            .collect()
+        }
+        let mut rest = whole;
+        let mut parts = Vec::new();
+        for (_, way, part) in &self.apart[from..to] {
+            let part = cut(&part.unpack());
+            rest = rest.subtract(&part);
+            parts.push((*way, part));
+        }
+        parts.insert(0, (Way::Other, rest));
+        parts.retain(|(_, part)| !part.is_empty());
+        parts
     }
 
     /// The set of the VPC at `pos` in [`Self::packed`].

@@ -84,7 +84,10 @@ pub fn security_groups(
                     .map(|p| p.cidrs.iter().flat_map(net_intervals).collect())
                     .unwrap_or_default(),
                 SgPeer::Group { group_id, .. } => {
-                    if dir == SgDirection::Ingress && forwarded_by_lb_groups.contains(group_id) {
+                    if dir == SgDirection::Ingress
+                        && forwarded_by_lb_groups.contains(group_id)
+                        && lb_reference_applies(m, group_id, &sg.vpc_id, refs)
+                    {
                         // §1.3/§5.3: a rule naming the load balancer's group admits what it
                         // forwards, whoever the (preserved) client is.
                         vec![super::packet::ALL_ADDRS]
@@ -108,6 +111,22 @@ pub fn security_groups(
         }
     }
     (allowed, matched)
+}
+
+/// Whether a rule of a group in `rule_vpc` naming `lb_group`, a group of the load balancer
+/// that forwarded the flow, admits it. A preserved client address (`refs` is `None`, a client
+/// outside the VPCs, or [`Way::Any`]) is admitted by the NLB exception (§5.3). Otherwise the
+/// packets come from the node's own address and the reference must be carried by the way
+/// they came from the load balancer's VPC, as any reference (§1.3; §5.2: a reference to the
+/// load balancer's group "only works where references work").
+fn lb_reference_applies(m: &Model, lb_group: &str, rule_vpc: &str, refs: Option<Way>) -> bool {
+    match refs {
+        None | Some(Way::Any) => true,
+        Some(way) => m
+            .security_groups
+            .get(lb_group)
+            .is_none_or(|g| super::index::reference_applies(m, &g.vpc_id, rule_vpc, true, way)),
+    }
 }
 
 /// What the rules of `groups` naming prefix lists whose entries are not in the snapshot (an

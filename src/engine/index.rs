@@ -99,8 +99,7 @@ pub struct Index<'m> {
     /// Each NACL compiled lazily for each check (indexed by `NaclCheck as usize`).
     nacl_tables: HashMap<&'m str, [std::sync::OnceLock<super::filters::CompiledNacl>; 4]>,
     /// Memo of `group_members` (group, rule VPC, inbound, way).
-    member_cache:
-        std::sync::Mutex<std::collections::HashMap<(String, String, bool, Way), Vec<Interval>>>,
+    member_cache: std::sync::Mutex<std::collections::HashMap<MemberKey, Vec<Interval>>>,
 }
 
 impl Host {
@@ -757,6 +756,9 @@ pub fn subnet_intervals(sub: &Subnet) -> Vec<Interval> {
     )
 }
 
+/// The key of [`Index::group_members`]'s memo: group, rule VPC, inbound, way.
+type MemberKey = (String, String, bool, Way);
+
 /// How a packet crossed between VPCs, which decides which group references it can match
 /// (§1.3). A reference is carried by the way the packet takes, not by every connection the
 /// two VPCs have: a peering carries references to the peer's groups, a transit gateway with
@@ -765,15 +767,39 @@ pub fn subnet_intervals(sub: &Subnet) -> Vec<Interval> {
 /// to reference peer security groups"), and a transit gateway carries none unless the
 /// feature is enabled (Transit Gateway Guide: before it, peering "was the only option that
 /// supported security group referencing").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Way {
     /// Not known, or not a packet's way (the findings, which ask about rules): a reference
     /// applies where any connection of the two VPCs could carry it.
     Any,
     /// Over a peering connection.
     Peering,
-    /// Within the VPC, or through a transit gateway.
+    /// Within the VPC, or through one transit gateway with security-group referencing
+    /// enabled on it and on the attachments the packets entered and left it by.
     Other,
+    /// Through transit gateways that carry no reference: one without referencing (on it or
+    /// on either attachment), or several (referencing does not work across transit gateway
+    /// peering). Only references to the receiving VPC's own groups match.
+    Bare,
+}
+
+/// Whether packets that crossed transit gateways `chain` (each gateway with the attachment
+/// they entered it by), leaving the last by `exit_attachment`, carry security-group
+/// references: one gateway with referencing enabled on it and on both attachments (§1.3).
+pub fn tgw_carries_references(
+    m: &Model,
+    chain: &[(String, String)],
+    exit_attachment: &str,
+) -> bool {
+    let [(tgw, entry)] = chain else {
+        return false;
+    };
+    let on = |id: &str| m.tgw_attachment(tgw, id).is_some_and(|a| a.sg_referencing);
+    m.transit_gateways
+        .get(tgw)
+        .is_some_and(|t| t.sg_referencing)
+        && on(entry)
+        && on(exit_attachment)
 }
 
 /// Whether a security-group rule of a group in `rule_vpc` that names another group matches
@@ -790,13 +816,17 @@ pub fn reference_applies(
 ) -> bool {
     member_vpc == rule_vpc
         || rule_vpc.is_empty()
-        || (way != Way::Other
+        || (matches!(way, Way::Any | Way::Peering)
             && m.peering_between(member_vpc, rule_vpc)
                 .is_some_and(|p| p.same_region()))
-        || (way != Way::Peering && inbound && tgw_referencing(m, member_vpc, rule_vpc))
+        || (matches!(way, Way::Any | Way::Other)
+            && inbound
+            && tgw_referencing(m, member_vpc, rule_vpc))
 }
 
-fn tgw_referencing(m: &Model, a: &str, b: &str) -> bool {
+/// Whether VPCs `a` and `b` are attached to one transit gateway with security-group
+/// referencing enabled on it and on both attachments (§1.3).
+pub fn tgw_referencing(m: &Model, a: &str, b: &str) -> bool {
     m.transit_gateways
         .values()
         .filter(|t| t.sg_referencing)

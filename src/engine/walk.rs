@@ -159,10 +159,23 @@ pub struct ArrivalKey {
 }
 
 impl ArrivalKey {
-    /// The packets came over a peering connection (which decides the group references they
-    /// match, [`Way`]).
-    pub fn by_peering(&self) -> bool {
-        matches!(self.arrival, Arrival::Peering(_))
+    /// The VPC reached.
+    pub fn vpc(&self) -> &str {
+        &self.vpc
+    }
+
+    /// The way the packets came into the VPC, which decides the group references they match
+    /// ([`Way`]): over a peering, through transit gateways that carry references or not.
+    pub fn way(&self, m: &Model) -> Way {
+        match &self.arrival {
+            Arrival::Peering(_) => Way::Peering,
+            Arrival::Tgw {
+                dst_attachment,
+                chain,
+                ..
+            } if !super::index::tgw_carries_references(m, chain, dst_attachment) => Way::Bare,
+            _ => Way::Other,
+        }
     }
 }
 
@@ -360,6 +373,9 @@ struct Trace {
     hops: Vec<Hop>,
     blocks: Vec<Block>,
     via_peering: bool,
+    /// Came through transit gateways that carry no security-group reference
+    /// ([`Way::Bare`]).
+    via_bare_tgw: bool,
     via_vgw: bool,
     /// Entered through an internet gateway: no security-group reference matches (§1.3).
     via_igw: bool,
@@ -1372,11 +1388,15 @@ impl<'m> Walker<'m> {
         if allowed(Way::Any).subtract(&allowed(way)).is_empty() {
             return None;
         }
-        let (came, this) = match (dir, way) {
-            (SgDirection::Ingress, Way::Peering) => ("came", "over a peering connection"),
-            (SgDirection::Ingress, _) => ("came", "within the VPC or through a transit gateway"),
-            (SgDirection::Egress, Way::Peering) => ("leaves", "over a peering connection"),
-            (SgDirection::Egress, _) => ("leaves", "within the VPC or through a transit gateway"),
+        let came = match dir {
+            SgDirection::Ingress => "came",
+            SgDirection::Egress => "leaves",
+        };
+        let this = match way {
+            Way::Peering => "over a peering connection",
+            Way::Bare => "through a transit gateway that carries no references",
+            _ if dir == SgDirection::Egress => "within the VPC or through a transit gateway",
+            _ => "within the VPC or through a transit gateway with security-group referencing",
         };
         Some(format!(
             "; a rule naming a group of another VPC would allow it by another way: such a reference matches only traffic over the peering connection (a peered VPC's group) or, inbound, through a transit gateway with security-group referencing (the gateway's), and this traffic {came} {this}"
@@ -2784,6 +2804,8 @@ impl<'m> Walker<'m> {
                         dst_attachment: dst_att_id.clone(),
                         chain: chain.clone(),
                     };
+                    t2.via_bare_tgw =
+                        !super::index::tgw_carries_references(self.m, &chain, &dst_att_id);
                     for (entry, part) in self.tgw_entries(dst, zone, &chain, part) {
                         let mut t2 = t2.clone();
                         match entry {
@@ -5006,6 +5028,8 @@ impl<'m> Walker<'m> {
                 Way::Any
             } else if t.via_peering {
                 Way::Peering
+            } else if t.via_bare_tgw {
+                Way::Bare
             } else {
                 Way::Other
             });
@@ -5625,6 +5649,7 @@ impl<'m> Walker<'m> {
                     t2.for_node = None;
                     t2.outside_client = preserve && (t.via_igw || t.via_vgw || t.outside_client);
                     t2.via_peering = false;
+                    t2.via_bare_tgw = false;
                     t2.via_vgw = false;
                     t2.via_igw = false;
                     Self::hop(

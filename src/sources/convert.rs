@@ -1263,26 +1263,63 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         m.block_public_access.push((at, mode));
     }
     // A VPC's record shows the mode of its account and region (EC2 API reference,
-    // `BlockPublicAccessStates`): taken where the snapshot has no options for them.
+    // `BlockPublicAccessStates`): taken where the snapshot has no options for them. Records
+    // that disagree (a snapshot taken while the mode changed) are named, and the strictest
+    // mode is taken, whatever their order.
+    let mut by_place: BTreeMap<(Option<String>, Option<String>), Vec<_>> = BTreeMap::new();
     for (f, at, mode, vpc) in bpa_of_vpcs {
         let mode = bpa_mode(&mut cx, &f, Some(&mode));
+        by_place
+            .entry((at.account.clone(), at.region.clone()))
+            .or_default()
+            .push((f, at, mode, vpc));
+    }
+    let strictness = |m: BpaMode| match m {
+        BpaMode::Off => 0,
+        BpaMode::Ingress => 1,
+        BpaMode::Bidirectional => 2,
+    };
+    for ((account, region), records) in by_place {
         let known = m
             .block_public_access
             .iter()
-            .any(|(l, _)| l.account == at.account && l.region == at.region);
-        if mode == BpaMode::Off || known {
+            .any(|(l, _)| l.account == account && l.region == region);
+        let Some((f, at, mode, vpc)) = records
+            .iter()
+            .max_by_key(|(_, _, mode, vpc)| (strictness(*mode), std::cmp::Reverse(vpc.clone())))
+        else {
+            continue;
+        };
+        let place = format!(
+            "{} {}",
+            account.as_deref().unwrap_or("its account"),
+            region.as_deref().unwrap_or("its region")
+        );
+        let mut modes: Vec<&str> = records.iter().map(|(_, _, m, _)| m.as_str()).collect();
+        modes.sort_unstable();
+        modes.dedup();
+        if known || *mode == BpaMode::Off {
             continue;
         }
-        cx.note(
-            &f,
-            format!(
-                "VPC Block Public Access mode {} taken from {vpc}'s record (`BlockPublicAccessStates`): the snapshot has no describe-vpc-block-public-access-options for {} {}",
-                mode.as_str(),
-                at.account.as_deref().unwrap_or("its account"),
-                at.region.as_deref().unwrap_or("its region")
-            ),
-        );
-        m.block_public_access.push((at, mode));
+        if modes.len() > 1 {
+            cx.warn(
+                f,
+                format!(
+                    "the VPC records of {place} show different VPC Block Public Access modes ({}): the region has one; {} ({vpc}'s) is taken",
+                    modes.join(", "),
+                    mode.as_str()
+                ),
+            );
+        } else {
+            cx.note(
+                f,
+                format!(
+                    "VPC Block Public Access mode {} taken from {vpc}'s record (`BlockPublicAccessStates`): the snapshot has no describe-vpc-block-public-access-options for {place}",
+                    mode.as_str()
+                ),
+            );
+        }
+        m.block_public_access.push((at.clone(), *mode));
     }
     for (f, e) in raw.bpa_exclusions {
         let id = e
