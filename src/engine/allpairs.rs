@@ -239,11 +239,9 @@ fn spans_of(mut spans: Vec<(Interval, u32)>) -> Spans {
 /// A list of source addresses and the applications that send from them (none: no sender).
 type Resolved = (Arc<[Interval]>, Option<Arc<AppSet>>);
 
-/// What one source VPC's walks bring: (VPC, subnet entered → packets, undecided paths, the
-/// addresses its packets come from).
-/// A source VPC's walks: per subnet entered, what gets there and the parts of it that came a
-/// way matching other group references ([`Delivered::by_way`]);
-/// what was left undecided; the addresses the packets come from.
+/// What one source VPC's walks bring: (VPC, subnet entered → (packets, the parts of them
+/// that came a way matching other group references, [`Delivered::by_way`]), undecided paths,
+/// the addresses its packets come from).
 type Walked = (
     usize,
     BTreeMap<String, (PackedSet, Vec<(Way, PackedSet)>)>,

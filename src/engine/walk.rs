@@ -1499,10 +1499,11 @@ impl<'m> Walker<'m> {
         // groups, but shares its addresses with any other such node there: what only a rule
         // naming one of its groups lets out goes to it alone.
         if h.filtered_by_sgs && t.for_node.is_none() {
-            let ways = self.ways_out(h, &before);
+            // (Split by way only when there is such a node.)
+            let mut ways: Option<Vec<(Way, PacketSet)>> = None;
             for v in self.idx.virtual_nodes() {
                 let mut extra = PacketSet::empty();
-                for (way, part) in &ways {
+                for (way, part) in ways.get_or_insert_with(|| self.ways_out(h, &before)).iter() {
                     extra = extra.union(&filters::egress_to_node(self.m, &h.groups, v, part, *way));
                 }
                 let extra = extra.subtract(&passed);

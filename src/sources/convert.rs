@@ -1290,6 +1290,9 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         else {
             continue;
         };
+        if known || *mode == BpaMode::Off {
+            continue;
+        }
         let place = format!(
             "{} {}",
             account.as_deref().unwrap_or("its account"),
@@ -1298,9 +1301,6 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         let mut modes: Vec<&str> = records.iter().map(|(_, _, m, _)| m.as_str()).collect();
         modes.sort_unstable();
         modes.dedup();
-        if known || *mode == BpaMode::Off {
-            continue;
-        }
         if modes.len() > 1 {
             cx.warn(
                 f,
