@@ -524,6 +524,10 @@ pub struct RouteChoice {
     /// Propagated by a virtual private gateway: the gateway has learned the destination (from
     /// a VPN's static routes, BGP or Direct Connect).
     pub propagated: bool,
+    /// Prefix lists with the same block to different targets (`target` is
+    /// [`RouteTarget::Other`] naming them): AWS picks one at random and keeps it (§3.2.5), and
+    /// which one it picked is not in the snapshot.
+    pub ambiguous: bool,
 }
 
 /// Partitions a packet set by the route each part takes (on the given address
@@ -547,23 +551,77 @@ pub fn route_partition(
     };
     match rt {
         Some(rt) => {
+            // §3.2.5: in a subnet route table, a prefix-list entry more specific than one of
+            // the VPC's CIDRs is not valid for the table and is ignored (it never overrides
+            // the local route, as a static route for a whole subnet may).
+            let vpc_cidrs = m.vpc_cidrs(&rt.vpc_id);
+            let invalid = |n: &IpNet| {
+                rt.gateway_ids.is_empty()
+                    && vpc_cidrs
+                        .iter()
+                        .any(|v| v.contains(n) && n.prefix_len() > v.prefix_len())
+            };
+            // Prefix-list entries by CIDR: several lists with the same block to different
+            // targets are ambiguous (AWS picks one at random and keeps it, §3.2.5).
+            let mut listed: BTreeMap<IpNet, Vec<(&str, &RouteTarget, bool)>> = BTreeMap::new();
             for r in &rt.routes {
                 let choice = RouteChoice {
                     destination: r.destination.to_string(),
                     target: r.target.clone(),
                     active: r.active,
                     propagated: r.origin == RouteOrigin::Propagated,
+                    ambiguous: false,
                 };
                 match &r.destination {
                     RouteDestination::Cidr(n) => routes.push((*n, prio(r.origin, false), choice)),
                     RouteDestination::PrefixList(pl) => {
                         if let Some(p) = m.prefix_lists.get(pl) {
-                            for n in &p.cidrs {
+                            for n in p.cidrs.iter().filter(|n| !invalid(n)) {
+                                if !p.assumed {
+                                    listed
+                                        .entry(*n)
+                                        .or_default()
+                                        .push((pl, &r.target, r.active));
+                                }
                                 routes.push((*n, prio(r.origin, true), choice.clone()));
                             }
                         }
                     }
                 }
+            }
+            for (n, by) in listed {
+                let mut targets: Vec<(&RouteTarget, bool)> =
+                    by.iter().map(|(_, t, a)| (*t, *a)).collect();
+                targets.sort();
+                targets.dedup();
+                if targets.len() < 2 {
+                    continue;
+                }
+                let mut lists: Vec<&str> = by.iter().map(|(pl, _, _)| *pl).collect();
+                lists.sort_unstable();
+                lists.dedup();
+                let ways: Vec<String> = targets
+                    .iter()
+                    .map(|(t, active)| {
+                        if *active {
+                            t.id().to_string()
+                        } else {
+                            format!("{} (blackhole)", t.id())
+                        }
+                    })
+                    .collect();
+                routes.retain(|(x, p, _)| !(*x == n && *p == 1));
+                routes.push((
+                    n,
+                    1,
+                    RouteChoice {
+                        destination: format!("{} ({n})", lists.join(", ")),
+                        target: RouteTarget::Other(ways.join(" or ")),
+                        active: true,
+                        propagated: false,
+                        ambiguous: true,
+                    },
+                ));
             }
         }
         None => {
@@ -576,6 +634,7 @@ pub fn route_partition(
                         target: RouteTarget::Local,
                         active: true,
                         propagated: false,
+                        ambiguous: false,
                     },
                 ));
             }

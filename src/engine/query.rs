@@ -1,6 +1,6 @@
 //! `exposure query`: one flow question, answered with paths or blocking reasons.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -994,6 +994,7 @@ fn run_sources(
             });
         list.cidrs = list_nets;
         list.entries_known = true;
+        list.assumed = true;
     }
     let covering_idx = Index::new(&covering);
     let other = run_resolved(&covering, &covering_idx, req, src, dst, ask)?;
@@ -2096,56 +2097,212 @@ pub fn traffic_text(t: &[Traffic]) -> String {
         .join("; ")
 }
 
-/// Summarises what a set lets through, per protocol.
+/// What a packet set lets through, by protocol and destination port, exactly (the text
+/// [`traffic_set`] reads back): `all` when every protocol passes on every port; otherwise
+/// one entry per named protocol (`tcp`, `udp`, `icmp`, `icmpv6`) and one per run of other
+/// protocol numbers that pass on the same ports (`proto-47`, `proto-48-255`). Ports are
+/// `all ports`, a list (`22, 80-443`), or for ICMP the types whose every code passes and
+/// the codes of the others (`types 0, 8; type 3 codes 4`); empty for other protocols
+/// when every port passes.
 pub fn traffic_of(set: &PacketSet) -> Vec<Traffic> {
-    let mut out = Vec::new();
-    let protos = set.project(Dim::Proto);
-    let full_ports = |s: &PacketSet| s.project(Dim::DstPort) == vec![(0, 65535)];
-    if protos == vec![(0, 255)] && full_ports(set) {
+    // The protocol axis cut where any box starts or ends, and the destination ports each
+    // piece carries.
+    let mut cuts: Vec<u128> = vec![0, 256];
+    for b in set.boxes() {
+        let (lo, hi) = b.get(Dim::Proto);
+        cuts.push(lo);
+        cuts.push(hi + 1);
+    }
+    // The named protocols stand alone.
+    for p in [
+        Protocol::ICMP,
+        Protocol::TCP,
+        Protocol::UDP,
+        Protocol::ICMPV6,
+    ] {
+        cuts.push(p as u128);
+        cuts.push(p as u128 + 1);
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut pieces: Vec<(Interval, Vec<Interval>)> = Vec::new();
+    for w in cuts.windows(2) {
+        let (lo, hi) = (w[0], w[1] - 1);
+        let ports = super::packet::merge(
+            set.boxes()
+                .iter()
+                .filter(|b| b.get(Dim::Proto).0 <= lo && hi <= b.get(Dim::Proto).1)
+                .map(|b| b.get(Dim::DstPort))
+                .collect(),
+        );
+        if ports.is_empty() {
+            continue;
+        }
+        let named = |p: u128| {
+            [
+                Protocol::ICMP,
+                Protocol::TCP,
+                Protocol::UDP,
+                Protocol::ICMPV6,
+            ]
+            .contains(&(p as u8))
+        };
+        match pieces.last_mut() {
+            Some(((_, last_hi), last_ports))
+                if *last_hi + 1 == lo && *last_ports == ports && !named(lo) && !named(*last_hi) =>
+            {
+                *last_hi = hi
+            }
+            _ => pieces.push(((lo, hi), ports)),
+        }
+    }
+    let full = |ports: &[Interval]| ports == [(0, 65535)];
+    // Every protocol number, each on every port.
+    let mut next = 0;
+    for ((lo, hi), ports) in &pieces {
+        if *lo != next || !full(ports) {
+            break;
+        }
+        next = hi + 1;
+    }
+    if next == 256 {
         return vec![Traffic {
             protocol: "all".into(),
             ports: String::new(),
         }];
     }
-    for (a, b) in protos {
-        for p in a..=b {
-            let p = p as u8;
-            let s = set.restrict(Dim::Proto, &[(p as u128, p as u128)]);
-            let ports = s.project(Dim::DstPort);
-            let text = match p {
-                Protocol::TCP | Protocol::UDP => {
-                    if ports == vec![(0, 65535)] {
-                        "all ports".into()
+    pieces
+        .into_iter()
+        .map(|((lo, hi), ports)| {
+            let p = lo as u8;
+            let (protocol, text) = match p {
+                _ if lo != hi => (
+                    format!("proto-{lo}-{hi}"),
+                    if full(&ports) {
+                        String::new()
                     } else {
                         super::packet::Ports(&ports).to_string()
-                    }
+                    },
+                ),
+                Protocol::TCP | Protocol::UDP if full(&ports) => {
+                    (protocol_name(p), "all ports".into())
                 }
-                Protocol::ICMP | Protocol::ICMPV6 => {
-                    if ports == vec![(0, 65535)] {
-                        "all types".into()
-                    } else {
-                        let types = super::packet::merge(
-                            ports.iter().map(|(x, y)| (x / 256, y / 256)).collect(),
-                        );
-                        format!("types {}", super::packet::Ports(&types))
-                    }
+                Protocol::ICMP | Protocol::ICMPV6 => (protocol_name(p), icmp_text(&ports)),
+                Protocol::TCP | Protocol::UDP => {
+                    (protocol_name(p), super::packet::Ports(&ports).to_string())
                 }
-                _ => String::new(),
+                _ if full(&ports) => (protocol_name(p), String::new()),
+                _ => (protocol_name(p), super::packet::Ports(&ports).to_string()),
             };
-            out.push(Traffic {
-                protocol: protocol_name(p),
+            Traffic {
+                protocol,
                 ports: text,
-            });
-            if out.len() > 12 && b - a > 12 {
-                out.push(Traffic {
-                    protocol: format!("and protocols up to {b}"),
-                    ports: String::new(),
-                });
-                return out;
             }
+        })
+        .collect()
+}
+
+/// ICMP types and codes (`type * 256 + code`, merged) as text: `all types`, or the types
+/// whose every code is in (`types 0, 8`) and then each other type's codes
+/// (`type 3 codes 0-4`), joined by `; `.
+fn icmp_text(ports: &[Interval]) -> String {
+    if ports == [(0, 65535)] {
+        return "all types".into();
+    }
+    let mut whole: Vec<Interval> = Vec::new();
+    let mut partial: Vec<String> = Vec::new();
+    let mut codes: BTreeMap<u128, Vec<Interval>> = BTreeMap::new();
+    for &(a, b) in ports {
+        for t in a / 256..=b / 256 {
+            let (lo, hi) = (a.max(t * 256) - t * 256, b.min(t * 256 + 255) - t * 256);
+            codes.entry(t).or_default().push((lo, hi));
         }
     }
-    out
+    for (t, c) in codes {
+        let c = super::packet::merge(c);
+        if c == [(0, 255)] {
+            whole.push((t, t));
+        } else {
+            partial.push(format!("type {t} codes {}", super::packet::Ports(&c)));
+        }
+    }
+    let whole = super::packet::merge(whole);
+    let mut parts = Vec::new();
+    if !whole.is_empty() {
+        parts.push(format!("types {}", super::packet::Ports(&whole)));
+    }
+    parts.extend(partial);
+    parts.join("; ")
+}
+
+/// The protocols and destination ports [`traffic_of`] wrote, as a packet set (every other
+/// dimension full); `None` for text it does not write.
+pub fn traffic_set(traffic: &[Traffic]) -> Option<PacketSet> {
+    fn ranges(text: &str) -> Option<Vec<Interval>> {
+        text.split(", ")
+            .map(|p| {
+                let (a, b) = p.split_once('-').unwrap_or((p, p));
+                let (a, b): (u128, u128) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+                (a <= b).then_some((a, b))
+            })
+            .collect()
+    }
+    let mut boxes = Vec::new();
+    for t in traffic {
+        let protos: Interval = match t.protocol.as_str() {
+            "all" => (0, 255),
+            "tcp" => (6, 6),
+            "udp" => (17, 17),
+            "icmp" => (1, 1),
+            "icmpv6" => (58, 58),
+            other => {
+                let n = other.strip_prefix("proto-")?;
+                let (a, b) = n.split_once('-').unwrap_or((n, n));
+                let (a, b): (u128, u128) = (a.parse().ok()?, b.parse().ok()?);
+                if a > b || b > 255 {
+                    return None;
+                }
+                (a, b)
+            }
+        };
+        let icmp = matches!(t.protocol.as_str(), "icmp" | "icmpv6");
+        let ports: Vec<Interval> = match t.ports.as_str() {
+            "" | "all ports" | "all types" => vec![(0, 65535)],
+            text if icmp => {
+                let mut out = Vec::new();
+                for part in text.split("; ") {
+                    if let Some(types) = part.strip_prefix("types ") {
+                        out.extend(
+                            ranges(types)?
+                                .into_iter()
+                                .map(|(a, b)| (a * 256, b * 256 + 255)),
+                        );
+                    } else {
+                        let (ty, codes) = part.strip_prefix("type ")?.split_once(" codes ")?;
+                        let ty: u128 = ty.parse().ok()?;
+                        out.extend(
+                            ranges(codes)?
+                                .into_iter()
+                                .map(|(a, b)| (ty * 256 + a, ty * 256 + b)),
+                        );
+                    }
+                }
+                out
+            }
+            text => ranges(text)?,
+        };
+        for (a, b) in ports {
+            if b > 65535 {
+                return None;
+            }
+            boxes.push(
+                PBox::FULL
+                    .with(Dim::Proto, protos)
+                    .with(Dim::DstPort, (a, b)),
+            );
+        }
+    }
+    Some(PacketSet::from_boxes(boxes))
 }
 
 fn assemble(m: &Model, req: &Request, outcomes: Vec<Outcome>) -> Answer {
@@ -2275,5 +2432,87 @@ fn assemble(m: &Model, req: &Request, outcomes: Vec<Outcome>) -> Answer {
                 set,
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod traffic_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What a set lets through by protocol and destination port (other dimensions full).
+    fn proto_ports(set: &PacketSet) -> PacketSet {
+        PacketSet::from_boxes(set.boxes().iter().map(|b| {
+            PBox::FULL
+                .with(Dim::Proto, b.get(Dim::Proto))
+                .with(Dim::DstPort, b.get(Dim::DstPort))
+        }))
+    }
+
+    fn a_box() -> impl Strategy<Value = PBox> {
+        let protos = prop_oneof![
+            Just((0u128, 255u128)),
+            Just((6, 6)),
+            Just((17, 17)),
+            Just((1, 1)),
+            Just((58, 58)),
+            (0u128..256).prop_flat_map(|a| (Just(a), a..256)),
+        ];
+        let ports = prop_oneof![
+            Just((0u128, 65535u128)),
+            (0u128..65536).prop_flat_map(|a| (Just(a), a..65536)),
+            (0u128..1024).prop_map(|p| (p, p)),
+        ];
+        (protos, ports, any::<bool>()).prop_map(|(pr, po, src)| {
+            let b = PBox::FULL.with(Dim::Proto, pr).with(Dim::DstPort, po);
+            // Some boxes narrowed in another dimension, which the summary projects away.
+            if src {
+                b.with(Dim::SrcPort, (1024, 65535))
+            } else {
+                b
+            }
+        })
+    }
+
+    proptest! {
+        /// The summary is exact: read back, it is the set's protocols and ports, so two sets
+        /// with the same summary let the same traffic through (the report joins exposures by
+        /// summary, `diff` compares them).
+        #[test]
+        fn traffic_reads_back_exactly(
+            adds in proptest::collection::vec(a_box(), 0..5),
+            subs in proptest::collection::vec(a_box(), 0..4),
+        ) {
+            let mut set = PacketSet::from_boxes(adds);
+            for b in subs {
+                set = set.subtract(&PacketSet::from_box(b.with(Dim::SrcPort, (0, 65535))));
+            }
+            let want = proto_ports(&set);
+            let got = traffic_set(&traffic_of(&set)).expect("the summary reads back");
+            prop_assert!(got.subtract(&want).is_empty() && want.subtract(&got).is_empty(),
+                "{:?} read back differs", traffic_of(&set));
+        }
+    }
+
+    #[test]
+    fn icmp_types_and_codes() {
+        let set = PacketSet::from_boxes([
+            PBox::FULL
+                .with(Dim::Proto, (1, 1))
+                .with(Dim::DstPort, (0, 255)),
+            PBox::FULL
+                .with(Dim::Proto, (1, 1))
+                .with(Dim::DstPort, (8 * 256, 8 * 256 + 255)),
+            PBox::FULL
+                .with(Dim::Proto, (1, 1))
+                .with(Dim::DstPort, (3 * 256 + 4, 3 * 256 + 4)),
+        ]);
+        assert_eq!(
+            traffic_of(&set),
+            vec![Traffic {
+                protocol: "icmp".into(),
+                ports: "types 0, 8; type 3 codes 4".into()
+            }]
+        );
     }
 }

@@ -355,12 +355,20 @@ fn unknown_entries_why(host: &str, groups: &str, dir: &str, why: &filters::Unkno
     )
 }
 
-/// The block of traffic VPC Block Public Access stops at `subnet`'s gateway, saying `why`.
-fn bpa_block(subnet: &str, why: String) -> Block {
-    Block {
-        component: subnet.to_string(),
-        code: "VPC_BLOCK_PUBLIC_ACCESS",
-        detail: why,
+/// Applies what VPC Block Public Access does at `subnet`'s gateway to the trace: a block
+/// (checks after it are still walked, to name what else blocks), or the reason the flow is
+/// not decided.
+fn bpa_apply(t: &mut Trace, subnet: &str, effect: BpaEffect) {
+    match effect {
+        BpaEffect::Pass => {}
+        BpaEffect::Block(why) => t.blocks.push(Block {
+            component: subnet.to_string(),
+            code: "VPC_BLOCK_PUBLIC_ACCESS",
+            detail: why,
+        }),
+        BpaEffect::Unsettled(why) => {
+            t.undecided.get_or_insert(why);
+        }
     }
 }
 
@@ -1060,16 +1068,38 @@ impl<'m> Walker<'m> {
                 continue;
             }
             let arrival = Arrival::Igw(igw);
-            // VPC Block Public Access: no internet traffic enters a subnet it covers.
-            if m.block_public_access.is_empty() {
+            // VPC Block Public Access: no internet traffic enters a subnet it covers; what
+            // enters a subnet it may or may not cover is unknown.
+            if m.block_public_access.is_empty() && m.bpa_updating.is_empty() {
                 self.network_deliver(vpc, subnets, pass, &Trace::default(), None, &arrival);
             } else {
-                let open: Vec<(String, Vec<Interval>)> = subnets
-                    .iter()
-                    .filter(|(s, _)| m.bpa_blocks_inbound(s, vpc).is_none())
-                    .cloned()
-                    .collect();
-                self.network_deliver(vpc, &open, pass, &Trace::default(), None, &arrival);
+                let mut open: Vec<(String, Vec<Interval>)> = Vec::new();
+                let mut unsettled: BTreeMap<String, Vec<(String, Vec<Interval>)>> = BTreeMap::new();
+                for (s, addrs) in subnets {
+                    match m.bpa_inbound(s, vpc) {
+                        BpaEffect::Pass => open.push((s.clone(), addrs.clone())),
+                        BpaEffect::Block(_) => {}
+                        BpaEffect::Unsettled(why) => unsettled
+                            .entry(why)
+                            .or_default()
+                            .push((s.clone(), addrs.clone())),
+                    }
+                }
+                self.network_deliver(vpc, &open, pass.clone(), &Trace::default(), None, &arrival);
+                for (why, subnets) in unsettled {
+                    let before = self.deliveries.len();
+                    self.network_deliver(
+                        vpc,
+                        &subnets,
+                        pass.clone(),
+                        &Trace::default(),
+                        None,
+                        &arrival,
+                    );
+                    for d in self.deliveries.split_off(before) {
+                        self.finish(Trace::default(), Ending::Unknown(why.clone()), d.set);
+                    }
+                }
             }
         }
     }
@@ -2032,9 +2062,7 @@ impl<'m> Walker<'m> {
                                 continue;
                             }
                             let out = self.cross_out(&nat_subnet, part, &mut t3);
-                            if let Some(why) = self.m.bpa_blocks_outbound(&nat_subnet, &nat_vpc, false, true) {
-                                t3.blocks.push(bpa_block(&nat_subnet, why));
-                            }
+                            bpa_apply(&mut t3, &nat_subnet, self.m.bpa_outbound(&nat_subnet, &nat_vpc, false, true));
                             let (sent, unpaired) = nat_elastic_ips(nat, out);
                             if !unpaired.is_empty() {
                                 let detail = if nat.public_ips.is_empty() {
@@ -2113,12 +2141,11 @@ impl<'m> Walker<'m> {
                     return self.block(t, igw, "BLACKHOLE_ROUTE", format!("route table {rt_id} sends traffic to {igw}, which is not attached to {vpc_id}"), set);
                 }
                 let set = self.cross_out(subnet_id, set, &mut t);
-                if let Some(why) = self
-                    .m
-                    .bpa_blocks_outbound(subnet_id, vpc_id, egress_only, false)
-                {
-                    t.blocks.push(bpa_block(subnet_id, why));
-                }
+                bpa_apply(
+                    &mut t,
+                    subnet_id,
+                    self.m.bpa_outbound(subnet_id, vpc_id, egress_only, false),
+                );
                 // IPv6 sources outside global unicast (unique local addresses, fc00::/7) are
                 // not routed on the internet (§4.4): no reply could come back.
                 let local = set
@@ -2422,6 +2449,14 @@ impl<'m> Walker<'m> {
                 }
                 self.finish(t, Ending::Unknown(format!("route table {rt_id} sends {} to {x}, an appliance whose forwarding is not modelled", c.destination)), set)
             }
+            RouteTarget::Other(x) if c.ambiguous => self.finish(
+                t,
+                Ending::Unknown(format!(
+                    "route table {rt_id} has routes to prefix lists {} holding the same block, to different targets ({x}): AWS picks one at random and keeps it, and which one is not in the snapshot",
+                    c.destination
+                )),
+                set,
+            ),
             RouteTarget::Other(x) => self.finish(
                 t,
                 Ending::Unknown(format!(
@@ -3789,9 +3824,7 @@ impl<'m> Walker<'m> {
         };
         // VPC Block Public Access stops internet traffic at the gateway (checks after it are
         // still walked, to name what else blocks).
-        if let Some(why) = m.bpa_blocks_inbound(&h.subnet_id, &h.vpc_id) {
-            t.blocks.push(bpa_block(&h.subnet_id, why));
-        }
+        bpa_apply(&mut t, &h.subnet_id, m.bpa_inbound(&h.subnet_id, &h.vpc_id));
         Self::hop(&mut t, &igw_id, "igw", &igw_id, to, false);
         t.via_igw = true;
         let set = self.cross_in(&h.subnet_id, set, &mut t);

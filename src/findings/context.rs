@@ -390,72 +390,10 @@ pub(super) fn sg_rule_text(sg: &SecurityGroup, inbound: bool, rule: &SgRule) -> 
     )
 }
 
-fn parse_ports(text: &str, icmp: bool) -> Vec<Interval> {
-    let mut out = Vec::new();
-    let body = text.strip_prefix("types ").unwrap_or(text);
-    for part in body.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let (a, b) = match part.split_once('-') {
-            Some((a, b)) => (a.trim().parse::<u128>(), b.trim().parse::<u128>()),
-            None => (part.parse::<u128>(), part.parse::<u128>()),
-        };
-        let (Ok(a), Ok(b)) = (a, b) else {
-            // Unparseable: assume every port rather than none.
-            return vec![(0, 65535)];
-        };
-        out.push(if icmp {
-            (a * 256, b * 256 + 255)
-        } else {
-            (a, b)
-        });
-    }
-    if out.is_empty() {
-        out.push((0, 65535));
-    }
-    out
-}
-
-/// Parses the report's traffic lines back into packets over protocol and
-/// destination port (addresses unconstrained).
+/// Parses the report's traffic lines back into packets over protocol and destination port
+/// (addresses unconstrained); text it cannot read counts as every protocol and port.
 pub(super) fn traffic_set(lines: &[Traffic]) -> PacketSet {
-    let mut boxes = Vec::new();
-    let mut last_proto: u128 = 0;
-    for t in lines {
-        let proto = match t.protocol.as_str() {
-            "all" => {
-                boxes.push(PBox::FULL);
-                continue;
-            }
-            "tcp" => u128::from(Protocol::TCP),
-            "udp" => u128::from(Protocol::UDP),
-            "icmp" => u128::from(Protocol::ICMP),
-            "icmpv6" => u128::from(Protocol::ICMPV6),
-            other => match other.strip_prefix("proto-").map(str::parse::<u128>) {
-                Some(Ok(n)) => n,
-                _ => {
-                    // `and protocols up to N`: the summary stopped listing; every
-                    // protocol after the last one listed, any port.
-                    let hi = other
-                        .rsplit(' ')
-                        .next()
-                        .and_then(|n| n.parse::<u128>().ok())
-                        .unwrap_or(255);
-                    boxes.push(PBox::FULL.with(Dim::Proto, ((last_proto + 1).min(hi), hi)));
-                    continue;
-                }
-            },
-        };
-        last_proto = proto;
-        let b = PBox::FULL.with(Dim::Proto, (proto, proto));
-        let ports = match t.ports.as_str() {
-            "" | "all ports" | "all types" => vec![(0, 65535)],
-            text => parse_ports(
-                text,
-                proto == u128::from(Protocol::ICMP) || proto == u128::from(Protocol::ICMPV6),
-            ),
-        };
-        boxes.extend(ports.into_iter().map(|p| b.with(Dim::DstPort, p)));
-    }
-    PacketSet::from_boxes(boxes)
+    crate::engine::query::traffic_set(lines).unwrap_or_else(|| PacketSet::from_box(PBox::FULL))
 }
 
 #[cfg(test)]
@@ -489,8 +427,10 @@ mod tests {
         assert!(has(&icmp, 1, 8 * 256) && !has(&icmp, 1, 0));
         let gre = traffic_set(&[line("proto-47", "")]);
         assert!(has(&gre, 47, 0) && !has(&gre, 6, 0));
-        let cut = traffic_set(&[line("proto-12", ""), line("and protocols up to 40", "")]);
-        assert!(has(&cut, 30, 0) && !has(&cut, 41, 0) && !has(&cut, 11, 0));
+        let run = traffic_set(&[line("proto-12-40", "")]);
+        assert!(has(&run, 30, 0) && !has(&run, 41, 0) && !has(&run, 11, 0));
+        let codes = traffic_set(&[line("icmp", "types 0; type 3 codes 4")]);
+        assert!(has(&codes, 1, 3 * 256 + 4) && !has(&codes, 1, 3 * 256 + 3) && has(&codes, 1, 7));
     }
 
     #[test]

@@ -849,6 +849,10 @@ pub struct PrefixList {
     /// The list's address family (`AddressFamily`: `Some(true)` IPv4, `Some(false)` IPv6),
     /// when the snapshot says: entries not in the snapshot are of that family only.
     pub ipv4: Option<bool>,
+    /// Entries a query assumed for a list whose entries are not in the snapshot (to see
+    /// whether they would change the answer), not the snapshot's own: lists holding the same
+    /// block this way are not taken as ambiguous routes.
+    pub assumed: bool,
 }
 
 /// The type of a VPC endpoint.
@@ -1425,6 +1429,16 @@ pub struct Model {
     pub block_public_access: Vec<(Location, BpaMode)>,
     /// VPC Block Public Access exclusions in force, by VPC or subnet id.
     pub bpa_exclusions: BTreeMap<String, BpaExclusion>,
+    /// VPC Block Public Access exclusions that are changing (`create-in-progress`,
+    /// `delete-in-progress`, ...), by VPC or subnet id: the exclusion's modes that may be in
+    /// force (`None`: no exclusion), and its id and state for messages.
+    pub bpa_exclusions_unsettled: BTreeMap<String, (Vec<Option<BpaExclusion>>, String)>,
+    /// Whether the snapshot has `describe-vpc-block-public-access-exclusions` (even an empty
+    /// list): without it, whether an exclusion exempts a subnet is not known.
+    pub bpa_exclusions_collected: bool,
+    /// Accounts and regions whose VPC Block Public Access mode is being changed
+    /// (`update-in-progress`): the old mode or the new may be in force.
+    pub bpa_updating: Vec<Location>,
     /// Kinds for which the snapshot held at least one file (even an empty list).
     pub present_kinds: BTreeSet<ResourceKind>,
     /// Whether the snapshot says it is partial (an interrupted or failed collection).
@@ -1456,6 +1470,18 @@ impl BpaMode {
     }
 }
 
+/// What VPC Block Public Access does to traffic crossing an internet gateway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BpaEffect {
+    /// Nothing: the traffic passes.
+    Pass,
+    /// It stops the traffic, for this reason.
+    Block(String),
+    /// Whether it stops the traffic is not known (a mode or an exclusion being changed, the
+    /// exclusions not collected), for this reason.
+    Unsettled(String),
+}
+
 /// A VPC Block Public Access exclusion's mode (EC2 API reference,
 /// `VpcBlockPublicAccessExclusion`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -1464,6 +1490,16 @@ pub enum BpaExclusion {
     AllowBidirectional,
     /// `allow-egress`: outbound internet traffic only (applies under `block-bidirectional`).
     AllowEgress,
+}
+
+impl BpaExclusion {
+    /// The mode as the API writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BpaExclusion::AllowBidirectional => "allow-bidirectional",
+            BpaExclusion::AllowEgress => "allow-egress",
+        }
+    }
 }
 
 impl Model {
@@ -1477,12 +1513,9 @@ impl Model {
             .filter(move |g| collected && !self.security_groups.contains_key(*g))
     }
 
-    /// The VPC Block Public Access mode that applies to `subnet` of `vpc`, and its exclusion
-    /// (the subnet's, else its VPC's).
-    pub fn bpa(&self, subnet: &str, vpc: &str) -> (BpaMode, Option<BpaExclusion>) {
-        if self.block_public_access.is_empty() {
-            return (BpaMode::Off, None);
-        }
+    /// The VPC Block Public Access mode that applies to `subnet` of `vpc` as the snapshot
+    /// states it, and whether it is being changed.
+    fn bpa_mode(&self, subnet: &str, vpc: &str) -> (BpaMode, bool) {
         let location = self
             .subnets
             .get(subnet)
@@ -1495,66 +1528,135 @@ impl Model {
             (Some(a), Some(b)) => a == b,
             _ => true,
         };
+        let here = |l: &Location| {
+            same(&l.region, location.map(|x| &x.region))
+                && same(&l.account, location.map(|x| &x.account))
+        };
         let mode = self
             .block_public_access
             .iter()
-            .find(|(l, _)| {
-                same(&l.region, location.map(|x| &x.region))
-                    && same(&l.account, location.map(|x| &x.account))
-            })
+            .find(|(l, _)| here(l))
             .map_or(BpaMode::Off, |(_, m)| *m);
-        if mode == BpaMode::Off {
-            return (mode, None);
-        }
-        let exclusion = self
-            .bpa_exclusions
-            .get(subnet)
-            .or_else(|| self.bpa_exclusions.get(vpc))
-            .copied();
-        (mode, exclusion)
+        (mode, self.bpa_updating.iter().any(here))
     }
 
-    /// Why VPC Block Public Access stops internet traffic entering `subnet` of `vpc` (through
-    /// an internet gateway), if it does.
-    pub fn bpa_blocks_inbound(&self, subnet: &str, vpc: &str) -> Option<String> {
-        match self.bpa(subnet, vpc) {
-            (BpaMode::Off, _) | (_, Some(BpaExclusion::AllowBidirectional)) => None,
-            (mode, _) => Some(format!(
-                "VPC Block Public Access is {} in this region and {subnet} ({vpc}) has no allow-bidirectional exclusion: no internet traffic reaches it",
-                mode.as_str()
-            )),
-        }
-    }
-
-    /// Why VPC Block Public Access stops traffic leaving `subnet` of `vpc` for the internet,
-    /// if it does: through an egress-only internet gateway (`egress_only`), or an internet
-    /// gateway from a NAT gateway (`nat`) or another interface.
-    pub fn bpa_blocks_outbound(
+    /// What VPC Block Public Access does to internet traffic crossing the gateway of `subnet`
+    /// of `vpc`; `blocks` says whether a (mode, exclusion) stops it. Every state the snapshot
+    /// leaves possible is tried (a mode being changed, an exclusion being created or deleted,
+    /// exclusions not collected): where they disagree the effect is not known.
+    fn bpa_effect(
         &self,
         subnet: &str,
         vpc: &str,
-        egress_only: bool,
-        nat: bool,
-    ) -> Option<String> {
-        let (mode, exclusion) = self.bpa(subnet, vpc);
-        let blocked = match mode {
-            BpaMode::Off => false,
-            BpaMode::Bidirectional => exclusion.is_none(),
-            BpaMode::Ingress => {
-                !(egress_only || nat || exclusion == Some(BpaExclusion::AllowBidirectional))
-            }
-        };
-        blocked.then(|| {
-            let how = match (mode, egress_only || nat) {
-                (BpaMode::Ingress, _) => "only NAT gateways and egress-only internet gateways carry traffic out, and",
-                (_, true) => "no traffic leaves through internet gateways or egress-only internet gateways, and",
-                _ => "no traffic leaves through internet gateways, and",
+        blocks: impl Fn(BpaMode, Option<BpaExclusion>) -> bool,
+        why: impl Fn(BpaMode) -> String,
+    ) -> BpaEffect {
+        if self.block_public_access.is_empty() && self.bpa_updating.is_empty() {
+            return BpaEffect::Pass;
+        }
+        let (mode, updating) = self.bpa_mode(subnet, vpc);
+        if mode == BpaMode::Off && !updating {
+            return BpaEffect::Pass;
+        }
+        const ANY: [Option<BpaExclusion>; 3] = [
+            None,
+            Some(BpaExclusion::AllowBidirectional),
+            Some(BpaExclusion::AllowEgress),
+        ];
+        // The exclusion stated (the subnet's, else its VPC's), and those that may be in force.
+        // The exclusions that may be in force (the subnet's, else its VPC's).
+        let (possible, unsettled): (Vec<Option<BpaExclusion>>, Option<&String>) =
+            match [subnet, vpc].iter().find_map(|id| {
+                self.bpa_exclusions
+                    .get(*id)
+                    .map(|e| (vec![Some(*e)], None))
+                    .or_else(|| {
+                        self.bpa_exclusions_unsettled
+                            .get(*id)
+                            .map(|(p, state)| (p.clone(), Some(state)))
+                    })
+            }) {
+                Some(found) => found,
+                None if self.bpa_exclusions_collected => (vec![None], None),
+                None => (ANY.to_vec(), None),
             };
+        let modes: &[BpaMode] = if updating {
+            &[BpaMode::Off, BpaMode::Ingress, BpaMode::Bidirectional]
+        } else {
+            std::slice::from_ref(&mode)
+        };
+        let outcomes: Vec<bool> = modes
+            .iter()
+            .flat_map(|m| possible.iter().map(|e| blocks(*m, *e)))
+            .collect();
+        if outcomes.iter().all(|b| !b) {
+            return BpaEffect::Pass;
+        }
+        if outcomes.iter().all(|b| *b) {
+            return BpaEffect::Block(why(mode));
+        }
+        BpaEffect::Unsettled(if updating {
             format!(
-                "VPC Block Public Access is {} in this region: {how} {subnet} ({vpc}) has no exclusion that lets it out",
+                "VPC Block Public Access is being changed (update-in-progress, to {}) in this region: whether the old mode or the new is in force for {subnet} ({vpc}) is not known",
+                mode.as_str()
+            )
+        } else if let Some(state) = unsettled {
+            format!(
+                "VPC Block Public Access is {} in this region and the exclusion {state}: whether it is in force for {subnet} ({vpc}) is not known",
+                mode.as_str()
+            )
+        } else {
+            format!(
+                "VPC Block Public Access is {} in this region and the snapshot has no describe-vpc-block-public-access-exclusions: whether an exclusion exempts {subnet} ({vpc}) is not known",
                 mode.as_str()
             )
         })
+    }
+
+    /// What VPC Block Public Access does to internet traffic entering `subnet` of `vpc`
+    /// through an internet gateway.
+    pub fn bpa_inbound(&self, subnet: &str, vpc: &str) -> BpaEffect {
+        self.bpa_effect(
+            subnet,
+            vpc,
+            |mode, exclusion| {
+                mode != BpaMode::Off && exclusion != Some(BpaExclusion::AllowBidirectional)
+            },
+            |mode| {
+                format!(
+                    "VPC Block Public Access is {} in this region and {subnet} ({vpc}) has no allow-bidirectional exclusion: no internet traffic reaches it",
+                    mode.as_str()
+                )
+            },
+        )
+    }
+
+    /// What VPC Block Public Access does to traffic leaving `subnet` of `vpc` for the
+    /// internet: through an egress-only internet gateway (`egress_only`), or an internet
+    /// gateway from a NAT gateway (`nat`) or another interface.
+    pub fn bpa_outbound(&self, subnet: &str, vpc: &str, egress_only: bool, nat: bool) -> BpaEffect {
+        self.bpa_effect(
+            subnet,
+            vpc,
+            |mode, exclusion| match mode {
+                BpaMode::Off => false,
+                BpaMode::Bidirectional => exclusion.is_none(),
+                BpaMode::Ingress => {
+                    !(egress_only || nat || exclusion == Some(BpaExclusion::AllowBidirectional))
+                }
+            },
+            |mode| {
+                let how = match (mode, egress_only || nat) {
+                    (BpaMode::Ingress, _) => "only NAT gateways and egress-only internet gateways carry traffic out, and",
+                    (_, true) => "no traffic leaves through internet gateways or egress-only internet gateways, and",
+                    _ => "no traffic leaves through internet gateways, and",
+                };
+                format!(
+                    "VPC Block Public Access is {} in this region: {how} {subnet} ({vpc}) has no exclusion that lets it out",
+                    mode.as_str()
+                )
+            },
+        )
     }
 
     /// Number of resources of a kind.

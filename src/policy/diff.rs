@@ -11,7 +11,10 @@ use std::collections::BTreeMap;
 
 use super::{finding_fingerprint, Severity, Threshold};
 use crate::analysis::{Exposure, Report, Source, Status, SENSITIVE_PORTS};
-use crate::engine::query::Traffic;
+use std::ops::Not;
+
+use crate::engine::packet::{Dim, PBox, PacketSet};
+use crate::engine::query::{self, Traffic};
 use crate::findings::Finding;
 
 /// What happened to an exposure.
@@ -128,73 +131,28 @@ fn source_key(s: &Source) -> (&'static str, Option<String>) {
     }
 }
 
-/// Protocol → port intervals (`None`: every port), parsed from traffic lines.
-type Coverage = BTreeMap<String, Option<Vec<(u32, u32)>>>;
-
-fn coverage(t: &[Traffic]) -> Coverage {
-    let mut out: Coverage = BTreeMap::new();
-    for x in t {
-        let ports = x.ports.strip_prefix("types ").unwrap_or(&x.ports).trim();
-        let parsed: Option<Vec<(u32, u32)>> =
-            if ports.is_empty() || ports == "all ports" || ports == "all types" {
-                None
-            } else {
-                ports
-                    .split(", ")
-                    .map(|p| {
-                        let (a, b) = p.split_once('-').unwrap_or((p, p));
-                        Some((a.trim().parse().ok()?, b.trim().parse().ok()?))
-                    })
-                    .collect()
-            };
-        let slot = out.entry(x.protocol.clone()).or_insert(Some(Vec::new()));
-        match (slot.as_mut(), parsed) {
-            (Some(v), Some(p)) => v.extend(p),
-            _ => *slot = None,
-        }
-    }
-    out
+/// The protocols and ports of traffic lines as a packet set (the lines are exact, see
+/// [`query::traffic_of`]); lines it cannot read count as every protocol and port, so that a
+/// change is shown rather than hidden.
+fn coverage(t: &[Traffic]) -> PacketSet {
+    query::traffic_set(t).unwrap_or_else(|| PacketSet::from_box(PBox::FULL))
 }
 
 /// Whether everything `b` lets through, `a` lets through too.
-fn covers(a: &Coverage, b: &Coverage) -> bool {
-    if a.contains_key("all") {
-        return true;
-    }
-    b.iter().all(|(proto, ports)| match (a.get(proto), ports) {
-        (None, _) => false,
-        (Some(None), _) => true,
-        (Some(Some(_)), None) => false,
-        (Some(Some(have)), Some(want)) => want.iter().all(|(lo, hi)| {
-            // Every port of the wanted interval lies in some held interval (held ones may touch).
-            let mut next = *lo;
-            let mut held = have.clone();
-            held.sort();
-            for (a, b) in held {
-                if a <= next && next <= b {
-                    next = b.saturating_add(1);
-                }
-                if next > *hi {
-                    return true;
-                }
-            }
-            next > *hi
-        }),
-    })
+fn covers(a: &PacketSet, b: &PacketSet) -> bool {
+    b.subtract(a).is_empty()
 }
 
 fn sensitive(t: &[Traffic]) -> bool {
-    let c = coverage(t);
-    c.contains_key("all")
-        || ["tcp", "udp"].iter().any(|p| match c.get(*p) {
-            Some(None) => true,
-            Some(Some(v)) => v.iter().any(|(a, b)| {
-                SENSITIVE_PORTS
-                    .iter()
-                    .any(|s| (*a..=*b).contains(&(*s as u32)))
-            }),
-            None => false,
-        })
+    let ports: Vec<(u128, u128)> = SENSITIVE_PORTS
+        .iter()
+        .map(|p| (*p as u128, *p as u128))
+        .collect();
+    coverage(t)
+        .restrict(Dim::Proto, &[(6, 6), (17, 17)])
+        .restrict(Dim::DstPort, &crate::engine::packet::merge(ports))
+        .is_empty()
+        .not()
 }
 
 fn state(e: &Exposure) -> ExposureState {
@@ -375,5 +333,32 @@ mod tests {
         ));
         assert!(sensitive(&[t("tcp", "3389")]));
         assert!(!sensitive(&[t("tcp", "443")]));
+        assert!(sensitive(&[t("proto-0-255", "")]));
+    }
+
+    #[test]
+    fn everything_but_one_port_does_not_cover_everything() {
+        // All protocols but tcp/22 (a NACL denying SSH before allowing the rest).
+        let all = PacketSet::from_box(PBox::FULL);
+        let no_ssh = all.subtract(&PacketSet::from_box(
+            PBox::FULL
+                .with(Dim::Proto, (6, 6))
+                .with(Dim::DstPort, (22, 22)),
+        ));
+        let (a, b) = (query::traffic_of(&all), query::traffic_of(&no_ssh));
+        assert_eq!(a, vec![t("all", "")]);
+        assert_ne!(b, a);
+        assert!(!covers(&coverage(&b), &coverage(&a)));
+        assert!(covers(&coverage(&a), &coverage(&b)));
+        // Protocols past the thirteenth are compared too (udp/53 denied as well as GRE).
+        let no_gre = all.subtract(&PacketSet::from_box(PBox::FULL.with(Dim::Proto, (47, 47))));
+        let no_dns = no_gre.subtract(&PacketSet::from_box(
+            PBox::FULL
+                .with(Dim::Proto, (17, 17))
+                .with(Dim::DstPort, (53, 53)),
+        ));
+        let (x, y) = (query::traffic_of(&no_gre), query::traffic_of(&no_dns));
+        assert!(!covers(&coverage(&y), &coverage(&x)));
+        assert!(covers(&coverage(&x), &coverage(&y)));
     }
 }

@@ -281,58 +281,13 @@ pub fn traffic_text(t: &[Traffic]) -> String {
     crate::engine::query::traffic_text(t)
 }
 
-/// Merges traffic lines: one line per protocol, port ranges joined (`tcp 22` and
-/// `tcp 22, 3389` become `tcp 22, 3389`); `all` absorbs everything.
+/// Merges traffic lines into the lines of their union (`tcp 22` and `tcp 22, 3389` become
+/// `tcp 22, 3389`; `all` absorbs everything); lines that cannot be read count as all.
 pub(crate) fn merge_traffic(items: &[Traffic]) -> Vec<Traffic> {
-    if items.iter().any(|t| t.protocol == "all") {
-        return vec![Traffic {
-            protocol: "all".into(),
-            ports: String::new(),
-        }];
-    }
-    // protocol -> (text prefix, port intervals); `None`: every port or type, or not parseable.
-    type Ports = (String, Option<Vec<(u128, u128)>>);
-    let mut by: std::collections::BTreeMap<String, Ports> = Default::default();
-    for t in items {
-        let (prefix, body) = match t.ports.strip_prefix("types ") {
-            Some(rest) => ("types ", rest),
-            None => ("", t.ports.as_str()),
-        };
-        let parsed: Option<Vec<(u128, u128)>> = if body.is_empty() || body.starts_with("all ") {
-            None
-        } else {
-            body.split(", ")
-                .map(|p| {
-                    let (a, b) = p.split_once('-').unwrap_or((p, p));
-                    Some((a.trim().parse().ok()?, b.trim().parse().ok()?))
-                })
-                .collect()
-        };
-        let whole = t.ports.clone();
-        let slot = by
-            .entry(t.protocol.clone())
-            .or_insert_with(|| (prefix.to_string(), Some(Vec::new())));
-        match (&mut slot.1, parsed) {
-            (Some(v), Some(p)) => v.extend(p),
-            (_, None) => {
-                slot.0 = whole;
-                slot.1 = None;
-            }
-            (None, Some(_)) => {}
-        }
-    }
-    by.into_iter()
-        .map(|(protocol, (prefix, ivs))| Traffic {
-            protocol,
-            ports: match ivs {
-                None => prefix,
-                Some(v) => format!(
-                    "{prefix}{}",
-                    crate::engine::packet::Ports(&crate::engine::packet::merge(v))
-                ),
-            },
-        })
-        .collect()
+    use crate::engine::packet::{PBox, PacketSet};
+    use crate::engine::query;
+    let set = query::traffic_set(items).unwrap_or_else(|| PacketSet::from_box(PBox::FULL));
+    query::traffic_of(&set)
 }
 
 /// `--fail-on`: the lowest severity that fails the gate, or `never`.

@@ -377,6 +377,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         partial: raw.partial,
         ..Model::default()
     };
+    m.bpa_exclusions_collected = raw.keys_seen.contains("VpcBlockPublicAccessExclusions");
     for key in &raw.keys_seen {
         let kinds: &[ResourceKind] = match *key {
             "Vpcs" => &[ResourceKind::Vpc],
@@ -865,6 +866,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 cidrs: Vec::new(),
                 entries_known: false,
                 ipv4: list_family(p.address_family.as_deref()),
+                assumed: false,
             },
         );
     }
@@ -1260,6 +1262,18 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         if o.aws_region.is_some() {
             at.region = o.aws_region.clone();
         }
+        // `update-in-progress`: the mode shown is being applied; the old one may still be in
+        // force (EC2 API reference, `VpcBlockPublicAccessOptions` `State`).
+        if o.state.as_deref() == Some("update-in-progress") {
+            cx.note(
+                &f,
+                format!(
+                    "VPC Block Public Access is being changed to {} (update-in-progress): traffic it would treat differently under the old mode is unknown",
+                    mode.as_str()
+                ),
+            );
+            m.bpa_updating.push(at.clone());
+        }
         m.block_public_access.push((at, mode));
     }
     // A VPC's record shows the mode of its account and region (EC2 API reference,
@@ -1330,7 +1344,12 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             .to_string();
         let name = e.exclusion_id.clone().unwrap_or_else(|| id.clone());
         let state = e.state.as_deref().unwrap_or("create-complete");
-        if !matches!(state, "create-complete" | "update-complete") || id.is_empty() {
+        if id.is_empty()
+            || matches!(
+                state,
+                "create-failed" | "delete-complete" | "disable-complete"
+            )
+        {
             cx.note(
                 &f,
                 format!(
@@ -1353,7 +1372,42 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 continue;
             }
         };
-        m.bpa_exclusions.insert(id, mode);
+        // An exclusion being changed may or may not be in force yet (or still): the states
+        // it moves between are tried, and traffic they treat differently is unknown.
+        let possible = match state {
+            "create-complete" | "update-complete" => {
+                m.bpa_exclusions.insert(id, mode);
+                continue;
+            }
+            "create-in-progress" => vec![None, Some(mode)],
+            "delete-in-progress" | "disable-in-progress" => vec![Some(mode), None],
+            "update-in-progress" | "update-failed" => vec![
+                Some(BpaExclusion::AllowBidirectional),
+                Some(BpaExclusion::AllowEgress),
+            ],
+            other => {
+                cx.warn(
+                    &f,
+                    format!(
+                        "VPC Block Public Access exclusion {name} has state {other}, which is not known: whether it is in force is unknown"
+                    ),
+                );
+                vec![
+                    None,
+                    Some(BpaExclusion::AllowBidirectional),
+                    Some(BpaExclusion::AllowEgress),
+                ]
+            }
+        };
+        cx.note(
+            &f,
+            format!(
+                "VPC Block Public Access exclusion {name} ({}) is {state}: traffic it would let through is unknown",
+                mode.as_str()
+            ),
+        );
+        m.bpa_exclusions_unsettled
+            .insert(id, (possible, format!("{name} is {state}")));
     }
 
     // Transit gateways
