@@ -943,7 +943,7 @@ impl<'m> Walker<'m> {
                 self.block(t.clone(), vgw_id, "NO_ROUTE_TO_DESTINATION", format!("{vgw_id} only delivers to {vpc}'s own CIDRs; on-premises cannot use the VPC's internet, NAT or peering connections"), outside);
             }
             // §3.4: the gateway route table sends some destinations through an appliance.
-            let (inside, intercepted) = self.gateway_route_table_split(vgw_id, inside);
+            let (inside, intercepted) = self.gateway_route_table_split(vgw_id, inside, Dim::Dst);
             if !intercepted.is_empty() {
                 let mut t2 = t.clone();
                 t2.assumptions.push(format!("{vgw_id} has a gateway route table (ingress routing through an appliance), which is not modelled"));
@@ -1052,7 +1052,7 @@ impl<'m> Walker<'m> {
                 continue;
             };
             // §3.4: what the gateway route table sends through an appliance is not followed.
-            let (pass, intercepted) = self.gateway_route_table_split(&igw, set.clone());
+            let (pass, intercepted) = self.gateway_route_table_split(&igw, set.clone(), Dim::Dst);
             if !intercepted.is_empty() {
                 self.finish(
                     Trace::default(),
@@ -1289,7 +1289,12 @@ impl<'m> Walker<'m> {
         ids.join(", ")
     }
 
-    fn gateway_route_table_split(&self, gateway: &str, set: PacketSet) -> (PacketSet, PacketSet) {
+    fn gateway_route_table_split(
+        &self,
+        gateway: &str,
+        set: PacketSet,
+        dim: Dim,
+    ) -> (PacketSet, PacketSet) {
         let m = self.m;
         let mut pass = set;
         let mut intercepted = PacketSet::empty();
@@ -1299,8 +1304,7 @@ impl<'m> Walker<'m> {
             .filter(|rt| rt.gateway_ids.iter().any(|g| g == gateway))
         {
             let mut keep = PacketSet::empty();
-            for (choice, part) in filters::route_partition(m, Some(rt), &rt.vpc_id, &pass, Dim::Dst)
-            {
+            for (choice, part) in filters::route_partition(m, Some(rt), &rt.vpc_id, &pass, dim) {
                 match choice {
                     // No route: not the VPC's address; what follows decides as without a
                     // gateway route table.
@@ -1313,6 +1317,31 @@ impl<'m> Walker<'m> {
             pass = keep;
         }
         (pass, intercepted)
+    }
+
+    /// §3.4: the replies to `set` (to its sources) come back in by `gateway`, whose gateway
+    /// route table may send them through an appliance, not back the way the traffic left:
+    /// those flows end `unknown` (AWS does not support asymmetric routing through a middlebox;
+    /// an appliance that sees only the replies may drop them). Returns the rest.
+    fn replies_by_gateway_table(&mut self, gateway: &str, set: PacketSet, t: &Trace) -> PacketSet {
+        if !self
+            .m
+            .route_tables
+            .values()
+            .any(|rt| rt.gateway_ids.iter().any(|g| g == gateway))
+        {
+            return set;
+        }
+        let (set, intercepted) = self.gateway_route_table_split(gateway, set, Dim::Src);
+        if !intercepted.is_empty() {
+            let why = format!(
+                "the replies to {} come back in by {gateway}, whose gateway route table {} sends them through an appliance, not back the way the traffic left (asymmetric routing through an appliance is not supported, and what it does with replies alone is not modelled)",
+                describe_src(&intercepted),
+                self.gateway_tables(gateway)
+            );
+            self.finish(t.clone(), Ending::Unknown(why), intercepted);
+        }
+        set
     }
 
     // ---------------------------------------------------------------- hops
@@ -2063,6 +2092,7 @@ impl<'m> Walker<'m> {
                             }
                             let out = self.cross_out(&nat_subnet, part, &mut t3);
                             bpa_apply(&mut t3, &nat_subnet, self.m.bpa_outbound(&nat_subnet, &nat_vpc, false, true));
+                            let out = self.replies_by_gateway_table(igw, out, &t3);
                             let (sent, unpaired) = nat_elastic_ips(nat, out);
                             if !unpaired.is_empty() {
                                 let detail = if nat.public_ips.is_empty() {
@@ -2146,6 +2176,10 @@ impl<'m> Walker<'m> {
                     subnet_id,
                     self.m.bpa_outbound(subnet_id, vpc_id, egress_only, false),
                 );
+                let set = self.replies_by_gateway_table(igw, set, &t);
+                if set.is_empty() {
+                    return;
+                }
                 // IPv6 sources outside global unicast (unique local addresses, fc00::/7) are
                 // not routed on the internet (§4.4): no reply could come back.
                 let local = set
@@ -2382,6 +2416,10 @@ impl<'m> Walker<'m> {
                     );
                 }
                 let set = self.cross_out(subnet_id, set, &mut t);
+                let set = self.replies_by_gateway_table(vgw, set, &t);
+                if set.is_empty() {
+                    return;
+                }
                 // A propagated route is one the gateway learned (static VPN routes, BGP, Direct
                 // Connect): its VPN connections' static routes do not limit it.
                 let learned = c.propagated;
@@ -3792,7 +3830,7 @@ impl<'m> Walker<'m> {
             }
         }
         // §3.4: the gateway route table sends some destinations through an appliance.
-        let (set, intercepted) = self.gateway_route_table_split(&igw_id, set);
+        let (set, intercepted) = self.gateway_route_table_split(&igw_id, set, Dim::Dst);
         let any_intercepted = !intercepted.is_empty();
         if any_intercepted {
             let mut t2 = t.clone();
