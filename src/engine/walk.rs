@@ -887,6 +887,19 @@ impl<'m> Walker<'m> {
                     format!("from on-premises -> {tgw}"),
                     false,
                 );
+                let m = self.m;
+                let resource = m
+                    .tgw_attachment(tgw, attachment)
+                    .map(|a| a.resource_id.as_str());
+                let conns: Vec<&VpnConnection> = m
+                    .vpn_connections
+                    .values()
+                    .filter(|v| Some(v.id.as_str()) == resource)
+                    .collect();
+                let set = self.vpn_tunnels(attachment, &conns, set, &t, false);
+                if set.is_empty() {
+                    return;
+                }
                 // §6.2: the gateway's table associated with the attachment routes the packets;
                 // they come from no Availability Zone the gateway would keep.
                 self.tgw_forward(tgw, attachment, Zone::Lost, Vec::new(), set, t);
@@ -929,6 +942,38 @@ impl<'m> Walker<'m> {
                 format!("{vgw_id} is not attached to a VPC"),
                 set,
             );
+        }
+        let m = self.m;
+        let conns: Vec<&VpnConnection> = m
+            .vpn_connections
+            .values()
+            .filter(|v| v.vpn_gateway_id.as_deref() == Some(vgw_id))
+            .collect();
+        // What the gateway learned (routes it propagated into the VPC's tables: BGP, or Direct
+        // Connect, which the snapshot does not describe) may come by another way than the VPN
+        // connections: their tunnels decide the rest only.
+        let learned: Vec<Interval> = m
+            .route_tables
+            .values()
+            .filter(|rt| vgw.vpc_ids.contains(&rt.vpc_id))
+            .flat_map(|rt| &rt.routes)
+            .filter(|r| {
+                r.origin == RouteOrigin::Propagated
+                    && matches!(&r.target, RouteTarget::VpnGateway(g) if g == vgw_id)
+            })
+            .filter_map(|r| match &r.destination {
+                RouteDestination::Cidr(n) => Some(net_intervals(n)),
+                RouteDestination::PrefixList(_) => None,
+            })
+            .flatten()
+            .collect();
+        let learned = super::packet::merge(learned);
+        let by_learned = set.restrict(Dim::Src, &learned);
+        let set = self
+            .vpn_tunnels(vgw_id, &conns, set.exclude(Dim::Src, &learned), &t, false)
+            .union(&by_learned);
+        if set.is_empty() {
+            return;
         }
         for vpc in vgw.vpc_ids.clone() {
             let cidrs: Vec<Interval> = self
@@ -2509,6 +2554,74 @@ impl<'m> Walker<'m> {
     /// The addresses VPN connections carry when every one of them is static-only (their
     /// static routes, §6.3); `None` when one uses BGP, or there is none (a Direct Connect link,
     /// say): what it carries is not in the snapshot.
+    /// What of `set` the VPN connections' tunnels carry (Site-to-Site VPN User Guide): their
+    /// address family (IPv4 only on a virtual private gateway), between their local
+    /// (on-premises) and remote (AWS) networks: sources remote and destinations local on the
+    /// way out (`outbound`), the other way round on the way in. The rest is blocked, with why.
+    fn vpn_tunnels(
+        &mut self,
+        gateway: &str,
+        conns: &[&VpnConnection],
+        set: PacketSet,
+        t: &Trace,
+        outbound: bool,
+    ) -> PacketSet {
+        if conns.is_empty() {
+            return set;
+        }
+        let nets = |v: &[ipnet::IpNet]| v.iter().flat_map(net_intervals).collect::<Vec<_>>();
+        let carried = conns.iter().fold(PacketSet::empty(), |acc, c| {
+            let (src, dst) = if outbound {
+                (&c.remote_nets, &c.local_nets)
+            } else {
+                (&c.local_nets, &c.remote_nets)
+            };
+            acc.union(
+                &set.restrict(Dim::Src, &nets(src))
+                    .restrict(Dim::Dst, &nets(dst)),
+            )
+        });
+        let rest = set.subtract(&carried);
+        if !rest.is_empty() {
+            let what: Vec<String> = conns
+                .iter()
+                .map(|c| {
+                    let show = |v: &[ipnet::IpNet]| {
+                        v.iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    };
+                    format!(
+                        "{} carries {} on-premises and {} on the AWS side",
+                        c.id,
+                        show(&c.local_nets),
+                        show(&c.remote_nets)
+                    )
+                })
+                .collect();
+            let v6 = rest.exclude(Dim::Src, &[super::packet::ALL_V4]);
+            let family = if !v6.is_empty() && conns.iter().any(|c| c.vpn_gateway_id.is_some()) {
+                " (a virtual private gateway's VPN connections carry no IPv6)"
+            } else {
+                ""
+            };
+            self.block(
+                t.clone(),
+                gateway,
+                "VPN_TUNNEL_MISMATCH",
+                format!(
+                    "no VPN connection of {gateway} carries {} to {}{family}: {}",
+                    describe_src(&rest),
+                    describe_dst(&rest),
+                    what.join("; ")
+                ),
+                rest,
+            );
+        }
+        carried
+    }
+
     fn static_only(conns: &[&VpnConnection]) -> Option<Vec<Interval>> {
         (!conns.is_empty() && conns.iter().all(|c| c.static_routes_only)).then(|| {
             conns
@@ -2562,7 +2675,10 @@ impl<'m> Walker<'m> {
             .values()
             .filter(|v| belongs(v))
             .collect();
-        let mut set = set;
+        let mut set = self.vpn_tunnels(gateway, &conns, set, &t, true);
+        if set.is_empty() {
+            return;
+        }
         // Whether on-premises may take any address (BGP, or a static default route): then it
         // may also forward to the internet, which the snapshot does not show.
         let mut takes_any = conns

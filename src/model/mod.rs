@@ -681,6 +681,14 @@ pub struct VpnConnection {
     pub static_routes_only: bool,
     /// Static routes to the on-premises side.
     pub static_routes: Vec<IpNet>,
+    /// The on-premises addresses the tunnels carry (`LocalIpv4NetworkCidr`, or
+    /// `LocalIpv6NetworkCidr` for IPv6 tunnels; all of the tunnels' family by default), and the
+    /// AWS-side ones (`Remote…NetworkCidr`). The tunnels carry one address family
+    /// (`TunnelInsideIpVersion`), and on a virtual private gateway IPv4 only (Site-to-Site VPN
+    /// User Guide).
+    pub local_nets: Vec<IpNet>,
+    /// See `local_nets`.
+    pub remote_nets: Vec<IpNet>,
     /// Whether every tunnel was `DOWN` when the connection was described (`VgwTelemetry`;
     /// `false` when the snapshot does not say). The analysis is of the configuration, which
     /// applies once a tunnel is up; answers through such a connection say so.

@@ -1152,9 +1152,58 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             .filter_map(|r| r.destination_cidr_block.as_deref())
             .filter_map(|c| cx.cidr(&f, &v.vpn_connection_id, c))
             .collect();
+        // The tunnels carry one address family (IPv6 only on a transit gateway), between the
+        // local (on-premises) and remote (AWS) networks the options name, all by default.
+        let o = v.options.as_ref();
+        let ipv6 = v.transit_gateway_id.is_some()
+            && o.and_then(|o| o.tunnel_inside_ip_version.as_deref()) == Some("ipv6");
+        if v.vpn_gateway_id.is_some()
+            && o.and_then(|o| o.tunnel_inside_ip_version.as_deref()) == Some("ipv6")
+        {
+            cx.warn(
+                &f,
+                format!(
+                    "VPN connection {} on a virtual private gateway says its tunnels carry IPv6, which only a transit gateway's do: taken as IPv4",
+                    v.vpn_connection_id
+                ),
+            );
+        }
+        let net = |cx: &mut Ctx, given: Option<&String>, all: &str| -> Vec<IpNet> {
+            let parsed = given.and_then(|c| cx.cidr(&f, &v.vpn_connection_id, c));
+            vec![parsed.unwrap_or_else(|| all.parse().expect("a valid network"))]
+        };
+        let (local_nets, remote_nets) = if ipv6 {
+            (
+                net(
+                    &mut cx,
+                    o.and_then(|o| o.local_ipv6_network_cidr.as_ref()),
+                    "::/0",
+                ),
+                net(
+                    &mut cx,
+                    o.and_then(|o| o.remote_ipv6_network_cidr.as_ref()),
+                    "::/0",
+                ),
+            )
+        } else {
+            (
+                net(
+                    &mut cx,
+                    o.and_then(|o| o.local_ipv4_network_cidr.as_ref()),
+                    "0.0.0.0/0",
+                ),
+                net(
+                    &mut cx,
+                    o.and_then(|o| o.remote_ipv4_network_cidr.as_ref()),
+                    "0.0.0.0/0",
+                ),
+            )
+        };
         m.vpn_connections.insert(
             v.vpn_connection_id.clone(),
             VpnConnection {
+                local_nets,
+                remote_nets,
                 location: location(&f, None, None, None),
                 id: v.vpn_connection_id,
                 vpn_gateway_id: v.vpn_gateway_id,

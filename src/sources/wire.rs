@@ -830,6 +830,11 @@ pub struct VgwTelemetry {
 #[serde(rename_all = "PascalCase")]
 pub struct VpnOptions {
     pub static_routes_only: Option<bool>,
+    pub local_ipv4_network_cidr: Option<String>,
+    pub remote_ipv4_network_cidr: Option<String>,
+    pub local_ipv6_network_cidr: Option<String>,
+    pub remote_ipv6_network_cidr: Option<String>,
+    pub tunnel_inside_ip_version: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

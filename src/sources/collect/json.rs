@@ -125,6 +125,7 @@ macro_rules! enums {
 enums!(
     ec2::VpcState,
     ec2::BlockPublicAccessMode,
+    ec2::TunnelInsideIpVersion,
     ec2::VpcCidrBlockStateCode,
     ec2::SubnetCidrBlockStateCode,
     ec2::SubnetState,
@@ -667,7 +668,14 @@ to_json! {
         "Status" => status,
         "StatusMessage" => status_message,
     }
-    ec2::VpnConnectionOptions { "StaticRoutesOnly" => static_routes_only }
+    ec2::VpnConnectionOptions {
+        "StaticRoutesOnly" => static_routes_only,
+        "TunnelInsideIpVersion" => tunnel_inside_ip_version,
+        "LocalIpv4NetworkCidr" => local_ipv4_network_cidr,
+        "RemoteIpv4NetworkCidr" => remote_ipv4_network_cidr,
+        "LocalIpv6NetworkCidr" => local_ipv6_network_cidr,
+        "RemoteIpv6NetworkCidr" => remote_ipv6_network_cidr,
+    }
     ec2::VpnStaticRoute {
         "DestinationCidrBlock" => destination_cidr_block,
         "Source" => source,
