@@ -735,7 +735,7 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
         );
     }
     assumptions.push(
-        "application-to-application reach through public addresses (out through an internet or NAT gateway and back in) is not part of the report; `exposure query` follows such paths"
+        "application-to-application reach through public addresses (out through an internet or NAT gateway and back in), or through a NAT gateway to another VPC or on-premises (a private NAT gateway, or a public one whose subnet routes there), is not part of the report; `exposure query` follows such paths"
             .into(),
     );
     if options.app_to_app {

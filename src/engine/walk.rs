@@ -2016,6 +2016,18 @@ impl<'m> Walker<'m> {
                 set,
             );
         }
+        // A record without a subnet: a regional NAT gateway (`AvailabilityMode` regional,
+        // spanning the VPC's zones; VPC User Guide), or an incomplete record. Which route table
+        // sends its traffic on is not modelled.
+        if nat.subnet_id.is_empty() {
+            return self.finish(
+                t,
+                Ending::Unknown(format!(
+                    "{nat_id} has no subnet (a regional NAT gateway, or a record without SubnetId): the way it sends traffic on is not modelled"
+                )),
+                set,
+            );
+        }
         // §4.5: a NAT gateway handles TCP, UDP and ICMP (ICMPv6 for NAT64), nothing else.
         let v4_only = [super::packet::ALL_V4];
         let set_v4 = set.restrict(Dim::Src, &v4_only);
