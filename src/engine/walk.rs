@@ -4722,8 +4722,10 @@ impl<'m> Walker<'m> {
     /// (§6.1: no reverse-path check): through a transit gateway the VPC can send to from
     /// `place`'s zone (those its table routes on, or all when its routes are not in the
     /// snapshot), a peering (when the request did not come by one) whose peer VPC holds
-    /// the client's address, or an appliance (not modelled). None when the request came from
-    /// the internet (only the gateway it came by maps the addresses back), for a blackhole,
+    /// the client's address, or an appliance (not modelled; also when the request came from
+    /// the internet, as the appliance may hand the replies to the gateway it came by, which
+    /// alone maps the addresses back). Otherwise none when the request came from the
+    /// internet, for a blackhole,
     /// another peering than the request's (two VPCs have one peering at most), the local
     /// router (the client is not in the VPC), an internet or NAT gateway (the client would
     /// see another address), or a VPN gateway (on-premises routing is beyond the snapshot;
@@ -4736,8 +4738,26 @@ impl<'m> Walker<'m> {
         part: &PacketSet,
     ) -> PacketSet {
         let m = self.m;
-        if matches!(arrival, Arrival::Igw(_) | Arrival::PreservedByLb) || !c.active {
+        if matches!(arrival, Arrival::PreservedByLb) || !c.active {
             return PacketSet::empty();
+        }
+        if matches!(arrival, Arrival::Igw(_)) {
+            // Only the gateway the request came by maps the addresses back; an appliance
+            // (or a Gateway Load Balancer endpoint, a target not modelled) may hand the
+            // replies to it, which the snapshot does not say.
+            return match &c.target {
+                RouteTarget::NetworkInterface(_)
+                | RouteTarget::Instance(_)
+                | RouteTarget::Other(_) => part.clone(),
+                RouteTarget::VpcEndpoint(e)
+                    if m.vpc_endpoints
+                        .get(e)
+                        .is_some_and(|e| e.kind != EndpointKind::Gateway) =>
+                {
+                    part.clone()
+                }
+                _ => PacketSet::empty(),
+            };
         }
         match &c.target {
             // The VPC's attachment, with a subnet in the zone (§6.2), and its table's routes
