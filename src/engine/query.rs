@@ -2114,12 +2114,14 @@ pub fn traffic_of(set: &PacketSet) -> Vec<Traffic> {
         cuts.push(hi + 1);
     }
     // The named protocols stand alone.
-    for p in [
+    const NAMED: [u8; 4] = [
         Protocol::ICMP,
         Protocol::TCP,
         Protocol::UDP,
         Protocol::ICMPV6,
-    ] {
+    ];
+    let named = |p: u128| NAMED.contains(&(p as u8));
+    for p in NAMED {
         cuts.push(p as u128);
         cuts.push(p as u128 + 1);
     }
@@ -2138,15 +2140,6 @@ pub fn traffic_of(set: &PacketSet) -> Vec<Traffic> {
         if ports.is_empty() {
             continue;
         }
-        let named = |p: u128| {
-            [
-                Protocol::ICMP,
-                Protocol::TCP,
-                Protocol::UDP,
-                Protocol::ICMPV6,
-            ]
-            .contains(&(p as u8))
-        };
         match pieces.last_mut() {
             Some(((_, last_hi), last_ports))
                 if *last_hi + 1 == lo && *last_ports == ports && !named(lo) && !named(*last_hi) =>

@@ -1115,7 +1115,7 @@ impl<'m> Walker<'m> {
             let arrival = Arrival::Igw(igw);
             // VPC Block Public Access: no internet traffic enters a subnet it covers; what
             // enters a subnet it may or may not cover is unknown.
-            if m.block_public_access.is_empty() && m.bpa_updating.is_empty() {
+            if m.block_public_access.is_empty() {
                 self.network_deliver(vpc, subnets, pass, &Trace::default(), None, &arrival);
             } else {
                 let mut open: Vec<(String, Vec<Interval>)> = Vec::new();
@@ -2581,16 +2581,15 @@ impl<'m> Walker<'m> {
         if conns.is_empty() {
             return set;
         }
-        let nets = |v: &[ipnet::IpNet]| v.iter().flat_map(net_intervals).collect::<Vec<_>>();
         let carried = conns.iter().fold(PacketSet::empty(), |acc, c| {
             let (src, dst) = if outbound {
-                (&c.remote_nets, &c.local_nets)
+                (&c.remote_net, &c.local_net)
             } else {
-                (&c.local_nets, &c.remote_nets)
+                (&c.local_net, &c.remote_net)
             };
             acc.union(
-                &set.restrict(Dim::Src, &nets(src))
-                    .restrict(Dim::Dst, &nets(dst)),
+                &set.restrict(Dim::Src, &net_intervals(src))
+                    .restrict(Dim::Dst, &net_intervals(dst)),
             )
         });
         let rest = set.subtract(&carried);
@@ -2598,17 +2597,9 @@ impl<'m> Walker<'m> {
             let what: Vec<String> = conns
                 .iter()
                 .map(|c| {
-                    let show = |v: &[ipnet::IpNet]| {
-                        v.iter()
-                            .map(ToString::to_string)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    };
                     format!(
                         "{} carries {} on-premises and {} on the AWS side",
-                        c.id,
-                        show(&c.local_nets),
-                        show(&c.remote_nets)
+                        c.id, c.local_net, c.remote_net
                     )
                 })
                 .collect();

@@ -681,14 +681,14 @@ pub struct VpnConnection {
     pub static_routes_only: bool,
     /// Static routes to the on-premises side.
     pub static_routes: Vec<IpNet>,
-    /// The on-premises addresses the tunnels carry (`LocalIpv4NetworkCidr`, or
+    /// The on-premises network the tunnels carry (`LocalIpv4NetworkCidr`, or
     /// `LocalIpv6NetworkCidr` for IPv6 tunnels; all of the tunnels' family by default), and the
     /// AWS-side ones (`Remote…NetworkCidr`). The tunnels carry one address family
     /// (`TunnelInsideIpVersion`), and on a virtual private gateway IPv4 only (Site-to-Site VPN
     /// User Guide).
-    pub local_nets: Vec<IpNet>,
-    /// See `local_nets`.
-    pub remote_nets: Vec<IpNet>,
+    pub local_net: IpNet,
+    /// See `local_net`.
+    pub remote_net: IpNet,
     /// Whether every tunnel was `DOWN` when the connection was described (`VgwTelemetry`;
     /// `false` when the snapshot does not say). The analysis is of the configuration, which
     /// applies once a tunnel is up; answers through such a connection say so.
@@ -1445,7 +1445,8 @@ pub struct Model {
     /// list): without it, whether an exclusion exempts a subnet is not known.
     pub bpa_exclusions_collected: bool,
     /// Accounts and regions whose VPC Block Public Access mode is being changed
-    /// (`update-in-progress`): the old mode or the new may be in force.
+    /// (`update-in-progress`; each also has its new mode in `block_public_access`): the old
+    /// mode or the new may be in force.
     pub bpa_updating: Vec<Location>,
     /// Kinds for which the snapshot held at least one file (even an empty list).
     pub present_kinds: BTreeSet<ResourceKind>,
@@ -1559,7 +1560,7 @@ impl Model {
         blocks: impl Fn(BpaMode, Option<BpaExclusion>) -> bool,
         why: impl Fn(BpaMode) -> String,
     ) -> BpaEffect {
-        if self.block_public_access.is_empty() && self.bpa_updating.is_empty() {
+        if self.block_public_access.is_empty() {
             return BpaEffect::Pass;
         }
         let (mode, updating) = self.bpa_mode(subnet, vpc);

@@ -11,8 +11,6 @@ use std::collections::BTreeMap;
 
 use super::{finding_fingerprint, Severity, Threshold};
 use crate::analysis::{Exposure, Report, Source, Status, SENSITIVE_PORTS};
-use std::ops::Not;
-
 use crate::engine::packet::{Dim, PBox, PacketSet};
 use crate::engine::query::{self, Traffic};
 use crate::findings::Finding;
@@ -148,11 +146,10 @@ fn sensitive(t: &[Traffic]) -> bool {
         .iter()
         .map(|p| (*p as u128, *p as u128))
         .collect();
-    coverage(t)
+    !coverage(t)
         .restrict(Dim::Proto, &[(6, 6), (17, 17)])
         .restrict(Dim::DstPort, &crate::engine::packet::merge(ports))
         .is_empty()
-        .not()
 }
 
 fn state(e: &Exposure) -> ExposureState {

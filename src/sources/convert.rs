@@ -1168,42 +1168,31 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 ),
             );
         }
-        let net = |cx: &mut Ctx, given: Option<&String>, all: &str| -> Vec<IpNet> {
-            let parsed = given.and_then(|c| cx.cidr(&f, &v.vpn_connection_id, c));
-            vec![parsed.unwrap_or_else(|| all.parse().expect("a valid network"))]
+        let (local, remote, all) = match o {
+            Some(o) if ipv6 => (
+                &o.local_ipv6_network_cidr,
+                &o.remote_ipv6_network_cidr,
+                "::/0",
+            ),
+            Some(o) => (
+                &o.local_ipv4_network_cidr,
+                &o.remote_ipv4_network_cidr,
+                "0.0.0.0/0",
+            ),
+            None => (&None, &None, "0.0.0.0/0"),
         };
-        let (local_nets, remote_nets) = if ipv6 {
-            (
-                net(
-                    &mut cx,
-                    o.and_then(|o| o.local_ipv6_network_cidr.as_ref()),
-                    "::/0",
-                ),
-                net(
-                    &mut cx,
-                    o.and_then(|o| o.remote_ipv6_network_cidr.as_ref()),
-                    "::/0",
-                ),
-            )
-        } else {
-            (
-                net(
-                    &mut cx,
-                    o.and_then(|o| o.local_ipv4_network_cidr.as_ref()),
-                    "0.0.0.0/0",
-                ),
-                net(
-                    &mut cx,
-                    o.and_then(|o| o.remote_ipv4_network_cidr.as_ref()),
-                    "0.0.0.0/0",
-                ),
-            )
+        let mut net = |given: &Option<String>| -> IpNet {
+            given
+                .as_deref()
+                .and_then(|c| cx.cidr(&f, &v.vpn_connection_id, c))
+                .unwrap_or_else(|| all.parse().expect("a valid network"))
         };
+        let (local_net, remote_net) = (net(local), net(remote));
         m.vpn_connections.insert(
             v.vpn_connection_id.clone(),
             VpnConnection {
-                local_nets,
-                remote_nets,
+                local_net,
+                remote_net,
                 location: location(&f, None, None, None),
                 id: v.vpn_connection_id,
                 vpn_gateway_id: v.vpn_gateway_id,

@@ -1001,8 +1001,8 @@ impl Extend<'_> {
                 } else {
                     Vec::new()
                 },
-                local_nets: vec![cidr("0.0.0.0/0")],
-                remote_nets: vec![cidr("0.0.0.0/0")],
+                local_net: cidr("0.0.0.0/0"),
+                remote_net: cidr("0.0.0.0/0"),
                 tunnels_down: false,
             },
         );
@@ -1211,8 +1211,8 @@ impl Extend<'_> {
                 transit_gateway_id: Some(tgw.to_string()),
                 static_routes_only: self.rng.chance(0.5),
                 static_routes: Vec::new(),
-                local_nets: vec![cidr("0.0.0.0/0")],
-                remote_nets: vec![cidr("0.0.0.0/0")],
+                local_net: cidr("0.0.0.0/0"),
+                remote_net: cidr("0.0.0.0/0"),
                 tunnels_down: false,
             },
         );
