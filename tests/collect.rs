@@ -227,9 +227,28 @@ fn collects_a_two_region_estate_from_moto_and_answers_queries() {
         manifest["regions"],
         serde_json::json!(["eu-central-1", "eu-west-1"])
     );
+    // moto has no VPC Block Public Access API: those optional calls are `unavailable`, their
+    // files are not written, and the snapshot is complete all the same.
+    const OPTIONAL: [&str; 2] = [
+        "ec2:DescribeVpcBlockPublicAccessOptions",
+        "ec2:DescribeVpcBlockPublicAccessExclusions",
+    ];
     for c in calls(&manifest) {
-        assert_eq!(c["status"], "ok", "{c}");
+        if OPTIONAL.contains(&c["call"].as_str().unwrap_or_default()) {
+            assert_eq!(c["status"], "unavailable", "{c}");
+            assert!(c["error"].as_str().is_some_and(|e| !e.is_empty()), "{c}");
+        } else {
+            assert_eq!(c["status"], "ok", "{c}");
+        }
     }
+    assert!(!snap
+        .join("123456789012/eu-west-1/ec2-describe-vpc-block-public-access-exclusions.json")
+        .exists());
+    assert!(
+        stdout.contains("Optional calls that failed")
+            && stdout.contains("ec2:DescribeVpcBlockPublicAccessExclusions"),
+        "{stdout}"
+    );
     assert_eq!(
         call(
             &manifest,
@@ -580,7 +599,45 @@ fn paginated_calls_read_every_page() {
     );
     assert_eq!(manifest["status"], "complete", "{manifest}");
     expect("rds:DescribeDBInstances", 2, 2);
+    expect("ec2:DescribeVpcBlockPublicAccessOptions", 1, 1);
+    expect("ec2:DescribeVpcBlockPublicAccessExclusions", 2, 2);
     let region = snap.join(format!("{}/eu-west-1", stub::ACCOUNT));
+    // VPC Block Public Access, in the CLI's shapes, which the loader reads.
+    let options = read_json(&region.join("ec2-describe-vpc-block-public-access-options.json"));
+    assert_eq!(
+        options["VpcBlockPublicAccessOptions"]["InternetGatewayBlockMode"],
+        "block-bidirectional"
+    );
+    assert_eq!(
+        options["VpcBlockPublicAccessOptions"]["State"],
+        "update-complete"
+    );
+    let exclusions =
+        read_json(&region.join("ec2-describe-vpc-block-public-access-exclusions.json"));
+    let modes: Vec<(&str, &str)> = exclusions["VpcBlockPublicAccessExclusions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["ResourceArn"].as_str().unwrap(),
+                x["InternetGatewayExclusionMode"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        modes,
+        [
+            (
+                "arn:aws:ec2:eu-west-1:111122223333:vpc/vpc-1",
+                "allow-bidirectional"
+            ),
+            (
+                "arn:aws:ec2:eu-west-1:111122223333:subnet/subnet-2",
+                "allow-egress"
+            )
+        ]
+    );
     let vpcs = read_json(&region.join("ec2-describe-vpcs.json"));
     let ids: Vec<&str> = vpcs["Vpcs"]
         .as_array()

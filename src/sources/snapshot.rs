@@ -675,6 +675,34 @@ fn next_list<'de, A: MapAccess<'de>, T: DeserializeOwned + Send + 'static>(
     Ok(Box::new(map.next_value::<Vec<T>>()?))
 }
 
+/// The `pl-` id a bare prefix-list entries file is named after, wherever it stands in the
+/// name (`pl-0abc.json`, `entries-pl-0abc.json`, `get-managed-prefix-list-entries-pl-0abc.json`,
+/// `pl-0abc-entries.json`): `pl-` at the start or after a character that is not a letter or a
+/// digit, then the letters and digits after it (an id has no further dash). An id of hex digits
+/// is preferred to one of other letters (`my-pl-entries-pl-0abc.json` names `pl-0abc`).
+fn prefix_list_id_in_name(name: &str) -> Option<String> {
+    let mut candidates = name.match_indices("pl-").filter_map(|(at, _)| {
+        let before = name[..at].chars().next_back();
+        if before.is_some_and(|c| c.is_ascii_alphanumeric()) {
+            return None;
+        }
+        let rest = &name[at + 3..];
+        let len = rest
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(rest.len());
+        (len > 0).then(|| &name[at..at + 3 + len])
+    });
+    let first = candidates.next()?;
+    let hex = |id: &&str| id[3..].chars().all(|c| c.is_ascii_hexdigit());
+    Some(
+        std::iter::once(first)
+            .chain(candidates)
+            .find(hex)
+            .unwrap_or(first)
+            .to_string(),
+    )
+}
+
 /// Recognises a file by its top-level keys and takes what it holds.
 fn recognise<S: TopLevel>(ctx: &Arc<FileContext>, mut object: S) -> Result<FilePart, LoadError> {
     let mut part = FilePart::default();
@@ -685,12 +713,7 @@ fn recognise<S: TopLevel>(ctx: &Arc<FileContext>, mut object: S) -> Result<FileP
     }
     // A bare `get-managed-prefix-list-entries` result: {"Entries": [...]} named after its pl- id.
     if object.contains("Entries") && !object.contains("PrefixListId") {
-        let id = ctx
-            .name
-            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
-            .find(|p| p.starts_with("pl-"))
-            .map(str::to_string);
-        match id {
+        match prefix_list_id_in_name(&ctx.name) {
             Some(id) => {
                 let entries: Vec<wire::PrefixListEntry> = object.take(ctx, "Entries")?;
                 part.raw.keys_seen.insert("Entries");
@@ -930,6 +953,32 @@ fn tg_arn_from_name(name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bare_prefix_list_entries_are_named_by_the_id_anywhere_in_the_file_name() {
+        for (name, id) in [
+            ("pl-0123456789abcdef0.json", Some("pl-0123456789abcdef0")),
+            ("entries-pl-0123abcd.json", Some("pl-0123abcd")),
+            (
+                "get-managed-prefix-list-entries-pl-0123abcd.json",
+                Some("pl-0123abcd"),
+            ),
+            (
+                "ec2-get-managed-prefix-list-entries-pl-0123abcd.json",
+                Some("pl-0123abcd"),
+            ),
+            ("pl-0123abcd-entries.json", Some("pl-0123abcd")),
+            ("entries_pl-0123abcd.json", Some("pl-0123abcd")),
+            ("x.pl-0123abcd.json", Some("pl-0123abcd")),
+            ("pl-office.json", Some("pl-office")),
+            ("my-pl-entries-pl-0abc.json", Some("pl-0abc")),
+            ("apple-entries.json", None),
+            ("entries.json", None),
+            ("pl-.json", None),
+        ] {
+            assert_eq!(prefix_list_id_in_name(name).as_deref(), id, "{name}");
+        }
+    }
 
     /// A file of the repository (or any text), as the loader sees it.
     fn file(display: &str, contents: Vec<u8>) -> SnapshotFile {

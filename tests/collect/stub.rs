@@ -269,6 +269,15 @@ fn answer(
             _ => ec2(action, "<entrySet><item><cidr>198.51.100.0/24</cidr></item></entrySet>"),
         },
         ("2016-11-15", "DescribeRegions") => ec2(action, "<regionInfo><item><regionName>eu-west-1</regionName><regionEndpoint>ec2.eu-west-1.amazonaws.com</regionEndpoint></item><item><regionName>eu-west-3</regionName><regionEndpoint>ec2.eu-west-3.amazonaws.com</regionEndpoint></item></regionInfo>"),
+        // VPC Block Public Access: the region's options, and its exclusions in two pages.
+        ("2016-11-15", "DescribeVpcBlockPublicAccessOptions") => ec2(action, &format!("<vpcBlockPublicAccessOptions><awsAccountId>{ACCOUNT}</awsAccountId><awsRegion>{region}</awsRegion><state>update-complete</state><internetGatewayBlockMode>block-bidirectional</internetGatewayBlockMode></vpcBlockPublicAccessOptions>")),
+        ("2016-11-15", "DescribeVpcBlockPublicAccessExclusions") => {
+            let exclusion = |id: &str, arn: &str, mode: &str| format!("<item><exclusionId>{id}</exclusionId><internetGatewayExclusionMode>{mode}</internetGatewayExclusionMode><resourceArn>arn:aws:ec2:{region}:{ACCOUNT}:{arn}</resourceArn><state>create-complete</state></item>");
+            match token {
+                "" => ec2(action, &format!("<vpcBlockPublicAccessExclusionSet>{}</vpcBlockPublicAccessExclusionSet><nextToken>x2</nextToken>", exclusion("exclusion-1", "vpc/vpc-1", "allow-bidirectional"))),
+                _ => ec2(action, &format!("<vpcBlockPublicAccessExclusionSet>{}</vpcBlockPublicAccessExclusionSet>", exclusion("exclusion-2", "subnet/subnet-2", "allow-egress"))),
+            }
+        }
         ("2016-11-15", _) => ec2(action, ""),
         // ELBv2: load balancers in two pages, listeners in two pages per load balancer.
         ("2015-12-01", "DescribeLoadBalancers") => {

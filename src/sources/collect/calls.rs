@@ -99,6 +99,7 @@ impl Ctx {
             pages,
             error,
             skipped: false,
+            optional: false,
         }
     }
 }
@@ -776,6 +777,7 @@ pub(crate) async fn collect_region(
             ((record, sets), rules)
         }
     };
+    let bpa = block_public_access(&ctx, ec2);
     let (
         entries,
         routes,
@@ -784,6 +786,7 @@ pub(crate) async fn collect_region(
         classic_attributes,
         health,
         tg_attributes,
+        bpa,
     ) = tokio::join!(
         entries,
         routes,
@@ -791,8 +794,13 @@ pub(crate) async fn collect_region(
         lb_attributes,
         classic_attributes,
         health,
-        tg_attributes
+        tg_attributes,
+        bpa
     );
+    for (record, file) in bpa {
+        records.push(record);
+        files.extend(file);
+    }
 
     // One file per prefix list, as `get-managed-prefix-list-entries` prints it (wrapped with its id).
     let (record, sets) = entries;
@@ -875,6 +883,119 @@ pub(crate) async fn collect_region(
     };
     progress.region_done(&result);
     result
+}
+
+/// The region's VPC Block Public Access options and exclusions
+/// (`DescribeVpcBlockPublicAccessOptions`, `DescribeVpcBlockPublicAccessExclusions`), one file
+/// each. Both are optional: without them the loader takes the mode from the VPC records and
+/// answers `unknown` whatever an exclusion could decide, so a failure (an endpoint without the
+/// API, such as moto; a policy without the actions) loses no data and leaves the snapshot
+/// complete: the manifest says `unavailable`, with the error, and no file is written. One retry
+/// at most for the same reason.
+async fn block_public_access(
+    ctx: &Ctx,
+    ec2: aws_sdk_ec2::Client,
+) -> Vec<(CallRecord, Option<OutFile>)> {
+    let once_more = || {
+        aws_sdk_ec2::config::Builder::default()
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(2))
+    };
+    let options = {
+        let ec2 = ec2.clone();
+        async move {
+            let out = ec2
+                .describe_vpc_block_public_access_options()
+                .customize()
+                .config_override(once_more())
+                .send()
+                .await
+                .map_err(|e| sdk_error_text(&e))?;
+            let options = out
+                .vpc_block_public_access_options()
+                .map_or_else(|| json!({}), ToJson::to_json);
+            Ok((json!({ "VpcBlockPublicAccessOptions": options }), 1, 1))
+        }
+    };
+    let exclusions = async move {
+        let mut items = Vec::new();
+        let mut pages = 0;
+        let mut token: Option<String> = None;
+        loop {
+            let out = ec2
+                .describe_vpc_block_public_access_exclusions()
+                .set_next_token(token.clone())
+                .customize()
+                .config_override(once_more())
+                .send()
+                .await
+                .map_err(|e| sdk_error_text(&e))?;
+            pages += 1;
+            items.extend(
+                out.vpc_block_public_access_exclusions()
+                    .iter()
+                    .map(ToJson::to_json),
+            );
+            match out.next_token().filter(|t| !t.is_empty()) {
+                Some(t) if token.as_deref() == Some(t) => {
+                    return Err(format!("the API returned the page token {t} twice"))
+                }
+                Some(t) => token = Some(t.to_string()),
+                None => break,
+            }
+        }
+        let n = items.len();
+        Ok((json!({ "VpcBlockPublicAccessExclusions": items }), n, pages))
+    };
+    let (options, exclusions) = tokio::join!(
+        optional_call(
+            ctx,
+            "ec2:DescribeVpcBlockPublicAccessOptions",
+            "",
+            "ec2-describe-vpc-block-public-access-options.json",
+            options
+        ),
+        optional_call(
+            ctx,
+            "ec2:DescribeVpcBlockPublicAccessExclusions",
+            "VpcBlockPublicAccessExclusions",
+            "ec2-describe-vpc-block-public-access-exclusions.json",
+            exclusions
+        ),
+    );
+    vec![options, exclusions]
+}
+
+/// Runs one optional call within the global bound: its record (`optional`, so a failure does
+/// not make the snapshot partial) and, when it succeeded, its file.
+async fn optional_call(
+    ctx: &Ctx,
+    call: &'static str,
+    kind: &'static str,
+    file: &'static str,
+    fut: impl Future<Output = Answer>,
+) -> (CallRecord, Option<OutFile>) {
+    ctx.progress.add_calls(1);
+    let answer = {
+        let _permit = ctx
+            .limit
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        fut.await
+    };
+    let (mut record, file) = match answer {
+        Ok((doc, items, pages)) => (
+            ctx.record(call, kind, items, pages, None),
+            Some(OutFile {
+                name: file.to_string(),
+                doc,
+            }),
+        ),
+        Err(e) => (ctx.record(call, kind, 0, 0, Some(e)), None),
+    };
+    record.optional = true;
+    ctx.progress.call_done(&record);
+    (record, file)
 }
 
 /// The listeners whose rules are collected: those of application and network load balancers

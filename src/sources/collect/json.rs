@@ -125,6 +125,12 @@ macro_rules! enums {
 enums!(
     ec2::VpcState,
     ec2::BlockPublicAccessMode,
+    ec2::InternetGatewayBlockMode,
+    ec2::InternetGatewayExclusionMode,
+    ec2::VpcBlockPublicAccessState,
+    ec2::VpcBlockPublicAccessExclusionState,
+    ec2::VpcBlockPublicAccessExclusionsAllowed,
+    ec2::ManagedBy,
     ec2::TunnelInsideIpVersion,
     ec2::VpcCidrBlockStateCode,
     ec2::SubnetCidrBlockStateCode,
@@ -198,6 +204,27 @@ to_json! {
         "BlockPublicAccessStates" => block_public_access_states,
     }
     ec2::BlockPublicAccessStates { "InternetGatewayBlockMode" => internet_gateway_block_mode }
+    ec2::VpcBlockPublicAccessOptions {
+        "AwsAccountId" => aws_account_id,
+        "AwsRegion" => aws_region,
+        "State" => state,
+        "InternetGatewayBlockMode" => internet_gateway_block_mode,
+        "Reason" => reason,
+        "LastUpdateTimestamp" => last_update_timestamp,
+        "ManagedBy" => managed_by,
+        "ExclusionsAllowed" => exclusions_allowed,
+    }
+    ec2::VpcBlockPublicAccessExclusion {
+        "ExclusionId" => exclusion_id,
+        "InternetGatewayExclusionMode" => internet_gateway_exclusion_mode,
+        "ResourceArn" => resource_arn,
+        "State" => state,
+        "Reason" => reason,
+        "CreationTimestamp" => creation_timestamp,
+        "LastUpdateTimestamp" => last_update_timestamp,
+        "DeletionTimestamp" => deletion_timestamp,
+        "Tags" => tags,
+    }
     ec2::VpcCidrBlockAssociation {
         "AssociationId" => association_id,
         "CidrBlock" => cidr_block,

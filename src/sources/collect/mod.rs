@@ -158,6 +158,22 @@ pub(crate) struct CallRecord {
     /// DescribeLoadBalancers failed): no file is written, so the loader does not read
     /// "none" where the truth is unknown.
     pub skipped: bool,
+    /// What the call collects refines answers the loader otherwise gives as `unknown` (VPC
+    /// Block Public Access exclusions): its failure is recorded as `unavailable` and does not
+    /// make the snapshot partial.
+    pub optional: bool,
+}
+
+impl CallRecord {
+    /// A failure that makes the snapshot partial.
+    pub fn failed(&self) -> bool {
+        self.error.is_some() && !self.optional
+    }
+
+    /// An optional call that failed: recorded, nothing written, the snapshot stays complete.
+    pub fn unavailable(&self) -> bool {
+        self.error.is_some() && self.optional
+    }
 }
 
 /// A file of the snapshot, relative to its account/region folder.
@@ -257,6 +273,7 @@ pub fn run(opts: &CollectOptions) -> Result<CollectOutcome, CollectError> {
     let failures: Vec<String> = manifest
         .calls
         .iter()
+        .filter(|c| c.failed())
         .filter_map(|c| {
             c.error
                 .as_ref()
@@ -374,7 +391,9 @@ impl Manifest {
                     "call": c.call,
                     "items": c.items,
                     "pages": c.pages,
-                    "status": if c.error.is_some() {
+                    "status": if c.unavailable() {
+                        "unavailable"
+                    } else if c.error.is_some() {
                         "failed"
                     } else if c.skipped {
                         "skipped"
@@ -579,6 +598,7 @@ async fn collect_account(
                 None => error,
             }),
             skipped: false,
+            optional: false,
         };
         progress.call_done(&record);
         AccountResult::Failed(record)
@@ -607,6 +627,7 @@ async fn collect_account(
         pages: 1,
         error: None,
         skipped: false,
+        optional: false,
     });
     let regions = if all_regions {
         progress.add_calls(1);
@@ -632,6 +653,7 @@ async fn collect_account(
                     pages: 1,
                     error: None,
                     skipped: false,
+                    optional: false,
                 });
                 names
             }
@@ -645,6 +667,7 @@ async fn collect_account(
                     pages: 0,
                     error: Some(calls::sdk_error_text(&e)),
                     skipped: false,
+                    optional: false,
                 };
                 progress.call_done(&record);
                 return AccountResult::Failed(record);
@@ -696,7 +719,7 @@ fn summary(
 ) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
-    let failed = calls.iter().filter(|c| c.error.is_some()).count();
+    let failed = calls.iter().filter(|c| c.failed()).count();
     let _ = writeln!(
         out,
         "{} snapshot written to {} in {:.1} s ({} calls{})",
@@ -729,7 +752,7 @@ fn summary(
             .filter(|c| !c.kind.is_empty())
             .map(|c| c.items)
             .sum();
-        let bad = r.calls.iter().filter(|c| c.error.is_some()).count();
+        let bad = r.calls.iter().filter(|c| c.failed()).count();
         let _ = writeln!(
             out,
             "  {} {:<16} {:>7} resources, {:>3} calls{}, {:.1} s",
@@ -750,7 +773,25 @@ fn summary(
             out,
             "\nFailed calls (recorded in manifest.json; the snapshot is marked partial):"
         );
-        for c in calls.iter().filter(|c| c.error.is_some()) {
+        for c in calls.iter().filter(|c| c.failed()) {
+            let _ = writeln!(
+                out,
+                "  {} {} {}: {}",
+                c.account,
+                c.region,
+                c.call,
+                c.error.as_deref().unwrap_or_default()
+            );
+        }
+    }
+    let unavailable: Vec<&CallRecord> = calls.iter().filter(|c| c.unavailable()).collect();
+    if !unavailable.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nOptional calls that failed (recorded in manifest.json as `unavailable`; the snapshot \
+             stays complete, and what they would decide is answered `unknown`):"
+        );
+        for c in unavailable {
             let _ = writeln!(
                 out,
                 "  {} {} {}: {}",

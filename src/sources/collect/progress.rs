@@ -47,8 +47,13 @@ impl Progress {
             b.set_message(format!("{} {} {}", r.account, r.region, r.call));
         }
         if let Some(e) = &r.error {
+            let what = if r.optional {
+                "unavailable (optional)"
+            } else {
+                "failed"
+            };
             self.line(&format!(
-                "failed: {} {} {}: {e}",
+                "{what}: {} {} {}: {e}",
                 r.account, r.region, r.call
             ));
         }
@@ -56,7 +61,7 @@ impl Progress {
 
     /// An account/region finished.
     pub fn region_done(&self, r: &RegionResult) {
-        let failed = r.calls.iter().filter(|c| c.error.is_some()).count();
+        let failed = r.calls.iter().filter(|c| c.failed()).count();
         let resources: usize = r
             .calls
             .iter()
