@@ -668,6 +668,8 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
             }
         }
     }
+    // (Not what only the estate's own addresses would send: no internet client holds them.)
+    let own = query::estate_addresses(m, idx);
     let admits: HashMap<(&[String], bool), PacketSet> = probes
         .into_par_iter()
         .map(|(groups, v4)| {
@@ -675,7 +677,7 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
             let probe = PacketSet::from_box(PBox::FULL).restrict(Dim::Src, space);
             let ok =
                 filters::security_groups(m, idx, groups, SgDirection::Ingress, &probe, &[], None).0;
-            ((groups, v4), ok)
+            ((groups, v4), query::from_internet_clients(&ok, &own))
         })
         .collect();
     // Latent: what the security groups alone would admit from that source.
@@ -747,6 +749,12 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
     if apps.iter().any(|a| a.kind == OwnerKind::TransitGateway) {
         assumptions.push(
             "transit gateway attachments' own network interfaces are not destinations in this report: they carry traffic through the gateway and host nothing, and what AWS does with traffic addressed to them is not modelled (`exposure query` answers `unknown`)"
+                .into(),
+        );
+    }
+    if apps.iter().any(|a| a.kind == OwnerKind::GwlbEndpoint) {
+        assumptions.push(
+            "Gateway Load Balancer endpoints' own network interfaces are not destinations in this report: they hand what routes send them to their Gateway Load Balancer and host nothing, and what AWS does with traffic addressed to them is not modelled (`exposure query` answers `unknown`)"
                 .into(),
         );
     }

@@ -470,3 +470,103 @@ fn report_names_the_undecided_paths_it_leaves_out() {
     let demo: serde_json::Value = serde_json::from_str(&analyze("json")).unwrap();
     assert!(!assumes(&demo, &["ends in `unknown`"]));
 }
+
+/// The internet's clients hold none of the estate's own addresses: a group admitting only the
+/// VPC's NAT gateway's Elastic IP, or only the VPC's own IPv6 block, gives no internet
+/// exposure, effective or latent, and no finding that the internet gets in (before: effective
+/// with a medium `public-subnet-non-lb`; latent `NO_RETURN_ROUTE` with a low finding).
+#[test]
+fn the_estate_s_own_addresses_are_not_internet_clients() {
+    for fixture in [
+        "internet-source-estate-nat-eip",
+        "internet-source-vpc-own-ipv6",
+    ] {
+        let v = analyze_fixture(fixture);
+        let internet: Vec<&serde_json::Value> = v["exposures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| {
+                e["source"]
+                    .as_str()
+                    .is_some_and(|s| s.starts_with("internet"))
+            })
+            .collect();
+        assert!(internet.is_empty(), "{fixture}: {internet:?}");
+        for f in v["findings"].as_array().unwrap() {
+            let message = f["message"].as_str().unwrap();
+            assert!(
+                !message.contains("reaches it directly today")
+                    && !message.contains("admit internet traffic"),
+                "{fixture}: {message}"
+            );
+        }
+    }
+}
+
+/// `public-subnet-non-lb` judges each interface by its own exposure: of two instances of one
+/// application, the one without a public address is not "reached directly today" because its
+/// sibling is (it was, medium).
+#[test]
+fn the_public_subnet_finding_judges_each_interface() {
+    let v = analyze_fixture("public-subnet-finding-per-interface");
+    let by_eni = |eni: &str| -> (String, String) {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| {
+                f["code"] == "public-subnet-non-lb"
+                    && f["resources"].as_array().unwrap().iter().any(|r| r == eni)
+            })
+            .map(|f| {
+                (
+                    f["severity"].as_str().unwrap().to_string(),
+                    f["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .unwrap_or_else(|| panic!("no finding for {eni}"))
+    };
+    let (severity, message) = by_eni("eni-pub");
+    assert_eq!(severity, "medium");
+    assert!(message.contains("reaches it directly today"), "{message}");
+    let (severity, message) = by_eni("eni-nopub");
+    assert_eq!(severity, "low");
+    assert!(
+        message.contains("only routing or a missing public address"),
+        "{message}"
+    );
+}
+
+/// A Gateway Load Balancer serves no listener at its own addresses: no application reaches it
+/// in the report (it was "tcp all ports, effective"), and the report says its traffic is not
+/// modelled.
+#[test]
+fn a_gateway_load_balancer_is_no_destination_in_the_report() {
+    let v = analyze_fixture("gwlb-not-a-listener-service");
+    let gwlb = v["applications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "gwlb1")
+        .map(|a| a["id"].as_str().unwrap().to_string())
+        .expect("gwlb1 is an application");
+    assert!(
+        !v["exposures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["target"] == gwlb.as_str()),
+        "{}",
+        v["exposures"]
+    );
+    assert!(
+        v["assumptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a.as_str().unwrap().contains("is a Gateway Load Balancer")),
+        "{}",
+        v["assumptions"]
+    );
+}

@@ -178,6 +178,9 @@ struct Env<'a> {
     listeners: Vec<&'a Listener>,
     /// (node, listener) → what the node forwards to its targets.
     forwards: &'a HashMap<(&'a str, u32), Forward>,
+    /// The estate's own internet addresses ([`super::query::estate_addresses`]): no internet
+    /// client sends from them.
+    own: Vec<Interval>,
 }
 
 /// Who a box of arriving packets comes from.
@@ -851,10 +854,33 @@ pub fn compute(
     // here and the report says why (a query answers `unknown` for what would get through).
     let mut unsettled = Unknowns::new();
     for c in infos.iter_mut() {
+        // An endpoint that carries nothing takes nothing; one not yet settled takes nothing
+        // here and the report says why (a query answers `unknown`). A class is one endpoint's
+        // interfaces in one subnet (`analysis::application_key`).
+        if let Some(a) = c
+            .hosts
+            .first()
+            .and_then(|h| walk::endpoint_availability(m, h))
+        {
+            c.serves = Some(&[]);
+            if let walk::Availability::Unsettled(why) = a {
+                let clients = format!("the clients of {}", c.hosts[0].name);
+                unsettled.entry(why).or_default().insert(clients);
+            }
+        }
         if let Some(lb) = c.lb {
             if let Some(state) = &lb.unsettled {
                 unsettled
                     .entry(walk::lb_unsettled(lb, state))
+                    .or_default()
+                    .insert(format!("the clients of {}", lb.name));
+                continue;
+            }
+            // A Gateway Load Balancer serves no listener at its own addresses (a query naming
+            // it answers `unknown`, [`walk::gwlb_unknown`]).
+            if lb.kind == LbKind::Gateway {
+                unsettled
+                    .entry(walk::gwlb_unknown(lb))
                     .or_default()
                     .insert(format!("the clients of {}", lb.name));
                 continue;
@@ -916,6 +942,7 @@ pub fn compute(
         senders: &senders,
         listeners,
         forwards: &forwards,
+        own: super::query::estate_addresses(m, idx),
     };
     let mut out: Vec<Reach> = Vec::new();
     let mut lb_out = LbOut::default();
@@ -952,6 +979,9 @@ pub fn compute(
             w.deliveries,
         ));
     }
+    // The estate's own internet addresses: no internet client holds them (what only they
+    // would get through is not the internet's, [`query::from_internet_clients`]).
+    let own = &env.own;
     for (origin, space, deliveries) in &outside {
         let resolver = Resolver::Outside(origin.clone(), space.clone());
         let internet = matches!(origin, Origin::InternetV4 | Origin::InternetV6);
@@ -973,6 +1003,14 @@ pub fn compute(
                 } else {
                     d.set.clone()
                 };
+                let x = if internet {
+                    super::query::from_internet_clients(&x, own)
+                } else {
+                    x
+                };
+                if x.is_empty() {
+                    continue;
+                }
                 let mut acc = DestAcc::default();
                 env.deliver(&resolver, ci, addrs, &x, &mut ctx, &mut acc, &mut lb_out);
                 out.extend(acc.finish(ci, dc.serves, &env.listeners, &mut ctx.interned));
@@ -1575,8 +1613,15 @@ impl<'a> Env<'a> {
             if preserved.is_empty() {
                 continue;
             }
-            // The target sees the clients' own addresses: credit each box to its senders.
+            // The target sees the clients' own addresses: credit each box to its senders
+            // (none of the internet's that only the estate's own addresses make).
             let got = preserved.intersect(&r.client);
+            let got = match &r.resolver {
+                Resolver::Outside(Origin::InternetV4 | Origin::InternetV6, _) => {
+                    super::query::from_internet_clients(&got, &self.own)
+                }
+                _ => got,
+            };
             let mut by_origin: Vec<(Origin, Vec<PBox>)> = Vec::new();
             for b in got.boxes() {
                 let Some(o) = self.resolve(&r.resolver, b.get(Dim::Src), ctx) else {
@@ -1643,6 +1688,13 @@ impl<'a> Env<'a> {
         if !owner.filtered {
             return 0;
         }
+        // Transit gateway referencing does not work for PrivateLink endpoints (§1.3): what
+        // reaches an interface endpoint through a gateway matches the references to its own
+        // VPC's groups only, as through a gateway that carries none.
+        let way = match way {
+            Way::Other if inbound && owner.kind == OwnerKind::VpcEndpoint => Way::Bare,
+            way => way,
+        };
         let key = (
             owner.set_id,
             peer.set_id,

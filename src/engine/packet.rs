@@ -591,6 +591,13 @@ impl PackedBox {
     }
 }
 
+/// Whether `iv` lies within one interval of `merged` (sorted, disjoint, adjacent ones joined:
+/// [`merge`]).
+pub fn covered(iv: Interval, merged: &[Interval]) -> bool {
+    let i = merged.partition_point(|m| m.1 < iv.0);
+    merged.get(i).is_some_and(|m| m.0 <= iv.0 && iv.1 <= m.1)
+}
+
 /// The values outside merged, sorted intervals (as [`merge`] returns them), as intervals.
 pub fn complement(merged: &[Interval]) -> Vec<Interval> {
     let mut gaps = Vec::new();

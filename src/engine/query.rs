@@ -699,6 +699,21 @@ fn complement(space: &[Interval]) -> Vec<Interval> {
 /// come back into the estate, which a question about reaching the internet is not about
 /// (their blockers, a NAT gateway refusing inbound flows say, would only mislead).
 fn outside_estate(m: &Model, idx: &Index, space: &[Interval]) -> Vec<Interval> {
+    let own = estate_addresses(m, idx);
+    if own.is_empty() {
+        return space.to_vec();
+    }
+    PacketSet::from_box(PBox::FULL.with(Dim::Dst, packet::ALL_ADDRS))
+        .restrict(Dim::Dst, space)
+        .exclude(Dim::Dst, &own)
+        .project(Dim::Dst)
+}
+
+/// The estate's own internet addresses, which no internet client holds (sorted, merged): its
+/// public IPv4 addresses (interfaces' public and Elastic IPs, NAT gateways' Elastic IPs: an
+/// Elastic IP is the account's until released, EC2 `AllocateAddress`; a public address is the
+/// interface's while it holds it, §4.6) and its VPCs' IPv6 blocks (routed to the VPC, §4.4).
+pub fn estate_addresses(m: &Model, idx: &Index) -> Vec<Interval> {
     let public_v4 = idx
         .public
         .keys()
@@ -708,20 +723,28 @@ fn outside_estate(m: &Model, idx: &Index, space: &[Interval]) -> Vec<Interval> {
                 .iter()
                 .map(|a| packet::encode(std::net::IpAddr::V4(*a)))
         }));
-    // The estate's IPv6 addresses too: its VPCs' blocks (routed locally, not to the internet).
     let v6 = m.vpcs.values().flat_map(|v| {
         v.cidrs_v6
             .iter()
             .flat_map(|c| net_intervals(&IpNet::V6(*c)))
     });
-    let own = packet::merge(public_v4.map(|a| (a, a)).chain(v6).collect());
+    packet::merge(public_v4.map(|a| (a, a)).chain(v6).collect())
+}
+
+/// `set` without its boxes whose sources are all estate addresses (`own`, sorted and merged,
+/// [`estate_addresses`]): what internet clients send (a box that also holds other sources is
+/// kept whole; the verdict depends on those).
+pub fn from_internet_clients(set: &PacketSet, own: &[Interval]) -> PacketSet {
     if own.is_empty() {
-        return space.to_vec();
+        return set.clone();
     }
-    PacketSet::from_box(PBox::FULL.with(Dim::Dst, packet::ALL_ADDRS))
-        .restrict(Dim::Dst, space)
-        .exclude(Dim::Dst, &own)
-        .project(Dim::Dst)
+    set.map_boxes(|b| {
+        if packet::covered(b.get(Dim::Src), own) {
+            Vec::new()
+        } else {
+            vec![*b]
+        }
+    })
 }
 
 /// The parts of `ivs` inside `space`.
@@ -843,15 +866,13 @@ fn ask_from(
             });
         }
     }
-    // A transit gateway attachment's interface hosts nothing: a VPC, subnet, group, tag or CIDR
-    // as the destination is its other members (named alone, it is `unknown`: `walk`).
+    // A transit gateway attachment's or GWLB endpoint's interface hosts nothing: a VPC, subnet,
+    // group, tag or CIDR as the destination is its other members (named alone, it is
+    // `unknown`: `walk`).
     let mut dst = dst;
     if let Endpoint::Hosts(ids, _) = &mut dst {
-        let hosts_something = |id: &String| {
-            idx.hosts
-                .get(id)
-                .is_none_or(|h| h.kind != OwnerKind::TransitGateway)
-        };
+        let hosts_something =
+            |id: &String| idx.hosts.get(id).is_none_or(|h| !h.kind.hosts_nothing());
         if names_container(m, idx, &req.to) && ids.iter().any(hosts_something) {
             ids.retain(hosts_something);
         }
@@ -1191,13 +1212,14 @@ fn run_resolved_as(
         Endpoint::Address(ivs) => {
             goal.external = true;
             // The interfaces whose private addresses, or public ones (§8), are inside (a transit
-            // gateway attachment's only when its address is asked for alone: it hosts nothing).
+            // gateway attachment's or GWLB endpoint's only when its address is asked for alone:
+            // it hosts nothing).
             let one = is_one_address(&req.to);
             let inside = |p: &Interval| ivs.iter().any(|i| i.0 <= p.0 && p.1 <= i.1);
             for h in idx
                 .hosts
                 .values()
-                .filter(|h| one || h.kind != OwnerKind::TransitGateway)
+                .filter(|h| one || !h.kind.hosts_nothing())
             {
                 let held = if h.virtual_node {
                     // A load-balancer node known only from its load balancer holds one address
@@ -1688,6 +1710,49 @@ fn run_resolved_as(
         }
         outcomes.extend(w.outcomes);
     }
+    // The internet's clients do not hold the estate's own addresses: what only those get
+    // through (a rule admitting the estate's NAT gateway's Elastic IP) is not the internet's
+    // (the estate's hosts reach it themselves, a query from them says so). The blockers of
+    // the other clients stand.
+    if matches!(src, Endpoint::Internet(_)) {
+        let own = estate_addresses(m, idx);
+        for o in outcomes.iter_mut() {
+            if matches!(o.ending, Ending::Blocked) {
+                continue;
+            }
+            let clients = match &o.lb_clients {
+                Some(clients) => clients.clone(),
+                None => o.set.project(Dim::Src),
+            };
+            let only_estate = match &o.lb_clients {
+                Some(clients) => clients.iter().all(|c| packet::covered(*c, &own)),
+                None => {
+                    let kept = from_internet_clients(&o.set, &own);
+                    let none = kept.is_empty();
+                    if !none {
+                        o.set = kept;
+                    }
+                    none
+                }
+            };
+            if only_estate {
+                let component = o
+                    .hops
+                    .last()
+                    .map(|h| h.component.clone())
+                    .unwrap_or_default();
+                o.blocks.push(Block {
+                    component,
+                    code: "ESTATE_ADDRESSES_ONLY",
+                    detail: format!(
+                        "only the estate's own addresses get through ({}), which no internet client holds: an Elastic IP or public address is the account's, a VPC's IPv6 block is routed to the VPC (ask from the estate's hosts instead)",
+                        walk::describe_addrs(&clients)
+                    ),
+                });
+                o.ending = Ending::Blocked;
+            }
+        }
+    }
     let mut answer = assemble(m, req, outcomes);
     // §0: a packet's source and destination are of one family; nothing here is (the load
     // balancers on the way named, when theirs is the other family).
@@ -1889,8 +1954,23 @@ fn legs_to_albs(m: &Model, idx: &Index, albs: &BTreeSet<&str>, internet_source: 
         // every listener for nothing was a few per cent of a large estate's report.)
         return out;
     }
+    // And those whose `ip` targets are the nodes of one of them (a load balancer in front of
+    // another by its nodes' addresses; the walk answers `unknown` there too).
+    let nodes: Vec<Interval> = packet::merge(
+        albs.iter()
+            .flat_map(|arn| idx.lb_hosts(arn))
+            .filter(|h| !h.virtual_node)
+            .flat_map(|h| h.private.iter().copied())
+            .collect(),
+    );
+    let node_target = |x: &Target| {
+        x.id.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| packet::covered(packet::addr_interval(ip), &nodes))
+    };
     out.extend(legs_through_listeners(m, idx, internet_source, |tg| {
-        tg.target_type == TargetType::Alb && tg.targets.iter().any(|x| albs.contains(x.id.as_str()))
+        (tg.target_type == TargetType::Alb
+            && tg.targets.iter().any(|x| albs.contains(x.id.as_str())))
+            || (tg.target_type == TargetType::Ip && tg.targets.iter().any(node_target))
     }));
     out
 }

@@ -2492,6 +2492,9 @@ impl<'m> Walker<'m> {
                             return self.block(t, vpce, "PEERING_TRANSIT_NOT_SUPPORTED", format!("traffic that arrived over a peering connection or VPN cannot use gateway endpoint {vpce}"), set);
                         }
                         let set = self.cross_out(subnet_id, set, &mut t);
+                        if let Some(state) = &self.m.vpc_endpoints[vpce].unsettled {
+                            t.undecided.get_or_insert(format!("{vpce} is {state}: whether the endpoint carries traffic yet is not known (it does once available)"));
+                        }
                         let service = self.m.vpc_endpoints[vpce].service_name.clone();
                         Self::hop(&mut t, vpce, "gateway-endpoint", &service, format!("to {service}"), false);
                         if self.goal.gateways.contains(vpce) {
@@ -5208,13 +5211,19 @@ impl<'m> Walker<'m> {
     /// Destination security groups, then arrival.
     fn arrive_checked(&mut self, h: &'m Host, set: PacketSet, mut t: Trace) {
         let mut set = set;
-        if h.kind == OwnerKind::TransitGateway {
+        if h.kind.hosts_nothing() {
             // A transit gateway attachment's interface is the gateway's way in and out of the
-            // subnet (§6.2, §7): it hosts nothing, and what AWS does with packets addressed to
-            // the interface itself is not documented. Anything that would arrive is `unknown`
+            // subnet (§6.2, §7), a GWLB endpoint's hands what routes send it to its Gateway Load
+            // Balancer: they host nothing, and what AWS does with packets addressed to the
+            // interface itself is not documented. Anything that would arrive is `unknown`
             // (checks on the way still block it).
+            let what = if h.kind == OwnerKind::TransitGateway {
+                "a transit gateway attachment's network interface"
+            } else {
+                "a Gateway Load Balancer endpoint's network interface (a route target that hands what it is sent to its Gateway Load Balancer)"
+            };
             t.undecided.get_or_insert(format!(
-                "{} is a transit gateway attachment's network interface: what AWS does with traffic addressed to the interface itself is not modelled",
+                "{} is {what}: what AWS does with traffic addressed to the interface itself is not modelled",
                 h.name
             ));
         }
@@ -5235,11 +5244,14 @@ impl<'m> Walker<'m> {
             // whatever their source address (§1.3, §7). Others match the references the way
             // they came carries (a client address a load balancer preserved: as before it,
             // any way).
+            // Transit gateway referencing does not work for PrivateLink endpoints (§1.3): an
+            // interface endpoint matches, besides a peering's, the references to its own VPC's
+            // groups only.
             let refs = (!t.via_igw && !t.via_vgw && !t.outside_client).then_some(if t.preserved {
                 Way::Any
             } else if t.via_peering {
                 Way::Peering
-            } else if t.via_bare_tgw {
+            } else if t.via_bare_tgw || h.kind == OwnerKind::VpcEndpoint {
                 Way::Bare
             } else {
                 Way::Other
@@ -5331,6 +5343,65 @@ impl<'m> Walker<'m> {
             if !in_goal && via_listener.is_none() {
                 return;
             }
+            // Another load balancer forwarded to this one's node (an `ip` target on its
+            // address): what this one then does with it (which listener, from which address)
+            // is not modelled, as for an ALB target of an NLB; `unknown` where this load
+            // balancer, or what it forwards to, is asked about.
+            let entered_lb = via_listener
+                .as_ref()
+                .and_then(|e| m.listeners.get(e))
+                .map(|l| l.lb_arn.as_str());
+            if t.forwarded && entered_lb.is_some_and(|arn| arn != lb.arn) {
+                if in_goal || self.alb_leads_to_goal(lb) {
+                    let outer = entered_lb
+                        .and_then(|arn| m.load_balancers.get(arn))
+                        .map_or("a load balancer", |o| o.name.as_str());
+                    let why = format!(
+                        "{outer} forwards to {} ({}, an `ip` target): a load balancer as another's target is not modelled",
+                        lb.name,
+                        describe_dst(&set)
+                    );
+                    self.finish(t, Ending::Unknown(why), set);
+                }
+                return;
+            }
+            if lb.kind == LbKind::Gateway {
+                // A Gateway Load Balancer takes the packets its endpoints (route targets) hand it
+                // and sends them to its appliances wrapped in GENEVE (UDP 6081): it serves no
+                // listener port at its own addresses, and forwards nothing addressed to it to
+                // its targets. Traffic addressed to it is not modelled: `unknown` when it is
+                // the destination, no way to its targets (Elastic Load Balancing, Gateway Load
+                // Balancers).
+                if via_listener.is_none() {
+                    t.undecided.get_or_insert(gwlb_unknown(lb));
+                    Self::hop(
+                        &mut t,
+                        &lb.arn,
+                        "load-balancer",
+                        &lb.name,
+                        "Gateway Load Balancer".into(),
+                        false,
+                    );
+                    self.finish(t, Ending::Reached, set);
+                }
+                return;
+            }
+            // An internal load balancer routes requests only from clients with access to its
+            // VPC (Elastic Load Balancing API reference, `CreateLoadBalancer` `Scheme`): not
+            // what the internet sends to its nodes' IPv6 addresses through an internet gateway
+            // (a query naming it answers the same before walking, `query`).
+            if t.via_igw && !lb.internet_facing {
+                return self.block(
+                    t,
+                    &lb.arn,
+                    "ELB_INTERNAL_SCHEME",
+                    format!(
+                        "{} is an internal load balancer: it takes requests only from clients with access to its VPC, not from the internet",
+                        lb.name
+                    ),
+                    set,
+                );
+            }
             // Still being set up: whatever gets through ends `unknown` (later checks may
             // still block it).
             if let Some(state) = &lb.unsettled {
@@ -5390,6 +5461,18 @@ impl<'m> Walker<'m> {
             return;
         }
         let mut set = set;
+        if self.goal.hosts.contains(&h.id) {
+            match endpoint_availability(m, h) {
+                Some(Availability::None(why)) => {
+                    let component = h.owner_id.clone().unwrap_or_else(|| h.id.clone());
+                    return self.block(t, &component, "VPC_ENDPOINT_UNAVAILABLE", why, set);
+                }
+                Some(Availability::Unsettled(why)) => {
+                    t.undecided.get_or_insert(why);
+                }
+                None => {}
+            }
+        }
         let endpoint = self
             .goal
             .hosts
@@ -5617,8 +5700,21 @@ impl<'m> Walker<'m> {
                 // The target: an interface the goal wants, or an `ip` target at an address
                 // asked for that no interface of the snapshot holds (outside every VPC of it:
                 // on-premises, behind a VPN or Direct Connect; §5.1).
+                // (Or another load balancer's node, an `ip` target, when that load balancer or
+                // what it forwards to is asked about: `unknown` there, [`Self::arrive`].)
+                let chained = |h: &Host| {
+                    h.kind == OwnerKind::LoadBalancer
+                        && h.owner_id
+                            .as_ref()
+                            .and_then(|arn| m.load_balancers.get(arn))
+                            .is_some_and(|inner| {
+                                inner.arn != lb.arn && self.alb_leads_to_goal(inner)
+                            })
+                };
                 let (th, target_addr) = match (host, addr) {
-                    (Some(h), Some(a)) if self.goal.hosts.contains(&h.id) => (Some(h), a),
+                    (Some(h), Some(a)) if self.goal.hosts.contains(&h.id) || chained(h) => {
+                        (Some(h), a)
+                    }
                     (None, Some(a))
                         if tg.target_type == TargetType::Ip
                             && self
@@ -5729,7 +5825,13 @@ impl<'m> Walker<'m> {
                     continue;
                 };
                 let port_iv = (port as u128, port as u128);
+                // (The port asked for is the last target's: not that of a load balancer on
+                // the way, [`Self::arrive`].)
+                let on_the_way = th.is_some_and(|h| {
+                    h.kind == OwnerKind::LoadBalancer && !self.goal.hosts.contains(&h.id)
+                });
                 if !self.goal.target_ports.is_empty()
+                    && !on_the_way
                     && !self
                         .goal
                         .target_ports
@@ -6085,6 +6187,33 @@ fn nat_elastic_ips(nat: &NatGateway, out: PacketSet) -> (PacketSet, PacketSet) {
     (sent, rest)
 }
 
+/// Whether an endpoint's interface carries traffic, when its endpoint is not available.
+pub enum Availability {
+    /// It carries nothing (its endpoint is rejected, failed, expired or deleted).
+    None(String),
+    /// It may or may not (pending, pending acceptance, being deleted): `unknown`.
+    Unsettled(String),
+}
+
+/// The availability of the endpoint `h` belongs to (an interface or GWLB endpoint's
+/// interface), when it is not `available` (PrivateLink guide, "Accept or reject connection
+/// requests"; EC2 API reference, `VpcEndpoint` `State`).
+pub fn endpoint_availability(m: &Model, h: &Host) -> Option<Availability> {
+    if !matches!(h.kind, OwnerKind::VpcEndpoint | OwnerKind::GwlbEndpoint) {
+        return None;
+    }
+    let id = h.owner_id.as_deref()?;
+    if let Some(state) = m.unavailable_endpoints.get(id) {
+        return Some(Availability::None(format!(
+            "{id} is {state}: the endpoint carries no traffic"
+        )));
+    }
+    let state = m.vpc_endpoints.get(id)?.unsettled.as_deref()?;
+    Some(Availability::Unsettled(format!(
+        "{id} is {state}: whether the endpoint carries traffic yet is not known (it does once available)"
+    )))
+}
+
 /// The IP protocols an interface endpoint's interface carries, when it is one, with a sentence
 /// saying so (AWS PrivateLink Guide): an interface endpoint sends TCP or UDP to its service
 /// and does not answer ping; a resource or service-network endpoint (VPC Lattice) carries TCP
@@ -6212,6 +6341,14 @@ pub fn registered_zone<'a>(
     }
 }
 
+/// Why traffic addressed to a Gateway Load Balancer is `unknown`.
+pub(crate) fn gwlb_unknown(lb: &LoadBalancer) -> String {
+    format!(
+        "{} is a Gateway Load Balancer: it takes what its endpoints (route targets) hand it and sends it to its appliances in GENEVE; traffic addressed to it is not modelled",
+        lb.name
+    )
+}
+
 /// Why a flow through a load balancer still being set up is `unknown`.
 pub(crate) fn lb_unsettled(lb: &LoadBalancer, state: &str) -> String {
     format!(
@@ -6266,7 +6403,9 @@ fn describe_interval(iv: Interval) -> String {
     format!("{a}-{b}")
 }
 
-fn describe_addrs(ivs: &[Interval]) -> String {
+/// Address intervals for messages: the first three (as CIDRs where they are one), and how
+/// many more.
+pub fn describe_addrs(ivs: &[Interval]) -> String {
     let mut parts: Vec<String> = ivs
         .iter()
         .take(3)

@@ -40,6 +40,9 @@ pub(super) struct Context<'a> {
     apps_by_group: Lookup<&'a str, Vec<&'a Application>>,
     internet_v4: Vec<Interval>,
     internet_v6: Vec<Interval>,
+    /// The estate's own internet addresses ([`crate::engine::query::estate_addresses`]):
+    /// no internet client holds them.
+    own: Vec<Interval>,
     /// Host id → index of its application in the report.
     app_of_host: HashMap<&'a str, u32>,
     /// Memo of `apps_within` (checks run on several threads).
@@ -113,6 +116,7 @@ impl<'a> Context<'a> {
             apps_by_group,
             internet_v4,
             internet_v6,
+            own: crate::engine::query::estate_addresses(m, idx),
             app_of_host: {
                 // The first application naming a host, as `Report::app_of_host` finds it (an
                 // application's members are a partition of the hosts: there is one).
@@ -181,11 +185,20 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// Whether some of the addresses are public IPv4 / global IPv6 addresses.
+    /// Whether some of the addresses are public IPv4 / global IPv6 addresses that internet
+    /// clients may hold (not only the estate's own: its Elastic IPs, its VPCs' IPv6 blocks).
     pub fn reaches_internet(&self, ivs: &[Interval]) -> (bool, bool) {
+        let held_outside = |space: &[Interval]| {
+            ivs.iter().any(|x| {
+                space.iter().any(|y| {
+                    let (a, b) = (x.0.max(y.0), x.1.min(y.1));
+                    a <= b && !packet::covered((a, b), &self.own)
+                })
+            })
+        };
         (
-            overlaps(ivs, &self.internet_v4),
-            overlaps(ivs, &self.internet_v6),
+            held_outside(&self.internet_v4),
+            held_outside(&self.internet_v6),
         )
     }
 
@@ -264,6 +277,27 @@ impl<'a> Context<'a> {
         best
     }
 
+    /// How the internet reaches one member (`host`) of `app` directly: as
+    /// [`Self::direct_internet_status`], except that an effective exposure whose members
+    /// leave `host` out (it has no public address, say) leaves it latent: its groups, the
+    /// application's, admit the traffic; something else stops it.
+    pub fn direct_internet_status_of(&self, app: &Application, host: &str) -> Option<Status> {
+        let k = app.members.iter().position(|m| m == host);
+        let mut best: Option<Status> = None;
+        for (e, _) in self.exposures_of(&app.id) {
+            if !matches!(e.source, Source::InternetV4 | Source::InternetV6) {
+                continue;
+            }
+            let status = match e.status {
+                Status::Effective if !is_direct(e, app) => continue,
+                Status::Effective if k.is_some_and(|k| e.members.contains(&k)) => Status::Effective,
+                Status::Effective | Status::Latent => Status::Latent,
+            };
+            best = Some(best.map_or(status, |b| b.min(status)));
+        }
+        best
+    }
+
     /// How the internet reaches the members of a security group directly, over
     /// the applications (other than load balancers) that use it.
     pub fn group_internet_status(&self, group: &str) -> Option<Status> {
@@ -332,12 +366,6 @@ pub(super) fn is_direct(e: &Exposure, app: &Application) -> bool {
 /// Whether an interval lies inside one of the ranges.
 pub(super) fn within(iv: &Interval, ranges: &[Interval]) -> bool {
     ranges.iter().any(|r| r.0 <= iv.0 && iv.1 <= r.1)
-}
-
-/// Whether two interval lists share an address.
-pub(super) fn overlaps(a: &[Interval], b: &[Interval]) -> bool {
-    a.iter()
-        .any(|x| b.iter().any(|y| x.0.max(y.0) <= x.1.min(y.1)))
 }
 
 /// The packets (protocol and destination port; any address) a security-group rule admits.

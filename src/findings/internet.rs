@@ -354,7 +354,7 @@ fn public_subnets(cx: &Context, out: &mut Vec<Finding>) {
         };
         let status = cx
             .app_of_host(&eni.id)
-            .and_then(|a| cx.direct_internet_status(a, None));
+            .and_then(|a| cx.direct_internet_status_of(a, &eni.id));
         let subnet =
             cx.m.subnets
                 .get(&eni.subnet_id)

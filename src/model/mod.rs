@@ -422,11 +422,20 @@ impl OwnerKind {
     }
 
     /// Whether interfaces of this kind receive connections addressed to them: not NAT gateways
-    /// (they accept no inbound-initiated flows, §4.5) nor transit gateway attachments (what AWS
-    /// does with traffic addressed to their interfaces is not modelled: a query naming one
-    /// answers `unknown`, the report leaves them out and says so).
+    /// (they accept no inbound-initiated flows, §4.5) nor the interfaces that only carry
+    /// traffic through ([`Self::hosts_nothing`]).
     pub fn accepts_connections(self) -> bool {
-        !matches!(self, OwnerKind::NatGateway | OwnerKind::TransitGateway)
+        self != OwnerKind::NatGateway && !self.hosts_nothing()
+    }
+
+    /// Interfaces that carry traffic through and host nothing: transit gateway attachments'
+    /// (§6.2) and Gateway Load Balancer endpoints' (a route target that hands what it is sent to
+    /// its Gateway Load Balancer). What AWS does with traffic addressed to such an interface
+    /// itself is not modelled: a query naming one answers `unknown`, the report leaves them
+    /// out and says so, and a VPC, subnet, group, tag or CIDR as a destination is its other
+    /// members.
+    pub fn hosts_nothing(self) -> bool {
+        matches!(self, OwnerKind::TransitGateway | OwnerKind::GwlbEndpoint)
     }
 
     /// The kind's short name, as selectors and output use it.
@@ -903,6 +912,10 @@ pub struct VpcEndpoint {
     pub groups: Vec<String>,
     /// Tags.
     pub tags: Tags,
+    /// The state when the endpoint is not yet (or no longer surely) in use: `pending`,
+    /// `pendingAcceptance` (the service owner has not accepted it) or `deleting`. What it
+    /// would carry is `unknown`.
+    pub unsettled: Option<String>,
 }
 
 /// The type of a load balancer.
@@ -1420,6 +1433,10 @@ pub struct Model {
     pub prefix_lists: BTreeMap<String, PrefixList>,
     /// VPC endpoints by id.
     pub vpc_endpoints: BTreeMap<String, VpcEndpoint>,
+    /// VPC endpoints that carry nothing (`rejected`, `failed`, `expired`, `deleted`), left out
+    /// of [`Self::vpc_endpoints`]: id → state. Their interfaces, if the snapshot still lists
+    /// them, take no traffic.
+    pub unavailable_endpoints: BTreeMap<String, String>,
     /// Load balancers by ARN.
     pub load_balancers: BTreeMap<String, LoadBalancer>,
     /// Listeners by ARN.

@@ -1652,20 +1652,29 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
 
     // VPC endpoints
     for (f, e) in raw.vpc_endpoints {
+        // PrivateLink guide, "Accept or reject connection requests" and the `VpcEndpoint`
+        // `State` of the EC2 API reference: an endpoint carries traffic once `available`; a
+        // rejected, failed, expired or deleted one carries none, and one pending (acceptance)
+        // or being deleted may or may not.
         if !live(
             e.state.as_deref(),
-            &["deleted", "deleting", "rejected", "failed", "expired"],
+            &["deleted", "rejected", "failed", "expired"],
         ) {
+            let state = e.state.clone().unwrap_or_default();
             cx.note(
                 &f,
                 format!(
-                    "VPC endpoint {} is {}; skipped",
+                    "VPC endpoint {} is {state}: it carries nothing (its interfaces take no traffic); skipped",
                     e.vpc_endpoint_id,
-                    e.state.as_deref().unwrap_or("")
                 ),
             );
+            m.unavailable_endpoints.insert(e.vpc_endpoint_id, state);
             continue;
         }
+        let unsettled = e
+            .state
+            .clone()
+            .filter(|s| !live(Some(s), &["pending", "pendingacceptance", "deleting"]));
         let kind = match e
             .vpc_endpoint_type
             .as_deref()
@@ -1692,6 +1701,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 eni_ids: e.network_interface_ids,
                 groups: e.groups.into_iter().map(|g| g.group_id).collect(),
                 tags: tags(&e.tags),
+                unsettled,
             },
         );
     }
