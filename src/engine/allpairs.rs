@@ -2341,8 +2341,10 @@ fn class_info<'a>(
     let mut dst = Vec::new();
     let mut dst_internet = Vec::new();
     for (k, h) in hosts.iter().enumerate() {
+        // A member sends from every address it holds (secondary addresses and delegated
+        // prefixes too, as a query's source does).
         if !h.virtual_node {
-            src.extend(h.source.iter().copied());
+            src.extend(h.private.iter().copied());
         }
         for p in &h.private {
             dst.push((*p, k));

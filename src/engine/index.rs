@@ -41,9 +41,10 @@ pub struct Host {
     pub public_v4: Vec<(u128, u128)>,
     /// Whether the host's address is only known as its subnet (an LB node without ENI).
     pub virtual_node: bool,
-    /// The addresses the host sends from when named as a source: its primary private IPv4 and
-    /// its IPv6 addresses (an OS sends from the primary address unless told otherwise; a
-    /// secondary address is asked about by naming it).
+    /// Its primary private IPv4 address and its IPv6 addresses: the address a load balancer
+    /// sends an instance target's traffic to. As a source, a host sends from every address it
+    /// holds ([`Self::private`]: secondary addresses and delegated prefixes too, which the
+    /// OS, or the containers behind the interface, may use).
     pub source: Vec<Interval>,
 }
 

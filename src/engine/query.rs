@@ -1683,8 +1683,11 @@ fn run_resolved_as(
                             own.into_iter().chain(mapped)
                         })
                         .collect();
+                    // Every address it holds sends (EC2 User Guide, "Multiple IP addresses":
+                    // secondary addresses and delegated prefixes are the interface's, as
+                    // containers behind it use them), unless some are named.
                     let addrs = if named.is_empty() {
-                        h.source.clone()
+                        h.private.clone()
                     } else {
                         packet::merge(named)
                     };

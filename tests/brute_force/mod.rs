@@ -28,8 +28,9 @@
 //! runs many more cases, does not stop at the first disagreement, and prints
 //! one shrunk reproduction per kind of disagreement.
 //!
-//! `--from eni-…` means the ENI's primary private IPv4 (and its IPv6
-//! addresses); a secondary address is asked about by naming it.
+//! `--from eni-…` sends from every address the ENI holds (the reference walks
+//! each of its private IPv4 addresses and takes the first that gets through);
+//! one address is asked about alone by naming it.
 //!
 //! Load balancers (§5): 60% of the estates get one or two ALBs/NLBs
 //! (`Estate::generate_lbs`, drawn from a random stream of their own so that the

@@ -149,8 +149,46 @@ pub fn evaluate(
     evaluate_with(m, &Facts::default(), from, to, proto, sport, dport)
 }
 
-/// [`evaluate`] with what the snapshot says beyond the model (NAT gateway states).
+/// [`evaluate`] with what the snapshot says beyond the model (NAT gateway states). An ENI as
+/// the source sends from every private IPv4 address it holds: each is walked alone, and the
+/// answer is the first that gets through, else the first undecided, else the primary's.
 pub fn evaluate_with<'m>(
+    m: &'m Model,
+    facts: &'m Facts,
+    from: &str,
+    to: &str,
+    proto: u8,
+    sport: u16,
+    dport: u16,
+) -> Result<Outcome, String> {
+    let addresses: Vec<String> = m
+        .network_interfaces
+        .get(from)
+        .filter(|e| e.private_ips.len() > 1)
+        .map(|e| {
+            // The primary first: its answer stands when none gets through.
+            let mut ips: Vec<&exposure::model::PrivateIp> = e.private_ips.iter().collect();
+            ips.sort_by_key(|p| !p.primary);
+            ips.iter().map(|p| p.address.to_string()).collect()
+        })
+        .unwrap_or_default();
+    if addresses.is_empty() {
+        return evaluate_one(m, facts, from, to, proto, sport, dport);
+    }
+    let mut answers = Vec::new();
+    for a in &addresses {
+        answers.push(evaluate_one(m, facts, a, to, proto, sport, dport)?);
+    }
+    let pick = answers
+        .iter()
+        .position(|o| o.reachable)
+        .or_else(|| answers.iter().position(|o| o.unknown))
+        .unwrap_or(0);
+    Ok(answers.swap_remove(pick))
+}
+
+/// [`evaluate_with`] for one source address (or an ENI's primary one).
+fn evaluate_one<'m>(
     m: &'m Model,
     facts: &'m Facts,
     from: &str,
@@ -163,7 +201,8 @@ pub fn evaluate_with<'m>(
         // Where NLB client IP preservation is not supported (§5.3) and more.
         return Err("VPC endpoints are not modelled".into());
     }
-    // `--from eni-…` sends from the ENI's primary private IP (as the engine does).
+    // `--from eni-…` here is the ENI's primary private IP ([`evaluate_with`] asks about
+    // each of its addresses).
     let src = resolve(m, from, true)?;
     let dst = resolve(m, to, false)?;
     let mut w = Walk {
