@@ -5643,10 +5643,29 @@ impl<'m> Walker<'m> {
                     None | Some("healthy") | Some("initial") | Some("unavailable")
                 )
             };
-            let any_eligible = tg.targets.iter().any(|x| eligible(x.health.as_deref()));
+            // Routing failover ("Target group health"): when the healthy targets the node may
+            // send to fall below the threshold (one by default), it sends to all of them,
+            // unhealthy ones included. Without cross-zone load balancing each node sends to its
+            // own zone's targets, so the threshold applies zone by zone.
+            let cross = lb.cross_zone_for(tg);
+            let pool: Vec<&Target> = tg
+                .targets
+                .iter()
+                .filter(|x| {
+                    cross || {
+                        let th = self.target_host(tg, x);
+                        !target_elsewhere(lb, tg, x, th, node)
+                    }
+                })
+                .collect();
+            let healthy = pool
+                .iter()
+                .filter(|x| eligible(x.health.as_deref()))
+                .count();
+            let fail_open = routing_fails_open(tg, healthy, pool.len());
             for target in &tg.targets {
                 let ok = eligible(target.health.as_deref())
-                    || (!any_eligible && target.health.as_deref() == Some("unhealthy"));
+                    || (fail_open && target.health.as_deref() == Some("unhealthy"));
                 // The target's host and the address traffic goes to: an ip target's own
                 // address; an instance target's primary private IPv4 (§5.1), or its first
                 // IPv6 address in a group of IpAddressType ipv6.
@@ -5795,11 +5814,7 @@ impl<'m> Walker<'m> {
                     );
                     continue;
                 }
-                let elsewhere = match registered {
-                    Some("all") => false,
-                    Some(z) => node.az.as_deref().is_some_and(|a| a != z),
-                    None => th.is_some_and(|th| node.in_another_zone_than(th)),
-                };
+                let elsewhere = target_elsewhere(lb, tg, target, th, node);
                 if !lb.cross_zone_for(tg) && elsewhere {
                     // §5.1: without cross-zone load balancing a node forwards only to its own zone.
                     let zone = |z: &Option<String>| z.clone().unwrap_or_else(|| "no zone".into());
@@ -5976,6 +5991,24 @@ impl<'m> Walker<'m> {
                     self.leave_lb_node(node, flow, t2);
                 }
             }
+        }
+    }
+
+    /// The interface a target of `tg` is: an instance's primary interface, the interface
+    /// holding an `ip` target's address (in the target group's VPC first).
+    fn target_host(&self, tg: &TargetGroup, target: &Target) -> Option<&'m Host> {
+        match tg.target_type {
+            TargetType::Instance => self
+                .m
+                .instances
+                .get(&target.id)
+                .and_then(|i| i.eni_ids.first())
+                .and_then(|e| self.idx.hosts.get(e)),
+            TargetType::Ip => {
+                let a = target.id.parse().ok().map(super::packet::addr_interval)?;
+                self.idx.holder_of(tg.vpc_id.as_deref(), a)
+            }
+            _ => None,
         }
     }
 
@@ -6339,6 +6372,41 @@ pub fn registered_zone<'a>(
     } else {
         Some(zone)
     }
+}
+
+/// Whether `target` (held by `host`) is in another zone than `node`, a node of `lb`: by the
+/// zone it was registered in when it is outside the VPC (`all`: in none), else by its
+/// interface's subnet (§5.1).
+fn target_elsewhere(
+    lb: &LoadBalancer,
+    tg: &TargetGroup,
+    target: &Target,
+    host: Option<&Host>,
+    node: &Host,
+) -> bool {
+    match registered_zone(lb, tg, target, host) {
+        Some("all") => false,
+        Some(z) => node.az.as_deref().is_some_and(|a| a != z),
+        None => host.is_some_and(|th| node.in_another_zone_than(th)),
+    }
+}
+
+/// Whether a node with `healthy` healthy targets out of `total` sends to its unhealthy ones
+/// too (routing failover, Elastic Load Balancing "Target group health"): below the target
+/// group's `target_group_health.unhealthy_state_routing.minimum_healthy_targets.count` (1 by
+/// default) or `.percentage` (`off` by default).
+fn routing_fails_open(tg: &TargetGroup, healthy: usize, total: usize) -> bool {
+    const KEY: &str = "target_group_health.unhealthy_state_routing.minimum_healthy_targets";
+    let count = tg
+        .attributes
+        .get(&format!("{KEY}.count"))
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(1);
+    let percentage = tg
+        .attributes
+        .get(&format!("{KEY}.percentage"))
+        .and_then(|v| v.parse::<usize>().ok());
+    healthy < count || percentage.is_some_and(|p| healthy * 100 < p * total)
 }
 
 /// Why traffic addressed to a Gateway Load Balancer is `unknown`.

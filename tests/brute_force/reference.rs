@@ -1969,9 +1969,16 @@ impl<'m> Walk<'m> {
     /// describe-target-health, receive traffic" — nothing else. The brief of this
     /// test (and ELB's own documentation) also routes to `initial` and `unavailable`
     /// targets, and to unhealthy ones when a group has no eligible target
-    /// (fail-open); where the two readings differ the reference does not decide
+    /// (fail-open), or, without cross-zone load balancing, none in the target's
+    /// zone (routing failover zone by zone, ELB "Target group health"); where the
+    /// two readings differ the reference does not decide
     /// (`BRUTE_FORCE_STRICT_HEALTH=1` makes it follow §5.1 literally).
-    fn health_class(tg: &TargetGroup, t: &exposure::model::Target) -> Health {
+    fn health_class(
+        &self,
+        lb: &LoadBalancer,
+        tg: &TargetGroup,
+        t: &exposure::model::Target,
+    ) -> Health {
         let strict = std::env::var_os("BRUTE_FORCE_STRICT_HEALTH").is_some();
         let h = t.health.as_deref().unwrap_or("");
         let brief_eligible = |h: &str| matches!(h, "healthy" | "initial" | "unavailable");
@@ -1986,6 +1993,20 @@ impl<'m> Walk<'m> {
                     .any(|x| brief_eligible(x.health.as_deref().unwrap_or(""))) =>
             {
                 Health::Undecided
+            }
+            "unhealthy" if !Self::cross_zone(lb, tg) => {
+                let zone = |x: &exposure::model::Target| {
+                    self.resolve_target(tg, x)
+                        .and_then(|r| self.subnet_az(&r.eni.subnet_id))
+                };
+                let here = zone(t);
+                if tg.targets.iter().any(|x| {
+                    brief_eligible(x.health.as_deref().unwrap_or("")) && zone(x) == here
+                }) {
+                    Health::NotEligible
+                } else {
+                    Health::Undecided
+                }
             }
             _ => Health::NotEligible,
         }
@@ -2290,7 +2311,7 @@ impl<'m> Walk<'m> {
                             lb.name, l.protocol, tg.name, t.id, r.ip
                         ));
                         let health = t.health.as_deref().unwrap_or("(none)");
-                        let decided = match Self::health_class(tg, t) {
+                        let decided = match self.health_class(lb, tg, t) {
                             Health::Eligible => true,
                             Health::NotEligible => {
                                 self.log(format!(
