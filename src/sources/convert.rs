@@ -62,6 +62,19 @@ impl Ctx {
     }
 }
 
+/// A load balancer's, target group's, target's or database's port: 1-65535 (ELBv2 and RDS API
+/// references). `None` when absent; `Err` (a message naming `field`) when out of range.
+fn service_port(field: &str, v: Option<i64>) -> Result<Option<u16>, String> {
+    match v {
+        None => Ok(None),
+        Some(p) => u16::try_from(p)
+            .ok()
+            .filter(|p| *p > 0)
+            .map(Some)
+            .ok_or_else(|| format!("{field} {p} is out of range (1-65535)")),
+    }
+}
+
 fn tags(list: &[wire::Tag]) -> Tags {
     list.iter()
         .map(|t| (t.key.clone(), t.value.clone()))
@@ -127,33 +140,58 @@ fn protocol(s: &str) -> Option<Protocol> {
     }
 }
 
-fn port_spec(proto: Protocol, from: Option<i64>, to: Option<i64>) -> PortSpec {
+/// A rule's ports: for TCP and UDP the range `from`..=`to` (both 0-65535, `from` not above
+/// `to`), for ICMP the type and code (-1 or absent: all). `names` are the fields (`FromPort`,
+/// `ToPort`) for the message when they cannot be read: out of range, reversed or missing
+/// ports are never widened or swapped, the caller ignores the rule and says so.
+fn port_spec(
+    proto: Protocol,
+    from: Option<i64>,
+    to: Option<i64>,
+    names: (&str, &str),
+) -> Result<PortSpec, String> {
+    let (from_name, to_name) = names;
     match proto {
-        Protocol::All => PortSpec::All,
-        Protocol::Number(Protocol::TCP) | Protocol::Number(Protocol::UDP) => match (from, to) {
-            (Some(f), Some(t)) if f >= 0 && t >= 0 => {
-                let (f, t) = (f.clamp(0, 65535) as u16, t.clamp(0, 65535) as u16);
-                if f == 0 && t == 65535 {
-                    PortSpec::All
-                } else {
-                    PortSpec::Range(f.min(t), f.max(t))
+        Protocol::All => Ok(PortSpec::All),
+        Protocol::Number(Protocol::TCP) | Protocol::Number(Protocol::UDP) => {
+            let port = |v: i64, name: &str| {
+                u16::try_from(v).map_err(|_| format!("{name} {v} is out of range (0-65535)"))
+            };
+            match (from, to) {
+                (Some(f), Some(t)) => {
+                    let (f, t) = (port(f, from_name)?, port(t, to_name)?);
+                    if f > t {
+                        Err(format!("{from_name} {f} is above {to_name} {t}"))
+                    } else if f == 0 && t == 65535 {
+                        Ok(PortSpec::All)
+                    } else {
+                        Ok(PortSpec::Range(f, t))
+                    }
                 }
-            }
-            _ => PortSpec::All,
-        },
-        Protocol::Number(Protocol::ICMP) | Protocol::Number(Protocol::ICMPV6) => {
-            let kind = from.filter(|v| (0..=255).contains(v)).map(|v| v as u8);
-            let code = to.filter(|v| (0..=255).contains(v)).map(|v| v as u8);
-            if kind.is_none() {
-                PortSpec::Icmp {
-                    kind: None,
-                    code: None,
-                }
-            } else {
-                PortSpec::Icmp { kind, code }
+                (None, None) => Err(format!("no {from_name} and {to_name}")),
+                (None, Some(_)) => Err(format!("{to_name} without {from_name}")),
+                (Some(_), None) => Err(format!("{from_name} without {to_name}")),
             }
         }
-        Protocol::Number(_) => PortSpec::All,
+        Protocol::Number(Protocol::ICMP) | Protocol::Number(Protocol::ICMPV6) => {
+            // -1 (or nothing) is every type, or every code of the type.
+            let field = |v: Option<i64>, name: &str, what: &str| match v {
+                None | Some(-1) => Ok(None),
+                Some(v) => u8::try_from(v)
+                    .map(Some)
+                    .map_err(|_| format!("{name} {v} is out of range for an ICMP {what} (-1-255)")),
+            };
+            let kind = field(from, from_name, "type")?;
+            let code = field(to, to_name, "code")?;
+            Ok(match kind {
+                None => PortSpec::Icmp {
+                    kind: None,
+                    code: None,
+                },
+                Some(_) => PortSpec::Icmp { kind, code },
+            })
+        }
+        Protocol::Number(_) => Ok(PortSpec::All),
     }
 }
 
@@ -681,8 +719,10 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             let ports = match proto {
                 Protocol::Number(Protocol::TCP) | Protocol::Number(Protocol::UDP) => {
                     match &e.port_range {
-                        Some(p) => port_spec(proto, p.from, p.to),
-                        None => PortSpec::All,
+                        Some(p) => {
+                            port_spec(proto, p.from, p.to, ("PortRange.From", "PortRange.To"))
+                        }
+                        None => Err("no PortRange".to_string()),
                     }
                 }
                 Protocol::Number(Protocol::ICMP) | Protocol::Number(Protocol::ICMPV6) => {
@@ -692,15 +732,37 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                             if !(proto == Protocol::Number(Protocol::ICMPV6)
                                 && cidr.addr().is_ipv4()) =>
                         {
-                            port_spec(proto, t.kind, t.code)
+                            port_spec(
+                                proto,
+                                t.kind,
+                                t.code,
+                                ("IcmpTypeCode.Type", "IcmpTypeCode.Code"),
+                            )
                         }
-                        _ => PortSpec::Icmp {
+                        _ => Ok(PortSpec::Icmp {
                             kind: None,
                             code: None,
-                        },
+                        }),
                     }
                 }
-                _ => PortSpec::All,
+                _ => Ok(PortSpec::All),
+            };
+            // Ignoring an entry leaves what it covers to the entries after it: say which
+            // way the entry went, since dropping a deny can open what it closed.
+            let ports = match ports {
+                Ok(p) => p,
+                Err(problem) => {
+                    let action = if e.rule_action.eq_ignore_ascii_case("allow") {
+                        "an allow"
+                    } else {
+                        "a deny"
+                    };
+                    cx.warn(
+                        &f,
+                        format!("{owner}: {problem}; rule ignored ({action} rule: the rules after it decide the traffic it covers)"),
+                    );
+                    continue;
+                }
             };
             if !(0..=32768).contains(&e.rule_number) {
                 cx.warn(
@@ -772,10 +834,20 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             );
             continue;
         };
+        let ports = match port_spec(proto, r.from_port, r.to_port, ("FromPort", "ToPort")) {
+            Ok(p) => p,
+            Err(problem) => {
+                cx.warn(
+                    &f,
+                    sg_rule_ignored(&owner, r.is_egress, &r.ip_protocol, &problem),
+                );
+                continue;
+            }
+        };
         let rule = SgRule {
             id: r.security_group_rule_id.clone(),
             protocol: proto,
-            ports: port_spec(proto, r.from_port, r.to_port),
+            ports,
             peer,
             description: r.description.clone(),
         };
@@ -808,8 +880,8 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             let (ingress, egress) = match rules {
                 Some(rules) => rules,
                 None => (
-                    permissions(&mut cx, &f, &g.group_id, &g.ip_permissions),
-                    permissions(&mut cx, &f, &g.group_id, &g.ip_permissions_egress),
+                    permissions(&mut cx, &f, &g.group_id, false, &g.ip_permissions),
+                    permissions(&mut cx, &f, &g.group_id, true, &g.ip_permissions_egress),
                 ),
             };
             let sg = SecurityGroup {
@@ -1798,6 +1870,18 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             .listener_arn
             .clone()
             .unwrap_or_else(|| format!("{lb_arn}/listener-{}", l.port.unwrap_or(0)));
+        // A listener without a port takes every port (a Gateway Load Balancer's); one whose
+        // port is out of range is not taken as that.
+        let port = match service_port("Port", l.port) {
+            Ok(port) => port,
+            Err(problem) => {
+                cx.warn(
+                    &f,
+                    format!("listener {arn}: {problem}; listener ignored (nothing is forwarded through it)"),
+                );
+                continue;
+            }
+        };
         let actions = l.default_actions.iter().map(listener_action).collect();
         m.listeners.insert(
             arn.clone(),
@@ -1805,7 +1889,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 arn,
                 lb_arn,
                 protocol: l.protocol.clone().unwrap_or_default(),
-                port: l.port.and_then(|p| u16::try_from(p).ok()),
+                port,
                 actions,
                 rules: Vec::new(),
             },
@@ -1819,6 +1903,16 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             Some("alb") => TargetType::Alb,
             _ => TargetType::Instance,
         };
+        let port = service_port("Port", tg.port).unwrap_or_else(|problem| {
+            cx.warn(
+                &f,
+                format!(
+                    "target group {}: {problem}; ignored (targets without a port of their own are not reached through it)",
+                    tg.target_group_arn
+                ),
+            );
+            None
+        });
         m.target_groups.insert(
             tg.target_group_arn.clone(),
             TargetGroup {
@@ -1832,7 +1926,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 }),
                 arn: tg.target_group_arn,
                 protocol: tg.protocol.unwrap_or_default(),
-                port: tg.port.and_then(|p| u16::try_from(p).ok()),
+                port,
                 target_type,
                 vpc_id: tg.vpc_id,
                 health_check_port: tg.health_check_port,
@@ -1850,9 +1944,22 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         match m.target_groups.get_mut(&set.target_group_arn) {
             Some(tg) => {
                 for d in set.target_health_descriptions {
+                    let port = match service_port("Port", d.target.port) {
+                        Ok(port) => port,
+                        Err(problem) => {
+                            cx.warn(
+                                &f,
+                                format!(
+                                    "target group {}: target {}: {problem}; target ignored",
+                                    set.target_group_arn, d.target.id
+                                ),
+                            );
+                            continue;
+                        }
+                    };
                     tg.targets.push(Target {
                         id: d.target.id,
-                        port: d.target.port.and_then(|p| u16::try_from(p).ok()),
+                        port,
                         health: d.target_health.and_then(|h| h.state),
                         availability_zone: d.target.availability_zone,
                     });
@@ -2031,6 +2138,17 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             continue;
         }
         let sg = d.db_subnet_group.as_ref();
+        let port = service_port("Endpoint.Port", d.endpoint.as_ref().and_then(|e| e.port))
+            .unwrap_or_else(|problem| {
+                cx.warn(
+                    &f,
+                    format!(
+                        "DB instance {}: {problem}; the port is ignored",
+                        d.db_instance_identifier
+                    ),
+                );
+                None
+            });
         m.db_instances.insert(
             d.db_instance_identifier.clone(),
             DbInstance {
@@ -2058,11 +2176,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                     .collect(),
                 publicly_accessible: d.publicly_accessible,
                 endpoint: d.endpoint.as_ref().and_then(|e| e.address.clone()),
-                port: d
-                    .endpoint
-                    .as_ref()
-                    .and_then(|e| e.port)
-                    .and_then(|p| u16::try_from(p).ok()),
+                port,
             },
         );
     }
@@ -2242,10 +2356,18 @@ fn group_peer(g: &wire::UserIdGroupPair) -> Option<SgPeer> {
     })
 }
 
+/// The warning for a security-group rule whose ports cannot be read.
+fn sg_rule_ignored(owner: &str, egress: bool, protocol: &str, problem: &str) -> String {
+    let direction = if egress { "an outbound" } else { "an inbound" };
+    format!("{owner}: {direction} `{protocol}` rule: {problem}; rule ignored (the traffic it allows is not counted)")
+}
+
+/// A group's inbound (`egress` false) or outbound rules in the `describe-security-groups` shape.
 fn permissions(
     cx: &mut Ctx,
     f: &FileContext,
     group: &str,
+    egress: bool,
     perms: &[wire::IpPermission],
 ) -> Vec<SgRule> {
     let mut out = Vec::with_capacity(
@@ -2270,7 +2392,14 @@ fn permissions(
             );
             continue;
         };
-        let ports = port_spec(proto, p.from_port, p.to_port);
+        let ports = match port_spec(proto, p.from_port, p.to_port, ("FromPort", "ToPort")) {
+            Ok(ports) => ports,
+            Err(problem) => {
+                let owner = format!("security group {group}");
+                cx.warn(f, sg_rule_ignored(&owner, egress, &p.ip_protocol, &problem));
+                continue;
+            }
+        };
         let mut push = |peer: SgPeer, description: Option<String>| {
             out.push(SgRule {
                 id: None,
@@ -3313,5 +3442,141 @@ mod tests {
             .diagnostics
             .iter()
             .any(|d| d.message.contains("unknown top-level key `ListenerArn`")));
+    }
+
+    /// The ports of a rule, or of its warning when they cannot be read.
+    fn ports_of(protocol: &str, from: Option<i64>, to: Option<i64>) -> Result<PortSpec, String> {
+        let proto = super::protocol(protocol).expect("a protocol");
+        port_spec(proto, from, to, ("FromPort", "ToPort"))
+    }
+
+    /// Ports out of range, reversed or missing are never clamped, swapped or widened: the rule
+    /// is left out with a warning; -1 is every type or code for ICMP, every port for protocol -1.
+    #[test]
+    fn ports_outside_their_range_are_not_widened() {
+        assert_eq!(
+            ports_of("tcp", Some(22), Some(22)),
+            Ok(PortSpec::Range(22, 22))
+        );
+        assert_eq!(ports_of("udp", Some(0), Some(65535)), Ok(PortSpec::All));
+        assert_eq!(ports_of("-1", Some(-1), Some(-1)), Ok(PortSpec::All));
+        assert_eq!(ports_of("50", None, None), Ok(PortSpec::All));
+        let all_icmp = PortSpec::Icmp {
+            kind: None,
+            code: None,
+        };
+        assert_eq!(ports_of("icmp", Some(-1), Some(-1)), Ok(all_icmp));
+        assert_eq!(
+            ports_of("icmpv6", Some(128), Some(-1)),
+            Ok(PortSpec::Icmp {
+                kind: Some(128),
+                code: None
+            })
+        );
+        for (protocol, from, to, problem) in [
+            (
+                "tcp",
+                Some(22),
+                Some(-5),
+                "ToPort -5 is out of range (0-65535)",
+            ),
+            (
+                "tcp",
+                Some(-1),
+                Some(-1),
+                "FromPort -1 is out of range (0-65535)",
+            ),
+            (
+                "udp",
+                Some(80),
+                Some(70000),
+                "ToPort 70000 is out of range (0-65535)",
+            ),
+            (
+                "tcp",
+                Some(443),
+                Some(22),
+                "FromPort 443 is above ToPort 22",
+            ),
+            ("tcp", None, None, "no FromPort and ToPort"),
+            ("tcp", Some(22), None, "FromPort without ToPort"),
+            (
+                "icmp",
+                Some(300),
+                Some(-1),
+                "FromPort 300 is out of range for an ICMP type (-1-255)",
+            ),
+            (
+                "icmp",
+                Some(8),
+                Some(-2),
+                "ToPort -2 is out of range for an ICMP code (-1-255)",
+            ),
+        ] {
+            assert_eq!(
+                ports_of(protocol, from, to),
+                Err(problem.to_string()),
+                "{protocol} {from:?} {to:?}"
+            );
+        }
+        // In a snapshot: the group keeps its other rules, the NACL its other entries, the load
+        // balancer its other listener.
+        let rule = |from: i64, to: i64, cidr: &str| {
+            serde_json::json!({"IpProtocol": "tcp", "FromPort": from, "ToPort": to,
+                               "IpRanges": [{"CidrIp": cidr}]})
+        };
+        let entry = |n: i64, action: &str, from: i64, to: i64| {
+            serde_json::json!({"RuleNumber": n, "Protocol": "6", "RuleAction": action,
+                               "Egress": false, "CidrBlock": "0.0.0.0/0",
+                               "PortRange": {"From": from, "To": to}})
+        };
+        let lb = format!("{P}loadbalancer/app/shop/e7");
+        let listener = |id: &str, port: i64| {
+            serde_json::json!({"ListenerArn": format!("{P}listener/app/shop/e7/{id}"),
+                               "LoadBalancerArn": lb, "Port": port, "Protocol": "HTTPS"})
+        };
+        let files = vec![
+            file(
+                "describe-security-groups.json",
+                serde_json::json!({"SecurityGroups": [{"GroupId": "sg-1", "VpcId": "vpc-1",
+                    "IpPermissions": [rule(22, -5, "0.0.0.0/0"), rule(443, 443, "0.0.0.0/0")]}]}),
+            ),
+            file(
+                "describe-network-acls.json",
+                serde_json::json!({"NetworkAcls": [{"NetworkAclId": "acl-1", "VpcId": "vpc-1",
+                    "Entries": [entry(90, "deny", 22, 70000), entry(100, "allow", 0, 65535)]}]}),
+            ),
+            file(
+                "describe-listeners.json",
+                serde_json::json!({"Listeners": [listener("l1", 443), listener("l2", 0)]}),
+            ),
+        ];
+        let snap = load_files("test", &files).expect("loads");
+        let m = &snap.model;
+        let ingress: Vec<PortSpec> = m.security_groups["sg-1"]
+            .ingress
+            .iter()
+            .map(|r| r.ports)
+            .collect();
+        assert_eq!(ingress, vec![PortSpec::Range(443, 443)]);
+        let entries: Vec<(u32, bool)> = m.network_acls["acl-1"]
+            .entries
+            .iter()
+            .map(|e| (e.rule_number, e.allow))
+            .collect();
+        assert_eq!(entries, vec![(100, true)]);
+        let listeners: Vec<Option<u16>> = m.listeners.values().map(|l| l.port).collect();
+        assert_eq!(listeners, vec![Some(443)]);
+        let warnings: Vec<String> = snap
+            .diagnostics
+            .iter()
+            .filter(|d| d.level == Level::Warning && d.file.is_some())
+            .map(|d| d.message.clone())
+            .collect();
+        assert_eq!(warnings, vec![
+            "network ACL acl-1 rule 90: PortRange.To 70000 is out of range (0-65535); rule ignored (a deny rule: the rules after it decide the traffic it covers)".to_string(),
+            "security group sg-1: an inbound `tcp` rule: ToPort -5 is out of range (0-65535); rule ignored (the traffic it allows is not counted)".to_string(),
+            format!("listener {P}listener/app/shop/e7/l2: Port 0 is out of range (1-65535); listener ignored (nothing is forwarded through it)"),
+        ]);
     }
 }
