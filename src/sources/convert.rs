@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
-use ipnet::{IpNet, Ipv4Net};
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use rayon::prelude::*;
 
 use super::snapshot::{is_region, FileContext, Items, RawSnapshot};
@@ -36,29 +36,110 @@ impl Ctx {
             message,
         });
     }
-    fn cidr(&mut self, file: &FileContext, owner: &str, s: &str) -> Option<IpNet> {
-        match s.trim().parse::<IpNet>() {
-            Ok(n) => Some(n.trunc()),
-            Err(_) => match s.trim().parse::<IpAddr>() {
-                Ok(a) => Some(IpNet::from(a)),
-                Err(_) => {
-                    self.warn(file, format!("{owner}: `{s}` is not a CIDR block; ignored"));
-                    None
-                }
-            },
-        }
-    }
-    fn ip(&mut self, file: &FileContext, owner: &str, s: &str) -> Option<IpAddr> {
-        match s.trim().parse::<IpAddr>() {
-            Ok(a) => Some(a),
-            Err(_) => {
-                self.warn(
-                    file,
-                    format!("{owner}: `{s}` is not an IP address; ignored"),
-                );
+    /// A CIDR block (a bare address is its /32 or /128) from `field`, of `family`; one that
+    /// does not parse, or of the other family, is a warning naming the field, and ignored.
+    fn cidr(
+        &mut self,
+        file: &FileContext,
+        owner: &str,
+        field: &str,
+        s: &str,
+        family: Family,
+    ) -> Option<IpNet> {
+        match parse_cidr(field, s, family) {
+            Ok(n) => Some(n),
+            Err(problem) => {
+                self.warn(file, format!("{owner}: {problem}; ignored"));
                 None
             }
         }
+    }
+    /// [`Self::cidr`] of an IPv4 field.
+    fn cidr4(&mut self, file: &FileContext, owner: &str, field: &str, s: &str) -> Option<Ipv4Net> {
+        match self.cidr(file, owner, field, s, Family::V4)? {
+            IpNet::V4(n) => Some(n),
+            IpNet::V6(_) => None,
+        }
+    }
+    /// [`Self::cidr`] of an IPv6 field.
+    fn cidr6(&mut self, file: &FileContext, owner: &str, field: &str, s: &str) -> Option<Ipv6Net> {
+        match self.cidr(file, owner, field, s, Family::V6)? {
+            IpNet::V6(n) => Some(n),
+            IpNet::V4(_) => None,
+        }
+    }
+    /// An address from `field`, of `family`; one that does not parse, or of the other
+    /// family, is a warning naming the field, and ignored.
+    fn ip(
+        &mut self,
+        file: &FileContext,
+        owner: &str,
+        field: &str,
+        s: &str,
+        family: Family,
+    ) -> Option<IpAddr> {
+        let problem = match s.trim().parse::<IpAddr>() {
+            Ok(a) if family.holds(a) => return Some(a),
+            Ok(_) => format!("{field} `{s}` is not an {} address", family.name()),
+            Err(_) => format!("{field} `{s}` is not an IP address"),
+        };
+        self.warn(file, format!("{owner}: {problem}; ignored"));
+        None
+    }
+    /// [`Self::ip`] of an IPv4 field.
+    fn ip4(&mut self, file: &FileContext, owner: &str, field: &str, s: &str) -> Option<Ipv4Addr> {
+        match self.ip(file, owner, field, s, Family::V4)? {
+            IpAddr::V4(a) => Some(a),
+            IpAddr::V6(_) => None,
+        }
+    }
+}
+
+/// The address family a field holds: AWS keeps IPv4 and IPv6 in fields of their own
+/// (`CidrIp`/`CidrIpv6`, `DestinationCidrBlock`/`DestinationIpv6CidrBlock`, ...); a value of
+/// the other family is a mistake, never reinterpreted.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Family {
+    /// Either (a field that takes both, such as a transit gateway route's destination).
+    Any,
+    V4,
+    V6,
+}
+
+impl Family {
+    fn holds(self, a: IpAddr) -> bool {
+        match self {
+            Family::Any => true,
+            Family::V4 => a.is_ipv4(),
+            Family::V6 => a.is_ipv6(),
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Family::Any => "IP",
+            Family::V4 => "IPv4",
+            Family::V6 => "IPv6",
+        }
+    }
+}
+
+/// A CIDR block (host bits cleared; a bare address is its /32 or /128) from `field`, of
+/// `family`, or what is wrong with it (naming the field).
+fn parse_cidr(field: &str, s: &str, family: Family) -> Result<IpNet, String> {
+    let net = match s.trim().parse::<IpNet>() {
+        Ok(n) => n.trunc(),
+        Err(_) => match s.trim().parse::<IpAddr>() {
+            Ok(a) => IpNet::from(a),
+            Err(_) => return Err(format!("{field} `{s}` is not a CIDR block")),
+        },
+    };
+    if family.holds(net.addr()) {
+        Ok(net)
+    } else {
+        Err(format!(
+            "{field} `{s}` is not an {} CIDR block",
+            family.name()
+        ))
     }
 }
 
@@ -467,16 +548,17 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             let at = location(&f, v.owner_id.as_deref(), None, None);
             bpa_of_vpcs.push((f.clone(), at, mode, v.vpc_id.clone()));
         }
+        let owner = format!("VPC {}", v.vpc_id);
         let mut cidrs_v4: Vec<Ipv4Net> = Vec::new();
-        let mut push4 = |cx: &mut Ctx, s: &str| {
-            if let Some(IpNet::V4(n)) = cx.cidr(&f, &v.vpc_id, s) {
+        let mut push4 = |cx: &mut Ctx, field: &str, s: &str| {
+            if let Some(n) = cx.cidr4(&f, &owner, field, s) {
                 if !cidrs_v4.contains(&n) {
                     cidrs_v4.push(n);
                 }
             }
         };
         if let Some(c) = &v.cidr_block {
-            push4(&mut cx, c);
+            push4(&mut cx, "CidrBlock", c);
         }
         for a in &v.cidr_block_association_set {
             let ok = a
@@ -485,7 +567,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 .and_then(|s| s.state.as_deref())
                 .is_none_or(|s| s == "associated");
             if let (true, Some(c)) = (ok, &a.cidr_block) {
-                push4(&mut cx, c);
+                push4(&mut cx, "CidrBlockAssociationSet[].CidrBlock", c);
             }
         }
         let mut cidrs_v6 = Vec::new();
@@ -496,7 +578,9 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 .and_then(|s| s.state.as_deref())
                 .is_none_or(|s| s == "associated");
             if let (true, Some(c)) = (ok, &a.ipv6_cidr_block) {
-                if let Some(IpNet::V6(n)) = cx.cidr(&f, &v.vpc_id, c) {
+                if let Some(n) =
+                    cx.cidr6(&f, &owner, "Ipv6CidrBlockAssociationSet[].Ipv6CidrBlock", c)
+                {
                     cidrs_v6.push(n);
                 }
             }
@@ -514,13 +598,11 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
 
     // Subnets
     for (f, s) in raw.subnets {
-        let cidr_v4 = match &s.cidr_block {
-            Some(c) => match cx.cidr(&f, &s.subnet_id, c) {
-                Some(IpNet::V4(n)) => Some(n),
-                _ => None,
-            },
-            None => None,
-        };
+        let owner = format!("subnet {}", s.subnet_id);
+        let cidr_v4 = s
+            .cidr_block
+            .as_deref()
+            .and_then(|c| cx.cidr4(&f, &owner, "CidrBlock", c));
         let cidrs_v6 = s
             .ipv6_cidr_block_association_set
             .iter()
@@ -531,10 +613,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                     .is_none_or(|s| s == "associated")
             })
             .filter_map(|a| a.ipv6_cidr_block.as_deref())
-            .filter_map(|c| match cx.cidr(&f, &s.subnet_id, c) {
-                Some(IpNet::V6(n)) => Some(n),
-                _ => None,
-            })
+            .filter_map(|c| cx.cidr6(&f, &owner, "Ipv6CidrBlockAssociationSet[].Ipv6CidrBlock", c))
             .collect();
         let subnet = Subnet {
             location: location(
@@ -588,14 +667,24 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             }
         }
         for r in &rt.routes {
-            let destination = if let Some(c) = r
-                .destination_cidr_block
-                .as_deref()
-                .or(r.destination_ipv6_cidr_block.as_deref())
-            {
-                match cx.cidr(&f, &rt.route_table_id, c) {
-                    Some(n) => RouteDestination::Cidr(n),
-                    None => continue,
+            let cidr = match (&r.destination_cidr_block, &r.destination_ipv6_cidr_block) {
+                (Some(c), _) => Some(parse_cidr("DestinationCidrBlock", c, Family::V4)),
+                (None, Some(c)) => Some(parse_cidr("DestinationIpv6CidrBlock", c, Family::V6)),
+                (None, None) => None,
+            };
+            let destination = if let Some(cidr) = cidr {
+                match cidr {
+                    Ok(n) => RouteDestination::Cidr(n),
+                    Err(problem) => {
+                        cx.warn(
+                            &f,
+                            format!(
+                                "route table {}: {problem}; route ignored",
+                                rt.route_table_id
+                            ),
+                        );
+                        continue;
+                    }
                 }
             } else if let Some(pl) = &r.destination_prefix_list_id {
                 RouteDestination::PrefixList(pl.clone())
@@ -700,21 +789,31 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         let mut entries = Vec::new();
         for e in &n.entries {
             let owner = format!("network ACL {} rule {}", n.network_acl_id, e.rule_number);
+            // Ignoring an entry leaves what it covers to the entries after it: the warning says
+            // which way the entry went, since dropping a deny can open what it closed.
+            let action = if e.rule_action.eq_ignore_ascii_case("allow") {
+                "an allow"
+            } else {
+                "a deny"
+            };
+            let ignored = |problem: &str| {
+                format!("{owner}: {problem}; rule ignored ({action} rule: the rules after it decide the traffic it covers)")
+            };
             let Some(proto) = protocol(&e.protocol) else {
-                cx.warn(
-                    &f,
-                    format!("{owner}: unknown protocol `{}`; rule ignored", e.protocol),
-                );
+                cx.warn(&f, ignored(&format!("unknown protocol `{}`", e.protocol)));
                 continue;
             };
-            let Some(cidr) = e
-                .cidr_block
-                .as_deref()
-                .or(e.ipv6_cidr_block.as_deref())
-                .and_then(|c| cx.cidr(&f, &owner, c))
-            else {
-                cx.warn(&f, format!("{owner}: no CIDR block; rule ignored"));
-                continue;
+            let cidr = match (&e.cidr_block, &e.ipv6_cidr_block) {
+                (Some(c), _) => parse_cidr("CidrBlock", c, Family::V4),
+                (None, Some(c)) => parse_cidr("Ipv6CidrBlock", c, Family::V6),
+                (None, None) => Err("no CidrBlock or Ipv6CidrBlock".into()),
+            };
+            let cidr = match cidr {
+                Ok(cidr) => cidr,
+                Err(problem) => {
+                    cx.warn(&f, ignored(&problem));
+                    continue;
+                }
             };
             let ports = match proto {
                 Protocol::Number(Protocol::TCP) | Protocol::Number(Protocol::UDP) => {
@@ -747,20 +846,10 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 }
                 _ => Ok(PortSpec::All),
             };
-            // Ignoring an entry leaves what it covers to the entries after it: say which
-            // way the entry went, since dropping a deny can open what it closed.
             let ports = match ports {
                 Ok(p) => p,
                 Err(problem) => {
-                    let action = if e.rule_action.eq_ignore_ascii_case("allow") {
-                        "an allow"
-                    } else {
-                        "a deny"
-                    };
-                    cx.warn(
-                        &f,
-                        format!("{owner}: {problem}; rule ignored ({action} rule: the rules after it decide the traffic it covers)"),
-                    );
+                    cx.warn(&f, ignored(&problem));
                     continue;
                 }
             };
@@ -815,8 +904,13 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             );
             continue;
         };
-        let peer = if let Some(c) = r.cidr_ipv4.as_deref().or(r.cidr_ipv6.as_deref()) {
-            match cx.cidr(&f, &owner, c) {
+        let cidr = match (&r.cidr_ipv4, &r.cidr_ipv6) {
+            (Some(c), _) => Some(("CidrIpv4", c, Family::V4)),
+            (None, Some(c)) => Some(("CidrIpv6", c, Family::V6)),
+            (None, None) => None,
+        };
+        let peer = if let Some((field, c, family)) = cidr {
+            match cx.cidr(&f, &owner, field, c, family) {
                 Some(n) => SgPeer::Cidr(n),
                 None => continue,
             }
@@ -942,14 +1036,25 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             },
         );
     }
+    // A list's entries are of its address family (`AddressFamily`, when a description gives it).
+    let family_of = |ipv4: Option<bool>| match ipv4 {
+        Some(true) => Family::V4,
+        Some(false) => Family::V6,
+        None => Family::Any,
+    };
     for (f, p) in raw.service_prefix_lists {
         // describe-managed-prefix-lists prints under the same key without entries.
         let known = p.cidrs.is_some();
+        let family = family_of(
+            list_family(p.address_family.as_deref())
+                .or_else(|| m.prefix_lists.get(&p.prefix_list_id).and_then(|l| l.ipv4)),
+        );
+        let owner = format!("prefix list {}", p.prefix_list_id);
         let cidrs: Vec<IpNet> = p
             .cidrs
             .iter()
             .flatten()
-            .filter_map(|c| cx.cidr(&f, &p.prefix_list_id, c))
+            .filter_map(|c| cx.cidr(&f, &owner, "Cidrs[]", c, family))
             .collect();
         let entry = m
             .prefix_lists
@@ -967,9 +1072,11 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         }
     }
     for (f, (id, entries)) in raw.prefix_list_entries {
+        let family = family_of(m.prefix_lists.get(&id).and_then(|l| l.ipv4));
+        let owner = format!("prefix list {id}");
         let cidrs: Vec<IpNet> = entries
             .iter()
-            .filter_map(|e| cx.cidr(&f, &id, &e.cidr))
+            .filter_map(|e| cx.cidr(&f, &owner, "Entries[].Cidr", &e.cidr, family))
             .collect();
         let entry = m
             .prefix_lists
@@ -997,7 +1104,11 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         let (Some(with), Some(public)) = (with, &a.public_ip) else {
             continue;
         };
-        let Some(IpAddr::V4(public)) = cx.ip(f, "Elastic IP", public) else {
+        let owner = format!(
+            "Elastic IP {}",
+            a.allocation_id.as_deref().unwrap_or(public)
+        );
+        let Some(public) = cx.ip4(f, &owner, "PublicIp", public) else {
             continue;
         };
         associated.push((public, with.clone()));
@@ -1148,21 +1259,18 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                     nat.eni_ids.push(e.clone());
                 }
             }
-            let private = match a
+            let owner = format!("NAT gateway {}", n.nat_gateway_id);
+            let private = a
                 .private_ip
                 .as_deref()
-                .and_then(|p| cx.ip(&f, &n.nat_gateway_id, p))
-            {
-                Some(IpAddr::V4(p)) => {
-                    nat.private_ips.push(p);
-                    Some(p)
-                }
-                _ => None,
-            };
-            if let Some(IpAddr::V4(p)) = a
+                .and_then(|p| cx.ip4(&f, &owner, "NatGatewayAddresses[].PrivateIp", p));
+            if let Some(p) = private {
+                nat.private_ips.push(p);
+            }
+            if let Some(p) = a
                 .public_ip
                 .as_deref()
-                .and_then(|p| cx.ip(&f, &n.nat_gateway_id, p))
+                .and_then(|p| cx.ip4(&f, &owner, "NatGatewayAddresses[].PublicIp", p))
             {
                 nat.public_ips.push(p);
                 if let Some(private) = private {
@@ -1222,7 +1330,15 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             .iter()
             .filter(|r| live(r.state.as_deref(), &["deleted", "deleting"]))
             .filter_map(|r| r.destination_cidr_block.as_deref())
-            .filter_map(|c| cx.cidr(&f, &v.vpn_connection_id, c))
+            .filter_map(|c| {
+                cx.cidr(
+                    &f,
+                    &format!("VPN connection {}", v.vpn_connection_id),
+                    "Routes[].DestinationCidrBlock",
+                    c,
+                    Family::Any,
+                )
+            })
             .collect();
         // The tunnels carry one address family (IPv6 only on a transit gateway), between the
         // local (on-premises) and remote (AWS) networks the options name, all by default.
@@ -1240,26 +1356,43 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 ),
             );
         }
-        let (local, remote, all) = match o {
+        let (local, remote, all, family, fam) = match o {
             Some(o) if ipv6 => (
                 &o.local_ipv6_network_cidr,
                 &o.remote_ipv6_network_cidr,
                 "::/0",
+                Family::V6,
+                "Ipv6",
             ),
             Some(o) => (
                 &o.local_ipv4_network_cidr,
                 &o.remote_ipv4_network_cidr,
                 "0.0.0.0/0",
+                Family::V4,
+                "Ipv4",
             ),
-            None => (&None, &None, "0.0.0.0/0"),
+            None => (&None, &None, "0.0.0.0/0", Family::V4, "Ipv4"),
         };
-        let mut net = |given: &Option<String>| -> IpNet {
-            given
-                .as_deref()
-                .and_then(|c| cx.cidr(&f, &v.vpn_connection_id, c))
-                .unwrap_or_else(|| all.parse().expect("a valid network"))
+        // A network that cannot be read (or is of the other family) is every address, as when
+        // the option is absent: said in the warning.
+        let mut net = |given: &Option<String>, side: &str| -> IpNet {
+            let all: IpNet = all.parse().expect("a valid network");
+            let Some(c) = given.as_deref() else {
+                return all;
+            };
+            let field = format!("Options.{side}{fam}NetworkCidr");
+            parse_cidr(&field, c, family).unwrap_or_else(|problem| {
+                cx.warn(
+                    &f,
+                    format!(
+                        "VPN connection {}: {problem}; ignored (taken as {all}, as when absent)",
+                        v.vpn_connection_id
+                    ),
+                );
+                all
+            })
         };
-        let (local_net, remote_net) = (net(local), net(remote));
+        let (local_net, remote_net) = (net(local, "Local"), net(remote, "Remote"));
         m.vpn_connections.insert(
             v.vpn_connection_id.clone(),
             VpnConnection {
@@ -1310,23 +1443,28 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             );
             continue;
         };
-        let cidrs = |cx: &mut Ctx, i: &wire::PeeringVpcInfo| -> Vec<IpNet> {
+        let owner = format!("peering connection {}", p.vpc_peering_connection_id);
+        let cidrs = |cx: &mut Ctx, i: &wire::PeeringVpcInfo, side: &str| -> Vec<IpNet> {
             let mut out: Vec<IpNet> = Vec::new();
-            for c in i
+            let v4 = i
                 .cidr_block
                 .iter()
+                .map(|c| ("CidrBlock", c))
                 .chain(
                     i.cidr_block_set
                         .iter()
-                        .filter_map(|c| c.cidr_block.as_ref()),
+                        .filter_map(|c| c.cidr_block.as_ref())
+                        .map(|c| ("CidrBlockSet[].CidrBlock", c)),
                 )
-                .chain(
-                    i.ipv6_cidr_block_set
-                        .iter()
-                        .filter_map(|c| c.ipv6_cidr_block.as_ref()),
-                )
-            {
-                if let Some(n) = cx.cidr(&f, &p.vpc_peering_connection_id, c) {
+                .map(|(field, c)| (field, c, Family::V4));
+            let v6 = i
+                .ipv6_cidr_block_set
+                .iter()
+                .filter_map(|c| c.ipv6_cidr_block.as_ref())
+                .map(|c| ("Ipv6CidrBlockSet[].Ipv6CidrBlock", c, Family::V6));
+            for (field, c, family) in v4.chain(v6) {
+                let field = format!("{side}.{field}");
+                if let Some(n) = cx.cidr(&f, &owner, &field, c, family) {
                     if !out.contains(&n) {
                         out.push(n);
                     }
@@ -1343,8 +1481,8 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             // another region must not pass for the same region, §1.3).
             requester_region: req.region.clone().or_else(|| vpc_region(&m, req)),
             accepter_region: acc.region.clone().or_else(|| vpc_region(&m, acc)),
-            requester_cidrs: cidrs(&mut cx, req),
-            accepter_cidrs: cidrs(&mut cx, acc),
+            requester_cidrs: cidrs(&mut cx, req, "RequesterVpcInfo"),
+            accepter_cidrs: cidrs(&mut cx, acc, "AccepterVpcInfo"),
             tags: tags(&p.tags),
         };
         m.peerings.insert(peering.id.clone(), peering);
@@ -2409,13 +2547,21 @@ fn permissions(
                 description,
             })
         };
+        let owner = format!("security group {group}");
+        let list = if egress {
+            "IpPermissionsEgress"
+        } else {
+            "IpPermissions"
+        };
         for r in &p.ip_ranges {
-            if let Some(n) = cx.cidr(f, group, &r.cidr_ip) {
+            let field = format!("{list}[].IpRanges[].CidrIp");
+            if let Some(n) = cx.cidr(f, &owner, &field, &r.cidr_ip, Family::V4) {
                 push(SgPeer::Cidr(n), r.description.clone());
             }
         }
         for r in &p.ipv6_ranges {
-            if let Some(n) = cx.cidr(f, group, &r.cidr_ipv6) {
+            let field = format!("{list}[].Ipv6Ranges[].CidrIpv6");
+            if let Some(n) = cx.cidr(f, &owner, &field, &r.cidr_ipv6, Family::V6) {
                 push(SgPeer::Cidr(n), r.description.clone());
             }
         }
@@ -2454,7 +2600,8 @@ fn tgw_routes(
             continue;
         }
         let destination = if let Some(c) = &r.destination_cidr_block {
-            match cx.cidr(f, table, c) {
+            let owner = format!("transit gateway route table {table}");
+            match cx.cidr(f, &owner, "DestinationCidrBlock", c, Family::Any) {
                 Some(n) => RouteDestination::Cidr(n),
                 None => continue,
             }
@@ -2546,7 +2693,13 @@ fn network_interface(
 
     let mut private_ips: Vec<PrivateIp> = Vec::new();
     for p in &private_ip_addresses {
-        if let Some(IpAddr::V4(address)) = cx.ip(f, &id, &p.private_ip_address) {
+        let owner = format!("network interface {id}");
+        if let Some(address) = cx.ip4(
+            f,
+            &owner,
+            "PrivateIpAddresses[].PrivateIpAddress",
+            &p.private_ip_address,
+        ) {
             // moto (and some hand-made snapshots) give the primary address's public IP only in
             // the ENI-level Association.
             let association = p.association.as_ref().or(if p.primary {
@@ -2564,8 +2717,9 @@ fn network_interface(
         }
     }
     if private_ips.is_empty() {
-        if let Some(IpAddr::V4(address)) =
-            private_ip_address.as_deref().and_then(|p| cx.ip(f, &id, p))
+        if let Some(address) = private_ip_address
+            .as_deref()
+            .and_then(|p| cx.ip4(f, &format!("network interface {id}"), "PrivateIpAddress", p))
         {
             let (public, elastic) = public_of(association.as_ref());
             private_ips.push(PrivateIp {
@@ -2592,18 +2746,39 @@ fn network_interface(
         }
     }
     private_ips.sort_by_key(|p| !p.primary);
+    let owner = format!("network interface {id}");
     let ipv6: Vec<Ipv6Addr> = ipv6_addresses
         .iter()
-        .filter_map(|a| match cx.ip(f, &id, &a.ipv6_address) {
-            Some(IpAddr::V6(v)) => Some(v),
-            _ => None,
+        .filter_map(|a| {
+            match cx.ip(
+                f,
+                &owner,
+                "Ipv6Addresses[].Ipv6Address",
+                &a.ipv6_address,
+                Family::V6,
+            ) {
+                Some(IpAddr::V6(v)) => Some(v),
+                _ => None,
+            }
         })
         .collect();
     let prefixes: Vec<IpNet> = ipv4_prefixes
         .iter()
-        .map(|p| p.ipv4_prefix.as_str())
-        .chain(ipv6_prefixes.iter().map(|p| p.ipv6_prefix.as_str()))
-        .filter_map(|p| cx.cidr(f, &id, p))
+        .map(|p| {
+            (
+                "Ipv4Prefixes[].Ipv4Prefix",
+                p.ipv4_prefix.as_str(),
+                Family::V4,
+            )
+        })
+        .chain(ipv6_prefixes.iter().map(|p| {
+            (
+                "Ipv6Prefixes[].Ipv6Prefix",
+                p.ipv6_prefix.as_str(),
+                Family::V6,
+            )
+        }))
+        .filter_map(|(field, p, family)| cx.cidr(f, &owner, field, p, family))
         .collect();
     let groups: Vec<String> = groups.into_iter().map(|g| g.group_id).collect();
     let description = description.unwrap_or_default();
@@ -3578,5 +3753,55 @@ mod tests {
             "security group sg-1: an inbound `tcp` rule: ToPort -5 is out of range (0-65535); rule ignored (the traffic it allows is not counted)".to_string(),
             format!("listener {P}listener/app/shop/e7/l2: Port 0 is out of range (1-65535); listener ignored (nothing is forwarded through it)"),
         ]);
+    }
+
+    /// A value of the other address family in a field of one is a warning naming the field and
+    /// is ignored, never read as the other family: prefix-list entries of a list's family, a
+    /// VPN connection's networks (taken as all of the family, as when absent, and said so).
+    #[test]
+    fn values_of_the_other_address_family_are_ignored() {
+        let files = vec![
+            file(
+                "describe-managed-prefix-lists.json",
+                serde_json::json!({"PrefixLists": [{"PrefixListId": "pl-1", "AddressFamily": "IPv4",
+                                                    "State": "create-complete"}]}),
+            ),
+            file(
+                "get-managed-prefix-list-entries-pl-1.json",
+                serde_json::json!({"PrefixListId": "pl-1",
+                                   "Entries": [{"Cidr": "10.0.0.0/8"}, {"Cidr": "::/0"}]}),
+            ),
+            file(
+                "describe-vpn-connections.json",
+                serde_json::json!({"VpnConnections": [{"VpnConnectionId": "vpn-1",
+                    "VpnGatewayId": "vgw-1", "State": "available",
+                    "Options": {"LocalIpv4NetworkCidr": "::/0",
+                                "RemoteIpv4NetworkCidr": "10.0.0.0/16"}}]}),
+            ),
+        ];
+        let snap = load_files("test", &files).expect("loads");
+        let m = &snap.model;
+        assert_eq!(
+            m.prefix_lists["pl-1"].cidrs,
+            vec!["10.0.0.0/8".parse::<IpNet>().unwrap()]
+        );
+        let vpn = &m.vpn_connections["vpn-1"];
+        assert_eq!(
+            (vpn.local_net.to_string(), vpn.remote_net.to_string()),
+            ("0.0.0.0/0".to_string(), "10.0.0.0/16".to_string())
+        );
+        let warnings: Vec<String> = snap
+            .diagnostics
+            .iter()
+            .filter(|d| d.level == Level::Warning && d.file.is_some())
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            warnings,
+            vec![
+                "snap/111122223333/eu-west-1/get-managed-prefix-list-entries-pl-1.json: prefix list pl-1: Entries[].Cidr `::/0` is not an IPv4 CIDR block; ignored",
+                "snap/111122223333/eu-west-1/describe-vpn-connections.json: VPN connection vpn-1: Options.LocalIpv4NetworkCidr `::/0` is not an IPv4 CIDR block; ignored (taken as 0.0.0.0/0, as when absent)",
+            ]
+        );
     }
 }
