@@ -853,10 +853,14 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                     continue;
                 }
             };
-            if !(0..=32768).contains(&e.rule_number) {
+            // 1-32766 for the rules one writes, 32767 and 32768 for the `*` rules AWS adds
+            // (IPv4, IPv6).
+            if !(1..=32768).contains(&e.rule_number) {
                 cx.warn(
                     &f,
-                    format!("{owner}: rule number out of range; rule ignored"),
+                    ignored(
+                        "rule number out of range (1-32766; 32767 and 32768 are the default rules)",
+                    ),
                 );
                 continue;
             }
