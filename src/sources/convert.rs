@@ -280,9 +280,36 @@ fn live(state: Option<&str>, dead: &[&str]) -> bool {
     state.is_none_or(|s| !dead.contains(&s.to_ascii_lowercase().as_str()))
 }
 
-/// A listener's or a rule's action.
-fn listener_action(a: &wire::ListenerAction) -> ListenerAction {
-    match a.kind.as_deref().map(str::to_ascii_lowercase).as_deref() {
+/// Action types that forward nothing themselves (an authentication step precedes a forward).
+const NON_FORWARDING_ACTIONS: &[&str] = &[
+    "authenticate-oidc",
+    "authenticate-cognito",
+    "jwt-validation",
+];
+
+/// A listener's or a rule's action (`owner` names the listener or rule). An action of a type
+/// that is not known, or without one, forwards nothing, with a warning.
+fn listener_action(
+    cx: &mut Ctx,
+    f: &FileContext,
+    owner: &str,
+    a: &wire::ListenerAction,
+) -> ListenerAction {
+    let kind = a.kind.as_deref().map(|k| k.trim().to_ascii_lowercase());
+    if !kind.as_deref().is_some_and(|k| {
+        matches!(k, "forward" | "redirect" | "fixed-response")
+            || NON_FORWARDING_ACTIONS.contains(&k)
+    }) {
+        let said = match &a.kind {
+            Some(k) => format!("an action of Type `{k}`, which is not known"),
+            None => "an action without Type".to_string(),
+        };
+        cx.warn(
+            f,
+            format!("{owner}: {said}; taken to forward nothing (types: forward, redirect, fixed-response, {})", NON_FORWARDING_ACTIONS.join(", ")),
+        );
+    }
+    match kind.as_deref() {
         Some("forward") => {
             let mut tgs: Vec<String> = a.target_group_arn.iter().cloned().collect();
             if let Some(fc) = &a.forward_config {
@@ -358,6 +385,12 @@ fn listener_rules(cx: &mut Ctx, m: &mut Model, sets: Items<wire::ListenerRuleSet
             if listener.rules.iter().any(|x| x.arn == arn) {
                 continue;
             }
+            let owner = format!("listener rule {arn}");
+            let actions = r
+                .actions
+                .iter()
+                .map(|a| listener_action(cx, &f, &owner, a))
+                .collect();
             listener.rules.push(ListenerRule {
                 arn,
                 priority,
@@ -367,7 +400,7 @@ fn listener_rules(cx: &mut Ctx, m: &mut Model, sets: Items<wire::ListenerRuleSet
                     .iter()
                     .map(|c| c.field.clone().unwrap_or_default())
                     .collect(),
-                actions: r.actions.iter().map(listener_action).collect(),
+                actions,
             });
         }
         for (listener_arn, rules) in missing {
@@ -408,6 +441,73 @@ fn listener_rules(cx: &mut Ctx, m: &mut Model, sets: Items<wire::ListenerRuleSet
                 &b.arn,
             ))
         });
+    }
+}
+
+/// A load balancer's kind from its `Type`; one missing or not known is taken from the ARN
+/// (`loadbalancer/app/`, `net/`, `gwy/`), with a warning when the type was given or the ARN
+/// does not say.
+fn lb_kind(cx: &mut Ctx, f: &FileContext, arn: &str, given: Option<&str>) -> LbKind {
+    let known = |k: &str| match k {
+        "application" => Some(LbKind::Application),
+        "network" => Some(LbKind::Network),
+        "gateway" => Some(LbKind::Gateway),
+        _ => None,
+    };
+    if let Some(kind) = given.and_then(|g| known(g.trim().to_ascii_lowercase().as_str())) {
+        return kind;
+    }
+    let from_arn =
+        arn.split_once(":loadbalancer/")
+            .and_then(|(_, path)| match path.split('/').next() {
+                Some("app") => Some(LbKind::Application),
+                Some("net") => Some(LbKind::Network),
+                Some("gwy") => Some(LbKind::Gateway),
+                _ => None,
+            });
+    let said = match given {
+        Some(g) => format!("Type `{g}` is not known (application, network or gateway)"),
+        None => "no Type".to_string(),
+    };
+    match (from_arn, given) {
+        (Some(kind), None) => kind,
+        (Some(kind), Some(_)) => {
+            cx.warn(
+                f,
+                format!("load balancer {arn}: {said}; taken as {kind}, as its ARN says"),
+            );
+            kind
+        }
+        (None, _) => {
+            cx.warn(
+                f,
+                format!(
+                    "load balancer {arn}: {said}, and its ARN does not say; taken as application"
+                ),
+            );
+            LbKind::Application
+        }
+    }
+}
+
+/// Whether a load balancer is internet-facing, from its `Scheme`; one missing or not known
+/// is a warning and taken as internet-facing, so that what it forwards is not hidden (the
+/// report may then show an exposure that an internal load balancer would not have).
+fn internet_facing(cx: &mut Ctx, f: &FileContext, owner: &str, scheme: Option<&str>) -> bool {
+    match scheme.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+        Some("internet-facing") => true,
+        Some("internal") => false,
+        _ => {
+            let said = match scheme {
+                Some(s) => format!("Scheme `{s}` is not known (internet-facing or internal)"),
+                None => "no Scheme".to_string(),
+            };
+            cx.warn(
+                f,
+                format!("{owner}: {said}; taken as internet-facing (what it forwards may be reported as exposed)"),
+            );
+            true
+        }
     }
 }
 
@@ -791,11 +891,18 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             let owner = format!("network ACL {} rule {}", n.network_acl_id, e.rule_number);
             // Ignoring an entry leaves what it covers to the entries after it: the warning says
             // which way the entry went, since dropping a deny can open what it closed.
-            let action = if e.rule_action.eq_ignore_ascii_case("allow") {
-                "an allow"
-            } else {
-                "a deny"
+            let allow = match e.rule_action.trim().to_ascii_lowercase().as_str() {
+                "allow" => true,
+                "deny" => false,
+                _ => {
+                    cx.warn(
+                        &f,
+                        format!("{owner}: RuleAction `{}` is neither allow nor deny; rule ignored (the rules after it decide the traffic it covers)", e.rule_action),
+                    );
+                    continue;
+                }
             };
+            let action = if allow { "an allow" } else { "a deny" };
             let ignored = |problem: &str| {
                 format!("{owner}: {problem}; rule ignored ({action} rule: the rules after it decide the traffic it covers)")
             };
@@ -867,7 +974,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             entries.push(NaclEntry {
                 rule_number: e.rule_number as u32,
                 egress: e.egress,
-                allow: e.rule_action.eq_ignore_ascii_case("allow"),
+                allow,
                 protocol: proto,
                 ports,
                 cidr,
@@ -921,7 +1028,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         } else if let Some(pl) = &r.prefix_list_id {
             SgPeer::PrefixList(pl.clone())
         } else if let Some(g) = &r.referenced_group_info {
-            match group_peer(g) {
+            match group_peer(&mut cx, &f, &owner, r.is_egress, g) {
                 Some(p) => p,
                 None => continue,
             }
@@ -1508,12 +1615,70 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             BpaMode::Off
         }
     };
-    for (f, o) in raw.bpa_options {
-        let mode = bpa_mode(&mut cx, &f, o.internet_gateway_block_mode.as_deref());
-        let mut at = location(&f, o.aws_account_id.as_deref(), None, None);
-        if o.aws_region.is_some() {
-            at.region = o.aws_region.clone();
+    // The regions the snapshot's VPCs are in: options for another apply to none of them.
+    let vpc_regions: BTreeSet<&str> = m
+        .vpcs
+        .values()
+        .filter_map(|v| v.location.region.as_deref())
+        .collect();
+    let mut bpa_at: Vec<Location> = Vec::new();
+    for (f, o) in &raw.bpa_options {
+        if o.internet_gateway_block_mode.is_none() {
+            cx.warn(
+                f,
+                "VPC Block Public Access options without InternetGatewayBlockMode; taken as off (nothing blocked)".into(),
+            );
         }
+        let mut at = location(f, o.aws_account_id.as_deref(), None, None);
+        if let Some(given) = &o.aws_region {
+            let lower = given.trim().to_ascii_lowercase();
+            let region = if is_region(given) {
+                Some(given.clone())
+            } else if is_region(&lower) {
+                cx.warn(
+                    f,
+                    format!(
+                        "VPC Block Public Access options: AwsRegion `{given}` taken as {lower}"
+                    ),
+                );
+                Some(lower)
+            } else {
+                cx.warn(
+                    f,
+                    format!(
+                        "VPC Block Public Access options: AwsRegion `{given}` is not a region name; {}",
+                        match &at.region {
+                            Some(r) => format!("taken as {r}, the region of its folder"),
+                            None => "the options apply to no region".into(),
+                        }
+                    ),
+                );
+                None
+            };
+            if let Some(region) = region {
+                if let Some(folder) = f.region.as_ref().filter(|r| **r != region) {
+                    cx.warn(
+                        f,
+                        format!("VPC Block Public Access options: AwsRegion {region} is not the region of its folder ({folder}); taken as {region}'s"),
+                    );
+                }
+                at.region = Some(region);
+            } else if at.region.is_none() {
+                at.region = Some(given.clone());
+            }
+        }
+        if let Some(region) = at.region.as_deref() {
+            if !vpc_regions.is_empty() && !vpc_regions.contains(region) {
+                cx.warn(
+                    f,
+                    format!("VPC Block Public Access options for {region}, where the snapshot has no VPC: they apply to none"),
+                );
+            }
+        }
+        bpa_at.push(at);
+    }
+    for ((f, o), at) in raw.bpa_options.into_iter().zip(bpa_at) {
+        let mode = bpa_mode(&mut cx, &f, o.internet_gateway_block_mode.as_deref());
         // `update-in-progress`: the mode shown is being applied; the old one may still be in
         // force (EC2 API reference, `VpcBlockPublicAccessOptions` `State`).
         if o.state.as_deref() == Some("update-in-progress") {
@@ -1920,11 +2085,13 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             );
             continue;
         }
-        let kind = match lb.kind.as_deref() {
-            Some("network") => LbKind::Network,
-            Some("gateway") => LbKind::Gateway,
-            _ => LbKind::Application,
-        };
+        let kind = lb_kind(&mut cx, &f, &lb.load_balancer_arn, lb.kind.as_deref());
+        let internet_facing = internet_facing(
+            &mut cx,
+            &f,
+            &format!("load balancer {}", lb.load_balancer_arn),
+            lb.scheme.as_deref(),
+        );
         let name = lb
             .load_balancer_name
             .clone()
@@ -1963,7 +2130,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 name,
                 dns_name: lb.dns_name,
                 kind,
-                internet_facing: lb.scheme.as_deref() == Some("internet-facing"),
+                internet_facing,
                 vpc_id: lb.vpc_id.unwrap_or_default(),
                 subnet_ids: lb
                     .availability_zones
@@ -2024,7 +2191,12 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 continue;
             }
         };
-        let actions = l.default_actions.iter().map(listener_action).collect();
+        let owner = format!("listener {arn}");
+        let actions = l
+            .default_actions
+            .iter()
+            .map(|a| listener_action(&mut cx, &f, &owner, a))
+            .collect();
         m.listeners.insert(
             arn.clone(),
             Listener {
@@ -2209,6 +2381,12 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                     attributes: BTreeMap::new(),
                 });
         }
+        let internet_facing = internet_facing(
+            &mut cx,
+            &f,
+            &format!("classic load balancer {name}"),
+            clb.scheme.as_deref(),
+        );
         m.load_balancers.insert(
             arn.clone(),
             LoadBalancer {
@@ -2217,7 +2395,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 name,
                 dns_name: clb.dns_name,
                 kind: LbKind::Classic,
-                internet_facing: clb.scheme.as_deref() == Some("internet-facing"),
+                internet_facing,
                 vpc_id,
                 subnet_ids: clb.subnets,
                 security_groups: clb.security_groups,
@@ -2488,8 +2666,27 @@ type SgRules = (Vec<SgRule>, Vec<SgRule>);
 /// `describe-security-group-rules`.
 type GroupRules = (Vec<SgRule>, Vec<SgRule>, Arc<FileContext>, Option<String>);
 
-fn group_peer(g: &wire::UserIdGroupPair) -> Option<SgPeer> {
-    let group_id = g.group_id.clone().or_else(|| g.group_name.clone())?;
+/// The group a rule references; one without `GroupId` (AWS always prints it) is a warning.
+fn group_peer(
+    cx: &mut Ctx,
+    f: &FileContext,
+    owner: &str,
+    egress: bool,
+    g: &wire::UserIdGroupPair,
+) -> Option<SgPeer> {
+    let Some(group_id) = g.group_id.clone() else {
+        let direction = if egress { "an outbound" } else { "an inbound" };
+        let name = g
+            .group_name
+            .as_deref()
+            .map(|n| format!(" (GroupName `{n}`)"))
+            .unwrap_or_default();
+        cx.warn(
+            f,
+            format!("{owner}: {direction} rule's group reference has no GroupId{name}; ignored (the traffic it allows is not counted)"),
+        );
+        return None;
+    };
     Some(SgPeer::Group {
         group_id,
         owner: g.user_id.clone(),
@@ -2576,7 +2773,7 @@ fn permissions(
             );
         }
         for g in &p.user_id_group_pairs {
-            if let Some(peer) = group_peer(g) {
+            if let Some(peer) = group_peer(cx, f, &owner, egress, g) {
                 push(peer, g.description.clone());
             }
         }
@@ -3416,7 +3613,8 @@ mod tests {
         let files = vec![
             file(
                 "describe-load-balancers.json",
-                serde_json::json!({"LoadBalancers": [{"LoadBalancerArn": lb, "Type": "application"}]}),
+                serde_json::json!({"LoadBalancers": [{"LoadBalancerArn": lb, "Type": "application",
+                                                      "Scheme": "internet-facing"}]}),
             ),
             file(
                 "describe-listeners.json",
@@ -3806,6 +4004,41 @@ mod tests {
                 "snap/111122223333/eu-west-1/get-managed-prefix-list-entries-pl-1.json: prefix list pl-1: Entries[].Cidr `::/0` is not an IPv4 CIDR block; ignored",
                 "snap/111122223333/eu-west-1/describe-vpn-connections.json: VPN connection vpn-1: Options.LocalIpv4NetworkCidr `::/0` is not an IPv4 CIDR block; ignored (taken as 0.0.0.0/0, as when absent)",
             ]
+        );
+    }
+
+    /// A load balancer's Type in any case is read; one missing is taken from the ARN without a
+    /// word, one not known from the ARN with a warning, and where the ARN does not say either,
+    /// as application with a warning.
+    #[test]
+    fn load_balancer_types_come_from_the_arn_when_missing_or_unknown() {
+        let mut cx = Ctx {
+            diagnostics: Vec::new(),
+        };
+        let f = FileContext::default();
+        let net = format!("{P}loadbalancer/net/db/1");
+        let gwy = format!("{P}loadbalancer/gwy/fw/1");
+        let other = "arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/x";
+        assert_eq!(lb_kind(&mut cx, &f, &net, Some("NETWORK")), LbKind::Network);
+        assert_eq!(lb_kind(&mut cx, &f, &gwy, None), LbKind::Gateway);
+        assert!(cx.diagnostics.is_empty(), "{:?}", cx.diagnostics);
+        assert_eq!(lb_kind(&mut cx, &f, &net, Some("nlb")), LbKind::Network);
+        assert_eq!(lb_kind(&mut cx, &f, other, None), LbKind::Application);
+        let said: Vec<&str> = cx.diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(said.len(), 2, "{said:?}");
+        assert!(said[0].ends_with("Type `nlb` is not known (application, network or gateway); taken as network, as its ARN says"), "{said:?}");
+        assert!(
+            said[1].ends_with("no Type, and its ARN does not say; taken as application"),
+            "{said:?}"
+        );
+        // Scheme in any case; missing or unknown is internet-facing, with a warning.
+        assert!(!internet_facing(&mut cx, &f, "lb", Some("Internal")));
+        assert!(internet_facing(&mut cx, &f, "lb", Some("internet-facing")));
+        assert_eq!(cx.diagnostics.len(), 2);
+        assert!(internet_facing(&mut cx, &f, "lb", None));
+        assert_eq!(
+            cx.diagnostics[2].message,
+            "lb: no Scheme; taken as internet-facing (what it forwards may be reported as exposed)"
         );
     }
 }
