@@ -545,25 +545,41 @@ fn read(path: &std::path::Path) -> Result<String, String> {
 }
 
 /// Reads policy files; a folder stands for its `.toml` and `.json` files, in name order.
+/// A gate that checks nothing is an input error: a file named on its own that holds no
+/// policy, or a folder whose files hold none (a folder may keep a file of commented examples
+/// beside its policies, as `queries/` does).
 fn read_policies(paths: &[PathBuf]) -> Result<Vec<exposure::policy::Policy>, String> {
-    let mut files = Vec::new();
+    let mut policies = Vec::new();
     for p in paths {
-        if p.is_dir() {
+        let (files, alone) = if p.is_dir() {
             let mut inside: Vec<PathBuf> = std::fs::read_dir(p)
                 .map_err(|e| format!("cannot read {}: {e}", p.display()))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|f| f.extension().is_some_and(|x| x == "toml" || x == "json"))
                 .collect();
             inside.sort();
-            files.extend(inside);
+            if inside.is_empty() {
+                return Err(format!(
+                    "{}: the folder holds no .toml or .json policy file, so there is nothing to check",
+                    p.display()
+                ));
+            }
+            (inside, false)
         } else {
-            files.push(p.clone());
+            (vec![p.clone()], true)
+        };
+        let before = policies.len();
+        for f in &files {
+            let name = f.display().to_string();
+            policies.extend(exposure::policy::parse(&name, &read(f)?).map_err(|e| e.to_string())?);
         }
-    }
-    let mut policies = Vec::new();
-    for f in &files {
-        let name = f.display().to_string();
-        policies.extend(exposure::policy::parse(&name, &read(f)?).map_err(|e| e.to_string())?);
+        if policies.len() == before {
+            return Err(if alone {
+                format!("{}: the file holds no policy (no [[policy]] table), so there is nothing to check", p.display())
+            } else {
+                format!("{}: the folder's files hold no policy (no [[policy]] table), so there is nothing to check", p.display())
+            });
+        }
     }
     exposure::policy::check_unique_ids(&policies).map_err(|e| e.to_string())?;
     Ok(policies)

@@ -568,5 +568,48 @@ fn a_gateway_load_balancer_is_no_destination_in_the_report() {
             .any(|a| a.as_str().unwrap().contains("is a Gateway Load Balancer")),
         "{}",
         v["assumptions"]
+
+/// A line break in a name (a Name tag may hold one) does not break the Markdown table rows it
+/// appears in: it is written as a space, as pipes are escaped.
+#[test]
+fn markdown_rows_stay_one_line_whatever_the_names_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let region = dir.path().join("111122223333/eu-west-1");
+    std::fs::create_dir_all(&region).unwrap();
+    let model = path("models/three-tier/111122223333/eu-west-1");
+    for e in std::fs::read_dir(&model).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), region.join(e.file_name())).unwrap();
+    }
+    let instances = region.join("describe-instances.json");
+    let text = std::fs::read_to_string(&instances).unwrap();
+    let renamed = text.replace(
+        r#""Value": "bastion""#,
+        r#""Value": "bastion\n| x\r\ny\rz""#,
+    );
+    assert_ne!(text, renamed, "the bastion's Name tag");
+    std::fs::write(&instances, renamed).unwrap();
+    let out = String::from_utf8(run_analyze(&[
+        "--format".as_ref(),
+        "markdown".as_ref(),
+        dir.path().as_ref(),
+    ]))
+    .unwrap();
+    let rows: Vec<&str> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("### Exposures"))
+        .skip(2)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert!(rows.len() > 2, "{out}");
+    for row in &rows {
+        assert!(
+            row.starts_with('|') && row.ends_with('|'),
+            "{row:?} in\n{out}"
+        );
+    }
+    assert!(
+        rows.iter().any(|r| r.contains("bastion \\| x y z")),
+        "{rows:?}"
     );
 }

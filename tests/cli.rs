@@ -73,6 +73,38 @@ fn unknown_endpoints_list_candidates_and_exit_2() {
         .stderr(predicate::str::contains("app-1"));
 }
 
+/// An endpoint written as an address or a CIDR that is not a valid one says why, rather than
+/// that it matches nothing.
+#[test]
+fn an_invalid_address_or_cidr_says_why() {
+    for (endpoint, why) in [
+        (
+            "10.0.0.0/33",
+            "`/33` is not a prefix length for IPv4 (0-32)",
+        ),
+        (
+            "2001:db8::/129",
+            "`/129` is not a prefix length for IPv6 (0-128)",
+        ),
+        (
+            "fe80::1%eth0",
+            "a zone index (`%eth0`) is not part of an address here; write `fe80::1`",
+        ),
+        ("10.0.0.300", "an IPv4 address is four numbers 0-255"),
+        ("2001:db8:::1", "not a valid IPv6 address"),
+    ] {
+        exposure()
+            .arg("query")
+            .arg(path("models/three-tier"))
+            .args(["--from", endpoint, "--to", "bastion"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!(
+                "`{endpoint}` is not a valid IP address or CIDR: {why}"
+            )));
+    }
+}
+
 /// A subnet or CIDR holding only interfaces that forward what others send (here a NAT
 /// gateway) has no sender: an input error naming them (it was answered as if the NAT gateway
 /// opened connections from its Elastic IP).

@@ -1006,6 +1006,27 @@ fn refuses_to_overwrite_or_guess() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a role ARN"));
 
+    // An endpoint that is not a URL: a usage error before any call, not the SDK's error.
+    for (url, why) in [
+        ("not a url", "spaces"),
+        ("localhost:5000", "expected http://HOST[:PORT]"),
+        ("http://", "no host"),
+        ("http://localhost:99999", "`99999` is not a port"),
+    ] {
+        let out = collect(url, &dir.path().join("u"), &["--region", "eu-west-1"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{url}: {stderr}");
+        assert!(
+            stderr.contains(&format!("--endpoint-url `{url}` is not a URL"))
+                && stderr.contains(why),
+            "{url}: {stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{url}: {stderr}");
+        assert!(!dir.path().join("u").exists());
+    }
+
     // No region anywhere.
     let out = collect("http://127.0.0.1:9", &dir.path().join("z"), &[])
         .output()

@@ -230,6 +230,41 @@ fn check_passes_on_the_fixed_copy_of_three_tier() {
         .stdout(predicates::str::contains("Result: passed"));
 }
 
+/// A gate that checks nothing is an input error naming the file or folder: an empty policy
+/// file, a file of comments named on its own, a folder without policy files or whose files
+/// hold no policy. A folder may keep commented examples beside its policies (`queries/`).
+#[test]
+fn check_refuses_policies_that_check_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.toml");
+    std::fs::write(&empty, "").unwrap();
+    let examples = path("queries/examples.toml");
+    let no_files = dir.path().join("no-files");
+    std::fs::create_dir(&no_files).unwrap();
+    std::fs::write(no_files.join("README.md"), "policies go here").unwrap();
+    let only_examples = dir.path().join("only-examples");
+    std::fs::create_dir(&only_examples).unwrap();
+    std::fs::copy(&examples, only_examples.join("examples.toml")).unwrap();
+    for (policy, says) in [
+        (&empty, "the file holds no policy"),
+        (&examples, "the file holds no policy"),
+        (&no_files, "the folder holds no .toml or .json policy file"),
+        (&only_examples, "the folder's files hold no policy"),
+    ] {
+        exposure()
+            .arg("check")
+            .arg(path("models/three-tier"))
+            .arg("--policy")
+            .arg(policy)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(format!(
+                "{}: {says}",
+                policy.display()
+            )));
+    }
+}
+
 #[test]
 fn shipped_policies_parse_with_unique_ids_and_descriptions() {
     let mut all = Vec::new();

@@ -214,6 +214,9 @@ pub enum QueryError {
     /// The endpoint matches nothing.
     #[error("`{0}` matches nothing in the snapshot{1}")]
     Unknown(String, String),
+    /// The endpoint is written as an address or a CIDR but is not a valid one.
+    #[error("`{0}` is not a valid IP address or CIDR: {1}")]
+    BadAddress(String, String),
     /// The endpoint matches several things of different kinds.
     #[error("`{0}` is ambiguous: it matches {1}; name one by id")]
     Ambiguous(String, String),
@@ -528,6 +531,10 @@ fn resolve(m: &Model, idx: &Index, s: &str) -> Result<Endpoint, QueryError> {
     if let Some(members) = members {
         return nonempty(members, s);
     }
+    // Written as an address but not one: say why rather than that it matches nothing.
+    if let Some(why) = not_an_address(s) {
+        return Err(QueryError::BadAddress(s.into(), why));
+    }
     let lower = s.to_ascii_lowercase();
     let mut candidates: BTreeSet<String> = BTreeSet::new();
     for h in idx.hosts.values() {
@@ -553,6 +560,44 @@ fn resolve(m: &Model, idx: &Index, s: &str) -> Result<Endpoint, QueryError> {
         )
     };
     Err(QueryError::Unknown(s.into(), hint))
+}
+
+/// Why an endpoint written like an IP address or a CIDR (`10.0.0.0/33`, `fe80::1%eth0`,
+/// `10.0.0.300`) is not one; `None` when it does not look like one (or is one).
+fn not_an_address(s: &str) -> Option<String> {
+    if s.parse::<IpAddr>().is_ok() || s.parse::<IpNet>().is_ok() {
+        return None;
+    }
+    if let Some((addr, zone)) = s.split_once('%') {
+        let addr = addr.trim();
+        if addr.parse::<IpAddr>().is_ok() {
+            return Some(format!(
+                "a zone index (`%{zone}`) is not part of an address here; write `{addr}`"
+            ));
+        }
+    }
+    if let Some((addr, len)) = s.split_once('/') {
+        if let Ok(a) = addr.trim().parse::<IpAddr>() {
+            let max = if a.is_ipv4() { 32 } else { 128 };
+            let family = if a.is_ipv4() { "IPv4" } else { "IPv6" };
+            return Some(format!(
+                "`/{len}` is not a prefix length for {family} (0-{max})"
+            ));
+        }
+    }
+    let (head, _) = s.split_once('/').unwrap_or((s, ""));
+    let dotted = head.contains('.') && head.chars().all(|c| c.is_ascii_digit() || c == '.');
+    let colons = head.matches(':').count() >= 2
+        && head
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.');
+    if dotted {
+        Some("an IPv4 address is four numbers 0-255 separated by dots".into())
+    } else if colons {
+        Some("not a valid IPv6 address".into())
+    } else {
+        None
+    }
 }
 
 fn is_external_source(e: &Endpoint) -> bool {

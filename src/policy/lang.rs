@@ -180,6 +180,13 @@ fn protocols(cx: &Ctx, raw: &RawPolicy) -> Result<Option<Vec<u8>>, PolicyError> 
             .collect(),
         _ => strings(cx, v, name)?,
     };
+    if list.is_empty() {
+        return Err(cx.err(
+            v.span().start,
+            Some(name.into()),
+            format!("an empty list names no protocol, so the policy would check nothing; leave `{name}` out for every protocol"),
+        ));
+    }
     let mut out: Vec<u8> = Vec::new();
     for p in &list {
         match protocol_number(p).map_err(|e| cx.err(v.span().start, Some(name.into()), e))? {
@@ -233,6 +240,13 @@ fn ports(cx: &Ctx, v: &Spanned<toml::Value>) -> Result<Vec<(u16, u16)>, PolicyEr
         toml::Value::Array(items) => items.iter().collect(),
         x => vec![x],
     };
+    if list.is_empty() {
+        return Err(cx.err(
+            v.span().start,
+            Some("ports".into()),
+            "an empty list names no port; leave `ports` out for every port".into(),
+        ));
+    }
     let mut out = Vec::new();
     for x in list {
         out.push(one(x).map_err(|e| cx.err(v.span().start, Some("ports".into()), e))?);
@@ -394,5 +408,19 @@ ports = [22, "2222-2223"]
         let e = err(&OK.replace("!kind:elb", "knd:elb"));
         assert_eq!((e.line, e.field.as_deref()), (8, Some("to")));
         assert!(e.to_string().starts_with("p.toml:8:"), "{e}");
+
+        // Empty lists check nothing (or, for ports, everything): refused like `from = []`.
+        for (field, replacement) in [
+            ("from", "from = []"),
+            ("protocol", "from = \"internet\"\nprotocol = []"),
+            ("protocols", "from = \"internet\"\nprotocols = []"),
+        ] {
+            let e = err(&OK.replace("from = \"internet\"", replacement));
+            assert_eq!(e.field.as_deref(), Some(field), "{e}");
+            assert!(e.message.contains("empty list"), "{e}");
+        }
+        let e = err(&OK.replace("ports = [22, \"2222-2223\"]", "ports = []"));
+        assert_eq!((e.line, e.field.as_deref()), (9, Some("ports")));
+        assert!(e.message.contains("empty list names no port"), "{e}");
     }
 }

@@ -329,6 +329,26 @@ fn path(cx: &Ctx, at: &str, p: &RawPath) -> Result<PathSpec, PolicyError> {
 }
 
 fn resources(cx: &Ctx, at: &str, r: &RawResources) -> Result<Resources, PolicyError> {
+    // A statement naming nothing would match nothing: the scope would check nothing.
+    for (name, list) in [
+        ("Resources", &r.resources),
+        ("ResourceTypes", &r.resource_types),
+    ] {
+        if list.as_ref().is_some_and(Vec::is_empty) {
+            return Err(cx.err(
+                format!("{at}.{name}"),
+                name,
+                format!("an empty list names nothing, so the path would match nothing; leave `{name}` out"),
+            ));
+        }
+    }
+    if r.resources.is_none() && r.resource_types.is_none() {
+        return Err(cx.err(
+            at.to_string(),
+            "ResourceStatement",
+            "a ResourceStatement needs Resources or ResourceTypes (leave the statement out for any resource)".into(),
+        ));
+    }
     let mut out = Resources {
         ids: r.resources.clone().unwrap_or_default(),
         types: Vec::new(),
@@ -359,6 +379,24 @@ fn resources(cx: &Ctx, at: &str, r: &RawResources) -> Result<Resources, PolicyEr
 }
 
 fn header(cx: &Ctx, at: &str, h: &RawHeader) -> Result<Header, PolicyError> {
+    // An empty list matches no packet: the path would match nothing.
+    for (name, list) in [
+        ("SourceAddresses", &h.source_addresses),
+        ("DestinationAddresses", &h.destination_addresses),
+        ("SourcePorts", &h.source_ports),
+        ("DestinationPorts", &h.destination_ports),
+        ("SourcePrefixLists", &h.source_prefix_lists),
+        ("DestinationPrefixLists", &h.destination_prefix_lists),
+        ("Protocols", &h.protocols),
+    ] {
+        if list.as_ref().is_some_and(Vec::is_empty) {
+            return Err(cx.err(
+                format!("{at}.{name}"),
+                name,
+                format!("an empty list matches no packet, so the path would match nothing; leave `{name}` out for any"),
+            ));
+        }
+    }
     let nets = |v: &Option<Vec<String>>, name: &str| -> Result<Option<Vec<IpNet>>, PolicyError> {
         v.as_ref()
             .map(|list| {
@@ -462,6 +500,32 @@ mod tests {
             e.field.as_deref(),
             Some("MatchPaths[0].Source.ResourceStatement.ResourceTypes[0]")
         );
+        // Empty lists and statements check nothing: refused, naming the field.
+        for (json, field) in [
+            (
+                r#"{"MatchPaths": [{"Source": {"ResourceStatement": {}}}]}"#,
+                "MatchPaths[0].Source.ResourceStatement",
+            ),
+            (
+                r#"{"MatchPaths": [{"Source": {"ResourceStatement": {"ResourceTypes": []}}}]}"#,
+                "MatchPaths[0].Source.ResourceStatement.ResourceTypes",
+            ),
+            (
+                r#"{"MatchPaths": [{"Destination": {"PacketHeaderStatement": {"Protocols": []}}}]}"#,
+                "MatchPaths[0].Destination.PacketHeaderStatement.Protocols",
+            ),
+            (
+                r#"{"MatchPaths": [{"Destination": {"PacketHeaderStatement": {"DestinationPorts": []}}}]}"#,
+                "MatchPaths[0].Destination.PacketHeaderStatement.DestinationPorts",
+            ),
+            (
+                r#"{"MatchPaths": [{"Destination": {}}], "ExcludePaths": [{"ThroughResources": [{"ResourceStatement": {}}]}]}"#,
+                "ExcludePaths[0].ThroughResources[0].ResourceStatement",
+            ),
+        ] {
+            let e = parse("s.json", json).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some(field), "{json}: {e}");
+        }
         let e = parse("s.json", "{\"MatchPaths\": [{\"Sauce\": {}}]}").unwrap_err();
         assert!(
             e.field.as_deref().unwrap().starts_with("MatchPaths[0]"),

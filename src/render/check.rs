@@ -414,8 +414,12 @@ pub fn json(r: &CheckReport) -> String {
     serde_json::to_string_pretty(&doc).expect("check serialises") + "\n"
 }
 
+/// Text for a Markdown table cell or list item: pipes escaped, HTML tags defused, and line
+/// breaks (a name or tag may hold them) written as spaces, since a table row is one line.
 pub(crate) fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|")
+    s.replace("\r\n", " ")
+        .replace(['\n', '\r'], " ")
+        .replace('|', "\\|")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
 }

@@ -7,6 +7,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+use super::check::md_escape;
 use super::stream::ObjectWriter;
 use super::SCHEMA_VERSION;
 use crate::analysis::{AppSet, Report, Source, Status};
@@ -615,12 +616,6 @@ fn app_to_app_lines(r: &Report, internal: &[&crate::analysis::Exposure]) -> (usi
         ));
     }
     (pairs, out)
-}
-
-fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 /// The analysis as Markdown: a short summary table first, details folded.

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
-use ipnet::{IpNet, Ipv4Net};
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use rayon::prelude::*;
 
 use super::snapshot::{is_region, FileContext, Items, RawSnapshot};
@@ -36,29 +36,123 @@ impl Ctx {
             message,
         });
     }
-    fn cidr(&mut self, file: &FileContext, owner: &str, s: &str) -> Option<IpNet> {
-        match s.trim().parse::<IpNet>() {
-            Ok(n) => Some(n.trunc()),
-            Err(_) => match s.trim().parse::<IpAddr>() {
-                Ok(a) => Some(IpNet::from(a)),
-                Err(_) => {
-                    self.warn(file, format!("{owner}: `{s}` is not a CIDR block; ignored"));
-                    None
-                }
-            },
-        }
-    }
-    fn ip(&mut self, file: &FileContext, owner: &str, s: &str) -> Option<IpAddr> {
-        match s.trim().parse::<IpAddr>() {
-            Ok(a) => Some(a),
-            Err(_) => {
-                self.warn(
-                    file,
-                    format!("{owner}: `{s}` is not an IP address; ignored"),
-                );
+    /// A CIDR block (a bare address is its /32 or /128) from `field`, of `family`; one that
+    /// does not parse, or of the other family, is a warning naming the field, and ignored.
+    fn cidr(
+        &mut self,
+        file: &FileContext,
+        owner: &str,
+        field: &str,
+        s: &str,
+        family: Family,
+    ) -> Option<IpNet> {
+        match parse_cidr(field, s, family) {
+            Ok(n) => Some(n),
+            Err(problem) => {
+                self.warn(file, format!("{owner}: {problem}; ignored"));
                 None
             }
         }
+    }
+    /// [`Self::cidr`] of an IPv4 field.
+    fn cidr4(&mut self, file: &FileContext, owner: &str, field: &str, s: &str) -> Option<Ipv4Net> {
+        match self.cidr(file, owner, field, s, Family::V4)? {
+            IpNet::V4(n) => Some(n),
+            IpNet::V6(_) => None,
+        }
+    }
+    /// [`Self::cidr`] of an IPv6 field.
+    fn cidr6(&mut self, file: &FileContext, owner: &str, field: &str, s: &str) -> Option<Ipv6Net> {
+        match self.cidr(file, owner, field, s, Family::V6)? {
+            IpNet::V6(n) => Some(n),
+            IpNet::V4(_) => None,
+        }
+    }
+    /// An address from `field`, of `family`; one that does not parse, or of the other
+    /// family, is a warning naming the field, and ignored.
+    fn ip(
+        &mut self,
+        file: &FileContext,
+        owner: &str,
+        field: &str,
+        s: &str,
+        family: Family,
+    ) -> Option<IpAddr> {
+        let problem = match s.trim().parse::<IpAddr>() {
+            Ok(a) if family.holds(a) => return Some(a),
+            Ok(_) => format!("{field} `{s}` is not an {} address", family.name()),
+            Err(_) => format!("{field} `{s}` is not an IP address"),
+        };
+        self.warn(file, format!("{owner}: {problem}; ignored"));
+        None
+    }
+    /// [`Self::ip`] of an IPv4 field.
+    fn ip4(&mut self, file: &FileContext, owner: &str, field: &str, s: &str) -> Option<Ipv4Addr> {
+        match self.ip(file, owner, field, s, Family::V4)? {
+            IpAddr::V4(a) => Some(a),
+            IpAddr::V6(_) => None,
+        }
+    }
+}
+
+/// The address family a field holds: AWS keeps IPv4 and IPv6 in fields of their own
+/// (`CidrIp`/`CidrIpv6`, `DestinationCidrBlock`/`DestinationIpv6CidrBlock`, ...); a value of
+/// the other family is a mistake, never reinterpreted.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Family {
+    /// Either (a field that takes both, such as a transit gateway route's destination).
+    Any,
+    V4,
+    V6,
+}
+
+impl Family {
+    fn holds(self, a: IpAddr) -> bool {
+        match self {
+            Family::Any => true,
+            Family::V4 => a.is_ipv4(),
+            Family::V6 => a.is_ipv6(),
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Family::Any => "IP",
+            Family::V4 => "IPv4",
+            Family::V6 => "IPv6",
+        }
+    }
+}
+
+/// A CIDR block (host bits cleared; a bare address is its /32 or /128) from `field`, of
+/// `family`, or what is wrong with it (naming the field).
+fn parse_cidr(field: &str, s: &str, family: Family) -> Result<IpNet, String> {
+    let net = match s.trim().parse::<IpNet>() {
+        Ok(n) => n.trunc(),
+        Err(_) => match s.trim().parse::<IpAddr>() {
+            Ok(a) => IpNet::from(a),
+            Err(_) => return Err(format!("{field} `{s}` is not a CIDR block")),
+        },
+    };
+    if family.holds(net.addr()) {
+        Ok(net)
+    } else {
+        Err(format!(
+            "{field} `{s}` is not an {} CIDR block",
+            family.name()
+        ))
+    }
+}
+
+/// A load balancer's, target group's, target's or database's port: 1-65535 (ELBv2 and RDS API
+/// references). `None` when absent; `Err` (a message naming `field`) when out of range.
+fn service_port(field: &str, v: Option<i64>) -> Result<Option<u16>, String> {
+    match v {
+        None => Ok(None),
+        Some(p) => u16::try_from(p)
+            .ok()
+            .filter(|p| *p > 0)
+            .map(Some)
+            .ok_or_else(|| format!("{field} {p} is out of range (1-65535)")),
     }
 }
 
@@ -127,33 +221,58 @@ fn protocol(s: &str) -> Option<Protocol> {
     }
 }
 
-fn port_spec(proto: Protocol, from: Option<i64>, to: Option<i64>) -> PortSpec {
+/// A rule's ports: for TCP and UDP the range `from`..=`to` (both 0-65535, `from` not above
+/// `to`), for ICMP the type and code (-1 or absent: all). `names` are the fields (`FromPort`,
+/// `ToPort`) for the message when they cannot be read: out of range, reversed or missing
+/// ports are never widened or swapped, the caller ignores the rule and says so.
+fn port_spec(
+    proto: Protocol,
+    from: Option<i64>,
+    to: Option<i64>,
+    names: (&str, &str),
+) -> Result<PortSpec, String> {
+    let (from_name, to_name) = names;
     match proto {
-        Protocol::All => PortSpec::All,
-        Protocol::Number(Protocol::TCP) | Protocol::Number(Protocol::UDP) => match (from, to) {
-            (Some(f), Some(t)) if f >= 0 && t >= 0 => {
-                let (f, t) = (f.clamp(0, 65535) as u16, t.clamp(0, 65535) as u16);
-                if f == 0 && t == 65535 {
-                    PortSpec::All
-                } else {
-                    PortSpec::Range(f.min(t), f.max(t))
+        Protocol::All => Ok(PortSpec::All),
+        Protocol::Number(Protocol::TCP) | Protocol::Number(Protocol::UDP) => {
+            let port = |v: i64, name: &str| {
+                u16::try_from(v).map_err(|_| format!("{name} {v} is out of range (0-65535)"))
+            };
+            match (from, to) {
+                (Some(f), Some(t)) => {
+                    let (f, t) = (port(f, from_name)?, port(t, to_name)?);
+                    if f > t {
+                        Err(format!("{from_name} {f} is above {to_name} {t}"))
+                    } else if f == 0 && t == 65535 {
+                        Ok(PortSpec::All)
+                    } else {
+                        Ok(PortSpec::Range(f, t))
+                    }
                 }
-            }
-            _ => PortSpec::All,
-        },
-        Protocol::Number(Protocol::ICMP) | Protocol::Number(Protocol::ICMPV6) => {
-            let kind = from.filter(|v| (0..=255).contains(v)).map(|v| v as u8);
-            let code = to.filter(|v| (0..=255).contains(v)).map(|v| v as u8);
-            if kind.is_none() {
-                PortSpec::Icmp {
-                    kind: None,
-                    code: None,
-                }
-            } else {
-                PortSpec::Icmp { kind, code }
+                (None, None) => Err(format!("no {from_name} and {to_name}")),
+                (None, Some(_)) => Err(format!("{to_name} without {from_name}")),
+                (Some(_), None) => Err(format!("{from_name} without {to_name}")),
             }
         }
-        Protocol::Number(_) => PortSpec::All,
+        Protocol::Number(Protocol::ICMP) | Protocol::Number(Protocol::ICMPV6) => {
+            // -1 (or nothing) is every type, or every code of the type.
+            let field = |v: Option<i64>, name: &str, what: &str| match v {
+                None | Some(-1) => Ok(None),
+                Some(v) => u8::try_from(v)
+                    .map(Some)
+                    .map_err(|_| format!("{name} {v} is out of range for an ICMP {what} (-1-255)")),
+            };
+            let kind = field(from, from_name, "type")?;
+            let code = field(to, to_name, "code")?;
+            Ok(match kind {
+                None => PortSpec::Icmp {
+                    kind: None,
+                    code: None,
+                },
+                Some(_) => PortSpec::Icmp { kind, code },
+            })
+        }
+        Protocol::Number(_) => Ok(PortSpec::All),
     }
 }
 
@@ -161,9 +280,36 @@ fn live(state: Option<&str>, dead: &[&str]) -> bool {
     state.is_none_or(|s| !dead.contains(&s.to_ascii_lowercase().as_str()))
 }
 
-/// A listener's or a rule's action.
-fn listener_action(a: &wire::ListenerAction) -> ListenerAction {
-    match a.kind.as_deref().map(str::to_ascii_lowercase).as_deref() {
+/// Action types that forward nothing themselves (an authentication step precedes a forward).
+const NON_FORWARDING_ACTIONS: &[&str] = &[
+    "authenticate-oidc",
+    "authenticate-cognito",
+    "jwt-validation",
+];
+
+/// A listener's or a rule's action (`owner` names the listener or rule). An action of a type
+/// that is not known, or without one, forwards nothing, with a warning.
+fn listener_action(
+    cx: &mut Ctx,
+    f: &FileContext,
+    owner: &str,
+    a: &wire::ListenerAction,
+) -> ListenerAction {
+    let kind = a.kind.as_deref().map(|k| k.trim().to_ascii_lowercase());
+    if !kind.as_deref().is_some_and(|k| {
+        matches!(k, "forward" | "redirect" | "fixed-response")
+            || NON_FORWARDING_ACTIONS.contains(&k)
+    }) {
+        let said = match &a.kind {
+            Some(k) => format!("an action of Type `{k}`, which is not known"),
+            None => "an action without Type".to_string(),
+        };
+        cx.warn(
+            f,
+            format!("{owner}: {said}; taken to forward nothing (types: forward, redirect, fixed-response, {})", NON_FORWARDING_ACTIONS.join(", ")),
+        );
+    }
+    match kind.as_deref() {
         Some("forward") => {
             let mut tgs: Vec<String> = a.target_group_arn.iter().cloned().collect();
             if let Some(fc) = &a.forward_config {
@@ -239,6 +385,12 @@ fn listener_rules(cx: &mut Ctx, m: &mut Model, sets: Items<wire::ListenerRuleSet
             if listener.rules.iter().any(|x| x.arn == arn) {
                 continue;
             }
+            let owner = format!("listener rule {arn}");
+            let actions = r
+                .actions
+                .iter()
+                .map(|a| listener_action(cx, &f, &owner, a))
+                .collect();
             listener.rules.push(ListenerRule {
                 arn,
                 priority,
@@ -248,7 +400,7 @@ fn listener_rules(cx: &mut Ctx, m: &mut Model, sets: Items<wire::ListenerRuleSet
                     .iter()
                     .map(|c| c.field.clone().unwrap_or_default())
                     .collect(),
-                actions: r.actions.iter().map(listener_action).collect(),
+                actions,
             });
         }
         for (listener_arn, rules) in missing {
@@ -289,6 +441,73 @@ fn listener_rules(cx: &mut Ctx, m: &mut Model, sets: Items<wire::ListenerRuleSet
                 &b.arn,
             ))
         });
+    }
+}
+
+/// A load balancer's kind from its `Type`; one missing or not known is taken from the ARN
+/// (`loadbalancer/app/`, `net/`, `gwy/`), with a warning when the type was given or the ARN
+/// does not say.
+fn lb_kind(cx: &mut Ctx, f: &FileContext, arn: &str, given: Option<&str>) -> LbKind {
+    let known = |k: &str| match k {
+        "application" => Some(LbKind::Application),
+        "network" => Some(LbKind::Network),
+        "gateway" => Some(LbKind::Gateway),
+        _ => None,
+    };
+    if let Some(kind) = given.and_then(|g| known(g.trim().to_ascii_lowercase().as_str())) {
+        return kind;
+    }
+    let from_arn =
+        arn.split_once(":loadbalancer/")
+            .and_then(|(_, path)| match path.split('/').next() {
+                Some("app") => Some(LbKind::Application),
+                Some("net") => Some(LbKind::Network),
+                Some("gwy") => Some(LbKind::Gateway),
+                _ => None,
+            });
+    let said = match given {
+        Some(g) => format!("Type `{g}` is not known (application, network or gateway)"),
+        None => "no Type".to_string(),
+    };
+    match (from_arn, given) {
+        (Some(kind), None) => kind,
+        (Some(kind), Some(_)) => {
+            cx.warn(
+                f,
+                format!("load balancer {arn}: {said}; taken as {kind}, as its ARN says"),
+            );
+            kind
+        }
+        (None, _) => {
+            cx.warn(
+                f,
+                format!(
+                    "load balancer {arn}: {said}, and its ARN does not say; taken as application"
+                ),
+            );
+            LbKind::Application
+        }
+    }
+}
+
+/// Whether a load balancer is internet-facing, from its `Scheme`; one missing or not known
+/// is a warning and taken as internet-facing, so that what it forwards is not hidden (the
+/// report may then show an exposure that an internal load balancer would not have).
+fn internet_facing(cx: &mut Ctx, f: &FileContext, owner: &str, scheme: Option<&str>) -> bool {
+    match scheme.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+        Some("internet-facing") => true,
+        Some("internal") => false,
+        _ => {
+            let said = match scheme {
+                Some(s) => format!("Scheme `{s}` is not known (internet-facing or internal)"),
+                None => "no Scheme".to_string(),
+            };
+            cx.warn(
+                f,
+                format!("{owner}: {said}; taken as internet-facing (what it forwards may be reported as exposed)"),
+            );
+            true
+        }
     }
 }
 
@@ -429,16 +648,17 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             let at = location(&f, v.owner_id.as_deref(), None, None);
             bpa_of_vpcs.push((f.clone(), at, mode, v.vpc_id.clone()));
         }
+        let owner = format!("VPC {}", v.vpc_id);
         let mut cidrs_v4: Vec<Ipv4Net> = Vec::new();
-        let mut push4 = |cx: &mut Ctx, s: &str| {
-            if let Some(IpNet::V4(n)) = cx.cidr(&f, &v.vpc_id, s) {
+        let mut push4 = |cx: &mut Ctx, field: &str, s: &str| {
+            if let Some(n) = cx.cidr4(&f, &owner, field, s) {
                 if !cidrs_v4.contains(&n) {
                     cidrs_v4.push(n);
                 }
             }
         };
         if let Some(c) = &v.cidr_block {
-            push4(&mut cx, c);
+            push4(&mut cx, "CidrBlock", c);
         }
         for a in &v.cidr_block_association_set {
             let ok = a
@@ -447,7 +667,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 .and_then(|s| s.state.as_deref())
                 .is_none_or(|s| s == "associated");
             if let (true, Some(c)) = (ok, &a.cidr_block) {
-                push4(&mut cx, c);
+                push4(&mut cx, "CidrBlockAssociationSet[].CidrBlock", c);
             }
         }
         let mut cidrs_v6 = Vec::new();
@@ -458,7 +678,9 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 .and_then(|s| s.state.as_deref())
                 .is_none_or(|s| s == "associated");
             if let (true, Some(c)) = (ok, &a.ipv6_cidr_block) {
-                if let Some(IpNet::V6(n)) = cx.cidr(&f, &v.vpc_id, c) {
+                if let Some(n) =
+                    cx.cidr6(&f, &owner, "Ipv6CidrBlockAssociationSet[].Ipv6CidrBlock", c)
+                {
                     cidrs_v6.push(n);
                 }
             }
@@ -476,13 +698,11 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
 
     // Subnets
     for (f, s) in raw.subnets {
-        let cidr_v4 = match &s.cidr_block {
-            Some(c) => match cx.cidr(&f, &s.subnet_id, c) {
-                Some(IpNet::V4(n)) => Some(n),
-                _ => None,
-            },
-            None => None,
-        };
+        let owner = format!("subnet {}", s.subnet_id);
+        let cidr_v4 = s
+            .cidr_block
+            .as_deref()
+            .and_then(|c| cx.cidr4(&f, &owner, "CidrBlock", c));
         let cidrs_v6 = s
             .ipv6_cidr_block_association_set
             .iter()
@@ -493,10 +713,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                     .is_none_or(|s| s == "associated")
             })
             .filter_map(|a| a.ipv6_cidr_block.as_deref())
-            .filter_map(|c| match cx.cidr(&f, &s.subnet_id, c) {
-                Some(IpNet::V6(n)) => Some(n),
-                _ => None,
-            })
+            .filter_map(|c| cx.cidr6(&f, &owner, "Ipv6CidrBlockAssociationSet[].Ipv6CidrBlock", c))
             .collect();
         let subnet = Subnet {
             location: location(
@@ -550,14 +767,24 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             }
         }
         for r in &rt.routes {
-            let destination = if let Some(c) = r
-                .destination_cidr_block
-                .as_deref()
-                .or(r.destination_ipv6_cidr_block.as_deref())
-            {
-                match cx.cidr(&f, &rt.route_table_id, c) {
-                    Some(n) => RouteDestination::Cidr(n),
-                    None => continue,
+            let cidr = match (&r.destination_cidr_block, &r.destination_ipv6_cidr_block) {
+                (Some(c), _) => Some(parse_cidr("DestinationCidrBlock", c, Family::V4)),
+                (None, Some(c)) => Some(parse_cidr("DestinationIpv6CidrBlock", c, Family::V6)),
+                (None, None) => None,
+            };
+            let destination = if let Some(cidr) = cidr {
+                match cidr {
+                    Ok(n) => RouteDestination::Cidr(n),
+                    Err(problem) => {
+                        cx.warn(
+                            &f,
+                            format!(
+                                "route table {}: {problem}; route ignored",
+                                rt.route_table_id
+                            ),
+                        );
+                        continue;
+                    }
                 }
             } else if let Some(pl) = &r.destination_prefix_list_id {
                 RouteDestination::PrefixList(pl.clone())
@@ -662,27 +889,46 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         let mut entries = Vec::new();
         for e in &n.entries {
             let owner = format!("network ACL {} rule {}", n.network_acl_id, e.rule_number);
+            // Ignoring an entry leaves what it covers to the entries after it: the warning says
+            // which way the entry went, since dropping a deny can open what it closed.
+            let allow = match e.rule_action.trim().to_ascii_lowercase().as_str() {
+                "allow" => true,
+                "deny" => false,
+                _ => {
+                    cx.warn(
+                        &f,
+                        format!("{owner}: RuleAction `{}` is neither allow nor deny; rule ignored (the rules after it decide the traffic it covers)", e.rule_action),
+                    );
+                    continue;
+                }
+            };
+            let action = if allow { "an allow" } else { "a deny" };
+            let ignored = |problem: &str| {
+                format!("{owner}: {problem}; rule ignored ({action} rule: the rules after it decide the traffic it covers)")
+            };
             let Some(proto) = protocol(&e.protocol) else {
-                cx.warn(
-                    &f,
-                    format!("{owner}: unknown protocol `{}`; rule ignored", e.protocol),
-                );
+                cx.warn(&f, ignored(&format!("unknown protocol `{}`", e.protocol)));
                 continue;
             };
-            let Some(cidr) = e
-                .cidr_block
-                .as_deref()
-                .or(e.ipv6_cidr_block.as_deref())
-                .and_then(|c| cx.cidr(&f, &owner, c))
-            else {
-                cx.warn(&f, format!("{owner}: no CIDR block; rule ignored"));
-                continue;
+            let cidr = match (&e.cidr_block, &e.ipv6_cidr_block) {
+                (Some(c), _) => parse_cidr("CidrBlock", c, Family::V4),
+                (None, Some(c)) => parse_cidr("Ipv6CidrBlock", c, Family::V6),
+                (None, None) => Err("no CidrBlock or Ipv6CidrBlock".into()),
+            };
+            let cidr = match cidr {
+                Ok(cidr) => cidr,
+                Err(problem) => {
+                    cx.warn(&f, ignored(&problem));
+                    continue;
+                }
             };
             let ports = match proto {
                 Protocol::Number(Protocol::TCP) | Protocol::Number(Protocol::UDP) => {
                     match &e.port_range {
-                        Some(p) => port_spec(proto, p.from, p.to),
-                        None => PortSpec::All,
+                        Some(p) => {
+                            port_spec(proto, p.from, p.to, ("PortRange.From", "PortRange.To"))
+                        }
+                        None => Err("no PortRange".to_string()),
                     }
                 }
                 Protocol::Number(Protocol::ICMP) | Protocol::Number(Protocol::ICMPV6) => {
@@ -692,27 +938,43 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                             if !(proto == Protocol::Number(Protocol::ICMPV6)
                                 && cidr.addr().is_ipv4()) =>
                         {
-                            port_spec(proto, t.kind, t.code)
+                            port_spec(
+                                proto,
+                                t.kind,
+                                t.code,
+                                ("IcmpTypeCode.Type", "IcmpTypeCode.Code"),
+                            )
                         }
-                        _ => PortSpec::Icmp {
+                        _ => Ok(PortSpec::Icmp {
                             kind: None,
                             code: None,
-                        },
+                        }),
                     }
                 }
-                _ => PortSpec::All,
+                _ => Ok(PortSpec::All),
             };
-            if !(0..=32768).contains(&e.rule_number) {
+            let ports = match ports {
+                Ok(p) => p,
+                Err(problem) => {
+                    cx.warn(&f, ignored(&problem));
+                    continue;
+                }
+            };
+            // 1-32766 for the rules one writes, 32767 and 32768 for the `*` rules AWS adds
+            // (IPv4, IPv6).
+            if !(1..=32768).contains(&e.rule_number) {
                 cx.warn(
                     &f,
-                    format!("{owner}: rule number out of range; rule ignored"),
+                    ignored(
+                        "rule number out of range (1-32766; 32767 and 32768 are the default rules)",
+                    ),
                 );
                 continue;
             }
             entries.push(NaclEntry {
                 rule_number: e.rule_number as u32,
                 egress: e.egress,
-                allow: e.rule_action.eq_ignore_ascii_case("allow"),
+                allow,
                 protocol: proto,
                 ports,
                 cidr,
@@ -753,15 +1015,20 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             );
             continue;
         };
-        let peer = if let Some(c) = r.cidr_ipv4.as_deref().or(r.cidr_ipv6.as_deref()) {
-            match cx.cidr(&f, &owner, c) {
+        let cidr = match (&r.cidr_ipv4, &r.cidr_ipv6) {
+            (Some(c), _) => Some(("CidrIpv4", c, Family::V4)),
+            (None, Some(c)) => Some(("CidrIpv6", c, Family::V6)),
+            (None, None) => None,
+        };
+        let peer = if let Some((field, c, family)) = cidr {
+            match cx.cidr(&f, &owner, field, c, family) {
                 Some(n) => SgPeer::Cidr(n),
                 None => continue,
             }
         } else if let Some(pl) = &r.prefix_list_id {
             SgPeer::PrefixList(pl.clone())
         } else if let Some(g) = &r.referenced_group_info {
-            match group_peer(g) {
+            match group_peer(&mut cx, &f, &owner, r.is_egress, g) {
                 Some(p) => p,
                 None => continue,
             }
@@ -772,10 +1039,20 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             );
             continue;
         };
+        let ports = match port_spec(proto, r.from_port, r.to_port, ("FromPort", "ToPort")) {
+            Ok(p) => p,
+            Err(problem) => {
+                cx.warn(
+                    &f,
+                    sg_rule_ignored(&owner, r.is_egress, &r.ip_protocol, &problem),
+                );
+                continue;
+            }
+        };
         let rule = SgRule {
             id: r.security_group_rule_id.clone(),
             protocol: proto,
-            ports: port_spec(proto, r.from_port, r.to_port),
+            ports,
             peer,
             description: r.description.clone(),
         };
@@ -808,8 +1085,8 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             let (ingress, egress) = match rules {
                 Some(rules) => rules,
                 None => (
-                    permissions(&mut cx, &f, &g.group_id, &g.ip_permissions),
-                    permissions(&mut cx, &f, &g.group_id, &g.ip_permissions_egress),
+                    permissions(&mut cx, &f, &g.group_id, false, &g.ip_permissions),
+                    permissions(&mut cx, &f, &g.group_id, true, &g.ip_permissions_egress),
                 ),
             };
             let sg = SecurityGroup {
@@ -870,14 +1147,25 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             },
         );
     }
+    // A list's entries are of its address family (`AddressFamily`, when a description gives it).
+    let family_of = |ipv4: Option<bool>| match ipv4 {
+        Some(true) => Family::V4,
+        Some(false) => Family::V6,
+        None => Family::Any,
+    };
     for (f, p) in raw.service_prefix_lists {
         // describe-managed-prefix-lists prints under the same key without entries.
         let known = p.cidrs.is_some();
+        let family = family_of(
+            list_family(p.address_family.as_deref())
+                .or_else(|| m.prefix_lists.get(&p.prefix_list_id).and_then(|l| l.ipv4)),
+        );
+        let owner = format!("prefix list {}", p.prefix_list_id);
         let cidrs: Vec<IpNet> = p
             .cidrs
             .iter()
             .flatten()
-            .filter_map(|c| cx.cidr(&f, &p.prefix_list_id, c))
+            .filter_map(|c| cx.cidr(&f, &owner, "Cidrs[]", c, family))
             .collect();
         let entry = m
             .prefix_lists
@@ -895,9 +1183,11 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         }
     }
     for (f, (id, entries)) in raw.prefix_list_entries {
+        let family = family_of(m.prefix_lists.get(&id).and_then(|l| l.ipv4));
+        let owner = format!("prefix list {id}");
         let cidrs: Vec<IpNet> = entries
             .iter()
-            .filter_map(|e| cx.cidr(&f, &id, &e.cidr))
+            .filter_map(|e| cx.cidr(&f, &owner, "Entries[].Cidr", &e.cidr, family))
             .collect();
         let entry = m
             .prefix_lists
@@ -925,7 +1215,11 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         let (Some(with), Some(public)) = (with, &a.public_ip) else {
             continue;
         };
-        let Some(IpAddr::V4(public)) = cx.ip(f, "Elastic IP", public) else {
+        let owner = format!(
+            "Elastic IP {}",
+            a.allocation_id.as_deref().unwrap_or(public)
+        );
+        let Some(public) = cx.ip4(f, &owner, "PublicIp", public) else {
             continue;
         };
         associated.push((public, with.clone()));
@@ -1076,21 +1370,18 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                     nat.eni_ids.push(e.clone());
                 }
             }
-            let private = match a
+            let owner = format!("NAT gateway {}", n.nat_gateway_id);
+            let private = a
                 .private_ip
                 .as_deref()
-                .and_then(|p| cx.ip(&f, &n.nat_gateway_id, p))
-            {
-                Some(IpAddr::V4(p)) => {
-                    nat.private_ips.push(p);
-                    Some(p)
-                }
-                _ => None,
-            };
-            if let Some(IpAddr::V4(p)) = a
+                .and_then(|p| cx.ip4(&f, &owner, "NatGatewayAddresses[].PrivateIp", p));
+            if let Some(p) = private {
+                nat.private_ips.push(p);
+            }
+            if let Some(p) = a
                 .public_ip
                 .as_deref()
-                .and_then(|p| cx.ip(&f, &n.nat_gateway_id, p))
+                .and_then(|p| cx.ip4(&f, &owner, "NatGatewayAddresses[].PublicIp", p))
             {
                 nat.public_ips.push(p);
                 if let Some(private) = private {
@@ -1150,7 +1441,15 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             .iter()
             .filter(|r| live(r.state.as_deref(), &["deleted", "deleting"]))
             .filter_map(|r| r.destination_cidr_block.as_deref())
-            .filter_map(|c| cx.cidr(&f, &v.vpn_connection_id, c))
+            .filter_map(|c| {
+                cx.cidr(
+                    &f,
+                    &format!("VPN connection {}", v.vpn_connection_id),
+                    "Routes[].DestinationCidrBlock",
+                    c,
+                    Family::Any,
+                )
+            })
             .collect();
         // The tunnels carry one address family (IPv6 only on a transit gateway), between the
         // local (on-premises) and remote (AWS) networks the options name, all by default.
@@ -1168,26 +1467,43 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 ),
             );
         }
-        let (local, remote, all) = match o {
+        let (local, remote, all, family, fam) = match o {
             Some(o) if ipv6 => (
                 &o.local_ipv6_network_cidr,
                 &o.remote_ipv6_network_cidr,
                 "::/0",
+                Family::V6,
+                "Ipv6",
             ),
             Some(o) => (
                 &o.local_ipv4_network_cidr,
                 &o.remote_ipv4_network_cidr,
                 "0.0.0.0/0",
+                Family::V4,
+                "Ipv4",
             ),
-            None => (&None, &None, "0.0.0.0/0"),
+            None => (&None, &None, "0.0.0.0/0", Family::V4, "Ipv4"),
         };
-        let mut net = |given: &Option<String>| -> IpNet {
-            given
-                .as_deref()
-                .and_then(|c| cx.cidr(&f, &v.vpn_connection_id, c))
-                .unwrap_or_else(|| all.parse().expect("a valid network"))
+        // A network that cannot be read (or is of the other family) is every address, as when
+        // the option is absent: said in the warning.
+        let mut net = |given: &Option<String>, side: &str| -> IpNet {
+            let all: IpNet = all.parse().expect("a valid network");
+            let Some(c) = given.as_deref() else {
+                return all;
+            };
+            let field = format!("Options.{side}{fam}NetworkCidr");
+            parse_cidr(&field, c, family).unwrap_or_else(|problem| {
+                cx.warn(
+                    &f,
+                    format!(
+                        "VPN connection {}: {problem}; ignored (taken as {all}, as when absent)",
+                        v.vpn_connection_id
+                    ),
+                );
+                all
+            })
         };
-        let (local_net, remote_net) = (net(local), net(remote));
+        let (local_net, remote_net) = (net(local, "Local"), net(remote, "Remote"));
         m.vpn_connections.insert(
             v.vpn_connection_id.clone(),
             VpnConnection {
@@ -1238,23 +1554,28 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             );
             continue;
         };
-        let cidrs = |cx: &mut Ctx, i: &wire::PeeringVpcInfo| -> Vec<IpNet> {
+        let owner = format!("peering connection {}", p.vpc_peering_connection_id);
+        let cidrs = |cx: &mut Ctx, i: &wire::PeeringVpcInfo, side: &str| -> Vec<IpNet> {
             let mut out: Vec<IpNet> = Vec::new();
-            for c in i
+            let v4 = i
                 .cidr_block
                 .iter()
+                .map(|c| ("CidrBlock", c))
                 .chain(
                     i.cidr_block_set
                         .iter()
-                        .filter_map(|c| c.cidr_block.as_ref()),
+                        .filter_map(|c| c.cidr_block.as_ref())
+                        .map(|c| ("CidrBlockSet[].CidrBlock", c)),
                 )
-                .chain(
-                    i.ipv6_cidr_block_set
-                        .iter()
-                        .filter_map(|c| c.ipv6_cidr_block.as_ref()),
-                )
-            {
-                if let Some(n) = cx.cidr(&f, &p.vpc_peering_connection_id, c) {
+                .map(|(field, c)| (field, c, Family::V4));
+            let v6 = i
+                .ipv6_cidr_block_set
+                .iter()
+                .filter_map(|c| c.ipv6_cidr_block.as_ref())
+                .map(|c| ("Ipv6CidrBlockSet[].Ipv6CidrBlock", c, Family::V6));
+            for (field, c, family) in v4.chain(v6) {
+                let field = format!("{side}.{field}");
+                if let Some(n) = cx.cidr(&f, &owner, &field, c, family) {
                     if !out.contains(&n) {
                         out.push(n);
                     }
@@ -1271,8 +1592,8 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             // another region must not pass for the same region, §1.3).
             requester_region: req.region.clone().or_else(|| vpc_region(&m, req)),
             accepter_region: acc.region.clone().or_else(|| vpc_region(&m, acc)),
-            requester_cidrs: cidrs(&mut cx, req),
-            accepter_cidrs: cidrs(&mut cx, acc),
+            requester_cidrs: cidrs(&mut cx, req, "RequesterVpcInfo"),
+            accepter_cidrs: cidrs(&mut cx, acc, "AccepterVpcInfo"),
             tags: tags(&p.tags),
         };
         m.peerings.insert(peering.id.clone(), peering);
@@ -1294,12 +1615,70 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             BpaMode::Off
         }
     };
-    for (f, o) in raw.bpa_options {
-        let mode = bpa_mode(&mut cx, &f, o.internet_gateway_block_mode.as_deref());
-        let mut at = location(&f, o.aws_account_id.as_deref(), None, None);
-        if o.aws_region.is_some() {
-            at.region = o.aws_region.clone();
+    // The regions the snapshot's VPCs are in: options for another apply to none of them.
+    let vpc_regions: BTreeSet<&str> = m
+        .vpcs
+        .values()
+        .filter_map(|v| v.location.region.as_deref())
+        .collect();
+    let mut bpa_at: Vec<Location> = Vec::new();
+    for (f, o) in &raw.bpa_options {
+        if o.internet_gateway_block_mode.is_none() {
+            cx.warn(
+                f,
+                "VPC Block Public Access options without InternetGatewayBlockMode; taken as off (nothing blocked)".into(),
+            );
         }
+        let mut at = location(f, o.aws_account_id.as_deref(), None, None);
+        if let Some(given) = &o.aws_region {
+            let lower = given.trim().to_ascii_lowercase();
+            let region = if is_region(given) {
+                Some(given.clone())
+            } else if is_region(&lower) {
+                cx.warn(
+                    f,
+                    format!(
+                        "VPC Block Public Access options: AwsRegion `{given}` taken as {lower}"
+                    ),
+                );
+                Some(lower)
+            } else {
+                cx.warn(
+                    f,
+                    format!(
+                        "VPC Block Public Access options: AwsRegion `{given}` is not a region name; {}",
+                        match &at.region {
+                            Some(r) => format!("taken as {r}, the region of its folder"),
+                            None => "the options apply to no region".into(),
+                        }
+                    ),
+                );
+                None
+            };
+            if let Some(region) = region {
+                if let Some(folder) = f.region.as_ref().filter(|r| **r != region) {
+                    cx.warn(
+                        f,
+                        format!("VPC Block Public Access options: AwsRegion {region} is not the region of its folder ({folder}); taken as {region}'s"),
+                    );
+                }
+                at.region = Some(region);
+            } else if at.region.is_none() {
+                at.region = Some(given.clone());
+            }
+        }
+        if let Some(region) = at.region.as_deref() {
+            if !vpc_regions.is_empty() && !vpc_regions.contains(region) {
+                cx.warn(
+                    f,
+                    format!("VPC Block Public Access options for {region}, where the snapshot has no VPC: they apply to none"),
+                );
+            }
+        }
+        bpa_at.push(at);
+    }
+    for ((f, o), at) in raw.bpa_options.into_iter().zip(bpa_at) {
+        let mode = bpa_mode(&mut cx, &f, o.internet_gateway_block_mode.as_deref());
         // `update-in-progress`: the mode shown is being applied; the old one may still be in
         // force (EC2 API reference, `VpcBlockPublicAccessOptions` `State`).
         if o.state.as_deref() == Some("update-in-progress") {
@@ -1716,11 +2095,13 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             );
             continue;
         }
-        let kind = match lb.kind.as_deref() {
-            Some("network") => LbKind::Network,
-            Some("gateway") => LbKind::Gateway,
-            _ => LbKind::Application,
-        };
+        let kind = lb_kind(&mut cx, &f, &lb.load_balancer_arn, lb.kind.as_deref());
+        let internet_facing = internet_facing(
+            &mut cx,
+            &f,
+            &format!("load balancer {}", lb.load_balancer_arn),
+            lb.scheme.as_deref(),
+        );
         let name = lb
             .load_balancer_name
             .clone()
@@ -1759,7 +2140,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 name,
                 dns_name: lb.dns_name,
                 kind,
-                internet_facing: lb.scheme.as_deref() == Some("internet-facing"),
+                internet_facing,
                 vpc_id: lb.vpc_id.unwrap_or_default(),
                 subnet_ids: lb
                     .availability_zones
@@ -1808,14 +2189,31 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             .listener_arn
             .clone()
             .unwrap_or_else(|| format!("{lb_arn}/listener-{}", l.port.unwrap_or(0)));
-        let actions = l.default_actions.iter().map(listener_action).collect();
+        // A listener without a port takes every port (a Gateway Load Balancer's); one whose
+        // port is out of range is not taken as that.
+        let port = match service_port("Port", l.port) {
+            Ok(port) => port,
+            Err(problem) => {
+                cx.warn(
+                    &f,
+                    format!("listener {arn}: {problem}; listener ignored (nothing is forwarded through it)"),
+                );
+                continue;
+            }
+        };
+        let owner = format!("listener {arn}");
+        let actions = l
+            .default_actions
+            .iter()
+            .map(|a| listener_action(&mut cx, &f, &owner, a))
+            .collect();
         m.listeners.insert(
             arn.clone(),
             Listener {
                 arn,
                 lb_arn,
                 protocol: l.protocol.clone().unwrap_or_default(),
-                port: l.port.and_then(|p| u16::try_from(p).ok()),
+                port,
                 actions,
                 rules: Vec::new(),
             },
@@ -1829,6 +2227,16 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             Some("alb") => TargetType::Alb,
             _ => TargetType::Instance,
         };
+        let port = service_port("Port", tg.port).unwrap_or_else(|problem| {
+            cx.warn(
+                &f,
+                format!(
+                    "target group {}: {problem}; ignored (targets without a port of their own are not reached through it)",
+                    tg.target_group_arn
+                ),
+            );
+            None
+        });
         m.target_groups.insert(
             tg.target_group_arn.clone(),
             TargetGroup {
@@ -1842,7 +2250,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 }),
                 arn: tg.target_group_arn,
                 protocol: tg.protocol.unwrap_or_default(),
-                port: tg.port.and_then(|p| u16::try_from(p).ok()),
+                port,
                 target_type,
                 vpc_id: tg.vpc_id,
                 health_check_port: tg.health_check_port,
@@ -1860,9 +2268,22 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         match m.target_groups.get_mut(&set.target_group_arn) {
             Some(tg) => {
                 for d in set.target_health_descriptions {
+                    let port = match service_port("Port", d.target.port) {
+                        Ok(port) => port,
+                        Err(problem) => {
+                            cx.warn(
+                                &f,
+                                format!(
+                                    "target group {}: target {}: {problem}; target ignored",
+                                    set.target_group_arn, d.target.id
+                                ),
+                            );
+                            continue;
+                        }
+                    };
                     tg.targets.push(Target {
                         id: d.target.id,
-                        port: d.target.port.and_then(|p| u16::try_from(p).ok()),
+                        port,
                         health: d.target_health.and_then(|h| h.state),
                         availability_zone: d.target.availability_zone,
                     });
@@ -1970,6 +2391,12 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                     attributes: BTreeMap::new(),
                 });
         }
+        let internet_facing = internet_facing(
+            &mut cx,
+            &f,
+            &format!("classic load balancer {name}"),
+            clb.scheme.as_deref(),
+        );
         m.load_balancers.insert(
             arn.clone(),
             LoadBalancer {
@@ -1978,7 +2405,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 name,
                 dns_name: clb.dns_name,
                 kind: LbKind::Classic,
-                internet_facing: clb.scheme.as_deref() == Some("internet-facing"),
+                internet_facing,
                 vpc_id,
                 subnet_ids: clb.subnets,
                 security_groups: clb.security_groups,
@@ -2041,6 +2468,17 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             continue;
         }
         let sg = d.db_subnet_group.as_ref();
+        let port = service_port("Endpoint.Port", d.endpoint.as_ref().and_then(|e| e.port))
+            .unwrap_or_else(|problem| {
+                cx.warn(
+                    &f,
+                    format!(
+                        "DB instance {}: {problem}; the port is ignored",
+                        d.db_instance_identifier
+                    ),
+                );
+                None
+            });
         m.db_instances.insert(
             d.db_instance_identifier.clone(),
             DbInstance {
@@ -2068,11 +2506,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                     .collect(),
                 publicly_accessible: d.publicly_accessible,
                 endpoint: d.endpoint.as_ref().and_then(|e| e.address.clone()),
-                port: d
-                    .endpoint
-                    .as_ref()
-                    .and_then(|e| e.port)
-                    .and_then(|p| u16::try_from(p).ok()),
+                port,
             },
         );
     }
@@ -2242,8 +2676,27 @@ type SgRules = (Vec<SgRule>, Vec<SgRule>);
 /// `describe-security-group-rules`.
 type GroupRules = (Vec<SgRule>, Vec<SgRule>, Arc<FileContext>, Option<String>);
 
-fn group_peer(g: &wire::UserIdGroupPair) -> Option<SgPeer> {
-    let group_id = g.group_id.clone().or_else(|| g.group_name.clone())?;
+/// The group a rule references; one without `GroupId` (AWS always prints it) is a warning.
+fn group_peer(
+    cx: &mut Ctx,
+    f: &FileContext,
+    owner: &str,
+    egress: bool,
+    g: &wire::UserIdGroupPair,
+) -> Option<SgPeer> {
+    let Some(group_id) = g.group_id.clone() else {
+        let direction = if egress { "an outbound" } else { "an inbound" };
+        let name = g
+            .group_name
+            .as_deref()
+            .map(|n| format!(" (GroupName `{n}`)"))
+            .unwrap_or_default();
+        cx.warn(
+            f,
+            format!("{owner}: {direction} rule's group reference has no GroupId{name}; ignored (the traffic it allows is not counted)"),
+        );
+        return None;
+    };
     Some(SgPeer::Group {
         group_id,
         owner: g.user_id.clone(),
@@ -2252,10 +2705,18 @@ fn group_peer(g: &wire::UserIdGroupPair) -> Option<SgPeer> {
     })
 }
 
+/// The warning for a security-group rule whose ports cannot be read.
+fn sg_rule_ignored(owner: &str, egress: bool, protocol: &str, problem: &str) -> String {
+    let direction = if egress { "an outbound" } else { "an inbound" };
+    format!("{owner}: {direction} `{protocol}` rule: {problem}; rule ignored (the traffic it allows is not counted)")
+}
+
+/// A group's inbound (`egress` false) or outbound rules in the `describe-security-groups` shape.
 fn permissions(
     cx: &mut Ctx,
     f: &FileContext,
     group: &str,
+    egress: bool,
     perms: &[wire::IpPermission],
 ) -> Vec<SgRule> {
     let mut out = Vec::with_capacity(
@@ -2280,7 +2741,14 @@ fn permissions(
             );
             continue;
         };
-        let ports = port_spec(proto, p.from_port, p.to_port);
+        let ports = match port_spec(proto, p.from_port, p.to_port, ("FromPort", "ToPort")) {
+            Ok(ports) => ports,
+            Err(problem) => {
+                let owner = format!("security group {group}");
+                cx.warn(f, sg_rule_ignored(&owner, egress, &p.ip_protocol, &problem));
+                continue;
+            }
+        };
         let mut push = |peer: SgPeer, description: Option<String>| {
             out.push(SgRule {
                 id: None,
@@ -2290,13 +2758,21 @@ fn permissions(
                 description,
             })
         };
+        let owner = format!("security group {group}");
+        let list = if egress {
+            "IpPermissionsEgress"
+        } else {
+            "IpPermissions"
+        };
         for r in &p.ip_ranges {
-            if let Some(n) = cx.cidr(f, group, &r.cidr_ip) {
+            let field = format!("{list}[].IpRanges[].CidrIp");
+            if let Some(n) = cx.cidr(f, &owner, &field, &r.cidr_ip, Family::V4) {
                 push(SgPeer::Cidr(n), r.description.clone());
             }
         }
         for r in &p.ipv6_ranges {
-            if let Some(n) = cx.cidr(f, group, &r.cidr_ipv6) {
+            let field = format!("{list}[].Ipv6Ranges[].CidrIpv6");
+            if let Some(n) = cx.cidr(f, &owner, &field, &r.cidr_ipv6, Family::V6) {
                 push(SgPeer::Cidr(n), r.description.clone());
             }
         }
@@ -2307,7 +2783,7 @@ fn permissions(
             );
         }
         for g in &p.user_id_group_pairs {
-            if let Some(peer) = group_peer(g) {
+            if let Some(peer) = group_peer(cx, f, &owner, egress, g) {
                 push(peer, g.description.clone());
             }
         }
@@ -2335,7 +2811,8 @@ fn tgw_routes(
             continue;
         }
         let destination = if let Some(c) = &r.destination_cidr_block {
-            match cx.cidr(f, table, c) {
+            let owner = format!("transit gateway route table {table}");
+            match cx.cidr(f, &owner, "DestinationCidrBlock", c, Family::Any) {
                 Some(n) => RouteDestination::Cidr(n),
                 None => continue,
             }
@@ -2427,7 +2904,13 @@ fn network_interface(
 
     let mut private_ips: Vec<PrivateIp> = Vec::new();
     for p in &private_ip_addresses {
-        if let Some(IpAddr::V4(address)) = cx.ip(f, &id, &p.private_ip_address) {
+        let owner = format!("network interface {id}");
+        if let Some(address) = cx.ip4(
+            f,
+            &owner,
+            "PrivateIpAddresses[].PrivateIpAddress",
+            &p.private_ip_address,
+        ) {
             // moto (and some hand-made snapshots) give the primary address's public IP only in
             // the ENI-level Association.
             let association = p.association.as_ref().or(if p.primary {
@@ -2445,8 +2928,9 @@ fn network_interface(
         }
     }
     if private_ips.is_empty() {
-        if let Some(IpAddr::V4(address)) =
-            private_ip_address.as_deref().and_then(|p| cx.ip(f, &id, p))
+        if let Some(address) = private_ip_address
+            .as_deref()
+            .and_then(|p| cx.ip4(f, &format!("network interface {id}"), "PrivateIpAddress", p))
         {
             let (public, elastic) = public_of(association.as_ref());
             private_ips.push(PrivateIp {
@@ -2473,18 +2957,39 @@ fn network_interface(
         }
     }
     private_ips.sort_by_key(|p| !p.primary);
+    let owner = format!("network interface {id}");
     let ipv6: Vec<Ipv6Addr> = ipv6_addresses
         .iter()
-        .filter_map(|a| match cx.ip(f, &id, &a.ipv6_address) {
-            Some(IpAddr::V6(v)) => Some(v),
-            _ => None,
+        .filter_map(|a| {
+            match cx.ip(
+                f,
+                &owner,
+                "Ipv6Addresses[].Ipv6Address",
+                &a.ipv6_address,
+                Family::V6,
+            ) {
+                Some(IpAddr::V6(v)) => Some(v),
+                _ => None,
+            }
         })
         .collect();
     let prefixes: Vec<IpNet> = ipv4_prefixes
         .iter()
-        .map(|p| p.ipv4_prefix.as_str())
-        .chain(ipv6_prefixes.iter().map(|p| p.ipv6_prefix.as_str()))
-        .filter_map(|p| cx.cidr(f, &id, p))
+        .map(|p| {
+            (
+                "Ipv4Prefixes[].Ipv4Prefix",
+                p.ipv4_prefix.as_str(),
+                Family::V4,
+            )
+        })
+        .chain(ipv6_prefixes.iter().map(|p| {
+            (
+                "Ipv6Prefixes[].Ipv6Prefix",
+                p.ipv6_prefix.as_str(),
+                Family::V6,
+            )
+        }))
+        .filter_map(|(field, p, family)| cx.cidr(f, &owner, field, p, family))
         .collect();
     let groups: Vec<String> = groups.into_iter().map(|g| g.group_id).collect();
     let description = description.unwrap_or_default();
@@ -3118,7 +3623,8 @@ mod tests {
         let files = vec![
             file(
                 "describe-load-balancers.json",
-                serde_json::json!({"LoadBalancers": [{"LoadBalancerArn": lb, "Type": "application"}]}),
+                serde_json::json!({"LoadBalancers": [{"LoadBalancerArn": lb, "Type": "application",
+                                                      "Scheme": "internet-facing"}]}),
             ),
             file(
                 "describe-listeners.json",
@@ -3323,5 +3829,226 @@ mod tests {
             .diagnostics
             .iter()
             .any(|d| d.message.contains("unknown top-level key `ListenerArn`")));
+    }
+
+    /// The ports of a rule, or of its warning when they cannot be read.
+    fn ports_of(protocol: &str, from: Option<i64>, to: Option<i64>) -> Result<PortSpec, String> {
+        let proto = super::protocol(protocol).expect("a protocol");
+        port_spec(proto, from, to, ("FromPort", "ToPort"))
+    }
+
+    /// Ports out of range, reversed or missing are never clamped, swapped or widened: the rule
+    /// is left out with a warning; -1 is every type or code for ICMP, every port for protocol -1.
+    #[test]
+    fn ports_outside_their_range_are_not_widened() {
+        assert_eq!(
+            ports_of("tcp", Some(22), Some(22)),
+            Ok(PortSpec::Range(22, 22))
+        );
+        assert_eq!(ports_of("udp", Some(0), Some(65535)), Ok(PortSpec::All));
+        assert_eq!(ports_of("-1", Some(-1), Some(-1)), Ok(PortSpec::All));
+        assert_eq!(ports_of("50", None, None), Ok(PortSpec::All));
+        let all_icmp = PortSpec::Icmp {
+            kind: None,
+            code: None,
+        };
+        assert_eq!(ports_of("icmp", Some(-1), Some(-1)), Ok(all_icmp));
+        assert_eq!(
+            ports_of("icmpv6", Some(128), Some(-1)),
+            Ok(PortSpec::Icmp {
+                kind: Some(128),
+                code: None
+            })
+        );
+        for (protocol, from, to, problem) in [
+            (
+                "tcp",
+                Some(22),
+                Some(-5),
+                "ToPort -5 is out of range (0-65535)",
+            ),
+            (
+                "tcp",
+                Some(-1),
+                Some(-1),
+                "FromPort -1 is out of range (0-65535)",
+            ),
+            (
+                "udp",
+                Some(80),
+                Some(70000),
+                "ToPort 70000 is out of range (0-65535)",
+            ),
+            (
+                "tcp",
+                Some(443),
+                Some(22),
+                "FromPort 443 is above ToPort 22",
+            ),
+            ("tcp", None, None, "no FromPort and ToPort"),
+            ("tcp", Some(22), None, "FromPort without ToPort"),
+            (
+                "icmp",
+                Some(300),
+                Some(-1),
+                "FromPort 300 is out of range for an ICMP type (-1-255)",
+            ),
+            (
+                "icmp",
+                Some(8),
+                Some(-2),
+                "ToPort -2 is out of range for an ICMP code (-1-255)",
+            ),
+        ] {
+            assert_eq!(
+                ports_of(protocol, from, to),
+                Err(problem.to_string()),
+                "{protocol} {from:?} {to:?}"
+            );
+        }
+        // In a snapshot: the group keeps its other rules, the NACL its other entries, the load
+        // balancer its other listener.
+        let rule = |from: i64, to: i64, cidr: &str| {
+            serde_json::json!({"IpProtocol": "tcp", "FromPort": from, "ToPort": to,
+                               "IpRanges": [{"CidrIp": cidr}]})
+        };
+        let entry = |n: i64, action: &str, from: i64, to: i64| {
+            serde_json::json!({"RuleNumber": n, "Protocol": "6", "RuleAction": action,
+                               "Egress": false, "CidrBlock": "0.0.0.0/0",
+                               "PortRange": {"From": from, "To": to}})
+        };
+        let lb = format!("{P}loadbalancer/app/shop/e7");
+        let listener = |id: &str, port: i64| {
+            serde_json::json!({"ListenerArn": format!("{P}listener/app/shop/e7/{id}"),
+                               "LoadBalancerArn": lb, "Port": port, "Protocol": "HTTPS"})
+        };
+        let files = vec![
+            file(
+                "describe-security-groups.json",
+                serde_json::json!({"SecurityGroups": [{"GroupId": "sg-1", "VpcId": "vpc-1",
+                    "IpPermissions": [rule(22, -5, "0.0.0.0/0"), rule(443, 443, "0.0.0.0/0")]}]}),
+            ),
+            file(
+                "describe-network-acls.json",
+                serde_json::json!({"NetworkAcls": [{"NetworkAclId": "acl-1", "VpcId": "vpc-1",
+                    "Entries": [entry(90, "deny", 22, 70000), entry(100, "allow", 0, 65535)]}]}),
+            ),
+            file(
+                "describe-listeners.json",
+                serde_json::json!({"Listeners": [listener("l1", 443), listener("l2", 0)]}),
+            ),
+        ];
+        let snap = load_files("test", &files).expect("loads");
+        let m = &snap.model;
+        let ingress: Vec<PortSpec> = m.security_groups["sg-1"]
+            .ingress
+            .iter()
+            .map(|r| r.ports)
+            .collect();
+        assert_eq!(ingress, vec![PortSpec::Range(443, 443)]);
+        let entries: Vec<(u32, bool)> = m.network_acls["acl-1"]
+            .entries
+            .iter()
+            .map(|e| (e.rule_number, e.allow))
+            .collect();
+        assert_eq!(entries, vec![(100, true)]);
+        let listeners: Vec<Option<u16>> = m.listeners.values().map(|l| l.port).collect();
+        assert_eq!(listeners, vec![Some(443)]);
+        let warnings: Vec<String> = snap
+            .diagnostics
+            .iter()
+            .filter(|d| d.level == Level::Warning && d.file.is_some())
+            .map(|d| d.message.clone())
+            .collect();
+        assert_eq!(warnings, vec![
+            "network ACL acl-1 rule 90: PortRange.To 70000 is out of range (0-65535); rule ignored (a deny rule: the rules after it decide the traffic it covers)".to_string(),
+            "security group sg-1: an inbound `tcp` rule: ToPort -5 is out of range (0-65535); rule ignored (the traffic it allows is not counted)".to_string(),
+            format!("listener {P}listener/app/shop/e7/l2: Port 0 is out of range (1-65535); listener ignored (nothing is forwarded through it)"),
+        ]);
+    }
+
+    /// A value of the other address family in a field of one is a warning naming the field and
+    /// is ignored, never read as the other family: prefix-list entries of a list's family, a
+    /// VPN connection's networks (taken as all of the family, as when absent, and said so).
+    #[test]
+    fn values_of_the_other_address_family_are_ignored() {
+        let files = vec![
+            file(
+                "describe-managed-prefix-lists.json",
+                serde_json::json!({"PrefixLists": [{"PrefixListId": "pl-1", "AddressFamily": "IPv4",
+                                                    "State": "create-complete"}]}),
+            ),
+            file(
+                "get-managed-prefix-list-entries-pl-1.json",
+                serde_json::json!({"PrefixListId": "pl-1",
+                                   "Entries": [{"Cidr": "10.0.0.0/8"}, {"Cidr": "::/0"}]}),
+            ),
+            file(
+                "describe-vpn-connections.json",
+                serde_json::json!({"VpnConnections": [{"VpnConnectionId": "vpn-1",
+                    "VpnGatewayId": "vgw-1", "State": "available",
+                    "Options": {"LocalIpv4NetworkCidr": "::/0",
+                                "RemoteIpv4NetworkCidr": "10.0.0.0/16"}}]}),
+            ),
+        ];
+        let snap = load_files("test", &files).expect("loads");
+        let m = &snap.model;
+        assert_eq!(
+            m.prefix_lists["pl-1"].cidrs,
+            vec!["10.0.0.0/8".parse::<IpNet>().unwrap()]
+        );
+        let vpn = &m.vpn_connections["vpn-1"];
+        assert_eq!(
+            (vpn.local_net.to_string(), vpn.remote_net.to_string()),
+            ("0.0.0.0/0".to_string(), "10.0.0.0/16".to_string())
+        );
+        let warnings: Vec<String> = snap
+            .diagnostics
+            .iter()
+            .filter(|d| d.level == Level::Warning && d.file.is_some())
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            warnings,
+            vec![
+                "snap/111122223333/eu-west-1/get-managed-prefix-list-entries-pl-1.json: prefix list pl-1: Entries[].Cidr `::/0` is not an IPv4 CIDR block; ignored",
+                "snap/111122223333/eu-west-1/describe-vpn-connections.json: VPN connection vpn-1: Options.LocalIpv4NetworkCidr `::/0` is not an IPv4 CIDR block; ignored (taken as 0.0.0.0/0, as when absent)",
+            ]
+        );
+    }
+
+    /// A load balancer's Type in any case is read; one missing is taken from the ARN without a
+    /// word, one not known from the ARN with a warning, and where the ARN does not say either,
+    /// as application with a warning.
+    #[test]
+    fn load_balancer_types_come_from_the_arn_when_missing_or_unknown() {
+        let mut cx = Ctx {
+            diagnostics: Vec::new(),
+        };
+        let f = FileContext::default();
+        let net = format!("{P}loadbalancer/net/db/1");
+        let gwy = format!("{P}loadbalancer/gwy/fw/1");
+        let other = "arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/x";
+        assert_eq!(lb_kind(&mut cx, &f, &net, Some("NETWORK")), LbKind::Network);
+        assert_eq!(lb_kind(&mut cx, &f, &gwy, None), LbKind::Gateway);
+        assert!(cx.diagnostics.is_empty(), "{:?}", cx.diagnostics);
+        assert_eq!(lb_kind(&mut cx, &f, &net, Some("nlb")), LbKind::Network);
+        assert_eq!(lb_kind(&mut cx, &f, other, None), LbKind::Application);
+        let said: Vec<&str> = cx.diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(said.len(), 2, "{said:?}");
+        assert!(said[0].ends_with("Type `nlb` is not known (application, network or gateway); taken as network, as its ARN says"), "{said:?}");
+        assert!(
+            said[1].ends_with("no Type, and its ARN does not say; taken as application"),
+            "{said:?}"
+        );
+        // Scheme in any case; missing or unknown is internet-facing, with a warning.
+        assert!(!internet_facing(&mut cx, &f, "lb", Some("Internal")));
+        assert!(internet_facing(&mut cx, &f, "lb", Some("internet-facing")));
+        assert_eq!(cx.diagnostics.len(), 2);
+        assert!(internet_facing(&mut cx, &f, "lb", None));
+        assert_eq!(
+            cx.diagnostics[2].message,
+            "lb: no Scheme; taken as internet-facing (what it forwards may be reported as exposed)"
+        );
     }
 }

@@ -245,7 +245,8 @@ pub struct NaclEntry {
     pub rule_number: i64,
     pub protocol: String,
     pub rule_action: String,
-    #[serde(default)]
+    /// Required, as `RuleNumber`, `Protocol` and `RuleAction` are: an entry without its
+    /// direction cannot be placed (AWS always prints it).
     pub egress: bool,
     pub cidr_block: Option<String>,
     pub ipv6_cidr_block: Option<String>,

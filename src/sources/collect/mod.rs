@@ -206,6 +206,13 @@ pub fn run(opts: &CollectOptions) -> Result<CollectOutcome, CollectError> {
             )));
         }
     }
+    if let Some(url) = &opts.endpoint_url {
+        if let Err(why) = check_endpoint_url(url) {
+            return Err(CollectError::Usage(format!(
+                "--endpoint-url `{url}` is not a URL the SDK can call: {why}"
+            )));
+        }
+    }
     for arn in &opts.role_arns {
         if account_of_role(arn).is_none() {
             return Err(CollectError::Usage(format!(
@@ -341,6 +348,42 @@ fn write_json(path: &Path, value: &Value) -> Result<(), CollectError> {
     let mut text = serde_json::to_string_pretty(value).expect("JSON values serialise");
     text.push('\n');
     std::fs::write(path, text).map_err(io_err(path))
+}
+
+/// Why `--endpoint-url` is not an `http://` or `https://` URL with a host (and, when given, a
+/// port 0-65535), checked before any call: the SDK would fail only on its first call, with an
+/// error dump.
+fn check_endpoint_url(url: &str) -> Result<(), String> {
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("it holds spaces or control characters".into());
+    }
+    let lower = url.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+        .ok_or(
+            "expected http://HOST[:PORT] or https://HOST[:PORT], such as http://localhost:5000",
+        )?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let (host, port) = if let Some(v6) = host_port.strip_prefix('[') {
+        let (host, after) = v6.split_once(']').ok_or("an unclosed `[` in the host")?;
+        (host, after.strip_prefix(':'))
+    } else {
+        match host_port.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (host_port, None),
+        }
+    };
+    if host.is_empty() {
+        return Err("it names no host".into());
+    }
+    if let Some(p) = port {
+        if p.parse::<u16>().is_err() {
+            return Err(format!("`{p}` is not a port (0-65535)"));
+        }
+    }
+    Ok(())
 }
 
 /// `arn:aws:iam::123456789012:role/NAME` → `123456789012`.
