@@ -568,6 +568,8 @@ fn a_gateway_load_balancer_is_no_destination_in_the_report() {
             .any(|a| a.as_str().unwrap().contains("is a Gateway Load Balancer")),
         "{}",
         v["assumptions"]
+    );
+}
 
 /// A line break in a name (a Name tag may hold one) does not break the Markdown table rows it
 /// appears in: it is written as a space, as pipes are escaped.
