@@ -2000,9 +2000,11 @@ impl<'m> Walk<'m> {
                         .and_then(|r| self.subnet_az(&r.eni.subnet_id))
                 };
                 let here = zone(t);
-                if tg.targets.iter().any(|x| {
-                    brief_eligible(x.health.as_deref().unwrap_or("")) && zone(x) == here
-                }) {
+                if tg
+                    .targets
+                    .iter()
+                    .any(|x| brief_eligible(x.health.as_deref().unwrap_or("")) && zone(x) == here)
+                {
                     Health::NotEligible
                 } else {
                     Health::Undecided
