@@ -4,6 +4,11 @@
 //! a warning naming both ends, and the engine treats the missing thing as
 //! absent (a route to a missing NAT gateway drops traffic, as AWS's blackhole
 //! route would).
+//!
+//! The same goes for what AWS enforces but a snapshot can contradict: one route table and one
+//! network ACL per subnet, one main route table and one default network ACL per VPC, one NACL
+//! entry per rule number and direction, a subnet's CIDRs within its VPC's. Each check is one
+//! pass over the model.
 
 use rayon::prelude::*;
 
@@ -15,6 +20,8 @@ type Section = fn(&Model, &mut dyn FnMut(String));
 /// Every check; they are independent, so they run in parallel.
 const SECTIONS: &[Section] = &[
     subnets,
+    associations,
+    nacl_rule_numbers,
     route_tables,
     network_acls,
     security_groups,
@@ -51,14 +58,133 @@ pub fn validate(model: &Model) -> Vec<Diagnostic> {
     out
 }
 
-/// Subnets name their VPC.
+/// Subnets name their VPC, and their CIDRs are within the VPC's.
 fn subnets(model: &Model, warn: &mut dyn FnMut(String)) {
     for s in model.subnets.values() {
-        if !model.vpcs.contains_key(&s.vpc_id) {
+        let Some(vpc) = model.vpcs.get(&s.vpc_id) else {
             warn(format!(
                 "subnet {} names VPC {} which is not in the snapshot",
                 s.id, s.vpc_id
             ));
+            continue;
+        };
+        let listed = |cidrs: Vec<String>| {
+            if cidrs.is_empty() {
+                "none".to_string()
+            } else {
+                cidrs.join(", ")
+            }
+        };
+        if let Some(c) = s.cidr_v4 {
+            if !vpc.cidrs_v4.iter().any(|v| v.contains(&c)) {
+                warn(format!(
+                    "subnet {}'s CIDR {c} is not within its VPC {}'s IPv4 CIDRs ({})",
+                    s.id,
+                    vpc.id,
+                    listed(vpc.cidrs_v4.iter().map(ToString::to_string).collect())
+                ));
+            }
+        }
+        for c in &s.cidrs_v6 {
+            if !vpc.cidrs_v6.iter().any(|v| v.contains(c)) {
+                warn(format!(
+                    "subnet {}'s CIDR {c} is not within its VPC {}'s IPv6 CIDRs ({})",
+                    s.id,
+                    vpc.id,
+                    listed(vpc.cidrs_v6.iter().map(ToString::to_string).collect())
+                ));
+            }
+        }
+    }
+}
+
+/// A subnet is associated with one route table and one network ACL, and a VPC has one main
+/// route table and one default network ACL (AWS enforces each). Where the snapshot says
+/// otherwise, the one used is the first by id (as [`Model::subnet_route_table`] and
+/// [`Model::subnet_nacl`] take it, and the engine's index), and the warning says so.
+fn associations(model: &Model, warn: &mut dyn FnMut(String)) {
+    use std::collections::BTreeMap;
+    // (what, holder, the ids in id order): the maps iterate in id order.
+    let mut tables_of: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut mains: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for rt in model.route_tables.values() {
+        for s in &rt.subnet_ids {
+            tables_of.entry(s).or_default().push(&rt.id);
+        }
+        if rt.is_main {
+            mains.entry(&rt.vpc_id).or_default().push(&rt.id);
+        }
+    }
+    let mut nacls_of: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut defaults: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for n in model.network_acls.values() {
+        for s in &n.subnet_ids {
+            nacls_of.entry(s).or_default().push(&n.id);
+        }
+        if n.is_default {
+            defaults.entry(&n.vpc_id).or_default().push(&n.id);
+        }
+    }
+    for (holder, key, ids, what) in tables_of
+        .iter()
+        .map(|(s, ids)| ("subnet", s, ids, "is associated with", "route tables"))
+        .chain(
+            mains
+                .iter()
+                .map(|(v, ids)| ("VPC", v, ids, "has", "main route tables")),
+        )
+        .chain(
+            nacls_of
+                .iter()
+                .map(|(s, ids)| ("subnet", s, ids, "is associated with", "network ACLs")),
+        )
+        .chain(
+            defaults
+                .iter()
+                .map(|(v, ids)| ("VPC", v, ids, "has", "default network ACLs")),
+        )
+        .map(|(kind, key, ids, verb, what)| ((kind, verb), key, ids, what))
+    {
+        if ids.len() < 2 {
+            continue;
+        }
+        // A table listing a subnet twice is one association.
+        let mut ids = ids.clone();
+        ids.dedup();
+        if ids.len() > 1 {
+            let (kind, verb) = holder;
+            warn(format!(
+                "{kind} {key} {verb} {} {what} ({}; AWS allows one): {}, the first by id, is used",
+                ids.len(),
+                ids.join(", "),
+                ids[0]
+            ));
+        }
+    }
+}
+
+/// A network ACL has one entry per rule number and direction (AWS enforces it). Entries that
+/// share one are evaluated in the order listed; the warning says which comes first.
+fn nacl_rule_numbers(model: &Model, warn: &mut dyn FnMut(String)) {
+    for n in model.network_acls.values() {
+        // Entries are sorted by direction and number, in the order listed within a number.
+        let e = &n.entries;
+        let mut i = 0;
+        while i < e.len() {
+            let same = |x: &crate::model::NaclEntry| {
+                x.egress == e[i].egress && x.rule_number == e[i].rule_number
+            };
+            let run = e[i..].iter().take_while(|x| same(x)).count();
+            if run > 1 {
+                warn(format!(
+                    "network ACL {} has {run} {} entries numbered {} (AWS allows one): they are evaluated in the order listed; the first {}",
+                    n.id,
+                    if e[i].egress { "outbound" } else { "inbound" },
+                    e[i].rule_number,
+                    if e[i].allow { "allows" } else { "denies" },
+                ));
+            }
+            i += run;
         }
     }
 }

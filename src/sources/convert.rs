@@ -636,6 +636,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
     // VPCs (and the region's VPC Block Public Access mode their records show, used where
     // the snapshot lacks `describe-vpc-block-public-access-options`)
     let mut bpa_of_vpcs: Vec<(Arc<FileContext>, Location, String, String)> = Vec::new();
+    let (mut vpcs, mut vpc_files) = (Vec::new(), Vec::new());
     for (f, v) in raw.vpcs {
         if !live(v.state.as_deref(), &["deleted"]) {
             continue;
@@ -693,10 +694,22 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             is_default: v.is_default,
             tags: tags(&v.tags),
         };
-        m.vpcs.insert(vpc.id.clone(), vpc);
+        vpcs.push((vpc.id.clone(), vpc));
+        vpc_files.push(f);
     }
+    m.vpcs = settled_map(&mut cx, "VPC", vpcs, &vpc_files, false, |v| {
+        format!(
+            "{:?}",
+            Vpc {
+                location: Location::default(),
+                tags: Tags::default(),
+                ..v.clone()
+            }
+        )
+    });
 
     // Subnets
+    let (mut subnets, mut subnet_files) = (Vec::new(), Vec::new());
     for (f, s) in raw.subnets {
         let owner = format!("subnet {}", s.subnet_id);
         let cidr_v4 = s
@@ -731,10 +744,22 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             map_public_ip_on_launch: s.map_public_ip_on_launch,
             tags: tags(&s.tags),
         };
-        m.subnets.insert(subnet.id.clone(), subnet);
+        subnets.push((subnet.id.clone(), subnet));
+        subnet_files.push(f);
     }
+    m.subnets = settled_map(&mut cx, "subnet", subnets, &subnet_files, false, |v| {
+        format!(
+            "{:?}",
+            Subnet {
+                location: Location::default(),
+                tags: Tags::default(),
+                ..v.clone()
+            }
+        )
+    });
 
     // Route tables
+    let (mut tables, mut table_files) = (Vec::new(), Vec::new());
     for (f, rt) in raw.route_tables {
         let mut table = RouteTable {
             location: location(&f, rt.owner_id.as_deref(), None, None),
@@ -881,10 +906,22 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 origin,
             });
         }
-        m.route_tables.insert(table.id.clone(), table);
+        tables.push((table.id.clone(), table));
+        table_files.push(f);
     }
+    m.route_tables = settled_map(&mut cx, "route table", tables, &table_files, false, |v| {
+        format!(
+            "{:?}",
+            RouteTable {
+                location: Location::default(),
+                tags: Tags::default(),
+                ..v.clone()
+            }
+        )
+    });
 
     // NACLs
+    let (mut nacls, mut nacl_files) = (Vec::new(), Vec::new());
     for (f, n) in raw.network_acls {
         let mut entries = Vec::new();
         for e in &n.entries {
@@ -994,8 +1031,19 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             entries,
             tags: tags(&n.tags),
         };
-        m.network_acls.insert(nacl.id.clone(), nacl);
+        nacls.push((nacl.id.clone(), nacl));
+        nacl_files.push(f);
     }
+    m.network_acls = settled_map(&mut cx, "network ACL", nacls, &nacl_files, false, |v| {
+        format!(
+            "{:?}",
+            NetworkAcl {
+                location: Location::default(),
+                tags: Tags::default(),
+                ..v.clone()
+            }
+        )
+    });
 
     // Security groups: describe-security-group-rules wins over IpPermissions for a group
     // present in both (the same rules, with their sgr- ids).
@@ -1076,7 +1124,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             (f, g, rules)
         })
         .collect();
-    let converted: Vec<(SecurityGroup, Vec<Diagnostic>)> = pending
+    let converted: Vec<(SecurityGroup, Vec<Diagnostic>, Arc<FileContext>)> = pending
         .into_par_iter()
         .map(|(f, g, rules)| {
             let mut cx = Ctx {
@@ -1099,13 +1147,15 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 egress,
                 tags: tags_owned(g.tags),
             };
-            (sg, cx.diagnostics)
+            (sg, cx.diagnostics, f)
         })
         .collect();
     let mut groups = Vec::with_capacity(converted.len() + rules_by_group.len());
-    for (sg, diagnostics) in converted {
+    let mut group_files = Vec::with_capacity(groups.capacity());
+    for (sg, diagnostics, f) in converted {
         cx.diagnostics.extend(diagnostics);
         groups.push((sg.id.clone(), sg));
+        group_files.push(f);
     }
     // Groups known only from describe-security-group-rules: their VPC comes from their ENIs below.
     for (id, (ingress, egress, f, owner)) in rules_by_group {
@@ -1119,8 +1169,25 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 ..SecurityGroup::default()
             },
         ));
+        group_files.push(f);
     }
-    m.security_groups = sorted_map(groups);
+    m.security_groups = settled_map(
+        &mut cx,
+        "security group",
+        groups,
+        &group_files,
+        false,
+        |v| {
+            format!(
+                "{:?}",
+                SecurityGroup {
+                    location: Location::default(),
+                    tags: Tags::default(),
+                    ..v.clone()
+                }
+            )
+        },
+    );
 
     // Prefix lists
     for (f, p) in raw.managed_prefix_lists {
@@ -2512,19 +2579,23 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
     }
 
     // Network interfaces: describe-network-interfaces first, then those only the instances
-    // describe; the first of each id counts. Each is converted on its own, in parallel, and
-    // the results are gathered in that order.
+    // describe (the first of each id). Each is converted on its own, in parallel, and the
+    // results are gathered in that order; copies of one id that describe-network-interfaces
+    // gives twice are settled as other kinds are.
     let keep: Vec<bool> = {
         let mut seen = HashSet::new();
         raw.network_interfaces
             .iter()
-            .map(|(_, e)| e)
-            .chain(instance_enis.iter().map(|(_, e, _)| e))
-            .map(|e| seen.insert(e.network_interface_id.as_str()))
+            .map(|_| true)
+            .chain(
+                instance_enis
+                    .iter()
+                    .map(|(_, e, _)| seen.insert(e.network_interface_id.as_str())),
+            )
             .collect()
     };
     let lookup = Lookup::new(&m);
-    let converted: Vec<(Option<NetworkInterface>, Vec<Diagnostic>)> = raw
+    let converted: Vec<(Option<NetworkInterface>, Vec<Diagnostic>, Arc<FileContext>)> = raw
         .network_interfaces
         .into_par_iter()
         .map(|(f, e)| (f, e, None))
@@ -2536,19 +2607,30 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                     diagnostics: Vec::new(),
                 };
                 let eni = network_interface(&mut cx, &f, e, az, &m, &lookup, &eips);
-                (eni, cx.diagnostics)
+                (eni, cx.diagnostics, f)
             })
         })
         .collect();
     drop(lookup);
     let mut enis = Vec::with_capacity(converted.len());
-    for (eni, diagnostics) in converted {
+    let mut eni_files = Vec::with_capacity(converted.len());
+    for (eni, diagnostics, f) in converted {
         cx.diagnostics.extend(diagnostics);
         if let Some(eni) = eni {
             enis.push((eni.id.clone(), eni));
+            eni_files.push(f);
         }
     }
-    m.network_interfaces = sorted_map(enis);
+    m.network_interfaces = settled_map(&mut cx, "network interface", enis, &eni_files, true, |v| {
+        format!(
+            "{:?}",
+            NetworkInterface {
+                location: Location::default(),
+                tags: Tags::default(),
+                ..v.clone()
+            }
+        )
+    });
     let mapped: HashSet<Ipv4Addr> = m
         .network_interfaces
         .values()
@@ -2667,6 +2749,79 @@ fn sorted_map<V: Send + Sync>(entries: Vec<(String, V)>) -> BTreeMap<String, V> 
         .filter(|(_, keep)| *keep)
         .filter_map(|(&i, _)| slots[i].take())
         .collect()
+}
+
+/// The map of records by id for a kind that a snapshot may describe more than once (the same
+/// resource in two files, or twice in one); `files[i]` is the file of `entries[i]`. Copies that
+/// differ only in location or tags (`content` leaves those out) are one resource: the last in
+/// path order is kept (the first with `keep_first`), as before. Copies that differ otherwise
+/// conflict: a warning names the files, and the copy kept is the one whose content sorts first,
+/// so that the result depends neither on the files' names nor on their order. Only copies cost
+/// more than [`sorted_map`]: the content of a record is written out only when its id repeats.
+fn settled_map<V: Send + Sync>(
+    cx: &mut Ctx,
+    what: &str,
+    entries: Vec<(String, V)>,
+    files: &[Arc<FileContext>],
+    keep_first: bool,
+    content: impl Fn(&V) -> String,
+) -> BTreeMap<String, V> {
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order.par_sort_unstable_by(|&a, &b| entries[a].0.cmp(&entries[b].0).then(a.cmp(&b)));
+    let mut kept: Vec<usize> = Vec::with_capacity(order.len());
+    let mut at = 0;
+    while at < order.len() {
+        let id = &entries[order[at]].0;
+        let end = at
+            + order[at..]
+                .iter()
+                .take_while(|&&i| entries[i].0 == *id)
+                .count();
+        let run = &order[at..end];
+        at = end;
+        if let [one] = run {
+            kept.push(*one);
+            continue;
+        }
+        let texts: Vec<String> = run.iter().map(|&i| content(&entries[i].1)).collect();
+        let least = texts.iter().min().expect("a run is not empty");
+        let alike: Vec<usize> = (0..run.len()).filter(|&k| texts[k] == *least).collect();
+        let k = if keep_first {
+            alike[0]
+        } else {
+            alike[alike.len() - 1]
+        };
+        kept.push(run[k]);
+        if alike.len() == run.len() {
+            continue;
+        }
+        let mut names: Vec<&str> = run.iter().map(|&i| files[i].file.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        let chosen = files[run[k]].file.as_str();
+        let message = match names.as_slice() {
+            [one] => format!(
+                "{what} {id} is described {} in {one}, differently: the description whose content sorts first is used (not the first or last listed)",
+                match run.len() {
+                    2 => "twice".to_string(),
+                    n => format!("{n} times"),
+                }
+            ),
+            [rest @ .., last] => format!(
+                "{what} {id} is described differently in {} and {last}: the description in {chosen} is used (chosen by content, not by the files' names or order)",
+                rest.join(", ")
+            ),
+            [] => unreachable!("a run has files"),
+        };
+        cx.diagnostics.push(Diagnostic {
+            level: Level::Warning,
+            file: Some(chosen.to_string()),
+            message,
+        });
+    }
+    // `kept` is in the order of the ids.
+    let mut slots: Vec<Option<(String, V)>> = entries.into_iter().map(Some).collect();
+    kept.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
 /// Inbound and outbound rules of a group.
@@ -4050,5 +4205,50 @@ mod tests {
             cx.diagnostics[2].message,
             "lb: no Scheme; taken as internet-facing (what it forwards may be reported as exposed)"
         );
+    }
+
+    /// The same id described differently by two files is a warning naming both, and which
+    /// description is used does not depend on the files' names or order; copies that differ
+    /// only in tags are one resource, without a warning.
+    #[test]
+    fn conflicting_copies_are_settled_by_content_not_by_file_names() {
+        let group = |port: i64, name: &str| {
+            serde_json::json!({"SecurityGroups": [{"GroupId": "sg-1", "VpcId": "vpc-1",
+                "GroupName": "web", "Tags": [{"Key": "Name", "Value": name}],
+                "IpPermissions": [{"IpProtocol": "tcp", "FromPort": port, "ToPort": port,
+                                   "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]}]})
+        };
+        let used = |files: Vec<SnapshotFile>| {
+            let snap = load_files("test", &files).expect("loads");
+            let ports: Vec<PortSpec> = snap.model.security_groups["sg-1"]
+                .ingress
+                .iter()
+                .map(|r| r.ports)
+                .collect();
+            let warnings: Vec<String> = snap
+                .diagnostics
+                .iter()
+                .filter(|d| d.level == Level::Warning)
+                .map(|d| d.message.clone())
+                .collect();
+            (ports, warnings)
+        };
+        for (first, second) in [("aa.json", "zz.json"), ("zz.json", "aa.json")] {
+            let (ports, warnings) = used(vec![
+                file(first, group(22, "web")),
+                file(second, group(443, "web")),
+            ]);
+            assert_eq!(ports, vec![PortSpec::Range(22, 22)], "{first} {second}");
+            assert_eq!(warnings, vec![format!(
+                "security group sg-1 is described differently in snap/111122223333/eu-west-1/aa.json and snap/111122223333/eu-west-1/zz.json: the description in snap/111122223333/eu-west-1/{first} is used (chosen by content, not by the files' names or order)"
+            )]);
+            // Only the tags differ: one resource, the last in path order, no warning.
+            let (ports, warnings) = used(vec![
+                file(first, group(22, "web")),
+                file(second, group(22, "web-2")),
+            ]);
+            assert_eq!(ports, vec![PortSpec::Range(22, 22)]);
+            assert!(warnings.is_empty(), "{warnings:?}");
+        }
     }
 }
