@@ -2670,6 +2670,10 @@ impl Estate {
                         o.insert("Egress".into(), json!(x.egress));
                         if let Some((a, b)) = x.ports {
                             o.insert("PortRange".into(), json!({"From": a, "To": b}));
+                        } else if x.proto == 6 || x.proto == 17 {
+                            // Every port, as AWS prints it (a tcp or udp entry always has a
+                            // PortRange; the loader ignores one without).
+                            o.insert("PortRange".into(), json!({"From": 0, "To": 65535}));
                         } else if x.proto == -1 && self.odd_encoding {
                             // Ignored for protocol -1 (§2.2).
                             o.insert("PortRange".into(), json!({"From": 22, "To": 22}));
