@@ -5671,11 +5671,7 @@ impl<'m> Walker<'m> {
                 // IPv6 address in a group of IpAddressType ipv6.
                 let (host, addr) = match tg.target_type {
                     TargetType::Instance => {
-                        let h = m
-                            .instances
-                            .get(&target.id)
-                            .and_then(|i| i.eni_ids.first())
-                            .and_then(|e| self.idx.hosts.get(e));
+                        let h = self.target_host(tg, target);
                         let a = h.and_then(|h| {
                             if tg.ipv6 {
                                 return h
@@ -5707,13 +5703,10 @@ impl<'m> Walker<'m> {
                         }
                         (h, a)
                     }
-                    TargetType::Ip => {
-                        let a = target.id.parse().ok().map(super::packet::addr_interval);
-                        (
-                            a.and_then(|a| self.idx.holder_of(tg.vpc_id.as_deref(), a)),
-                            a,
-                        )
-                    }
+                    TargetType::Ip => (
+                        self.target_host(tg, target),
+                        target.id.parse().ok().map(super::packet::addr_interval),
+                    ),
                     _ => (None, None),
                 };
                 // The target: an interface the goal wants, or an `ip` target at an address

@@ -811,30 +811,23 @@ fn summary(
             r.elapsed.as_secs_f64()
         );
     }
-    if failed > 0 {
-        let _ = writeln!(
-            out,
-            "\nFailed calls (recorded in manifest.json; the snapshot is marked partial):"
-        );
-        for c in calls.iter().filter(|c| c.failed()) {
-            let _ = writeln!(
-                out,
-                "  {} {} {}: {}",
-                c.account,
-                c.region,
-                c.call,
-                c.error.as_deref().unwrap_or_default()
-            );
+    for (heading, pick) in [
+        (
+            "Failed calls (recorded in manifest.json; the snapshot is marked partial):",
+            CallRecord::failed as fn(&CallRecord) -> bool,
+        ),
+        (
+            "Optional calls that failed (recorded in manifest.json as `unavailable`; the snapshot \
+             stays complete, and what they would decide is answered `unknown`):",
+            CallRecord::unavailable,
+        ),
+    ] {
+        let listed: Vec<&CallRecord> = calls.iter().filter(|c| pick(c)).collect();
+        if listed.is_empty() {
+            continue;
         }
-    }
-    let unavailable: Vec<&CallRecord> = calls.iter().filter(|c| c.unavailable()).collect();
-    if !unavailable.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nOptional calls that failed (recorded in manifest.json as `unavailable`; the snapshot \
-             stays complete, and what they would decide is answered `unknown`):"
-        );
-        for c in unavailable {
+        let _ = writeln!(out, "\n{heading}");
+        for c in listed {
             let _ = writeln!(
                 out,
                 "  {} {} {}: {}",
