@@ -2292,6 +2292,8 @@ fn rules_of(m: &Model, groups: &[String], inbound: bool) -> Rules {
                     .get(pl)
                     .map(|p| p.cidrs.iter().flat_map(packet::net_intervals).collect())
                     .unwrap_or_default(),
+                // A stale reference counts as matching nothing here (queries: `unknown`).
+                SgPeer::Group { .. } if m.stale_peering(&rule.peer).is_some() => continue,
                 SgPeer::Group { group_id, .. } => {
                     refs.push((group_id.clone(), sg.vpc_id.clone(), base));
                     continue;

@@ -83,6 +83,8 @@ pub fn security_groups(
                     .get(pl)
                     .map(|p| p.cidrs.iter().flat_map(net_intervals).collect())
                     .unwrap_or_default(),
+                // A stale reference matches nothing known ([`unknown_entries_part`]).
+                SgPeer::Group { .. } if m.stale_peering(&rule.peer).is_some() => continue,
                 SgPeer::Group { group_id, .. } => {
                     if dir == SgDirection::Ingress
                         && forwarded_by_lb_groups.contains(group_id)
@@ -135,26 +137,57 @@ fn lb_reference_applies(m: &Model, lb_group: &str, rule_vpc: &str, refs: Option<
 /// beyond `allowed`, any address standing for the unknown entries; with those lists' ids.
 /// A group the host holds that is not in the snapshot although groups are (a partial
 /// collection) could admit anything: then all of `set` beyond `allowed` is in that part, and
-/// the group is named. `None` when there is no such part.
+/// the group is named. So is what a stale rule ([`Model::stale_peering`]) would admit of the
+/// referenced group's members where a live connection joins their VPC to the rule's: `refs`
+/// as for [`security_groups`] (`None`: senders outside the VPCs, whom no reference matches).
+/// `None` when there is no such part.
 pub fn unknown_entries_part(
     m: &Model,
+    idx: &Index,
     groups: &[String],
     dir: SgDirection,
     set: &PacketSet,
     allowed: &PacketSet,
+    refs: Option<Way>,
 ) -> Option<(PacketSet, UnknownRules)> {
     let mut maybe = PacketSet::empty();
     let mut lists: Vec<String> = Vec::new();
+    let mut stale: Vec<(String, String)> = Vec::new();
     let missing: Vec<String> = m.missing_groups(groups).cloned().collect();
     if !missing.is_empty() {
         maybe = set.clone();
     }
+    let peer_dim = match dir {
+        SgDirection::Ingress => Dim::Src,
+        SgDirection::Egress => Dim::Dst,
+    };
     for sg in groups.iter().filter_map(|g| m.security_groups.get(g)) {
         let rules = match dir {
             SgDirection::Ingress => &sg.ingress,
             SgDirection::Egress => &sg.egress,
         };
         for rule in rules {
+            if let (Some(pcx), SgPeer::Group { group_id, .. }, Some(way)) =
+                (m.stale_peering(&rule.peer), &rule.peer, refs)
+            {
+                let inbound = dir == SgDirection::Ingress;
+                let members = idx.group_members(m, group_id, &sg.vpc_id, inbound, way);
+                let hit = set
+                    .intersect(&PacketSet::from_box(proto_ports_box(
+                        rule.protocol,
+                        rule.ports,
+                        Dim::DstPort,
+                    )))
+                    .restrict(peer_dim, &members);
+                if !hit.is_empty() {
+                    maybe = maybe.union(&hit);
+                    let entry = (group_id.clone(), pcx.to_string());
+                    if !stale.contains(&entry) {
+                        stale.push(entry);
+                    }
+                }
+                continue;
+            }
             let SgPeer::PrefixList(pl) = &rule.peer else {
                 continue;
             };
@@ -171,10 +204,7 @@ pub fn unknown_entries_part(
             // A list of one address family holds entries of that family only: the peer's
             // address (the source inbound, the destination outbound) is of that family.
             if let Some(v4) = list.and_then(|p| p.ipv4) {
-                let peer = match dir {
-                    SgDirection::Ingress => Dim::Src,
-                    SgDirection::Egress => Dim::Dst,
-                };
+                let peer = peer_dim;
                 let family = if v4 {
                     vec![super::packet::ALL_V4]
                 } else {
@@ -191,7 +221,14 @@ pub fn unknown_entries_part(
         }
     }
     let maybe = maybe.subtract(allowed);
-    (!maybe.is_empty()).then_some((maybe, UnknownRules { lists, missing }))
+    (!maybe.is_empty()).then_some((
+        maybe,
+        UnknownRules {
+            lists,
+            missing,
+            stale,
+        },
+    ))
 }
 
 /// Why some rules of a host's groups are not known ([`unknown_entries_part`]).
@@ -201,6 +238,8 @@ pub struct UnknownRules {
     pub lists: Vec<String>,
     /// Groups the host holds that are not in the snapshot.
     pub missing: Vec<String>,
+    /// Stale rules' referenced groups, with the peering connection each was made over.
+    pub stale: Vec<(String, String)>,
 }
 
 /// What the outbound rules of `groups` that name a group of `node` let out of `set` towards
@@ -224,6 +263,7 @@ pub fn egress_to_node(
                 continue;
             };
             if !node.groups.contains(group_id)
+                || m.stale_peering(&rule.peer).is_some()
                 || !super::index::reference_applies(m, &node.vpc_id, &sg.vpc_id, false, way)
             {
                 continue;

@@ -173,7 +173,14 @@ impl ArrivalKey {
                 dst_attachment,
                 chain,
                 ..
-            } if !super::index::tgw_carries_references(m, chain, dst_attachment) => Way::Bare,
+            } if !super::index::tgw_carries_references(m, chain, dst_attachment)
+                || self
+                    .from_subnet
+                    .as_deref()
+                    .is_some_and(|s| in_zone_without_tgw_references(m, s)) =>
+            {
+                Way::Bare
+            }
             _ => Way::Other,
         }
     }
@@ -347,6 +354,17 @@ fn unknown_entries_why(host: &str, groups: &str, dir: &str, why: &filters::Unkno
         return format!(
             "{host} holds {}, which the snapshot does not have although it has security groups (a partial collection?): whether its {dir} rules allow this traffic is not known",
             why.missing.join(", ")
+        );
+    }
+    if why.lists.is_empty() {
+        let stale: Vec<String> = why
+            .stale
+            .iter()
+            .map(|(group, pcx)| format!("{group} over peering connection {pcx}"))
+            .collect();
+        return format!(
+            "only a stale {dir} rule of {host} ({groups}) could allow this traffic: it references {}, which is no longer active; whether AWS lets such a rule match over another connection between the VPCs is not documented (see `aws ec2 describe-stale-security-groups`)",
+            stale.join(", ")
         );
     }
     format!(
@@ -1579,10 +1597,12 @@ impl<'m> Walker<'m> {
         if h.filtered_by_sgs {
             if let Some((maybe, lists)) = filters::unknown_entries_part(
                 self.m,
+                self.idx,
                 &h.groups,
                 SgDirection::Egress,
                 &before,
                 &passed,
+                Some(Way::Any),
             ) {
                 let mut t2 = t_before.clone();
                 let groups = h.groups.join(", ");
@@ -2776,6 +2796,9 @@ impl<'m> Walker<'m> {
                 set,
             );
         };
+        if let Some(why) = att.unknown.clone() {
+            return self.finish(t, Ending::Unknown(why), set);
+        }
         let az = self.idx.subnet(subnet_id).and_then(|s| s.az.clone());
         let att_subnet = attachment_subnet_in(self.idx, att, &az).cloned();
         let Some(att_subnet) = att_subnet else {
@@ -2871,12 +2894,8 @@ impl<'m> Walker<'m> {
                 set,
             );
         };
-        if let Some(state) = &att.unsettled {
-            return self.finish(
-                t,
-                Ending::Unknown(attachment_unsettled(ingress, state)),
-                set,
-            );
+        if let Some(why) = attachment_doubt(att) {
+            return self.finish(t, Ending::Unknown(why), set);
         }
         let Some(rt_id) = att.route_table_id.clone() else {
             return self.block(
@@ -2974,8 +2993,7 @@ impl<'m> Walker<'m> {
                 );
                 continue;
             };
-            if let Some(state) = &dst.unsettled {
-                let why = attachment_unsettled(&dst_att_id, state);
+            if let Some(why) = attachment_doubt(dst) {
                 self.finish(t2, Ending::Unknown(why), part);
                 continue;
             }
@@ -3293,6 +3311,10 @@ impl<'m> Walker<'m> {
         t: Trace,
         arrival: &Arrival,
     ) {
+        let mut t = t;
+        if in_zone_without_tgw_references(self.m, entry) {
+            t.via_bare_tgw = true;
+        }
         let own = self
             .m
             .subnets
@@ -5270,10 +5292,12 @@ impl<'m> Walker<'m> {
             // delivering it ends `unknown`.
             if let Some((maybe, lists)) = filters::unknown_entries_part(
                 self.m,
+                self.idx,
                 &h.groups,
                 SgDirection::Ingress,
                 &set,
                 &allowed,
+                refs,
             ) {
                 let mut t2 = t.clone();
                 let why = unknown_entries_why(&h.name, &groups, "inbound", &lists);
@@ -6419,8 +6443,27 @@ pub(crate) fn lb_unsettled(lb: &LoadBalancer, state: &str) -> String {
 }
 
 /// Why a flow through a transit gateway attachment still being set up is `unknown`.
+/// Whether `subnet` is in Availability Zone use1-az3, where transit gateway security-group
+/// referencing does not work (§1.3; Transit Gateway Guide, "Amazon VPC attachments", security
+/// group referencing): what enters a VPC from a gateway by an attachment subnet there carries
+/// no reference.
+fn in_zone_without_tgw_references(m: &Model, subnet: &str) -> bool {
+    m.subnets
+        .get(subnet)
+        .is_some_and(|s| s.az_id.as_deref() == Some("use1-az3"))
+}
+
 fn attachment_unsettled(id: &str, state: &str) -> String {
     format!("{id} is {state}: whether it carries traffic yet is not known (it does once available)")
+}
+
+/// Why what goes through a transit gateway attachment is not known: it is still being set up,
+/// or the snapshot lacks its association or subnets ([`TgwAttachment::unknown`]).
+fn attachment_doubt(att: &TgwAttachment) -> Option<String> {
+    att.unsettled
+        .as_deref()
+        .map(|state| attachment_unsettled(&att.id, state))
+        .or_else(|| att.unknown.clone())
 }
 
 /// The packets a listener accepts.

@@ -783,24 +783,23 @@ fn stale_references(cx: &Context, sg: &SecurityGroup, out: &mut Vec<Finding>) {
                 group_id,
                 owner,
                 vpc_id,
-                peering_id,
+                ..
             } => {
                 let foreign_account = owner
                     .as_deref()
                     .is_some_and(|o| sg.location.account.as_deref().is_some_and(|a| a != o));
                 let vpc_known = vpc_id.as_deref().is_none_or(|v| cx.m.vpcs.contains_key(v));
-                if let Some(pcx) = peering_id.as_deref().filter(|p| {
-                    cx.m.present_kinds.contains(&ResourceKind::Peering)
-                        && !cx.m.peerings.contains_key(*p)
-                }) {
+                if let Some(pcx) = cx.m.stale_peering(&rule.peer) {
                     Some(format!(
-                        "the peering connection {pcx} that carried the reference to {group_id} is not active"
+                        "the peering connection {pcx} that carried the reference to {group_id} is not active, so the rule is stale: the report counts it as matching nothing, and `exposure query` answers `unknown` for what only it would allow over another connection between the VPCs (AWS does not document whether it matches again)"
                     ))
                 } else if !cx.m.security_groups.contains_key(group_id)
                     && !foreign_account
                     && vpc_known
                 {
-                    Some(format!("security group {group_id} does not exist"))
+                    Some(format!(
+                        "security group {group_id} does not exist, so the rule matches nothing"
+                    ))
                 } else {
                     None
                 }
@@ -812,7 +811,7 @@ fn stale_references(cx: &Context, sg: &SecurityGroup, out: &mut Vec<Finding>) {
         };
         let Some(why) = why else { continue };
         let message = format!(
-            "{} has an {} rule for {} whose peer is gone: {why}, so the rule matches nothing",
+            "{} has an {} rule for {} whose peer is gone: {why}",
             cx.sg_label(&sg.id),
             if inbound { "inbound" } else { "outbound" },
             traffic_text(rule.protocol, rule.ports),

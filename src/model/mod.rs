@@ -308,6 +308,9 @@ pub enum SgPeer {
         vpc_id: Option<String>,
         /// Peering connection carrying a cross-VPC reference, when given.
         peering_id: Option<String>,
+        /// The rule's `PeeringStatus` says that peering connection is no longer active
+        /// (`deleted`): a stale rule ([`Model::stale_peering`]).
+        peering_inactive: bool,
     },
 }
 
@@ -766,6 +769,11 @@ pub struct TgwAttachment {
     /// it carries traffic yet is not known. `None` once `available` (or `modifying`, which keeps
     /// carrying it).
     pub unsettled: Option<String>,
+    /// What the snapshot lacks to tell how the gateway uses this attachment, when it lacks it:
+    /// its route table association (only `describe-transit-gateway-attachments` prints it) or
+    /// a VPC attachment's subnets (only `describe-transit-gateway-vpc-attachments` lists them,
+    /// and no interface of the attachment shows them). Traffic through it is `unknown`.
+    pub unknown: Option<String>,
     /// Tags.
     pub tags: Tags,
 }
@@ -1529,6 +1537,27 @@ impl BpaExclusion {
 }
 
 impl Model {
+    /// The peering connection a rule's group reference was made over when that connection is
+    /// no longer active: the rule's `PeeringStatus` says so, or peering connections were
+    /// collected and it is not among the active ones. Such a rule is stale (EC2
+    /// `DescribeStaleSecurityGroups`): whether AWS lets it match again when another connection
+    /// joins the two VPCs is not documented, so queries answer `unknown` for what only it would
+    /// allow and the report counts it as matching nothing.
+    pub fn stale_peering<'a>(&self, peer: &'a SgPeer) -> Option<&'a str> {
+        let SgPeer::Group {
+            peering_id: Some(pcx),
+            peering_inactive,
+            ..
+        } = peer
+        else {
+            return None;
+        };
+        (*peering_inactive
+            || (self.present_kinds.contains(&ResourceKind::Peering)
+                && !self.peerings.contains_key(pcx)))
+        .then_some(pcx.as_str())
+    }
+
     /// The groups of `groups` the snapshot lacks although it has security groups (a partial
     /// collection, another account's group): their rules are not known. None when it has no
     /// groups at all (interfaces then admit nothing, a stated assumption).

@@ -303,6 +303,12 @@ fn security_groups(model: &Model, warn: &mut dyn FnMut(String)) {
                                 sg.id
                             ));
                         }
+                        if let Some(pcx) = model.stale_peering(&rule.peer) {
+                            warn(format!(
+                                "security group {} has a stale {dir} rule naming security group {group_id} over peering connection {pcx}, which is no longer active (the analysis counts it as matching nothing; `exposure query` answers `unknown` for what only it would allow over another connection between the VPCs)",
+                                sg.id
+                            ));
+                        }
                     }
                     SgPeer::PrefixList(pl) => match model.prefix_lists.get(pl) {
                         None => warn(format!(

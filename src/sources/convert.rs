@@ -1935,6 +1935,12 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         "initiatingrequest",
         "rollingback",
     ];
+    // Attachments whose association (`describe-transit-gateway-attachments`) and subnets
+    // (`describe-transit-gateway-vpc-attachments`) the snapshot states, by key.
+    let mut tgw_association_seen: HashSet<String> = HashSet::new();
+    let mut tgw_subnets_seen: HashSet<String> = HashSet::new();
+    // The file that first described each attachment, to name in warnings.
+    let mut tgw_files: HashMap<String, Arc<FileContext>> = HashMap::new();
     for (f, a) in raw.tgw_attachments {
         if !live(a.state.as_deref(), &dead_attachment) {
             cx.note(
@@ -1960,9 +1966,33 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
             .as_ref()
             .filter(|x| matches!(x.state.as_deref(), None | Some("associated")))
             .and_then(|x| x.transit_gateway_route_table_id.clone());
+        // An association being made or undone: which table routes what enters by the
+        // attachment is not settled.
+        let association_unsettled = a.association.as_ref().and_then(|x| {
+            let state = x.state.as_deref()?;
+            matches!(state, "associating" | "disassociating").then(|| {
+                format!(
+                    "the association of transit gateway attachment {} with {} is {state}: which route table routes what enters by it is not known",
+                    a.transit_gateway_attachment_id,
+                    x.transit_gateway_route_table_id.as_deref().unwrap_or("its route table")
+                )
+            })
+        });
         let tgw_id = a.transit_gateway_id.clone().unwrap_or_default();
+        let key = tgw_attachment_key(&tgw_id, &a.transit_gateway_attachment_id);
+        tgw_association_seen.insert(key.clone());
+        tgw_files.entry(key.clone()).or_insert_with(|| f.clone());
+        // One attachment listed by several accounts (the gateway owner's, through sharing,
+        // and the VPC owner's): an association one of them states counts, whatever the order
+        // the files are read in (another account's view may omit it).
+        if let Some(known) = m.tgw_attachments.get_mut(&key) {
+            if known.route_table_id.is_none() {
+                known.route_table_id = route_table_id;
+            }
+            continue;
+        }
         m.tgw_attachments.insert(
-            tgw_attachment_key(&tgw_id, &a.transit_gateway_attachment_id),
+            key,
             TgwAttachment {
                 location: location(&f, a.resource_owner_id.as_deref(), None, None),
                 id: a.transit_gateway_attachment_id,
@@ -1975,6 +2005,7 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 appliance_mode: false,
                 ipv6_support: None,
                 unsettled: attachment_unsettled(a.state.as_deref()),
+                unknown: association_unsettled,
                 tags: tags(&a.tags),
             },
         );
@@ -2015,8 +2046,15 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
                 appliance_mode: false,
                 ipv6_support: None,
                 unsettled: None,
+                unknown: None,
                 tags: tags(&a.tags),
             });
+        let key = tgw_attachment_key(
+            a.transit_gateway_id.as_deref().unwrap_or(""),
+            &a.transit_gateway_attachment_id,
+        );
+        tgw_files.entry(key.clone()).or_insert_with(|| f.clone());
+        tgw_subnets_seen.insert(key);
         entry.subnet_ids = a.subnet_ids.clone();
         if let Some(state) = attachment_unsettled(a.state.as_deref()) {
             entry.unsettled = Some(state);
@@ -2641,8 +2679,91 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
         .filter(|(public, _)| !mapped.contains(public))
         .collect();
 
+    settle_tgw_attachments(
+        &mut m,
+        &mut cx,
+        &tgw_association_seen,
+        &tgw_subnets_seen,
+        &tgw_files,
+    );
     inherit_locations(&mut m);
     (m, cx.diagnostics)
+}
+
+/// What the snapshot does not say of a transit gateway attachment: its association, when no
+/// `describe-transit-gateway-attachments` record lists it (`describe-transit-gateway-vpc-
+/// attachments` never prints one), and a VPC attachment's subnets, when no
+/// `describe-transit-gateway-vpc-attachments` record lists them. Those subnets are then the
+/// subnets of the attachment's own interfaces ("Network Interface for Transit Gateway
+/// Attachment tgw-attach-…", one per subnet), when the snapshot has them; else traffic through
+/// the attachment is `unknown` ([`TgwAttachment::unknown`]), not "not associated" or "no
+/// subnet in the zone". Loading warns.
+fn settle_tgw_attachments(
+    m: &mut Model,
+    cx: &mut Ctx,
+    association_seen: &HashSet<String>,
+    subnets_seen: &HashSet<String>,
+    files: &HashMap<String, Arc<FileContext>>,
+) {
+    let mut by_attachment: HashMap<&str, Vec<String>> = HashMap::new();
+    for e in m.network_interfaces.values() {
+        if e.owner.kind == OwnerKind::TransitGateway {
+            if let Some(id) = &e.owner.id {
+                let subnets = by_attachment.entry(id.as_str()).or_default();
+                if !subnets.contains(&e.subnet_id) {
+                    subnets.push(e.subnet_id.clone());
+                }
+            }
+        }
+    }
+    let mut warnings = Vec::new();
+    let mut inferred: Vec<(String, Vec<String>)> = Vec::new();
+    let mut unknown: Vec<(String, String)> = Vec::new();
+    for (key, a) in &m.tgw_attachments {
+        let mut missing = Vec::new();
+        if a.kind == TgwAttachmentKind::Vpc && !subnets_seen.contains(key) {
+            match by_attachment.get(a.id.as_str()) {
+                Some(subnets) => {
+                    let mut subnets = subnets.clone();
+                    subnets.sort();
+                    warnings.push((key.clone(), format!("transit gateway attachment {} is not in describe-transit-gateway-vpc-attachments: its subnets are taken from its network interfaces ({})", a.id, subnets.join(", "))));
+                    inferred.push((key.clone(), subnets));
+                }
+                None => missing.push(format!("the subnets of transit gateway attachment {} (describe-transit-gateway-vpc-attachments lists them, and no interface of it is in the snapshot)", a.id)),
+            }
+        }
+        if !association_seen.contains(key) {
+            missing.push(format!("the route table transit gateway attachment {} is associated with (only describe-transit-gateway-attachments prints it)", a.id));
+        }
+        if !missing.is_empty() {
+            let why = format!("the snapshot lacks {}", missing.join(", and "));
+            warnings.push((
+                key.clone(),
+                format!("{why}: traffic through it is `unknown`"),
+            ));
+            unknown.push((key.clone(), why));
+        }
+    }
+    for (key, subnets) in inferred {
+        if let Some(a) = m.tgw_attachments.get_mut(&key) {
+            a.subnet_ids = subnets;
+        }
+    }
+    for (key, why) in unknown {
+        if let Some(a) = m.tgw_attachments.get_mut(&key) {
+            a.unknown.get_or_insert(why);
+        }
+    }
+    for (key, w) in warnings {
+        match files.get(&key) {
+            Some(f) => cx.warn(f, w),
+            None => cx.diagnostics.push(Diagnostic {
+                level: Level::Warning,
+                file: None,
+                message: w,
+            }),
+        }
+    }
 }
 
 /// The ENIs an instance describes: the file, the ENI, the instance's availability zone.
@@ -2857,6 +2978,10 @@ fn group_peer(
         owner: g.user_id.clone(),
         vpc_id: g.vpc_id.clone(),
         peering_id: g.vpc_peering_connection_id.clone(),
+        peering_inactive: g
+            .peering_status
+            .as_deref()
+            .is_some_and(|s| !s.eq_ignore_ascii_case("active")),
     })
 }
 

@@ -699,7 +699,7 @@ impl<'m> Walk<'m> {
                     };
                     ends && same_region
                 });
-                match &self.via {
+                let matched = match &self.via {
                     Via::Tgw(t) => {
                         // Another VPC on the same transit gateway: inbound rules only, with
                         // referencing on the gateway and both attachments (§1.3 table, §9.6).
@@ -709,7 +709,15 @@ impl<'m> Walk<'m> {
                         ingress && self.tgw_referencing(t, &owner.vpc_id, &ref_vpc)
                     }
                     _ => peered,
+                };
+                // A stale rule (made over a peering connection that is no longer active):
+                // whether it matches again over another connection is not documented.
+                if matched {
+                    if let Some(pcx) = self.m.stale_peering(&rule.peer) {
+                        self.set_doubt(format!("the stale reference over {pcx} still matches"));
+                    }
                 }
+                matched
             }
         }
     }

@@ -154,6 +154,7 @@ fn group_ref(group_id: &str) -> SgPeer {
         owner: None,
         vpc_id: None,
         peering_id: None,
+        peering_inactive: false,
     }
 }
 
@@ -1088,6 +1089,7 @@ impl Extend<'_> {
                     appliance_mode: self.rng.chance(0.1),
                     ipv6_support: None,
                     unsettled: None,
+                    unknown: None,
                     tags: Tags::new(),
                 },
             );
@@ -1199,6 +1201,7 @@ impl Extend<'_> {
                 appliance_mode: false,
                 ipv6_support: None,
                 unsettled: None,
+                unknown: None,
                 tags: Tags::new(),
             },
         );
