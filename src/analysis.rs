@@ -680,6 +680,21 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
             ((groups, v4), query::from_internet_clients(&ok, &own))
         })
         .collect();
+    // What each load balancer's listeners take: a node serves nothing else, whatever its
+    // groups admit (a Gateway Load Balancer: nothing, it is no listener).
+    let served: HashMap<&str, PacketSet> = m
+        .load_balancers
+        .values()
+        .map(|lb| {
+            let mut set = PacketSet::empty();
+            if lb.kind != LbKind::Gateway {
+                for l in m.listeners.values().filter(|l| l.lb_arn == lb.arn) {
+                    set = set.union(&walk::listener_set(l));
+                }
+            }
+            (lb.arn.as_str(), set)
+        })
+        .collect();
     // Latent: what the security groups alone would admit from that source.
     let latent = |ai: usize, v4: bool| -> Option<Exposure> {
         let app = &apps[ai];
@@ -689,10 +704,21 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
             if !h.filtered_by_sgs {
                 continue;
             }
-            let ok = &admits[&(h.groups.as_slice(), v4)];
+            let mut ok = admits[&(h.groups.as_slice(), v4)].clone();
+            if h.kind == OwnerKind::LoadBalancer {
+                let lb = h.owner_id.as_deref().and_then(|a| m.load_balancers.get(a));
+                // A Classic Load Balancer in a VPC takes IPv4 only, and no setting changes it
+                // (ELB Classic guide, "IPv6"): no IPv6 exposure is latent in it.
+                if lb.is_some_and(|lb| lb.kind == LbKind::Classic) && !v4 {
+                    continue;
+                }
+                if let Some(lb) = lb {
+                    ok = ok.intersect(&served[lb.arn.as_str()]);
+                }
+            }
             if !ok.is_empty() {
                 exposed.push(k);
-                admitted = admitted.union(ok);
+                admitted = admitted.union(&ok);
             }
         }
         if exposed.is_empty() {

@@ -615,3 +615,47 @@ fn markdown_rows_stay_one_line_whatever_the_names_hold() {
         "{rows:?}"
     );
 }
+
+/// A load balancer's latent exposure is what its listeners take (§5.1): web's group admits
+/// tcp 80 and 443, its one listener takes 80 (the report listed both), and a Classic Load
+/// Balancer, IPv4 only in a VPC, has no latent IPv6 exposure for a `::/0` rule.
+#[test]
+fn latent_load_balancer_exposure_is_what_its_listeners_take() {
+    let outside = |fixture: &str| -> Vec<(String, String, String)> {
+        analyze_fixture(fixture)["exposures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["source"] != "applications")
+            .map(|e| {
+                let traffic: Vec<String> = e["traffic"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| format!("{} {}", t["protocol"].as_str().unwrap(), t["ports"]))
+                    .collect();
+                (
+                    e["source"].as_str().unwrap().to_string(),
+                    e["status"].as_str().unwrap().to_string(),
+                    traffic.join(", "),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        outside("clb-latent-exposure-listener-ports"),
+        [(
+            "internet-ipv4".to_string(),
+            "latent".to_string(),
+            "tcp \"80\"".to_string()
+        )]
+    );
+    let clb = outside("clb-ipv4-only-no-ipv6-latent");
+    assert!(
+        clb.iter().all(|(source, _, _)| source != "internet-ipv6"),
+        "{clb:?}"
+    );
+    assert!(clb
+        .iter()
+        .any(|(source, status, _)| source == "internet-ipv4" && status == "effective"));
+}
