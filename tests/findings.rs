@@ -474,3 +474,15 @@ fn a_rule_that_forwards_plain_text_is_a_plaintext_listener() {
     let f = one(&found, "lb-plaintext-listener", "HTTP on port 80");
     assert!(f.message.contains("shop-app"), "{}", f.message);
 }
+
+/// An `icmp` rule with `::/0` admits ICMP for IPv4 from IPv6 sources, which no IPv6 host
+/// sends: its `sg-open-to-world` finding says that no ping gets through, at severity info (it
+/// read "diagnostic traffic (ping, traceroute)").
+#[test]
+fn an_icmp_rule_of_the_other_family_lets_no_ping_through() {
+    let found = findings_of(&path("fixtures/semantics/icmp-rule-other-family"));
+    let f = one(&found, "sg-open-to-world", "sg-w");
+    assert_eq!(f.severity, Severity::Info, "{}", f.message);
+    assert!(f.message.contains("no IPv6 host sends"), "{}", f.message);
+    assert!(!f.message.contains("diagnostic traffic"), "{}", f.message);
+}

@@ -1144,9 +1144,10 @@ pub fn explain_to_hosts(
     run_resolved(m, idx, req, src, Endpoint::Hosts(hosts, None), ask)
 }
 
-/// Whether a source address is one on-premises holds: inside a VPN connection's static routes
-/// or a transit gateway's routes to on-premises (not a default route, which says where the
-/// rest goes, not what on-premises holds).
+/// Whether a source address is one on-premises holds: inside a VPN connection's static routes,
+/// the routes a virtual private gateway propagated, or a transit gateway's routes to
+/// on-premises (not a default route, which says where the rest goes, not what on-premises
+/// holds).
 fn onprem_held(m: &Model, src: &Endpoint) -> bool {
     let Endpoint::Address(ivs) = src else {
         return false;
@@ -1157,9 +1158,30 @@ fn onprem_held(m: &Model, src: &Endpoint) -> bool {
                 .iter()
                 .any(|v6| iv.0 <= v6.0 && v6.1 <= iv.1)
     };
+    // Also what a virtual private gateway propagated into the VPCs' route tables: what
+    // on-premises announces over BGP, and the VPN connections' static routes (Site-to-Site
+    // VPN guide, "Static and dynamic routing", "Route tables and VPN route priority").
+    let propagated = m.route_tables.values().flat_map(|rt| {
+        rt.routes.iter().filter(|r| {
+            r.active
+                && r.origin == RouteOrigin::Propagated
+                && matches!(&r.target, RouteTarget::VpnGateway(v) if m.vpn_gateways.contains_key(v))
+        })
+    });
     let held: Vec<Interval> = walk::onprem_entries(m)
         .iter()
         .flat_map(|e| walk::onprem_entry_space(m, e))
+        .chain(propagated.flat_map(|r| {
+            match &r.destination {
+                RouteDestination::Cidr(c) => packet::net_intervals(c),
+                RouteDestination::PrefixList(pl) => m
+                    .prefix_lists
+                    .get(pl)
+                    .into_iter()
+                    .flat_map(|p| p.cidrs.iter().flat_map(packet::net_intervals))
+                    .collect(),
+            }
+        }))
         .filter(|iv| !whole_family(iv))
         .collect();
     let held = packet::merge(held);
@@ -1836,7 +1858,7 @@ fn run_resolved_as(
             answer.assumptions.extend(several_named(m, idx, named, e));
         }
         if onprem_held {
-            answer.assumptions.push(format!("{} is in the routes to on-premises (a VPN connection's static routes or a transit gateway's): taken as an on-premises client; `--from internet` gives the internet's view", req.from));
+            answer.assumptions.push(format!("{} is in the routes to on-premises (a VPN connection's static routes, a virtual private gateway's propagated routes, or a transit gateway's): taken as an on-premises client; `--from internet` gives the internet's view", req.from));
         }
         answer.assumptions.extend(tunnels_down(m, &answer.paths));
         answer.assumptions.extend(lb_assumptions);

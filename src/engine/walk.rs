@@ -2890,7 +2890,10 @@ impl<'m> Walker<'m> {
                 t,
                 ingress,
                 "TGW_ATTACHMENT_NOT_ASSOCIATED",
-                format!("{ingress} is not an attachment of {tgw} in the snapshot"),
+                match m.dead_tgw_attachments.get(ingress) {
+                    Some(state) => format!("{ingress} is {state}: it carries no traffic"),
+                    None => format!("{ingress} is not an attachment of {tgw} in the snapshot"),
+                },
                 set,
             );
         };
@@ -2988,7 +2991,10 @@ impl<'m> Walker<'m> {
                     t2,
                     &dst_att_id,
                     "TGW_BLACKHOLE_ROUTE",
-                    format!("{dst_att_id} is not in the snapshot"),
+                    match m.dead_tgw_attachments.get(&dst_att_id) {
+                        Some(state) => format!("{dst_att_id} is {state}: it carries no traffic"),
+                        None => format!("{dst_att_id} is not in the snapshot"),
+                    },
                     part,
                 );
                 continue;

@@ -148,8 +148,10 @@ fn shadowed(acl: &NetworkAcl, egress: bool, out: &mut Vec<Finding>) {
 }
 
 /// The ephemeral ranges clients use (§2.4: Linux, Windows Server 2008 and
-/// newer, Windows Server 2003 and older).
-const USUAL_EPHEMERAL: [(u16, u16); 3] = [(32768, 61000), (49152, 65535), (1025, 5000)];
+/// newer, Windows Server 2003 and older). Linux's is its kernel's default
+/// `net.ipv4.ip_local_port_range`, 32768-60999 (the AWS guide rounds it to
+/// 32768-61000): replies allowed to exactly that range reach every Linux client.
+const USUAL_EPHEMERAL: [(u16, u16); 3] = [(32768, 60999), (49152, 65535), (1025, 5000)];
 
 /// Whether a rule is written for replies: its ports lie in 1024-65535 and
 /// cover one of the usual ephemeral ranges. A rule for one service port is
@@ -223,10 +225,14 @@ fn blocks_return(acl: &NetworkAcl, out: &mut Vec<Finding>) {
                 entry_text(e),
             );
             if !replied_ports.is_empty() {
-                message.push_str(&format!(
-                    " (only a client that picks source port {} gets a reply)",
+                message = format!(
+                    "{} {} rule {} ({}) allows connections, but the {other} rules deny the replies to the clients' usual ephemeral ports: only a client that picks source port {} gets a reply, and the others' connections never complete",
+                    labelled(&acl.tags, &acl.id),
+                    direction(egress),
+                    e.rule_number,
+                    entry_text(e),
                     crate::engine::packet::Ports(&replied_ports)
-                ));
+                );
             }
             let peer_word = if egress { "from" } else { "to" };
             out.push(

@@ -532,6 +532,16 @@ fn open_to_world<'u>(
         let status = rules.iter().filter_map(|r| cx.rule_status(sg, r)).min();
         let peers: Vec<String> = rules.iter().map(|r| r.peer.to_string()).collect();
         let diagnostic = is_diagnostic(protocol, ports);
+        // ICMP (1) from an IPv6 range, or ICMPv6 (58) from an IPv4 one: the protocol of the
+        // other address family, which no host sends inside these packets (a common slip for
+        // `icmpv6`, which ping over IPv6 uses).
+        let other_family = rules.iter().all(|r| match &r.peer {
+            SgPeer::Cidr(n) => {
+                (protocol == Protocol::Number(Protocol::ICMP) && n.addr().is_ipv6())
+                    || (protocol == Protocol::Number(Protocol::ICMPV6) && n.addr().is_ipv4())
+            }
+            _ => false,
+        });
         let message = format!(
             "{} admits {} from {} ({}){}{}",
             cx.sg_label(&sg.id),
@@ -539,14 +549,20 @@ fn open_to_world<'u>(
             peers.join(" and "),
             status_words(status),
             users(),
-            if diagnostic {
+            if other_family && protocol == Protocol::Number(Protocol::ICMP) {
+                "; ICMP for IPv4 from an IPv6 range, which no IPv6 host sends: it lets no ping through (ping over IPv6 is ICMPv6, `icmpv6`, protocol 58)"
+            } else if other_family {
+                "; ICMPv6 from an IPv4 range, which no IPv4 host sends: it lets no ping through (ping over IPv4 is ICMP, `icmp`, protocol 1)"
+            } else if diagnostic {
                 "; diagnostic traffic (ping, traceroute)"
             } else {
                 ""
             },
         );
         let mut severity = graded(Severity::High, status);
-        if diagnostic {
+        if other_family {
+            severity = Severity::Info;
+        } else if diagnostic {
             severity = severity.min(Severity::Low);
         }
         out.push(

@@ -1445,6 +1445,10 @@ pub struct Model {
     /// of [`Self::vpc_endpoints`]: id → state. Their interfaces, if the snapshot still lists
     /// them, take no traffic.
     pub unavailable_endpoints: BTreeMap<String, String>,
+    /// Transit gateway attachments the snapshot lists in a state that carries nothing
+    /// (`deleting`, `deleted`, `failed`, `rejected`, awaiting acceptance …), by id, with that
+    /// state: skipped, and named as such where a route or a packet's way meets them.
+    pub dead_tgw_attachments: BTreeMap<String, String>,
     /// Load balancers by ARN.
     pub load_balancers: BTreeMap<String, LoadBalancer>,
     /// Listeners by ARN.

@@ -1943,6 +1943,10 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
     let mut tgw_files: HashMap<String, Arc<FileContext>> = HashMap::new();
     for (f, a) in raw.tgw_attachments {
         if !live(a.state.as_deref(), &dead_attachment) {
+            m.dead_tgw_attachments.insert(
+                a.transit_gateway_attachment_id.clone(),
+                a.state.clone().unwrap_or_default(),
+            );
             cx.note(
                 &f,
                 format!(
@@ -2012,6 +2016,10 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
     }
     for (f, a) in raw.tgw_vpc_attachments {
         if !live(a.state.as_deref(), &dead_attachment) {
+            m.dead_tgw_attachments.insert(
+                a.transit_gateway_attachment_id.clone(),
+                a.state.clone().unwrap_or_default(),
+            );
             m.tgw_attachments.remove(&tgw_attachment_key(
                 a.transit_gateway_id.as_deref().unwrap_or(""),
                 &a.transit_gateway_attachment_id,
