@@ -486,3 +486,17 @@ fn an_icmp_rule_of_the_other_family_lets_no_ping_through() {
     assert!(f.message.contains("no IPv6 host sends"), "{}", f.message);
     assert!(!f.message.contains("diagnostic traffic"), "{}", f.message);
 }
+
+/// Replies allowed to 32768-60999, Linux's default ephemeral range, reach every Linux client:
+/// no `nacl-blocks-return` (it said "those connections never complete").
+#[test]
+fn replies_to_the_linux_default_range_are_enough() {
+    let found = findings_of(&path(
+        "fixtures/findings/nacl-blocks-return/linux-default-range",
+    ));
+    assert!(
+        found.iter().all(|f| f.code != "nacl-blocks-return"),
+        "{}",
+        listing(&found)
+    );
+}
