@@ -1172,3 +1172,42 @@ fn markdown_puts_a_summary_table_first_and_folds_the_details() {
         "{md}"
     );
 }
+
+// ---- the gates' red-team cases (fixtures/policy/gates) ----
+
+#[test]
+fn bare_ipv6_selectors_select_like_cidr_ones() {
+    let policy = |to: &str| {
+        format!(
+            "[[policy]]\nid = \"no-443-v6\"\nkind = \"deny\"\ndescription = \"x\"\nseverity = \"high\"\nfrom = [\"internet\"]\nto = {to}\nprotocol = \"tcp\"\nports = [443]\n"
+        )
+    };
+    let rel = "fixtures/policy/gates/ipv6-web";
+    let want = ["no-443-v6: internet -> web: tcp 443 [direct]"];
+    for to in [
+        r#"["cidr:2001:db8:a::/64"]"#,
+        r#"["2001:db8:a::/64"]"#,
+        r#"["2001:db8:a::10"]"#,
+        r#"["::/0"]"#,
+    ] {
+        assert_eq!(lines(&evaluate(rel, &policy(to))), want, "{to}");
+    }
+    assert!(evaluate(rel, &policy(r#"["*", "!2001:db8:a::10"]"#))
+        .violations
+        .is_empty());
+    // From the command line: no "unknown selector" error.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("v6.toml");
+    std::fs::write(&file, policy(r#"["2001:db8:a::/64"]"#)).unwrap();
+    let out = exposure()
+        .args(["check", rel, "--policy"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
