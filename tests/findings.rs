@@ -474,3 +474,13 @@ fn a_rule_that_forwards_plain_text_is_a_plaintext_listener() {
     let f = one(&found, "lb-plaintext-listener", "HTTP on port 80");
     assert!(f.message.contains("shop-app"), "{}", f.message);
 }
+
+#[test]
+fn internet_admin_port_names_only_the_listeners_that_lead_to_the_port() {
+    // A Classic Load Balancer forwards HTTP 80 to instance port 8080 and TCP 2222 to 22: only
+    // TCP 2222 leads to SSH.
+    let found = findings_of(&path("fixtures/policy/gates/clb-admin-listener"));
+    let f = one(&found, "internet-admin-port", "tcp 22 (SSH)");
+    assert!(f.message.ends_with("through web TCP 2222"), "{}", f.message);
+    assert!(!f.message.contains("HTTP 80"), "{}", f.message);
+}
