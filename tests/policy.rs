@@ -1211,3 +1211,84 @@ fn bare_ipv6_selectors_select_like_cidr_ones() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+fn codes_of(v: &serde_json::Value, field: &str) -> Vec<String> {
+    let mut out: Vec<String> = v[field]
+        .as_array()
+        .unwrap_or_else(|| panic!("no `{field}` in {v}"))
+        .iter()
+        .map(|f| {
+            f["code"]
+                .as_str()
+                .or_else(|| f["after"]["code"].as_str())
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn diff_reports_findings_whose_text_changed_as_changed_not_added() {
+    let g = "fixtures/policy/gates";
+    let (code, v) = json_of(&[
+        "diff",
+        &format!("{g}/sg-ports-narrowed-old"),
+        &format!("{g}/sg-ports-narrowed-new"),
+        "--fail-on",
+        "high",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        diff_lines(&v),
+        ["narrowed - internet-ipv4 -> web [ec2]: tcp 20-23 => tcp 22"]
+    );
+    assert!(codes_of(&v, "findings_added").is_empty(), "{v:#}");
+    assert!(codes_of(&v, "findings_removed").is_empty(), "{v:#}");
+    assert_eq!(
+        codes_of(&v, "findings_changed"),
+        ["internet-admin-port", "sg-open-to-world"]
+    );
+    let changed = &v["findings_changed"][0];
+    assert_eq!(changed["severity_rose"], false);
+    assert_ne!(changed["before"]["message"], changed["after"]["message"]);
+    assert_eq!(code, Some(0), "a narrowing passes the gate: {v:#}");
+
+    // A NACL reply rule widened: the finding on that rule is the same finding, the other
+    // rule's is gone.
+    let (code, v) = json_of(&[
+        "diff",
+        &format!("{g}/nacl-reply-rule-old"),
+        &format!("{g}/nacl-reply-rule-new"),
+        "--format",
+        "json",
+    ]);
+    assert!(codes_of(&v, "findings_added").is_empty(), "{v:#}");
+    assert_eq!(codes_of(&v, "findings_removed"), ["nacl-blocks-return"]);
+    assert_eq!(codes_of(&v, "findings_changed"), ["nacl-blocks-return"]);
+    assert!(v["findings_removed"][0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("acl-web inbound rule 100"));
+    assert!(v["findings_changed"][0]["after"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("acl-web outbound rule 100"));
+    assert_eq!(code, Some(0), "{v:#}");
+
+    // For people: listed as changed, with the old text.
+    let out = exposure()
+        .args([
+            "diff",
+            &format!("{g}/sg-ports-narrowed-old"),
+            &format!("{g}/sg-ports-narrowed-new"),
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Findings added (0)"), "{text}");
+    assert!(text.contains("Findings changed (2)"), "{text}");
+    assert!(text.contains("was: [high] web is reachable from the internet (IPv4) on tcp 22 (SSH), tcp 23 (Telnet)"), "{text}");
+}
