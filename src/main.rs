@@ -73,8 +73,10 @@ enum Command {
     ///
     /// POLICY files are TOML policies (docs/policies.md) or AWS Network Access Analyzer scope
     /// documents (JSON); a folder stands for every .toml and .json file in it. Each violation is
-    /// shown with a witness path. Exit 1 on any violation or gated finding that the baseline
-    /// does not accept.
+    /// shown with a witness path. A `require` flow must get through from every ephemeral source
+    /// port (1024-65535), as ordinary clients pick them; a `deny` is violated when any source
+    /// port gets through. Exit 1 on any violation or gated finding that the baseline does not
+    /// accept.
     Check(Box<CheckArgs>),
     /// Compare two snapshots: exposures opened, closed and changed; findings added, removed
     /// and changed.

@@ -1175,6 +1175,94 @@ fn markdown_puts_a_summary_table_first_and_folds_the_details() {
 
 // ---- the gates' red-team cases (fixtures/policy/gates) ----
 
+const WEB_UP: &str = r#"
+[[policy]]
+id = "web-up"
+kind = "require"
+description = "the web instance serves HTTPS to the internet"
+severity = "high"
+from = ["internet"]
+to = ["i-web"]
+protocol = "tcp"
+ports = [443]
+"#;
+
+#[test]
+fn require_fails_when_replies_reach_only_some_ephemeral_ports() {
+    for (rel, failing) in [
+        (
+            "fixtures/policy/gates/require-replies-1024-1100",
+            "1101-65535",
+        ),
+        (
+            "fixtures/policy/gates/require-replies-not-32768-61000",
+            "32768-61000",
+        ),
+    ] {
+        let e = evaluate(rel, WEB_UP);
+        assert_eq!(
+            lines(&e),
+            ["web-up: internet -> web: tcp 443 [direct]"],
+            "{rel}"
+        );
+        let v = &e.violations[0];
+        assert!(
+            v.message.contains(&format!(
+                "not from source ports {failing} of the ephemeral range"
+            )),
+            "{rel}: {}",
+            v.message
+        );
+        // Why: the NACL that lets the replies out only to some ports.
+        assert!(
+            v.blocked_by
+                .iter()
+                .any(|b| b.component == "acl-web" && b.code == "SUBNET_ACL_RESTRICTION"),
+            "{rel}: {:?}",
+            v.blocked_by
+        );
+        assert!(v.message.contains("acl-web"), "{rel}: {}", v.message);
+        // `deny` (any source port) still sees the flow get through.
+        let deny = evaluate(rel, &WEB_UP.replace("\"require\"", "\"deny\""));
+        assert_eq!(
+            lines(&deny),
+            ["web-up: internet -> web: tcp 443 [direct]"],
+            "{rel}"
+        );
+    }
+    // The gate fails on the command line too.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("web-up.toml");
+    std::fs::write(&file, WEB_UP).unwrap();
+    let out = exposure()
+        .args([
+            "check",
+            "fixtures/policy/gates/require-replies-1024-1100",
+            "--policy",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("blocked by"), "{text}");
+}
+
+#[test]
+fn require_without_ports_needs_some_traffic_from_every_ephemeral_port() {
+    let text = WEB_UP.replace("ports = [443]\n", "");
+    assert_eq!(
+        lines(&evaluate(
+            "fixtures/policy/gates/require-replies-1024-1100",
+            &text
+        )),
+        ["web-up: internet -> web: tcp [direct]"]
+    );
+    assert!(evaluate("fixtures/policy/gates/ipv6-web", &text)
+        .violations
+        .is_empty());
+}
+
 #[test]
 fn bare_ipv6_selectors_select_like_cidr_ones() {
     let policy = |to: &str| {
