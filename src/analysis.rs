@@ -110,6 +110,11 @@ pub struct Exposure {
     pub packets: PacketSet,
     /// Entry points: `direct`, or `<lb> <PROTOCOL> <port>` listeners.
     pub entries: Vec<String>,
+    /// What each entry point lets through (protocol and destination port, as `packets`), in
+    /// the order of `entries`: for effective exposures to the internet and on-premises only
+    /// (empty for application sources and latent exposures). The findings name the listeners
+    /// that lead to a sensitive port with it.
+    pub entry_packets: Vec<(String, PacketSet)>,
     /// How many members are exposed.
     pub members_exposed: usize,
     /// Which members (indices into the target application's `members`).
@@ -209,6 +214,7 @@ impl Report {
                     traffic: query::traffic_of(&packets),
                     packets,
                     entries: entries.into_iter().collect(),
+                    entry_packets: Vec::new(),
                     members_exposed: members.len(),
                     members: members.into_iter().collect(),
                     blocked_by: Vec::new(),
@@ -392,6 +398,8 @@ pub fn is_client(kind: OwnerKind) -> bool {
 struct Acc {
     traffic: PacketSet,
     entries: Vec<String>,
+    /// What each entry lets through (sources outside the estate only).
+    by_entry: Vec<(String, PacketSet)>,
     /// Members of the target application (indices into its `members`).
     hosts: BTreeSet<usize>,
 }
@@ -525,6 +533,10 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
             let a = acc.entry((source, target)).or_default();
             a.traffic = a.traffic.union(&r.traffic);
             let e = entry_label(m, &r.entry);
+            match a.by_entry.iter_mut().find(|(x, _)| *x == e) {
+                Some((_, set)) => *set = set.union(&r.traffic),
+                None => a.by_entry.push((e.clone(), r.traffic.clone())),
+            }
             if !a.entries.contains(&e) {
                 a.entries.push(e);
             }
@@ -619,12 +631,16 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
         .map(|((target, _), (set, a))| ((target, set), a))
         .collect();
     by_sources.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let exposure = |source: Source, target: usize, status: Status, a: Acc| Exposure {
+    let exposure = |source: Source, target: usize, status: Status, mut a: Acc| Exposure {
         source,
         target: apps[target].id.clone(),
         status,
         traffic: query::traffic_of(&a.traffic),
         packets: a.traffic,
+        entry_packets: {
+            a.by_entry.sort_by(|x, y| x.0.cmp(&y.0));
+            a.by_entry
+        },
         entries: sorted(a.entries),
         members_exposed: a.hosts.len(),
         members: a.hosts.into_iter().collect(),
@@ -737,6 +753,7 @@ pub fn analyze_indexed(m: &Model, idx: &Index, options: &Options) -> Report {
             traffic: query::traffic_of(&admitted),
             packets: admitted.ports_only(),
             entries: vec!["direct".into()],
+            entry_packets: Vec::new(),
             members_exposed: exposed.len(),
             members: exposed,
             blocked_by,

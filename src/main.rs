@@ -73,12 +73,17 @@ enum Command {
     ///
     /// POLICY files are TOML policies (docs/policies.md) or AWS Network Access Analyzer scope
     /// documents (JSON); a folder stands for every .toml and .json file in it. Each violation is
-    /// shown with a witness path. Exit 1 on any violation or gated finding that the baseline
-    /// does not accept.
+    /// shown with a witness path. A `require` flow must get through from every ephemeral source
+    /// port (1024-65535), as ordinary clients pick them; a `deny` is violated when any source
+    /// port gets through. Exit 1 on any violation or gated finding that the baseline does not
+    /// accept.
     Check(Box<CheckArgs>),
-    /// Compare two snapshots: exposures opened, closed and changed; findings added and removed.
+    /// Compare two snapshots: exposures opened, closed and changed; findings added, removed
+    /// and changed.
     ///
-    /// Exit 1 when a change opens or widens an exposure (or adds a finding) at or above --fail-on.
+    /// Findings are matched by code, resources and where their rules are, not by message: one
+    /// whose text changed is listed as changed. Exit 1 when a change opens or widens an
+    /// exposure (or adds a finding, or raises a finding's severity) at or above --fail-on.
     Diff(Box<DiffArgs>),
     /// Write a deterministic synthetic estate (AWS CLI JSON, CloudMapper layout) for benchmarks.
     ///
@@ -276,7 +281,8 @@ struct DiffArgs {
     new: PathBuf,
     /// Fail on changes of this severity or above: openings from the internet are high
     /// (critical on admin and data ports), from on-premises medium, between applications low,
-    /// latent ones info; added findings keep their severity.
+    /// latent ones info; added findings keep their severity, and a changed finding counts
+    /// only when its severity rose (at its new severity).
     #[arg(long, value_enum, default_value_t = exposure::policy::Threshold::Low)]
     fail_on: exposure::policy::Threshold,
     /// Output format.

@@ -500,3 +500,13 @@ fn replies_to_the_linux_default_range_are_enough() {
         listing(&found)
     );
 }
+
+#[test]
+fn internet_admin_port_names_only_the_listeners_that_lead_to_the_port() {
+    // A Classic Load Balancer forwards HTTP 80 to instance port 8080 and TCP 2222 to 22: only
+    // TCP 2222 leads to SSH.
+    let found = findings_of(&path("fixtures/policy/gates/clb-admin-listener"));
+    let f = one(&found, "internet-admin-port", "tcp 22 (SSH)");
+    assert!(f.message.ends_with("through web TCP 2222"), "{}", f.message);
+    assert!(!f.message.contains("HTTP 80"), "{}", f.message);
+}

@@ -1172,3 +1172,211 @@ fn markdown_puts_a_summary_table_first_and_folds_the_details() {
         "{md}"
     );
 }
+
+// ---- the gates' red-team cases (fixtures/policy/gates) ----
+
+const WEB_UP: &str = r#"
+[[policy]]
+id = "web-up"
+kind = "require"
+description = "the web instance serves HTTPS to the internet"
+severity = "high"
+from = ["internet"]
+to = ["i-web"]
+protocol = "tcp"
+ports = [443]
+"#;
+
+#[test]
+fn require_fails_when_replies_reach_only_some_ephemeral_ports() {
+    for (rel, failing) in [
+        (
+            "fixtures/policy/gates/require-replies-1024-1100",
+            "1101-65535",
+        ),
+        (
+            "fixtures/policy/gates/require-replies-not-32768-61000",
+            "32768-61000",
+        ),
+    ] {
+        let e = evaluate(rel, WEB_UP);
+        assert_eq!(
+            lines(&e),
+            ["web-up: internet -> web: tcp 443 [direct]"],
+            "{rel}"
+        );
+        let v = &e.violations[0];
+        assert!(
+            v.message.contains(&format!(
+                "not from source ports {failing} of the ephemeral range"
+            )),
+            "{rel}: {}",
+            v.message
+        );
+        // Why: the NACL that lets the replies out only to some ports.
+        assert!(
+            v.blocked_by
+                .iter()
+                .any(|b| b.component == "acl-web" && b.code == "SUBNET_ACL_RESTRICTION"),
+            "{rel}: {:?}",
+            v.blocked_by
+        );
+        assert!(v.message.contains("acl-web"), "{rel}: {}", v.message);
+        // `deny` (any source port) still sees the flow get through.
+        let deny = evaluate(rel, &WEB_UP.replace("\"require\"", "\"deny\""));
+        assert_eq!(
+            lines(&deny),
+            ["web-up: internet -> web: tcp 443 [direct]"],
+            "{rel}"
+        );
+    }
+    // The gate fails on the command line too.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("web-up.toml");
+    std::fs::write(&file, WEB_UP).unwrap();
+    let out = exposure()
+        .args([
+            "check",
+            "fixtures/policy/gates/require-replies-1024-1100",
+            "--policy",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("blocked by"), "{text}");
+}
+
+#[test]
+fn require_without_ports_needs_some_traffic_from_every_ephemeral_port() {
+    let text = WEB_UP.replace("ports = [443]\n", "");
+    assert_eq!(
+        lines(&evaluate(
+            "fixtures/policy/gates/require-replies-1024-1100",
+            &text
+        )),
+        ["web-up: internet -> web: tcp [direct]"]
+    );
+    assert!(evaluate("fixtures/policy/gates/ipv6-web", &text)
+        .violations
+        .is_empty());
+}
+
+#[test]
+fn bare_ipv6_selectors_select_like_cidr_ones() {
+    let policy = |to: &str| {
+        format!(
+            "[[policy]]\nid = \"no-443-v6\"\nkind = \"deny\"\ndescription = \"x\"\nseverity = \"high\"\nfrom = [\"internet\"]\nto = {to}\nprotocol = \"tcp\"\nports = [443]\n"
+        )
+    };
+    let rel = "fixtures/policy/gates/ipv6-web";
+    let want = ["no-443-v6: internet -> web: tcp 443 [direct]"];
+    for to in [
+        r#"["cidr:2001:db8:a::/64"]"#,
+        r#"["2001:db8:a::/64"]"#,
+        r#"["2001:db8:a::10"]"#,
+        r#"["::/0"]"#,
+    ] {
+        assert_eq!(lines(&evaluate(rel, &policy(to))), want, "{to}");
+    }
+    assert!(evaluate(rel, &policy(r#"["*", "!2001:db8:a::10"]"#))
+        .violations
+        .is_empty());
+    // From the command line: no "unknown selector" error.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("v6.toml");
+    std::fs::write(&file, policy(r#"["2001:db8:a::/64"]"#)).unwrap();
+    let out = exposure()
+        .args(["check", rel, "--policy"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn codes_of(v: &serde_json::Value, field: &str) -> Vec<String> {
+    let mut out: Vec<String> = v[field]
+        .as_array()
+        .unwrap_or_else(|| panic!("no `{field}` in {v}"))
+        .iter()
+        .map(|f| {
+            f["code"]
+                .as_str()
+                .or_else(|| f["after"]["code"].as_str())
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn diff_reports_findings_whose_text_changed_as_changed_not_added() {
+    let g = "fixtures/policy/gates";
+    let (code, v) = json_of(&[
+        "diff",
+        &format!("{g}/sg-ports-narrowed-old"),
+        &format!("{g}/sg-ports-narrowed-new"),
+        "--fail-on",
+        "high",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        diff_lines(&v),
+        ["narrowed - internet-ipv4 -> web [ec2]: tcp 20-23 => tcp 22"]
+    );
+    assert!(codes_of(&v, "findings_added").is_empty(), "{v:#}");
+    assert!(codes_of(&v, "findings_removed").is_empty(), "{v:#}");
+    assert_eq!(
+        codes_of(&v, "findings_changed"),
+        ["internet-admin-port", "sg-open-to-world"]
+    );
+    let changed = &v["findings_changed"][0];
+    assert_eq!(changed["severity_rose"], false);
+    assert_ne!(changed["before"]["message"], changed["after"]["message"]);
+    assert_eq!(code, Some(0), "a narrowing passes the gate: {v:#}");
+
+    // A NACL reply rule widened: the finding on that rule is the same finding, the other
+    // rule's is gone.
+    let (code, v) = json_of(&[
+        "diff",
+        &format!("{g}/nacl-reply-rule-old"),
+        &format!("{g}/nacl-reply-rule-new"),
+        "--format",
+        "json",
+    ]);
+    assert!(codes_of(&v, "findings_added").is_empty(), "{v:#}");
+    assert_eq!(codes_of(&v, "findings_removed"), ["nacl-blocks-return"]);
+    assert_eq!(codes_of(&v, "findings_changed"), ["nacl-blocks-return"]);
+    assert!(v["findings_removed"][0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("acl-web inbound rule 100"));
+    assert!(v["findings_changed"][0]["after"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("acl-web outbound rule 100"));
+    assert_eq!(code, Some(0), "{v:#}");
+
+    // For people: listed as changed, with the old text.
+    let out = exposure()
+        .args([
+            "diff",
+            &format!("{g}/sg-ports-narrowed-old"),
+            &format!("{g}/sg-ports-narrowed-new"),
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Findings added (0)"), "{text}");
+    assert!(text.contains("Findings changed (2)"), "{text}");
+    assert!(text.contains("was: [high] web is reachable from the internet (IPv4) on tcp 22 (SSH), tcp 23 (Telnet)"), "{text}");
+}

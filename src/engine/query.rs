@@ -271,6 +271,11 @@ pub struct Answer {
     pub traffic: Vec<Traffic>,
     /// Client source ports that get through (0-65535 when unconstrained).
     pub source_ports: Vec<(u16, u16)>,
+    /// What gets through by protocol, destination port (the destination's view, as
+    /// `traffic`) and the client's source port (where a NAT gateway or a load balancer
+    /// translated it on the way: the client ports that reached it). Addresses are left
+    /// whole. `policy` reads it to check that a flow works from every ephemeral port.
+    pub client: PacketSet,
     /// Every blocking component (unreachable verdicts).
     pub blocked_by: Vec<Block>,
     /// Assumptions and things not modelled.
@@ -1074,6 +1079,7 @@ fn run_sources(
         answer.paths.clear();
         answer.traffic.clear();
         answer.source_ports.clear();
+        answer.client = PacketSet::empty();
         answer.reached.clear();
         answer.notes.clear();
     }
@@ -2454,6 +2460,7 @@ fn assemble(m: &Model, req: &Request, outcomes: Vec<Outcome>) -> Answer {
     let mut paths: Vec<(Vec<Hop>, Option<String>, PacketSet)> = Vec::new();
     let mut reached = PacketSet::empty();
     let mut client_ports = PacketSet::empty();
+    let mut client = PacketSet::empty();
     let mut reached_by: std::collections::BTreeMap<(String, Option<String>), PacketSet> =
         std::collections::BTreeMap::new();
     let mut blocked_by: Vec<Block> = Vec::new();
@@ -2480,6 +2487,17 @@ fn assemble(m: &Model, req: &Request, outcomes: Vec<Outcome>) -> Answer {
                     .unwrap_or_else(|| o.set.project(Dim::SrcPort));
                 client_ports = client_ports
                     .union(&PacketSet::from_box(PBox::FULL).restrict(Dim::SrcPort, &ports));
+                let seen = o
+                    .set
+                    .rewrite(Dim::Src, super::packet::ALL_ADDRS)
+                    .rewrite(Dim::Dst, super::packet::ALL_ADDRS);
+                let seen = match &o.client_ports {
+                    None => seen,
+                    Some(cp) => seen
+                        .rewrite(Dim::SrcPort, (0, 65535))
+                        .restrict(Dim::SrcPort, cp),
+                };
+                client = client.union(&seen);
                 let same = paths
                     .iter()
                     .position(|(hops, entry, _)| *hops == o.hops && *entry == o.entry);
@@ -2559,6 +2577,7 @@ fn assemble(m: &Model, req: &Request, outcomes: Vec<Outcome>) -> Answer {
         paths,
         traffic: traffic_of(&reached),
         source_ports,
+        client,
         blocked_by: if verdict == Verdict::Reachable {
             Vec::new()
         } else {

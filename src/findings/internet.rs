@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use ipnet::IpNet;
 use rayon::prelude::*;
 
-use super::context::{is_direct, rule_packets, sg_rule_text, Context};
+use super::context::{rule_packets, sg_rule_text, Context};
 use super::{codes, graded, Config, Finding, Severity};
 use crate::analysis::{Application, Exposure, Source, Status};
 use crate::engine::packet::{Dim, PBox, PacketSet};
@@ -185,8 +185,12 @@ fn sensitive_ports(
                 slot.services.push(t);
             }
         }
-        slot.entries
-            .extend(e.entries.iter().filter(|x| *x != "direct").cloned());
+        slot.entries.extend(
+            entries_reaching(e, &found)
+                .into_iter()
+                .filter(|x| *x != "direct")
+                .map(str::to_string),
+        );
         slot.blocked_by.extend(e.blocked_by.iter().cloned());
         slot.rules.extend(rules);
         slot.members = slot.members.max(e.members_exposed);
@@ -281,6 +285,21 @@ fn sensitive_ports(
     }
 }
 
+/// The entry points by which an exposure lets some of `found` through: the listeners whose
+/// forwarding reaches those ports (an HTTP 80 listener forwarding to 8080 does not lead to
+/// port 22), and `direct`. Where the exposure does not say what each entry lets through, all
+/// of its entries.
+fn entries_reaching<'e>(e: &'e Exposure, found: &PacketSet) -> Vec<&'e str> {
+    if e.entry_packets.is_empty() {
+        return e.entries.iter().map(String::as_str).collect();
+    }
+    e.entry_packets
+        .iter()
+        .filter(|(_, set)| set.meets(found))
+        .map(|(label, _)| label.as_str())
+        .collect()
+}
+
 /// The inbound rules of the application's groups that admit internet
 /// addresses of the exposure's family on the found ports, and whether the
 /// exposure counts as wide open (a rule wider than the configured prefix, or
@@ -294,7 +313,10 @@ fn admitting_rules(
 ) -> (Vec<String>, bool) {
     let v6 = e.source == Source::InternetV6;
     let mut rules = Vec::new();
-    let mut wide = e.entries.iter().any(|x| x != "direct") || !is_direct(e, app);
+    // Through a load balancer's listener (one that leads to these ports), or not directly.
+    let entries = entries_reaching(e, found);
+    let mut wide = entries.iter().any(|x| *x != "direct")
+        || (app.kind != OwnerKind::LoadBalancer && !entries.contains(&"direct"));
     for g in &app.groups {
         let Some(sg) = cx.m.security_groups.get(g) else {
             continue;

@@ -81,6 +81,23 @@ pub struct ExposureChange {
     pub after: Option<ExposureState>,
 }
 
+/// One finding present in both snapshots whose text, severity, rules or resources changed.
+#[derive(Debug, Clone)]
+pub struct FindingChange {
+    /// The finding in the old snapshot.
+    pub before: Finding,
+    /// The finding in the new snapshot.
+    pub after: Finding,
+}
+
+impl FindingChange {
+    /// Whether the change raised the finding's severity (it then gates like an added finding
+    /// of the new severity).
+    pub fn severity_rose(&self) -> bool {
+        self.after.severity > self.before.severity
+    }
+}
+
 /// What `exposure diff` reports.
 #[derive(Debug, Clone)]
 pub struct DiffReport {
@@ -94,12 +111,16 @@ pub struct DiffReport {
     pub findings_added: Vec<Finding>,
     /// Findings in the old snapshot only.
     pub findings_removed: Vec<Finding>,
+    /// Findings in both snapshots (the same code on the same resources and rules, see
+    /// [`finding_identity`]) whose message, severity, rules or resources changed.
+    pub findings_changed: Vec<FindingChange>,
     /// The threshold.
     pub fail_on: Threshold,
 }
 
 impl DiffReport {
-    /// Changes that fail the gate: openings and widenings, and added findings, at or above the threshold.
+    /// Changes that fail the gate: openings and widenings, added findings, and findings whose
+    /// severity rose, at or above the threshold.
     pub fn failing(&self) -> usize {
         self.exposures
             .iter()
@@ -109,6 +130,11 @@ impl DiffReport {
                 .findings_added
                 .iter()
                 .filter(|f| self.fail_on.fails(f.severity))
+                .count()
+            + self
+                .findings_changed
+                .iter()
+                .filter(|c| c.severity_rose() && self.fail_on.fails(c.after.severity))
                 .count()
     }
 
@@ -280,28 +306,146 @@ pub fn diff(
     changes.sort_by(|x, y| {
         (std::cmp::Reverse(x.severity), x.change).cmp(&(std::cmp::Reverse(y.severity), y.change))
     });
-    let fps = |fs: &[Finding]| -> Vec<String> { fs.iter().map(finding_fingerprint).collect() };
-    let (fa, fb) = (fps(old_findings), fps(new_findings));
-    let findings_added = new_findings
-        .iter()
-        .zip(&fb)
-        .filter(|(_, fp)| !fa.contains(fp))
-        .map(|(f, _)| f.clone())
-        .collect();
-    let findings_removed = old_findings
-        .iter()
-        .zip(&fa)
-        .filter(|(_, fp)| !fb.contains(fp))
-        .map(|(f, _)| f.clone())
-        .collect();
+    let (findings_added, findings_removed, findings_changed) =
+        match_findings(old_findings, new_findings);
     DiffReport {
         old: old_label.to_string(),
         new: new_label.to_string(),
         exposures: changes,
         findings_added,
         findings_removed,
+        findings_changed,
         fail_on,
     }
+}
+
+/// A rule of a finding without what the rule lets through: where the rule is, which stays
+/// put when its ports change. The findings write rules as `acl-… inbound rule 100: allow
+/// tcp …` (the NACL, direction and number), `sg-… inbound tcp port 22 from 0.0.0.0/0` (the
+/// group, direction and peer), `rtb-… route 0.0.0.0/0 -> igw-…` (the route table and
+/// destination) or `<listener ARN> TCP 80 forward` (kept whole).
+pub fn rule_location(rule: &str) -> String {
+    if let Some((at, _)) = rule.split_once(": ") {
+        if at.contains(" rule ") {
+            return at.to_string();
+        }
+    }
+    if let Some((at, _)) = rule.split_once(" -> ") {
+        if at.contains(" route ") {
+            return at.to_string();
+        }
+    }
+    let words: Vec<&str> = rule.split(' ').collect();
+    if let [group, dir @ ("inbound" | "outbound"), rest @ ..] = &words[..] {
+        let word = if *dir == "inbound" { "from" } else { "to" };
+        if let Some(i) = rest.iter().position(|w| *w == word) {
+            return format!("{group} {dir} {word} {}", rest[i + 1..].join(" "));
+        }
+    }
+    rule.to_string()
+}
+
+/// What identifies a finding across two snapshots: its code, its resources and where its
+/// rules are ([`rule_location`]), not its message nor the ports its rules name.
+pub fn finding_identity(f: &Finding) -> (String, Vec<String>, Vec<String>) {
+    let mut resources = f.resources.clone();
+    resources.sort();
+    resources.dedup();
+    let mut rules: Vec<String> = f.rules.iter().map(|r| rule_location(r)).collect();
+    rules.sort();
+    rules.dedup();
+    (f.code.to_string(), resources, rules)
+}
+
+/// One pass of [`match_findings`]: each unpaired new finding takes the first unpaired old one
+/// with its key (with `unique`, only when the key is the only one of its kind on both sides).
+fn pair_by(
+    key: &dyn Fn(&Finding) -> String,
+    unique: bool,
+    old_left: &mut [Option<&Finding>],
+    new_left: &mut [Option<&Finding>],
+    pairs: &mut Vec<(usize, usize)>,
+) {
+    let old_keys: Vec<Option<String>> = old_left.iter().map(|f| f.map(key)).collect();
+    let mut old_keys = old_keys;
+    let new_keys: Vec<Option<String>> = new_left.iter().map(|f| f.map(key)).collect();
+    let count = |keys: &[Option<String>], k: &str| {
+        keys.iter().flatten().filter(|x| x.as_str() == k).count()
+    };
+    for j in 0..new_left.len() {
+        let Some(k) = new_keys[j].clone() else {
+            continue;
+        };
+        if new_left[j].is_none() {
+            continue;
+        }
+        if unique && (count(&new_keys, &k) != 1 || count(&old_keys, &k) != 1) {
+            continue;
+        }
+        if let Some(i) = old_keys
+            .iter()
+            .position(|x| x.as_deref() == Some(k.as_str()))
+        {
+            pairs.push((i, j));
+            old_left[i] = None;
+            old_keys[i] = None;
+            new_left[j] = None;
+        }
+    }
+}
+
+/// Pairs the findings of two snapshots: the same finding (same fingerprint); else the same
+/// identity ([`finding_identity`]); else the only finding of its code on those resources on
+/// each side. A pair whose message, severity, rules or resources differ is changed; what
+/// stays unpaired is added or removed.
+fn match_findings(
+    old: &[Finding],
+    new: &[Finding],
+) -> (Vec<Finding>, Vec<Finding>, Vec<FindingChange>) {
+    let mut old_left: Vec<Option<&Finding>> = old.iter().map(Some).collect();
+    let mut new_left: Vec<Option<&Finding>> = new.iter().map(Some).collect();
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    pair_by(
+        &finding_fingerprint,
+        false,
+        &mut old_left,
+        &mut new_left,
+        &mut pairs,
+    );
+    pair_by(
+        &|f| format!("{:?}", finding_identity(f)),
+        false,
+        &mut old_left,
+        &mut new_left,
+        &mut pairs,
+    );
+    pair_by(
+        &|f| {
+            let (code, resources, _) = finding_identity(f);
+            format!("{code} {resources:?}")
+        },
+        true,
+        &mut old_left,
+        &mut new_left,
+        &mut pairs,
+    );
+    pairs.sort_by_key(|&(_, j)| j);
+    let changed = pairs
+        .into_iter()
+        .map(|(i, j)| (&old[i], &new[j]))
+        .filter(|(a, b)| {
+            a.message != b.message
+                || a.severity != b.severity
+                || finding_fingerprint(a) != finding_fingerprint(b)
+        })
+        .map(|(a, b)| FindingChange {
+            before: a.clone(),
+            after: b.clone(),
+        })
+        .collect();
+    let added = new_left.into_iter().flatten().cloned().collect();
+    let removed = old_left.into_iter().flatten().cloned().collect();
+    (added, removed, changed)
 }
 
 #[cfg(test)]
@@ -313,6 +457,114 @@ mod tests {
             protocol: p.into(),
             ports: ports.into(),
         }
+    }
+
+    #[test]
+    fn rules_are_located_without_their_ports() {
+        for (rule, at) in [
+            (
+                "acl-web outbound rule 100: allow tcp ports 0-1023 to 0.0.0.0/0",
+                "acl-web outbound rule 100",
+            ),
+            (
+                "sg-web inbound tcp ports 20-23 from 0.0.0.0/0",
+                "sg-web inbound from 0.0.0.0/0",
+            ),
+            (
+                "sg-web inbound all traffic from ::/0",
+                "sg-web inbound from ::/0",
+            ),
+            (
+                "sg-da outbound all traffic to 0.0.0.0/0",
+                "sg-da outbound to 0.0.0.0/0",
+            ),
+            (
+                "rtb-puba route 0.0.0.0/0 -> igw-a",
+                "rtb-puba route 0.0.0.0/0",
+            ),
+            (
+                "arn:aws:elasticloadbalancing:eu-west-1:1:listener/app/web/1/2 HTTP 80 forward",
+                "arn:aws:elasticloadbalancing:eu-west-1:1:listener/app/web/1/2 HTTP 80 forward",
+            ),
+        ] {
+            assert_eq!(rule_location(rule), at, "{rule}");
+        }
+    }
+
+    fn finding(code: &'static str, sev: Severity, msg: &str, rules: &[&str]) -> Finding {
+        Finding {
+            code,
+            severity: sev,
+            message: msg.into(),
+            resources: vec!["acl-web".into()],
+            rules: rules.iter().map(|r| r.to_string()).collect(),
+            remediation: String::new(),
+        }
+    }
+
+    #[test]
+    fn findings_are_paired_by_identity_before_they_count_as_added() {
+        let old = [
+            finding(
+                "nacl-blocks-return",
+                Severity::Low,
+                "in",
+                &["acl-web inbound rule 100: allow tcp port 443"],
+            ),
+            finding(
+                "nacl-blocks-return",
+                Severity::Low,
+                "out",
+                &["acl-web outbound rule 100: allow tcp ports 0-1023"],
+            ),
+            finding(
+                "sg-open-to-world",
+                Severity::Low,
+                "same",
+                &["sg-web inbound tcp port 22 from 0.0.0.0/0"],
+            ),
+        ];
+        let new = [
+            finding(
+                "nacl-blocks-return",
+                Severity::Medium,
+                "out, all ports",
+                &["acl-web outbound rule 100: allow tcp all ports"],
+            ),
+            finding(
+                "sg-open-to-world",
+                Severity::Low,
+                "same",
+                &["sg-web inbound tcp port 22 from 0.0.0.0/0"],
+            ),
+            finding(
+                "nacl-rule-shadowed",
+                Severity::Low,
+                "new",
+                &["acl-web inbound rule 90: deny"],
+            ),
+        ];
+        let (added, removed, changed) = match_findings(&old, &new);
+        assert_eq!(
+            added.iter().map(|f| f.code).collect::<Vec<_>>(),
+            ["nacl-rule-shadowed"]
+        );
+        assert_eq!(
+            removed
+                .iter()
+                .map(|f| f.message.as_str())
+                .collect::<Vec<_>>(),
+            ["in"]
+        );
+        assert_eq!(changed.len(), 1);
+        assert_eq!(
+            (
+                changed[0].before.message.as_str(),
+                changed[0].after.message.as_str()
+            ),
+            ("out", "out, all ports")
+        );
+        assert!(changed[0].severity_rose());
     }
 
     #[test]

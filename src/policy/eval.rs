@@ -689,26 +689,67 @@ fn allow_only(
     run_asks(cx, p, &asks, &probes(t, None), &what)
 }
 
-/// Whether an answer lets the whole probe through (every asked protocol on every asked port).
-fn covered(a: &Answer, probe: &Probe) -> bool {
-    if a.verdict != Verdict::Reachable {
-        return false;
+/// What a `require` answer leaves out: over protocol, destination port and client source
+/// port (addresses whole), the required packets that do not get through.
+struct Shortfall {
+    /// Required protocols and ports that get through from no ephemeral source port.
+    none: PacketSet,
+    /// Required packets that do not get through although their protocol and port do from
+    /// other source ports: their source ports fail.
+    some_ports: PacketSet,
+}
+
+/// The protocol × destination-port × source-port box of one protocol of a probe.
+fn required_box(protocol: Option<u8>, ports: Option<(u16, u16)>, source: (u16, u16)) -> PBox {
+    let mut b = PBox::FULL.with(Dim::SrcPort, (source.0 as u128, source.1 as u128));
+    if let Some(p) = protocol {
+        b = b.with(Dim::Proto, (p as u128, p as u128));
     }
-    let (Some(protocols), Some((lo, hi))) = (&probe.protocols, probe.ports) else {
-        return true;
+    if let Some((lo, hi)) = ports {
+        b = b.with(Dim::DstPort, (lo as u128, hi as u128));
+    }
+    b
+}
+
+/// Whether an answer lets the probe through for ordinary clients, and what it leaves out.
+///
+/// With protocols and ports given, every protocol on every port must get through from every
+/// source port of the probe (the ephemeral ports 1024-65535). Without ports (or without a
+/// protocol) some traffic of the probe must get through from every one of those source
+/// ports. `None`: the flow holds.
+fn shortfall(a: &Answer, probe: &Probe) -> Option<Shortfall> {
+    let source = probe.source_ports.unwrap_or((0, 65535));
+    let src_iv = [(source.0 as u128, source.1 as u128)];
+    let got = a.client.restrict(Dim::SrcPort, &src_iv);
+    let strict = match (&probe.protocols, probe.ports) {
+        (Some(ps), Some(r)) => Some(PacketSet::from_boxes(
+            ps.iter().map(|p| required_box(Some(*p), Some(r), source)),
+        )),
+        _ => None,
     };
-    let want = if (lo, hi) == (0, 65535) {
-        "all ports".to_string()
-    } else {
-        packet::Ports(&[(lo as u128, hi as u128)]).to_string()
+    let required = match strict {
+        Some(r) => r,
+        None => {
+            // Some protocol and port must work from every source port: what works from
+            // some source port, minus what fails from another.
+            let all = PacketSet::from_box(required_box(None, None, source));
+            let failing = all.subtract(&got).rewrite(Dim::SrcPort, src_iv[0]);
+            let whole = got.rewrite(Dim::SrcPort, src_iv[0]).subtract(&failing);
+            if !whole.is_empty() {
+                return None;
+            }
+            // Nothing works from every source port: what gets through is what is required.
+            got.rewrite(Dim::SrcPort, src_iv[0])
+        }
     };
-    protocols.iter().all(|p| {
-        let name = crate::model::protocol_name(*p);
-        a.traffic.iter().any(|t| {
-            t.protocol == "all"
-                || (t.protocol == name && (t.ports == want || t.ports == "all ports"))
-        })
-    })
+    let got = got.intersect(&required);
+    let some = got.rewrite(Dim::SrcPort, src_iv[0]);
+    let none = required.subtract(&some);
+    let some_ports = some.subtract(&got);
+    if none.is_empty() && some_ports.is_empty() && !required.is_empty() {
+        return None;
+    }
+    Some(Shortfall { none, some_ports })
 }
 
 fn required_traffic(probe: &Probe) -> Vec<Traffic> {
@@ -735,6 +776,121 @@ fn required_traffic(probe: &Probe) -> Vec<Traffic> {
             })
             .collect(),
     }
+}
+
+/// The message of a `require` flow that gets through only in part, and what blocks the rest:
+/// the protocols and ports that get through from no ephemeral source port, and the source
+/// ports that fail for the others, each range asked about again to name what blocks it (a
+/// network ACL that lets the replies out only to some ports). `None` when the engine cannot
+/// decide about any of the failing source ports (then the flow is listed as undecided).
+#[allow(clippy::too_many_arguments)]
+fn partial_message(
+    cx: &mut Ctx,
+    p: &Policy,
+    src: &str,
+    dst: &str,
+    from_ep: &str,
+    to_ep: &str,
+    probe: &Probe,
+    a: &Answer,
+    short: &Shortfall,
+    required: &[Traffic],
+) -> Option<(String, Vec<Block>)> {
+    let mut parts = Vec::new();
+    let mut blocked_by: Vec<Block> = Vec::new();
+    if !short.none.is_empty() {
+        parts.push(format!(
+            "{src} reaches {dst} only on {} of the required {} from ephemeral source ports",
+            traffic_text(&a.traffic),
+            traffic_text(required),
+        ));
+    }
+    if !short.some_ports.is_empty() {
+        let failing = short.some_ports.project(Dim::SrcPort);
+        let text = packet::range_list(failing.iter().copied(), ", ");
+        let works = select::subtract(&[(EPHEMERAL.0 as u128, EPHEMERAL.1 as u128)], &failing);
+        let works = if works.is_empty() {
+            "from some source ports only".to_string()
+        } else {
+            format!(
+                "only from source ports {}",
+                packet::range_list(works.iter().copied(), ", ")
+            )
+        };
+        // Each failing range asked about on its own: what blocks it.
+        let mut unknown = 0;
+        let asked = failing.iter().take(8).count();
+        for (lo, hi) in failing.iter().take(8) {
+            let sub = Probe {
+                source_ports: Some((*lo as u16, *hi as u16)),
+                ..probe.clone()
+            };
+            match cx.ask(from_ep, to_ep, &sub) {
+                Ok(x) if x.verdict == Verdict::Unknown => unknown += 1,
+                Ok(x) => {
+                    for b in x.blocked_by {
+                        if !blocked_by.contains(&b) {
+                            blocked_by.push(b);
+                        }
+                    }
+                }
+                Err(_) => {}
+            }
+        }
+        // A client's source port decides only on the way back: a NACL rule matches the
+        // destination port, which for a reply is the client's port. What else blocks the
+        // failing ports (the IPv6 internet denied inbound, say) blocks the others as well.
+        if blocked_by.iter().any(|b| b.detail.contains("the replies")) {
+            blocked_by.retain(|b| b.detail.contains("the replies"));
+        }
+        if unknown == asked && blocked_by.is_empty() && short.none.is_empty() {
+            cx.undecided.push(format!(
+                "{}: {src} -> {dst} ({}): unknown from source ports {text}: {}",
+                p.id,
+                probe_text(probe),
+                a.assumptions
+                    .iter()
+                    .filter(|x| x.starts_with("not modelled"))
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ));
+            return None;
+        }
+        let why = if blocked_by.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ": {}",
+                blocked_by
+                    .iter()
+                    .map(|b| format!("{} [{}]: {}", b.component, b.code, b.detail))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        };
+        let traffic = query::traffic_of(&short.some_ports);
+        parts.push(format!(
+            "{src} reaches {dst} on {} {works}, not from source ports {text} of the ephemeral range {}-{} that ordinary clients pick{why}",
+            traffic_text(&traffic),
+            EPHEMERAL.0,
+            EPHEMERAL.1,
+        ));
+    }
+    if parts.is_empty() {
+        parts.push(format!(
+            "{src} reaches {dst}, but not from every ephemeral source port {}-{}",
+            EPHEMERAL.0, EPHEMERAL.1
+        ));
+    }
+    Some((
+        format!(
+            "{}; policy `{}` requires every one of them",
+            parts.join("; "),
+            p.id
+        ),
+        blocked_by,
+    ))
 }
 
 fn require(
@@ -769,7 +925,7 @@ fn require(
                 let (sp, dp) = (cx.party(s), cx.party(d));
                 let required = required_traffic(probe);
                 match cx.ask(&from_ep, &to_ep, probe) {
-                    Ok(a) if covered(&a, probe) => {}
+                    Ok(a) if a.verdict == Verdict::Reachable && shortfall(&a, probe).is_none() => {}
                     Ok(a) if a.verdict == Verdict::Unknown => cx.undecided.push(format!(
                         "{}: {} -> {} ({}): unknown: {}",
                         p.id,
@@ -778,29 +934,38 @@ fn require(
                         probe_text(probe),
                         a.assumptions.join("; ")
                     )),
+                    Ok(a) if a.verdict == Verdict::Unreachable => {
+                        let message = format!(
+                            "{} cannot reach {} on {} from ephemeral source ports {}-{}, which policy `{}` requires",
+                            sp.name,
+                            dp.name,
+                            traffic_text(&required),
+                            EPHEMERAL.0,
+                            EPHEMERAL.1,
+                            p.id
+                        );
+                        out.push(violation(
+                            p,
+                            message,
+                            sp,
+                            dp,
+                            Flow {
+                                traffic: required,
+                                entry: "direct".into(),
+                                witness: Vec::new(),
+                                blocked_by: a.blocked_by.clone(),
+                            },
+                        ));
+                    }
                     Ok(a) => {
-                        let partial = a.verdict == Verdict::Reachable;
-                        let message = if partial {
-                            format!(
-                                "{} reaches {} only on {} of the required {} from ephemeral source ports (policy `{}`)",
-                                sp.name,
-                                dp.name,
-                                traffic_text(&a.traffic),
-                                traffic_text(&required),
-                                p.id
-                            )
-                        } else {
-                            format!(
-                                "{} cannot reach {} on {} from ephemeral source ports {}-{}, which policy `{}` requires",
-                                sp.name,
-                                dp.name,
-                                traffic_text(&required),
-                                EPHEMERAL.0,
-                                EPHEMERAL.1,
-                                p.id
-                            )
-                        };
+                        let short = shortfall(&a, probe).expect("a shortfall");
                         let witness = a.paths.first().map(|x| x.hops.clone()).unwrap_or_default();
+                        let Some((message, blocked_by)) = partial_message(
+                            cx, p, &sp.name, &dp.name, &from_ep, &to_ep, probe, &a, &short,
+                            &required,
+                        ) else {
+                            continue;
+                        };
                         out.push(violation(
                             p,
                             message,
@@ -810,7 +975,7 @@ fn require(
                                 traffic: required,
                                 entry: "direct".into(),
                                 witness,
-                                blocked_by: a.blocked_by.clone(),
+                                blocked_by,
                             },
                         ));
                     }

@@ -100,6 +100,10 @@ impl Selector {
                 Ok(v.trim().to_string())
             }
         };
+        // A bare address or CIDR first: IPv6 ones hold colons (`2001:db8::/64`, `::/0`).
+        if let Some(net) = parse_net(s) {
+            return Ok(Selector::Cidr(net));
+        }
         if let Some((prefix, value)) = s.split_once(':') {
             match prefix.to_ascii_lowercase().as_str() {
                 "cidr" => {
@@ -142,9 +146,6 @@ impl Selector {
                     ))
                 }
             }
-        }
-        if let Some(net) = parse_net(s) {
-            return Ok(Selector::Cidr(net));
         }
         Ok(Selector::Name(s.to_string()))
     }
@@ -652,6 +653,27 @@ mod tests {
             Selector::parse("10.0.0.0/16").unwrap(),
             Selector::Cidr(_)
         ));
+        // Bare IPv6 addresses and CIDRs hold colons: they are not `prefix:value` selectors.
+        for bare in [
+            "2001:db8:a::/64",
+            "::/0",
+            "2001:db8:a::10",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(
+                matches!(Selector::parse(bare), Ok(Selector::Cidr(_))),
+                "{bare}"
+            );
+            assert_eq!(
+                Selector::parse(&format!("!{bare}")).unwrap(),
+                Selector::Not(Box::new(Selector::parse(bare).unwrap())),
+                "!{bare}"
+            );
+        }
+        assert_eq!(
+            Selector::parse("2001:db8:a::/64").unwrap(),
+            Selector::parse("cidr:2001:db8:a::/64").unwrap()
+        );
         assert!(Selector::parse("kind:database")
             .unwrap_err()
             .contains("unknown kind"));

@@ -6,7 +6,7 @@ use super::check::md_escape;
 use super::SCHEMA_VERSION;
 use crate::analysis::Status;
 use crate::findings::Finding;
-use crate::policy::diff::{DiffReport, ExposureChange, ExposureState};
+use crate::policy::diff::{DiffReport, ExposureChange, ExposureState, FindingChange};
 use crate::policy::{severity_name, traffic_text};
 
 fn status(s: Status) -> &'static str {
@@ -59,6 +59,15 @@ fn finding_line(f: &Finding) -> String {
     format!("{} [{}] {}", f.code, severity_name(f.severity), f.message)
 }
 
+fn changed_line(c: &FindingChange) -> String {
+    let rose = if c.severity_rose() {
+        format!(" (severity rose from {})", severity_name(c.before.severity))
+    } else {
+        String::new()
+    };
+    format!("{}{rose}", finding_line(&c.after))
+}
+
 /// The diff for people.
 pub fn human(d: &DiffReport) -> String {
     let mut out = format!("Old: {}\nNew: {}\n", d.old, d.new);
@@ -79,6 +88,18 @@ pub fn human(d: &DiffReport) -> String {
     ));
     for f in &d.findings_removed {
         out.push_str(&format!("  - {}\n", finding_line(f)));
+    }
+    out.push_str(&format!(
+        "Findings changed ({}):\n",
+        d.findings_changed.len()
+    ));
+    for c in &d.findings_changed {
+        out.push_str(&format!("  ~ {}\n", changed_line(c)));
+        out.push_str(&format!(
+            "      was: [{}] {}\n",
+            severity_name(c.before.severity),
+            c.before.message
+        ));
     }
     out.push_str(&format!(
         "\nResult: {}\n",
@@ -106,6 +127,16 @@ struct JsonDiff<'a> {
     exposures: Vec<JsonChange<'a>>,
     findings_added: Vec<JsonFinding<'a>>,
     findings_removed: Vec<JsonFinding<'a>>,
+    findings_changed: Vec<JsonFindingChange<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonFindingChange<'a> {
+    code: &'a str,
+    severity: &'static str,
+    severity_rose: bool,
+    before: JsonFinding<'a>,
+    after: JsonFinding<'a>,
 }
 
 #[derive(Serialize)]
@@ -194,6 +225,17 @@ pub fn json(d: &DiffReport) -> String {
             .collect(),
         findings_added: d.findings_added.iter().map(jfinding).collect(),
         findings_removed: d.findings_removed.iter().map(jfinding).collect(),
+        findings_changed: d
+            .findings_changed
+            .iter()
+            .map(|c| JsonFindingChange {
+                code: c.after.code,
+                severity: severity_name(c.after.severity),
+                severity_rose: c.severity_rose(),
+                before: jfinding(&c.before),
+                after: jfinding(&c.after),
+            })
+            .collect(),
     };
     serde_json::to_string_pretty(&doc).expect("diff serialises") + "\n"
 }
@@ -220,9 +262,10 @@ pub fn markdown(d: &DiffReport) -> String {
         out.push_str(&format!("| exposures {} | {} |\n", c.as_str(), count(c)));
     }
     out.push_str(&format!(
-        "| findings added | {} |\n| findings removed | {} |\n",
+        "| findings added | {} |\n| findings removed | {} |\n| findings changed | {} |\n",
         d.findings_added.len(),
-        d.findings_removed.len()
+        d.findings_removed.len(),
+        d.findings_changed.len()
     ));
     if !d.exposures.is_empty() {
         out.push_str("\n<details><summary>Exposure changes</summary>\n\n| change | severity | source | target | before | after |\n|---|---|---|---|---|---|\n");
@@ -239,13 +282,23 @@ pub fn markdown(d: &DiffReport) -> String {
         }
         out.push_str("\n</details>\n");
     }
-    if !d.findings_added.is_empty() || !d.findings_removed.is_empty() {
+    if !d.findings_added.is_empty()
+        || !d.findings_removed.is_empty()
+        || !d.findings_changed.is_empty()
+    {
         out.push_str("\n<details><summary>Findings</summary>\n\n");
         for f in &d.findings_added {
             out.push_str(&format!("- added: {}\n", md_escape(&finding_line(f))));
         }
         for f in &d.findings_removed {
             out.push_str(&format!("- removed: {}\n", md_escape(&finding_line(f))));
+        }
+        for c in &d.findings_changed {
+            out.push_str(&format!(
+                "- changed: {} (was: {})\n",
+                md_escape(&changed_line(c)),
+                md_escape(&c.before.message)
+            ));
         }
         out.push_str("\n</details>\n");
     }

@@ -745,6 +745,7 @@ mod tests {
                 .collect(),
             packets: PacketSet::empty(),
             entries: strings(entries),
+            entry_packets: Vec::new(),
             members_exposed: 12345,
             members: vec![],
             blocked_by: strings(blocked),

@@ -320,7 +320,13 @@ pub fn diff(d: &DiffReport) -> String {
             "properties": {"severity": severity_name(severity), "source": c.source_kind, "target": c.target}
         }));
     }
-    for f in &d.findings_added {
+    // Added findings, and those whose severity rose (they gate as added ones do).
+    let rose = d
+        .findings_changed
+        .iter()
+        .filter(|c| c.severity_rose())
+        .map(|c| &c.after);
+    for f in d.findings_added.iter().chain(rose) {
         let i = rules.index(f.code, || finding_rule(f));
         results.push(finding_result(
             f,
