@@ -510,3 +510,19 @@ fn internet_admin_port_names_only_the_listeners_that_lead_to_the_port() {
     assert!(f.message.ends_with("through web TCP 2222"), "{}", f.message);
     assert!(!f.message.contains("HTTP 80"), "{}", f.message);
 }
+
+/// A target's rule admitting the internet that an NLB without groups forwards to today (the
+/// client's address kept) is not "latent": the finding says the members are reached through a
+/// load balancer, not directly.
+#[test]
+fn a_rule_used_through_a_load_balancer_is_not_called_latent() {
+    let found = findings_of(&path("fixtures/findings/sg-open-to-world/through-nlb"));
+    let f = one(&found, "sg-open-to-world", "sg-app");
+    assert!(
+        f.message
+            .contains("reached today through a load balancer, not directly"),
+        "{}",
+        f.message
+    );
+    assert!(!f.message.contains("latent today"), "{}", f.message);
+}

@@ -210,7 +210,14 @@ impl<'a> Context<'a> {
     /// addresses is judged by the internet exposure it creates alone: that it
     /// also admits the VPC's own instances is not what makes it open.
     pub fn rule_status(&self, sg: &SecurityGroup, rule: &SgRule) -> Option<Status> {
+        self.rule_reach(sg, rule).0
+    }
+
+    /// [`Self::rule_status`], and whether the internet reaches the group's members through a
+    /// load balancer today on the rule's ports (then `Latent` means "not directly").
+    pub fn rule_reach(&self, sg: &SecurityGroup, rule: &SgRule) -> (Option<Status>, bool) {
         let ports = rule_packets(rule);
+        let mut through_lb = false;
         let peer = self.peer_intervals(sg, &rule.peer);
         let (v4, v6) = self.reaches_internet(&peer);
         let internal = !v4 && !v6;
@@ -242,14 +249,17 @@ impl<'a> Context<'a> {
                     Status::Effective if is_direct(e, app) => Status::Effective,
                     // Reached today only through a load balancer: the rule admits the
                     // internet, but nothing uses that directly yet.
-                    Status::Effective if internet => Status::Latent,
+                    Status::Effective if internet => {
+                        through_lb = true;
+                        Status::Latent
+                    }
                     Status::Effective => continue,
                     Status::Latent => Status::Latent,
                 };
                 best = Some(best.map_or(status, |b| b.min(status)));
             }
         }
-        best
+        (best, through_lb)
     }
 
     /// How the internet reaches an application directly (not through a load

@@ -501,9 +501,10 @@ fn is_listener_rule(cx: &Context, sg: &SecurityGroup, rule: &SgRule) -> bool {
     rule_packets(rule).subtract(&listening).is_empty()
 }
 
-fn status_words(status: Option<Status>) -> &'static str {
+fn status_words((status, through_lb): (Option<Status>, bool)) -> &'static str {
     match status {
         Some(Status::Effective) => "reachable today",
+        Some(Status::Latent) if through_lb => "reached today through a load balancer, not directly",
         Some(Status::Latent) => "latent today: routing, NACLs or a missing public address stop it",
         None => "no member is exposed through it today",
     }
@@ -529,7 +530,10 @@ fn open_to_world<'u>(
         }
     }
     for ((protocol, ports), rules) in by_ports {
-        let status = rules.iter().filter_map(|r| cx.rule_status(sg, r)).min();
+        let reach: Vec<(Option<Status>, bool)> =
+            rules.iter().map(|r| cx.rule_reach(sg, r)).collect();
+        let status = reach.iter().filter_map(|r| r.0).min();
+        let through_lb = reach.iter().any(|r| r.1);
         let peers: Vec<String> = rules.iter().map(|r| r.peer.to_string()).collect();
         let diagnostic = is_diagnostic(protocol, ports);
         // ICMP (1) from an IPv6 range, or ICMPv6 (58) from an IPv4 one: the protocol of the
@@ -547,7 +551,7 @@ fn open_to_world<'u>(
             cx.sg_label(&sg.id),
             traffic_text(protocol, ports),
             peers.join(" and "),
-            status_words(status),
+            status_words((status, through_lb)),
             users(),
             if other_family && protocol == Protocol::Number(Protocol::ICMP) {
                 "; ICMP for IPv4 from an IPv6 range, which no IPv6 host sends: it lets no ping through (ping over IPv6 is ICMPv6, `icmpv6`, protocol 58)"
@@ -617,12 +621,12 @@ fn wide_cidr<'u>(
         if len == 0 || len >= limit {
             continue;
         }
-        let status = cx.rule_status(sg, rule);
+        let (status, through_lb) = cx.rule_reach(sg, rule);
         let message = format!(
             "{} admits {} from {net}, a /{len}: wider than the /{limit} limit ({}){}",
             cx.sg_label(&sg.id),
             traffic_text(rule.protocol, rule.ports),
-            status_words(status),
+            status_words((status, through_lb)),
             users(),
         );
         out.push(
@@ -657,13 +661,13 @@ fn all_ports<'u>(
         if !every_port || self_reference {
             continue;
         }
-        let status = cx.rule_status(sg, rule);
+        let (status, through_lb) = cx.rule_reach(sg, rule);
         let message = format!(
             "{} admits {} from {} ({}){}",
             cx.sg_label(&sg.id),
             traffic_text(rule.protocol, rule.ports),
             peer_text(cx, &rule.peer),
-            status_words(status),
+            status_words((status, through_lb)),
             users(),
         );
         out.push(
