@@ -526,3 +526,18 @@ fn a_rule_used_through_a_load_balancer_is_not_called_latent() {
     );
     assert!(!f.message.contains("latent today"), "{}", f.message);
 }
+
+/// A rule spanning a load balancer's listener ports and more (tcp 80-443 for listeners 80 and
+/// 443) is judged on the ports beyond the listeners, which reach nothing: low, not high.
+#[test]
+fn a_load_balancer_rule_is_judged_beyond_its_listener_ports() {
+    let found = findings_of(&path("fixtures/findings/sg-open-to-world/listener-range"));
+    let f = one(&found, "sg-open-to-world", "sg-alb");
+    assert_eq!(f.severity, Severity::Low, "{}", f.message);
+    assert!(
+        f.message
+            .contains("beyond its load balancers' listener ports"),
+        "{}",
+        f.message
+    );
+}

@@ -216,7 +216,17 @@ impl<'a> Context<'a> {
     /// [`Self::rule_status`], and whether the internet reaches the group's members through a
     /// load balancer today on the rule's ports (then `Latent` means "not directly").
     pub fn rule_reach(&self, sg: &SecurityGroup, rule: &SgRule) -> (Option<Status>, bool) {
-        let ports = rule_packets(rule);
+        self.rule_reach_on(sg, rule, &rule_packets(rule))
+    }
+
+    /// [`Self::rule_reach`] for the part `ports` of what the rule admits (its protocols and
+    /// ports, [`rule_packets`]).
+    pub fn rule_reach_on(
+        &self,
+        sg: &SecurityGroup,
+        rule: &SgRule,
+        ports: &PacketSet,
+    ) -> (Option<Status>, bool) {
         let mut through_lb = false;
         let peer = self.peer_intervals(sg, &rule.peer);
         let (v4, v6) = self.reaches_internet(&peer);
@@ -242,7 +252,7 @@ impl<'a> Context<'a> {
                     Source::Applications(set) if internal && set.intersects(within()) => false,
                     _ => continue,
                 };
-                if !reached.meets(&ports) {
+                if !reached.meets(ports) {
                     continue;
                 }
                 let status = match e.status {

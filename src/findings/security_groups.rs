@@ -459,9 +459,10 @@ fn vpc_label(cx: &Context, id: &str) -> String {
         .unwrap_or_else(|| id.to_string())
 }
 
-/// Whether the group serves only internet-facing load balancers and the rule
-/// admits only their listener ports: what such a load balancer needs (§5.2).
-fn is_listener_rule(cx: &Context, sg: &SecurityGroup, rule: &SgRule) -> bool {
+/// What the listeners of the group's load balancers take, when the group serves
+/// only internet-facing load balancers: a rule admitting those ports from anywhere
+/// is what such a load balancer needs (§5.2).
+fn lb_listening(cx: &Context, sg: &SecurityGroup) -> Option<PacketSet> {
     let users = cx
         .users
         .get(sg.id.as_str())
@@ -482,7 +483,7 @@ fn is_listener_rule(cx: &Context, sg: &SecurityGroup, rule: &SgRule) -> bool {
                     .is_some_and(|e| e.owner.kind == OwnerKind::LoadBalancer)
         });
     if !only_lbs {
-        return false;
+        return None;
     }
     let mut listening = PacketSet::empty();
     for l in cx.m.listeners.values() {
@@ -498,7 +499,7 @@ fn is_listener_rule(cx: &Context, sg: &SecurityGroup, rule: &SgRule) -> bool {
             ));
         }
     }
-    rule_packets(rule).subtract(&listening).is_empty()
+    Some(listening)
 }
 
 fn status_words((status, through_lb): (Option<Status>, bool)) -> &'static str {
@@ -518,10 +519,16 @@ fn open_to_world<'u>(
     users: &dyn Fn() -> &'u str,
     out: &mut Vec<Finding>,
 ) {
+    let listening = lb_listening(cx, sg);
+    // A rule admitting only listener ports of the group's load balancers is what they need.
+    let beyond_listeners = |rule: &SgRule| match &listening {
+        Some(l) => rule_packets(rule).subtract(l),
+        None => rule_packets(rule),
+    };
     let mut by_ports: BTreeMap<(Protocol, PortSpec), Vec<&SgRule>> = BTreeMap::new();
     for rule in &sg.ingress {
         if matches!(&rule.peer, SgPeer::Cidr(n) if n.prefix_len() == 0)
-            && !is_listener_rule(cx, sg, rule)
+            && !beyond_listeners(rule).is_empty()
         {
             by_ports
                 .entry((rule.protocol, rule.ports))
@@ -530,8 +537,11 @@ fn open_to_world<'u>(
         }
     }
     for ((protocol, ports), rules) in by_ports {
-        let reach: Vec<(Option<Status>, bool)> =
-            rules.iter().map(|r| cx.rule_reach(sg, r)).collect();
+        // (Judged beyond the listener ports: those are what the load balancers need.)
+        let reach: Vec<(Option<Status>, bool)> = rules
+            .iter()
+            .map(|r| cx.rule_reach_on(sg, r, &beyond_listeners(r)))
+            .collect();
         let status = reach.iter().filter_map(|r| r.0).min();
         let through_lb = reach.iter().any(|r| r.1);
         let peers: Vec<String> = rules.iter().map(|r| r.peer.to_string()).collect();
@@ -547,11 +557,16 @@ fn open_to_world<'u>(
             _ => false,
         });
         let message = format!(
-            "{} admits {} from {} ({}){}{}",
+            "{} admits {} from {} ({}{}){}{}",
             cx.sg_label(&sg.id),
             traffic_text(protocol, ports),
             peers.join(" and "),
             status_words((status, through_lb)),
+            if listening.is_some() {
+                " beyond its load balancers' listener ports"
+            } else {
+                ""
+            },
             users(),
             if other_family && protocol == Protocol::Number(Protocol::ICMP) {
                 "; ICMP for IPv4 from an IPv6 range, which no IPv6 host sends: it lets no ping through (ping over IPv6 is ICMPv6, `icmpv6`, protocol 58)"
