@@ -498,3 +498,18 @@ fn the_source_port_note_is_about_what_the_estate_cuts() {
         notes(&wide)
     );
 }
+
+/// A route to a NAT gateway or transit gateway attachment the snapshot lists in a state that
+/// carries nothing names that state (it read "not in the snapshot").
+#[test]
+fn a_route_to_a_failed_nat_gateway_names_its_state() {
+    exposure()
+        .args(["query", "--from", "i-04400000000000001", "--to", "internet"])
+        .args(["--protocol", "tcp", "--port", "443"])
+        .arg(path("fixtures/semantics/nat-gateway-failed"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "nat-04400000000000001 is failed: it carries no traffic",
+        ));
+}

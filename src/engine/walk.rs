@@ -2367,7 +2367,10 @@ impl<'m> Walker<'m> {
                         t,
                         nat_id,
                         "BLACKHOLE_ROUTE",
-                        format!("{nat_id} is not in the snapshot"),
+                        match self.m.dead_nat_gateways.get(nat_id) {
+                            Some(state) => format!("{nat_id} is {state}: it carries no traffic"),
+                            None => format!("{nat_id} is not in the snapshot"),
+                        },
                         set,
                     );
                 };

@@ -1449,6 +1449,9 @@ pub struct Model {
     /// (`deleting`, `deleted`, `failed`, `rejected`, awaiting acceptance …), by id, with that
     /// state: skipped, and named as such where a route or a packet's way meets them.
     pub dead_tgw_attachments: BTreeMap<String, String>,
+    /// NAT gateways the snapshot lists as `failed` or `deleted`, by id, with that state:
+    /// skipped, and named as such where a route meets them.
+    pub dead_nat_gateways: BTreeMap<String, String>,
     /// Load balancers by ARN.
     pub load_balancers: BTreeMap<String, LoadBalancer>,
     /// Listeners by ARN.

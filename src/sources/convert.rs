@@ -1390,6 +1390,10 @@ pub fn convert(raw: RawSnapshot) -> (Model, Vec<Diagnostic>) {
     infer_gateways_from_routes(&mut m, &mut cx);
     for (f, n) in raw.nat_gateways {
         if !live(n.state.as_deref(), &["deleted", "failed"]) {
+            m.dead_nat_gateways.insert(
+                n.nat_gateway_id.clone(),
+                n.state.clone().unwrap_or_default(),
+            );
             cx.note(
                 &f,
                 format!(
